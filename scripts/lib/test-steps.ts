@@ -118,5 +118,12 @@ export function testSteps(): TestStep[] {
       args: [...nodeTestArgs, "server/src/**/*.test.ts", "test/server/**/*.test.ts"],
       count: countNodeTest,
     },
+    {
+      name: "e2e",
+      description: "end to end: demo ledger and CLI against a Hardhat node in its own process",
+      command: "node",
+      args: [...nodeTestArgs, "test/e2e/**/*.test.ts"],
+      count: countNodeTest,
+    },
   ];
 }

@@ -1,0 +1,150 @@
+/**
+ * `npm run cli -- <command> [options]`: the command line for cooperatives, regulators
+ * and operators. Every command validates its input and says plainly what was wrong.
+ */
+import { parseArgs } from "node:util";
+
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { JsonRpcProvider, isAddress, isHexString } from "ethers";
+
+import { traceRegistryAt } from "../../server/src/ledger/deploy.ts";
+import { readAttestation, readBatch, readEvents, recomputeEventHead } from "../../server/src/ledger/chain-reader.ts";
+import type { SigningDomain } from "../../server/src/ledger/signing.ts";
+
+class UsageError extends Error {}
+
+const USAGE = `usage: npm run cli -- <command> [options]
+
+commands:
+  verify-item   --rpc URL --registry ADDRESS --gtin GTIN14 --lot LOT --serial SERIAL --proof HEX[,HEX...]
+                Checks on chain that the item belongs to the batch (Merkle proof against the root).
+  verify-batch  --rpc URL --registry ADDRESS --gtin GTIN14 --lot LOT [--from-block N]
+                Re-verifies the attestation signature, every event signature and the event hash chain.
+`;
+
+function required(values: Record<string, string | undefined>, name: string): string {
+  const value = values[name];
+  if (value === undefined || value === "") throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+function parseGtin(text: string): bigint {
+  if (!/^\d{14}$/.test(text)) throw new UsageError(`--gtin must be 14 digits, got "${text}"`);
+  return BigInt(text);
+}
+
+async function connect(values: Record<string, string | undefined>) {
+  const rpc = required(values, "rpc");
+  const registryAddress = required(values, "registry");
+  if (!isAddress(registryAddress)) throw new UsageError(`--registry is not an address: "${registryAddress}"`);
+  const provider = new JsonRpcProvider(rpc, undefined, { staticNetwork: true });
+  const network = await provider.getNetwork().catch((cause: unknown) => {
+    throw new UsageError(`cannot reach the JSON-RPC endpoint ${rpc}: ${String(cause)}`);
+  });
+  const registry = traceRegistryAt(registryAddress, provider);
+  const domain: SigningDomain = { chainId: network.chainId, verifyingContract: registryAddress };
+  return { provider, registry, domain };
+}
+
+async function verifyItem(values: Record<string, string | undefined>): Promise<boolean> {
+  const gtin = parseGtin(required(values, "gtin"));
+  const lot = required(values, "lot");
+  const serial = required(values, "serial");
+  const proof = required(values, "proof").split(",");
+  for (const node of proof) {
+    if (!isHexString(node, 32)) throw new UsageError(`--proof has an entry that is not 32 bytes of hex: "${node}"`);
+  }
+  const { provider, registry } = await connect(values);
+  try {
+    const batchId = (await registry.getFunction("batchIdOf")(gtin, lot)) as string;
+    const batch = await readBatch(registry, batchId);
+    if (batch.status === "none") {
+      console.log(`UNKNOWN: no batch GTIN ${values.gtin ?? ""} lot ${lot} on this registry`);
+      return false;
+    }
+    const onChain = (await registry.getFunction("verifyItem")(batchId, serial, proof)) as boolean;
+    const offChain = StandardMerkleTree.verify(batch.itemsRoot, ["string"], [serial], proof);
+    console.log(`batch ${batchId}: ${batch.itemCount} items, status ${batch.status}, root ${batch.itemsRoot}`);
+    console.log(`on-chain proof check:  ${onChain ? "valid" : "INVALID"}`);
+    console.log(`off-chain proof check: ${offChain ? "valid" : "INVALID"}`);
+    const verdict = onChain && offChain ? (batch.status === "recalled" ? "RECALLED" : "VERIFIED") : "NOT IN BATCH";
+    console.log(`verdict: ${verdict}`);
+    return onChain && offChain;
+  } finally {
+    provider.destroy();
+  }
+}
+
+async function verifyBatch(values: Record<string, string | undefined>): Promise<boolean> {
+  const gtin = parseGtin(required(values, "gtin"));
+  const lot = required(values, "lot");
+  const fromBlock = Number(values["from-block"] ?? 0);
+  if (!Number.isSafeInteger(fromBlock) || fromBlock < 0) throw new UsageError("--from-block must be a block number");
+  const { provider, registry, domain } = await connect(values);
+  try {
+    const batchId = (await registry.getFunction("batchIdOf")(gtin, lot)) as string;
+    const batch = await readBatch(registry, batchId);
+    if (batch.status === "none") {
+      console.log(`UNKNOWN: no batch GTIN ${values.gtin ?? ""} lot ${lot} on this registry`);
+      return false;
+    }
+    const attestation = await readAttestation(registry, domain, batchId, fromBlock);
+    const events = await readEvents(registry, domain, batchId, fromBlock);
+    const head = recomputeEventHead(events.map((e) => e.digest));
+    const findings: string[] = [];
+    if (!attestation) findings.push("no BatchAttested log found");
+    else if (!attestation.signatureValid) findings.push("the attestation signature does not match the attester");
+    else if (attestation.value.itemsRoot !== batch.itemsRoot) findings.push("attested root differs from stored root");
+    events.forEach((e, i) => {
+      if (!e.signatureValid) findings.push(`event ${i} (${e.bizStep}): signature does not match ${e.value.actor}`);
+    });
+    if (head !== batch.eventHead) findings.push(`event hash chain from logs ${head} != head on chain ${batch.eventHead}`);
+    console.log(`batch ${batchId}: status ${batch.status}, ${batch.itemCount} items, ${events.length} events`);
+    for (const e of events) {
+      console.log(
+        `  ${new Date(Number(e.value.occurredAt) * 1000).toISOString()}  ${e.bizStep.padEnd(18)} by ${e.value.actor}  signature ${e.signatureValid ? "ok" : "BAD"}`,
+      );
+    }
+    console.log(`event head on chain ${batch.eventHead}; recomputed from logs ${head}`);
+    console.log(findings.length === 0 ? "verdict: VERIFIED" : `verdict: FAILED\n  - ${findings.join("\n  - ")}`);
+    return findings.length === 0;
+  } finally {
+    provider.destroy();
+  }
+}
+
+const [command, ...rest] = process.argv.slice(2);
+try {
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      rpc: { type: "string" },
+      registry: { type: "string" },
+      gtin: { type: "string" },
+      lot: { type: "string" },
+      serial: { type: "string" },
+      proof: { type: "string" },
+      "from-block": { type: "string" },
+    },
+    strict: true,
+  });
+  let ok: boolean;
+  switch (command) {
+    case "verify-item":
+      ok = await verifyItem(values);
+      break;
+    case "verify-batch":
+      ok = await verifyBatch(values);
+      break;
+    default:
+      throw new UsageError(command === undefined ? "a command is required" : `unknown command "${command}"`);
+  }
+  process.exitCode = ok ? 0 : 1;
+} catch (error) {
+  if (error instanceof UsageError || (error instanceof TypeError && "code" in error)) {
+    console.error(`error: ${error.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+  } else {
+    throw error;
+  }
+}

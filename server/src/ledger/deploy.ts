@@ -1,0 +1,46 @@
+/**
+ * Deploys the registry and hands out its roles. Used by the demo, the integration tests
+ * and `scripts/cli.ts deploy` for a real network, so every deployment is made the same way.
+ */
+import { ContractFactory, type ContractRunner, type Signer, Contract, id } from "ethers";
+
+import { traceRegistryArtifact } from "./registry-artifact.ts";
+
+export const REGULATOR_ROLE = id("REGULATOR_ROLE");
+export const RELAYER_ROLE = id("RELAYER_ROLE");
+
+export interface RegistryDeployment {
+  address: string;
+  chainId: bigint;
+  deployedAtBlock: number;
+}
+
+export interface DeployOptions {
+  admin: string;
+  regulators: readonly string[];
+  relayers: readonly string[];
+}
+
+export function traceRegistryAt(address: string, runner: ContractRunner): Contract {
+  return new Contract(address, traceRegistryArtifact().abi, runner);
+}
+
+/** Deploys with `deployer`, who must be `options.admin` when roles are to be granted here. */
+export async function deployTraceRegistry(deployer: Signer, options: DeployOptions): Promise<RegistryDeployment> {
+  const artifact = traceRegistryArtifact();
+  const factory = new ContractFactory(artifact.abi, artifact.bytecode, deployer);
+  const contract = await factory.deploy(options.admin);
+  const receipt = await contract.deploymentTransaction()?.wait();
+  if (!receipt) throw new Error("the deployment transaction has no receipt");
+  const address = await contract.getAddress();
+  const registry = traceRegistryAt(address, deployer);
+  for (const account of options.regulators) {
+    await (await registry.getFunction("grantRole")(REGULATOR_ROLE, account)).wait();
+  }
+  for (const account of options.relayers) {
+    await (await registry.getFunction("grantRole")(RELAYER_ROLE, account)).wait();
+  }
+  const network = await deployer.provider?.getNetwork();
+  if (!network) throw new Error("the deployer has no provider");
+  return { address, chainId: network.chainId, deployedAtBlock: receipt.blockNumber };
+}
