@@ -32,7 +32,7 @@ export async function choosePort(preferred: number): Promise<number> {
     await once(server, "listening");
     return preferred;
   } catch {
-    return freePort();
+    return await freePort();
   } finally {
     server.close();
   }

@@ -12,7 +12,7 @@ import * as raw from "multiformats/codecs/raw";
 import { sha256 } from "multiformats/hashes/sha2";
 
 import { bizStepIndex, type BizStep } from "../../server/src/domain/typed-data.ts";
-import { deployTraceRegistry, traceRegistryAt } from "../../server/src/ledger/deploy.ts";
+import { deployTraceRegistry, sendAndWait, traceRegistryAt } from "../../server/src/ledger/deploy.ts";
 import { signTyped, type SigningDomain } from "../../server/src/ledger/signing.ts";
 import { readBatch, readEvents, recomputeEventHead } from "../../server/src/ledger/chain-reader.ts";
 
@@ -41,7 +41,7 @@ function demoSerial(): string {
   for (const byte of bytes) bits = (bits << 8n) | BigInt(byte);
   let out = "";
   for (let i = 0; i < 16; i++) {
-    out = alphabet[Number(bits & 31n)] + out;
+    out = (alphabet[Number(bits & 31n)] ?? "") + out;
     bits >>= 5n;
   }
   return out;
@@ -81,9 +81,7 @@ export async function seedDemoLedger(rpcUrl: string): Promise<DemoLedgerSummary>
   for (const kind of Object.keys(orgs) as (keyof typeof orgs)[]) {
     const profile = profiles[kind];
     const cid = await documentCid({ kind, ...profile });
-    await (
-      await asAdmin.getFunction("registerOrganisation")(orgs[kind].address, ORG_KIND[kind], profile.region, cid)
-    ).wait();
+    await sendAndWait(asAdmin, "registerOrganisation", [orgs[kind].address, ORG_KIND[kind], profile.region, cid]);
   }
 
   const gtin = 6_901_234_567_892n; // GTIN-14 06901234567892 (check digit 2)
@@ -114,7 +112,7 @@ export async function seedDemoLedger(rpcUrl: string): Promise<DemoLedgerSummary>
     deadline,
   };
   const attestationSignature = await signTyped(orgs.cooperative, domain, "BatchAttestation", attestation);
-  await (await asRelayer.getFunction("attestBatches")([{ ...attestation, signature: attestationSignature }])).wait();
+  await sendAndWait(asRelayer, "attestBatches", [[{ ...attestation, signature: attestationSignature }]]);
   const batchId = (await asRelayer.getFunction("batchIdOf")(gtin, lot)) as string;
 
   const lifecycle: { bizStep: BizStep; actor: keyof typeof orgs; at: string }[] = [
@@ -145,7 +143,7 @@ export async function seedDemoLedger(rpcUrl: string): Promise<DemoLedgerSummary>
     };
     requests.push({ ...value, signature: await signTyped(actor, domain, "TraceEvent", value) });
   }
-  await (await asRelayer.getFunction("recordEvents")(requests)).wait();
+  await sendAndWait(asRelayer, "recordEvents", [requests]);
 
   // Read back and check, as anyone could.
   const onChain = await readBatch(asRelayer, batchId);

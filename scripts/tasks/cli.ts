@@ -36,7 +36,8 @@ function parseGtin(text: string): bigint {
 async function connect(values: Record<string, string | undefined>) {
   const rpc = required(values, "rpc");
   const registryAddress = required(values, "registry");
-  if (!isAddress(registryAddress)) throw new UsageError(`--registry is not an address: "${registryAddress}"`);
+  const addressValid: boolean = isAddress(registryAddress);
+  if (!addressValid) throw new UsageError(`--registry is not an address: "${registryAddress}"`);
   const provider = new JsonRpcProvider(rpc, undefined, { staticNetwork: true });
   const network = await provider.getNetwork().catch((cause: unknown) => {
     throw new UsageError(`cannot reach the JSON-RPC endpoint ${rpc}: ${String(cause)}`);
@@ -136,6 +137,7 @@ try {
     case "verify-batch":
       ok = await verifyBatch(values);
       break;
+    case undefined:
     default:
       throw new UsageError(command === undefined ? "a command is required" : `unknown command "${command}"`);
   }

@@ -33,6 +33,11 @@ export const PROBLEMS = {
   },
   "ipfs.cid_malformed": { status: 400, en: "This is not a valid CID.", zh: "这不是有效的内容标识符（CID）。" },
   "ipfs.not_found": { status: 404, en: "No content with this CID is stored here.", zh: "此处未存储该内容。" },
+  "ipfs.not_a_file": {
+    status: 404,
+    en: "This CID names something other than a file; only files are served here.",
+    zh: "该内容标识符（CID）指向的不是文件；此处只提供文件。",
+  },
   "ipfs.range_not_satisfiable": {
     status: 416,
     en: "The requested byte range lies outside the content.",

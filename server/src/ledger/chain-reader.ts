@@ -3,9 +3,10 @@
  * attestation signature, every event signature, and the event hash chain recomputed
  * from logs against the head in storage. Trusts nothing but the JSON-RPC endpoint.
  */
-import { AbiCoder, keccak256, ZeroHash, type Contract, type EventLog, type Log } from "ethers";
+import type { Contract, EventLog, Log } from "ethers";
 
 import { BIZ_STEPS, type BatchAttestationValue, type BizStep, type TraceEventValue } from "../domain/typed-data.ts";
+export { recomputeEventHead } from "../domain/hash-chain.ts";
 import { recoverTypedSigner, typedDigest, type SigningDomain } from "./signing.ts";
 
 export interface OnChainBatch {
@@ -57,6 +58,15 @@ export interface EventFromLog {
   transactionHash: string;
 }
 
+/** Whether the recovered signer is `expected`; a signature that does not even parse is simply not valid. */
+function signedBy(recover: () => string, expected: string): boolean {
+  try {
+    return recover().toLowerCase() === expected.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
 function isEventLog(log: Log | EventLog): log is EventLog {
   return "args" in log;
 }
@@ -85,13 +95,7 @@ export async function readAttestation(
     deadline: a.getValue("deadline") as bigint,
   };
   const signature = a.getValue("signature") as string;
-  let signatureValid = false;
-  try {
-    signatureValid =
-      recoverTypedSigner(domain, "BatchAttestation", value, signature).toLowerCase() === value.attester.toLowerCase();
-  } catch {
-    signatureValid = false;
-  }
+  const signatureValid = signedBy(() => recoverTypedSigner(domain, "BatchAttestation", value, signature), value.attester);
   return { value, signature, signatureValid, blockNumber: log.blockNumber, transactionHash: log.transactionHash };
 }
 
@@ -115,13 +119,7 @@ export async function readEvents(
       deadline: a.getValue("deadline") as bigint,
     };
     const signature = a.getValue("signature") as string;
-    let signatureValid = false;
-    try {
-      signatureValid =
-        recoverTypedSigner(domain, "TraceEvent", value, signature).toLowerCase() === value.actor.toLowerCase();
-    } catch {
-      signatureValid = false;
-    }
+    const signatureValid = signedBy(() => recoverTypedSigner(domain, "TraceEvent", value, signature), value.actor);
     const bizStep = BIZ_STEPS[Number(bizStepIndex)];
     if (bizStep === undefined) throw new Error(`unknown business step ${bizStepIndex} in log`);
     return {
@@ -136,15 +134,4 @@ export async function readEvents(
       transactionHash: log.transactionHash,
     };
   });
-}
-
-const abi = AbiCoder.defaultAbiCoder();
-
-/** Head after appending `digest` to a chain whose head was `previousHead`. */
-export function chainEventHead(previousHead: string, digest: string): string {
-  return keccak256(abi.encode(["bytes32", "bytes32"], [previousHead, digest]));
-}
-
-export function recomputeEventHead(digests: readonly string[]): string {
-  return digests.reduce(chainEventHead, ZeroHash);
 }

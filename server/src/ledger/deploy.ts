@@ -2,7 +2,7 @@
  * Deploys the registry and hands out its roles. Used by the demo, the integration tests
  * and `scripts/cli.ts deploy` for a real network, so every deployment is made the same way.
  */
-import { ContractFactory, type ContractRunner, type Signer, Contract, id } from "ethers";
+import { Contract, ContractFactory, id, type ContractRunner, type Signer, type TransactionReceipt } from "ethers";
 
 import { traceRegistryArtifact } from "./registry-artifact.ts";
 
@@ -35,12 +35,20 @@ export async function deployTraceRegistry(deployer: Signer, options: DeployOptio
   const address = await contract.getAddress();
   const registry = traceRegistryAt(address, deployer);
   for (const account of options.regulators) {
-    await (await registry.getFunction("grantRole")(REGULATOR_ROLE, account)).wait();
+    await sendAndWait(registry, "grantRole", [REGULATOR_ROLE, account]);
   }
   for (const account of options.relayers) {
-    await (await registry.getFunction("grantRole")(RELAYER_ROLE, account)).wait();
+    await sendAndWait(registry, "grantRole", [RELAYER_ROLE, account]);
   }
   const network = await deployer.provider?.getNetwork();
   if (!network) throw new Error("the deployer has no provider");
   return { address, chainId: network.chainId, deployedAtBlock: receipt.blockNumber };
+}
+
+/** Sends a state-changing call and waits for its receipt; throws when it reverted or vanished. */
+export async function sendAndWait(contract: Contract, functionName: string, args: unknown[]): Promise<TransactionReceipt> {
+  const response = await contract.getFunction(functionName).send(...args);
+  const receipt = await response.wait();
+  if (receipt === null) throw new Error(`${functionName}: the transaction has no receipt`);
+  return receipt;
 }

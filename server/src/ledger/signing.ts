@@ -3,7 +3,7 @@
  * a custodial key for cooperatives without a wallet; a cooperative with its own wallet
  * signs the same typed data itself and the server verifies it before accepting.
  */
-import { TypedDataEncoder, verifyTypedData, type TypedDataSigner } from "ethers";
+import { TypedDataEncoder, verifyTypedData, type Signer } from "ethers";
 
 import {
   domainFor,
@@ -27,9 +27,9 @@ interface ValueOf {
   Recall: RecallValue;
 }
 
-type Signable = Pick<TypedDataSigner, "signTypedData">;
+type Signable = Pick<Signer, "signTypedData">;
 
-export async function signTyped<P extends PrimaryType>(
+export function signTyped<P extends PrimaryType>(
   signer: Signable,
   domain: SigningDomain,
   primaryType: P,

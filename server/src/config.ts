@@ -1,0 +1,122 @@
+/**
+ * Every setting of the server, read from environment variables through one zod schema.
+ * Secrets have no defaults: a server without them refuses to start and says which one is
+ * missing. `.env.example` documents each variable; keep the two in step.
+ */
+import path from "node:path";
+
+import { z } from "zod";
+
+const hexPrivateKey = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-prefixed 32-byte hex private key");
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address");
+const secret = z.string().min(16, "must be at least 16 characters");
+const positiveInt = z.coerce.number().int().positive();
+
+const envSchema = z.object({
+  HOST: z.string().default("127.0.0.1"),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  PUBLIC_ORIGIN: z.url().optional(),
+  DATA_DIR: z.string().default(".data/server"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+    .optional(),
+
+  IPFS_KUBO_RPC_URL: z.url().optional(),
+
+  CHAIN_RPC_URL: z.url().default("http://127.0.0.1:8545"),
+  CHAIN_ID: z.coerce.bigint().optional(),
+  REGISTRY_ADDRESS: address,
+  REGISTRY_DEPLOYED_AT_BLOCK: z.coerce.number().int().min(0).default(0),
+  RELAYER_PRIVATE_KEY: hexPrivateKey,
+  CONFIRMATIONS: z.coerce.number().int().min(0).max(1_000).default(2),
+  LEDGER_BATCH_SIZE: positiveInt.max(200).default(10),
+  LEDGER_MAX_WAIT_MS: positiveInt.default(2_000),
+  LEDGER_POLL_MS: positiveInt.default(500),
+
+  KEYSTORE_SECRET: secret,
+  HIDDEN_CODE_PEPPER: secret,
+  ADMIN_TOKEN: secret,
+
+  BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
+  MEDIA_LIMIT_BYTES: positiveInt.default(4 * 1024 * 1024 * 1024),
+  RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface ServerConfig {
+  http: { host: string; port: number; publicOrigin: string; bodyLimitBytes: number; mediaLimitBytes: number };
+  rateLimitPerMinute: number;
+  logLevel: Env["LOG_LEVEL"];
+  dataDir: string;
+  database: { kind: "sqlite"; path: string } | { kind: "postgres"; url: string };
+  ipfs: { kind: "embedded"; directory: string } | { kind: "kubo"; rpcUrl: string };
+  chain: {
+    rpcUrl: string;
+    expectedChainId: bigint | undefined;
+    registryAddress: string;
+    deployedAtBlock: number;
+    relayerPrivateKey: string;
+    confirmations: number;
+    batchSize: number;
+    maxWaitMs: number;
+    pollMs: number;
+  };
+  secrets: { keystoreSecret: string; hiddenCodePepper: string; adminToken: string };
+}
+
+export class ConfigError extends Error {
+  readonly issues: string[];
+
+  constructor(issues: string[]) {
+    super(`invalid configuration:\n  - ${issues.join("\n  - ")}`);
+    this.name = "ConfigError";
+    this.issues = issues;
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  return {
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      publicOrigin: (e.PUBLIC_ORIGIN ?? `http://localhost:${e.PORT}`).replace(/\/$/, ""),
+      bodyLimitBytes: e.BODY_LIMIT_BYTES,
+      mediaLimitBytes: e.MEDIA_LIMIT_BYTES,
+    },
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    logLevel: e.LOG_LEVEL,
+    dataDir,
+    database:
+      e.DATABASE_URL === undefined
+        ? { kind: "sqlite", path: path.join(dataDir, "trace.db") }
+        : { kind: "postgres", url: e.DATABASE_URL },
+    ipfs:
+      e.IPFS_KUBO_RPC_URL === undefined
+        ? { kind: "embedded", directory: path.join(dataDir, "ipfs") }
+        : { kind: "kubo", rpcUrl: e.IPFS_KUBO_RPC_URL },
+    chain: {
+      rpcUrl: e.CHAIN_RPC_URL,
+      expectedChainId: e.CHAIN_ID,
+      registryAddress: e.REGISTRY_ADDRESS,
+      deployedAtBlock: e.REGISTRY_DEPLOYED_AT_BLOCK,
+      relayerPrivateKey: e.RELAYER_PRIVATE_KEY,
+      confirmations: e.CONFIRMATIONS,
+      batchSize: e.LEDGER_BATCH_SIZE,
+      maxWaitMs: e.LEDGER_MAX_WAIT_MS,
+      pollMs: e.LEDGER_POLL_MS,
+    },
+    secrets: { keystoreSecret: e.KEYSTORE_SECRET, hiddenCodePepper: e.HIDDEN_CODE_PEPPER, adminToken: e.ADMIN_TOKEN },
+  };
+}

@@ -1,0 +1,188 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { AbiCoder, hexlify } from "ethers";
+import fc from "fast-check";
+
+import { isDomainError } from "./errors.ts";
+import { CSET82 } from "./gs1.ts";
+import { abiEncodeString, buildItemTree, itemLeaf, processProof, verifyItemProof } from "./merkle.ts";
+
+/** Serials like ours, reproducible: 13 characters from a seeded generator. */
+function serials(count: number, seed: number): string[] {
+  const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  let state = seed >>> 0 || 1;
+  const next = (): number => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) % alphabet.length;
+  };
+  const out = new Set<string>();
+  while (out.size < count) out.add(Array.from({ length: 13 }, () => alphabet.charAt(next())).join(""));
+  return [...out];
+}
+
+function openZeppelinTree(values: readonly string[]): StandardMerkleTree<[string]> {
+  return StandardMerkleTree.of(
+    values.map((value) => [value] as [string]),
+    ["string"],
+  );
+}
+
+function assertSameAsOpenZeppelin(values: readonly string[]): void {
+  const theirs = openZeppelinTree(values);
+  const ours = buildItemTree(values);
+  assert.equal(ours.root, theirs.root);
+  assert.equal(ours.size, values.length);
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i] ?? "";
+    assert.deepEqual(ours.proofAt(i), theirs.getProof(i), `proof of item ${i}`);
+    assert.deepEqual(ours.proofOf(value), theirs.getProof([value]));
+    assert.equal(ours.leafAt(i), theirs.leafHash([value]));
+    assert.equal(ours.serialAt(i), value);
+    assert.equal(ours.indexOf(value), i);
+  }
+}
+
+void describe("abiEncodeString", () => {
+  void it("equals ethers' AbiCoder on random strings, multi-byte UTF-8 and 32-byte boundaries included", () => {
+    const coder = AbiCoder.defaultAbiCoder();
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ maxLength: 120 }), fc.string({ unit: "binary", maxLength: 80 })), (value) => {
+        assert.equal(hexlify(abiEncodeString(value)), coder.encode(["string"], [value]));
+      }),
+      { numRuns: 1000 },
+    );
+    for (const length of [0, 1, 31, 32, 33, 63, 64, 65, 255, 256, 257]) {
+      for (const unit of ["a", "é", "中", "🌾"]) {
+        const value = unit.repeat(length);
+        assert.equal(hexlify(abiEncodeString(value)), coder.encode(["string"], [value]), `${unit} × ${length}`);
+      }
+    }
+  });
+});
+
+void describe("itemLeaf", () => {
+  void it("is StandardMerkleTree's leaf hash for type string", () => {
+    const tree = openZeppelinTree(["A", "苹果-01", ""]);
+    for (const value of ["A", "苹果-01", ""]) assert.equal(itemLeaf(value), tree.leafHash([value]));
+  });
+
+  void it("refuses a lone surrogate instead of committing to U+FFFD", () => {
+    assert.throws(
+      () => itemLeaf("A\uD800"),
+      (error) => isDomainError(error, "merkle.serial_encoding"),
+    );
+  });
+});
+
+void describe("buildItemTree", () => {
+  for (const size of [1, 2, 3, 7, 100, 1000]) {
+    void it(`gives the same root, leaves and proofs as StandardMerkleTree for ${size} items`, () => {
+      assertSameAsOpenZeppelin(serials(size, size * 7919));
+    });
+  }
+
+  void it("gives the same root and proofs as StandardMerkleTree on random serial sets", () => {
+    const serial = fc.string({ unit: fc.constantFrom(...Array.from(CSET82)), minLength: 1, maxLength: 20 });
+    fc.assert(
+      fc.property(fc.uniqueArray(serial, { minLength: 1, maxLength: 40 }), (values) => {
+        assertSameAsOpenZeppelin(values);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  void it("handles arbitrary Unicode serials like the library", () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.string({ unit: "grapheme", maxLength: 12 }), { minLength: 1, maxLength: 12 }),
+        (values) => {
+          assertSameAsOpenZeppelin(values);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  void it("refuses an empty batch and repeated serials", () => {
+    assert.throws(
+      () => buildItemTree([]),
+      (error) => isDomainError(error, "merkle.empty"),
+    );
+    assert.throws(
+      () => buildItemTree(["A", "B", "C", "B"]),
+      (error) => isDomainError(error, "merkle.duplicate_serial") && JSON.stringify(error.details.indices) === "[1,3]",
+    );
+  });
+
+  void it("refuses unknown serials and positions outside the batch", () => {
+    const tree = buildItemTree(["A", "B"]);
+    assert.equal(tree.indexOf("C"), -1);
+    assert.throws(
+      () => tree.proofOf("C"),
+      (error) => isDomainError(error, "merkle.unknown_serial"),
+    );
+    assert.throws(
+      () => tree.leafOf("C"),
+      (error) => isDomainError(error, "merkle.unknown_serial"),
+    );
+    for (const index of [-1, 2, 0.5, Number.NaN]) {
+      assert.throws(
+        () => tree.proofAt(index),
+        (error) => isDomainError(error, "merkle.index_range"),
+      );
+    }
+  });
+});
+
+void describe("verifyItemProof", () => {
+  const values = serials(50, 42);
+  const tree = buildItemTree(values);
+
+  void it("accepts every item's proof, and the library's own verifier agrees", () => {
+    const theirs = openZeppelinTree(values);
+    assert.equal(theirs.root, tree.root);
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i] ?? "";
+      assert.equal(verifyItemProof(tree.root, value, tree.proofAt(i)), true);
+      assert.equal(StandardMerkleTree.verify(tree.root, ["string"], [value], tree.proofAt(i)), true);
+      assert.equal(processProof(tree.leafAt(i), tree.proofAt(i)), tree.root);
+    }
+  });
+
+  void it("accepts upper-case hex", () => {
+    const proof = tree.proofAt(3).map((element) => `0x${element.slice(2).toUpperCase()}`);
+    assert.equal(verifyItemProof(`0x${tree.root.slice(2).toUpperCase()}`, values[3] ?? "", proof), true);
+  });
+
+  void it("rejects another item's serial, a tampered proof element, a dropped or reordered element", () => {
+    fc.assert(
+      fc.property(fc.nat(values.length - 1), fc.nat(values.length - 1), fc.nat(), fc.nat(255), (i, j, at, flip) => {
+        const proof = tree.proofAt(i);
+        const serial = values[i] ?? "";
+        if (i !== j) assert.equal(verifyItemProof(tree.root, values[j] ?? "", proof), false);
+        const position = at % proof.length;
+        const element = proof[position] ?? "";
+        const nibble = 2 + (flip % 64);
+        const changed = `${element.slice(0, nibble)}${element.charAt(nibble) === "0" ? "1" : "0"}${element.slice(nibble + 1)}`;
+        const tampered = proof.with(position, changed);
+        assert.equal(verifyItemProof(tree.root, serial, tampered), false);
+        assert.equal(verifyItemProof(tree.root, serial, proof.toSpliced(position, 1)), false);
+        if (proof.length > 1) assert.equal(verifyItemProof(tree.root, serial, proof.toReversed()), false);
+      }),
+    );
+  });
+
+  void it("rejects a changed serial and says false, not throws, for malformed input", () => {
+    const proof = tree.proofAt(0);
+    const serial = values[0] ?? "";
+    assert.equal(verifyItemProof(tree.root, `${serial}X`, proof), false);
+    assert.equal(verifyItemProof(tree.root, serial.toLowerCase(), proof), false);
+    assert.equal(verifyItemProof("0x1234", serial, proof), false);
+    assert.equal(verifyItemProof(tree.root, serial, ["not hex", ...proof]), false);
+    assert.equal(verifyItemProof(tree.root, "\uDC00", proof), false);
+  });
+});

@@ -1,0 +1,125 @@
+/**
+ * The HTTP application: security headers, request ids, logging, body limits, rate
+ * limits, the routes, and the one error handler that turns every failure into
+ * problem+json without leaking internals.
+ */
+import { randomUUID } from "node:crypto";
+
+import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Router } from "express";
+import { rateLimit } from "express-rate-limit";
+import helmet from "helmet";
+import type { Logger } from "pino";
+import { ZodError } from "zod";
+
+import { ProblemError, sendProblem } from "./problem.ts";
+
+export interface AppOptions {
+  logger: Logger;
+  bodyLimitBytes: number;
+  rateLimitPerMinute: number;
+  /** Routers mounted in order; each owns its paths. */
+  routers: Router[];
+}
+
+declare module "express-serve-static-core" {
+  interface Request {
+    id: string;
+    log: Logger;
+  }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+function requestContext(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const given = req.get("x-request-id");
+    req.id = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
+    req.log = logger.child({ requestId: req.id });
+    res.setHeader("x-request-id", req.id);
+    const started = performance.now();
+    res.on("finish", () => {
+      req.log.info(
+        { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - started) },
+        "request",
+      );
+    });
+    next();
+  };
+}
+
+function bodyParserProblem(error: unknown): ProblemError | null {
+  if (typeof error !== "object" || error === null || !("type" in error)) return null;
+  switch (error.type) {
+    case "entity.too.large":
+      return new ProblemError("request.too_large");
+    case "entity.parse.failed":
+      return new ProblemError("request.invalid", { detail: "The body is not valid JSON." });
+    case "encoding.unsupported":
+    case "charset.unsupported":
+      return new ProblemError("request.unsupported_media_type");
+    default:
+      return null;
+  }
+}
+
+export function zodProblem(error: ZodError): ProblemError {
+  return new ProblemError("request.invalid", {
+    detail: error.issues.map((issue) => `${issue.path.join(".") || "(body)"}: ${issue.message}`).join("; "),
+    extensions: { issues: error.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message })) },
+  });
+}
+
+const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
+  let problem: ProblemError;
+  if (error instanceof ProblemError) problem = error;
+  else if (error instanceof ZodError) problem = zodProblem(error);
+  else problem = bodyParserProblem(error) ?? new ProblemError("internal.error", { cause: error });
+
+  if (problem.code === "internal.error") req.log.error({ err: error }, "unhandled error");
+  else req.log.debug({ code: problem.code, detail: problem.detail }, "request refused");
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendProblem(res, problem, req.originalUrl);
+};
+
+export function createApp(options: AppOptions): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", "loopback");
+  app.use(requestContext(options.logger));
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          "default-src": ["'self'"],
+          "img-src": ["'self'", "data:", "blob:"],
+          "media-src": ["'self'", "blob:"],
+          "connect-src": ["'self'"],
+          "script-src": ["'self'"],
+          "style-src": ["'self'"],
+        },
+      },
+      crossOriginResourcePolicy: { policy: "cross-origin" },
+    }),
+  );
+  app.use(
+    rateLimit({
+      windowMs: 60_000,
+      limit: options.rateLimitPerMinute,
+      standardHeaders: "draft-8",
+      legacyHeaders: false,
+      handler: (req, res) => {
+        sendProblem(res, new ProblemError("request.rate_limited"), req.originalUrl);
+      },
+    }),
+  );
+  app.use(express.json({ limit: options.bodyLimitBytes, type: ["application/json", "application/*+json"] }));
+  for (const router of options.routers) app.use(router);
+  app.use((req, res) => {
+    sendProblem(res, new ProblemError("resource.not_found"), req.originalUrl);
+  });
+  app.use(errorHandler);
+  return app;
+}

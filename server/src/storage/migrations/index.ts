@@ -1,0 +1,11 @@
+/**
+ * Every migration, in order. Kysely sorts by name, so names start with a zero-padded
+ * sequence number; a released entry is never edited or removed, only followed.
+ */
+import type { Migration } from "kysely/migration";
+
+import { initial } from "./0001-initial.ts";
+
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  "0001-initial": initial,
+};

@@ -1,0 +1,315 @@
+/**
+ * The query store's tables, as Kysely sees them. Column names are snake_case (what a
+ * person typing SQL into psql or sqlite3 expects); repositories map rows to camelCase
+ * records and never hand raw rows to callers.
+ *
+ * Type mappings are the same on both engines, so the same query code runs on either:
+ * - protocol integers that are signed (quantity in thousandths, nonces, deadlines) are
+ *   uint64 / uint256: wider than SQLite's INTEGER and PostgreSQL's BIGINT (both signed
+ *   64-bit). They are stored as canonical decimal TEXT and read back as JS bigint;
+ * - times are INTEGER / BIGINT milliseconds since the Unix epoch (`*_at_ms`), and block
+ *   numbers, log indexes and counts are INTEGER / BIGINT: all below 2^53, read as number;
+ * - identifiers that look numeric (GTIN-14, GB/T 2260 region codes) are TEXT, keeping
+ *   leading zeros and letting a region prefix select its subdivisions;
+ * - JSON is TEXT (not jsonb: nothing queries inside it), parsed with zod when read;
+ * - there are no boolean columns: a flag is a nullable time (`revoked_at_ms`) or a state.
+ */
+import type { Generated } from "kysely";
+
+export const ORGANISATION_KINDS = ["cooperative", "processor", "logistics", "retailer", "inspector", "regulator"] as const;
+export type OrganisationKind = (typeof ORGANISATION_KINDS)[number];
+
+export const ORGANISATION_STATUSES = ["active", "suspended"] as const;
+export type OrganisationStatus = (typeof ORGANISATION_STATUSES)[number];
+
+export const KEY_CUSTODIES = ["server", "own"] as const;
+export type KeyCustody = (typeof KEY_CUSTODIES)[number];
+
+/** Where a signed write stands on the ledger; the outbox entry that carries it moves the same way. */
+export const LEDGER_STATES = ["pending", "submitted", "anchored", "failed"] as const;
+export type LedgerState = (typeof LEDGER_STATES)[number];
+
+export const BATCH_STATUSES = ["active", "recalled"] as const;
+export type BatchStatus = (typeof BATCH_STATUSES)[number];
+
+export const CERTIFICATION_KINDS = ["pollution_free", "green_food", "organic", "geographical_indication"] as const;
+export type CertificationKind = (typeof CERTIFICATION_KINDS)[number];
+
+export interface OrganisationsTable {
+  id: string;
+  kind: string;
+  name_zh: string;
+  name_en: string | null;
+  /** Unified social credit code (统一社会信用代码), 18 characters. */
+  uscc: string;
+  region_code: string;
+  /** Lowercase 0x address of the organisation's signing key. */
+  signer_address: string;
+  key_custody: string;
+  /** Web3 Secret Storage JSON of a server-held key; null when the organisation keeps its own. */
+  keystore_json: string | null;
+  status: string;
+  metadata_cid: string | null;
+  /** On-chain registration; null for organisations the ledger does not register (regulators hold a role instead). */
+  ledger_state: string | null;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+export interface CredentialsTable {
+  id: string;
+  organisation_id: string;
+  /** SHA-256 (hex) of the API token; the token itself is shown once and never stored. */
+  token_hash: string;
+  /** JSON array of role names. */
+  roles_json: string;
+  label: string;
+  created_at_ms: number;
+  expires_at_ms: number | null;
+  revoked_at_ms: number | null;
+  last_used_at_ms: number | null;
+}
+
+export interface ProductsTable {
+  gtin: string;
+  name_zh: string;
+  name_en: string | null;
+  category: string;
+  /** UN/CEFACT Rec 20 code. */
+  unit: string;
+  cold_chain_min_c: number | null;
+  cold_chain_max_c: number | null;
+  /** Highest plausible yield in product units per hectare, for mass-balance checks. */
+  max_yield_per_ha: number | null;
+  created_by: string;
+  created_at_ms: number;
+}
+
+export interface PlotsTable {
+  id: string;
+  organisation_id: string;
+  name: string;
+  area: number;
+  area_unit: string;
+  region_code: string;
+  /** Private: shown to the organisation and regulators, never on the public page. */
+  latitude: number | null;
+  longitude: number | null;
+  created_at_ms: number;
+}
+
+export interface CertificationsTable {
+  id: string;
+  organisation_id: string;
+  kind: string;
+  number: string;
+  issuer: string;
+  valid_from_ms: number;
+  valid_to_ms: number;
+  /** JSON array of the GTIN-14s the certificate covers. */
+  scope_gtins_json: string;
+  created_at_ms: number;
+}
+
+export interface BatchesTable {
+  /** bytes32 hex from the registry's `batchIdOf(gtin, lot)`. */
+  batch_id: string;
+  gtin: string;
+  lot: string;
+  organisation_id: string;
+  plot_id: string | null;
+  harvested_at_ms: number;
+  quantity_milli: string;
+  unit: string;
+  item_count: number;
+  items_root: string;
+  metadata_cid: string;
+  video_cid: string | null;
+  photo_cids_json: string;
+  /** 承诺达标合格证 number. */
+  certificate_number: string | null;
+  certification_ids_json: string;
+  description_zh: string | null;
+  description_en: string | null;
+  attester_address: string;
+  signature: string;
+  nonce: string;
+  deadline: string;
+  typed_data_version: string;
+  ledger_state: string;
+  failure_reason: string | null;
+  tx_hash: string | null;
+  block_number: number | null;
+  status: string;
+  recall_reason_cid: string | null;
+  recalled_at_ms: number | null;
+  created_by: string;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+export interface ItemsTable {
+  batch_id: string;
+  serial: string;
+  leaf_index: number;
+  /** HMAC of the hidden verification code (see domain/serials.ts); null when none was printed. */
+  hidden_code_hmac: string | null;
+  claimed_at_ms: number | null;
+  claimed_by_client_hash: string | null;
+}
+
+export interface EventsTable {
+  id: string;
+  batch_id: string;
+  biz_step: string;
+  actor_organisation_id: string;
+  actor_address: string;
+  occurred_at_ms: number;
+  payload_cid: string;
+  data_json: string;
+  signature: string;
+  nonce: string;
+  deadline: string;
+  /** EIP-712 digest of the signed event: its identity on chain and the link of the hash chain. */
+  digest: string;
+  typed_data_version: string;
+  ledger_state: string;
+  failure_reason: string | null;
+  tx_hash: string | null;
+  block_number: number | null;
+  log_index: number | null;
+  /** The batch's event head after this event, as the `EventRecorded` log reported it. */
+  event_head: string | null;
+  created_by: string;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+export interface OutboxTable {
+  /** Sequential: entries of one kind are submitted in this order (events of a batch must be). */
+  id: Generated<number>;
+  kind: string;
+  /** The row the entry anchors (a batch id, an event id, ...); unique per kind so enqueueing is idempotent. */
+  reference_id: string;
+  payload_json: string;
+  state: string;
+  attempts: number;
+  next_attempt_at_ms: number;
+  tx_hash: string | null;
+  block_number: number | null;
+  last_error: string | null;
+  /** The writer process working on the entry, until `claimed_until_ms`. */
+  claimed_by: string | null;
+  claimed_until_ms: number | null;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+/** Signed transactions of the ledger writer, recorded before broadcast so a restart resends the same bytes. */
+export interface LedgerTransactionsTable {
+  tx_hash: string;
+  raw_tx: string;
+  sender: string;
+  account_nonce: number;
+  created_at_ms: number;
+}
+
+export interface SignerNoncesTable {
+  signer_address: string;
+  next_nonce: string;
+  updated_at_ms: number;
+}
+
+export interface IdempotencyKeysTable {
+  organisation_id: string;
+  key: string;
+  method: string;
+  path: string;
+  request_hash: string;
+  /** Null while the first request with this key is still being handled. */
+  response_status: number | null;
+  response_body: string | null;
+  created_at_ms: number;
+  completed_at_ms: number | null;
+}
+
+export interface IndexerCursorsTable {
+  chain_id: string;
+  contract_address: string;
+  last_block: number;
+  /** JSON array of `{ number, hash }` of the newest applied blocks, oldest first. */
+  recent_blocks_json: string;
+  updated_at_ms: number;
+}
+
+export interface ChainLogsTable {
+  chain_id: string;
+  contract_address: string;
+  block_number: number;
+  block_hash: string;
+  log_index: number;
+  tx_hash: string;
+  event_name: string;
+  /** The batch the log is about, when it names one: the scan page reads a batch's logs by it. */
+  batch_id: string | null;
+  args_json: string;
+}
+
+export interface ScansTable {
+  id: Generated<number>;
+  batch_id: string;
+  serial: string;
+  scanned_at_ms: number;
+  /** Region code or city the consumer chose to share; never coordinates. */
+  coarse_place: string | null;
+  /** Keyed hash of the client (address, user agent): counts distinct scanners without storing who they are. */
+  client_hash: string;
+  verdict: string;
+}
+
+export interface ClaimAttemptsTable {
+  id: Generated<number>;
+  batch_id: string;
+  serial: string;
+  client_hash: string;
+  attempted_at_ms: number;
+  outcome: string;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  organisation_id: string | null;
+  credential_id: string | null;
+  action: string;
+  target: string;
+  at_ms: number;
+  details_json: string;
+  request_id: string | null;
+}
+
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  expires_at_ms: number;
+}
+
+export interface Database {
+  organisations: OrganisationsTable;
+  credentials: CredentialsTable;
+  products: ProductsTable;
+  plots: PlotsTable;
+  certifications: CertificationsTable;
+  batches: BatchesTable;
+  items: ItemsTable;
+  events: EventsTable;
+  outbox: OutboxTable;
+  ledger_transactions: LedgerTransactionsTable;
+  signer_nonces: SignerNoncesTable;
+  idempotency_keys: IdempotencyKeysTable;
+  indexer_cursors: IndexerCursorsTable;
+  chain_logs: ChainLogsTable;
+  scans: ScansTable;
+  claim_attempts: ClaimAttemptsTable;
+  audit_log: AuditLogTable;
+  leases: LeasesTable;
+}
