@@ -3,7 +3,17 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   {
-    ignores: ["node_modules/", ".toolchain/", "artifacts/", "cache/", "coverage/", "types/", ".data/", "scanner-web/dist/", "ignition/deployments/"],
+    ignores: [
+      "node_modules/",
+      ".toolchain/",
+      "artifacts/",
+      "cache/",
+      "coverage/",
+      "types/",
+      ".data/",
+      "scanner-web/dist/",
+      "ignition/deployments/",
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
@@ -21,7 +31,10 @@ export default tseslint.config(
           ],
         },
       ],
-      "@typescript-eslint/strict-boolean-expressions": ["error", { allowNullableBoolean: true, allowNullableString: false }],
+      "@typescript-eslint/strict-boolean-expressions": [
+        "error",
+        { allowNullableBoolean: true, allowNullableString: false },
+      ],
       "@typescript-eslint/switch-exhaustiveness-check": "error",
       "@typescript-eslint/restrict-template-expressions": ["error", { allowNumber: true }],
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],

@@ -32,6 +32,10 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
 
     mapping(address signer => Organisation organisation) private _organisations;
     mapping(bytes32 batchId => BatchRecord record) private _batches;
+    /// @dev The key each retired key was rotated to. A batch keeps the key that attested it,
+    /// so this is how the organisation's current key finds the batches of its earlier keys;
+    /// it also marks a key as used for good, so no other organisation can take it over.
+    mapping(address retiredSigner => address successor) private _successors;
 
     /// @param admin the operating authority; holds DEFAULT_ADMIN_ROLE and grants the others
     constructor(address admin) TypedSignatures("OneItemOneCode", "1") {
@@ -52,7 +56,7 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
         if (kind == OrgKind.None) revert InvalidField("kind");
         if (regionCode < _REGION_MIN || regionCode > _REGION_MAX) revert InvalidField("regionCode");
         if (metadataCid.length == 0) revert InvalidField("metadataCid");
-        if (_organisations[signer].status != OrgStatus.None) revert OrganisationAlreadyRegistered(signer);
+        _requireNeverRegistered(signer);
 
         _organisations[signer] = Organisation({
             signer: signer,
@@ -68,12 +72,13 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
     function rotateSigner(address currentSigner, address newSigner) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (newSigner == address(0)) revert InvalidField("newSigner");
         Organisation storage current = _existingOrganisation(currentSigner);
-        if (_organisations[newSigner].status != OrgStatus.None) revert OrganisationAlreadyRegistered(newSigner);
+        _requireNeverRegistered(newSigner);
 
         Organisation memory moved = current;
         moved.signer = newSigner;
         _organisations[newSigner] = moved;
         delete _organisations[currentSigner];
+        _successors[currentSigner] = newSigner;
         emit SignerRotated(currentSigner, newSigner);
     }
 
@@ -129,10 +134,13 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
     /// @inheritdoc ITraceRegistry
     function recallBatch(RecallRequest calldata request) external onlyRole(RELAYER_ROLE) {
         _requireActive(request.attester);
-        if (_batches[request.batchId].attester != request.attester) {
+        BatchRecord storage record = _batches[request.batchId];
+        address attester = record.attester;
+        if (attester != request.attester) {
             // Unknown batches fall here too: their attester is the zero address.
-            if (_batches[request.batchId].status == BatchStatus.None) revert BatchUnknown(request.batchId);
-            revert NotBatchAttester(request.batchId, request.attester);
+            if (record.status == BatchStatus.None) revert BatchUnknown(request.batchId);
+            if (_currentSigner(attester) != request.attester)
+                revert NotBatchAttester(request.batchId, request.attester);
         }
         _consumeSignature(request.attester, _recallDigest(request), request.nonce, request.deadline, request.signature);
         _recall(request.batchId, request.reasonCid);
@@ -254,6 +262,24 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
     function _existingOrganisation(address signer) private view returns (Organisation storage org) {
         org = _organisations[signer];
         if (org.status == OrgStatus.None) revert OrganisationUnknown(signer);
+    }
+
+    /// @dev Refuses a key that an organisation holds or held: a retired key stays retired.
+    function _requireNeverRegistered(address signer) private view {
+        if (_organisations[signer].status != OrgStatus.None || _successors[signer] != address(0)) {
+            revert OrganisationAlreadyRegistered(signer);
+        }
+    }
+
+    /// @dev The key that the organisation which held `signer` holds now. Ends: a rotation
+    /// only ever leads to a key never registered before, so the links cannot form a cycle.
+    function _currentSigner(address signer) private view returns (address current) {
+        current = signer;
+        address next = _successors[current];
+        while (next != address(0)) {
+            current = next;
+            next = _successors[current];
+        }
     }
 
     function _requireActive(address signer) private view returns (Organisation storage org) {

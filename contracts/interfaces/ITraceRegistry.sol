@@ -183,7 +183,7 @@ interface ITraceRegistry {
 
     // ---------------------------------------------------------------- errors
 
-    /// @notice The address is already registered as an organisation's signer.
+    /// @notice The address is, or was before a rotation, an organisation's signer.
     error OrganisationAlreadyRegistered(address signer);
     /// @notice No organisation is registered under this signer.
     error OrganisationUnknown(address signer);
@@ -224,7 +224,10 @@ interface ITraceRegistry {
 
     /// @notice Replaces an organisation's signing key, keeping its record and history.
     /// @dev Admin only. Unused nonces of the old key do not carry over; signatures made
-    /// by the old key and not yet submitted are refused from now on.
+    /// by the old key and not yet submitted are refused from now on. Batches keep the key
+    /// that attested them, and the new key may recall them. The old key is retired for
+    /// good: it can never be registered or rotated to again, so no one else inherits its
+    /// batches. `newSigner` must never have been registered.
     function rotateSigner(address currentSigner, address newSigner) external;
 
     // ---------------------------------------------------------------- regulator
@@ -255,7 +258,8 @@ interface ITraceRegistry {
     function recordEvents(EventRequest[] calldata requests) external;
 
     /// @notice Recalls a batch with its cooperative's signature.
-    /// @dev Relayer only. The signer must be the batch's attester and still active.
+    /// @dev Relayer only. The signer must be the batch's attester, or the key its
+    /// organisation was rotated to since, and still active.
     function recallBatch(RecallRequest calldata request) external;
 
     // ---------------------------------------------------------------- views

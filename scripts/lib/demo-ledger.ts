@@ -76,7 +76,11 @@ export async function seedDemoLedger(rpcUrl: string): Promise<DemoLedgerSummary>
     processor: { nameZh: "杭州茗香茶叶加工厂", nameEn: "Hangzhou Mingxiang Tea Processing", region: 330106 },
     logistics: { nameZh: "浙冷链物流", nameEn: "Zhe Cold-Chain Logistics", region: 330110 },
     retailer: { nameZh: "上海茶韵专卖店", nameEn: "Shanghai Chayun Tea Shop", region: 310101 },
-    inspector: { nameZh: "杭州市农产品质量检测中心", nameEn: "Hangzhou Agricultural Product Testing Centre", region: 330100 },
+    inspector: {
+      nameZh: "杭州市农产品质量检测中心",
+      nameEn: "Hangzhou Agricultural Product Testing Centre",
+      region: 330100,
+    },
   };
   for (const kind of Object.keys(orgs) as (keyof typeof orgs)[]) {
     const profile = profiles[kind];

@@ -99,7 +99,8 @@ async function verifyBatch(values: Record<string, string | undefined>): Promise<
     events.forEach((e, i) => {
       if (!e.signatureValid) findings.push(`event ${i} (${e.bizStep}): signature does not match ${e.value.actor}`);
     });
-    if (head !== batch.eventHead) findings.push(`event hash chain from logs ${head} != head on chain ${batch.eventHead}`);
+    if (head !== batch.eventHead)
+      findings.push(`event hash chain from logs ${head} != head on chain ${batch.eventHead}`);
     console.log(`batch ${batchId}: status ${batch.status}, ${batch.itemCount} items, ${events.length} events`);
     for (const e of events) {
       console.log(

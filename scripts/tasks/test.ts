@@ -29,11 +29,15 @@ for (const step of steps) {
   const started = performance.now();
   const prepared = (await step.prepare?.()) ?? true;
   let result: CommandResult;
-  if (prepared === true) {
-    result = await runCommand(step.command, step.args, { env: { ...process.env, ...step.env } });
-  } else {
-    result = { code: 1, output: prepared };
-    console.error(prepared);
+  try {
+    if (prepared === true) {
+      result = await runCommand(step.command, step.args, { env: { ...process.env, ...step.env } });
+    } else {
+      result = { code: 1, output: prepared };
+      console.error(prepared);
+    }
+  } finally {
+    await step.cleanup?.();
   }
   const counts = countFromOutput(step, result);
   const verdict = step.verify?.(result) ?? null;
@@ -58,4 +62,3 @@ const passed = outcomes.reduce((sum, o) => sum + o.passed, 0);
 const failed = outcomes.reduce((sum, o) => sum + o.failed, 0);
 console.log(`tests: ${passed} passed, ${failed} failed`);
 process.exitCode = outcomes.every((o) => o.ok) ? 0 : 1;
-

@@ -36,8 +36,12 @@ unset npm_node_execpath npm_execpath NODE || true
 stamp_file="$root/node_modules/.install-stamp"
 want_stamp="node=$node_version lock=$(sha256sum package-lock.json 2>/dev/null | cut -c1-16)"
 if [ ! -f "$stamp_file" ] || [ "$(cat "$stamp_file")" != "$want_stamp" ]; then
-  log "installing dependencies with Node $(node --version) (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error >&2
+  log "installing dependencies with Node $(node --version)"
+  # `npm install`, not `npm ci`: the lockfile names Hardhat's EDR binding for platforms
+  # whose build of that version the registry mirror here lacks, and `npm ci` refuses any
+  # such gap even though those optional packages are never installed on Linux. `npm install`
+  # still installs exactly the locked versions and leaves the lockfile as it is.
+  npm install --no-audit --no-fund --loglevel=error >&2
   printf '%s' "$want_stamp" > "$stamp_file"
 fi
 

@@ -7,9 +7,7 @@ import path from "node:path";
 
 import { z } from "zod";
 
-const hexPrivateKey = z
-  .string()
-  .regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-prefixed 32-byte hex private key");
+const hexPrivateKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-prefixed 32-byte hex private key");
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address");
 const secret = z.string().min(16, "must be at least 16 characters");
 const positiveInt = z.coerce.number().int().positive();

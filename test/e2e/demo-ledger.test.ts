@@ -74,7 +74,18 @@ describe("demo ledger", () => {
   });
 
   it("refuses malformed input with a usage error and exit code 2", async () => {
-    const result = await cli(["verify-item", ...common(), "--gtin", "123", "--lot", "x", "--serial", "y", "--proof", "0x01"]);
+    const result = await cli([
+      "verify-item",
+      ...common(),
+      "--gtin",
+      "123",
+      "--lot",
+      "x",
+      "--serial",
+      "y",
+      "--proof",
+      "0x01",
+    ]);
     assert.equal(result.code, 2);
     assert.match(result.output, /--gtin must be 14 digits/);
   });

@@ -11,6 +11,7 @@ import helmet from "helmet";
 import type { Logger } from "pino";
 import { ZodError } from "zod";
 
+import { DomainError } from "../domain/errors.ts";
 import { ProblemError, sendProblem } from "./problem.ts";
 
 export interface AppOptions {
@@ -72,6 +73,7 @@ export function zodProblem(error: ZodError): ProblemError {
 const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
   let problem: ProblemError;
   if (error instanceof ProblemError) problem = error;
+  else if (error instanceof DomainError) problem = ProblemError.fromDomain(error);
   else if (error instanceof ZodError) problem = zodProblem(error);
   else problem = bodyParserProblem(error) ?? new ProblemError("internal.error", { cause: error });
 

@@ -5,6 +5,8 @@
  */
 import type { Response } from "express";
 
+import type { DomainError, DomainErrorCode } from "../domain/errors.ts";
+
 export interface ProblemDefinition {
   status: number;
   en: string;
@@ -53,18 +55,41 @@ export const PROBLEMS = {
 
 export type ProblemCode = keyof typeof PROBLEMS;
 
+/** Every stable code a problem response can carry: HTTP-level codes and the domain's input codes. */
+export type AnyProblemCode = ProblemCode | DomainErrorCode;
+
+interface ProblemOptions {
+  detail?: string;
+  extensions?: Record<string, unknown>;
+  cause?: unknown;
+}
+
 /** An error that becomes a problem+json response in the one error handler. */
 export class ProblemError extends Error {
-  readonly code: ProblemCode;
+  readonly code: AnyProblemCode;
+  readonly status: number;
+  readonly en: string;
+  readonly zh: string;
   readonly detail: string | undefined;
   readonly extensions: Record<string, unknown>;
 
-  constructor(code: ProblemCode, options: { detail?: string; extensions?: Record<string, unknown>; cause?: unknown } = {}) {
-    super(options.detail ?? PROBLEMS[code].en, { cause: options.cause });
+  constructor(code: ProblemCode, options: ProblemOptions = {}) {
+    const definition: ProblemDefinition = PROBLEMS[code];
+    super(options.detail ?? definition.en, { cause: options.cause });
     this.name = "ProblemError";
     this.code = code;
+    this.status = definition.status;
+    this.en = definition.en;
+    this.zh = definition.zh;
     this.detail = options.detail;
     this.extensions = options.extensions ?? {};
+  }
+
+  /** A domain refusal (bad check digit, bad lot, ...) keeps its own code and messages; status 400 unless given. */
+  static fromDomain(error: DomainError, status = 400): ProblemError {
+    const problem = new ProblemError("request.invalid", { extensions: { details: error.details }, cause: error });
+    Object.assign(problem, { code: error.code, status, en: error.en, zh: error.zh });
+    return problem;
   }
 }
 
@@ -72,7 +97,7 @@ export interface ProblemBody {
   type: string;
   title: string;
   status: number;
-  code: ProblemCode;
+  code: AnyProblemCode;
   message: { en: string; zh: string };
   detail?: string;
   instance?: string;
@@ -80,15 +105,14 @@ export interface ProblemBody {
 }
 
 export function problemBody(error: ProblemError, instance?: string): ProblemBody {
-  const definition: ProblemDefinition = PROBLEMS[error.code];
   return {
     ...error.extensions,
     // A relative reference: the server answers it with the catalogue entry (docs/error-codes.md).
     type: `/problems/${error.code}`,
-    title: definition.en,
-    status: definition.status,
+    title: error.en,
+    status: error.status,
     code: error.code,
-    message: { en: definition.en, zh: definition.zh },
+    message: { en: error.en, zh: error.zh },
     ...(error.detail === undefined ? {} : { detail: error.detail }),
     ...(instance === undefined ? {} : { instance }),
   };
@@ -96,5 +120,6 @@ export function problemBody(error: ProblemError, instance?: string): ProblemBody
 
 export function sendProblem(res: Response, error: ProblemError, instance?: string): void {
   const body = problemBody(error, instance);
-  res.status(body.status).type("application/problem+json").send(JSON.stringify(body));
+  res.status(body.status).type("application/problem+json").setHeader("cache-control", "no-store");
+  res.send(JSON.stringify(body));
 }

@@ -95,7 +95,10 @@ export async function readAttestation(
     deadline: a.getValue("deadline") as bigint,
   };
   const signature = a.getValue("signature") as string;
-  const signatureValid = signedBy(() => recoverTypedSigner(domain, "BatchAttestation", value, signature), value.attester);
+  const signatureValid = signedBy(
+    () => recoverTypedSigner(domain, "BatchAttestation", value, signature),
+    value.attester,
+  );
   return { value, signature, signatureValid, blockNumber: log.blockNumber, transactionHash: log.transactionHash };
 }
 

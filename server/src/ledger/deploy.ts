@@ -46,7 +46,11 @@ export async function deployTraceRegistry(deployer: Signer, options: DeployOptio
 }
 
 /** Sends a state-changing call and waits for its receipt; throws when it reverted or vanished. */
-export async function sendAndWait(contract: Contract, functionName: string, args: unknown[]): Promise<TransactionReceipt> {
+export async function sendAndWait(
+  contract: Contract,
+  functionName: string,
+  args: unknown[],
+): Promise<TransactionReceipt> {
   const response = await contract.getFunction(functionName).send(...args);
   const receipt = await response.wait();
   if (receipt === null) throw new Error(`${functionName}: the transaction has no receipt`);

@@ -16,11 +16,9 @@ export interface CustodialKey {
 
 export async function createCustodialKey(secret: string): Promise<CustodialKey> {
   const wallet = Wallet.createRandom();
-  const keystoreJson = await encryptKeystoreJson(
-    { address: wallet.address, privateKey: wallet.privateKey },
-    secret,
-    { scrypt: { N: SCRYPT_N } },
-  );
+  const keystoreJson = await encryptKeystoreJson({ address: wallet.address, privateKey: wallet.privateKey }, secret, {
+    scrypt: { N: SCRYPT_N },
+  });
   return { address: wallet.address, keystoreJson };
 }
 

@@ -33,7 +33,10 @@ export interface OutboxPort {
   /** Pending entries of `kind` whose next attempt is due, oldest first. */
   duePending: (kind: string, limit: number, nowMs: number) => Promise<OutboxEntry[]>;
   /** Records the signed transaction for these entries, before it is broadcast. */
-  markSubmitted: (entryIds: string[], tx: { txHash: string; rawTx: string; sender: string; nonce: number }) => Promise<void>;
+  markSubmitted: (
+    entryIds: string[],
+    tx: { txHash: string; rawTx: string; sender: string; nonce: number },
+  ) => Promise<void>;
   listSubmitted: () => Promise<SubmittedTransaction[]>;
   markAnchored: (entryIds: string[], at: { txHash: string; blockNumber: number }) => Promise<void>;
   markFailed: (entryId: string, reason: string) => Promise<void>;

@@ -37,8 +37,9 @@ export function fromJson<T>(schema: z.ZodType<T>, text: string, column: string):
 
 /** Checks a text column against the closed set it may hold. */
 export function oneOf<const T extends readonly string[]>(values: T, value: string, column: string): T[number] {
-  if (!values.includes(value)) throw new Error(`column ${column} holds unexpected value ${JSON.stringify(value)}`);
-  return value as T[number];
+  const found = values.find((allowed) => allowed === value);
+  if (found === undefined) throw new Error(`column ${column} holds unexpected value ${JSON.stringify(value)}`);
+  return found;
 }
 
 /** Addresses are stored in lowercase so that equality in SQL matches equality of keys. */

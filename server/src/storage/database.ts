@@ -13,9 +13,9 @@ import {
   PostgresDialect,
   sql,
   SqliteDialect,
+  Transaction,
   type SqliteDatabase,
   type SqliteStatement,
-  type Transaction,
 } from "kysely";
 import { Pool, types as pgTypes } from "pg";
 
@@ -43,7 +43,6 @@ export interface OpenOptions {
 const SQLITE_BUSY_TIMEOUT_MS = 5_000;
 /** Prepared statements kept per SQLite connection; the server's hot queries are far fewer. */
 const SQLITE_STATEMENT_CACHE = 256;
-const PG_INT8_OID = 20;
 
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<OpenedDatabase> {
   switch (config.kind) {
@@ -156,20 +155,29 @@ function sqliteAdapter(database: DatabaseSync): ClosableSqliteDatabase {
  * construction (uint64 protocol values are TEXT for this reason), so they are read as
  * numbers, as SQLite returns them; pg's default would return strings.
  */
-function pgTypeParser(oid: number, format?: "text" | "binary"): (value: string) => unknown {
-  if (oid === PG_INT8_OID && format !== "binary") return (value: string) => Number(value);
-  return format === "binary" ? pgTypes.getTypeParser(oid, "binary") : pgTypes.getTypeParser(oid, "text");
+type PgTypeId = Parameters<typeof pgTypes.getTypeParser>[0];
+type PgTypeFormat = Parameters<typeof pgTypes.getTypeParser>[1];
+
+function pgTypeParser(id: PgTypeId, format?: PgTypeFormat): unknown {
+  if (id === pgTypes.builtins.INT8 && format !== "binary") return (value: string) => Number(value);
+  return pgTypes.getTypeParser(id, format);
 }
 
 async function openPostgres(url: string, poolSize: number, options: OpenOptions): Promise<OpenedDatabase> {
   const pool = new Pool({
     connectionString: url,
     max: poolSize,
-    types: { getTypeParser: pgTypeParser as typeof pgTypes.getTypeParser },
+    types: { getTypeParser: pgTypeParser },
   });
   // Without a listener, an idle connection's error would crash the process; the pool
   // drops that connection and opens a new one for the next query.
-  pool.on("error", options.onIdleError ?? ((error) => process.emitWarning(error)));
+  pool.on(
+    "error",
+    options.onIdleError ??
+      ((error) => {
+        process.emitWarning(error);
+      }),
+  );
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     // Fail at start-up, with the driver's message, rather than at the first request.
@@ -187,11 +195,34 @@ const engines = new WeakMap<object, Engine>();
  * The engine behind a database or transaction handle. Kysely keeps its dialect private,
  * but its compilers differ visibly: PostgreSQL numbers parameters (`$1`), SQLite does not.
  */
-export function engineOf<DB>(db: Kysely<DB>): Engine {
+export function engineOf<DB>(db: Kysely<DB> | Transaction<DB>): Engine {
   const known = engines.get(db);
   if (known !== undefined) return known;
   const compiled = db.selectNoFrom((eb) => eb.val(1).as("probe")).compile();
   const engine: Engine = compiled.sql.includes("$1") ? "postgres" : "sqlite";
   engines.set(db, engine);
   return engine;
+}
+
+/**
+ * Runs `work` in a transaction, or inside the caller's when `db` already is one, so a
+ * repository function that needs atomicity composes with the caller's larger unit of work.
+ */
+export function inTransaction<T>(db: Db, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  if (db instanceof Transaction) return work(db);
+  return db.transaction().execute(work);
+}
+
+const SQLITE_CONSTRAINT_UNIQUE = 2067;
+const SQLITE_CONSTRAINT_PRIMARYKEY = 1555;
+const PG_UNIQUE_VIOLATION = "23505";
+
+/** Whether a write failed because a unique key (or primary key) already exists, on either engine. */
+export function isUniqueViolation(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const { code, errcode } = error as { code?: unknown; errcode?: unknown };
+  if (code === PG_UNIQUE_VIOLATION) return true;
+  return (
+    code === "ERR_SQLITE_ERROR" && (errcode === SQLITE_CONSTRAINT_UNIQUE || errcode === SQLITE_CONSTRAINT_PRIMARYKEY)
+  );
 }

@@ -16,7 +16,14 @@
  */
 import type { Generated } from "kysely";
 
-export const ORGANISATION_KINDS = ["cooperative", "processor", "logistics", "retailer", "inspector", "regulator"] as const;
+export const ORGANISATION_KINDS = [
+  "cooperative",
+  "processor",
+  "logistics",
+  "retailer",
+  "inspector",
+  "regulator",
+] as const;
 export type OrganisationKind = (typeof ORGANISATION_KINDS)[number];
 
 export const ORGANISATION_STATUSES = ["active", "suspended"] as const;

@@ -54,7 +54,10 @@ async function up(db: Kysely<unknown>): Promise<void> {
       "organisations_key_custody",
       sql`(key_custody = 'server' and keystore_json is not null) or (key_custody = 'own' and keystore_json is null)`,
     )
-    .addCheckConstraint("organisations_ledger_state", sql`ledger_state is null or ${inList("ledger_state", LEDGER_STATES)}`)
+    .addCheckConstraint(
+      "organisations_ledger_state",
+      sql`ledger_state is null or ${inList("ledger_state", LEDGER_STATES)}`,
+    )
     .execute();
   await db.schema.createIndex("organisations_region").on("organisations").column("region_code").execute();
 
@@ -157,7 +160,11 @@ async function up(db: Kysely<unknown>): Promise<void> {
     .addCheckConstraint("batches_ledger_state", inList("ledger_state", LEDGER_STATES))
     .addCheckConstraint("batches_status", inList("status", ["active", "recalled"]))
     .execute();
-  await db.schema.createIndex("batches_organisation").on("batches").columns(["organisation_id", "harvested_at_ms"]).execute();
+  await db.schema
+    .createIndex("batches_organisation")
+    .on("batches")
+    .columns(["organisation_id", "harvested_at_ms"])
+    .execute();
   await db.schema.createIndex("batches_harvested").on("batches").column("harvested_at_ms").execute();
 
   await db.schema
@@ -199,7 +206,11 @@ async function up(db: Kysely<unknown>): Promise<void> {
     .addCheckConstraint("events_ledger_state", inList("ledger_state", LEDGER_STATES))
     .execute();
   await db.schema.createIndex("events_batch").on("events").columns(["batch_id", "occurred_at_ms"]).execute();
-  await db.schema.createIndex("events_actor").on("events").columns(["actor_organisation_id", "occurred_at_ms"]).execute();
+  await db.schema
+    .createIndex("events_actor")
+    .on("events")
+    .columns(["actor_organisation_id", "occurred_at_ms"])
+    .execute();
 
   await db.schema
     .createTable("ledger_transactions")

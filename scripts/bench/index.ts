@@ -1,0 +1,8 @@
+/**
+ * The suites `npm run bench` runs, in order. Adding a suite is one line here; `--only
+ * <name>` picks one by its `name`.
+ */
+import { gasSuite } from "./gas.ts";
+import type { BenchSuite } from "./types.ts";
+
+export const suites: readonly BenchSuite[] = [gasSuite];
