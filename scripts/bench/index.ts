@@ -3,6 +3,7 @@
  * <name>` picks one by its `name`.
  */
 import { gasSuite } from "./gas.ts";
+import { merkleSuite } from "./merkle.ts";
 import type { BenchSuite } from "./types.ts";
 
-export const suites: readonly BenchSuite[] = [gasSuite];
+export const suites: readonly BenchSuite[] = [gasSuite, merkleSuite];

@@ -116,6 +116,10 @@ async function verifyBatch(values: Record<string, string | undefined>): Promise<
 }
 
 const [command, ...rest] = process.argv.slice(2);
+if (command === "help" || command === "--help" || command === "-h") {
+  console.log(USAGE);
+  process.exit(0);
+}
 try {
   const { values } = parseArgs({
     args: rest,

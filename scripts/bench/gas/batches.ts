@@ -9,6 +9,7 @@ import { hexlify } from "ethers";
 
 import { gtinCheckDigit, gtinToUint64 } from "../../../server/src/domain/gs1.ts";
 import { generateSerials } from "../../../server/src/domain/serials.ts";
+import type { BatchAttestationValue } from "../../../server/src/domain/typed-data.ts";
 import { documentCid } from "./support.ts";
 
 export const ITEMS_PER_BATCH = 1_000;
@@ -16,17 +17,8 @@ export const ITEMS_PER_BATCH = 1_000;
 const GTIN_BODY = "0690123456789";
 export const BENCH_GTIN = gtinToUint64(`${GTIN_BODY}${gtinCheckDigit(GTIN_BODY)}`);
 
-/** Values are bigint and 0x-hex, as ethers takes them for contract calls and typed data. */
-export interface BatchFields {
-  gtin: bigint;
-  lot: string;
-  itemsRoot: string;
-  itemCount: bigint;
-  quantityMilli: bigint;
-  unit: string;
-  harvestedAt: bigint;
-  metadataCid: string;
-}
+/** The signed fields of one attestation other than who signs it and when it expires. */
+export type BatchFields = Omit<BatchAttestationValue, "attester" | "nonce" | "deadline">;
 
 /** Batch `sequence` of a run; `lotPrefix` keeps the lots of different ledgers apart. */
 export async function batchFields(lotPrefix: string, sequence: number, harvestedAt: bigint): Promise<BatchFields> {
