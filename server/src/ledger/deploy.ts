@@ -2,7 +2,15 @@
  * Deploys the registry and hands out its roles. Used by the demo, the integration tests
  * and `scripts/cli.ts deploy` for a real network, so every deployment is made the same way.
  */
-import { Contract, ContractFactory, id, type ContractRunner, type Signer, type TransactionReceipt } from "ethers";
+import {
+  Contract,
+  ContractFactory,
+  NonceManager,
+  id,
+  type ContractRunner,
+  type Signer,
+  type TransactionReceipt,
+} from "ethers";
 
 import { traceRegistryArtifact } from "./registry-artifact.ts";
 
@@ -26,7 +34,10 @@ export function traceRegistryAt(address: string, runner: ContractRunner): Contra
 }
 
 /** Deploys with `deployer`, who must be `options.admin` when roles are to be granted here. */
-export async function deployTraceRegistry(deployer: Signer, options: DeployOptions): Promise<RegistryDeployment> {
+export async function deployTraceRegistry(signer: Signer, options: DeployOptions): Promise<RegistryDeployment> {
+  // Counts nonces locally: a provider's short-lived cache may still report the nonce
+  // from before the deployment when the first role is granted right after it.
+  const deployer = new NonceManager(signer);
   const artifact = traceRegistryArtifact();
   const factory = new ContractFactory(artifact.abi, artifact.bytecode, deployer);
   const contract = await factory.deploy(options.admin);

@@ -7,7 +7,7 @@
  * nonce, same hash) are sent again rather than new ones; and the contract itself refuses
  * a second registration of a batch or a second use of a signer's nonce.
  */
-import { Transaction, type Interface, type JsonRpcProvider, type Wallet } from "ethers";
+import { Transaction, type BaseWallet, type Interface, type JsonRpcProvider } from "ethers";
 import type { Logger } from "pino";
 
 import { decodeRevert, isContractRevert } from "./contract-errors.ts";
@@ -63,7 +63,7 @@ export interface WriterOptions {
   provider: JsonRpcProvider;
   contractInterface: Interface;
   registryAddress: string;
-  senders: Partial<Record<SenderRole, Wallet>>;
+  senders: Partial<Record<SenderRole, BaseWallet>>;
   outbox: OutboxPort;
   specs: KindSpec[];
   confirmations: number;
@@ -90,7 +90,7 @@ export function createLedgerWriter(options: WriterOptions): LedgerWriter {
   const now = options.now ?? Date.now;
   const nextNonce = new Map<string, number>();
 
-  async function allocateNonce(wallet: Wallet): Promise<number> {
+  async function allocateNonce(wallet: BaseWallet): Promise<number> {
     const address = wallet.address;
     const onChain = await provider.getTransactionCount(address, "pending");
     const local = nextNonce.get(address) ?? 0;
@@ -142,7 +142,7 @@ export function createLedgerWriter(options: WriterOptions): LedgerWriter {
     }
   }
 
-  async function simulate(spec: KindSpec, wallet: Wallet, entries: OutboxEntry[]): Promise<string> {
+  async function simulate(spec: KindSpec, wallet: BaseWallet, entries: OutboxEntry[]): Promise<string> {
     const { functionName, args } = spec.encode(entries.map((e) => e.payload));
     const data = contractInterface.encodeFunctionData(functionName, args);
     await provider.call({ from: wallet.address, to: registryAddress, data });
@@ -152,7 +152,7 @@ export function createLedgerWriter(options: WriterOptions): LedgerWriter {
   /** Drops entries the contract refuses (each marked failed with the reason); returns the call data of the rest. */
   async function partition(
     spec: KindSpec,
-    wallet: Wallet,
+    wallet: BaseWallet,
     entries: OutboxEntry[],
   ): Promise<{ data: string; entries: OutboxEntry[] } | null> {
     try {
