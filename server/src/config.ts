@@ -31,6 +31,15 @@ const envSchema = z.object({
   REGISTRY_ADDRESS: address,
   REGISTRY_DEPLOYED_AT_BLOCK: z.coerce.number().int().min(0).default(0),
   RELAYER_PRIVATE_KEY: hexPrivateKey,
+  /** The registry admin's key, for registering onboarded organisations; without it they wait for the admin to act. */
+  LEDGER_ADMIN_PRIVATE_KEY: hexPrivateKey.optional(),
+  /** A key with REGULATOR_ROLE, for regulator actions (suspend, reinstate, recall) taken through the API. */
+  LEDGER_REGULATOR_PRIVATE_KEY: hexPrivateKey.optional(),
+  /** The JSON-RPC URL the scan page reads the chain from; default: this server's read-only proxy. */
+  PUBLIC_RPC_URL: z.string().min(1).optional(),
+  SIGNATURE_TTL_SECONDS: positiveInt.max(365 * 86_400).default(30 * 86_400),
+  /** Run the ledger writer and indexer in this process (they elect one holder among replicas). */
+  WORKERS: z.enum(["on", "off"]).default("on"),
   CONFIRMATIONS: z.coerce.number().int().min(0).max(1_000).default(2),
   LEDGER_BATCH_SIZE: positiveInt.max(200).default(10),
   LEDGER_MAX_WAIT_MS: positiveInt.default(2_000),
@@ -60,6 +69,11 @@ export interface ServerConfig {
     registryAddress: string;
     deployedAtBlock: number;
     relayerPrivateKey: string;
+    adminPrivateKey: string | undefined;
+    regulatorPrivateKey: string | undefined;
+    publicRpcUrl: string;
+    signatureTtlSeconds: number;
+    workers: boolean;
     confirmations: number;
     batchSize: number;
     maxWaitMs: number;
@@ -110,6 +124,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       registryAddress: e.REGISTRY_ADDRESS,
       deployedAtBlock: e.REGISTRY_DEPLOYED_AT_BLOCK,
       relayerPrivateKey: e.RELAYER_PRIVATE_KEY,
+      adminPrivateKey: e.LEDGER_ADMIN_PRIVATE_KEY,
+      regulatorPrivateKey: e.LEDGER_REGULATOR_PRIVATE_KEY,
+      publicRpcUrl: e.PUBLIC_RPC_URL ?? "/rpc",
+      signatureTtlSeconds: e.SIGNATURE_TTL_SECONDS,
+      workers: e.WORKERS === "on",
       confirmations: e.CONFIRMATIONS,
       batchSize: e.LEDGER_BATCH_SIZE,
       maxWaitMs: e.LEDGER_MAX_WAIT_MS,

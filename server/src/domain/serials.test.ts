@@ -11,6 +11,7 @@ import {
   SERIAL_ENTROPY_BITS,
   SERIAL_LENGTH,
   VERIFICATION_CODE_ENTROPY_BITS,
+  deriveVerificationCode,
   generateSerial,
   generateSerials,
   generateVerificationCode,
@@ -208,5 +209,31 @@ void describe("verification codes", () => {
         (error) => isDomainError(error, "serial.verification_code_format"),
       );
     }
+  });
+});
+
+describe("derived verification codes", () => {
+  const pepper = new Uint8Array(32).fill(9);
+  const batchId = `0x${"ab".repeat(32)}`;
+
+  it("are 8 digits, stable for an item, different across items, batches and peppers", () => {
+    const code = deriveVerificationCode(pepper, batchId, "7KX2M9QPA4RTB");
+    assert.match(code, /^[0-9]{8}$/);
+    assert.equal(deriveVerificationCode(pepper, batchId.toUpperCase().replace("0X", "0x"), "7KX2M9QPA4RTB"), code);
+    assert.notEqual(deriveVerificationCode(pepper, batchId, "7KX2M9QPA4RTC"), code);
+    assert.notEqual(deriveVerificationCode(pepper, `0x${"cd".repeat(32)}`, "7KX2M9QPA4RTB"), code);
+    assert.notEqual(deriveVerificationCode(new Uint8Array(32).fill(8), batchId, "7KX2M9QPA4RTB"), code);
+  });
+
+  it("verify against their stored digest", () => {
+    const code = deriveVerificationCode(pepper, batchId, "SERIAL0000001");
+    const digest = verificationCodeDigest(pepper, "SERIAL0000001", code);
+    assert.equal(verifyVerificationCode(pepper, "SERIAL0000001", code, digest), true);
+  });
+
+  it("spread over the digits (no constant output)", () => {
+    const firstDigits = new Set<string>();
+    for (let i = 0; i < 200; i++) firstDigits.add(deriveVerificationCode(pepper, batchId, `S${i}`).charAt(0));
+    assert.equal(firstDigits.size, 10);
   });
 });

@@ -20,6 +20,8 @@ export interface AppOptions {
   rateLimitPerMinute: number;
   /** Routers mounted in order; each owns its paths. */
   routers: Router[];
+  /** Middleware that runs after body parsing and before every router (authentication). */
+  beforeRoutes?: RequestHandler[];
 }
 
 declare module "express-serve-static-core" {
@@ -118,6 +120,7 @@ export function createApp(options: AppOptions): Express {
     }),
   );
   app.use(express.json({ limit: options.bodyLimitBytes, type: ["application/json", "application/*+json"] }));
+  for (const handler of options.beforeRoutes ?? []) app.use(handler);
   for (const router of options.routers) app.use(router);
   app.use((req, res) => {
     sendProblem(res, new ProblemError("resource.not_found"), req.originalUrl);

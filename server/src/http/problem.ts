@@ -50,6 +50,107 @@ export const PROBLEMS = {
     en: "The content store is unavailable; try again later.",
     zh: "内容存储暂时不可用，请稍后再试。",
   },
+  "organisation.not_found": { status: 404, en: "No organisation has this id.", zh: "不存在该组织。" },
+  "organisation.exists": {
+    status: 409,
+    en: "An organisation with this credit code or signing address is already registered.",
+    zh: "具有该统一社会信用代码或签名地址的组织已注册。",
+  },
+  "organisation.suspended": {
+    status: 403,
+    en: "This organisation is suspended and may not write.",
+    zh: "该组织已被暂停，不能提交数据。",
+  },
+  "organisation.wrong_kind": {
+    status: 403,
+    en: "Organisations of this kind may not do this.",
+    zh: "该类型的组织无权执行此操作。",
+  },
+  "organisation.not_on_ledger": {
+    status: 409,
+    en: "The organisation is not registered on the ledger yet; try again shortly.",
+    zh: "该组织尚未在链上登记完成，请稍后再试。",
+  },
+  "organisation.state_unchanged": {
+    status: 409,
+    en: "The organisation is already in that state.",
+    zh: "该组织已处于此状态。",
+  },
+  "credential.not_found": { status: 404, en: "No such credential.", zh: "不存在该凭据。" },
+  "product.not_found": { status: 404, en: "No product with this GTIN is registered.", zh: "未登记该商品条码的产品。" },
+  "product.exists": {
+    status: 409,
+    en: "A product with this GTIN is already registered.",
+    zh: "该商品条码的产品已登记。",
+  },
+  "product.unit_mismatch": {
+    status: 400,
+    en: "The quantity's unit differs from the product's unit.",
+    zh: "数量单位与产品登记的单位不一致。",
+  },
+  "plot.not_found": { status: 404, en: "The organisation has no plot with this id.", zh: "该组织没有此地块。" },
+  "certification.not_found": {
+    status: 404,
+    en: "The organisation has no certification with this id.",
+    zh: "该组织没有此认证。",
+  },
+  "media.not_found": {
+    status: 404,
+    en: "No uploaded media has this CID.",
+    zh: "未找到该内容标识符（CID）对应的已上传文件。",
+  },
+  "media.too_large": { status: 413, en: "The file is larger than allowed.", zh: "文件超过允许的大小。" },
+  "media.empty": { status: 400, en: "The upload is empty.", zh: "上传内容为空。" },
+  "batch.exists": {
+    status: 409,
+    en: "A batch with this GTIN and lot is already registered.",
+    zh: "该商品条码与批号的批次已登记。",
+  },
+  "batch.not_found": { status: 404, en: "No such batch.", zh: "不存在该批次。" },
+  "batch.recalled": { status: 409, en: "The batch is recalled.", zh: "该批次已召回。" },
+  "batch.not_yours": {
+    status: 403,
+    en: "Only the batch's own cooperative may do this.",
+    zh: "只有该批次所属的合作社可以执行此操作。",
+  },
+  "draft.not_found": {
+    status: 404,
+    en: "No draft awaits a signature under this id.",
+    zh: "不存在等待签名的该草稿。",
+  },
+  "signature.invalid": {
+    status: 400,
+    en: "The signature was not made by the organisation's registered key over this data.",
+    zh: "签名与该组织登记的密钥或所签数据不符。",
+  },
+  "signature.custody": {
+    status: 409,
+    en: "This organisation's key is held by the platform, so the platform signs; or it holds its own key and must sign itself.",
+    zh: "签名方式与该组织的密钥托管方式不符。",
+  },
+  "event.data_invalid": {
+    status: 400,
+    en: "The event's data does not fit its business step.",
+    zh: "事件数据与业务环节不符。",
+  },
+  "event.before_harvest": {
+    status: 400,
+    en: "The event's time is impossible for this batch (before planting or in the future).",
+    zh: "事件时间对该批次不合理（早于种植或晚于当前时间）。",
+  },
+  "item.not_found": { status: 404, en: "No such item.", zh: "不存在该商品。" },
+  "claim.no_code": { status: 409, en: "This item has no hidden code.", zh: "该商品没有隐藏验证码。" },
+  "claim.wrong_code": { status: 400, en: "The verification code is wrong.", zh: "验证码错误。" },
+  "claim.too_many_attempts": {
+    status: 429,
+    en: "Too many wrong codes for this item; try again later.",
+    zh: "该商品的错误尝试过多，请稍后再试。",
+  },
+  "storage.full": {
+    status: 507,
+    en: "The server's storage is full; nothing was stored.",
+    zh: "服务器存储空间已满，未保存任何内容。",
+  },
   "internal.error": { status: 500, en: "Something went wrong on our side.", zh: "服务器内部错误。" },
 } as const satisfies Record<string, ProblemDefinition>;
 

@@ -300,6 +300,16 @@ export interface LeasesTable {
   expires_at_ms: number;
 }
 
+export interface MediaTable {
+  cid: string;
+  content_type: string;
+  size_bytes: number;
+  file_name: string | null;
+  /** Organisation id of the uploader. */
+  uploaded_by: string;
+  created_at_ms: number;
+}
+
 export interface Database {
   organisations: OrganisationsTable;
   credentials: CredentialsTable;
@@ -319,4 +329,5 @@ export interface Database {
   claim_attempts: ClaimAttemptsTable;
   audit_log: AuditLogTable;
   leases: LeasesTable;
+  media: MediaTable;
 }

@@ -5,7 +5,9 @@
 import type { Migration } from "kysely/migration";
 
 import { initial } from "./0001-initial.ts";
+import { media } from "./0002-media.ts";
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001-initial": initial,
+  "0002-media": media,
 };

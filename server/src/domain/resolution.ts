@@ -1,0 +1,107 @@
+/**
+ * What the resolver answers for one item's GS1 Digital Link when a client asks for JSON:
+ * everything needed to verify the item without trusting the server. The scan page, the
+ * CLI and any third party read this shape; the verification core
+ * (`server/src/verify/`) checks it against the chain and the documents' CIDs.
+ *
+ * Types only: the scan page imports this file without pulling in anything else.
+ * Integers that are uint64/uint256 on chain travel as decimal strings; bytes as 0x-hex.
+ */
+
+/** The signed `BatchAttestation` value, field for field. */
+export interface AttestationValueJson {
+  attester: string;
+  gtin: string;
+  lot: string;
+  itemsRoot: string;
+  itemCount: string;
+  quantityMilli: string;
+  unit: string;
+  harvestedAt: string;
+  /** Binary CID, 0x-hex. */
+  metadataCid: string;
+  nonce: string;
+  deadline: string;
+}
+
+/** The signed `TraceEvent` value, field for field. */
+export interface EventValueJson {
+  actor: string;
+  batchId: string;
+  /** Index into BIZ_STEPS, decimal. */
+  bizStep: string;
+  occurredAt: string;
+  payloadCid: string;
+  nonce: string;
+  deadline: string;
+}
+
+export type LedgerStateJson = "pending" | "submitted" | "anchored" | "failed";
+
+export interface LocalisedText {
+  zh: string;
+  en: string | null;
+}
+
+export interface ResolvedEvent {
+  value: EventValueJson;
+  signature: string;
+  /** EIP-712 digest of `value`: the link in the batch's hash chain. */
+  digest: string;
+  bizStep: string;
+  /** Base32 CIDv1 of the payload document (the same CID as `value.payloadCid`). */
+  payloadCid: string;
+  actor: { name: LocalisedText; kind: string; regionCode: string };
+  ledgerState: LedgerStateJson;
+  txHash: string | null;
+}
+
+export interface CloneSignal {
+  code: "many_scans_day" | "many_scans_week" | "many_places" | "scanned_after_claim";
+  en: string;
+  zh: string;
+}
+
+export interface ItemResolution {
+  type: "oioc.item-resolution";
+  version: 1;
+  /** The canonical Digital Link URI of the item. */
+  uri: string;
+  item: { gtin: string; lot: string; serial: string; hasHiddenCode: boolean; claimedAtMs: number | null };
+  chain: {
+    chainId: string;
+    registry: string;
+    /** JSON-RPC endpoint the page reads the chain from (absolute, or relative to the page). */
+    rpcUrl: string;
+    typedDataVersion: string;
+  };
+  batch: {
+    batchId: string;
+    attestation: AttestationValueJson;
+    signature: string;
+    /** Base32 CIDv1 of the metadata document (the same CID as `attestation.metadataCid`). */
+    metadataCid: string;
+    ledgerState: LedgerStateJson;
+    txHash: string | null;
+    status: "active" | "recalled";
+    recall: { atMs: number; reasonCid: string | null; reason: LocalisedText | null } | null;
+  };
+  /** Merkle proof of the item's leaf under `attestation.itemsRoot`. */
+  proof: string[];
+  /** In hash-chain order. */
+  events: ResolvedEvent[];
+  /** Gateway path prefix for documents and media, e.g. "/ipfs/". */
+  ipfsGateway: string;
+  /** Public display helpers the server adds (names of regions); not part of any signature. */
+  display: { regionName: LocalisedText | null; plotRegionName: LocalisedText | null };
+  scans: { count: number; firstAtMs: number | null; signals: CloneSignal[] };
+}
+
+/** The answer for a well-formed Digital Link that names no item we issued. */
+export interface UnknownItemResolution {
+  type: "oioc.item-unknown";
+  version: 1;
+  uri: string;
+  item: { gtin: string; lot: string | null; serial: string | null };
+  message: LocalisedText;
+}

@@ -1,0 +1,89 @@
+/**
+ * Bearer-token authentication. Tokens are looked up by their SHA-256 (credentials.ts);
+ * the operator's admin token from configuration is compared in constant time. Every
+ * refusal is logged with the request id, and nothing about why a token failed leaks to
+ * the caller beyond "not valid".
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import type { Kysely } from "kysely";
+
+import type { Principal, Role } from "../services/context.ts";
+import { findUsableCredential, hashToken, touchCredential } from "../storage/credentials.ts";
+import type { Database } from "../storage/schema.ts";
+import { ProblemError } from "./problem.ts";
+
+declare module "express-serve-static-core" {
+  interface Request {
+    principal?: Principal;
+  }
+}
+
+const ROLES: ReadonlySet<string> = new Set<Role>(["admin", "regulator", "cooperative", "actor"]);
+
+function sameSecret(a: string, b: string): boolean {
+  const da = createHash("sha256").update(a).digest();
+  const db = createHash("sha256").update(b).digest();
+  return timingSafeEqual(da, db);
+}
+
+export function authenticate(options: { db: Kysely<Database>; adminToken: string }): RequestHandler {
+  return (req, _res, next) => {
+    const header = req.get("authorization");
+    if (header === undefined) {
+      next();
+      return;
+    }
+    const match = /^Bearer ([A-Za-z0-9._~+/=-]{16,200})$/.exec(header);
+    if (match?.[1] === undefined) {
+      next(new ProblemError("auth.invalid"));
+      return;
+    }
+    const token = match[1];
+    if (sameSecret(token, options.adminToken)) {
+      req.principal = { organisationId: null, credentialId: null, roles: ["admin"] };
+      next();
+      return;
+    }
+    findUsableCredential(options.db, hashToken(token))
+      .then(async (credential) => {
+        if (credential === null) {
+          req.log.warn({ path: req.path }, "refused an unknown, expired or revoked credential");
+          throw new ProblemError("auth.invalid");
+        }
+        await touchCredential(options.db, credential.id);
+        req.principal = {
+          organisationId: credential.organisationId,
+          credentialId: credential.id,
+          roles: credential.roles.filter((role): role is Role => ROLES.has(role)),
+        };
+      })
+      .then(() => {
+        next();
+      }, next);
+  };
+}
+
+/** Refuses the request unless the caller holds one of `roles` (401 without credentials, 403 with the wrong ones). */
+export function requireRole(...roles: Role[]): RequestHandler {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const principal = req.principal;
+    if (principal === undefined) {
+      req.log.warn({ path: req.path, method: req.method }, "refused a write without credentials");
+      next(new ProblemError("auth.missing"));
+      return;
+    }
+    if (!principal.roles.some((role) => roles.includes(role))) {
+      req.log.warn({ path: req.path, method: req.method, organisationId: principal.organisationId }, "refused a role");
+      next(new ProblemError("auth.forbidden"));
+      return;
+    }
+    next();
+  };
+}
+
+export function principalOf(req: Request): Principal {
+  if (req.principal === undefined) throw new ProblemError("auth.missing");
+  return req.principal;
+}

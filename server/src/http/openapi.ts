@@ -1,0 +1,212 @@
+/**
+ * The OpenAPI 3.1 document, generated from the same zod schemas the routes parse with
+ * (`z.toJSONSchema`), so the document cannot drift from what the server accepts.
+ */
+import { z } from "zod";
+
+import { batchRequest } from "../services/batches.ts";
+import { certificationRequest, plotRequest, productRequest } from "../services/catalogue.ts";
+import { eventRequest, recallRequest } from "../services/events.ts";
+import { credentialRequest, onboardingRequest } from "../services/organisations.ts";
+import { PROBLEMS } from "./problem.ts";
+
+interface Operation {
+  method: "get" | "post" | "delete";
+  path: string;
+  summary: string;
+  roles: string;
+  body?: z.ZodType;
+  rawBody?: string;
+  success: number;
+}
+
+const OPERATIONS: Operation[] = [
+  {
+    method: "post",
+    path: "/api/v1/organisations",
+    summary: "Onboard an organisation",
+    roles: "admin",
+    body: onboardingRequest,
+    success: 201,
+  },
+  {
+    method: "get",
+    path: "/api/v1/organisations",
+    summary: "List organisations",
+    roles: "admin, regulator",
+    success: 200,
+  },
+  {
+    method: "get",
+    path: "/api/v1/organisations/{id}",
+    summary: "One organisation with plots and certifications",
+    roles: "admin, regulator, itself",
+    success: 200,
+  },
+  {
+    method: "post",
+    path: "/api/v1/organisations/{id}/credentials",
+    summary: "Issue an API credential",
+    roles: "admin",
+    body: credentialRequest,
+    success: 201,
+  },
+  {
+    method: "delete",
+    path: "/api/v1/organisations/{id}/credentials/{credentialId}",
+    summary: "Revoke a credential",
+    roles: "admin",
+    success: 204,
+  },
+  {
+    method: "post",
+    path: "/api/v1/organisations/{id}/plots",
+    summary: "Register a plot",
+    roles: "admin, the cooperative",
+    body: plotRequest,
+    success: 201,
+  },
+  {
+    method: "post",
+    path: "/api/v1/organisations/{id}/certifications",
+    summary: "Register a certification",
+    roles: "admin, the cooperative",
+    body: certificationRequest,
+    success: 201,
+  },
+  {
+    method: "post",
+    path: "/api/v1/products",
+    summary: "Register a product (GTIN)",
+    roles: "admin, cooperative",
+    body: productRequest,
+    success: 201,
+  },
+  { method: "get", path: "/api/v1/products/{gtin}", summary: "One product", roles: "anyone", success: 200 },
+  {
+    method: "post",
+    path: "/api/v1/media",
+    summary: "Upload a file (streamed into IPFS); body is the file, Content-Type its type",
+    roles: "cooperative, actor",
+    rawBody: "application/octet-stream",
+    success: 201,
+  },
+  {
+    method: "post",
+    path: "/api/v1/batches",
+    summary: "Register a harvest batch; answers 202 with its status URL",
+    roles: "cooperative",
+    body: batchRequest,
+    success: 202,
+  },
+  {
+    method: "get",
+    path: "/api/v1/batches",
+    summary: "List batches",
+    roles: "admin, regulator, cooperative (own)",
+    success: 200,
+  },
+  {
+    method: "get",
+    path: "/api/v1/batches/{batchId}",
+    summary: "A batch and where it stands on the ledger",
+    roles: "anyone",
+    success: 200,
+  },
+  {
+    method: "get",
+    path: "/api/v1/batches/{batchId}/events",
+    summary: "A batch's events",
+    roles: "anyone",
+    success: 200,
+  },
+  {
+    method: "post",
+    path: "/api/v1/batches/{batchId}/events",
+    summary: "Record a critical tracking event",
+    roles: "cooperative, actor",
+    body: eventRequest,
+    success: 202,
+  },
+  {
+    method: "post",
+    path: "/api/v1/batches/{batchId}/recall",
+    summary: "Recall one's own batch (signed)",
+    roles: "cooperative",
+    body: recallRequest,
+    success: 202,
+  },
+  {
+    method: "get",
+    path: "/ipfs/{cid}",
+    summary: "IPFS path gateway (Range, ETag, immutable caching)",
+    roles: "anyone",
+    success: 200,
+  },
+];
+
+function problemSchema(): Record<string, unknown> {
+  return {
+    type: "object",
+    required: ["type", "title", "status", "code", "message"],
+    properties: {
+      type: { type: "string" },
+      title: { type: "string" },
+      status: { type: "integer" },
+      code: { type: "string", enum: Object.keys(PROBLEMS) },
+      message: { type: "object", properties: { en: { type: "string" }, zh: { type: "string" } } },
+      detail: { type: "string" },
+      instance: { type: "string" },
+    },
+  };
+}
+
+export function openApiDocument(serverUrl: string): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of OPERATIONS) {
+    const parameters = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
+      name: m[1],
+      in: "path",
+      required: true,
+      schema: { type: "string" },
+    }));
+    if (op.method === "post") {
+      parameters.push({ name: "Idempotency-Key", in: "header", required: false, schema: { type: "string" } });
+    }
+    const requestBody =
+      op.body !== undefined
+        ? {
+            required: true,
+            content: {
+              "application/json": { schema: z.toJSONSchema(op.body, { io: "input", unrepresentable: "any" }) },
+            },
+          }
+        : op.rawBody !== undefined
+          ? { required: true, content: { [op.rawBody]: { schema: { type: "string", format: "binary" } } } }
+          : undefined;
+    (paths[op.path] ??= {})[op.method] = {
+      summary: op.summary,
+      description: `Who may call it: ${op.roles}.`,
+      parameters,
+      ...(requestBody === undefined ? {} : { requestBody }),
+      security: op.roles === "anyone" ? [] : [{ bearer: [] }],
+      responses: {
+        [String(op.success)]: { description: "Success" },
+        default: {
+          description: "An RFC 9457 problem",
+          content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+        },
+      },
+    };
+  }
+  return {
+    openapi: "3.1.0",
+    info: { title: "One item, one code (一物一码) API", version: "1" },
+    servers: [{ url: serverUrl }],
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+      schemas: { Problem: problemSchema() },
+    },
+  };
+}

@@ -1,0 +1,158 @@
+/** Products, media uploads, batches, their events and recalls. */
+import { createHash } from "node:crypto";
+
+import { Router } from "express";
+import { z } from "zod";
+
+import { formatQuantityMilli, unitFromCode } from "../../domain/units.ts";
+import { batchRequest, registerBatch, requireBatch } from "../../services/batches.ts";
+import { productRequest, registerProduct } from "../../services/catalogue.ts";
+import type { ServiceContext } from "../../services/context.ts";
+import { eventRequest, recallOwnBatch, recallRequest, recordEvent } from "../../services/events.ts";
+import { uploadMedia } from "../../services/media.ts";
+import { listBatches, type Batch } from "../../storage/batches.ts";
+import { getProduct } from "../../storage/catalogue.ts";
+import { listBatchEvents, type TraceEvent } from "../../storage/events.ts";
+import { principalOf, requireRole } from "../auth.ts";
+import { idempotent } from "../idempotency.ts";
+import { ProblemError } from "../problem.ts";
+import { originOf } from "./origin.ts";
+
+export function batchView(batch: Batch) {
+  return {
+    batchId: batch.batchId,
+    gtin: batch.gtin,
+    lot: batch.lot,
+    organisationId: batch.organisationId,
+    plotId: batch.plotId,
+    harvestedAt: new Date(batch.harvestedAtMs).toISOString(),
+    quantity: { value: formatQuantityMilli(batch.quantityMilli), unit: unitFromCode(batch.unit) },
+    itemCount: batch.itemCount,
+    itemsRoot: batch.itemsRoot,
+    metadataCid: batch.metadataCid,
+    videoCid: batch.videoCid,
+    photoCids: batch.photoCids,
+    complianceCertificateNumber: batch.certificateNumber,
+    ledger: batch.ledger,
+    status: batch.status,
+    recall: batch.recall,
+    createdAt: new Date(batch.createdAtMs).toISOString(),
+  };
+}
+
+export function eventView(event: TraceEvent) {
+  return {
+    id: event.id,
+    batchId: event.batchId,
+    bizStep: event.bizStep,
+    actorOrganisationId: event.actorOrganisationId,
+    occurredAt: new Date(event.occurredAtMs).toISOString(),
+    payloadCid: event.payloadCid,
+    data: event.data,
+    digest: event.digest,
+    signerAddress: event.signed.signerAddress,
+    ledger: event.ledger,
+    chain: event.chain,
+  };
+}
+
+const batchListQuery = z
+  .object({
+    organisationId: z.string().max(64).optional(),
+    gtin: z
+      .string()
+      .regex(/^\d{14}$/)
+      .optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  })
+  .strict();
+
+export function batchesRouter(ctx: ServiceContext): Router {
+  const router = Router();
+
+  router.post("/api/v1/products", requireRole("admin", "cooperative"), async (req, res) => {
+    await idempotent(ctx.db, req, res, async () => ({
+      status: 201,
+      body: { product: await registerProduct(ctx, originOf(req), productRequest.parse(req.body)) },
+    }));
+  });
+
+  router.get("/api/v1/products/:gtin", async (req, res) => {
+    const product = await getProduct(ctx.db, req.params.gtin);
+    if (product === null) throw new ProblemError("product.not_found");
+    res.json({ product });
+  });
+
+  router.post("/api/v1/media", requireRole("cooperative", "actor"), async (req, res) => {
+    const contentType = (req.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+    const rawName = req.get("x-file-name");
+    const fileName = rawName === undefined ? null : decodeURIComponent(rawName).slice(0, 200);
+    // A streamed body cannot be hashed before it is read; the key's identity is its declared shape.
+    const digest = createHash("sha256")
+      .update(`${contentType}\n${req.get("content-length") ?? ""}\n${fileName ?? ""}`)
+      .digest("hex");
+    const abort = new AbortController();
+    req.on("close", () => {
+      if (!req.complete) abort.abort();
+    });
+    await idempotent(
+      ctx.db,
+      req,
+      res,
+      async () => {
+        const media = await uploadMedia(ctx, originOf(req), req, { contentType, fileName, signal: abort.signal });
+        return { status: 201, body: { media, url: `/ipfs/${media.cid}` } };
+      },
+      digest,
+    );
+  });
+
+  router.post("/api/v1/batches", requireRole("cooperative"), async (req, res) => {
+    await idempotent(ctx.db, req, res, async () => {
+      const accepted = await registerBatch(ctx, originOf(req), batchRequest.parse(req.body));
+      res.setHeader("location", accepted.statusUrl);
+      return { status: 202, body: { batch: batchView(accepted.batch), statusUrl: accepted.statusUrl } };
+    });
+  });
+
+  router.get("/api/v1/batches", requireRole("admin", "regulator", "cooperative"), async (req, res) => {
+    const principal = principalOf(req);
+    const query = batchListQuery.parse(req.query);
+    const ownOnly = !principal.roles.includes("admin") && !principal.roles.includes("regulator");
+    const organisationId = ownOnly ? (principal.organisationId ?? "") : query.organisationId;
+    const batches = await listBatches(ctx.db, {
+      organisationId,
+      gtin: query.gtin,
+      limit: query.limit,
+      offset: query.offset,
+    });
+    res.json({ batches: batches.map(batchView) });
+  });
+
+  router.get("/api/v1/batches/:batchId", async (req, res) => {
+    const batch = await requireBatch(ctx, req.params.batchId);
+    res.json({ batch: batchView(batch) });
+  });
+
+  router.get("/api/v1/batches/:batchId/events", async (req, res) => {
+    const batch = await requireBatch(ctx, req.params.batchId);
+    res.json({ events: (await listBatchEvents(ctx.db, batch.batchId)).map(eventView) });
+  });
+
+  router.post("/api/v1/batches/:batchId/events", requireRole("cooperative", "actor"), async (req, res) => {
+    await idempotent(ctx.db, req, res, async () => {
+      const accepted = await recordEvent(ctx, originOf(req), String(req.params.batchId), eventRequest.parse(req.body));
+      return { status: 202, body: { event: eventView(accepted.event), coldChain: accepted.coldChain } };
+    });
+  });
+
+  router.post("/api/v1/batches/:batchId/recall", requireRole("cooperative"), async (req, res) => {
+    await idempotent(ctx.db, req, res, async () => ({
+      status: 202,
+      body: await recallOwnBatch(ctx, originOf(req), String(req.params.batchId), recallRequest.parse(req.body)),
+    }));
+  });
+
+  return router;
+}

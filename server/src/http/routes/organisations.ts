@@ -1,0 +1,144 @@
+/** Organisations, their credentials, plots and certifications. */
+import { Router, type Request } from "express";
+
+import type { ServiceContext } from "../../services/context.ts";
+import {
+  credentialRequest,
+  issueCredential,
+  onboardingRequest,
+  onboardOrganisation,
+  revokeOrganisationCredential,
+} from "../../services/organisations.ts";
+import { certificationRequest, plotRequest, registerCertification, registerPlot } from "../../services/catalogue.ts";
+import { listCertifications, listPlots } from "../../storage/catalogue.ts";
+import { listCredentials } from "../../storage/credentials.ts";
+import { getOrganisation, listOrganisations, type Organisation } from "../../storage/organisations.ts";
+import { ORGANISATION_KINDS } from "../../storage/schema.ts";
+import { principalOf, requireRole } from "../auth.ts";
+import { idempotent } from "../idempotency.ts";
+import { ProblemError } from "../problem.ts";
+import { originOf } from "./origin.ts";
+import { z } from "zod";
+
+/** What the API shows of an organisation: never its keystore. */
+export function organisationView(org: Organisation) {
+  return {
+    id: org.id,
+    kind: org.kind,
+    name: { zh: org.nameZh, en: org.nameEn },
+    uscc: org.uscc,
+    regionCode: org.regionCode,
+    signerAddress: org.signerAddress,
+    keyCustody: org.custody.kind,
+    status: org.status,
+    metadataCid: org.metadataCid,
+    ledgerState: org.ledgerState,
+    createdAt: new Date(org.createdAtMs).toISOString(),
+  };
+}
+
+/** Admins act on any organisation; an organisation on itself. */
+function requireSelfOrAdmin(req: Request): string {
+  const principal = principalOf(req);
+  const id = String(req.params.id);
+  if (principal.roles.includes("admin") || principal.organisationId === id) return id;
+  throw new ProblemError("auth.forbidden");
+}
+
+const listQuery = z
+  .object({
+    kind: z.enum(ORGANISATION_KINDS).optional(),
+    status: z.enum(["active", "suspended"]).optional(),
+    region: z
+      .string()
+      .regex(/^\d{1,6}$/)
+      .optional(),
+  })
+  .strict();
+
+export function organisationsRouter(ctx: ServiceContext): Router {
+  const router = Router();
+
+  router.post("/api/v1/organisations", requireRole("admin"), async (req, res) => {
+    await idempotent(ctx.db, req, res, async () => {
+      const result = await onboardOrganisation(ctx, originOf(req), onboardingRequest.parse(req.body));
+      return {
+        status: 201,
+        body: {
+          organisation: organisationView(result.organisation),
+          credential: { id: result.credential.credential.id, token: result.credential.token },
+        },
+      };
+    });
+  });
+
+  router.get("/api/v1/organisations", requireRole("admin", "regulator"), async (req, res) => {
+    const query = listQuery.parse(req.query);
+    const orgs = await listOrganisations(ctx.db, {
+      kind: query.kind,
+      status: query.status,
+      regionPrefix: query.region,
+    });
+    res.json({ organisations: orgs.map(organisationView) });
+  });
+
+  router.get(
+    "/api/v1/organisations/:id",
+    requireRole("admin", "regulator", "cooperative", "actor"),
+    async (req, res) => {
+      const principal = principalOf(req);
+      const id = String(req.params.id);
+      const mayRead =
+        principal.roles.includes("admin") || principal.roles.includes("regulator") || principal.organisationId === id;
+      if (!mayRead) throw new ProblemError("auth.forbidden");
+      const org = await getOrganisation(ctx.db, id);
+      if (org === null) throw new ProblemError("organisation.not_found");
+      res.json({
+        organisation: organisationView(org),
+        plots: await listPlots(ctx.db, id),
+        certifications: await listCertifications(ctx.db, id),
+      });
+    },
+  );
+
+  router.post("/api/v1/organisations/:id/credentials", requireRole("admin"), async (req, res) => {
+    await idempotent(ctx.db, req, res, async () => {
+      const issued = await issueCredential(
+        ctx,
+        originOf(req),
+        String(req.params.id),
+        credentialRequest.parse(req.body),
+      );
+      return { status: 201, body: { credential: { id: issued.credential.id, token: issued.token } } };
+    });
+  });
+
+  router.get("/api/v1/organisations/:id/credentials", requireRole("admin"), async (req, res) => {
+    res.json({ credentials: await listCredentials(ctx.db, String(req.params.id)) });
+  });
+
+  router.delete("/api/v1/organisations/:id/credentials/:credentialId", requireRole("admin"), async (req, res) => {
+    await revokeOrganisationCredential(ctx, originOf(req), String(req.params.id), String(req.params.credentialId));
+    res.status(204).end();
+  });
+
+  router.post("/api/v1/organisations/:id/plots", requireRole("admin", "cooperative"), async (req, res) => {
+    const id = requireSelfOrAdmin(req);
+    await idempotent(ctx.db, req, res, async () => {
+      if ((await getOrganisation(ctx.db, id)) === null) throw new ProblemError("organisation.not_found");
+      const plot = await registerPlot(ctx, originOf(req), id, plotRequest.parse(req.body));
+      return { status: 201, body: { plot } };
+    });
+  });
+
+  router.post("/api/v1/organisations/:id/certifications", requireRole("admin", "cooperative"), async (req, res) => {
+    const id = requireSelfOrAdmin(req);
+    await idempotent(ctx.db, req, res, async () => {
+      if ((await getOrganisation(ctx.db, id)) === null) throw new ProblemError("organisation.not_found");
+      const certification = await registerCertification(ctx, originOf(req), id, certificationRequest.parse(req.body));
+      return { status: 201, body: { certification } };
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,224 @@
+/**
+ * The composition root: reads nothing itself, but builds every adapter from a
+ * `ServerConfig` (database, content store, chain), wires them into the services and the
+ * HTTP app, and runs the ledger writer and indexer. `npm start`, the demo and the
+ * integration tests all start the server through `startServer`, the same way.
+ */
+import { randomUUID } from "node:crypto";
+import type { Server } from "node:http";
+import { once } from "node:events";
+import path from "node:path";
+
+import { JsonRpcProvider, Wallet } from "ethers";
+import { pino, type Logger } from "pino";
+
+import type { ServerConfig } from "./config.ts";
+import { createApp } from "./http/app.ts";
+import { authenticate } from "./http/auth.ts";
+import { batchesRouter } from "./http/routes/batches.ts";
+import { organisationsRouter } from "./http/routes/organisations.ts";
+import { systemRouter } from "./http/routes/system.ts";
+import type { ContentStore } from "./ipfs/content-store.ts";
+import { openEmbeddedContentStore } from "./ipfs/embedded.ts";
+import { createIpfsGatewayRouter } from "./ipfs/gateway.ts";
+import { createKuboContentStore } from "./ipfs/kubo.ts";
+import { createIndexer, type Indexer } from "./ledger/indexer.ts";
+import { createKeyRing } from "./ledger/keystore.ts";
+import { OUTBOX_KINDS } from "./ledger/outbox-kinds.ts";
+import { traceRegistryInterface } from "./ledger/registry-artifact.ts";
+import { createLedgerWriter, type LedgerWriter } from "./ledger/writer.ts";
+import type { ServiceContext } from "./services/context.ts";
+import { createProjection } from "./services/projection.ts";
+import { openDatabase, type OpenedDatabase } from "./storage/database.ts";
+import { createIndexerStore } from "./storage/indexer-store.ts";
+import { acquireLease, releaseLease } from "./storage/lease.ts";
+import { getMedia } from "./storage/media.ts";
+import { migrateToLatest } from "./storage/migrate.ts";
+import { createOutboxPort } from "./storage/outbox.ts";
+
+export interface RunningServer {
+  url: string;
+  ctx: ServiceContext;
+  /** One pass of the ledger writer and indexer, for tests and the reindex command. */
+  workOnce: () => Promise<void>;
+  close: () => Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Extra routers mounted before the built-in ones (the scan path mounts itself here). */
+  extraRouters?: (ctx: ServiceContext) => import("express").Router[];
+}
+
+const WORKER_LEASE = "ledger-worker";
+
+export async function openContentStore(config: ServerConfig): Promise<ContentStore> {
+  return config.ipfs.kind === "embedded"
+    ? openEmbeddedContentStore({ dataDir: config.ipfs.directory })
+    : createKuboContentStore({ url: config.ipfs.rpcUrl });
+}
+
+export async function buildContext(
+  config: ServerConfig,
+  logger: Logger,
+): Promise<{ ctx: ServiceContext; database: OpenedDatabase; provider: JsonRpcProvider }> {
+  const database = await openDatabase(config.database, {
+    onIdleError: (error) => {
+      logger.warn({ err: error }, "database connection dropped");
+    },
+  });
+  await migrateToLatest(database.db);
+  const content = await openContentStore(config);
+  const provider = new JsonRpcProvider(config.chain.rpcUrl, undefined, {
+    staticNetwork: config.chain.expectedChainId === undefined ? undefined : true,
+    pollingInterval: config.chain.pollMs,
+    cacheTimeout: -1,
+  });
+  const chainId = config.chain.expectedChainId ?? (await provider.getNetwork()).chainId;
+  const ctx: ServiceContext = {
+    db: database.db,
+    content,
+    keyRing: createKeyRing(config.secrets.keystoreSecret),
+    domain: { chainId, verifyingContract: config.chain.registryAddress, version: "1" },
+    publicOrigin: config.http.publicOrigin,
+    publicRpcUrl: config.chain.publicRpcUrl,
+    secrets: {
+      keystoreSecret: config.secrets.keystoreSecret,
+      hiddenCodePepper: new TextEncoder().encode(config.secrets.hiddenCodePepper.padEnd(32, "\u0000")),
+    },
+    keysDir: path.join(config.dataDir, "keys"),
+    signatureTtlSeconds: config.chain.signatureTtlSeconds,
+    mediaLimitBytes: config.http.mediaLimitBytes,
+    logger,
+    now: Date.now,
+  };
+  return { ctx, database, provider };
+}
+
+export function buildWorkers(
+  config: ServerConfig,
+  ctx: ServiceContext,
+  provider: JsonRpcProvider,
+  holder: string,
+): { writer: LedgerWriter; indexer: Indexer } {
+  const contractInterface = traceRegistryInterface();
+  const senders = {
+    relayer: new Wallet(config.chain.relayerPrivateKey, provider),
+    ...(config.chain.adminPrivateKey === undefined
+      ? {}
+      : { admin: new Wallet(config.chain.adminPrivateKey, provider) }),
+  };
+  const writer = createLedgerWriter({
+    provider,
+    contractInterface,
+    registryAddress: config.chain.registryAddress,
+    senders,
+    outbox: createOutboxPort(ctx.db, { holder }),
+    specs: OUTBOX_KINDS,
+    confirmations: config.chain.confirmations,
+    batchSize: config.chain.batchSize,
+    maxWaitMs: config.chain.maxWaitMs,
+    logger: ctx.logger.child({ worker: "ledger-writer" }),
+  });
+  const projection = createProjection({
+    content: ctx.content,
+    domain: ctx.domain,
+    keysDir: ctx.keysDir,
+    keystoreSecret: ctx.secrets.keystoreSecret,
+    logger: ctx.logger.child({ worker: "projection" }),
+  });
+  const indexer = createIndexer({
+    provider,
+    contractInterface,
+    registryAddress: config.chain.registryAddress,
+    deployedAtBlock: config.chain.deployedAtBlock,
+    confirmations: config.chain.confirmations,
+    store: createIndexerStore(ctx.db, {
+      chainId: ctx.domain.chainId.toString(),
+      contractAddress: config.chain.registryAddress.toLowerCase(),
+      onApply: projection.onApply,
+      onRollback: projection.onRollback,
+    }),
+    logger: ctx.logger.child({ worker: "indexer" }),
+  });
+  return { writer, indexer };
+}
+
+export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  const { ctx, database, provider } = await buildContext(config, logger);
+  const holder = `${process.pid}-${randomUUID()}`;
+  const { writer, indexer } = buildWorkers(config, ctx, provider, holder);
+
+  const app = createApp({
+    logger,
+    bodyLimitBytes: config.http.bodyLimitBytes,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    routers: [
+      systemRouter(ctx),
+      createIpfsGatewayRouter({
+        store: ctx.content,
+        contentType: async (cid) => (await getMedia(ctx.db, cid.toV1().toString()))?.contentType,
+      }),
+      ...(options.extraRouters?.(ctx) ?? []),
+      organisationsRouter(ctx),
+      batchesRouter(ctx),
+    ],
+    beforeRoutes: [authenticate({ db: ctx.db, adminToken: config.secrets.adminToken })],
+  });
+
+  let working = Promise.resolve();
+  let stopped = false;
+  const workOnce = async (): Promise<void> => {
+    const held = await acquireLease(ctx.db, {
+      name: WORKER_LEASE,
+      holder,
+      ttlMs: Math.max(15_000, config.chain.pollMs * 10),
+      nowMs: Date.now(),
+    });
+    if (!held) return;
+    await writer.tick();
+    await indexer.sync();
+  };
+  const loop = async (): Promise<void> => {
+    while (!stopped) {
+      try {
+        await workOnce();
+      } catch (error) {
+        logger.warn({ err: error }, "ledger worker pass failed; retrying");
+      }
+      await new Promise((resolve) => setTimeout(resolve, config.chain.pollMs));
+    }
+  };
+  if (config.chain.workers) working = loop();
+
+  const server: Server = app.listen(config.http.port, config.http.host);
+  await once(server, "listening");
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : config.http.port;
+  const url = `http://${config.http.host}:${port}`;
+  logger.info(
+    { url, database: database.engine, ipfs: config.ipfs.kind, chainId: ctx.domain.chainId.toString() },
+    "listening",
+  );
+
+  return {
+    url,
+    ctx,
+    workOnce,
+    async close() {
+      stopped = true;
+      server.closeAllConnections();
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
+      await working;
+      await releaseLease(ctx.db, WORKER_LEASE, holder).catch(() => undefined);
+      provider.destroy();
+      await ctx.content.close();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,279 @@
+/**
+ * Registering a harvest batch: validate everything it refers to, issue the item serials
+ * and hidden codes, build the item tree, publish the metadata document (and the
+ * encrypted serial archive) on IPFS, sign the attestation with the cooperative's key, and
+ * store batch, items and outbox entry in one transaction before answering. From there
+ * the ledger writer anchors it; nothing accepted is lost if the chain is away.
+ */
+import { AbiCoder, keccak256 } from "ethers";
+import { z } from "zod";
+
+import { batchMetadataDocument, type BatchMetadataDocument } from "../domain/documents.ts";
+import { gtinToUint64, normalizeGtin, validateLot } from "../domain/gs1.ts";
+import { buildItemTree } from "../domain/merkle.ts";
+import { deriveVerificationCode, generateSerials, verificationCodeDigest } from "../domain/serials.ts";
+import { CURRENT_TYPED_DATA_VERSION, type BatchAttestationValue } from "../domain/typed-data.ts";
+import { quantityMilli, unitCode } from "../domain/units.ts";
+import { ProblemError } from "../http/problem.ts";
+import { parseCid } from "../ipfs/content-store.ts";
+import { signTyped } from "../ledger/signing.ts";
+import { getBatch, getBatchByLot, insertBatch, insertItems, type Batch } from "../storage/batches.ts";
+import { getCertifications, getPlot, getProduct } from "../storage/catalogue.ts";
+import { uintToText } from "../storage/codec.ts";
+import { inTransaction, isUniqueViolation } from "../storage/database.ts";
+import { getMedia } from "../storage/media.ts";
+import { allocateNonces } from "../storage/nonces.ts";
+import { getOrganisation, type Organisation } from "../storage/organisations.ts";
+import { enqueueOutbox } from "../storage/outbox.ts";
+import { recordWrite, type WriteOrigin } from "./audit.ts";
+import type { ServiceContext } from "./context.ts";
+import { storeBytes, storeJsonDocument } from "./documents.ts";
+import { sealItemsArchive } from "./items-archive.ts";
+
+export const MAX_ITEMS_PER_BATCH = 1_000_000;
+
+const localised = z.object({ zh: z.string().trim().max(2_000), en: z.string().trim().max(2_000).nullish() });
+
+export const batchRequest = z
+  .object({
+    gtin: z.string().max(20),
+    lot: z.string().max(40),
+    plotId: z.string().max(64).nullish(),
+    harvestedAt: z.iso.datetime({ offset: true }),
+    quantity: z.object({ value: z.string().max(32), unit: z.string().max(16) }).strict(),
+    itemCount: z.number().int().min(1).max(MAX_ITEMS_PER_BATCH),
+    /** Print a hidden verification code under a scratch-off on every label. */
+    hiddenCodes: z.boolean().default(true),
+    certificationIds: z.array(z.string().max(64)).max(20).default([]),
+    /** 承诺达标合格证 number. */
+    complianceCertificateNumber: z.string().trim().max(64).nullish(),
+    description: localised.nullish(),
+    videoCid: z.string().max(128).nullish(),
+    photoCids: z.array(z.string().max(128)).max(50).default([]),
+  })
+  .strict();
+export type BatchRequest = z.input<typeof batchRequest>;
+
+/** `keccak256(abi.encode(uint64 gtin, string lot))`, as the registry's `batchIdOf`. */
+export function batchIdOf(gtin: string, lot: string): string {
+  return keccak256(AbiCoder.defaultAbiCoder().encode(["uint64", "string"], [gtinToUint64(gtin), lot]));
+}
+
+/** The organisation behind a write, if it exists, is active and is of one of `kinds`. */
+export async function activeOrganisation(
+  ctx: ServiceContext,
+  organisationId: string | null,
+  kinds: readonly Organisation["kind"][],
+): Promise<Organisation> {
+  if (organisationId === null) throw new ProblemError("organisation.wrong_kind");
+  const organisation = await getOrganisation(ctx.db, organisationId);
+  if (organisation === null) throw new ProblemError("organisation.not_found");
+  if (!kinds.includes(organisation.kind)) throw new ProblemError("organisation.wrong_kind");
+  if (organisation.status !== "active") throw new ProblemError("organisation.suspended");
+  return organisation;
+}
+
+/** A CID we hold as uploaded media, in canonical base32 CIDv1 text. */
+async function uploadedMediaCid(ctx: ServiceContext, text: string): Promise<string> {
+  let canonical: string;
+  try {
+    canonical = parseCid(text).toV1().toString();
+  } catch {
+    throw new ProblemError("ipfs.cid_malformed", { detail: text });
+  }
+  if ((await getMedia(ctx.db, canonical)) === null) throw new ProblemError("media.not_found", { detail: canonical });
+  return canonical;
+}
+
+export interface AcceptedBatch {
+  batch: Batch;
+  statusUrl: string;
+}
+
+export async function registerBatch(
+  ctx: ServiceContext,
+  origin: WriteOrigin,
+  input: z.infer<typeof batchRequest>,
+): Promise<AcceptedBatch> {
+  const cooperative = await activeOrganisation(ctx, origin.principal.organisationId, ["cooperative"]);
+  if (cooperative.custody.kind !== "server") {
+    // Organisations with their own wallet sign the attestation themselves; that flow
+    // (prepare, sign, submit) is not offered yet, so nothing is accepted unsigned.
+    throw new ProblemError("signature.custody");
+  }
+  const gtin = normalizeGtin(input.gtin);
+  const lot = validateLot(input.lot);
+  const product = await getProduct(ctx.db, gtin);
+  if (product === null) throw new ProblemError("product.not_found", { detail: gtin });
+  if (input.quantity.unit !== product.unit) {
+    throw new ProblemError("product.unit_mismatch", { detail: `${input.quantity.unit} ≠ ${product.unit}` });
+  }
+  const unit = unitCode(input.quantity.unit);
+  const milli = quantityMilli(input.quantity.value);
+  const harvestedAtMs = Date.parse(input.harvestedAt);
+  const nowMs = ctx.now();
+  if (harvestedAtMs > nowMs + 24 * 3_600_000) {
+    throw new ProblemError("request.invalid", { detail: "harvestedAt: in the future" });
+  }
+  const plot = input.plotId == null ? null : await getPlot(ctx.db, input.plotId);
+  if (input.plotId != null && (plot === null || plot.organisationId !== cooperative.id)) {
+    throw new ProblemError("plot.not_found", { detail: input.plotId });
+  }
+  const certifications = await getCertifications(ctx.db, input.certificationIds);
+  if (
+    certifications.length !== new Set(input.certificationIds).size ||
+    certifications.some((c) => c.organisationId !== cooperative.id)
+  ) {
+    throw new ProblemError("certification.not_found");
+  }
+  const videoCid = input.videoCid == null ? null : await uploadedMediaCid(ctx, input.videoCid);
+  const photoCids = await Promise.all(input.photoCids.map((cid) => uploadedMediaCid(ctx, cid)));
+
+  const batchId = batchIdOf(gtin, lot);
+  if ((await getBatchByLot(ctx.db, gtin, lot)) !== null) throw new ProblemError("batch.exists");
+
+  const serials = generateSerials(input.itemCount);
+  const tree = buildItemTree(serials);
+  const hiddenCodeHmacs = serials.map((serial) =>
+    input.hiddenCodes
+      ? verificationCodeDigest(
+          ctx.secrets.hiddenCodePepper,
+          serial,
+          deriveVerificationCode(ctx.secrets.hiddenCodePepper, batchId, serial),
+        )
+      : null,
+  );
+  const archive = await storeBytes(
+    ctx.content,
+    sealItemsArchive(ctx.secrets.keystoreSecret, { batchId, serials, hiddenCodeHmacs }),
+  );
+  const metadataDocument: BatchMetadataDocument = batchMetadataDocument.parse({
+    type: "oioc.batch-metadata",
+    version: 1,
+    gtin,
+    lot,
+    product: { name: { zh: product.nameZh, en: product.nameEn }, category: product.category, unit: product.unit },
+    cooperative: {
+      name: { zh: cooperative.nameZh, en: cooperative.nameEn },
+      uscc: cooperative.uscc,
+      regionCode: cooperative.regionCode,
+      signer: cooperative.signerAddress,
+    },
+    plot: plot === null ? null : { id: plot.id, name: plot.name, regionCode: plot.regionCode, areaHa: plot.area },
+    harvestedAt: new Date(harvestedAtMs).toISOString(),
+    quantity: { value: input.quantity.value.trim(), unit: input.quantity.unit },
+    itemCount: input.itemCount,
+    complianceCertificateNumber: input.complianceCertificateNumber ?? null,
+    certifications: certifications.map((c) => ({
+      kind: c.kind,
+      number: c.number,
+      issuer: c.issuer,
+      validFrom: isoDateInChina(c.validFromMs),
+      validTo: isoDateInChina(c.validToMs),
+      scopeGtins: c.scopeGtins,
+    })),
+    videoCid,
+    photoCids,
+    description: input.description == null ? null : { zh: input.description.zh, en: input.description.en ?? null },
+    itemsArchiveCid: archive.cidText,
+  });
+  const metadata = await storeJsonDocument(ctx.content, metadataDocument);
+
+  const wallet = await ctx.keyRing.unlock(cooperative.custody.keystoreJson);
+  const deadline = BigInt(Math.floor(nowMs / 1000) + ctx.signatureTtlSeconds);
+
+  try {
+    const batch = await inTransaction(ctx.db, async (trx) => {
+      const nonce = await allocateNonces(trx, cooperative.signerAddress, 1, nowMs);
+      const value: BatchAttestationValue = {
+        attester: cooperative.signerAddress,
+        gtin: gtinToUint64(gtin),
+        lot,
+        itemsRoot: tree.root,
+        itemCount: BigInt(input.itemCount),
+        quantityMilli: milli,
+        unit,
+        harvestedAt: BigInt(Math.floor(harvestedAtMs / 1000)),
+        metadataCid: metadata.cidHex,
+        nonce,
+        deadline,
+      };
+      const signature = await signTyped(wallet, ctx.domain, "BatchAttestation", value);
+      const stored = await insertBatch(
+        trx,
+        {
+          batchId,
+          gtin,
+          lot,
+          organisationId: cooperative.id,
+          plotId: plot?.id ?? null,
+          harvestedAtMs,
+          quantityMilli: milli,
+          unit,
+          itemCount: input.itemCount,
+          itemsRoot: tree.root,
+          metadataCid: metadata.cidText,
+          videoCid,
+          photoCids,
+          certificateNumber: input.complianceCertificateNumber ?? null,
+          certificationIds: certifications.map((c) => c.id),
+          description: { zh: input.description?.zh ?? null, en: input.description?.en ?? null },
+          attestation: {
+            signerAddress: cooperative.signerAddress,
+            signature,
+            nonce,
+            deadline,
+            typedDataVersion: CURRENT_TYPED_DATA_VERSION,
+          },
+          createdBy: origin.principal.credentialId ?? "admin",
+        },
+        nowMs,
+      );
+      await insertItems(
+        trx,
+        batchId,
+        serials.map((serial, leafIndex) => ({ serial, leafIndex, hiddenCodeHmac: hiddenCodeHmacs[leafIndex] ?? null })),
+      );
+      await enqueueOutbox(
+        trx,
+        {
+          kind: "attestation",
+          referenceId: batchId,
+          payload: {
+            attester: value.attester,
+            gtin: value.gtin.toString(),
+            lot,
+            itemsRoot: value.itemsRoot,
+            itemCount: value.itemCount.toString(),
+            quantityMilli: uintToText(milli),
+            unit,
+            harvestedAt: value.harvestedAt.toString(),
+            metadataCid: value.metadataCid,
+            nonce: nonce.toString(),
+            deadline: deadline.toString(),
+            signature,
+          },
+        },
+        nowMs,
+      );
+      await recordWrite(trx, origin, "batch.register", batchId, { gtin, lot, itemCount: input.itemCount }, nowMs);
+      return stored;
+    });
+    return { batch, statusUrl: `/api/v1/batches/${batchId}` };
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new ProblemError("batch.exists", { cause: error });
+    throw error;
+  }
+}
+
+/** YYYY-MM-DD of an instant in China time (UTC+8, no daylight saving). */
+export function isoDateInChina(ms: number): string {
+  return new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10);
+}
+
+export async function requireBatch(ctx: ServiceContext, batchId: string): Promise<Batch> {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(batchId)) throw new ProblemError("batch.not_found");
+  const batch = await getBatch(ctx.db, batchId);
+  if (batch === null) throw new ProblemError("batch.not_found");
+  return batch;
+}

@@ -1,0 +1,145 @@
+/** Products (by GTIN), and an organisation's plots and certifications. */
+import { randomUUID } from "node:crypto";
+
+import { z } from "zod";
+
+import { normalizeGtin } from "../domain/gs1.ts";
+import { parseRegionCode } from "../domain/region.ts";
+import { unitCode } from "../domain/units.ts";
+import { ProblemError } from "../http/problem.ts";
+import {
+  insertCertification,
+  insertPlot,
+  insertProduct,
+  type Certification,
+  type Plot,
+  type Product,
+} from "../storage/catalogue.ts";
+import { inTransaction, isUniqueViolation } from "../storage/database.ts";
+import { recordWrite, type WriteOrigin } from "./audit.ts";
+import type { ServiceContext } from "./context.ts";
+
+export const productRequest = z
+  .object({
+    gtin: z.string().max(20),
+    name: z.object({ zh: z.string().trim().min(1).max(100), en: z.string().trim().max(200).nullish() }),
+    category: z.string().trim().min(1).max(64),
+    /** Our unit name: kg, g, t, piece, bag, box, ... (see domain/units.ts). */
+    unit: z.string().max(16),
+    coldChain: z
+      .object({ minC: z.number().min(-60).max(60), maxC: z.number().min(-60).max(60) })
+      .refine((range) => range.minC < range.maxC, "minC must be below maxC")
+      .nullish(),
+    maxYieldPerHa: z.number().positive().max(1e7).nullish(),
+  })
+  .strict();
+
+export async function registerProduct(
+  ctx: ServiceContext,
+  origin: WriteOrigin,
+  request: z.infer<typeof productRequest>,
+): Promise<Product> {
+  const gtin = normalizeGtin(request.gtin);
+  unitCode(request.unit);
+  const nowMs = ctx.now();
+  try {
+    return await inTransaction(ctx.db, async (trx) => {
+      const product = await insertProduct(
+        trx,
+        {
+          gtin,
+          nameZh: request.name.zh,
+          nameEn: request.name.en ?? null,
+          category: request.category,
+          unit: request.unit,
+          coldChain: request.coldChain ?? null,
+          maxYieldPerHa: request.maxYieldPerHa ?? null,
+          createdBy: origin.principal.organisationId ?? "admin",
+        },
+        nowMs,
+      );
+      await recordWrite(trx, origin, "product.register", gtin, {}, nowMs);
+      return product;
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new ProblemError("product.exists", { cause: error });
+    throw error;
+  }
+}
+
+export const plotRequest = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    areaHa: z.number().positive().max(100_000),
+    regionCode: z.string().regex(/^\d{6}$/),
+    location: z.object({ latitude: z.number().min(-90).max(90), longitude: z.number().min(-180).max(180) }).nullish(),
+  })
+  .strict();
+
+export async function registerPlot(
+  ctx: ServiceContext,
+  origin: WriteOrigin,
+  organisationId: string,
+  request: z.infer<typeof plotRequest>,
+): Promise<Plot> {
+  const regionCode = parseRegionCode(request.regionCode).code;
+  const nowMs = ctx.now();
+  return inTransaction(ctx.db, async (trx) => {
+    const plot = await insertPlot(
+      trx,
+      {
+        id: `plot_${randomUUID()}`,
+        organisationId,
+        name: request.name,
+        area: request.areaHa,
+        areaUnit: "ha",
+        regionCode,
+        location: request.location ?? null,
+      },
+      nowMs,
+    );
+    await recordWrite(trx, origin, "plot.register", plot.id, { organisationId }, nowMs);
+    return plot;
+  });
+}
+
+export const certificationRequest = z
+  .object({
+    kind: z.enum(["pollution_free", "green_food", "organic", "geographical_indication"]),
+    number: z.string().trim().min(1).max(64),
+    issuer: z.string().trim().min(1).max(200),
+    validFrom: z.iso.date(),
+    validTo: z.iso.date(),
+    scopeGtins: z.array(z.string().max(20)).min(1).max(1_000),
+  })
+  .strict()
+  .refine((c) => c.validFrom <= c.validTo, { message: "validFrom must not be after validTo", path: ["validTo"] });
+
+export async function registerCertification(
+  ctx: ServiceContext,
+  origin: WriteOrigin,
+  organisationId: string,
+  request: z.infer<typeof certificationRequest>,
+): Promise<Certification> {
+  const scopeGtins = request.scopeGtins.map((gtin) => normalizeGtin(gtin));
+  const nowMs = ctx.now();
+  return inTransaction(ctx.db, async (trx) => {
+    const certification = await insertCertification(
+      trx,
+      {
+        id: `cert_${randomUUID()}`,
+        organisationId,
+        kind: request.kind,
+        number: request.number,
+        issuer: request.issuer,
+        validFromMs: Date.parse(`${request.validFrom}T00:00:00+08:00`),
+        // Valid through the whole last day, China time.
+        validToMs: Date.parse(`${request.validTo}T23:59:59.999+08:00`),
+        scopeGtins,
+      },
+      nowMs,
+    );
+    await recordWrite(trx, origin, "certification.register", certification.id, { organisationId }, nowMs);
+    return certification;
+  });
+}

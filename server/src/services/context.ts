@@ -1,0 +1,42 @@
+/**
+ * What every service function needs, built once by the composition root (main.ts): the
+ * query store, the content store, the signing domain of the deployed registry, secrets,
+ * and a clock. Services take it as their first argument; nothing is global.
+ */
+import type { Kysely } from "kysely";
+import type { Logger } from "pino";
+
+import type { ContentStore } from "../ipfs/content-store.ts";
+import type { KeyRing } from "../ledger/keystore.ts";
+import type { SigningDomain } from "../ledger/signing.ts";
+import type { Database } from "../storage/schema.ts";
+
+export interface ServiceContext {
+  db: Kysely<Database>;
+  content: ContentStore;
+  keyRing: KeyRing;
+  domain: SigningDomain & { version: "1" };
+  /** Public origin printed into Digital Link URIs, e.g. https://trace.example.cn */
+  publicOrigin: string;
+  /** JSON-RPC endpoint the scan page reads the chain from (the read-only proxy by default). */
+  publicRpcUrl: string;
+  secrets: { keystoreSecret: string; hiddenCodePepper: Uint8Array };
+  /** Where custodial keystores are also kept as files, so a lost database does not lose keys. */
+  keysDir: string;
+  /** Seconds a signature stays valid: long enough to outlast a chain outage. */
+  signatureTtlSeconds: number;
+  mediaLimitBytes: number;
+  logger: Logger;
+  now: () => number;
+}
+
+/** Who is asking: an organisation's credential, or the operator's admin token. */
+export type Role = "admin" | "regulator" | "cooperative" | "actor";
+
+export interface Principal {
+  organisationId: string | null;
+  credentialId: string | null;
+  roles: readonly Role[];
+}
+
+export const ANONYMOUS: Principal = { organisationId: null, credentialId: null, roles: [] };

@@ -1,0 +1,46 @@
+/**
+ * Stores public JSON documents on IPFS. Each is small enough to be one raw block, so its
+ * CID is the SHA-256 of its bytes (what the scan page checks); `cidBytesHex` is the binary
+ * CID as signatures carry it.
+ */
+import { CID } from "multiformats/cid";
+
+import { DOCUMENT_MAX_BYTES } from "../domain/documents.ts";
+import type { ContentStore } from "../ipfs/content-store.ts";
+
+export interface StoredDocument {
+  cid: CID;
+  /** Base32 CIDv1 text. */
+  cidText: string;
+  /** Binary CID as 0x-hex: what EIP-712 values and the contract carry. */
+  cidHex: string;
+}
+
+export function describeCid(cid: CID): StoredDocument {
+  return { cid, cidText: cid.toString(), cidHex: `0x${Buffer.from(cid.bytes).toString("hex")}` };
+}
+
+export async function storeJsonDocument(content: ContentStore, document: unknown): Promise<StoredDocument> {
+  const bytes = new TextEncoder().encode(JSON.stringify(document));
+  if (bytes.byteLength > DOCUMENT_MAX_BYTES) {
+    throw new RangeError(`a document is at most ${DOCUMENT_MAX_BYTES} bytes; this one is ${bytes.byteLength}`);
+  }
+  return describeCid((await content.add([bytes])).cid);
+}
+
+export async function storeBytes(content: ContentStore, bytes: Uint8Array): Promise<StoredDocument> {
+  return describeCid((await content.add([bytes])).cid);
+}
+
+/** Base32 CIDv1 text of a binary CID given as 0x-hex. */
+export function cidTextFromHex(hex: string): string {
+  return CID.decode(Buffer.from(hex.replace(/^0x/, ""), "hex"))
+    .toV1()
+    .toString();
+}
+
+export async function readAll(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of source) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,235 @@
+/**
+ * Critical tracking events and recalls. An event is signed by the organisation that did
+ * it (not by the batch's cooperative), published as a payload document on IPFS, stored
+ * and queued in one transaction. Cold-chain series are checked against the product's
+ * range on the way in, and the excursions are reported back to the caller at once.
+ */
+import { randomUUID } from "node:crypto";
+
+import { z } from "zod";
+
+import { analyseTemperatures, type ColdChainReport } from "../domain/cold-chain.ts";
+import { eventData, eventPayloadDocument, type EventData } from "../domain/documents.ts";
+import { BIZ_STEPS, CURRENT_TYPED_DATA_VERSION, bizStepIndex, type BizStep } from "../domain/typed-data.ts";
+import { ProblemError } from "../http/problem.ts";
+import { signTyped, typedDigest } from "../ledger/signing.ts";
+import { getProduct } from "../storage/catalogue.ts";
+import { inTransaction } from "../storage/database.ts";
+import { insertEvent, type TraceEvent } from "../storage/events.ts";
+import { getMedia } from "../storage/media.ts";
+import { allocateNonces } from "../storage/nonces.ts";
+import { enqueueOutbox } from "../storage/outbox.ts";
+import type { OrganisationKind } from "../storage/schema.ts";
+import { recordWrite, type WriteOrigin } from "./audit.ts";
+import { activeOrganisation, requireBatch } from "./batches.ts";
+import type { ServiceContext } from "./context.ts";
+import { storeJsonDocument } from "./documents.ts";
+
+/** Which kinds of organisation may record which steps. Recalls have their own endpoint. */
+const STEP_ACTORS: Record<Exclude<BizStep, "recalling">, readonly OrganisationKind[]> = {
+  planting: ["cooperative"],
+  input_application: ["cooperative"],
+  harvesting: ["cooperative"],
+  cooling: ["cooperative", "processor", "logistics"],
+  transforming: ["cooperative", "processor"],
+  packing: ["cooperative", "processor"],
+  shipping: ["cooperative", "processor", "logistics"],
+  receiving: ["processor", "logistics", "retailer"],
+  inspecting: ["inspector"],
+  certifying: ["inspector"],
+  retail_selling: ["retailer"],
+};
+
+/** Steps done on the farm itself, which only the batch's own cooperative can attest. */
+const OWN_FARM_STEPS: ReadonlySet<BizStep> = new Set(["planting", "input_application", "harvesting"]);
+
+export const eventRequest = z
+  .object({
+    bizStep: z.enum(BIZ_STEPS).exclude(["recalling"]),
+    occurredAt: z.iso.datetime({ offset: true }),
+    data: eventData.default({}),
+    attachmentCids: z.array(z.string().max(128)).max(50).default([]),
+  })
+  .strict();
+
+export interface AcceptedEvent {
+  event: TraceEvent;
+  coldChain: ColdChainReport | null;
+}
+
+/** How long before harvest a planting or input event may lie: a tea bush or an orchard is older than its crop. */
+const MAX_SPAN_BEFORE_HARVEST_MS = 5 * 365 * 24 * 3_600_000;
+const CLOCK_SKEW_MS = 10 * 60_000;
+
+function checkStepData(step: BizStep, data: EventData): void {
+  const needs = (field: keyof EventData, steps: readonly BizStep[]): void => {
+    if (steps.includes(step) && data[field] === undefined) {
+      throw new ProblemError("event.data_invalid", { detail: `${step} requires data.${field}` });
+    }
+  };
+  needs("inputs", ["input_application"]);
+  needs("tests", ["inspecting"]);
+  needs("inputBatches", ["transforming"]);
+}
+
+export async function recordEvent(
+  ctx: ServiceContext,
+  origin: WriteOrigin,
+  batchId: string,
+  input: z.infer<typeof eventRequest>,
+): Promise<AcceptedEvent> {
+  const step = input.bizStep;
+  const actor = await activeOrganisation(ctx, origin.principal.organisationId, STEP_ACTORS[step]);
+  const batch = await requireBatch(ctx, batchId);
+  if (OWN_FARM_STEPS.has(step) && batch.organisationId !== actor.id) throw new ProblemError("batch.not_yours");
+  if (batch.status === "recalled" && step !== "inspecting") throw new ProblemError("batch.recalled");
+  checkStepData(step, input.data);
+  const occurredAtMs = Date.parse(input.occurredAt);
+  const nowMs = ctx.now();
+  if (occurredAtMs > nowMs + CLOCK_SKEW_MS || occurredAtMs < batch.harvestedAtMs - MAX_SPAN_BEFORE_HARVEST_MS) {
+    throw new ProblemError("event.before_harvest");
+  }
+  for (const cid of input.attachmentCids) {
+    if ((await getMedia(ctx.db, cid)) === null) throw new ProblemError("media.not_found", { detail: cid });
+  }
+
+  const product = await getProduct(ctx.db, batch.gtin);
+  const readings = input.data.temperatures ?? [];
+  const coldChain =
+    readings.length > 0 && product?.coldChain != null
+      ? analyseTemperatures(
+          readings.map((r) => ({ at: Math.floor(Date.parse(r.at) / 1000), celsius: r.celsius })),
+          { minCelsius: product.coldChain.minC, maxCelsius: product.coldChain.maxC, toleranceSeconds: 15 * 60 },
+        )
+      : null;
+
+  const payload = await storeJsonDocument(
+    ctx.content,
+    eventPayloadDocument.parse({
+      type: "oioc.event-payload",
+      version: 1,
+      batch: { gtin: batch.gtin, lot: batch.lot },
+      bizStep: step,
+      occurredAt: new Date(occurredAtMs).toISOString(),
+      actor: {
+        name: { zh: actor.nameZh, en: actor.nameEn },
+        regionCode: actor.regionCode,
+        signer: actor.signerAddress,
+      },
+      data: input.data,
+      attachmentCids: input.attachmentCids,
+    }),
+  );
+  if (actor.custody.kind !== "server") throw new ProblemError("signature.custody");
+  const wallet = await ctx.keyRing.unlock(actor.custody.keystoreJson);
+  const deadline = BigInt(Math.floor(nowMs / 1000) + ctx.signatureTtlSeconds);
+  const id = `evt_${randomUUID()}`;
+
+  const event = await inTransaction(ctx.db, async (trx) => {
+    const nonce = await allocateNonces(trx, actor.signerAddress, 1, nowMs);
+    const value = {
+      actor: actor.signerAddress,
+      batchId: batch.batchId,
+      bizStep: BigInt(bizStepIndex(step)),
+      occurredAt: BigInt(Math.floor(occurredAtMs / 1000)),
+      payloadCid: payload.cidHex,
+      nonce,
+      deadline,
+    };
+    const signature = await signTyped(wallet, ctx.domain, "TraceEvent", value);
+    const digest = typedDigest(ctx.domain, "TraceEvent", value);
+    const stored = await insertEvent(
+      trx,
+      {
+        id,
+        batchId: batch.batchId,
+        bizStep: step,
+        actorOrganisationId: actor.id,
+        occurredAtMs,
+        payloadCid: payload.cidText,
+        data: input.data,
+        signed: {
+          signerAddress: actor.signerAddress,
+          signature,
+          nonce,
+          deadline,
+          typedDataVersion: CURRENT_TYPED_DATA_VERSION,
+        },
+        digest,
+        createdBy: origin.principal.credentialId ?? "admin",
+      },
+      nowMs,
+    );
+    await enqueueOutbox(
+      trx,
+      {
+        kind: "event",
+        referenceId: id,
+        payload: {
+          actor: value.actor,
+          batchId: value.batchId,
+          bizStep: Number(value.bizStep),
+          occurredAt: value.occurredAt.toString(),
+          payloadCid: value.payloadCid,
+          nonce: nonce.toString(),
+          deadline: deadline.toString(),
+          signature,
+        },
+      },
+      nowMs,
+    );
+    await recordWrite(trx, origin, "event.record", id, { batchId: batch.batchId, bizStep: step }, nowMs);
+    return stored;
+  });
+  return { event, coldChain };
+}
+
+export const recallRequest = z
+  .object({ reason: z.object({ zh: z.string().trim().min(1).max(2_000), en: z.string().trim().max(2_000).nullish() }) })
+  .strict();
+
+/** A cooperative recalls its own batch: a signed `Recall`, anchored through the outbox. */
+export async function recallOwnBatch(
+  ctx: ServiceContext,
+  origin: WriteOrigin,
+  batchId: string,
+  input: z.infer<typeof recallRequest>,
+): Promise<{ batchId: string; reasonCid: string }> {
+  const cooperative = await activeOrganisation(ctx, origin.principal.organisationId, ["cooperative"]);
+  const batch = await requireBatch(ctx, batchId);
+  if (batch.organisationId !== cooperative.id) throw new ProblemError("batch.not_yours");
+  if (batch.status === "recalled") throw new ProblemError("batch.recalled");
+  if (cooperative.custody.kind !== "server") throw new ProblemError("signature.custody");
+  const reason = await storeJsonDocument(ctx.content, {
+    type: "oioc.recall-reason",
+    version: 1,
+    batch: { gtin: batch.gtin, lot: batch.lot },
+    reason: { zh: input.reason.zh, en: input.reason.en ?? null },
+  });
+  const wallet = await ctx.keyRing.unlock(cooperative.custody.keystoreJson);
+  const nowMs = ctx.now();
+  const deadline = BigInt(Math.floor(nowMs / 1000) + ctx.signatureTtlSeconds);
+  await inTransaction(ctx.db, async (trx) => {
+    const nonce = await allocateNonces(trx, cooperative.signerAddress, 1, nowMs);
+    const value = {
+      attester: cooperative.signerAddress,
+      batchId: batch.batchId,
+      reasonCid: reason.cidHex,
+      nonce,
+      deadline,
+    };
+    const signature = await signTyped(wallet, ctx.domain, "Recall", value);
+    const entry = await enqueueOutbox(
+      trx,
+      {
+        kind: "recall",
+        referenceId: batch.batchId,
+        payload: { ...value, nonce: nonce.toString(), deadline: deadline.toString(), signature },
+      },
+      nowMs,
+    );
+    if (!entry.created) throw new ProblemError("batch.recalled");
+    await recordWrite(trx, origin, "batch.recall", batch.batchId, { reasonCid: reason.cidText }, nowMs);
+  });
+  return { batchId: batch.batchId, reasonCid: reason.cidText };
+}

@@ -1,0 +1,68 @@
+/**
+ * Media uploads (planting videos, photos, documents), streamed straight from the request
+ * into the content store: a 2 GB video passes through in 256 KiB chunks and is never held
+ * whole in memory. The CID is returned only once every block is durably stored and pinned.
+ */
+import { isContentError } from "../ipfs/content-store.ts";
+import { problemForContentError } from "../ipfs/gateway.ts";
+import { ProblemError } from "../http/problem.ts";
+import { recordMedia, type MediaRecord } from "../storage/media.ts";
+import { recordWrite, type WriteOrigin } from "./audit.ts";
+import { activeOrganisation } from "./batches.ts";
+import type { ServiceContext } from "./context.ts";
+
+const ACCEPTED_TYPES =
+  /^(video\/(mp4|webm|quicktime)|image\/(jpeg|png|webp)|application\/pdf|application\/json|text\/csv)$/;
+
+export function isAcceptedMediaType(type: string): boolean {
+  return ACCEPTED_TYPES.test(type);
+}
+
+/** True for the errno codes of a full disk or quota. */
+export function isDiskFull(error: unknown): boolean {
+  for (let e: unknown = error; typeof e === "object" && e !== null; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (code === "ENOSPC" || code === "EDQUOT") return true;
+  }
+  return false;
+}
+
+export async function uploadMedia(
+  ctx: ServiceContext,
+  origin: WriteOrigin,
+  source: AsyncIterable<Uint8Array>,
+  meta: { contentType: string; fileName: string | null; signal?: AbortSignal },
+): Promise<MediaRecord> {
+  const organisation = await activeOrganisation(ctx, origin.principal.organisationId, [
+    "cooperative",
+    "processor",
+    "logistics",
+    "retailer",
+    "inspector",
+  ]);
+  if (!isAcceptedMediaType(meta.contentType)) throw new ProblemError("request.unsupported_media_type");
+  let added;
+  try {
+    added = await ctx.content.add(source, { maxBytes: ctx.mediaLimitBytes, signal: meta.signal });
+  } catch (error) {
+    if (isDiskFull(error)) throw new ProblemError("storage.full", { cause: error });
+    if (isContentError(error, "too_large")) throw new ProblemError("media.too_large");
+    if (isContentError(error)) throw problemForContentError(error);
+    throw error;
+  }
+  if (added.sizeBytes === 0) throw new ProblemError("media.empty");
+  const nowMs = ctx.now();
+  const record: MediaRecord = {
+    cid: added.cid.toV1().toString(),
+    contentType: meta.contentType,
+    sizeBytes: added.sizeBytes,
+    fileName: meta.fileName,
+    uploadedBy: organisation.id,
+    createdAtMs: nowMs,
+  };
+  await ctx.db.transaction().execute(async (trx) => {
+    await recordMedia(trx, record, nowMs);
+    await recordWrite(trx, origin, "media.upload", record.cid, { sizeBytes: record.sizeBytes }, nowMs);
+  });
+  return record;
+}
