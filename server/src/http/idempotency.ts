@@ -40,7 +40,7 @@ export async function idempotent(
   if (!KEY.test(key)) {
     throw new ProblemError("request.invalid", { detail: "Idempotency-Key: 8 to 128 characters of [A-Za-z0-9._:-]" });
   }
-  const organisationId = req.principal?.organisationId ?? "admin";
+  const organisationId = req.principal?.organisationId ?? "operator";
   const requestHash =
     bodyDigest ??
     createHash("sha256")

@@ -23,6 +23,7 @@ import { parseCid, type ContentStore } from "../ipfs/content-store.ts";
 import type { DecodedLog } from "../ledger/indexer.ts";
 import { typedDigest, type SigningDomain } from "../ledger/signing.ts";
 import { getBatch, insertBatch, insertItems, recallBatch, setBatchLedger } from "../storage/batches.ts";
+import { getPlot, getProduct, insertPlot, insertProduct } from "../storage/catalogue.ts";
 import { insertEvent, recordEventOnChain, unrecordEventsAfter, getEventByDigest } from "../storage/events.ts";
 import {
   getOrganisationBySigner,
@@ -108,9 +109,34 @@ export function createProjection(deps: ProjectionDeps): {
     const metadata = batchMetadataDocument.parse(await fetchJson(deps.content, arg(log, "metadataCid")));
     const sealed = await readAll(deps.content.cat(parseCid(metadata.itemsArchiveCid)));
     const archive = openItemsArchive(deps.keystoreSecret, batchId, sealed);
+    const gtin = gtinFromUint64(BigInt(arg(log, "gtin")));
+    if ((await getProduct(trx, gtin)) === null) {
+      await insertProduct(trx, {
+        gtin,
+        nameZh: metadata.product.name.zh,
+        nameEn: metadata.product.name.en,
+        category: metadata.product.category,
+        unit: metadata.product.unit,
+        coldChain: null,
+        maxYieldPerHa: null,
+        createdBy: "reindex",
+      });
+    }
+    // The plot as the public document names it; its private coordinates are not on IPFS.
+    if (metadata.plot !== null && (await getPlot(trx, metadata.plot.id)) === null) {
+      await insertPlot(trx, {
+        id: metadata.plot.id,
+        organisationId: attester.id,
+        name: metadata.plot.name,
+        area: metadata.plot.areaHa,
+        areaUnit: "ha",
+        regionCode: metadata.plot.regionCode,
+        location: null,
+      });
+    }
     await insertBatch(trx, {
       batchId,
-      gtin: gtinFromUint64(BigInt(arg(log, "gtin"))),
+      gtin,
       lot: arg(log, "lot"),
       organisationId: attester.id,
       plotId: metadata.plot?.id ?? null,

@@ -1,0 +1,430 @@
+/**
+ * The server end to end against a Hardhat node in its own process: onboarding, a batch
+ * with its video, events, anchoring, indexing, items verifying on chain; bad input of
+ * every kind refused with its documented code and nothing changed; and the query store
+ * rebuilt from the chain and IPFS alone. Runs on SQLite, and on PostgreSQL when
+ * TEST_DATABASE_URL is set (the test command's second server pass).
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+
+import { JsonRpcProvider } from "ethers";
+import { pino } from "pino";
+
+import { apiClient, expectStatus, type ApiClient } from "../../scripts/lib/api-client.ts";
+import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
+import {
+  DEMO_GTIN,
+  DEMO_LOT,
+  seedDemoSystem,
+  waitUntilAnchored,
+  type DemoSystemSummary,
+} from "../../scripts/lib/demo-system.ts";
+import { deployLocalRegistry, type LocalDeployment } from "../../scripts/lib/local-stack.ts";
+import { loadConfig } from "../../server/src/config.ts";
+import { recomputeEventHead } from "../../server/src/domain/hash-chain.ts";
+import { buildItemTree } from "../../server/src/domain/merkle.ts";
+import { traceRegistryAt } from "../../server/src/ledger/deploy.ts";
+import { reindex } from "../../server/src/reindex.ts";
+import { startServer, type RunningServer } from "../../server/src/server.ts";
+import { listItemSerials } from "../../server/src/storage/batches.ts";
+import { listBatchEvents } from "../../server/src/storage/events.ts";
+
+const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
+
+async function freshDatabaseUrl(): Promise<string | undefined> {
+  if (TEST_DATABASE_URL === undefined) return undefined;
+  const { Client } = await import("pg");
+  const name = `api_${randomBytes(6).toString("hex")}`;
+  const client = new Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  await client.query(`create database ${name}`);
+  await client.end();
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+describe(`server API (${TEST_DATABASE_URL === undefined ? "SQLite" : "PostgreSQL"})`, () => {
+  let node: ChainNode;
+  let deployment: LocalDeployment;
+  let server: RunningServer;
+  let dataDir: string;
+  let env: Record<string, string>;
+  let admin: ApiClient;
+  let demo: DemoSystemSummary;
+  const video = randomBytes(700_000); // three UnixFS chunks: a real multi-block DAG
+
+  async function start(extra: Record<string, string> = {}): Promise<RunningServer> {
+    return startServer(loadConfig({ ...env, ...extra }), {
+      logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
+    });
+  }
+
+  before(async () => {
+    node = await startChainNode();
+    deployment = await deployLocalRegistry(node.rpcUrl);
+    dataDir = mkdtempSync(path.join(tmpdir(), "api-"));
+    const databaseUrl = await freshDatabaseUrl();
+    env = {
+      ...deployment.env,
+      PORT: "0",
+      DATA_DIR: dataDir,
+      RATE_LIMIT_PER_MINUTE: "100000",
+      ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
+    };
+    server = await start();
+    admin = apiClient(server.url, env.ADMIN_TOKEN);
+    demo = await seedDemoSystem(server.url, env.ADMIN_TOKEN ?? "", {
+      video: { bytes: video, contentType: "video/mp4" },
+      itemCount: 300,
+    });
+    await waitUntilAnchored(server.url, demo.batch.batchId, demo.eventIds.length);
+  });
+
+  after(async () => {
+    await server.close();
+    await node.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("anchors the batch and its events; every item verifies on chain and the event head matches", async () => {
+    const provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true });
+    try {
+      const registry = traceRegistryAt(deployment.registry, provider);
+      const serials = await listItemSerials(server.ctx.db, demo.batch.batchId);
+      assert.equal(serials.length, 300);
+      const tree = buildItemTree(serials);
+      for (const index of [0, 137, 299]) {
+        const serial = serials[index] ?? "";
+        assert.equal(await registry.getFunction("verifyItem")(demo.batch.batchId, serial, tree.proofAt(index)), true);
+      }
+      assert.equal(
+        await registry.getFunction("verifyItem")(demo.batch.batchId, "NOTASERIAL123", tree.proofAt(0)),
+        false,
+        "a serial outside the batch does not verify",
+      );
+      const record = (await registry.getFunction("batch")(demo.batch.batchId)) as {
+        itemsRoot: string;
+        eventHead: string;
+      };
+      assert.equal(record.itemsRoot, tree.root);
+      // The indexer has projected every EventRecorded log: the stored digests chain to the head on chain.
+      await server.workOnce();
+      const events = await listBatchEvents(server.ctx.db, demo.batch.batchId);
+      assert.equal(events.length, 9);
+      assert.ok(
+        events.every((e) => e.chain !== null),
+        "every event carries its chain position",
+      );
+      assert.equal(recomputeEventHead(events.map((e) => e.digest)), record.eventHead);
+    } finally {
+      provider.destroy();
+    }
+  });
+
+  it("serves the uploaded video from /ipfs with its type, ETag and byte ranges", async () => {
+    const batch = expectStatus(
+      await admin.get<{ batch: { videoCid: string } }>(`/api/v1/batches/${demo.batch.batchId}`),
+      200,
+      "get batch",
+    ).batch;
+    const response = await fetch(`${server.url}/ipfs/${batch.videoCid}`, { headers: { range: "bytes=300000-300099" } });
+    assert.equal(response.status, 206);
+    assert.equal(response.headers.get("content-type"), "video/mp4");
+    assert.equal(response.headers.get("etag"), `"${batch.videoCid}"`);
+    assert.deepEqual(Buffer.from(await response.arrayBuffer()), video.subarray(300_000, 300_100));
+  });
+
+  it("answers a retried write with the first answer and refuses the key reused for another body", async () => {
+    const coop = apiClient(server.url, demo.organisations.cooperative.token);
+    const body = { name: "梅家坞 2 号茶园", areaHa: 0.5, regionCode: "330106" };
+    const first = await coop.post(`/api/v1/organisations/${demo.organisations.cooperative.id}/plots`, body, {
+      idempotencyKey: "plot-retry-0001",
+    });
+    const again = await coop.post(`/api/v1/organisations/${demo.organisations.cooperative.id}/plots`, body, {
+      idempotencyKey: "plot-retry-0001",
+    });
+    assert.equal(first.status, 201);
+    assert.deepEqual(again.body, first.body);
+    assert.equal(again.headers.get("idempotent-replayed"), "true");
+    const other = await coop.post(
+      `/api/v1/organisations/${demo.organisations.cooperative.id}/plots`,
+      { ...body, areaHa: 0.6 },
+      { idempotencyKey: "plot-retry-0001" },
+    );
+    assert.equal(other.status, 409);
+    assert.equal((other.body as { code: string }).code, "idempotency.conflict");
+  });
+
+  describe("bad input gets its documented error and changes nothing", () => {
+    const validBatch = () => ({
+      gtin: DEMO_GTIN,
+      lot: "LJ2026-0502B",
+      harvestedAt: "2026-05-02T06:30:00+08:00",
+      quantity: { value: "80", unit: "kg" },
+      itemCount: 10,
+    });
+
+    async function counts(): Promise<Record<string, number>> {
+      const db = server.ctx.db;
+      const count = async (table: "batches" | "items" | "outbox" | "events" | "audit_log" | "organisations") =>
+        Number(
+          (
+            await db
+              .selectFrom(table)
+              .select((eb) => eb.fn.countAll<number>().as("n"))
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      return {
+        batches: await count("batches"),
+        items: await count("items"),
+        outbox: await count("outbox"),
+        events: await count("events"),
+        audit: await count("audit_log"),
+        organisations: await count("organisations"),
+      };
+    }
+
+    const cases: {
+      name: string;
+      who: () => ApiClient;
+      path: () => string;
+      body: () => unknown;
+      status: number;
+      code: string;
+    }[] = [
+      {
+        name: "a wrong GTIN check digit",
+        who: () => coop(),
+        path: () => "/api/v1/batches",
+        body: () => ({ ...validBatch(), gtin: "06901234567893" }),
+        status: 400,
+        code: "gs1.check_digit",
+      },
+      {
+        name: "a lot with a character GS1 forbids",
+        who: () => coop(),
+        path: () => "/api/v1/batches",
+        body: () => ({ ...validBatch(), lot: "LOT#1" }),
+        status: 400,
+        code: "gs1.lot_charset",
+      },
+      {
+        name: "a missing field",
+        who: () => coop(),
+        path: () => "/api/v1/batches",
+        body: () => ({ ...validBatch(), itemCount: undefined }),
+        status: 400,
+        code: "request.invalid",
+      },
+      {
+        name: "a wrong type",
+        who: () => coop(),
+        path: () => "/api/v1/batches",
+        body: () => ({ ...validBatch(), itemCount: "ten" }),
+        status: 400,
+        code: "request.invalid",
+      },
+      {
+        name: "an unknown field",
+        who: () => coop(),
+        path: () => "/api/v1/batches",
+        body: () => ({ ...validBatch(), price: 12 }),
+        status: 400,
+        code: "request.invalid",
+      },
+      {
+        name: "too many items",
+        who: () => coop(),
+        path: () => "/api/v1/batches",
+        body: () => ({ ...validBatch(), itemCount: 1_000_001 }),
+        status: 400,
+        code: "request.invalid",
+      },
+      {
+        name: "an unregistered product",
+        who: () => coop(),
+        path: () => "/api/v1/batches",
+        body: () => ({ ...validBatch(), gtin: "06901234567885" }),
+        status: 404,
+        code: "product.not_found",
+      },
+      {
+        name: "a video that was never uploaded",
+        who: () => coop(),
+        path: () => "/api/v1/batches",
+        body: () => ({ ...validBatch(), videoCid: "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy" }),
+        status: 404,
+        code: "media.not_found",
+      },
+      {
+        name: "a GTIN and lot already registered",
+        who: () => coop(),
+        path: () => "/api/v1/batches",
+        body: () => ({ ...validBatch(), lot: DEMO_LOT }),
+        status: 409,
+        code: "batch.exists",
+      },
+      {
+        name: "the wrong role",
+        who: () => apiClient(server.url, demo.organisations.logistics.token),
+        path: () => "/api/v1/batches",
+        body: validBatch,
+        status: 403,
+        code: "auth.forbidden",
+      },
+      {
+        name: "no credentials",
+        who: () => apiClient(server.url),
+        path: () => "/api/v1/batches",
+        body: validBatch,
+        status: 401,
+        code: "auth.missing",
+      },
+      {
+        name: "an unknown token",
+        who: () => apiClient(server.url, `oioc_${"x".repeat(43)}`),
+        path: () => "/api/v1/batches",
+        body: validBatch,
+        status: 401,
+        code: "auth.invalid",
+      },
+      {
+        name: "an invalid unified social credit code",
+        who: () => admin,
+        path: () => "/api/v1/organisations",
+        body: () => ({ kind: "cooperative", name: { zh: "测试社" }, uscc: "93330106000001000X", regionCode: "330106" }),
+        status: 400,
+        code: "uscc.check_character",
+      },
+      {
+        name: "a farm step by someone else's organisation",
+        who: () => apiClient(server.url, demo.organisations.processor.token),
+        path: () => `/api/v1/batches/${demo.batch.batchId}/events`,
+        body: () => ({ bizStep: "harvesting", occurredAt: "2026-04-15T06:30:00+08:00" }),
+        status: 403,
+        code: "organisation.wrong_kind",
+      },
+      {
+        name: "an inspection without tests",
+        who: () => apiClient(server.url, demo.organisations.inspector.token),
+        path: () => `/api/v1/batches/${demo.batch.batchId}/events`,
+        body: () => ({ bizStep: "inspecting", occurredAt: "2026-04-16T10:00:00+08:00" }),
+        status: 400,
+        code: "event.data_invalid",
+      },
+      {
+        name: "an event in the future",
+        who: () => apiClient(server.url, demo.organisations.logistics.token),
+        path: () => `/api/v1/batches/${demo.batch.batchId}/events`,
+        body: () => ({ bizStep: "shipping", occurredAt: "2099-01-01T00:00:00+08:00" }),
+        status: 400,
+        code: "event.before_harvest",
+      },
+      {
+        name: "an event for an unknown batch",
+        who: () => apiClient(server.url, demo.organisations.logistics.token),
+        path: () => `/api/v1/batches/0x${"12".repeat(32)}/events`,
+        body: () => ({ bizStep: "shipping", occurredAt: "2026-04-18T07:00:00+08:00" }),
+        status: 404,
+        code: "batch.not_found",
+      },
+    ];
+    const coop = (): ApiClient => apiClient(server.url, demo.organisations.cooperative.token);
+
+    for (const c of cases) {
+      it(`refuses ${c.name} (${c.code})`, async () => {
+        const before = await counts();
+        const response = await c.who().post(c.path(), c.body());
+        assert.equal(response.status, c.status, JSON.stringify(response.body));
+        assert.equal(response.headers.get("content-type"), "application/problem+json; charset=utf-8");
+        const problem = response.body as { code: string; message: { zh: string; en: string } };
+        assert.equal(problem.code, c.code);
+        assert.ok(problem.message.zh.length > 0 && problem.message.en.length > 0);
+        assert.deepEqual(await counts(), before);
+      });
+    }
+
+    it("refuses an oversize body with request.too_large", async () => {
+      const before = await counts();
+      const response = await coop().post("/api/v1/batches", {
+        ...validBatch(),
+        description: { zh: "长".repeat(2_000_000) },
+      });
+      assert.equal(response.status, 413);
+      assert.equal((response.body as { code: string }).code, "request.too_large");
+      assert.deepEqual(await counts(), before);
+    });
+
+    it("refuses a revoked credential", async () => {
+      const issued = expectStatus(
+        await admin.post<{ credential: { id: string; token: string } }>(
+          `/api/v1/organisations/${demo.organisations.cooperative.id}/credentials`,
+          { label: "phone" },
+        ),
+        201,
+        "issue",
+      ).credential;
+      const revoke = await fetch(
+        `${server.url}/api/v1/organisations/${demo.organisations.cooperative.id}/credentials/${issued.id}`,
+        { method: "DELETE", headers: { authorization: `Bearer ${env.ADMIN_TOKEN ?? ""}` } },
+      );
+      assert.equal(revoke.status, 204);
+      const response = await apiClient(server.url, issued.token).post("/api/v1/batches", validBatch());
+      assert.equal(response.status, 401);
+      assert.equal((response.body as { code: string }).code, "auth.invalid");
+    });
+  });
+
+  it("serves an OpenAPI 3.1 document that lists every write", async () => {
+    const doc = expectStatus(
+      await admin.get<{ openapi: string; paths: Record<string, unknown> }>("/api/v1/openapi.json"),
+      200,
+      "openapi",
+    );
+    assert.equal(doc.openapi, "3.1.0");
+    for (const p of ["/api/v1/organisations", "/api/v1/batches", "/api/v1/batches/{batchId}/events", "/api/v1/media"]) {
+      assert.ok(p in doc.paths, p);
+    }
+  });
+
+  it("rebuilds every organisation, batch, item and event from the chain and IPFS into an empty database", async () => {
+    const serials = await listItemSerials(server.ctx.db, demo.batch.batchId);
+    const events = await listBatchEvents(server.ctx.db, demo.batch.batchId);
+    const batch = (await admin.get<{ batch: unknown }>(`/api/v1/batches/${demo.batch.batchId}`)).body.batch;
+    await server.close();
+    // The database is lost; the IPFS blocks and the key backups in DATA_DIR remain.
+    if (TEST_DATABASE_URL === undefined) {
+      for (const suffix of ["", "-wal", "-shm"]) rmSync(path.join(dataDir, `trace.db${suffix}`), { force: true });
+    } else {
+      env.DATABASE_URL = (await freshDatabaseUrl()) ?? "";
+    }
+    const restored = await reindex(loadConfig({ ...env, WORKERS: "off" }), { logger: pino({ level: "silent" }) });
+    try {
+      assert.deepEqual(await listItemSerials(restored.db, demo.batch.batchId), serials);
+      const restoredEvents = await listBatchEvents(restored.db, demo.batch.batchId);
+      assert.deepEqual(
+        restoredEvents.map((e) => [e.digest, e.bizStep, e.payloadCid, e.chain?.eventHead, e.data]),
+        events.map((e) => [e.digest, e.bizStep, e.payloadCid, e.chain?.eventHead, e.data]),
+      );
+      const organisations = await restored.db.selectFrom("organisations").select("signer_address").execute();
+      assert.equal(organisations.length, 5, "the five organisations the ledger registers");
+    } finally {
+      await restored.close();
+    }
+    // The server runs on the rebuilt store and shows the batch as before.
+    server = await start();
+    const again = (
+      await apiClient(server.url).get<{ batch: Record<string, unknown> }>(`/api/v1/batches/${demo.batch.batchId}`)
+    ).body.batch;
+    const { createdAt: _a, organisationId: _o, plotId: _p, ...rest } = again;
+    const { createdAt: _b, organisationId: _o2, plotId: _p2, ...restBefore } = batch as Record<string, unknown>;
+    assert.deepEqual(rest, restBefore);
+  });
+});
