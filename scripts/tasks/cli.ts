@@ -10,6 +10,9 @@ import { JsonRpcProvider, isAddress, isHexString } from "ethers";
 import { traceRegistryAt } from "../../server/src/ledger/deploy.ts";
 import { readAttestation, readBatch, readEvents, recomputeEventHead } from "../../server/src/ledger/chain-reader.ts";
 import type { SigningDomain } from "../../server/src/ledger/signing.ts";
+import { loadConfig } from "../../server/src/config.ts";
+import { demoEnvironment } from "../../server/src/main.ts";
+import { reindex } from "../../server/src/reindex.ts";
 
 class UsageError extends Error {}
 
@@ -19,6 +22,8 @@ commands:
   verify-item   --rpc URL --registry ADDRESS --gtin GTIN14 --lot LOT --serial SERIAL --proof HEX[,HEX...]
                 Checks on chain that the item belongs to the batch (Merkle proof against the root).
   verify-batch  --rpc URL --registry ADDRESS --gtin GTIN14 --lot LOT [--from-block N]
+  reindex       rebuild the server's query store from the chain and IPFS alone (configured as for
+                \`npm start\`: environment variables, or the local demo's settings); run it on an empty database
                 Re-verifies the attestation signature, every event signature and the event hash chain.
 `;
 
@@ -115,6 +120,32 @@ async function verifyBatch(values: Record<string, string | undefined>): Promise<
   }
 }
 
+async function reindexCommand(): Promise<boolean> {
+  const fallback = process.env.REGISTRY_ADDRESS === undefined ? demoEnvironment() : {};
+  const config = loadConfig({ ...fallback, ...process.env, WORKERS: "off" });
+  const started = performance.now();
+  const result = await reindex(config);
+  try {
+    const count = async (table: "organisations" | "batches" | "items" | "events") =>
+      Number(
+        (
+          await result.db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll<number | string>().as("n"))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    console.log(
+      `reindexed to block ${result.lastBlock} in ${((performance.now() - started) / 1000).toFixed(1)} s: ` +
+        `${await count("organisations")} organisations, ${await count("batches")} batches, ` +
+        `${await count("items")} items, ${await count("events")} events`,
+    );
+  } finally {
+    await result.close();
+  }
+  return true;
+}
+
 const [command, ...rest] = process.argv.slice(2);
 if (command === "help" || command === "--help" || command === "-h") {
   console.log(USAGE);
@@ -141,6 +172,9 @@ try {
       break;
     case "verify-batch":
       ok = await verifyBatch(values);
+      break;
+    case "reindex":
+      ok = await reindexCommand();
       break;
     case undefined:
     default:

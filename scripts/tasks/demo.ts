@@ -1,27 +1,36 @@
 /**
- * `npm run demo`: the whole system on one machine with demo data. Starts a local EVM
- * node in its own process, deploys the registry, registers demo organisations, a tea
- * batch of items and its events through the contracts, then prints how to verify an item.
- * Keeps running until Ctrl-C (pass `--exit` to stop after seeding).
+ * `npm run demo`: the whole system on one machine with demo data. Starts a Hardhat node
+ * in its own process, deploys the registry, starts the server (SQLite, embedded IPFS) on
+ * it, and enters a tea cooperative's harvest through the HTTP API as its users would:
+ * onboarding, plot, certificate, planting video, a 1,000-item batch, and its lifecycle
+ * from planting to the shop. Waits until everything is anchored, then prints where to
+ * look. Keeps running until Ctrl-C (`--exit` stops after seeding).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
+import { choosePort, startChainNode } from "../lib/chain-node.ts";
+import { seedDemoSystem, waitUntilAnchored } from "../lib/demo-system.ts";
+import { deployLocalRegistry } from "../lib/local-stack.ts";
 import { runCommand } from "../lib/run-command.ts";
-import { startChainNode, choosePort } from "../lib/chain-node.ts";
-import { seedDemoLedger } from "../lib/demo-ledger.ts";
+import { loadConfig } from "../../server/src/config.ts";
+import { startServer, type RunningServer } from "../../server/src/server.ts";
 
 const exitAfterSeeding = process.argv.includes("--exit");
 const projectRoot = process.cwd();
+const stateDir = path.join(projectRoot, ".data", "demo");
+const demoVideo = path.join(projectRoot, "scripts", "demo-assets", "planting.mp4");
 
 console.log("[demo] compiling contracts");
 const build = await runCommand("hardhat", ["build", "--quiet"]);
 if (build.code !== 0) throw new Error("contract compilation failed");
 
-const port = await choosePort(Number(process.env.DEMO_CHAIN_PORT ?? 8545));
-console.log(`[demo] starting a Hardhat node on 127.0.0.1:${port}`);
-const node = await startChainNode({ port, projectRoot });
+const chainPort = await choosePort(Number(process.env.DEMO_CHAIN_PORT ?? 8545));
+console.log(`[demo] starting a Hardhat node on 127.0.0.1:${chainPort}`);
+const node = await startChainNode({ port: chainPort, projectRoot });
+let server: RunningServer | null = null;
 const shutdown = async (): Promise<void> => {
+  await server?.close();
   await node.stop();
 };
 process.once("SIGINT", () => {
@@ -32,30 +41,46 @@ process.once("SIGTERM", () => {
 });
 
 try {
-  const summary = await seedDemoLedger(node.rpcUrl);
-  const stateDir = path.join(projectRoot, ".data", "demo");
+  console.log("[demo] deploying the registry");
+  const deployment = await deployLocalRegistry(node.rpcUrl);
+  // A new chain every run: yesterday's database would point at blocks that no longer exist.
+  rmSync(stateDir, { recursive: true, force: true });
   mkdirSync(stateDir, { recursive: true });
-  writeFileSync(path.join(stateDir, "ledger.json"), JSON.stringify(summary, null, 2));
+  const httpPort = await choosePort(Number(process.env.DEMO_HTTP_PORT ?? 8080));
+  const env = {
+    ...deployment.env,
+    PORT: String(httpPort),
+    PUBLIC_ORIGIN: `http://localhost:${httpPort}`,
+    DATA_DIR: path.join(stateDir, "server"),
+    LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
+  };
+  // `npm start` picks these up when nothing else is configured (development only).
+  writeFileSync(path.join(stateDir, "server.env.json"), JSON.stringify(env, null, 2), { mode: 0o600 });
 
+  server = await startServer(loadConfig(env));
+  console.log(`[demo] server on ${server.url}; entering the demo harvest through its API`);
+  const video = existsSync(demoVideo) ? { bytes: readFileSync(demoVideo), contentType: "video/mp4" } : null;
+  const summary = await seedDemoSystem(server.url, deployment.env.ADMIN_TOKEN ?? "", { video });
+  console.log("[demo] waiting for the batch and its 9 events to be anchored on the chain");
+  await waitUntilAnchored(server.url, summary.batch.batchId, summary.eventIds.length);
+  writeFileSync(path.join(stateDir, "summary.json"), JSON.stringify(summary, null, 2), { mode: 0o600 });
+
+  const origin = `http://localhost:${httpPort}`;
   console.log(`
-[demo] done. What is on the ledger now:
-  chain            ${node.rpcUrl} (chain id ${summary.chainId})
-  TraceRegistry    ${summary.registry}
-  cooperative      ${summary.cooperative.nameZh} / ${summary.cooperative.nameEn}, signer ${summary.cooperative.signer}
-  batch            GTIN ${summary.batch.gtin}, lot ${summary.batch.lot}, ${summary.batch.itemCount} items
-  batch id         ${summary.batch.batchId}
-  items root       ${summary.batch.itemsRoot}
-  events           ${summary.events.map((e) => e.bizStep).join(" -> ")}
-  event head       ${summary.batch.eventHead}
+[demo] done. What is running now:
+  chain            ${node.rpcUrl} (chain id ${deployment.chainId.toString()}), TraceRegistry ${deployment.registry}
+  server           ${origin}   (API: ${origin}/api/v1/openapi.json)
+  cooperative      西湖龙井茶叶专业合作社, token in .data/demo/summary.json
+  batch            GTIN ${summary.batch.gtin}, lot ${summary.batch.lot}, ${summary.batch.itemCount} items, id ${summary.batch.batchId}
+  planting video   ${summary.videoCid === null ? "(none: scripts/demo-assets/planting.mp4 missing)" : `${origin}/ipfs/${summary.videoCid}`}
 
-Verify one item yourself, trusting only the chain (in another terminal):
-  npm run cli -- verify-item --rpc ${node.rpcUrl} --registry ${summary.registry} \\
-    --gtin ${summary.batch.gtin} --lot ${summary.batch.lot} --serial ${summary.sampleItem.serial} \\
-    --proof ${summary.sampleItem.proof.join(",")}
-Re-verify the whole batch (signatures, event hash chain):
-  npm run cli -- verify-batch --rpc ${node.rpcUrl} --registry ${summary.registry} --gtin ${summary.batch.gtin} --lot ${summary.batch.lot}
+Look at it:
+  curl -s ${origin}/api/v1/batches/${summary.batch.batchId} | head -c 600
+  curl -s ${origin}/api/v1/batches/${summary.batch.batchId}/events | head -c 600
+Re-verify the whole batch against the chain alone (signatures, event hash chain):
+  npm run cli -- verify-batch --rpc ${node.rpcUrl} --registry ${deployment.registry} --gtin ${summary.batch.gtin} --lot ${summary.batch.lot}
 
-State written to .data/demo/ledger.json.`);
+Admin token and organisation tokens: .data/demo/summary.json and .data/demo/server.env.json.`);
 } catch (error) {
   await shutdown();
   throw error;

@@ -1,7 +1,7 @@
 /** Products, media uploads, batches, their events and recalls. */
 import { createHash } from "node:crypto";
 
-import { Router } from "express";
+import { Router, type Request } from "express";
 import { z } from "zod";
 
 import { formatQuantityMilli, unitFromCode } from "../../domain/units.ts";
@@ -9,6 +9,7 @@ import { batchRequest, registerBatch, requireBatch } from "../../services/batche
 import { productRequest, registerProduct } from "../../services/catalogue.ts";
 import type { ServiceContext } from "../../services/context.ts";
 import { eventRequest, recallOwnBatch, recallRequest, recordEvent } from "../../services/events.ts";
+import { listItemLinks } from "../../services/items.ts";
 import { uploadMedia } from "../../services/media.ts";
 import { listBatches, type Batch } from "../../storage/batches.ts";
 import { getProduct } from "../../storage/catalogue.ts";
@@ -67,6 +68,21 @@ const batchListQuery = z
     offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
   })
   .strict();
+
+const pageQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
+    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  })
+  .strict();
+
+/** Serials are not public (a full list would let anyone print valid codes): the batch's cooperative and regulators only. */
+function mayReadPrivate(req: Request, batch: Batch): void {
+  const principal = principalOf(req);
+  if (principal.roles.includes("admin") || principal.roles.includes("regulator")) return;
+  if (principal.organisationId === batch.organisationId) return;
+  throw new ProblemError("auth.forbidden");
+}
 
 export function batchesRouter(ctx: ServiceContext): Router {
   const router = Router();
@@ -133,6 +149,13 @@ export function batchesRouter(ctx: ServiceContext): Router {
   router.get("/api/v1/batches/:batchId", async (req, res) => {
     const batch = await requireBatch(ctx, req.params.batchId);
     res.json({ batch: batchView(batch) });
+  });
+
+  router.get("/api/v1/batches/:batchId/items", requireRole("admin", "regulator", "cooperative"), async (req, res) => {
+    const batch = await requireBatch(ctx, String(req.params.batchId));
+    mayReadPrivate(req, batch);
+    const page = pageQuery.parse(req.query);
+    res.json({ items: await listItemLinks(ctx, batch, page), itemCount: batch.itemCount });
   });
 
   router.get("/api/v1/batches/:batchId/events", async (req, res) => {
