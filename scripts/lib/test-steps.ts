@@ -175,6 +175,13 @@ export function testSteps(): TestStep[] {
     },
     serverPostgresStep(),
     {
+      name: "faults",
+      description: "fault tests: the server SIGKILLed mid-work, the chain node unreachable",
+      command: "node",
+      args: [...nodeTestArgs, "test/faults/**/*.test.ts"],
+      count: countNodeTest,
+    },
+    {
       name: "e2e",
       description: "end to end: demo ledger and CLI against a Hardhat node in its own process",
       command: "node",
