@@ -17,6 +17,7 @@ import { createApp } from "./http/app.ts";
 import { authenticate } from "./http/auth.ts";
 import { batchesRouter } from "./http/routes/batches.ts";
 import { organisationsRouter } from "./http/routes/organisations.ts";
+import { resolverRouter } from "./http/routes/resolver.ts";
 import { systemRouter } from "./http/routes/system.ts";
 import type { ContentStore } from "./ipfs/content-store.ts";
 import { openEmbeddedContentStore } from "./ipfs/embedded.ts";
@@ -154,12 +155,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     logger,
     bodyLimitBytes: config.http.bodyLimitBytes,
     rateLimitPerMinute: config.rateLimitPerMinute,
+    connectSources: /^https?:\/\//.test(config.chain.publicRpcUrl) ? [new URL(config.chain.publicRpcUrl).origin] : [],
     routers: [
       systemRouter(ctx),
       createIpfsGatewayRouter({
         store: ctx.content,
         contentType: async (cid) => (await getMedia(ctx.db, cid.toV1().toString()))?.contentType,
       }),
+      resolverRouter(ctx, { chainRpcUrl: config.chain.rpcUrl }),
       ...(options.extraRouters?.(ctx) ?? []),
       organisationsRouter(ctx),
       batchesRouter(ctx),

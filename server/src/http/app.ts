@@ -20,6 +20,8 @@ export interface AppOptions {
   rateLimitPerMinute: number;
   /** Routers mounted in order; each owns its paths. */
   routers: Router[];
+  /** Origins the pages may fetch from besides their own (an external JSON-RPC endpoint). */
+  connectSources?: string[];
   /** Middleware that runs after body parsing and before every router (authentication). */
   beforeRoutes?: RequestHandler[];
 }
@@ -100,7 +102,7 @@ export function createApp(options: AppOptions): Express {
           "default-src": ["'self'"],
           "img-src": ["'self'", "data:", "blob:"],
           "media-src": ["'self'", "blob:"],
-          "connect-src": ["'self'"],
+          "connect-src": ["'self'", ...(options.connectSources ?? [])],
           "script-src": ["'self'"],
           "style-src": ["'self'"],
         },

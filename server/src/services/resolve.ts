@@ -1,0 +1,299 @@
+/**
+ * Resolving one item's Digital Link into everything a verifier needs (see
+ * domain/resolution.ts), recording the scan, and the clone signals a consumer is shown.
+ * Nothing here decides "verified": the page and any third party check the answer against
+ * the chain themselves.
+ */
+import { createHmac } from "node:crypto";
+
+import { z } from "zod";
+
+import { buildItemTree, type ItemTree } from "../domain/merkle.ts";
+import type {
+  CloneSignal,
+  ItemResolution,
+  LocalisedText,
+  ResolvedEvent,
+  UnknownItemResolution,
+} from "../domain/resolution.ts";
+import { bizStepIndex } from "../domain/typed-data.ts";
+import { parseCid } from "../ipfs/content-store.ts";
+import { getBatchByLot, getItem, listItemSerials, type Batch } from "../storage/batches.ts";
+import { getPlot } from "../storage/catalogue.ts";
+import { uintToText } from "../storage/codec.ts";
+import { listBatchEvents } from "../storage/events.ts";
+import { getOrganisation, type Organisation } from "../storage/organisations.ts";
+import { countScansSince, recordScan } from "../storage/scans.ts";
+import { batchIdOf } from "./batches.ts";
+import type { ServiceContext } from "./context.ts";
+import { readAll } from "./documents.ts";
+import { itemUri } from "./items.ts";
+import { regionName } from "./region-names.ts";
+
+/** The public heuristic: 3 or more scans in 24 h, or 10 or more in 7 days, look like a copied code. */
+export interface CloneThresholds {
+  scansPerDay: number;
+  scansPerWeek: number;
+  distinctClientsPerWeek: number;
+}
+
+export const DEFAULT_CLONE_THRESHOLDS: CloneThresholds = {
+  scansPerDay: 3,
+  scansPerWeek: 10,
+  distinctClientsPerWeek: 4,
+};
+
+export interface ScanSummary {
+  scansDay: number;
+  scansWeek: number;
+  distinctClientsWeek: number;
+  scansAfterClaim: number;
+}
+
+export function cloneSignals(scans: ScanSummary, thresholds: CloneThresholds): CloneSignal[] {
+  const signals: CloneSignal[] = [];
+  if (scans.scansDay >= thresholds.scansPerDay) {
+    signals.push({
+      code: "many_scans_day",
+      en: `This code was scanned ${scans.scansDay} times in the last 24 hours; it may have been copied.`,
+      zh: `此码在 24 小时内已被扫描 ${scans.scansDay} 次，可能被复制。`,
+    });
+  } else if (scans.scansWeek >= thresholds.scansPerWeek) {
+    signals.push({
+      code: "many_scans_week",
+      en: `This code was scanned ${scans.scansWeek} times in the last 7 days; it may have been copied.`,
+      zh: `此码在 7 天内已被扫描 ${scans.scansWeek} 次，可能被复制。`,
+    });
+  }
+  if (scans.distinctClientsWeek >= thresholds.distinctClientsPerWeek) {
+    signals.push({
+      code: "many_places",
+      en: `${scans.distinctClientsWeek} different phones scanned this code this week; one item is usually scanned by one buyer.`,
+      zh: `本周已有 ${scans.distinctClientsWeek} 部不同的手机扫描此码；一件商品通常只由一位买家扫描。`,
+    });
+  }
+  if (scans.scansAfterClaim > 0) {
+    signals.push({
+      code: "scanned_after_claim",
+      en: "This item's hidden code was already used; a code scanned after that may be a copy.",
+      zh: "此商品的刮开验证码已被使用过；之后的扫描可能来自复制的码。",
+    });
+  }
+  return signals;
+}
+
+/** A keyed, daily-rotating hash of the client: counts distinct scanners without tracking anyone. */
+export function clientHash(ctx: ServiceContext, client: { ip: string; userAgent: string }): string {
+  const day = Math.floor(ctx.now() / 86_400_000);
+  return createHmac("sha256", ctx.secrets.hiddenCodePepper)
+    .update(`oioc:scan-client:v1\u0000${String(day)}\u0000${client.ip}\u0000${client.userAgent}`)
+    .digest("hex");
+}
+
+/** Item trees of recently scanned batches: building one for 100,000 items takes about a second. */
+const TREE_CACHE_ENTRIES = 16;
+const trees = new Map<string, ItemTree>();
+
+async function itemTree(ctx: ServiceContext, batch: Batch): Promise<ItemTree> {
+  const key = `${batch.batchId}:${batch.itemsRoot}`;
+  const cached = trees.get(key);
+  if (cached !== undefined) {
+    trees.delete(key);
+    trees.set(key, cached);
+    return cached;
+  }
+  const tree = buildItemTree(await listItemSerials(ctx.db, batch.batchId));
+  trees.set(key, tree);
+  if (trees.size > TREE_CACHE_ENTRIES) {
+    const oldest = trees.keys().next();
+    if (oldest.done !== true) trees.delete(oldest.value);
+  }
+  return tree;
+}
+
+const recallReasonDocument = z.object({ reason: z.object({ zh: z.string(), en: z.string().nullable() }) });
+
+async function recallReason(ctx: ServiceContext, cid: string | null): Promise<LocalisedText | null> {
+  if (cid === null) return null;
+  try {
+    const bytes = await readAll(ctx.content.cat(parseCid(cid)));
+    return recallReasonDocument.parse(JSON.parse(new TextDecoder().decode(bytes))).reason;
+  } catch (error) {
+    ctx.logger.warn({ err: error, cid }, "recall reason document unreadable");
+    return null;
+  }
+}
+
+function cidHex(cidText: string): string {
+  return `0x${Buffer.from(parseCid(cidText).bytes).toString("hex")}`;
+}
+
+export interface ResolveOptions {
+  /** Record this as a consumer's scan (an HTML page view), and from whom. */
+  scan: { ip: string; userAgent: string } | null;
+  thresholds?: CloneThresholds;
+}
+
+export type Resolved = { known: true; resolution: ItemResolution } | { known: false; unknown: UnknownItemResolution };
+
+export async function resolveItem(
+  ctx: ServiceContext,
+  link: { gtin: string; lot: string | undefined; serial: string | undefined },
+  options: ResolveOptions,
+): Promise<Resolved> {
+  const batch = link.lot === undefined ? null : await getBatchByLot(ctx.db, link.gtin, link.lot);
+  const item = batch === null || link.serial === undefined ? null : await getItem(ctx.db, batch.batchId, link.serial);
+  const nowMs = ctx.now();
+  if (batch === null || item === null || link.serial === undefined) {
+    if (options.scan !== null && link.lot !== undefined && link.serial !== undefined) {
+      // Remembered so regulators see where unknown (possibly counterfeit) codes turn up.
+      await recordScan(ctx.db, {
+        batchId: batchIdOf(link.gtin, link.lot),
+        serial: link.serial,
+        scannedAtMs: nowMs,
+        coarsePlace: null,
+        clientHash: clientHash(ctx, options.scan),
+        verdict: "unknown",
+      });
+    }
+    return {
+      known: false,
+      unknown: {
+        type: "oioc.item-unknown",
+        version: 1,
+        uri: itemUri(ctx, link.gtin, link.lot ?? "", link.serial ?? ""),
+        item: { gtin: link.gtin, lot: link.lot ?? null, serial: link.serial ?? null },
+        message: {
+          zh: "此码不是我们发放的商品码，可能是假冒产品。请谨慎购买，并可向当地市场监管部门反映。",
+          en: "We never issued this code: the product may be counterfeit. Be careful, and consider telling the local market regulator.",
+        },
+      },
+    };
+  }
+
+  if (options.scan !== null) {
+    await recordScan(ctx.db, {
+      batchId: batch.batchId,
+      serial: item.serial,
+      scannedAtMs: nowMs,
+      coarsePlace: null,
+      clientHash: clientHash(ctx, options.scan),
+      verdict: "resolved",
+    });
+  }
+  const day = await countScansSince(ctx.db, batch.batchId, item.serial, nowMs - 86_400_000);
+  const week = await countScansSince(ctx.db, batch.batchId, item.serial, nowMs - 7 * 86_400_000);
+  const sinceClaim =
+    item.claim === null ? 0 : (await countScansSince(ctx.db, batch.batchId, item.serial, item.claim.atMs + 1)).scans;
+  const firstScan = await ctx.db
+    .selectFrom("scans")
+    .select((eb) => eb.fn.min<number>("scanned_at_ms").as("first"))
+    .where("batch_id", "=", batch.batchId)
+    .where("serial", "=", item.serial)
+    .executeTakeFirst();
+
+  const tree = await itemTree(ctx, batch);
+  const events = await listBatchEvents(ctx.db, batch.batchId);
+  const actors = new Map<string, Organisation | null>();
+  for (const event of events) {
+    if (!actors.has(event.actorOrganisationId)) {
+      actors.set(event.actorOrganisationId, await getOrganisation(ctx.db, event.actorOrganisationId));
+    }
+  }
+  const cooperative = await getOrganisation(ctx.db, batch.organisationId);
+  const plot = batch.plotId === null ? null : await getPlot(ctx.db, batch.plotId);
+  const resolvedEvents: ResolvedEvent[] = events.map((event) => {
+    const actor = actors.get(event.actorOrganisationId) ?? null;
+    return {
+      value: {
+        actor: event.signed.signerAddress,
+        batchId: batch.batchId,
+        bizStep: String(bizStepIndex(event.bizStep)),
+        occurredAt: String(Math.floor(event.occurredAtMs / 1000)),
+        payloadCid: cidHex(event.payloadCid),
+        nonce: uintToText(event.signed.nonce),
+        deadline: uintToText(event.signed.deadline),
+      },
+      signature: event.signed.signature,
+      digest: event.digest,
+      bizStep: event.bizStep,
+      payloadCid: event.payloadCid,
+      actor: {
+        name: { zh: actor?.nameZh ?? "", en: actor?.nameEn ?? null },
+        kind: actor?.kind ?? "unknown",
+        regionCode: actor?.regionCode ?? "",
+      },
+      ledgerState: event.ledger.state,
+      txHash: event.ledger.txHash,
+    };
+  });
+
+  const resolution: ItemResolution = {
+    type: "oioc.item-resolution",
+    version: 1,
+    uri: itemUri(ctx, batch.gtin, batch.lot, item.serial),
+    item: {
+      gtin: batch.gtin,
+      lot: batch.lot,
+      serial: item.serial,
+      hasHiddenCode: item.hiddenCodeHmac !== null,
+      claimedAtMs: item.claim?.atMs ?? null,
+    },
+    chain: {
+      chainId: ctx.domain.chainId.toString(),
+      registry: ctx.domain.verifyingContract,
+      rpcUrl: ctx.publicRpcUrl,
+      typedDataVersion: batch.attestation.typedDataVersion,
+    },
+    batch: {
+      batchId: batch.batchId,
+      attestation: {
+        attester: batch.attestation.signerAddress,
+        gtin: BigInt(batch.gtin).toString(),
+        lot: batch.lot,
+        itemsRoot: batch.itemsRoot,
+        itemCount: String(batch.itemCount),
+        quantityMilli: uintToText(batch.quantityMilli),
+        unit: batch.unit,
+        harvestedAt: String(Math.floor(batch.harvestedAtMs / 1000)),
+        metadataCid: cidHex(batch.metadataCid),
+        nonce: uintToText(batch.attestation.nonce),
+        deadline: uintToText(batch.attestation.deadline),
+      },
+      signature: batch.attestation.signature,
+      metadataCid: batch.metadataCid,
+      ledgerState: batch.ledger.state,
+      txHash: batch.ledger.txHash,
+      status: batch.status,
+      recall:
+        batch.recall === null
+          ? null
+          : {
+              atMs: batch.recall.atMs,
+              reasonCid: batch.recall.reasonCid,
+              reason: await recallReason(ctx, batch.recall.reasonCid),
+            },
+    },
+    proof: tree.proofOf(item.serial),
+    events: resolvedEvents,
+    ipfsGateway: "/ipfs/",
+    display: {
+      regionName: cooperative === null ? null : regionName(cooperative.regionCode),
+      plotRegionName: plot === null ? null : regionName(plot.regionCode),
+    },
+    scans: {
+      count: week.scans,
+      firstAtMs: firstScan?.first ?? null,
+      signals: cloneSignals(
+        {
+          scansDay: day.scans,
+          scansWeek: week.scans,
+          distinctClientsWeek: week.distinctClients,
+          scansAfterClaim: sinceClaim,
+        },
+        options.thresholds ?? DEFAULT_CLONE_THRESHOLDS,
+      ),
+    },
+  };
+  return { known: true, resolution };
+}

@@ -1,0 +1,270 @@
+/**
+ * The scan path on the server side: the GS1 Digital Link resolver (JSON, linkset, CORS,
+ * syntax errors, unknown codes), what its answer lets anyone verify, scan counting and
+ * clone signals, hidden-code claims with their rate limits, the read-only JSON-RPC proxy,
+ * and a recall reaching the resolution once anchored.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+
+import { JsonRpcProvider } from "ethers";
+import { pino } from "pino";
+
+import { apiClient, expectStatus } from "../../scripts/lib/api-client.ts";
+import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
+import { seedDemoSystem, waitUntilAnchored, type DemoSystemSummary } from "../../scripts/lib/demo-system.ts";
+import { deployLocalRegistry, type LocalDeployment } from "../../scripts/lib/local-stack.ts";
+import { loadConfig } from "../../server/src/config.ts";
+import { recomputeEventHead } from "../../server/src/domain/hash-chain.ts";
+import { verifyItemProof } from "../../server/src/domain/merkle.ts";
+import type { ItemResolution, UnknownItemResolution } from "../../server/src/domain/resolution.ts";
+import { deriveVerificationCode } from "../../server/src/domain/serials.ts";
+import { traceRegistryAt } from "../../server/src/ledger/deploy.ts";
+import { recoverTypedSigner, typedDigest } from "../../server/src/ledger/signing.ts";
+import { EXPECTED_GUESS_HOURS, MAX_WRONG_PER_ITEM_PER_HOUR } from "../../server/src/services/claims.ts";
+import { startServer, type RunningServer } from "../../server/src/server.ts";
+import { listItemSerials } from "../../server/src/storage/batches.ts";
+
+describe("resolver, claims and the RPC proxy", () => {
+  let node: ChainNode;
+  let deployment: LocalDeployment;
+  let server: RunningServer;
+  let dataDir: string;
+  let demo: DemoSystemSummary;
+  let serials: string[];
+  const itemPath = (serial: string): string => `/01/${demo.batch.gtin}/10/${demo.batch.lot}/21/${serial}`;
+  const getJson = async <T>(p: string, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${server.url}${p}`, { headers: { accept: "application/json", ...headers } });
+    return { status: response.status, headers: response.headers, body: (await response.json()) as T };
+  };
+
+  before(async () => {
+    node = await startChainNode();
+    deployment = await deployLocalRegistry(node.rpcUrl);
+    dataDir = mkdtempSync(path.join(tmpdir(), "resolver-"));
+    server = await startServer(
+      loadConfig({ ...deployment.env, PORT: "0", DATA_DIR: dataDir, RATE_LIMIT_PER_MINUTE: "100000" }),
+      { logger: pino({ level: "silent" }) },
+    );
+    demo = await seedDemoSystem(server.url, deployment.env.ADMIN_TOKEN ?? "", { itemCount: 40 });
+    await waitUntilAnchored(server.url, demo.batch.batchId, demo.eventIds.length);
+    await server.workOnce();
+    serials = await listItemSerials(server.ctx.db, demo.batch.batchId);
+  });
+
+  after(async () => {
+    await server.close();
+    await node.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("answers JSON that verifies against the chain: item proof, attestation signature, event chain", async () => {
+    const serial = serials[3] ?? "";
+    const { status, body } = await getJson<ItemResolution>(itemPath(serial));
+    assert.equal(status, 200);
+    assert.equal(body.type, "oioc.item-resolution");
+    assert.equal(body.uri, `${server.ctx.publicOrigin}${itemPath(serial)}`);
+    const provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true });
+    try {
+      const record = (await traceRegistryAt(deployment.registry, provider).getFunction("batch")(
+        body.batch.batchId,
+      )) as {
+        itemsRoot: string;
+        attester: string;
+        eventHead: string;
+      };
+      assert.equal(verifyItemProof(record.itemsRoot, serial, body.proof), true);
+      const domain = { chainId: BigInt(body.chain.chainId), verifyingContract: body.chain.registry };
+      const a = body.batch.attestation;
+      const value = {
+        ...a,
+        gtin: BigInt(a.gtin),
+        itemCount: BigInt(a.itemCount),
+        quantityMilli: BigInt(a.quantityMilli),
+        harvestedAt: BigInt(a.harvestedAt),
+        nonce: BigInt(a.nonce),
+        deadline: BigInt(a.deadline),
+      };
+      assert.equal(recoverTypedSigner(domain, "BatchAttestation", value, body.batch.signature), record.attester);
+      const digests = body.events.map((e) =>
+        typedDigest(domain, "TraceEvent", {
+          ...e.value,
+          bizStep: BigInt(e.value.bizStep),
+          occurredAt: BigInt(e.value.occurredAt),
+          nonce: BigInt(e.value.nonce),
+          deadline: BigInt(e.value.deadline),
+        }),
+      );
+      assert.deepEqual(
+        digests,
+        body.events.map((e) => e.digest),
+      );
+      assert.equal(recomputeEventHead(digests), record.eventHead);
+      assert.deepEqual(body.display.regionName, { zh: "浙江省 杭州市 西湖区", en: "Zhejiang (330106)" });
+    } finally {
+      provider.destroy();
+    }
+  });
+
+  it("says plainly when a well-formed code was never issued, and remembers the scan", async () => {
+    const { status, body } = await getJson<UnknownItemResolution>(itemPath("ZZZZZZZZZZZZZ"));
+    assert.equal(status, 404);
+    assert.equal(body.type, "oioc.item-unknown");
+    assert.match(body.message.zh, /假冒/);
+    const page = await fetch(`${server.url}${itemPath("YYYYYYYYYYYYY")}`, { headers: { accept: "text/html" } });
+    assert.equal(page.status, 404);
+    const unknownScans = await server.ctx.db
+      .selectFrom("scans")
+      .select("serial")
+      .where("verdict", "=", "unknown")
+      .execute();
+    assert.deepEqual(
+      unknownScans.map((s) => s.serial),
+      ["YYYYYYYYYYYYY"],
+    );
+  });
+
+  it("refuses malformed links with 400 and the GS1 reason", async () => {
+    const cases: [string, string][] = [
+      [`/01/06901234567893/10/${demo.batch.lot}/21/ABC`, "gs1.check_digit"],
+      [`/01/${demo.batch.gtin}/21/ABC/10/${demo.batch.lot}`, "digital_link.order"],
+      [`/01/${demo.batch.gtin}/10/${demo.batch.lot}/21/${"A".repeat(21)}`, "gs1.serial_length"],
+      [`/01/${demo.batch.gtin}/10/${demo.batch.lot}/21/AB%00C`, "gs1.serial_charset"],
+    ];
+    for (const [p, code] of cases) {
+      const { status, body } = await getJson<{ code: string }>(p);
+      assert.equal(status, 400, p);
+      assert.equal(body.code, code, p);
+    }
+  });
+
+  it("speaks CORS, HEAD, and answers linkType=all with an RFC 9264 linkset", async () => {
+    const options = await fetch(`${server.url}${itemPath(serials[0] ?? "")}`, { method: "OPTIONS" });
+    assert.equal(options.status, 204);
+    assert.equal(options.headers.get("access-control-allow-origin"), "*");
+    assert.match(options.headers.get("access-control-allow-methods") ?? "", /GET, HEAD, OPTIONS/);
+    const head = await fetch(`${server.url}${itemPath(serials[0] ?? "")}`, {
+      method: "HEAD",
+      headers: { accept: "application/json" },
+    });
+    assert.equal(head.status, 200);
+    assert.equal((await head.arrayBuffer()).byteLength, 0);
+    const { status, headers, body } = await getJson<{ linkset: Record<string, unknown>[] }>(
+      `${itemPath(serials[0] ?? "")}?linkType=all`,
+    );
+    assert.equal(status, 200);
+    assert.match(headers.get("content-type") ?? "", /^application\/linkset\+json/);
+    const set = body.linkset[0] ?? {};
+    assert.equal(set.anchor, `${server.ctx.publicOrigin}${itemPath(serials[0] ?? "")}`);
+    assert.ok(Array.isArray(set["https://gs1.org/voc/pip"]));
+    assert.ok(Array.isArray(set["https://gs1.org/voc/defaultLink"]));
+  });
+
+  it("counts consumer scans and raises the 3-in-24-hours clone signal", async () => {
+    const serial = serials[5] ?? "";
+    for (let i = 0; i < 3; i++) await fetch(`${server.url}${itemPath(serial)}`, { headers: { accept: "text/html" } });
+    const { body } = await getJson<ItemResolution>(itemPath(serial));
+    assert.equal(body.scans.count, 3);
+    assert.deepEqual(
+      body.scans.signals.map((s) => s.code),
+      ["many_scans_day"],
+    );
+    const quiet = await getJson<ItemResolution>(itemPath(serials[6] ?? ""));
+    assert.deepEqual(quiet.body.scans.signals, [], "JSON reads by verifiers are not counted as scans");
+  });
+
+  it("claims a hidden code once, reports the first claim later, refuses wrong codes and limits guessing", async () => {
+    const serial = serials[7] ?? "";
+    const code = deriveVerificationCode(server.ctx.secrets.hiddenCodePepper, demo.batch.batchId, serial);
+    const claimPath = `/api/v1/claims/${demo.batch.gtin}/${demo.batch.lot}/${serial}`;
+    const api = apiClient(server.url);
+    const first = expectStatus(
+      await api.post<{ firstClaim: boolean; claimedAtMs: number }>(claimPath, { code }),
+      200,
+      "claim",
+    );
+    assert.equal(first.firstClaim, true);
+    const second = expectStatus(
+      await api.post<{ firstClaim: boolean; claimedAtMs: number }>(claimPath, { code }),
+      200,
+      "again",
+    );
+    assert.deepEqual(second, { firstClaim: false, claimedAtMs: first.claimedAtMs });
+    const after = await getJson<ItemResolution>(itemPath(serial));
+    assert.equal(after.body.item.claimedAtMs, first.claimedAtMs);
+
+    const target = serials[8] ?? "";
+    const targetPath = `/api/v1/claims/${demo.batch.gtin}/${demo.batch.lot}/${target}`;
+    const right = deriveVerificationCode(server.ctx.secrets.hiddenCodePepper, demo.batch.batchId, target);
+    const wrong = String((Number(right) + 1) % 100_000_000).padStart(8, "0");
+    for (let i = 0; i < MAX_WRONG_PER_ITEM_PER_HOUR; i++) {
+      const response = await api.post<{ code: string }>(targetPath, { code: wrong });
+      assert.equal(response.status, 400);
+      assert.equal(response.body.code, "claim.wrong_code");
+    }
+    const limited = await api.post<{ code: string }>(targetPath, { code: right });
+    assert.equal(limited.status, 429, "even the right code waits once the item's limit is reached");
+    assert.equal(limited.body.code, "claim.too_many_attempts");
+    // 10^8 codes, 5 wrong guesses an hour per item: over a thousand years on average.
+    assert.ok(EXPECTED_GUESS_HOURS / (24 * 365) > 1_000);
+  });
+
+  it("lets reads of the registry through the JSON-RPC proxy and nothing else", async () => {
+    const call = async (body: unknown) =>
+      (await fetch(`${server.url}/rpc`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }).then((r) => r.json())) as { result?: string; error?: { code: number } };
+    assert.equal((await call({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] })).result, "0x7a69");
+    const selector = "0xf698da25"; // domainSeparator()
+    const read = await call({
+      jsonrpc: "2.0",
+      id: 2,
+      method: "eth_call",
+      params: [{ to: deployment.registry, data: selector }, "latest"],
+    });
+    assert.match(read.result ?? "", /^0x[0-9a-f]{64}$/);
+    for (const refused of [
+      { jsonrpc: "2.0", id: 3, method: "eth_sendRawTransaction", params: ["0x00"] },
+      {
+        jsonrpc: "2.0",
+        id: 4,
+        method: "eth_call",
+        params: [{ to: "0x0000000000000000000000000000000000000001", data: "0x" }, "latest"],
+      },
+      { jsonrpc: "2.0", id: 5, method: "hardhat_mine", params: [] },
+    ]) {
+      assert.equal((await call(refused)).error?.code, -32601, refused.method);
+    }
+  });
+
+  it("shows a cooperative's recall in the resolution once it is anchored", async () => {
+    const coop = apiClient(server.url, demo.organisations.cooperative.token);
+    expectStatus(
+      await coop.post(`/api/v1/batches/${demo.batch.batchId}/recall`, {
+        reason: { zh: "农残复检超标", en: "Residue retest failed" },
+      }),
+      202,
+      "recall",
+    );
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const { body } = await getJson<ItemResolution>(itemPath(serials[1] ?? ""));
+      if (body.batch.status === "recalled") {
+        assert.deepEqual(body.batch.recall?.reason, { zh: "农残复检超标", en: "Residue retest failed" });
+        break;
+      }
+      assert.ok(Date.now() < deadline, "the recall reached the resolution in time");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const again = await coop.post<{ code: string }>(`/api/v1/batches/${demo.batch.batchId}/recall`, {
+      reason: { zh: "再次" },
+    });
+    assert.equal(again.status, 409);
+    assert.equal(again.body.code, "batch.recalled");
+  });
+});
