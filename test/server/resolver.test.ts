@@ -36,10 +36,7 @@ describe("resolver, claims and the RPC proxy", () => {
   let demo: DemoSystemSummary;
   let serials: string[];
   const itemPath = (serial: string): string => `/01/${demo.batch.gtin}/10/${demo.batch.lot}/21/${serial}`;
-  const getJson = async <T>(p: string, headers: Record<string, string> = {}) => {
-    const response = await fetch(`${server.url}${p}`, { headers: { accept: "application/json", ...headers } });
-    return { status: response.status, headers: response.headers, body: (await response.json()) as T };
-  };
+  const reader = () => apiClient(server.url);
 
   before(async () => {
     node = await startChainNode();
@@ -63,7 +60,7 @@ describe("resolver, claims and the RPC proxy", () => {
 
   it("answers JSON that verifies against the chain: item proof, attestation signature, event chain", async () => {
     const serial = serials[3] ?? "";
-    const { status, body } = await getJson<ItemResolution>(itemPath(serial));
+    const { status, body } = await reader().get<ItemResolution>(itemPath(serial));
     assert.equal(status, 200);
     assert.equal(body.type, "oioc.item-resolution");
     assert.equal(body.uri, `${server.ctx.publicOrigin}${itemPath(serial)}`);
@@ -110,7 +107,7 @@ describe("resolver, claims and the RPC proxy", () => {
   });
 
   it("says plainly when a well-formed code was never issued, and remembers the scan", async () => {
-    const { status, body } = await getJson<UnknownItemResolution>(itemPath("ZZZZZZZZZZZZZ"));
+    const { status, body } = await reader().get<UnknownItemResolution>(itemPath("ZZZZZZZZZZZZZ"));
     assert.equal(status, 404);
     assert.equal(body.type, "oioc.item-unknown");
     assert.match(body.message.zh, /假冒/);
@@ -135,7 +132,7 @@ describe("resolver, claims and the RPC proxy", () => {
       [`/01/${demo.batch.gtin}/10/${demo.batch.lot}/21/AB%00C`, "gs1.serial_charset"],
     ];
     for (const [p, code] of cases) {
-      const { status, body } = await getJson<{ code: string }>(p);
+      const { status, body } = await reader().get<{ code: string }>(p);
       assert.equal(status, 400, p);
       assert.equal(body.code, code, p);
     }
@@ -152,7 +149,7 @@ describe("resolver, claims and the RPC proxy", () => {
     });
     assert.equal(head.status, 200);
     assert.equal((await head.arrayBuffer()).byteLength, 0);
-    const { status, headers, body } = await getJson<{ linkset: Record<string, unknown>[] }>(
+    const { status, headers, body } = await reader().get<{ linkset: Record<string, unknown>[] }>(
       `${itemPath(serials[0] ?? "")}?linkType=all`,
     );
     assert.equal(status, 200);
@@ -166,13 +163,13 @@ describe("resolver, claims and the RPC proxy", () => {
   it("counts consumer scans and raises the 3-in-24-hours clone signal", async () => {
     const serial = serials[5] ?? "";
     for (let i = 0; i < 3; i++) await fetch(`${server.url}${itemPath(serial)}`, { headers: { accept: "text/html" } });
-    const { body } = await getJson<ItemResolution>(itemPath(serial));
+    const { body } = await reader().get<ItemResolution>(itemPath(serial));
     assert.equal(body.scans.count, 3);
     assert.deepEqual(
       body.scans.signals.map((s) => s.code),
       ["many_scans_day"],
     );
-    const quiet = await getJson<ItemResolution>(itemPath(serials[6] ?? ""));
+    const quiet = await reader().get<ItemResolution>(itemPath(serials[6] ?? ""));
     assert.deepEqual(quiet.body.scans.signals, [], "JSON reads by verifiers are not counted as scans");
   });
 
@@ -193,7 +190,7 @@ describe("resolver, claims and the RPC proxy", () => {
       "again",
     );
     assert.deepEqual(second, { firstClaim: false, claimedAtMs: first.claimedAtMs });
-    const after = await getJson<ItemResolution>(itemPath(serial));
+    const after = await reader().get<ItemResolution>(itemPath(serial));
     assert.equal(after.body.item.claimedAtMs, first.claimedAtMs);
 
     const target = serials[8] ?? "";
@@ -253,7 +250,7 @@ describe("resolver, claims and the RPC proxy", () => {
     );
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const { body } = await getJson<ItemResolution>(itemPath(serials[1] ?? ""));
+      const { body } = await reader().get<ItemResolution>(itemPath(serials[1] ?? ""));
       if (body.batch.status === "recalled") {
         assert.deepEqual(body.batch.recall?.reason, { zh: "农残复检超标", en: "Residue retest failed" });
         break;
