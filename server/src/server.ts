@@ -172,7 +172,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
 
   let working = Promise.resolve();
   let stopped = false;
-  const workOnce = async (): Promise<void> => {
+  const pass = async (): Promise<void> => {
     const held = await acquireLease(ctx.db, {
       name: WORKER_LEASE,
       holder,
@@ -182,6 +182,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     if (!held) return;
     await writer.tick();
     await indexer.sync();
+  };
+  // One pass at a time in this process: the loop and a caller (a test, the reindex) share the writer's state.
+  let queue: Promise<void> = Promise.resolve();
+  const workOnce = (): Promise<void> => {
+    const next = queue.then(pass);
+    queue = next.catch(() => undefined);
+    return next;
   };
   const loop = async (): Promise<void> => {
     while (!stopped) {
