@@ -12,13 +12,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import { JsonRpcProvider } from "ethers";
+import { JsonRpcProvider, Wallet } from "ethers";
 import { pino } from "pino";
 
 import { apiClient, expectStatus, type ApiClient } from "../../scripts/lib/api-client.ts";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
 import {
   DEMO_GTIN,
+  demoUscc,
   DEMO_LOT,
   seedDemoSystem,
   waitUntilAnchored,
@@ -30,6 +31,7 @@ import { recomputeEventHead } from "../../server/src/domain/hash-chain.ts";
 import { buildItemTree } from "../../server/src/domain/merkle.ts";
 import { traceRegistryAt } from "../../server/src/ledger/deploy.ts";
 import { reindex } from "../../server/src/reindex.ts";
+import type { SignatureRequest } from "../../server/src/services/signature-requests.ts";
 import { startServer, type RunningServer } from "../../server/src/server.ts";
 import { listItemSerials } from "../../server/src/storage/batches.ts";
 import { listBatchEvents } from "../../server/src/storage/events.ts";
@@ -394,6 +396,63 @@ describe(`server API (${TEST_DATABASE_URL === undefined ? "SQLite" : "PostgreSQL
     }
   });
 
+  it("lets a cooperative with its own wallet sign its attestation, and refuses anyone else's signature", async () => {
+    const wallet = Wallet.createRandom();
+    const onboarded = expectStatus(
+      await admin.post<{ organisation: { id: string; keyCustody: string }; credential: { token: string } }>(
+        "/api/v1/organisations",
+        {
+          kind: "cooperative",
+          name: { zh: "龙坞茶叶合作社", en: "Longwu Tea Cooperative" },
+          uscc: demoUscc("93", "330106", 7_777),
+          regionCode: "330106",
+          signerAddress: wallet.address,
+        },
+      ),
+      201,
+      "onboard own-key cooperative",
+    );
+    assert.equal(onboarded.organisation.keyCustody, "own");
+    const coop = apiClient(server.url, onboarded.credential.token);
+    const created = expectStatus(
+      await coop.post<{ signatureRequest: SignatureRequest }>("/api/v1/batches", {
+        gtin: DEMO_GTIN,
+        lot: "LW2026-0420",
+        harvestedAt: "2026-04-20T07:00:00+08:00",
+        quantity: { value: "40", unit: "kg" },
+        itemCount: 25,
+      }),
+      201,
+      "prepare",
+    ).signatureRequest;
+    assert.equal(created.typedData.primaryType, "BatchAttestation");
+    assert.equal(created.typedData.message.attester?.toLowerCase(), wallet.address.toLowerCase());
+    const { domain, types, message } = created.typedData;
+    const batchesBefore = await server.ctx.db.selectFrom("batches").select("batch_id").execute();
+
+    const forged = await Wallet.createRandom().signTypedData(domain, types, message);
+    const refused = await coop.post<{ code: string }>(created.submitUrl, { signature: forged });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.code, "signature.invalid");
+    assert.equal((await server.ctx.db.selectFrom("batches").select("batch_id").execute()).length, batchesBefore.length);
+    const otherOrg = await apiClient(server.url, demo.organisations.cooperative.token).post<{ code: string }>(
+      created.submitUrl,
+      { signature: await wallet.signTypedData(domain, types, message) },
+    );
+    assert.equal(otherOrg.status, 404, "another organisation cannot see or complete the request");
+
+    const accepted = expectStatus(
+      await coop.post<{ batch: { batchId: string; itemCount: number } }>(created.submitUrl, {
+        signature: await wallet.signTypedData(domain, types, message),
+      }),
+      202,
+      "submit",
+    ).batch;
+    assert.equal(accepted.itemCount, 25);
+    await waitUntilAnchored(server.url, accepted.batchId, 0);
+    assert.equal((await listItemSerials(server.ctx.db, accepted.batchId)).length, 25);
+  });
+
   it("rebuilds every organisation, batch, item and event from the chain and IPFS into an empty database", async () => {
     const serials = await listItemSerials(server.ctx.db, demo.batch.batchId);
     const events = await listBatchEvents(server.ctx.db, demo.batch.batchId);
@@ -414,7 +473,7 @@ describe(`server API (${TEST_DATABASE_URL === undefined ? "SQLite" : "PostgreSQL
         events.map((e) => [e.digest, e.bizStep, e.payloadCid, e.chain?.eventHead, e.data]),
       );
       const organisations = await restored.db.selectFrom("organisations").select("signer_address").execute();
-      assert.equal(organisations.length, 5, "the five organisations the ledger registers");
+      assert.equal(organisations.length, 6, "the six organisations the ledger registers");
     } finally {
       await restored.close();
     }

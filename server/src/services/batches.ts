@@ -17,7 +17,7 @@ import { quantityMilli, unitCode } from "../domain/units.ts";
 import { ProblemError } from "../http/problem.ts";
 import { parseCid } from "../ipfs/content-store.ts";
 import { signTyped } from "../ledger/signing.ts";
-import { getBatch, getBatchByLot, insertBatch, insertItems, type Batch } from "../storage/batches.ts";
+import { getBatch, getBatchByLot, insertBatch, insertItems, type Batch, type NewBatch } from "../storage/batches.ts";
 import { getCertifications, getPlot, getProduct } from "../storage/catalogue.ts";
 import { uintToText } from "../storage/codec.ts";
 import { inTransaction, isUniqueViolation } from "../storage/database.ts";
@@ -29,6 +29,7 @@ import { recordWrite, type WriteOrigin } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { storeBytes, storeJsonDocument } from "./documents.ts";
 import { sealItemsArchive } from "./items-archive.ts";
+import { createSignatureRequest, type SignatureRequest } from "./signature-requests.ts";
 
 export const MAX_ITEMS_PER_BATCH = 1_000_000;
 
@@ -85,10 +86,7 @@ async function uploadedMediaCid(ctx: ServiceContext, text: string): Promise<stri
   return canonical;
 }
 
-export interface AcceptedBatch {
-  batch: Batch;
-  statusUrl: string;
-}
+export type AcceptedBatch = { batch: Batch; statusUrl: string } | { awaitingSignature: SignatureRequest };
 
 export async function registerBatch(
   ctx: ServiceContext,
@@ -96,11 +94,6 @@ export async function registerBatch(
   input: z.infer<typeof batchRequest>,
 ): Promise<AcceptedBatch> {
   const cooperative = await activeOrganisation(ctx, origin.principal.organisationId, ["cooperative"]);
-  if (cooperative.custody.kind !== "server") {
-    // Organisations with their own wallet sign the attestation themselves; that flow
-    // (prepare, sign, submit) is not offered yet, so nothing is accepted unsigned.
-    throw new ProblemError("signature.custody");
-  }
   const gtin = normalizeGtin(input.gtin);
   const lot = validateLot(input.lot);
   const product = await getProduct(ctx.db, gtin);
@@ -179,87 +172,124 @@ export async function registerBatch(
   });
   const metadata = await storeJsonDocument(ctx.content, metadataDocument);
 
-  const wallet = await ctx.keyRing.unlock(cooperative.custody.keystoreJson);
   const deadline = BigInt(Math.floor(nowMs / 1000) + ctx.signatureTtlSeconds);
+  const nonce = await allocateNonces(ctx.db, cooperative.signerAddress, 1, nowMs);
+  const value: BatchAttestationValue = {
+    attester: cooperative.signerAddress,
+    gtin: gtinToUint64(gtin),
+    lot,
+    itemsRoot: tree.root,
+    itemCount: BigInt(input.itemCount),
+    quantityMilli: milli,
+    unit,
+    harvestedAt: BigInt(Math.floor(harvestedAtMs / 1000)),
+    metadataCid: metadata.cidHex,
+    nonce,
+    deadline,
+  };
+  const record: UnsignedBatch = {
+    batchId,
+    gtin,
+    lot,
+    organisationId: cooperative.id,
+    plotId: plot?.id ?? null,
+    harvestedAtMs,
+    quantityMilli: milli,
+    unit,
+    itemCount: input.itemCount,
+    itemsRoot: tree.root,
+    metadataCid: metadata.cidText,
+    videoCid,
+    photoCids,
+    certificateNumber: input.complianceCertificateNumber ?? null,
+    certificationIds: certifications.map((c) => c.id),
+    description: { zh: input.description?.zh ?? null, en: input.description?.en ?? null },
+    createdBy: origin.principal.credentialId ?? "admin",
+  };
+  if (cooperative.custody.kind === "own") {
+    const request = await createSignatureRequest(ctx, origin, {
+      kind: "attestation",
+      organisationId: cooperative.id,
+      signerAddress: cooperative.signerAddress,
+      value,
+      record: { ...record, itemsArchiveCid: archive.cidText },
+      expiresAtMs: Number(deadline) * 1000,
+    });
+    return { awaitingSignature: request };
+  }
+  const wallet = await ctx.keyRing.unlock(cooperative.custody.keystoreJson);
+  const signature = await signTyped(wallet, ctx.domain, "BatchAttestation", value);
+  const batch = await commitBatch(ctx, origin, record, value, signature, serials, hiddenCodeHmacs);
+  return { batch, statusUrl: `/api/v1/batches/${batchId}` };
+}
 
+/** A batch as stored, before it carries a signature. */
+export type UnsignedBatch = Omit<NewBatch, "attestation">;
+
+/** Stores a signed batch, its items and its outbox entry in one transaction; refuses a second batch with its key. */
+export async function commitBatch(
+  ctx: ServiceContext,
+  origin: WriteOrigin,
+  record: UnsignedBatch,
+  value: BatchAttestationValue,
+  signature: string,
+  serials: readonly string[],
+  hiddenCodeHmacs: readonly (string | null)[],
+): Promise<Batch> {
+  const nowMs = ctx.now();
   try {
-    const batch = await inTransaction(ctx.db, async (trx) => {
-      const nonce = await allocateNonces(trx, cooperative.signerAddress, 1, nowMs);
-      const value: BatchAttestationValue = {
-        attester: cooperative.signerAddress,
-        gtin: gtinToUint64(gtin),
-        lot,
-        itemsRoot: tree.root,
-        itemCount: BigInt(input.itemCount),
-        quantityMilli: milli,
-        unit,
-        harvestedAt: BigInt(Math.floor(harvestedAtMs / 1000)),
-        metadataCid: metadata.cidHex,
-        nonce,
-        deadline,
-      };
-      const signature = await signTyped(wallet, ctx.domain, "BatchAttestation", value);
+    return await inTransaction(ctx.db, async (trx) => {
       const stored = await insertBatch(
         trx,
         {
-          batchId,
-          gtin,
-          lot,
-          organisationId: cooperative.id,
-          plotId: plot?.id ?? null,
-          harvestedAtMs,
-          quantityMilli: milli,
-          unit,
-          itemCount: input.itemCount,
-          itemsRoot: tree.root,
-          metadataCid: metadata.cidText,
-          videoCid,
-          photoCids,
-          certificateNumber: input.complianceCertificateNumber ?? null,
-          certificationIds: certifications.map((c) => c.id),
-          description: { zh: input.description?.zh ?? null, en: input.description?.en ?? null },
+          ...record,
           attestation: {
-            signerAddress: cooperative.signerAddress,
+            signerAddress: value.attester,
             signature,
-            nonce,
-            deadline,
+            nonce: value.nonce,
+            deadline: value.deadline,
             typedDataVersion: CURRENT_TYPED_DATA_VERSION,
           },
-          createdBy: origin.principal.credentialId ?? "admin",
         },
         nowMs,
       );
       await insertItems(
         trx,
-        batchId,
+        record.batchId,
         serials.map((serial, leafIndex) => ({ serial, leafIndex, hiddenCodeHmac: hiddenCodeHmacs[leafIndex] ?? null })),
       );
       await enqueueOutbox(
         trx,
         {
           kind: "attestation",
-          referenceId: batchId,
+          referenceId: record.batchId,
           payload: {
             attester: value.attester,
             gtin: value.gtin.toString(),
-            lot,
+            lot: value.lot,
             itemsRoot: value.itemsRoot,
             itemCount: value.itemCount.toString(),
-            quantityMilli: uintToText(milli),
-            unit,
+            quantityMilli: uintToText(value.quantityMilli),
+            unit: value.unit,
             harvestedAt: value.harvestedAt.toString(),
             metadataCid: value.metadataCid,
-            nonce: nonce.toString(),
-            deadline: deadline.toString(),
+            nonce: value.nonce.toString(),
+            deadline: value.deadline.toString(),
             signature,
           },
         },
         nowMs,
       );
-      await recordWrite(trx, origin, "batch.register", batchId, { gtin, lot, itemCount: input.itemCount }, nowMs);
+      await recordWrite(
+        trx,
+        origin,
+        "batch.register",
+        record.batchId,
+        { gtin: record.gtin, lot: record.lot, itemCount: record.itemCount },
+        nowMs,
+      );
       return stored;
     });
-    return { batch, statusUrl: `/api/v1/batches/${batchId}` };
   } catch (error) {
     if (isUniqueViolation(error)) throw new ProblemError("batch.exists", { cause: error });
     throw error;

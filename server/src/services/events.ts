@@ -10,12 +10,19 @@ import { z } from "zod";
 
 import { analyseTemperatures, type ColdChainReport } from "../domain/cold-chain.ts";
 import { eventData, eventPayloadDocument, type EventData } from "../domain/documents.ts";
-import { BIZ_STEPS, CURRENT_TYPED_DATA_VERSION, bizStepIndex, type BizStep } from "../domain/typed-data.ts";
+import {
+  BIZ_STEPS,
+  CURRENT_TYPED_DATA_VERSION,
+  bizStepIndex,
+  type BizStep,
+  type RecallValue,
+  type TraceEventValue,
+} from "../domain/typed-data.ts";
 import { ProblemError } from "../http/problem.ts";
 import { signTyped, typedDigest } from "../ledger/signing.ts";
 import { getProduct } from "../storage/catalogue.ts";
 import { inTransaction } from "../storage/database.ts";
-import { insertEvent, type TraceEvent } from "../storage/events.ts";
+import { insertEvent, type NewTraceEvent, type TraceEvent } from "../storage/events.ts";
 import { getMedia } from "../storage/media.ts";
 import { allocateNonces } from "../storage/nonces.ts";
 import { enqueueOutbox } from "../storage/outbox.ts";
@@ -24,6 +31,7 @@ import { recordWrite, type WriteOrigin } from "./audit.ts";
 import { activeOrganisation, requireBatch } from "./batches.ts";
 import type { ServiceContext } from "./context.ts";
 import { storeJsonDocument } from "./documents.ts";
+import { createSignatureRequest, type SignatureRequest } from "./signature-requests.ts";
 
 /** Which kinds of organisation may record which steps. Recalls have their own endpoint. */
 const STEP_ACTORS: Record<Exclude<BizStep, "recalling">, readonly OrganisationKind[]> = {
@@ -52,10 +60,9 @@ export const eventRequest = z
   })
   .strict();
 
-export interface AcceptedEvent {
-  event: TraceEvent;
+export type AcceptedEvent = ({ event: TraceEvent } | { awaitingSignature: SignatureRequest }) & {
   coldChain: ColdChainReport | null;
-}
+};
 
 /** How long before harvest a planting or input event may lie: a tea bush or an orchard is older than its crop. */
 const MAX_SPAN_BEFORE_HARVEST_MS = 5 * 365 * 24 * 3_600_000;
@@ -120,43 +127,69 @@ export async function recordEvent(
       attachmentCids: input.attachmentCids,
     }),
   );
-  if (actor.custody.kind !== "server") throw new ProblemError("signature.custody");
-  const wallet = await ctx.keyRing.unlock(actor.custody.keystoreJson);
   const deadline = BigInt(Math.floor(nowMs / 1000) + ctx.signatureTtlSeconds);
-  const id = `evt_${randomUUID()}`;
+  const nonce = await allocateNonces(ctx.db, actor.signerAddress, 1, nowMs);
+  const value: TraceEventValue = {
+    actor: actor.signerAddress,
+    batchId: batch.batchId,
+    bizStep: BigInt(bizStepIndex(step)),
+    occurredAt: BigInt(Math.floor(occurredAtMs / 1000)),
+    payloadCid: payload.cidHex,
+    nonce,
+    deadline,
+  };
+  const record: UnsignedEvent = {
+    id: `evt_${randomUUID()}`,
+    batchId: batch.batchId,
+    bizStep: step,
+    actorOrganisationId: actor.id,
+    occurredAtMs,
+    payloadCid: payload.cidText,
+    data: input.data,
+    createdBy: origin.principal.credentialId ?? "admin",
+  };
+  if (actor.custody.kind === "own") {
+    const request = await createSignatureRequest(ctx, origin, {
+      kind: "event",
+      organisationId: actor.id,
+      signerAddress: actor.signerAddress,
+      value,
+      record,
+      expiresAtMs: Number(deadline) * 1000,
+    });
+    return { awaitingSignature: request, coldChain };
+  }
+  const wallet = await ctx.keyRing.unlock(actor.custody.keystoreJson);
+  const signature = await signTyped(wallet, ctx.domain, "TraceEvent", value);
+  return { event: await commitEvent(ctx, origin, record, value, signature), coldChain };
+}
 
-  const event = await inTransaction(ctx.db, async (trx) => {
-    const nonce = await allocateNonces(trx, actor.signerAddress, 1, nowMs);
-    const value = {
-      actor: actor.signerAddress,
-      batchId: batch.batchId,
-      bizStep: BigInt(bizStepIndex(step)),
-      occurredAt: BigInt(Math.floor(occurredAtMs / 1000)),
-      payloadCid: payload.cidHex,
-      nonce,
-      deadline,
-    };
-    const signature = await signTyped(wallet, ctx.domain, "TraceEvent", value);
-    const digest = typedDigest(ctx.domain, "TraceEvent", value);
+/** An event as stored, before it carries a signature. */
+export type UnsignedEvent = Omit<NewTraceEvent, "signed" | "digest">;
+
+/** Stores a signed event and its outbox entry in one transaction. */
+export async function commitEvent(
+  ctx: ServiceContext,
+  origin: WriteOrigin,
+  record: UnsignedEvent,
+  value: TraceEventValue,
+  signature: string,
+): Promise<TraceEvent> {
+  const nowMs = ctx.now();
+  const digest = typedDigest(ctx.domain, "TraceEvent", value);
+  return inTransaction(ctx.db, async (trx) => {
     const stored = await insertEvent(
       trx,
       {
-        id,
-        batchId: batch.batchId,
-        bizStep: step,
-        actorOrganisationId: actor.id,
-        occurredAtMs,
-        payloadCid: payload.cidText,
-        data: input.data,
+        ...record,
         signed: {
-          signerAddress: actor.signerAddress,
+          signerAddress: value.actor,
           signature,
-          nonce,
-          deadline,
+          nonce: value.nonce,
+          deadline: value.deadline,
           typedDataVersion: CURRENT_TYPED_DATA_VERSION,
         },
         digest,
-        createdBy: origin.principal.credentialId ?? "admin",
       },
       nowMs,
     );
@@ -164,24 +197,30 @@ export async function recordEvent(
       trx,
       {
         kind: "event",
-        referenceId: id,
+        referenceId: record.id,
         payload: {
           actor: value.actor,
           batchId: value.batchId,
           bizStep: Number(value.bizStep),
           occurredAt: value.occurredAt.toString(),
           payloadCid: value.payloadCid,
-          nonce: nonce.toString(),
-          deadline: deadline.toString(),
+          nonce: value.nonce.toString(),
+          deadline: value.deadline.toString(),
           signature,
         },
       },
       nowMs,
     );
-    await recordWrite(trx, origin, "event.record", id, { batchId: batch.batchId, bizStep: step }, nowMs);
+    await recordWrite(
+      trx,
+      origin,
+      "event.record",
+      record.id,
+      { batchId: record.batchId, bizStep: record.bizStep },
+      nowMs,
+    );
     return stored;
   });
-  return { event, coldChain };
 }
 
 export const recallRequest = z
@@ -194,42 +233,64 @@ export async function recallOwnBatch(
   origin: WriteOrigin,
   batchId: string,
   input: z.infer<typeof recallRequest>,
-): Promise<{ batchId: string; reasonCid: string }> {
+): Promise<{ batchId: string; reasonCid: string } | { awaitingSignature: SignatureRequest }> {
   const cooperative = await activeOrganisation(ctx, origin.principal.organisationId, ["cooperative"]);
   const batch = await requireBatch(ctx, batchId);
   if (batch.organisationId !== cooperative.id) throw new ProblemError("batch.not_yours");
   if (batch.status === "recalled") throw new ProblemError("batch.recalled");
-  if (cooperative.custody.kind !== "server") throw new ProblemError("signature.custody");
   const reason = await storeJsonDocument(ctx.content, {
     type: "oioc.recall-reason",
     version: 1,
     batch: { gtin: batch.gtin, lot: batch.lot },
     reason: { zh: input.reason.zh, en: input.reason.en ?? null },
   });
-  const wallet = await ctx.keyRing.unlock(cooperative.custody.keystoreJson);
   const nowMs = ctx.now();
   const deadline = BigInt(Math.floor(nowMs / 1000) + ctx.signatureTtlSeconds);
+  const nonce = await allocateNonces(ctx.db, cooperative.signerAddress, 1, nowMs);
+  const value: RecallValue = {
+    attester: cooperative.signerAddress,
+    batchId: batch.batchId,
+    reasonCid: reason.cidHex,
+    nonce,
+    deadline,
+  };
+  if (cooperative.custody.kind === "own") {
+    const request = await createSignatureRequest(ctx, origin, {
+      kind: "recall",
+      organisationId: cooperative.id,
+      signerAddress: cooperative.signerAddress,
+      value,
+      record: { batchId: batch.batchId, reasonCid: reason.cidText },
+      expiresAtMs: Number(deadline) * 1000,
+    });
+    return { awaitingSignature: request };
+  }
+  const wallet = await ctx.keyRing.unlock(cooperative.custody.keystoreJson);
+  const signature = await signTyped(wallet, ctx.domain, "Recall", value);
+  await commitRecall(ctx, origin, value, signature, reason.cidText);
+  return { batchId: batch.batchId, reasonCid: reason.cidText };
+}
+
+/** Queues a signed recall; a batch is recalled at most once. */
+export async function commitRecall(
+  ctx: ServiceContext,
+  origin: WriteOrigin,
+  value: RecallValue,
+  signature: string,
+  reasonCid: string,
+): Promise<void> {
+  const nowMs = ctx.now();
   await inTransaction(ctx.db, async (trx) => {
-    const nonce = await allocateNonces(trx, cooperative.signerAddress, 1, nowMs);
-    const value = {
-      attester: cooperative.signerAddress,
-      batchId: batch.batchId,
-      reasonCid: reason.cidHex,
-      nonce,
-      deadline,
-    };
-    const signature = await signTyped(wallet, ctx.domain, "Recall", value);
     const entry = await enqueueOutbox(
       trx,
       {
         kind: "recall",
-        referenceId: batch.batchId,
-        payload: { ...value, nonce: nonce.toString(), deadline: deadline.toString(), signature },
+        referenceId: value.batchId,
+        payload: { ...value, nonce: value.nonce.toString(), deadline: value.deadline.toString(), signature },
       },
       nowMs,
     );
     if (!entry.created) throw new ProblemError("batch.recalled");
-    await recordWrite(trx, origin, "batch.recall", batch.batchId, { reasonCid: reason.cidText }, nowMs);
+    await recordWrite(trx, origin, "batch.recall", value.batchId, { reasonCid }, nowMs);
   });
-  return { batchId: batch.batchId, reasonCid: reason.cidText };
 }

@@ -310,6 +310,21 @@ export interface MediaTable {
   created_at_ms: number;
 }
 
+export interface SignatureRequestsTable {
+  id: string;
+  organisation_id: string;
+  /** "attestation" | "event" | "recall": which typed data and which record. */
+  kind: string;
+  signer_address: string;
+  /** The EIP-712 value to sign; integers as decimal strings. */
+  value_json: string;
+  /** What is stored once the signature is in; integers as decimal strings. */
+  record_json: string;
+  created_at_ms: number;
+  expires_at_ms: number;
+  completed_at_ms: number | null;
+}
+
 export interface Database {
   organisations: OrganisationsTable;
   credentials: CredentialsTable;
@@ -330,4 +345,5 @@ export interface Database {
   audit_log: AuditLogTable;
   leases: LeasesTable;
   media: MediaTable;
+  signature_requests: SignatureRequestsTable;
 }

@@ -1,7 +1,7 @@
 /** Products, media uploads, batches, their events and recalls. */
 import { createHash } from "node:crypto";
 
-import { Router, type Request } from "express";
+import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 
 import { formatQuantityMilli, unitFromCode } from "../../domain/units.ts";
@@ -11,6 +11,8 @@ import type { ServiceContext } from "../../services/context.ts";
 import { eventRequest, recallOwnBatch, recallRequest, recordEvent } from "../../services/events.ts";
 import { listItemLinks } from "../../services/items.ts";
 import { uploadMedia } from "../../services/media.ts";
+import { signatureSubmission, submitSignature } from "../../services/sign-and-submit.ts";
+import { describeRequest, getSignatureRequest, type SignatureRequest } from "../../services/signature-requests.ts";
 import { listBatches, type Batch } from "../../storage/batches.ts";
 import { getProduct } from "../../storage/catalogue.ts";
 import { listBatchEvents, type TraceEvent } from "../../storage/events.ts";
@@ -68,6 +70,12 @@ const batchListQuery = z
     offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
   })
   .strict();
+
+/** An organisation with its own key gets the typed data to sign instead of an accepted write. */
+function awaiting(res: Response, request: SignatureRequest, coldChain?: unknown): { status: number; body: unknown } {
+  res.setHeader("location", request.submitUrl);
+  return { status: 201, body: { signatureRequest: request, ...(coldChain === undefined ? {} : { coldChain }) } };
+}
 
 const pageQuery = z
   .object({
@@ -127,6 +135,7 @@ export function batchesRouter(ctx: ServiceContext): Router {
   router.post("/api/v1/batches", requireRole("cooperative"), async (req, res) => {
     await idempotent(ctx.db, req, res, async () => {
       const accepted = await registerBatch(ctx, originOf(req), batchRequest.parse(req.body));
+      if ("awaitingSignature" in accepted) return awaiting(res, accepted.awaitingSignature);
       res.setHeader("location", accepted.statusUrl);
       return { status: 202, body: { batch: batchView(accepted.batch), statusUrl: accepted.statusUrl } };
     });
@@ -166,15 +175,48 @@ export function batchesRouter(ctx: ServiceContext): Router {
   router.post("/api/v1/batches/:batchId/events", requireRole("cooperative", "actor"), async (req, res) => {
     await idempotent(ctx.db, req, res, async () => {
       const accepted = await recordEvent(ctx, originOf(req), String(req.params.batchId), eventRequest.parse(req.body));
+      if ("awaitingSignature" in accepted) return awaiting(res, accepted.awaitingSignature, accepted.coldChain);
       return { status: 202, body: { event: eventView(accepted.event), coldChain: accepted.coldChain } };
     });
   });
 
   router.post("/api/v1/batches/:batchId/recall", requireRole("cooperative"), async (req, res) => {
-    await idempotent(ctx.db, req, res, async () => ({
-      status: 202,
-      body: await recallOwnBatch(ctx, originOf(req), String(req.params.batchId), recallRequest.parse(req.body)),
-    }));
+    await idempotent(ctx.db, req, res, async () => {
+      const result = await recallOwnBatch(
+        ctx,
+        originOf(req),
+        String(req.params.batchId),
+        recallRequest.parse(req.body),
+      );
+      if ("awaitingSignature" in result) return awaiting(res, result.awaitingSignature);
+      return { status: 202, body: result };
+    });
+  });
+
+  router.get("/api/v1/signature-requests/:id", requireRole("cooperative", "actor"), async (req, res) => {
+    const request = await getSignatureRequest(ctx, String(req.params.id), principalOf(req).organisationId);
+    res.json({
+      signatureRequest: describeRequest(ctx, { ...request, value: request.value }),
+      completed: request.completedAtMs !== null,
+    });
+  });
+
+  router.post("/api/v1/signature-requests/:id", requireRole("cooperative", "actor"), async (req, res) => {
+    await idempotent(ctx.db, req, res, async () => {
+      const { signature } = signatureSubmission.parse(req.body);
+      const submitted = await submitSignature(ctx, originOf(req), String(req.params.id), signature);
+      switch (submitted.kind) {
+        case "attestation":
+          return {
+            status: 202,
+            body: { batch: batchView(submitted.batch), statusUrl: `/api/v1/batches/${submitted.batch.batchId}` },
+          };
+        case "event":
+          return { status: 202, body: { event: eventView(submitted.event) } };
+        case "recall":
+          return { status: 202, body: { batchId: submitted.batchId, reasonCid: submitted.reasonCid } };
+      }
+    });
   });
 
   return router;

@@ -1,0 +1,89 @@
+/**
+ * Document CIDs: base32 CIDv1, codec raw (0x55), multihash sha2-256. Such a CID is the
+ * SHA-256 of the document's bytes, so checking a document is one hash and a compare.
+ * Multibase base32 (RFC 4648, lower case, no padding) is decoded here rather than with
+ * `multiformats`, to keep the scan page small; the hash is `@noble/hashes`.
+ */
+import { sha256 } from "@noble/hashes/sha2.js";
+
+import { bytesEqual, bytesToHex, hexToBytes } from "./bytes.ts";
+import { VerifyError } from "./errors.ts";
+
+const ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";
+const CID_V1 = 0x01;
+const RAW_CODEC = 0x55;
+const SHA2_256 = 0x12;
+const DIGEST_BYTES = 32;
+/** The binary form's prefix: version, codec, hash function, digest length (each a one-byte varint). */
+const RAW_SHA256_PREFIX = Uint8Array.of(CID_V1, RAW_CODEC, SHA2_256, DIGEST_BYTES);
+
+function base32Decode(text: string): Uint8Array {
+  const out: number[] = [];
+  let buffer = 0;
+  let bits = 0;
+  for (const char of text) {
+    const value = ALPHABET.indexOf(char);
+    if (value < 0) throw new VerifyError("verify.cid_format", { reason: "not base32", char });
+    buffer = ((buffer << 5) | value) & 0xffff;
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push((buffer >> bits) & 0xff);
+    }
+  }
+  // Canonical encodings leave fewer than 5 zero bits over.
+  if (bits >= 5 || (buffer & ((1 << bits) - 1)) !== 0)
+    throw new VerifyError("verify.cid_format", { reason: "padding" });
+  return Uint8Array.from(out);
+}
+
+function base32Encode(bytes: Uint8Array): string {
+  let out = "";
+  let buffer = 0;
+  let bits = 0;
+  for (const byte of bytes) {
+    buffer = ((buffer << 8) | byte) & 0xffff;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += ALPHABET[(buffer >> bits) & 31] ?? "";
+    }
+  }
+  if (bits > 0) out += ALPHABET[(buffer << (5 - bits)) & 31] ?? "";
+  return out;
+}
+
+function requireRawSha256(bytes: Uint8Array): Uint8Array {
+  if (
+    bytes.length !== RAW_SHA256_PREFIX.length + DIGEST_BYTES ||
+    !bytesEqual(bytes.subarray(0, 4), RAW_SHA256_PREFIX)
+  ) {
+    throw new VerifyError("verify.cid_format", { reason: "not a CIDv1 raw sha2-256", cid: bytesToHex(bytes) });
+  }
+  return bytes.subarray(4);
+}
+
+/** The binary CID of base32 text `b…`. Throws `verify.cid_format` for anything but CIDv1 raw sha2-256. */
+export function cidBytesFromText(cidText: string): Uint8Array {
+  if (!cidText.startsWith("b")) throw new VerifyError("verify.cid_format", { reason: "not multibase base32" });
+  const bytes = base32Decode(cidText.slice(1));
+  requireRawSha256(bytes);
+  return bytes;
+}
+
+/** Base32 text (`b…`) of a binary CID given as 0x-hex, as signed values carry it. */
+export function cidTextFromHex(cidHex: string): string {
+  const bytes = hexToBytes(cidHex);
+  requireRawSha256(bytes);
+  return `b${base32Encode(bytes)}`;
+}
+
+/** Whether `bytes` are the content `cidText` names. False for any CID we cannot check. */
+export function cidMatchesBytes(cidText: string, bytes: Uint8Array): boolean {
+  try {
+    const digest = requireRawSha256(cidBytesFromText(cidText));
+    return bytesEqual(digest, sha256(bytes));
+  } catch {
+    return false;
+  }
+}

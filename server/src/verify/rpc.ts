@@ -1,0 +1,186 @@
+/**
+ * Reading the registry over JSON-RPC with `fetch`, and the ABI of the two views the page
+ * needs: `batch(bytes32)` and `organisation(address)`. Selectors are computed from the
+ * signatures at load, so a typo cannot hide behind a hard-coded constant.
+ */
+import {
+  addressWord,
+  bytesToHex,
+  checksumAddress,
+  concatBytes,
+  fixedBytes,
+  hexToBytes,
+  keccak256,
+  wordToBigInt,
+} from "./bytes.ts";
+import { VerifyError } from "./errors.ts";
+
+export interface RpcClient {
+  /** `eth_chainId`. */
+  chainId(): Promise<bigint>;
+  /** `eth_call` at the latest block; the returned data as 0x-hex. */
+  ethCall(to: string, data: string): Promise<string>;
+}
+
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+export interface RpcClientOptions {
+  fetch?: FetchLike;
+  timeoutMs?: number;
+}
+
+/** A JSON-RPC client over HTTP POST. `rpcUrl` must be absolute (resolve a relative one against the page first). */
+export function createRpcClient(rpcUrl: string, options: RpcClientOptions = {}): RpcClient {
+  const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
+  let nextId = 1;
+  const call = async (method: string, params: unknown[]): Promise<unknown> => {
+    const id = nextId++;
+    let response: Response;
+    try {
+      response = await fetchImpl(rpcUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id, method, params }),
+        signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
+      });
+    } catch (error) {
+      throw new VerifyError("verify.rpc", { method, reason: "unreachable" }, { cause: error });
+    }
+    if (!response.ok) throw new VerifyError("verify.rpc", { method, status: response.status });
+    const body = (await response.json()) as { result?: unknown; error?: { message?: unknown } } | null;
+    if (body === null || typeof body !== "object" || body.error !== undefined || body.result === undefined) {
+      throw new VerifyError("verify.rpc", { method, error: body?.error?.message ?? "no result" });
+    }
+    return body.result;
+  };
+  const hexResult = async (method: string, params: unknown[]): Promise<string> => {
+    const result = await call(method, params);
+    if (typeof result !== "string" || !/^0x[0-9a-fA-F]*$/.test(result)) {
+      throw new VerifyError("verify.rpc", { method, reason: "result is not hex" });
+    }
+    return result;
+  };
+  return {
+    chainId: async () => BigInt(await hexResult("eth_chainId", [])),
+    ethCall: (to, data) => hexResult("eth_call", [{ to, data }, "latest"]),
+  };
+}
+
+function selector(signature: string): Uint8Array {
+  return keccak256(new TextEncoder().encode(signature)).subarray(0, 4);
+}
+
+const BATCH_SELECTOR = selector("batch(bytes32)");
+const ORGANISATION_SELECTOR = selector("organisation(address)");
+
+/** `ITraceRegistry.BatchStatus`. */
+export type BatchStatusOnChain = "none" | "active" | "recalled";
+const BATCH_STATUS: readonly BatchStatusOnChain[] = ["none", "active", "recalled"];
+
+/** `ITraceRegistry.OrgKind`. */
+export type OrgKindOnChain = "none" | "cooperative" | "processor" | "logistics" | "retailer" | "inspector";
+const ORG_KIND: readonly OrgKindOnChain[] = ["none", "cooperative", "processor", "logistics", "retailer", "inspector"];
+
+/** `ITraceRegistry.OrgStatus`. */
+export type OrgStatusOnChain = "none" | "active" | "suspended";
+const ORG_STATUS: readonly OrgStatusOnChain[] = ["none", "active", "suspended"];
+
+export interface BatchRecordOnChain {
+  itemsRoot: string;
+  attester: string;
+  itemCount: number;
+  status: BatchStatusOnChain;
+  eventHead: string;
+}
+
+export interface OrganisationOnChain {
+  signer: string;
+  kind: OrgKindOnChain;
+  status: OrgStatusOnChain;
+  regionCode: number;
+  metadataCid: string;
+}
+
+export function encodeBatchCall(batchId: string): string {
+  return bytesToHex(concatBytes(BATCH_SELECTOR, fixedBytes(batchId, 32)));
+}
+
+export function encodeOrganisationCall(signer: string): string {
+  return bytesToHex(concatBytes(ORGANISATION_SELECTOR, addressWord(signer)));
+}
+
+function words(data: string): Uint8Array {
+  const bytes = hexToBytes(data);
+  if (bytes.length % 32 !== 0) throw new VerifyError("verify.abi_decode", { reason: "not whole words" });
+  return bytes;
+}
+
+function wordAt(bytes: Uint8Array, index: number): Uint8Array {
+  if ((index + 1) * 32 > bytes.length) throw new VerifyError("verify.abi_decode", { reason: "short", index });
+  return bytes.subarray(index * 32, (index + 1) * 32);
+}
+
+/** An index into `names` from a word, refusing values the enum does not have. */
+function enumAt<T>(bytes: Uint8Array, index: number, names: readonly T[]): T {
+  const value = wordToBigInt(wordAt(bytes, index));
+  const name = value < BigInt(names.length) ? names[Number(value)] : undefined;
+  if (name === undefined) throw new VerifyError("verify.abi_decode", { reason: "enum out of range", index });
+  return name;
+}
+
+function addressAt(bytes: Uint8Array, index: number): string {
+  const word = wordAt(bytes, index);
+  if (word.subarray(0, 12).some((byte) => byte !== 0)) {
+    throw new VerifyError("verify.abi_decode", { reason: "dirty address", index });
+  }
+  return checksumAddress(bytesToHex(word.subarray(12)));
+}
+
+function smallUintAt(bytes: Uint8Array, index: number, bits: number): number {
+  const value = wordToBigInt(wordAt(bytes, index));
+  if (value >= 1n << BigInt(bits)) throw new VerifyError("verify.abi_decode", { reason: "uint range", index });
+  return Number(value);
+}
+
+/** Decodes `batch(bytes32)`'s return: a static tuple, five words in place. */
+export function decodeBatchRecord(data: string): BatchRecordOnChain {
+  const bytes = words(data);
+  return {
+    itemsRoot: bytesToHex(wordAt(bytes, 0)),
+    attester: addressAt(bytes, 1),
+    itemCount: smallUintAt(bytes, 2, 32),
+    status: enumAt(bytes, 3, BATCH_STATUS),
+    eventHead: bytesToHex(wordAt(bytes, 4)),
+  };
+}
+
+/**
+ * Decodes `organisation(address)`'s return: a dynamic tuple (it holds `bytes`), so the data
+ * starts with the tuple's offset, and `metadataCid` is at an offset inside the tuple.
+ */
+export function decodeOrganisation(data: string): OrganisationOnChain {
+  const bytes = words(data);
+  const tupleStart = smallUintAt(bytes, 0, 32);
+  if (tupleStart % 32 !== 0) throw new VerifyError("verify.abi_decode", { reason: "misaligned tuple" });
+  const tuple = bytes.subarray(tupleStart);
+  const cidOffset = smallUintAt(tuple, 4, 32);
+  if (cidOffset % 32 !== 0) throw new VerifyError("verify.abi_decode", { reason: "misaligned bytes" });
+  const cid = tuple.subarray(cidOffset);
+  const cidLength = smallUintAt(cid, 0, 32);
+  if (32 + cidLength > cid.length) throw new VerifyError("verify.abi_decode", { reason: "short bytes" });
+  return {
+    signer: addressAt(tuple, 0),
+    kind: enumAt(tuple, 1, ORG_KIND),
+    status: enumAt(tuple, 2, ORG_STATUS),
+    regionCode: smallUintAt(tuple, 3, 32),
+    metadataCid: bytesToHex(cid.subarray(32, 32 + cidLength)),
+  };
+}
+
+export async function readBatchRecord(rpc: RpcClient, registry: string, batchId: string): Promise<BatchRecordOnChain> {
+  return decodeBatchRecord(await rpc.ethCall(registry, encodeBatchCall(batchId)));
+}
+
+export async function readOrganisation(rpc: RpcClient, registry: string, signer: string): Promise<OrganisationOnChain> {
+  return decodeOrganisation(await rpc.ethCall(registry, encodeOrganisationCall(signer)));
+}
