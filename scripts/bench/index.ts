@@ -4,6 +4,7 @@
  */
 import { gasSuite } from "./gas.ts";
 import { merkleSuite } from "./merkle.ts";
+import { serverSuite } from "./server.ts";
 import type { BenchSuite } from "./types.ts";
 
-export const suites: readonly BenchSuite[] = [gasSuite, merkleSuite];
+export const suites: readonly BenchSuite[] = [gasSuite, merkleSuite, serverSuite];
