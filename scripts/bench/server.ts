@@ -44,7 +44,7 @@ function autocannon(url: string, accept: string): Promise<AutocannonResult> {
       ["-j", "-c", "16", "-d", String(LOAD_SECONDS), "-H", `accept=${accept}`, url],
       { maxBuffer: 64 * 1024 * 1024 },
       (error, stdout) => {
-        if (error !== null) reject(error);
+        if (error !== null) reject(new Error(`autocannon failed on ${url}`, { cause: error }));
         else resolve(JSON.parse(stdout) as AutocannonResult);
       },
     );
