@@ -2,6 +2,7 @@
  * `npm run cli -- <command> [options]`: the command line for cooperatives, regulators
  * and operators. Every command validates its input and says plainly what was wrong.
  */
+import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
@@ -13,6 +14,7 @@ import type { SigningDomain } from "../../server/src/ledger/signing.ts";
 import { loadConfig } from "../../server/src/config.ts";
 import { demoEnvironment } from "../../server/src/main.ts";
 import { reindex } from "../../server/src/reindex.ts";
+import { renderErrorCatalogue } from "../lib/error-catalogue.ts";
 
 class UsageError extends Error {}
 
@@ -22,6 +24,7 @@ commands:
   verify-item   --rpc URL --registry ADDRESS --gtin GTIN14 --lot LOT --serial SERIAL --proof HEX[,HEX...]
                 Checks on chain that the item belongs to the batch (Merkle proof against the root).
   verify-batch  --rpc URL --registry ADDRESS --gtin GTIN14 --lot LOT [--from-block N]
+  error-codes   rewrite docs/error-codes.md from the error catalogues
   reindex       rebuild the server's query store from the chain and IPFS alone (configured as for
                 \`npm start\`: environment variables, or the local demo's settings); run it on an empty database
                 Re-verifies the attestation signature, every event signature and the event hash chain.
@@ -175,6 +178,11 @@ try {
       break;
     case "reindex":
       ok = await reindexCommand();
+      break;
+    case "error-codes":
+      writeFileSync("docs/error-codes.md", renderErrorCatalogue());
+      console.log("wrote docs/error-codes.md");
+      ok = true;
       break;
     case undefined:
     default:
