@@ -108,6 +108,9 @@ export function buildWorkers(
     ...(config.chain.adminPrivateKey === undefined
       ? {}
       : { admin: new Wallet(config.chain.adminPrivateKey, provider) }),
+    ...(config.chain.regulatorPrivateKey === undefined
+      ? {}
+      : { regulator: new Wallet(config.chain.regulatorPrivateKey, provider) }),
   };
   const writer = createLedgerWriter({
     provider,

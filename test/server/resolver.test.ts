@@ -38,6 +38,14 @@ describe("resolver, claims and the RPC proxy", () => {
   const itemPath = (serial: string): string => `/01/${demo.batch.gtin}/10/${demo.batch.lot}/21/${serial}`;
   const reader = () => apiClient(server.url);
 
+  async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    while (!(await condition())) {
+      assert.ok(Date.now() < deadline, `${what} in time`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
   before(async () => {
     node = await startChainNode();
     deployment = await deployLocalRegistry(node.rpcUrl);
@@ -55,7 +63,8 @@ describe("resolver, claims and the RPC proxy", () => {
   after(async () => {
     await server.close();
     await node.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    if (process.env.KEEP_DATA === undefined) rmSync(dataDir, { recursive: true, force: true });
+    else console.log("data kept in", dataDir);
   });
 
   it("answers JSON that verifies against the chain: item proof, attestation signature, event chain", async () => {
@@ -237,6 +246,87 @@ describe("resolver, claims and the RPC proxy", () => {
     ]) {
       assert.equal((await call(refused)).error?.code, -32601, refused.method);
     }
+  });
+
+  it("lets a regulator suspend an organisation, at once here and on chain, and reinstate it", async () => {
+    const regulator = apiClient(server.url, demo.organisations.regulator.token);
+    const logistics = apiClient(server.url, demo.organisations.logistics.token);
+    const shipping = { bizStep: "shipping", occurredAt: "2026-04-19T07:00:00+08:00" };
+    const notRegulator = await logistics.post<{ code: string }>(
+      `/api/v1/organisations/${demo.organisations.logistics.id}/suspend`,
+      { reason: { zh: "自己停自己" } },
+    );
+    assert.equal(notRegulator.status, 403);
+    expectStatus(
+      await regulator.post(`/api/v1/organisations/${demo.organisations.logistics.id}/suspend`, {
+        reason: { zh: "冷链记录造假，暂停备案", en: "Falsified cold-chain records" },
+      }),
+      202,
+      "suspend",
+    );
+    const refused = await logistics.post<{ code: string }>(`/api/v1/batches/${demo.batch.batchId}/events`, shipping);
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.code, "organisation.suspended");
+    const provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true });
+    const registry = traceRegistryAt(deployment.registry, provider);
+    const statusOnChain = async (): Promise<bigint> =>
+      ((await registry.getFunction("organisation")(demo.organisations.logistics.signerAddress)) as { status: bigint })
+        .status;
+    try {
+      await until(async () => (await statusOnChain()) === 2n, "suspension anchored");
+      expectStatus(
+        await regulator.post(`/api/v1/organisations/${demo.organisations.logistics.id}/reinstate`, {
+          reason: { zh: "整改完成" },
+        }),
+        202,
+        "reinstate",
+      );
+      await until(async () => (await statusOnChain()) === 1n, "reinstatement anchored");
+    } finally {
+      provider.destroy();
+    }
+    expectStatus(await logistics.post(`/api/v1/batches/${demo.batch.batchId}/events`, shipping), 202, "writes again");
+    const log = await server.ctx.db
+      .selectFrom("audit_log")
+      .select(["action", "organisation_id"])
+      .where("target", "=", demo.organisations.logistics.id)
+      .where("action", "in", ["organisation.suspension", "organisation.reinstatement"])
+      .execute();
+    assert.deepEqual(
+      log.map((entry) => entry.action),
+      ["organisation.suspension", "organisation.reinstatement"],
+    );
+    assert.ok(log.every((entry) => entry.organisation_id === demo.organisations.regulator.id));
+  });
+
+  it("lets a regulator recall any batch", async () => {
+    const coop = apiClient(server.url, demo.organisations.cooperative.token);
+    const second = expectStatus(
+      await coop.post<{ batch: { batchId: string } }>("/api/v1/batches", {
+        gtin: demo.batch.gtin,
+        lot: "LJ2026-0601R",
+        harvestedAt: "2026-06-01T06:00:00+08:00",
+        quantity: { value: "3", unit: "kg" },
+        itemCount: 3,
+      }),
+      202,
+      "register",
+    ).batch;
+    await waitUntilAnchored(server.url, second.batchId, 0);
+    expectStatus(
+      await apiClient(server.url, demo.organisations.regulator.token).post(
+        `/api/v1/batches/${second.batchId}/regulator-recall`,
+        { reason: { zh: "抽检不合格：联苯菊酯超标", en: "Sampling failed: bifenthrin above the limit" } },
+      ),
+      202,
+      "regulator recall",
+    );
+    await until(
+      async () =>
+        (await coop.get<{ batch: { status: string } }>(`/api/v1/batches/${second.batchId}`)).body.batch.status ===
+        "recalled",
+      "recall indexed",
+    );
   });
 
   it("shows a cooperative's recall in the resolution once it is anchored", async () => {

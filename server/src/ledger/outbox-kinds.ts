@@ -58,6 +58,14 @@ export const organisationPayload = z.object({
 });
 export type OrganisationPayload = z.infer<typeof organisationPayload>;
 
+/** A regulator's action on an organisation or a batch, anchored with the regulator's own key. */
+export const regulatorActionPayload = z.object({
+  /** The organisation's signer (suspend / reinstate) or the batch id (recall). */
+  subject: z.string().regex(/^0x([0-9a-fA-F]{40}|[0-9a-fA-F]{64})$/),
+  reasonCid: hex,
+});
+export type RegulatorActionPayload = z.infer<typeof regulatorActionPayload>;
+
 export const OUTBOX_KINDS: KindSpec[] = [
   {
     kind: "organisation",
@@ -105,6 +113,36 @@ export const OUTBOX_KINDS: KindSpec[] = [
         }),
       ],
     }),
+  },
+  {
+    kind: "suspension",
+    sender: "regulator",
+    packable: false,
+    waitsFor: ["OrganisationUnknown"],
+    encode: ([payload]) => {
+      const p = regulatorActionPayload.parse(payload);
+      return { functionName: "suspendOrganisation", args: [p.subject, p.reasonCid] };
+    },
+  },
+  {
+    kind: "reinstatement",
+    sender: "regulator",
+    packable: false,
+    waitsFor: ["OrganisationNotSuspended"],
+    encode: ([payload]) => {
+      const p = regulatorActionPayload.parse(payload);
+      return { functionName: "reinstateOrganisation", args: [p.subject, p.reasonCid] };
+    },
+  },
+  {
+    kind: "regulator_recall",
+    sender: "regulator",
+    packable: false,
+    waitsFor: ["BatchUnknown"],
+    encode: ([payload]) => {
+      const p = regulatorActionPayload.parse(payload);
+      return { functionName: "recallBatchAsRegulator", args: [p.subject, p.reasonCid] };
+    },
   },
   {
     kind: "recall",

@@ -12,7 +12,7 @@ import type { Logger } from "pino";
 
 import { decodeRevert, isContractRevert } from "./contract-errors.ts";
 
-export type SenderRole = "relayer" | "admin";
+export type SenderRole = "relayer" | "admin" | "regulator";
 
 export interface OutboxEntry {
   id: string;

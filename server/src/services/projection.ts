@@ -218,6 +218,31 @@ export function createProjection(deps: ProjectionDeps): {
     await recordEventOnChain(trx, digest, position);
   }
 
+  /**
+   * A regulator's decision taken through this server is in force here at once; a log of an
+   * older decision (the indexer catching up) must not undo a newer one still on its way to
+   * the chain. So a status log applies only when it is the newest decision we know of for
+   * that organisation, or when we know of none (taken outside this server, or a reindex).
+   */
+  async function applyOrganisationStatus(
+    trx: Transaction<Database>,
+    log: DecodedLog,
+    status: "active" | "suspended",
+  ): Promise<void> {
+    const org = await getOrganisationBySigner(trx, arg(log, "signer"));
+    if (org === null) return;
+    const newest = await trx
+      .selectFrom("outbox")
+      .select("tx_hash")
+      .where("kind", "in", ["suspension", "reinstatement"])
+      .where("reference_id", "like", `${org.id}:%`)
+      .orderBy("id", "desc")
+      .limit(1)
+      .executeTakeFirst();
+    if (newest !== undefined && newest.tx_hash?.toLowerCase() !== log.txHash.toLowerCase()) return;
+    await setOrganisationStatus(trx, org.id, status);
+  }
+
   return {
     async onApply(trx, logs) {
       for (const log of logs) {
@@ -225,16 +250,12 @@ export function createProjection(deps: ProjectionDeps): {
           case "OrganisationRegistered":
             await ensureOrganisation(trx, log);
             break;
-          case "OrganisationSuspended": {
-            const org = await getOrganisationBySigner(trx, arg(log, "signer"));
-            if (org !== null) await setOrganisationStatus(trx, org.id, "suspended");
+          case "OrganisationSuspended":
+            await applyOrganisationStatus(trx, log, "suspended");
             break;
-          }
-          case "OrganisationReinstated": {
-            const org = await getOrganisationBySigner(trx, arg(log, "signer"));
-            if (org !== null) await setOrganisationStatus(trx, org.id, "active");
+          case "OrganisationReinstated":
+            await applyOrganisationStatus(trx, log, "active");
             break;
-          }
           case "BatchAttested":
             await ensureBatch(trx, log);
             break;

@@ -11,6 +11,7 @@ import type { ServiceContext } from "../../services/context.ts";
 import { eventRequest, recallOwnBatch, recallRequest, recordEvent } from "../../services/events.ts";
 import { listItemLinks } from "../../services/items.ts";
 import { uploadMedia } from "../../services/media.ts";
+import { reasonRequest, recallAsRegulator } from "../../services/regulator.ts";
 import { signatureSubmission, submitSignature } from "../../services/sign-and-submit.ts";
 import { describeRequest, getSignatureRequest, type SignatureRequest } from "../../services/signature-requests.ts";
 import { listBatches, type Batch } from "../../storage/batches.ts";
@@ -191,6 +192,13 @@ export function batchesRouter(ctx: ServiceContext): Router {
       if ("awaitingSignature" in result) return awaiting(res, result.awaitingSignature);
       return { status: 202, body: result };
     });
+  });
+
+  router.post("/api/v1/batches/:batchId/regulator-recall", requireRole("regulator"), async (req, res) => {
+    await idempotent(ctx.db, req, res, async () => ({
+      status: 202,
+      body: await recallAsRegulator(ctx, originOf(req), String(req.params.batchId), reasonRequest.parse(req.body)),
+    }));
   });
 
   router.get("/api/v1/signature-requests/:id", requireRole("cooperative", "actor"), async (req, res) => {

@@ -17,6 +17,7 @@ import { ORGANISATION_KINDS } from "../../storage/schema.ts";
 import { principalOf, requireRole } from "../auth.ts";
 import { idempotent } from "../idempotency.ts";
 import { ProblemError } from "../problem.ts";
+import { reasonRequest, setOrganisationSuspended } from "../../services/regulator.ts";
 import { originOf } from "./origin.ts";
 import { z } from "zod";
 
@@ -139,6 +140,24 @@ export function organisationsRouter(ctx: ServiceContext): Router {
       return { status: 201, body: { certification } };
     });
   });
+
+  for (const [path, suspended] of [
+    ["suspend", true],
+    ["reinstate", false],
+  ] as const) {
+    router.post(`/api/v1/organisations/:id/${path}`, requireRole("regulator"), async (req, res) => {
+      await idempotent(ctx.db, req, res, async () => ({
+        status: 202,
+        body: await setOrganisationSuspended(
+          ctx,
+          originOf(req),
+          String(req.params.id),
+          suspended,
+          reasonRequest.parse(req.body),
+        ),
+      }));
+    });
+  }
 
   return router;
 }
