@@ -8,7 +8,11 @@ import { batchRequest } from "../services/batches.ts";
 import { certificationRequest, plotRequest, productRequest } from "../services/catalogue.ts";
 import { eventRequest, recallRequest } from "../services/events.ts";
 import { credentialRequest, onboardingRequest } from "../services/organisations.ts";
+import { reasonRequest } from "../services/regulator.ts";
+import { signatureSubmission } from "../services/sign-and-submit.ts";
 import { PROBLEMS } from "./problem.ts";
+
+const claimRequest = z.object({ code: z.string().max(32) }).strict();
 
 interface Operation {
   method: "get" | "post" | "delete";
@@ -28,6 +32,13 @@ const OPERATIONS: Operation[] = [
     roles: "admin",
     body: onboardingRequest,
     success: 201,
+  },
+  {
+    method: "get",
+    path: "/api/v1/me",
+    summary: "The caller's organisation, roles, plots and certifications",
+    roles: "any credential",
+    success: 200,
   },
   {
     method: "get",
@@ -135,6 +146,76 @@ const OPERATIONS: Operation[] = [
     roles: "cooperative",
     body: recallRequest,
     success: 202,
+  },
+  {
+    method: "get",
+    path: "/api/v1/batches/{batchId}/items",
+    summary: "A batch's serials and Digital Link URIs (paged)",
+    roles: "admin, regulator, the batch's cooperative",
+    success: 200,
+  },
+  {
+    method: "get",
+    path: "/api/v1/signature-requests/{id}",
+    summary: "Typed data an organisation with its own key must sign",
+    roles: "the organisation",
+    success: 200,
+  },
+  {
+    method: "post",
+    path: "/api/v1/signature-requests/{id}",
+    summary: "Submit the wallet's EIP-712 signature; the write is then accepted",
+    roles: "the organisation",
+    body: signatureSubmission,
+    success: 202,
+  },
+  {
+    method: "post",
+    path: "/api/v1/organisations/{id}/suspend",
+    summary: "Suspend an organisation (in force at once, anchored on chain)",
+    roles: "regulator",
+    body: reasonRequest,
+    success: 202,
+  },
+  {
+    method: "post",
+    path: "/api/v1/organisations/{id}/reinstate",
+    summary: "Reinstate a suspended organisation",
+    roles: "regulator",
+    body: reasonRequest,
+    success: 202,
+  },
+  {
+    method: "post",
+    path: "/api/v1/batches/{batchId}/regulator-recall",
+    summary: "Recall any batch as a regulator",
+    roles: "regulator",
+    body: reasonRequest,
+    success: 202,
+  },
+  {
+    method: "get",
+    path: "/01/{gtin}/10/{lot}/21/{serial}",
+    summary:
+      "GS1 Digital Link resolver: the scan page (text/html), the verifiable resolution (application/json), or a linkset (linkType=all)",
+    roles: "anyone",
+    success: 200,
+  },
+  {
+    method: "post",
+    path: "/api/v1/claims/{gtin}/{lot}/{serial}",
+    summary: "Claim an item's hidden verification code (rate-limited)",
+    roles: "anyone",
+    body: claimRequest,
+    success: 200,
+  },
+  {
+    method: "post",
+    path: "/rpc",
+    summary: "Read-only JSON-RPC proxy: eth_chainId, eth_blockNumber, and eth_call / eth_getLogs on the registry",
+    roles: "anyone",
+    rawBody: "application/json",
+    success: 200,
   },
   {
     method: "get",

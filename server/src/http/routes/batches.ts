@@ -67,6 +67,14 @@ const batchListQuery = z
       .string()
       .regex(/^\d{14}$/)
       .optional(),
+    /** GB/T 2260 prefix of the cooperative's region: "33" Zhejiang, "3301" Hangzhou, "330106" Xihu. */
+    region: z
+      .string()
+      .regex(/^\d{1,6}$/)
+      .optional(),
+    status: z.enum(["active", "recalled"]).optional(),
+    harvestedFrom: z.iso.date().optional(),
+    harvestedTo: z.iso.date().optional(),
     limit: z.coerce.number().int().min(1).max(500).default(100),
     offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
   })
@@ -150,6 +158,12 @@ export function batchesRouter(ctx: ServiceContext): Router {
     const batches = await listBatches(ctx.db, {
       organisationId,
       gtin: query.gtin,
+      regionPrefix: query.region,
+      status: query.status,
+      harvestedFromMs:
+        query.harvestedFrom === undefined ? undefined : Date.parse(`${query.harvestedFrom}T00:00:00+08:00`),
+      harvestedBeforeMs:
+        query.harvestedTo === undefined ? undefined : Date.parse(`${query.harvestedTo}T00:00:00+08:00`) + 86_400_000,
       limit: query.limit,
       offset: query.offset,
     });

@@ -73,6 +73,17 @@ export function organisationsRouter(ctx: ServiceContext): Router {
     });
   });
 
+  router.get("/api/v1/me", requireRole("admin", "regulator", "cooperative", "actor"), async (req, res) => {
+    const principal = principalOf(req);
+    const org = principal.organisationId === null ? null : await getOrganisation(ctx.db, principal.organisationId);
+    res.json({
+      organisation: org === null ? null : organisationView(org),
+      roles: principal.roles,
+      plots: org === null ? [] : await listPlots(ctx.db, org.id),
+      certifications: org === null ? [] : await listCertifications(ctx.db, org.id),
+    });
+  });
+
   router.get("/api/v1/organisations", requireRole("admin", "regulator"), async (req, res) => {
     const query = listQuery.parse(req.query);
     const orgs = await listOrganisations(ctx.db, {

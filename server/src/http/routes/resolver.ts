@@ -190,7 +190,18 @@ export function resolverRouter(ctx: ServiceContext, options: { chainRpcUrl: stri
     res.status(204).end();
   });
 
-  router.use("/web", express.static(SCAN_PAGE_DIR, { immutable: true, maxAge: "7d", index: false }));
+  router.use("/web", express.static(SCAN_PAGE_DIR, { maxAge: "1h", index: false }));
+  for (const name of ["cooperative", "regulator"] as const) {
+    router.get(`/console/${name}`, (_req, res) => {
+      const file = path.join(SCAN_PAGE_DIR, "console", `${name}.html`);
+      if (!existsSync(file)) {
+        res.status(503).type("text/plain; charset=utf-8").send("The consoles are not built (npm run build:web).");
+        return;
+      }
+      res.setHeader("Cache-Control", "no-cache");
+      res.sendFile(file);
+    });
+  }
   return router;
 }
 
