@@ -85,14 +85,14 @@ const nodeTestArgs = ["--test", "--test-reporter=spec", "--test-concurrency=1"];
  * cluster, so storage is proven on both engines. Where PostgreSQL cannot be had outside
  * CI, `startPostgres` says so loudly and the PostgreSQL suites report themselves skipped.
  */
-function serverPostgresStep(): TestStep {
+function postgresStep(name: string, description: string, globs: string[]): TestStep {
   const env: NodeJS.ProcessEnv = {};
   let cluster: PostgresInstance | null = null;
   return {
-    name: "server:postgres",
-    description: "server tests against a throwaway PostgreSQL cluster (TEST_DATABASE_URL)",
+    name,
+    description,
     command: "node",
-    args: [...nodeTestArgs, "test/server/**/*.test.ts"],
+    args: [...nodeTestArgs, ...globs],
     env,
     count: countNodeTest,
     prepare: async () => {
@@ -173,7 +173,12 @@ export function testSteps(): TestStep[] {
       args: [...nodeTestArgs, "server/src/**/*.test.ts", "test/server/**/*.test.ts"],
       count: countNodeTest,
     },
-    serverPostgresStep(),
+    postgresStep("server:postgres", "server tests against a throwaway PostgreSQL cluster (TEST_DATABASE_URL)", [
+      "test/server/**/*.test.ts",
+    ]),
+    postgresStep("scale", "two server replicas on one PostgreSQL, interval mining, writer fail-over", [
+      "test/scale/**/*.test.ts",
+    ]),
     {
       name: "faults",
       description: "fault tests: the server SIGKILLed mid-work, the chain node unreachable",
