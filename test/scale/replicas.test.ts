@@ -47,7 +47,7 @@ describe("two replicas on one PostgreSQL", { skip }, () => {
   let dataDir: string;
   let databaseUrl: string;
   let replicas: ServerProcess[] = [];
-  let envs: Record<string, string>[] = [];
+  const envs: Record<string, string>[] = [];
   let demo: DemoSystemSummary;
   const accepted: string[] = [];
   let lot = 0;
