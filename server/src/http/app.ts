@@ -12,6 +12,9 @@ import type { Logger } from "pino";
 import { ZodError } from "zod";
 
 import { DomainError } from "../domain/errors.ts";
+import { isContentError } from "../ipfs/content-store.ts";
+import { problemForContentError } from "../ipfs/gateway.ts";
+import { isDiskFull } from "../services/media.ts";
 import { ProblemError, sendProblem } from "./problem.ts";
 
 export interface AppOptions {
@@ -79,10 +82,15 @@ const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
   if (error instanceof ProblemError) problem = error;
   else if (error instanceof DomainError) problem = ProblemError.fromDomain(error);
   else if (error instanceof ZodError) problem = zodProblem(error);
+  else if (isDiskFull(error)) problem = new ProblemError("storage.full", { cause: error });
+  else if (isContentError(error)) problem = problemForContentError(error);
   else problem = bodyParserProblem(error) ?? new ProblemError("internal.error", { cause: error });
 
   if (problem.code === "internal.error") req.log.error({ err: error }, "unhandled error");
-  else req.log.debug({ code: problem.code, detail: problem.detail }, "request refused");
+  else if (problem.status === 401 || problem.status === 403) {
+    // Refusals of credentials and roles are kept: an authorisation probe should leave a trace.
+    req.log.warn({ code: problem.code, method: req.method, path: req.path, principal: req.principal }, "refused");
+  } else req.log.debug({ code: problem.code, detail: problem.detail }, "request refused");
   if (res.headersSent) {
     res.destroy();
     return;

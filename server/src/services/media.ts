@@ -18,11 +18,15 @@ export function isAcceptedMediaType(type: string): boolean {
   return ACCEPTED_TYPES.test(type);
 }
 
-/** True for the errno codes of a full disk or quota. */
+/** True for a full disk or quota, from the file system or either database engine. */
 export function isDiskFull(error: unknown): boolean {
   for (let e: unknown = error; typeof e === "object" && e !== null; e = (e as { cause?: unknown }).cause) {
-    const code = (e as { code?: unknown }).code;
+    const { code, errcode, message } = e as { code?: unknown; errcode?: unknown; message?: unknown };
     if (code === "ENOSPC" || code === "EDQUOT") return true;
+    // blockstore-fs keeps only the message of the file system's error.
+    if (typeof message === "string" && /\bENOSPC\b|\bEDQUOT\b/.test(message)) return true;
+    // SQLITE_FULL; PostgreSQL's disk_full is 53100.
+    if ((code === "ERR_SQLITE_ERROR" && errcode === 13) || code === "53100") return true;
   }
   return false;
 }

@@ -125,7 +125,11 @@ function sqliteAdapter(database: DatabaseSync): ClosableSqliteDatabase {
       if (!open) return;
       open = false;
       cache.clear();
-      database.exec("PRAGMA optimize");
+      try {
+        database.exec("PRAGMA optimize");
+      } catch {
+        // Only statistics for the query planner; a full disk must not keep the file open.
+      }
       database.close();
     },
     prepare(text) {
