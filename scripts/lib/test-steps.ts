@@ -187,6 +187,13 @@ export function testSteps(): TestStep[] {
       count: countNodeTest,
     },
     {
+      name: "security",
+      description: "hostile input on every endpoint (fast-check) and the authorisation matrix",
+      command: "node",
+      args: [...nodeTestArgs, "test/security/**/*.test.ts"],
+      count: countNodeTest,
+    },
+    {
       name: "e2e",
       description: "end to end: demo ledger and CLI against a Hardhat node in its own process",
       command: "node",

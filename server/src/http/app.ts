@@ -3,7 +3,7 @@
  * limits, the routes, and the one error handler that turns every failure into
  * problem+json without leaking internals.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Router } from "express";
 import { rateLimit } from "express-rate-limit";
@@ -38,6 +38,27 @@ declare module "express-serve-static-core" {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
+/** Far deeper than any request of ours (about 6 levels), far shallower than a stack overflow. */
+export const MAX_JSON_DEPTH = 64;
+
+/** The deepest nesting of arrays and objects in JSON text, ignoring brackets inside strings. */
+export function jsonNestingDepth(bytes: Uint8Array): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i];
+    if (inString) {
+      if (byte === 0x5c)
+        i++; // backslash: skip the escaped byte
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) inString = true;
+    else if (byte === 0x5b || byte === 0x7b) deepest = Math.max(deepest, ++depth);
+    else if (byte === 0x5d || byte === 0x7d) depth--;
+  }
+  return deepest;
+}
+
 function requestContext(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const given = req.get("x-request-id");
@@ -62,6 +83,10 @@ function bodyParserProblem(error: unknown): ProblemError | null {
       return new ProblemError("request.too_large");
     case "entity.parse.failed":
       return new ProblemError("request.invalid", { detail: "The body is not valid JSON." });
+    case "entity.too.deep":
+      return new ProblemError("request.invalid", {
+        detail: `The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep.`,
+      });
     case "encoding.unsupported":
     case "charset.unsupported":
       return new ProblemError("request.unsupported_media_type");
@@ -129,7 +154,19 @@ export function createApp(options: AppOptions): Express {
       },
     }),
   );
-  app.use(express.json({ limit: options.bodyLimitBytes, type: ["application/json", "application/*+json"] }));
+  app.use(
+    express.json({
+      limit: options.bodyLimitBytes,
+      type: ["application/json", "application/*+json"],
+      verify: (req, _res, buffer) => {
+        // Checked on the bytes, before parsing: nothing downstream recurses 10,000 levels deep.
+        if (jsonNestingDepth(buffer) > MAX_JSON_DEPTH) {
+          throw Object.assign(new Error("JSON nested too deeply"), { type: "entity.too.deep", status: 400 });
+        }
+        (req as unknown as { rawBodySha256: string }).rawBodySha256 = createHash("sha256").update(buffer).digest("hex");
+      },
+    }),
+  );
   for (const handler of options.beforeRoutes ?? []) app.use(handler);
   for (const router of options.routers) app.use(router);
   app.use((req, res) => {
