@@ -118,7 +118,7 @@ export const hostileDigitalLinkPath = (gtin: string, lot: string): fc.Arbitrary<
 
 /** Printable ASCII only: anything else becomes "x". */
 function byteString(text: string): string {
-  return [...text].map((ch) => (ch >= " " && ch <= "~" ? ch : "x")).join("");
+  return text.replace(/[^ -~]/g, "x");
 }
 
 export async function attack(
@@ -145,8 +145,7 @@ export async function attack(
     // Header values must be ByteStrings (fetch refuses others before sending): odd bytes become "x".
     if (target.kind === "range") headers.range = byteString(input.range);
     if (target.kind !== "range" && input.type !== "") headers["content-type"] = input.type;
-    if (input.key !== undefined)
-      headers["idempotency-key"] = input.key.replace(/[\r\n\u0000-\u001f\u007f-\uffff]/g, "x");
+    if (input.key !== undefined) headers["idempotency-key"] = byteString(input.key);
     let status: number;
     try {
       const response = await fetch(`${baseUrl}${input.path}`, {
