@@ -13,6 +13,7 @@ import { choosePort, startChainNode } from "../lib/chain-node.ts";
 import { seedDemoSystem, waitUntilAnchored } from "../lib/demo-system.ts";
 import { deployLocalRegistry } from "../lib/local-stack.ts";
 import { runCommand } from "../lib/run-command.ts";
+import { buildWebAssets } from "../lib/web-assets.ts";
 import { loadConfig } from "../../server/src/config.ts";
 import { startServer, type RunningServer } from "../../server/src/server.ts";
 
@@ -20,6 +21,9 @@ const exitAfterSeeding = process.argv.includes("--exit");
 const projectRoot = process.cwd();
 const stateDir = path.join(projectRoot, ".data", "demo");
 const demoVideo = path.join(projectRoot, "scripts", "demo-assets", "planting.mp4");
+
+console.log("[demo] building the scan page and consoles");
+await buildWebAssets();
 
 console.log("[demo] compiling contracts");
 const build = await runCommand("hardhat", ["build", "--quiet"]);

@@ -49,6 +49,11 @@ const envSchema = z.object({
   HIDDEN_CODE_PEPPER: secret,
   ADMIN_TOKEN: secret,
 
+  /** Clone signals on the scan page: scans of one code in 24 h / 7 days, distinct phones in 7 days. */
+  CLONE_SCANS_PER_DAY: positiveInt.default(3),
+  CLONE_SCANS_PER_WEEK: positiveInt.default(10),
+  CLONE_CLIENTS_PER_WEEK: positiveInt.default(4),
+
   BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
   MEDIA_LIMIT_BYTES: positiveInt.default(4 * 1024 * 1024 * 1024),
   RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
@@ -59,6 +64,7 @@ export type Env = z.infer<typeof envSchema>;
 export interface ServerConfig {
   http: { host: string; port: number; publicOrigin: string; bodyLimitBytes: number; mediaLimitBytes: number };
   rateLimitPerMinute: number;
+  cloneThresholds: { scansPerDay: number; scansPerWeek: number; distinctClientsPerWeek: number };
   logLevel: Env["LOG_LEVEL"];
   dataDir: string;
   database: { kind: "sqlite"; path: string } | { kind: "postgres"; url: string };
@@ -108,6 +114,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       mediaLimitBytes: e.MEDIA_LIMIT_BYTES,
     },
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    cloneThresholds: {
+      scansPerDay: e.CLONE_SCANS_PER_DAY,
+      scansPerWeek: e.CLONE_SCANS_PER_WEEK,
+      distinctClientsPerWeek: e.CLONE_CLIENTS_PER_WEEK,
+    },
     logLevel: e.LOG_LEVEL,
     dataDir,
     database:

@@ -90,6 +90,7 @@ export async function buildContext(
     keysDir: path.join(config.dataDir, "keys"),
     signatureTtlSeconds: config.chain.signatureTtlSeconds,
     mediaLimitBytes: config.http.mediaLimitBytes,
+    cloneThresholds: config.cloneThresholds,
     logger,
     now: Date.now,
   };

@@ -26,6 +26,8 @@ export interface ServiceContext {
   /** Seconds a signature stays valid: long enough to outlast a chain outage. */
   signatureTtlSeconds: number;
   mediaLimitBytes: number;
+  /** When a code's scans look like a copied code (see services/resolve.ts). */
+  cloneThresholds: { scansPerDay: number; scansPerWeek: number; distinctClientsPerWeek: number };
   logger: Logger;
   now: () => number;
 }

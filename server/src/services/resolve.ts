@@ -30,18 +30,13 @@ import { readAll } from "./documents.ts";
 import { itemUri } from "./items.ts";
 import { regionName } from "./region-names.ts";
 
-/** The public heuristic: 3 or more scans in 24 h, or 10 or more in 7 days, look like a copied code. */
+/** Configured (CLONE_* settings); the public heuristic is 3 or more scans in 24 h, or 10 or more in 7 days. */
 export interface CloneThresholds {
   scansPerDay: number;
   scansPerWeek: number;
   distinctClientsPerWeek: number;
 }
 
-export const DEFAULT_CLONE_THRESHOLDS: CloneThresholds = {
-  scansPerDay: 3,
-  scansPerWeek: 10,
-  distinctClientsPerWeek: 4,
-};
 
 export interface ScanSummary {
   scansDay: number;
@@ -291,7 +286,7 @@ export async function resolveItem(
           distinctClientsWeek: week.distinctClients,
           scansAfterClaim: sinceClaim,
         },
-        options.thresholds ?? DEFAULT_CLONE_THRESHOLDS,
+        options.thresholds ?? ctx.cloneThresholds,
       ),
     },
   };

@@ -24,6 +24,20 @@ export interface RpcClient {
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
+/**
+ * An abort signal that fires after `ms`. `AbortSignal.timeout` would do, but the WebViews
+ * of older Android phones (Chrome < 103) lack it, and the scan page must run there.
+ */
+export function timeoutSignal(ms: number): AbortSignal {
+  const controller = new AbortController();
+  const timer: unknown = setTimeout(() => {
+    controller.abort();
+  }, ms);
+  // In Node the timer must not keep a finished CLI or test process alive.
+  (timer as { unref?: () => void }).unref?.();
+  return controller.signal;
+}
+
 export interface RpcClientOptions {
   fetch?: FetchLike;
   timeoutMs?: number;
@@ -41,7 +55,7 @@ export function createRpcClient(rpcUrl: string, options: RpcClientOptions = {}):
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ jsonrpc: "2.0", id, method, params }),
-        signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
+        signal: timeoutSignal(options.timeoutMs ?? 15_000),
       });
     } catch (error) {
       throw new VerifyError("verify.rpc", { method, reason: "unreachable" }, { cause: error });

@@ -15,6 +15,7 @@ import { cidMatchesBytes, cidTextFromHex } from "./cid.ts";
 import { DOCUMENT_MAX_BYTES, readEventPayloadDocument, readMetadataDocument } from "./documents.ts";
 import { attestationDigest, eventDigest, recoverSigner, type Eip712Domain } from "./eip712.ts";
 import { eventHead } from "./hash-chain.ts";
+import { VerifyError } from "./errors.ts";
 import { itemLeaf, verifyProof } from "./merkle.ts";
 import {
   createRpcClient,
@@ -23,6 +24,7 @@ import {
   type BatchRecordOnChain,
   type FetchLike,
   type RpcClient,
+  timeoutSignal,
 } from "./rpc.ts";
 
 export type CheckId =
@@ -81,6 +83,12 @@ export interface VerifiedEvent {
 export interface VerificationReport {
   verdict: Verdict;
   checks: CheckOutcome[];
+  /**
+   * False when the chain could not be read at all (the node or the network is down): the
+   * verdict is then `not_verified`, and a page should offer to try again rather than
+   * suggest the item is fake.
+   */
+  chainReachable: boolean;
   batchOnChain: BatchRecordOnChain | null;
   /** The metadata document, only when its bytes matched the signed CID (null otherwise: show nothing from it). */
   metadata: BatchMetadataDocument | null;
@@ -118,7 +126,7 @@ async function fetchDocument(
   cidText: string,
 ): Promise<{ bytes: Uint8Array | null; problem: string | null }> {
   try {
-    const response = await fetchImpl(url, { method: "GET", signal: AbortSignal.timeout(20_000) });
+    const response = await fetchImpl(url, { method: "GET", signal: timeoutSignal(20_000) });
     if (!response.ok) return { bytes: null, problem: `gateway answered ${response.status}` };
     const bytes = new Uint8Array(await response.arrayBuffer());
     if (bytes.length > DOCUMENT_MAX_BYTES) return { bytes: null, problem: "document too large" };
@@ -161,10 +169,12 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
   // Nothing may reject unobserved while the other reads are awaited.
   for (const read of [chainIdRead, batchRead, attesterRead]) read.catch(() => undefined);
   let batchOnChain: BatchRecordOnChain | null = null;
+  let chainReachable = true;
   try {
     batchOnChain = await batchRead;
-  } catch {
+  } catch (error) {
     batchOnChain = null;
+    chainReachable = !(error instanceof VerifyError && error.code === "verify.rpc");
   }
   const anchored = batchOnChain !== null && batchOnChain.status !== "none";
   const notYet: [null, string] = [null, "the batch is not on chain yet"];
@@ -329,7 +339,11 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
       if (batchOnChain === null || !anchored) return notYet;
       // The chain may not have taken the newest events yet: some prefix of the list must
       // lead to the head, and it must cover every event the server calls anchored.
-      const lastAnchored = resolution.events.findLastIndex((e) => e.ledgerState === "anchored");
+      // (A loop, not findLastIndex: older Android WebViews lack it.)
+      let lastAnchored = -1;
+      resolution.events.forEach((e, i) => {
+        if (e.ledgerState === "anchored") lastAnchored = i;
+      });
       for (let k = digests.length; k >= 0; k--) {
         if (sameHex(eventHead(digests.slice(0, k)), batchOnChain.eventHead)) {
           if (k < lastAnchored + 1) return [false, "the chain has fewer events than the server says are anchored"];
@@ -371,6 +385,7 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
   return {
     verdict,
     checks,
+    chainReachable,
     batchOnChain,
     metadata: verified.metadata,
     videoCid: verified.metadata?.videoCid ?? null,

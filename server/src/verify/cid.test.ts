@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import { hexlify } from "ethers";
+import fc from "fast-check";
+import { CID } from "multiformats/cid";
+import * as raw from "multiformats/codecs/raw";
+import { sha256 } from "multiformats/hashes/sha2";
+
+import { cidBytesFromText, cidMatchesBytes, cidTextFromHex } from "./cid.ts";
+import { VerifyError } from "./errors.ts";
+
+async function rawCid(bytes: Uint8Array): Promise<CID> {
+  return CID.create(1, raw.code, await sha256.digest(bytes));
+}
+
+describe("document CIDs", () => {
+  it("matches the bytes multiformats hashed, and converts between text and binary as multiformats does", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 2_000 }), async (bytes) => {
+        const cid = await rawCid(bytes);
+        assert.equal(cidMatchesBytes(cid.toString(), bytes), true);
+        assert.equal(cidTextFromHex(hexlify(cid.bytes)), cid.toString());
+        assert.deepEqual(cidBytesFromText(cid.toString()), cid.bytes);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("does not match changed bytes", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 500 }), fc.nat(), async (bytes, at) => {
+        const cid = await rawCid(bytes);
+        const changed = Uint8Array.from(bytes);
+        const index = at % changed.length;
+        changed[index] = (changed[index] ?? 0) ^ 1;
+        assert.equal(cidMatchesBytes(cid.toString(), changed), false);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("answers false for CIDs it cannot check: dag-pb, CIDv0, other bases, garbage", async () => {
+    const bytes = new TextEncoder().encode("hello");
+    const digest = await sha256.digest(bytes);
+    assert.equal(cidMatchesBytes(CID.create(1, 0x70, digest).toString(), bytes), false);
+    assert.equal(cidMatchesBytes(CID.createV0(digest).toString(), bytes), false);
+    assert.equal(cidMatchesBytes((await rawCid(bytes)).toString().toUpperCase(), bytes), false);
+    assert.equal(cidMatchesBytes("bafy!!", bytes), false);
+    assert.equal(cidMatchesBytes("", bytes), false);
+    assert.throws(() => cidTextFromHex(hexlify(CID.create(1, 0x70, digest).bytes)), VerifyError);
+  });
+});

@@ -1,0 +1,212 @@
+/**
+ * The scan page against the real server: Hardhat node in its own process, the server
+ * with SQLite and embedded IPFS, data entered through the API, and Debian's Chromium
+ * verifying in the page. The dishonest cases are made the way a compromised platform
+ * would make them, by changing the server's database behind the chain's back: an altered
+ * event time, a swapped metadata CID, a serial slipped into a batch. The page must catch
+ * each; the same behaviour suite as the stand-in harness runs (support/scan-page-assertions.ts).
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe } from "node:test";
+
+import { chromium, type Browser } from "playwright-core";
+import { pino } from "pino";
+
+import { apiClient, expectStatus, type ApiClient } from "../../scripts/lib/api-client.ts";
+import { freePort, startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
+import { ensureDebianPackages, requireOrSkip } from "../../scripts/lib/debian-packages.ts";
+import { DEMO_GTIN, seedDemoSystem, type DemoSystemSummary } from "../../scripts/lib/demo-system.ts";
+import { deployLocalRegistry, type LocalDeployment } from "../../scripts/lib/local-stack.ts";
+import { buildWeb } from "../../scripts/tasks/build-web.ts";
+import { loadConfig } from "../../server/src/config.ts";
+import { deriveVerificationCode } from "../../server/src/domain/serials.ts";
+import { startServer, type RunningServer } from "../../server/src/server.ts";
+import { listItemSerials } from "../../server/src/storage/batches.ts";
+import { scanPageBehaviour, type OptionalCase, type ScanPageTarget } from "./support/scan-page-assertions.ts";
+
+const projectRoot = path.resolve(import.meta.dirname, "../..");
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+const CASES: ReadonlySet<OptionalCase> = new Set([
+  "notInBatch",
+  "alteredEvent",
+  "swappedMetadata",
+  "suspicious",
+  "pending",
+  "chainDown",
+  "hiddenCode",
+]);
+
+describe("the scan page against the real server", () => {
+  let node: ChainNode | undefined;
+  let deployment: LocalDeployment;
+  let server: RunningServer | undefined;
+  let deadRpcServer: RunningServer | undefined;
+  let dataDir: string;
+  let browser: Browser | undefined;
+  let target: ScanPageTarget | undefined;
+  let demo: DemoSystemSummary;
+
+  /** Runs the ledger writer and indexer until every batch and event is anchored and indexed. */
+  async function settle(): Promise<void> {
+    assert.ok(server !== undefined);
+    for (let round = 0; round < 100; round++) {
+      await server.workOnce();
+      const open = await server.ctx.db
+        .selectFrom("outbox")
+        .select("id")
+        .where("state", "in", ["pending", "submitted"])
+        .execute();
+      const unindexed = await server.ctx.db.selectFrom("events").select("id").where("log_index", "is", null).execute();
+      if (open.length === 0 && unindexed.length === 0) return;
+      await server.ctx.db.updateTable("outbox").set({ next_attempt_at_ms: 0 }).where("state", "=", "pending").execute();
+    }
+    throw new Error("the ledger did not settle");
+  }
+
+  async function registerBatch(coop: ApiClient, lot: string): Promise<string> {
+    return expectStatus(
+      await coop.post<{ batch: { batchId: string } }>("/api/v1/batches", {
+        gtin: DEMO_GTIN,
+        lot,
+        harvestedAt: "2026-05-02T07:00:00+08:00",
+        quantity: { value: "5", unit: "kg" },
+        itemCount: 6,
+      }),
+      202,
+      `register ${lot}`,
+    ).batch.batchId;
+  }
+
+  async function itemPath(batchId: string, lot: string, index = 0): Promise<string> {
+    assert.ok(server !== undefined);
+    const serial = (await listItemSerials(server.ctx.db, batchId))[index] ?? "";
+    return `/01/${DEMO_GTIN}/10/${lot}/21/${serial}`;
+  }
+
+  before(async () => {
+    const build = await buildWeb();
+    assert.ok(build.withinBudget, `the scan page is ${build.gzipBytes} bytes gzip, over budget`);
+    node = await startChainNode({ projectRoot });
+    deployment = await deployLocalRegistry(node.rpcUrl);
+    dataDir = mkdtempSync(path.join(tmpdir(), "scan-real-"));
+    const env = {
+      ...deployment.env,
+      PORT: "0",
+      DATA_DIR: dataDir,
+      WORKERS: "off",
+      RATE_LIMIT_PER_MINUTE: "100000",
+      // Every scenario opens the genuine item once; ten scans a day is what flags a copy here.
+      CLONE_SCANS_PER_DAY: "10",
+    };
+    server = await startServer(loadConfig(env), { logger: pino({ level: "silent" }) });
+    const video = readFileSync(path.join(projectRoot, "scripts", "demo-assets", "planting.mp4"));
+    demo = await seedDemoSystem(server.url, deployment.env.ADMIN_TOKEN ?? "", {
+      itemCount: 30,
+      video: { bytes: video, contentType: "video/mp4" },
+    });
+    const coop = apiClient(server.url, demo.organisations.cooperative.token);
+    const recalled = await registerBatch(coop, "RECALLED-1");
+    const altered = await registerBatch(coop, "ALTERED-1");
+    const swapped = await registerBatch(coop, "SWAPPED-1");
+    const slipped = await registerBatch(coop, "SLIPPED-1");
+    await settle();
+    expectStatus(
+      await apiClient(server.url, demo.organisations.processor.token).post(`/api/v1/batches/${altered}/events`, {
+        bizStep: "packing",
+        occurredAt: "2026-05-03T09:00:00+08:00",
+      }),
+      202,
+      "event to alter",
+    );
+    expectStatus(
+      await coop.post(`/api/v1/batches/${recalled}/recall`, {
+        reason: { zh: "农残复检超标", en: "Residue retest failed" },
+      }),
+      202,
+      "recall",
+    );
+    await settle();
+
+    // What a compromised platform might do to its own database.
+    const db = server.ctx.db;
+    await db
+      .updateTable("events")
+      .set({ occurred_at_ms: Date.parse("2026-05-01T09:00:00+08:00") })
+      .where("batch_id", "=", altered)
+      .execute();
+    const genuineMetadata = await db
+      .selectFrom("batches")
+      .select("metadata_cid")
+      .where("batch_id", "=", demo.batch.batchId)
+      .executeTakeFirstOrThrow();
+    await db
+      .updateTable("batches")
+      .set({ metadata_cid: genuineMetadata.metadata_cid })
+      .where("batch_id", "=", swapped)
+      .execute();
+    await db
+      .insertInto("items")
+      .values({ batch_id: slipped, serial: "SLIPPEDIN0001", leaf_index: 6, hidden_code_hmac: null })
+      .execute();
+
+    // Left unanchored: the writer is not run again.
+    const pending = await registerBatch(coop, "PENDING-1");
+
+    const genuinePath = await itemPath(demo.batch.batchId, demo.batch.lot, 0);
+    const suspiciousPath = await itemPath(demo.batch.batchId, demo.batch.lot, 1);
+    for (let i = 0; i < 10; i++) await fetch(`${server.url}${suspiciousPath}`, { headers: { accept: "text/html" } });
+
+    // The same store behind a server whose public JSON-RPC endpoint does not answer.
+    deadRpcServer = await startServer(loadConfig({ ...env, PUBLIC_RPC_URL: `http://127.0.0.1:${await freePort()}/` }), {
+      logger: pino({ level: "silent" }),
+    });
+
+    const { missing } = await ensureDebianPackages([
+      { name: "chromium", probe: "/usr/bin/chromium" },
+      { name: "fonts-wqy-microhei", probe: "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc" },
+    ]);
+    if (!requireOrSkip(missing, "the scan page's browser tests")) return;
+    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+    const genuineSerial = genuinePath.split("/").at(-1) ?? "";
+    target = {
+      browser,
+      baseUrl: server.url,
+      urls: {
+        genuine: `${server.url}${genuinePath}`,
+        recalled: `${server.url}${await itemPath(recalled, "RECALLED-1")}`,
+        unknown: `${server.url}/01/${DEMO_GTIN}/10/${demo.batch.lot}/21/NEVERISSUED01`,
+        notInBatch: `${server.url}/01/${DEMO_GTIN}/10/SLIPPED-1/21/SLIPPEDIN0001`,
+        alteredEvent: `${server.url}${await itemPath(altered, "ALTERED-1")}`,
+        swappedMetadata: `${server.url}${await itemPath(swapped, "SWAPPED-1")}`,
+        suspicious: `${server.url}${suspiciousPath}`,
+        pending: `${server.url}${await itemPath(pending, "PENDING-1")}`,
+        chainDown: `${deadRpcServer.url}${genuinePath}`,
+      },
+      videoCid: demo.videoCid ?? "",
+      hiddenCode: deriveVerificationCode(server.ctx.secrets.hiddenCodePepper, demo.batch.batchId, genuineSerial),
+      screenshotDir: path.join(projectRoot, "test-results", "real-server"),
+    };
+  });
+
+  after(async () => {
+    await browser?.close();
+    await deadRpcServer?.close();
+    await server?.close();
+    await node?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  scanPageBehaviour(() => target, CASES);
+});
