@@ -2,9 +2,10 @@
  * The suites `npm run bench` runs, in order. Adding a suite is one line here; `--only
  * <name>` picks one by its `name`.
  */
+import { exportsSuite } from "./exports.ts";
 import { gasSuite } from "./gas.ts";
 import { merkleSuite } from "./merkle.ts";
 import { serverSuite } from "./server.ts";
 import type { BenchSuite } from "./types.ts";
 
-export const suites: readonly BenchSuite[] = [gasSuite, merkleSuite, serverSuite];
+export const suites: readonly BenchSuite[] = [gasSuite, merkleSuite, serverSuite, exportsSuite];

@@ -16,6 +16,7 @@ import type { ServerConfig } from "./config.ts";
 import { createApp } from "./http/app.ts";
 import { authenticate } from "./http/auth.ts";
 import { batchesRouter } from "./http/routes/batches.ts";
+import { exportsRouter } from "./http/routes/exports.ts";
 import { organisationsRouter } from "./http/routes/organisations.ts";
 import { resolverRouter } from "./http/routes/resolver.ts";
 import { systemRouter } from "./http/routes/system.ts";
@@ -170,6 +171,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       ...(options.extraRouters?.(ctx) ?? []),
       organisationsRouter(ctx),
       batchesRouter(ctx),
+      exportsRouter(ctx),
     ],
     beforeRoutes: [authenticate({ db: ctx.db, adminToken: config.secrets.adminToken })],
   });

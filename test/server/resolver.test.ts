@@ -25,6 +25,7 @@ import { deriveVerificationCode } from "../../server/src/domain/serials.ts";
 import { traceRegistryAt } from "../../server/src/ledger/deploy.ts";
 import { recoverTypedSigner, typedDigest } from "../../server/src/ledger/signing.ts";
 import { EXPECTED_GUESS_HOURS, MAX_WRONG_PER_ITEM_PER_HOUR } from "../../server/src/services/claims.ts";
+import { loadEpcisValidator } from "../../server/src/exports/epcis-schema.ts";
 import { startServer, type RunningServer } from "../../server/src/server.ts";
 import { listItemSerials } from "../../server/src/storage/batches.ts";
 
@@ -327,6 +328,44 @@ describe("resolver, claims and the RPC proxy", () => {
         "recalled",
       "recall indexed",
     );
+  });
+
+  it("exports the batch as EPCIS 2.0 that validates against the official schema, and as CSV and XLSX", async () => {
+    const regulator = demo.organisations.regulator.token;
+    const get = (p: string, token = regulator) =>
+      fetch(`${server.url}${p}`, { headers: { authorization: `Bearer ${token}` } });
+    const epcis = await get(`/api/v1/exports/epcis?batchId=${demo.batch.batchId}`);
+    assert.equal(epcis.status, 200);
+    assert.match(epcis.headers.get("content-type") ?? "", /^application\/ld\+json/);
+    const document = (await epcis.json()) as { epcisBody: { eventList: unknown[] } };
+    const validate = loadEpcisValidator();
+    const validation = validate(document);
+    assert.equal(validation.valid, true, JSON.stringify(validation));
+    assert.ok(document.epcisBody.eventList.length >= 9);
+
+    const csv = await get(`/api/v1/exports/kde.csv?region=33`);
+    assert.equal(csv.status, 200);
+    const bytes = Buffer.from(await csv.arrayBuffer());
+    assert.equal(bytes.subarray(0, 3).toString("hex"), "efbbbf", "UTF-8 byte order mark for Excel");
+    const text = bytes.toString("utf8");
+    assert.ok(text.includes(demo.batch.lot));
+    const xlsx = await get(`/api/v1/exports/kde.xlsx?organisationId=${demo.organisations.cooperative.id}`);
+    assert.equal(xlsx.status, 200);
+    assert.equal(
+      Buffer.from(await xlsx.arrayBuffer())
+        .subarray(0, 2)
+        .toString(),
+      "PK",
+      "a zip container",
+    );
+
+    const otherCoop = await get(
+      `/api/v1/exports/epcis?batchId=${demo.batch.batchId}`,
+      demo.organisations.retailer.token,
+    );
+    assert.equal(otherCoop.status, 403);
+    const noScope = await get(`/api/v1/exports/epcis`);
+    assert.equal(noScope.status, 400);
   });
 
   it("shows a cooperative's recall in the resolution once it is anchored", async () => {

@@ -219,6 +219,27 @@ const OPERATIONS: Operation[] = [
   },
   {
     method: "get",
+    path: "/api/v1/exports/epcis",
+    summary: "EPCIS 2.0 JSON-LD of a batch or a query (batchId, organisationId, region, gtin, from, to)",
+    roles: "admin, regulator, cooperative (own batches)",
+    success: 200,
+  },
+  {
+    method: "get",
+    path: "/api/v1/exports/kde.csv",
+    summary: "Key data elements, one row per critical tracking event, as CSV (same query)",
+    roles: "admin, regulator, cooperative (own batches)",
+    success: 200,
+  },
+  {
+    method: "get",
+    path: "/api/v1/exports/kde.xlsx",
+    summary: "Key data elements as a sortable XLSX workbook (same query)",
+    roles: "admin, regulator, cooperative (own batches)",
+    success: 200,
+  },
+  {
+    method: "get",
     path: "/ipfs/{cid}",
     summary: "IPFS path gateway (Range, ETag, immutable caching)",
     roles: "anyone",

@@ -1,0 +1,49 @@
+/**
+ * What the exports read: stored records exactly as storage returns them, grouped by
+ * batch. The caller (a route or the CLI) loads them; the export functions never touch
+ * the database, so a regulator's export is a pure function of what was stored.
+ */
+import type { Batch } from "../storage/batches.ts";
+import type { Plot, Product } from "../storage/catalogue.ts";
+import type { TraceEvent } from "../storage/events.ts";
+import type { Organisation } from "../storage/organisations.ts";
+
+export interface ExportEvent {
+  event: TraceEvent;
+  /** The organisation that signed the event (`event.actorOrganisationId`). */
+  actor: Organisation;
+  /**
+   * Item serials the event concerns, when the caller knows them. Storage keeps no link
+   * from an event to items (events are about batches), so this is empty unless the
+   * caller has one; when given, EPCIS lists them as instance-level EPCs.
+   */
+  serials?: readonly string[];
+}
+
+export interface ExportBatch {
+  batch: Batch;
+  product: Product | null;
+  plot: Plot | null;
+  cooperative: Organisation;
+  /** In hash-chain order, as `listBatchEvents` returns them. */
+  events: readonly ExportEvent[];
+}
+
+export interface ExportInput {
+  batches: readonly ExportBatch[];
+}
+
+export type ExportErrorCode = "export.event_data_invalid" | "export.schema_missing";
+
+/** A stored record the export cannot represent, or a missing reference file. */
+export class ExportError extends Error {
+  override readonly name = "ExportError";
+  readonly code: ExportErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ExportErrorCode, message: string, details: Record<string, unknown>, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.details = details;
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Regulators' exports: EPCIS 2.0 JSON-LD and the key-data-element spreadsheet (CSV and
+ * XLSX) for a batch or a query, streamed as they are written. A cooperative may export its
+ * own batches.
+ */
+import { Router, type Request, type Response } from "express";
+
+import { writeEpcisDocument } from "../../exports/epcis.ts";
+import { kdeRows, writeKdeCsv, writeKdeXlsx } from "../../exports/kde-spreadsheet.ts";
+import type { ServiceContext } from "../../services/context.ts";
+import { batchesInScope, batchScope, loadExportInput, type BatchScope } from "../../services/export-input.ts";
+import { principalOf, requireRole } from "../auth.ts";
+import { ProblemError } from "../problem.ts";
+
+/** Regulators and the operator see every batch; a cooperative only its own. */
+export function scopeFor(req: Request): BatchScope {
+  const scope = batchScope.parse(req.query);
+  const principal = principalOf(req);
+  if (principal.roles.includes("admin") || principal.roles.includes("regulator")) return scope;
+  if (principal.organisationId === null) throw new ProblemError("auth.forbidden");
+  if (scope.organisationId !== undefined && scope.organisationId !== principal.organisationId) {
+    throw new ProblemError("auth.forbidden");
+  }
+  return { ...scope, organisationId: principal.organisationId };
+}
+
+function attachment(res: Response, type: string, name: string): void {
+  res.setHeader("Content-Type", type);
+  res.setHeader("Content-Disposition", `attachment; filename="${name}"`);
+  res.setHeader("Cache-Control", "no-store");
+}
+
+export function exportsRouter(ctx: ServiceContext): Router {
+  const router = Router();
+  const stamp = (): string => new Date(ctx.now()).toISOString().slice(0, 19).replace(/[-:T]/g, "");
+
+  async function inputFor(req: Request) {
+    const scope = scopeFor(req);
+    const batches = await batchesInScope(ctx, scope);
+    if (scope.batchId !== undefined && principalOf(req).roles.includes("cooperative")) {
+      const own = batches.every((b) => b.organisationId === principalOf(req).organisationId);
+      if (!own) throw new ProblemError("batch.not_yours");
+    }
+    return loadExportInput(ctx, batches);
+  }
+
+  router.get("/api/v1/exports/epcis", requireRole("admin", "regulator", "cooperative"), async (req, res) => {
+    const input = await inputFor(req);
+    attachment(res, "application/ld+json; charset=utf-8", `epcis-${stamp()}.jsonld`);
+    await writeEpcisDocument(
+      input,
+      {
+        creationDate: new Date(ctx.now()),
+        senderName: "一物一码 traceability platform",
+        publicOrigin: ctx.publicOrigin,
+      },
+      res,
+    );
+    res.end();
+  });
+
+  router.get("/api/v1/exports/kde.csv", requireRole("admin", "regulator", "cooperative"), async (req, res) => {
+    const rows = kdeRows(await inputFor(req));
+    attachment(res, "text/csv; charset=utf-8", `kde-${stamp()}.csv`);
+    await writeKdeCsv(rows, res);
+    res.end();
+  });
+
+  router.get("/api/v1/exports/kde.xlsx", requireRole("admin", "regulator", "cooperative"), async (req, res) => {
+    const rows = kdeRows(await inputFor(req));
+    attachment(res, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", `kde-${stamp()}.xlsx`);
+    await writeKdeXlsx(rows, res);
+    res.end();
+  });
+
+  return router;
+}

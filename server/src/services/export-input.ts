@@ -1,0 +1,87 @@
+/**
+ * Gathers what the exports and the audit read, for one batch or a query (cooperative,
+ * region, product, harvest dates), from the query store.
+ */
+import { z } from "zod";
+
+import type { ExportBatch, ExportInput } from "../exports/types.ts";
+import { ProblemError } from "../http/problem.ts";
+import { getBatch, listBatches, type Batch } from "../storage/batches.ts";
+import { getPlot, getProduct } from "../storage/catalogue.ts";
+import { listBatchEvents } from "../storage/events.ts";
+import { getOrganisation, type Organisation } from "../storage/organisations.ts";
+import type { ServiceContext } from "./context.ts";
+
+/** At most this many batches per export or audit request: a region's season, not the whole country. */
+export const MAX_BATCHES_PER_QUERY = 2_000;
+
+export const batchScope = z
+  .object({
+    batchId: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{64}$/)
+      .optional(),
+    organisationId: z.string().max(64).optional(),
+    region: z
+      .string()
+      .regex(/^\d{1,6}$/)
+      .optional(),
+    gtin: z
+      .string()
+      .regex(/^\d{14}$/)
+      .optional(),
+    from: z.iso.date().optional(),
+    to: z.iso.date().optional(),
+  })
+  .strict()
+  .refine((s) => Object.keys(s).length > 0, "give a batchId or at least one filter");
+export type BatchScope = z.infer<typeof batchScope>;
+
+export async function batchesInScope(ctx: ServiceContext, scope: BatchScope): Promise<Batch[]> {
+  if (scope.batchId !== undefined) {
+    const batch = await getBatch(ctx.db, scope.batchId);
+    if (batch === null) throw new ProblemError("batch.not_found");
+    return [batch];
+  }
+  const batches: Batch[] = [];
+  for (let offset = 0; offset < MAX_BATCHES_PER_QUERY; offset += 500) {
+    const page = await listBatches(ctx.db, {
+      organisationId: scope.organisationId,
+      regionPrefix: scope.region,
+      gtin: scope.gtin,
+      harvestedFromMs: scope.from === undefined ? undefined : Date.parse(`${scope.from}T00:00:00+08:00`),
+      harvestedBeforeMs: scope.to === undefined ? undefined : Date.parse(`${scope.to}T00:00:00+08:00`) + 86_400_000,
+      limit: 500,
+      offset,
+    });
+    batches.push(...page);
+    if (page.length < 500) break;
+  }
+  return batches;
+}
+
+export async function loadExportInput(ctx: ServiceContext, batches: readonly Batch[]): Promise<ExportInput> {
+  const organisations = new Map<string, Organisation>();
+  const organisation = async (id: string): Promise<Organisation> => {
+    const known = organisations.get(id);
+    if (known !== undefined) return known;
+    const found = await getOrganisation(ctx.db, id);
+    if (found === null) throw new Error(`organisation ${id} referenced but not stored`);
+    organisations.set(id, found);
+    return found;
+  };
+  const result: ExportBatch[] = [];
+  for (const batch of batches) {
+    const events = await listBatchEvents(ctx.db, batch.batchId);
+    result.push({
+      batch,
+      product: await getProduct(ctx.db, batch.gtin),
+      plot: batch.plotId === null ? null : await getPlot(ctx.db, batch.plotId),
+      cooperative: await organisation(batch.organisationId),
+      events: await Promise.all(
+        events.map(async (event) => ({ event, actor: await organisation(event.actorOrganisationId) })),
+      ),
+    });
+  }
+  return { batches: result };
+}
