@@ -37,7 +37,6 @@ export interface CloneThresholds {
   distinctClientsPerWeek: number;
 }
 
-
 export interface ScanSummary {
   scansDay: number;
   scansWeek: number;
