@@ -4,8 +4,9 @@
  */
 import { exportsSuite } from "./exports.ts";
 import { gasSuite } from "./gas.ts";
+import { labelsSuite } from "./labels.ts";
 import { merkleSuite } from "./merkle.ts";
 import { serverSuite } from "./server.ts";
 import type { BenchSuite } from "./types.ts";
 
-export const suites: readonly BenchSuite[] = [gasSuite, merkleSuite, serverSuite, exportsSuite];
+export const suites: readonly BenchSuite[] = [gasSuite, merkleSuite, labelsSuite, serverSuite, exportsSuite];

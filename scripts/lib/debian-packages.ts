@@ -83,13 +83,19 @@ export async function ensureDebianPackages(packages: readonly DebianPackage[]): 
     if (stillAbsent.length === 0) return;
     const names = unique(stillAbsent.map((pkg) => pkg.name));
     const lock = ["-o", `DPkg::Lock::Timeout=${APT_LOCK_TIMEOUT_SECONDS}`];
+    const install = (list: readonly string[]) =>
+      run("apt-get", [...lock, "install", "-y", "--no-install-recommends", ...list]);
     try {
       aptUpdate ??= run("apt-get", [...lock, "update"]);
       await aptUpdate;
       console.error(`installing Debian packages: ${names.join(" ")}`);
-      await run("apt-get", [...lock, "install", "-y", "--no-install-recommends", ...names]);
+      await install(names);
     } catch (error) {
       console.error(`could not install ${names.join(" ")}: ${error instanceof Error ? error.message : String(error)}`);
+      // One unknown name fails the whole command; try the others one by one so they still arrive.
+      if (names.length > 1) {
+        for (const name of names) await install([name]).catch(() => undefined);
+      }
     }
   });
   installQueue = install;

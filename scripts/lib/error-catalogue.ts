@@ -6,6 +6,7 @@
  */
 import { DOMAIN_ERRORS } from "../../server/src/domain/errors.ts";
 import { PROBLEMS } from "../../server/src/http/problem.ts";
+import { LABEL_ERRORS } from "../../server/src/labels/errors.ts";
 
 /** What to do, by code family (the part before the dot), or by the whole code where it differs. */
 const REMEDIES: Record<string, string> = {
@@ -41,6 +42,8 @@ const REMEDIES: Record<string, string> = {
   region: "Use a six-digit GB/T 2260 administrative division code.",
   units: "Give a positive decimal quantity with at most three decimals, in a unit the product uses.",
   cold_chain: "Give readings with valid times and temperatures in °C.",
+  labels:
+    "Choose fewer labels per page or a shorter lot; a missing font is for the operator to install (fonts-wqy-microhei).",
 };
 
 function remedy(code: string): string {
@@ -62,6 +65,12 @@ export function renderErrorCatalogue(): string {
   const rows: [string, number, string, string][] = [
     ...Object.entries(PROBLEMS).map(([code, p]): [string, number, string, string] => [code, p.status, p.en, p.zh]),
     ...Object.entries(DOMAIN_ERRORS).map(([code, m]): [string, number, string, string] => [code, 400, m.en, m.zh]),
+    ...Object.entries(LABEL_ERRORS).map(([code, m]): [string, number, string, string] => [
+      code,
+      code === "labels.font_missing" ? 503 : 400,
+      m.en,
+      m.zh,
+    ]),
   ];
   for (const [code, status, en, zh] of rows.sort((a, b) => a[0].localeCompare(b[0]))) {
     lines.push(`| \`${code}\` | ${status} | ${en.replaceAll("|", "\\|")} | ${zh} | ${remedy(code)} |`);

@@ -17,6 +17,7 @@ import { createApp } from "./http/app.ts";
 import { authenticate } from "./http/auth.ts";
 import { batchesRouter } from "./http/routes/batches.ts";
 import { exportsRouter } from "./http/routes/exports.ts";
+import { labelsRouter } from "./http/routes/labels.ts";
 import { organisationsRouter } from "./http/routes/organisations.ts";
 import { resolverRouter } from "./http/routes/resolver.ts";
 import { systemRouter } from "./http/routes/system.ts";
@@ -172,6 +173,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       organisationsRouter(ctx),
       batchesRouter(ctx),
       exportsRouter(ctx),
+      labelsRouter(ctx),
     ],
     beforeRoutes: [authenticate({ db: ctx.db, adminToken: config.secrets.adminToken })],
   });

@@ -368,6 +368,26 @@ describe("resolver, claims and the RPC proxy", () => {
     assert.equal(noScope.status, 400);
   });
 
+  it("streams the batch's label sheet to its cooperative, with QR codes of its items", async () => {
+    const coop = demo.organisations.cooperative.token;
+    const get = (p: string, token = coop) =>
+      fetch(`${server.url}${p}`, { headers: { authorization: `Bearer ${token}` } });
+    const sheet = await get(`/api/v1/batches/${demo.batch.batchId}/labels.pdf?columns=3&rows=7`);
+    assert.equal(sheet.status, 200);
+    assert.equal(sheet.headers.get("content-type"), "application/pdf");
+    const pdf = Buffer.from(await sheet.arrayBuffer());
+    assert.equal(pdf.subarray(0, 5).toString(), "%PDF-");
+    assert.match(pdf.subarray(-8).toString(), /%%EOF/);
+    const cramped = await get(`/api/v1/batches/${demo.batch.batchId}/labels.pdf?columns=12&rows=24`);
+    assert.equal(cramped.status, 400);
+    assert.equal(((await cramped.json()) as { code: string }).code, "labels.layout");
+    const notYours = await get(`/api/v1/batches/${demo.batch.batchId}/labels.pdf`, demo.organisations.retailer.token);
+    assert.equal(notYours.status, 403);
+    const svg = await get(`/api/v1/batches/${demo.batch.batchId}/items/${serials[0] ?? ""}/qr.svg`);
+    assert.equal(svg.status, 200);
+    assert.match(await svg.text(), /^<svg|^<\?xml/);
+  });
+
   it("shows a cooperative's recall in the resolution once it is anchored", async () => {
     const coop = apiClient(server.url, demo.organisations.cooperative.token);
     expectStatus(

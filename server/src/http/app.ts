@@ -12,6 +12,7 @@ import type { Logger } from "pino";
 import { ZodError } from "zod";
 
 import { DomainError } from "../domain/errors.ts";
+import { LabelError } from "../labels/errors.ts";
 import { isContentError } from "../ipfs/content-store.ts";
 import { problemForContentError } from "../ipfs/gateway.ts";
 import { isDiskFull } from "../services/media.ts";
@@ -106,6 +107,9 @@ const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
   let problem: ProblemError;
   if (error instanceof ProblemError) problem = error;
   else if (error instanceof DomainError) problem = ProblemError.fromDomain(error);
+  // A missing font is the server's own installation problem, not the caller's.
+  else if (error instanceof LabelError)
+    problem = ProblemError.fromDomain(error, error.code === "labels.font_missing" ? 503 : 400);
   else if (error instanceof ZodError) problem = zodProblem(error);
   else if (isDiskFull(error)) problem = new ProblemError("storage.full", { cause: error });
   else if (isContentError(error)) problem = problemForContentError(error);

@@ -6,6 +6,7 @@
 import type { Response } from "express";
 
 import type { DomainError, DomainErrorCode } from "../domain/errors.ts";
+import type { LabelError, LabelErrorCode } from "../labels/errors.ts";
 
 export interface ProblemDefinition {
   status: number;
@@ -157,7 +158,7 @@ export const PROBLEMS = {
 export type ProblemCode = keyof typeof PROBLEMS;
 
 /** Every stable code a problem response can carry: HTTP-level codes and the domain's input codes. */
-export type AnyProblemCode = ProblemCode | DomainErrorCode;
+export type AnyProblemCode = ProblemCode | DomainErrorCode | LabelErrorCode;
 
 interface ProblemOptions {
   detail?: string;
@@ -187,7 +188,7 @@ export class ProblemError extends Error {
   }
 
   /** A domain refusal (bad check digit, bad lot, ...) keeps its own code and messages; status 400 unless given. */
-  static fromDomain(error: DomainError, status = 400): ProblemError {
+  static fromDomain(error: DomainError | LabelError, status = 400): ProblemError {
     const problem = new ProblemError("request.invalid", { extensions: { details: error.details }, cause: error });
     Object.assign(problem, { code: error.code, status, en: error.en, zh: error.zh });
     return problem;

@@ -1,0 +1,106 @@
+/**
+ * Label sheets and single QR codes for a batch's items, for its cooperative (and the
+ * operator). The sheet is streamed: items are read from the store a page of rows at a
+ * time and each label is drawn and sent before the next is read, so a 100,000-item batch
+ * never sits in memory. The hidden codes are derived here and printed in their boxes.
+ */
+import { Router, type Request } from "express";
+
+import { deriveVerificationCode } from "../../domain/serials.ts";
+import {
+  labelGeometry,
+  labelSheetLayoutQuerySchema,
+  writeLabelSheet,
+  type LabelItem,
+} from "../../labels/label-sheet.ts";
+import { qrPng, qrSvg } from "../../labels/qr.ts";
+import { requireBatch } from "../../services/batches.ts";
+import type { ServiceContext } from "../../services/context.ts";
+import { itemUri } from "../../services/items.ts";
+import { getProduct } from "../../storage/catalogue.ts";
+import { getItem, type Batch } from "../../storage/batches.ts";
+import { principalOf, requireRole } from "../auth.ts";
+import { ProblemError } from "../problem.ts";
+
+const PAGE_ROWS = 2_000;
+
+function mayPrint(req: Request, batch: Batch): void {
+  const principal = principalOf(req);
+  if (principal.roles.includes("admin") || principal.organisationId === batch.organisationId) return;
+  throw new ProblemError("batch.not_yours");
+}
+
+async function* labelItems(ctx: ServiceContext, batch: Batch): AsyncGenerator<LabelItem> {
+  for (let offset = 0; offset < batch.itemCount; offset += PAGE_ROWS) {
+    const rows = await ctx.db
+      .selectFrom("items")
+      .select(["serial", "hidden_code_hmac"])
+      .where("batch_id", "=", batch.batchId)
+      .orderBy("leaf_index")
+      .offset(offset)
+      .limit(PAGE_ROWS)
+      .execute();
+    for (const row of rows) {
+      const hasHiddenCode = row.hidden_code_hmac !== null;
+      yield {
+        uri: itemUri(ctx, batch.gtin, batch.lot, row.serial),
+        serial: row.serial,
+        hasHiddenCode,
+        ...(hasHiddenCode
+          ? { hiddenCode: deriveVerificationCode(ctx.secrets.hiddenCodePepper, batch.batchId, row.serial) }
+          : {}),
+      };
+    }
+    if (rows.length < PAGE_ROWS) return;
+  }
+}
+
+export function labelsRouter(ctx: ServiceContext): Router {
+  const router = Router();
+
+  router.get("/api/v1/batches/:batchId/labels.pdf", requireRole("admin", "cooperative"), async (req, res) => {
+    const batch = await requireBatch(ctx, String(req.params.batchId));
+    mayPrint(req, batch);
+    const layout = labelSheetLayoutQuerySchema.strict().parse(req.query);
+    labelGeometry(layout); // refuses an impossible layout before anything is sent
+    const product = await getProduct(ctx.db, batch.gtin);
+    res.setHeader("Content-Type", "application/pdf");
+    res.setHeader("Content-Disposition", `attachment; filename="labels-${batch.gtin}-${batch.lot}.pdf"`);
+    res.setHeader("Cache-Control", "no-store");
+    const abort = new AbortController();
+    res.on("close", () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    await writeLabelSheet(
+      labelItems(ctx, batch),
+      {
+        productName: { zh: product?.nameZh ?? batch.gtin, en: product?.nameEn ?? null },
+        gtin: batch.gtin,
+        lot: batch.lot,
+        complianceCertificateNumber: batch.certificateNumber,
+      },
+      layout,
+      res,
+      { signal: abort.signal },
+    );
+    res.end();
+  });
+
+  router.get(
+    /^\/api\/v1\/batches\/(0x[0-9a-fA-F]{64})\/items\/([^/]+)\/qr\.(svg|png)$/,
+    requireRole("admin", "cooperative"),
+    async (req, res) => {
+      const params = req.params as unknown as Record<string, string>;
+      const batch = await requireBatch(ctx, params["0"] ?? "");
+      mayPrint(req, batch);
+      const item = await getItem(ctx.db, batch.batchId, decodeURIComponent(params["1"] ?? ""));
+      if (item === null) throw new ProblemError("item.not_found");
+      const uri = itemUri(ctx, batch.gtin, batch.lot, item.serial);
+      res.setHeader("Cache-Control", "private, max-age=86400");
+      if (params["2"] === "svg") res.type("image/svg+xml").send(await qrSvg(uri));
+      else res.type("image/png").send(await qrPng(uri));
+    },
+  );
+
+  return router;
+}
