@@ -14,7 +14,10 @@ import { seedDemoSystem, waitUntilAnchored } from "../lib/demo-system.ts";
 import { deployLocalRegistry } from "../lib/local-stack.ts";
 import { runCommand } from "../lib/run-command.ts";
 import { buildWebAssets } from "../lib/web-assets.ts";
+import { apiClient } from "../lib/api-client.ts";
 import { loadConfig } from "../../server/src/config.ts";
+import { deriveVerificationCode } from "../../server/src/domain/serials.ts";
+import { qrTerminal } from "../../server/src/labels/qr.ts";
 import { startServer, type RunningServer } from "../../server/src/server.ts";
 
 const exitAfterSeeding = process.argv.includes("--exit");
@@ -70,21 +73,44 @@ try {
   writeFileSync(path.join(stateDir, "summary.json"), JSON.stringify(summary, null, 2), { mode: 0o600 });
 
   const origin = `http://localhost:${httpPort}`;
+  const coop = apiClient(server.url, summary.organisations.cooperative.token);
+  const items = (
+    await coop.get<{ items: { uri: string; serial: string }[] }>(
+      `/api/v1/batches/${summary.batch.batchId}/items?limit=8`,
+    )
+  ).body.items;
+  const sample = items[7] ?? items[0];
+  if (sample === undefined) throw new Error("the demo batch has no items");
+  const resolution = (await apiClient(server.url).get<{ proof: string[] }>(new URL(sample.uri).pathname)).body;
+  const labelLink = (await coop.post<{ url: string }>(`/api/v1/batches/${summary.batch.batchId}/label-links`, {})).body
+    .url;
+  const hiddenCode = deriveVerificationCode(server.ctx.secrets.hiddenCodePepper, summary.batch.batchId, sample.serial);
+
   console.log(`
 [demo] done. What is running now:
   chain            ${node.rpcUrl} (chain id ${deployment.chainId.toString()}), TraceRegistry ${deployment.registry}
   server           ${origin}   (API: ${origin}/api/v1/openapi.json)
-  cooperative      西湖龙井茶叶专业合作社, token in .data/demo/summary.json
-  batch            GTIN ${summary.batch.gtin}, lot ${summary.batch.lot}, ${summary.batch.itemCount} items, id ${summary.batch.batchId}
-  planting video   ${summary.videoCid === null ? "(none: scripts/demo-assets/planting.mp4 missing)" : `${origin}/ipfs/${summary.videoCid}`}
+  batch            西湖龙井 明前特级, GTIN ${summary.batch.gtin}, lot ${summary.batch.lot}, ${summary.batch.itemCount} items, anchored
+  planting video   ${summary.videoCid === null ? "(none)" : `${origin}/ipfs/${summary.videoCid}`}
 
-Look at it:
-  curl -s ${origin}/api/v1/batches/${summary.batch.batchId} | head -c 600
-  curl -s ${origin}/api/v1/batches/${summary.batch.batchId}/events | head -c 600
-Re-verify the whole batch against the chain alone (signatures, event hash chain):
+Scan one item (open on this machine, or scan the code below):
+  ${sample.uri}
+  (the hidden code under its scratch-off is ${hiddenCode}: enter it on the page to claim the item)
+${await qrTerminal(sample.uri)}
+Label sheet of the whole batch (A4 PDF, link valid for an hour):
+  ${labelLink}
+Consoles (sign in with the tokens in .data/demo/summary.json):
+  cooperative      ${origin}/console/cooperative
+  regulator        ${origin}/console/regulator
+
+Verify that item yourself, trusting only the chain:
+  npm run cli -- verify-item --rpc ${node.rpcUrl} --registry ${deployment.registry} \\
+    --gtin ${summary.batch.gtin} --lot ${summary.batch.lot} --serial ${sample.serial} \\
+    --proof ${resolution.proof.join(",")}
+Re-verify the whole batch (signatures, event hash chain):
   npm run cli -- verify-batch --rpc ${node.rpcUrl} --registry ${deployment.registry} --gtin ${summary.batch.gtin} --lot ${summary.batch.lot}
 
-Admin token and organisation tokens: .data/demo/summary.json and .data/demo/server.env.json.`);
+Tokens: .data/demo/summary.json (organisations) and .data/demo/server.env.json (ADMIN_TOKEN).`);
 } catch (error) {
   await shutdown();
   throw error;

@@ -4,6 +4,8 @@
  * time and each label is drawn and sent before the next is read, so a 100,000-item batch
  * never sits in memory. The hidden codes are derived here and printed in their boxes.
  */
+import { createHmac, timingSafeEqual } from "node:crypto";
+
 import { Router, type Request } from "express";
 
 import { deriveVerificationCode } from "../../domain/serials.ts";
@@ -23,6 +25,25 @@ import { principalOf, requireRole } from "../auth.ts";
 import { ProblemError } from "../problem.ts";
 
 const PAGE_ROWS = 2_000;
+
+/** How long a label download link works: long enough to open it on the print-room PC. */
+const LINK_TTL_MS = 60 * 60 * 1000;
+
+function linkSignature(ctx: ServiceContext, batchId: string, expiresMs: number): string {
+  return createHmac("sha256", ctx.secrets.keystoreSecret)
+    .update(`oioc:label-link:v1\u0000${batchId.toLowerCase()}\u0000${String(expiresMs)}`)
+    .digest("base64url");
+}
+
+/** A signed link, valid for an hour, that opens the sheet without credentials (to print from another device). */
+function signedLinkValid(ctx: ServiceContext, req: Request, batchId: string): boolean {
+  const expires = Number(req.query.expires);
+  const sig = req.query.sig;
+  if (!Number.isSafeInteger(expires) || typeof sig !== "string" || expires < ctx.now()) return false;
+  const expected = Buffer.from(linkSignature(ctx, batchId, expires));
+  const given = Buffer.from(sig);
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
 
 function mayPrint(req: Request, batch: Batch): void {
   const principal = principalOf(req);
@@ -58,10 +79,25 @@ async function* labelItems(ctx: ServiceContext, batch: Batch): AsyncGenerator<La
 export function labelsRouter(ctx: ServiceContext): Router {
   const router = Router();
 
-  router.get("/api/v1/batches/:batchId/labels.pdf", requireRole("admin", "cooperative"), async (req, res) => {
+  router.post("/api/v1/batches/:batchId/label-links", requireRole("admin", "cooperative"), async (req, res) => {
     const batch = await requireBatch(ctx, String(req.params.batchId));
     mayPrint(req, batch);
-    const layout = labelSheetLayoutQuerySchema.strict().parse(req.query);
+    const expires = ctx.now() + LINK_TTL_MS;
+    const url = `${ctx.publicOrigin}/api/v1/batches/${batch.batchId}/labels.pdf?expires=${String(expires)}&sig=${linkSignature(ctx, batch.batchId, expires)}`;
+    res.status(201).json({ url, expiresAt: new Date(expires).toISOString() });
+  });
+
+  router.get("/api/v1/batches/:batchId/labels.pdf", async (req, res) => {
+    const batch = await requireBatch(ctx, req.params.batchId);
+    if (!signedLinkValid(ctx, req, batch.batchId)) {
+      if (req.principal === undefined) throw new ProblemError("auth.missing");
+      if (!req.principal.roles.some((role) => role === "admin" || role === "cooperative")) {
+        throw new ProblemError("auth.forbidden");
+      }
+      mayPrint(req, batch);
+    }
+    const { expires: _expires, sig: _sig, ...layoutQuery } = req.query;
+    const layout = labelSheetLayoutQuerySchema.strict().parse(layoutQuery);
     labelGeometry(layout); // refuses an impossible layout before anything is sent
     const product = await getProduct(ctx.db, batch.gtin);
     res.setHeader("Content-Type", "application/pdf");
