@@ -6,9 +6,9 @@ import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { JsonRpcProvider, isAddress, isHexString } from "ethers";
+import { JsonRpcProvider, Wallet, isAddress, isHexString } from "ethers";
 
-import { traceRegistryAt } from "../../server/src/ledger/deploy.ts";
+import { deployTraceRegistry, traceRegistryAt } from "../../server/src/ledger/deploy.ts";
 import { readAttestation, readBatch, readEvents, recomputeEventHead } from "../../server/src/ledger/chain-reader.ts";
 import type { SigningDomain } from "../../server/src/ledger/signing.ts";
 import { loadConfig } from "../../server/src/config.ts";
@@ -24,10 +24,13 @@ commands:
   verify-item   --rpc URL --registry ADDRESS --gtin GTIN14 --lot LOT --serial SERIAL --proof HEX[,HEX...]
                 Checks on chain that the item belongs to the batch (Merkle proof against the root).
   verify-batch  --rpc URL --registry ADDRESS --gtin GTIN14 --lot LOT [--from-block N]
-  error-codes   rewrite docs/error-codes.md from the error catalogues
-  reindex       rebuild the server's query store from the chain and IPFS alone (configured as for
-                \`npm start\`: environment variables, or the local demo's settings); run it on an empty database
                 Re-verifies the attestation signature, every event signature and the event hash chain.
+  deploy        --rpc URL --relayer ADDRESS [--regulator ADDRESS ...]
+                Deploys the registry with the key in DEPLOYER_PRIVATE_KEY (which becomes its admin)
+                and prints the server's settings for it.
+  reindex       Rebuilds the server's query store from the chain and IPFS alone (configured as for
+                \`npm start\`: environment variables, or the local demo's settings); run it on an empty database.
+  error-codes   Rewrites docs/error-codes.md from the error catalogues.
 `;
 
 function required(values: Record<string, string | undefined>, name: string): string {
@@ -123,6 +126,32 @@ async function verifyBatch(values: Record<string, string | undefined>): Promise<
   }
 }
 
+async function deployCommand(values: { rpc?: string; relayer?: string; regulator?: string[] }): Promise<boolean> {
+  const key = process.env.DEPLOYER_PRIVATE_KEY;
+  if (key === undefined || !/^0x[0-9a-fA-F]{64}$/.test(key)) {
+    throw new UsageError("DEPLOYER_PRIVATE_KEY must hold the admin's 0x-prefixed private key");
+  }
+  const rpc = required({ rpc: values.rpc }, "rpc");
+  const relayer = required({ relayer: values.relayer }, "relayer");
+  if (!isAddress(relayer)) throw new UsageError(`--relayer is not an address: "${relayer}"`);
+  const regulators = values.regulator ?? [];
+  for (const r of regulators) if (!isAddress(r)) throw new UsageError(`--regulator is not an address: "${r}"`);
+  const provider = new JsonRpcProvider(rpc);
+  try {
+    const admin = new Wallet(key, provider);
+    const deployment = await deployTraceRegistry(admin, { admin: admin.address, regulators, relayers: [relayer] });
+    console.log(`TraceRegistry deployed at ${deployment.address} on chain ${deployment.chainId.toString()}, block ${deployment.deployedAtBlock}
+Server settings (see .env.example):
+  CHAIN_RPC_URL=${rpc}
+  CHAIN_ID=${deployment.chainId.toString()}
+  REGISTRY_ADDRESS=${deployment.address}
+  REGISTRY_DEPLOYED_AT_BLOCK=${deployment.deployedAtBlock}`);
+    return true;
+  } finally {
+    provider.destroy();
+  }
+}
+
 async function reindexCommand(): Promise<boolean> {
   const fallback = process.env.REGISTRY_ADDRESS === undefined ? demoEnvironment() : {};
   const config = loadConfig({ ...fallback, ...process.env, WORKERS: "off" });
@@ -165,19 +194,25 @@ try {
       serial: { type: "string" },
       proof: { type: "string" },
       "from-block": { type: "string" },
+      relayer: { type: "string" },
+      regulator: { type: "string", multiple: true },
     },
     strict: true,
   });
+  const { regulator: _regulators, ...single } = values;
   let ok: boolean;
   switch (command) {
     case "verify-item":
-      ok = await verifyItem(values);
+      ok = await verifyItem(single);
       break;
     case "verify-batch":
-      ok = await verifyBatch(values);
+      ok = await verifyBatch(single);
       break;
     case "reindex":
       ok = await reindexCommand();
+      break;
+    case "deploy":
+      ok = await deployCommand(values);
       break;
     case "error-codes":
       writeFileSync("docs/error-codes.md", renderErrorCatalogue());
