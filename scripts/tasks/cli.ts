@@ -133,9 +133,9 @@ async function deployCommand(values: { rpc?: string; relayer?: string; regulator
   }
   const rpc = required({ rpc: values.rpc }, "rpc");
   const relayer = required({ relayer: values.relayer }, "relayer");
-  if (!isAddress(relayer)) throw new UsageError(`--relayer is not an address: "${relayer}"`);
+  if (!isAddress(relayer)) throw new UsageError("--relayer is not an address");
   const regulators = values.regulator ?? [];
-  for (const r of regulators) if (!isAddress(r)) throw new UsageError(`--regulator is not an address: "${r}"`);
+  for (const r of regulators) if (!isAddress(r)) throw new UsageError("a --regulator is not an address");
   const provider = new JsonRpcProvider(rpc);
   try {
     const admin = new Wallet(key, provider);
