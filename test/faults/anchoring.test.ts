@@ -128,10 +128,16 @@ describe("faults while anchoring", () => {
 
   it("loses nothing and anchors nothing twice when the server is SIGKILLed mid-work, 5 times", async () => {
     for (let cycle = 0; cycle < 5; cycle++) {
+      const acceptedBefore = accepted.size;
       const inFlight: Promise<unknown>[] = [];
       for (let i = 0; i < 6; i++) inFlight.push(registerOne());
-      // Kill while requests are being handled and the writer is mid-pass, at a different moment each time.
-      await new Promise((resolve) => setTimeout(resolve, 40 + cycle * 90));
+      // Kill once this cycle has had something accepted, while the rest are in flight and the
+      // writer is mid-pass, a different moment each time.
+      const deadline = Date.now() + 15_000;
+      while (accepted.size === acceptedBefore && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      await new Promise((resolve) => setTimeout(resolve, cycle * 60));
       await server.kill("SIGKILL");
       await Promise.all(inFlight);
       server = await startServerProcess(env);
