@@ -16,6 +16,7 @@ import type { ServerConfig } from "./config.ts";
 import { createApp } from "./http/app.ts";
 import { authenticate } from "./http/auth.ts";
 import { batchesRouter } from "./http/routes/batches.ts";
+import { auditsRouter } from "./http/routes/audits.ts";
 import { exportsRouter } from "./http/routes/exports.ts";
 import { labelsRouter } from "./http/routes/labels.ts";
 import { organisationsRouter } from "./http/routes/organisations.ts";
@@ -174,6 +175,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       batchesRouter(ctx),
       exportsRouter(ctx),
       labelsRouter(ctx),
+      auditsRouter(ctx, { provider, fromBlock: config.chain.deployedAtBlock }),
     ],
     beforeRoutes: [authenticate({ db: ctx.db, adminToken: config.secrets.adminToken })],
   });

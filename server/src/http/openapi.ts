@@ -219,6 +219,21 @@ const OPERATIONS: Operation[] = [
   },
   {
     method: "get",
+    path: "/api/v1/audits/batches/{batchId}",
+    summary:
+      "Independent audit of a batch: chain, signatures, CIDs, item root, event chain, and the claims (format=json|html)",
+    roles: "admin, regulator",
+    success: 200,
+  },
+  {
+    method: "get",
+    path: "/api/v1/audits",
+    summary: "Audit of every batch of a query (organisationId, region, gtin, from, to), with cross-batch mass balance",
+    roles: "admin, regulator",
+    success: 200,
+  },
+  {
+    method: "get",
     path: "/api/v1/exports/epcis",
     summary: "EPCIS 2.0 JSON-LD of a batch or a query (batchId, organisationId, region, gtin, from, to)",
     roles: "admin, regulator, cooperative (own batches)",

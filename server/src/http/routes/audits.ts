@@ -1,0 +1,49 @@
+/**
+ * Audits for regulators: one batch, or every batch of a query (cooperative, region,
+ * product, harvest dates), re-verified from the chain and IPFS and checked against the
+ * rules; JSON by default, a printable HTML report with `?format=html`.
+ */
+import { Router, type Request, type Response } from "express";
+import type { JsonRpcProvider } from "ethers";
+import { z } from "zod";
+
+import { renderAuditHtml, type BatchAuditReport, type ScopeAuditReport } from "../../services/audit/report.ts";
+import { auditScope, auditStoredBatch, serverAuditSources } from "../../services/audit/run.ts";
+import { requireBatch } from "../../services/batches.ts";
+import type { ServiceContext } from "../../services/context.ts";
+import { batchScope } from "../../services/export-input.ts";
+import { requireRole } from "../auth.ts";
+
+const format = z.object({ format: z.enum(["json", "html"]).default("json") });
+
+function send(req: Request, res: Response, report: BatchAuditReport | ScopeAuditReport): void {
+  res.setHeader("Cache-Control", "no-store");
+  if (format.parse({ format: req.query.format }).format === "html") {
+    res.type("text/html; charset=utf-8").send(renderAuditHtml(report));
+  } else {
+    res.json(report);
+  }
+}
+
+export function auditsRouter(ctx: ServiceContext, options: { provider: JsonRpcProvider; fromBlock: number }): Router {
+  const router = Router();
+  const sources = serverAuditSources(ctx, options.provider, options.fromBlock);
+  const describe = {
+    chainId: ctx.domain.chainId.toString(),
+    registry: ctx.domain.verifyingContract,
+    rpc: "the platform's chain node (JSON-RPC)",
+    content: "the platform's IPFS store, every file re-hashed",
+  };
+
+  router.get("/api/v1/audits/batches/:batchId", requireRole("admin", "regulator"), async (req, res) => {
+    const batch = await requireBatch(ctx, String(req.params.batchId));
+    send(req, res, (await auditStoredBatch(ctx, sources, batch, describe)).report);
+  });
+
+  router.get("/api/v1/audits", requireRole("admin", "regulator"), async (req, res) => {
+    const { format: _format, ...query } = req.query;
+    send(req, res, await auditScope(ctx, sources, batchScope.parse(query), describe));
+  });
+
+  return router;
+}

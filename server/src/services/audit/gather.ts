@@ -1,0 +1,190 @@
+/**
+ * Gathers an audit's evidence from the sources themselves, not from the platform's
+ * query store: the batch record, logs and status from the chain over JSON-RPC; every
+ * signature recovered again; every document and media file fetched by CID and hashed
+ * again with the same UnixFS parameters; the item root rebuilt from the item list; the
+ * event hash chain recomputed from the logs. The query store is used only for what the
+ * chain cannot know (the item list to check against the root, and scan counts).
+ *
+ * The same gatherer runs in the server (sources: its provider and content store) and in
+ * the regulator's CLI (sources: any JSON-RPC endpoint and any IPFS gateway).
+ */
+import { Contract, getAddress, type JsonRpcProvider } from "ethers";
+
+import {
+  batchMetadataDocument,
+  eventPayloadDocument,
+  type BatchMetadataDocument,
+  type EventPayloadDocument,
+} from "../../domain/documents.ts";
+import { recomputeEventHead } from "../../domain/hash-chain.ts";
+import { buildItemTree } from "../../domain/merkle.ts";
+import { IMPORT_PARAMETERS } from "../../ipfs/content-store.ts";
+import { importFile } from "../../ipfs/unixfs-file.ts";
+import {
+  readAttestation,
+  readBatch,
+  readEvents,
+  type EventFromLog,
+  type OnChainBatch,
+} from "../../ledger/chain-reader.ts";
+import { traceRegistryArtifact } from "../../ledger/registry-artifact.ts";
+import type { SigningDomain } from "../../ledger/signing.ts";
+import { cidTextFromHex } from "../documents.ts";
+
+export interface AuditSources {
+  provider: JsonRpcProvider;
+  registryAddress: string;
+  domain: SigningDomain;
+  fromBlock: number;
+  /**
+   * The bytes behind a CID; null when no store or gateway has them; "corrupt" when a store
+   * that checks what it reads found its copy damaged or altered.
+   */
+  fetchContent: (cid: string) => Promise<Uint8Array | null | "corrupt">;
+  /** Whether the platform pins the CID (null when the source cannot tell). */
+  isPinned: (cid: string) => Promise<boolean | null>;
+  /** The batch's item serials in leaf order, as the platform holds them (checked against the root here). */
+  itemSerials: (batchId: string) => Promise<string[] | null>;
+}
+
+export type ContentRole = "metadata" | "video" | "photo" | "event_payload" | "items_archive" | "recall_reason";
+
+export interface ContentCheck {
+  cid: string;
+  role: ContentRole;
+  /** The bytes could be fetched. */
+  present: boolean;
+  /** Their CID, computed here, equals the one signed. */
+  matches: boolean;
+  pinned: boolean | null;
+}
+
+export interface GatheredEvent {
+  log: EventFromLog;
+  payload: EventPayloadDocument | null;
+}
+
+export interface GatheredBatch {
+  batchId: string;
+  onChain: OnChainBatch;
+  attestation: Awaited<ReturnType<typeof readAttestation>>;
+  /** The attester as the registry knows it now, and whether it was registered before it attested. */
+  attester: { registered: boolean; registeredBeforeAttesting: boolean; regionCode: number | null; suspended: boolean };
+  events: GatheredEvent[];
+  recalls: { blockNumber: number; atSeconds: number; recalledBy: string; reasonCid: string }[];
+  metadata: BatchMetadataDocument | null;
+  contents: ContentCheck[];
+  items: { recomputedRoot: string | null; count: number | null };
+  eventHead: { onChain: string; recomputed: string };
+}
+
+async function hashCid(bytes: Uint8Array): Promise<string> {
+  return (await importFile([bytes], { put: () => Promise.resolve() }, IMPORT_PARAMETERS)).toV1().toString();
+}
+
+async function checkContent(
+  sources: AuditSources,
+  cid: string,
+  role: ContentRole,
+): Promise<{ check: ContentCheck; bytes: Uint8Array | null }> {
+  const fetched = await sources.fetchContent(cid).catch(() => null);
+  const bytes = fetched === "corrupt" ? null : fetched;
+  const matches = bytes !== null && (await hashCid(bytes)) === cid;
+  return {
+    check: { cid, role, present: fetched !== null, matches, pinned: await sources.isPinned(cid).catch(() => null) },
+    bytes: matches ? bytes : null,
+  };
+}
+
+function parseJson<T>(bytes: Uint8Array | null, parse: (value: unknown) => T): T | null {
+  if (bytes === null) return null;
+  try {
+    return parse(JSON.parse(new TextDecoder().decode(bytes)));
+  } catch {
+    return null;
+  }
+}
+
+export async function gatherBatch(sources: AuditSources, batchId: string): Promise<GatheredBatch> {
+  const registry = new Contract(sources.registryAddress, traceRegistryArtifact().abi, sources.provider);
+  const onChain = await readBatch(registry, batchId);
+  const attestation = await readAttestation(registry, sources.domain, batchId, sources.fromBlock);
+  const logs = await readEvents(registry, sources.domain, batchId, sources.fromBlock);
+
+  const attesterAddress = attestation?.value.attester ?? onChain.attester;
+  const organisation = (await registry.getFunction("organisation")(attesterAddress)) as {
+    status: bigint;
+    regionCode: bigint;
+  };
+  const registrations = await registry.queryFilter(
+    registry.filters.OrganisationRegistered?.(attesterAddress) ?? "OrganisationRegistered",
+    sources.fromBlock,
+  );
+  const registeredAt = registrations[0]?.blockNumber ?? null;
+  const recallLogs = await registry.queryFilter(
+    registry.filters.BatchRecalled?.(batchId) ?? "BatchRecalled",
+    sources.fromBlock,
+  );
+
+  const contents: ContentCheck[] = [];
+  let metadata: BatchMetadataDocument | null = null;
+  if (attestation !== null) {
+    const metadataCid = cidTextFromHex(attestation.value.metadataCid);
+    const { check, bytes } = await checkContent(sources, metadataCid, "metadata");
+    contents.push(check);
+    metadata = parseJson(bytes, (value) => batchMetadataDocument.parse(value));
+    if (metadata !== null) {
+      if (metadata.videoCid !== null) contents.push((await checkContent(sources, metadata.videoCid, "video")).check);
+      for (const photo of metadata.photoCids) contents.push((await checkContent(sources, photo, "photo")).check);
+      contents.push((await checkContent(sources, metadata.itemsArchiveCid, "items_archive")).check);
+    }
+  }
+  const events: GatheredEvent[] = [];
+  for (const log of logs) {
+    const { check, bytes } = await checkContent(sources, cidTextFromHex(log.value.payloadCid), "event_payload");
+    contents.push(check);
+    events.push({ log, payload: parseJson(bytes, (value) => eventPayloadDocument.parse(value)) });
+  }
+  const recalls = [];
+  for (const log of recallLogs) {
+    if (!("args" in log)) continue;
+    const reasonCid = cidTextFromHex(log.args.getValue("reasonCid") as string);
+    contents.push((await checkContent(sources, reasonCid, "recall_reason")).check);
+    const block = await sources.provider.getBlock(log.blockNumber);
+    recalls.push({
+      blockNumber: log.blockNumber,
+      atSeconds: block?.timestamp ?? Number.POSITIVE_INFINITY,
+      recalledBy: getAddress(log.args.getValue("recalledBy") as string),
+      reasonCid,
+    });
+  }
+
+  const serials = await sources.itemSerials(batchId).catch(() => null);
+  let recomputedRoot: string | null = null;
+  if (serials !== null && serials.length > 0) {
+    try {
+      recomputedRoot = buildItemTree(serials).root;
+    } catch {
+      recomputedRoot = null;
+    }
+  }
+  return {
+    batchId,
+    onChain,
+    attestation,
+    attester: {
+      registered: organisation.status !== 0n,
+      registeredBeforeAttesting:
+        registeredAt !== null && attestation !== null && registeredAt <= attestation.blockNumber,
+      regionCode: organisation.status === 0n ? null : Number(organisation.regionCode),
+      suspended: organisation.status === 2n,
+    },
+    events,
+    recalls,
+    metadata,
+    contents,
+    items: { recomputedRoot, count: serials?.length ?? null },
+    eventHead: { onChain: onChain.eventHead, recomputed: recomputeEventHead(logs.map((e) => e.digest)) },
+  };
+}

@@ -1,0 +1,414 @@
+/**
+ * The audit's rules: pure functions from gathered, re-verified evidence to findings.
+ * Each finding has a stable code, a severity, fixed zh/en messages and the values that
+ * support it; each rule family reports that it ran, so "no findings" says what was
+ * checked. Nothing here reads a database, a chain or a network.
+ */
+import { analyseTemperatures } from "../../domain/cold-chain.ts";
+import { parseRegionCode } from "../../domain/region.ts";
+import { massMilligrams, unitFromCode } from "../../domain/units.ts";
+import type { GatheredBatch } from "./gather.ts";
+import type { AuditFinding } from "./report.ts";
+import { yieldCeiling } from "./yield-ceilings.ts";
+
+/** What the chain and IPFS cannot say, from the platform's records (and labelled as such). */
+export interface AuditContext {
+  nowMs: number;
+  product: { category: string; coldChain: { minC: number; maxC: number } | null } | null;
+  /** Clone signals over the batch's items, from the scan records. */
+  scans: {
+    itemsFlagged: number;
+    worstItem: { serial: string; scansDay: number; scansWeek: number } | null;
+    unknownCodes: number;
+  };
+}
+
+type Message = Pick<AuditFinding, "code" | "severity" | "en" | "zh">;
+
+const M = {
+  notOnChain: {
+    code: "integrity.not_on_chain",
+    severity: "critical",
+    en: "The batch is not on the ledger.",
+    zh: "账本上没有该批次。",
+  },
+  signature: {
+    code: "integrity.signature",
+    severity: "critical",
+    en: "The attestation's signature is not the attester's.",
+    zh: "批次声明的签名与声明人不符。",
+  },
+  attester: {
+    code: "integrity.attester",
+    severity: "critical",
+    en: "The attester was not a registered organisation when it attested.",
+    zh: "声明时声明人并非已登记的组织。",
+  },
+  itemsRoot: {
+    code: "integrity.items_root",
+    severity: "critical",
+    en: "The item list does not rebuild the Merkle root on chain.",
+    zh: "商品码清单无法重建链上的默克尔根。",
+  },
+  itemCount: {
+    code: "integrity.item_count",
+    severity: "critical",
+    en: "The number of items differs from the count on chain.",
+    zh: "商品数量与链上记录不一致。",
+  },
+  eventSignature: {
+    code: "integrity.event_signature",
+    severity: "critical",
+    en: "An event's signature is not its actor's.",
+    zh: "某事件的签名与其记录人不符。",
+  },
+  eventChain: {
+    code: "integrity.event_chain",
+    severity: "critical",
+    en: "The events in the logs do not chain to the head on chain.",
+    zh: "日志中的事件无法串联到链上的事件链头。",
+  },
+  cidMissing: {
+    code: "integrity.cid_missing",
+    severity: "critical",
+    en: "Content the batch refers to cannot be fetched.",
+    zh: "批次引用的内容无法获取。",
+  },
+  cidTampered: {
+    code: "integrity.cid_tampered",
+    severity: "critical",
+    en: "Content does not match the CID that was signed.",
+    zh: "内容与签名中的内容标识符（CID）不符。",
+  },
+  cidUnpinned: {
+    code: "integrity.cid_unpinned",
+    severity: "warning",
+    en: "Referenced content is not pinned and may disappear.",
+    zh: "被引用的内容未固定（pin），可能丢失。",
+  },
+  regionMismatch: {
+    code: "origin.region_mismatch",
+    severity: "critical",
+    en: "The plot lies outside the cooperative's registered region.",
+    zh: "地块不在合作社登记的行政区域内。",
+  },
+  registeredRegion: {
+    code: "origin.registered_region",
+    severity: "warning",
+    en: "The region in the batch's documents differs from the one registered on chain.",
+    zh: "批次文件中的区域与链上登记的区域不一致。",
+  },
+  certExpired: {
+    code: "certification.expired",
+    severity: "critical",
+    en: "A certificate had expired on the harvest date.",
+    zh: "采收日期时认证证书已过期。",
+  },
+  certNotYetValid: {
+    code: "certification.not_yet_valid",
+    severity: "critical",
+    en: "A certificate was not yet valid on the harvest date.",
+    zh: "采收日期时认证证书尚未生效。",
+  },
+  certScope: {
+    code: "certification.scope",
+    severity: "critical",
+    en: "A certificate does not cover this product.",
+    zh: "认证证书不涵盖该产品。",
+  },
+  massPlot: {
+    code: "mass_balance.plot_exceeded",
+    severity: "critical",
+    en: "More was harvested than the plot's area can yield in a season.",
+    zh: "采收量超过该地块面积一季可能的产量。",
+  },
+  massCooperative: {
+    code: "mass_balance.cooperative_exceeded",
+    severity: "critical",
+    en: "A plot's batches in one year exceed what it can yield in a year.",
+    zh: "同一地块一年内各批次总量超过其年产能力。",
+  },
+  timelineOrder: {
+    code: "timeline.order",
+    severity: "critical",
+    en: "Events are in an impossible order.",
+    zh: "事件顺序不可能成立。",
+  },
+  afterRecall: {
+    code: "timeline.after_recall",
+    severity: "critical",
+    en: "Goods were handled or sold after the recall.",
+    zh: "召回之后仍有流转或销售。",
+  },
+  excursion: {
+    code: "cold_chain.excursion",
+    severity: "warning",
+    en: "The temperature left the product's range during transport or storage.",
+    zh: "运输或储存期间温度超出产品要求范围。",
+  },
+  gap: { code: "cold_chain.gap", severity: "info", en: "The temperature record has a gap.", zh: "温度记录有中断。" },
+  clone: {
+    code: "clone.scans",
+    severity: "warning",
+    en: "Some items' codes were scanned like copied codes.",
+    zh: "部分商品码的扫描情况像是被复制的码。",
+  },
+  unknownCodes: {
+    code: "clone.unknown_codes",
+    severity: "warning",
+    en: "Codes of this lot that were never issued were scanned.",
+    zh: "有人扫描了本批次从未发放的码。",
+  },
+} as const satisfies Record<string, Message>;
+
+function finding(message: Message, evidence: Record<string, unknown>): AuditFinding {
+  return { ...message, evidence };
+}
+
+/** Whether `inner` lies within `outer` (a county within its prefecture or province). */
+export function regionWithin(inner: string, outer: string): boolean {
+  const o = parseRegionCode(outer);
+  const prefix = o.level === "province" ? outer.slice(0, 2) : o.level === "prefecture" ? outer.slice(0, 4) : outer;
+  return inner.startsWith(prefix);
+}
+
+function dateInChina(seconds: number): string {
+  return new Date(seconds * 1000 + 8 * 3_600_000).toISOString().slice(0, 10);
+}
+
+export function harvestedKg(batch: GatheredBatch): number | null {
+  const a = batch.attestation;
+  if (a === null) return null;
+  let unit;
+  try {
+    unit = unitFromCode(a.value.unit);
+  } catch {
+    return null;
+  }
+  const mg = massMilligrams(a.value.quantityMilli, unit);
+  return mg === undefined ? null : Number(mg) / 1e6;
+}
+
+const AFTER_HARVEST = new Set(["transforming", "packing", "shipping", "receiving", "retail_selling", "cooling"]);
+const HANDLING = new Set(["transforming", "packing", "shipping", "receiving", "retail_selling"]);
+
+export interface BatchAudit {
+  checked: string[];
+  findings: AuditFinding[];
+}
+
+export function auditBatch(batch: GatheredBatch, context: AuditContext): BatchAudit {
+  const findings: AuditFinding[] = [];
+  const checked = ["integrity", "origin", "certification", "mass_balance", "timeline", "cold_chain", "clones"];
+  const a = batch.attestation;
+
+  // integrity
+  if (a === null || batch.onChain.status === "none") {
+    findings.push(finding(M.notOnChain, { batchId: batch.batchId }));
+    return { checked: ["integrity"], findings };
+  }
+  if (!a.signatureValid) findings.push(finding(M.signature, { attester: a.value.attester, tx: a.transactionHash }));
+  if (!batch.attester.registeredBeforeAttesting) findings.push(finding(M.attester, { attester: a.value.attester }));
+  if (batch.items.recomputedRoot !== null && batch.items.recomputedRoot !== batch.onChain.itemsRoot) {
+    findings.push(finding(M.itemsRoot, { onChain: batch.onChain.itemsRoot, recomputed: batch.items.recomputedRoot }));
+  }
+  if (batch.items.count !== null && batch.items.count !== batch.onChain.itemCount) {
+    findings.push(finding(M.itemCount, { onChain: batch.onChain.itemCount, listed: batch.items.count }));
+  }
+  batch.events.forEach((e, index) => {
+    if (!e.log.signatureValid) {
+      findings.push(
+        finding(M.eventSignature, {
+          index,
+          bizStep: e.log.bizStep,
+          actor: e.log.value.actor,
+          tx: e.log.transactionHash,
+        }),
+      );
+    }
+  });
+  if (batch.eventHead.recomputed.toLowerCase() !== batch.eventHead.onChain.toLowerCase()) {
+    findings.push(finding(M.eventChain, { onChain: batch.eventHead.onChain, recomputed: batch.eventHead.recomputed }));
+  }
+  for (const content of batch.contents) {
+    if (!content.present) findings.push(finding(M.cidMissing, { cid: content.cid, role: content.role }));
+    else if (!content.matches) findings.push(finding(M.cidTampered, { cid: content.cid, role: content.role }));
+    else if (content.pinned === false) findings.push(finding(M.cidUnpinned, { cid: content.cid, role: content.role }));
+  }
+
+  // origin
+  const metadata = batch.metadata;
+  const registered = batch.attester.regionCode === null ? null : String(batch.attester.regionCode);
+  if (metadata !== null && registered !== null) {
+    if (metadata.cooperative.regionCode !== registered) {
+      findings.push(finding(M.registeredRegion, { documents: metadata.cooperative.regionCode, onChain: registered }));
+    }
+    if (metadata.plot !== null) {
+      // A plot may lie in a neighbouring county of the same prefecture; beyond that it is not local produce.
+      const prefecture = `${registered.slice(0, 4)}00`;
+      let within: boolean;
+      try {
+        within = regionWithin(metadata.plot.regionCode, prefecture);
+      } catch {
+        within = false;
+      }
+      if (!within) {
+        findings.push(
+          finding(M.regionMismatch, { plotRegion: metadata.plot.regionCode, cooperativeRegion: registered }),
+        );
+      }
+    }
+  }
+
+  // certification
+  const harvestedAt = Number(a.value.harvestedAt);
+  const harvestDate = dateInChina(harvestedAt);
+  const gtin = a.value.gtin.toString().padStart(14, "0");
+  for (const cert of metadata?.certifications ?? []) {
+    const evidence = {
+      kind: cert.kind,
+      number: cert.number,
+      validFrom: cert.validFrom,
+      validTo: cert.validTo,
+      harvestDate,
+    };
+    if (harvestDate > cert.validTo) findings.push(finding(M.certExpired, evidence));
+    else if (harvestDate < cert.validFrom) findings.push(finding(M.certNotYetValid, evidence));
+    if (!cert.scopeGtins.includes(gtin))
+      findings.push(finding(M.certScope, { ...evidence, gtin, scope: cert.scopeGtins }));
+  }
+
+  // mass balance (per plot and season)
+  const kg = harvestedKg(batch);
+  const ceiling = context.product === null ? null : yieldCeiling(context.product.category);
+  if (kg !== null && ceiling !== null && metadata?.plot != null) {
+    const maxKg = metadata.plot.areaHa * ceiling.maxKgPerHa;
+    if (kg > maxKg) {
+      findings.push(
+        finding(M.massPlot, {
+          harvestedKg: kg,
+          areaHa: metadata.plot.areaHa,
+          ceilingKgPerHa: ceiling.maxKgPerHa,
+          maxKg,
+          source: ceiling.source,
+        }),
+      );
+    }
+  }
+
+  // timeline
+  const events = batch.events.map((e) => ({ step: e.log.bizStep, at: Number(e.log.value.occurredAt) }));
+  for (const e of events) {
+    if (AFTER_HARVEST.has(e.step) && e.at < harvestedAt) {
+      findings.push(
+        finding(M.timelineOrder, {
+          step: e.step,
+          occurredAt: new Date(e.at * 1000).toISOString(),
+          harvestedAt: new Date(harvestedAt * 1000).toISOString(),
+        }),
+      );
+    }
+  }
+  const firstShipping = events.filter((e) => e.step === "shipping").reduce((min, e) => Math.min(min, e.at), Infinity);
+  for (const e of events) {
+    if (e.step === "receiving" && e.at < firstShipping && Number.isFinite(firstShipping)) {
+      findings.push(
+        finding(M.timelineOrder, {
+          step: "receiving",
+          occurredAt: new Date(e.at * 1000).toISOString(),
+          firstShipping: new Date(firstShipping * 1000).toISOString(),
+        }),
+      );
+    }
+  }
+  const recallAt = batch.recalls.reduce((min, r) => Math.min(min, r.atSeconds), Infinity);
+  for (const e of events) {
+    if (HANDLING.has(e.step) && e.at > recallAt) {
+      findings.push(
+        finding(M.afterRecall, {
+          step: e.step,
+          occurredAt: new Date(e.at * 1000).toISOString(),
+          recalledAt: new Date(recallAt * 1000).toISOString(),
+        }),
+      );
+    }
+  }
+
+  // cold chain
+  const range = context.product?.coldChain ?? null;
+  if (range !== null) {
+    for (const [index, e] of batch.events.entries()) {
+      const readings = e.payload?.data.temperatures ?? [];
+      if (readings.length === 0) continue;
+      const report = analyseTemperatures(
+        readings.map((r) => ({ at: Math.floor(Date.parse(r.at) / 1000), celsius: r.celsius })),
+        { minCelsius: range.minC, maxCelsius: range.maxC, toleranceSeconds: 15 * 60, maxGapSeconds: 2 * 3600 },
+      );
+      for (const x of report.excursions) {
+        findings.push(
+          finding(M.excursion, {
+            event: index,
+            bizStep: e.log.bizStep,
+            kind: x.kind,
+            worstCelsius: x.worstCelsius,
+            minutes: Math.round(x.durationSeconds / 60),
+            range,
+          }),
+        );
+      }
+      for (const g of report.gaps)
+        findings.push(
+          finding(M.gap, {
+            event: index,
+            bizStep: e.log.bizStep,
+            from: new Date(g.start * 1000).toISOString(),
+            to: new Date(g.end * 1000).toISOString(),
+          }),
+        );
+    }
+  }
+
+  // clones
+  if (context.scans.itemsFlagged > 0) {
+    findings.push(finding(M.clone, { itemsFlagged: context.scans.itemsFlagged, worstItem: context.scans.worstItem }));
+  }
+  if (context.scans.unknownCodes > 0) findings.push(finding(M.unknownCodes, { scans: context.scans.unknownCodes }));
+
+  return { checked, findings };
+}
+
+/** Across batches: a plot's harvests in one calendar year against what it can yield in a year. */
+export function auditAcrossBatches(
+  batches: readonly { batch: GatheredBatch; category: string | null }[],
+): AuditFinding[] {
+  const perPlotYear = new Map<string, { kg: number; areaHa: number; category: string; batches: string[] }>();
+  for (const { batch, category } of batches) {
+    const plot = batch.metadata?.plot;
+    const kg = harvestedKg(batch);
+    if (plot == null || kg === null || category === null || batch.attestation === null) continue;
+    const year = dateInChina(Number(batch.attestation.value.harvestedAt)).slice(0, 4);
+    const key = `${plot.id}:${year}`;
+    const entry = perPlotYear.get(key) ?? { kg: 0, areaHa: plot.areaHa, category, batches: [] };
+    entry.kg += kg;
+    entry.batches.push(batch.batchId);
+    perPlotYear.set(key, entry);
+  }
+  const findings: AuditFinding[] = [];
+  for (const [key, entry] of perPlotYear) {
+    const ceiling = yieldCeiling(entry.category);
+    if (ceiling === null) continue;
+    const maxKg = entry.areaHa * ceiling.maxKgPerHa * ceiling.seasonsPerYear;
+    if (entry.kg > maxKg) {
+      findings.push(
+        finding(M.massCooperative, {
+          plotYear: key,
+          harvestedKg: entry.kg,
+          maxKg,
+          batches: entry.batches,
+          source: ceiling.source,
+        }),
+      );
+    }
+  }
+  return findings;
+}

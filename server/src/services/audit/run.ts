@@ -1,0 +1,144 @@
+/**
+ * Running an audit: gather from the sources, apply the rules, assemble the report. The
+ * server runs it with its own chain provider and content store; the CLI with any
+ * JSON-RPC endpoint and IPFS gateway (scripts/tasks/cli.ts), through the same functions.
+ */
+import type { JsonRpcProvider } from "ethers";
+
+import { isContentError, parseCid } from "../../ipfs/content-store.ts";
+import type { Batch } from "../../storage/batches.ts";
+import { listItemSerials } from "../../storage/batches.ts";
+import { getProduct } from "../../storage/catalogue.ts";
+import type { ServiceContext } from "../context.ts";
+import { readAll } from "../documents.ts";
+import { batchesInScope, type BatchScope } from "../export-input.ts";
+import { gatherBatch, type AuditSources, type GatheredBatch } from "./gather.ts";
+import type { BatchAuditReport, ScopeAuditReport } from "./report.ts";
+import { auditAcrossBatches, auditBatch, type AuditContext } from "./rules.ts";
+
+export function serverAuditSources(ctx: ServiceContext, provider: JsonRpcProvider, fromBlock: number): AuditSources {
+  return {
+    provider,
+    registryAddress: ctx.domain.verifyingContract,
+    domain: ctx.domain,
+    fromBlock,
+    fetchContent: async (cid) => {
+      try {
+        return await readAll(ctx.content.cat(parseCid(cid)));
+      } catch (error) {
+        // The store re-hashes every block it reads: a block that fails is altered, not absent.
+        return isContentError(error, "corrupt") ? "corrupt" : null;
+      }
+    },
+    isPinned: (cid) => ctx.content.isPinned(parseCid(cid)),
+    itemSerials: (batchId) => listItemSerials(ctx.db, batchId),
+  };
+}
+
+export interface ScanFacts {
+  itemsFlagged: number;
+  worstItem: { serial: string; scansDay: number; scansWeek: number } | null;
+  unknownCodes: number;
+}
+
+/** Clone signals over a batch's items, from the scan records, with the configured thresholds. */
+export async function scanFacts(ctx: ServiceContext, batchId: string): Promise<ScanFacts> {
+  const now = ctx.now();
+  const week = await ctx.db
+    .selectFrom("scans")
+    .select((eb) => ["serial", eb.fn.countAll<number | string>().as("n")])
+    .where("batch_id", "=", batchId.toLowerCase())
+    .where("verdict", "=", "resolved")
+    .where("scanned_at_ms", ">=", now - 7 * 86_400_000)
+    .groupBy("serial")
+    .execute();
+  const day = await ctx.db
+    .selectFrom("scans")
+    .select((eb) => ["serial", eb.fn.countAll<number | string>().as("n")])
+    .where("batch_id", "=", batchId.toLowerCase())
+    .where("verdict", "=", "resolved")
+    .where("scanned_at_ms", ">=", now - 86_400_000)
+    .groupBy("serial")
+    .execute();
+  const dayBySerial = new Map(day.map((row) => [row.serial, Number(row.n)]));
+  let itemsFlagged = 0;
+  let worstItem: ScanFacts["worstItem"] = null;
+  for (const row of week) {
+    const scansWeek = Number(row.n);
+    const scansDay = dayBySerial.get(row.serial) ?? 0;
+    if (scansDay >= ctx.cloneThresholds.scansPerDay || scansWeek >= ctx.cloneThresholds.scansPerWeek) {
+      itemsFlagged += 1;
+      if (worstItem === null || scansWeek > worstItem.scansWeek)
+        worstItem = { serial: row.serial, scansDay, scansWeek };
+    }
+  }
+  const unknown = await ctx.db
+    .selectFrom("scans")
+    .select((eb) => eb.fn.countAll<number | string>().as("n"))
+    .where("batch_id", "=", batchId.toLowerCase())
+    .where("verdict", "=", "unknown")
+    .executeTakeFirstOrThrow();
+  return { itemsFlagged, worstItem, unknownCodes: Number(unknown.n) };
+}
+
+async function contextFor(ctx: ServiceContext, batch: Pick<Batch, "batchId" | "gtin">): Promise<AuditContext> {
+  const product = await getProduct(ctx.db, batch.gtin);
+  return {
+    nowMs: ctx.now(),
+    product: product === null ? null : { category: product.category, coldChain: product.coldChain },
+    scans: await scanFacts(ctx, batch.batchId),
+  };
+}
+
+export function buildReport(
+  gathered: GatheredBatch,
+  result: { checked: string[]; findings: BatchAuditReport["findings"] },
+  sources: BatchAuditReport["sources"],
+  nowMs: number,
+): BatchAuditReport {
+  return {
+    type: "oioc.audit-report",
+    version: 1,
+    batchId: gathered.batchId,
+    gtin: gathered.attestation === null ? null : gathered.attestation.value.gtin.toString().padStart(14, "0"),
+    lot: gathered.attestation?.value.lot ?? null,
+    generatedAt: new Date(nowMs).toISOString(),
+    sources,
+    checked: result.checked,
+    findings: result.findings,
+  };
+}
+
+export async function auditStoredBatch(
+  ctx: ServiceContext,
+  sources: AuditSources,
+  batch: Batch,
+  describe: BatchAuditReport["sources"],
+): Promise<{ report: BatchAuditReport; gathered: GatheredBatch; category: string | null }> {
+  const gathered = await gatherBatch(sources, batch.batchId);
+  const context = await contextFor(ctx, batch);
+  return {
+    report: buildReport(gathered, auditBatch(gathered, context), describe, ctx.now()),
+    gathered,
+    category: context.product?.category ?? null,
+  };
+}
+
+export async function auditScope(
+  ctx: ServiceContext,
+  sources: AuditSources,
+  scope: BatchScope,
+  describe: BatchAuditReport["sources"],
+): Promise<ScopeAuditReport> {
+  const batches = await batchesInScope(ctx, scope);
+  const results = [];
+  for (const batch of batches) results.push(await auditStoredBatch(ctx, sources, batch, describe));
+  return {
+    type: "oioc.audit-scope-report",
+    version: 1,
+    generatedAt: new Date(ctx.now()).toISOString(),
+    scope: Object.fromEntries(Object.entries(scope).filter((e): e is [string, string] => typeof e[1] === "string")),
+    batches: results.map((r) => r.report),
+    findings: auditAcrossBatches(results.map((r) => ({ batch: r.gathered, category: r.category }))),
+  };
+}

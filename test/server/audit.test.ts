@@ -1,0 +1,242 @@
+/**
+ * The independent audit, against a real chain and the server's IPFS store: a clean batch
+ * has no findings, and each planted anomaly — a tampered IPFS object, a plot outside the
+ * cooperative's region, an expired certificate, a harvest no plot could give, a shipment
+ * before the harvest, a cold-chain breach, a cloned code — is found, and found alone.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+
+import { pino } from "pino";
+
+import { apiClient, expectStatus, type ApiClient } from "../../scripts/lib/api-client.ts";
+import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
+import { DEMO_GTIN, seedDemoSystem, waitUntilAnchored, type DemoSystemSummary } from "../../scripts/lib/demo-system.ts";
+import { deployLocalRegistry, type LocalDeployment } from "../../scripts/lib/local-stack.ts";
+import { loadConfig } from "../../server/src/config.ts";
+import { parseCid } from "../../server/src/ipfs/content-store.ts";
+import type { BatchAuditReport, ScopeAuditReport } from "../../server/src/services/audit/report.ts";
+import { readAll } from "../../server/src/services/documents.ts";
+import { startServer, type RunningServer } from "../../server/src/server.ts";
+import { getEvent } from "../../server/src/storage/events.ts";
+
+describe("the independent audit", () => {
+  let node: ChainNode;
+  let deployment: LocalDeployment;
+  let server: RunningServer;
+  let dataDir: string;
+  let demo: DemoSystemSummary;
+  let coop: ApiClient;
+  let regulator: ApiClient;
+  let lotNumber = 0;
+
+  async function batch(
+    options: { plotId?: string; certificationIds?: string[]; kg?: string; harvestedAt?: string } = {},
+  ): Promise<{ batchId: string; lot: string }> {
+    const lot = `AUD-${String(lotNumber++).padStart(3, "0")}`;
+    const batchId = expectStatus(
+      await coop.post<{ batch: { batchId: string } }>("/api/v1/batches", {
+        gtin: DEMO_GTIN,
+        lot,
+        harvestedAt: options.harvestedAt ?? "2026-04-20T06:00:00+08:00",
+        quantity: { value: options.kg ?? "20", unit: "kg" },
+        itemCount: 5,
+        ...(options.plotId === undefined ? {} : { plotId: options.plotId }),
+        ...(options.certificationIds === undefined ? {} : { certificationIds: options.certificationIds }),
+      }),
+      202,
+      `register ${lot}`,
+    ).batch.batchId;
+    return { batchId, lot };
+  }
+
+  async function event(token: string, batchId: string, body: Record<string, unknown>): Promise<string> {
+    return expectStatus(
+      await apiClient(server.url, token).post<{ event: { id: string } }>(`/api/v1/batches/${batchId}/events`, body),
+      202,
+      `event ${String(body.bizStep)}`,
+    ).event.id;
+  }
+
+  async function audit(batchId: string): Promise<BatchAuditReport> {
+    return expectStatus(await regulator.get<BatchAuditReport>(`/api/v1/audits/batches/${batchId}`), 200, "audit");
+  }
+
+  async function plot(name: string, regionCode: string, areaHa: number): Promise<string> {
+    return expectStatus(
+      await coop.post<{ plot: { id: string } }>(`/api/v1/organisations/${demo.organisations.cooperative.id}/plots`, {
+        name,
+        areaHa,
+        regionCode,
+      }),
+      201,
+      "plot",
+    ).plot.id;
+  }
+
+  before(async () => {
+    node = await startChainNode();
+    deployment = await deployLocalRegistry(node.rpcUrl);
+    dataDir = mkdtempSync(path.join(tmpdir(), "audit-"));
+    server = await startServer(
+      loadConfig({ ...deployment.env, PORT: "0", DATA_DIR: dataDir, RATE_LIMIT_PER_MINUTE: "100000" }),
+      { logger: pino({ level: "silent" }) },
+    );
+    demo = await seedDemoSystem(server.url, deployment.env.ADMIN_TOKEN ?? "", {
+      itemCount: 20,
+      video: { bytes: readFileSync(path.join("scripts", "demo-assets", "planting.mp4")), contentType: "video/mp4" },
+    });
+    await waitUntilAnchored(server.url, demo.batch.batchId, demo.eventIds.length);
+    coop = apiClient(server.url, demo.organisations.cooperative.token);
+    regulator = apiClient(server.url, demo.organisations.regulator.token);
+  });
+
+  after(async () => {
+    await server.close();
+    await node.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("finds nothing wrong with the clean demo batch, and says what it checked", async () => {
+    const report = await audit(demo.batch.batchId);
+    assert.deepEqual(report.findings, []);
+    assert.deepEqual(report.checked, [
+      "integrity",
+      "origin",
+      "certification",
+      "mass_balance",
+      "timeline",
+      "cold_chain",
+      "clones",
+    ]);
+    const html = await fetch(`${server.url}/api/v1/audits/batches/${demo.batch.batchId}?format=html`, {
+      headers: { authorization: `Bearer ${demo.organisations.regulator.token}` },
+    });
+    assert.match(await html.text(), /无异常 · No findings/);
+  });
+
+  it("finds a tampered IPFS object, and only that", async () => {
+    const { batchId } = await batch();
+    const eventId = await event(demo.organisations.processor.token, batchId, {
+      bizStep: "packing",
+      occurredAt: "2026-04-21T09:00:00+08:00",
+      data: { note: { zh: "小包装", en: "small packs" } },
+    });
+    await waitUntilAnchored(server.url, batchId, 1);
+    const payloadCid = (await getEvent(server.ctx.db, eventId))?.payloadCid ?? "";
+    const bytes = await readAll(server.ctx.content.cat(parseCid(payloadCid)));
+    // Alter the stored block in place: same length, one byte changed, as disk damage or a bad actor would.
+    const blockFile = findFileWithContent(path.join(dataDir, "ipfs", "blocks"), bytes);
+    const altered = Buffer.from(bytes);
+    altered[10] = (altered[10] ?? 0) ^ 0x01;
+    writeFileSync(blockFile, altered);
+    assert.deepEqual(
+      (await audit(batchId)).findings.map((f) => [f.code, f.evidence.cid]),
+      [["integrity.cid_tampered", payloadCid]],
+    );
+  });
+
+  it("finds a plot outside the cooperative's region, and only that", async () => {
+    const plotId = await plot("广州试验田", "440106", 0.5);
+    const { batchId } = await batch({ plotId });
+    await waitUntilAnchored(server.url, batchId, 0);
+    assert.deepEqual(codes(await audit(batchId)), ["origin.region_mismatch"]);
+  });
+
+  it("finds a certificate that had expired on the harvest date, and only that", async () => {
+    const certificationId = expectStatus(
+      await coop.post<{ certification: { id: string } }>(
+        `/api/v1/organisations/${demo.organisations.cooperative.id}/certifications`,
+        {
+          kind: "organic",
+          number: "OG-2020-0001",
+          issuer: "中绿华夏有机食品认证中心",
+          validFrom: "2020-01-01",
+          validTo: "2021-12-31",
+          scopeGtins: [DEMO_GTIN],
+        },
+      ),
+      201,
+      "certification",
+    ).certification.id;
+    const { batchId } = await batch({ certificationIds: [certificationId] });
+    await waitUntilAnchored(server.url, batchId, 0);
+    assert.deepEqual(codes(await audit(batchId)), ["certification.expired"]);
+  });
+
+  it("finds a harvest larger than the plot can give, and only that", async () => {
+    const plotId = await plot("小茶园", "330106", 0.01);
+    const { batchId } = await batch({ plotId, kg: "500" });
+    await waitUntilAnchored(server.url, batchId, 0);
+    const report = await audit(batchId);
+    assert.deepEqual(codes(report), ["mass_balance.plot_exceeded"]);
+    assert.equal(report.findings[0]?.evidence.maxKg, 60);
+  });
+
+  it("finds a shipment before the harvest, and only that", async () => {
+    const { batchId } = await batch();
+    await event(demo.organisations.logistics.token, batchId, {
+      bizStep: "shipping",
+      occurredAt: "2026-04-19T06:00:00+08:00",
+    });
+    await waitUntilAnchored(server.url, batchId, 1);
+    assert.deepEqual(codes(await audit(batchId)), ["timeline.order"]);
+  });
+
+  it("finds a cold-chain breach, and only that", async () => {
+    const { batchId } = await batch();
+    const start = Date.parse("2026-04-21T06:00:00+08:00");
+    await event(demo.organisations.logistics.token, batchId, {
+      bizStep: "shipping",
+      occurredAt: "2026-04-21T06:00:00+08:00",
+      data: {
+        temperatures: Array.from({ length: 13 }, (_, i) => ({
+          at: new Date(start + i * 600_000).toISOString(),
+          celsius: i >= 3 && i <= 8 ? 31.5 : 12,
+        })),
+      },
+    });
+    await waitUntilAnchored(server.url, batchId, 1);
+    const report = await audit(batchId);
+    assert.deepEqual(codes(report), ["cold_chain.excursion"]);
+    assert.equal(report.findings[0]?.evidence.kind, "too_warm");
+  });
+
+  it("finds a cloned code, and only that", async () => {
+    const { batchId, lot } = await batch();
+    await waitUntilAnchored(server.url, batchId, 0);
+    const items = (await coop.get<{ items: { uri: string }[] }>(`/api/v1/batches/${batchId}/items?limit=1`)).body.items;
+    const itemPath = new URL(items[0]?.uri ?? "").pathname;
+    for (let i = 0; i < 4; i++) await fetch(`${server.url}${itemPath}`, { headers: { accept: "text/html" } });
+    assert.ok(itemPath.includes(lot));
+    assert.deepEqual(codes(await audit(batchId)), ["clone.scans"]);
+  });
+
+  it("audits a cooperative's batches together, and refuses non-regulators", async () => {
+    const report = expectStatus(
+      await regulator.get<ScopeAuditReport>(`/api/v1/audits?organisationId=${demo.organisations.cooperative.id}`),
+      200,
+      "scope audit",
+    );
+    assert.ok(report.batches.length >= 8);
+    assert.ok(report.batches.some((b) => b.batchId === demo.batch.batchId && b.findings.length === 0));
+    const refused = await coop.get<{ code: string }>(`/api/v1/audits/batches/${demo.batch.batchId}`);
+    assert.equal(refused.status, 403);
+  });
+});
+
+function codes(report: BatchAuditReport): string[] {
+  return report.findings.map((f) => f.code);
+}
+
+function findFileWithContent(dir: string, content: Uint8Array): string {
+  for (const name of readdirSync(dir, { recursive: true })) {
+    const file = path.join(dir, String(name));
+    if (!statSync(file).isFile() || statSync(file).size !== content.byteLength) continue;
+    if (Buffer.from(readFileSync(file)).equals(Buffer.from(content))) return file;
+  }
+  throw new Error("no block file holds that content");
+}
