@@ -14,7 +14,9 @@ import type { SigningDomain } from "../../server/src/ledger/signing.ts";
 import { loadConfig } from "../../server/src/config.ts";
 import { demoEnvironment } from "../../server/src/main.ts";
 import { reindex } from "../../server/src/reindex.ts";
+import { renderAuditHtml } from "../../server/src/services/audit/report.ts";
 import { renderErrorCatalogue } from "../lib/error-catalogue.ts";
+import { remoteAudit } from "../lib/remote-audit.ts";
 
 class UsageError extends Error {}
 
@@ -25,6 +27,10 @@ commands:
                 Checks on chain that the item belongs to the batch (Merkle proof against the root).
   verify-batch  --rpc URL --registry ADDRESS --gtin GTIN14 --lot LOT [--from-block N]
                 Re-verifies the attestation signature, every event signature and the event hash chain.
+  audit         --rpc URL --registry ADDRESS --batch BATCH_ID --server URL (token in REGULATOR_TOKEN)
+                [--gateway URL] [--from-block N] [--html FILE] [--json FILE]
+                Audits a batch from sources you choose: the chain over your JSON-RPC endpoint, every file
+                from an IPFS gateway (default: the platform's) re-hashed here; exits 1 on a critical finding.
   deploy        --rpc URL --relayer ADDRESS [--regulator ADDRESS ...]
                 Deploys the registry with the key in DEPLOYER_PRIVATE_KEY (which becomes its admin)
                 and prints the server's settings for it.
@@ -126,6 +132,41 @@ async function verifyBatch(values: Record<string, string | undefined>): Promise<
   }
 }
 
+async function auditCommand(values: {
+  rpc?: string;
+  registry?: string;
+  batch?: string;
+  server?: string;
+  gateway?: string;
+  "from-block"?: string;
+  html?: string;
+  json?: string;
+}): Promise<boolean> {
+  const token = process.env.REGULATOR_TOKEN;
+  if (token === undefined || token === "") throw new UsageError("REGULATOR_TOKEN must hold a regulator's API token");
+  const registry = required({ registry: values.registry }, "registry");
+  if (!isAddress(registry)) throw new UsageError("--registry is not an address");
+  const batchId = required({ batch: values.batch }, "batch");
+  if (!isHexString(batchId, 32)) throw new UsageError("--batch is a 32-byte hex batch id");
+  const server = required({ server: values.server }, "server");
+  const report = await remoteAudit(batchId, {
+    rpcUrl: required({ rpc: values.rpc }, "rpc"),
+    registry,
+    fromBlock: Number(values["from-block"] ?? "0"),
+    gateway: values.gateway ?? server,
+    server,
+    token,
+  });
+  if (values.html !== undefined) writeFileSync(values.html, renderAuditHtml(report));
+  if (values.json !== undefined) writeFileSync(values.json, JSON.stringify(report, null, 2));
+  console.log(`audit of ${report.gtin ?? "?"} / ${report.lot ?? "?"} (${batchId})`);
+  console.log(`checked: ${report.checked.join(", ")}`);
+  for (const f of report.findings)
+    console.log(`  [${f.severity}] ${f.code}: ${f.zh} / ${f.en} ${JSON.stringify(f.evidence)}`);
+  console.log(report.findings.length === 0 ? "no findings" : `${report.findings.length} finding(s)`);
+  return !report.findings.some((f) => f.severity === "critical");
+}
+
 async function deployCommand(values: { rpc?: string; relayer?: string; regulator?: string[] }): Promise<boolean> {
   const key = process.env.DEPLOYER_PRIVATE_KEY;
   if (key === undefined || !/^0x[0-9a-fA-F]{64}$/.test(key)) {
@@ -195,6 +236,11 @@ try {
       proof: { type: "string" },
       "from-block": { type: "string" },
       relayer: { type: "string" },
+      batch: { type: "string" },
+      server: { type: "string" },
+      gateway: { type: "string" },
+      html: { type: "string" },
+      json: { type: "string" },
       regulator: { type: "string", multiple: true },
     },
     strict: true,
@@ -210,6 +256,9 @@ try {
       break;
     case "reindex":
       ok = await reindexCommand();
+      break;
+    case "audit":
+      ok = await auditCommand(values);
       break;
     case "deploy":
       ok = await deployCommand(values);

@@ -16,6 +16,7 @@ import { apiClient, expectStatus, type ApiClient } from "../../scripts/lib/api-c
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
 import { DEMO_GTIN, seedDemoSystem, waitUntilAnchored, type DemoSystemSummary } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry, type LocalDeployment } from "../../scripts/lib/local-stack.ts";
+import { remoteAudit } from "../../scripts/lib/remote-audit.ts";
 import { loadConfig } from "../../server/src/config.ts";
 import { parseCid } from "../../server/src/ipfs/content-store.ts";
 import type { BatchAuditReport, ScopeAuditReport } from "../../server/src/services/audit/report.ts";
@@ -116,6 +117,28 @@ describe("the independent audit", () => {
       headers: { authorization: `Bearer ${demo.organisations.regulator.token}` },
     });
     assert.match(await html.text(), /无异常 · No findings/);
+  });
+
+  it("agrees when the regulator runs it from outside, through a JSON-RPC endpoint and a gateway of their choosing", async () => {
+    const report = await remoteAudit(demo.batch.batchId, {
+      rpcUrl: node.rpcUrl,
+      registry: deployment.registry,
+      fromBlock: deployment.deployedAtBlock,
+      gateway: server.url,
+      server: server.url,
+      token: demo.organisations.regulator.token,
+    });
+    assert.deepEqual(report.findings, []);
+    assert.equal(report.sources.rpc, node.rpcUrl);
+    const wrongRegistry = await remoteAudit(demo.batch.batchId, {
+      rpcUrl: node.rpcUrl,
+      registry: "0x000000000000000000000000000000000000dEaD",
+      fromBlock: 0,
+      gateway: server.url,
+      server: server.url,
+      token: demo.organisations.regulator.token,
+    }).catch((error: unknown) => error);
+    assert.ok(wrongRegistry instanceof Error, "a registry that holds nothing cannot vouch for the batch");
   });
 
   it("finds a tampered IPFS object, and only that", async () => {

@@ -8,7 +8,7 @@ import type { JsonRpcProvider } from "ethers";
 import { z } from "zod";
 
 import { renderAuditHtml, type BatchAuditReport, type ScopeAuditReport } from "../../services/audit/report.ts";
-import { auditScope, auditStoredBatch, serverAuditSources } from "../../services/audit/run.ts";
+import { auditScope, auditStoredBatch, scanFacts, serverAuditSources } from "../../services/audit/run.ts";
 import { requireBatch } from "../../services/batches.ts";
 import type { ServiceContext } from "../../services/context.ts";
 import { batchScope } from "../../services/export-input.ts";
@@ -38,6 +38,11 @@ export function auditsRouter(ctx: ServiceContext, options: { provider: JsonRpcPr
   router.get("/api/v1/audits/batches/:batchId", requireRole("admin", "regulator"), async (req, res) => {
     const batch = await requireBatch(ctx, String(req.params.batchId));
     send(req, res, (await auditStoredBatch(ctx, sources, batch, describe)).report);
+  });
+
+  router.get("/api/v1/batches/:batchId/scan-facts", requireRole("admin", "regulator"), async (req, res) => {
+    const batch = await requireBatch(ctx, String(req.params.batchId));
+    res.json(await scanFacts(ctx, batch.batchId));
   });
 
   router.get("/api/v1/audits", requireRole("admin", "regulator"), async (req, res) => {
