@@ -2,11 +2,23 @@
  * The suites `npm run bench` runs, in order. Adding a suite is one line here; `--only
  * <name>` picks one by its `name`.
  */
+import { auditSuite } from "./audit.ts";
 import { exportsSuite } from "./exports.ts";
 import { gasSuite } from "./gas.ts";
 import { labelsSuite } from "./labels.ts";
 import { merkleSuite } from "./merkle.ts";
+import { resilienceSuite } from "./resilience.ts";
+import { scanPageSuite } from "./scan-page.ts";
 import { serverSuite } from "./server.ts";
 import type { BenchSuite } from "./types.ts";
 
-export const suites: readonly BenchSuite[] = [gasSuite, merkleSuite, labelsSuite, serverSuite, exportsSuite];
+export const suites: readonly BenchSuite[] = [
+  gasSuite,
+  merkleSuite,
+  labelsSuite,
+  serverSuite,
+  scanPageSuite,
+  exportsSuite,
+  auditSuite,
+  resilienceSuite,
+];

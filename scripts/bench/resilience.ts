@@ -1,0 +1,124 @@
+/**
+ * How much abuse the system takes without losing anything: the server SIGKILLed again and
+ * again during a load of registrations (every accepted registration must end anchored
+ * exactly once, or the suite fails), and fast-check hostile inputs on every endpoint (any
+ * 5xx fails the suite). The rows count what was survived.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { Contract, JsonRpcProvider } from "ethers";
+
+import { apiClient } from "../lib/api-client.ts";
+import { freePort, startChainNode } from "../lib/chain-node.ts";
+import { DEMO_GTIN, seedDemoSystem, waitUntilAnchored } from "../lib/demo-system.ts";
+import { attack, hostileDigitalLinkPath, type HostileTarget } from "../lib/hostile-inputs.ts";
+import { deployLocalRegistry } from "../lib/local-stack.ts";
+import { startServerProcess } from "../lib/server-process.ts";
+import { traceRegistryArtifact } from "../../server/src/ledger/registry-artifact.ts";
+import type { BenchRow, BenchSuite } from "./types.ts";
+
+const CYCLES = 15;
+const HOSTILE_RUNS = 300;
+
+export const resilienceSuite: BenchSuite = {
+  name: "resilience",
+  async run(): Promise<BenchRow[]> {
+    const node = await startChainNode();
+    const dataDir = mkdtempSync(path.join(tmpdir(), "bench-resilience-"));
+    const deployment = await deployLocalRegistry(node.rpcUrl);
+    const env = {
+      ...deployment.env,
+      PORT: String(await freePort()),
+      DATA_DIR: dataDir,
+      LOG_LEVEL: "warn",
+      RATE_LIMIT_PER_MINUTE: "100000000",
+      LEDGER_POLL_MS: "100",
+    };
+    let server = await startServerProcess(env);
+    const provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true });
+    try {
+      const demo = await seedDemoSystem(server.url, deployment.env.ADMIN_TOKEN ?? "", { itemCount: 10 });
+      const accepted: string[] = [];
+      let lot = 0;
+      const register = async (): Promise<void> => {
+        try {
+          const response = await apiClient(server.url, demo.organisations.cooperative.token).post<{
+            batch: { batchId: string };
+          }>("/api/v1/batches", {
+            gtin: DEMO_GTIN,
+            lot: `K${String(lot++).padStart(5, "0")}`,
+            harvestedAt: "2026-05-01T08:00:00+08:00",
+            quantity: { value: "1", unit: "kg" },
+            itemCount: 10,
+          });
+          if (response.status === 202) accepted.push(response.body.batch.batchId);
+        } catch {
+          // killed under the request: nothing was promised
+        }
+      };
+      for (let cycle = 0; cycle < CYCLES; cycle++) {
+        const before = accepted.length;
+        const inFlight = Array.from({ length: 6 }, register);
+        while (accepted.length === before) await new Promise((resolve) => setTimeout(resolve, 5));
+        await new Promise((resolve) => setTimeout(resolve, (cycle * 37) % 300));
+        await server.kill("SIGKILL");
+        await Promise.all(inFlight);
+        server = await startServerProcess(env);
+      }
+      for (const id of accepted) await waitUntilAnchored(server.url, id, 0, 300_000);
+      const registry = new Contract(deployment.registry, traceRegistryArtifact().abi, provider);
+      const logs = await registry.queryFilter("BatchAttested", deployment.deployedAtBlock);
+      for (const id of accepted) {
+        const count = logs.filter((log) => log.topics[1]?.toLowerCase() === id.toLowerCase()).length;
+        if (count !== 1) throw new Error(`batch ${id} anchored ${String(count)} times`);
+      }
+
+      const coop = demo.organisations.cooperative.token;
+      const targets: HostileTarget[] = [
+        {
+          name: "organisations",
+          method: "POST",
+          path: "/api/v1/organisations",
+          token: deployment.env.ADMIN_TOKEN,
+          kind: "json",
+        },
+        { name: "batches", method: "POST", path: "/api/v1/batches", token: coop, kind: "json" },
+        {
+          name: "events",
+          method: "POST",
+          path: `/api/v1/batches/${demo.batch.batchId}/events`,
+          token: coop,
+          kind: "json",
+        },
+        { name: "claims", method: "POST", path: `/api/v1/claims/${DEMO_GTIN}/${demo.batch.lot}/X`, kind: "json" },
+        { name: "rpc", method: "POST", path: "/rpc", kind: "json" },
+        { name: "digital link", method: "GET", path: hostileDigitalLinkPath(DEMO_GTIN, demo.batch.lot), kind: "json" },
+      ];
+      let tried = 0;
+      for (const [index, target] of targets.entries()) {
+        const outcome = await attack(server.url, target, HOSTILE_RUNS, 7_000 + index);
+        if (outcome.serverErrors > 0) throw new Error(`${target.name}: 5xx from ${outcome.firstServerError ?? ""}`);
+        tried += outcome.tried;
+      }
+      return [
+        {
+          metric: `SIGKILL/restart cycles during registrations, zero loss, each anchored once (${String(accepted.length)} accepted)`,
+          value: CYCLES,
+          unit: "cycles",
+        },
+        {
+          metric: `hostile inputs with zero 5xx (${String(targets.length)} endpoints, ~${String(HOSTILE_RUNS)} each)`,
+          value: tried,
+          unit: "requests",
+        },
+      ];
+    } finally {
+      await server.kill("SIGKILL");
+      provider.destroy();
+      await node.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  },
+};
