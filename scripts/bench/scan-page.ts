@@ -4,24 +4,12 @@
  * 1.6 Mbit/s down, 750 kbit/s up) and a 4× slower CPU, as a cheap phone on a weak network
  * would see it: the page, the chain reads through /rpc and the documents from /ipfs.
  */
-import { chromium } from "playwright-core";
-
-import { ensureDebianPackages } from "../lib/debian-packages.ts";
+import { launchChromium } from "../lib/chromium.ts";
 import { buildWeb } from "../tasks/build-web.ts";
 import { startBenchStack } from "./stack.ts";
 import type { BenchRow, BenchSuite } from "./types.ts";
 
 const RUNS = 5;
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 export const scanPageSuite: BenchSuite = {
   name: "scan-page",
@@ -35,16 +23,12 @@ export const scanPageSuite: BenchSuite = {
         unit: "bytes",
       },
     ];
-    const { missing } = await ensureDebianPackages([
-      { name: "chromium", probe: "/usr/bin/chromium" },
-      { name: "fonts-wqy-microhei", probe: "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc" },
-    ]);
-    if (missing.length > 0) throw new Error(`cannot measure the page without ${missing.join(", ")}`);
     const stack = await startBenchStack({
       itemCount: 1_000,
       env: { CLONE_SCANS_PER_DAY: "1000", CLONE_SCANS_PER_WEEK: "1000" },
     });
-    const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+    const browser = await launchChromium("the scan page bench");
+    if (browser === null) throw new Error("cannot measure the page without Chromium");
     try {
       const items = (await fetch(
         `${stack.server.url}/api/v1/batches/${stack.demo.batch.batchId}/items?limit=${String(RUNS)}`,

@@ -10,10 +10,10 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
-import { ensureDebianPackages, requireOrSkip } from "../../scripts/lib/debian-packages.ts";
+import { launchChromium } from "../../scripts/lib/chromium.ts";
 import { buildWeb } from "../../scripts/tasks/build-web.ts";
 import { encodeDocument } from "../../server/src/domain/documents.ts";
 import type { ItemResolution, UnknownItemResolution } from "../../server/src/domain/resolution.ts";
@@ -27,16 +27,6 @@ import { sha256 } from "multiformats/hashes/sha2";
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
 const HIDDEN_CODE = "12345678";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 /** The cases, each an item path and the resolution the stand-in resolver answers for it. */
 async function buildCases(ledger: ScanLedger): Promise<{
@@ -143,12 +133,8 @@ describe("scan page", () => {
       hiddenCode: HIDDEN_CODE,
     });
 
-    const { missing } = await ensureDebianPackages([
-      { name: "chromium", probe: "/usr/bin/chromium" },
-      { name: "fonts-wqy-microhei", probe: "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc" },
-    ]);
-    if (!requireOrSkip(missing, "the scan page's browser tests")) return;
-    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+    browser = (await launchChromium("the scan page's browser tests")) ?? undefined;
+    if (browser === undefined) return;
     target = {
       browser,
       baseUrl: harness.baseUrl,

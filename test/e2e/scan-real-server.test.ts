@@ -12,12 +12,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe } from "node:test";
 
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { pino } from "pino";
 
 import { apiClient, expectStatus, type ApiClient } from "../../scripts/lib/api-client.ts";
 import { freePort, startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
-import { ensureDebianPackages, requireOrSkip } from "../../scripts/lib/debian-packages.ts";
+import { launchChromium } from "../../scripts/lib/chromium.ts";
 import { DEMO_GTIN, seedDemoSystem, type DemoSystemSummary } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry, type LocalDeployment } from "../../scripts/lib/local-stack.ts";
 import { buildWeb } from "../../scripts/tasks/build-web.ts";
@@ -28,16 +28,6 @@ import { listItemSerials } from "../../server/src/storage/batches.ts";
 import { scanPageBehaviour, type OptionalCase, type ScanPageTarget } from "./support/scan-page-assertions.ts";
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const CASES: ReadonlySet<OptionalCase> = new Set([
   "notInBatch",
   "alteredEvent",
@@ -173,12 +163,8 @@ describe("the scan page against the real server", () => {
       logger: pino({ level: "silent" }),
     });
 
-    const { missing } = await ensureDebianPackages([
-      { name: "chromium", probe: "/usr/bin/chromium" },
-      { name: "fonts-wqy-microhei", probe: "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc" },
-    ]);
-    if (!requireOrSkip(missing, "the scan page's browser tests")) return;
-    browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+    browser = (await launchChromium("the scan page's browser tests")) ?? undefined;
+    if (browser === undefined) return;
     const genuineSerial = genuinePath.split("/").at(-1) ?? "";
     target = {
       browser,
