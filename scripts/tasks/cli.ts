@@ -2,7 +2,9 @@
  * `npm run cli -- <command> [options]`: the command line for cooperatives, regulators
  * and operators. Every command validates its input and says plainly what was wrong.
  */
-import { writeFileSync } from "node:fs";
+import { createWriteStream, writeFileSync } from "node:fs";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
 
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
@@ -31,6 +33,8 @@ commands:
                 [--gateway URL] [--from-block N] [--html FILE] [--json FILE]
                 Audits a batch from sources you choose: the chain over your JSON-RPC endpoint, every file
                 from an IPFS gateway (default: the platform's) re-hashed here; exits 1 on a critical finding.
+  labels        --server URL --batch BATCH_ID --out FILE.pdf [--columns N --rows N --margin-mm N --gap-mm N]
+                Downloads the batch's A4 label sheet (token in COOPERATIVE_TOKEN), streamed to FILE.
   deploy        --rpc URL --relayer ADDRESS [--regulator ADDRESS ...]
                 Deploys the registry with the key in DEPLOYER_PRIVATE_KEY (which becomes its admin)
                 and prints the server's settings for it.
@@ -167,6 +171,47 @@ async function auditCommand(values: {
   return !report.findings.some((f) => f.severity === "critical");
 }
 
+async function labelsCommand(values: {
+  server?: string;
+  batch?: string;
+  out?: string;
+  columns?: string;
+  rows?: string;
+  "margin-mm"?: string;
+  "gap-mm"?: string;
+}): Promise<boolean> {
+  const token = process.env.COOPERATIVE_TOKEN;
+  if (token === undefined || token === "")
+    throw new UsageError("COOPERATIVE_TOKEN must hold the cooperative's API token");
+  const batchId = required({ batch: values.batch }, "batch");
+  if (!isHexString(batchId, 32)) throw new UsageError("--batch is a 32-byte hex batch id");
+  const out = required({ out: values.out }, "out");
+  const query = new URLSearchParams();
+  for (const [flag, name] of [
+    ["columns", "columns"],
+    ["rows", "rows"],
+    ["margin-mm", "marginMm"],
+    ["gap-mm", "gapMm"],
+  ] as const) {
+    const value = values[flag];
+    if (value !== undefined) query.set(name, value);
+  }
+  const url = `${required({ server: values.server }, "server").replace(/\/$/, "")}/api/v1/batches/${batchId}/labels.pdf?${query.toString()}`;
+  const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  if (!response.ok || response.body === null) {
+    const problem = (await response.json().catch(() => null)) as { message?: { zh?: string; en?: string } } | null;
+    console.error(`error ${String(response.status)}: ${problem?.message?.en ?? ""} ${problem?.message?.zh ?? ""}`);
+    return false;
+  }
+  // fetch's stream type and node:stream/web's differ in the DOM typings; they are the same object at run time.
+  await pipeline(
+    Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>),
+    createWriteStream(out),
+  );
+  console.log(`wrote ${out}`);
+  return true;
+}
+
 async function deployCommand(values: { rpc?: string; relayer?: string; regulator?: string[] }): Promise<boolean> {
   const key = process.env.DEPLOYER_PRIVATE_KEY;
   if (key === undefined || !/^0x[0-9a-fA-F]{64}$/.test(key)) {
@@ -237,6 +282,11 @@ try {
       "from-block": { type: "string" },
       relayer: { type: "string" },
       batch: { type: "string" },
+      out: { type: "string" },
+      columns: { type: "string" },
+      rows: { type: "string" },
+      "margin-mm": { type: "string" },
+      "gap-mm": { type: "string" },
       server: { type: "string" },
       gateway: { type: "string" },
       html: { type: "string" },
@@ -259,6 +309,9 @@ try {
       break;
     case "audit":
       ok = await auditCommand(values);
+      break;
+    case "labels":
+      ok = await labelsCommand(values);
       break;
     case "deploy":
       ok = await deployCommand(values);

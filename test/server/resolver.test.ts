@@ -5,10 +5,12 @@
  * and a recall reaching the resolution once anchored.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
 
 import { JsonRpcProvider } from "ethers";
 import { pino } from "pino";
@@ -28,6 +30,8 @@ import { EXPECTED_GUESS_HOURS, MAX_WRONG_PER_ITEM_PER_HOUR } from "../../server/
 import { loadEpcisValidator } from "../../server/src/exports/epcis-schema.ts";
 import { startServer, type RunningServer } from "../../server/src/server.ts";
 import { listItemSerials } from "../../server/src/storage/batches.ts";
+
+const execFileAsync = promisify(execFile);
 
 describe("resolver, claims and the RPC proxy", () => {
   let node: ChainNode;
@@ -383,6 +387,28 @@ describe("resolver, claims and the RPC proxy", () => {
     assert.equal(((await cramped.json()) as { code: string }).code, "labels.layout");
     const notYours = await get(`/api/v1/batches/${demo.batch.batchId}/labels.pdf`, demo.organisations.retailer.token);
     assert.equal(notYours.status, 403);
+    // The CLI writes the same sheet to a file.
+    const out = path.join(dataDir, "labels.pdf");
+    // Asynchronously: the server answering the CLI runs in this very process.
+    await execFileAsync(
+      process.execPath,
+      [
+        "scripts/tasks/cli.ts",
+        "labels",
+        "--server",
+        server.url,
+        "--batch",
+        demo.batch.batchId,
+        "--out",
+        out,
+        "--columns",
+        "3",
+      ],
+      {
+        env: { ...process.env, COOPERATIVE_TOKEN: coop },
+      },
+    );
+    assert.equal(readFileSync(out).subarray(0, 5).toString(), "%PDF-");
     const svg = await get(`/api/v1/batches/${demo.batch.batchId}/items/${serials[0] ?? ""}/qr.svg`);
     assert.equal(svg.status, 200);
     assert.match(await svg.text(), /^<svg|^<\?xml/);
