@@ -13,7 +13,8 @@ export interface HostileTarget {
   /** Path, or a generator of paths. */
   path: string | fc.Arbitrary<string>;
   token?: string;
-  kind: "json" | "raw" | "range";
+  /** json: hostile bodies; range: hostile Range headers; query: hostile query strings on a GET. */
+  kind: "json" | "raw" | "range" | "query";
 }
 
 export interface HostileOutcome {
@@ -98,6 +99,44 @@ export const hostileRange: fc.Arbitrary<string> = fc.oneof(
   nasty.map((text) => `bytes=${text}`),
 );
 
+/** Query strings: repeated keys, huge numbers, arrays, odd encodings, the filters' names with nonsense. */
+export const hostileQuery: fc.Arbitrary<string> = fc
+  .array(
+    fc.tuple(
+      fc.oneof(
+        fc.constantFrom(
+          "limit",
+          "offset",
+          "region",
+          "gtin",
+          "from",
+          "to",
+          "batchId",
+          "organisationId",
+          "status",
+          "format",
+          "columns",
+          "rows",
+          "kind",
+          "__proto__",
+          "limit[]",
+          "a[b][c]",
+        ),
+        nasty,
+      ),
+      fc.oneof(nasty, hugeNumber.map(String), fc.constantFrom("-1", "1e400", "NaN", "", "2026-13-45", "0x")),
+    ),
+    { maxLength: 12 },
+  )
+  .map((pairs) =>
+    pairs
+      .map(
+        ([k, v]) =>
+          `${encodeURIComponent(k.replace(/[\uD800-\uDFFF]/g, "x"))}=${encodeURIComponent(v.replace(/[\uD800-\uDFFF]/g, "x"))}`,
+      )
+      .join("&"),
+  );
+
 /** A path under /01/ that may or may not be a well-formed Digital Link. */
 /** encodeURIComponent refuses lone surrogates; a URL cannot carry them anyway. */
 const encode = (text: string): string =>
@@ -140,7 +179,14 @@ export async function attack(
   };
   const paths = typeof target.path === "string" ? fc.constant(target.path) : target.path;
   const inputs = fc.sample(
-    fc.record({ path: paths, body: hostileBody, type: contentType, key: idempotencyKey, range: hostileRange }),
+    fc.record({
+      path: paths,
+      body: hostileBody,
+      type: contentType,
+      key: idempotencyKey,
+      range: hostileRange,
+      query: hostileQuery,
+    }),
     { numRuns: runs, seed },
   );
   for (const input of inputs) {
@@ -152,7 +198,8 @@ export async function attack(
     if (input.key !== undefined) headers["idempotency-key"] = byteString(input.key);
     let status: number;
     try {
-      const response = await fetch(`${baseUrl}${input.path}`, {
+      const url = target.kind === "query" ? `${baseUrl}${input.path}?${input.query}` : `${baseUrl}${input.path}`;
+      const response = await fetch(url, {
         method: target.method,
         headers,
         body: target.method === "POST" ? input.body : undefined,

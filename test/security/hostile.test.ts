@@ -160,6 +160,48 @@ describe("hostile input and the authorisation matrix", () => {
         kind: "json",
       },
       { name: "GET /ipfs/{cid} with Range", method: "GET", path: `/ipfs/${demo.videoCid ?? ""}`, kind: "range" },
+      {
+        name: "GET /api/v1/batches?…",
+        method: "GET",
+        path: "/api/v1/batches",
+        token: demo.organisations.regulator.token,
+        kind: "query",
+      },
+      {
+        name: "GET /api/v1/organisations?…",
+        method: "GET",
+        path: "/api/v1/organisations",
+        token: demo.organisations.regulator.token,
+        kind: "query",
+      },
+      {
+        name: "GET /api/v1/batches/{id}/items?…",
+        method: "GET",
+        path: `${batchPath}/items`,
+        token: coop,
+        kind: "query",
+      },
+      {
+        name: "GET /api/v1/batches/{id}/labels.pdf?…",
+        method: "GET",
+        path: `${batchPath}/labels.pdf`,
+        token: coop,
+        kind: "query",
+      },
+      {
+        name: "GET /api/v1/exports/kde.csv?…",
+        method: "GET",
+        path: "/api/v1/exports/kde.csv",
+        token: demo.organisations.regulator.token,
+        kind: "query",
+      },
+      {
+        name: "GET /api/v1/audits?…",
+        method: "GET",
+        path: "/api/v1/audits",
+        token: demo.organisations.regulator.token,
+        kind: "query",
+      },
     ];
     const before = await stateCounts();
     const rssBefore = process.memoryUsage().rss;
