@@ -144,6 +144,12 @@ export function testSteps(): TestStep[] {
       args: ["--noEmit", "-p", "."],
     },
     {
+      name: "web",
+      description: "build the scan page (fails over its 50 KiB gzip budget) and the consoles",
+      command: "node",
+      args: ["scripts/tasks/build-web.ts"],
+    },
+    {
       name: "contracts",
       description: "Solidity unit and fuzz tests, mocha integration tests, line coverage",
       command: "hardhat",
