@@ -147,7 +147,7 @@ export function testSteps(): TestStep[] {
       name: "web",
       description: "build the scan page (fails over its 50 KiB gzip budget) and the consoles",
       command: "node",
-      args: ["scripts/tasks/build-web.ts"],
+      args: ["scripts/tasks/web.ts"],
     },
     {
       name: "contracts",

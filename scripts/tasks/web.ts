@@ -1,0 +1,16 @@
+/**
+ * `npm run build:web`: the scan page (fails over its gzip budget) and, when present, the
+ * consoles, into scanner-web/dist/.
+ */
+import { buildConsolesIfPresent } from "../lib/web-assets.ts";
+import { SCAN_PAGE_BUDGET_GZIP_BYTES, buildWeb } from "./build-web.ts";
+
+const web = await buildWeb();
+console.log(
+  `[web] scan page ${String(web.gzipBytes)} bytes gzip (budget ${String(SCAN_PAGE_BUDGET_GZIP_BYTES)}): ${web.files.map((f) => f.name).join(", ")}`,
+);
+if (!web.withinBudget) {
+  console.error("[web] the scan page is over its budget");
+  process.exitCode = 1;
+}
+await buildConsolesIfPresent();
