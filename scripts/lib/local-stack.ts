@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 
-import { HDNodeWallet, JsonRpcProvider } from "ethers";
+import { HDNodeWallet, JsonRpcProvider, Wallet } from "ethers";
 
 import { deployTraceRegistry } from "../../server/src/ledger/deploy.ts";
 
@@ -61,4 +61,20 @@ export async function deployLocalRegistry(rpcUrl: string): Promise<LocalDeployme
   } finally {
     provider.destroy();
   }
+}
+
+/** A server's settings that reach no chain: for tests that never anchor anything (workers off, throwaway keys). */
+export function offlineServerEnv(dataDir: string): Record<string, string> {
+  return {
+    CHAIN_RPC_URL: "http://127.0.0.1:9",
+    CHAIN_ID: "31337",
+    REGISTRY_ADDRESS: Wallet.createRandom().address,
+    RELAYER_PRIVATE_KEY: Wallet.createRandom().privateKey,
+    KEYSTORE_SECRET: randomBytes(24).toString("base64url"),
+    HIDDEN_CODE_PEPPER: randomBytes(32).toString("base64url"),
+    ADMIN_TOKEN: `admin_${randomBytes(24).toString("base64url")}`,
+    WORKERS: "off",
+    PORT: "0",
+    DATA_DIR: dataDir,
+  };
 }

@@ -12,12 +12,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import { Wallet } from "ethers";
 import { pino } from "pino";
 
 import { apiClient, expectStatus, type ApiClient } from "../../scripts/lib/api-client.ts";
 import { freePort } from "../../scripts/lib/chain-node.ts";
 import { DEMO_GTIN, demoUscc } from "../../scripts/lib/demo-system.ts";
+import { offlineServerEnv } from "../../scripts/lib/local-stack.ts";
 import { loadConfig } from "../../server/src/config.ts";
 import { IMPORT_PARAMETERS } from "../../server/src/ipfs/content-store.ts";
 import { importFile } from "../../server/src/ipfs/unixfs-file.ts";
@@ -25,19 +25,7 @@ import { startServer, type RunningServer } from "../../server/src/server.ts";
 
 /** A server that needs no chain: these tests never anchor anything. */
 function offlineEnv(dataDir: string): Record<string, string> {
-  return {
-    CHAIN_RPC_URL: "http://127.0.0.1:9",
-    CHAIN_ID: "31337",
-    REGISTRY_ADDRESS: Wallet.createRandom().address,
-    RELAYER_PRIVATE_KEY: Wallet.createRandom().privateKey,
-    KEYSTORE_SECRET: randomBytes(24).toString("base64url"),
-    HIDDEN_CODE_PEPPER: randomBytes(32).toString("base64url"),
-    ADMIN_TOKEN: `admin_${randomBytes(24).toString("base64url")}`,
-    WORKERS: "off",
-    PORT: "0",
-    DATA_DIR: dataDir,
-    MEDIA_LIMIT_BYTES: String(1024 ** 3),
-  };
+  return { ...offlineServerEnv(dataDir), MEDIA_LIMIT_BYTES: String(1024 ** 3) };
 }
 
 const start = (env: Record<string, string>): Promise<RunningServer> =>

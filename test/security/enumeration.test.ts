@@ -4,15 +4,14 @@
  * figure is stated here and checked: 65 random bits per serial.
  */
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import { Wallet } from "ethers";
 import { pino } from "pino";
 
+import { offlineServerEnv } from "../../scripts/lib/local-stack.ts";
 import { loadConfig } from "../../server/src/config.ts";
 import { SERIAL_ENTROPY_BITS, generateSerial } from "../../server/src/domain/serials.ts";
 import { startServer, type RunningServer } from "../../server/src/server.ts";
@@ -26,19 +25,7 @@ describe("enumerating serials", () => {
   before(async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), "enumeration-"));
     server = await startServer(
-      loadConfig({
-        CHAIN_RPC_URL: "http://127.0.0.1:9",
-        CHAIN_ID: "31337",
-        REGISTRY_ADDRESS: Wallet.createRandom().address,
-        RELAYER_PRIVATE_KEY: Wallet.createRandom().privateKey,
-        KEYSTORE_SECRET: randomBytes(24).toString("base64url"),
-        HIDDEN_CODE_PEPPER: randomBytes(32).toString("base64url"),
-        ADMIN_TOKEN: `admin_${randomBytes(24).toString("base64url")}`,
-        WORKERS: "off",
-        PORT: "0",
-        DATA_DIR: dataDir,
-        RATE_LIMIT_PER_MINUTE: String(RATE_PER_MINUTE),
-      }),
+      loadConfig({ ...offlineServerEnv(dataDir), RATE_LIMIT_PER_MINUTE: String(RATE_PER_MINUTE) }),
       { logger: pino({ level: "silent" }) },
     );
   });
