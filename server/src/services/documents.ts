@@ -6,7 +6,7 @@
 import { CID } from "multiformats/cid";
 
 import { DOCUMENT_MAX_BYTES } from "../domain/documents.ts";
-import type { ContentStore } from "../ipfs/content-store.ts";
+import { parseCid, type ContentStore } from "../ipfs/content-store.ts";
 
 export interface StoredDocument {
   cid: CID;
@@ -30,6 +30,11 @@ export async function storeJsonDocument(content: ContentStore, document: unknown
 
 export async function storeBytes(content: ContentStore, bytes: Uint8Array): Promise<StoredDocument> {
   return describeCid((await content.add([bytes])).cid);
+}
+
+/** The binary CID, as 0x-hex, of CID text in any multibase. */
+export function cidHexFromText(text: string): string {
+  return describeCid(parseCid(text)).cidHex;
 }
 
 /** Base32 CIDv1 text of a binary CID given as 0x-hex. */

@@ -26,7 +26,7 @@ import { getOrganisation, type Organisation } from "../storage/organisations.ts"
 import { countScansSince, recordScan } from "../storage/scans.ts";
 import { batchIdOf } from "./batches.ts";
 import type { ServiceContext } from "./context.ts";
-import { readAll } from "./documents.ts";
+import { cidHexFromText, readAll } from "./documents.ts";
 import { itemUri } from "./items.ts";
 import { regionName } from "./region-names.ts";
 
@@ -118,10 +118,6 @@ async function recallReason(ctx: ServiceContext, cid: string | null): Promise<Lo
   }
 }
 
-function cidHex(cidText: string): string {
-  return `0x${Buffer.from(parseCid(cidText).bytes).toString("hex")}`;
-}
-
 export interface ResolveOptions {
   /** Record this as a consumer's scan (an HTML page view), and from whom. */
   scan: { ip: string; userAgent: string } | null;
@@ -204,7 +200,7 @@ export async function resolveItem(
         batchId: batch.batchId,
         bizStep: String(bizStepIndex(event.bizStep)),
         occurredAt: String(Math.floor(event.occurredAtMs / 1000)),
-        payloadCid: cidHex(event.payloadCid),
+        payloadCid: cidHexFromText(event.payloadCid),
         nonce: uintToText(event.signed.nonce),
         deadline: uintToText(event.signed.deadline),
       },
@@ -250,7 +246,7 @@ export async function resolveItem(
         quantityMilli: uintToText(batch.quantityMilli),
         unit: batch.unit,
         harvestedAt: String(Math.floor(batch.harvestedAtMs / 1000)),
-        metadataCid: cidHex(batch.metadataCid),
+        metadataCid: cidHexFromText(batch.metadataCid),
         nonce: uintToText(batch.attestation.nonce),
         deadline: uintToText(batch.attestation.deadline),
       },
