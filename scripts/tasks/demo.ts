@@ -99,9 +99,9 @@ Scan one item (open on this machine, or scan the code below):
 ${await qrTerminal(sample.uri)}
 Label sheet of the whole batch (A4 PDF, link valid for an hour):
   ${labelLink}
-Consoles (sign in with the tokens in .data/demo/summary.json):
-  cooperative      ${origin}/console/cooperative
-  regulator        ${origin}/console/regulator
+Consoles (demo tokens; each organisation's others are in .data/demo/summary.json):
+  cooperative      ${origin}/console/cooperative   token ${summary.organisations.cooperative.token}
+  regulator        ${origin}/console/regulator     token ${summary.organisations.regulator.token}
 
 Verify that item yourself, trusting only the chain:
   npm run cli -- verify-item --rpc ${node.rpcUrl} --registry ${deployment.registry} \\

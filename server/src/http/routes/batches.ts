@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 
+import { explainLedgerFailure } from "../../domain/ledger-failures.ts";
 import { formatQuantityMilli, unitFromCode } from "../../domain/units.ts";
 import { batchRequest, registerBatch, requireBatch } from "../../services/batches.ts";
 import { productRequest, registerProduct } from "../../services/catalogue.ts";
@@ -14,13 +15,18 @@ import { uploadMedia } from "../../services/media.ts";
 import { reasonRequest, recallAsRegulator } from "../../services/regulator.ts";
 import { signatureSubmission, submitSignature } from "../../services/sign-and-submit.ts";
 import { describeRequest, getSignatureRequest, type SignatureRequest } from "../../services/signature-requests.ts";
-import { listBatches, type Batch } from "../../storage/batches.ts";
+import { listBatches, type Batch, type LedgerPosition } from "../../storage/batches.ts";
 import { getProduct } from "../../storage/catalogue.ts";
 import { listBatchEvents, type TraceEvent } from "../../storage/events.ts";
 import { principalOf, requireRole } from "../auth.ts";
 import { idempotent } from "../idempotency.ts";
 import { ProblemError } from "../problem.ts";
 import { originOf } from "./origin.ts";
+
+/** Where a record stands, with a refusal explained in plain words beside the contract's error. */
+function ledgerView(ledger: LedgerPosition) {
+  return { ...ledger, failure: explainLedgerFailure(ledger.failureReason) };
+}
 
 export function batchView(batch: Batch) {
   return {
@@ -37,7 +43,7 @@ export function batchView(batch: Batch) {
     videoCid: batch.videoCid,
     photoCids: batch.photoCids,
     complianceCertificateNumber: batch.certificateNumber,
-    ledger: batch.ledger,
+    ledger: ledgerView(batch.ledger),
     status: batch.status,
     recall: batch.recall,
     createdAt: new Date(batch.createdAtMs).toISOString(),
@@ -55,7 +61,7 @@ export function eventView(event: TraceEvent) {
     data: event.data,
     digest: event.digest,
     signerAddress: event.signed.signerAddress,
-    ledger: event.ledger,
+    ledger: ledgerView(event.ledger),
     chain: event.chain,
   };
 }

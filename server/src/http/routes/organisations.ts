@@ -17,6 +17,7 @@ import { ORGANISATION_KINDS } from "../../storage/schema.ts";
 import { principalOf, requireRole } from "../auth.ts";
 import { idempotent } from "../idempotency.ts";
 import { ProblemError } from "../problem.ts";
+import { regionName } from "../../services/region-names.ts";
 import { reasonRequest, setOrganisationSuspended } from "../../services/regulator.ts";
 import { originOf } from "./origin.ts";
 import { z } from "zod";
@@ -29,6 +30,7 @@ export function organisationView(org: Organisation) {
     name: { zh: org.nameZh, en: org.nameEn },
     uscc: org.uscc,
     regionCode: org.regionCode,
+    regionName: regionName(org.regionCode),
     signerAddress: org.signerAddress,
     keyCustody: org.custody.kind,
     status: org.status,

@@ -1,0 +1,83 @@
+/**
+ * Builds the cooperative and regulator consoles into `scanner-web/dist/console/`: one
+ * minified bundle per console and one shared stylesheet, named by content hash (the
+ * server serves `/web/` as cacheable), and each console's HTML pointing at them. No inline
+ * script or style anywhere: the server's CSP is `default-src 'self'`.
+ *
+ * `node scripts/tasks/build-consoles.ts`
+ */
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { gzipSync } from "node:zlib";
+
+import { build } from "esbuild";
+
+export const CONSOLES = ["cooperative", "regulator"] as const;
+export type ConsoleName = (typeof CONSOLES)[number];
+
+export interface ConsoleBuild {
+  outDir: string;
+  files: { name: string; bytes: number; gzipBytes: number }[];
+}
+
+const projectRoot = path.resolve(import.meta.dirname, "../..");
+const consoleRoot = path.join(projectRoot, "scanner-web", "console");
+
+function contentName(base: string, extension: string, content: Uint8Array): string {
+  return `${base}-${createHash("sha256").update(content).digest("hex").slice(0, 10)}.${extension}`;
+}
+
+async function bundle(entry: string): Promise<Uint8Array> {
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    minify: true,
+    write: false,
+    format: "esm",
+    target: entry.endsWith(".css") ? ["chrome80", "safari13"] : ["es2020"],
+    platform: "browser",
+    legalComments: "none",
+    charset: "utf8",
+    logLevel: "warning",
+    outdir: "out",
+  });
+  const file = result.outputFiles[0];
+  if (file === undefined) throw new Error(`esbuild produced nothing for ${entry}`);
+  return file.contents;
+}
+
+export async function buildConsoles(options: { outDir?: string } = {}): Promise<ConsoleBuild> {
+  const outDir = options.outDir ?? path.join(projectRoot, "scanner-web", "dist", "console");
+  const css = await bundle(path.join(consoleRoot, "console.css"));
+  const cssName = contentName("console", "css", css);
+  const outputs: [string, Uint8Array][] = [[cssName, css]];
+  for (const name of CONSOLES) {
+    const js = await bundle(path.join(consoleRoot, "src", `${name}.ts`));
+    const jsName = contentName(name, "js", js);
+    const template = readFileSync(path.join(consoleRoot, `${name}.html`), "utf8");
+    const scriptRef = `"/web/console/${name}.js"`;
+    if (!template.includes(scriptRef) || !template.includes('"/web/console/console.css"')) {
+      throw new Error(`${name}.html must reference /web/console/${name}.js and /web/console/console.css`);
+    }
+    const html = template
+      .replace(scriptRef, `"/web/console/${jsName}"`)
+      .replace('"/web/console/console.css"', `"/web/console/${cssName}"`)
+      .replace(/>\s+</g, "><")
+      .trim();
+    outputs.push([`${name}.html`, new TextEncoder().encode(html)], [jsName, js]);
+  }
+  // The folder is the consoles' alone: earlier builds' hashed files go.
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  const files = outputs.map(([name, content]) => {
+    writeFileSync(path.join(outDir, name), content);
+    return { name, bytes: content.byteLength, gzipBytes: gzipSync(content, { level: 9 }).byteLength };
+  });
+  console.log(
+    `[web] consoles ${files.map((f) => `${f.name} ${(f.gzipBytes / 1024).toFixed(1)} KiB gzip`).join(", ")} -> ${path.relative(projectRoot, outDir)}/`,
+  );
+  return { outDir, files };
+}
+
+if (import.meta.main) await buildConsoles();

@@ -1,0 +1,107 @@
+/**
+ * Why the ledger refused a record, in words a cooperative's bookkeeper understands. The
+ * ledger writer stores the registry's custom error as text ("SignatureExpired(…)"); the
+ * API returns it unchanged for engineers and this explanation beside it for people, and
+ * the cooperative console shows the explanation. Pure: the console bundles it as it is.
+ */
+
+export interface LedgerFailureExplanation {
+  /** The registry's error name, or "unknown" for a refusal the table does not know. */
+  code: string;
+  zh: string;
+  en: string;
+}
+
+/** Keyed by the custom error names in contracts/TraceRegistry.sol. */
+const EXPLANATIONS: Record<string, { zh: string; en: string }> = {
+  SignatureExpired: {
+    zh: "签名在写入账本前已过期（等待时间过长）。请重新登记该批次。",
+    en: "The signature expired before it reached the ledger (it waited too long). Register the batch again.",
+  },
+  BatchAlreadyRegistered: {
+    zh: "账本上已有同一产品、同一批号的批次。请换一个批号重新登记。",
+    en: "The ledger already holds a batch of this product with this lot number. Register it again with another lot number.",
+  },
+  BatchUnknown: {
+    zh: "账本上找不到该批次，批次可能尚未上链。请等批次上链后再记录。",
+    en: "The ledger does not know this batch yet. Wait until the batch is recorded, then try again.",
+  },
+  BatchAlreadyRecalled: {
+    zh: "该批次已经召回，不能再记录。",
+    en: "This batch has already been recalled; nothing more can be recorded for it.",
+  },
+  NotBatchAttester: {
+    zh: "只有登记该批次的合作社可以做这项操作。",
+    en: "Only the cooperative that registered this batch can do this.",
+  },
+  OrganisationUnknown: {
+    zh: "本合作社尚未在账本上登记。请联系平台管理员。",
+    en: "Your organisation is not registered on the ledger yet. Contact the platform's administrator.",
+  },
+  OrganisationSuspendedError: {
+    zh: "本合作社已被监管部门暂停，暂停期间不能登记或记录。",
+    en: "Your organisation is suspended by the regulator; nothing can be recorded while it is suspended.",
+  },
+  OrganisationKindNotAllowed: {
+    zh: "本机构的类型不能做这项记录。",
+    en: "Your kind of organisation may not record this.",
+  },
+  OrganisationAlreadyRegistered: {
+    zh: "该签名地址已登记给另一个机构。",
+    en: "This signing address is already registered to another organisation.",
+  },
+  OrganisationNotSuspended: {
+    zh: "该机构并未被暂停。",
+    en: "This organisation is not suspended.",
+  },
+  SignatureInvalid: {
+    zh: "签名与本合作社登记的密钥不符。请检查签名所用的钱包。",
+    en: "The signature does not match your organisation's registered key. Check the wallet that signed it.",
+  },
+  NonceAlreadyUsed: {
+    zh: "同一份签名已经用过一次（重复提交）。请重新登记。",
+    en: "This signed record was already used once (a duplicate). Register it again.",
+  },
+  InvalidField: {
+    zh: "账本拒绝了其中一项数据。请检查填写的内容。",
+    en: "The ledger refused one of the values. Check what was entered.",
+  },
+  EmptySubmission: {
+    zh: "提交内容为空。",
+    en: "Nothing was submitted.",
+  },
+  // OpenZeppelin's: the platform's own accounts, not the cooperative, are at fault here.
+  AccessControlUnauthorizedAccount: {
+    zh: "平台的上链账户没有权限。这不是您的问题，请联系平台管理员。",
+    en: "The platform's ledger account lacks a permission. This is not your fault; contact the platform's administrator.",
+  },
+  AccessControlBadConfirmation: {
+    zh: "平台账户权限操作有误。请联系平台管理员。",
+    en: "A permission change on the platform's account was refused. Contact the platform's administrator.",
+  },
+  StringTooLong: {
+    zh: "某项文字过长，账本无法保存。",
+    en: "A text is too long for the ledger.",
+  },
+  InvalidShortString: {
+    zh: "某项文字格式有误，账本无法保存。",
+    en: "A text is malformed for the ledger.",
+  },
+};
+
+const UNKNOWN = {
+  zh: "账本拒绝了这条记录。请把下面的技术信息发给平台管理员。",
+  en: "The ledger refused this record. Send the technical detail below to the platform's administrator.",
+};
+
+/** Null when there was no failure; otherwise the plain-words explanation of `reason`. */
+export function explainLedgerFailure(reason: string | null): LedgerFailureExplanation | null {
+  if (reason === null) return null;
+  // "waiting: X(…)" marks a retry in progress (the writer reschedules); the cause is still X.
+  const name = /^(?:waiting: )?([A-Za-z][A-Za-z0-9]*)\(/.exec(reason)?.[1] ?? reason.trim();
+  const known = Object.hasOwn(EXPLANATIONS, name) ? EXPLANATIONS[name] : undefined;
+  return known === undefined ? { code: "unknown", ...UNKNOWN } : { code: name, ...known };
+}
+
+/** Every error name the table explains, for the test that keeps it in step with the contract. */
+export const EXPLAINED_LEDGER_ERRORS: readonly string[] = Object.keys(EXPLANATIONS);

@@ -1,0 +1,568 @@
+/**
+ * The two consoles in Debian's Chromium against the real stack: a Hardhat node in its own
+ * process, the server with SQLite and embedded IPFS, demo organisations onboarded through
+ * the API. The cooperative's main flow on a phone-sized screen (sign in, register a batch
+ * with a video upload and its progress bar, watch it reach the ledger, download the label
+ * sheet, record an event, work offline, recall, see a refusal explained) and the
+ * regulator's at a desk (search and sort, audit with findings, exports, suspend and
+ * reinstate, recall). The ledger writer is driven by the test (`workOnce`), so "pending"
+ * is seen before "anchored" every time. Screenshots go to test-results/console-*.png.
+ */
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it, type TestContext } from "node:test";
+
+import type { Browser, BrowserContext, Download, Page } from "playwright-core";
+import { pino } from "pino";
+
+import { apiClient, expectStatus, type ApiClient } from "../../scripts/lib/api-client.ts";
+import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
+import { launchChromium } from "../../scripts/lib/chromium.ts";
+import { DEMO_GTIN, seedDemoSystem, type DemoSystemSummary } from "../../scripts/lib/demo-system.ts";
+import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
+import { buildConsoles } from "../../scripts/tasks/build-consoles.ts";
+import { buildWeb } from "../../scripts/tasks/build-web.ts";
+import { loadConfig } from "../../server/src/config.ts";
+import { explainLedgerFailure } from "../../server/src/domain/ledger-failures.ts";
+import { loadEpcisValidator } from "../../server/src/exports/epcis-schema.ts";
+import { startServer, type RunningServer } from "../../server/src/server.ts";
+
+const projectRoot = path.resolve(import.meta.dirname, "../..");
+const screenshotDir = path.join(projectRoot, "test-results");
+const PHONE = { width: 390, height: 844 };
+const DESK = { width: 1366, height: 900 };
+
+interface BatchAnswer {
+  batch: {
+    batchId: string;
+    lot: string;
+    status: string;
+    videoCid: string | null;
+    ledger: { state: string; failureReason: string | null };
+  };
+}
+
+describe("the consoles in Chromium against the real server", () => {
+  let node: ChainNode | undefined;
+  let server: RunningServer | undefined;
+  let dataDir: string;
+  let browser: Browser | undefined;
+  let demo: DemoSystemSummary;
+  let coopApi: ApiClient;
+  let regulatorApi: ApiClient;
+
+  /** Runs the ledger writer and indexer until nothing is waiting (failed entries stay failed). */
+  async function settle(): Promise<void> {
+    assert.ok(server !== undefined);
+    for (let round = 0; round < 100; round++) {
+      await server.workOnce();
+      const open = await server.ctx.db
+        .selectFrom("outbox")
+        .select("id")
+        .where("state", "in", ["pending", "submitted"])
+        .execute();
+      const unindexed = await server.ctx.db.selectFrom("events").select("id").where("log_index", "is", null).execute();
+      if (open.length === 0 && unindexed.length === 0) return;
+      await server.ctx.db.updateTable("outbox").set({ next_attempt_at_ms: 0 }).where("state", "=", "pending").execute();
+    }
+    throw new Error("the ledger did not settle");
+  }
+
+  async function batchByLot(lot: string): Promise<BatchAnswer["batch"]> {
+    const list = expectStatus(
+      await coopApi.get<{ batches: BatchAnswer["batch"][] }>("/api/v1/batches?limit=500"),
+      200,
+      "list batches",
+    );
+    const found = list.batches.find((b) => b.lot === lot);
+    assert.ok(found !== undefined, `batch ${lot} is listed`);
+    return found;
+  }
+
+  async function eventCount(batchId: string): Promise<number> {
+    return expectStatus(await coopApi.get<{ events: unknown[] }>(`/api/v1/batches/${batchId}/events`), 200, "events")
+      .events.length;
+  }
+
+  async function openConsole(
+    name: "cooperative" | "regulator",
+    token: string,
+  ): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+    assert.ok(browser !== undefined && server !== undefined);
+    const context = await browser.newContext({
+      viewport: name === "cooperative" ? PHONE : DESK,
+      locale: "zh-CN",
+      acceptDownloads: true,
+      ...(name === "cooperative" ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
+    });
+    const page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    const problems: string[] = [];
+    page.on("pageerror", (error) => problems.push(error.message));
+    page.on("console", (message) => {
+      // A CSP violation or an uncaught error in the page is a failure of the console itself.
+      if (message.type() === "error" && !/Failed to load resource/.test(message.text())) problems.push(message.text());
+    });
+    await page.goto(`${server.url}/console/${name}`);
+    await page.fill("input[name=token]", token);
+    await page.click("form.sign-in button[type=submit]");
+    await page.locator(".tabs").waitFor();
+    return { context, page, problems };
+  }
+
+  /** Closes a console's browser context; an error the page logged fails the test. */
+  async function closeConsole(opened: { context: BrowserContext; problems: string[] }): Promise<void> {
+    await opened.context.close();
+    assert.deepEqual(opened.problems, [], "the console logged errors");
+  }
+
+  async function saved(download: Download): Promise<Buffer> {
+    const file = await download.path();
+    return readFileSync(file);
+  }
+
+  function requireBrowser(t: TestContext): boolean {
+    if (browser !== undefined) return true;
+    t.skip("Chromium is not available on this machine (see the warning above)");
+    return false;
+  }
+
+  before(async () => {
+    const web = await buildWeb();
+    assert.ok(web.withinBudget);
+    await buildConsoles();
+    mkdirSync(screenshotDir, { recursive: true });
+    node = await startChainNode({ projectRoot });
+    const deployment = await deployLocalRegistry(node.rpcUrl);
+    dataDir = mkdtempSync(path.join(tmpdir(), "consoles-"));
+    server = await startServer(
+      loadConfig({
+        ...deployment.env,
+        PORT: "0",
+        DATA_DIR: dataDir,
+        WORKERS: "off",
+        RATE_LIMIT_PER_MINUTE: "100000",
+      }),
+      { logger: pino({ level: "silent" }) },
+    );
+    demo = await seedDemoSystem(server.url, deployment.env.ADMIN_TOKEN ?? "", { itemCount: 20 });
+    await settle();
+    coopApi = apiClient(server.url, demo.organisations.cooperative.token);
+    regulatorApi = apiClient(server.url, demo.organisations.regulator.token);
+    browser = (await launchChromium("the consoles' browser tests")) ?? undefined;
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await node?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("serves both consoles under the server's CSP with no inline script or style", async () => {
+    assert.ok(server !== undefined);
+    for (const name of ["cooperative", "regulator"]) {
+      const response: Response = await fetch(`${server.url}/console/${name}`);
+      assert.equal(response.status, 200);
+      const csp = response.headers.get("content-security-policy") ?? "";
+      assert.match(csp, /script-src 'self'/);
+      const html = await response.text();
+      assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)/, "no inline script");
+      assert.doesNotMatch(html, /<style|style="/, "no inline style");
+      for (const asset of html.matchAll(/(?:src|href)="(\/web\/console\/[^"]+)"/g)) {
+        assert.equal((await fetch(`${server.url}${asset[1] ?? ""}`)).status, 200, `${asset[1] ?? ""} is served`);
+      }
+    }
+  });
+
+  it("cooperative: sign in, register a batch with a video, follow it to the ledger, labels, events", async (t) => {
+    if (!requireBrowser(t)) return;
+    assert.ok(server !== undefined);
+    const opened = await openConsole("cooperative", demo.organisations.cooperative.token);
+    const { context, page } = opened;
+    await page.locator(".brand", { hasText: "西湖龙井茶叶专业合作社" }).waitFor();
+
+    // A wrong token is refused with the server's own words; so is a regulator's token here.
+    assert.ok(browser !== undefined);
+    const strangerContext = await browser.newContext();
+    const stranger = await strangerContext.newPage();
+    for (const [token, code] of [
+      ["not-a-real-token-0000", /auth\./],
+      [demo.organisations.regulator.token, /console\.wrong_role/],
+    ] as const) {
+      await stranger.goto(`${server.url}/console/cooperative`);
+      await stranger.fill("input[name=token]", token);
+      await stranger.click("form.sign-in button[type=submit]");
+      await stranger.locator(".sign-in .flash-error").waitFor();
+      assert.match((await stranger.locator(".sign-in .flash-error").textContent()) ?? "", code);
+    }
+    await strangerContext.close();
+
+    // Register: the video uploads (throttled to 400 KB/s so the bar has something to show).
+    await page.click(".tabs button:nth-child(2)");
+    await page.fill("input[name=gtin]", DEMO_GTIN);
+    await page.locator("[data-testid=product-hint]", { hasText: "西湖龙井" }).waitFor();
+    await page.fill("input[name=lot]", "CONSOLE-1");
+    await page.fill("input[name=quantity]", "12.5");
+    await page.fill("input[name=itemCount]", "8");
+    await page.fill("input[name=complianceCertificateNumber]", "HGZ-330106-2026-000999");
+    await page.fill("textarea[name=descriptionZh]", "控制台登记的批次");
+    await page.evaluate(() => {
+      const seen: number[] = [];
+      (window as unknown as { uploadPercents: number[] }).uploadPercents = seen;
+      new MutationObserver(() => {
+        const bar = document.querySelector("[data-testid=upload]");
+        const percent = Number(bar?.getAttribute("data-percent") ?? "NaN");
+        if (Number.isFinite(percent) && seen.at(-1) !== percent) seen.push(percent);
+      }).observe(document.body, { subtree: true, childList: true, attributes: true });
+    });
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("Network.enable");
+    await cdp.send("Network.emulateNetworkConditions", {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: 400_000,
+    });
+    const video = randomBytes(1_500_000);
+    await page.setInputFiles("input[name=video]", { name: "planting.mp4", mimeType: "video/mp4", buffer: video });
+    await page.locator("[data-testid=upload][data-percent='100']", { hasText: "planting.mp4" }).waitFor({
+      timeout: 60_000,
+    });
+    await page.locator("[data-testid=upload]", { hasText: "已上传" }).waitFor();
+    await cdp.send("Network.emulateNetworkConditions", {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
+    const percents = await page.evaluate(() => (window as unknown as { uploadPercents: number[] }).uploadPercents);
+    assert.equal(percents.at(-1), 100, `the bar ends full: ${percents.join(",")}`);
+    assert.ok(
+      percents.some((p) => p > 0 && p < 100),
+      `the bar moved through intermediate values: ${percents.join(",")}`,
+    );
+    await page.screenshot({ path: path.join(screenshotDir, "console-cooperative-register.png"), fullPage: true });
+
+    await page.click("[data-testid=register-form] button[type=submit]");
+    const card = page.locator("[data-lot='CONSOLE-1']");
+    const cardState = card.locator(".states [data-testid=ledger-state]");
+    await cardState.waitFor();
+    assert.match((await cardState.textContent()) ?? "", /待上链|上链中/);
+    const registered = await batchByLot("CONSOLE-1");
+    assert.equal(registered.ledger.state, "pending");
+    assert.ok(registered.videoCid !== null, "the batch refers to the uploaded video");
+    const stored = Buffer.from(await (await fetch(`${server.url}/ipfs/${registered.videoCid}`)).arrayBuffer());
+    assert.equal(
+      createHash("sha256").update(stored).digest("hex"),
+      createHash("sha256").update(video).digest("hex"),
+      "IPFS returns the bytes the phone sent",
+    );
+
+    // The page polls; the writer anchors; the card says so without a reload.
+    await settle();
+    await card.locator(".states [data-testid=ledger-state]", { hasText: "已上链" }).waitFor({ timeout: 20_000 });
+    assert.equal((await batchByLot("CONSOLE-1")).ledger.state, "anchored");
+
+    // The label sheet: a signed link, followed on this origin, downloads a PDF.
+    const [download] = await Promise.all([page.waitForEvent("download"), card.locator("[data-action=labels]").click()]);
+    const pdf = await saved(download);
+    assert.equal(pdf.subarray(0, 5).toString("latin1"), "%PDF-");
+    assert.match(download.suggestedFilename(), /^labels-06901234567892-CONSOLE-1\.pdf$/);
+
+    // Record a packing event.
+    await card.locator("[data-action=events]").click();
+    const form = card.locator("[data-testid=event-form]");
+    await form.waitFor();
+    await form.locator("select[name=bizStep]").selectOption("packing");
+    await form.locator("input[name=place]").fill("合作社包装间");
+    const before = await eventCount(registered.batchId);
+    await form.locator("button[type=submit]").click();
+    await card.locator("li[data-step=packing]").waitFor();
+    assert.equal(await eventCount(registered.batchId), before + 1);
+    await settle();
+    await card.locator("li[data-step=packing] [data-testid=ledger-state]", { hasText: "已上链" }).waitFor({
+      timeout: 20_000,
+    });
+
+    // A step that needs data is refused with the server's message, and nothing is stored.
+    await form.locator("select[name=bizStep]").selectOption("transforming");
+    await form.locator("input[name=sourceGtin]").fill("123");
+    await form.locator("input[name=sourceLot]").fill("FRESH-1");
+    await form.evaluate((element) => {
+      (element as HTMLFormElement).noValidate = true; // what a client without HTML validation would send
+    });
+    await form.locator("button[type=submit]").click();
+    await form.locator(".flash-error").waitFor();
+    assert.equal(await eventCount(registered.batchId), before + 1, "a refused event changes nothing");
+
+    await page.screenshot({ path: path.join(screenshotDir, "console-cooperative-batches.png"), fullPage: true });
+    await closeConsole(opened);
+  });
+
+  it("cooperative: offline writes wait on the phone and go out once, when it is back online", async (t) => {
+    if (!requireBrowser(t)) return;
+    const opened = await openConsole("cooperative", demo.organisations.cooperative.token);
+    const { context, page } = opened;
+    const batch = await batchByLot("CONSOLE-1");
+    const card = page.locator("[data-lot='CONSOLE-1']");
+    await card.locator("[data-action=events]").click();
+    const form = card.locator("[data-testid=event-form]");
+    await form.waitFor();
+    const before = await eventCount(batch.batchId);
+
+    await context.setOffline(true);
+    await page.locator("[data-testid=offline]").waitFor();
+    await form.locator("select[name=bizStep]").selectOption("shipping");
+    await form.locator("input[name=place]").fill("杭州冷库");
+    await form.locator("button[type=submit]").click();
+    await page.locator("[data-testid=queue]", { hasText: "1" }).waitFor();
+    await page.screenshot({ path: path.join(screenshotDir, "console-cooperative-offline.png"), fullPage: true });
+    assert.equal(await eventCount(batch.batchId), before, "nothing reached the server while offline");
+
+    // Back online but the server still unreachable (a dead spot, a proxy): the write keeps
+    // waiting, and survives a reload in the phone's storage.
+    const eventsRoute = `**/api/v1/batches/${batch.batchId}/events`;
+    await page.route(eventsRoute, (route) =>
+      route.request().method() === "POST" ? route.abort("internetdisconnected") : route.continue(),
+    );
+    await context.setOffline(false);
+    await page.locator("[data-testid=offline]").waitFor({ state: "detached" });
+    await page.reload();
+    await page.locator("[data-testid=queue]", { hasText: "1" }).waitFor();
+    assert.equal(await eventCount(batch.batchId), before);
+
+    // Reachable again: the next `online` sends it, once.
+    await page.unroute(eventsRoute);
+    await page.evaluate(() => window.dispatchEvent(new Event("online")));
+    await page.locator("[data-testid=queue]").waitFor({ state: "detached", timeout: 20_000 });
+    await page.locator(".flash-ok").waitFor();
+    assert.equal(await eventCount(batch.batchId), before + 1, "the queued event was sent");
+    await page.reload();
+    await page.locator(".tabs").waitFor();
+    assert.equal(await page.locator("[data-testid=queue]").count(), 0);
+    assert.equal(await eventCount(batch.batchId), before + 1, "and only once");
+    await settle();
+    // The aborted attempts were logged by Chromium as failed loads, which is what they were.
+    await closeConsole({ context, problems: opened.problems.filter((p) => !/ERR_INTERNET_DISCONNECTED/.test(p)) });
+  });
+
+  it("cooperative: recall needs a reason and shows on the card", async (t) => {
+    if (!requireBrowser(t)) return;
+    const opened = await openConsole("cooperative", demo.organisations.cooperative.token);
+    const page = opened.page;
+    const card = page.locator("[data-lot='CONSOLE-1']");
+    await card.locator("[data-action=recall]").click();
+    const dialog = page.locator("dialog.modal");
+    await dialog.waitFor();
+    // Cancelling changes nothing.
+    await dialog.locator("button[value=cancel]").click();
+    assert.equal((await batchByLot("CONSOLE-1")).status, "active");
+    await card.locator("[data-action=recall]").click();
+    await dialog.locator("textarea[name=reason-zh]").fill("抽检农残超标，主动召回");
+    await dialog.locator("textarea[name=reason-en]").fill("Residue over the limit at a spot check");
+    await dialog.locator("button[value=ok]").click();
+    await page.locator(".flash-ok").waitFor();
+    await settle();
+    await page.reload();
+    await page.locator("[data-lot='CONSOLE-1'] .badge-danger", { hasText: "已召回" }).waitFor({ timeout: 20_000 });
+    assert.equal((await batchByLot("CONSOLE-1")).status, "recalled");
+    assert.equal(await page.locator("[data-lot='CONSOLE-1'] [data-action=recall]").count(), 0);
+    await closeConsole(opened);
+  });
+
+  it("regulator: search and sort, audit with findings, exports, suspend and reinstate, recall", async (t) => {
+    if (!requireBrowser(t)) return;
+    assert.ok(server !== undefined);
+    // A batch with an anomaly to find: 50 t of tea from the demo's 0.83 ha plot.
+    const plots = expectStatus(await coopApi.get<{ plots: { id: string }[] }>("/api/v1/me"), 200, "me").plots;
+    expectStatus(
+      await coopApi.post("/api/v1/batches", {
+        gtin: DEMO_GTIN,
+        lot: "AUDIT-2",
+        plotId: plots[0]?.id,
+        harvestedAt: "2026-05-02T07:00:00+08:00",
+        quantity: { value: "50000", unit: "kg" },
+        itemCount: 4,
+      }),
+      202,
+      "register a batch for the regulator",
+    );
+    await settle();
+    const opened = await openConsole("regulator", demo.organisations.regulator.token);
+    const page = opened.page;
+
+    // Search the West Lake district's cooperatives' batches; sort by lot both ways.
+    await page.fill("input[name=region]", "330106");
+    await page.click("[data-testid=filters] button[type=submit]");
+    await page.locator("[data-testid=result-count]", { hasText: "3" }).waitFor();
+    await page.click("th button[data-sort=lot]");
+    const firstLot = async (): Promise<string> =>
+      (await page.locator("[data-testid=batches] tbody tr").first().getAttribute("data-lot")) ?? "";
+    assert.equal(await firstLot(), "AUDIT-2");
+    await page.click("th button[data-sort=lot]");
+    assert.equal(await firstLot(), demo.batch.lot);
+    await page.fill("input[name=region]", "310101");
+    await page.click("[data-testid=filters] button[type=submit]");
+    await page.locator("[data-testid=result-count]", { hasText: "0" }).waitFor();
+    await page.fill("input[name=region]", "330106");
+    await page.click("[data-testid=filters] button[type=submit]");
+    await page.locator("[data-testid=result-count]", { hasText: "3" }).waitFor();
+    await page.screenshot({ path: path.join(screenshotDir, "console-regulator-search.png"), fullPage: true });
+
+    // The audit of the overharvested batch: its findings are the API's, grouped by severity.
+    const overharvested = await batchByLot("AUDIT-2");
+    await page.locator(`tr[data-batch-id='${overharvested.batchId}'] [data-action=audit]`).click();
+    await page.locator("[data-testid=audit-report] .batch-report").waitFor({ timeout: 60_000 });
+    const report = expectStatus(
+      await regulatorApi.get<{ findings: { code: string; severity: string }[]; checked: string[] }>(
+        `/api/v1/audits/batches/${overharvested.batchId}`,
+      ),
+      200,
+      "audit",
+    );
+    const shownCodes = await page
+      .locator("[data-testid=audit-report] .finding")
+      .evaluateAll((nodes) => nodes.map((n) => n.getAttribute("data-code") ?? ""));
+    assert.deepEqual([...shownCodes].sort(), report.findings.map((f) => f.code).sort());
+    assert.ok(report.checked.includes("integrity"));
+    assert.ok(shownCodes.includes("mass_balance.plot_exceeded"), `found: ${shownCodes.join(", ")}`);
+    const massFinding = report.findings.find((f) => f.code === "mass_balance.plot_exceeded");
+    await page
+      .locator(`[data-severity=${massFinding?.severity ?? "none"}] [data-code='mass_balance.plot_exceeded']`)
+      .waitFor();
+    const [htmlDownload] = await Promise.all([
+      page.waitForEvent("download"),
+      page.locator("[data-action=report-html]").click(),
+    ]);
+    const html = (await saved(htmlDownload)).toString("utf8");
+    assert.match(html, /^<!doctype html>/);
+    assert.match(html, /AUDIT-2/);
+    assert.match(html, /mass_balance\.plot_exceeded/);
+    await page.screenshot({ path: path.join(screenshotDir, "console-regulator-audit.png"), fullPage: true });
+
+    // The audit of the whole search: every batch in scope, re-verified.
+    await page.click(".tabs button:nth-child(1)");
+    await page.locator("[data-testid=batches]").waitFor();
+    await page.locator("button", { hasText: "审计查询范围内全部批次" }).click();
+    await page.locator("[data-testid=across-batches]").waitFor({ timeout: 120_000 });
+    assert.equal(await page.locator("[data-testid=audit-report] .batch-report").count(), 3);
+
+    // Exports for the same scope and for one batch.
+    await page.click(".tabs button:nth-child(1)");
+    const exportOf = async (label: string): Promise<Buffer> => {
+      const [file] = await Promise.all([
+        page.waitForEvent("download"),
+        page.locator("button", { hasText: label }).click(),
+      ]);
+      return saved(file);
+    };
+    const csv = (await exportOf("导出关键数据 CSV")).toString("utf8");
+    assert.ok(csv.includes("CONSOLE-1") && csv.includes("AUDIT-2") && csv.includes(demo.batch.lot));
+    const xlsx = await exportOf("导出关键数据 Excel");
+    assert.equal(xlsx.subarray(0, 2).toString("latin1"), "PK");
+    const [epcisFile] = await Promise.all([
+      page.waitForEvent("download"),
+      page.locator(`tr[data-lot='${demo.batch.lot}'] [data-action=epcis]`).click(),
+    ]);
+    const epcis: unknown = JSON.parse((await saved(epcisFile)).toString("utf8"));
+    const validation = loadEpcisValidator()(epcis);
+    assert.ok(validation.valid, JSON.stringify(validation.errors.slice(0, 3)));
+
+    // Suspend the cooperative: in force at once, the cooperative's console says so and its writes are refused.
+    await page.click(".tabs button:nth-child(2)");
+    const coopRow = page.locator(`tr[data-organisation-id='${demo.organisations.cooperative.id}']`);
+    await coopRow.locator("[data-action=suspend]").click();
+    const dialog = page.locator("dialog.modal");
+    await dialog.locator("textarea[name=reason-zh]").fill("产地证明材料不实，暂停登记");
+    await dialog.locator("button[value=ok]").click();
+    await coopRow.locator("[data-testid=organisation-status]", { hasText: "已暂停" }).waitFor();
+    const org = expectStatus(
+      await regulatorApi.get<{ organisation: { status: string } }>(
+        `/api/v1/organisations/${demo.organisations.cooperative.id}`,
+      ),
+      200,
+      "organisation",
+    );
+    assert.equal(org.organisation.status, "suspended");
+    await page.screenshot({ path: path.join(screenshotDir, "console-regulator-organisations.png"), fullPage: true });
+
+    const coop = await openConsole("cooperative", demo.organisations.cooperative.token);
+    await coop.page.locator(".banner-danger").waitFor();
+    await coop.page.click(".tabs button:nth-child(2)");
+    await coop.page.fill("input[name=gtin]", DEMO_GTIN);
+    await coop.page.fill("input[name=lot]", "SUSPENDED-1");
+    await coop.page.fill("input[name=quantity]", "3");
+    await coop.page.click("[data-testid=register-form] button[type=submit]");
+    await coop.page
+      .locator("[data-testid=register-form] .flash-error", { hasText: "organisation.suspended" })
+      .waitFor();
+    await coop.page.screenshot({ path: path.join(screenshotDir, "console-cooperative-suspended.png"), fullPage: true });
+    await closeConsole(coop);
+
+    await coopRow.locator("[data-action=reinstate]").click();
+    await dialog.locator("textarea[name=reason-zh]").fill("材料已补正");
+    await dialog.locator("button[value=ok]").click();
+    await coopRow.locator("[data-testid=organisation-status]", { hasText: "正常" }).waitFor();
+    await settle();
+
+    // A regulator's recall of another cooperative's batch.
+    await page.click(".tabs button:nth-child(1)");
+    await page.click("[data-testid=filters] button[type=submit]");
+    const auditRow = page.locator("tr[data-lot='AUDIT-2']");
+    await auditRow.locator("[data-action=recall]").click();
+    await dialog.locator("textarea[name=reason-zh]").fill("监督抽检不合格");
+    await dialog.locator("button[value=ok]").click();
+    await page.locator(".flash-ok", { hasText: "召回已提交" }).waitFor();
+    // In force once anchored: the writer sends it under the regulator's key, the indexer records it.
+    await settle();
+    await page.click("[data-testid=filters] button[type=submit]");
+    await auditRow.locator("[data-testid=batch-status]", { hasText: "已召回" }).waitFor();
+    assert.equal((await batchByLot("AUDIT-2")).status, "recalled");
+    await closeConsole(opened);
+  });
+
+  // Last: it moves the chain's clock past every signature's deadline.
+  it("cooperative: a batch the ledger refuses is shown failed, with the reason in plain words", async (t) => {
+    if (!requireBrowser(t)) return;
+    assert.ok(node !== undefined && server !== undefined);
+    const opened = await openConsole("cooperative", demo.organisations.cooperative.token);
+    const page = opened.page;
+    await page.click(".tabs button:nth-child(2)");
+    await page.fill("input[name=gtin]", DEMO_GTIN);
+    await page.fill("input[name=lot]", "LATE-1");
+    await page.fill("input[name=quantity]", "2");
+    await page.click("[data-testid=register-form] button[type=submit]");
+    await page.locator("[data-lot='LATE-1']").waitFor();
+
+    // The signature waited too long: the chain is now past its deadline.
+    const ttl = server.ctx.signatureTtlSeconds;
+    for (const [method, params] of [
+      ["evm_increaseTime", [ttl + 3_600]],
+      ["evm_mine", []],
+    ] as const) {
+      await fetch(node.rpcUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+      });
+    }
+    await settle();
+    const failed = await batchByLot("LATE-1");
+    assert.equal(failed.ledger.state, "failed");
+    assert.match(failed.ledger.failureReason ?? "", /^SignatureExpired/);
+    const card = page.locator("[data-lot='LATE-1']");
+    await card.locator(".states [data-testid=ledger-state]", { hasText: "上链失败" }).waitFor({ timeout: 20_000 });
+    const explained = explainLedgerFailure(failed.ledger.failureReason);
+    assert.equal(await card.locator("[data-testid=failure-reason]").textContent(), explained?.zh);
+    await page.screenshot({ path: path.join(screenshotDir, "console-cooperative-failed.png"), fullPage: true });
+
+    // In English too.
+    await page.locator("header button", { hasText: "English" }).click();
+    await card.locator("[data-testid=failure-reason]", { hasText: explained?.en ?? "" }).waitFor();
+    await closeConsole(opened);
+  });
+});
