@@ -15,13 +15,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
 
+import { Wallet, type TypedDataDomain, type TypedDataField } from "ethers";
 import type { Browser, BrowserContext, Download, Page } from "playwright-core";
 import { pino } from "pino";
 
 import { apiClient, expectStatus, type ApiClient } from "../../scripts/lib/api-client.ts";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
 import { launchChromium } from "../../scripts/lib/chromium.ts";
-import { DEMO_GTIN, seedDemoSystem, type DemoSystemSummary } from "../../scripts/lib/demo-system.ts";
+import { DEMO_GTIN, demoUscc, seedDemoSystem, type DemoSystemSummary } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
 import { buildConsoles } from "../../scripts/tasks/build-consoles.ts";
 import { buildWeb } from "../../scripts/tasks/build-web.ts";
@@ -53,6 +54,7 @@ describe("the consoles in Chromium against the real server", () => {
   let demo: DemoSystemSummary;
   let coopApi: ApiClient;
   let regulatorApi: ApiClient;
+  let adminToken: string;
 
   /** Runs the ledger writer and indexer until nothing is waiting (failed entries stay failed). */
   async function settle(): Promise<void> {
@@ -148,7 +150,8 @@ describe("the consoles in Chromium against the real server", () => {
       }),
       { logger: pino({ level: "silent" }) },
     );
-    demo = await seedDemoSystem(server.url, deployment.env.ADMIN_TOKEN ?? "", { itemCount: 20 });
+    adminToken = deployment.env.ADMIN_TOKEN ?? "";
+    demo = await seedDemoSystem(server.url, adminToken, { itemCount: 20 });
     await settle();
     coopApi = apiClient(server.url, demo.organisations.cooperative.token);
     regulatorApi = apiClient(server.url, demo.organisations.regulator.token);
@@ -523,6 +526,99 @@ describe("the consoles in Chromium against the real server", () => {
     await auditRow.locator("[data-testid=batch-status]", { hasText: "已召回" }).waitFor();
     assert.equal((await batchByLot("AUDIT-2")).status, "recalled");
     await closeConsole(opened);
+  });
+
+  it("cooperative with its own wallet: the console has the wallet sign, and without one says so", async (t) => {
+    if (!requireBrowser(t)) return;
+    assert.ok(browser !== undefined && server !== undefined);
+    const wallet = Wallet.createRandom();
+    const onboarded = expectStatus(
+      await apiClient(server.url, adminToken).post<{ organisation: { id: string }; credential: { token: string } }>(
+        "/api/v1/organisations",
+        {
+          kind: "cooperative",
+          name: { zh: "龙坞茶叶合作社", en: "Longwu Tea Cooperative" },
+          uscc: demoUscc("93", "330106", 7_001),
+          regionCode: "330106",
+          signerAddress: wallet.address,
+        },
+      ),
+      201,
+      "onboard a cooperative holding its own key",
+    );
+    await settle();
+    const ownApi = apiClient(server.url, onboarded.credential.token);
+    const ownLots = async (): Promise<string[]> =>
+      expectStatus(await ownApi.get<{ batches: { lot: string }[] }>("/api/v1/batches"), 200, "own batches").batches.map(
+        (b) => b.lot,
+      );
+    const register = async (page: Page, lot: string): Promise<void> => {
+      await page.click(".tabs button:nth-child(2)");
+      await page.fill("input[name=gtin]", DEMO_GTIN);
+      await page.fill("input[name=lot]", lot);
+      await page.fill("input[name=quantity]", "6");
+      await page.click("[data-testid=register-form] button[type=submit]");
+    };
+
+    // No wallet in this browser: a clear refusal, and no batch.
+    const bare = await openConsole("cooperative", onboarded.credential.token);
+    await register(bare.page, "OWN-0");
+    await bare.page
+      .locator("[data-testid=register-form] .flash-error", { hasText: "console.wallet_missing" })
+      .waitFor();
+    assert.deepEqual(await ownLots(), []);
+    await closeConsole(bare);
+
+    // A wallet (EIP-1193) whose key is the organisation's: stands in for MetaMask, signing with ethers in the test.
+    const context = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
+    const asked: { method: string; primaryType?: string; account?: string }[] = [];
+    await context.exposeFunction("testWalletRequest", async (method: string, params: unknown[]) => {
+      if (method === "eth_requestAccounts") {
+        asked.push({ method });
+        return [wallet.address];
+      }
+      if (method === "eth_signTypedData_v4") {
+        const typed = JSON.parse(String(params[1])) as {
+          domain: TypedDataDomain;
+          types: Record<string, TypedDataField[]>;
+          primaryType: string;
+          message: Record<string, unknown>;
+        };
+        asked.push({ method, primaryType: typed.primaryType, account: String(params[0]) });
+        const { EIP712Domain: _domainType, ...types } = typed.types;
+        return wallet.signTypedData(typed.domain, types, typed.message);
+      }
+      throw new Error(`the test wallet does not do ${method}`);
+    });
+    await context.addInitScript(() => {
+      const bridge = (window as unknown as { testWalletRequest: (m: string, p: unknown[]) => Promise<unknown> })
+        .testWalletRequest;
+      (window as unknown as { ethereum: unknown }).ethereum = {
+        request: ({ method, params }: { method: string; params?: unknown[] }) => bridge(method, params ?? []),
+      };
+    });
+    const page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    await page.goto(`${server.url}/console/cooperative`);
+    await page.fill("input[name=token]", onboarded.credential.token);
+    await page.click("form.sign-in button[type=submit]");
+    await page.locator(".tabs").waitFor();
+    await register(page, "OWN-1");
+    await page.locator("[data-lot='OWN-1']").waitFor();
+    assert.deepEqual(
+      asked.map((a) => a.method),
+      ["eth_requestAccounts", "eth_signTypedData_v4"],
+    );
+    const signing = asked[1];
+    assert.ok(signing?.account !== undefined);
+    assert.equal(signing.primaryType, "BatchAttestation");
+    assert.equal(signing.account.toLowerCase(), wallet.address.toLowerCase());
+    assert.deepEqual(await ownLots(), ["OWN-1"]);
+    await settle();
+    await page
+      .locator("[data-lot='OWN-1'] .states [data-testid=ledger-state]", { hasText: "已上链" })
+      .waitFor({ timeout: 20_000 });
+    await context.close();
   });
 
   // Last: it moves the chain's clock past every signature's deadline.
