@@ -53,7 +53,7 @@ export async function buildConsoles(options: { outDir?: string } = {}): Promise<
   const cssName = contentName("console", "css", css);
   const outputs: [string, Uint8Array][] = [[cssName, css]];
   for (const name of CONSOLES) {
-    const js = await bundle(path.join(consoleRoot, "src", `${name}.ts`));
+    const js = await bundle(path.join(consoleRoot, "src", name, "main.ts"));
     const jsName = contentName(name, "js", js);
     const template = readFileSync(path.join(consoleRoot, `${name}.html`), "utf8");
     const scriptRef = `"/web/console/${name}.js"`;

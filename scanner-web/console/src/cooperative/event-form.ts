@@ -1,0 +1,141 @@
+/** The form under an open batch that records a step of its life (input applied, transformed, shipped…). */
+import { newIdempotencyKey } from "../shared/api.ts";
+import { BIZ_STEP_TEXT, pick, type Pair } from "../shared/text.ts";
+import { chinaIsoFromLocalInput, chinaLocalInputNow, failureText, flash, h } from "../shared/ui.ts";
+import { loadEvents, refreshBatches } from "./batch-refresh.ts";
+import { field } from "./field.ts";
+import { flashRegion, render, state, type BatchView } from "./state.ts";
+import { COOPERATIVE_STEPS, INPUT_KINDS, t } from "./text.ts";
+import { write } from "./writes.ts";
+
+/** One form per open batch, kept while the list redraws around it. */
+const eventForms = new Map<string, HTMLElement>();
+
+export function cachedEventForm(batch: BatchView): HTMLElement {
+  let form = eventForms.get(batch.batchId);
+  if (form === undefined) {
+    form = eventForm(batch);
+    eventForms.set(batch.batchId, form);
+  }
+  return form;
+}
+
+export function forgetEventForms(): void {
+  eventForms.clear();
+}
+
+function eventForm(batch: BatchView): HTMLElement {
+  const step = h(
+    "select",
+    { name: "bizStep" },
+    ...COOPERATIVE_STEPS.map((s) => h("option", { value: s }, pick(BIZ_STEP_TEXT[s] ?? [s, s], state.lang))),
+  );
+  const occurredAt = h("input", {
+    name: "occurredAt",
+    type: "datetime-local",
+    required: "",
+    value: chinaLocalInputNow(),
+  });
+  const place = h("input", { name: "place", maxlength: "200" });
+  const inputName = h("input", { name: "inputName", maxlength: "200" });
+  const inputKind = h(
+    "select",
+    { name: "inputKind" },
+    ...Object.entries(INPUT_KINDS).map(([value, text]) => h("option", { value }, pick(text, state.lang))),
+  );
+  const inputAmount = h("input", { name: "inputAmount", inputmode: "decimal", pattern: "\\d+(\\.\\d{1,3})?" });
+  const inputUnit = h("input", { name: "inputUnit", maxlength: "8", value: "kg" });
+  const sourceGtin = h("input", { name: "sourceGtin", inputmode: "numeric", pattern: "\\d{14}", value: batch.gtin });
+  const sourceLot = h("input", { name: "sourceLot", maxlength: "20" });
+  const note = h("input", { name: "note", maxlength: "500" });
+  const inputs = h(
+    "fieldset",
+    { class: "step-fields", "data-for": "input_application" },
+    field(t("inputName"), inputName),
+    field(t("inputKind"), inputKind),
+    h("div", { class: "row" }, field(t("inputAmount"), inputAmount), field(t("unit"), inputUnit)),
+  );
+  const sources = h(
+    "fieldset",
+    { class: "step-fields", "data-for": "transforming" },
+    field(t("inputBatchGtin"), sourceGtin),
+    field(t("inputBatchLot"), sourceLot),
+  );
+  const showStepFields = (): void => {
+    inputs.hidden = step.value !== "input_application";
+    sources.hidden = step.value !== "transforming";
+    inputName.required = step.value === "input_application";
+    inputAmount.required = step.value === "input_application";
+    sourceLot.required = step.value === "transforming";
+  };
+  step.addEventListener("change", showStepFields);
+  showStepFields();
+  const status = h("div", { class: "status" });
+  const submit = h("button", { type: "submit", class: "primary" }, t("record"));
+  const form = h(
+    "form",
+    { class: "event-form", "data-testid": "event-form" },
+    h("h3", {}, t("recordEvent")),
+    field(t("step"), step),
+    field(t("occurredAt"), occurredAt),
+    field(t("locationName"), place),
+    inputs,
+    sources,
+    field(t("note"), note),
+    submit,
+    status,
+  );
+  let key = newIdempotencyKey();
+  form.addEventListener("input", () => {
+    // A changed form is a different write; the same form sent twice is one.
+    key = newIdempotencyKey();
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const data: Record<string, unknown> = {};
+    const region = state.me?.organisation?.regionCode;
+    if (place.value.trim() !== "" && region !== undefined)
+      data.location = { regionCode: region, name: place.value.trim() };
+    if (step.value === "input_application") {
+      data.inputs = [
+        {
+          name: inputName.value.trim(),
+          kind: inputKind.value,
+          amount: inputAmount.value.trim(),
+          unit: inputUnit.value.trim(),
+        },
+      ];
+    }
+    if (step.value === "transforming")
+      data.inputBatches = [{ gtin: sourceGtin.value.trim(), lot: sourceLot.value.trim() }];
+    if (note.value.trim() !== "") data.note = { zh: note.value.trim(), en: null };
+    const body = { bizStep: step.value, occurredAt: chinaIsoFromLocalInput(occurredAt.value), data };
+    const label: Pair = [
+      `${batch.lot} ${pick(BIZ_STEP_TEXT[step.value] ?? ["", ""], "zh")}`,
+      `${batch.lot} ${pick(BIZ_STEP_TEXT[step.value] ?? ["", ""], "en")}`,
+    ];
+    submit.disabled = true;
+    write(`/api/v1/batches/${batch.batchId}/events`, body, label, key)
+      .then(async (outcome) => {
+        form.reset();
+        occurredAt.value = chinaLocalInputNow();
+        key = newIdempotencyKey();
+        showStepFields();
+        flash(
+          flashRegion,
+          outcome === "queued" ? "info" : "ok",
+          outcome === "queued" ? t("queued") : t("eventAccepted"),
+        );
+        await loadEvents(batch.batchId).catch(() => undefined);
+        render();
+        await refreshBatches();
+      })
+      .catch((error: unknown) => {
+        flash(status, "error", failureText(error, state.lang));
+      })
+      .finally(() => {
+        submit.disabled = false;
+      });
+  });
+  return form;
+}

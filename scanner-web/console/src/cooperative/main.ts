@@ -1,0 +1,147 @@
+/**
+ * The cooperative console, for a phone in the field: sign in with the cooperative's
+ * token, register a harvest batch (with the planting video, uploaded with a progress
+ * bar), follow each batch onto the ledger, print its label sheet, record what happened
+ * to it, recall it. Every action is a call of the public API; writes made offline wait
+ * in the device's storage with their idempotency keys and go out when the phone is back
+ * online.
+ */
+import { Api, ProblemFailure, storeToken, storedToken } from "../shared/api.ts";
+import { OfflineQueue } from "../shared/offline-queue.ts";
+import { COMMON, pick, storeLang } from "../shared/text.ts";
+import { failureText, flash, h, signInView } from "../shared/ui.ts";
+import { batchesView } from "./batch-list.ts";
+import { refreshBatches } from "./batch-refresh.ts";
+import { forgetEventForms } from "./event-form.ts";
+import { queuePanel } from "./queue-panel.ts";
+import { forgetRegisterForm, registerView, snapshotDraft } from "./register-form.ts";
+import { flashRegion, registerRender, render, state, type Me, type View } from "./state.ts";
+import { T, t } from "./text.ts";
+
+const app = (): HTMLElement => document.getElementById("app") ?? document.body;
+
+function renderConsole(): void {
+  document.documentElement.lang = state.lang === "zh" ? "zh-CN" : "en";
+  document.title = `${t("title")} · 一物一码`;
+  if (state.api === null || state.me === null) {
+    app().replaceChildren(
+      topBar(null),
+      h(
+        "main",
+        {},
+        flashRegion,
+        signInView(state.lang, T.title, async (token) => {
+          await signIn(token);
+        }),
+      ),
+    );
+    return;
+  }
+  const main = h("main", {}, flashRegion, ...queuePanel());
+  if (state.me.organisation?.status === "suspended") {
+    main.append(h("p", { class: "banner banner-danger", role: "alert" }, pick(COMMON.suspendedBanner, state.lang)));
+  }
+  main.append(state.view === "batches" ? batchesView() : registerView());
+  // Forms are kept across renders (polling redraws the list); keep the cursor where it was.
+  const active = document.activeElement;
+  app().replaceChildren(topBar(state.me), tabs(), main);
+  if (active instanceof HTMLElement && active !== document.activeElement && active.isConnected) active.focus();
+}
+
+function topBar(current: Me | null): HTMLElement {
+  const switcher = h(
+    "button",
+    { type: "button", class: "link", "data-action": "lang" },
+    pick(COMMON.switchTo, state.lang),
+  );
+  switcher.addEventListener("click", () => {
+    snapshotDraft();
+    forgetRegisterForm(); // its labels are in the old language
+    forgetEventForms();
+    state.lang = state.lang === "zh" ? "en" : "zh";
+    storeLang(state.lang);
+    render();
+  });
+  const right = h("div", { class: "top-actions" });
+  if (!navigator.onLine)
+    right.append(h("span", { class: "badge badge-warn", "data-testid": "offline" }, pick(COMMON.offline, state.lang)));
+  right.append(switcher);
+  if (current !== null) {
+    const out = h("button", { type: "button", class: "link" }, pick(COMMON.signOut, state.lang));
+    out.addEventListener("click", signOut);
+    right.append(out);
+  }
+  const name = current?.organisation == null ? t("title") : pick(current.organisation.name, state.lang);
+  return h("header", { class: "top" }, h("span", { class: "brand" }, name), right);
+}
+
+function tabs(): HTMLElement {
+  const tab = (target: View, label: string): HTMLElement => {
+    const button = h("button", { type: "button", role: "tab", "aria-selected": String(state.view === target) }, label);
+    button.addEventListener("click", () => {
+      state.view = target;
+      render();
+      if (target === "batches") void refreshBatches();
+    });
+    return button;
+  };
+  return h("nav", { class: "tabs", role: "tablist" }, tab("batches", t("batches")), tab("register", t("register")));
+}
+
+async function signIn(token: string): Promise<void> {
+  const candidate = new Api(token);
+  const profile = await candidate.get<Me>("/api/v1/me");
+  if (!profile.roles.includes("cooperative") || profile.organisation === null) {
+    throw new ProblemFailure({
+      code: "console.wrong_role",
+      status: 403,
+      message: { zh: T.notCooperative[0], en: T.notCooperative[1] },
+    });
+  }
+  storeToken("cooperative", token);
+  state.api = candidate;
+  state.me = profile;
+  state.queue = new OfflineQueue(profile.organisation.id, render);
+  render();
+  await flushQueue();
+  await refreshBatches();
+}
+
+function signOut(): void {
+  storeToken("cooperative", null);
+  state.api = null;
+  state.me = null;
+  state.queue = null;
+  state.batches = [];
+  state.events.clear();
+  forgetEventForms();
+  render();
+}
+
+async function flushQueue(): Promise<void> {
+  if (state.api === null || state.queue === null || state.queue.waiting().length === 0) return;
+  const sent = await state.queue.flush(state.api);
+  if (sent > 0) {
+    flash(flashRegion, "ok", t("sentFromQueue").replace("{n}", String(sent)));
+    await refreshBatches();
+  }
+}
+
+registerRender(renderConsole);
+
+window.addEventListener("online", () => {
+  render();
+  void flushQueue();
+});
+window.addEventListener("offline", render);
+
+const saved = storedToken("cooperative");
+render();
+if (saved !== null) {
+  signIn(saved).catch((error: unknown) => {
+    // A revoked or expired token: back to the sign-in card, saying why.
+    if (error instanceof ProblemFailure) storeToken("cooperative", null);
+    render();
+    flash(flashRegion, "error", failureText(error, state.lang));
+  });
+}

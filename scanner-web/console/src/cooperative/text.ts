@@ -1,0 +1,94 @@
+/** The cooperative console's words in both languages, and the steps a cooperative records. */
+import { UNITS } from "../../../../server/src/domain/units.ts";
+import { pick, type Pair } from "../shared/text.ts";
+import { state } from "./state.ts";
+
+export const T = {
+  title: ["合作社控制台", "Cooperative console"],
+  batches: ["我的批次", "My batches"],
+  register: ["登记新批次", "Register a batch"],
+  product: ["商品条码（GTIN）", "Product GTIN"],
+  productUnknown: ["未找到该商品，请先登记商品。", "No product with this GTIN; register the product first."],
+  lot: ["批号", "Lot number"],
+  plot: ["地块", "Plot"],
+  noPlot: ["（不指定地块）", "(no plot)"],
+  harvestedAt: ["采收时间", "Harvested at"],
+  quantity: ["采收数量", "Quantity harvested"],
+  unit: ["单位", "Unit"],
+  itemCount: ["贴码件数（每件一个码）", "Items to label (one code each)"],
+  hiddenCodes: ["标签印刮开验证码", "Print a scratch-off verification code on each label"],
+  certifications: ["认证（三品一标）", "Certifications"],
+  complianceCertificate: ["承诺达标合格证编号", "Compliance certificate number"],
+  descriptionZh: ["说明（中文）", "Description (Chinese)"],
+  descriptionEn: ["说明（英文）", "Description (English)"],
+  video: ["种植视频", "Planting video"],
+  uploading: ["正在上传", "Uploading"],
+  uploaded: ["已上传", "Uploaded"],
+  uploadFirst: ["请等视频上传完成。", "Wait until the video has uploaded."],
+  submit: ["提交登记", "Register"],
+  accepted: [
+    "已提交，正在写入账本。可在“我的批次”查看进度。",
+    "Accepted; it is being recorded on the ledger. Follow it under “My batches”.",
+  ],
+  queued: [
+    "当前离线：已保存在本机，联网后自动提交。",
+    "You are offline: saved on this phone and sent when you are back online.",
+  ],
+  sentFromQueue: ["已发送离线时保存的 {n} 项操作。", "Sent {n} action(s) saved while offline."],
+  harvest: ["采收", "Harvested"],
+  items: ["件", "items"],
+  labels: ["下载标签", "Label sheet"],
+  labelsNotYet: ["批次上链后才能打印标签。", "Labels can be printed once the batch is on the ledger."],
+  labelsStarted: ["标签 PDF 已开始下载。", "The label PDF is downloading."],
+  events: ["过程记录", "What happened"],
+  record: ["记录", "Record"],
+  recordEvent: ["记录新环节", "Record a step"],
+  step: ["环节", "Step"],
+  occurredAt: ["时间", "When"],
+  locationName: ["地点名称", "Place"],
+  inputName: ["投入品名称", "Input applied"],
+  inputKind: ["类型", "Kind"],
+  inputAmount: ["用量", "Amount"],
+  inputBatchGtin: ["原料批次商品条码", "Input batch GTIN"],
+  inputBatchLot: ["原料批次批号", "Input batch lot"],
+  note: ["备注", "Note"],
+  eventAccepted: ["已记录，正在写入账本。", "Recorded; being written to the ledger."],
+  coldChainBreach: ["温度超出范围：", "Temperature out of range: "],
+  recall: ["召回", "Recall"],
+  recallTitle: ["召回该批次？", "Recall this batch?"],
+  recallText: [
+    "召回后，消费者扫码会看到“已召回”，且无法撤销。",
+    "Once recalled, every scan shows “Recalled”. This cannot be undone.",
+  ],
+  recallAccepted: ["召回已提交，正在写入账本。", "Recall accepted; being written to the ledger."],
+  walletSign: ["请在钱包中签名…", "Sign in your wallet…"],
+  walletMissing: [
+    "本机构使用自有密钥：请在装有钱包的浏览器中打开本页签名。",
+    "Your organisation holds its own key: open this page in a browser with your wallet to sign.",
+  ],
+  technical: ["技术信息", "Technical detail"],
+  notCooperative: ["此令牌不属于合作社。", "This token does not belong to a cooperative."],
+} as const satisfies Record<string, Pair>;
+
+export const COOPERATIVE_STEPS = [
+  "planting",
+  "input_application",
+  "harvesting",
+  "cooling",
+  "transforming",
+  "packing",
+  "shipping",
+] as const;
+
+export const INPUT_KINDS: Record<string, Pair> = {
+  fertilizer: ["肥料", "Fertiliser"],
+  pesticide: ["农药", "Pesticide"],
+  other: ["其他", "Other"],
+};
+
+export const t = (key: keyof typeof T): string => pick(T[key], state.lang);
+
+export function unitName(unit: string): string {
+  const known = Object.hasOwn(UNITS, unit) ? UNITS[unit as keyof typeof UNITS] : undefined;
+  return known === undefined ? unit : state.lang === "zh" ? known.zh : known.en;
+}

@@ -1,0 +1,99 @@
+/**
+ * The regulator console, for a desk: find batches and organisations, run the independent
+ * audit (chain + IPFS, not the platform's database) and read its findings, download the
+ * EPCIS and key-data-element exports, and act: suspend or reinstate an organisation,
+ * recall a batch, each with a reason that is signed, anchored and logged under the
+ * regulator's name. Every button is one call of the public API.
+ */
+import { Api, ProblemFailure, storeToken, storedToken } from "../shared/api.ts";
+import { COMMON, pick, storeLang } from "../shared/text.ts";
+import { failureText, flash, h, signInView } from "../shared/ui.ts";
+import { auditView } from "./audit-report.ts";
+import { batchesView } from "./batch-search.ts";
+import { loadOrganisations, organisationsView } from "./organisations.ts";
+import { flashRegion, registerRender, render, state, type OrganisationView, type View } from "./state.ts";
+import { T, t } from "./text.ts";
+
+const app = (): HTMLElement => document.getElementById("app") ?? document.body;
+
+function renderConsole(): void {
+  document.documentElement.lang = state.lang === "zh" ? "zh-CN" : "en";
+  document.title = `${t("title")} · 一物一码`;
+  if (state.api === null) {
+    app().replaceChildren(topBar(), h("main", {}, flashRegion, signInView(state.lang, T.title, signIn)));
+    return;
+  }
+  const content =
+    state.view === "batches" ? batchesView() : state.view === "organisations" ? organisationsView() : auditView();
+  app().replaceChildren(topBar(), tabs(), h("main", {}, flashRegion, content));
+}
+
+function topBar(): HTMLElement {
+  const switcher = h("button", { type: "button", class: "link" }, pick(COMMON.switchTo, state.lang));
+  switcher.addEventListener("click", () => {
+    state.lang = state.lang === "zh" ? "en" : "zh";
+    storeLang(state.lang);
+    render();
+  });
+  const right = h("div", { class: "top-actions" }, switcher);
+  if (state.api !== null) {
+    const out = h("button", { type: "button", class: "link" }, pick(COMMON.signOut, state.lang));
+    out.addEventListener("click", () => {
+      storeToken("regulator", null);
+      state.api = null;
+      state.signedInAs = null;
+      render();
+    });
+    right.append(out);
+  }
+  const name = state.signedInAs === null ? t("title") : `${pick(state.signedInAs.name, state.lang)} · ${t("title")}`;
+  return h("header", { class: "top" }, h("span", { class: "brand" }, name), right);
+}
+
+function tabs(): HTMLElement {
+  const tab = (target: View, label: string): HTMLElement => {
+    const button = h("button", { type: "button", role: "tab", "aria-selected": String(state.view === target) }, label);
+    button.addEventListener("click", () => {
+      state.view = target;
+      render();
+      if (target === "organisations") void loadOrganisations();
+    });
+    return button;
+  };
+  return h(
+    "nav",
+    { class: "tabs", role: "tablist" },
+    tab("batches", t("batches")),
+    tab("organisations", t("organisations")),
+    tab("audit", t("audit")),
+  );
+}
+
+async function signIn(token: string): Promise<void> {
+  const candidate = new Api(token);
+  const me = await candidate.get<{ organisation: OrganisationView | null; roles: string[] }>("/api/v1/me");
+  if (!me.roles.includes("regulator")) {
+    throw new ProblemFailure({
+      code: "console.wrong_role",
+      status: 403,
+      message: { zh: T.notRegulator[0], en: T.notRegulator[1] },
+    });
+  }
+  storeToken("regulator", token);
+  state.api = candidate;
+  state.signedInAs = me.organisation;
+  await loadOrganisations();
+  render();
+}
+
+registerRender(renderConsole);
+
+const saved = storedToken("regulator");
+render();
+if (saved !== null) {
+  signIn(saved).catch((error: unknown) => {
+    if (error instanceof ProblemFailure) storeToken("regulator", null);
+    render();
+    flash(flashRegion, "error", failureText(error, state.lang));
+  });
+}
