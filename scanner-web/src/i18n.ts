@@ -25,7 +25,7 @@ export function storeLang(lang: Lang): void {
   }
 }
 
-type Pair = readonly [zh: string, en: string];
+export type Pair = readonly [zh: string, en: string];
 
 export type VerdictKey = Verdict | "unknown" | "checking" | "error";
 

@@ -6,12 +6,11 @@
  *
  * `node scripts/tasks/build-consoles.ts`
  */
-import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 
-import { build } from "esbuild";
+import { bundle, contentName } from "./build-web.ts";
 
 export const CONSOLES = ["cooperative", "regulator"] as const;
 export type ConsoleName = (typeof CONSOLES)[number];
@@ -23,29 +22,6 @@ export interface ConsoleBuild {
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
 const consoleRoot = path.join(projectRoot, "scanner-web", "console");
-
-function contentName(base: string, extension: string, content: Uint8Array): string {
-  return `${base}-${createHash("sha256").update(content).digest("hex").slice(0, 10)}.${extension}`;
-}
-
-async function bundle(entry: string): Promise<Uint8Array> {
-  const result = await build({
-    entryPoints: [entry],
-    bundle: true,
-    minify: true,
-    write: false,
-    format: "esm",
-    target: entry.endsWith(".css") ? ["chrome80", "safari13"] : ["es2020"],
-    platform: "browser",
-    legalComments: "none",
-    charset: "utf8",
-    logLevel: "warning",
-    outdir: "out",
-  });
-  const file = result.outputFiles[0];
-  if (file === undefined) throw new Error(`esbuild produced nothing for ${entry}`);
-  return file.contents;
-}
 
 export async function buildConsoles(options: { outDir?: string } = {}): Promise<ConsoleBuild> {
   const outDir = options.outDir ?? path.join(projectRoot, "scanner-web", "dist", "console");

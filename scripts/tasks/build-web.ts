@@ -26,11 +26,13 @@ export interface WebBuild {
 const projectRoot = path.resolve(import.meta.dirname, "../..");
 const webRoot = path.join(projectRoot, "scanner-web");
 
-function contentName(base: string, extension: string, content: Uint8Array): string {
+/** `scan-0123456789.js`: named by content, so `/web/` can be cached for long. */
+export function contentName(base: string, extension: string, content: Uint8Array): string {
   return `${base}-${createHash("sha256").update(content).digest("hex").slice(0, 10)}.${extension}`;
 }
 
-async function bundle(entry: string, loader: "ts" | "css"): Promise<Uint8Array> {
+/** One minified browser bundle of a TypeScript or CSS entry, in memory. */
+export async function bundle(entry: string): Promise<Uint8Array> {
   const result = await build({
     entryPoints: [entry],
     bundle: true,
@@ -38,7 +40,7 @@ async function bundle(entry: string, loader: "ts" | "css"): Promise<Uint8Array> 
     write: false,
     format: "esm",
     // BigInt (noble's curve arithmetic) needs ES2020; every WebView WeChat ships has it.
-    target: loader === "css" ? ["chrome80", "safari13"] : ["es2020"],
+    target: entry.endsWith(".css") ? ["chrome80", "safari13"] : ["es2020"],
     platform: "browser",
     legalComments: "none",
     charset: "utf8",
@@ -52,8 +54,8 @@ async function bundle(entry: string, loader: "ts" | "css"): Promise<Uint8Array> 
 
 export async function buildWeb(options: { outDir?: string } = {}): Promise<WebBuild> {
   const outDir = options.outDir ?? path.join(webRoot, "dist");
-  const js = await bundle(path.join(webRoot, "src", "main.ts"), "ts");
-  const css = await bundle(path.join(webRoot, "src", "scan.css"), "css");
+  const js = await bundle(path.join(webRoot, "src", "main.ts"));
+  const css = await bundle(path.join(webRoot, "src", "scan.css"));
   const jsName = contentName("scan", "js", js);
   const cssName = contentName("scan", "css", css);
 

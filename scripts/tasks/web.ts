@@ -1,8 +1,8 @@
 /**
- * `npm run build:web`: the scan page (fails over its gzip budget) and, when present, the
- * consoles, into scanner-web/dist/.
+ * `npm run build:web`: the scan page (fails over its gzip budget) and the consoles, into
+ * scanner-web/dist/.
  */
-import { buildConsolesIfPresent } from "../lib/web-assets.ts";
+import { buildConsoles } from "./build-consoles.ts";
 import { SCAN_PAGE_BUDGET_GZIP_BYTES, buildWeb } from "./build-web.ts";
 
 const web = await buildWeb();
@@ -13,4 +13,4 @@ if (!web.withinBudget) {
   console.error("[web] the scan page is over its budget");
   process.exitCode = 1;
 }
-await buildConsolesIfPresent();
+await buildConsoles();

@@ -29,6 +29,7 @@ import { buildWeb } from "../../scripts/tasks/build-web.ts";
 import { loadConfig } from "../../server/src/config.ts";
 import { explainLedgerFailure } from "../../server/src/domain/ledger-failures.ts";
 import { loadEpcisValidator } from "../../server/src/exports/epcis-schema.ts";
+import { settleLedger } from "./support/settle-ledger.ts";
 import { startServer, type RunningServer } from "../../server/src/server.ts";
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
@@ -56,21 +57,9 @@ describe("the consoles in Chromium against the real server", () => {
   let regulatorApi: ApiClient;
   let adminToken: string;
 
-  /** Runs the ledger writer and indexer until nothing is waiting (failed entries stay failed). */
   async function settle(): Promise<void> {
     assert.ok(server !== undefined);
-    for (let round = 0; round < 100; round++) {
-      await server.workOnce();
-      const open = await server.ctx.db
-        .selectFrom("outbox")
-        .select("id")
-        .where("state", "in", ["pending", "submitted"])
-        .execute();
-      const unindexed = await server.ctx.db.selectFrom("events").select("id").where("log_index", "is", null).execute();
-      if (open.length === 0 && unindexed.length === 0) return;
-      await server.ctx.db.updateTable("outbox").set({ next_attempt_at_ms: 0 }).where("state", "=", "pending").execute();
-    }
-    throw new Error("the ledger did not settle");
+    await settleLedger(server);
   }
 
   async function batchByLot(lot: string): Promise<BatchAnswer["batch"]> {

@@ -23,6 +23,7 @@ import { deployLocalRegistry, type LocalDeployment } from "../../scripts/lib/loc
 import { buildWeb } from "../../scripts/tasks/build-web.ts";
 import { loadConfig } from "../../server/src/config.ts";
 import { deriveVerificationCode } from "../../server/src/domain/serials.ts";
+import { settleLedger } from "./support/settle-ledger.ts";
 import { startServer, type RunningServer } from "../../server/src/server.ts";
 import { listItemSerials } from "../../server/src/storage/batches.ts";
 import { scanPageBehaviour, type OptionalCase, type ScanPageTarget } from "./support/scan-page-assertions.ts";
@@ -48,21 +49,9 @@ describe("the scan page against the real server", () => {
   let target: ScanPageTarget | undefined;
   let demo: DemoSystemSummary;
 
-  /** Runs the ledger writer and indexer until every batch and event is anchored and indexed. */
   async function settle(): Promise<void> {
     assert.ok(server !== undefined);
-    for (let round = 0; round < 100; round++) {
-      await server.workOnce();
-      const open = await server.ctx.db
-        .selectFrom("outbox")
-        .select("id")
-        .where("state", "in", ["pending", "submitted"])
-        .execute();
-      const unindexed = await server.ctx.db.selectFrom("events").select("id").where("log_index", "is", null).execute();
-      if (open.length === 0 && unindexed.length === 0) return;
-      await server.ctx.db.updateTable("outbox").set({ next_attempt_at_ms: 0 }).where("state", "=", "pending").execute();
-    }
-    throw new Error("the ledger did not settle");
+    await settleLedger(server);
   }
 
   async function registerBatch(coop: ApiClient, lot: string): Promise<string> {

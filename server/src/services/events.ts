@@ -18,6 +18,7 @@ import {
   type RecallValue,
   type TraceEventValue,
 } from "../domain/typed-data.ts";
+import { OWN_FARM_STEPS, STEP_ACTORS } from "../domain/step-actors.ts";
 import { ProblemError } from "../http/problem.ts";
 import { signTyped, typedDigest } from "../ledger/signing.ts";
 import { getProduct } from "../storage/catalogue.ts";
@@ -26,30 +27,11 @@ import { insertEvent, type NewTraceEvent, type TraceEvent } from "../storage/eve
 import { getMedia } from "../storage/media.ts";
 import { allocateNonces } from "../storage/nonces.ts";
 import { enqueueOutbox } from "../storage/outbox.ts";
-import type { OrganisationKind } from "../storage/schema.ts";
 import { recordWrite, type WriteOrigin } from "./audit.ts";
 import { activeOrganisation, requireBatch } from "./batches.ts";
 import type { ServiceContext } from "./context.ts";
 import { storeJsonDocument } from "./documents.ts";
 import { createSignatureRequest, type SignatureRequest } from "./signature-requests.ts";
-
-/** Which kinds of organisation may record which steps. Recalls have their own endpoint. */
-const STEP_ACTORS: Record<Exclude<BizStep, "recalling">, readonly OrganisationKind[]> = {
-  planting: ["cooperative"],
-  input_application: ["cooperative"],
-  harvesting: ["cooperative"],
-  cooling: ["cooperative", "processor", "logistics"],
-  transforming: ["cooperative", "processor"],
-  packing: ["cooperative", "processor"],
-  shipping: ["cooperative", "processor", "logistics"],
-  receiving: ["processor", "logistics", "retailer"],
-  inspecting: ["inspector"],
-  certifying: ["inspector"],
-  retail_selling: ["retailer"],
-};
-
-/** Steps done on the farm itself, which only the batch's own cooperative can attest. */
-const OWN_FARM_STEPS: ReadonlySet<BizStep> = new Set(["planting", "input_application", "harvesting"]);
 
 export const eventRequest = z
   .object({

@@ -8,6 +8,7 @@
  */
 import { Api, ProblemFailure, storeToken, storedToken } from "../shared/api.ts";
 import { OfflineQueue } from "../shared/offline-queue.ts";
+import { documentFor, tabBar, topBar as shellTopBar } from "../shared/shell.ts";
 import { COMMON, pick, storeLang } from "../shared/text.ts";
 import { failureText, flash, h, signInView } from "../shared/ui.ts";
 import { batchesView } from "./batch-list.ts";
@@ -21,8 +22,7 @@ import { T, t } from "./text.ts";
 const app = (): HTMLElement => document.getElementById("app") ?? document.body;
 
 function renderConsole(): void {
-  document.documentElement.lang = state.lang === "zh" ? "zh-CN" : "en";
-  document.title = `${t("title")} · 一物一码`;
+  documentFor(state.lang, t("title"));
   if (state.api === null || state.me === null) {
     app().replaceChildren(
       topBar(null),
@@ -49,43 +49,32 @@ function renderConsole(): void {
 }
 
 function topBar(current: Me | null): HTMLElement {
-  const switcher = h(
-    "button",
-    { type: "button", class: "link", "data-action": "lang" },
-    pick(COMMON.switchTo, state.lang),
-  );
-  switcher.addEventListener("click", () => {
-    snapshotDraft();
-    forgetRegisterForm(); // its labels are in the old language
-    forgetEventForms();
-    state.lang = state.lang === "zh" ? "en" : "zh";
-    storeLang(state.lang);
-    render();
+  return shellTopBar({
+    title: current?.organisation == null ? t("title") : pick(current.organisation.name, state.lang),
+    lang: state.lang,
+    showOffline: true,
+    onSwitchLang: () => {
+      snapshotDraft();
+      forgetRegisterForm(); // its labels are in the old language
+      forgetEventForms();
+      state.lang = state.lang === "zh" ? "en" : "zh";
+      storeLang(state.lang);
+      render();
+    },
+    ...(current === null ? {} : { onSignOut: signOut }),
   });
-  const right = h("div", { class: "top-actions" });
-  if (!navigator.onLine)
-    right.append(h("span", { class: "badge badge-warn", "data-testid": "offline" }, pick(COMMON.offline, state.lang)));
-  right.append(switcher);
-  if (current !== null) {
-    const out = h("button", { type: "button", class: "link" }, pick(COMMON.signOut, state.lang));
-    out.addEventListener("click", signOut);
-    right.append(out);
-  }
-  const name = current?.organisation == null ? t("title") : pick(current.organisation.name, state.lang);
-  return h("header", { class: "top" }, h("span", { class: "brand" }, name), right);
 }
 
 function tabs(): HTMLElement {
-  const tab = (target: View, label: string): HTMLElement => {
-    const button = h("button", { type: "button", role: "tab", "aria-selected": String(state.view === target) }, label);
-    button.addEventListener("click", () => {
-      state.view = target;
-      render();
-      if (target === "batches") void refreshBatches();
-    });
-    return button;
-  };
-  return h("nav", { class: "tabs", role: "tablist" }, tab("batches", t("batches")), tab("register", t("register")));
+  const views: [View, string][] = [
+    ["batches", t("batches")],
+    ["register", t("register")],
+  ];
+  return tabBar(state.view, views, (target) => {
+    state.view = target;
+    render();
+    if (target === "batches") void refreshBatches();
+  });
 }
 
 async function signIn(token: string): Promise<void> {

@@ -3,6 +3,7 @@
  * module reads the current value; and the entry's render, registered here so a module can
  * redraw the console without importing the entry (which imports every module).
  */
+import { renderHook } from "../shared/shell.ts";
 import type { batchView, eventView } from "../../../../server/src/http/routes/batches.ts";
 import type { organisationView } from "../../../../server/src/http/routes/organisations.ts";
 import type { Certification, Plot, Product } from "../../../../server/src/storage/catalogue.ts";
@@ -70,13 +71,9 @@ export const state: CooperativeState = {
 
 export const flashRegion = h("div", { class: "flash-region", "aria-live": "polite" });
 
-let draw: () => void = () => undefined;
+const hook = renderHook();
 
-export function registerRender(render: () => void): void {
-  draw = render;
-}
+export const registerRender = hook.register;
 
 /** Redraws the whole console from the state. */
-export function render(): void {
-  draw();
-}
+export const render = hook.render;

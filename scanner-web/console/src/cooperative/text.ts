@@ -1,4 +1,5 @@
 /** The cooperative console's words in both languages, and the steps a cooperative records. */
+import { stepsFor } from "../../../../server/src/domain/step-actors.ts";
 import { UNITS } from "../../../../server/src/domain/units.ts";
 import { pick, type Pair } from "../shared/text.ts";
 import { state } from "./state.ts";
@@ -70,15 +71,7 @@ export const T = {
   notCooperative: ["此令牌不属于合作社。", "This token does not belong to a cooperative."],
 } as const satisfies Record<string, Pair>;
 
-export const COOPERATIVE_STEPS = [
-  "planting",
-  "input_application",
-  "harvesting",
-  "cooling",
-  "transforming",
-  "packing",
-  "shipping",
-] as const;
+export const COOPERATIVE_STEPS = stepsFor("cooperative");
 
 export const INPUT_KINDS: Record<string, Pair> = {
   fertilizer: ["肥料", "Fertiliser"],

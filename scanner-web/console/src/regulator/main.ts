@@ -6,7 +6,8 @@
  * regulator's name. Every button is one call of the public API.
  */
 import { Api, ProblemFailure, storeToken, storedToken } from "../shared/api.ts";
-import { COMMON, pick, storeLang } from "../shared/text.ts";
+import { documentFor, tabBar, topBar as shellTopBar } from "../shared/shell.ts";
+import { pick, storeLang } from "../shared/text.ts";
 import { failureText, flash, h, signInView } from "../shared/ui.ts";
 import { auditView } from "./audit-report.ts";
 import { batchesView } from "./batch-search.ts";
@@ -17,8 +18,7 @@ import { T, t } from "./text.ts";
 const app = (): HTMLElement => document.getElementById("app") ?? document.body;
 
 function renderConsole(): void {
-  document.documentElement.lang = state.lang === "zh" ? "zh-CN" : "en";
-  document.title = `${t("title")} · 一物一码`;
+  documentFor(state.lang, t("title"));
   if (state.api === null) {
     app().replaceChildren(topBar(), h("main", {}, flashRegion, signInView(state.lang, T.title, signIn)));
     return;
@@ -29,44 +29,38 @@ function renderConsole(): void {
 }
 
 function topBar(): HTMLElement {
-  const switcher = h("button", { type: "button", class: "link" }, pick(COMMON.switchTo, state.lang));
-  switcher.addEventListener("click", () => {
-    state.lang = state.lang === "zh" ? "en" : "zh";
-    storeLang(state.lang);
-    render();
-  });
-  const right = h("div", { class: "top-actions" }, switcher);
-  if (state.api !== null) {
-    const out = h("button", { type: "button", class: "link" }, pick(COMMON.signOut, state.lang));
-    out.addEventListener("click", () => {
-      storeToken("regulator", null);
-      state.api = null;
-      state.signedInAs = null;
+  const signedIn = state.api !== null;
+  return shellTopBar({
+    title: state.signedInAs === null ? t("title") : `${pick(state.signedInAs.name, state.lang)} · ${t("title")}`,
+    lang: state.lang,
+    showOffline: false,
+    onSwitchLang: () => {
+      state.lang = state.lang === "zh" ? "en" : "zh";
+      storeLang(state.lang);
       render();
-    });
-    right.append(out);
-  }
-  const name = state.signedInAs === null ? t("title") : `${pick(state.signedInAs.name, state.lang)} · ${t("title")}`;
-  return h("header", { class: "top" }, h("span", { class: "brand" }, name), right);
+    },
+    ...(signedIn ? { onSignOut: signOut } : {}),
+  });
+}
+
+function signOut(): void {
+  storeToken("regulator", null);
+  state.api = null;
+  state.signedInAs = null;
+  render();
 }
 
 function tabs(): HTMLElement {
-  const tab = (target: View, label: string): HTMLElement => {
-    const button = h("button", { type: "button", role: "tab", "aria-selected": String(state.view === target) }, label);
-    button.addEventListener("click", () => {
-      state.view = target;
-      render();
-      if (target === "organisations") void loadOrganisations();
-    });
-    return button;
-  };
-  return h(
-    "nav",
-    { class: "tabs", role: "tablist" },
-    tab("batches", t("batches")),
-    tab("organisations", t("organisations")),
-    tab("audit", t("audit")),
-  );
+  const views: [View, string][] = [
+    ["batches", t("batches")],
+    ["organisations", t("organisations")],
+    ["audit", t("audit")],
+  ];
+  return tabBar(state.view, views, (target) => {
+    state.view = target;
+    render();
+    if (target === "organisations") void loadOrganisations();
+  });
 }
 
 async function signIn(token: string): Promise<void> {

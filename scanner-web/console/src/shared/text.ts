@@ -2,29 +2,14 @@
  * Language for the consoles: Chinese by default, English on request, remembered on the
  * device. Strings live in tables of [zh, en] pairs beside the console that shows them.
  */
-export type Lang = "zh" | "en";
-export type Pair = readonly [zh: string, en: string];
+import { pickLocalised, type Lang, type Pair } from "../../../src/i18n.ts";
 
-const LANG_KEY = "oioc.lang";
+// The scan page's language memory and its tables of steps and certificates serve here too.
+export { BIZ_STEP_TEXT, CERT_TEXT, storeLang, storedLang, type Lang, type Pair } from "../../../src/i18n.ts";
 
-export function storedLang(): Lang {
-  try {
-    return localStorage.getItem(LANG_KEY) === "en" ? "en" : "zh";
-  } catch {
-    return "zh";
-  }
-}
-
-export function storeLang(lang: Lang): void {
-  try {
-    localStorage.setItem(LANG_KEY, lang);
-  } catch {
-    // Not remembered; the switch still works for this visit.
-  }
-}
-
+/** A fixed [zh, en] string, or a localised text from a document or the API. */
 export function pick(pair: Pair | { zh: string; en: string | null }, lang: Lang): string {
-  if ("zh" in pair) return lang === "en" && pair.en !== null && pair.en !== "" ? pair.en : pair.zh;
+  if ("zh" in pair) return pickLocalised(pair, lang);
   return lang === "en" ? pair[1] : pair[0];
 }
 
@@ -68,28 +53,6 @@ export const STATUS_TEXT: Record<string, Pair> = {
   active: ["正常", "Active"],
   recalled: ["已召回", "Recalled"],
   suspended: ["已暂停", "Suspended"],
-};
-
-export const BIZ_STEP_TEXT: Record<string, Pair> = {
-  planting: ["种植", "Planting"],
-  input_application: ["施肥/用药", "Fertiliser / pesticide"],
-  harvesting: ["采收", "Harvesting"],
-  cooling: ["预冷", "Cooling"],
-  transforming: ["加工", "Processing"],
-  packing: ["包装", "Packing"],
-  shipping: ["发货运输", "Shipping"],
-  receiving: ["收货", "Receiving"],
-  inspecting: ["检测", "Inspection"],
-  certifying: ["认证", "Certification"],
-  retail_selling: ["上架销售", "On sale"],
-  recalling: ["召回", "Recall"],
-};
-
-export const CERT_TEXT: Record<string, Pair> = {
-  pollution_free: ["无公害农产品", "Pollution-free produce"],
-  green_food: ["绿色食品", "Green Food"],
-  organic: ["有机产品", "Organic"],
-  geographical_indication: ["农产品地理标志", "Geographical indication"],
 };
 
 export const SEVERITY_TEXT: Record<string, Pair> = {
