@@ -27,6 +27,7 @@ import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
 import { buildConsoles } from "../../scripts/tasks/build-consoles.ts";
 import { buildWeb } from "../../scripts/tasks/build-web.ts";
 import { loadConfig } from "../../server/src/config.ts";
+import { gtinCheckDigit } from "../../server/src/domain/gs1.ts";
 import { explainLedgerFailure } from "../../server/src/domain/ledger-failures.ts";
 import { loadEpcisValidator } from "../../server/src/exports/epcis-schema.ts";
 import { settleLedger } from "./support/settle-ledger.ts";
@@ -514,6 +515,103 @@ describe("the consoles in Chromium against the real server", () => {
     await page.click("[data-testid=filters] button[type=submit]");
     await auditRow.locator("[data-testid=batch-status]", { hasText: "已召回" }).waitFor();
     assert.equal((await batchByLot("AUDIT-2")).status, "recalled");
+    await closeConsole(opened);
+  });
+
+  it("cooperative: keeps its products, plots and certificates from the phone, and registers against them", async (t) => {
+    if (!requireBrowser(t)) return;
+    const opened = await openConsole("cooperative", demo.organisations.cooperative.token);
+    const page = opened.page;
+    await page.click(".tabs button:nth-child(3)");
+
+    // A GTIN with a wrong check digit is stopped on the phone, with the server's own check.
+    const body = "0690123456790";
+    const gtin = `${body}${String(gtinCheckDigit(body))}`;
+    const wrong = `${body}${String((gtinCheckDigit(body) + 1) % 10)}`;
+    for (const title of ["登记商品", "登记地块", "登记认证"]) await page.locator("summary", { hasText: title }).click();
+    const product = page.locator("[data-testid=product-form]");
+    await product.locator("input[name=productGtin]").fill(wrong);
+    await product.locator("input[name=productNameZh]").fill("梅家坞龙井 雨前一级");
+    await product.locator("button[type=submit]").click();
+    assert.equal(
+      await product.locator("input[name=productGtin]").evaluate((input) => (input as HTMLInputElement).validity.valid),
+      false,
+    );
+    assert.equal((await coopApi.get(`/api/v1/products/${wrong}`)).status, 404);
+
+    await product.locator("input[name=productGtin]").fill(gtin);
+    await product.locator("input[name=productNameEn]").fill("Meijiawu Longjing, pre-Guyu grade one");
+    await product.locator("select[name=productCategory]").selectOption("tea");
+    await product.locator("input[name=coldMin]").fill("0");
+    await product.locator("input[name=coldMax]").fill("25");
+    await product.locator("button[type=submit]").click();
+    await page.locator(".flash-ok").waitFor();
+    // A saved record rebuilds the view: the forms fold away again, empty.
+    for (const title of ["登记地块", "登记认证"]) await page.locator("summary", { hasText: title }).click();
+    const stored = expectStatus(
+      await coopApi.get<{ product: { nameZh: string; category: string; coldChain: { minC: number } | null } }>(
+        `/api/v1/products/${gtin}`,
+      ),
+      200,
+      "product",
+    ).product;
+    assert.equal(stored.nameZh, "梅家坞龙井 雨前一级");
+    assert.equal(stored.category, "tea");
+    assert.equal(stored.coldChain?.minC, 0);
+
+    const plot = page.locator("[data-testid=plot-form]");
+    await plot.locator("input[name=plotName]").fill("梅家坞 3 号茶园");
+    await plot.locator("input[name=plotArea]").fill("1.2");
+    assert.equal(await plot.locator("input[name=plotRegion]").inputValue(), "330106", "the cooperative's region");
+    await plot.locator("button[type=submit]").click();
+    await page.locator("[data-testid=plot-list]", { hasText: "梅家坞 3 号茶园" }).waitFor();
+    await page.locator("summary", { hasText: "登记认证" }).click();
+
+    const certificate = page.locator("[data-testid=certification-form]");
+    await certificate.locator("select[name=certKind]").selectOption("organic");
+    await certificate.locator("input[name=certNumber]").fill("ORG-330106-2026-0042");
+    await certificate.locator("input[name=certIssuer]").fill("中绿华夏有机产品认证中心");
+    await certificate.locator("input[name=certValidFrom]").fill("2026-01-01");
+    await certificate.locator("input[name=certValidTo]").fill("2027-12-31");
+    await certificate.locator("input[name=certScope]").fill(gtin);
+    await certificate.locator("button[type=submit]").click();
+    await page.locator("[data-testid=certification-list]", { hasText: "ORG-330106-2026-0042" }).waitFor();
+    await page.screenshot({ path: path.join(screenshotDir, "console-cooperative-records.png"), fullPage: true });
+
+    const me = expectStatus(
+      await coopApi.get<{ plots: { id: string; name: string }[]; certifications: { id: string; number: string }[] }>(
+        "/api/v1/me",
+      ),
+      200,
+      "me",
+    );
+    const newPlot = me.plots.find((p) => p.name === "梅家坞 3 号茶园");
+    const newCertificate = me.certifications.find((c) => c.number === "ORG-330106-2026-0042");
+    assert.ok(newPlot !== undefined && newCertificate !== undefined);
+
+    // The register form offers them at once.
+    await page.click(".tabs button:nth-child(2)");
+    await page.fill("input[name=gtin]", gtin);
+    await page.locator("[data-testid=product-hint]", { hasText: "梅家坞龙井" }).waitFor();
+    await page.locator("select[name=plotId]").selectOption(newPlot.id);
+    await page.fill("input[name=lot]", "RECORDS-1");
+    await page.fill("input[name=quantity]", "80");
+    await page.fill("input[name=itemCount]", "5");
+    await page.locator(`input[name='cert:${newCertificate.id}']`).check();
+    await page.click("[data-testid=register-form] button[type=submit]");
+    await page.locator("[data-lot='RECORDS-1']", { hasText: "梅家坞龙井" }).waitFor();
+    const registered = expectStatus(
+      await coopApi.get<{ batches: { lot: string; gtin: string; plotId: string | null }[] }>(
+        `/api/v1/batches?gtin=${gtin}`,
+      ),
+      200,
+      "batches of the new product",
+    ).batches;
+    assert.deepEqual(
+      registered.map((b) => [b.lot, b.plotId]),
+      [["RECORDS-1", newPlot.id]],
+    );
+    await settle();
     await closeConsole(opened);
   });
 

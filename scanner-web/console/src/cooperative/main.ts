@@ -15,8 +15,9 @@ import { batchesView } from "./batch-list.ts";
 import { refreshBatches } from "./batch-refresh.ts";
 import { forgetEventForms } from "./event-form.ts";
 import { queuePanel } from "./queue-panel.ts";
+import { forgetRecordsView, recordsView } from "./records.ts";
 import { forgetRegisterForm, registerView, snapshotDraft } from "./register-form.ts";
-import { flashRegion, registerRender, render, state, type Me, type View } from "./state.ts";
+import { flashRegion, freshDraft, registerRender, render, state, type Me, type View } from "./state.ts";
 import { T, t } from "./text.ts";
 
 const app = (): HTMLElement => document.getElementById("app") ?? document.body;
@@ -41,7 +42,7 @@ function renderConsole(): void {
   if (state.me.organisation?.status === "suspended") {
     main.append(h("p", { class: "banner banner-danger", role: "alert" }, pick(COMMON.suspendedBanner, state.lang)));
   }
-  main.append(state.view === "batches" ? batchesView() : registerView());
+  main.append(state.view === "batches" ? batchesView() : state.view === "register" ? registerView() : recordsView());
   // Forms are kept across renders (polling redraws the list); keep the cursor where it was.
   const active = document.activeElement;
   app().replaceChildren(topBar(state.me), tabs(), main);
@@ -57,6 +58,7 @@ function topBar(current: Me | null): HTMLElement {
       snapshotDraft();
       forgetRegisterForm(); // its labels are in the old language
       forgetEventForms();
+      forgetRecordsView();
       state.lang = state.lang === "zh" ? "en" : "zh";
       storeLang(state.lang);
       render();
@@ -69,6 +71,7 @@ function tabs(): HTMLElement {
   const views: [View, string][] = [
     ["batches", t("batches")],
     ["register", t("register")],
+    ["records", t("records")],
   ];
   return tabBar(state.view, views, (target) => {
     state.view = target;
@@ -104,6 +107,10 @@ function signOut(): void {
   state.batches = [];
   state.events.clear();
   forgetEventForms();
+  forgetRecordsView();
+  forgetRegisterForm();
+  // The next person to sign in on this phone starts with an empty form.
+  state.draft = freshDraft();
   render();
 }
 

@@ -41,7 +41,7 @@ export function freshDraft(): Draft {
   };
 }
 
-export type View = "batches" | "register";
+export type View = "batches" | "register" | "records";
 
 export interface CooperativeState {
   lang: Lang;
