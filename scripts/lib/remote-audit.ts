@@ -23,11 +23,20 @@ export interface RemoteAuditOptions {
   token: string;
 }
 
+/** The sources named cannot be audited at all (as opposed to an audit with findings). */
+export class AuditSourceError extends Error {}
+
 export async function remoteAudit(batchId: string, options: RemoteAuditOptions): Promise<BatchAuditReport> {
   const provider = new JsonRpcProvider(options.rpcUrl);
   const api = apiClient(options.server, options.token);
   try {
     const chainId = (await provider.getNetwork()).chainId;
+    // Reading an empty address returns nothing rather than failing: say so before any rule runs.
+    if ((await provider.getCode(options.registry)) === "0x") {
+      throw new AuditSourceError(
+        `no contract at ${options.registry} on chain ${chainId.toString()} (${options.rpcUrl}): check --registry and --rpc`,
+      );
+    }
     const sources: AuditSources = {
       provider,
       registryAddress: options.registry,

@@ -18,7 +18,7 @@ import { demoEnvironment } from "../../server/src/main.ts";
 import { reindex } from "../../server/src/reindex.ts";
 import { renderAuditHtml } from "../../server/src/services/audit/report.ts";
 import { renderErrorCatalogue } from "../lib/error-catalogue.ts";
-import { remoteAudit } from "../lib/remote-audit.ts";
+import { AuditSourceError, remoteAudit } from "../lib/remote-audit.ts";
 
 class UsageError extends Error {}
 
@@ -329,6 +329,9 @@ try {
 } catch (error) {
   if (error instanceof UsageError || (error instanceof TypeError && "code" in error)) {
     console.error(`error: ${error.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+  } else if (error instanceof AuditSourceError) {
+    console.error(`error: ${error.message}`);
     process.exitCode = 2;
   } else {
     throw error;

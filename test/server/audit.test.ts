@@ -16,7 +16,7 @@ import { apiClient, expectStatus, type ApiClient } from "../../scripts/lib/api-c
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
 import { DEMO_GTIN, seedDemoSystem, waitUntilAnchored, type DemoSystemSummary } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry, type LocalDeployment } from "../../scripts/lib/local-stack.ts";
-import { remoteAudit } from "../../scripts/lib/remote-audit.ts";
+import { AuditSourceError, remoteAudit } from "../../scripts/lib/remote-audit.ts";
 import { loadConfig } from "../../server/src/config.ts";
 import { parseCid } from "../../server/src/ipfs/content-store.ts";
 import type { BatchAuditReport, ScopeAuditReport } from "../../server/src/services/audit/report.ts";
@@ -138,7 +138,8 @@ describe("the independent audit", () => {
       server: server.url,
       token: demo.organisations.regulator.token,
     }).catch((error: unknown) => error);
-    assert.ok(wrongRegistry instanceof Error, "a registry that holds nothing cannot vouch for the batch");
+    assert.ok(wrongRegistry instanceof AuditSourceError, "a registry that holds nothing cannot vouch for the batch");
+    assert.match(wrongRegistry.message, /no contract at 0x000000000000000000000000000000000000dEaD on chain 31337/);
   });
 
   it("finds a tampered IPFS object, and only that", async () => {
