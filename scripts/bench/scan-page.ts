@@ -5,6 +5,7 @@
  * would see it: the page, the chain reads through /rpc and the documents from /ipfs.
  */
 import { launchChromium } from "../lib/chromium.ts";
+import { CONSOLES, buildConsoles } from "../tasks/build-consoles.ts";
 import { buildWeb } from "../tasks/build-web.ts";
 import { startBenchStack } from "./stack.ts";
 import type { BenchRow, BenchSuite } from "./types.ts";
@@ -23,6 +24,16 @@ export const scanPageSuite: BenchSuite = {
         unit: "bytes",
       },
     ];
+    // The consoles are not on the consumer's path, but a cooperative opens theirs on the same kind of phone.
+    const consoles = await buildConsoles();
+    for (const name of CONSOLES) {
+      const own = consoles.files.filter((f) => f.name.startsWith(name) || f.name.startsWith("console-"));
+      rows.push({
+        metric: `${name} console weight: HTML + CSS + JS, gzip`,
+        value: own.reduce((sum, f) => sum + f.gzipBytes, 0),
+        unit: "bytes",
+      });
+    }
     const stack = await startBenchStack({
       itemCount: 1_000,
       env: { CLONE_SCANS_PER_DAY: "1000", CLONE_SCANS_PER_WEEK: "1000" },
