@@ -56,9 +56,18 @@ export interface StartOptions {
 
 const WORKER_LEASE = "ledger-worker";
 
-export async function openContentStore(config: ServerConfig): Promise<ContentStore> {
+export async function openContentStore(config: ServerConfig, logger: Logger): Promise<ContentStore> {
   return config.ipfs.kind === "embedded"
-    ? openEmbeddedContentStore({ dataDir: config.ipfs.directory })
+    ? openEmbeddedContentStore({
+        dataDir: config.ipfs.directory,
+        onGarbageCollected: (report) => {
+          if (report.skipped !== null) {
+            logger.warn(report, "content store: unpinned blocks not collected");
+          } else if (report.blocksRemoved + report.temporaryFilesRemoved > 0) {
+            logger.info(report, "content store: removed what failed or abandoned uploads left");
+          }
+        },
+      })
     : createKuboContentStore({ url: config.ipfs.rpcUrl });
 }
 
@@ -72,7 +81,7 @@ export async function buildContext(
     },
   });
   await migrateToLatest(database.db);
-  const content = await openContentStore(config);
+  const content = await openContentStore(config, logger);
   const provider = new JsonRpcProvider(config.chain.rpcUrl, undefined, {
     staticNetwork: config.chain.expectedChainId === undefined ? undefined : true,
     pollingInterval: config.chain.pollMs,

@@ -1,13 +1,14 @@
 /**
  * Storage faults: the IPFS store unreachable (a Kubo RPC URL that refuses connections) and
  * a full disk under the data directory (a small tmpfs). Writes are refused with a clear
- * problem, nothing is stored that points at content we do not hold, and nothing
- * half-written is ever served.
+ * problem, nothing is stored that points at content we do not hold, nothing half-written
+ * is ever served, and nothing half-written stays: temporary files go at once, the refused
+ * upload's unpinned blocks at the first start a day later.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -128,21 +129,31 @@ describe("the IPFS store unreachable", () => {
   });
 });
 
+/** Every file under `dir`. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name));
+}
+
 describe("a full disk under the data directory", () => {
   let mountPoint: string;
+  let dataDir: string;
   let env: Record<string, string>;
   let server: RunningServer;
+  let token: string;
   let coop: ApiClient;
 
   before(async () => {
     mountPoint = mkdtempSync(path.join(tmpdir(), "full-disk-"));
     // A 24 MiB file system of its own: filling it cannot hurt the machine.
     execFileSync("mount", ["-t", "tmpfs", "-o", "size=24m", "tmpfs", mountPoint]);
-    const dataDir = path.join(mountPoint, "data");
+    dataDir = path.join(mountPoint, "data");
     mkdirSync(dataDir);
     env = offlineEnv(dataDir);
     server = await start(env);
-    coop = apiClient(server.url, await prepare(server, env.ADMIN_TOKEN ?? ""));
+    token = await prepare(server, env.ADMIN_TOKEN ?? "");
+    coop = apiClient(server.url, token);
   });
 
   after(async () => {
@@ -170,5 +181,31 @@ describe("a full disk under the data directory", () => {
     );
     if (registration.status === 507) assert.equal(registration.body.code, "storage.full");
     assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
+  });
+
+  it("leaves no temporary file behind, and the next start frees what the refused upload wrote", async () => {
+    assert.deepEqual(
+      filesUnder(dataDir).filter((file) => file.endsWith(".tmp")),
+      [],
+      "the writes the full disk interrupted removed their temporary files",
+    );
+    // The refused upload's blocks (unpinned) still fill the disk: a small upload is refused too.
+    const photo = randomBytes(4 * 1024 * 1024);
+    assert.equal((await coop.upload("/api/v1/media", photo, "image/jpeg")).status, 507);
+    const free = (): number => {
+      const fs = statfsSync(mountPoint);
+      return fs.bavail * fs.bsize;
+    };
+    const freeBefore = free();
+    // A day later the server restarts: unpinned blocks older than the grace period go.
+    await server.close();
+    const dayAgo = new Date(Date.now() - 25 * 3600 * 1000);
+    for (const file of filesUnder(path.join(dataDir, "ipfs", "blocks"))) utimesSync(file, dayAgo, dayAgo);
+    server = await start(env);
+    coop = apiClient(server.url, token);
+    assert.ok(free() - freeBefore > 16 * 1024 * 1024, `freed ${((free() - freeBefore) / 1024 / 1024).toFixed(1)} MiB`);
+    const upload = await coop.upload<{ media: { cid: string } }>("/api/v1/media", photo, "image/jpeg");
+    assert.equal(upload.status, 201);
+    assert.equal(upload.body.media.cid, await cidOf(photo));
   });
 });

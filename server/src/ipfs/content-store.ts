@@ -14,7 +14,10 @@ export interface AbortOptions {
 export interface AddOptions extends AbortOptions {
   /** Refuse (kind `too_large`) as soon as the input exceeds this many bytes. */
   maxBytes?: number;
-  /** Pin the result (default true): everything we reference must stay retrievable. */
+  /**
+   * Pin the result (default true): everything we reference must stay retrievable. Unpinned
+   * content may be garbage-collected (by Kubo's GC; by the embedded store a day later).
+   */
   pin?: boolean;
 }
 

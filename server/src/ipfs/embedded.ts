@@ -15,11 +15,13 @@
  *     --trickle=false --hash=sha2-256 <file>
  * (see IMPORT_PARAMETERS in content-store.ts).
  *
- * Nothing is ever garbage-collected here, so a pin changes no behaviour; pins are still
- * recorded (one small file per pinned CID under `pins/`) so the audit can ask whether
- * everything a batch references is pinned, with the same answer the Kubo adapter gives.
+ * Pins are recorded as one small file per pinned CID under `pins/`, so the audit can ask
+ * whether everything a batch references is pinned, with the same answer the Kubo adapter
+ * gives. As in Kubo, unpinned blocks do not stay: what a failed or abandoned upload wrote is
+ * collected when the store next opens, once older than a grace period (embedded-gc.ts,
+ * which also says why that is safe while replicas share the directory).
  */
-import { mkdir, open, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 import { FsBlockstore } from "blockstore-fs";
@@ -27,6 +29,7 @@ import { NextToLast } from "blockstore-fs/sharding";
 import { base32upper } from "multiformats/bases/base32";
 import type { CID } from "multiformats/cid";
 
+import { collectGarbage, DEFAULT_GARBAGE_GRACE_MS, errnoOf, fsyncPath, type GarbageCollection } from "./embedded-gc.ts";
 import {
   ContentError,
   isContentError,
@@ -49,6 +52,13 @@ export interface EmbeddedStoreOptions {
    * have acknowledged survives a power cut. Tests of throwaway data may turn it off.
    */
   durable?: boolean;
+  /**
+   * Unpinned blocks and temporary files younger than this are never collected (default a
+   * day: far longer than any upload can last). See embedded-gc.ts.
+   */
+  garbageGraceMs?: number;
+  /** Told what the collection at opening did (the server logs it). */
+  onGarbageCollected?: (report: GarbageCollection) => void;
 }
 
 const SHA2_256 = 0x12;
@@ -65,6 +75,13 @@ export async function openEmbeddedContentStore(options: EmbeddedStoreOptions): P
   } catch (cause) {
     throw new ContentError("unavailable", `cannot open the content store in ${options.dataDir}`, { cause });
   }
+  // Before any add can start in this process; other processes sharing the directory are
+  // provided for by the collector's rules.
+  const collected = await collectGarbage(
+    { blocksDir, pinsDir, layout, durable },
+    { graceMs: options.garbageGraceMs ?? DEFAULT_GARBAGE_GRACE_MS, nowMs: Date.now() },
+  );
+  options.onGarbageCollected?.(collected);
   let closed = false;
 
   function ensureOpen(): void {
@@ -135,6 +152,31 @@ export async function openEmbeddedContentStore(options: EmbeddedStoreOptions): P
     }
   }
 
+  /**
+   * Marks a block as in use by setting its modification time to now, so that a garbage
+   * collection (in another process sharing the directory) keeps it; false when it is not
+   * there. Must come before relying on the block: see rule 3 in embedded-gc.ts.
+   */
+  async function claim(cid: CID): Promise<boolean> {
+    const now = new Date();
+    try {
+      await utimes(blockFile(cid), now, now);
+      return true;
+    } catch (error) {
+      if (errnoOf(error) === "ENOENT") return false;
+      throw error;
+    }
+  }
+
+  async function claimChecked(cid: CID): Promise<void> {
+    if (cid.multihash.code !== SHA2_256) return;
+    try {
+      await claim(cid);
+    } catch (cause) {
+      throw new ContentError("unavailable", "a block could not be marked in use", { cid, cause });
+    }
+  }
+
   /** A sink for one `add`: skips blocks already whole on disk, remembers what to fsync. */
   function createSink(signal: AbortSignal | undefined): BlockSink & { flush(): Promise<void> } {
     const touchedDirs = new Set<string>();
@@ -147,8 +189,17 @@ export async function openEmbeddedContentStore(options: EmbeddedStoreOptions): P
           // Retried uploads are common on weak networks: a block already stored intact need
           // not be written again (reading it back costs less than a write and an fsync), and
           // a damaged one is repaired by the retry.
-          if ((await sizeOrNull(file)) === bytes.length && (await holdsIntact(file, cid))) return;
-          await blockstore.put(cid, bytes);
+          if ((await claim(cid)) && (await sizeOrNull(file)) === bytes.length && (await holdsIntact(file, cid))) return;
+          try {
+            await blockstore.put(cid, bytes);
+          } catch (error) {
+            // blockstore-fs writes through steno's temporary file beside the block; a failed
+            // write (a full disk) leaves it there. Best effort: a collection removes the rest.
+            await rm(path.join(path.dirname(file), `.${path.basename(file)}.tmp`), { force: true }).catch(
+              () => undefined,
+            );
+            throw error;
+          }
           if (durable) await fsyncPath(file);
         } catch (cause) {
           throw new ContentError("unavailable", "a block could not be written", { cid, cause });
@@ -173,9 +224,14 @@ export async function openEmbeddedContentStore(options: EmbeddedStoreOptions): P
     try {
       if ((await sizeOrNull(file)) !== null) return;
       const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
-      await writeFile(temporary, `${cid.toString()}\n`);
-      if (durable) await fsyncPath(temporary);
-      await rename(temporary, file);
+      try {
+        await writeFile(temporary, `${cid.toString()}\n`);
+        if (durable) await fsyncPath(temporary);
+        await rename(temporary, file);
+      } catch (error) {
+        await rm(temporary, { force: true }).catch(() => undefined);
+        throw error;
+      }
       if (durable) await fsyncPath(pinsDir);
     } catch (cause) {
       throw new ContentError("unavailable", "the pin could not be recorded", { cid, cause });
@@ -219,7 +275,16 @@ export async function openEmbeddedContentStore(options: EmbeddedStoreOptions): P
 
     async pin(cid: CID, pinOptions: AbortOptions = {}): Promise<void> {
       ensureOpen();
-      await assertComplete(getBlock, hasBlock, cid, pinOptions.signal);
+      // Claim each block before checking it, as an add does, so a collection keeps them all.
+      const claimThenGet = async (block: CID, signal?: AbortSignal): Promise<Uint8Array> => {
+        await claimChecked(block);
+        return getBlock(block, signal);
+      };
+      const claimThenHas = async (block: CID): Promise<boolean> => {
+        await claimChecked(block);
+        return hasBlock(block);
+      };
+      await assertComplete(claimThenGet, claimThenHas, cid, pinOptions.signal);
       await recordPin(cid);
     },
 
@@ -256,20 +321,6 @@ async function sizeOrNull(file: string): Promise<number | null> {
     if (errnoOf(error) === "ENOENT") return null;
     throw error;
   }
-}
-
-async function fsyncPath(file: string): Promise<void> {
-  const handle = await open(file, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-function errnoOf(error: unknown): string | undefined {
-  if (typeof error !== "object" || error === null || !("code" in error)) return undefined;
-  return typeof error.code === "string" ? error.code : undefined;
 }
 
 function isAbort(error: unknown): boolean {
