@@ -56,13 +56,29 @@ const envSchema = z.object({
 
   BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
   MEDIA_LIMIT_BYTES: positiveInt.default(4 * 1024 * 1024 * 1024),
+  /**
+   * The longest a request may take to arrive. Node's default (5 minutes) would cut a planting
+   * video uploaded over a rural uplink: 2 GB at 2 Mbit/s takes over two hours. Kept under a
+   * day, the age at which the block store collects what unfinished uploads left behind.
+   */
+  REQUEST_TIMEOUT_SECONDS: positiveInt.max(12 * 3_600).default(6 * 3_600),
+  /** A connection that sends nothing for this long is closed: a phone gone out of coverage, a stalled client. */
+  IDLE_TIMEOUT_SECONDS: positiveInt.max(3_600).default(120),
   RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
 });
 
 export type Env = z.infer<typeof envSchema>;
 
 export interface ServerConfig {
-  http: { host: string; port: number; publicOrigin: string; bodyLimitBytes: number; mediaLimitBytes: number };
+  http: {
+    host: string;
+    port: number;
+    publicOrigin: string;
+    bodyLimitBytes: number;
+    mediaLimitBytes: number;
+    requestTimeoutMs: number;
+    idleTimeoutMs: number;
+  };
   rateLimitPerMinute: number;
   cloneThresholds: { scansPerDay: number; scansPerWeek: number; distinctClientsPerWeek: number };
   logLevel: Env["LOG_LEVEL"];
@@ -112,6 +128,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       publicOrigin: (e.PUBLIC_ORIGIN ?? `http://localhost:${e.PORT}`).replace(/\/$/, ""),
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
       mediaLimitBytes: e.MEDIA_LIMIT_BYTES,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1_000,
+      idleTimeoutMs: e.IDLE_TIMEOUT_SECONDS * 1_000,
     },
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     cloneThresholds: {

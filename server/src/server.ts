@@ -222,6 +222,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   if (config.chain.workers) working = loop();
 
   const server: Server = app.listen(config.http.port, config.http.host);
+  server.requestTimeout = config.http.requestTimeoutMs;
+  server.timeout = config.http.idleTimeoutMs;
   await once(server, "listening");
   const address = server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.http.port;
