@@ -13,9 +13,9 @@
  * collection can run while another process imports. Three rules make that safe:
  *
  * 1. Only what is older than `graceMs` (default a day) is removed, by modification time. An
- *    import writes its blocks as it goes and cannot last that long (Node ends a request
- *    after `requestTimeout`, 5 minutes by default), and no write keeps a temporary file
- *    for more than one write call.
+ *    import writes its blocks as it goes and cannot last that long (the server ends a request
+ *    after `REQUEST_TIMEOUT_SECONDS`, at most 12 hours), and no write keeps a temporary
+ *    file for more than one write call.
  * 2. An import that reuses a block already on disk (a retried upload) first sets the
  *    block's modification time to now (`claim` in embedded.ts), and so does `pin` for
  *    every block it checks. A claimed block is young again.
