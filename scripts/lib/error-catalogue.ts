@@ -22,6 +22,8 @@ const REMEDIES: Record<string, string> = {
   "organisation.exists": "The credit code or signing address is registered already: look the organisation up instead.",
   credential: "Check the credential id.",
   product: "Register the product (`POST /api/v1/products`) first, with the unit its batches use.",
+  "product.net_content_unit":
+    'Give the net content per item as a mass, e.g. `{ "value": "250", "unit": "g" }`, or leave it out.',
   plot: "Register the plot under your organisation first.",
   certification: "Register the certification under your organisation first.",
   media: "Upload the file first (`POST /api/v1/media`) and use the CID it returns.",

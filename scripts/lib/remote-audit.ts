@@ -8,7 +8,7 @@ import { JsonRpcProvider } from "ethers";
 
 import { gatherBatch, type AuditSources } from "../../server/src/services/audit/gather.ts";
 import type { BatchAuditReport } from "../../server/src/services/audit/report.ts";
-import { auditBatch } from "../../server/src/services/audit/rules.ts";
+import { auditBatch, type AuditContext } from "../../server/src/services/audit/rules.ts";
 import { buildReport, type ScanFacts } from "../../server/src/services/audit/run.ts";
 import { apiClient } from "./api-client.ts";
 
@@ -64,9 +64,7 @@ export async function remoteAudit(batchId: string, options: RemoteAuditOptions):
     const product =
       gtin === undefined
         ? null
-        : await api.get<{ product: { category: string; coldChain: { minC: number; maxC: number } | null } }>(
-            `/api/v1/products/${gtin}`,
-          );
+        : await api.get<{ product: NonNullable<AuditContext["product"]> }>(`/api/v1/products/${gtin}`);
     const scans = await api.get<ScanFacts>(`/api/v1/batches/${batchId}/scan-facts`);
     const result = auditBatch(gathered, {
       nowMs: Date.now(),

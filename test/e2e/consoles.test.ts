@@ -542,6 +542,8 @@ describe("the consoles in Chromium against the real server", () => {
     await product.locator("input[name=productGtin]").fill(gtin);
     await product.locator("input[name=productNameEn]").fill("Meijiawu Longjing, pre-Guyu grade one");
     await product.locator("select[name=productCategory]").selectOption("tea");
+    await product.locator("input[name=netContentValue]").fill("250");
+    await product.locator("select[name=netContentUnit]").selectOption("g");
     await product.locator("input[name=coldMin]").fill("0");
     await product.locator("input[name=coldMax]").fill("25");
     await product.locator("button[type=submit]").click();
@@ -549,15 +551,16 @@ describe("the consoles in Chromium against the real server", () => {
     // A saved record rebuilds the view: the forms fold away again, empty.
     for (const title of ["登记地块", "登记认证"]) await page.locator("summary", { hasText: title }).click();
     const stored = expectStatus(
-      await coopApi.get<{ product: { nameZh: string; category: string; coldChain: { minC: number } | null } }>(
-        `/api/v1/products/${gtin}`,
-      ),
+      await coopApi.get<{
+        product: { nameZh: string; category: string; coldChain: { minC: number } | null; netContent: unknown };
+      }>(`/api/v1/products/${gtin}`),
       200,
       "product",
     ).product;
     assert.equal(stored.nameZh, "梅家坞龙井 雨前一级");
     assert.equal(stored.category, "tea");
     assert.equal(stored.coldChain?.minC, 0);
+    assert.deepEqual(stored.netContent, { value: "250", unit: "g" });
 
     const plot = page.locator("[data-testid=plot-form]");
     await plot.locator("input[name=plotName]").fill("梅家坞 3 号茶园");

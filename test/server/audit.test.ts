@@ -1,7 +1,8 @@
 /**
  * The independent audit, against a real chain and the server's IPFS store: a clean batch
  * has no findings, and each planted anomaly — a tampered IPFS object, a plot outside the
- * cooperative's region, an expired certificate, a harvest no plot could give, a shipment
+ * cooperative's region, an expired certificate, a harvest no plot could give, more items
+ * issued than the harvest could fill, a cooperative's year beyond all its land, a shipment
  * before the harvest, a cold-chain breach, a cloned code — is found, and found alone.
  */
 import assert from "node:assert/strict";
@@ -14,7 +15,13 @@ import { pino } from "pino";
 
 import { apiClient, expectStatus, type ApiClient } from "../../scripts/lib/api-client.ts";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
-import { DEMO_GTIN, seedDemoSystem, waitUntilAnchored, type DemoSystemSummary } from "../../scripts/lib/demo-system.ts";
+import {
+  DEMO_GTIN,
+  demoUscc,
+  seedDemoSystem,
+  waitUntilAnchored,
+  type DemoSystemSummary,
+} from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry, type LocalDeployment } from "../../scripts/lib/local-stack.ts";
 import { AuditSourceError, remoteAudit } from "../../scripts/lib/remote-audit.ts";
 import { loadConfig } from "../../server/src/config.ts";
@@ -35,16 +42,23 @@ describe("the independent audit", () => {
   let lotNumber = 0;
 
   async function batch(
-    options: { plotId?: string; certificationIds?: string[]; kg?: string; harvestedAt?: string } = {},
+    options: {
+      plotId?: string;
+      certificationIds?: string[];
+      kg?: string;
+      harvestedAt?: string;
+      gtin?: string;
+      itemCount?: number;
+    } = {},
   ): Promise<{ batchId: string; lot: string }> {
     const lot = `AUD-${String(lotNumber++).padStart(3, "0")}`;
     const batchId = expectStatus(
       await coop.post<{ batch: { batchId: string } }>("/api/v1/batches", {
-        gtin: DEMO_GTIN,
+        gtin: options.gtin ?? DEMO_GTIN,
         lot,
         harvestedAt: options.harvestedAt ?? "2026-04-20T06:00:00+08:00",
         quantity: { value: options.kg ?? "20", unit: "kg" },
-        itemCount: 5,
+        itemCount: options.itemCount ?? 5,
         ...(options.plotId === undefined ? {} : { plotId: options.plotId }),
         ...(options.certificationIds === undefined ? {} : { certificationIds: options.certificationIds }),
       }),
@@ -200,6 +214,148 @@ describe("the independent audit", () => {
     assert.equal(report.findings[0]?.evidence.maxKg, 60);
   });
 
+  it("finds more items issued than the harvest could fill, and only that; an honest count passes", async () => {
+    const gtin = "06901234568011";
+    const tin = { value: "250", unit: "g" };
+    expectStatus(
+      await coop.post("/api/v1/products", {
+        gtin,
+        name: { zh: "西湖龙井 250 克罐装", en: "West Lake Longjing, 250 g tin" },
+        category: "tea",
+        unit: "kg",
+        netContent: { value: "250.0", unit: "g" },
+      }),
+      201,
+      "product with a net content",
+    );
+    const stored = expectStatus(
+      await coop.get<{ product: { netContent: unknown } }>(`/api/v1/products/${gtin}`),
+      200,
+      "product",
+    ).product;
+    assert.deepEqual(stored.netContent, tin, "normalised and returned");
+    const honest = await batch({ gtin, kg: "10", itemCount: 40 });
+    const { batchId } = await batch({ gtin, kg: "10", itemCount: 100 });
+    await waitUntilAnchored(server.url, honest.batchId, 0);
+    await waitUntilAnchored(server.url, batchId, 0);
+    assert.deepEqual((await audit(honest.batchId)).findings, [], "40 tins of 250 g hold the 10 kg harvested");
+    const report = await audit(batchId);
+    assert.deepEqual(codes(report), ["mass_balance.items_exceeded"]);
+    const [found] = report.findings;
+    assert.equal(found?.severity, "critical");
+    assert.deepEqual(found.evidence, { itemCount: 100, netContent: tin, issuedKg: 25, harvestedKg: 10 });
+    const remote = await remoteAudit(batchId, {
+      rpcUrl: node.rpcUrl,
+      registry: deployment.registry,
+      fromBlock: deployment.deployedAtBlock,
+      gateway: server.url,
+      server: server.url,
+      token: demo.organisations.regulator.token,
+    });
+    assert.deepEqual(remote.findings, report.findings, "the regulator's own audit reads the product from the API");
+  });
+
+  it("refuses a net content that is not a mass or not a quantity, and stores nothing", async () => {
+    const gtin = "06901234568028";
+    const cases: { netContent: unknown; code: string }[] = [
+      { netContent: { value: "1", unit: "litre" }, code: "product.net_content_unit" },
+      { netContent: { value: "250", unit: "oz" }, code: "product.net_content_unit" },
+      { netContent: { value: "250g", unit: "g" }, code: "units.quantity_format" },
+      { netContent: { value: "0", unit: "g" }, code: "units.quantity_zero" },
+      { netContent: { value: 250, unit: "g" }, code: "request.invalid" },
+    ];
+    for (const { netContent, code } of cases) {
+      const refused = await coop.post<{ code: string }>("/api/v1/products", {
+        gtin,
+        name: { zh: "龙井" },
+        category: "tea",
+        unit: "kg",
+        netContent,
+      });
+      assert.equal(refused.status, 400, JSON.stringify(netContent));
+      assert.match(refused.headers.get("content-type") ?? "", /^application\/problem\+json/);
+      assert.equal(refused.body.code, code, JSON.stringify(netContent));
+    }
+    assert.equal((await coop.get(`/api/v1/products/${gtin}`)).status, 404, "nothing was stored");
+  });
+
+  it("finds a cooperative whose plot-less harvests exceed all its land can give in a year, and only that", async () => {
+    const admin = apiClient(server.url, deployment.env.ADMIN_TOKEN ?? "");
+    const onboarded = expectStatus(
+      await admin.post<{ organisation: { id: string }; credential: { token: string } }>("/api/v1/organisations", {
+        kind: "cooperative",
+        name: { zh: "龙坞茶叶专业合作社", en: "Longwu Tea Cooperative" },
+        uscc: demoUscc("93", "330106", 2001),
+        regionCode: "330106",
+      }),
+      201,
+      "onboard a second cooperative",
+    );
+    const organisationId = onboarded.organisation.id;
+    const longwu = apiClient(server.url, onboarded.credential.token);
+    // 0.001 ha of tea: 0.001 × 6,000 kg/ha × 4 flushes = 24 kg a year. No batch names the plot.
+    const plotId = expectStatus(
+      await longwu.post<{ plot: { id: string } }>(`/api/v1/organisations/${organisationId}/plots`, {
+        name: "龙坞 1 号茶园",
+        areaHa: 0.001,
+        regionCode: "330106",
+      }),
+      201,
+      "plot",
+    ).plot.id;
+    const harvest = async (lot: string, harvestedAt: string): Promise<string> => {
+      const batchId = expectStatus(
+        await longwu.post<{ batch: { batchId: string } }>("/api/v1/batches", {
+          gtin: DEMO_GTIN,
+          lot,
+          harvestedAt,
+          quantity: { value: "20", unit: "kg" },
+          itemCount: 5,
+        }),
+        202,
+        lot,
+      ).batch.batchId;
+      await waitUntilAnchored(server.url, batchId, 0);
+      return batchId;
+    };
+    const scopeAudit = async (): Promise<ScopeAuditReport> =>
+      expectStatus(
+        await regulator.get<ScopeAuditReport>(`/api/v1/audits?organisationId=${organisationId}`),
+        200,
+        "scope audit",
+      );
+
+    const first = await harvest("LW-2026-1", "2026-05-01T06:00:00+08:00");
+    // The year before (China time), so it counts against 2025's capacity, not 2026's.
+    await harvest("LW-2025-1", "2025-12-31T23:00:00+08:00");
+    const honest = await scopeAudit();
+    assert.deepEqual(honest.findings, [], "20 kg a year from land that gives 24");
+    assert.deepEqual(
+      honest.batches.map((b) => b.findings),
+      [[], []],
+    );
+
+    const second = await harvest("LW-2026-2", "2026-05-08T06:00:00+08:00");
+    const report = await scopeAudit();
+    assert.deepEqual(
+      report.batches.flatMap((b) => codes(b)),
+      [],
+      "no batch alone is wrong",
+    );
+    assert.deepEqual(
+      report.findings.map((f) => [f.code, f.severity]),
+      [["mass_balance.cooperative_total_exceeded", "critical"]],
+    );
+    const evidence = report.findings[0]?.evidence ?? {};
+    assert.equal(evidence.cooperative, organisationId);
+    assert.equal(evidence.year, "2026");
+    assert.equal(evidence.harvestedKg, 40);
+    assert.equal(evidence.maxKg, 24);
+    assert.equal(evidence.batchesWithoutPlot, 2);
+    assert.deepEqual(evidence.plots, [{ id: plotId, areaHa: 0.001 }]);
+    assert.deepEqual([...(evidence.batches as string[])].sort(), [first, second].sort());
+  });
+
   it("finds a shipment before the harvest, and only that", async () => {
     const { batchId } = await batch();
     await event(demo.organisations.logistics.token, batchId, {
@@ -247,6 +403,11 @@ describe("the independent audit", () => {
     );
     assert.ok(report.batches.length >= 8);
     assert.ok(report.batches.some((b) => b.batchId === demo.batch.batchId && b.findings.length === 0));
+    assert.deepEqual(
+      report.findings.filter((f) => f.code === "mass_balance.cooperative_total_exceeded"),
+      [],
+      "the demo cooperative's year fits its land (250 kg of tea from 0.83 ha, and the test batches)",
+    );
     const refused = await coop.get<{ code: string }>(`/api/v1/audits/batches/${demo.batch.batchId}`);
     assert.equal(refused.status, 403);
   });

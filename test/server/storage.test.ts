@@ -27,7 +27,7 @@ import {
   setBatchLedger,
   type NewBatch,
 } from "../../server/src/storage/batches.ts";
-import { insertCertification, insertPlot, insertProduct } from "../../server/src/storage/catalogue.ts";
+import { getProduct, insertCertification, insertPlot, insertProduct } from "../../server/src/storage/catalogue.ts";
 import {
   findUsableCredential,
   hashToken,
@@ -143,6 +143,7 @@ async function seed(db: Kysely<Database>): Promise<Fixture> {
     unit: "KGM",
     coldChain: null,
     maxYieldPerHa: 1_500,
+    netContent: null,
     createdBy: organisationId,
   });
   return { organisationId, signer, gtin };
@@ -263,6 +264,23 @@ function storageSuite(engine: Engine, makeHarness: () => Promise<Harness>): void
     assert.equal(stored.harvestedAtMs, batch.harvestedAtMs);
     assert.equal(typeof stored.createdAtMs, "number");
     assert.equal(stored.attestation.signerAddress, fixture.signer.toLowerCase());
+  });
+
+  test("a product's net content round-trips as exact decimal text, and its absence as null", async () => {
+    const gtin = `0${String(Math.floor(Math.random() * 1e13)).padStart(13, "0")}`;
+    await insertProduct(db, {
+      gtin,
+      nameZh: "龙井茶 125 克",
+      nameEn: null,
+      category: "tea",
+      unit: "kg",
+      coldChain: null,
+      maxYieldPerHa: null,
+      netContent: { value: "0.125", unit: "kg" },
+      createdBy: fixture.organisationId,
+    });
+    assert.deepEqual((await getProduct(db, gtin))?.netContent, { value: "0.125", unit: "kg" });
+    assert.equal((await getProduct(db, fixture.gtin))?.netContent, null);
   });
 
   test("JSON columns are parsed on the way out, and a malformed one fails loudly", async () => {

@@ -88,6 +88,7 @@ export const TEA_PRODUCT: Product = {
   unit: "kg",
   coldChain: { minC: 0, maxC: 8 },
   maxYieldPerHa: 1_500,
+  netContent: null,
   createdBy: "user-coop-admin",
   createdAtMs: Date.UTC(2025, 0, 2),
 };

@@ -89,6 +89,11 @@ export const PROBLEMS = {
     en: "The quantity's unit differs from the product's unit.",
     zh: "数量单位与产品登记的单位不一致。",
   },
+  "product.net_content_unit": {
+    status: 400,
+    en: "A product's net content per item must be a mass: g, kg or t.",
+    zh: "产品每件净含量须使用质量单位：克、千克或吨。",
+  },
   "plot.not_found": { status: 404, en: "The organisation has no plot with this id.", zh: "该组织没有此地块。" },
   "certification.not_found": {
     status: 404,

@@ -5,13 +5,14 @@ import { z } from "zod";
 
 import { normalizeGtin } from "../domain/gs1.ts";
 import { parseRegionCode } from "../domain/region.ts";
-import { unitCode } from "../domain/units.ts";
+import { formatQuantityMilli, quantityMilli, unitCode, UNITS, type UnitName } from "../domain/units.ts";
 import { ProblemError } from "../http/problem.ts";
 import {
   insertCertification,
   insertPlot,
   insertProduct,
   type Certification,
+  type NetContent,
   type Plot,
   type Product,
 } from "../storage/catalogue.ts";
@@ -31,8 +32,27 @@ export const productRequest = z
       .refine((range) => range.minC < range.maxC, "minC must be below maxC")
       .nullish(),
     maxYieldPerHa: z.number().positive().max(1e7).nullish(),
+    /**
+     * What one item holds, as a mass: `{ "value": "250", "unit": "g" }` (g, kg or t; a positive
+     * decimal with at most 3 places). The audit weighs the items a batch issues against its harvest.
+     */
+    netContent: z
+      .object({ value: z.string().max(32), unit: z.string().max(16) })
+      .strict()
+      .nullish(),
   })
   .strict();
+
+/**
+ * A declared net content, checked and normalised ("250.0" → "250"): the unit must be a mass
+ * (`product.net_content_unit`), the value a positive decimal (`units.quantity_*`).
+ */
+export function netContentOf(input: { value: string; unit: string }): NetContent {
+  const mass = Object.hasOwn(UNITS, input.unit) && UNITS[input.unit as UnitName].milligrams !== undefined;
+  if (!mass)
+    throw new ProblemError("product.net_content_unit", { detail: `netContent.unit "${input.unit}" is not g, kg or t` });
+  return { value: formatQuantityMilli(quantityMilli(input.value)), unit: input.unit };
+}
 
 export async function registerProduct(
   ctx: ServiceContext,
@@ -41,6 +61,7 @@ export async function registerProduct(
 ): Promise<Product> {
   const gtin = normalizeGtin(request.gtin);
   unitCode(request.unit);
+  const netContent = request.netContent == null ? null : netContentOf(request.netContent);
   const nowMs = ctx.now();
   try {
     return await inTransaction(ctx.db, async (trx) => {
@@ -54,6 +75,7 @@ export async function registerProduct(
           unit: request.unit,
           coldChain: request.coldChain ?? null,
           maxYieldPerHa: request.maxYieldPerHa ?? null,
+          netContent,
           createdBy: origin.principal.organisationId ?? "admin",
         },
         nowMs,

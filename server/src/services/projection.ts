@@ -119,6 +119,7 @@ export function createProjection(deps: ProjectionDeps): {
         unit: metadata.product.unit,
         coldChain: null,
         maxYieldPerHa: null,
+        netContent: null,
         createdBy: "reindex",
       });
     }

@@ -4,6 +4,7 @@
  */
 import type { Selectable } from "kysely";
 
+import { formatQuantityMilli, quantityMilli } from "../domain/units.ts";
 import { fromJson, oneOf, stringArray, toJson } from "./codec.ts";
 import type { Db } from "./database.ts";
 import {
@@ -14,6 +15,12 @@ import {
   type ProductsTable,
 } from "./schema.ts";
 
+/** A product's net content per item: an exact decimal amount of a mass unit ("250", "g"). */
+export interface NetContent {
+  value: string;
+  unit: string;
+}
+
 export interface Product {
   gtin: string;
   nameZh: string;
@@ -22,6 +29,8 @@ export interface Product {
   unit: string;
   coldChain: { minC: number; maxC: number } | null;
   maxYieldPerHa: number | null;
+  /** What one item holds (a 250 g tin), for weighing items issued against the harvest; null when not declared. */
+  netContent: NetContent | null;
   createdBy: string;
   createdAtMs: number;
 }
@@ -38,6 +47,10 @@ function toProduct(row: Selectable<ProductsTable>): Product {
         ? null
         : { minC: row.cold_chain_min_c, maxC: row.cold_chain_max_c },
     maxYieldPerHa: row.max_yield_per_ha,
+    netContent:
+      row.net_content_milli === null || row.net_content_unit === null
+        ? null
+        : { value: formatQuantityMilli(BigInt(row.net_content_milli)), unit: row.net_content_unit },
     createdBy: row.created_by,
     createdAtMs: row.created_at_ms,
   };
@@ -59,6 +72,8 @@ export async function insertProduct(
       cold_chain_min_c: product.coldChain?.minC ?? null,
       cold_chain_max_c: product.coldChain?.maxC ?? null,
       max_yield_per_ha: product.maxYieldPerHa,
+      net_content_milli: product.netContent === null ? null : quantityMilli(product.netContent.value).toString(),
+      net_content_unit: product.netContent?.unit ?? null,
       created_by: product.createdBy,
       created_at_ms: nowMs,
     })

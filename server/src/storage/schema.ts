@@ -88,6 +88,10 @@ export interface ProductsTable {
   cold_chain_max_c: number | null;
   /** Highest plausible yield in product units per hectare, for mass-balance checks. */
   max_yield_per_ha: number | null;
+  /** Net content per item in thousandths of `net_content_unit` (exact decimal, as text); null when not declared. */
+  net_content_milli: string | null;
+  /** Our mass unit name (g, kg, t); null when no net content is declared. */
+  net_content_unit: string | null;
   created_by: string;
   created_at_ms: number;
 }

@@ -1,6 +1,7 @@
 /**
  * "Records": what a batch refers to, kept by the cooperative itself from the phone: its
- * products (GTIN, names, the category the audit's yield table knows, cold-chain range),
+ * products (GTIN, names, the category the audit's yield table knows, the net content per
+ * item as a mass, cold-chain range),
  * its plots (area, region, the spot from the phone's location) and its certificates
  * (三品一标 kind, number, issuer, validity, which products they cover). GTINs are checked
  * with the same check-digit code the server runs, before anything is sent.
@@ -26,6 +27,11 @@ const CATEGORY_TEXT: Record<string, Pair> = {
   vegetables: ["蔬菜", "Vegetables"],
   other: ["其他（不做产量核算）", "Other (no yield check)"],
 };
+
+/** Mass units, lightest first (g, kg, t): a product's net content per item is one of them. */
+const MASS_UNITS = (Object.keys(UNITS) as (keyof typeof UNITS)[])
+  .filter((name) => UNITS[name].milligrams !== undefined)
+  .sort((a, b) => Number((UNITS[a].milligrams ?? 0n) - (UNITS[b].milligrams ?? 0n)));
 
 let built: HTMLElement | null = null;
 
@@ -133,6 +139,19 @@ function productForm(): HTMLElement {
     { name: "productUnit" },
     ...Object.keys(UNITS).map((name) => h("option", { value: name }, unitName(name))),
   );
+  // Net content per item: a mass only (the audit weighs the items issued against the harvest).
+  const netValue = h("input", {
+    name: "netContentValue",
+    inputmode: "decimal",
+    pattern: "\\d+(\\.\\d{1,3})?",
+    maxlength: "32",
+    placeholder: "250",
+  });
+  const netUnit = h(
+    "select",
+    { name: "netContentUnit" },
+    ...MASS_UNITS.map((name) => h("option", { value: name }, unitName(name))),
+  );
   const minC = h("input", { name: "coldMin", type: "number", min: "-60", max: "60", step: "0.1" });
   const maxC = h("input", { name: "coldMax", type: "number", min: "-60", max: "60", step: "0.1" });
   const status = h("div", { class: "status" });
@@ -144,6 +163,7 @@ function productForm(): HTMLElement {
     field(t("nameEn"), nameEn),
     field(t("category"), category),
     field(t("unit"), unit),
+    h("div", { class: "row row-even" }, field(t("netContent"), netValue), field(t("netContentUnit"), netUnit)),
     h("div", { class: "row row-even" }, field(t("coldMin"), minC), field(t("coldMax"), maxC)),
     h("button", { type: "submit", class: "primary" }, t("save")),
     status,
@@ -158,6 +178,7 @@ function productForm(): HTMLElement {
       category: category.value,
       unit: unit.value,
       coldChain,
+      netContent: netValue.value.trim() === "" ? null : { value: netValue.value.trim(), unit: netUnit.value },
     };
     void send(form, status, "/api/v1/products", body, [`商品 ${body.gtin}`, `Product ${body.gtin}`]).then(() => {
       // A product just registered is one the register form can name.

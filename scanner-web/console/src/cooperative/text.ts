@@ -17,6 +17,8 @@ export const T = {
   category: ["品类（用于产量核算）", "Category (for the yield check)"],
   coldMin: ["冷链最低温度 °C", "Cold chain min °C"],
   coldMax: ["冷链最高温度 °C", "Cold chain max °C"],
+  netContent: ["每件净含量（选填，用于核对发码量）", "Net content per item (optional, to check the items issued)"],
+  netContentUnit: ["净含量单位", "Net content unit"],
   save: ["保存", "Save"],
   newPlot: ["登记地块", "Register a plot"],
   plotName: ["地块名称", "Plot name"],

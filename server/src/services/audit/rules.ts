@@ -6,7 +6,7 @@
  */
 import { analyseTemperatures } from "../../domain/cold-chain.ts";
 import { parseRegionCode } from "../../domain/region.ts";
-import { massMilligrams, unitFromCode } from "../../domain/units.ts";
+import { massMilligrams, quantityMilli, unitFromCode, UNITS, type UnitName } from "../../domain/units.ts";
 import type { GatheredBatch } from "./gather.ts";
 import type { AuditFinding } from "./report.ts";
 import { yieldCeiling } from "./yield-ceilings.ts";
@@ -14,7 +14,12 @@ import { yieldCeiling } from "./yield-ceilings.ts";
 /** What the chain and IPFS cannot say, from the platform's records (and labelled as such). */
 export interface AuditContext {
   nowMs: number;
-  product: { category: string; coldChain: { minC: number; maxC: number } | null } | null;
+  product: {
+    category: string;
+    coldChain: { minC: number; maxC: number } | null;
+    /** Net content per item ("250", "g"); null or absent when the product declares none. */
+    netContent?: { value: string; unit: string } | null;
+  } | null;
   /** Clone signals over the batch's items, from the scan records. */
   scans: {
     itemsFlagged: number;
@@ -128,6 +133,18 @@ const M = {
     en: "A plot's batches in one year exceed what it can yield in a year.",
     zh: "同一地块一年内各批次总量超过其年产能力。",
   },
+  massCooperativeTotal: {
+    code: "mass_balance.cooperative_total_exceeded",
+    severity: "critical",
+    en: "A cooperative's harvests of a product in one year exceed what all its plots can yield in a year.",
+    zh: "合作社一年内某产品的采收总量超过其全部地块的年产能力。",
+  },
+  massItems: {
+    code: "mass_balance.items_exceeded",
+    severity: "critical",
+    en: "The items issued hold more product than was harvested.",
+    zh: "已发放商品码的商品净含量合计超过采收量。",
+  },
   timelineOrder: {
     code: "timeline.order",
     severity: "critical",
@@ -176,7 +193,8 @@ function dateInChina(seconds: number): string {
   return new Date(seconds * 1000 + 8 * 3_600_000).toISOString().slice(0, 10);
 }
 
-export function harvestedKg(batch: GatheredBatch): number | null {
+/** The signed harvest quantity in milligrams (exact), or null when it is not a mass. */
+function harvestedMilligrams(batch: GatheredBatch): bigint | null {
   const a = batch.attestation;
   if (a === null) return null;
   let unit;
@@ -185,8 +203,25 @@ export function harvestedKg(batch: GatheredBatch): number | null {
   } catch {
     return null;
   }
-  const mg = massMilligrams(a.value.quantityMilli, unit);
-  return mg === undefined ? null : Number(mg) / 1e6;
+  return massMilligrams(a.value.quantityMilli, unit) ?? null;
+}
+
+export function harvestedKg(batch: GatheredBatch): number | null {
+  const mg = harvestedMilligrams(batch);
+  return mg === null ? null : Number(mg) / 1e6;
+}
+
+/**
+ * One item's net content in milligrams, or null when none is declared or it is not a
+ * readable mass (the product record comes from the platform's API and is not trusted).
+ */
+function netContentMilligrams(netContent: { value: string; unit: string } | null | undefined): bigint | null {
+  if (netContent == null || !Object.hasOwn(UNITS, netContent.unit)) return null;
+  try {
+    return massMilligrams(quantityMilli(netContent.value), netContent.unit as UnitName) ?? null;
+  } catch {
+    return null;
+  }
 }
 
 const AFTER_HARVEST = new Set(["transforming", "packing", "shipping", "receiving", "retail_selling", "cooling"]);
@@ -296,6 +331,26 @@ export function auditBatch(batch: GatheredBatch, context: AuditContext): BatchAu
     }
   }
 
+  // mass balance (items issued against the harvest). Primary produce only loses mass on its
+  // way to the package (drying, sorting, trimming: fresh tea leaf to made tea is about 4:1),
+  // so what the issued items hold can never honestly exceed what was harvested: a sound
+  // upper bound, however loose, that needs no conversion ratio per product.
+  const harvestedMg = harvestedMilligrams(batch);
+  const perItemMg = netContentMilligrams(context.product?.netContent);
+  if (harvestedMg !== null && perItemMg !== null) {
+    const issuedMg = BigInt(batch.onChain.itemCount) * perItemMg;
+    if (issuedMg > harvestedMg) {
+      findings.push(
+        finding(M.massItems, {
+          itemCount: batch.onChain.itemCount,
+          netContent: context.product?.netContent,
+          issuedKg: Number(issuedMg) / 1e6,
+          harvestedKg: Number(harvestedMg) / 1e6,
+        }),
+      );
+    }
+  }
+
   // timeline
   const events = batch.events.map((e) => ({ step: e.log.bizStep, at: Number(e.log.value.occurredAt) }));
   for (const e of events) {
@@ -377,10 +432,29 @@ export function auditBatch(batch: GatheredBatch, context: AuditContext): BatchAu
   return { checked, findings };
 }
 
-/** Across batches: a plot's harvests in one calendar year against what it can yield in a year. */
-export function auditAcrossBatches(
-  batches: readonly { batch: GatheredBatch; category: string | null }[],
-): AuditFinding[] {
+/** A batch as the audits across batches see it: its evidence, and what the platform records of it. */
+export interface CrossBatchEntry {
+  batch: GatheredBatch;
+  /** Its product's category (null when the product is unknown: no ceiling applies). */
+  category: string | null;
+  /**
+   * The cooperative that registered it, as the platform records it: its id and its registered
+   * plots (a regulator reads the same through `GET /api/v1/organisations/{id}`). Null or
+   * absent when unknown: the attester's address then stands for the cooperative, and only the
+   * plots its batches' signed metadata name count towards its capacity.
+   */
+  cooperative?: { id: string; plots: readonly { id: string; areaHa: number }[] } | null;
+}
+
+/**
+ * Across batches: a plot's harvests in one calendar year against what it can yield in a
+ * year, and a cooperative's harvests of a product in one year against all its land.
+ */
+export function auditAcrossBatches(batches: readonly CrossBatchEntry[]): AuditFinding[] {
+  return [...acrossPlotYears(batches), ...acrossCooperativeYears(batches)];
+}
+
+function acrossPlotYears(batches: readonly CrossBatchEntry[]): AuditFinding[] {
   const perPlotYear = new Map<string, { kg: number; areaHa: number; category: string; batches: string[] }>();
   for (const { batch, category } of batches) {
     const plot = batch.metadata?.plot;
@@ -405,6 +479,86 @@ export function auditAcrossBatches(
           harvestedKg: entry.kg,
           maxKg,
           batches: entry.batches,
+          source: ceiling.source,
+        }),
+      );
+    }
+  }
+  return findings;
+}
+
+/**
+ * Per cooperative, product category and calendar year (China time): everything harvested
+ * (a mass, signed in the attestation), in batches with a plot or without one, against the
+ * yearly capacity of all the cooperative's land: Σ plot area × the category's ceiling ×
+ * its seasons a year. Its plots are those registered with the platform and those its
+ * batches' signed metadata name, by id (where both give an area, the larger counts). Every
+ * plot counts for every category: beyond what batches name, the audit cannot know what
+ * grows where, and a plot may carry more than one crop a year, so only what all the
+ * cooperative's land together could not give of that one product is flagged. Harvests with
+ * no plot area at all behind them are flagged too. Categories without a ceiling are skipped.
+ */
+function acrossCooperativeYears(batches: readonly CrossBatchEntry[]): AuditFinding[] {
+  const plotsOf = new Map<string, Map<string, number>>();
+  const perYear = new Map<
+    string,
+    { cooperative: string; category: string; year: string; mg: bigint; batches: string[]; withoutPlot: number }
+  >();
+  const addPlot = (cooperative: string, id: string, areaHa: number): void => {
+    const plots = plotsOf.get(cooperative) ?? new Map<string, number>();
+    if (Number.isFinite(areaHa) && areaHa > 0) plots.set(id, Math.max(plots.get(id) ?? 0, areaHa));
+    plotsOf.set(cooperative, plots);
+  };
+  for (const { batch, category, cooperative } of batches) {
+    const attestation = batch.attestation;
+    if (attestation === null) continue;
+    const key = cooperative?.id ?? attestation.value.attester;
+    for (const plot of cooperative?.plots ?? []) addPlot(key, plot.id, plot.areaHa);
+    const plot = batch.metadata?.plot ?? null;
+    if (plot !== null) addPlot(key, plot.id, plot.areaHa);
+    const mg = harvestedMilligrams(batch);
+    const ceiling = category === null ? null : yieldCeiling(category);
+    if (mg === null || ceiling === null) continue;
+    const year = dateInChina(Number(attestation.value.harvestedAt)).slice(0, 4);
+    const totalKey = `${key}:${ceiling.category}:${year}`;
+    const total = perYear.get(totalKey) ?? {
+      cooperative: key,
+      category: ceiling.category,
+      year,
+      mg: 0n,
+      batches: [],
+      withoutPlot: 0,
+    };
+    total.mg += mg;
+    total.batches.push(batch.batchId);
+    if (plot === null) total.withoutPlot += 1;
+    perYear.set(totalKey, total);
+  }
+  const findings: AuditFinding[] = [];
+  for (const total of perYear.values()) {
+    const ceiling = yieldCeiling(total.category);
+    if (ceiling === null) continue;
+    const plots = [...(plotsOf.get(total.cooperative) ?? new Map<string, number>())]
+      .map(([id, areaHa]) => ({ id, areaHa }))
+      .sort((a, b) => a.id.localeCompare(b.id));
+    const areaHa = Math.round(plots.reduce((sum, p) => sum + p.areaHa, 0) * 1e6) / 1e6;
+    const maxKg = areaHa * ceiling.maxKgPerHa * ceiling.seasonsPerYear;
+    const harvested = Number(total.mg) / 1e6;
+    if (harvested > maxKg) {
+      findings.push(
+        finding(M.massCooperativeTotal, {
+          cooperative: total.cooperative,
+          category: total.category,
+          year: total.year,
+          harvestedKg: harvested,
+          batches: total.batches,
+          batchesWithoutPlot: total.withoutPlot,
+          areaHa,
+          plots,
+          ...(plots.length === 0 ? { noPlotArea: "no plot area is known for this cooperative" } : {}),
+          ceilingKgPerHa: ceiling.maxKgPerHa,
+          seasonsPerYear: ceiling.seasonsPerYear,
+          maxKg,
           source: ceiling.source,
         }),
       );

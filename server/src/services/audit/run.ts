@@ -8,13 +8,13 @@ import type { JsonRpcProvider } from "ethers";
 import { isContentError, parseCid } from "../../ipfs/content-store.ts";
 import type { Batch } from "../../storage/batches.ts";
 import { listItemSerials } from "../../storage/batches.ts";
-import { getProduct } from "../../storage/catalogue.ts";
+import { getProduct, listPlots } from "../../storage/catalogue.ts";
 import type { ServiceContext } from "../context.ts";
 import { readAll } from "../documents.ts";
 import { batchesInScope, type BatchScope } from "../export-input.ts";
 import { gatherBatch, type AuditSources, type GatheredBatch } from "./gather.ts";
 import type { BatchAuditReport, ScopeAuditReport } from "./report.ts";
-import { auditAcrossBatches, auditBatch, type AuditContext } from "./rules.ts";
+import { auditAcrossBatches, auditBatch, type AuditContext, type CrossBatchEntry } from "./rules.ts";
 
 export function serverAuditSources(ctx: ServiceContext, provider: JsonRpcProvider, fromBlock: number): AuditSources {
   return {
@@ -85,7 +85,10 @@ async function contextFor(ctx: ServiceContext, batch: Pick<Batch, "batchId" | "g
   const product = await getProduct(ctx.db, batch.gtin);
   return {
     nowMs: ctx.now(),
-    product: product === null ? null : { category: product.category, coldChain: product.coldChain },
+    product:
+      product === null
+        ? null
+        : { category: product.category, coldChain: product.coldChain, netContent: product.netContent },
     scans: await scanFacts(ctx, batch.batchId),
   };
 }
@@ -132,13 +135,31 @@ export async function auditScope(
 ): Promise<ScopeAuditReport> {
   const batches = await batchesInScope(ctx, scope);
   const results = [];
-  for (const batch of batches) results.push(await auditStoredBatch(ctx, sources, batch, describe));
+  const across: CrossBatchEntry[] = [];
+  // Each cooperative's registered plots: its capacity counts all its land, named in a batch or not.
+  const plotsOf = new Map<string, { id: string; areaHa: number }[]>();
+  for (const batch of batches) {
+    const result = await auditStoredBatch(ctx, sources, batch, describe);
+    results.push(result);
+    let plots = plotsOf.get(batch.organisationId);
+    if (plots === undefined) {
+      plots = (await listPlots(ctx.db, batch.organisationId))
+        .filter((plot) => plot.areaUnit === "ha")
+        .map((plot) => ({ id: plot.id, areaHa: plot.area }));
+      plotsOf.set(batch.organisationId, plots);
+    }
+    across.push({
+      batch: result.gathered,
+      category: result.category,
+      cooperative: { id: batch.organisationId, plots },
+    });
+  }
   return {
     type: "oioc.audit-scope-report",
     version: 1,
     generatedAt: new Date(ctx.now()).toISOString(),
     scope: Object.fromEntries(Object.entries(scope).filter((e): e is [string, string] => typeof e[1] === "string")),
     batches: results.map((r) => r.report),
-    findings: auditAcrossBatches(results.map((r) => ({ batch: r.gathered, category: r.category }))),
+    findings: auditAcrossBatches(across),
   };
 }

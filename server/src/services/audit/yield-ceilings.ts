@@ -12,7 +12,7 @@ export interface YieldCeiling {
   category: string;
   /** kg of harvested product per hectare per season. */
   maxKgPerHa: number;
-  /** Seasons (harvests) a plot gives in a year, for the per-year cooperative check. */
+  /** Seasons (harvests) a plot gives in a year, for the per-year checks of a plot and of a cooperative's land. */
   seasonsPerYear: number;
   source: string;
 }

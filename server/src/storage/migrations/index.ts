@@ -7,9 +7,11 @@ import type { Migration } from "kysely/migration";
 import { initial } from "./0001-initial.ts";
 import { media } from "./0002-media.ts";
 import { signatureRequests } from "./0003-signature-requests.ts";
+import { productNetContent } from "./0004-product-net-content.ts";
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001-initial": initial,
   "0002-media": media,
   "0003-signature-requests": signatureRequests,
+  "0004-product-net-content": productNetContent,
 };
