@@ -187,7 +187,8 @@ export function testSteps(): TestStep[] {
     ]),
     {
       name: "faults",
-      description: "fault tests: the server SIGKILLed mid-work, the chain node unreachable",
+      description:
+        "faults: the server SIGKILLed mid-work, chain and IPFS unreachable, a full disk, 1 GiB and trickled uploads",
       command: "node",
       args: [...nodeTestArgs, "test/faults/**/*.test.ts"],
       count: countNodeTest,
@@ -201,7 +202,8 @@ export function testSteps(): TestStep[] {
     },
     {
       name: "e2e",
-      description: "end to end: demo ledger and CLI against a Hardhat node in its own process",
+      description:
+        "end to end in Chromium: the scan page and both consoles against the real server; demo ledger and CLI",
       command: "node",
       args: [...nodeTestArgs, "test/e2e/**/*.test.ts"],
       count: countNodeTest,
