@@ -53,6 +53,33 @@ export function demoUscc(category: string, region: string, serial: number): stri
   return `${first17}${usccCheckCharacter(first17)}`;
 }
 
+/**
+ * Onboards one more cooperative in the demo's district (a test's second party, a fault
+ * test's only one): `serial` makes its credit code unique; `signerAddress` gives it its
+ * own wallet instead of a custodial key.
+ */
+export async function onboardCooperative(
+  baseUrl: string,
+  adminToken: string,
+  profile: { name: { zh: string; en?: string }; serial: number; signerAddress?: string },
+): Promise<{ id: string; token: string }> {
+  const body = expectStatus(
+    await apiClient(baseUrl, adminToken).post<{ organisation: { id: string }; credential: { token: string } }>(
+      "/api/v1/organisations",
+      {
+        kind: "cooperative",
+        name: profile.name,
+        uscc: demoUscc("93", "330106", profile.serial),
+        regionCode: "330106",
+        ...(profile.signerAddress === undefined ? {} : { signerAddress: profile.signerAddress }),
+      },
+    ),
+    201,
+    `onboard ${profile.name.zh}`,
+  );
+  return { id: body.organisation.id, token: body.credential.token };
+}
+
 export const DEMO_GTIN = "06901234567892";
 export const DEMO_LOT = "LJ2026-0415A";
 

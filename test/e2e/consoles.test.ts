@@ -22,7 +22,12 @@ import { pino } from "pino";
 import { apiClient, expectStatus, type ApiClient } from "../../scripts/lib/api-client.ts";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
 import { launchChromium } from "../../scripts/lib/chromium.ts";
-import { DEMO_GTIN, demoUscc, seedDemoSystem, type DemoSystemSummary } from "../../scripts/lib/demo-system.ts";
+import {
+  DEMO_GTIN,
+  onboardCooperative,
+  seedDemoSystem,
+  type DemoSystemSummary,
+} from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
 import { buildConsoles } from "../../scripts/tasks/build-consoles.ts";
 import { buildWeb } from "../../scripts/tasks/build-web.ts";
@@ -622,22 +627,13 @@ describe("the consoles in Chromium against the real server", () => {
     if (!requireBrowser(t)) return;
     assert.ok(browser !== undefined && server !== undefined);
     const wallet = Wallet.createRandom();
-    const onboarded = expectStatus(
-      await apiClient(server.url, adminToken).post<{ organisation: { id: string }; credential: { token: string } }>(
-        "/api/v1/organisations",
-        {
-          kind: "cooperative",
-          name: { zh: "龙坞茶叶合作社", en: "Longwu Tea Cooperative" },
-          uscc: demoUscc("93", "330106", 7_001),
-          regionCode: "330106",
-          signerAddress: wallet.address,
-        },
-      ),
-      201,
-      "onboard a cooperative holding its own key",
-    );
+    const onboarded = await onboardCooperative(server.url, adminToken, {
+      name: { zh: "龙坞茶叶合作社", en: "Longwu Tea Cooperative" },
+      serial: 7_001,
+      signerAddress: wallet.address,
+    });
     await settle();
-    const ownApi = apiClient(server.url, onboarded.credential.token);
+    const ownApi = apiClient(server.url, onboarded.token);
     const ownLots = async (): Promise<string[]> =>
       expectStatus(await ownApi.get<{ batches: { lot: string }[] }>("/api/v1/batches"), 200, "own batches").batches.map(
         (b) => b.lot,
@@ -651,7 +647,7 @@ describe("the consoles in Chromium against the real server", () => {
     };
 
     // No wallet in this browser: a clear refusal, and no batch.
-    const bare = await openConsole("cooperative", onboarded.credential.token);
+    const bare = await openConsole("cooperative", onboarded.token);
     await register(bare.page, "OWN-0");
     await bare.page
       .locator("[data-testid=register-form] .flash-error", { hasText: "console.wallet_missing" })
@@ -690,7 +686,7 @@ describe("the consoles in Chromium against the real server", () => {
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
     await page.goto(`${server.url}/console/cooperative`);
-    await page.fill("input[name=token]", onboarded.credential.token);
+    await page.fill("input[name=token]", onboarded.token);
     await page.click("form.sign-in button[type=submit]");
     await page.locator(".tabs").waitFor();
     await register(page, "OWN-1");

@@ -18,9 +18,8 @@ import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, before, describe, it } from "node:test";
 
-import { apiClient, expectStatus } from "../../scripts/lib/api-client.ts";
 import { freePort } from "../../scripts/lib/chain-node.ts";
-import { demoUscc } from "../../scripts/lib/demo-system.ts";
+import { onboardCooperative } from "../../scripts/lib/demo-system.ts";
 import { offlineServerEnv } from "../../scripts/lib/local-stack.ts";
 import { startServerProcess, type ServerProcess } from "../../scripts/lib/server-process.ts";
 import { importFile } from "../../server/src/ipfs/unixfs-file.ts";
@@ -186,16 +185,9 @@ describe("a 1 GiB upload over HTTP, to the server in its own process", () => {
       RATE_LIMIT_PER_MINUTE: "100000",
     };
     server = await startServerProcess(env);
-    token = expectStatus(
-      await apiClient(server.url, env.ADMIN_TOKEN).post<{ credential: { token: string } }>("/api/v1/organisations", {
-        kind: "cooperative",
-        name: { zh: "大文件测试合作社" },
-        uscc: demoUscc("93", "330106", 5151),
-        regionCode: "330106",
-      }),
-      201,
-      "onboard",
-    ).credential.token;
+    token = (
+      await onboardCooperative(server.url, env.ADMIN_TOKEN ?? "", { name: { zh: "大文件测试合作社" }, serial: 5151 })
+    ).token;
     // Warm up (modules, JIT, the database's first writes) so none of it counts as growth.
     assert.equal((await uploadWhole(16 * MiB, 99)).status, 201, "warm-up upload");
   });

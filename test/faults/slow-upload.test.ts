@@ -14,9 +14,8 @@ import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, before, describe, it } from "node:test";
 
-import { apiClient, expectStatus } from "../../scripts/lib/api-client.ts";
 import { freePort } from "../../scripts/lib/chain-node.ts";
-import { demoUscc } from "../../scripts/lib/demo-system.ts";
+import { onboardCooperative } from "../../scripts/lib/demo-system.ts";
 import { offlineServerEnv } from "../../scripts/lib/local-stack.ts";
 import { startServerProcess, type ServerProcess } from "../../scripts/lib/server-process.ts";
 
@@ -101,16 +100,9 @@ describe("uploads at the speed of a weak uplink", () => {
       IDLE_TIMEOUT_SECONDS: String(IDLE_TIMEOUT_SECONDS),
     };
     server = await startServerProcess(env);
-    token = expectStatus(
-      await apiClient(server.url, env.ADMIN_TOKEN).post<{ credential: { token: string } }>("/api/v1/organisations", {
-        kind: "cooperative",
-        name: { zh: "山区茶叶合作社" },
-        uscc: demoUscc("93", "330106", 6161),
-        regionCode: "330106",
-      }),
-      201,
-      "onboard",
-    ).credential.token;
+    token = (
+      await onboardCooperative(server.url, env.ADMIN_TOKEN ?? "", { name: { zh: "山区茶叶合作社" }, serial: 6161 })
+    ).token;
   });
 
   after(async () => {

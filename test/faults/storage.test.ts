@@ -17,7 +17,7 @@ import { pino } from "pino";
 
 import { apiClient, expectStatus, type ApiClient } from "../../scripts/lib/api-client.ts";
 import { freePort } from "../../scripts/lib/chain-node.ts";
-import { DEMO_GTIN, demoUscc } from "../../scripts/lib/demo-system.ts";
+import { DEMO_GTIN, demoUscc, onboardCooperative } from "../../scripts/lib/demo-system.ts";
 import { offlineServerEnv } from "../../scripts/lib/local-stack.ts";
 import { loadConfig } from "../../server/src/config.ts";
 import { IMPORT_PARAMETERS } from "../../server/src/ipfs/content-store.ts";
@@ -34,17 +34,7 @@ const start = (env: Record<string, string>): Promise<RunningServer> =>
 
 /** Onboards a cooperative and registers its product; returns the cooperative's token. */
 async function prepare(server: RunningServer, adminToken: string): Promise<string> {
-  const admin = apiClient(server.url, adminToken);
-  const token = expectStatus(
-    await admin.post<{ credential: { token: string } }>("/api/v1/organisations", {
-      kind: "cooperative",
-      name: { zh: "故障测试合作社" },
-      uscc: demoUscc("93", "330106", 4242),
-      regionCode: "330106",
-    }),
-    201,
-    "onboard",
-  ).credential.token;
+  const { token } = await onboardCooperative(server.url, adminToken, { name: { zh: "故障测试合作社" }, serial: 4242 });
   expectStatus(
     await apiClient(server.url, token).post("/api/v1/products", {
       gtin: DEMO_GTIN,

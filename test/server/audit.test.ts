@@ -17,7 +17,7 @@ import { apiClient, expectStatus, type ApiClient } from "../../scripts/lib/api-c
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
 import {
   DEMO_GTIN,
-  demoUscc,
+  onboardCooperative,
   seedDemoSystem,
   waitUntilAnchored,
   type DemoSystemSummary,
@@ -280,19 +280,12 @@ describe("the independent audit", () => {
   });
 
   it("finds a cooperative whose plot-less harvests exceed all its land can give in a year, and only that", async () => {
-    const admin = apiClient(server.url, deployment.env.ADMIN_TOKEN ?? "");
-    const onboarded = expectStatus(
-      await admin.post<{ organisation: { id: string }; credential: { token: string } }>("/api/v1/organisations", {
-        kind: "cooperative",
-        name: { zh: "龙坞茶叶专业合作社", en: "Longwu Tea Cooperative" },
-        uscc: demoUscc("93", "330106", 2001),
-        regionCode: "330106",
-      }),
-      201,
-      "onboard a second cooperative",
-    );
-    const organisationId = onboarded.organisation.id;
-    const longwu = apiClient(server.url, onboarded.credential.token);
+    const onboarded = await onboardCooperative(server.url, deployment.env.ADMIN_TOKEN ?? "", {
+      name: { zh: "龙坞茶叶专业合作社", en: "Longwu Tea Cooperative" },
+      serial: 2001,
+    });
+    const organisationId = onboarded.id;
+    const longwu = apiClient(server.url, onboarded.token);
     // 0.001 ha of tea: 0.001 × 6,000 kg/ha × 4 flushes = 24 kg a year. No batch names the plot.
     const plotId = expectStatus(
       await longwu.post<{ plot: { id: string } }>(`/api/v1/organisations/${organisationId}/plots`, {
