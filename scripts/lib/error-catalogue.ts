@@ -18,6 +18,7 @@ const REMEDIES: Record<string, string> = {
   method: "Use a method the `Allow` header lists.",
   idempotency: "Use a new `Idempotency-Key` for a different request; reuse a key only to retry the same one.",
   ipfs: "Check the CID; a 503 means the content store is down: retry later.",
+  chain: "The ledger node is down or unreachable from the server; nothing was stored: retry later.",
   organisation: "Check the organisation id and its status; suspended organisations may not write until reinstated.",
   "organisation.exists": "The credit code or signing address is registered already: look the organisation up instead.",
   credential: "Check the credential id.",
@@ -29,7 +30,8 @@ const REMEDIES: Record<string, string> = {
   media: "Upload the file first (`POST /api/v1/media`) and use the CID it returns.",
   batch: "Check the batch id; a GTIN and lot can be registered once, and a recalled batch takes no new events.",
   draft: "Prepare the write again; signature requests expire with their deadline.",
-  signature: "Sign exactly the typed data of the signature request with the organisation's registered key.",
+  signature:
+    "Sign exactly the typed data of the signature request with the organisation's registered key (or, for a contract wallet, so that its `isValidSignature` accepts it).",
   event: "Give the data the business step requires and a time that is possible for the batch.",
   item: "Check the GTIN, lot and serial printed on the label.",
   claim: "Check the code under the scratch-off; after too many wrong codes, wait an hour.",

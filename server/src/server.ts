@@ -26,6 +26,7 @@ import type { ContentStore } from "./ipfs/content-store.ts";
 import { openEmbeddedContentStore } from "./ipfs/embedded.ts";
 import { createIpfsGatewayRouter } from "./ipfs/gateway.ts";
 import { createKuboContentStore } from "./ipfs/kubo.ts";
+import { contractSignatureChecker } from "./ledger/contract-signatures.ts";
 import { createIndexer, type Indexer } from "./ledger/indexer.ts";
 import { createKeyRing } from "./ledger/keystore.ts";
 import { OUTBOX_KINDS } from "./ledger/outbox-kinds.ts";
@@ -103,6 +104,7 @@ export async function buildContext(
     signatureTtlSeconds: config.chain.signatureTtlSeconds,
     mediaLimitBytes: config.http.mediaLimitBytes,
     cloneThresholds: config.cloneThresholds,
+    contractSignatures: contractSignatureChecker(provider),
     logger,
     now: Date.now,
   };

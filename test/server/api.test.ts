@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import { JsonRpcProvider, Wallet } from "ethers";
+import { ContractFactory, JsonRpcProvider, Wallet } from "ethers";
 import { pino } from "pino";
 
 import { apiClient, expectStatus, type ApiClient } from "../../scripts/lib/api-client.ts";
@@ -21,15 +21,17 @@ import {
   DEMO_GTIN,
   demoUscc,
   DEMO_LOT,
+  onboardCooperative,
   seedDemoSystem,
   waitUntilAnchored,
   type DemoSystemSummary,
 } from "../../scripts/lib/demo-system.ts";
-import { deployLocalRegistry, type LocalDeployment } from "../../scripts/lib/local-stack.ts";
+import { deployLocalRegistry, devAccount, type LocalDeployment } from "../../scripts/lib/local-stack.ts";
 import { loadConfig } from "../../server/src/config.ts";
 import { recomputeEventHead } from "../../server/src/domain/hash-chain.ts";
 import { buildItemTree } from "../../server/src/domain/merkle.ts";
 import { traceRegistryAt } from "../../server/src/ledger/deploy.ts";
+import { loadArtifact } from "../../server/src/ledger/registry-artifact.ts";
 import { reindex } from "../../server/src/reindex.ts";
 import type { SignatureRequest } from "../../server/src/services/signature-requests.ts";
 import { startServer, type RunningServer } from "../../server/src/server.ts";
@@ -453,10 +455,69 @@ describe(`server API (${TEST_DATABASE_URL === undefined ? "SQLite" : "PostgreSQL
     assert.equal((await listItemSerials(server.ctx.db, accepted.batchId)).length, 25);
   });
 
+  it("lets a cooperative whose key is a smart-contract wallet (ERC-1271) sign, asking the wallet as the registry does", async () => {
+    // The wallet accepts exactly its owner's ECDSA signatures, as a 1-of-1 Safe would.
+    const owner = Wallet.createRandom();
+    const funder = devAccount(9).connect(new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true }));
+    const artifact = loadArtifact("test/OwnerSignedWallet.sol", "OwnerSignedWallet");
+    const contractWallet = await new ContractFactory(artifact.abi, artifact.bytecode, funder).deploy(owner.address);
+    await contractWallet.waitForDeployment();
+    const walletAddress = await contractWallet.getAddress();
+    const onboarded = await onboardCooperative(server.url, env.ADMIN_TOKEN ?? "", {
+      name: { zh: "梅家坞茶叶联合社", en: "Meijiawu Tea Federation" },
+      serial: 8_808,
+      signerAddress: walletAddress,
+    });
+    const coop = apiClient(server.url, onboarded.token);
+    const created = expectStatus(
+      await coop.post<{ signatureRequest: SignatureRequest }>("/api/v1/batches", {
+        gtin: DEMO_GTIN,
+        lot: "MJW2026-0501",
+        harvestedAt: "2026-05-01T07:00:00+08:00",
+        quantity: { value: "30", unit: "kg" },
+        itemCount: 12,
+      }),
+      201,
+      "prepare",
+    ).signatureRequest;
+    const { domain, types, message } = created.typedData;
+    const batchesBefore = (await server.ctx.db.selectFrom("batches").select("batch_id").execute()).length;
+
+    // Someone else's key: the wallet says no, so the server does.
+    const refused = await coop.post<{ code: string }>(created.submitUrl, {
+      signature: await Wallet.createRandom().signTypedData(domain, types, message),
+    });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.code, "signature.invalid");
+    assert.equal((await server.ctx.db.selectFrom("batches").select("batch_id").execute()).length, batchesBefore);
+
+    // The owner's: the wallet says yes, and so does the registry when the batch is anchored.
+    const accepted = expectStatus(
+      await coop.post<{ batch: { batchId: string } }>(created.submitUrl, {
+        signature: await owner.signTypedData(domain, types, message),
+      }),
+      202,
+      "submit",
+    ).batch;
+    await waitUntilAnchored(server.url, accepted.batchId, 0);
+    const onChain = (await traceRegistryAt(deployment.registry, new JsonRpcProvider(node.rpcUrl))
+      .getFunction("batch")
+      .staticCall(accepted.batchId)) as { attester: string };
+    assert.equal(onChain.attester.toLowerCase(), walletAddress.toLowerCase());
+  });
+
   it("rebuilds every organisation, batch, item and event from the chain and IPFS into an empty database", async () => {
     const serials = await listItemSerials(server.ctx.db, demo.batch.batchId);
     const events = await listBatchEvents(server.ctx.db, demo.batch.batchId);
     const batch = (await admin.get<{ batch: unknown }>(`/api/v1/batches/${demo.batch.batchId}`)).body.batch;
+    // Regulators hold a role, not a registration: the ledger knows every other organisation.
+    const registered = await server.ctx.db
+      .selectFrom("organisations")
+      .select("signer_address")
+      .where("ledger_state", "is not", null)
+      .orderBy("signer_address")
+      .execute();
+    assert.ok(registered.length >= 7, "the demo's five, an own-wallet and a contract-wallet cooperative");
     await server.close();
     // The database is lost; the IPFS blocks and the key backups in DATA_DIR remain.
     if (TEST_DATABASE_URL === undefined) {
@@ -472,8 +533,12 @@ describe(`server API (${TEST_DATABASE_URL === undefined ? "SQLite" : "PostgreSQL
         restoredEvents.map((e) => [e.digest, e.bizStep, e.payloadCid, e.chain?.eventHead, e.data]),
         events.map((e) => [e.digest, e.bizStep, e.payloadCid, e.chain?.eventHead, e.data]),
       );
-      const organisations = await restored.db.selectFrom("organisations").select("signer_address").execute();
-      assert.equal(organisations.length, 6, "the six organisations the ledger registers");
+      const organisations = await restored.db
+        .selectFrom("organisations")
+        .select("signer_address")
+        .orderBy("signer_address")
+        .execute();
+      assert.deepEqual(organisations, registered, "every organisation the ledger registers, and no other");
     } finally {
       await restored.close();
     }

@@ -46,6 +46,11 @@ export const PROBLEMS = {
     en: "The requested byte range lies outside the content.",
     zh: "请求的字节范围超出内容长度。",
   },
+  "chain.unavailable": {
+    status: 503,
+    en: "The ledger node cannot be reached; try again later.",
+    zh: "区块链节点暂时无法访问，请稍后再试。",
+  },
   "ipfs.unavailable": {
     status: 503,
     en: "The content store is unavailable; try again later.",

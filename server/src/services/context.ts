@@ -7,6 +7,7 @@ import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 
 import type { ContentStore } from "../ipfs/content-store.ts";
+import type { ContractSignatureChecker } from "../ledger/contract-signatures.ts";
 import type { KeyRing } from "../ledger/keystore.ts";
 import type { SigningDomain } from "../ledger/signing.ts";
 import type { Database } from "../storage/schema.ts";
@@ -28,6 +29,8 @@ export interface ServiceContext {
   mediaLimitBytes: number;
   /** When a code's scans look like a copied code (see services/resolve.ts). */
   cloneThresholds: { scansPerDay: number; scansPerWeek: number; distinctClientsPerWeek: number };
+  /** Asks a smart-contract wallet (ERC-1271) whether it accepts a signature. */
+  contractSignatures: ContractSignatureChecker;
   logger: Logger;
   now: () => number;
 }

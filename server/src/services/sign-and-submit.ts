@@ -1,14 +1,15 @@
 /**
  * Completes a signature request: checks that the organisation's own key signed exactly
- * the prepared value (EOA signatures recovered here; the contract checks again, and also
- * accepts ERC-1271 wallets), then stores and queues the write as a custodial one would be.
+ * the prepared value (an EOA's signature recovered here, a smart-contract wallet asked on
+ * chain through ERC-1271, as the registry will ask it), then stores and queues the write
+ * as a custodial one would be.
  */
 import { z } from "zod";
 
 import type { BatchAttestationValue, RecallValue, TraceEventValue } from "../domain/typed-data.ts";
 import { ProblemError } from "../http/problem.ts";
 import { parseCid } from "../ipfs/content-store.ts";
-import { recoverTypedSigner } from "../ledger/signing.ts";
+import { recoverTypedSigner, typedDigest } from "../ledger/signing.ts";
 import type { Batch } from "../storage/batches.ts";
 import type { TraceEvent } from "../storage/events.ts";
 import type { WriteOrigin } from "./audit.ts";
@@ -20,13 +21,44 @@ import { openItemsArchive } from "./items-archive.ts";
 import { getSignatureRequest, PRIMARY_TYPE_OF } from "./signature-requests.ts";
 
 export const signatureSubmission = z
-  .object({ signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, "a 65-byte 0x-hex signature") })
+  .object({
+    // 65 bytes from a key; a contract wallet's may be longer (a Safe concatenates its owners').
+    signature: z.string().regex(/^0x(?:[0-9a-fA-F]{2}){65,2048}$/, "a 0x-hex signature of 65 to 2,048 bytes"),
+  })
   .strict();
 
 export type Submitted =
   | { kind: "attestation"; batch: Batch }
   | { kind: "event"; event: TraceEvent }
   | { kind: "recall"; batchId: string; reasonCid: string };
+
+/** The organisation's key made `signature` over the prepared value: an EOA's, or its contract wallet's by ERC-1271. */
+async function requireOrganisationSignature(
+  ctx: ServiceContext,
+  request: { kind: keyof typeof PRIMARY_TYPE_OF; value: Record<string, unknown>; signerAddress: string },
+  signature: string,
+): Promise<void> {
+  const primaryType = PRIMARY_TYPE_OF[request.kind];
+  const value = request.value as unknown as BatchAttestationValue & TraceEventValue & RecallValue;
+  let recovered: string | null = null;
+  try {
+    recovered = recoverTypedSigner(ctx.domain, primaryType, value, signature);
+  } catch {
+    // Not a 65-byte ECDSA signature: a contract wallet's, perhaps.
+  }
+  if (recovered?.toLowerCase() === request.signerAddress.toLowerCase()) return;
+  let verdict;
+  try {
+    verdict = await ctx.contractSignatures(
+      request.signerAddress,
+      typedDigest(ctx.domain, primaryType, value),
+      signature,
+    );
+  } catch (error) {
+    throw new ProblemError("chain.unavailable", { cause: error });
+  }
+  if (verdict !== "valid") throw new ProblemError("signature.invalid");
+}
 
 export async function submitSignature(
   ctx: ServiceContext,
@@ -37,18 +69,7 @@ export async function submitSignature(
   const request = await getSignatureRequest(ctx, requestId, origin.principal.organisationId);
   if (request.completedAtMs !== null) throw new ProblemError("idempotency.conflict", { detail: "already submitted" });
   if (request.expiresAtMs <= ctx.now()) throw new ProblemError("draft.not_found", { detail: "expired" });
-  let signer: string;
-  try {
-    signer = recoverTypedSigner(
-      ctx.domain,
-      PRIMARY_TYPE_OF[request.kind],
-      request.value as unknown as BatchAttestationValue & TraceEventValue & RecallValue,
-      signature,
-    );
-  } catch (error) {
-    throw new ProblemError("signature.invalid", { cause: error });
-  }
-  if (signer.toLowerCase() !== request.signerAddress.toLowerCase()) throw new ProblemError("signature.invalid");
+  await requireOrganisationSignature(ctx, request, signature);
 
   let result: Submitted;
   switch (request.kind) {

@@ -37,14 +37,14 @@ function provider(): Eip1193Provider {
   return candidate as Eip1193Provider;
 }
 
-/** Signs with the wallet account that is the organisation's registered signer, and submits. */
+/** Signs with the organisation's account (or an owner of its contract wallet), and submits. */
 export async function signAndSubmit(api: Api, request: SignatureRequestView, signerAddress: string): Promise<unknown> {
   const wallet = provider();
   const accounts = (await wallet.request({ method: "eth_requestAccounts" })) as string[];
-  const account = accounts.find((a) => a.toLowerCase() === signerAddress.toLowerCase());
-  if (account === undefined) {
-    throw new WalletMissing(`the wallet has no account ${signerAddress}; switch to the organisation's signing account`);
-  }
+  // The organisation's own account if the wallet holds it; otherwise an owner of its
+  // contract wallet (ERC-1271) signs, and the server asks that wallet whether it agrees.
+  const account = accounts.find((a) => a.toLowerCase() === signerAddress.toLowerCase()) ?? accounts[0];
+  if (account === undefined) throw new WalletMissing("the wallet shared no account");
   const { domain, types, primaryType, message } = request.typedData;
   const typedData = {
     domain: { ...domain, chainId: Number(domain.chainId) },

@@ -178,8 +178,7 @@ export function resolverRouter(ctx: ServiceContext, options: { chainRpcUrl: stri
       body: JSON.stringify(req.body),
       signal: AbortSignal.timeout(10_000),
     }).catch(() => null);
-    if (upstream === null || !upstream.ok)
-      throw new ProblemError("ipfs.unavailable", { detail: "chain node unreachable" });
+    if (upstream === null || !upstream.ok) throw new ProblemError("chain.unavailable");
     res.type("application/json").send(await upstream.text());
   });
 
