@@ -2,9 +2,11 @@
 pragma solidity ^0.8.24;
 
 import {Test} from "forge-std/Test.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 
 import {ITraceRegistry} from "./interfaces/ITraceRegistry.sol";
 import {TraceRegistry} from "./TraceRegistry.sol";
+import {BatchAttestationHash} from "./test/BatchAttestationHash.sol";
 import {OutsiderHandler} from "./test/OutsiderHandler.sol";
 
 /// @notice Invariants under random call sequences: no account without a role, and no relayer
@@ -60,23 +62,8 @@ contract TraceRegistryInvariantTest is Test {
     }
 
     function _sign(uint256 key, ITraceRegistry.BatchAttestationRequest memory r) private view returns (bytes memory) {
-        bytes32 structHash = keccak256(
-            abi.encode(
-                _registry.BATCH_ATTESTATION_TYPEHASH(),
-                r.attester,
-                r.gtin,
-                keccak256(bytes(r.lot)),
-                r.itemsRoot,
-                r.itemCount,
-                r.quantityMilli,
-                keccak256(bytes(r.unit)),
-                r.harvestedAt,
-                keccak256(r.metadataCid),
-                r.nonce,
-                r.deadline
-            )
-        );
-        bytes32 digest = keccak256(abi.encodePacked("\x19\x01", _registry.domainSeparator(), structHash));
+        bytes32 structHash = BatchAttestationHash.hashOf(_registry.BATCH_ATTESTATION_TYPEHASH(), r);
+        bytes32 digest = MessageHashUtils.toTypedDataHash(_registry.domainSeparator(), structHash);
         (uint8 v, bytes32 rr, bytes32 ss) = vm.sign(key, digest);
         return abi.encodePacked(rr, ss, v);
     }

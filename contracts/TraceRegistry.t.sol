@@ -8,6 +8,7 @@ import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/Messa
 
 import {ITraceRegistry} from "./interfaces/ITraceRegistry.sol";
 import {TraceRegistry} from "./TraceRegistry.sol";
+import {BatchAttestationHash} from "./test/BatchAttestationHash.sol";
 
 /// @notice Unit and fuzz tests of TraceRegistry: role checks against any caller and any
 /// arguments, batch ids and item proofs, and the unordered nonce bitmap.
@@ -463,22 +464,7 @@ contract TraceRegistryTest is Test {
             deadline: uint64(block.timestamp + 1 hours),
             signature: ""
         });
-        bytes32 structHash = keccak256(
-            abi.encode(
-                _registry.BATCH_ATTESTATION_TYPEHASH(),
-                r.attester,
-                r.gtin,
-                keccak256(bytes(r.lot)),
-                r.itemsRoot,
-                r.itemCount,
-                r.quantityMilli,
-                keccak256(bytes(r.unit)),
-                r.harvestedAt,
-                keccak256(r.metadataCid),
-                r.nonce,
-                r.deadline
-            )
-        );
+        bytes32 structHash = BatchAttestationHash.hashOf(_registry.BATCH_ATTESTATION_TYPEHASH(), r);
         r.signature = _sign(_cooperativeKey, _typedDigest(structHash));
     }
 

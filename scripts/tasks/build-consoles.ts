@@ -1,7 +1,7 @@
 /**
  * Builds the cooperative and regulator consoles into `scanner-web/dist/console/`: one
  * minified bundle per console and one shared stylesheet, named by content hash (the
- * server serves `/web/` as cacheable), and each console's HTML pointing at them. No inline
+ * server serves `/web/` as cacheable), and each console's HTML, from one template, pointing at them. No inline
  * script or style anywhere: the server's CSP is `default-src 'self'`.
  *
  * `node scripts/tasks/build-consoles.ts`
@@ -14,6 +14,12 @@ import { bundle, contentName } from "./build-web.ts";
 
 export const CONSOLES = ["cooperative", "regulator"] as const;
 export type ConsoleName = (typeof CONSOLES)[number];
+
+/** What tells the two pages apart before their script runs: the title, and phone or desk layout. */
+const PAGES: Record<ConsoleName, { title: string; layout: "mobile" | "desktop" }> = {
+  cooperative: { title: "合作社控制台 · Cooperative console", layout: "mobile" },
+  regulator: { title: "监管控制台 · Regulator console", layout: "desktop" },
+};
 
 export interface ConsoleBuild {
   outDir: string;
@@ -28,16 +34,22 @@ export async function buildConsoles(options: { outDir?: string } = {}): Promise<
   const css = await bundle(path.join(consoleRoot, "console.css"));
   const cssName = contentName("console", "css", css);
   const outputs: [string, Uint8Array][] = [[cssName, css]];
+  const template = readFileSync(path.join(consoleRoot, "console.html"), "utf8");
+  for (const placeholder of [
+    "{{title}}",
+    "{{layout}}",
+    '"/web/console/{{console}}.js"',
+    '"/web/console/console.css"',
+  ]) {
+    if (!template.includes(placeholder)) throw new Error(`console.html must contain ${placeholder}`);
+  }
   for (const name of CONSOLES) {
     const js = await bundle(path.join(consoleRoot, "src", name, "main.ts"));
     const jsName = contentName(name, "js", js);
-    const template = readFileSync(path.join(consoleRoot, `${name}.html`), "utf8");
-    const scriptRef = `"/web/console/${name}.js"`;
-    if (!template.includes(scriptRef) || !template.includes('"/web/console/console.css"')) {
-      throw new Error(`${name}.html must reference /web/console/${name}.js and /web/console/console.css`);
-    }
     const html = template
-      .replace(scriptRef, `"/web/console/${jsName}"`)
+      .replace("{{title}}", PAGES[name].title)
+      .replace("{{layout}}", PAGES[name].layout)
+      .replace(`"/web/console/{{console}}.js"`, `"/web/console/${jsName}"`)
       .replace('"/web/console/console.css"', `"/web/console/${cssName}"`)
       .replace(/>\s+</g, "><")
       .trim();

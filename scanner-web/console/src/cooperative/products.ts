@@ -4,7 +4,11 @@ import { ProblemFailure } from "../shared/api.ts";
 import { pick } from "../shared/text.ts";
 import { state } from "./state.ts";
 
-export async function loadProduct(gtin: string): Promise<Product | null> {
+/** GTIN-8/12/13 as the GTIN-14 the server files them under, so one product has one cache entry. */
+const cacheKey = (gtin: string): string => gtin.padStart(14, "0");
+
+export async function loadProduct(input: string): Promise<Product | null> {
+  const gtin = cacheKey(input);
   if (state.products.has(gtin)) return state.products.get(gtin) ?? null;
   try {
     const product =
@@ -20,4 +24,9 @@ export async function loadProduct(gtin: string): Promise<Product | null> {
 export function productName(gtin: string): string {
   const product = state.products.get(gtin);
   return product == null ? gtin : pick({ zh: product.nameZh, en: product.nameEn }, state.lang);
+}
+
+/** Drops what is known of a GTIN (a product just registered was "unknown" a moment ago). */
+export function forgetProduct(gtin: string): void {
+  state.products.delete(cacheKey(gtin));
 }

@@ -6,13 +6,14 @@
  * (三品一标 kind, number, issuer, validity, which products they cover). GTINs are checked
  * with the same check-digit code the server runs, before anything is sent.
  */
-import { isValidGtin, normalizeGtin } from "../../../../server/src/domain/gs1.ts";
+import { isValidGtin } from "../../../../server/src/domain/gs1.ts";
 import { UNITS } from "../../../../server/src/domain/units.ts";
 import { YIELD_CEILINGS } from "../../../../server/src/services/audit/yield-ceilings.ts";
 import { newIdempotencyKey } from "../shared/api.ts";
 import { CERT_TEXT, pick, type Pair } from "../shared/text.ts";
 import { chinaDay, failureText, flash, h } from "../shared/ui.ts";
 import { field } from "./field.ts";
+import { forgetProduct } from "./products.ts";
 import { forgetRegisterForm } from "./register-form.ts";
 import { flashRegion, render, state, type Me } from "./state.ts";
 import { t, unitName } from "./text.ts";
@@ -180,20 +181,10 @@ function productForm(): HTMLElement {
       coldChain,
       netContent: netValue.value.trim() === "" ? null : { value: netValue.value.trim(), unit: netUnit.value },
     };
-    void send(form, status, "/api/v1/products", body, [`商品 ${body.gtin}`, `Product ${body.gtin}`]).then(() => {
-      // A product just registered is one the register form can name.
-      state.products.delete(normalizeGtinOrSame(body.gtin));
-    });
+    forgetProduct(body.gtin);
+    void send(form, status, "/api/v1/products", body, [`商品 ${body.gtin}`, `Product ${body.gtin}`]);
   });
   return form;
-}
-
-function normalizeGtinOrSame(value: string): string {
-  try {
-    return normalizeGtin(value);
-  } catch {
-    return value;
-  }
 }
 
 function plotForm(): HTMLElement {

@@ -67,7 +67,7 @@ function buildRegisterForm(): HTMLFormElement {
   const lookUp = (): void => {
     const code = gtin.value.trim();
     if (!/^\d{8,14}$/.test(code)) return;
-    void loadProduct(code.padStart(14, "0")).then((product) => {
+    void loadProduct(code).then((product) => {
       productHint.textContent =
         product === null ? t("productUnknown") : pick({ zh: product.nameZh, en: product.nameEn }, state.lang);
       if (product !== null && Object.hasOwn(UNITS, product.unit)) unit.value = product.unit;

@@ -1,5 +1,5 @@
 /** Pieces both consoles are built from: dialogs, messages, downloads, dates, sign-in. */
-import { h } from "../../../src/dom.ts";
+import { chinaDate, chinaDateTime, h } from "../../../src/dom.ts";
 import { NetworkFailure, ProblemFailure } from "./api.ts";
 import { COMMON, pick, type Lang, type Pair } from "./text.ts";
 
@@ -29,16 +29,17 @@ export function chinaIsoFromLocalInput(value: string): string {
 
 /** The value a datetime-local input shows for now, in China time. */
 export function chinaLocalInputNow(nowMs: number = Date.now()): string {
-  return new Date(nowMs + 8 * 3_600_000).toISOString().slice(0, 16);
+  return chinaDateTime(nowMs).replace(" ", "T");
 }
 
 /** "2026-04-15" in China time for an ISO timestamp. */
 export function chinaDay(iso: string): string {
-  return new Date(Date.parse(iso) + 8 * 3_600_000).toISOString().slice(0, 10);
+  return chinaDate(Date.parse(iso) / 1000);
 }
 
+/** "2026-04-15 14:00" in China time for an ISO timestamp. */
 export function chinaMinute(iso: string): string {
-  return new Date(Date.parse(iso) + 8 * 3_600_000).toISOString().slice(0, 16).replace("T", " ");
+  return chinaDateTime(Date.parse(iso));
 }
 
 /** Saves a response body as a file: the API needs the bearer token, so a plain link cannot fetch it. */
