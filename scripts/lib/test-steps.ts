@@ -114,6 +114,12 @@ function postgresStep(name: string, description: string, globs: string[]): TestS
 export function testSteps(): TestStep[] {
   return [
     {
+      name: "tree",
+      description: "the clone stands alone (no reference outside it) and the run so far changed no tracked file",
+      command: "node",
+      args: ["scripts/lib/clean-tree.ts"],
+    },
+    {
       name: "build",
       description: "compile contracts with the pinned solc",
       command: "hardhat",

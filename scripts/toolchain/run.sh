@@ -35,6 +35,13 @@ export npm_config_nodedir="$toolchain/node_modules/node/node_modules/node-linux-
 # The outer npm (run by the machine's Node) tells children where *it* lives; forget that.
 unset npm_node_execpath npm_execpath NODE || true
 
+# What was already modified before this run (a developer's own edits), so `npm test` can tell
+# them from files the run itself changes; recorded once, before anything is installed.
+if [ -z "${TOOLCHAIN_TRACKED_CHANGES_AT_START+x}" ] && git -C "$root" rev-parse --git-dir >/dev/null 2>&1; then
+  TOOLCHAIN_TRACKED_CHANGES_AT_START=$(git -C "$root" --no-optional-locks status --porcelain --untracked-files=no | cut -c4-)
+  export TOOLCHAIN_TRACKED_CHANGES_AT_START
+fi
+
 stamp_file="$root/node_modules/.install-stamp"
 want_stamp="node=$node_version lock=$(sha256sum package-lock.json 2>/dev/null | cut -c1-16)"
 if [ ! -f "$stamp_file" ] || [ "$(cat "$stamp_file")" != "$want_stamp" ]; then
@@ -42,8 +49,10 @@ if [ ! -f "$stamp_file" ] || [ "$(cat "$stamp_file")" != "$want_stamp" ]; then
   # `npm install`, not `npm ci`: the lockfile names Hardhat's EDR binding for platforms
   # whose build of that version the registry mirror here lacks, and `npm ci` refuses any
   # such gap even though those optional packages are never installed on Linux. `npm install`
-  # still installs exactly the locked versions and leaves the lockfile as it is.
-  npm install --no-audit --no-fund --loglevel=error >&2
+  # still installs exactly the locked versions; `--no-save` keeps it from writing back to
+  # package-lock.json whatever this npm would record differently (entries for other
+  # platforms' optional packages, fields a newer npm adds), so a run leaves the tree clean.
+  npm install --no-save --no-audit --no-fund --loglevel=error >&2
   printf '%s' "$want_stamp" > "$stamp_file"
 fi
 

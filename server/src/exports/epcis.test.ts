@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { describe, it } from "node:test";
@@ -16,7 +15,7 @@ import {
   type EpcisOptions,
   type JsonValue,
 } from "./epcis.ts";
-import { epcisReferenceDir, formatSchemaErrors, loadEpcisValidator } from "./epcis-schema.ts";
+import { EPCIS_SCHEMA_PATH, formatSchemaErrors, loadEpcisValidator } from "./epcis-schema.ts";
 import {
   ORGANISATIONS,
   RAW_LEAF_GTIN,
@@ -36,6 +35,9 @@ const OPTIONS: EpcisOptions = {
 };
 
 const validate = loadEpcisValidator();
+
+/** GS1's official examples, vendored beside the other test data. */
+const EXAMPLES_DIR = path.resolve(import.meta.dirname, "../../../test/data/epcis");
 
 function assertValid(document: unknown): void {
   const result = validate(document);
@@ -80,7 +82,7 @@ class Collector extends Writable {
 
 describe("the EPCIS 2.0 validator", () => {
   it("accepts every official example shipped with the schema", () => {
-    const dir = epcisReferenceDir();
+    const dir = EXAMPLES_DIR;
     const examples = readdirSync(dir).filter((name) => /^(example-|Example_).*\.(json|jsonld)$/.test(name));
     assert.ok(examples.length >= 5, `expected the official examples in ${dir}, found ${examples.join(", ")}`);
     for (const name of examples) {
@@ -91,22 +93,21 @@ describe("the EPCIS 2.0 validator", () => {
   });
 
   it("rejects an official example once it is broken", () => {
-    const example = JSON.parse(
-      readFileSync(path.join(epcisReferenceDir(), "example-ObjectEvent.json"), "utf8"),
-    ) as Record<string, unknown>;
+    const example = JSON.parse(readFileSync(path.join(EXAMPLES_DIR, "example-ObjectEvent.json"), "utf8")) as Record<
+      string,
+      unknown
+    >;
     assertValid(example);
     assertInvalid({ ...example, action: "MOVE" });
   });
 
-  it("says where the schema should be when it is missing", () => {
-    const empty = mkdtempSync(path.join(tmpdir(), "no-shared-"));
-    assert.throws(
-      () => epcisReferenceDir(path.join(empty, "repo")),
-      (error: unknown) =>
-        error instanceof ExportError &&
-        error.code === "export.schema_missing" &&
-        error.message.includes(path.join(empty, "shared/data/epcis")),
+  it("loads the schema vendored in the repository", () => {
+    assert.ok(
+      EPCIS_SCHEMA_PATH.startsWith(path.resolve(import.meta.dirname, "../../..") + path.sep),
+      EPCIS_SCHEMA_PATH,
     );
+    const schema = JSON.parse(readFileSync(EPCIS_SCHEMA_PATH, "utf8")) as { $schema?: string };
+    assert.equal(schema.$schema, "http://json-schema.org/draft-07/schema#");
   });
 });
 
@@ -344,7 +345,7 @@ describe("buildEpcisDocument", () => {
       () => buildEpcisDocument(input, OPTIONS),
       (error: unknown) =>
         error instanceof ExportError &&
-        error.code === "export.event_data_invalid" &&
+        (error.code as string) === "export.event_data_invalid" &&
         error.details.eventId === events.cooling.id,
     );
   });

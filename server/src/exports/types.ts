@@ -33,7 +33,7 @@ export interface ExportInput {
   batches: readonly ExportBatch[];
 }
 
-export type ExportErrorCode = "export.event_data_invalid" | "export.schema_missing";
+export type ExportErrorCode = "export.event_data_invalid";
 
 /** A stored record the export cannot represent, or a missing reference file. */
 export class ExportError extends Error {
