@@ -3,8 +3,11 @@
  * the verdict in Debian's Chromium on a throttled "slow 4G" connection (150 ms round trip,
  * 1.6 Mbit/s down, 750 kbit/s up) and a 4× slower CPU, as a cheap phone on a weak network
  * would see it: the page, the chain reads through /rpc and the documents from /ipfs.
+ * Also what Chromium's network log says was transferred (not a gzip estimate), the layout
+ * shift after the verdict and the smallest tap target on a 360 × 740 screen.
  */
 import { launchChromium } from "../lib/chromium.ts";
+import { layoutShiftSince, observeLayoutShifts, pageNow, recordTransfers, tapTargets } from "../lib/page-metrics.ts";
 import { CONSOLES, buildConsoles } from "../tasks/build-consoles.ts";
 import { buildWeb } from "../tasks/build-web.ts";
 import { startBenchStack } from "./stack.ts";
@@ -18,6 +21,7 @@ export const scanPageSuite: BenchSuite = {
     const build = await buildWeb();
     const rows: BenchRow[] = [
       { metric: "scan page weight: HTML + CSS + JS, gzip (budget 51,200)", value: build.gzipBytes, unit: "bytes" },
+      { metric: "scan page weight: HTML + CSS + JS, brotli (budget 30,720)", value: build.brotliBytes, unit: "bytes" },
       {
         metric: "scan page weight: HTML + CSS + JS, uncompressed",
         value: build.files.reduce((sum, f) => sum + f.bytes, 0),
@@ -48,6 +52,11 @@ export const scanPageSuite: BenchSuite = {
         },
       ).then((r) => r.json())) as { items: { uri: string }[] };
       const times: number[] = [];
+      const pageBytes: number[] = [];
+      const verdictBytes: number[] = [];
+      let shift = 0;
+      let smallestTarget = Number.POSITIVE_INFINITY;
+      const missing = new Set<string>();
       for (const item of items.items) {
         const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: "zh-CN" });
         const page = await context.newPage();
@@ -60,12 +69,33 @@ export const scanPageSuite: BenchSuite = {
           uploadThroughput: (750 * 1024) / 8,
         });
         await cdp.send("Emulation.setCPUThrottlingRate", { rate: 4 });
+        const transfers = recordTransfers(cdp);
+        await observeLayoutShifts(page);
+        const pathname = new URL(item.uri).pathname;
         const started = performance.now();
-        await page.goto(`${stack.server.url}${new URL(item.uri).pathname}`);
+        await page.goto(`${stack.server.url}${pathname}`);
         await page.locator('[data-verdict="verified"]').waitFor({ timeout: 60_000 });
         times.push(performance.now() - started);
+        verdictBytes.push(transfers.bytes());
+        const verdictAt = await pageNow(page);
+        // What loads after the verdict (the video's metadata) must not move what is shown.
+        await page.waitForTimeout(2_000);
+        shift = Math.max(shift, await layoutShiftSince(page, verdictAt));
+        for (const target of await tapTargets(page)) {
+          smallestTarget = Math.min(smallestTarget, target.width, target.height);
+        }
+        // The page itself: the HTML with the answer inside, its script, its icon.
+        let own = 0;
+        for (const [requested, bytes] of transfers.byPath()) {
+          if (requested === pathname || requested.startsWith("/web/") || requested === "/favicon.ico") own += bytes;
+        }
+        pageBytes.push(own);
+        for (const path of transfers.notFound()) missing.add(path);
         await context.close();
       }
+      if (missing.size > 0) throw new Error(`the page requested missing files: ${[...missing].join(", ")}`);
+      const median = (values: number[]): number =>
+        [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
       times.sort((a, b) => a - b);
       rows.push(
         {
@@ -78,6 +108,18 @@ export const scanPageSuite: BenchSuite = {
           value: Math.round(times.at(-1) ?? Number.NaN),
           unit: "ms",
         },
+        {
+          metric: "scan page on the wire (Chromium network log): HTML with the answer + script + icon, median",
+          value: median(pageBytes),
+          unit: "bytes",
+        },
+        {
+          metric: "everything on the wire until the verdict (page, chain reads, documents), median",
+          value: median(verdictBytes),
+          unit: "bytes",
+        },
+        { metric: "layout shift after the verdict, worst of 5 (360 × 740)", value: shift, unit: "CLS" },
+        { metric: "smallest tap target side (360 × 740)", value: Math.round(smallestTarget), unit: "px" },
       );
       return rows;
     } finally {

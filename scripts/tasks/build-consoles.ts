@@ -2,15 +2,15 @@
  * Builds the cooperative and regulator consoles into `scanner-web/dist/console/`: one
  * minified bundle per console and one shared stylesheet, named by content hash (the
  * server serves `/web/` as cacheable), and each console's HTML, from one template, pointing at them. No inline
- * script or style anywhere: the server's CSP is `default-src 'self'`.
+ * script or style anywhere: the server's CSP is `default-src 'self'`. Each file gets `.br` and `.gz`
+ * siblings, which the server sends by `Accept-Encoding`.
  *
  * `node scripts/tasks/build-consoles.ts`
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
-import { gzipSync } from "node:zlib";
 
-import { bundle, contentName } from "./build-web.ts";
+import { bundle, contentName, writeFavicon, writeWithSiblings } from "./build-web.ts";
 
 export const CONSOLES = ["cooperative", "regulator"] as const;
 export type ConsoleName = (typeof CONSOLES)[number];
@@ -23,7 +23,7 @@ const PAGES: Record<ConsoleName, { title: string; layout: "mobile" | "desktop" }
 
 export interface ConsoleBuild {
   outDir: string;
-  files: { name: string; bytes: number; gzipBytes: number }[];
+  files: { name: string; bytes: number; gzipBytes: number; brotliBytes: number }[];
 }
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
@@ -40,9 +40,11 @@ export async function buildConsoles(options: { outDir?: string } = {}): Promise<
     "{{layout}}",
     '"/web/console/{{console}}.js"',
     '"/web/console/console.css"',
+    '"/web/favicon.svg"',
   ]) {
     if (!template.includes(placeholder)) throw new Error(`console.html must contain ${placeholder}`);
   }
+  const faviconName = writeFavicon(path.dirname(outDir));
   for (const name of CONSOLES) {
     const js = await bundle(path.join(consoleRoot, "src", name, "main.ts"));
     const jsName = contentName(name, "js", js);
@@ -51,6 +53,7 @@ export async function buildConsoles(options: { outDir?: string } = {}): Promise<
       .replace("{{layout}}", PAGES[name].layout)
       .replace(`"/web/console/{{console}}.js"`, `"/web/console/${jsName}"`)
       .replace('"/web/console/console.css"', `"/web/console/${cssName}"`)
+      .replace('"/web/favicon.svg"', `"/web/${faviconName}"`)
       .replace(/>\s+</g, "><")
       .trim();
     outputs.push([`${name}.html`, new TextEncoder().encode(html)], [jsName, js]);
@@ -58,10 +61,7 @@ export async function buildConsoles(options: { outDir?: string } = {}): Promise<
   // The folder is the consoles' alone: earlier builds' hashed files go.
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
-  const files = outputs.map(([name, content]) => {
-    writeFileSync(path.join(outDir, name), content);
-    return { name, bytes: content.byteLength, gzipBytes: gzipSync(content, { level: 9 }).byteLength };
-  });
+  const files = outputs.map(([name, content]) => writeWithSiblings(outDir, name, content));
   console.log(
     `[web] consoles ${files.map((f) => `${f.name} ${(f.gzipBytes / 1024).toFixed(1)} KiB gzip`).join(", ")} -> ${path.relative(projectRoot, outDir)}/`,
   );

@@ -1,30 +1,90 @@
 /**
  * Builds the consumer scan page into `scanner-web/dist/`: one minified JS bundle (the page
- * and the shared verification core), one CSS file, both named by their content hash (the
- * server serves `/web/` as immutable), and `scan.html` pointing at them. Prints the gzip
- * size and fails above the budget: the page must load fast on a cheap phone over 3G.
+ * and the shared verification core) named by its content hash (the server serves it as
+ * immutable), and `scan.html` with the stylesheet inlined (it is small, and a separate file
+ * would cost the first paint a round trip; the server's CSP admits it by its hash), the
+ * bundle and the favicon. Every served file gets `.br` and `.gz` siblings made here, at the
+ * highest levels, so the server never compresses a static file per request. Prints the sizes
+ * and fails above the budgets: the page must load fast on a cheap phone over 3G.
  *
  * `node scripts/tasks/build-web.ts` (exit code 1 when over budget).
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { gzipSync } from "node:zlib";
+import { brotliCompressSync, constants, gzipSync } from "node:zlib";
 
 import { build } from "esbuild";
 
+const projectRoot = path.resolve(import.meta.dirname, "../..");
+const webRoot = path.join(projectRoot, "scanner-web");
+
 /** HTML + CSS + JS, gzipped, together. */
 export const SCAN_PAGE_BUDGET_GZIP_BYTES = 50 * 1024;
+/** The same, as brotli: what a phone actually downloads (every browser we serve accepts `br`). */
+export const SCAN_PAGE_BUDGET_BROTLI_BYTES = 30 * 1024;
 
 export interface WebBuild {
   outDir: string;
-  files: { name: string; bytes: number; gzipBytes: number }[];
+  files: { name: string; bytes: number; gzipBytes: number; brotliBytes: number }[];
   gzipBytes: number;
+  brotliBytes: number;
   withinBudget: boolean;
 }
 
-const projectRoot = path.resolve(import.meta.dirname, "../..");
-const webRoot = path.join(projectRoot, "scanner-web");
+/** Highest gzip level and brotli quality: made once at build time, served many times. */
+export function gzipBest(content: Uint8Array): Buffer {
+  return gzipSync(content, { level: 9 });
+}
+
+export function brotliBest(content: Uint8Array): Buffer {
+  return brotliCompressSync(content, {
+    params: {
+      [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY,
+      [constants.BROTLI_PARAM_SIZE_HINT]: content.byteLength,
+    },
+  });
+}
+
+/**
+ * Writes `name` and, unless it is tiny, its `.br` and `.gz` siblings (the server picks by
+ * `Accept-Encoding`); returns its sizes.
+ */
+export function writeWithSiblings(
+  outDir: string,
+  name: string,
+  content: Uint8Array,
+): { name: string; bytes: number; gzipBytes: number; brotliBytes: number } {
+  writeFileSync(path.join(outDir, name), content);
+  const gzip = gzipBest(content);
+  const brotli = brotliBest(content);
+  writeFileSync(path.join(outDir, `${name}.gz`), gzip);
+  writeFileSync(path.join(outDir, `${name}.br`), brotli);
+  return { name, bytes: content.byteLength, gzipBytes: gzip.byteLength, brotliBytes: brotli.byteLength };
+}
+
+const FAVICON_SOURCE = "favicon.svg";
+
+/**
+ * The favicon, named by content under `/web/` (every page links it, so no browser asks for
+ * a missing `/favicon.ico`); also as `favicon.svg`, which the server answers `/favicon.ico` with.
+ */
+export function writeFavicon(outDir: string): string {
+  const svg = readFileSync(path.join(webRoot, FAVICON_SOURCE));
+  const name = contentName("favicon", "svg", svg);
+  mkdirSync(outDir, { recursive: true });
+  for (const file of readdirSync(outDir)) {
+    if (/^favicon(-[0-9a-f]{10})?\.svg(\.br|\.gz)?$/.test(file)) rmSync(path.join(outDir, file), { force: true });
+  }
+  writeWithSiblings(outDir, name, svg);
+  writeWithSiblings(outDir, "favicon.svg", svg);
+  return name;
+}
+
+/** The CSP source that admits an inline `<style>` with exactly this text. */
+export function styleHashSource(css: string): string {
+  return `'sha256-${createHash("sha256").update(css, "utf8").digest("base64")}'`;
+}
 
 /** `scan-0123456789.js`: named by content, so `/web/` can be cached for long. */
 export function contentName(base: string, extension: string, content: Uint8Array): string {
@@ -55,48 +115,60 @@ export async function bundle(entry: string): Promise<Uint8Array> {
 export async function buildWeb(options: { outDir?: string } = {}): Promise<WebBuild> {
   const outDir = options.outDir ?? path.join(webRoot, "dist");
   const js = await bundle(path.join(webRoot, "src", "main.ts"));
-  const css = await bundle(path.join(webRoot, "src", "scan.css"));
+  const css = new TextDecoder().decode(await bundle(path.join(webRoot, "src", "scan.css"))).trim();
   const jsName = contentName("scan", "js", js);
-  const cssName = contentName("scan", "css", css);
 
   const template = readFileSync(path.join(webRoot, "scan.html"), "utf8");
-  if (!template.includes('"/web/scan.js"') || !template.includes('"/web/scan.css"')) {
-    throw new Error("scan.html must reference /web/scan.js and /web/scan.css");
+  for (const placeholder of [
+    '"/web/scan.js"',
+    '<link rel="stylesheet" href="/web/scan.css" />',
+    '"/web/favicon.svg"',
+  ]) {
+    if (!template.includes(placeholder)) throw new Error(`scan.html must contain ${placeholder}`);
   }
-  const html = template
-    .replace('"/web/scan.js"', `"/web/${jsName}"`)
-    .replace('"/web/scan.css"', `"/web/${cssName}"`)
-    .replace(/>\s+</g, "><")
-    .trim();
+  if (css.includes("</style")) throw new Error("the stylesheet cannot be inlined: it contains </style");
 
   mkdirSync(outDir, { recursive: true });
   // Only the scan page's own earlier outputs go: the consoles build into the same folder.
   for (const name of readdirSync(outDir)) {
-    if (/^scan(-[0-9a-f]{10})?\.(js|css|html)$/.test(name)) rmSync(path.join(outDir, name), { force: true });
+    if (/^scan(-[0-9a-f]{10})?\.(js|css|html)(\.br|\.gz)?$/.test(name))
+      rmSync(path.join(outDir, name), { force: true });
   }
-  const outputs: [string, Uint8Array][] = [
-    ["scan.html", new TextEncoder().encode(html)],
-    [jsName, js],
-    [cssName, css],
+  const faviconName = writeFavicon(outDir);
+  const html = template
+    .replace('"/web/scan.js"', `"/web/${jsName}"`)
+    .replace('<link rel="stylesheet" href="/web/scan.css" />', () => `<style>${css}</style>`)
+    .replace('"/web/favicon.svg"', `"/web/${faviconName}"`)
+    .replace(/>\s+</g, "><")
+    .trim();
+
+  // The HTML is sent by the resolver with the item's answer inside, compressed per response;
+  // its siblings here only measure it.
+  const files = [
+    writeWithSiblings(outDir, "scan.html", new TextEncoder().encode(html)),
+    writeWithSiblings(outDir, jsName, js),
   ];
-  const files = outputs.map(([name, content]) => {
-    writeFileSync(path.join(outDir, name), content);
-    return { name, bytes: content.byteLength, gzipBytes: gzipSync(content, { level: 9 }).byteLength };
-  });
   const gzipBytes = files.reduce((sum, file) => sum + file.gzipBytes, 0);
-  return { outDir, files, gzipBytes, withinBudget: gzipBytes <= SCAN_PAGE_BUDGET_GZIP_BYTES };
+  const brotliBytes = files.reduce((sum, file) => sum + file.brotliBytes, 0);
+  return {
+    outDir,
+    files,
+    gzipBytes,
+    brotliBytes,
+    withinBudget: gzipBytes <= SCAN_PAGE_BUDGET_GZIP_BYTES && brotliBytes <= SCAN_PAGE_BUDGET_BROTLI_BYTES,
+  };
 }
 
 if (import.meta.main) {
   const result = await buildWeb();
   for (const file of result.files) {
     console.log(
-      `[build-web] ${file.name.padEnd(28)} ${String(file.bytes).padStart(8)} B  ${String(file.gzipBytes).padStart(7)} B gzip`,
+      `[build-web] ${file.name.padEnd(28)} ${String(file.bytes).padStart(8)} B  ${String(file.gzipBytes).padStart(7)} B gzip  ${String(file.brotliBytes).padStart(7)} B brotli`,
     );
   }
   const kib = (bytes: number): string => (bytes / 1024).toFixed(1);
   console.log(
-    `[build-web] total ${kib(result.gzipBytes)} KiB gzip (budget ${kib(SCAN_PAGE_BUDGET_GZIP_BYTES)} KiB) -> ${path.relative(projectRoot, result.outDir)}/`,
+    `[build-web] total ${kib(result.gzipBytes)} KiB gzip (budget ${kib(SCAN_PAGE_BUDGET_GZIP_BYTES)} KiB), ${kib(result.brotliBytes)} KiB brotli (budget ${kib(SCAN_PAGE_BUDGET_BROTLI_BYTES)} KiB) -> ${path.relative(projectRoot, result.outDir)}/`,
   );
   if (!result.withinBudget) {
     console.error("[build-web] over the scan page budget");

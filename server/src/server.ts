@@ -21,6 +21,7 @@ import { exportsRouter } from "./http/routes/exports.ts";
 import { labelsRouter } from "./http/routes/labels.ts";
 import { organisationsRouter } from "./http/routes/organisations.ts";
 import { resolverRouter } from "./http/routes/resolver.ts";
+import { webAssetsRouter } from "./http/routes/web-assets.ts";
 import { systemRouter } from "./http/routes/system.ts";
 import type { ContentStore } from "./ipfs/content-store.ts";
 import { openEmbeddedContentStore } from "./ipfs/embedded.ts";
@@ -40,6 +41,7 @@ import { acquireLease, releaseLease } from "./storage/lease.ts";
 import { getMedia } from "./storage/media.ts";
 import { migrateToLatest } from "./storage/migrate.ts";
 import { createOutboxPort } from "./storage/outbox.ts";
+import { flushScans } from "./storage/scans.ts";
 
 export interface RunningServer {
   url: string;
@@ -181,6 +183,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         contentType: async (cid) => (await getMedia(ctx.db, cid.toV1().toString()))?.contentType,
       }),
       resolverRouter(ctx, { chainRpcUrl: config.chain.rpcUrl }),
+      webAssetsRouter(),
       ...(options.extraRouters?.(ctx) ?? []),
       organisationsRouter(ctx),
       batchesRouter(ctx),
@@ -251,6 +254,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       await releaseLease(ctx.db, WORKER_LEASE, holder).catch(() => undefined);
       provider.destroy();
       await ctx.content.close();
+      // Page views wait a few milliseconds to be written together; the last group goes now.
+      await flushScans(ctx.db).catch((error: unknown) => {
+        logger.warn({ err: error }, "scans not written at shutdown");
+      });
       await database.close();
     },
   };

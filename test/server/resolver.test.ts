@@ -30,6 +30,7 @@ import { EXPECTED_GUESS_HOURS, MAX_WRONG_PER_ITEM_PER_HOUR } from "../../server/
 import { loadEpcisValidator } from "../../server/src/exports/epcis-schema.ts";
 import { startServer, type RunningServer } from "../../server/src/server.ts";
 import { listItemSerials } from "../../server/src/storage/batches.ts";
+import { flushScans } from "../../server/src/storage/scans.ts";
 
 const execFileAsync = promisify(execFile);
 
@@ -127,6 +128,8 @@ describe("resolver, claims and the RPC proxy", () => {
     assert.match(body.message.zh, /假冒/);
     const page = await fetch(`${server.url}${itemPath("YYYYYYYYYYYYY")}`, { headers: { accept: "text/html" } });
     assert.equal(page.status, 404);
+    // Page views are written in groups a few milliseconds apart.
+    await flushScans(server.ctx.db);
     const unknownScans = await server.ctx.db
       .selectFrom("scans")
       .select("serial")

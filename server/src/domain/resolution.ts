@@ -92,6 +92,13 @@ export interface ItemResolution {
   events: ResolvedEvent[];
   /** Gateway path prefix for documents and media, e.g. "/ipfs/". */
   ipfsGateway: string;
+  /**
+   * The text of small signed documents (batch metadata, event payloads) by base32 CID, so
+   * a phone need not fetch each from the gateway: a verifier hashes the UTF-8 bytes of the
+   * text against the signed CID and refuses a mismatch, exactly as for fetched bytes.
+   * A document missing here is fetched from `ipfsGateway`.
+   */
+  documents?: Record<string, string>;
   /** Public display helpers the server adds (names of regions); not part of any signature. */
   display: { regionName: LocalisedText | null; plotRegionName: LocalisedText | null };
   scans: { count: number; firstAtMs: number | null; signals: CloneSignal[] };

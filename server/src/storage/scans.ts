@@ -34,24 +34,177 @@ export async function recordScan(db: Db, scan: NewScan): Promise<number> {
   return row.id;
 }
 
+/*
+ * Page views are recorded by group commit: a scan waits in memory a few milliseconds and is
+ * written with the others of that moment in one statement, so a burst of page views costs
+ * one transaction (on SQLite with synchronous=FULL, one fsync) instead of one each. A scan
+ * is telemetry for clone detection, not an accepted write: a crash may lose the last few
+ * milliseconds of them. Counting includes the scans still in memory, so the clone signal of
+ * an answer counts every scan made before it.
+ */
+
+/** How long a scan waits for others before the group is written. */
+export const SCAN_FLUSH_DELAY_MS = 5;
+const ROWS_PER_INSERT = 500;
+/** Past this many unwritten scans (the database is failing), the oldest are dropped. */
+const MAX_UNWRITTEN = 100_000;
+
+interface ScanBuffer {
+  /** Waiting for the next flush. */
+  pending: NewScan[];
+  /** Taken by the flush under way, not committed yet. */
+  writing: NewScan[];
+  /** Bumped after each commit: a count that saw no bump between its two reads is exact. */
+  commits: number;
+  timer: ReturnType<typeof setTimeout> | null;
+  flushing: Promise<void> | null;
+}
+
+const buffers = new WeakMap<Db, ScanBuffer>();
+
+function bufferOf(db: Db): ScanBuffer {
+  let buffer = buffers.get(db);
+  if (buffer === undefined) {
+    buffer = { pending: [], writing: [], commits: 0, timer: null, flushing: null };
+    buffers.set(db, buffer);
+  }
+  return buffer;
+}
+
+async function writeScans(db: Db, scans: readonly NewScan[]): Promise<void> {
+  for (let i = 0; i < scans.length; i += ROWS_PER_INSERT) {
+    await db
+      .insertInto("scans")
+      .values(
+        scans.slice(i, i + ROWS_PER_INSERT).map((scan) => ({
+          batch_id: scan.batchId.toLowerCase(),
+          serial: scan.serial,
+          scanned_at_ms: scan.scannedAtMs,
+          coarse_place: scan.coarsePlace,
+          client_hash: scan.clientHash,
+          verdict: scan.verdict,
+        })),
+      )
+      .execute();
+  }
+}
+
+function schedule(db: Db, buffer: ScanBuffer, delayMs: number): void {
+  if (buffer.timer !== null || buffer.flushing !== null) return;
+  buffer.timer = setTimeout(() => {
+    buffer.timer = null;
+    flushScans(db).catch(() => undefined);
+  }, delayMs);
+  // Telemetry must not keep a finished process alive; the server flushes before it closes.
+  buffer.timer.unref();
+}
+
+/** Records a page view's scan with the group of this moment (see above); returns at once. */
+export function bufferScan(db: Db, scan: NewScan): void {
+  const buffer = bufferOf(db);
+  buffer.pending.push(scan);
+  if (buffer.pending.length + buffer.writing.length > MAX_UNWRITTEN) buffer.pending.shift();
+  schedule(db, buffer, SCAN_FLUSH_DELAY_MS);
+}
+
+/** Writes every buffered scan now (the server calls it before closing the database). */
+export async function flushScans(db: Db): Promise<void> {
+  const buffer = bufferOf(db);
+  if (buffer.timer !== null) {
+    clearTimeout(buffer.timer);
+    buffer.timer = null;
+  }
+  while (buffer.flushing !== null) await buffer.flushing;
+  if (buffer.pending.length === 0) return;
+  buffer.writing = buffer.pending;
+  buffer.pending = [];
+  const flushing = (async () => {
+    try {
+      await writeScans(db, buffer.writing);
+      buffer.writing = [];
+      buffer.commits += 1;
+    } catch (error) {
+      // Kept for the next attempt (the database may be busy or momentarily unreachable).
+      buffer.pending = [...buffer.writing, ...buffer.pending].slice(-MAX_UNWRITTEN);
+      buffer.writing = [];
+      throw error;
+    } finally {
+      buffer.flushing = null;
+      if (buffer.pending.length > 0) schedule(db, buffer, SCAN_FLUSH_DELAY_MS * 20);
+    }
+  })();
+  buffer.flushing = flushing;
+  await flushing;
+}
+
+/** An item's unwritten scans since `sinceMs`. */
+function unwrittenOf(all: readonly NewScan[], batchId: string, serial: string, sinceMs: number): NewScan[] {
+  const id = batchId.toLowerCase();
+  return all.filter(
+    (scan) => scan.batchId.toLowerCase() === id && scan.serial === serial && scan.scannedAtMs >= sinceMs,
+  );
+}
+
+/**
+ * Reads the database given the unwritten scans of one moment: repeated when a flush
+ * committed during the read (its scans would otherwise be missed or counted twice).
+ */
+async function consistently<T>(db: Db, read: (unwritten: readonly NewScan[]) => Promise<T>): Promise<T> {
+  const buffer = buffers.get(db);
+  for (;;) {
+    const before = buffer?.commits ?? 0;
+    const result = await read(buffer === undefined ? [] : [...buffer.writing, ...buffer.pending]);
+    if ((buffer?.commits ?? 0) === before) return result;
+  }
+}
+
 export interface ScanCounts {
   scans: number;
   distinctClients: number;
 }
 
-/** Scans of one item since `sinceMs`, and by how many distinct clients. */
+/** Scans of one item since `sinceMs` (the unwritten ones too), and by how many distinct clients. */
 export async function countScansSince(db: Db, batchId: string, serial: string, sinceMs: number): Promise<ScanCounts> {
-  const row = await db
-    .selectFrom("scans")
-    .select((eb) => [
-      eb.fn.countAll<number>().as("scans"),
-      eb.fn.count<number>("client_hash").distinct().as("distinct_clients"),
-    ])
-    .where("batch_id", "=", batchId.toLowerCase())
-    .where("serial", "=", serial)
-    .where("scanned_at_ms", ">=", sinceMs)
-    .executeTakeFirstOrThrow();
-  return { scans: row.scans, distinctClients: row.distinct_clients };
+  const item = (eb: Db) =>
+    eb
+      .selectFrom("scans")
+      .where("batch_id", "=", batchId.toLowerCase())
+      .where("serial", "=", serial)
+      .where("scanned_at_ms", ">=", sinceMs);
+  return consistently(db, async (all) => {
+    const stored = await item(db)
+      .select((eb) => [
+        eb.fn.countAll<number>().as("scans"),
+        eb.fn.count<number>("client_hash").distinct().as("distinct_clients"),
+      ])
+      .executeTakeFirstOrThrow();
+    const unwritten = unwrittenOf(all, batchId, serial, sinceMs);
+    if (unwritten.length === 0) return { scans: stored.scans, distinctClients: stored.distinct_clients };
+    const clients = [...new Set(unwritten.map((scan) => scan.clientHash))];
+    // Clients already in the database are counted there; only new ones add to the distinct count.
+    const known = await item(db).select("client_hash").distinct().where("client_hash", "in", clients).execute();
+    const knownSet = new Set(known.map((row) => row.client_hash));
+    return {
+      scans: stored.scans + unwritten.length,
+      distinctClients: stored.distinct_clients + clients.filter((c) => !knownSet.has(c)).length,
+    };
+  });
+}
+
+/** When the item was first scanned (an unwritten scan counts), or null if never. */
+export async function firstScanAtMs(db: Db, batchId: string, serial: string): Promise<number | null> {
+  return consistently(db, async (all) => {
+    const stored = await db
+      .selectFrom("scans")
+      .select((eb) => eb.fn.min<number | null>("scanned_at_ms").as("first"))
+      .where("batch_id", "=", batchId.toLowerCase())
+      .where("serial", "=", serial)
+      .executeTakeFirst();
+    const times = unwrittenOf(all, batchId, serial, 0).map((scan) => scan.scannedAtMs);
+    // MIN over no rows is NULL.
+    if (stored?.first !== undefined && stored.first !== null) times.push(stored.first);
+    return times.length === 0 ? null : Math.min(...times);
+  });
 }
 
 /** The newest scans of one item, newest first: places and times for "far apart in short time". */

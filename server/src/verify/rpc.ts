@@ -41,32 +41,100 @@ export function timeoutSignal(ms: number): AbortSignal {
 export interface RpcClientOptions {
   fetch?: FetchLike;
   timeoutMs?: number;
+  /**
+   * Send the calls made in the same moment as one JSON-RPC batch (true by default): on a
+   * phone's network each request costs a round trip, and the page's reads start together.
+   */
+  batch?: boolean;
+}
+
+/** A batch the read-only `/rpc` proxy accepts at most. */
+export const RPC_BATCH_MAX = 20;
+
+interface PendingCall {
+  id: number;
+  method: string;
+  params: unknown[];
+  resolve: (result: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+type RpcAnswer = { id?: unknown; result?: unknown; error?: { message?: unknown } } | null;
+
+/** The result of one answer, or the VerifyError saying why there is none. */
+function resultOf(method: string, answer: RpcAnswer | undefined): unknown {
+  if (answer === undefined || answer === null || typeof answer !== "object") {
+    throw new VerifyError("verify.rpc", { method, error: "no answer" });
+  }
+  if (answer.error !== undefined || answer.result === undefined) {
+    throw new VerifyError("verify.rpc", { method, error: answer.error?.message ?? "no result" });
+  }
+  return answer.result;
 }
 
 /** A JSON-RPC client over HTTP POST. `rpcUrl` must be absolute (resolve a relative one against the page first). */
 export function createRpcClient(rpcUrl: string, options: RpcClientOptions = {}): RpcClient {
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
   let nextId = 1;
-  const call = async (method: string, params: unknown[]): Promise<unknown> => {
-    const id = nextId++;
-    let response: Response;
+  let queue: PendingCall[] = [];
+
+  const post = async (calls: readonly PendingCall[]): Promise<void> => {
+    const single = calls.length === 1 ? calls[0] : undefined;
+    const methods = calls.map((c) => c.method).join(",");
+    const payload = calls.map(({ id, method, params }) => ({ jsonrpc: "2.0", id, method, params }));
+    let body: unknown;
     try {
-      response = await fetchImpl(rpcUrl, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id, method, params }),
-        signal: timeoutSignal(options.timeoutMs ?? 15_000),
-      });
+      let response: Response;
+      try {
+        response = await fetchImpl(rpcUrl, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(single === undefined ? payload : payload[0]),
+          signal: timeoutSignal(options.timeoutMs ?? 15_000),
+        });
+      } catch (error) {
+        throw new VerifyError("verify.rpc", { method: methods, reason: "unreachable" }, { cause: error });
+      }
+      if (!response.ok) throw new VerifyError("verify.rpc", { method: methods, status: response.status });
+      try {
+        body = await response.json();
+      } catch (error) {
+        throw new VerifyError("verify.rpc", { method: methods, reason: "not JSON" }, { cause: error });
+      }
     } catch (error) {
-      throw new VerifyError("verify.rpc", { method, reason: "unreachable" }, { cause: error });
+      for (const call of calls) call.reject(error);
+      return;
     }
-    if (!response.ok) throw new VerifyError("verify.rpc", { method, status: response.status });
-    const body = (await response.json()) as { result?: unknown; error?: { message?: unknown } } | null;
-    if (body === null || typeof body !== "object" || body.error !== undefined || body.result === undefined) {
-      throw new VerifyError("verify.rpc", { method, error: body?.error?.message ?? "no result" });
+    // Answers of a batch come in any order: matched by id.
+    const answers = Array.isArray(body) ? (body as RpcAnswer[]) : [body as RpcAnswer];
+    for (const call of calls) {
+      const answer =
+        single !== undefined && !Array.isArray(body)
+          ? answers[0]
+          : answers.find((a) => a !== null && typeof a === "object" && a.id === call.id);
+      try {
+        call.resolve(resultOf(call.method, answer));
+      } catch (error) {
+        call.reject(error);
+      }
     }
-    return body.result;
   };
+
+  const flush = (): void => {
+    const calls = queue;
+    queue = [];
+    for (let i = 0; i < calls.length; i += RPC_BATCH_MAX) void post(calls.slice(i, i + RPC_BATCH_MAX));
+  };
+
+  const call = (method: string, params: unknown[]): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      queue.push({ id: nextId++, method, params, resolve, reject });
+      if (options.batch === false) flush();
+      // The calls started in this same turn join one request (a resolved promise, not
+      // queueMicrotask: older Android WebViews lack it).
+      else if (queue.length === 1) void Promise.resolve().then(flush);
+    });
+
   const hexResult = async (method: string, params: unknown[]): Promise<string> => {
     const result = await call(method, params);
     if (typeof result !== "string" || !/^0x[0-9a-fA-F]*$/.test(result)) {

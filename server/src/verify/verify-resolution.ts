@@ -120,11 +120,23 @@ function batchIdOf(gtin: bigint, lot: string): string {
   return keccak256Hex(concatBytes(uintWord(gtin), uintWord(64n), uintWord(BigInt(lotBytes.length)), padded));
 }
 
+/**
+ * A document's bytes: the text the resolution inlined (encoded as UTF-8), else fetched from
+ * the gateway. Either way they must hash to the signed CID; inlined bytes that do not are
+ * refused, not replaced by a fetch.
+ */
 async function fetchDocument(
   fetchImpl: FetchLike,
   url: string,
   cidText: string,
+  inlined: string | undefined,
 ): Promise<{ bytes: Uint8Array | null; problem: string | null }> {
+  if (typeof inlined === "string") {
+    const bytes = new TextEncoder().encode(inlined);
+    if (bytes.length > DOCUMENT_MAX_BYTES) return { bytes: null, problem: "document too large" };
+    if (!cidMatchesBytes(cidText, bytes)) return { bytes: null, problem: "inlined bytes do not match the CID" };
+    return { bytes, problem: null };
+  }
   try {
     const response = await fetchImpl(url, { method: "GET", signal: timeoutSignal(20_000) });
     if (!response.ok) return { bytes: null, problem: `gateway answered ${response.status}` };
@@ -161,6 +173,11 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
   const registry = resolution.chain.registry;
   const domain: Eip712Domain = { chainId: resolution.chain.chainId, verifyingContract: registry };
   const gatewayUrl = (cid: string): string => new URL(`${resolution.ipfsGateway}${cid}`, deps.baseUrl).href;
+  // An own property only: a CID named like an Object.prototype member must not find one.
+  const inlinedText = (cid: string): string | undefined =>
+    resolution.documents !== undefined && Object.prototype.hasOwnProperty.call(resolution.documents, cid)
+      ? resolution.documents[cid]
+      : undefined;
 
   // Chain reads first, in parallel; each check below judges what it needs of them.
   const chainIdRead = rpc.chainId();
@@ -254,7 +271,7 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
     await run("metadata_cid", async () => {
       const cidText = cidTextFromHex(attestation.metadataCid);
       if (cidText !== resolution.batch.metadataCid) return [false, "the metadata CID is not the signed one"];
-      const { bytes, problem } = await fetchDocument(fetchImpl, gatewayUrl(cidText), cidText);
+      const { bytes, problem } = await fetchDocument(fetchImpl, gatewayUrl(cidText), cidText, inlinedText(cidText));
       if (bytes === null) return [false, `metadata ${cidText}: ${problem ?? ""}`];
       const doc = readMetadataDocument(bytes);
       if (doc === null) return [false, "the metadata document is malformed"];
@@ -321,7 +338,7 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
         events.map(async (verifiedEvent) => {
           const cidText = cidTextFromHex(verifiedEvent.event.value.payloadCid);
           if (cidText !== verifiedEvent.event.payloadCid) return "a payload CID is not the signed one";
-          const { bytes, problem } = await fetchDocument(fetchImpl, gatewayUrl(cidText), cidText);
+          const { bytes, problem } = await fetchDocument(fetchImpl, gatewayUrl(cidText), cidText, inlinedText(cidText));
           if (bytes === null) return `payload ${cidText}: ${problem ?? ""}`;
           verifiedEvent.payload = readEventPayloadDocument(bytes);
           return verifiedEvent.payload === null ? "a payload document is malformed" : null;

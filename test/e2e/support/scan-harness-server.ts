@@ -12,6 +12,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import path from "node:path";
 
+import { admitStyle, inlineStyleSource } from "../../../server/src/http/routes/web-assets.ts";
+
 export interface HarnessRoute {
   status: 200 | 404;
   body: unknown;
@@ -155,7 +157,10 @@ export async function startHarnessServer(options: HarnessOptions): Promise<Harne
       }
       res.writeHead(route.status, {
         "content-type": "text/html; charset=utf-8",
-        "content-security-policy": CSP,
+        // The page's inline style is admitted by its hash, as the server does.
+        "content-security-policy": ((style) => (style === null ? CSP : admitStyle(CSP, style)))(
+          inlineStyleSource(html),
+        ),
         "cache-control": "no-store",
       });
       res.end(html);

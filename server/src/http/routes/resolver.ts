@@ -9,9 +9,6 @@
  * linkset; a browser gets the consumer page (the default link, `gs1:pip`), a client that
  * asks for JSON gets the item's verifiable resolution.
  */
-import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
-
 import express, { Router, type Request, type Response } from "express";
 import { z } from "zod";
 
@@ -22,9 +19,7 @@ import type { ServiceContext } from "../../services/context.ts";
 import { resolveItem } from "../../services/resolve.ts";
 import { getProduct } from "../../storage/catalogue.ts";
 import { ProblemError, problemBody } from "../problem.ts";
-
-const projectRoot = path.resolve(import.meta.dirname, "../../../..");
-export const SCAN_PAGE_DIR = path.join(projectRoot, "scanner-web", "dist");
+import { sendScanPage } from "./web-assets.ts";
 
 function setCors(res: Response): void {
   res.setHeader("Access-Control-Allow-Origin", "*");
@@ -32,27 +27,6 @@ function setCors(res: Response): void {
   res.setHeader("Access-Control-Allow-Headers", "Accept, Accept-Language, Content-Type");
   res.setHeader("Access-Control-Expose-Headers", "Link, Content-Type");
   res.setHeader("Vary", "Accept");
-}
-
-/** The scan page shell with the answer inlined, so a phone needs one round trip before verifying. */
-function scanPage(data: unknown): string | null {
-  const file = path.join(SCAN_PAGE_DIR, "scan.html");
-  if (!existsSync(file)) return null;
-  // `<` is escaped so no value can close the script element.
-  const json = JSON.stringify(data).replace(/</g, "\\u003c");
-  const html = readFileSync(file, "utf8");
-  const block = `<script type="application/json" id="resolution">${json}</script>`;
-  return html.includes("</head>") ? html.replace("</head>", `${block}</head>`) : `${block}${html}`;
-}
-
-function sendPage(res: Response, status: number, data: unknown): void {
-  const html = scanPage(data);
-  res.status(status).setHeader("Cache-Control", "no-store");
-  if (html === null) {
-    res.type("text/plain; charset=utf-8").send("The scan page is not built (npm run build:web).");
-    return;
-  }
-  res.type("text/html; charset=utf-8").send(html);
 }
 
 function linkset(ctx: ServiceContext, link: ParsedDigitalLink, uri: string): unknown {
@@ -112,7 +86,10 @@ export function resolverRouter(ctx: ServiceContext, options: { chainRpcUrl: stri
     } catch (error) {
       if (!isDomainError(error)) throw error;
       if (!wantsHtml) throw ProblemError.fromDomain(error);
-      sendPage(res, 400, { ...problemBody(ProblemError.fromDomain(error), req.originalUrl), type: "oioc.link-error" });
+      sendScanPage(req, res, 400, {
+        ...problemBody(ProblemError.fromDomain(error), req.originalUrl),
+        type: "oioc.link-error",
+      });
       return;
     }
     const self = `${ctx.publicOrigin}${req.path}`;
@@ -143,7 +120,7 @@ export function resolverRouter(ctx: ServiceContext, options: { chainRpcUrl: stri
     );
     const status = resolved.known ? 200 : 404;
     const body = resolved.known ? resolved.resolution : resolved.unknown;
-    if (wantsHtml) sendPage(res, status, body);
+    if (wantsHtml) sendScanPage(req, res, status, body);
     else res.status(status).setHeader("Cache-Control", "no-store").json(body);
   });
 
@@ -189,18 +166,6 @@ export function resolverRouter(ctx: ServiceContext, options: { chainRpcUrl: stri
     res.status(204).end();
   });
 
-  router.use("/web", express.static(SCAN_PAGE_DIR, { maxAge: "1h", index: false }));
-  for (const name of ["cooperative", "regulator"] as const) {
-    router.get(`/console/${name}`, (_req, res) => {
-      const file = path.join(SCAN_PAGE_DIR, "console", `${name}.html`);
-      if (!existsSync(file)) {
-        res.status(503).type("text/plain; charset=utf-8").send("The consoles are not built (npm run build:web).");
-        return;
-      }
-      res.setHeader("Cache-Control", "no-cache");
-      res.sendFile(file);
-    });
-  }
   return router;
 }
 

@@ -1,0 +1,246 @@
+/**
+ * The browser's files: the scan page's and consoles' bundles under `/web/`, the consoles'
+ * pages, the favicon, and the scan page shell the resolver fills with an item's answer.
+ *
+ * Static files are sent as the `.br` or `.gz` sibling the build made (by `Accept-Encoding`),
+ * held in memory once read (the build names bundles by content, so a name's bytes never
+ * change; a rebuild changes the file's mtime and is picked up). Hashed names are cached by
+ * browsers for a year; pages are revalidated (`no-cache`) or not stored at all (an item's
+ * answer, `no-store`).
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { brotliCompressSync, constants, gzipSync } from "node:zlib";
+
+import { Router, type Request, type Response } from "express";
+
+const projectRoot = path.resolve(import.meta.dirname, "../../../..");
+export const SCAN_PAGE_DIR = path.join(projectRoot, "scanner-web", "dist");
+
+const IMMUTABLE = "public, max-age=31536000, immutable";
+/** A content-hashed name, as the build writes them: `scan-0123456789.js`. */
+const HASHED = /-[0-9a-f]{10}\.(?:js|css|svg)$/;
+/** What `/web/` serves: bundles, stylesheets and icons, one folder deep at most. */
+const SERVABLE = /^\/(?:console\/)?[a-z0-9-]+\.(?:js|css|svg)$/;
+
+const TYPES: Record<string, string> = {
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".html": "text/html; charset=utf-8",
+};
+
+type Encoding = "br" | "gzip" | "identity";
+
+interface Asset {
+  mtimeMs: number;
+  type: string;
+  etag: string;
+  bodies: Partial<Record<Encoding, Buffer>> & { identity: Buffer };
+}
+
+const assets = new Map<string, Asset>();
+
+function readSibling(file: string): Buffer | undefined {
+  return existsSync(file) ? readFileSync(file) : undefined;
+}
+
+/** The file and its compressed siblings, from memory unless the file changed on disk. */
+function loadAsset(file: string): Asset | null {
+  let mtimeMs: number;
+  try {
+    const stat = statSync(file);
+    if (!stat.isFile()) return null;
+    mtimeMs = stat.mtimeMs;
+  } catch {
+    return null;
+  }
+  const cached = assets.get(file);
+  if (cached?.mtimeMs === mtimeMs) return cached;
+  const identity = readFileSync(file);
+  const asset: Asset = {
+    mtimeMs,
+    type: TYPES[path.extname(file)] ?? "application/octet-stream",
+    etag: `"${createHash("sha256").update(identity).digest("base64url").slice(0, 22)}"`,
+    bodies: { identity, br: readSibling(`${file}.br`), gzip: readSibling(`${file}.gz`) },
+  };
+  assets.set(file, asset);
+  return asset;
+}
+
+/** The weight (q) the client's Accept-Encoding gives `coding`; 0 when it refuses or omits it. */
+function weightOf(header: string, coding: string): number {
+  let wildcard = 0;
+  for (const part of header.split(",")) {
+    const [name = "", ...parameters] = part.trim().toLowerCase().split(";");
+    const q = parameters.map((p) => /^\s*q=([0-9.]+)\s*$/.exec(p)?.[1]).find((v) => v !== undefined);
+    const weight = q === undefined ? 1 : Math.min(1, Number(q) || 0);
+    if (name.trim() === coding) return weight;
+    if (name.trim() === "*") wildcard = weight;
+  }
+  return wildcard;
+}
+
+/**
+ * The best encoding the client accepts among those we have: brotli when it is weighted at
+ * least as high as gzip (it is smaller), whatever order the header lists them in.
+ */
+function negotiate(req: Request, available: readonly Encoding[]): Encoding {
+  const header = req.get("accept-encoding") ?? "";
+  const br = available.includes("br") ? weightOf(header, "br") : 0;
+  const gzip = available.includes("gzip") ? weightOf(header, "gzip") : 0;
+  if (br > 0 && br >= gzip) return "br";
+  if (gzip > 0) return "gzip";
+  return "identity";
+}
+
+function sendBody(
+  req: Request,
+  res: Response,
+  bodies: Partial<Record<Encoding, Buffer>> & { identity: Buffer },
+  type: string,
+): void {
+  const available = (["br", "gzip", "identity"] as const).filter((e) => bodies[e] !== undefined);
+  const encoding = negotiate(req, available);
+  const body = bodies[encoding] ?? bodies.identity;
+  res.append("Vary", "Accept-Encoding");
+  res.setHeader("Content-Type", type);
+  if (encoding !== "identity") res.setHeader("Content-Encoding", encoding);
+  res.setHeader("Content-Length", String(body.byteLength));
+  if (req.method === "HEAD") res.end();
+  else res.end(body);
+}
+
+function sendAsset(req: Request, res: Response, asset: Asset, cacheControl: string): void {
+  res.setHeader("Cache-Control", cacheControl);
+  res.setHeader("ETag", asset.etag);
+  if (req.fresh) {
+    res.append("Vary", "Accept-Encoding");
+    res.status(304).end();
+    return;
+  }
+  sendBody(req, res, asset.bodies, asset.type);
+}
+
+/** The scan page shell, split where an item's answer goes, with the CSP source of its inline style. */
+interface Shell {
+  mtimeMs: number;
+  head: string;
+  tail: string;
+  styleSource: string | null;
+}
+
+const shells = new Map<string, Shell>();
+
+function scanShell(dir: string): Shell | null {
+  const file = path.join(dir, "scan.html");
+  let mtimeMs: number;
+  try {
+    mtimeMs = statSync(file).mtimeMs;
+  } catch {
+    return null;
+  }
+  const cached = shells.get(dir);
+  if (cached?.mtimeMs === mtimeMs) return cached;
+  const html = readFileSync(file, "utf8");
+  const at = html.includes("</head>") ? html.indexOf("</head>") : 0;
+  const shell = { mtimeMs, head: html.slice(0, at), tail: html.slice(at), styleSource: inlineStyleSource(html) };
+  shells.set(dir, shell);
+  return shell;
+}
+
+/** The CSP source admitting the page's one inline `<style>` by its SHA-256, or null when it has none. */
+export function inlineStyleSource(html: string): string | null {
+  const style = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1];
+  return style === undefined ? null : `'sha256-${createHash("sha256").update(style, "utf8").digest("base64")}'`;
+}
+
+/** The CSP with the inline style of the scan page admitted by its hash (never 'unsafe-inline'). */
+export function admitStyle(csp: string, source: string): string {
+  return /(^|;)\s*style-src /.test(csp)
+    ? csp.replace(/((?:^|;)\s*style-src [^;]*)/, `$1 ${source}`)
+    : `${csp};style-src 'self' ${source}`;
+}
+
+/**
+ * An item's page: the shell with the answer inlined, so a phone needs one round trip before
+ * verifying. Compressed per response at a fast level (brotli quality 3: about a quarter of a
+ * millisecond), never stored.
+ */
+export function sendScanPage(
+  req: Request,
+  res: Response,
+  status: number,
+  data: unknown,
+  dir: string = SCAN_PAGE_DIR,
+): void {
+  res.status(status).setHeader("Cache-Control", "no-store");
+  const page = scanShell(dir);
+  if (page === null) {
+    res.type("text/plain; charset=utf-8").send("The scan page is not built (npm run build:web).");
+    return;
+  }
+  const csp = res.getHeader("Content-Security-Policy");
+  if (typeof csp === "string" && page.styleSource !== null) {
+    res.setHeader("Content-Security-Policy", admitStyle(csp, page.styleSource));
+  }
+  // `<` is escaped so no value can close the script element.
+  const json = JSON.stringify(data).replace(/</g, "\\u003c");
+  const identity = Buffer.from(
+    `${page.head}<script type="application/json" id="resolution">${json}</script>${page.tail}`,
+    "utf8",
+  );
+  const encoding = negotiate(req, ["br", "gzip", "identity"]);
+  const bodies: Partial<Record<Encoding, Buffer>> & { identity: Buffer } = { identity };
+  if (encoding === "br") {
+    bodies.br = brotliCompressSync(identity, {
+      params: {
+        [constants.BROTLI_PARAM_QUALITY]: 3,
+        [constants.BROTLI_PARAM_SIZE_HINT]: identity.byteLength,
+        [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+      },
+    });
+  } else if (encoding === "gzip") bodies.gzip = gzipSync(identity, { level: 6 });
+  sendBody(req, res, bodies, "text/html; charset=utf-8");
+}
+
+export function webAssetsRouter(options: { dir?: string } = {}): Router {
+  const dir = options.dir ?? SCAN_PAGE_DIR;
+  const router = Router();
+
+  router.use("/web", (req, res, next) => {
+    if ((req.method !== "GET" && req.method !== "HEAD") || !SERVABLE.test(req.path)) {
+      next();
+      return;
+    }
+    const asset = loadAsset(path.join(dir, req.path));
+    if (asset === null) {
+      next();
+      return;
+    }
+    sendAsset(req, res, asset, HASHED.test(req.path) ? IMMUTABLE : "no-cache");
+  });
+
+  // Browsers ask for it on their own; a page's `<link rel=icon>` names the hashed copy.
+  router.get("/favicon.ico", (req, res, next) => {
+    const asset = loadAsset(path.join(dir, "favicon.svg"));
+    if (asset === null) {
+      next();
+      return;
+    }
+    sendAsset(req, res, asset, "public, max-age=86400");
+  });
+
+  for (const name of ["cooperative", "regulator"] as const) {
+    router.get(`/console/${name}`, (req, res) => {
+      const asset = loadAsset(path.join(dir, "console", `${name}.html`));
+      if (asset === null) {
+        res.status(503).type("text/plain; charset=utf-8").send("The consoles are not built (npm run build:web).");
+        return;
+      }
+      sendAsset(req, res, asset, "no-cache");
+    });
+  }
+  return router;
+}
