@@ -27,7 +27,8 @@ export function storeLang(lang: Lang): void {
 
 export type Pair = readonly [zh: string, en: string];
 
-export type VerdictKey = Verdict | "unknown" | "checking" | "error";
+/** `bad_code`: the resolver refused the code (400); `error`: no answer; `chain_down`: the chain could not be read. */
+export type VerdictKey = Verdict | "unknown" | "checking" | "error" | "bad_code" | "chain_down";
 
 export const VERDICT_TEXT: Record<VerdictKey, { title: Pair; sentence: Pair; icon: string }> = {
   checking: {
@@ -39,6 +40,14 @@ export const VERDICT_TEXT: Record<VerdictKey, { title: Pair; sentence: Pair; ico
     icon: "✓",
     title: ["已验证", "Verified"],
     sentence: ["这件商品的信息与区块链上的记录一致。", "This item's information matches the blockchain record."],
+  },
+  warning: {
+    icon: "!",
+    title: ["有安全问题", "Safety warning"],
+    sentence: [
+      "记录是真实的，但记录显示了下面的问题，请勿放心食用：",
+      "The records are genuine, but they show a problem; do not eat it without care:",
+    ],
   },
   recalled: {
     icon: "✕",
@@ -81,6 +90,22 @@ export const VERDICT_TEXT: Record<VerdictKey, { title: Pair; sentence: Pair; ico
     icon: "!",
     title: ["无法加载", "Could not load"],
     sentence: ["网络不稳定，请稍后重试。", "The network is unstable; please try again."],
+  },
+  bad_code: {
+    icon: "?",
+    title: ["商品码有误", "This code is malformed"],
+    sentence: [
+      "这个二维码的内容不是有效的商品码，可能印刷错误或被篡改：",
+      "This QR code does not hold a valid product code; it may be misprinted or altered:",
+    ],
+  },
+  chain_down: {
+    icon: "!",
+    title: ["暂时无法核验", "Cannot check right now"],
+    sentence: [
+      "暂时连不上区块链节点，无法核对记录；这不代表商品有问题，请稍后重试。",
+      "The blockchain node cannot be reached, so the record cannot be checked; this says nothing against the item. Please try again later.",
+    ],
   },
 };
 
@@ -141,8 +166,16 @@ export const UI_TEXT = {
   quantity: ["批次数量", "Batch quantity"],
   lot: ["批号", "Lot"],
   certifications: ["认证", "Certifications"],
-  validUntil: ["有效期至", "Valid until"],
-  expired: ["已过期", "Expired"],
+  validity: ["有效期", "Valid"],
+  notAtHarvest: ["采收时不在有效期内", "not valid at harvest"],
+  plotOf: ["地块", "Plot of"],
+  complianceCertificate: ["承诺达标合格证", "Compliance certificate (合格证) No."],
+  tests: ["检测结果", "Test results"],
+  testPassed: ["合格", "passed"],
+  testFailed: ["不合格", "FAILED"],
+  temperatures: ["运输温度", "Temperatures in transit"],
+  keepAt: ["保存温度（合作社签名）", "Keep at (signed by the cooperative)"],
+  keepAtPlatform: ["保存温度（平台登记）", "Keep at (platform record)"],
   noCertifications: ["无", "None"],
   timeline: ["全程记录", "Lifecycle"],
   notOnChain: ["尚未上链", "Not yet on chain"],

@@ -5,7 +5,13 @@
  * the core's, never the server's.
  */
 import type { ItemResolution, UnknownItemResolution } from "../../server/src/domain/resolution.ts";
-import { verifyResolution, type VerificationReport } from "../../server/src/verify/index.ts";
+import {
+  coldChainRangeOf,
+  readingsOf,
+  testFailed,
+  verifyResolution,
+  type VerificationReport,
+} from "../../server/src/verify/index.ts";
 import { claimHiddenCode, type ClaimOutcome } from "./claim.ts";
 import { chinaDate, chinaDateTime, h, type Child } from "./dom.ts";
 import {
@@ -23,9 +29,16 @@ import {
   type VerdictKey,
 } from "./i18n.ts";
 
+/** Why the page has no verdict: each gets its own message. */
+type Failure =
+  | { kind: "bad_code"; code: string; message: { zh: string; en: string } | null }
+  | { kind: "network" }
+  | { kind: "server"; status: number }
+  | { kind: "chain_down" };
+
 type State =
   | { kind: "loading" }
-  | { kind: "error" }
+  | { kind: "error"; failure: Failure }
   | { kind: "unknown"; resolution: UnknownItemResolution }
   | { kind: "checking"; resolution: ItemResolution }
   | { kind: "done"; resolution: ItemResolution; report: VerificationReport };
@@ -44,18 +57,43 @@ function isResolution(value: unknown): value is ItemResolution | UnknownItemReso
   return type === "oioc.item-resolution" || type === "oioc.item-unknown";
 }
 
-async function loadResolution(): Promise<ItemResolution | UnknownItemResolution> {
+/** The resolver's 400 (a problem+json, inlined or fetched): what is wrong with the code. */
+function badCode(value: unknown): Failure | null {
+  if (typeof value !== "object" || value === null) return null;
+  const { code, message } = value as { code?: unknown; message?: { zh?: unknown; en?: unknown } };
+  if (typeof code !== "string") return null;
+  const text =
+    typeof message?.zh === "string" && typeof message.en === "string" ? { zh: message.zh, en: message.en } : null;
+  return { kind: "bad_code", code, message: text };
+}
+
+function parsedOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+async function loadResolution(): Promise<ItemResolution | UnknownItemResolution | Failure> {
   const inline = document.getElementById("resolution");
   const text = inline?.textContent ?? "";
   if (text !== "") {
-    const parsed: unknown = JSON.parse(text);
+    const parsed = parsedOrNull(text);
     if (isResolution(parsed)) return parsed;
+    const failure = badCode(parsed);
+    if (failure !== null) return failure;
   }
-  const response = await fetch(location.href, { headers: { accept: "application/json" } });
-  if (!response.ok && response.status !== 404) throw new Error(`resolver answered ${response.status}`);
-  const body: unknown = await response.json();
-  if (!isResolution(body)) throw new Error("not a resolution");
-  return body;
+  let response: Response;
+  try {
+    response = await fetch(location.href, { headers: { accept: "application/json" } });
+  } catch {
+    return { kind: "network" };
+  }
+  const body = parsedOrNull(await response.text().catch(() => ""));
+  if (isResolution(body)) return body;
+  if (response.status === 400) return badCode(body) ?? { kind: "bad_code", code: "", message: null };
+  return { kind: "server", status: response.status };
 }
 
 function banner(key: VerdictKey, ...extra: Child[]): HTMLElement {
@@ -74,6 +112,25 @@ function banner(key: VerdictKey, ...extra: Child[]): HTMLElement {
   );
 }
 
+function failureView(failure: Failure): HTMLElement {
+  switch (failure.kind) {
+    case "bad_code":
+      return banner(
+        "bad_code",
+        failure.message === null
+          ? null
+          : h("p", { class: "reason" }, pick([failure.message.zh, failure.message.en], lang)),
+        failure.code === "" ? null : h("p", { class: "code", "data-problem": failure.code }, failure.code),
+      );
+    case "server":
+      return banner("error", h("p", { class: "code" }, `HTTP ${String(failure.status)}`));
+    case "network":
+      return banner("error");
+    case "chain_down":
+      return banner("chain_down");
+  }
+}
+
 /** UN/CEFACT Rec. 20 codes as people read them; an unlisted code is shown as it is. */
 function unitName(code: string): string {
   const name = UNIT_TEXT[code];
@@ -90,13 +147,23 @@ function row(label: string, value: Child): HTMLElement | null {
   return h("div", { class: "row" }, h("dt", {}, label), h("dd", {}, value));
 }
 
+/**
+ * The plot as people read it: its name in Chinese; in English, where plots have only a
+ * Chinese name, a neutral "Plot" with its area (a transliterated field name means nothing).
+ */
+function plotText(resolution: ItemResolution, plot: NonNullable<VerificationReport["metadata"]>["plot"]): string {
+  if (plot === null) return "";
+  const region = pickLocalised(resolution.display.plotRegionName, lang);
+  const name = lang === "zh" ? plot.name : `${t("plotOf")} ${String(plot.areaHa)} ha`;
+  if (region === "") return name;
+  return lang === "zh" ? `${name}（${region}）` : `${name}, ${region}`;
+}
+
 function productSection(resolution: ItemResolution, report: VerificationReport): HTMLElement | null {
   const doc = report.metadata;
   if (doc === null) return null;
   const region = pickLocalised(resolution.display.regionName, lang) || doc.cooperative.regionCode;
-  const plotRegion = pickLocalised(resolution.display.plotRegionName, lang);
-  let plot = doc.plot?.name ?? "";
-  if (plot !== "" && plotRegion !== "") plot = lang === "zh" ? `${plot}（${plotRegion}）` : `${plot} (${plotRegion})`;
+  const plot = plotText(resolution, doc.plot);
   const harvested = Date.parse(doc.harvestedAt);
   return h(
     "section",
@@ -112,27 +179,101 @@ function productSection(resolution: ItemResolution, report: VerificationReport):
       row(t("harvestDate"), Number.isNaN(harvested) ? doc.harvestedAt : chinaDate(harvested / 1000)),
       row(t("quantity"), `${doc.quantity.value} ${unitName(doc.quantity.unit)}`),
       row(t("lot"), doc.lot),
+      row(t("complianceCertificate"), doc.complianceCertificateNumber ?? ""),
     ),
+  );
+}
+
+/** What the signed inspection records say, passed or failed. */
+function testsSection(report: VerificationReport): HTMLElement | null {
+  const rows: HTMLElement[] = [];
+  for (const verified of report.events) {
+    if (!verified.signatureValid || verified.payload === null) continue;
+    const lab = pickLocalised(verified.payload.actor.name, lang);
+    for (const test of verified.payload.data.tests ?? []) {
+      const failed = testFailed(test);
+      const value = test.resultMgPerKg === undefined ? "" : `${String(test.resultMgPerKg)} mg/kg`;
+      const limit = test.limitMgPerKg === undefined ? "" : `≤ ${String(test.limitMgPerKg)} mg/kg`;
+      const how = [test.method, test.standard].filter((s) => s !== undefined && s !== "").join("; ");
+      rows.push(
+        h(
+          "li",
+          { class: failed ? "test test-failed" : "test", "data-test": failed ? "failed" : "passed" },
+          h("strong", {}, `${test.substance}: ${t(failed ? "testFailed" : "testPassed")}`),
+          h("br"),
+          h("span", {}, [value, limit].filter((s) => s !== "").join(" · ")),
+          how === "" ? null : h("span", { class: "note" }, how),
+          h("span", { class: "note" }, `${test.laboratory ?? lab} · ${chinaDate(verified.occurredAt)}`),
+        ),
+      );
+    }
+  }
+  if (rows.length === 0) return null;
+  return h("section", { class: "card" }, h("h2", {}, t("tests")), h("ul", { class: "tests" }, ...rows));
+}
+
+/** Each shipment's lowest and highest reading against the range the product must be kept in. */
+function temperaturesSection(resolution: ItemResolution, report: VerificationReport): HTMLElement | null {
+  const judged = coldChainRangeOf(report.metadata, resolution.display.coldChain ?? null);
+  const rows: HTMLElement[] = [];
+  for (const verified of [...report.events].sort((a, b) => a.occurredAt - b.occurredAt)) {
+    if (!verified.signatureValid || verified.payload === null) continue;
+    const readings = readingsOf(verified.payload);
+    if (readings.length === 0) continue;
+    const values = readings.map((r) => r.celsius);
+    const min = Math.min(...values);
+    const max = Math.max(...values);
+    const out = judged !== null && (min < judged.range.minC || max > judged.range.maxC);
+    const step = BIZ_STEP_TEXT[verified.bizStep] ?? BIZ_STEP_TEXT.unknown ?? ["", ""];
+    rows.push(
+      h(
+        "li",
+        { class: out ? "temps temps-out" : "temps" },
+        h("strong", {}, `${chinaDate(verified.occurredAt)} ${pick(step, lang)}`),
+        h("span", {}, ` ${String(min)} – ${String(max)} °C`),
+      ),
+    );
+  }
+  if (rows.length === 0) return null;
+  const range =
+    judged === null
+      ? null
+      : h(
+          "p",
+          { class: "note" },
+          labelled(
+            t(judged.basis === "signed" ? "keepAt" : "keepAtPlatform"),
+            `${String(judged.range.minC)} – ${String(judged.range.maxC)} °C`,
+          ),
+        );
+  return h(
+    "section",
+    { class: "card" },
+    h("h2", {}, t("temperatures")),
+    range,
+    h("ul", { class: "temps-list" }, ...rows),
   );
 }
 
 function certificationsSection(report: VerificationReport): HTMLElement | null {
   const doc = report.metadata;
   if (doc === null) return null;
-  const today = chinaDate(Date.now() / 1000);
+  // What matters is whether the certificate covered the harvest, not whether it is valid today.
+  const harvestMs = Date.parse(doc.harvestedAt);
+  const harvest = Number.isNaN(harvestMs) ? chinaDate(Date.now() / 1000) : chinaDate(harvestMs / 1000);
   const items = doc.certifications.map((cert) => {
-    const expired = cert.validTo < today;
+    const covered = cert.validFrom <= harvest && harvest <= cert.validTo;
     const kind = CERT_TEXT[cert.kind];
     return h(
       "li",
-      { class: expired ? "cert cert-expired" : "cert" },
+      { class: covered ? "cert" : "cert cert-expired" },
       h("strong", {}, kind === undefined ? cert.kind : pick(kind, lang)),
       h("span", {}, ` ${cert.number} · ${cert.issuer}`),
       h("br"),
       h(
         "span",
         { class: "validity" },
-        expired ? `${t("expired")} (${cert.validTo})` : `${t("validUntil")} ${cert.validTo}`,
+        `${t("validity")} ${cert.validFrom} – ${cert.validTo}${covered ? "" : ` · ${t("notAtHarvest")}`}`,
       ),
     );
   });
@@ -148,12 +289,16 @@ function videoSection(resolution: ItemResolution, report: VerificationReport): H
   if (report.videoCid === null) return null;
   const src = `${resolution.ipfsGateway}${report.videoCid}`;
   if (video?.dataset.cid !== report.videoCid) {
+    // Never a black box: the batch's signed photo as the poster, else the first frame
+    // (a media fragment just past 0, which browsers paint once the metadata is in).
+    const poster = report.metadata?.photoCids[0];
     video = h("video", {
       controls: "",
       preload: "metadata",
       playsinline: "",
       "webkit-playsinline": "",
-      src,
+      src: poster === undefined ? `${src}#t=0.1` : src,
+      ...(poster === undefined ? {} : { poster: `${resolution.ipfsGateway}${poster}` }),
       "data-cid": report.videoCid,
     });
   }
@@ -269,6 +414,16 @@ function claimSection(resolution: ItemResolution): HTMLElement | null {
 
 function doneView(resolution: ItemResolution, report: VerificationReport): Child[] {
   const extra: Child[] = [];
+  // The problem first, in plain words, before any fact about the product.
+  if (report.findings.length > 0) {
+    extra.push(
+      h(
+        "ul",
+        { class: "findings" },
+        ...report.findings.map((f) => h("li", { "data-finding": f.code }, lang === "zh" ? f.zh : f.en)),
+      ),
+    );
+  }
   if (report.verdict === "recalled") {
     const reason = pickLocalised(resolution.batch.recall?.reason, lang);
     if (reason !== "") extra.push(h("p", { class: "reason" }, labelled(t("recallReason"), reason)));
@@ -281,10 +436,12 @@ function doneView(resolution: ItemResolution, report: VerificationReport): Child
   return [
     banner(report.verdict, ...extra),
     productSection(resolution, report),
+    testsSection(report),
+    temperaturesSection(resolution, report),
+    certificationsSection(report),
     claimSection(resolution),
     timelineSection(report),
     videoSection(resolution, report),
-    certificationsSection(report),
     checksSection(resolution, report),
     h("p", { class: "scans" }, t("scanCount").replace("{n}", String(resolution.scans.count))),
   ];
@@ -304,7 +461,7 @@ function render(): void {
       body = [banner("checking")];
       break;
     case "error":
-      body = [banner("error")];
+      body = [failureView(state.failure)];
       break;
     case "unknown":
       body = [
@@ -331,11 +488,9 @@ function render(): void {
 
 async function start(): Promise<void> {
   render();
-  let resolution: ItemResolution | UnknownItemResolution;
-  try {
-    resolution = await loadResolution();
-  } catch {
-    state = { kind: "error" };
+  const resolution = await loadResolution().catch((): Failure => ({ kind: "network" }));
+  if (!isResolution(resolution)) {
+    state = { kind: "error", failure: resolution };
     render();
     return;
   }
@@ -348,7 +503,9 @@ async function start(): Promise<void> {
   render();
   const report = await verifyResolution(resolution, { baseUrl: location.href });
   // A chain that cannot be read says nothing about the item: offer a retry, not a verdict.
-  state = report.chainReachable ? { kind: "done", resolution, report } : { kind: "error" };
+  state = report.chainReachable
+    ? { kind: "done", resolution, report }
+    : { kind: "error", failure: { kind: "chain_down" } };
   render();
 }
 

@@ -237,6 +237,8 @@ export async function seedDemoSystem(
             {
               substance: "联苯菊酯 bifenthrin",
               method: "GB 23200.113",
+              standard: "GB 2763-2021",
+              laboratory: "杭州市农产品质量安全检测中心",
               resultMgPerKg: 0.02,
               limitMgPerKg: 5,
               passed: true,

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -115,7 +116,11 @@ describe("resolver, claims and the RPC proxy", () => {
         body.events.map((e) => e.digest),
       );
       assert.equal(recomputeEventHead(digests), record.eventHead);
-      assert.deepEqual(body.display.regionName, { zh: "浙江省 杭州市 西湖区", en: "Zhejiang (330106)" });
+      assert.deepEqual(body.display.regionName, {
+        zh: "浙江省 杭州市 西湖区",
+        en: "Xihu District, Hangzhou, Zhejiang",
+      });
+      assert.deepEqual(body.display.coldChain, { minC: 0, maxC: 25 }, "the platform's range, beside the signed one");
     } finally {
       provider.destroy();
     }
@@ -177,17 +182,87 @@ describe("resolver, claims and the RPC proxy", () => {
     assert.ok(Array.isArray(set["https://gs1.org/voc/defaultLink"]));
   });
 
-  it("counts consumer scans and raises the 3-in-24-hours clone signal", async () => {
+  /** A consumer's page view from a given loopback address (all of 127/8 reaches the server) and User-Agent. */
+  function pageView(
+    pathname: string,
+    from: string,
+    userAgent = "Mozilla/5.0 (Linux; Android 14) Mobile",
+  ): Promise<number> {
+    const url = new URL(pathname, server.url);
+    return new Promise((resolve, reject) => {
+      const request = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          localAddress: from,
+          headers: { accept: "text/html", "user-agent": userAgent },
+        },
+        (response) => {
+          response.resume();
+          response.on("end", () => {
+            resolve(response.statusCode ?? 0);
+          });
+        },
+      );
+      request.on("error", reject);
+      request.end();
+    });
+  }
+  const signalsOf = async (serial: string): Promise<string[]> =>
+    (await reader().get<ItemResolution>(itemPath(serial))).body.scans.signals.map((s) => s.code);
+
+  it("does not call a genuine buyer's day a copy: shop, home, claim", async () => {
     const serial = serials[5] ?? "";
-    for (let i = 0; i < 3; i++) await fetch(`${server.url}${itemPath(serial)}`, { headers: { accept: "text/html" } });
+    assert.equal(await pageView(itemPath(serial), "127.0.0.2"), 200, "at the shop");
+    assert.equal(await pageView(itemPath(serial), "127.0.0.3"), 200, "at home");
+    const code = deriveVerificationCode(server.ctx.secrets.hiddenCodePepper, demo.batch.batchId, serial);
+    expectStatus(
+      await apiClient(server.url).post(`/api/v1/claims/${demo.batch.gtin}/${demo.batch.lot}/${serial}`, { code }),
+      200,
+      "claim",
+    );
+    assert.equal(await pageView(itemPath(serial), "127.0.0.3"), 200, "at home, after the claim");
     const { body } = await reader().get<ItemResolution>(itemPath(serial));
     assert.equal(body.scans.count, 3);
-    assert.deepEqual(
-      body.scans.signals.map((s) => s.code),
-      ["many_scans_day"],
-    );
+    assert.deepEqual(body.scans.signals, []);
     const quiet = await reader().get<ItemResolution>(itemPath(serials[6] ?? ""));
     assert.deepEqual(quiet.body.scans.signals, [], "JSON reads by verifiers are not counted as scans");
+  });
+
+  it("does not count a new User-Agent as a new phone", async () => {
+    const serial = serials[9] ?? "";
+    for (const agent of ["Chrome/120", "Firefox/121", "Safari/17", "WeChat/8.0"]) {
+      assert.equal(await pageView(itemPath(serial), "127.0.0.4", agent), 200);
+    }
+    assert.deepEqual(await signalsOf(serial), [], "four views, four User-Agents, one address");
+  });
+
+  it("flags a code scanned from four addresses in a day, or often, or elsewhere after its claim", async () => {
+    const spread = serials[10] ?? "";
+    for (const from of ["127.0.0.5", "127.0.0.6", "127.0.0.7"]) await pageView(itemPath(spread), from);
+    assert.deepEqual(await signalsOf(spread), [], "three addresses are still a buyer");
+    await pageView(itemPath(spread), "127.0.0.8");
+    assert.deepEqual(await signalsOf(spread), ["many_places"]);
+
+    const often = serials[11] ?? "";
+    for (let i = 0; i < 5; i++) await pageView(itemPath(often), "127.0.0.9");
+    assert.deepEqual(await signalsOf(often), []);
+    await pageView(itemPath(often), "127.0.0.9");
+    assert.deepEqual(await signalsOf(often), ["many_scans_day"], "six scans in a day");
+
+    const claimed = serials[12] ?? "";
+    await pageView(itemPath(claimed), "127.0.0.10");
+    const code = deriveVerificationCode(server.ctx.secrets.hiddenCodePepper, demo.batch.batchId, claimed);
+    expectStatus(
+      await apiClient(server.url).post(`/api/v1/claims/${demo.batch.gtin}/${demo.batch.lot}/${claimed}`, { code }),
+      200,
+      "claim",
+    );
+    await pageView(itemPath(claimed), "127.0.0.10");
+    assert.deepEqual(await signalsOf(claimed), [], "the claimant's own scan");
+    await pageView(itemPath(claimed), "127.0.0.11");
+    assert.deepEqual(await signalsOf(claimed), ["scanned_after_claim"], "a copy scanned elsewhere after the claim");
   });
 
   it("claims a hidden code once, reports the first claim later, refuses wrong codes and limits guessing", async () => {

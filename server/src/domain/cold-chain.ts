@@ -10,52 +10,23 @@
  * An excursion counts when it lasts longer than `toleranceSeconds`; with a tolerance of
  * zero, any out-of-range reading counts, even a lone one.
  */
+import {
+  analyseValidSeries,
+  type ColdChainReport,
+  type Excursion,
+  type TemperatureRange,
+  type TemperatureReading,
+} from "./cold-chain-series.ts";
 import { DomainError } from "./errors.ts";
 
-export interface TemperatureReading {
-  /** Seconds since the Unix epoch. */
-  at: number;
-  celsius: number;
-}
-
-export interface TemperatureRange {
-  minCelsius: number;
-  maxCelsius: number;
-  /** How long the product may be out of range before it counts, in seconds. */
-  toleranceSeconds: number;
-  /** Readings further apart than this are a gap in the record. Default: no gap is too long. */
-  maxGapSeconds?: number;
-}
-
-export type ExcursionKind = "too_warm" | "too_cold";
-
-export interface Excursion {
-  kind: ExcursionKind;
-  /** Time of the first out-of-range reading. */
-  start: number;
-  /** Time of the reading that ended it, or of its last reading at a gap or at the series' end. */
-  end: number;
-  durationSeconds: number;
-  /** Highest reading of a too-warm excursion, lowest of a too-cold one. */
-  worstCelsius: number;
-  /** Number of out-of-range readings in it. */
-  readings: number;
-  /** True when the record stops (a gap or the series' end) while still out of range. */
-  endsAtGap: boolean;
-}
-
-export interface TemperatureGap {
-  /** Time of the last reading before the gap. */
-  start: number;
-  /** Time of the first reading after it. */
-  end: number;
-  durationSeconds: number;
-}
-
-export interface ColdChainReport {
-  excursions: Excursion[];
-  gaps: TemperatureGap[];
-}
+export type {
+  ColdChainReport,
+  Excursion,
+  ExcursionKind,
+  TemperatureGap,
+  TemperatureRange,
+  TemperatureReading,
+} from "./cold-chain-series.ts";
 
 function validateRange(range: TemperatureRange): void {
   const { minCelsius, maxCelsius, toleranceSeconds, maxGapSeconds } = range;
@@ -63,28 +34,6 @@ function validateRange(range: TemperatureRange): void {
   const gapValid = maxGapSeconds === undefined || (Number.isFinite(maxGapSeconds) && maxGapSeconds > 0);
   if (!finite || minCelsius > maxCelsius || toleranceSeconds < 0 || !gapValid) {
     throw new DomainError("cold_chain.range", { minCelsius, maxCelsius, toleranceSeconds, maxGapSeconds });
-  }
-}
-
-function kindOf(celsius: number, range: TemperatureRange): ExcursionKind | undefined {
-  if (celsius > range.maxCelsius) return "too_warm";
-  if (celsius < range.minCelsius) return "too_cold";
-  return undefined;
-}
-
-interface OpenExcursion {
-  kind: ExcursionKind;
-  start: number;
-  worstCelsius: number;
-  readings: number;
-  lastAt: number;
-}
-
-function close(open: OpenExcursion, end: number, endsAtGap: boolean, range: TemperatureRange, into: Excursion[]): void {
-  const durationSeconds = end - open.start;
-  if (durationSeconds > range.toleranceSeconds || range.toleranceSeconds === 0) {
-    const { kind, start, worstCelsius, readings } = open;
-    into.push({ kind, start, end, durationSeconds, worstCelsius, readings, endsAtGap });
   }
 }
 
@@ -96,38 +45,7 @@ export function analyseTemperatures(series: readonly TemperatureReading[], range
       throw new DomainError("cold_chain.reading", { index, at: reading.at, celsius: reading.celsius });
     }
   });
-  const sorted = [...series].sort((a, b) => a.at - b.at);
-  const maxGap = range.maxGapSeconds ?? Number.POSITIVE_INFINITY;
-
-  const excursions: Excursion[] = [];
-  const gaps: TemperatureGap[] = [];
-  let open: OpenExcursion | undefined;
-
-  for (let i = 0; i < sorted.length; i++) {
-    const reading = sorted[i];
-    if (reading === undefined) continue;
-    const previous = i > 0 ? sorted[i - 1] : undefined;
-    if (previous !== undefined && reading.at - previous.at > maxGap) {
-      gaps.push({ start: previous.at, end: reading.at, durationSeconds: reading.at - previous.at });
-      if (open !== undefined) close(open, open.lastAt, true, range, excursions);
-      open = undefined;
-    }
-    const kind = kindOf(reading.celsius, range);
-    if (open !== undefined && kind !== open.kind) {
-      close(open, reading.at, false, range, excursions);
-      open = undefined;
-    }
-    if (kind === undefined) continue;
-    if (open === undefined) {
-      open = { kind, start: reading.at, worstCelsius: reading.celsius, readings: 0, lastAt: reading.at };
-    }
-    open.readings += 1;
-    open.lastAt = reading.at;
-    open.worstCelsius =
-      kind === "too_warm" ? Math.max(open.worstCelsius, reading.celsius) : Math.min(open.worstCelsius, reading.celsius);
-  }
-  if (open !== undefined) close(open, open.lastAt, true, range, excursions);
-  return { excursions, gaps };
+  return analyseValidSeries(series, range);
 }
 
 /** Just the excursions that count. */

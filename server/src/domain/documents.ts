@@ -29,12 +29,24 @@ export const certificationRef = z.object({
 });
 export type CertificationRef = z.infer<typeof certificationRef>;
 
+/** The range a product must be kept in, °C (the catalogue's `coldChain`). */
+export const coldChainRange = z.object({ minC: z.number().min(-60).max(60), maxC: z.number().min(-60).max(60) });
+
+/**
+ * Version 2 adds `product.coldChain`, so the range excursions are judged against is signed
+ * with the batch; version 1 documents (without it) keep verifying.
+ */
 export const batchMetadataDocument = z.object({
   type: z.literal("oioc.batch-metadata"),
-  version: z.literal(1),
+  version: z.union([z.literal(1), z.literal(2)]),
   gtin: z.string().regex(/^\d{14}$/),
   lot: z.string().min(1).max(20),
-  product: z.object({ name: localised, category: z.string().max(100), unit: z.string().max(8) }),
+  product: z.object({
+    name: localised,
+    category: z.string().max(100),
+    unit: z.string().max(8),
+    coldChain: coldChainRange.nullable().optional(),
+  }),
   cooperative: z.object({
     name: localised,
     /** 统一社会信用代码, public on every business licence. */
@@ -65,9 +77,16 @@ export type BatchMetadataDocument = z.infer<typeof batchMetadataDocument>;
 
 export const temperatureReading = z.object({ at: isoTime, celsius: z.number().min(-100).max(100) });
 
+/**
+ * One analyte an inspection tested: the result against its limit (mg/kg), the method or
+ * standard (e.g. GB 23200.113-2018, limits of GB 2763-2021) and the laboratory. The lab is
+ * also the signing actor; `laboratory` names it as the report does.
+ */
 export const residueTest = z.object({
   substance: z.string().min(1).max(200),
   method: z.string().max(200).optional(),
+  standard: z.string().max(200).optional(),
+  laboratory: z.string().max(200).optional(),
   resultMgPerKg: z.number().min(0).max(1e6).optional(),
   limitMgPerKg: z.number().min(0).max(1e6).optional(),
   passed: z.boolean(),

@@ -100,7 +100,15 @@ export interface ItemResolution {
    */
   documents?: Record<string, string>;
   /** Public display helpers the server adds (names of regions); not part of any signature. */
-  display: { regionName: LocalisedText | null; plotRegionName: LocalisedText | null };
+  display: {
+    regionName: LocalisedText | null;
+    plotRegionName: LocalisedText | null;
+    /**
+     * The product's cold-chain range as the platform records it. The verifier uses it only
+     * for batches whose signed metadata carries no range (version 1), and says so.
+     */
+    coldChain?: { minC: number; maxC: number } | null;
+  };
   scans: { count: number; firstAtMs: number | null; signals: CloneSignal[] };
 }
 

@@ -142,10 +142,16 @@ export async function registerBatch(
   );
   const metadataDocument: BatchMetadataDocument = batchMetadataDocument.parse({
     type: "oioc.batch-metadata",
-    version: 1,
+    version: 2,
     gtin,
     lot,
-    product: { name: { zh: product.nameZh, en: product.nameEn }, category: product.category, unit: product.unit },
+    product: {
+      name: { zh: product.nameZh, en: product.nameEn },
+      category: product.category,
+      unit: product.unit,
+      // Signed with the batch, so a consumer's page judges excursions against what the cooperative attested.
+      coldChain: product.coldChain,
+    },
     cooperative: {
       name: { zh: cooperative.nameZh, en: cooperative.nameEn },
       uscc: cooperative.uscc,

@@ -28,7 +28,7 @@ export interface ServiceContext {
   signatureTtlSeconds: number;
   mediaLimitBytes: number;
   /** When a code's scans look like a copied code (see services/resolve.ts). */
-  cloneThresholds: { scansPerDay: number; scansPerWeek: number; distinctClientsPerWeek: number };
+  cloneThresholds: { scansPerDay: number; scansPerWeek: number; distinctAddressesPerDay: number };
   /** Asks a smart-contract wallet (ERC-1271) whether it accepts a signature. */
   contractSignatures: ContractSignatureChecker;
   logger: Logger;

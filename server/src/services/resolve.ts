@@ -19,31 +19,37 @@ import type {
 import { bizStepIndex } from "../domain/typed-data.ts";
 import { parseCid } from "../ipfs/content-store.ts";
 import { getBatchByLot, getItem, listItemSerials, type Batch } from "../storage/batches.ts";
-import { getPlot } from "../storage/catalogue.ts";
+import { getPlot, getProduct } from "../storage/catalogue.ts";
 import { uintToText } from "../storage/codec.ts";
 import { listBatchEvents } from "../storage/events.ts";
 import { getOrganisation, type Organisation } from "../storage/organisations.ts";
-import { bufferScan, countScansSince, firstScanAtMs } from "../storage/scans.ts";
+import { countScansByNewClientsAfter, countScansSince, recordScan } from "../storage/scans.ts";
 import { batchIdOf } from "./batches.ts";
 import type { ServiceContext } from "./context.ts";
 import { cidHexFromText, readAll } from "./documents.ts";
-import { inlineDocuments } from "./inline-documents.ts";
-import { memoised } from "./memoise.ts";
 import { itemUri } from "./items.ts";
 import { regionName } from "./region-names.ts";
 
-/** Configured (CLONE_* settings); the public heuristic is 3 or more scans in 24 h, or 10 or more in 7 days. */
+/**
+ * Configured (CLONE_* settings). The public heuristic: a code looks copied when it was
+ * scanned 6 or more times in 24 h, or 10 or more in 7 days, or from 4 or more network
+ * addresses in 24 h, or after its hidden code was claimed by an address that had not scanned
+ * it before. Clients are told apart by network address only: a User-Agent is whatever the
+ * phone says, so changing it must not make one phone look like many. A genuine buyer (shop,
+ * home, claim: 3 scans from 2-3 addresses in a day) trips none of these.
+ */
 export interface CloneThresholds {
   scansPerDay: number;
   scansPerWeek: number;
-  distinctClientsPerWeek: number;
+  distinctAddressesPerDay: number;
 }
 
 export interface ScanSummary {
   scansDay: number;
   scansWeek: number;
-  distinctClientsWeek: number;
-  scansAfterClaim: number;
+  distinctAddressesDay: number;
+  /** Scans after the claim by addresses that had not scanned the item before it. */
+  scansAfterClaimByOthers: number;
 }
 
 export function cloneSignals(scans: ScanSummary, thresholds: CloneThresholds): CloneSignal[] {
@@ -61,34 +67,46 @@ export function cloneSignals(scans: ScanSummary, thresholds: CloneThresholds): C
       zh: `此码在 7 天内已被扫描 ${scans.scansWeek} 次，可能被复制。`,
     });
   }
-  if (scans.distinctClientsWeek >= thresholds.distinctClientsPerWeek) {
+  if (scans.distinctAddressesDay >= thresholds.distinctAddressesPerDay) {
     signals.push({
       code: "many_places",
-      en: `${scans.distinctClientsWeek} different phones scanned this code this week; one item is usually scanned by one buyer.`,
-      zh: `本周已有 ${scans.distinctClientsWeek} 部不同的手机扫描此码；一件商品通常只由一位买家扫描。`,
+      en: `This code was scanned from ${scans.distinctAddressesDay} different networks in the last 24 hours; one item is usually scanned by one buyer.`,
+      zh: `此码在 24 小时内从 ${scans.distinctAddressesDay} 个不同的网络被扫描；一件商品通常只由一位买家扫描。`,
     });
   }
-  if (scans.scansAfterClaim > 0) {
+  if (scans.scansAfterClaimByOthers > 0) {
     signals.push({
       code: "scanned_after_claim",
-      en: "This item's hidden code was already used; a code scanned after that may be a copy.",
-      zh: "此商品的刮开验证码已被使用过；之后的扫描可能来自复制的码。",
+      en: "This item's hidden code was already used, and the code was scanned since from somewhere else; it may be a copy.",
+      zh: "此商品的刮开验证码已被使用过，之后又有其他地方扫描此码；可能是复制的码。",
     });
   }
   return signals;
 }
 
-/** A keyed, daily-rotating hash of the client: counts distinct scanners without tracking anyone. */
-export function clientHash(ctx: ServiceContext, client: { ip: string; userAgent: string }): string {
+/**
+ * A keyed, daily-rotating hash of the client's network address, for limits across items
+ * (hidden-code guesses per client). The User-Agent is not part of it: a client chooses it,
+ * and a new one must not buy a new budget.
+ */
+export function clientHash(ctx: ServiceContext, client: { ip: string; userAgent?: string }): string {
   const day = Math.floor(ctx.now() / 86_400_000);
   return createHmac("sha256", ctx.secrets.hiddenCodePepper)
-    .update(`oioc:scan-client:v1\u0000${String(day)}\u0000${client.ip}\u0000${client.userAgent}`)
+    .update(`oioc:scan-client:v2\u0000${String(day)}\u0000${client.ip}`)
     .digest("hex");
 }
 
-/** Computed once per distinct input: romanising a region's name costs more than the queries of a scan. */
-const regionNameOf = memoised(regionName);
-const cidHexOf = memoised(cidHexFromText);
+/**
+ * A keyed hash of the network address a scan of one item came from: stable for that item
+ * (so "scanned from 4 addresses in 24 h" and "scanned after the claim from a new address"
+ * do not depend on when a day turns), and unlinkable across items, so the scans table
+ * cannot follow one person from item to item.
+ */
+export function scanClientHash(ctx: ServiceContext, item: { batchId: string; serial: string }, ip: string): string {
+  return createHmac("sha256", ctx.secrets.hiddenCodePepper)
+    .update(`oioc:item-scan-client:v1\u0000${item.batchId.toLowerCase()}\u0000${item.serial}\u0000${ip}`)
+    .digest("hex");
+}
 
 /** Item trees of recently scanned batches: building one for 100,000 items takes about a second. */
 const TREE_CACHE_ENTRIES = 16;
@@ -143,12 +161,16 @@ export async function resolveItem(
   if (batch === null || item === null || link.serial === undefined) {
     if (options.scan !== null && link.lot !== undefined && link.serial !== undefined) {
       // Remembered so regulators see where unknown (possibly counterfeit) codes turn up.
-      bufferScan(ctx.db, {
+      await recordScan(ctx.db, {
         batchId: batchIdOf(link.gtin, link.lot),
         serial: link.serial,
         scannedAtMs: nowMs,
         coarsePlace: null,
-        clientHash: clientHash(ctx, options.scan),
+        clientHash: scanClientHash(
+          ctx,
+          { batchId: batchIdOf(link.gtin, link.lot), serial: link.serial },
+          options.scan.ip,
+        ),
         verdict: "unknown",
       });
     }
@@ -168,20 +190,25 @@ export async function resolveItem(
   }
 
   if (options.scan !== null) {
-    bufferScan(ctx.db, {
+    await recordScan(ctx.db, {
       batchId: batch.batchId,
       serial: item.serial,
       scannedAtMs: nowMs,
       coarsePlace: null,
-      clientHash: clientHash(ctx, options.scan),
+      clientHash: scanClientHash(ctx, { batchId: batch.batchId, serial: item.serial }, options.scan.ip),
       verdict: "resolved",
     });
   }
   const day = await countScansSince(ctx.db, batch.batchId, item.serial, nowMs - 86_400_000);
   const week = await countScansSince(ctx.db, batch.batchId, item.serial, nowMs - 7 * 86_400_000);
-  const sinceClaim =
-    item.claim === null ? 0 : (await countScansSince(ctx.db, batch.batchId, item.serial, item.claim.atMs + 1)).scans;
-  const firstScanAt = await firstScanAtMs(ctx.db, batch.batchId, item.serial);
+  const afterClaimByOthers =
+    item.claim === null ? 0 : await countScansByNewClientsAfter(ctx.db, batch.batchId, item.serial, item.claim.atMs);
+  const firstScan = await ctx.db
+    .selectFrom("scans")
+    .select((eb) => eb.fn.min<number>("scanned_at_ms").as("first"))
+    .where("batch_id", "=", batch.batchId)
+    .where("serial", "=", item.serial)
+    .executeTakeFirst();
 
   const tree = await itemTree(ctx, batch);
   const events = await listBatchEvents(ctx.db, batch.batchId);
@@ -193,6 +220,7 @@ export async function resolveItem(
   }
   const cooperative = await getOrganisation(ctx.db, batch.organisationId);
   const plot = batch.plotId === null ? null : await getPlot(ctx.db, batch.plotId);
+  const product = await getProduct(ctx.db, batch.gtin);
   const resolvedEvents: ResolvedEvent[] = events.map((event) => {
     const actor = actors.get(event.actorOrganisationId) ?? null;
     return {
@@ -201,7 +229,7 @@ export async function resolveItem(
         batchId: batch.batchId,
         bizStep: String(bizStepIndex(event.bizStep)),
         occurredAt: String(Math.floor(event.occurredAtMs / 1000)),
-        payloadCid: cidHexOf(event.payloadCid),
+        payloadCid: cidHexFromText(event.payloadCid),
         nonce: uintToText(event.signed.nonce),
         deadline: uintToText(event.signed.deadline),
       },
@@ -247,7 +275,7 @@ export async function resolveItem(
         quantityMilli: uintToText(batch.quantityMilli),
         unit: batch.unit,
         harvestedAt: String(Math.floor(batch.harvestedAtMs / 1000)),
-        metadataCid: cidHexOf(batch.metadataCid),
+        metadataCid: cidHexFromText(batch.metadataCid),
         nonce: uintToText(batch.attestation.nonce),
         deadline: uintToText(batch.attestation.deadline),
       },
@@ -268,20 +296,20 @@ export async function resolveItem(
     proof: tree.proofOf(item.serial),
     events: resolvedEvents,
     ipfsGateway: "/ipfs/",
-    documents: await inlineDocuments(ctx, [batch.metadataCid, ...events.map((event) => event.payloadCid)]),
     display: {
-      regionName: cooperative === null ? null : regionNameOf(cooperative.regionCode),
-      plotRegionName: plot === null ? null : regionNameOf(plot.regionCode),
+      regionName: cooperative === null ? null : regionName(cooperative.regionCode),
+      plotRegionName: plot === null ? null : regionName(plot.regionCode),
+      coldChain: product?.coldChain ?? null,
     },
     scans: {
       count: week.scans,
-      firstAtMs: firstScanAt,
+      firstAtMs: firstScan?.first ?? null,
       signals: cloneSignals(
         {
           scansDay: day.scans,
           scansWeek: week.scans,
-          distinctClientsWeek: week.distinctClients,
-          scansAfterClaim: sinceClaim,
+          distinctAddressesDay: day.distinctClients,
+          scansAfterClaimByOthers: afterClaimByOthers,
         },
         options.thresholds ?? ctx.cloneThresholds,
       ),

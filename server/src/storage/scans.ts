@@ -207,6 +207,27 @@ export async function firstScanAtMs(db: Db, batchId: string, serial: string): Pr
   });
 }
 
+/**
+ * Scans of one item after `afterMs` (a hidden-code claim) by clients that had not scanned it
+ * at or before then: the claimant opened the page before claiming, so their later scans do
+ * not count; a copy scanned somewhere else does.
+ */
+export async function countScansByNewClientsAfter(
+  db: Db,
+  batchId: string,
+  serial: string,
+  afterMs: number,
+): Promise<number> {
+  const rows = await db
+    .selectFrom("scans")
+    .select(["client_hash", "scanned_at_ms"])
+    .where("batch_id", "=", batchId.toLowerCase())
+    .where("serial", "=", serial)
+    .execute();
+  const before = new Set(rows.filter((row) => row.scanned_at_ms <= afterMs).map((row) => row.client_hash));
+  return rows.filter((row) => row.scanned_at_ms > afterMs && !before.has(row.client_hash)).length;
+}
+
 /** The newest scans of one item, newest first: places and times for "far apart in short time". */
 export async function recentScans(db: Db, batchId: string, serial: string, limit = 20): Promise<Scan[]> {
   const rows = await db

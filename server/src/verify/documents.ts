@@ -20,6 +20,9 @@ function isLocalised(value: unknown): boolean {
 }
 
 const isString = (value: unknown): value is string => typeof value === "string";
+const isFiniteNumber = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value);
+const isRange = (value: unknown): boolean =>
+  isObject(value) && isFiniteNumber(value.minC) && isFiniteNumber(value.maxC) && value.minC <= value.maxC;
 const isCidText = (value: unknown): boolean => isString(value) && /^b[a-z2-7]{20,120}$/.test(value);
 
 function isCertification(value: unknown): boolean {
@@ -44,13 +47,15 @@ function parseJson(bytes: Uint8Array): unknown {
 /** The metadata document in `bytes`, or null when it is not one the page can show. */
 export function readMetadataDocument(bytes: Uint8Array): BatchMetadataDocument | null {
   const doc = parseJson(bytes);
-  if (!isObject(doc) || doc.type !== "oioc.batch-metadata" || doc.version !== 1) return null;
+  // Version 2 adds the signed cold-chain range (`product.coldChain`); version 1 has none.
+  if (!isObject(doc) || doc.type !== "oioc.batch-metadata" || (doc.version !== 1 && doc.version !== 2)) return null;
   const { product, cooperative, plot } = doc;
   const ok =
     isString(doc.gtin) &&
     isString(doc.lot) &&
     isObject(product) &&
     isLocalised(product.name) &&
+    (product.coldChain === undefined || product.coldChain === null || isRange(product.coldChain)) &&
     isObject(cooperative) &&
     isLocalised(cooperative.name) &&
     isString(cooperative.regionCode) &&

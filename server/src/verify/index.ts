@@ -29,3 +29,12 @@ export {
   type VerifyDeps,
 } from "./verify-resolution.ts";
 export { VerifyError } from "./errors.ts";
+export {
+  coldChainRangeOf,
+  readingsOf,
+  safetyFindings,
+  testFailed,
+  verdictOf,
+  type Finding,
+  type FindingCode,
+} from "./findings.ts";

@@ -14,6 +14,7 @@ import { concatBytes, keccak256Hex, parseUint, sameHex, uintWord } from "./bytes
 import { cidMatchesBytes, cidTextFromHex } from "./cid.ts";
 import { DOCUMENT_MAX_BYTES, readEventPayloadDocument, readMetadataDocument } from "./documents.ts";
 import { attestationDigest, eventDigest, recoverSigner, type Eip712Domain } from "./eip712.ts";
+import { safetyFindings, verdictOf, type Finding } from "./findings.ts";
 import { eventHead } from "./hash-chain.ts";
 import { VerifyError } from "./errors.ts";
 import { itemLeaf, verifyProof } from "./merkle.ts";
@@ -65,7 +66,8 @@ export interface CheckOutcome {
   detail: string;
 }
 
-export type Verdict = "verified" | "recalled" | "suspicious" | "not_verified" | "pending";
+/** `warning`: the records are authentic, but what they say is a safety problem (see findings.ts). */
+export type Verdict = "verified" | "warning" | "recalled" | "suspicious" | "not_verified" | "pending";
 
 export interface VerifiedEvent {
   event: ResolvedEvent;
@@ -83,6 +85,8 @@ export interface VerifiedEvent {
 export interface VerificationReport {
   verdict: Verdict;
   checks: CheckOutcome[];
+  /** Safety problems in the verified records, most serious first (the recall); empty when none. */
+  findings: Finding[];
   /**
    * False when the chain could not be read at all (the node or the network is down): the
    * verdict is then `not_verified`, and a page should offer to try again rather than
@@ -161,10 +165,7 @@ async function run(id: CheckId, check: () => Promise<[boolean | null, string]> |
 
 /**
  * Checks everything `resolution` claims and returns each check's outcome with the verdict:
- * `not_verified` when any check failed; `recalled` when the chain says the item's batch is
- * recalled (the item proven to belong to it, even if other checks failed: a recall must
- * never be hidden); `pending` when the batch is not on chain yet and nothing failed;
- * `suspicious` when everything passed but the server reports clone signals; else `verified`.
+ * the safety findings in what was verified, and the verdict (`verdictOf` in findings.ts).
  */
 export async function verifyResolution(resolution: ItemResolution, deps: VerifyDeps): Promise<VerificationReport> {
   const fetchImpl: FetchLike = deps.fetch ?? ((input, init) => fetch(input, init));
@@ -392,16 +393,17 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
     outcome("item_identity") === true &&
     outcome("items_root_on_chain") === true &&
     outcome("item_in_batch") === true;
-  let verdict: Verdict;
-  if (recalledOnChain) verdict = "recalled";
-  else if (checks.some((c) => c.ok === false)) verdict = "not_verified";
-  else if (!anchored) verdict = "pending";
-  else if (resolution.scans.signals.length > 0) verdict = "suspicious";
-  else verdict = "verified";
+  const findings = safetyFindings({
+    metadata: verified.metadata,
+    events,
+    recalledOnChain,
+    platformColdChain: resolution.display.coldChain ?? null,
+  });
 
   return {
-    verdict,
+    verdict: verdictOf(checks, findings, resolution.scans.signals.length),
     checks,
+    findings,
     chainReachable,
     batchOnChain,
     metadata: verified.metadata,

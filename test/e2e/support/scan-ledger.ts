@@ -166,8 +166,9 @@ export async function seedScanLedger(rpcUrl: string, projectRoot: string): Promi
           kind: "geographical_indication",
           number: "AGI00123",
           issuer: "农业农村部",
+          // Valid on the harvest date: one that lapsed before it is a safety finding (a warning).
           validFrom: "2019-01-01",
-          validTo: "2025-12-31",
+          validTo: "2029-12-31",
           scopeGtins: [gtin],
         },
       ],
