@@ -23,10 +23,12 @@ import { getPlot, getProduct } from "../storage/catalogue.ts";
 import { uintToText } from "../storage/codec.ts";
 import { listBatchEvents } from "../storage/events.ts";
 import { getOrganisation, type Organisation } from "../storage/organisations.ts";
-import { countScansByNewClientsAfter, countScansSince, recordScan } from "../storage/scans.ts";
+import { bufferScan, countScansByNewClientsAfter, countScansSince, firstScanAtMs } from "../storage/scans.ts";
 import { batchIdOf } from "./batches.ts";
 import type { ServiceContext } from "./context.ts";
 import { cidHexFromText, readAll } from "./documents.ts";
+import { inlineDocuments } from "./inline-documents.ts";
+import { memoised } from "./memoise.ts";
 import { itemUri } from "./items.ts";
 import { regionName } from "./region-names.ts";
 
@@ -108,6 +110,10 @@ export function scanClientHash(ctx: ServiceContext, item: { batchId: string; ser
     .digest("hex");
 }
 
+/** Computed once per distinct input: romanising a region's name costs more than the queries of a scan. */
+const regionNameOf = memoised(regionName);
+const cidHexOf = memoised(cidHexFromText);
+
 /** Item trees of recently scanned batches: building one for 100,000 items takes about a second. */
 const TREE_CACHE_ENTRIES = 16;
 const trees = new Map<string, ItemTree>();
@@ -161,7 +167,7 @@ export async function resolveItem(
   if (batch === null || item === null || link.serial === undefined) {
     if (options.scan !== null && link.lot !== undefined && link.serial !== undefined) {
       // Remembered so regulators see where unknown (possibly counterfeit) codes turn up.
-      await recordScan(ctx.db, {
+      bufferScan(ctx.db, {
         batchId: batchIdOf(link.gtin, link.lot),
         serial: link.serial,
         scannedAtMs: nowMs,
@@ -190,7 +196,7 @@ export async function resolveItem(
   }
 
   if (options.scan !== null) {
-    await recordScan(ctx.db, {
+    bufferScan(ctx.db, {
       batchId: batch.batchId,
       serial: item.serial,
       scannedAtMs: nowMs,
@@ -203,12 +209,7 @@ export async function resolveItem(
   const week = await countScansSince(ctx.db, batch.batchId, item.serial, nowMs - 7 * 86_400_000);
   const afterClaimByOthers =
     item.claim === null ? 0 : await countScansByNewClientsAfter(ctx.db, batch.batchId, item.serial, item.claim.atMs);
-  const firstScan = await ctx.db
-    .selectFrom("scans")
-    .select((eb) => eb.fn.min<number>("scanned_at_ms").as("first"))
-    .where("batch_id", "=", batch.batchId)
-    .where("serial", "=", item.serial)
-    .executeTakeFirst();
+  const firstScanAt = await firstScanAtMs(ctx.db, batch.batchId, item.serial);
 
   const tree = await itemTree(ctx, batch);
   const events = await listBatchEvents(ctx.db, batch.batchId);
@@ -229,7 +230,7 @@ export async function resolveItem(
         batchId: batch.batchId,
         bizStep: String(bizStepIndex(event.bizStep)),
         occurredAt: String(Math.floor(event.occurredAtMs / 1000)),
-        payloadCid: cidHexFromText(event.payloadCid),
+        payloadCid: cidHexOf(event.payloadCid),
         nonce: uintToText(event.signed.nonce),
         deadline: uintToText(event.signed.deadline),
       },
@@ -275,7 +276,7 @@ export async function resolveItem(
         quantityMilli: uintToText(batch.quantityMilli),
         unit: batch.unit,
         harvestedAt: String(Math.floor(batch.harvestedAtMs / 1000)),
-        metadataCid: cidHexFromText(batch.metadataCid),
+        metadataCid: cidHexOf(batch.metadataCid),
         nonce: uintToText(batch.attestation.nonce),
         deadline: uintToText(batch.attestation.deadline),
       },
@@ -296,14 +297,15 @@ export async function resolveItem(
     proof: tree.proofOf(item.serial),
     events: resolvedEvents,
     ipfsGateway: "/ipfs/",
+    documents: await inlineDocuments(ctx, [batch.metadataCid, ...events.map((event) => event.payloadCid)]),
     display: {
-      regionName: cooperative === null ? null : regionName(cooperative.regionCode),
-      plotRegionName: plot === null ? null : regionName(plot.regionCode),
+      regionName: cooperative === null ? null : regionNameOf(cooperative.regionCode),
+      plotRegionName: plot === null ? null : regionNameOf(plot.regionCode),
       coldChain: product?.coldChain ?? null,
     },
     scans: {
       count: week.scans,
-      firstAtMs: firstScan?.first ?? null,
+      firstAtMs: firstScanAt,
       signals: cloneSignals(
         {
           scansDay: day.scans,
