@@ -199,6 +199,25 @@ describe("the scan page's safety verdict against the real server", () => {
           assert.match(main, /联苯菊酯 bifenthrin: 合格/);
           assert.match(main, /保存温度（合作社签名）：0 – 25 °C/);
           assert.equal(await opened.page.locator("[data-finding]").count(), 0);
+          // Layout shift (the CLS sum the browser reports): the verdict must not push the page about.
+          const shift = await opened.page.evaluate(
+            () =>
+              new Promise<number>((resolve) => {
+                let sum = 0;
+                new PerformanceObserver((list) => {
+                  for (const entry of list.getEntries() as (PerformanceEntry & {
+                    value: number;
+                    hadRecentInput: boolean;
+                  })[]) {
+                    if (!entry.hadRecentInput) sum += entry.value;
+                  }
+                }).observe({ type: "layout-shift", buffered: true });
+                setTimeout(() => {
+                  resolve(sum);
+                }, 200);
+              }),
+          );
+          assert.ok(shift < 0.1, `cumulative layout shift ${String(shift)} stays under 0.1 ("good")`);
           await opened.page.screenshot({ path: path.join(screenshots, "genuine-third-scan.png"), fullPage: true });
         }
       } finally {
