@@ -8,6 +8,7 @@ import { gasSuite } from "./gas.ts";
 import { labelsSuite } from "./labels.ts";
 import { merkleSuite } from "./merkle.ts";
 import { resilienceSuite } from "./resilience.ts";
+import { rpcHammerSuite } from "./rpc-hammer.ts";
 import { scanPageSuite } from "./scan-page.ts";
 import { serverSuite } from "./server.ts";
 import type { BenchSuite } from "./types.ts";
@@ -17,6 +18,7 @@ export const suites: readonly BenchSuite[] = [
   merkleSuite,
   labelsSuite,
   serverSuite,
+  rpcHammerSuite,
   scanPageSuite,
   exportsSuite,
   auditSuite,

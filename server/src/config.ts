@@ -3,6 +3,7 @@
  * Secrets have no defaults: a server without them refuses to start and says which one is
  * missing. `.env.example` documents each variable; keep the two in step.
  */
+import { isIP } from "node:net";
 import path from "node:path";
 
 import { z } from "zod";
@@ -11,6 +12,47 @@ const hexPrivateKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-pref
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address");
 const secret = z.string().min(16, "must be at least 16 characters");
 const positiveInt = z.coerce.number().int().positive();
+
+/** Express's trust-proxy value: false (the socket address is the client), a hop count, or addresses/CIDRs. */
+export type TrustProxy = false | number | string[];
+
+/** Subnet names Express (proxy-addr) knows besides addresses and CIDRs. */
+const TRUST_PROXY_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+function isAddressOrCidr(entry: string): boolean {
+  if (TRUST_PROXY_NAMES.has(entry)) return true;
+  const [ip, bits, ...rest] = entry.split("/");
+  const family = isIP(ip ?? "");
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  // A prefix length, or (IPv4) a dotted netmask as proxy-addr accepts.
+  if (/^\d{1,3}$/.test(bits)) return Number(bits) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIP(bits) === 4;
+}
+
+/**
+ * `TRUST_PROXY`: unset or "false" trusts no proxy; a number trusts that many hops; otherwise a
+ * comma-separated list of addresses, CIDRs or loopback/linklocal/uniquelocal. "true" (trust
+ * every hop) is refused: it would let any client name its own address in X-Forwarded-For.
+ */
+const trustProxy = z
+  .string()
+  .default("false")
+  .transform((value, context): TrustProxy => {
+    const text = value.trim();
+    if (text === "" || text === "false") return false;
+    if (/^\d+$/.test(text)) return Number(text);
+    const entries = text.split(",").map((entry) => entry.trim());
+    const bad = entries.filter((entry) => !isAddressOrCidr(entry));
+    if (bad.length > 0) {
+      context.addIssue({
+        code: "custom",
+        message: `must be false, a hop count, or addresses/CIDRs/loopback/linklocal/uniquelocal separated by commas (not ${bad.join(", ")})`,
+      });
+      return z.NEVER;
+    }
+    return entries;
+  });
 
 const envSchema = z.object({
   HOST: z.string().default("127.0.0.1"),
@@ -66,7 +108,24 @@ const envSchema = z.object({
   REQUEST_TIMEOUT_SECONDS: positiveInt.max(12 * 3_600).default(6 * 3_600),
   /** A connection that sends nothing for this long is closed: a phone gone out of coverage, a stalled client. */
   IDLE_TIMEOUT_SECONDS: positiveInt.max(3_600).default(120),
+  /**
+   * Every request but a media upload must have sent its whole body this long after its
+   * headers, or it is answered 408 and its connection closed: slow anonymous bodies cannot
+   * hold sockets for the upload budget above.
+   */
+  BODY_TIMEOUT_SECONDS: positiveInt.max(600).default(20),
+  /** The longest a client may take to send a request's headers (Node's `headersTimeout`). */
+  HEADERS_TIMEOUT_SECONDS: positiveInt.max(600).default(20),
   RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
+  TRUST_PROXY: trustProxy,
+
+  /** The read-only JSON-RPC proxy (`/rpc`): what one call may cost the chain node, and how many. */
+  RPC_GAS_CAP: positiveInt.max(100_000_000).default(1_000_000),
+  RPC_MAX_CALL_DATA_BYTES: positiveInt.max(131_072).default(4_096),
+  RPC_MAX_LOG_BLOCK_RANGE: positiveInt.default(50_000),
+  RPC_CALLS_PER_MINUTE: positiveInt.default(600),
+  RPC_MAX_CONCURRENT: positiveInt.max(256).default(4),
+  RPC_UPSTREAM_TIMEOUT_SECONDS: positiveInt.max(120).default(5),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -80,8 +139,19 @@ export interface ServerConfig {
     mediaLimitBytes: number;
     requestTimeoutMs: number;
     idleTimeoutMs: number;
+    bodyTimeoutMs: number;
+    headersTimeoutMs: number;
+    trustProxy: TrustProxy;
   };
   rateLimitPerMinute: number;
+  rpcProxy: {
+    gasCap: number;
+    maxCallDataBytes: number;
+    maxLogBlockRange: number;
+    callsPerMinute: number;
+    maxConcurrent: number;
+    upstreamTimeoutMs: number;
+  };
   cloneThresholds: { scansPerDay: number; scansPerWeek: number; distinctAddressesPerDay: number };
   logLevel: Env["LOG_LEVEL"];
   dataDir: string;
@@ -132,8 +202,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       mediaLimitBytes: e.MEDIA_LIMIT_BYTES,
       requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1_000,
       idleTimeoutMs: e.IDLE_TIMEOUT_SECONDS * 1_000,
+      bodyTimeoutMs: e.BODY_TIMEOUT_SECONDS * 1_000,
+      headersTimeoutMs: e.HEADERS_TIMEOUT_SECONDS * 1_000,
+      trustProxy: e.TRUST_PROXY,
     },
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    rpcProxy: {
+      gasCap: e.RPC_GAS_CAP,
+      maxCallDataBytes: e.RPC_MAX_CALL_DATA_BYTES,
+      maxLogBlockRange: e.RPC_MAX_LOG_BLOCK_RANGE,
+      callsPerMinute: e.RPC_CALLS_PER_MINUTE,
+      maxConcurrent: e.RPC_MAX_CONCURRENT,
+      upstreamTimeoutMs: e.RPC_UPSTREAM_TIMEOUT_SECONDS * 1_000,
+    },
     cloneThresholds: {
       scansPerDay: e.CLONE_SCANS_PER_DAY,
       scansPerWeek: e.CLONE_SCANS_PER_WEEK,

@@ -5,7 +5,7 @@
  * integration tests all start the server through `startServer`, the same way.
  */
 import { randomUUID } from "node:crypto";
-import type { Server } from "node:http";
+import { createServer as createHttpServer, type Server } from "node:http";
 import { once } from "node:events";
 import path from "node:path";
 
@@ -21,6 +21,7 @@ import { exportsRouter } from "./http/routes/exports.ts";
 import { labelsRouter } from "./http/routes/labels.ts";
 import { organisationsRouter } from "./http/routes/organisations.ts";
 import { resolverRouter } from "./http/routes/resolver.ts";
+import { RPC_PATH, rpcProxyRouter } from "./http/routes/rpc-proxy.ts";
 import { webAssetsRouter } from "./http/routes/web-assets.ts";
 import { systemRouter } from "./http/routes/system.ts";
 import type { ContentStore } from "./ipfs/content-store.ts";
@@ -182,7 +183,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         store: ctx.content,
         contentType: async (cid) => (await getMedia(ctx.db, cid.toV1().toString()))?.contentType,
       }),
-      resolverRouter(ctx, { chainRpcUrl: config.chain.rpcUrl }),
+      rpcProxyRouter({
+        ...config.rpcProxy,
+        upstreamUrl: config.chain.rpcUrl,
+        registry: config.chain.registryAddress,
+      }),
+      resolverRouter(ctx),
       webAssetsRouter(),
       ...(options.extraRouters?.(ctx) ?? []),
       organisationsRouter(ctx),
@@ -192,6 +198,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       auditsRouter(ctx, { provider, fromBlock: config.chain.deployedAtBlock }),
     ],
     beforeRoutes: [authenticate({ db: ctx.db, adminToken: config.secrets.adminToken })],
+    trustProxy: config.http.trustProxy,
+    bodyTimeoutMs: config.http.bodyTimeoutMs,
+    // These routes parse their own (small) bodies: the global parser's larger limit must not read them first.
+    ownBodyParsers: [RPC_PATH, "/api/v1/claims/"],
   });
 
   let working = Promise.resolve();
@@ -226,9 +236,19 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   };
   if (config.chain.workers) working = loop();
 
-  const server: Server = app.listen(config.http.port, config.http.host);
-  server.requestTimeout = config.http.requestTimeoutMs;
+  // The long request budget is for media uploads; every other body is cut at bodyTimeoutMs
+  // (createApp). Node checks the header and request budgets on an interval: a second, so a
+  // slow sender is cut close to its budget rather than up to 30 s (Node's default) later.
+  const server: Server = createHttpServer(
+    {
+      requestTimeout: config.http.requestTimeoutMs,
+      headersTimeout: Math.min(config.http.headersTimeoutMs, config.http.requestTimeoutMs),
+      connectionsCheckingInterval: 1_000,
+    },
+    app,
+  );
   server.timeout = config.http.idleTimeoutMs;
+  server.listen(config.http.port, config.http.host);
   await once(server, "listening");
   const address = server.address();
   const port = typeof address === "object" && address !== null ? address.port : config.http.port;

@@ -5,7 +5,13 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 
-import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Router } from "express";
+import express, {
+  type ErrorRequestHandler,
+  type Express,
+  type Request,
+  type RequestHandler,
+  type Router,
+} from "express";
 import { rateLimit } from "express-rate-limit";
 import helmet from "helmet";
 import type { Logger } from "pino";
@@ -28,6 +34,24 @@ export interface AppOptions {
   connectSources?: string[];
   /** Middleware that runs after body parsing and before every router (authentication). */
   beforeRoutes?: RequestHandler[];
+  /** Express's trust-proxy setting: false (default) takes the socket's address as the client's. */
+  trustProxy?: boolean | number | string[];
+  /**
+   * Milliseconds a request may take to send its whole body after its headers; a request
+   * still sending then is answered 408 and its connection closed. Media uploads are exempt:
+   * they have the server's long request budget.
+   */
+  bodyTimeoutMs?: number;
+  /**
+   * Path prefixes whose routes parse their own bodies with their own, smaller limits: the
+   * global JSON parser must not read them first, or its larger limit would be the one applied.
+   */
+  ownBodyParsers?: string[];
+}
+
+/** Requests allowed the long request budget: streamed media uploads from a weak uplink. */
+export function isLongUpload(req: { method: string; path: string }): boolean {
+  return req.method === "POST" && req.path === "/api/v1/media";
 }
 
 declare module "express-serve-static-core" {
@@ -73,6 +97,38 @@ function requestContext(logger: Logger): RequestHandler {
         "request",
       );
     });
+    next();
+  };
+}
+
+/**
+ * Cuts a request whose body has not fully arrived `ms` after its headers: a 408 with
+ * `Connection: close`, then the socket is closed, so trickling bodies cannot hold sockets.
+ */
+function bodyDeadline(ms: number, exempt: (req: Request) => boolean): RequestHandler {
+  return (req, res, next) => {
+    if (req.complete || exempt(req)) {
+      next();
+      return;
+    }
+    const timer = setTimeout(() => {
+      if (req.complete || res.writableEnded) return;
+      req.log.info({ method: req.method, path: req.path, ms }, "request body too slow; closing");
+      if (res.headersSent) {
+        req.socket.destroy();
+        return;
+      }
+      res.setHeader("Connection", "close");
+      sendProblem(res, new ProblemError("request.timeout"), req.originalUrl);
+      // The answer is flushed first; the unread rest of the body is not waited for.
+      res.once("finish", () => req.socket.destroy());
+    }, ms);
+    timer.unref();
+    const clear = (): void => {
+      clearTimeout(timer);
+    };
+    req.once("end", clear);
+    res.once("close", clear);
     next();
   };
 }
@@ -130,8 +186,9 @@ const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
 export function createApp(options: AppOptions): Express {
   const app = express();
   app.disable("x-powered-by");
-  app.set("trust proxy", "loopback");
+  app.set("trust proxy", options.trustProxy ?? false);
   app.use(requestContext(options.logger));
+  if (options.bodyTimeoutMs !== undefined) app.use(bodyDeadline(options.bodyTimeoutMs, isLongUpload));
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -153,24 +210,29 @@ export function createApp(options: AppOptions): Express {
       limit: options.rateLimitPerMinute,
       standardHeaders: "draft-8",
       legacyHeaders: false,
+      // Without a trusted proxy, X-Forwarded-For is ignored on purpose: no need to warn about it.
+      validate: { xForwardedForHeader: false },
       handler: (req, res) => {
         sendProblem(res, new ProblemError("request.rate_limited"), req.originalUrl);
       },
     }),
   );
-  app.use(
-    express.json({
-      limit: options.bodyLimitBytes,
-      type: ["application/json", "application/*+json"],
-      verify: (req, _res, buffer) => {
-        // Checked on the bytes, before parsing: nothing downstream recurses 10,000 levels deep.
-        if (jsonNestingDepth(buffer) > MAX_JSON_DEPTH) {
-          throw Object.assign(new Error("JSON nested too deeply"), { type: "entity.too.deep", status: 400 });
-        }
-        (req as unknown as { rawBodySha256: string }).rawBodySha256 = createHash("sha256").update(buffer).digest("hex");
-      },
-    }),
-  );
+  const ownBodyParsers = options.ownBodyParsers ?? [];
+  const json: RequestHandler = express.json({
+    limit: options.bodyLimitBytes,
+    type: ["application/json", "application/*+json"],
+    verify: (req, _res, buffer) => {
+      // Checked on the bytes, before parsing: nothing downstream recurses 10,000 levels deep.
+      if (jsonNestingDepth(buffer) > MAX_JSON_DEPTH) {
+        throw Object.assign(new Error("JSON nested too deeply"), { type: "entity.too.deep", status: 400 });
+      }
+      (req as unknown as { rawBodySha256: string }).rawBodySha256 = createHash("sha256").update(buffer).digest("hex");
+    },
+  });
+  app.use((req, res, next) => {
+    if (ownBodyParsers.some((prefix) => req.path.startsWith(prefix))) next();
+    else json(req, res, next);
+  });
   for (const handler of options.beforeRoutes ?? []) app.use(handler);
   for (const router of options.routers) app.use(router);
   app.use((req, res) => {

@@ -212,7 +212,8 @@ const OPERATIONS: Operation[] = [
   {
     method: "post",
     path: "/rpc",
-    summary: "Read-only JSON-RPC proxy: eth_chainId, eth_blockNumber, and eth_call / eth_getLogs on the registry",
+    summary:
+      "Read-only JSON-RPC proxy: eth_chainId, net_version, eth_blockNumber, and eth_call / eth_getLogs / eth_getProof on the registry (validated and rebuilt, gas capped, batches of up to 20, a per-address budget of calls)",
     roles: "anyone",
     rawBody: "application/json",
     success: 200,

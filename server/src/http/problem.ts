@@ -24,6 +24,11 @@ export const PROBLEMS = {
     zh: "不支持该请求内容类型。",
   },
   "request.rate_limited": { status: 429, en: "Too many requests; try again later.", zh: "请求过于频繁，请稍后再试。" },
+  "request.timeout": {
+    status: 408,
+    en: "The request body did not arrive in time; the connection is closed.",
+    zh: "请求内容未能及时送达，连接已关闭。",
+  },
   "auth.missing": { status: 401, en: "Credentials are required.", zh: "需要登录凭据。" },
   "auth.invalid": { status: 401, en: "The credentials are not valid.", zh: "登录凭据无效。" },
   "auth.forbidden": { status: 403, en: "Your role may not do this.", zh: "您的角色无权执行此操作。" },
@@ -50,6 +55,11 @@ export const PROBLEMS = {
     status: 503,
     en: "The ledger node cannot be reached; try again later.",
     zh: "区块链节点暂时无法访问，请稍后再试。",
+  },
+  "chain.busy": {
+    status: 503,
+    en: "The ledger node is busy with other reads; try again in a moment.",
+    zh: "区块链节点正忙于其他查询，请稍后再试。",
   },
   "ipfs.unavailable": {
     status: 503,

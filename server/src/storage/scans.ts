@@ -3,7 +3,7 @@
  * detection ("3 or more scans in 24 h, or 10 or more in 7 days") and of rate limits on
  * guessing hidden codes. Clients appear only as keyed hashes.
  */
-import type { Db } from "./database.ts";
+import { inTransaction, type Db } from "./database.ts";
 
 export interface NewScan {
   batchId: string;
@@ -282,4 +282,70 @@ export async function countClaimAttemptsSince(
       : query.where("batch_id", "=", subject.batchId.toLowerCase()).where("serial", "=", subject.serial);
   const row = await query.executeTakeFirstOrThrow();
   return row.attempts;
+}
+
+/** What a guessing limit allows: at most `max` counted attempts since `sinceMs`. */
+export interface ClaimBudget {
+  max: number;
+  sinceMs: number;
+}
+
+/**
+ * Reserves a judgement of one hidden-code guess, atomically on either engine: inside one
+ * transaction it locks the item's and then the client's guard row (always in that order,
+ * so two guesses never wait on each other in a cycle), counts the item's wrong or still
+ * pending attempts and the client's attempts since the window start, and records a
+ * `pending` attempt only if both are under their limits. Returns the attempt's id, or null
+ * when a limit is reached. The caller judges the code and settles the attempt's outcome;
+ * a pending attempt never settled (a crash) keeps counting as a wrong one.
+ */
+export async function reserveClaimAttempt(
+  db: Db,
+  attempt: { batchId: string; serial: string; clientHash: string; attemptedAtMs: number },
+  limits: { item: ClaimBudget; client: ClaimBudget & { alsoClientHashes?: string[] } },
+): Promise<number | null> {
+  const batchId = attempt.batchId.toLowerCase();
+  return inTransaction(db, async (trx) => {
+    for (const subject of [`item:${batchId}:${attempt.serial}`, `client:${attempt.clientHash}`]) {
+      // A write takes the row's lock (PostgreSQL) or the database's write lock (SQLite) until commit.
+      await trx
+        .insertInto("claim_guards")
+        .values({ subject, touched_at_ms: attempt.attemptedAtMs })
+        .onConflict((oc) => oc.column("subject").doUpdateSet({ touched_at_ms: attempt.attemptedAtMs }))
+        .execute();
+    }
+    const onItem = await trx
+      .selectFrom("claim_attempts")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("batch_id", "=", batchId)
+      .where("serial", "=", attempt.serial)
+      .where("outcome", "in", ["wrong", "pending"])
+      .where("attempted_at_ms", ">=", limits.item.sinceMs)
+      .executeTakeFirstOrThrow();
+    if (onItem.n >= limits.item.max) return null;
+    const byClient = await trx
+      .selectFrom("claim_attempts")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("client_hash", "in", [attempt.clientHash, ...(limits.client.alsoClientHashes ?? [])])
+      .where("attempted_at_ms", ">=", limits.client.sinceMs)
+      .executeTakeFirstOrThrow();
+    if (byClient.n >= limits.client.max) return null;
+    const row = await trx
+      .insertInto("claim_attempts")
+      .values({
+        batch_id: batchId,
+        serial: attempt.serial,
+        client_hash: attempt.clientHash,
+        attempted_at_ms: attempt.attemptedAtMs,
+        outcome: "pending",
+      })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    return row.id;
+  });
+}
+
+/** Records how a reserved attempt was judged: wrong, claimed or already_claimed. */
+export async function settleClaimAttempt(db: Db, id: number, outcome: string): Promise<void> {
+  await db.updateTable("claim_attempts").set({ outcome }).where("id", "=", id).execute();
 }

@@ -287,6 +287,12 @@ export interface ClaimAttemptsTable {
   outcome: string;
 }
 
+/** A lock row per subject of a hidden-code guessing limit (migration 0006). */
+export interface ClaimGuardsTable {
+  subject: string;
+  touched_at_ms: number;
+}
+
 export interface AuditLogTable {
   id: Generated<number>;
   organisation_id: string | null;
@@ -346,6 +352,7 @@ export interface Database {
   chain_logs: ChainLogsTable;
   scans: ScansTable;
   claim_attempts: ClaimAttemptsTable;
+  claim_guards: ClaimGuardsTable;
   audit_log: AuditLogTable;
   leases: LeasesTable;
   media: MediaTable;

@@ -1,7 +1,6 @@
 /**
- * The GS1 Digital Link resolver and what hangs off it: the scan page, the hidden-code
- * claim, and a read-only JSON-RPC proxy so a page can read the chain through us (or any
- * other endpoint the operator configures).
+ * The GS1 Digital Link resolver and what hangs off it: the scan page and the hidden-code
+ * claim. The read-only JSON-RPC proxy the page reads the chain through is rpc-proxy.ts.
  *
  * Resolver behaviour (GS1 Digital Link 1.x / GS1-Conformant Resolver Standard):
  * GET, HEAD and OPTIONS with CORS; 400 for a syntax error; key qualifiers in the path in
@@ -61,7 +60,7 @@ function clientOf(req: Request): { ip: string; userAgent: string } {
 
 const claimBody = z.object({ code: z.string().max(32) }).strict();
 
-export function resolverRouter(ctx: ServiceContext, options: { chainRpcUrl: string }): Router {
+export function resolverRouter(ctx: ServiceContext): Router {
   const router = Router();
 
   router.use(async (req, res, next) => {
@@ -135,70 +134,5 @@ export function resolverRouter(ctx: ServiceContext, options: { chainRpcUrl: stri
     res.json(result);
   });
 
-  router.post("/rpc", express.json({ limit: 16_384 }), async (req, res) => {
-    res.setHeader("Access-Control-Allow-Origin", "*");
-    const calls: unknown[] = Array.isArray(req.body) ? (req.body as unknown[]) : [req.body];
-    if (calls.length === 0 || calls.length > 20) throw new ProblemError("request.invalid", { detail: "1 to 20 calls" });
-    const refusals = calls.map((call) => refusal(call, ctx.domain.verifyingContract));
-    if (refusals.some((r) => r !== null)) {
-      const answers = calls.map((call, i) => ({
-        jsonrpc: "2.0",
-        id: (call as { id?: unknown } | null)?.id ?? null,
-        error: { code: -32601, message: refusals[i] ?? "refused: another call in the batch was refused" },
-      }));
-      res.json(Array.isArray(req.body) ? answers : answers[0]);
-      return;
-    }
-    const upstream = await fetch(options.chainRpcUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(req.body),
-      signal: AbortSignal.timeout(10_000),
-    }).catch(() => null);
-    if (upstream === null || !upstream.ok) throw new ProblemError("chain.unavailable");
-    res.type("application/json").send(await upstream.text());
-  });
-
-  router.options("/rpc", (_req, res) => {
-    res.setHeader("Access-Control-Allow-Origin", "*");
-    res.setHeader("Access-Control-Allow-Methods", "POST, OPTIONS");
-    res.setHeader("Access-Control-Allow-Headers", "Content-Type");
-    res.status(204).end();
-  });
-
   return router;
-}
-
-const rpcCall = z.object({
-  jsonrpc: z.literal("2.0"),
-  id: z.union([z.string().max(64), z.number()]).nullable(),
-  method: z.string().max(64),
-  params: z.array(z.unknown()).max(4).default([]),
-});
-
-/** Why a JSON-RPC call is not let through (null when it is): reads only, and only of our registry. */
-function refusal(call: unknown, registry: string): string | null {
-  const parsed = rpcCall.safeParse(call);
-  if (!parsed.success) return "not a JSON-RPC 2.0 call";
-  const { method, params } = parsed.data;
-  switch (method) {
-    case "eth_chainId":
-    case "net_version":
-    case "eth_blockNumber":
-      return null;
-    case "eth_call": {
-      const target = (params[0] as { to?: unknown } | undefined)?.to;
-      return typeof target === "string" && target.toLowerCase() === registry.toLowerCase()
-        ? null
-        : "eth_call is allowed on the registry only";
-    }
-    case "eth_getLogs": {
-      const filter = params[0] as { address?: unknown; blockHash?: unknown } | undefined;
-      return typeof filter?.address === "string" && filter.address.toLowerCase() === registry.toLowerCase()
-        ? null
-        : "eth_getLogs is allowed on the registry only";
-    }
-    default:
-      return `method ${method} is not offered by this read-only proxy`;
-  }
 }
