@@ -168,7 +168,6 @@ export const UI_TEXT = {
   certifications: ["认证", "Certifications"],
   validity: ["有效期", "Valid"],
   notAtHarvest: ["采收时不在有效期内", "not valid at harvest"],
-  plotOf: ["地块", "Plot of"],
   complianceCertificate: ["承诺达标合格证", "Compliance certificate (合格证) No."],
   tests: ["检测结果", "Test results"],
   testPassed: ["合格", "passed"],

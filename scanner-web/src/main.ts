@@ -149,12 +149,13 @@ function row(label: string, value: Child): HTMLElement | null {
 
 /**
  * The plot as people read it: its name in Chinese; in English, where plots have only a
- * Chinese name, a neutral "Plot" with its area (a transliterated field name means nothing).
+ * Chinese name, its area under the neutral "Plot" label (a transliterated field name means
+ * nothing to an English reader).
  */
 function plotText(resolution: ItemResolution, plot: NonNullable<VerificationReport["metadata"]>["plot"]): string {
   if (plot === null) return "";
   const region = pickLocalised(resolution.display.plotRegionName, lang);
-  const name = lang === "zh" ? plot.name : `${t("plotOf")} ${String(plot.areaHa)} ha`;
+  const name = lang === "zh" ? plot.name : `${String(plot.areaHa)} ha`;
   if (region === "") return name;
   return lang === "zh" ? `${name}（${region}）` : `${name}, ${region}`;
 }

@@ -221,6 +221,10 @@ export function scanPageBehaviour(
       await opened.page.locator('[data-verdict="verified"]').waitFor({ timeout: 30_000 });
       assert.equal(await opened.page.locator("h1").innerText(), "Verified");
       assert.equal(await opened.page.getAttribute("html", "lang"), "en");
+      const card = await opened.page.locator(".card").first().innerText();
+      assert.match(card, /Xihu District, Hangzhou, Zhejiang/, "the region in English");
+      assert.match(card, /Plot\s+[\d.]+ ha, Xihu District/, "the plot by its area, not its Chinese name");
+      assert.doesNotMatch(card, /\(\d{6}\)|茶园/, "no bare region code, no Chinese plot name");
       await screenshot(target, opened.page, "verified-en");
     } finally {
       await opened.close();
