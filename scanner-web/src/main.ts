@@ -415,13 +415,15 @@ function claimSection(resolution: ItemResolution): HTMLElement | null {
 
 function doneView(resolution: ItemResolution, report: VerificationReport): Child[] {
   const extra: Child[] = [];
-  // The problem first, in plain words, before any fact about the product.
-  if (report.findings.length > 0) {
+  // The problem first, in plain words, before any fact about the product (a recall is
+  // already the banner's own sentence).
+  const findings = report.findings.filter((f) => f.code !== "recalled");
+  if (findings.length > 0) {
     extra.push(
       h(
         "ul",
         { class: "findings" },
-        ...report.findings.map((f) => h("li", { "data-finding": f.code }, lang === "zh" ? f.zh : f.en)),
+        ...findings.map((f) => h("li", { "data-finding": f.code }, lang === "zh" ? f.zh : f.en)),
       ),
     );
   }
