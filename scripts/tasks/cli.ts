@@ -19,6 +19,7 @@ import { reindex } from "../../server/src/reindex.ts";
 import { renderAuditHtml } from "../../server/src/services/audit/report.ts";
 import { renderErrorCatalogue } from "../lib/error-catalogue.ts";
 import { AuditSourceError, remoteAudit } from "../lib/remote-audit.ts";
+import { verifyLink } from "../lib/verify-link.ts";
 
 class UsageError extends Error {}
 
@@ -27,6 +28,10 @@ const USAGE = `usage: npm run cli -- <command> [options]
 commands:
   verify-item   --rpc URL --registry ADDRESS --gtin GTIN14 --lot LOT --serial SERIAL --proof HEX[,HEX...]
                 Checks on chain that the item belongs to the batch (Merkle proof against the root).
+  verify-link   --url LINK [--rpc URL] [--registry ADDRESS] [--chain-id N]
+                Verifies the item behind a scanned link as the scan page does: authenticity against the
+                chain, then safety findings (excursion, certificate, failed test, recall); exits 0 only
+                when it is verified.
   verify-batch  --rpc URL --registry ADDRESS --gtin GTIN14 --lot LOT [--from-block N]
                 Re-verifies the attestation signature, every event signature and the event hash chain.
   audit         --rpc URL --registry ADDRESS --batch BATCH_ID --server URL (token in REGULATOR_TOKEN)
@@ -292,6 +297,8 @@ try {
       html: { type: "string" },
       json: { type: "string" },
       regulator: { type: "string", multiple: true },
+      url: { type: "string" },
+      "chain-id": { type: "string" },
     },
     strict: true,
   });
@@ -304,6 +311,14 @@ try {
     case "verify-batch":
       ok = await verifyBatch(single);
       break;
+    case "verify-link": {
+      const link = required(single, "url");
+      if (!URL.canParse(link)) throw new UsageError(`--url is not a URL: "${link}"`);
+      const { rpc, registry, "chain-id": chainId } = single;
+      const outcome = await verifyLink(link, { rpc, registry, chainId });
+      ok = outcome.kind === "verdict" && outcome.verdict === "verified";
+      break;
+    }
     case "reindex":
       ok = await reindexCommand();
       break;

@@ -20,6 +20,7 @@ import { apiClient, expectStatus } from "../../scripts/lib/api-client.ts";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
 import { seedDemoSystem, waitUntilAnchored, type DemoSystemSummary } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry, type LocalDeployment } from "../../scripts/lib/local-stack.ts";
+import { verifyLink } from "../../scripts/lib/verify-link.ts";
 import { loadConfig } from "../../server/src/config.ts";
 import { recomputeEventHead } from "../../server/src/domain/hash-chain.ts";
 import { verifyItemProof } from "../../server/src/domain/merkle.ts";
@@ -263,6 +264,54 @@ describe("resolver, claims and the RPC proxy", () => {
     assert.deepEqual(await signalsOf(claimed), [], "the claimant's own scan");
     await pageView(itemPath(claimed), "127.0.0.11");
     assert.deepEqual(await signalsOf(claimed), ["scanned_after_claim"], "a copy scanned elsewhere after the claim");
+  });
+
+  it("verifies a link on the command line as the page does: checks, findings in plain words, verdict", async () => {
+    const lines: string[] = [];
+    const print = (line: string): void => {
+      lines.push(line);
+    };
+    const genuine = await verifyLink(`${server.url}${itemPath(serials[13] ?? "")}`, { rpc: node.rpcUrl, print });
+    assert.deepEqual(genuine, { kind: "verdict", verdict: "verified", findingCodes: [] });
+    assert.equal(lines.at(-1), "verdict: VERIFIED");
+
+    const coop = apiClient(server.url, demo.organisations.cooperative.token);
+    const { batchId } = expectStatus(
+      await coop.post<{ batch: { batchId: string } }>("/api/v1/batches", {
+        gtin: demo.batch.gtin,
+        lot: "CLI-FAILED-1",
+        harvestedAt: "2026-05-02T07:00:00+08:00",
+        quantity: { value: "5", unit: "kg" },
+        itemCount: 2,
+      }),
+      202,
+      "register",
+    ).batch;
+    await waitUntilAnchored(server.url, batchId, 0);
+    expectStatus(
+      await apiClient(server.url, demo.organisations.inspector.token).post(`/api/v1/batches/${batchId}/events`, {
+        bizStep: "inspecting",
+        occurredAt: "2026-05-03T10:00:00+08:00",
+        data: { tests: [{ substance: "铅 lead", resultMgPerKg: 0.8, limitMgPerKg: 0.2, passed: false }] },
+      }),
+      202,
+      "failed inspection",
+    );
+    await waitUntilAnchored(server.url, batchId, 1);
+    const serial = (await listItemSerials(server.ctx.db, batchId))[0] ?? "";
+    lines.length = 0;
+    const failed = await verifyLink(`${server.url}/01/${demo.batch.gtin}/10/CLI-FAILED-1/21/${serial}`, { print });
+    assert.deepEqual(failed, { kind: "verdict", verdict: "warning", findingCodes: ["test_failed"] });
+    assert.ok(lines.some((line) => line.includes("检测不合格：铅 lead（检出 0.8 mg/kg，限量 0.2 mg/kg）")));
+    assert.equal(lines.at(-1), "verdict: WARNING");
+
+    const badDigit = `${demo.batch.gtin.slice(0, 13)}${String((Number(demo.batch.gtin.at(-1)) + 1) % 10)}`;
+    lines.length = 0;
+    assert.deepEqual(await verifyLink(`${server.url}/01/${badDigit}/10/L/21/S`, { print }), {
+      kind: "bad_code",
+      code: "gs1.check_digit",
+    });
+    assert.match(lines.join("\n"), /MALFORMED CODE[\s\S]*校验位错误/);
   });
 
   it("claims a hidden code once, reports the first claim later, refuses wrong codes and limits guessing", async () => {
