@@ -31,7 +31,8 @@ const REMEDIES: Record<string, string> = {
   plot: "Register the plot under your organisation first.",
   certification: "Register the certification under your organisation first.",
   media: "Upload the file first (`POST /api/v1/media`) and use the CID it returns.",
-  batch: "Check the batch id; a GTIN and lot can be registered once, and a recalled batch takes no new events.",
+  batch:
+    "Check the batch id; a GTIN and lot can be registered once, and a recalled batch takes no new events. A lot larger than the item limit is registered as several lots.",
   draft: "Prepare the write again; signature requests expire with their deadline.",
   signature:
     "Sign exactly the typed data of the signature request with the organisation's registered key (or, for a contract wallet, so that its `isValidSignature` accepts it).",

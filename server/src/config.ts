@@ -54,6 +54,8 @@ const trustProxy = z
     return entries;
   });
 
+const DEFAULT_MEDIA_MAX_BYTES = 2 * 1024 ** 3;
+
 const envSchema = z.object({
   HOST: z.string().default("127.0.0.1"),
   PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
@@ -99,7 +101,15 @@ const envSchema = z.object({
   CLONE_ADDRESSES_PER_DAY: positiveInt.default(4),
 
   BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
-  MEDIA_LIMIT_BYTES: positiveInt.default(4 * 1024 * 1024 * 1024),
+  /**
+   * The largest media upload (a planting video): refused with 413 from the declared length,
+   * or as soon as the streamed bytes pass it. 2 GiB holds an hour of 1080p phone video.
+   * `MEDIA_LIMIT_BYTES` is the former name, still read when this one is unset.
+   */
+  MEDIA_MAX_BYTES: positiveInt.optional(),
+  MEDIA_LIMIT_BYTES: positiveInt.optional(),
+  /** Items one batch registration may issue; larger lots are registered as several. */
+  BATCH_MAX_ITEMS: positiveInt.max(10_000_000).default(1_000_000),
   /**
    * The longest a request may take to arrive. Node's default (5 minutes) would cut a planting
    * video uploaded over a rural uplink: 2 GB at 2 Mbit/s takes over two hours. Kept under a
@@ -137,6 +147,7 @@ export interface ServerConfig {
     publicOrigin: string;
     bodyLimitBytes: number;
     mediaLimitBytes: number;
+    batchMaxItems: number;
     requestTimeoutMs: number;
     idleTimeoutMs: number;
     bodyTimeoutMs: number;
@@ -199,7 +210,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       port: e.PORT,
       publicOrigin: (e.PUBLIC_ORIGIN ?? `http://localhost:${e.PORT}`).replace(/\/$/, ""),
       bodyLimitBytes: e.BODY_LIMIT_BYTES,
-      mediaLimitBytes: e.MEDIA_LIMIT_BYTES,
+      mediaLimitBytes: e.MEDIA_MAX_BYTES ?? e.MEDIA_LIMIT_BYTES ?? DEFAULT_MEDIA_MAX_BYTES,
+      batchMaxItems: e.BATCH_MAX_ITEMS,
       requestTimeoutMs: e.REQUEST_TIMEOUT_SECONDS * 1_000,
       idleTimeoutMs: e.IDLE_TIMEOUT_SECONDS * 1_000,
       bodyTimeoutMs: e.BODY_TIMEOUT_SECONDS * 1_000,

@@ -106,6 +106,7 @@ export async function buildContext(
     keysDir: path.join(config.dataDir, "keys"),
     signatureTtlSeconds: config.chain.signatureTtlSeconds,
     mediaLimitBytes: config.http.mediaLimitBytes,
+    maxItemsPerBatch: config.http.batchMaxItems,
     cloneThresholds: config.cloneThresholds,
     contractSignatures: contractSignatureChecker(provider),
     logger,

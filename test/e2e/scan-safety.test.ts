@@ -23,7 +23,7 @@ import { buildWeb } from "../../scripts/tasks/build-web.ts";
 import { loadConfig } from "../../server/src/config.ts";
 import { startServer, type RunningServer } from "../../server/src/server.ts";
 import { listItemSerials } from "../../server/src/storage/batches.ts";
-import { open } from "./support/scan-page-assertions.ts";
+import { SCAN_VIEWPORT, open } from "./support/scan-page-assertions.ts";
 import { settleLedger } from "./support/settle-ledger.ts";
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
@@ -222,6 +222,42 @@ describe("the scan page's safety verdict against the real server", () => {
         }
       } finally {
         await opened.close();
+      }
+    }
+  });
+
+  it("tells a network failure from a server error (an unreachable chain is the behaviour suite's chainDown case)", async () => {
+    assert.ok(browser !== undefined && server !== undefined, "Chromium is installed");
+    const url = `${server.url}${paths.genuine ?? ""}`;
+    // A page whose answer is not inlined (a cache or proxy dropped it) fetches it as JSON.
+    for (const answer of ["network", "server"] as const) {
+      const context = await browser.newContext({ viewport: SCAN_VIEWPORT, locale: "zh-CN" });
+      try {
+        const page = await context.newPage();
+        await page.route(url, async (route) => {
+          if ((route.request().headers().accept ?? "").includes("application/json")) {
+            if (answer === "network") await route.abort("internetdisconnected");
+            else await route.fulfill({ status: 503, contentType: "application/problem+json", body: "{}" });
+            return;
+          }
+          const response = await route.fetch();
+          const html = (await response.text()).replace(
+            /<script type="application\/json" id="resolution">.*?<\/script>/s,
+            "",
+          );
+          await route.fulfill({ response, body: html });
+        });
+        await page.goto(url);
+        await page.locator('[data-verdict="error"]').waitFor({ timeout: 30_000 });
+        const text = await page.locator("[data-verdict]").innerText();
+        if (answer === "network") {
+          assert.match(text, /网络不稳定，请稍后重试/);
+          assert.doesNotMatch(text, /HTTP/);
+        } else {
+          assert.match(text, /HTTP 503/);
+        }
+      } finally {
+        await context.close();
       }
     }
   });

@@ -122,12 +122,28 @@ export interface ItemTree {
 }
 
 /**
+ * The hashed form of a batch's tree, as flat buffers: what a worker thread computes and
+ * transfers back without copying, so a 1,000,000-item tree is built off the event loop.
+ */
+export interface ItemTreeNodes {
+  /** 2n - 1 nodes of 32 bytes in OpenZeppelin's layout (root at 0, children of i at 2i + 1 and 2i + 2). */
+  nodes: Uint8Array;
+  /** The node of the item at each input index. */
+  nodeOfInput: Uint32Array;
+}
+
+/**
  * Builds the tree of a batch. Throws `merkle.empty` for no serials, `merkle.duplicate_serial`
  * when one repeats (a batch's serials are unique; OpenZeppelin would accept the repeat
  * and give both the same leaf), `merkle.serial_encoding` for a lone UTF-16 surrogate.
  * Serial syntax (AI 21) is the caller's to check, with `validateSerial`.
  */
 export function buildItemTree(serials: readonly string[]): ItemTree {
+  return itemTreeFromNodes(serials, hashItemTree(serials));
+}
+
+/** The hashing half of `buildItemTree`: leaves, their order and every inner node. Same errors. */
+export function hashItemTree(serials: readonly string[]): ItemTreeNodes {
   const size = serials.length;
   if (size === 0) throw new DomainError("merkle.empty", {});
 
@@ -183,7 +199,21 @@ export function buildItemTree(serials: readonly string[]): ItemTree {
     if (compareWords(nodes, left, nodes, right) <= 0) keccak256PairInto(nodes, left, right, nodes, i * HASH_BYTES);
     else keccak256PairInto(nodes, right, left, nodes, i * HASH_BYTES);
   }
+  return { nodes, nodeOfInput };
+}
 
+/**
+ * The tree over `serials` from its hashed form (`hashItemTree` of the same serials, in the
+ * same order). Cheap: hex strings and the serial index are made on first use.
+ */
+export function itemTreeFromNodes(serials: readonly string[], hashed: ItemTreeNodes): ItemTree {
+  const { nodes, nodeOfInput } = hashed;
+  const size = serials.length;
+  const nodeCount = 2 * size - 1;
+  if (size === 0) throw new DomainError("merkle.empty", {});
+  if (nodes.length !== nodeCount * HASH_BYTES || nodeOfInput.length !== size) {
+    throw new RangeError(`hashed nodes of ${String(nodeOfInput.length)} items given for ${String(size)} serials`);
+  }
   const hexCache: Array<string | undefined> = new Array<string | undefined>(nodeCount);
   const nodeHex = (node: number): string => {
     let hex = hexCache[node];

@@ -115,7 +115,7 @@ export function normalizeVerificationCode(input: string): string {
 
 // Domain separation: the same pepper may key other HMACs one day, and binding the serial
 // means a code's digest is only ever valid for its own item.
-const DIGEST_LABEL = "oioc:verification-code:v1";
+export const DIGEST_LABEL = "oioc:verification-code:v1";
 
 function requirePepper(pepper: Uint8Array): Uint8Array {
   if (pepper.length < PEPPER_MIN_BYTES) {
@@ -169,7 +169,7 @@ export function verifyVerificationCode(
 }
 
 // A separate label from the digest's: deriving a code and storing its digest are two uses of the pepper.
-const DERIVE_LABEL = "oioc:verification-code-derive:v1";
+export const DERIVE_LABEL = "oioc:verification-code-derive:v1";
 
 /**
  * The hidden code of an item, derived from the pepper, the batch and the serial, so the

@@ -128,6 +128,11 @@ export const PROBLEMS = {
     zh: "该商品条码与批号的批次已登记。",
   },
   "batch.not_found": { status: 404, en: "No such batch.", zh: "不存在该批次。" },
+  "batch.too_many_items": {
+    status: 413,
+    en: "The batch has more items than one registration may issue.",
+    zh: "该批次的商品数量超过单次登记的上限。",
+  },
   "batch.recalled": { status: 409, en: "The batch is recalled.", zh: "该批次已召回。" },
   "batch.not_yours": {
     status: 403,

@@ -10,14 +10,19 @@ import { z } from "zod";
 
 import { batchMetadataDocument, type BatchMetadataDocument } from "../domain/documents.ts";
 import { gtinToUint64, normalizeGtin, validateLot } from "../domain/gs1.ts";
-import { buildItemTree } from "../domain/merkle.ts";
-import { deriveVerificationCode, generateSerials, verificationCodeDigest } from "../domain/serials.ts";
 import { CURRENT_TYPED_DATA_VERSION, type BatchAttestationValue } from "../domain/typed-data.ts";
 import { quantityMilli, unitCode } from "../domain/units.ts";
 import { ProblemError } from "../http/problem.ts";
 import { parseCid } from "../ipfs/content-store.ts";
 import { signTyped } from "../ledger/signing.ts";
-import { getBatch, getBatchByLot, insertBatch, insertItems, type Batch, type NewBatch } from "../storage/batches.ts";
+import {
+  getBatch,
+  getBatchByLot,
+  insertBatch,
+  insertItemColumns,
+  type Batch,
+  type NewBatch,
+} from "../storage/batches.ts";
 import { getCertifications, getPlot, getProduct } from "../storage/catalogue.ts";
 import { uintToText } from "../storage/codec.ts";
 import { inTransaction, isUniqueViolation } from "../storage/database.ts";
@@ -25,13 +30,16 @@ import { getMedia } from "../storage/media.ts";
 import { allocateNonces } from "../storage/nonces.ts";
 import { getOrganisation, type Organisation } from "../storage/organisations.ts";
 import { enqueueOutbox } from "../storage/outbox.ts";
+import { issueItems } from "../workers/heavy.ts";
 import { recordWrite, type WriteOrigin } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { storeBytes, storeJsonDocument } from "./documents.ts";
-import { sealItemsArchive } from "./items-archive.ts";
 import { createSignatureRequest, type SignatureRequest } from "./signature-requests.ts";
 
+/** Items one registration may issue unless `BATCH_MAX_ITEMS` says otherwise. */
 export const MAX_ITEMS_PER_BATCH = 1_000_000;
+/** What `BATCH_MAX_ITEMS` may be raised to: the largest batch anyone could print labels for. */
+export const ITEM_COUNT_CEILING = 10_000_000;
 
 const localised = z.object({ zh: z.string().trim().max(2_000), en: z.string().trim().max(2_000).nullish() });
 
@@ -42,7 +50,7 @@ export const batchRequest = z
     plotId: z.string().max(64).nullish(),
     harvestedAt: z.iso.datetime({ offset: true }),
     quantity: z.object({ value: z.string().max(32), unit: z.string().max(16) }).strict(),
-    itemCount: z.number().int().min(1).max(MAX_ITEMS_PER_BATCH),
+    itemCount: z.number().int().min(1).max(ITEM_COUNT_CEILING),
     /** Print a hidden verification code under a scratch-off on every label. */
     hiddenCodes: z.boolean().default(true),
     certificationIds: z.array(z.string().max(64)).max(20).default([]),
@@ -93,6 +101,13 @@ export async function registerBatch(
   origin: WriteOrigin,
   input: z.infer<typeof batchRequest>,
 ): Promise<AcceptedBatch> {
+  const maxItems = ctx.maxItemsPerBatch ?? MAX_ITEMS_PER_BATCH;
+  if (input.itemCount > maxItems) {
+    throw new ProblemError("batch.too_many_items", {
+      detail: `${String(input.itemCount)} items; at most ${String(maxItems)} per batch`,
+      extensions: { maxItems },
+    });
+  }
   const cooperative = await activeOrganisation(ctx, origin.principal.organisationId, ["cooperative"]);
   const gtin = normalizeGtin(input.gtin);
   const lot = validateLot(input.lot);
@@ -125,21 +140,18 @@ export async function registerBatch(
   const batchId = batchIdOf(gtin, lot);
   if ((await getBatchByLot(ctx.db, gtin, lot)) !== null) throw new ProblemError("batch.exists");
 
-  const serials = generateSerials(input.itemCount);
-  const tree = buildItemTree(serials);
-  const hiddenCodeHmacs = serials.map((serial) =>
-    input.hiddenCodes
-      ? verificationCodeDigest(
-          ctx.secrets.hiddenCodePepper,
-          serial,
-          deriveVerificationCode(ctx.secrets.hiddenCodePepper, batchId, serial),
-        )
-      : null,
-  );
-  const archive = await storeBytes(
-    ctx.content,
-    sealItemsArchive(ctx.secrets.keystoreSecret, { batchId, serials, hiddenCodeHmacs }),
-  );
+  // Serials, hidden-code HMACs, the tree and the sealed archive: seconds of CPU for a
+  // million items, done on a worker thread so the loop keeps answering.
+  const issued = await issueItems({
+    count: input.itemCount,
+    hiddenCodes: input.hiddenCodes,
+    pepper: ctx.secrets.hiddenCodePepper,
+    batchId,
+    archiveSecret: ctx.secrets.keystoreSecret,
+  });
+  const { serials, hiddenCodeHmacs } = issued;
+  const tree = { root: issued.root };
+  const archive = await storeBytes(ctx.content, issued.archive);
   const metadataDocument: BatchMetadataDocument = batchMetadataDocument.parse({
     type: "oioc.batch-metadata",
     version: 2,
@@ -259,11 +271,8 @@ export async function commitBatch(
         },
         nowMs,
       );
-      await insertItems(
-        trx,
-        record.batchId,
-        serials.map((serial, leafIndex) => ({ serial, leafIndex, hiddenCodeHmac: hiddenCodeHmacs[leafIndex] ?? null })),
-      );
+      // Chunked statements that yield between them: the loop breathes while a million rows go in.
+      await insertItemColumns(trx, record.batchId, serials, hiddenCodeHmacs);
       await enqueueOutbox(
         trx,
         {

@@ -31,6 +31,15 @@ export function isDiskFull(error: unknown): boolean {
   return false;
 }
 
+/** Whether a request's declared Content-Length alone is over the media limit. */
+export function declaredTooLarge(
+  ctx: Pick<ServiceContext, "mediaLimitBytes">,
+  contentLength: string | undefined,
+): boolean {
+  if (contentLength === undefined || !/^\d+$/.test(contentLength)) return false;
+  return Number(contentLength) > ctx.mediaLimitBytes;
+}
+
 export async function uploadMedia(
   ctx: ServiceContext,
   origin: WriteOrigin,
@@ -50,7 +59,11 @@ export async function uploadMedia(
     added = await ctx.content.add(source, { maxBytes: ctx.mediaLimitBytes, signal: meta.signal });
   } catch (error) {
     if (isDiskFull(error)) throw new ProblemError("storage.full", { cause: error });
-    if (isContentError(error, "too_large")) throw new ProblemError("media.too_large");
+    // Stopped as soon as the streamed bytes passed the limit; the media is not recorded and
+    // the blocks written so far are collected with other unpinned leftovers.
+    if (isContentError(error, "too_large")) {
+      throw new ProblemError("media.too_large", { detail: `at most ${String(ctx.mediaLimitBytes)} bytes` });
+    }
     if (isContentError(error)) throw problemForContentError(error);
     throw error;
   }

@@ -8,7 +8,7 @@ import { createHmac } from "node:crypto";
 
 import { z } from "zod";
 
-import { buildItemTree, type ItemTree } from "../domain/merkle.ts";
+import type { ItemTree } from "../domain/merkle.ts";
 import type {
   CloneSignal,
   ItemResolution,
@@ -24,6 +24,7 @@ import { uintToText } from "../storage/codec.ts";
 import { listBatchEvents } from "../storage/events.ts";
 import { getOrganisation, type Organisation } from "../storage/organisations.ts";
 import { bufferScan, countScansByNewClientsAfter, countScansSince, firstScanAtMs } from "../storage/scans.ts";
+import { buildItemTreeOffLoop } from "../workers/heavy.ts";
 import { batchIdOf } from "./batches.ts";
 import type { ServiceContext } from "./context.ts";
 import { cidHexFromText, readAll } from "./documents.ts";
@@ -116,7 +117,7 @@ const cidHexOf = memoised(cidHexFromText);
 
 /** Item trees of recently scanned batches: building one for 100,000 items takes about a second. */
 const TREE_CACHE_ENTRIES = 16;
-const trees = new Map<string, ItemTree>();
+const trees = new Map<string, Promise<ItemTree>>();
 
 async function itemTree(ctx: ServiceContext, batch: Batch): Promise<ItemTree> {
   const key = `${batch.batchId}:${batch.itemsRoot}`;
@@ -126,8 +127,11 @@ async function itemTree(ctx: ServiceContext, batch: Batch): Promise<ItemTree> {
     trees.set(key, cached);
     return cached;
   }
-  const tree = buildItemTree(await listItemSerials(ctx.db, batch.batchId));
+  // Hashed on a worker thread (a 1,000,000-item tree takes seconds of CPU), and shared by
+  // the scans that arrive while it is built; a build that fails is not kept.
+  const tree = listItemSerials(ctx.db, batch.batchId).then(buildItemTreeOffLoop);
   trees.set(key, tree);
+  tree.catch(() => trees.delete(key));
   if (trees.size > TREE_CACHE_ENTRIES) {
     const oldest = trees.keys().next();
     if (oldest.done !== true) trees.delete(oldest.value);
@@ -294,7 +298,8 @@ export async function resolveItem(
               reason: await recallReason(ctx, batch.recall.reasonCid),
             },
     },
-    proof: tree.proofOf(item.serial),
+    // By leaf position: finding a serial among a million would build an index on the loop.
+    proof: tree.serialAt(item.leafIndex) === item.serial ? tree.proofAt(item.leafIndex) : tree.proofOf(item.serial),
     events: resolvedEvents,
     ipfsGateway: "/ipfs/",
     documents: await inlineDocuments(ctx, [batch.metadataCid, ...events.map((event) => event.payloadCid)]),

@@ -3,6 +3,8 @@
  * cooperative signed, so the attestation can be rebuilt and re-verified from storage;
  * items hold what never goes on chain: serials, their leaf positions and hidden codes.
  */
+import { setImmediate as yieldToLoop } from "node:timers/promises";
+
 import { sql, type Selectable } from "kysely";
 
 import { fromJson, normaliseAddress, oneOf, stringArray, textToUint, toJson, uintToText } from "./codec.ts";
@@ -260,42 +262,68 @@ function toItem(row: Selectable<ItemsTable>): Item {
 
 /**
  * Rows per INSERT on SQLite: 4 parameters each stays far below its 32,766 bound
- * parameters, while a million items still take only a few hundred statements (each a
- * cheap in-process call). PostgreSQL pays a round trip per statement and parses every
+ * parameters, and one statement (node:sqlite runs it synchronously, on the event loop)
+ * takes a few milliseconds. PostgreSQL pays a round trip per statement and parses every
  * parameter, so it gets each column as one array parameter and unnests them server-side.
  */
 const SQLITE_ITEM_CHUNK = 2_000;
-const POSTGRES_ITEM_CHUNK = 50_000;
+const POSTGRES_ITEM_CHUNK = 20_000;
 
 /**
  * Inserts a batch's items, all or none (one transaction, so one fsync on SQLite). A serial
  * already in the batch fails the whole insert.
  */
 export async function insertItems(db: Db, batchId: string, items: readonly NewItem[]): Promise<void> {
+  await insertItemColumns(
+    db,
+    batchId,
+    items.map((item) => item.serial),
+    items.map((item) => item.hiddenCodeHmac),
+    items.map((item) => item.leafIndex),
+  );
+}
+
+/**
+ * `insertItems` from columns, as registration holds them: serial i is leaf i unless
+ * `leafIndexes` says otherwise. A million items are a few hundred statements; the event
+ * loop is yielded to between them, so requests that need no database keep being answered
+ * (those that do wait for the transaction on SQLite's single connection).
+ */
+export async function insertItemColumns(
+  db: Db,
+  batchId: string,
+  serials: readonly string[],
+  hiddenCodeHmacs: readonly (string | null)[],
+  leafIndexes?: readonly number[],
+): Promise<void> {
   const id = batchId.toLowerCase();
+  const leafAt = (i: number): number => leafIndexes?.[i] ?? i;
   await inTransaction(db, async (trx) => {
-    if (engineOf(trx) === "postgres") {
-      for (let start = 0; start < items.length; start += POSTGRES_ITEM_CHUNK) {
-        const chunk = items.slice(start, start + POSTGRES_ITEM_CHUNK);
-        const serials = chunk.map((item) => item.serial);
-        const leafIndexes = chunk.map((item) => item.leafIndex);
-        const hmacs = chunk.map((item) => item.hiddenCodeHmac);
+    const postgres = engineOf(trx) === "postgres";
+    const chunkSize = postgres ? POSTGRES_ITEM_CHUNK : SQLITE_ITEM_CHUNK;
+    for (let start = 0; start < serials.length; start += chunkSize) {
+      if (start > 0) await yieldToLoop();
+      const end = Math.min(serials.length, start + chunkSize);
+      if (postgres) {
+        const leaves: number[] = [];
+        for (let i = start; i < end; i++) leaves.push(leafAt(i));
         await sql`
           insert into items (batch_id, serial, leaf_index, hidden_code_hmac)
           select ${id}, t.serial, t.leaf_index, t.hidden_code_hmac
-          from unnest(${serials}::text[], ${leafIndexes}::integer[], ${hmacs}::text[])
+          from unnest(${serials.slice(start, end)}::text[], ${leaves}::integer[], ${hiddenCodeHmacs.slice(start, end).map((hmac) => hmac ?? null)}::text[])
             as t(serial, leaf_index, hidden_code_hmac)`.execute(trx);
+        continue;
       }
-      return;
-    }
-    for (let start = 0; start < items.length; start += SQLITE_ITEM_CHUNK) {
-      const chunk = items.slice(start, start + SQLITE_ITEM_CHUNK).map((item) => ({
-        batch_id: id,
-        serial: item.serial,
-        leaf_index: item.leafIndex,
-        hidden_code_hmac: item.hiddenCodeHmac,
-      }));
-      await trx.insertInto("items").values(chunk).execute();
+      const rows = [];
+      for (let i = start; i < end; i++) {
+        rows.push({
+          batch_id: id,
+          serial: serials[i] ?? "",
+          leaf_index: leafAt(i),
+          hidden_code_hmac: hiddenCodeHmacs[i] ?? null,
+        });
+      }
+      await trx.insertInto("items").values(rows).execute();
     }
   });
 }
@@ -325,15 +353,32 @@ export async function countItems(db: Db, batchId: string): Promise<number> {
   return row.count;
 }
 
-/** Serials in leaf order: what rebuilds the Merkle tree and prints the label sheets. */
+/** Rows per page when reading a batch's serials: one synchronous SQLite query of a few milliseconds. */
+const SERIAL_PAGE = 20_000;
+
+/**
+ * Serials in leaf order: what rebuilds the Merkle tree and prints the label sheets. Read
+ * in pages by leaf index (the primary key's index serves each), yielding between them,
+ * so a million-item batch never holds the loop (or SQLite's connection) for long.
+ */
 export async function listItemSerials(db: Db, batchId: string): Promise<string[]> {
-  const rows = await db
-    .selectFrom("items")
-    .select("serial")
-    .where("batch_id", "=", batchId.toLowerCase())
-    .orderBy("leaf_index")
-    .execute();
-  return rows.map((row) => row.serial);
+  const id = batchId.toLowerCase();
+  const serials: string[] = [];
+  for (let after = -1; ;) {
+    const rows = await db
+      .selectFrom("items")
+      .select(["serial", "leaf_index"])
+      .where("batch_id", "=", id)
+      .where("leaf_index", ">", after)
+      .orderBy("leaf_index")
+      .limit(SERIAL_PAGE)
+      .execute();
+    for (const row of rows) serials.push(row.serial);
+    const last = rows.at(-1);
+    if (last === undefined || rows.length < SERIAL_PAGE) return serials;
+    after = last.leaf_index;
+    await yieldToLoop();
+  }
 }
 
 /**

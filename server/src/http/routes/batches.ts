@@ -11,7 +11,7 @@ import { productRequest, registerProduct } from "../../services/catalogue.ts";
 import type { ServiceContext } from "../../services/context.ts";
 import { eventRequest, recallOwnBatch, recallRequest, recordEvent } from "../../services/events.ts";
 import { listItemLinks } from "../../services/items.ts";
-import { uploadMedia } from "../../services/media.ts";
+import { declaredTooLarge, uploadMedia } from "../../services/media.ts";
 import { reasonRequest, recallAsRegulator } from "../../services/regulator.ts";
 import { signatureSubmission, submitSignature } from "../../services/sign-and-submit.ts";
 import { describeRequest, getSignatureRequest, type SignatureRequest } from "../../services/signature-requests.ts";
@@ -124,6 +124,12 @@ export function batchesRouter(ctx: ServiceContext): Router {
   });
 
   router.post("/api/v1/media", requireRole("cooperative", "actor"), async (req, res) => {
+    if (declaredTooLarge(ctx, req.get("content-length"))) {
+      // Refused before a byte is read; the connection is closed rather than drained, so the
+      // client does not push gigabytes to hear no.
+      res.setHeader("connection", "close");
+      throw new ProblemError("media.too_large", { detail: `at most ${String(ctx.mediaLimitBytes)} bytes` });
+    }
     const contentType = (req.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
     const rawName = req.get("x-file-name");
     const fileName = rawName === undefined ? null : decodeURIComponent(rawName).slice(0, 200);

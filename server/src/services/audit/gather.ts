@@ -18,9 +18,6 @@ import {
   type EventPayloadDocument,
 } from "../../domain/documents.ts";
 import { recomputeEventHead } from "../../domain/hash-chain.ts";
-import { buildItemTree } from "../../domain/merkle.ts";
-import { IMPORT_PARAMETERS } from "../../ipfs/content-store.ts";
-import { importFile } from "../../ipfs/unixfs-file.ts";
 import {
   readAttestation,
   readBatch,
@@ -30,35 +27,20 @@ import {
 } from "../../ledger/chain-reader.ts";
 import { traceRegistryArtifact } from "../../ledger/registry-artifact.ts";
 import type { SigningDomain } from "../../ledger/signing.ts";
+import { buildItemTreeOffLoop } from "../../workers/heavy.ts";
 import { cidTextFromHex } from "../documents.ts";
+import { checkContent, type ContentCheck, type ContentSource } from "./content-check.ts";
 
-export interface AuditSources {
+export interface AuditSources extends ContentSource {
   provider: JsonRpcProvider;
   registryAddress: string;
   domain: SigningDomain;
   fromBlock: number;
-  /**
-   * The bytes behind a CID; null when no store or gateway has them; "corrupt" when a store
-   * that checks what it reads found its copy damaged or altered.
-   */
-  fetchContent: (cid: string) => Promise<Uint8Array | null | "corrupt">;
-  /** Whether the platform pins the CID (null when the source cannot tell). */
-  isPinned: (cid: string) => Promise<boolean | null>;
   /** The batch's item serials in leaf order, as the platform holds them (checked against the root here). */
   itemSerials: (batchId: string) => Promise<string[] | null>;
 }
 
-export type ContentRole = "metadata" | "video" | "photo" | "event_payload" | "items_archive" | "recall_reason";
-
-export interface ContentCheck {
-  cid: string;
-  role: ContentRole;
-  /** The bytes could be fetched. */
-  present: boolean;
-  /** Their CID, computed here, equals the one signed. */
-  matches: boolean;
-  pinned: boolean | null;
-}
+export type { ContentCheck, ContentRole } from "./content-check.ts";
 
 export interface GatheredEvent {
   log: EventFromLog;
@@ -77,24 +59,6 @@ export interface GatheredBatch {
   contents: ContentCheck[];
   items: { recomputedRoot: string | null; count: number | null };
   eventHead: { onChain: string; recomputed: string };
-}
-
-async function hashCid(bytes: Uint8Array): Promise<string> {
-  return (await importFile([bytes], { put: () => Promise.resolve() }, IMPORT_PARAMETERS)).toV1().toString();
-}
-
-async function checkContent(
-  sources: AuditSources,
-  cid: string,
-  role: ContentRole,
-): Promise<{ check: ContentCheck; bytes: Uint8Array | null }> {
-  const fetched = await sources.fetchContent(cid).catch(() => null);
-  const bytes = fetched === "corrupt" ? null : fetched;
-  const matches = bytes !== null && (await hashCid(bytes)) === cid;
-  return {
-    check: { cid, role, present: fetched !== null, matches, pinned: await sources.isPinned(cid).catch(() => null) },
-    bytes: matches ? bytes : null,
-  };
 }
 
 function parseJson<T>(bytes: Uint8Array | null, parse: (value: unknown) => T): T | null {
@@ -131,7 +95,7 @@ export async function gatherBatch(sources: AuditSources, batchId: string): Promi
   let metadata: BatchMetadataDocument | null = null;
   if (attestation !== null) {
     const metadataCid = cidTextFromHex(attestation.value.metadataCid);
-    const { check, bytes } = await checkContent(sources, metadataCid, "metadata");
+    const { check, bytes } = await checkContent(sources, metadataCid, "metadata", true);
     contents.push(check);
     metadata = parseJson(bytes, (value) => batchMetadataDocument.parse(value));
     if (metadata !== null) {
@@ -142,7 +106,7 @@ export async function gatherBatch(sources: AuditSources, batchId: string): Promi
   }
   const events: GatheredEvent[] = [];
   for (const log of logs) {
-    const { check, bytes } = await checkContent(sources, cidTextFromHex(log.value.payloadCid), "event_payload");
+    const { check, bytes } = await checkContent(sources, cidTextFromHex(log.value.payloadCid), "event_payload", true);
     contents.push(check);
     events.push({ log, payload: parseJson(bytes, (value) => eventPayloadDocument.parse(value)) });
   }
@@ -164,7 +128,8 @@ export async function gatherBatch(sources: AuditSources, batchId: string): Promi
   let recomputedRoot: string | null = null;
   if (serials !== null && serials.length > 0) {
     try {
-      recomputedRoot = buildItemTree(serials).root;
+      // On a worker thread: a million-item batch's tree is seconds of hashing.
+      recomputedRoot = (await buildItemTreeOffLoop(serials)).root;
     } catch {
       recomputedRoot = null;
     }

@@ -10,7 +10,6 @@ import type { Batch } from "../../storage/batches.ts";
 import { listItemSerials } from "../../storage/batches.ts";
 import { getProduct, listPlots } from "../../storage/catalogue.ts";
 import type { ServiceContext } from "../context.ts";
-import { readAll } from "../documents.ts";
 import { batchesInScope, type BatchScope } from "../export-input.ts";
 import { gatherBatch, type AuditSources, type GatheredBatch } from "./gather.ts";
 import type { BatchAuditReport, ScopeAuditReport } from "./report.ts";
@@ -22,14 +21,9 @@ export function serverAuditSources(ctx: ServiceContext, provider: JsonRpcProvide
     registryAddress: ctx.domain.verifyingContract,
     domain: ctx.domain,
     fromBlock,
-    fetchContent: async (cid) => {
-      try {
-        return await readAll(ctx.content.cat(parseCid(cid)));
-      } catch (error) {
-        // The store re-hashes every block it reads: a block that fails is altered, not absent.
-        return isContentError(error, "corrupt") ? "corrupt" : null;
-      }
-    },
+    streamContent: (cid) => ctx.content.cat(parseCid(cid)),
+    // The store re-hashes every block it reads: a block that fails is altered, not absent.
+    isCorrupt: (error) => isContentError(error, "corrupt"),
     isPinned: (cid) => ctx.content.isPinned(parseCid(cid)),
     itemSerials: (batchId) => listItemSerials(ctx.db, batchId),
   };
