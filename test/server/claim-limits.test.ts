@@ -195,6 +195,16 @@ describe(`hidden-code guessing limits (${TEST_DATABASE_URL === undefined || TEST
     assert.equal(stored.n, MAX_WRONG_PER_ITEM_PER_HOUR, "only judged attempts are recorded");
   });
 
+  it("applies the claim's own 1 KiB body limit, not the server's larger one", async () => {
+    const response = await fetch(new URL(claimPath(serials[39] ?? ""), direct.url), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ code: "12345678", padding: "x".repeat(2_048) }),
+    });
+    assert.equal(response.status, 413);
+    assert.equal(((await response.json()) as { code: string }).code, "request.too_large");
+  });
+
   it("gives an address 20 attempts an hour, whatever User-Agent it sends", async () => {
     const from = "127.0.0.31";
     const answers: Answer[] = [];
