@@ -56,8 +56,6 @@ const trustProxy = z
 
 const DEFAULT_MEDIA_MAX_BYTES = 2 * 1024 ** 3;
 
-const DEFAULT_MEDIA_MAX_BYTES = 2 * 1024 ** 3;
-
 const envSchema = z.object({
   HOST: z.string().default("127.0.0.1"),
   PORT: z.coerce.number().int().min(0).max(65_535).default(8080),

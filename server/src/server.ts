@@ -107,7 +107,6 @@ export async function buildContext(
     signatureTtlSeconds: config.chain.signatureTtlSeconds,
     mediaLimitBytes: config.http.mediaLimitBytes,
     maxItemsPerBatch: config.http.batchMaxItems,
-    maxItemsPerBatch: config.http.batchMaxItems,
     cloneThresholds: config.cloneThresholds,
     contractSignatures: contractSignatureChecker(provider),
     logger,

@@ -133,11 +133,6 @@ export const PROBLEMS = {
     en: "The batch has more items than one registration may issue.",
     zh: "该批次的商品数量超过单次登记的上限。",
   },
-  "batch.too_many_items": {
-    status: 413,
-    en: "The batch has more items than one registration may issue.",
-    zh: "该批次的商品数量超过单次登记的上限。",
-  },
   "batch.recalled": { status: 409, en: "The batch is recalled.", zh: "该批次已召回。" },
   "batch.not_yours": {
     status: 403,

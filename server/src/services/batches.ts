@@ -31,17 +31,13 @@ import { allocateNonces } from "../storage/nonces.ts";
 import { getOrganisation, type Organisation } from "../storage/organisations.ts";
 import { enqueueOutbox } from "../storage/outbox.ts";
 import { issueItems } from "../workers/heavy.ts";
-import { issueItems } from "../workers/heavy.ts";
 import { recordWrite, type WriteOrigin } from "./audit.ts";
 import type { ServiceContext } from "./context.ts";
 import { storeBytes, storeJsonDocument } from "./documents.ts";
 import { createSignatureRequest, type SignatureRequest } from "./signature-requests.ts";
 
 /** Items one registration may issue unless `BATCH_MAX_ITEMS` says otherwise. */
-/** Items one registration may issue unless `BATCH_MAX_ITEMS` says otherwise. */
 export const MAX_ITEMS_PER_BATCH = 1_000_000;
-/** What `BATCH_MAX_ITEMS` may be raised to: the largest batch anyone could print labels for. */
-export const ITEM_COUNT_CEILING = 10_000_000;
 /** What `BATCH_MAX_ITEMS` may be raised to: the largest batch anyone could print labels for. */
 export const ITEM_COUNT_CEILING = 10_000_000;
 
@@ -105,13 +101,6 @@ export async function registerBatch(
   origin: WriteOrigin,
   input: z.infer<typeof batchRequest>,
 ): Promise<AcceptedBatch> {
-  const maxItems = ctx.maxItemsPerBatch ?? MAX_ITEMS_PER_BATCH;
-  if (input.itemCount > maxItems) {
-    throw new ProblemError("batch.too_many_items", {
-      detail: `${String(input.itemCount)} items; at most ${String(maxItems)} per batch`,
-      extensions: { maxItems },
-    });
-  }
   const maxItems = ctx.maxItemsPerBatch ?? MAX_ITEMS_PER_BATCH;
   if (input.itemCount > maxItems) {
     throw new ProblemError("batch.too_many_items", {

@@ -29,8 +29,6 @@ export interface ServiceContext {
   mediaLimitBytes: number;
   /** Items one batch registration may issue (`BATCH_MAX_ITEMS`); 1,000,000 when unset. */
   maxItemsPerBatch?: number;
-  /** Items one batch registration may issue (`BATCH_MAX_ITEMS`); 1,000,000 when unset. */
-  maxItemsPerBatch?: number;
   /** When a code's scans look like a copied code (see services/resolve.ts). */
   cloneThresholds: { scansPerDay: number; scansPerWeek: number; distinctAddressesPerDay: number };
   /** Asks a smart-contract wallet (ERC-1271) whether it accepts a signature. */

@@ -40,12 +40,6 @@ export function declaredTooLarge(
   return Number(contentLength) > ctx.mediaLimitBytes;
 }
 
-/** Whether a request's declared Content-Length alone is over the media limit. */
-export function declaredTooLarge(ctx: Pick<ServiceContext, "mediaLimitBytes">, contentLength: string | undefined): boolean {
-  if (contentLength === undefined || !/^\d+$/.test(contentLength)) return false;
-  return Number(contentLength) > ctx.mediaLimitBytes;
-}
-
 export async function uploadMedia(
   ctx: ServiceContext,
   origin: WriteOrigin,

@@ -25,7 +25,6 @@ import { listBatchEvents } from "../storage/events.ts";
 import { getOrganisation, type Organisation } from "../storage/organisations.ts";
 import { bufferScan, countScansByNewClientsAfter, countScansSince, firstScanAtMs } from "../storage/scans.ts";
 import { buildItemTreeOffLoop } from "../workers/heavy.ts";
-import { buildItemTreeOffLoop } from "../workers/heavy.ts";
 import { batchIdOf } from "./batches.ts";
 import type { ServiceContext } from "./context.ts";
 import { cidHexFromText, readAll } from "./documents.ts";

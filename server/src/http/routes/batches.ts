@@ -130,12 +130,6 @@ export function batchesRouter(ctx: ServiceContext): Router {
       res.setHeader("connection", "close");
       throw new ProblemError("media.too_large", { detail: `at most ${String(ctx.mediaLimitBytes)} bytes` });
     }
-    if (declaredTooLarge(ctx, req.get("content-length"))) {
-      // Refused before a byte is read; the connection is closed rather than drained, so the
-      // client does not push gigabytes to hear no.
-      res.setHeader("connection", "close");
-      throw new ProblemError("media.too_large", { detail: `at most ${String(ctx.mediaLimitBytes)} bytes` });
-    }
     const contentType = (req.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
     const rawName = req.get("x-file-name");
     const fileName = rawName === undefined ? null : decodeURIComponent(rawName).slice(0, 200);

@@ -9,7 +9,6 @@ import { media } from "./0002-media.ts";
 import { signatureRequests } from "./0003-signature-requests.ts";
 import { productNetContent } from "./0004-product-net-content.ts";
 import { itemsLeafOrder } from "./0010-items-leaf-order.ts";
-import { itemsLeafOrder } from "./0010-items-leaf-order.ts";
 import { claimGuards } from "./0006-claim-guards.ts";
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -17,7 +16,6 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0002-media": media,
   "0003-signature-requests": signatureRequests,
   "0004-product-net-content": productNetContent,
-  "0010-items-leaf-order": itemsLeafOrder,
   "0010-items-leaf-order": itemsLeafOrder,
   "0006-claim-guards": claimGuards,
 };
