@@ -202,7 +202,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     trustProxy: config.http.trustProxy,
     bodyTimeoutMs: config.http.bodyTimeoutMs,
     // These routes parse their own (small) bodies: the global parser's larger limit must not read them first.
-    ownBodyParsers: [RPC_PATH, "/api/v1/claims/"],
+    // Media uploads stream the body, whatever its type (a JSON document is a file like any other).
+    ownBodyParsers: [RPC_PATH, "/api/v1/claims/", "/api/v1/media"],
   });
 
   let working = Promise.resolve();

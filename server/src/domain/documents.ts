@@ -10,6 +10,8 @@
  */
 import { z } from "zod";
 
+import { isoInstant } from "./instants.ts";
+
 /** Largest document we store: one UnixFS chunk, so the CID is a raw block's hash. */
 export const DOCUMENT_MAX_BYTES = 262_144;
 
@@ -75,7 +77,15 @@ export const batchMetadataDocument = z.object({
 });
 export type BatchMetadataDocument = z.infer<typeof batchMetadataDocument>;
 
-export const temperatureReading = z.object({ at: isoTime, celsius: z.number().min(-100).max(100) });
+export const temperatureReading = z.object({ at: isoInstant, celsius: z.number().min(-100).max(100) });
+
+/**
+ * Most readings one event carries. A reading takes 45 to 75 bytes of the payload document
+ * (the time as the logger wrote it, °C), so 3,000 (a reading every 5 minutes for 10 days)
+ * stay well inside DOCUMENT_MAX_BYTES with the rest of the event; a longer series goes in
+ * several events. The document's own size is checked again when it is stored.
+ */
+export const TEMPERATURE_READINGS_MAX = 3_000;
 
 /**
  * One analyte an inspection tested: the result against its limit (mg/kg), the method or
@@ -113,7 +123,7 @@ export const eventData = z
     location: z.object({ regionCode, name: z.string().max(200).optional() }).optional(),
     quantity: z.object({ value: z.string().regex(/^\d+(\.\d{1,3})?$/), unit: z.string().max(8) }).optional(),
     /** Cold chain: the logger's series (shipping, cooling, receiving). */
-    temperatures: z.array(temperatureReading).max(100_000).optional(),
+    temperatures: z.array(temperatureReading).max(TEMPERATURE_READINGS_MAX).optional(),
     /** Fertiliser and pesticide applications (input_application). */
     inputs: z.array(inputApplied).max(100).optional(),
     /** What an inspection tested, per the 2026 compliance-certificate rules (inspecting). */

@@ -169,7 +169,11 @@ const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
   else if (error instanceof ZodError) problem = zodProblem(error);
   else if (isDiskFull(error)) problem = new ProblemError("storage.full", { cause: error });
   else if (isContentError(error)) problem = problemForContentError(error);
-  else problem = bodyParserProblem(error) ?? new ProblemError("internal.error", { cause: error });
+  // Bad percent-encoding, wherever it is decoded: a path parameter (the router's decoding)
+  // or a header a route decodes (X-File-Name). The caller's mistake, in one place.
+  else if (error instanceof URIError) {
+    problem = new ProblemError("request.invalid", { detail: "The path or a header is not valid percent-encoding." });
+  } else problem = bodyParserProblem(error) ?? new ProblemError("internal.error", { cause: error });
 
   if (problem.code === "internal.error") req.log.error({ err: error }, "unhandled error");
   else if (problem.status === 401 || problem.status === 403) {

@@ -23,6 +23,11 @@ export const PROBLEMS = {
     en: "The request's content type is not accepted here.",
     zh: "不支持该请求内容类型。",
   },
+  "request.document_too_large": {
+    status: 413,
+    en: "What this request would publish exceeds the 256 KiB a public document may hold; send less per request (e.g. split a long temperature series over several events).",
+    zh: "本请求要发布的公开文档超过 256 KiB 上限；请减少单次提交的内容（例如把较长的温度记录拆分到多个事件中）。",
+  },
   "request.rate_limited": { status: 429, en: "Too many requests; try again later.", zh: "请求过于频繁，请稍后再试。" },
   "request.timeout": {
     status: 408,

@@ -10,6 +10,7 @@ import { z } from "zod";
 
 import { batchMetadataDocument, type BatchMetadataDocument } from "../domain/documents.ts";
 import { gtinToUint64, normalizeGtin, validateLot } from "../domain/gs1.ts";
+import { isoInstant } from "../domain/instants.ts";
 import { CURRENT_TYPED_DATA_VERSION, type BatchAttestationValue } from "../domain/typed-data.ts";
 import { quantityMilli, unitCode } from "../domain/units.ts";
 import { ProblemError } from "../http/problem.ts";
@@ -48,7 +49,7 @@ export const batchRequest = z
     gtin: z.string().max(20),
     lot: z.string().max(40),
     plotId: z.string().max(64).nullish(),
-    harvestedAt: z.iso.datetime({ offset: true }),
+    harvestedAt: isoInstant,
     quantity: z.object({ value: z.string().max(32), unit: z.string().max(16) }).strict(),
     itemCount: z.number().int().min(1).max(ITEM_COUNT_CEILING),
     /** Print a hidden verification code under a scratch-off on every label. */

@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 
 import { normalizeGtin } from "../domain/gs1.ts";
+import { isoDay } from "../domain/instants.ts";
 import { parseRegionCode } from "../domain/region.ts";
 import { formatQuantityMilli, quantityMilli, unitCode, UNITS, type UnitName } from "../domain/units.ts";
 import { ProblemError } from "../http/problem.ts";
@@ -130,8 +131,8 @@ export const certificationRequest = z
     kind: z.enum(["pollution_free", "green_food", "organic", "geographical_indication"]),
     number: z.string().trim().min(1).max(64),
     issuer: z.string().trim().min(1).max(200),
-    validFrom: z.iso.date(),
-    validTo: z.iso.date(),
+    validFrom: isoDay,
+    validTo: isoDay,
     scopeGtins: z.array(z.string().max(20)).min(1).max(1_000),
   })
   .strict()

@@ -6,6 +6,7 @@
 import { CID } from "multiformats/cid";
 
 import { DOCUMENT_MAX_BYTES } from "../domain/documents.ts";
+import { ProblemError } from "../http/problem.ts";
 import { parseCid, type ContentStore } from "../ipfs/content-store.ts";
 
 export interface StoredDocument {
@@ -23,7 +24,11 @@ export function describeCid(cid: CID): StoredDocument {
 export async function storeJsonDocument(content: ContentStore, document: unknown): Promise<StoredDocument> {
   const bytes = new TextEncoder().encode(JSON.stringify(document));
   if (bytes.byteLength > DOCUMENT_MAX_BYTES) {
-    throw new RangeError(`a document is at most ${DOCUMENT_MAX_BYTES} bytes; this one is ${bytes.byteLength}`);
+    // What the caller sent would not fit one block: their request to trim, not our failure.
+    throw new ProblemError("request.document_too_large", {
+      detail: `The public document would be ${bytes.byteLength} bytes; at most ${DOCUMENT_MAX_BYTES} are allowed.`,
+      extensions: { documentBytes: bytes.byteLength, maxBytes: DOCUMENT_MAX_BYTES },
+    });
   }
   return describeCid((await content.add([bytes])).cid);
 }

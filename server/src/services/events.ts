@@ -10,6 +10,7 @@ import { z } from "zod";
 
 import { analyseTemperatures, type ColdChainReport } from "../domain/cold-chain.ts";
 import { eventData, eventPayloadDocument, type EventData } from "../domain/documents.ts";
+import { isoInstant } from "../domain/instants.ts";
 import {
   BIZ_STEPS,
   CURRENT_TYPED_DATA_VERSION,
@@ -36,7 +37,7 @@ import { createSignatureRequest, type SignatureRequest } from "./signature-reque
 export const eventRequest = z
   .object({
     bizStep: z.enum(BIZ_STEPS).exclude(["recalling"]),
-    occurredAt: z.iso.datetime({ offset: true }),
+    occurredAt: isoInstant,
     data: eventData.default({}),
     attachmentCids: z.array(z.string().max(128)).max(50).default([]),
   })

@@ -10,6 +10,7 @@ import path from "node:path";
 import { getAddress } from "ethers";
 import { z } from "zod";
 
+import { isoInstant } from "../domain/instants.ts";
 import { parseRegionCode, regionCodeToUint32 } from "../domain/region.ts";
 import { normalizeUsccInput, parseUscc } from "../domain/uscc.ts";
 import { ProblemError } from "../http/problem.ts";
@@ -168,7 +169,7 @@ export async function onboardOrganisation(
 export const credentialRequest = z
   .object({
     label: z.string().trim().min(1).max(100),
-    expiresAt: z.iso.datetime({ offset: true }).optional(),
+    expiresAt: isoInstant.optional(),
   })
   .strict();
 

@@ -25,8 +25,9 @@ export function scopeFor(req: Request): BatchScope {
 }
 
 function attachment(res: Response, type: string, name: string): void {
+  // Express quotes the name by RFC 6266 (the content-disposition package); the type stays ours.
+  res.attachment(name);
   res.setHeader("Content-Type", type);
-  res.setHeader("Content-Disposition", `attachment; filename="${name}"`);
   res.setHeader("Cache-Control", "no-store");
 }
 

@@ -101,7 +101,8 @@ export function labelsRouter(ctx: ServiceContext): Router {
     labelGeometry(layout); // refuses an impossible layout before anything is sent
     const product = await getProduct(ctx.db, batch.gtin);
     res.setHeader("Content-Type", "application/pdf");
-    res.setHeader("Content-Disposition", `attachment; filename="labels-${batch.gtin}-${batch.lot}.pdf"`);
+    // A lot may hold any GS1 character, `"` and `;` included: quoted by the RFC 6266 rules.
+    res.attachment(`labels-${batch.gtin}-${batch.lot}.pdf`);
     res.setHeader("Cache-Control", "no-store");
     const abort = new AbortController();
     res.on("close", () => {
