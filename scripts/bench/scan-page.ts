@@ -7,7 +7,15 @@
  * shift after the verdict and the smallest tap target on a 360 × 740 screen.
  */
 import { launchChromium } from "../lib/chromium.ts";
-import { layoutShiftSince, observeLayoutShifts, pageNow, recordTransfers, tapTargets } from "../lib/page-metrics.ts";
+import {
+  appearedAt,
+  layoutShiftSince,
+  observeLayoutShifts,
+  pageNow,
+  recordTransfers,
+  tapTargets,
+  watchFor,
+} from "../lib/page-metrics.ts";
 import { CONSOLES, buildConsoles } from "../tasks/build-consoles.ts";
 import { buildWeb } from "../tasks/build-web.ts";
 import { startBenchStack } from "./stack.ts";
@@ -52,6 +60,7 @@ export const scanPageSuite: BenchSuite = {
         },
       ).then((r) => r.json())) as { items: { uri: string }[] };
       const times: number[] = [];
+      const wallTimes: number[] = [];
       const pageBytes: number[] = [];
       const verdictBytes: number[] = [];
       let shift = 0;
@@ -71,12 +80,22 @@ export const scanPageSuite: BenchSuite = {
         await cdp.send("Emulation.setCPUThrottlingRate", { rate: 4 });
         const transfers = recordTransfers(cdp);
         await observeLayoutShifts(page);
+        await watchFor(page, '[data-verdict="verified"]');
         const pathname = new URL(item.uri).pathname;
         const started = performance.now();
         await page.goto(`${stack.server.url}${pathname}`);
         await page.locator('[data-verdict="verified"]').waitFor({ timeout: 60_000 });
-        times.push(performance.now() - started);
+        wallTimes.push(performance.now() - started);
+        // On the page's own clock, from navigation start: the driver's polling is not the phone's time.
+        times.push(await appearedAt(page));
         verdictBytes.push(transfers.bytes());
+        // Where the time went (on stderr: the table stays the table).
+        console.error(
+          `[scan-page] verdict after ${Math.round(times.at(-1) ?? 0)} ms; requests (start-end ms, bytes): ${transfers
+            .timeline()
+            .map((r) => `${r.path.replace(/^\/01\/.*/, "page").slice(0, 24)} ${r.startMs}-${r.endMs} ${r.bytes}`)
+            .join("; ")}`,
+        );
         const verdictAt = await pageNow(page);
         // What loads after the verdict (the video's metadata) must not move what is shown.
         await page.waitForTimeout(2_000);
@@ -106,6 +125,11 @@ export const scanPageSuite: BenchSuite = {
         {
           metric: "time to verdict, slow 4G + 4× CPU throttle, slowest of 5",
           value: Math.round(times.at(-1) ?? Number.NaN),
+          unit: "ms",
+        },
+        {
+          metric: "time to verdict as the driver saw it (navigation to its poll finding the verdict), median",
+          value: Math.round(median(wallTimes)),
           unit: "ms",
         },
         {

@@ -13,21 +13,27 @@ export interface TransferLog {
   byPath: () => Map<string, number>;
   /** Paths answered 404 (a missing favicon, say). */
   notFound: () => string[];
+  /** Each request's path, start and end in ms from the first request, and bytes: where the time goes. */
+  timeline: () => { path: string; startMs: number; endMs: number; bytes: number }[];
 }
 
 /** Starts recording transfers on `cdp` (Network must be enabled on it). */
 export function recordTransfers(cdp: CDPSession): TransferLog {
   const urls = new Map<string, string>();
+  const started = new Map<string, number>();
+  const ended = new Map<string, number>();
   const done = new Map<string, number>();
   const missing: string[] = [];
   cdp.on("Network.requestWillBeSent", (event) => {
     urls.set(event.requestId, event.request.url);
+    if (!started.has(event.requestId)) started.set(event.requestId, event.timestamp);
   });
   cdp.on("Network.responseReceived", (event) => {
     if (event.response.status === 404) missing.push(new URL(event.response.url).pathname);
   });
   cdp.on("Network.loadingFinished", (event) => {
     done.set(event.requestId, (done.get(event.requestId) ?? 0) + event.encodedDataLength);
+    ended.set(event.requestId, event.timestamp);
   });
   return {
     bytes: () => [...done.values()].reduce((sum, n) => sum + n, 0),
@@ -41,6 +47,17 @@ export function recordTransfers(cdp: CDPSession): TransferLog {
       return paths;
     },
     notFound: () => [...missing],
+    timeline: () => {
+      const origin = Math.min(...started.values());
+      return [...started]
+        .map(([id, start]) => ({
+          path: new URL(urls.get(id) ?? "http://unknown/").pathname,
+          startMs: Math.round((start - origin) * 1000),
+          endMs: Math.round(((ended.get(id) ?? Number.NaN) - origin) * 1000),
+          bytes: done.get(id) ?? 0,
+        }))
+        .sort((a, b) => a.startMs - b.startMs);
+    },
   };
 }
 
@@ -56,6 +73,29 @@ export async function observeLayoutShifts(page: Page): Promise<void> {
       }
     }).observe({ type: "layout-shift", buffered: true });
   });
+}
+
+/**
+ * Installs, before any page script, a watch for the first element matching `selector`: its
+ * time on the page's clock (from navigation start) is what `appearedAt` returns.
+ */
+export async function watchFor(page: Page, selector: string): Promise<void> {
+  await page.addInitScript((wanted) => {
+    const w = window as unknown as { __appeared?: number };
+    new MutationObserver((_records, observer) => {
+      if (w.__appeared === undefined && document.querySelector(wanted) !== null) {
+        w.__appeared = performance.now();
+        observer.disconnect();
+      }
+    }).observe(document, { childList: true, subtree: true, attributes: true });
+  }, selector);
+}
+
+/** When the element `watchFor` waited for appeared, in ms from navigation start. */
+export async function appearedAt(page: Page): Promise<number> {
+  const at = await page.evaluate(() => (window as unknown as { __appeared?: number }).__appeared);
+  if (at === undefined) throw new Error("the watched element never appeared");
+  return at;
 }
 
 /** The page clock's "now": compare with `layoutShiftSince`. */

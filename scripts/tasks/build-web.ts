@@ -81,9 +81,10 @@ export function writeFavicon(outDir: string): string {
   return name;
 }
 
-/** The CSP source that admits an inline `<style>` with exactly this text. */
-export function styleHashSource(css: string): string {
-  return `'sha256-${createHash("sha256").update(css, "utf8").digest("base64")}'`;
+/** The favicon as a `data:` URI (the CSP's img-src admits `data:`). */
+export function faviconDataUri(): string {
+  const svg = readFileSync(path.join(webRoot, FAVICON_SOURCE), "utf8").trim();
+  return `data:image/svg+xml,${encodeURIComponent(svg)}`;
 }
 
 /** `scan-0123456789.js`: named by content, so `/web/` can be cached for long. */
@@ -134,11 +135,13 @@ export async function buildWeb(options: { outDir?: string } = {}): Promise<WebBu
     if (/^scan(-[0-9a-f]{10})?\.(js|css|html)(\.br|\.gz)?$/.test(name))
       rmSync(path.join(outDir, name), { force: true });
   }
-  const faviconName = writeFavicon(outDir);
+  // Also served as a file: for the consoles and for browsers that ask for /favicon.ico on their own.
+  writeFavicon(outDir);
   const html = template
     .replace('"/web/scan.js"', `"/web/${jsName}"`)
     .replace('<link rel="stylesheet" href="/web/scan.css" />', () => `<style>${css}</style>`)
-    .replace('"/web/favicon.svg"', `"/web/${faviconName}"`)
+    // In the page itself: a request of its own would cost a phone a round trip and a kilobyte of headers.
+    .replace('"/web/favicon.svg"', () => `"${faviconDataUri()}"`)
     .replace(/>\s+</g, "><")
     .trim();
 

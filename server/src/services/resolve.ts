@@ -19,13 +19,11 @@ import type {
 import { bizStepIndex } from "../domain/typed-data.ts";
 import { parseCid } from "../ipfs/content-store.ts";
 import { getBatchByLot, getItem, listItemSerials, type Batch } from "../storage/batches.ts";
-import { getPlot, getProduct } from "../storage/catalogue.ts";
 import { uintToText } from "../storage/codec.ts";
-import { listBatchEvents } from "../storage/events.ts";
-import { getOrganisation, type Organisation } from "../storage/organisations.ts";
 import { bufferScan, countScansByNewClientsAfter, countScansSince, firstScanAtMs } from "../storage/scans.ts";
 import { buildItemTreeOffLoop } from "../workers/heavy.ts";
 import { batchIdOf } from "./batches.ts";
+import { batchRecords } from "./batch-records.ts";
 import type { ServiceContext } from "./context.ts";
 import { cidHexFromText, readAll } from "./documents.ts";
 import { inlineDocuments } from "./inline-documents.ts";
@@ -216,16 +214,7 @@ export async function resolveItem(
   const firstScanAt = await firstScanAtMs(ctx.db, batch.batchId, item.serial);
 
   const tree = await itemTree(ctx, batch);
-  const events = await listBatchEvents(ctx.db, batch.batchId);
-  const actors = new Map<string, Organisation | null>();
-  for (const event of events) {
-    if (!actors.has(event.actorOrganisationId)) {
-      actors.set(event.actorOrganisationId, await getOrganisation(ctx.db, event.actorOrganisationId));
-    }
-  }
-  const cooperative = await getOrganisation(ctx.db, batch.organisationId);
-  const plot = batch.plotId === null ? null : await getPlot(ctx.db, batch.plotId);
-  const product = await getProduct(ctx.db, batch.gtin);
+  const { events, actors, cooperative, plot, product } = await batchRecords(ctx, batch);
   const resolvedEvents: ResolvedEvent[] = events.map((event) => {
     const actor = actors.get(event.actorOrganisationId) ?? null;
     return {

@@ -186,6 +186,42 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
   const attesterRead = readOrganisation(rpc, registry, attestation.attester);
   // Nothing may reject unobserved while the other reads are awaited.
   for (const read of [chainIdRead, batchRead, attesterRead]) read.catch(() => undefined);
+  // The signatures need nothing from the chain: they are recovered while its answer is on the
+  // way (after one turn, so the batched read is sent first). On a slow phone this is most of
+  // the CPU work, and the round trip hides it.
+  await Promise.resolve();
+  let attestationSigner: { signer: string } | { error: unknown };
+  try {
+    attestationSigner = { signer: recoverSigner(attestationDigest(domain, attestation), resolution.batch.signature) };
+  } catch (error) {
+    attestationSigner = { error };
+  }
+  // Events: signatures and digests offline (now), payloads from the gateway, head against the chain.
+  const digests: string[] = [];
+  const events: VerifiedEvent[] = resolution.events.map((event) => {
+    let signatureValid = false;
+    let digest = "";
+    try {
+      digest = eventDigest(domain, event.value);
+      signatureValid =
+        sameHex(digest, event.digest) &&
+        sameHex(event.value.batchId, resolution.batch.batchId) &&
+        sameHex(recoverSigner(digest, event.signature), event.value.actor);
+    } catch {
+      // A malformed value has no digest or signer: the event stays unverified.
+    }
+    digests.push(digest);
+    const step = Number(event.value.bizStep);
+    return {
+      event,
+      bizStep: BIZ_STEPS[step] ?? "unknown",
+      occurredAt: Number(event.value.occurredAt),
+      signatureValid,
+      onChain: false,
+      payload: null,
+    };
+  });
+
   let batchOnChain: BatchRecordOnChain | null = null;
   let chainReachable = true;
   try {
@@ -226,7 +262,8 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
 
   checks.push(
     await run("attestation_signature", () => {
-      const signer = recoverSigner(attestationDigest(domain, attestation), resolution.batch.signature);
+      if ("error" in attestationSigner) throw attestationSigner.error;
+      const signer = attestationSigner.signer;
       return sameHex(signer, attestation.attester)
         ? [true, `signed by ${signer}`]
         : [false, `the signature recovers to ${signer}, not ${attestation.attester}`];
@@ -299,31 +336,6 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
     }),
   );
 
-  // Events: signatures and digests offline, payloads from the gateway, head against the chain.
-  const digests: string[] = [];
-  const events: VerifiedEvent[] = resolution.events.map((event) => {
-    let signatureValid = false;
-    let digest = "";
-    try {
-      digest = eventDigest(domain, event.value);
-      signatureValid =
-        sameHex(digest, event.digest) &&
-        sameHex(event.value.batchId, resolution.batch.batchId) &&
-        sameHex(recoverSigner(digest, event.signature), event.value.actor);
-    } catch {
-      // A malformed value has no digest or signer: the event stays unverified.
-    }
-    digests.push(digest);
-    const step = Number(event.value.bizStep);
-    return {
-      event,
-      bizStep: BIZ_STEPS[step] ?? "unknown",
-      occurredAt: Number(event.value.occurredAt),
-      signatureValid,
-      onChain: false,
-      payload: null,
-    };
-  });
   checks.push(
     await run("event_signatures", () => {
       const bad = events.filter((e) => !e.signatureValid).length;

@@ -37,7 +37,8 @@ export interface HarnessServer {
   close: () => Promise<void>;
 }
 
-const CSP = "default-src 'self'";
+// The server's own sources for images and media (helmet's policy in server/src/http/app.ts).
+const CSP = "default-src 'self';img-src 'self' data: blob:;media-src 'self' blob:";
 
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];

@@ -129,6 +129,8 @@ interface Shell {
   head: string;
   tail: string;
   styleSource: string | null;
+  /** `Link` header value announcing the page's module, so the browser fetches it with the headers. */
+  preload: string | null;
 }
 
 const shells = new Map<string, Shell>();
@@ -145,7 +147,14 @@ function scanShell(dir: string): Shell | null {
   if (cached?.mtimeMs === mtimeMs) return cached;
   const html = readFileSync(file, "utf8");
   const at = html.includes("</head>") ? html.indexOf("</head>") : 0;
-  const shell = { mtimeMs, head: html.slice(0, at), tail: html.slice(at), styleSource: inlineStyleSource(html) };
+  const module = /<script type="module" src="(\/web\/[a-z0-9-]+\.js)"/.exec(html)?.[1];
+  const shell = {
+    mtimeMs,
+    head: html.slice(0, at),
+    tail: html.slice(at),
+    styleSource: inlineStyleSource(html),
+    preload: module === undefined ? null : `<${module}>; rel=modulepreload`,
+  };
   shells.set(dir, shell);
   return shell;
 }
@@ -165,8 +174,8 @@ export function admitStyle(csp: string, source: string): string {
 
 /**
  * An item's page: the shell with the answer inlined, so a phone needs one round trip before
- * verifying. Compressed per response at a fast level (brotli quality 3: about a quarter of a
- * millisecond), never stored.
+ * verifying. Compressed per response at a fast level (brotli quality 5: under half a
+ * millisecond for a 20 KB page, a tenth smaller than quality 3), never stored.
  */
 export function sendScanPage(
   req: Request,
@@ -181,6 +190,7 @@ export function sendScanPage(
     res.type("text/plain; charset=utf-8").send("The scan page is not built (npm run build:web).");
     return;
   }
+  if (page.preload !== null) res.append("Link", page.preload);
   const csp = res.getHeader("Content-Security-Policy");
   if (typeof csp === "string" && page.styleSource !== null) {
     res.setHeader("Content-Security-Policy", admitStyle(csp, page.styleSource));
@@ -196,7 +206,7 @@ export function sendScanPage(
   if (encoding === "br") {
     bodies.br = brotliCompressSync(identity, {
       params: {
-        [constants.BROTLI_PARAM_QUALITY]: 3,
+        [constants.BROTLI_PARAM_QUALITY]: 5,
         [constants.BROTLI_PARAM_SIZE_HINT]: identity.byteLength,
         [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
       },

@@ -1,0 +1,84 @@
+/**
+ * What every scan of a batch reads the same: its events, their actors, the cooperative, the
+ * plot and the product. Kept in memory per batch and read again when the batch's events
+ * change (their number or newest update, one indexed query per scan instead of one per
+ * record) and at least every few seconds, so a renamed organisation or plot shows soon.
+ */
+import { getPlot, getProduct } from "../storage/catalogue.ts";
+import { listBatchEvents, type TraceEvent } from "../storage/events.ts";
+import { getOrganisation, type Organisation } from "../storage/organisations.ts";
+import type { ServiceContext } from "./context.ts";
+
+export interface BatchRecords {
+  events: TraceEvent[];
+  actors: Map<string, Organisation | null>;
+  cooperative: Organisation | null;
+  plot: Awaited<ReturnType<typeof getPlot>>;
+  product: Awaited<ReturnType<typeof getProduct>>;
+}
+
+/** How long names (organisations, plots, products) may be served from memory. */
+export const BATCH_RECORDS_MAX_AGE_MS = 2_000;
+const ENTRIES = 256;
+
+interface Entry {
+  stamp: string;
+  readAtMs: number;
+  records: BatchRecords;
+}
+
+const cache = new Map<string, Entry>();
+
+/** Changes whenever an event of the batch is added or updated (ledger state, chain position). */
+async function eventsStamp(ctx: ServiceContext, batchId: string): Promise<string> {
+  const row = await ctx.db
+    .selectFrom("events")
+    .select((eb) => [eb.fn.countAll<number>().as("n"), eb.fn.max<number | null>("updated_at_ms").as("updated")])
+    .where("batch_id", "=", batchId.toLowerCase())
+    .executeTakeFirstOrThrow();
+  return `${String(row.n)}:${String(row.updated)}`;
+}
+
+async function readRecords(
+  ctx: ServiceContext,
+  batch: { batchId: string; organisationId: string; plotId: string | null; gtin: string },
+): Promise<BatchRecords> {
+  const events = await listBatchEvents(ctx.db, batch.batchId);
+  const actors = new Map<string, Organisation | null>();
+  for (const event of events) {
+    if (!actors.has(event.actorOrganisationId)) {
+      actors.set(event.actorOrganisationId, await getOrganisation(ctx.db, event.actorOrganisationId));
+    }
+  }
+  return {
+    events,
+    actors,
+    cooperative: await getOrganisation(ctx.db, batch.organisationId),
+    plot: batch.plotId === null ? null : await getPlot(ctx.db, batch.plotId),
+    product: await getProduct(ctx.db, batch.gtin),
+  };
+}
+
+export async function batchRecords(
+  ctx: ServiceContext,
+  batch: { batchId: string; organisationId: string; plotId: string | null; gtin: string },
+): Promise<BatchRecords> {
+  const key = `${batch.batchId}:${batch.organisationId}:${batch.plotId ?? ""}`;
+  const stamp = await eventsStamp(ctx, batch.batchId);
+  const cached = cache.get(key);
+  if (cached?.stamp === stamp && performance.now() - cached.readAtMs < BATCH_RECORDS_MAX_AGE_MS) {
+    return cached.records;
+  }
+  const readAtMs = performance.now();
+  const records = await readRecords(ctx, batch);
+  // Kept only if nothing changed while reading: a stale read must not outlive its stamp.
+  if (stamp === (await eventsStamp(ctx, batch.batchId))) {
+    cache.delete(key);
+    cache.set(key, { stamp, readAtMs, records });
+    if (cache.size > ENTRIES) {
+      const oldest = cache.keys().next();
+      if (oldest.done !== true) cache.delete(oldest.value);
+    }
+  }
+  return records;
+}
