@@ -19,6 +19,10 @@ const REMEDIES: Record<string, string> = {
   resource: "Check the URL.",
   method: "Use a method the `Allow` header lists.",
   idempotency: "Use a new `Idempotency-Key` for a different request; reuse a key only to retry the same one.",
+  "idempotency.in_progress":
+    "Send the same request with the same key again after the seconds `Retry-After` gives; a key whose server died is taken over once its lease lapses.",
+  "idempotency.answer_lost":
+    "The write was stored: look the record up (the problem's `written` names it); do not send it again under a new key.",
   ipfs: "Check the CID; a 503 means the content store is down: retry later.",
   chain: "The ledger node is down or unreachable from the server; nothing was stored: retry later.",
   "chain.busy": "Retry after the seconds the `Retry-After` header gives; the proxy serves a few reads at a time.",

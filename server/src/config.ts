@@ -127,6 +127,10 @@ const envSchema = z.object({
   /** The longest a client may take to send a request's headers (Node's `headersTimeout`). */
   HEADERS_TIMEOUT_SECONDS: positiveInt.max(600).default(20),
   RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
+  /** How long an idempotency key stays held by a request that stopped renewing it (a crashed server) before a retry takes it over. */
+  IDEMPOTENCY_LEASE_SECONDS: z.coerce.number().positive().default(30),
+  /** How long answered idempotency keys are kept for retries; older ones are pruned hourly. */
+  IDEMPOTENCY_RETENTION_HOURS: positiveInt.default(72),
   TRUST_PROXY: trustProxy,
 
   /** The read-only JSON-RPC proxy (`/rpc`): what one call may cost the chain node, and how many. */
@@ -155,6 +159,7 @@ export interface ServerConfig {
     trustProxy: TrustProxy;
   };
   rateLimitPerMinute: number;
+  idempotency: { leaseMs: number; retentionMs: number };
   rpcProxy: {
     gasCap: number;
     maxCallDataBytes: number;
@@ -219,6 +224,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       trustProxy: e.TRUST_PROXY,
     },
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    idempotency: {
+      leaseMs: Math.round(e.IDEMPOTENCY_LEASE_SECONDS * 1_000),
+      retentionMs: e.IDEMPOTENCY_RETENTION_HOURS * 3_600_000,
+    },
     rpcProxy: {
       gasCap: e.RPC_GAS_CAP,
       maxCallDataBytes: e.RPC_MAX_CALL_DATA_BYTES,

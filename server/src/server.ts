@@ -39,6 +39,7 @@ import { createProjection } from "./services/projection.ts";
 import { openDatabase, type OpenedDatabase } from "./storage/database.ts";
 import { createIndexerStore } from "./storage/indexer-store.ts";
 import { acquireLease, releaseLease } from "./storage/lease.ts";
+import { pruneIdempotencyKeys } from "./storage/idempotency.ts";
 import { getMedia } from "./storage/media.ts";
 import { migrateToLatest } from "./storage/migrate.ts";
 import { createOutboxPort } from "./storage/outbox.ts";
@@ -59,6 +60,7 @@ export interface StartOptions {
 }
 
 const WORKER_LEASE = "ledger-worker";
+const IDEMPOTENCY_PRUNE_EVERY_MS = 3_600_000;
 
 export async function openContentStore(config: ServerConfig, logger: Logger): Promise<ContentStore> {
   return config.ipfs.kind === "embedded"
@@ -111,6 +113,7 @@ export async function buildContext(
     contractSignatures: contractSignatureChecker(provider),
     logger,
     now: Date.now,
+    idempotencyLeaseMs: config.idempotency.leaseMs,
   };
   return { ctx, database, provider };
 }
@@ -238,6 +241,21 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   };
   if (config.chain.workers) working = loop();
 
+  // Answered keys are only worth keeping while a client may still retry; every replica
+  // prunes (the delete is idempotent), so no election is needed.
+  const prune = (): void => {
+    pruneIdempotencyKeys(ctx.db, Date.now() - config.idempotency.retentionMs)
+      .then((removed) => {
+        if (removed > 0) logger.info({ removed }, "idempotency keys pruned");
+      })
+      .catch((error: unknown) => {
+        logger.warn({ err: error }, "idempotency keys not pruned; retrying at the next hour");
+      });
+  };
+  prune();
+  const pruning = setInterval(prune, IDEMPOTENCY_PRUNE_EVERY_MS);
+  pruning.unref();
+
   // The long request budget is for media uploads; every other body is cut at bodyTimeoutMs
   // (createApp). Node checks the header and request budgets on an interval: a second, so a
   // slow sender is cut close to its budget rather than up to 30 s (Node's default) later.
@@ -266,6 +284,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     workOnce,
     async close() {
       stopped = true;
+      clearInterval(pruning);
       server.closeAllConnections();
       await new Promise<void>((resolve) =>
         server.close(() => {

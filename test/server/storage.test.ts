@@ -44,7 +44,11 @@ import {
 import { getEvent, insertEvent, listBatchEvents, recordEventOnChain } from "../../server/src/storage/events.ts";
 import {
   completeIdempotencyKey,
+  IdempotencyLeaseLost,
+  markIdempotencyKeyWritten,
+  pruneIdempotencyKeys,
   releaseIdempotencyKey,
+  renewIdempotencyKey,
   reserveIdempotencyKey,
 } from "../../server/src/storage/idempotency.ts";
 import { createIndexerStore, listBatchLogs } from "../../server/src/storage/indexer-store.ts";
@@ -566,27 +570,100 @@ function storageSuite(engine: Engine, makeHarness: () => Promise<Harness>): void
       path: "/v1/batches",
       requestHash: hex(32),
     };
-    assert.deepEqual(await reserveIdempotencyKey(db, request), { outcome: "reserved" });
-    assert.deepEqual(await reserveIdempotencyKey(db, request), { outcome: "in_progress" });
-    assert.deepEqual(await reserveIdempotencyKey(db, { ...request, requestHash: hex(32) }), { outcome: "mismatch" });
+    const lease = { token: "holder-a", leaseMs: 30_000, nowMs: 1_000 };
+    const claim = { organisationId: request.organisationId, key: request.key, token: lease.token };
+    assert.deepEqual(await reserveIdempotencyKey(db, request, lease), { outcome: "reserved", takenOver: false });
+    assert.deepEqual(await reserveIdempotencyKey(db, request, { ...lease, token: "b", nowMs: 2_000 }), {
+      outcome: "in_progress",
+      retryAfterMs: 29_000,
+    });
+    assert.deepEqual(await reserveIdempotencyKey(db, { ...request, requestHash: hex(32) }, { ...lease, token: "b" }), {
+      outcome: "mismatch",
+    });
     const body = { batchId: hex(32), items: 3, note: "已受理" };
-    await completeIdempotencyKey(db, request, { status: 201, body });
-    assert.deepEqual(await reserveIdempotencyKey(db, request), { outcome: "replay", status: 201, body });
-    await rejects(
-      completeIdempotencyKey(db, request, { status: 500, body: {} }),
-      (error) => error instanceof Error && error.message.includes("already complete"),
-      "completing twice",
-    );
+    assert.equal(await completeIdempotencyKey(db, { ...claim, token: "b" }, { status: 201, body }), false, "not held");
+    assert.equal(await completeIdempotencyKey(db, claim, { status: 201, body }), true);
+    assert.deepEqual(await reserveIdempotencyKey(db, request, { ...lease, token: "c" }), {
+      outcome: "replay",
+      status: 201,
+      body,
+    });
+    assert.equal(await completeIdempotencyKey(db, claim, { status: 500, body: {} }), false, "completing twice");
     // Another organisation's key of the same name is its own.
     const other = await seed(db);
-    assert.deepEqual(await reserveIdempotencyKey(db, { ...request, organisationId: other.organisationId }), {
-      outcome: "reserved",
-    });
+    assert.deepEqual(
+      await reserveIdempotencyKey(db, { ...request, organisationId: other.organisationId }, { ...lease, token: "d" }),
+      { outcome: "reserved", takenOver: false },
+    );
     // A released key can be used again.
     const released = { ...request, key: `${request.key}-released` };
-    await reserveIdempotencyKey(db, released);
-    await releaseIdempotencyKey(db, released);
-    assert.deepEqual(await reserveIdempotencyKey(db, released), { outcome: "reserved" });
+    await reserveIdempotencyKey(db, released, lease);
+    await releaseIdempotencyKey(db, { ...claim, key: released.key });
+    assert.deepEqual(await reserveIdempotencyKey(db, released, lease), { outcome: "reserved", takenOver: false });
+  });
+
+  test("a key whose holder died is taken over: rerun if nothing was written, answered from the write otherwise", async () => {
+    const request = {
+      organisationId: fixture.organisationId,
+      key: `key-${randomBytes(4).toString("hex")}`,
+      method: "POST",
+      path: "/v1/batches/x/events",
+      requestHash: hex(32),
+    };
+    const first = { organisationId: request.organisationId, key: request.key, token: "first" };
+    await reserveIdempotencyKey(db, request, { token: "first", leaseMs: 1_000, nowMs: 0 });
+    assert.equal(await renewIdempotencyKey(db, first, 1_000, 500), true, "the holder renews until 1,500");
+    assert.equal(
+      (await reserveIdempotencyKey(db, request, { token: "x", leaseMs: 1_000, nowMs: 1_400 })).outcome,
+      "in_progress",
+    );
+    // The holder died before writing: the next retry after the lease takes the key over and runs the request.
+    assert.deepEqual(await reserveIdempotencyKey(db, request, { token: "second", leaseMs: 1_000, nowMs: 1_600 }), {
+      outcome: "reserved",
+      takenOver: true,
+    });
+    const second = { ...first, token: "second" };
+    // The first holder woke up: its write is refused inside its transaction, which rolls back.
+    const written = { action: "event.record", target: "evt_1", details: { batchId: "b" } };
+    await rejects(
+      db.transaction().execute(async (trx) => {
+        await markIdempotencyKeyWritten(trx, first, written);
+      }),
+      (error) => error instanceof IdempotencyLeaseLost,
+      "a write under a key taken over",
+    );
+    assert.equal(await renewIdempotencyKey(db, first, 1_000, 1_700), false);
+    await db.transaction().execute(async (trx) => {
+      await markIdempotencyKeyWritten(trx, second, written);
+    });
+    // Released after a write, the key stays: its retry must be answered from the write.
+    await releaseIdempotencyKey(db, second);
+    // The second holder died after its write and before its answer: the retry recovers the write.
+    assert.deepEqual(await reserveIdempotencyKey(db, request, { token: "third", leaseMs: 1_000, nowMs: 5_000 }), {
+      outcome: "recover",
+      written,
+    });
+    assert.equal(await completeIdempotencyKey(db, second, { status: 202, body: {} }), false);
+    assert.equal(
+      await completeIdempotencyKey(db, { ...first, token: "third" }, { status: 202, body: { ok: 1 } }),
+      true,
+    );
+    // Pruning forgets answered keys and abandoned ones, never a key still held.
+    const held = { ...request, key: `${request.key}-held` };
+    await reserveIdempotencyKey(db, held, { token: "h", leaseMs: 60_000, nowMs: 10_000 });
+    const abandoned = { ...request, key: `${request.key}-gone` };
+    await reserveIdempotencyKey(db, abandoned, { token: "g", leaseMs: 1_000, nowMs: 10_000 });
+    const pruned = await pruneIdempotencyKeys(db, 20_000, 30_000);
+    assert.ok(pruned >= 2, `pruned ${pruned}`);
+    const left = await db
+      .selectFrom("idempotency_keys")
+      .select("key")
+      .where("key", "like", `${request.key}%`)
+      .execute();
+    assert.deepEqual(
+      left.map((row) => row.key),
+      [held.key],
+    );
   });
 
   test("a lease has one holder, is renewed by it, and is taken over after expiry", async () => {

@@ -3,76 +3,153 @@
  * request) gets the first answer again instead of doing the work twice; the same key
  * with a different body is refused. Writes also have natural keys (GTIN + lot), so a
  * client without keys still cannot register a batch twice.
+ *
+ * A key is held under a lease its handler renews while it runs; a retry while it is held
+ * gets 409 `idempotency.in_progress` with `Retry-After`. When the holder died (a crash,
+ * a replica gone), the lease lapses and the next retry takes the key over: it runs the
+ * request again if nothing was written, or answers from what was written (the write's
+ * own transaction marks the key, see storage/idempotency.ts and services/audit.ts).
  */
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 
 import type { Request, Response } from "express";
 import type { Kysely } from "kysely";
 
-import { completeIdempotencyKey, releaseIdempotencyKey, reserveIdempotencyKey } from "../storage/idempotency.ts";
+import {
+  completeIdempotencyKey,
+  IdempotencyLeaseLost,
+  releaseIdempotencyKey,
+  renewIdempotencyKey,
+  reserveIdempotencyKey,
+  type KeyClaim,
+  type WrittenRef,
+} from "../storage/idempotency.ts";
 import type { Database } from "../storage/schema.ts";
-import { ProblemError } from "./problem.ts";
+import { problemBody, ProblemError } from "./problem.ts";
 
 const KEY = /^[A-Za-z0-9._:-]{8,128}$/;
 
-export type WriteHandler = (req: Request) => Promise<{ status: number; body: unknown }>;
+/** Long enough that renewals every third of it survive a busy event loop; short enough that a crash frees keys soon. */
+export const DEFAULT_IDEMPOTENCY_LEASE_MS = 30_000;
+
+export type WriteAnswer = { status: number; body: unknown };
+
+export type WriteHandler = (req: Request) => Promise<WriteAnswer>;
+
+export interface IdempotentOptions {
+  /** Identifies the request for streamed bodies, which cannot be hashed upfront. */
+  bodyDigest?: string;
+  /**
+   * Rebuilds the answer of a write that committed under the key while its handler died
+   * before answering. Without it (or when it returns null) the retry is told the write
+   * was stored and what it was (`idempotency.answer_lost`), which is final.
+   */
+  recover?: (written: WrittenRef, res: Response) => Promise<WriteAnswer | null>;
+}
+
+/** What `idempotent` needs of the service context. */
+export interface IdempotencyContext {
+  db: Kysely<Database>;
+  idempotencyLeaseMs?: number;
+}
+
+const claims = new WeakMap<Request, KeyClaim>();
+
+/** The key this request holds, if any, for the write's transaction to mark (see `originOf`). */
+export function idempotencyClaimOf(req: Request): KeyClaim | undefined {
+  return claims.get(req);
+}
 
 /**
- * Runs `handler` at most once per (organisation, key). Without a key it simply runs.
- * `bodyDigest` identifies the request for streamed bodies, which cannot be hashed upfront.
+ * Runs `handler` at most once per (organisation, key), as far as its writes go: a write
+ * commits only while this request holds the key. Without a key it simply runs.
  */
 export async function idempotent(
-  db: Kysely<Database>,
+  ctx: IdempotencyContext,
   req: Request,
   res: Response,
   handler: WriteHandler,
-  bodyDigest?: string,
+  options: IdempotentOptions = {},
 ): Promise<void> {
   const key = req.get("idempotency-key");
-  const send = (status: number, body: unknown): void => {
-    res.status(status).json(body);
+  const send = (answer: WriteAnswer): void => {
+    res.status(answer.status).json(answer.body);
   };
   if (key === undefined) {
-    const { status, body } = await handler(req);
-    send(status, body);
+    send(await handler(req));
     return;
   }
   if (!KEY.test(key)) {
     throw new ProblemError("request.invalid", { detail: "Idempotency-Key: 8 to 128 characters of [A-Za-z0-9._:-]" });
   }
+  const db = ctx.db;
+  const leaseMs = ctx.idempotencyLeaseMs ?? DEFAULT_IDEMPOTENCY_LEASE_MS;
   const organisationId = req.principal?.organisationId ?? "operator";
   const requestHash =
-    bodyDigest ??
+    options.bodyDigest ??
     createHash("sha256")
       .update(JSON.stringify(req.body ?? null))
       .digest("hex");
-  const reservation = await reserveIdempotencyKey(db, {
-    organisationId,
-    key,
-    method: req.method,
-    path: req.path,
-    requestHash,
-  });
+  const claim: KeyClaim = { organisationId, key, token: randomUUID() };
+  const reservation = await reserveIdempotencyKey(
+    db,
+    { organisationId, key, method: req.method, path: req.path, requestHash },
+    { token: claim.token, leaseMs },
+  );
   switch (reservation.outcome) {
     case "replay":
       res.setHeader("idempotent-replayed", "true");
-      send(reservation.status, reservation.body);
+      send(reservation);
       return;
     case "mismatch":
       throw new ProblemError("idempotency.conflict");
     case "in_progress":
-      throw new ProblemError("idempotency.conflict", { detail: "A request with this key is still being handled." });
+      throw inProgress(res, reservation.retryAfterMs);
+    case "recover": {
+      const answer = (await options.recover?.(reservation.written, res)) ?? answerLost(reservation.written);
+      await completeIdempotencyKey(db, claim, answer);
+      res.setHeader("idempotent-replayed", "true");
+      send(answer);
+      return;
+    }
     case "reserved":
       break;
   }
-  let result: { status: number; body: unknown };
+  claims.set(req, claim);
+  const renewal = setInterval(() => {
+    renewIdempotencyKey(db, claim, leaseMs).catch((error: unknown) => {
+      req.log.warn({ err: error }, "idempotency key lease not renewed");
+    });
+  }, leaseMs / 3);
+  renewal.unref();
+  let result: WriteAnswer;
   try {
     result = await handler(req);
   } catch (error) {
+    clearInterval(renewal);
+    // Another request took the key over while this one stalled; its write was rolled back.
+    if (error instanceof IdempotencyLeaseLost) throw inProgress(res, 1_000);
     // A refused request changed nothing; the client may fix it and retry under the same key.
-    await releaseIdempotencyKey(db, { organisationId, key });
+    await releaseIdempotencyKey(db, claim);
     throw error;
   }
-  await completeIdempotencyKey(db, { organisationId, key }, result);
-  send(result.status, result.body);
+  clearInterval(renewal);
+  // False only when a retry took over after this handler's write: that retry answers from
+  // the same write, so this answer is still true.
+  await completeIdempotencyKey(db, claim, result);
+  send(result);
+}
+
+function inProgress(res: Response, retryAfterMs: number): ProblemError {
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  res.setHeader("retry-after", String(seconds));
+  return new ProblemError("idempotency.in_progress", { extensions: { retryAfterSeconds: seconds } });
+}
+
+function answerLost(written: WrittenRef): WriteAnswer {
+  const problem = new ProblemError("idempotency.answer_lost", {
+    detail: `${written.action} ${written.target}`,
+    extensions: { written: { action: written.action, target: written.target } },
+  });
+  return { status: problem.status, body: problemBody(problem) };
 }

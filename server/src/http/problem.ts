@@ -44,6 +44,16 @@ export const PROBLEMS = {
     en: "This idempotency key was already used with a different request.",
     zh: "该幂等键已用于另一个不同的请求。",
   },
+  "idempotency.in_progress": {
+    status: 409,
+    en: "A request with this idempotency key is still being handled; retry after the time given in Retry-After.",
+    zh: "使用该幂等键的请求仍在处理中，请在 Retry-After 所示时间后重试。",
+  },
+  "idempotency.answer_lost": {
+    status: 409,
+    en: "The write made with this idempotency key was stored, but its answer was lost when the server stopped; look the record up.",
+    zh: "使用该幂等键的写入已保存，但服务器中断时丢失了应答；请查询该记录。",
+  },
   "ipfs.cid_malformed": { status: 400, en: "This is not a valid CID.", zh: "这不是有效的内容标识符（CID）。" },
   "ipfs.not_found": { status: 404, en: "No content with this CID is stored here.", zh: "此处未存储该内容。" },
   "ipfs.not_a_file": {

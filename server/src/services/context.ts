@@ -35,6 +35,8 @@ export interface ServiceContext {
   contractSignatures: ContractSignatureChecker;
   logger: Logger;
   now: () => number;
+  /** How long an idempotency key stays held without renewal before a retry may take it over (http/idempotency.ts). */
+  idempotencyLeaseMs?: number;
 }
 
 /** Who is asking: an organisation's credential, or the operator's admin token. */

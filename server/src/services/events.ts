@@ -62,6 +62,18 @@ function checkStepData(step: BizStep, data: EventData): void {
   needs("inputBatches", ["transforming"]);
 }
 
+/** The cold-chain report of an event's temperature readings against its product's range, if both exist. */
+export async function coldChainOf(ctx: ServiceContext, gtin: string, data: EventData): Promise<ColdChainReport | null> {
+  const readings = data.temperatures ?? [];
+  if (readings.length === 0) return null;
+  const product = await getProduct(ctx.db, gtin);
+  if (product?.coldChain == null) return null;
+  return analyseTemperatures(
+    readings.map((r) => ({ at: Math.floor(Date.parse(r.at) / 1000), celsius: r.celsius })),
+    { minCelsius: product.coldChain.minC, maxCelsius: product.coldChain.maxC, toleranceSeconds: 15 * 60 },
+  );
+}
+
 export async function recordEvent(
   ctx: ServiceContext,
   origin: WriteOrigin,
@@ -83,15 +95,7 @@ export async function recordEvent(
     if ((await getMedia(ctx.db, cid)) === null) throw new ProblemError("media.not_found", { detail: cid });
   }
 
-  const product = await getProduct(ctx.db, batch.gtin);
-  const readings = input.data.temperatures ?? [];
-  const coldChain =
-    readings.length > 0 && product?.coldChain != null
-      ? analyseTemperatures(
-          readings.map((r) => ({ at: Math.floor(Date.parse(r.at) / 1000), celsius: r.celsius })),
-          { minCelsius: product.coldChain.minC, maxCelsius: product.coldChain.maxC, toleranceSeconds: 15 * 60 },
-        )
-      : null;
+  const coldChain = await coldChainOf(ctx, batch.gtin, input.data);
 
   const payload = await storeJsonDocument(
     ctx.content,

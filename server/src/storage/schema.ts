@@ -242,6 +242,12 @@ export interface IdempotencyKeysTable {
   response_body: string | null;
   created_at_ms: number;
   completed_at_ms: number | null;
+  /** The holder's random token; only it may write, answer or release the key. */
+  lease_token: string | null;
+  /** When the holder's lease lapses and a retry may take the key over; null once answered. */
+  lease_expires_at_ms: number | null;
+  /** JSON {action, target, details} of the write committed under the key, for a retry after a crash. */
+  written_ref: string | null;
 }
 
 export interface IndexerCursorsTable {

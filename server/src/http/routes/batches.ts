@@ -9,17 +9,19 @@ import { formatQuantityMilli, unitFromCode } from "../../domain/units.ts";
 import { batchRequest, registerBatch, requireBatch } from "../../services/batches.ts";
 import { productRequest, registerProduct } from "../../services/catalogue.ts";
 import type { ServiceContext } from "../../services/context.ts";
-import { eventRequest, recallOwnBatch, recallRequest, recordEvent } from "../../services/events.ts";
+import { coldChainOf, eventRequest, recallOwnBatch, recallRequest, recordEvent } from "../../services/events.ts";
 import { listItemLinks } from "../../services/items.ts";
 import { declaredTooLarge, uploadMedia } from "../../services/media.ts";
 import { reasonRequest, recallAsRegulator } from "../../services/regulator.ts";
 import { signatureSubmission, submitSignature } from "../../services/sign-and-submit.ts";
 import { describeRequest, getSignatureRequest, type SignatureRequest } from "../../services/signature-requests.ts";
-import { listBatches, type Batch, type LedgerPosition } from "../../storage/batches.ts";
+import { getBatch, listBatches, type Batch, type LedgerPosition } from "../../storage/batches.ts";
 import { getProduct } from "../../storage/catalogue.ts";
-import { listBatchEvents, type TraceEvent } from "../../storage/events.ts";
+import { getEvent, listBatchEvents, type TraceEvent } from "../../storage/events.ts";
+import type { WrittenRef } from "../../storage/idempotency.ts";
+import { getMedia } from "../../storage/media.ts";
 import { principalOf, requireRole } from "../auth.ts";
-import { idempotent } from "../idempotency.ts";
+import { idempotent, type WriteAnswer } from "../idempotency.ts";
 import { ProblemError } from "../problem.ts";
 import { originOf } from "./origin.ts";
 
@@ -92,6 +94,60 @@ function awaiting(res: Response, request: SignatureRequest, coldChain?: unknown)
   return { status: 201, body: { signatureRequest: request, ...(coldChain === undefined ? {} : { coldChain }) } };
 }
 
+/**
+ * The answer of a write that committed under an idempotency key whose handler died
+ * before answering, rebuilt from what it stored (see http/idempotency.ts).
+ */
+async function recoverWrite(
+  ctx: ServiceContext,
+  req: Request,
+  res: Response,
+  written: WrittenRef,
+  withColdChain = false,
+): Promise<WriteAnswer | null> {
+  const reasonCid = typeof written.details.reasonCid === "string" ? written.details.reasonCid : null;
+  switch (written.action) {
+    case "product.register": {
+      const product = await getProduct(ctx.db, written.target);
+      return product === null ? null : { status: 201, body: { product } };
+    }
+    case "media.upload": {
+      const media = await getMedia(ctx.db, written.target);
+      return media === null ? null : { status: 201, body: { media, url: `/ipfs/${media.cid}` } };
+    }
+    case "batch.register": {
+      const batch = await getBatch(ctx.db, written.target);
+      if (batch === null) return null;
+      const statusUrl = `/api/v1/batches/${batch.batchId}`;
+      res.setHeader("location", statusUrl);
+      return { status: 202, body: { batch: batchView(batch), statusUrl } };
+    }
+    case "event.record": {
+      const event = await getEvent(ctx.db, written.target);
+      if (event === null) return null;
+      if (!withColdChain) return { status: 202, body: { event: eventView(event) } };
+      const input = eventRequest.safeParse(req.body);
+      const batch = await getBatch(ctx.db, event.batchId);
+      const coldChain = input.success && batch !== null ? await coldChainOf(ctx, batch.gtin, input.data.data) : null;
+      return { status: 202, body: { event: eventView(event), coldChain } };
+    }
+    case "batch.recall":
+    case "batch.regulator_recall":
+      return reasonCid === null ? null : { status: 202, body: { batchId: written.target, reasonCid } };
+    case "signature_request.create": {
+      const request = await getSignatureRequest(ctx, written.target, principalOf(req).organisationId);
+      const described = describeRequest(ctx, { ...request, value: request.value });
+      if (!withColdChain) return awaiting(res, described);
+      const input = eventRequest.safeParse(req.body);
+      const batch = await getBatch(ctx.db, String(req.params.batchId));
+      const coldChain = input.success && batch !== null ? await coldChainOf(ctx, batch.gtin, input.data.data) : null;
+      return awaiting(res, described, coldChain);
+    }
+    default:
+      return null;
+  }
+}
+
 const pageQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
@@ -111,10 +167,16 @@ export function batchesRouter(ctx: ServiceContext): Router {
   const router = Router();
 
   router.post("/api/v1/products", requireRole("admin", "cooperative"), async (req, res) => {
-    await idempotent(ctx.db, req, res, async () => ({
-      status: 201,
-      body: { product: await registerProduct(ctx, originOf(req), productRequest.parse(req.body)) },
-    }));
+    await idempotent(
+      ctx,
+      req,
+      res,
+      async () => ({
+        status: 201,
+        body: { product: await registerProduct(ctx, originOf(req), productRequest.parse(req.body)) },
+      }),
+      { recover: (written) => recoverWrite(ctx, req, res, written) },
+    );
   });
 
   router.get("/api/v1/products/:gtin", async (req, res) => {
@@ -142,24 +204,30 @@ export function batchesRouter(ctx: ServiceContext): Router {
       if (!req.complete) abort.abort();
     });
     await idempotent(
-      ctx.db,
+      ctx,
       req,
       res,
       async () => {
         const media = await uploadMedia(ctx, originOf(req), req, { contentType, fileName, signal: abort.signal });
         return { status: 201, body: { media, url: `/ipfs/${media.cid}` } };
       },
-      digest,
+      { bodyDigest: digest, recover: (written) => recoverWrite(ctx, req, res, written) },
     );
   });
 
   router.post("/api/v1/batches", requireRole("cooperative"), async (req, res) => {
-    await idempotent(ctx.db, req, res, async () => {
-      const accepted = await registerBatch(ctx, originOf(req), batchRequest.parse(req.body));
-      if ("awaitingSignature" in accepted) return awaiting(res, accepted.awaitingSignature);
-      res.setHeader("location", accepted.statusUrl);
-      return { status: 202, body: { batch: batchView(accepted.batch), statusUrl: accepted.statusUrl } };
-    });
+    await idempotent(
+      ctx,
+      req,
+      res,
+      async () => {
+        const accepted = await registerBatch(ctx, originOf(req), batchRequest.parse(req.body));
+        if ("awaitingSignature" in accepted) return awaiting(res, accepted.awaitingSignature);
+        res.setHeader("location", accepted.statusUrl);
+        return { status: 202, body: { batch: batchView(accepted.batch), statusUrl: accepted.statusUrl } };
+      },
+      { recover: (written) => recoverWrite(ctx, req, res, written) },
+    );
   });
 
   router.get("/api/v1/batches", requireRole("admin", "regulator", "cooperative"), async (req, res) => {
@@ -200,31 +268,54 @@ export function batchesRouter(ctx: ServiceContext): Router {
   });
 
   router.post("/api/v1/batches/:batchId/events", requireRole("cooperative", "actor"), async (req, res) => {
-    await idempotent(ctx.db, req, res, async () => {
-      const accepted = await recordEvent(ctx, originOf(req), String(req.params.batchId), eventRequest.parse(req.body));
-      if ("awaitingSignature" in accepted) return awaiting(res, accepted.awaitingSignature, accepted.coldChain);
-      return { status: 202, body: { event: eventView(accepted.event), coldChain: accepted.coldChain } };
-    });
+    await idempotent(
+      ctx,
+      req,
+      res,
+      async () => {
+        const accepted = await recordEvent(
+          ctx,
+          originOf(req),
+          String(req.params.batchId),
+          eventRequest.parse(req.body),
+        );
+        if ("awaitingSignature" in accepted) return awaiting(res, accepted.awaitingSignature, accepted.coldChain);
+        return { status: 202, body: { event: eventView(accepted.event), coldChain: accepted.coldChain } };
+      },
+      { recover: (written) => recoverWrite(ctx, req, res, written, true) },
+    );
   });
 
   router.post("/api/v1/batches/:batchId/recall", requireRole("cooperative"), async (req, res) => {
-    await idempotent(ctx.db, req, res, async () => {
-      const result = await recallOwnBatch(
-        ctx,
-        originOf(req),
-        String(req.params.batchId),
-        recallRequest.parse(req.body),
-      );
-      if ("awaitingSignature" in result) return awaiting(res, result.awaitingSignature);
-      return { status: 202, body: result };
-    });
+    await idempotent(
+      ctx,
+      req,
+      res,
+      async () => {
+        const result = await recallOwnBatch(
+          ctx,
+          originOf(req),
+          String(req.params.batchId),
+          recallRequest.parse(req.body),
+        );
+        if ("awaitingSignature" in result) return awaiting(res, result.awaitingSignature);
+        return { status: 202, body: result };
+      },
+      { recover: (written) => recoverWrite(ctx, req, res, written) },
+    );
   });
 
   router.post("/api/v1/batches/:batchId/regulator-recall", requireRole("regulator"), async (req, res) => {
-    await idempotent(ctx.db, req, res, async () => ({
-      status: 202,
-      body: await recallAsRegulator(ctx, originOf(req), String(req.params.batchId), reasonRequest.parse(req.body)),
-    }));
+    await idempotent(
+      ctx,
+      req,
+      res,
+      async () => ({
+        status: 202,
+        body: await recallAsRegulator(ctx, originOf(req), String(req.params.batchId), reasonRequest.parse(req.body)),
+      }),
+      { recover: (written) => recoverWrite(ctx, req, res, written) },
+    );
   });
 
   router.get("/api/v1/signature-requests/:id", requireRole("cooperative", "actor"), async (req, res) => {
@@ -236,21 +327,27 @@ export function batchesRouter(ctx: ServiceContext): Router {
   });
 
   router.post("/api/v1/signature-requests/:id", requireRole("cooperative", "actor"), async (req, res) => {
-    await idempotent(ctx.db, req, res, async () => {
-      const { signature } = signatureSubmission.parse(req.body);
-      const submitted = await submitSignature(ctx, originOf(req), String(req.params.id), signature);
-      switch (submitted.kind) {
-        case "attestation":
-          return {
-            status: 202,
-            body: { batch: batchView(submitted.batch), statusUrl: `/api/v1/batches/${submitted.batch.batchId}` },
-          };
-        case "event":
-          return { status: 202, body: { event: eventView(submitted.event) } };
-        case "recall":
-          return { status: 202, body: { batchId: submitted.batchId, reasonCid: submitted.reasonCid } };
-      }
-    });
+    await idempotent(
+      ctx,
+      req,
+      res,
+      async () => {
+        const { signature } = signatureSubmission.parse(req.body);
+        const submitted = await submitSignature(ctx, originOf(req), String(req.params.id), signature);
+        switch (submitted.kind) {
+          case "attestation":
+            return {
+              status: 202,
+              body: { batch: batchView(submitted.batch), statusUrl: `/api/v1/batches/${submitted.batch.batchId}` },
+            };
+          case "event":
+            return { status: 202, body: { event: eventView(submitted.event) } };
+          case "recall":
+            return { status: 202, body: { batchId: submitted.batchId, reasonCid: submitted.reasonCid } };
+        }
+      },
+      { recover: (written) => recoverWrite(ctx, req, res, written) },
+    );
   });
 
   return router;

@@ -63,7 +63,7 @@ export function organisationsRouter(ctx: ServiceContext): Router {
   const router = Router();
 
   router.post("/api/v1/organisations", requireRole("admin"), async (req, res) => {
-    await idempotent(ctx.db, req, res, async () => {
+    await idempotent(ctx, req, res, async () => {
       const result = await onboardOrganisation(ctx, originOf(req), onboardingRequest.parse(req.body));
       return {
         status: 201,
@@ -116,7 +116,7 @@ export function organisationsRouter(ctx: ServiceContext): Router {
   );
 
   router.post("/api/v1/organisations/:id/credentials", requireRole("admin"), async (req, res) => {
-    await idempotent(ctx.db, req, res, async () => {
+    await idempotent(ctx, req, res, async () => {
       const issued = await issueCredential(
         ctx,
         originOf(req),
@@ -138,7 +138,7 @@ export function organisationsRouter(ctx: ServiceContext): Router {
 
   router.post("/api/v1/organisations/:id/plots", requireRole("admin", "cooperative"), async (req, res) => {
     const id = requireSelfOrAdmin(req);
-    await idempotent(ctx.db, req, res, async () => {
+    await idempotent(ctx, req, res, async () => {
       if ((await getOrganisation(ctx.db, id)) === null) throw new ProblemError("organisation.not_found");
       const plot = await registerPlot(ctx, originOf(req), id, plotRequest.parse(req.body));
       return { status: 201, body: { plot } };
@@ -147,7 +147,7 @@ export function organisationsRouter(ctx: ServiceContext): Router {
 
   router.post("/api/v1/organisations/:id/certifications", requireRole("admin", "cooperative"), async (req, res) => {
     const id = requireSelfOrAdmin(req);
-    await idempotent(ctx.db, req, res, async () => {
+    await idempotent(ctx, req, res, async () => {
       if ((await getOrganisation(ctx.db, id)) === null) throw new ProblemError("organisation.not_found");
       const certification = await registerCertification(ctx, originOf(req), id, certificationRequest.parse(req.body));
       return { status: 201, body: { certification } };
@@ -159,7 +159,7 @@ export function organisationsRouter(ctx: ServiceContext): Router {
     ["reinstate", false],
   ] as const) {
     router.post(`/api/v1/organisations/:id/${path}`, requireRole("regulator"), async (req, res) => {
-      await idempotent(ctx.db, req, res, async () => ({
+      await idempotent(ctx, req, res, async () => ({
         status: 202,
         body: await setOrganisationSuspended(
           ctx,

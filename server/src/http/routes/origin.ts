@@ -2,8 +2,10 @@ import type { Request } from "express";
 
 import type { WriteOrigin } from "../../services/audit.ts";
 import { principalOf } from "../auth.ts";
+import { idempotencyClaimOf } from "../idempotency.ts";
 
 /** Who made a write and in which request: what the audit log records. */
 export function originOf(req: Request): WriteOrigin {
-  return { principal: principalOf(req), requestId: req.id };
+  const idempotency = idempotencyClaimOf(req);
+  return { principal: principalOf(req), requestId: req.id, ...(idempotency === undefined ? {} : { idempotency }) };
 }

@@ -9,6 +9,7 @@ import { media } from "./0002-media.ts";
 import { signatureRequests } from "./0003-signature-requests.ts";
 import { productNetContent } from "./0004-product-net-content.ts";
 import { itemsLeafOrder } from "./0010-items-leaf-order.ts";
+import { idempotencyLeases } from "./0005-idempotency-leases.ts";
 import { claimGuards } from "./0006-claim-guards.ts";
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -17,5 +18,6 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0003-signature-requests": signatureRequests,
   "0004-product-net-content": productNetContent,
   "0010-items-leaf-order": itemsLeafOrder,
+  "0005-idempotency-leases": idempotencyLeases,
   "0006-claim-guards": claimGuards,
 };
