@@ -8,7 +8,12 @@ import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
 
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { JsonRpcProvider, Wallet, isAddress, isHexString } from "ethers";
+import { JsonRpcProvider, Wallet, isAddress, isHexString, type Contract } from "ethers";
+import { CID } from "multiformats/cid";
+import * as raw from "multiformats/codecs/raw";
+import { sha256 } from "multiformats/hashes/sha2";
+import { equals } from "multiformats/bytes";
+import { z } from "zod";
 
 import { deployTraceRegistry, traceRegistryAt } from "../../server/src/ledger/deploy.ts";
 import { readAttestation, readBatch, readEvents, recomputeEventHead } from "../../server/src/ledger/chain-reader.ts";
@@ -17,11 +22,18 @@ import { loadConfig } from "../../server/src/config.ts";
 import { demoEnvironment } from "../../server/src/main.ts";
 import { reindex } from "../../server/src/reindex.ts";
 import { renderAuditHtml } from "../../server/src/services/audit/report.ts";
+import { cidTextFromHex } from "../../server/src/services/documents.ts";
 import { renderErrorCatalogue } from "../lib/error-catalogue.ts";
 import { AuditSourceError, remoteAudit } from "../lib/remote-audit.ts";
 import { verifyLink } from "../lib/verify-link.ts";
 
 class UsageError extends Error {}
+
+/** Exit status of verify-item and verify-batch for a batch that verifies but has been recalled. */
+const EXIT_RECALLED = 3;
+
+/** What a verification found: verified, recalled (genuine but withdrawn) or not verified. */
+type Verdict = boolean | "recalled";
 
 const USAGE = `usage: npm run cli -- <command> [options]
 
@@ -32,8 +44,10 @@ commands:
                 Verifies the item behind a scanned link as the scan page does: authenticity against the
                 chain, then safety findings (excursion, certificate, failed test, recall); exits 0 only
                 when it is verified.
-  verify-batch  --rpc URL --registry ADDRESS --gtin GTIN14 --lot LOT [--from-block N]
+  verify-batch  --rpc URL --registry ADDRESS --gtin GTIN14 --lot LOT [--from-block N] [--gateway URL]
                 Re-verifies the attestation signature, every event signature and the event hash chain.
+                A recalled batch is RECALLED, with who recalled it and the reason (its document fetched
+                from --gateway, an IPFS path gateway such as the platform's, and checked against its CID).
   audit         --rpc URL --registry ADDRESS --batch BATCH_ID --server URL (token in REGULATOR_TOKEN)
                 [--gateway URL] [--from-block N] [--html FILE] [--json FILE]
                 Audits a batch from sources you choose: the chain over your JSON-RPC endpoint, every file
@@ -46,6 +60,10 @@ commands:
   reindex       Rebuilds the server's query store from the chain and IPFS alone (configured as for
                 \`npm start\`: environment variables, or the local demo's settings); run it on an empty database.
   error-codes   Rewrites docs/error-codes.md from the error catalogues.
+
+exit status: 0 verified (or done); 1 not verified: unknown, not in the batch, a bad signature or
+             hash chain, a critical audit finding; 2 usage or source error; 3 RECALLED (verify-item,
+             verify-batch): the records are genuine, but the batch has been recalled.
 `;
 
 function required(values: Record<string, string | undefined>, name: string): string {
@@ -73,7 +91,7 @@ async function connect(values: Record<string, string | undefined>) {
   return { provider, registry, domain };
 }
 
-async function verifyItem(values: Record<string, string | undefined>): Promise<boolean> {
+async function verifyItem(values: Record<string, string | undefined>): Promise<Verdict> {
   const gtin = parseGtin(required(values, "gtin"));
   const lot = required(values, "lot");
   const serial = required(values, "serial");
@@ -96,13 +114,52 @@ async function verifyItem(values: Record<string, string | undefined>): Promise<b
     console.log(`off-chain proof check: ${offChain ? "valid" : "INVALID"}`);
     const verdict = onChain && offChain ? (batch.status === "recalled" ? "RECALLED" : "VERIFIED") : "NOT IN BATCH";
     console.log(`verdict: ${verdict}`);
+    if (verdict === "RECALLED") return "recalled";
     return onChain && offChain;
   } finally {
     provider.destroy();
   }
 }
 
-async function verifyBatch(values: Record<string, string | undefined>): Promise<boolean> {
+interface RecallFromLog {
+  recalledBy: string;
+  block: number;
+  reasonCid: string;
+}
+
+/** The batch's BatchRecalled log: who recalled it and the CID of the reason document. */
+async function readRecall(registry: Contract, batchId: string, fromBlock: number): Promise<RecallFromLog | null> {
+  const logs = await registry.queryFilter(registry.filters.BatchRecalled?.(batchId) ?? "BatchRecalled", fromBlock);
+  const last = logs.at(-1);
+  if (last === undefined || !("args" in last)) return null;
+  const args = last.args as unknown as { recalledBy: string; reasonCid: string };
+  return { recalledBy: args.recalledBy, block: last.blockNumber, reasonCid: cidTextFromHex(args.reasonCid) };
+}
+
+/** The reason document from an IPFS path gateway, kept only if its bytes hash to the CID. */
+async function fetchReason(gateway: string, cidText: string): Promise<{ zh: string; en: string | null } | string> {
+  const cid = CID.parse(cidText);
+  let bytes: Uint8Array;
+  try {
+    const response = await fetch(`${gateway.replace(/\/$/, "")}/ipfs/${cidText}`, {
+      signal: AbortSignal.timeout(15_000),
+    });
+    if (!response.ok) return `the gateway answered ${String(response.status)}`;
+    bytes = new Uint8Array(await response.arrayBuffer());
+  } catch (error) {
+    return `the gateway could not be reached (${error instanceof Error ? error.message : String(error)})`;
+  }
+  const digest = await sha256.digest(bytes);
+  if (cid.code !== raw.code || !equals(digest.bytes, cid.multihash.bytes)) {
+    return "the gateway's bytes do not match the CID";
+  }
+  const parsed = reasonDocumentShape.safeParse(JSON.parse(new TextDecoder().decode(bytes)));
+  return parsed.success ? parsed.data.reason : "the document is not a recall reason";
+}
+
+const reasonDocumentShape = z.object({ reason: z.object({ zh: z.string(), en: z.string().nullable() }) });
+
+async function verifyBatch(values: Record<string, string | undefined>): Promise<Verdict> {
   const gtin = parseGtin(required(values, "gtin"));
   const lot = required(values, "lot");
   const fromBlock = Number(values["from-block"] ?? 0);
@@ -134,8 +191,32 @@ async function verifyBatch(values: Record<string, string | undefined>): Promise<
       );
     }
     console.log(`event head on chain ${batch.eventHead}; recomputed from logs ${head}`);
-    console.log(findings.length === 0 ? "verdict: VERIFIED" : `verdict: FAILED\n  - ${findings.join("\n  - ")}`);
-    return findings.length === 0;
+    if (findings.length > 0) {
+      console.log(`verdict: FAILED\n  - ${findings.join("\n  - ")}`);
+      return false;
+    }
+    if (batch.status !== "recalled") {
+      console.log("verdict: VERIFIED");
+      return true;
+    }
+    // Every signature holds, but the batch was withdrawn: say so, never "VERIFIED".
+    console.log("verdict: RECALLED (the records are genuine; the batch has been recalled)");
+    const recall = await readRecall(registry, batchId, fromBlock);
+    if (recall === null) {
+      console.log("  no BatchRecalled log found from the given block");
+    } else {
+      console.log(`  recalled by ${recall.recalledBy} in block ${String(recall.block)}`);
+      console.log(`  reason document ${recall.reasonCid}`);
+      const gateway = values.gateway;
+      if (gateway === undefined) {
+        console.log("  (pass --gateway URL to fetch and check the reason)");
+      } else {
+        const reason = await fetchReason(gateway, recall.reasonCid);
+        if (typeof reason === "string") console.log(`  reason: not shown: ${reason}`);
+        else console.log(`  reason: ${reason.zh}${reason.en === null ? "" : `\n          ${reason.en}`}`);
+      }
+    }
+    return "recalled";
   } finally {
     provider.destroy();
   }
@@ -303,7 +384,7 @@ try {
     strict: true,
   });
   const { regulator: _regulators, ...single } = values;
-  let ok: boolean;
+  let ok: Verdict;
   switch (command) {
     case "verify-item":
       ok = await verifyItem(single);
@@ -340,7 +421,7 @@ try {
     default:
       throw new UsageError(command === undefined ? "a command is required" : `unknown command "${command}"`);
   }
-  process.exitCode = ok ? 0 : 1;
+  process.exitCode = ok === "recalled" ? EXIT_RECALLED : ok ? 0 : 1;
 } catch (error) {
   if (error instanceof UsageError || (error instanceof TypeError && "code" in error)) {
     console.error(`error: ${error.message}\n\n${USAGE}`);
