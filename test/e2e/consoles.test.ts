@@ -348,6 +348,92 @@ describe("the consoles in Chromium against the real server", () => {
     await closeConsole({ context, problems: opened.problems.filter((p) => !/ERR_INTERNET_DISCONNECTED/.test(p)) });
   });
 
+  it("cooperative: no queued write holds back the others; a refusal is set aside with the server's reason", async (t) => {
+    if (!requireBrowser(t)) return;
+    const opened = await openConsole("cooperative", demo.organisations.cooperative.token);
+    const { context, page } = opened;
+    const batch = await batchByLot("CONSOLE-1");
+    const card = page.locator("[data-lot='CONSOLE-1']");
+    await card.locator("[data-action=events]").click();
+    const form = card.locator("[data-testid=event-form]");
+    await form.waitFor();
+    const before = await eventCount(batch.batchId);
+
+    // Three writes wait offline, in this order: one the network will fail for a while, one
+    // the server refuses (a source GTIN that is none), and a good one behind both.
+    await context.setOffline(true);
+    await page.locator("[data-testid=offline]").waitFor();
+    const queueShows = (n: number) => page.locator("[data-testid=queue] h2", { hasText: `(${String(n)})` }).waitFor();
+    await form.locator("select[name=bizStep]").selectOption("shipping");
+    await form.locator("input[name=place]").fill("一号冷库");
+    await form.locator("button[type=submit]").click();
+    await queueShows(1);
+    await form.locator("select[name=bizStep]").selectOption("transforming");
+    await form.locator("input[name=sourceGtin]").fill("123");
+    await form.locator("input[name=sourceLot]").fill("FRESH-2");
+    await form.evaluate((element) => {
+      (element as HTMLFormElement).noValidate = true;
+    });
+    await form.locator("button[type=submit]").click();
+    await queueShows(2);
+    await form.locator("select[name=bizStep]").selectOption("shipping");
+    await form.locator("input[name=place]").fill("三号冷库");
+    await form.locator("button[type=submit]").click();
+    await queueShows(3);
+    assert.equal(await eventCount(batch.batchId), before, "nothing reached the server while offline");
+
+    // Back online, the first write's requests die on the way (a dead spot for that one request).
+    const eventsRoute = `**/api/v1/batches/${batch.batchId}/events`;
+    await page.route(eventsRoute, (route) =>
+      route.request().method() === "POST" && (route.request().postData() ?? "").includes("一号冷库")
+        ? route.abort("connectionreset")
+        : route.continue(),
+    );
+    await context.setOffline(false);
+    await page.evaluate(() => window.dispatchEvent(new Event("online")));
+    const refused = page.locator("[data-testid=queue-refused]");
+    await refused.waitFor({ timeout: 20_000 });
+    // The refusal did not hold back the write behind it, and the failing head did not either.
+    await queueShows(1);
+    assert.equal(await eventCount(batch.batchId), before + 1, "the good write behind the others went out");
+    const refusal = (await refused.textContent()) ?? "";
+    assert.match(refusal, /\[(?!console\.)[a-z_]+\.[a-z_]+\]/, `the server's code is shown: ${refusal}`);
+    // The failing one says it will be tried again, and when.
+    assert.match((await page.locator("[data-testid=queue] li").textContent()) ?? "", /重试/);
+    await page.screenshot({ path: path.join(screenshotDir, "console-cooperative-queue-refused.png"), fullPage: true });
+
+    // The dead spot clears: the queue tries again by itself (no reload, no online event) and sends it once.
+    await page.unroute(eventsRoute);
+    await page.locator("[data-testid=queue]").waitFor({ state: "detached", timeout: 20_000 });
+    assert.equal(await eventCount(batch.batchId), before + 2, "the retried write went out");
+
+    // Sent again, the refused write is refused again (nothing about it changed); dismissed, it is gone.
+    await Promise.all([
+      page.waitForResponse(
+        (response) =>
+          response.url().endsWith(`/api/v1/batches/${batch.batchId}/events`) &&
+          response.request().method() === "POST" &&
+          response.status() === 400,
+      ),
+      refused.locator("[data-action=send-again]").click(),
+    ]);
+    await refused.waitFor();
+    assert.equal(await page.locator("[data-testid=queue]").count(), 0, "refused again, it does not wait in line");
+    await refused.locator("[data-action=dismiss]").click();
+    await refused.waitFor({ state: "detached" });
+    await page.reload();
+    await page.locator(".tabs").waitFor();
+    assert.equal(await refused.count(), 0);
+    assert.equal(await page.locator("[data-testid=queue]").count(), 0);
+    assert.equal(await eventCount(batch.batchId), before + 2, "each good write once, the refused one never");
+    await settle();
+    // The cut requests were logged by Chromium as failed loads, which is what they were.
+    await closeConsole({
+      context,
+      problems: opened.problems.filter((p) => !/ERR_CONNECTION_RESET|ERR_INTERNET_DISCONNECTED/.test(p)),
+    });
+  });
+
   it("cooperative: recall needs a reason and shows on the card", async (t) => {
     if (!requireBrowser(t)) return;
     const opened = await openConsole("cooperative", demo.organisations.cooperative.token);

@@ -93,7 +93,10 @@ async function signIn(token: string): Promise<void> {
   storeToken("cooperative", token);
   state.api = candidate;
   state.me = profile;
-  state.queue = new OfflineQueue(profile.organisation.id, render);
+  state.queue = new OfflineQueue(profile.organisation.id, render, (sent) => {
+    flash(flashRegion, "ok", t("sentFromQueue").replace("{n}", String(sent)));
+    void refreshBatches();
+  });
   render();
   await flushQueue();
   await refreshBatches();
@@ -103,6 +106,7 @@ function signOut(): void {
   storeToken("cooperative", null);
   state.api = null;
   state.me = null;
+  state.queue?.stop();
   state.queue = null;
   state.batches = [];
   state.events.clear();
@@ -114,20 +118,17 @@ function signOut(): void {
   render();
 }
 
-async function flushQueue(): Promise<void> {
+/** Sends what waits; `now` also what is waiting out a backoff (the connection just came back). */
+async function flushQueue(now = false): Promise<void> {
   if (state.api === null || state.queue === null || state.queue.waiting().length === 0) return;
-  const sent = await state.queue.flush(state.api);
-  if (sent > 0) {
-    flash(flashRegion, "ok", t("sentFromQueue").replace("{n}", String(sent)));
-    await refreshBatches();
-  }
+  await state.queue.flush(state.api, { now });
 }
 
 registerRender(renderConsole);
 
 window.addEventListener("online", () => {
   render();
-  void flushQueue();
+  void flushQueue(true);
 });
 window.addEventListener("offline", render);
 

@@ -3,6 +3,11 @@ import { COMMON, pick } from "../shared/text.ts";
 import { chinaMinute, h } from "../shared/ui.ts";
 import { state } from "./state.ts";
 
+/** HH:MM:SS in China time: a retry is seconds or minutes away. */
+function chinaTime(ms: number): string {
+  return new Date(ms + 8 * 3_600_000).toISOString().slice(11, 19);
+}
+
 export function queuePanel(): HTMLElement[] {
   const queue = state.queue;
   if (queue === null) return [];
@@ -17,23 +22,38 @@ export function queuePanel(): HTMLElement[] {
         h(
           "ul",
           {},
-          ...waiting.map((w) =>
-            h("li", {}, `${pick(w.label, state.lang)} · ${chinaMinute(new Date(w.queuedAtMs).toISOString())}`),
-          ),
+          ...waiting.map((w) => {
+            const queued = `${pick(w.label, state.lang)} · ${chinaMinute(new Date(w.queuedAtMs).toISOString())}`;
+            // An entry waiting out a backoff says why and until when, so the user sees it is not stuck.
+            const retry =
+              w.nextAttemptAtMs === undefined || w.lastProblem === undefined
+                ? ""
+                : ` · ${pick(w.lastProblem.message, state.lang)} ${pick(COMMON.retryAt, state.lang).replace(
+                    "{time}",
+                    chinaTime(w.nextAttemptAtMs),
+                  )}`;
+            return h("li", { "data-key": w.key }, queued + retry);
+          }),
         ),
       ),
     );
   }
   for (const refused of queue.refused()) {
-    const dismiss = h("button", { type: "button" }, pick(COMMON.dismiss, state.lang));
+    const dismiss = h("button", { type: "button", "data-action": "dismiss" }, pick(COMMON.dismiss, state.lang));
     dismiss.addEventListener("click", () => state.queue?.dismissRefused(refused.key));
+    const again = h("button", { type: "button", "data-action": "send-again" }, pick(COMMON.sendAgain, state.lang));
+    again.addEventListener("click", () => {
+      state.queue?.retryRefused(refused.key);
+      if (state.api !== null) void state.queue?.flush(state.api, { now: true });
+    });
     panels.push(
       h(
         "section",
-        { class: "card queue queue-refused", role: "alert" },
+        { class: "card queue queue-refused", role: "alert", "data-testid": "queue-refused", "data-key": refused.key },
         h("h2", {}, `${pick(COMMON.refused, state.lang)}: ${pick(refused.label, state.lang)}`),
         h("p", {}, `${pick(refused.problem.message, state.lang)} [${refused.problem.code}]`),
-        dismiss,
+        ...(refused.problem.detail === undefined ? [] : [h("p", { class: "detail" }, refused.problem.detail)]),
+        h("div", { class: "actions" }, again, dismiss),
       ),
     );
   }

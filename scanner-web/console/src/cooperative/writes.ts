@@ -2,6 +2,7 @@
 import { NetworkFailure, ProblemFailure } from "../shared/api.ts";
 import type { Pair } from "../shared/text.ts";
 import { flash } from "../shared/ui.ts";
+import { isPassing } from "../shared/offline-queue.ts";
 import { WalletMissing, signAndSubmit, type SignatureRequestView } from "../shared/wallet.ts";
 import { flashRegion, state } from "./state.ts";
 import { T, t } from "./text.ts";
@@ -30,7 +31,9 @@ export async function write(path: string, body: unknown, label: Pair, key: strin
     }
     return "sent";
   } catch (error) {
-    if (error instanceof NetworkFailure) {
+    // Not now rather than no (no connection, the server down or still holding this key
+    // after a crash): the same key is sent again later from the queue, which never makes it twice.
+    if (error instanceof NetworkFailure || (error instanceof ProblemFailure && isPassing(error.problem))) {
       state.queue?.add(entry);
       return "queued";
     }

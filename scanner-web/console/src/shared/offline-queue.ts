@@ -2,9 +2,14 @@
  * Writes made without a connection wait here, in the browser's storage, and are sent when
  * the phone is back online. Each keeps the Idempotency-Key it was given when the user
  * pressed the button, so a write that did reach the server before the connection dropped
- * is not made twice. Refusals (bad input, a suspended organisation) are not retried: they
- * move to a list the user sees with the server's message. Files cannot wait here (storage
- * is small): a video is uploaded while online, and the batch that refers to it may wait.
+ * is not made twice. Files cannot wait here (storage is small): a video is uploaded while
+ * online, and the batch that refers to it may wait.
+ *
+ * No entry holds the others back: each is sent on its own. One that meets a passing
+ * obstacle (no connection to the server, a 5xx, 429, or its key still being handled after
+ * a server crash) waits its own time, Retry-After or a growing backoff, while the rest go
+ * out. A refusal (bad input, a suspended organisation) is set aside with the server's
+ * message, for the user to send again or dismiss.
  */
 import { NetworkFailure, ProblemFailure, type Api, type ProblemBody } from "./api.ts";
 
@@ -15,6 +20,12 @@ export interface QueuedWrite {
   /** What the user did, in both languages, for the list of waiting writes. */
   label: { zh: string; en: string };
   queuedAtMs: number;
+  /** Attempts that met a passing obstacle; absent before the first. */
+  attempts?: number;
+  /** Not sent again before this (Retry-After or backoff); absent: at the next pass. */
+  nextAttemptAtMs?: number;
+  /** Why the last attempt did not go through, to show beside the entry. */
+  lastProblem?: ProblemBody;
 }
 
 export interface RefusedWrite extends QueuedWrite {
@@ -26,22 +37,50 @@ interface Stored {
   refused: RefusedWrite[];
 }
 
+const BACKOFF_FIRST_MS = 2_000;
+const BACKOFF_MAX_MS = 5 * 60_000;
+
 /**
  * Answers that say "not now" rather than "no": the server or a proxy is down, too many
- * requests, or the same key is still being handled (a queued write's key and body never
- * change, so a conflict on it can only mean the first attempt is in flight).
+ * requests, or the same key is still being handled (a server that died mid-request holds
+ * it until its lease lapses; the answer says how long).
  */
-function retryLater(problem: ProblemBody): boolean {
-  return problem.status >= 500 || problem.status === 429 || problem.code === "idempotency.conflict";
+export function isPassing(problem: ProblemBody): boolean {
+  return problem.status >= 500 || problem.status === 429 || problem.code === "idempotency.in_progress";
 }
+
+/** Seconds the server asked us to wait (the problem's `retryAfterSeconds`), if it did. */
+function retryAfterMs(problem: ProblemBody): number | null {
+  const seconds = (problem as ProblemBody & { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  return typeof seconds === "number" && Number.isFinite(seconds) && seconds > 0 ? seconds * 1_000 : null;
+}
+
+/** Doubling from 2 s to 5 min, with jitter so that phones back online together do not come back in step. */
+function backoffMs(attempts: number): number {
+  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** Math.max(0, attempts - 1));
+  return Math.round(base * (0.8 + Math.random() * 0.4));
+}
+
+const UNREACHABLE: ProblemBody = {
+  code: "console.unreachable",
+  status: 0,
+  message: { zh: "无法连接服务器。", en: "The server could not be reached." },
+};
 
 export class OfflineQueue {
   private readonly storageKey: string;
   private flushing: Promise<number> | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private stopped = false;
 
+  /**
+   * @param onChange called whenever what waits or was refused changes (re-render)
+   * @param onSent called after a pass that sent something, including the passes the queue schedules itself
+   */
   constructor(
     owner: string,
     private readonly onChange: () => void,
+    private readonly onSent: (count: number) => void = () => undefined,
   ) {
     this.storageKey = `oioc.console.queue.${owner}`;
   }
@@ -82,37 +121,97 @@ export class OfflineQueue {
     this.write({ ...stored, refused: stored.refused.filter((w) => w.key !== key) });
   }
 
-  /** Sends what waits, oldest first; stops at the first write that cannot reach the server. Returns how many were sent. */
-  flush(api: Api): Promise<number> {
-    this.flushing ??= this.sendAll(api).finally(() => {
+  /** Puts a refused write back in line (the user fixed what was wrong, e.g. the organisation was reinstated). */
+  retryRefused(key: string): void {
+    const stored = this.read();
+    const refused = stored.refused.find((w) => w.key === key);
+    if (refused === undefined) return;
+    const { key: k, path, body, label, queuedAtMs } = refused;
+    this.write({
+      waiting: [...stored.waiting.filter((w) => w.key !== key), { key: k, path, body, label, queuedAtMs }],
+      refused: stored.refused.filter((w) => w.key !== key),
+    });
+  }
+
+  /** Stops the queue's own retries (signing out). */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /**
+   * Sends every write that is due, each on its own, oldest first; `now` sends those still
+   * waiting out a backoff too (the phone just came back online). Returns how many were sent.
+   */
+  flush(api: Api, options: { now?: boolean } = {}): Promise<number> {
+    this.flushing ??= this.sendDue(api, options.now === true).finally(() => {
       this.flushing = null;
+      this.scheduleNext(api);
     });
     return this.flushing;
   }
 
-  private async sendAll(api: Api): Promise<number> {
+  private scheduleNext(api: Api): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.stopped) return;
+    const due = this.read().waiting.map((w) => w.nextAttemptAtMs ?? 0);
+    if (due.length === 0) return;
+    const waitMs = Math.max(0, Math.min(...due) - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.flush(api);
+    }, waitMs);
+  }
+
+  private update(key: string, change: (stored: Stored) => Stored): void {
+    const stored = this.read();
+    if (!stored.waiting.some((w) => w.key === key)) return;
+    this.write(change(stored));
+  }
+
+  private async sendDue(api: Api, ignoreBackoff: boolean): Promise<number> {
     let sent = 0;
-    for (;;) {
-      const next = this.read().waiting[0];
-      if (next === undefined) return sent;
+    const startedAt = Date.now();
+    const due = this.read().waiting.filter((w) => ignoreBackoff || (w.nextAttemptAtMs ?? 0) <= startedAt);
+    for (const next of due) {
+      if (this.stopped) break;
+      // Offline altogether: every other entry would fail the same way; the `online` event resumes.
+      if (!navigator.onLine) break;
       try {
         await api.json(next.path, { method: "POST", body: next.body, idempotencyKey: next.key });
         sent++;
-        const stored = this.read();
-        this.write({ ...stored, waiting: stored.waiting.filter((w) => w.key !== next.key) });
+        this.update(next.key, (stored) => ({ ...stored, waiting: stored.waiting.filter((w) => w.key !== next.key) }));
       } catch (error) {
-        if (error instanceof NetworkFailure) return sent;
-        if (error instanceof ProblemFailure && retryLater(error.problem)) return sent;
+        const passing =
+          error instanceof NetworkFailure
+            ? UNREACHABLE
+            : error instanceof ProblemFailure && isPassing(error.problem)
+              ? error.problem
+              : null;
+        if (passing !== null) {
+          const attempts = (next.attempts ?? 0) + 1;
+          const waitMs = retryAfterMs(passing) ?? backoffMs(attempts);
+          this.update(next.key, (stored) => ({
+            ...stored,
+            waiting: stored.waiting.map((w) =>
+              w.key === next.key ? { ...w, attempts, nextAttemptAtMs: Date.now() + waitMs, lastProblem: passing } : w,
+            ),
+          }));
+          continue;
+        }
         const problem =
           error instanceof ProblemFailure
             ? error.problem
             : { code: "console.error", status: 0, message: { zh: String(error), en: String(error) } };
-        const stored = this.read();
-        this.write({
+        this.update(next.key, (stored) => ({
           waiting: stored.waiting.filter((w) => w.key !== next.key),
           refused: [...stored.refused, { ...next, problem }],
-        });
+        }));
       }
     }
+    if (sent > 0) this.onSent(sent);
+    return sent;
   }
 }

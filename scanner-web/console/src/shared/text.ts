@@ -28,6 +28,8 @@ export const COMMON = {
   waiting: ["待发送", "Waiting to send"],
   refused: ["未被接受", "Not accepted"],
   dismiss: ["知道了", "Dismiss"],
+  sendAgain: ["重新发送", "Send again"],
+  retryAt: ["将于 {time} 重试", "retrying at {time}"],
   cancel: ["取消", "Cancel"],
   confirm: ["确认", "Confirm"],
   reasonZh: ["原因（中文，必填）", "Reason (Chinese, required)"],
