@@ -6,7 +6,8 @@
  * `eth_call` with a state override). Honest clients, each from its own loopback address,
  * resolve an item (JSON) and read the chain as the page does (one `/rpc` batch). Figures:
  * honest resolve p99 quiet and hammered, honest page reads served, the hammer's refused
- * share, and registration-to-anchored quiet and hammered.
+ * share, and registration-to-anchored quiet and hammered; and, as a yardstick, honest
+ * resolve p99 while the same client floods a plain 404 path at full speed instead.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -76,25 +77,14 @@ interface AutocannonResult {
   requests: { total: number };
 }
 
-function hammer(url: string, body: string): Promise<AutocannonResult> {
+/** autocannon in its own process from 127.0.0.1: POSTs `body`, or GETs when it is null. */
+function hammer(url: string, body: string | null): Promise<AutocannonResult> {
   const bin = path.join(process.cwd(), "node_modules", ".bin", "autocannon");
+  const post = body === null ? [] : ["-m", "POST", "-H", "content-type=application/json", "-b", body];
   return new Promise((resolve, reject) => {
     execFile(
       bin,
-      [
-        "-j",
-        "-c",
-        String(HAMMER_CONNECTIONS / 2),
-        "-d",
-        String(PHASE_SECONDS),
-        "-m",
-        "POST",
-        "-H",
-        "content-type=application/json",
-        "-b",
-        body,
-        url,
-      ],
+      ["-j", "-c", String(HAMMER_CONNECTIONS / 2), "-d", String(PHASE_SECONDS), ...post, url],
       { maxBuffer: 64 * 1024 * 1024 },
       (error, stdout) => {
         if (error !== null) reject(new Error(`autocannon failed on ${url}`, { cause: error }));
@@ -219,6 +209,13 @@ export const rpcHammerSuite: BenchSuite = {
       const loud = await honestLoad(server.url, itemPaths, pageBatch, PHASE_SECONDS - 2);
       const loudAnchorMs = await loudAnchoring;
       const [heavyResult, refusedResult] = await hammering;
+
+      // The yardstick: the same client flooding a path every request can reach (a 404) at
+      // full speed, so what the flood itself costs is told apart from what /rpc costs.
+      const flooding = Promise.all([hammer(`${server.url}/nowhere`, null), hammer(`${server.url}/nowhere`, null)]);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const flooded = await honestLoad(server.url, itemPaths, pageBatch, PHASE_SECONDS - 2);
+      const floods = await flooding;
       const hammerTotal = heavyResult.requests.total + refusedResult.requests.total;
       // A state-override call is never forwarded: answered 200 with a JSON-RPC error, or 429
       // once the budget is spent, each one is a refusal. A heavy batch is refused by 429 or 503.
@@ -237,6 +234,16 @@ export const rpcHammerSuite: BenchSuite = {
           unit: "ms",
         },
         { metric: "rpc hammer: honest resolves failed while hammered", value: loud.resolveFailed, unit: "requests" },
+        {
+          metric: "rpc hammer: yardstick: honest resolve p99, the same client flooding a 404 path instead",
+          value: percentile(flooded.resolveMs, 0.99),
+          unit: "ms",
+        },
+        {
+          metric: "rpc hammer: yardstick: flood requests answered (404) in the same time",
+          value: floods[0].requests.total + floods[1].requests.total,
+          unit: "requests",
+        },
         {
           metric: "rpc hammer: honest page chain reads served while hammered",
           value: (loud.pageReadsServed / Math.max(1, loud.pageReadsTotal)) * 100,
