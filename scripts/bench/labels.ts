@@ -8,12 +8,9 @@ import { Writable } from "node:stream";
 
 import { buildDigitalLink } from "../../server/src/domain/gs1.ts";
 import { generateSerials } from "../../server/src/domain/serials.ts";
-import {
-  DEFAULT_LAYOUT,
-  writeLabelSheet,
-  type LabelItem,
-  type LabelSheetHeading,
-} from "../../server/src/labels/label-sheet.ts";
+import { DEFAULT_LAYOUT } from "../../server/src/labels/sheet/geometry.ts";
+import type { LabelItem, LabelSheetHeading } from "../../server/src/labels/sheet/types.ts";
+import { writeLabelSheet } from "../../server/src/labels/sheet/write-sheet.ts";
 import type { BenchRow, BenchSuite } from "./types.ts";
 
 const LABELS = 10_000;

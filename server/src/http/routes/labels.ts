@@ -9,12 +9,9 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { Router, type Request } from "express";
 
 import { deriveVerificationCode } from "../../domain/serials.ts";
-import {
-  labelGeometry,
-  labelSheetLayoutQuerySchema,
-  writeLabelSheet,
-  type LabelItem,
-} from "../../labels/label-sheet.ts";
+import { labelGeometry, labelSheetLayoutQuerySchema } from "../../labels/sheet/geometry.ts";
+import type { LabelItem } from "../../labels/sheet/types.ts";
+import { writeLabelSheet } from "../../labels/sheet/write-sheet.ts";
 import { qrPng, qrSvg } from "../../labels/qr.ts";
 import { requireBatch } from "../../services/batches.ts";
 import type { ServiceContext } from "../../services/context.ts";
@@ -52,13 +49,15 @@ function mayPrint(req: Request, batch: Batch): void {
 }
 
 async function* labelItems(ctx: ServiceContext, batch: Batch): AsyncGenerator<LabelItem> {
-  for (let offset = 0; offset < batch.itemCount; offset += PAGE_ROWS) {
+  // Pages follow the leaf index (items_batch_leaf): an OFFSET would rescan every earlier row,
+  // quadratic over a million-item sheet.
+  for (let after = -1; ;) {
     const rows = await ctx.db
       .selectFrom("items")
-      .select(["serial", "hidden_code_hmac"])
+      .select(["serial", "hidden_code_hmac", "leaf_index"])
       .where("batch_id", "=", batch.batchId)
+      .where("leaf_index", ">", after)
       .orderBy("leaf_index")
-      .offset(offset)
       .limit(PAGE_ROWS)
       .execute();
     for (const row of rows) {
@@ -72,7 +71,9 @@ async function* labelItems(ctx: ServiceContext, batch: Batch): AsyncGenerator<La
           : {}),
       };
     }
-    if (rows.length < PAGE_ROWS) return;
+    const last = rows.at(-1);
+    if (last === undefined || rows.length < PAGE_ROWS) return;
+    after = last.leaf_index;
   }
 }
 

@@ -8,22 +8,21 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { after, before, describe, it } from "node:test";
 
-import { isDomainError } from "../domain/errors.ts";
-import { buildDigitalLink } from "../domain/gs1.ts";
-import { generateSerials } from "../domain/serials.ts";
-import { isLabelError } from "./errors.ts";
+import { isDomainError } from "../../domain/errors.ts";
+import { buildDigitalLink } from "../../domain/gs1.ts";
+import { generateSerials } from "../../domain/serials.ts";
+import { isLabelError } from "../errors.ts";
+import { POPPLER, WQY_FONT, ZBAR, cropPgm, decodeQrCodes, haveTools, parsePgm, run } from "../testing/tools.ts";
 import {
   DEFAULT_LAYOUT,
   HEADING_BAND_MM,
   QR_MIN_MM,
   labelGeometry,
   labelSheetLayoutQuerySchema,
-  writeLabelSheet,
-  type LabelItem,
-  type LabelSheetHeading,
   type LabelSheetLayout,
-} from "./label-sheet.ts";
-import { POPPLER, WQY_FONT, ZBAR, cropPgm, decodeQrCodes, haveTools, parsePgm, run } from "./testing/tools.ts";
+} from "./geometry.ts";
+import type { LabelItem, LabelSheetHeading } from "./types.ts";
+import { writeLabelSheet } from "./write-sheet.ts";
 
 const HOST = "trace.example.cn";
 const heading: LabelSheetHeading = {
