@@ -130,7 +130,14 @@ describe("the independent audit", () => {
     const html = await fetch(`${server.url}/api/v1/audits/batches/${demo.batch.batchId}?format=html`, {
       headers: { authorization: `Bearer ${demo.organisations.regulator.token}` },
     });
-    assert.match(await html.text(), /无异常 · No findings/);
+    // One language per report: Chinese by default, English on request (they used to be mixed).
+    const zh = await html.text();
+    assert.match(zh, /无异常/);
+    assert.doesNotMatch(zh, /No findings/);
+    const en = await fetch(`${server.url}/api/v1/audits/batches/${demo.batch.batchId}?format=html&lang=en`, {
+      headers: { authorization: `Bearer ${demo.organisations.regulator.token}` },
+    });
+    assert.match(await en.text(), /No findings/);
   });
 
   it("agrees when the regulator runs it from outside, through a JSON-RPC endpoint and a gateway of their choosing", async () => {
@@ -405,7 +412,55 @@ describe("the independent audit", () => {
     const refused = await coop.get<{ code: string }>(`/api/v1/audits/batches/${demo.batch.batchId}`);
     assert.equal(refused.status, 403);
   });
+
+  it("prints the zh report entirely in Chinese with China time, the en report in English", async () => {
+    // The cooperative's whole season: findings with times in their evidence (a shipment
+    // before the harvest, a cold-chain breach) and every batch's section.
+    const scope = `/api/v1/audits?organisationId=${demo.organisations.cooperative.id}&format=html`;
+    const get = async (lang: string): Promise<string> => {
+      const response = await fetch(`${server.url}${scope}${lang}`, {
+        headers: { authorization: `Bearer ${demo.organisations.regulator.token}` },
+      });
+      assert.equal(response.status, 200);
+      return response.text();
+    };
+    const zh = await get("");
+    assert.match(zh, /<html lang="zh-CN">/);
+    assert.match(zh, /timeline\.order/);
+    assert.match(zh, /cold_chain\.excursion/);
+    assert.match(zh, /生成时间：\d{4}-\d{2}-\d{2} \d{2}:\d{2} 北京时间/);
+    assert.deepEqual(strayEnglish(zh), [], "no English sentence outside codes, CIDs, addresses and GTINs");
+    assert.deepEqual(utcTimes(zh), [], "no UTC time anywhere, evidence included");
+    assert.match(zh, /\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} 北京时间/, "evidence times in China time");
+
+    const en = await get("&lang=en");
+    assert.match(en, /<html lang="en">/);
+    assert.match(en, /Generated: \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC \(\d{2}:\d{2} China time\)/);
+    assert.ok(!/[\u4e00-\u9fff]/.test(en.replace(/<(code|pre)>[\s\S]*?<\/\1>/g, "")), "no Chinese in the en report");
+  });
 });
+
+/**
+ * Runs of three or more ASCII words in a page's text, outside `<code>` and `<pre>` (codes,
+ * evidence), URLs, 0x hashes and addresses, CIDs and digits: an English phrase in a page
+ * that should be Chinese.
+ */
+function strayEnglish(html: string): string[] {
+  const text = html
+    .replace(/<head>[\s\S]*?<\/head>/, " ")
+    .replace(/<(code|pre)>[\s\S]*?<\/\1>/g, " ")
+    .replace(/<[^>]+>/g, " ")
+    .replace(/&#\d+;/g, " ")
+    .replace(/\bhttps?:\/\/\S+/g, " ")
+    .replace(/\b0x[0-9a-fA-F]+\b/g, " ")
+    .replace(/\bb[a-z2-7]{40,}\b/g, " ");
+  return [...text.matchAll(/[A-Za-z]+(?:[\s,.;:'’()-]+[A-Za-z]+){2,}/g)].map((match) => match[0]);
+}
+
+/** ISO times in UTC (`…T06:30:00Z`, `….000Z`) or the word UTC. */
+function utcTimes(html: string): string[] {
+  return [...html.matchAll(/\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z\b|\bUTC\b|\bGMT\b/g)].map((match) => match[0]);
+}
 
 function codes(report: BatchAuditReport): string[] {
   return report.findings.map((f) => f.code);

@@ -4,7 +4,7 @@
  */
 import type { BatchAuditReport } from "../../../../server/src/services/audit/report.ts";
 import { SEVERITY_TEXT, pick } from "../shared/text.ts";
-import { failureText, h, saveResponse } from "../shared/ui.ts";
+import { chinaMinute, failureText, h, saveResponse } from "../shared/ui.ts";
 import { download } from "./download.ts";
 import { render, state, type AuditReport } from "./state.ts";
 import { t, textOf } from "./text.ts";
@@ -74,7 +74,8 @@ export function auditView(): HTMLElement {
   const html = h("button", { type: "button", "data-action": "report-html" }, t("downloadHtml"));
   html.addEventListener(
     "click",
-    () => void download(`${path}${path.includes("?") ? "&" : "?"}format=html`, "audit.html"),
+    // The printable report in the console's language (all Chinese with China time, or English).
+    () => void download(`${path}${path.includes("?") ? "&" : "?"}format=html&lang=${state.lang}`, "audit.html"),
   );
   const json = h("button", { type: "button" }, t("downloadJson"));
   json.addEventListener("click", () => {
@@ -90,13 +91,17 @@ export function auditView(): HTMLElement {
       "div",
       { class: "card" },
       h("h1", {}, t("audit")),
-      h("p", {}, `${t("generatedAt")}: ${value.generatedAt}`),
+      h(
+        "p",
+        {},
+        `${t("generatedAt")}: ${state.lang === "zh" ? `${chinaMinute(value.generatedAt)} 北京时间` : `${value.generatedAt.slice(0, 16).replace("T", " ")} UTC (${chinaMinute(value.generatedAt).slice(11)} China time)`}`,
+      ),
       sources === undefined
         ? null
         : h(
             "p",
             {},
-            `${t("sources")}: chain ${sources.chainId} · ${sources.registry} · ${sources.rpc} · ${sources.content}`,
+            `${t("sources")}: ${state.lang === "zh" ? "链 ID" : "chain"} ${sources.chainId} · ${sources.registry} · ${sources.rpc} · ${sources.content}`,
           ),
       value.type === "oioc.audit-scope-report"
         ? h("p", {}, `${t("batchCount")}: ${String(value.batches.length)}`)

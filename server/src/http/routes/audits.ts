@@ -1,7 +1,7 @@
 /**
  * Audits for regulators: one batch, or every batch of a query (cooperative, region,
  * product, harvest dates), re-verified from the chain and IPFS and checked against the
- * rules; JSON by default, a printable HTML report with `?format=html`.
+ * rules; JSON by default, a printable HTML report with `?format=html` (`&lang=en` for English).
  */
 import { Router, type Request, type Response } from "express";
 import type { JsonRpcProvider } from "ethers";
@@ -14,12 +14,17 @@ import type { ServiceContext } from "../../services/context.ts";
 import { batchScope } from "../../services/export-input.ts";
 import { requireRole } from "../auth.ts";
 
-const format = z.object({ format: z.enum(["json", "html"]).default("json") });
+/** `format=html` is the printable report, in Chinese (`lang=zh`, the default) or English (`lang=en`). */
+const format = z.object({
+  format: z.enum(["json", "html"]).default("json"),
+  lang: z.enum(["zh", "en"]).default("zh"),
+});
 
 function send(req: Request, res: Response, report: BatchAuditReport | ScopeAuditReport): void {
   res.setHeader("Cache-Control", "no-store");
-  if (format.parse({ format: req.query.format }).format === "html") {
-    res.type("text/html; charset=utf-8").send(renderAuditHtml(report));
+  const wanted = format.parse({ format: req.query.format, lang: req.query.lang });
+  if (wanted.format === "html") {
+    res.type("text/html; charset=utf-8").send(renderAuditHtml(report, wanted.lang));
   } else {
     res.json(report);
   }
@@ -46,7 +51,7 @@ export function auditsRouter(ctx: ServiceContext, options: { provider: JsonRpcPr
   });
 
   router.get("/api/v1/audits", requireRole("admin", "regulator"), async (req, res) => {
-    const { format: _format, ...query } = req.query;
+    const { format: _format, lang: _lang, ...query } = req.query;
     send(req, res, await auditScope(ctx, sources, batchScope.parse(query), describe));
   });
 

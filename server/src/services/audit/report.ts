@@ -37,42 +37,115 @@ export interface ScopeAuditReport {
 
 const SEVERITY_ORDER = { critical: 0, warning: 1, info: 2 } as const;
 
+export type ReportLang = "zh" | "en";
+
+/** Every word the page says, in each language: the zh report is Chinese throughout, the en one English. */
+const TEXT = {
+  title: { zh: "溯源审计报告", en: "Audit report" },
+  generated: { zh: "生成时间", en: "Generated" },
+  sources: { zh: "证据来源", en: "Sources" },
+  chain: { zh: "链 ID", en: "chain" },
+  registry: { zh: "注册合约", en: "registry" },
+  via: { zh: "经由", en: "via" },
+  content: { zh: "内容来自", en: "content from" },
+  acrossBatches: { zh: "跨批次", en: "Across batches" },
+  batch: { zh: "批次", en: "Batch" },
+  checked: { zh: "已检查", en: "Checked" },
+  noFindings: { zh: "无异常", en: "No findings" },
+  severity: { zh: "级别", en: "Severity" },
+  code: { zh: "代码", en: "Code" },
+  finding: { zh: "发现", en: "Finding" },
+  evidence: { zh: "证据", en: "Evidence" },
+  listSeparator: { zh: "、", en: ", " },
+  clauseSeparator: { zh: "；", en: "; " },
+} as const;
+
+const SEVERITY_TEXT = {
+  critical: { zh: "严重", en: "Critical" },
+  warning: { zh: "警告", en: "Warning" },
+  info: { zh: "提示", en: "Info" },
+} as const;
+
 function escape(text: string): string {
   return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
-function findingRows(findings: readonly AuditFinding[]): string {
-  if (findings.length === 0) return `<p class="clean">无异常 · No findings</p>`;
-  return `<table><thead><tr><th>级别 Severity</th><th>代码 Code</th><th>发现 Finding</th><th>证据 Evidence</th></tr></thead><tbody>${[
-    ...findings,
-  ]
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+const chinaClock = new Intl.DateTimeFormat("sv-SE", {
+  timeZone: "Asia/Shanghai",
+  year: "numeric",
+  month: "2-digit",
+  day: "2-digit",
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+  hourCycle: "h23",
+});
+
+/** `2026-05-01 14:30:05 北京时间`: China Standard Time (Asia/Shanghai, UTC+8, no daylight saving). */
+export function chinaTime(iso: string, withSeconds = false): string {
+  const text = chinaClock.format(new Date(iso));
+  return `${withSeconds ? text : text.slice(0, 16)} 北京时间`;
+}
+
+/** `2026-05-01 06:30 UTC (14:30 China time)`. */
+function englishTime(iso: string): string {
+  const utc = new Date(iso).toISOString();
+  return `${utc.slice(0, 10)} ${utc.slice(11, 16)} UTC (${chinaClock.format(new Date(iso)).slice(11, 16)} China time)`;
+}
+
+/** Evidence for the zh page: every instant in China time (the JSON export keeps ISO 8601). */
+function chinaEvidence(value: unknown): unknown {
+  if (typeof value === "string")
+    return ISO_INSTANT.test(value) && !Number.isNaN(Date.parse(value)) ? chinaTime(value, true) : value;
+  if (Array.isArray(value)) return value.map(chinaEvidence);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, chinaEvidence(item)]));
+  }
+  return value;
+}
+
+function findingRows(findings: readonly AuditFinding[], lang: ReportLang): string {
+  if (findings.length === 0) return `<p class="clean">${TEXT.noFindings[lang]}</p>`;
+  const head = [TEXT.severity, TEXT.code, TEXT.finding, TEXT.evidence].map((t) => `<th>${t[lang]}</th>`).join("");
+  return `<table><thead><tr>${head}</tr></thead><tbody>${[...findings]
     .sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity])
-    .map(
-      (f) =>
-        `<tr><td>${escape(f.severity)}</td><td><code>${escape(f.code)}</code></td><td>${escape(f.zh)}<br/><small>${escape(f.en)}</small></td><td><pre>${escape(JSON.stringify(f.evidence, null, 2))}</pre></td></tr>`,
-    )
+    .map((f) => {
+      const evidence = lang === "zh" ? chinaEvidence(f.evidence) : f.evidence;
+      return `<tr><td>${SEVERITY_TEXT[f.severity][lang]}</td><td><code>${escape(f.code)}</code></td><td>${escape(f[lang])}</td><td><pre>${escape(JSON.stringify(evidence, null, 2))}</pre></td></tr>`;
+    })
     .join("")}</tbody></table>`;
 }
 
-function batchSection(report: BatchAuditReport): string {
-  return `<section><h2>批次 Batch ${escape(report.gtin ?? "")} / ${escape(report.lot ?? "")}</h2>
+function batchSection(report: BatchAuditReport, lang: ReportLang): string {
+  return `<section><h2>${TEXT.batch[lang]} <code>${escape(report.gtin ?? "")}</code> / <code>${escape(report.lot ?? "")}</code></h2>
 <p><code>${escape(report.batchId)}</code></p>
-<p>已检查 Checked: ${report.checked.map((c) => `<code>${escape(c)}</code>`).join(", ")}</p>
-${findingRows(report.findings)}</section>`;
+<p>${TEXT.checked[lang]}: ${report.checked.map((c) => `<code>${escape(c)}</code>`).join(TEXT.listSeparator[lang])}</p>
+${findingRows(report.findings, lang)}</section>`;
 }
 
-export function renderAuditHtml(report: BatchAuditReport | ScopeAuditReport): string {
+/**
+ * The printable report in one language (zh by default, as the consoles): Chinese words and
+ * China time throughout, or English with UTC and China time; codes, hashes, addresses,
+ * CIDs and GTINs appear as they are, in `<code>`.
+ */
+export function renderAuditHtml(report: BatchAuditReport | ScopeAuditReport, lang: ReportLang = "zh"): string {
   const batches = report.type === "oioc.audit-report" ? [report] : report.batches;
   const sources = batches[0]?.sources;
-  const title =
-    report.type === "oioc.audit-report"
-      ? `溯源审计报告 · Audit report ${report.gtin ?? ""}/${report.lot ?? ""}`
-      : "溯源审计报告 · Audit report";
-  return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"/><title>${escape(title)}</title></head><body>
-<h1>${escape(title)}</h1>
-<p>生成时间 Generated: ${escape(report.generatedAt)}</p>
-${sources === undefined ? "" : `<p>证据来源 Sources: chain ${escape(sources.chainId)} registry <code>${escape(sources.registry)}</code> via ${escape(sources.rpc)}; content from ${escape(sources.content)}</p>`}
-${report.type === "oioc.audit-scope-report" ? `<section><h2>跨批次 Across batches</h2>${findingRows(report.findings)}</section>` : ""}
-${batches.map(batchSection).join("\n")}
+  const subject =
+    report.type === "oioc.audit-report" ? ` <code>${escape(report.gtin ?? "")}/${escape(report.lot ?? "")}</code>` : "";
+  const generated = lang === "zh" ? chinaTime(report.generatedAt) : englishTime(report.generatedAt);
+  const colon = lang === "zh" ? "：" : ": ";
+  const sourceLine =
+    sources === undefined
+      ? ""
+      : `<p>${TEXT.sources[lang]}${colon}${TEXT.chain[lang]} <code>${escape(sources.chainId)}</code>${TEXT.clauseSeparator[lang]}${TEXT.registry[lang]} <code>${escape(sources.registry)}</code>${TEXT.clauseSeparator[lang]}${TEXT.via[lang]} <code>${escape(sources.rpc)}</code>${TEXT.clauseSeparator[lang]}${TEXT.content[lang]} <code>${escape(sources.content)}</code></p>`;
+  return `<!doctype html><html lang="${lang === "zh" ? "zh-CN" : "en"}"><head><meta charset="utf-8"/><title>${TEXT.title[lang]}</title></head><body>
+<h1>${TEXT.title[lang]}${subject}</h1>
+<p>${TEXT.generated[lang]}${colon}${escape(generated)}</p>
+${sourceLine}
+${report.type === "oioc.audit-scope-report" ? `<section><h2>${TEXT.acrossBatches[lang]}</h2>${findingRows(report.findings, lang)}</section>` : ""}
+${batches.map((batch) => batchSection(batch, lang)).join("\n")}
 </body></html>`;
 }
