@@ -5,6 +5,7 @@
 import { auditSuite } from "./audit.ts";
 import { exportsSuite } from "./exports.ts";
 import { gasSuite } from "./gas.ts";
+import { heavyLoadSuite } from "./heavy-load.ts";
 import { labelsSuite } from "./labels.ts";
 import { merkleSuite } from "./merkle.ts";
 import { resilienceSuite } from "./resilience.ts";
@@ -23,4 +24,5 @@ export const suites: readonly BenchSuite[] = [
   exportsSuite,
   auditSuite,
   resilienceSuite,
+  heavyLoadSuite,
 ];

@@ -81,10 +81,18 @@ async function probeLoop(
   return { ms, failures };
 }
 
+export interface HeavyLoadServer {
+  baseUrl: string;
+  dataDir: string;
+  cooperative: ApiClient;
+  cooperativeToken: string;
+}
+
 export async function runHeavyLoad(options: {
   itemCount: number;
   env?: Record<string, string>;
-  timeoutMs?: number;
+  /** More checks against the same server once the load is over, before it stops. */
+  afterwards?: (server: HeavyLoadServer) => Promise<void>;
 }): Promise<HeavyLoadResult> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "heavy-load-"));
   const env: Record<string, string> = {
@@ -166,6 +174,7 @@ export async function runHeavyLoad(options: {
       const page = await coop.get<{ itemCount: number; items: unknown[] }>(`/api/v1/batches/${large}/items?limit=1`);
       storedItemCount = page.status === 200 ? page.body.itemCount : null;
     }
+    await options.afterwards?.({ baseUrl, dataDir, cooperative: coop, cooperativeToken: cooperative.token });
     return {
       itemCount: options.itemCount,
       registration: { status: answer.status, ms, body: answer.body },

@@ -248,8 +248,8 @@ describe(`server API (${TEST_DATABASE_URL === undefined ? "SQLite" : "PostgreSQL
         who: () => coop(),
         path: () => "/api/v1/batches",
         body: () => ({ ...validBatch(), itemCount: 1_000_001 }),
-        status: 400,
-        code: "request.invalid",
+        status: 413,
+        code: "batch.too_many_items",
       },
       {
         name: "an unregistered product",

@@ -266,7 +266,7 @@ function toItem(row: Selectable<ItemsTable>): Item {
  * takes a few milliseconds. PostgreSQL pays a round trip per statement and parses every
  * parameter, so it gets each column as one array parameter and unnests them server-side.
  */
-const SQLITE_ITEM_CHUNK = 2_000;
+const SQLITE_ITEM_CHUNK = 500;
 const POSTGRES_ITEM_CHUNK = 20_000;
 
 /**

@@ -8,18 +8,11 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 
-import {
-  Kysely,
-  PostgresDialect,
-  sql,
-  SqliteDialect,
-  Transaction,
-  type SqliteDatabase,
-  type SqliteStatement,
-} from "kysely";
+import { Kysely, PostgresDialect, sql, Transaction, type SqliteDatabase, type SqliteStatement } from "kysely";
 import { Pool, types as pgTypes } from "pg";
 
 import type { Database } from "./schema.ts";
+import { SqliteReadWriteDialect } from "./sqlite-read-write.ts";
 
 export type DatabaseConfig = { kind: "sqlite"; path: string } | { kind: "postgres"; url: string; poolSize?: number };
 
@@ -63,14 +56,20 @@ function openSqlite(file: string): OpenedDatabase {
     throw error;
   }
   const adapter = sqliteAdapter(database);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: adapter }) });
+  // Reads outside transactions get their own read-only connection (sqlite-read-write.ts),
+  // so a long write transaction does not hold up health checks and scans.
+  const reader = sqliteAdapter(
+    new DatabaseSync(file, { readOnly: true, timeout: SQLITE_BUSY_TIMEOUT_MS, enableForeignKeyConstraints: true }),
+  );
+  const db = new Kysely<Database>({ dialect: new SqliteReadWriteDialect(adapter, reader) });
   return {
     db,
     engine: "sqlite",
     close: async () => {
-      // `destroy` closes the file only if a query ever ran; close it ourselves otherwise.
+      // `destroy` closes the files only if a query ever ran; close them ourselves otherwise.
       await db.destroy();
       adapter.close();
+      reader.close();
     },
   };
 }
