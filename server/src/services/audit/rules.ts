@@ -232,49 +232,100 @@ export interface BatchAudit {
   findings: AuditFinding[];
 }
 
-export function auditBatch(batch: GatheredBatch, context: AuditContext): BatchAudit {
-  const findings: AuditFinding[] = [];
-  const checked = ["integrity", "origin", "certification", "mass_balance", "timeline", "cold_chain", "clones"];
-  const a = batch.attestation;
+/** A batch that is on the ledger, as every per-batch rule reads it. */
+export interface RuleInput {
+  batch: GatheredBatch;
+  context: AuditContext;
+  /** The batch's attestation: the rules only run once the batch is known to be on chain. */
+  attestation: NonNullable<GatheredBatch["attestation"]>;
+}
 
-  // integrity
-  if (a === null || batch.onChain.status === "none") {
-    findings.push(finding(M.notOnChain, { batchId: batch.batchId }));
-    return { checked: ["integrity"], findings };
-  }
-  if (!a.signatureValid) findings.push(finding(M.signature, { attester: a.value.attester, tx: a.transactionHash }));
-  if (!batch.attester.registeredBeforeAttesting) findings.push(finding(M.attester, { attester: a.value.attester }));
-  if (batch.items.recomputedRoot !== null && batch.items.recomputedRoot !== batch.onChain.itemsRoot) {
-    findings.push(finding(M.itemsRoot, { onChain: batch.onChain.itemsRoot, recomputed: batch.items.recomputedRoot }));
-  }
-  if (batch.items.count !== null && batch.items.count !== batch.onChain.itemCount) {
-    findings.push(finding(M.itemCount, { onChain: batch.onChain.itemCount, listed: batch.items.count }));
-  }
-  batch.events.forEach((e, index) => {
-    if (!e.log.signatureValid) {
-      findings.push(
-        finding(M.eventSignature, {
-          index,
-          bizStep: e.log.bizStep,
-          actor: e.log.value.actor,
-          tx: e.log.transactionHash,
-        }),
+/**
+ * One rule of the audit. `scope` is the family it belongs to (what the report lists as
+ * checked); `reports` are the findings it can raise, each with its code and severity.
+ */
+export interface AuditRule<Input> {
+  id: string;
+  scope: "integrity" | "origin" | "certification" | "mass_balance" | "timeline" | "cold_chain" | "clones";
+  reports: readonly Message[];
+  check: (input: Input) => AuditFinding[];
+}
+
+const integrityRules: AuditRule<RuleInput>[] = [
+  {
+    id: "integrity.attestation",
+    scope: "integrity",
+    reports: [M.signature, M.attester],
+    check: ({ batch, attestation: a }) => [
+      ...(a.signatureValid ? [] : [finding(M.signature, { attester: a.value.attester, tx: a.transactionHash })]),
+      ...(batch.attester.registeredBeforeAttesting ? [] : [finding(M.attester, { attester: a.value.attester })]),
+    ],
+  },
+  {
+    id: "integrity.items",
+    scope: "integrity",
+    reports: [M.itemsRoot, M.itemCount],
+    check: ({ batch }) => {
+      const findings: AuditFinding[] = [];
+      if (batch.items.recomputedRoot !== null && batch.items.recomputedRoot !== batch.onChain.itemsRoot) {
+        findings.push(
+          finding(M.itemsRoot, { onChain: batch.onChain.itemsRoot, recomputed: batch.items.recomputedRoot }),
+        );
+      }
+      if (batch.items.count !== null && batch.items.count !== batch.onChain.itemCount) {
+        findings.push(finding(M.itemCount, { onChain: batch.onChain.itemCount, listed: batch.items.count }));
+      }
+      return findings;
+    },
+  },
+  {
+    id: "integrity.events",
+    scope: "integrity",
+    reports: [M.eventSignature, M.eventChain],
+    check: ({ batch }) => {
+      const findings = batch.events.flatMap((e, index) =>
+        e.log.signatureValid
+          ? []
+          : [
+              finding(M.eventSignature, {
+                index,
+                bizStep: e.log.bizStep,
+                actor: e.log.value.actor,
+                tx: e.log.transactionHash,
+              }),
+            ],
       );
-    }
-  });
-  if (batch.eventHead.recomputed.toLowerCase() !== batch.eventHead.onChain.toLowerCase()) {
-    findings.push(finding(M.eventChain, { onChain: batch.eventHead.onChain, recomputed: batch.eventHead.recomputed }));
-  }
-  for (const content of batch.contents) {
-    if (!content.present) findings.push(finding(M.cidMissing, { cid: content.cid, role: content.role }));
-    else if (!content.matches) findings.push(finding(M.cidTampered, { cid: content.cid, role: content.role }));
-    else if (content.pinned === false) findings.push(finding(M.cidUnpinned, { cid: content.cid, role: content.role }));
-  }
+      if (batch.eventHead.recomputed.toLowerCase() !== batch.eventHead.onChain.toLowerCase()) {
+        findings.push(
+          finding(M.eventChain, { onChain: batch.eventHead.onChain, recomputed: batch.eventHead.recomputed }),
+        );
+      }
+      return findings;
+    },
+  },
+  {
+    id: "integrity.contents",
+    scope: "integrity",
+    reports: [M.cidMissing, M.cidTampered, M.cidUnpinned],
+    check: ({ batch }) =>
+      batch.contents.flatMap((content) => {
+        const evidence = { cid: content.cid, role: content.role };
+        if (!content.present) return [finding(M.cidMissing, evidence)];
+        if (!content.matches) return [finding(M.cidTampered, evidence)];
+        return content.pinned === false ? [finding(M.cidUnpinned, evidence)] : [];
+      }),
+  },
+];
 
-  // origin
-  const metadata = batch.metadata;
-  const registered = batch.attester.regionCode === null ? null : String(batch.attester.regionCode);
-  if (metadata !== null && registered !== null) {
+const originRule: AuditRule<RuleInput> = {
+  id: "origin.region",
+  scope: "origin",
+  reports: [M.registeredRegion, M.regionMismatch],
+  check: ({ batch }) => {
+    const metadata = batch.metadata;
+    const registered = batch.attester.regionCode === null ? null : String(batch.attester.regionCode);
+    if (metadata === null || registered === null) return [];
+    const findings: AuditFinding[] = [];
     if (metadata.cooperative.regionCode !== registered) {
       findings.push(finding(M.registeredRegion, { documents: metadata.cooperative.regionCode, onChain: registered }));
     }
@@ -293,105 +344,140 @@ export function auditBatch(batch: GatheredBatch, context: AuditContext): BatchAu
         );
       }
     }
-  }
+    return findings;
+  },
+};
 
-  // certification
-  const harvestedAt = Number(a.value.harvestedAt);
-  const harvestDate = dateInChina(harvestedAt);
-  const gtin = a.value.gtin.toString().padStart(14, "0");
-  for (const cert of metadata?.certifications ?? []) {
-    const evidence = {
-      kind: cert.kind,
-      number: cert.number,
-      validFrom: cert.validFrom,
-      validTo: cert.validTo,
-      harvestDate,
-    };
-    if (harvestDate > cert.validTo) findings.push(finding(M.certExpired, evidence));
-    else if (harvestDate < cert.validFrom) findings.push(finding(M.certNotYetValid, evidence));
-    if (!cert.scopeGtins.includes(gtin))
-      findings.push(finding(M.certScope, { ...evidence, gtin, scope: cert.scopeGtins }));
-  }
+const certificationRule: AuditRule<RuleInput> = {
+  id: "certification.validity",
+  scope: "certification",
+  reports: [M.certExpired, M.certNotYetValid, M.certScope],
+  check: ({ batch, attestation: a }) => {
+    const harvestDate = dateInChina(Number(a.value.harvestedAt));
+    const gtin = a.value.gtin.toString().padStart(14, "0");
+    return (batch.metadata?.certifications ?? []).flatMap((cert) => {
+      const evidence = {
+        kind: cert.kind,
+        number: cert.number,
+        validFrom: cert.validFrom,
+        validTo: cert.validTo,
+        harvestDate,
+      };
+      const findings: AuditFinding[] = [];
+      if (harvestDate > cert.validTo) findings.push(finding(M.certExpired, evidence));
+      else if (harvestDate < cert.validFrom) findings.push(finding(M.certNotYetValid, evidence));
+      if (!cert.scopeGtins.includes(gtin))
+        findings.push(finding(M.certScope, { ...evidence, gtin, scope: cert.scopeGtins }));
+      return findings;
+    });
+  },
+};
 
-  // mass balance (per plot and season)
-  const kg = harvestedKg(batch);
-  const ceiling = context.product === null ? null : yieldCeiling(context.product.category);
-  if (kg !== null && ceiling !== null && metadata?.plot != null) {
-    const maxKg = metadata.plot.areaHa * ceiling.maxKgPerHa;
-    if (kg > maxKg) {
-      findings.push(
+const massBalanceRules: AuditRule<RuleInput>[] = [
+  {
+    id: "mass_balance.plot_season",
+    scope: "mass_balance",
+    reports: [M.massPlot],
+    check: ({ batch, context }) => {
+      const kg = harvestedKg(batch);
+      const ceiling = context.product === null ? null : yieldCeiling(context.product.category);
+      const plot = batch.metadata?.plot;
+      if (kg === null || ceiling === null || plot == null) return [];
+      const maxKg = plot.areaHa * ceiling.maxKgPerHa;
+      if (kg <= maxKg) return [];
+      return [
         finding(M.massPlot, {
           harvestedKg: kg,
-          areaHa: metadata.plot.areaHa,
+          areaHa: plot.areaHa,
           ceilingKgPerHa: ceiling.maxKgPerHa,
           maxKg,
           source: ceiling.source,
         }),
-      );
-    }
-  }
-
-  // mass balance (items issued against the harvest). Primary produce only loses mass on its
-  // way to the package (drying, sorting, trimming: fresh tea leaf to made tea is about 4:1),
-  // so what the issued items hold can never honestly exceed what was harvested: a sound
-  // upper bound, however loose, that needs no conversion ratio per product.
-  const harvestedMg = harvestedMilligrams(batch);
-  const perItemMg = netContentMilligrams(context.product?.netContent);
-  if (harvestedMg !== null && perItemMg !== null) {
-    const issuedMg = BigInt(batch.onChain.itemCount) * perItemMg;
-    if (issuedMg > harvestedMg) {
-      findings.push(
+      ];
+    },
+  },
+  {
+    // Primary produce only loses mass on its way to the package (drying, sorting, trimming:
+    // fresh tea leaf to made tea is about 4:1), so what the issued items hold can never
+    // honestly exceed what was harvested: a sound upper bound, however loose, that needs no
+    // conversion ratio per product.
+    id: "mass_balance.items_issued",
+    scope: "mass_balance",
+    reports: [M.massItems],
+    check: ({ batch, context }) => {
+      const harvestedMg = harvestedMilligrams(batch);
+      const perItemMg = netContentMilligrams(context.product?.netContent);
+      if (harvestedMg === null || perItemMg === null) return [];
+      const issuedMg = BigInt(batch.onChain.itemCount) * perItemMg;
+      if (issuedMg <= harvestedMg) return [];
+      return [
         finding(M.massItems, {
           itemCount: batch.onChain.itemCount,
           netContent: context.product?.netContent,
           issuedKg: Number(issuedMg) / 1e6,
           harvestedKg: Number(harvestedMg) / 1e6,
         }),
-      );
-    }
-  }
+      ];
+    },
+  },
+];
 
-  // timeline
-  const events = batch.events.map((e) => ({ step: e.log.bizStep, at: Number(e.log.value.occurredAt) }));
-  for (const e of events) {
-    if (AFTER_HARVEST.has(e.step) && e.at < harvestedAt) {
-      findings.push(
-        finding(M.timelineOrder, {
-          step: e.step,
-          occurredAt: new Date(e.at * 1000).toISOString(),
-          harvestedAt: new Date(harvestedAt * 1000).toISOString(),
-        }),
-      );
-    }
-  }
-  const firstShipping = events.filter((e) => e.step === "shipping").reduce((min, e) => Math.min(min, e.at), Infinity);
-  for (const e of events) {
-    if (e.step === "receiving" && e.at < firstShipping && Number.isFinite(firstShipping)) {
-      findings.push(
-        finding(M.timelineOrder, {
-          step: "receiving",
-          occurredAt: new Date(e.at * 1000).toISOString(),
-          firstShipping: new Date(firstShipping * 1000).toISOString(),
-        }),
-      );
-    }
-  }
-  const recallAt = batch.recalls.reduce((min, r) => Math.min(min, r.atSeconds), Infinity);
-  for (const e of events) {
-    if (HANDLING.has(e.step) && e.at > recallAt) {
-      findings.push(
-        finding(M.afterRecall, {
-          step: e.step,
-          occurredAt: new Date(e.at * 1000).toISOString(),
-          recalledAt: new Date(recallAt * 1000).toISOString(),
-        }),
-      );
-    }
-  }
+/** The batch's events as the timeline rules compare them: step and time in seconds. */
+function eventTimes(batch: GatheredBatch): { step: string; at: number }[] {
+  return batch.events.map((e) => ({ step: e.log.bizStep, at: Number(e.log.value.occurredAt) }));
+}
 
-  // cold chain
-  const range = context.product?.coldChain ?? null;
-  if (range !== null) {
+const iso = (seconds: number): string => new Date(seconds * 1000).toISOString();
+
+const timelineRules: AuditRule<RuleInput>[] = [
+  {
+    id: "timeline.after_harvest",
+    scope: "timeline",
+    reports: [M.timelineOrder],
+    check: ({ batch, attestation: a }) => {
+      const harvestedAt = Number(a.value.harvestedAt);
+      return eventTimes(batch)
+        .filter((e) => AFTER_HARVEST.has(e.step) && e.at < harvestedAt)
+        .map((e) => finding(M.timelineOrder, { step: e.step, occurredAt: iso(e.at), harvestedAt: iso(harvestedAt) }));
+    },
+  },
+  {
+    id: "timeline.receiving_after_shipping",
+    scope: "timeline",
+    reports: [M.timelineOrder],
+    check: ({ batch }) => {
+      const events = eventTimes(batch);
+      const firstShipping = events
+        .filter((e) => e.step === "shipping")
+        .reduce((min, e) => Math.min(min, e.at), Infinity);
+      return events
+        .filter((e) => e.step === "receiving" && e.at < firstShipping && Number.isFinite(firstShipping))
+        .map((e) =>
+          finding(M.timelineOrder, { step: "receiving", occurredAt: iso(e.at), firstShipping: iso(firstShipping) }),
+        );
+    },
+  },
+  {
+    id: "timeline.after_recall",
+    scope: "timeline",
+    reports: [M.afterRecall],
+    check: ({ batch }) => {
+      const recallAt = batch.recalls.reduce((min, r) => Math.min(min, r.atSeconds), Infinity);
+      return eventTimes(batch)
+        .filter((e) => HANDLING.has(e.step) && e.at > recallAt)
+        .map((e) => finding(M.afterRecall, { step: e.step, occurredAt: iso(e.at), recalledAt: iso(recallAt) }));
+    },
+  },
+];
+
+const coldChainRule: AuditRule<RuleInput> = {
+  id: "cold_chain.temperatures",
+  scope: "cold_chain",
+  reports: [M.excursion, M.gap],
+  check: ({ batch, context }) => {
+    const range = context.product?.coldChain ?? null;
+    if (range === null) return [];
+    const findings: AuditFinding[] = [];
     for (const [index, e] of batch.events.entries()) {
       const readings = e.payload?.data.temperatures ?? [];
       if (readings.length === 0) continue;
@@ -412,24 +498,46 @@ export function auditBatch(batch: GatheredBatch, context: AuditContext): BatchAu
         );
       }
       for (const g of report.gaps)
-        findings.push(
-          finding(M.gap, {
-            event: index,
-            bizStep: e.log.bizStep,
-            from: new Date(g.start * 1000).toISOString(),
-            to: new Date(g.end * 1000).toISOString(),
-          }),
-        );
+        findings.push(finding(M.gap, { event: index, bizStep: e.log.bizStep, from: iso(g.start), to: iso(g.end) }));
     }
-  }
+    return findings;
+  },
+};
 
-  // clones
-  if (context.scans.itemsFlagged > 0) {
-    findings.push(finding(M.clone, { itemsFlagged: context.scans.itemsFlagged, worstItem: context.scans.worstItem }));
-  }
-  if (context.scans.unknownCodes > 0) findings.push(finding(M.unknownCodes, { scans: context.scans.unknownCodes }));
+const cloneRule: AuditRule<RuleInput> = {
+  id: "clones.scans",
+  scope: "clones",
+  reports: [M.clone, M.unknownCodes],
+  check: ({ context }) => [
+    ...(context.scans.itemsFlagged > 0
+      ? [finding(M.clone, { itemsFlagged: context.scans.itemsFlagged, worstItem: context.scans.worstItem })]
+      : []),
+    ...(context.scans.unknownCodes > 0 ? [finding(M.unknownCodes, { scans: context.scans.unknownCodes })] : []),
+  ],
+};
 
-  return { checked, findings };
+/** The per-batch rules, in the order their findings are reported. */
+export const BATCH_RULES: readonly AuditRule<RuleInput>[] = [
+  ...integrityRules,
+  originRule,
+  certificationRule,
+  ...massBalanceRules,
+  ...timelineRules,
+  coldChainRule,
+  cloneRule,
+];
+
+/** A batch missing from the ledger is the one finding: nothing else can be checked against it. */
+export function auditBatch(batch: GatheredBatch, context: AuditContext): BatchAudit {
+  const attestation = batch.attestation;
+  if (attestation === null || batch.onChain.status === "none") {
+    return { checked: ["integrity"], findings: [finding(M.notOnChain, { batchId: batch.batchId })] };
+  }
+  const input: RuleInput = { batch, context, attestation };
+  return {
+    checked: [...new Set(BATCH_RULES.map((rule) => rule.scope))],
+    findings: BATCH_RULES.flatMap((rule) => rule.check(input)),
+  };
 }
 
 /** A batch as the audits across batches see it: its evidence, and what the platform records of it. */
@@ -451,7 +559,7 @@ export interface CrossBatchEntry {
  * year, and a cooperative's harvests of a product in one year against all its land.
  */
 export function auditAcrossBatches(batches: readonly CrossBatchEntry[]): AuditFinding[] {
-  return [...acrossPlotYears(batches), ...acrossCooperativeYears(batches)];
+  return CROSS_BATCH_RULES.flatMap((rule) => rule.check(batches));
 }
 
 function acrossPlotYears(batches: readonly CrossBatchEntry[]): AuditFinding[] {
@@ -566,3 +674,14 @@ function acrossCooperativeYears(batches: readonly CrossBatchEntry[]): AuditFindi
   }
   return findings;
 }
+
+/** The rules across batches, in the order their findings are reported. */
+export const CROSS_BATCH_RULES: readonly AuditRule<readonly CrossBatchEntry[]>[] = [
+  { id: "mass_balance.plot_year", scope: "mass_balance", reports: [M.massCooperative], check: acrossPlotYears },
+  {
+    id: "mass_balance.cooperative_year",
+    scope: "mass_balance",
+    reports: [M.massCooperativeTotal],
+    check: acrossCooperativeYears,
+  },
+];
