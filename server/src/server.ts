@@ -43,7 +43,7 @@ import { pruneIdempotencyKeys } from "./storage/idempotency.ts";
 import { getMedia } from "./storage/media.ts";
 import { migrateToLatest } from "./storage/migrate.ts";
 import { createOutboxPort } from "./storage/outbox.ts";
-import { flushScans } from "./storage/scans.ts";
+import { flushScans, pruneClaimGuards } from "./storage/scans.ts";
 
 export interface RunningServer {
   url: string;
@@ -251,6 +251,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       .catch((error: unknown) => {
         logger.warn({ err: error }, "idempotency keys not pruned; retrying at the next hour");
       });
+    // Guessing-limit guards outlive their windows (an hour; a client's hash changes daily) by a day.
+    pruneClaimGuards(ctx.db, Date.now() - 2 * 86_400_000).catch((error: unknown) => {
+      logger.warn({ err: error }, "claim guards not pruned; retrying at the next hour");
+    });
   };
   prune();
   const pruning = setInterval(prune, IDEMPOTENCY_PRUNE_EVERY_MS);

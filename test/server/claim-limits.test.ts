@@ -23,6 +23,7 @@ import { deriveVerificationCode } from "../../server/src/domain/serials.ts";
 import { MAX_ATTEMPTS_PER_CLIENT_PER_HOUR, MAX_WRONG_PER_ITEM_PER_HOUR } from "../../server/src/services/claims.ts";
 import { startServer, type RunningServer } from "../../server/src/server.ts";
 import { listItemSerials } from "../../server/src/storage/batches.ts";
+import { pruneClaimGuards } from "../../server/src/storage/scans.ts";
 
 const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
 
@@ -261,5 +262,22 @@ describe(`hidden-code guessing limits (${TEST_DATABASE_URL === undefined || TEST
       headers: { "x-forwarded-for": "127.0.0.41" },
     });
     assert.deepEqual(spent, { status: 429, code: "claim.too_many_attempts" });
+  });
+
+  it("prunes guard rows whose windows closed long ago, and keeps the others", async () => {
+    const nowMs = Date.now();
+    const guards = () =>
+      direct.ctx.db.selectFrom("claim_guards").select(["subject", "touched_at_ms"]).orderBy("subject").execute();
+    const live = await guards();
+    assert.ok(live.length > 0, "the attempts above made guards");
+    await direct.ctx.db
+      .insertInto("claim_guards")
+      .values([
+        { subject: "client:stale", touched_at_ms: nowMs - 3 * 86_400_000 },
+        { subject: "item:stale:S1", touched_at_ms: nowMs - 3 * 86_400_000 },
+      ])
+      .execute();
+    assert.equal(await pruneClaimGuards(direct.ctx.db, nowMs - 2 * 86_400_000), 2);
+    assert.deepEqual(await guards(), live);
   });
 });

@@ -349,3 +349,13 @@ export async function reserveClaimAttempt(
 export async function settleClaimAttempt(db: Db, id: number, outcome: string): Promise<void> {
   await db.updateTable("claim_attempts").set({ outcome }).where("id", "=", id).execute();
 }
+
+/**
+ * Deletes guard rows no attempt has touched since `beforeMs`: a guard only matters while
+ * its subject's window (an hour; a client's hash changes daily) is open, and one is made
+ * again by the next attempt. A delete waits for a guard's lock, so it never cuts into one.
+ */
+export async function pruneClaimGuards(db: Db, beforeMs: number): Promise<number> {
+  const result = await db.deleteFrom("claim_guards").where("touched_at_ms", "<", beforeMs).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
