@@ -5,9 +5,16 @@
  * onboarding, plot, certificate, planting video, a 1,000-item batch, and its lifecycle
  * from planting to the shop. Waits until everything is anchored, then prints where to
  * look. Keeps running until Ctrl-C (`--exit` stops after seeding).
+ *
+ * On a phone: `--host 0.0.0.0` (or HOST=0.0.0.0) listens on every interface and takes
+ * http://<this machine's LAN address>:<port> as the public origin (unless PUBLIC_ORIGIN says
+ * otherwise), so the printed link and its QR code open on a phone on the same network. The
+ * chain node stays on loopback: the page reads the chain through the server's own /rpc.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { networkInterfaces } from "node:os";
 import path from "node:path";
+import { parseArgs } from "node:util";
 
 import { choosePort, startChainNode } from "../lib/chain-node.ts";
 import { seedDemoSystem, waitUntilAnchored } from "../lib/demo-system.ts";
@@ -20,9 +27,26 @@ import { deriveVerificationCode } from "../../server/src/domain/serials.ts";
 import { qrTerminal } from "../../server/src/labels/qr.ts";
 import { startServer, type RunningServer } from "../../server/src/server.ts";
 
-const exitAfterSeeding = process.argv.includes("--exit");
+const { values: flags } = parseArgs({
+  options: { exit: { type: "boolean", default: false }, host: { type: "string" } },
+  strict: true,
+});
+const exitAfterSeeding = flags.exit;
 const projectRoot = process.cwd();
-const stateDir = path.join(projectRoot, ".data", "demo");
+// DEMO_STATE_DIR lets a test run the demo without touching a developer's own .data/demo.
+const stateDir = path.resolve(process.env.DEMO_STATE_DIR ?? path.join(projectRoot, ".data", "demo"));
+const host = flags.host ?? process.env.HOST ?? "127.0.0.1";
+const listensEverywhere = host === "0.0.0.0" || host === "::";
+
+/** The first non-internal IPv4 address: what a phone on the same network can reach. */
+function lanAddress(): string | null {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const address of addresses ?? []) {
+      if (address.family === "IPv4" && !address.internal) return address.address;
+    }
+  }
+  return null;
+}
 const demoVideo = path.join(projectRoot, "scripts", "demo-assets", "planting.mp4");
 
 console.log("[demo] building the scan page and consoles");
@@ -53,11 +77,18 @@ try {
   // A new chain every run: yesterday's database would point at blocks that no longer exist.
   rmSync(stateDir, { recursive: true, force: true });
   mkdirSync(stateDir, { recursive: true });
-  const httpPort = await choosePort(Number(process.env.DEMO_HTTP_PORT ?? 8080));
+  const httpPort = await choosePort(Number(process.env.PORT ?? process.env.DEMO_HTTP_PORT ?? 8080));
+  const lan = listensEverywhere ? lanAddress() : null;
+  if (listensEverywhere && lan === null) console.log("[demo] no LAN address found: the links name localhost");
+  const publicOrigin = (
+    process.env.PUBLIC_ORIGIN ??
+    `http://${lan ?? (listensEverywhere || host === "127.0.0.1" ? "localhost" : hostForUrl(host))}:${httpPort}`
+  ).replace(/\/$/, "");
   const env = {
     ...deployment.env,
+    HOST: host,
     PORT: String(httpPort),
-    PUBLIC_ORIGIN: `http://localhost:${httpPort}`,
+    PUBLIC_ORIGIN: publicOrigin,
     DATA_DIR: path.join(stateDir, "server"),
     LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
   };
@@ -65,15 +96,19 @@ try {
   writeFileSync(path.join(stateDir, "server.env.json"), JSON.stringify(env, null, 2), { mode: 0o600 });
 
   server = await startServer(loadConfig(env));
-  console.log(`[demo] server on ${server.url}; entering the demo harvest through its API`);
+  // Seeded over loopback whatever the server listens on (0.0.0.0 is not an address to call).
+  const localUrl = listensEverywhere ? `http://127.0.0.1:${httpPort}` : server.url;
+  console.log(
+    `[demo] server listening on ${host}:${httpPort}, public origin ${publicOrigin}; entering the demo harvest through its API`,
+  );
   const video = existsSync(demoVideo) ? { bytes: readFileSync(demoVideo), contentType: "video/mp4" } : null;
-  const summary = await seedDemoSystem(server.url, deployment.env.ADMIN_TOKEN ?? "", { video });
+  const summary = await seedDemoSystem(localUrl, deployment.env.ADMIN_TOKEN ?? "", { video });
   console.log("[demo] waiting for the batch and its 9 events to be anchored on the chain");
-  await waitUntilAnchored(server.url, summary.batch.batchId, summary.eventIds.length);
+  await waitUntilAnchored(localUrl, summary.batch.batchId, summary.eventIds.length);
   writeFileSync(path.join(stateDir, "summary.json"), JSON.stringify(summary, null, 2), { mode: 0o600 });
 
-  const origin = `http://localhost:${httpPort}`;
-  const coop = apiClient(server.url, summary.organisations.cooperative.token);
+  const origin = publicOrigin;
+  const coop = apiClient(localUrl, summary.organisations.cooperative.token);
   const items = (
     await coop.get<{ items: { uri: string; serial: string }[] }>(
       `/api/v1/batches/${summary.batch.batchId}/items?limit=8`,
@@ -81,7 +116,7 @@ try {
   ).body.items;
   const sample = items[7] ?? items[0];
   if (sample === undefined) throw new Error("the demo batch has no items");
-  const resolution = (await apiClient(server.url).get<{ proof: string[] }>(new URL(sample.uri).pathname)).body;
+  const resolution = (await apiClient(localUrl).get<{ proof: string[] }>(new URL(sample.uri).pathname)).body;
   const labelLink = (await coop.post<{ url: string }>(`/api/v1/batches/${summary.batch.batchId}/label-links`, {})).body
     .url;
   const hiddenCode = deriveVerificationCode(server.ctx.secrets.hiddenCodePepper, summary.batch.batchId, sample.serial);
@@ -99,7 +134,7 @@ Scan one item (open on this machine, or scan the code below):
 ${await qrTerminal(sample.uri)}
 Label sheet of the whole batch (A4 PDF, link valid for an hour):
   ${labelLink}
-Consoles (demo tokens; each organisation's others are in .data/demo/summary.json):
+Consoles (demo tokens; each organisation's others are in ${path.relative(projectRoot, stateDir)}/summary.json):
   cooperative      ${origin}/console/cooperative   token ${summary.organisations.cooperative.token}
   regulator        ${origin}/console/regulator     token ${summary.organisations.regulator.token}
 
@@ -108,12 +143,22 @@ Verify that item yourself, trusting only the chain:
     --gtin ${summary.batch.gtin} --lot ${summary.batch.lot} --serial ${sample.serial} \\
     --proof ${resolution.proof.join(",")}
 Re-verify the whole batch (signatures, event hash chain):
-  npm run cli -- verify-batch --rpc ${node.rpcUrl} --registry ${deployment.registry} --gtin ${summary.batch.gtin} --lot ${summary.batch.lot}
+  npm run cli -- verify-batch --rpc ${node.rpcUrl} --registry ${deployment.registry} --gtin ${summary.batch.gtin} --lot ${summary.batch.lot} \\
+    --gateway ${origin}
 
-Tokens: .data/demo/summary.json (organisations) and .data/demo/server.env.json (ADMIN_TOKEN).`);
+Tokens: ${path.relative(projectRoot, stateDir)}/summary.json (organisations) and ${path.relative(projectRoot, stateDir)}/server.env.json (ADMIN_TOKEN).${
+    listensEverywhere
+      ? `\n\nOn a phone on the same network: open ${origin} links or scan the code above (the server listens on ${host}).`
+      : ""
+  }`);
 } catch (error) {
   await shutdown();
   throw error;
+}
+
+/** An IPv6 literal goes in brackets in a URL. */
+function hostForUrl(name: string): string {
+  return name.includes(":") ? `[${name}]` : name;
 }
 
 if (exitAfterSeeding) {
