@@ -8,7 +8,7 @@
  * gets 409 `idempotency.in_progress` with `Retry-After`. When the holder died (a crash,
  * a replica gone), the lease lapses and the next retry takes the key over: it runs the
  * request again if nothing was written, or answers from what was written (the write's
- * own transaction marks the key, see storage/idempotency.ts and services/audit.ts).
+ * own transaction marks the key, see storage/idempotency.ts and services/write-log.ts).
  */
 import { createHash, randomUUID } from "node:crypto";
 

@@ -32,7 +32,7 @@ import { allocateNonces } from "../storage/nonces.ts";
 import { getOrganisation, type Organisation } from "../storage/organisations.ts";
 import { enqueueOutbox } from "../storage/outbox.ts";
 import { issueItems } from "../workers/heavy.ts";
-import { recordWrite, type WriteOrigin } from "./audit.ts";
+import { recordWrite, type WriteOrigin } from "./write-log.ts";
 import type { ServiceContext } from "./context.ts";
 import { storeBytes, storeJsonDocument } from "./documents.ts";
 import { createSignatureRequest, type SignatureRequest } from "./signature-requests.ts";

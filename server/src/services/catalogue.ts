@@ -18,7 +18,7 @@ import {
   type Product,
 } from "../storage/catalogue.ts";
 import { inTransaction, isUniqueViolation } from "../storage/database.ts";
-import { recordWrite, type WriteOrigin } from "./audit.ts";
+import { recordWrite, type WriteOrigin } from "./write-log.ts";
 import type { ServiceContext } from "./context.ts";
 
 export const productRequest = z

@@ -28,7 +28,7 @@ import { insertEvent, type NewTraceEvent, type TraceEvent } from "../storage/eve
 import { getMedia } from "../storage/media.ts";
 import { allocateNonces } from "../storage/nonces.ts";
 import { enqueueOutbox } from "../storage/outbox.ts";
-import { recordWrite, type WriteOrigin } from "./audit.ts";
+import { recordWrite, type WriteOrigin } from "./write-log.ts";
 import { activeOrganisation, requireBatch } from "./batches.ts";
 import type { ServiceContext } from "./context.ts";
 import { storeJsonDocument } from "./documents.ts";

@@ -7,7 +7,7 @@ import { isContentError } from "../ipfs/content-store.ts";
 import { problemForContentError } from "../ipfs/gateway.ts";
 import { ProblemError } from "../http/problem.ts";
 import { recordMedia, type MediaRecord } from "../storage/media.ts";
-import { recordWrite, type WriteOrigin } from "./audit.ts";
+import { recordWrite, type WriteOrigin } from "./write-log.ts";
 import { activeOrganisation } from "./batches.ts";
 import type { ServiceContext } from "./context.ts";
 

@@ -20,7 +20,7 @@ import { inTransaction, isUniqueViolation } from "../storage/database.ts";
 import { getOrganisation, insertOrganisation, type Organisation } from "../storage/organisations.ts";
 import { enqueueOutbox } from "../storage/outbox.ts";
 import type { OrganisationKind } from "../storage/schema.ts";
-import { recordWrite, type WriteOrigin } from "./audit.ts";
+import { recordWrite, type WriteOrigin } from "./write-log.ts";
 import type { Role, ServiceContext } from "./context.ts";
 import { storeJsonDocument } from "./documents.ts";
 

@@ -12,7 +12,7 @@ import { ProblemError } from "../http/problem.ts";
 import { inTransaction } from "../storage/database.ts";
 import { getOrganisation, setOrganisationStatus } from "../storage/organisations.ts";
 import { enqueueOutbox } from "../storage/outbox.ts";
-import { recordWrite, type WriteOrigin } from "./audit.ts";
+import { recordWrite, type WriteOrigin } from "./write-log.ts";
 import { requireBatch } from "./batches.ts";
 import type { ServiceContext } from "./context.ts";
 import { storeJsonDocument } from "./documents.ts";

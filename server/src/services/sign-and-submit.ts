@@ -12,7 +12,7 @@ import { parseCid } from "../ipfs/content-store.ts";
 import { recoverTypedSigner, typedDigest } from "../ledger/signing.ts";
 import type { Batch } from "../storage/batches.ts";
 import type { TraceEvent } from "../storage/events.ts";
-import type { WriteOrigin } from "./audit.ts";
+import type { WriteOrigin } from "./write-log.ts";
 import { commitBatch, type UnsignedBatch } from "./batches.ts";
 import type { ServiceContext } from "./context.ts";
 import { readAll } from "./documents.ts";

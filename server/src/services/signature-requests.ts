@@ -9,8 +9,8 @@ import { randomUUID } from "node:crypto";
 
 import { domainFor, typesFor, type PrimaryType } from "../domain/typed-data.ts";
 import { ProblemError } from "../http/problem.ts";
-import type { WriteOrigin } from "./audit.ts";
-import { recordWrite } from "./audit.ts";
+import type { WriteOrigin } from "./write-log.ts";
+import { recordWrite } from "./write-log.ts";
 import type { ServiceContext } from "./context.ts";
 
 export type SignatureRequestKind = "attestation" | "event" | "recall";

@@ -1,6 +1,6 @@
 import type { Request } from "express";
 
-import type { WriteOrigin } from "../../services/audit.ts";
+import type { WriteOrigin } from "../../services/write-log.ts";
 import { principalOf } from "../auth.ts";
 import { idempotencyClaimOf } from "../idempotency.ts";
 
