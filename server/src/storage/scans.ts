@@ -39,12 +39,16 @@ export async function recordScan(db: Db, scan: NewScan): Promise<number> {
  * written with the others of that moment in one statement, so a burst of page views costs
  * one transaction (on SQLite with synchronous=FULL, one fsync) instead of one each. A scan
  * is telemetry for clone detection, not an accepted write: a crash may lose the last few
- * milliseconds of them. Counting includes the scans still in memory, so the clone signal of
+ * tens of milliseconds of them. Counting includes the scans still in memory, so the clone signal of
  * an answer counts every scan made before it.
  */
 
-/** How long a scan waits for others before the group is written. */
-export const SCAN_FLUSH_DELAY_MS = 5;
+/**
+ * How long a scan waits for others before the group is written. An fsync takes some 6 ms on
+ * the bench machine and node:sqlite holds the event loop meanwhile: one every 25 ms costs the
+ * server a fifth of its time at most, one per page view all of it.
+ */
+export const SCAN_FLUSH_DELAY_MS = 25;
 const ROWS_PER_INSERT = 500;
 /** Past this many unwritten scans (the database is failing), the oldest are dropped. */
 const MAX_UNWRITTEN = 100_000;
@@ -54,10 +58,15 @@ interface ScanBuffer {
   pending: NewScan[];
   /** Taken by the flush under way, not committed yet. */
   writing: NewScan[];
-  /** Bumped after each commit: a count that saw no bump between its two reads is exact. */
-  commits: number;
   timer: ReturnType<typeof setTimeout> | null;
   flushing: Promise<void> | null;
+  /**
+   * Counts read the database and these lists together, so no flush may commit in between:
+   * counts in progress (`readers`) hold a flush off, and a waiting flush holds new counts off.
+   */
+  readers: number;
+  writer: "none" | "waiting" | "writing";
+  wake: (() => void)[];
 }
 
 const buffers = new WeakMap<Db, ScanBuffer>();
@@ -65,7 +74,7 @@ const buffers = new WeakMap<Db, ScanBuffer>();
 function bufferOf(db: Db): ScanBuffer {
   let buffer = buffers.get(db);
   if (buffer === undefined) {
-    buffer = { pending: [], writing: [], commits: 0, timer: null, flushing: null };
+    buffer = { pending: [], writing: [], timer: null, flushing: null, readers: 0, writer: "none", wake: [] };
     buffers.set(db, buffer);
   }
   return buffer;
@@ -99,6 +108,17 @@ function schedule(db: Db, buffer: ScanBuffer, delayMs: number): void {
   buffer.timer.unref();
 }
 
+/** Resolves at the next change of the gate's state. */
+function gateChanged(buffer: ScanBuffer): Promise<void> {
+  return new Promise((resolve) => buffer.wake.push(resolve));
+}
+
+function openGate(buffer: ScanBuffer): void {
+  const waiting = buffer.wake;
+  buffer.wake = [];
+  for (const wake of waiting) wake();
+}
+
 /** Records a page view's scan with the group of this moment (see above); returns at once. */
 export function bufferScan(db: Db, scan: NewScan): void {
   const buffer = bufferOf(db);
@@ -116,21 +136,25 @@ export async function flushScans(db: Db): Promise<void> {
   }
   while (buffer.flushing !== null) await buffer.flushing;
   if (buffer.pending.length === 0) return;
-  buffer.writing = buffer.pending;
-  buffer.pending = [];
   const flushing = (async () => {
+    buffer.writer = "waiting";
+    while (buffer.readers > 0) await gateChanged(buffer);
+    buffer.writer = "writing";
+    buffer.writing = buffer.pending;
+    buffer.pending = [];
     try {
       await writeScans(db, buffer.writing);
       buffer.writing = [];
-      buffer.commits += 1;
     } catch (error) {
       // Kept for the next attempt (the database may be busy or momentarily unreachable).
       buffer.pending = [...buffer.writing, ...buffer.pending].slice(-MAX_UNWRITTEN);
       buffer.writing = [];
       throw error;
     } finally {
+      buffer.writer = "none";
       buffer.flushing = null;
-      if (buffer.pending.length > 0) schedule(db, buffer, SCAN_FLUSH_DELAY_MS * 20);
+      openGate(buffer);
+      if (buffer.pending.length > 0) schedule(db, buffer, SCAN_FLUSH_DELAY_MS * 4);
     }
   })();
   buffer.flushing = flushing;
@@ -146,15 +170,18 @@ function unwrittenOf(all: readonly NewScan[], batchId: string, serial: string, s
 }
 
 /**
- * Reads the database given the unwritten scans of one moment: repeated when a flush
- * committed during the read (its scans would otherwise be missed or counted twice).
+ * Reads the database given the unwritten scans, with no flush committing in between (its
+ * scans would otherwise be missed or counted twice).
  */
 async function consistently<T>(db: Db, read: (unwritten: readonly NewScan[]) => Promise<T>): Promise<T> {
-  const buffer = buffers.get(db);
-  for (;;) {
-    const before = buffer?.commits ?? 0;
-    const result = await read(buffer === undefined ? [] : [...buffer.writing, ...buffer.pending]);
-    if ((buffer?.commits ?? 0) === before) return result;
+  const buffer = bufferOf(db);
+  while (buffer.writer !== "none") await gateChanged(buffer);
+  buffer.readers += 1;
+  try {
+    return await read([...buffer.writing, ...buffer.pending]);
+  } finally {
+    buffer.readers -= 1;
+    if (buffer.readers === 0) openGate(buffer);
   }
 }
 
@@ -191,6 +218,33 @@ export async function countScansSince(db: Db, batchId: string, serial: string, s
   });
 }
 
+/**
+ * Scans of one item after `afterMs` (a hidden-code claim) by clients that had not scanned it
+ * at or before then (unwritten scans too): the claimant opened the page before claiming, so
+ * their later scans do not count; a copy scanned somewhere else does.
+ */
+export async function countScansByNewClientsAfter(
+  db: Db,
+  batchId: string,
+  serial: string,
+  afterMs: number,
+): Promise<number> {
+  return consistently(db, async (all) => {
+    const rows = await db
+      .selectFrom("scans")
+      .select(["client_hash", "scanned_at_ms"])
+      .where("batch_id", "=", batchId.toLowerCase())
+      .where("serial", "=", serial)
+      .execute();
+    const scans = [
+      ...rows.map((row) => ({ clientHash: row.client_hash, at: row.scanned_at_ms })),
+      ...unwrittenOf(all, batchId, serial, 0).map((scan) => ({ clientHash: scan.clientHash, at: scan.scannedAtMs })),
+    ];
+    const before = new Set(scans.filter((scan) => scan.at <= afterMs).map((scan) => scan.clientHash));
+    return scans.filter((scan) => scan.at > afterMs && !before.has(scan.clientHash)).length;
+  });
+}
+
 /** When the item was first scanned (an unwritten scan counts), or null if never. */
 export async function firstScanAtMs(db: Db, batchId: string, serial: string): Promise<number | null> {
   return consistently(db, async (all) => {
@@ -205,27 +259,6 @@ export async function firstScanAtMs(db: Db, batchId: string, serial: string): Pr
     if (stored?.first !== undefined && stored.first !== null) times.push(stored.first);
     return times.length === 0 ? null : Math.min(...times);
   });
-}
-
-/**
- * Scans of one item after `afterMs` (a hidden-code claim) by clients that had not scanned it
- * at or before then: the claimant opened the page before claiming, so their later scans do
- * not count; a copy scanned somewhere else does.
- */
-export async function countScansByNewClientsAfter(
-  db: Db,
-  batchId: string,
-  serial: string,
-  afterMs: number,
-): Promise<number> {
-  const rows = await db
-    .selectFrom("scans")
-    .select(["client_hash", "scanned_at_ms"])
-    .where("batch_id", "=", batchId.toLowerCase())
-    .where("serial", "=", serial)
-    .execute();
-  const before = new Set(rows.filter((row) => row.scanned_at_ms <= afterMs).map((row) => row.client_hash));
-  return rows.filter((row) => row.scanned_at_ms > afterMs && !before.has(row.client_hash)).length;
 }
 
 /** The newest scans of one item, newest first: places and times for "far apart in short time". */

@@ -126,6 +126,8 @@ function sendAsset(req: Request, res: Response, asset: Asset, cacheControl: stri
 /** The scan page shell, split where an item's answer goes, with the CSP source of its inline style. */
 interface Shell {
   mtimeMs: number;
+  /** When the file's mtime was last looked at: at most once a second, not per page view. */
+  checkedAtMs: number;
   head: string;
   tail: string;
   styleSource: string | null;
@@ -134,22 +136,30 @@ interface Shell {
 }
 
 const shells = new Map<string, Shell>();
+/** A rebuilt page is picked up within this long. */
+const SHELL_CHECK_EVERY_MS = 1_000;
 
 function scanShell(dir: string): Shell | null {
   const file = path.join(dir, "scan.html");
+  const cached = shells.get(dir);
+  const now = performance.now();
+  if (cached !== undefined && now - cached.checkedAtMs < SHELL_CHECK_EVERY_MS) return cached;
   let mtimeMs: number;
   try {
     mtimeMs = statSync(file).mtimeMs;
   } catch {
     return null;
   }
-  const cached = shells.get(dir);
-  if (cached?.mtimeMs === mtimeMs) return cached;
+  if (cached?.mtimeMs === mtimeMs) {
+    cached.checkedAtMs = now;
+    return cached;
+  }
   const html = readFileSync(file, "utf8");
   const at = html.includes("</head>") ? html.indexOf("</head>") : 0;
   const module = /<script type="module" src="(\/web\/[a-z0-9-]+\.js)"/.exec(html)?.[1];
   const shell = {
     mtimeMs,
+    checkedAtMs: now,
     head: html.slice(0, at),
     tail: html.slice(at),
     styleSource: inlineStyleSource(html),
@@ -174,8 +184,9 @@ export function admitStyle(csp: string, source: string): string {
 
 /**
  * An item's page: the shell with the answer inlined, so a phone needs one round trip before
- * verifying. Compressed per response at a fast level (brotli quality 5: under half a
- * millisecond for a 20 KB page, a tenth smaller than quality 3), never stored.
+ * verifying. Compressed per response at a fast level, never stored: brotli quality 4. On a
+ * 22 KB page, unloaded: quality 3 takes 0.17 ms, 4 0.27 ms (6 % smaller), 5 0.43 ms (5 %
+ * smaller still); under the bench's load quality 5 took 27 % of the server's time.
  */
 export function sendScanPage(
   req: Request,
@@ -206,7 +217,7 @@ export function sendScanPage(
   if (encoding === "br") {
     bodies.br = brotliCompressSync(identity, {
       params: {
-        [constants.BROTLI_PARAM_QUALITY]: 5,
+        [constants.BROTLI_PARAM_QUALITY]: 4,
         [constants.BROTLI_PARAM_SIZE_HINT]: identity.byteLength,
         [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
       },

@@ -8,6 +8,7 @@ import { initial } from "./0001-initial.ts";
 import { media } from "./0002-media.ts";
 import { signatureRequests } from "./0003-signature-requests.ts";
 import { productNetContent } from "./0004-product-net-content.ts";
+import { scansCoveringIndex } from "./0009-scans-covering-index.ts";
 import { itemsLeafOrder } from "./0010-items-leaf-order.ts";
 import { idempotencyLeases } from "./0005-idempotency-leases.ts";
 import { claimGuards } from "./0006-claim-guards.ts";
@@ -17,6 +18,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0002-media": media,
   "0003-signature-requests": signatureRequests,
   "0004-product-net-content": productNetContent,
+  "0009-scans-covering-index": scansCoveringIndex,
   "0010-items-leaf-order": itemsLeafOrder,
   "0005-idempotency-leases": idempotencyLeases,
   "0006-claim-guards": claimGuards,
