@@ -15,12 +15,15 @@ import { freePort, startChainNode } from "../lib/chain-node.ts";
 import { DEMO_GTIN, seedDemoSystem, waitUntilAnchored } from "../lib/demo-system.ts";
 import { attack, hostileDigitalLinkPath, type HostileTarget } from "../lib/hostile-inputs.ts";
 import { deployLocalRegistry } from "../lib/local-stack.ts";
+import { runKeyedCrashCycles } from "../lib/keyed-crash.ts";
+import { startPostgres } from "../lib/postgres.ts";
 import { startServerProcess } from "../lib/server-process.ts";
 import { traceRegistryArtifact } from "../../server/src/ledger/registry-artifact.ts";
 import type { BenchRow, BenchSuite } from "./types.ts";
 
 const CYCLES = 15;
 const HOSTILE_RUNS = 300;
+const KEYED_CYCLES = 100;
 
 export const resilienceSuite: BenchSuite = {
   name: "resilience",
@@ -102,7 +105,30 @@ export const resilienceSuite: BenchSuite = {
         if (outcome.serverErrors > 0) throw new Error(`${target.name}: 5xx from ${outcome.firstServerError ?? ""}`);
         tried += outcome.tried;
       }
+      await server.kill("SIGKILL");
+      // Keyed writes of every kind across SIGKILLs, on both engines: any loss, duplicate or stuck key throws.
+      const keyed = [await runKeyedCrashCycles({ engine: "sqlite", cycles: KEYED_CYCLES, rpcUrl: node.rpcUrl })];
+      const cluster = await startPostgres({ log: () => undefined });
+      if (cluster !== null) {
+        try {
+          keyed.push(
+            await runKeyedCrashCycles({
+              engine: "postgres",
+              cycles: KEYED_CYCLES,
+              rpcUrl: node.rpcUrl,
+              postgresUrl: cluster.url,
+            }),
+          );
+        } finally {
+          await cluster.stop();
+        }
+      }
       return [
+        ...keyed.map((report) => ({
+          metric: `SIGKILL cycles under keyed writes on ${report.engine} (${String(report.keys)} keys: registrations, events, uploads, recalls), every key answered, none stuck, each write anchored once`,
+          value: report.cycles,
+          unit: "cycles",
+        })),
         {
           metric: `SIGKILL/restart cycles during registrations, zero loss, each anchored once (${String(accepted.length)} accepted)`,
           value: CYCLES,
