@@ -11,7 +11,7 @@ import {
   traceabilityLotCode,
   uomOf,
 } from "./critical-events.ts";
-import { TEA_GTIN } from "./fixtures.ts";
+import { TEA_GTIN } from "../../../test/support/export-fixtures.ts";
 
 describe("export values", () => {
   it("writes lots and items as canonical GS1 Digital Link URIs, percent-encoded", () => {

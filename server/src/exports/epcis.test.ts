@@ -24,7 +24,7 @@ import {
   largeExportInput,
   teaFixture,
   traceEvent,
-} from "./fixtures.ts";
+} from "../../../test/support/export-fixtures.ts";
 import { ExportError, type ExportInput } from "./types.ts";
 
 const ORIGIN = "https://trace.example.cn";

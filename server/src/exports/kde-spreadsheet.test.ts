@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 
 import ExcelJS from "exceljs";
 
-import { ORGANISATIONS, TEA_GTIN, largeExportInput, teaFixture } from "./fixtures.ts";
+import { ORGANISATIONS, TEA_GTIN, largeExportInput, teaFixture } from "../../../test/support/export-fixtures.ts";
 import { KDE_COLUMNS, kdeRows, neutraliseFormula, writeKdeCsv, writeKdeXlsx, type KdeRow } from "./kde-spreadsheet.ts";
 
 class Collector extends Writable {

@@ -15,7 +15,7 @@ import type { CID } from "multiformats/cid";
 
 import { ContentError, parseCid, type ContentStore } from "./content-store.ts";
 import { openEmbeddedContentStore } from "./embedded.ts";
-import { kuboDeterministicBytes, referenceBalancedCid } from "./test-support/kubo-reference.ts";
+import { kuboDeterministicBytes, referenceBalancedCid } from "../../../test/support/kubo-reference.ts";
 
 const CHUNK = 256 * 1024;
 const HELLO_CID = "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4";

@@ -4,7 +4,7 @@
  * Expected CIDs come from Kubo, not from our code:
  * - Kubo test/cli/add_test.go (TestAdd) and cid_profiles_test.go publish the CIDs `ipfs add`
  *   gives "hello world" and its deterministic ChaCha20 test data at the DAG-width limits
- *   (see test-support/kubo-reference.ts for the generator);
+ *   (see test/support/kubo-reference.ts for the generator);
  * - boxo's gateway example (examples/gateway/car/main_test.go) serves "hello world\n" at
  *   bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4.
  * Where no published vector has exactly our parameters, an independent rebuild of Kubo's
@@ -21,7 +21,7 @@ import * as raw from "multiformats/codecs/raw";
 import * as Digest from "multiformats/hashes/digest";
 
 import { ContentError, IMPORT_PARAMETERS, type ImportParameters } from "./content-store.ts";
-import { kuboDeterministicBytes, referenceBalancedCid } from "./test-support/kubo-reference.ts";
+import { kuboDeterministicBytes, referenceBalancedCid } from "../../../test/support/kubo-reference.ts";
 import { assertComplete, importFile, openFile, verifyBlock, type BlockGetter } from "./unixfs-file.ts";
 
 const KiB = 1024;

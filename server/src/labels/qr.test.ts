@@ -8,7 +8,7 @@ import { buildDigitalLink } from "../domain/gs1.ts";
 import { generateSerials } from "../domain/serials.ts";
 import { isLabelError } from "./errors.ts";
 import { QR_QUIET_ZONE_MODULES, QR_TEXT_MAX_BYTES, qrMatrix, qrPng, qrSegments, qrSvg, qrTerminal } from "./qr.ts";
-import { RSVG, ZBAR, decodeQrCodes, haveTools, run } from "./testing/tools.ts";
+import { RSVG, ZBAR, decodeQrCodes, haveTools, run } from "../../../test/support/label-tools.ts";
 
 const [serial = ""] = generateSerials(1);
 const uri = buildDigitalLink({ host: "trace.example.cn", gtin: "06901234567892", lot: "LJ2026-04", serial });

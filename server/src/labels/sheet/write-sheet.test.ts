@@ -12,7 +12,16 @@ import { isDomainError } from "../../domain/errors.ts";
 import { buildDigitalLink } from "../../domain/gs1.ts";
 import { generateSerials } from "../../domain/serials.ts";
 import { isLabelError } from "../errors.ts";
-import { POPPLER, WQY_FONT, ZBAR, cropPgm, decodeQrCodes, haveTools, parsePgm, run } from "../testing/tools.ts";
+import {
+  POPPLER,
+  WQY_FONT,
+  ZBAR,
+  cropPgm,
+  decodeQrCodes,
+  haveTools,
+  parsePgm,
+  run,
+} from "../../../../test/support/label-tools.ts";
 import {
   DEFAULT_LAYOUT,
   HEADING_BAND_MM,

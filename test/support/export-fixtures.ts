@@ -5,15 +5,15 @@
  */
 import { createHash } from "node:crypto";
 
-import type { EventData } from "../domain/documents.ts";
-import { gtinCheckDigit } from "../domain/gs1.ts";
-import type { BizStep } from "../domain/typed-data.ts";
-import type { Batch, LedgerPosition } from "../storage/batches.ts";
-import type { Plot, Product } from "../storage/catalogue.ts";
-import type { TraceEvent } from "../storage/events.ts";
-import type { Organisation } from "../storage/organisations.ts";
-import type { OrganisationKind } from "../storage/schema.ts";
-import type { ExportBatch, ExportEvent, ExportInput } from "./types.ts";
+import type { EventData } from "../../server/src/domain/documents.ts";
+import { gtinCheckDigit } from "../../server/src/domain/gs1.ts";
+import type { BizStep } from "../../server/src/domain/typed-data.ts";
+import type { Batch, LedgerPosition } from "../../server/src/storage/batches.ts";
+import type { Plot, Product } from "../../server/src/storage/catalogue.ts";
+import type { TraceEvent } from "../../server/src/storage/events.ts";
+import type { Organisation } from "../../server/src/storage/organisations.ts";
+import type { OrganisationKind } from "../../server/src/storage/schema.ts";
+import type { ExportBatch, ExportEvent, ExportInput } from "../../server/src/exports/types.ts";
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;

@@ -5,7 +5,7 @@
  */
 import { execFile } from "node:child_process";
 
-import { ensureDebianPackages, requireOrSkip, type DebianPackage } from "../../../../scripts/lib/debian-packages.ts";
+import { ensureDebianPackages, requireOrSkip, type DebianPackage } from "../../scripts/lib/debian-packages.ts";
 
 export const ZBAR: DebianPackage = { name: "zbar-tools", probe: "zbarimg" };
 export const POPPLER: DebianPackage = { name: "poppler-utils", probe: "pdftoppm" };
