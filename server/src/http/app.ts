@@ -3,7 +3,7 @@
  * limits, the routes, and the one error handler that turns every failure into
  * problem+json without leaking internals.
  */
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 
 import express, {
   type ErrorRequestHandler,
@@ -230,7 +230,6 @@ export function createApp(options: AppOptions): Express {
       if (jsonNestingDepth(buffer) > MAX_JSON_DEPTH) {
         throw Object.assign(new Error("JSON nested too deeply"), { type: "entity.too.deep", status: 400 });
       }
-      (req as unknown as { rawBodySha256: string }).rawBodySha256 = createHash("sha256").update(buffer).digest("hex");
     },
   });
   app.use((req, res, next) => {

@@ -338,12 +338,6 @@ export async function getItem(db: Db, batchId: string, serial: string): Promise<
   return row === undefined ? null : toItem(row);
 }
 
-/** Items with this serial in any batch: normally one; more would itself be a finding. */
-export async function findItemsBySerial(db: Db, serial: string): Promise<Item[]> {
-  const rows = await db.selectFrom("items").selectAll().where("serial", "=", serial).orderBy("batch_id").execute();
-  return rows.map(toItem);
-}
-
 export async function countItems(db: Db, batchId: string): Promise<number> {
   const row = await db
     .selectFrom("items")

@@ -126,21 +126,6 @@ function chainOrder(a: TraceEvent, b: TraceEvent): number {
   return a.createdAtMs - b.createdAtMs || a.id.localeCompare(b.id);
 }
 
-export async function setEventLedger(db: Db, id: string, ledger: LedgerPosition, nowMs = Date.now()): Promise<boolean> {
-  const result = await db
-    .updateTable("events")
-    .set({
-      ledger_state: ledger.state,
-      failure_reason: ledger.failureReason,
-      tx_hash: ledger.txHash,
-      block_number: ledger.blockNumber,
-      updated_at_ms: nowMs,
-    })
-    .where("id", "=", id)
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
-}
-
 /** The indexer's record of an `EventRecorded` log: anchors the event at its chain position. */
 export async function recordEventOnChain(
   db: Db,

@@ -131,17 +131,3 @@ export async function setOrganisationStatus(
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
-
-export async function setOrganisationMetadata(
-  db: Db,
-  id: string,
-  metadataCid: string,
-  nowMs = Date.now(),
-): Promise<boolean> {
-  const result = await db
-    .updateTable("organisations")
-    .set({ metadata_cid: metadataCid, updated_at_ms: nowMs })
-    .where("id", "=", id)
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
-}
