@@ -162,6 +162,14 @@ export async function runHeavyLoad(options: {
     let answer: { status: number; body: unknown };
     try {
       answer = await coop.post("/api/v1/batches", registration("LARGE-1", options.itemCount));
+    } catch (error) {
+      const exit = server.process.exitCode ?? server.process.signalCode;
+      throw new Error(
+        `the registration got no answer (server exit: ${String(exit)}):\n${server.output().slice(-3_000)}`,
+        {
+          cause: error,
+        },
+      );
     } finally {
       done = true;
       clearInterval(sampler);

@@ -216,6 +216,13 @@ export function batchesRouter(ctx: ServiceContext): Router {
   });
 
   router.post("/api/v1/batches", requireRole("cooperative"), async (req, res) => {
+    // A large batch is minutes of the server's own work once the body is in: the idle
+    // timeout is for silent clients, so it is off until this answer is sent.
+    const idleMs = req.socket.timeout;
+    req.socket.setTimeout(0);
+    res.once("close", () => {
+      if (!req.socket.destroyed) req.socket.setTimeout(idleMs ?? 0);
+    });
     await idempotent(
       ctx,
       req,
