@@ -1,16 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
+import { chinaIsoTime } from "../domain/china-time.ts";
 import { BIZ_STEPS } from "../domain/typed-data.ts";
-import {
-  STEP_MAPPING,
-  chinaIsoTime,
-  cbvStepName,
-  itemUri,
-  lotClassUri,
-  traceabilityLotCode,
-  uomOf,
-} from "./critical-events.ts";
+import { STEP_MAPPING, cbvStepName, itemUri, lotClassUri, traceabilityLotCode, uomOf } from "./critical-events.ts";
 import { TEA_GTIN } from "../../../test/support/export-fixtures.ts";
 
 describe("export values", () => {

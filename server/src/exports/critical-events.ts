@@ -239,15 +239,6 @@ export function locationOf(event: CriticalEvent): ExportLocation {
   return { regionCode: event.actor.regionCode, name: null };
 }
 
-/** China Standard Time: China has one time zone and no daylight saving. */
-export const CHINA_OFFSET = "+08:00";
-const CHINA_OFFSET_MS = 8 * 3_600_000;
-
-/** `2026-04-01T09:30:00.000+08:00`: an instant written in China's local time, so it sorts and reads as local. */
-export function chinaIsoTime(ms: number): string {
-  return new Date(ms + CHINA_OFFSET_MS).toISOString().replace(/Z$/, CHINA_OFFSET);
-}
-
 /** Whether every residue test passed (true when there were none). */
 export function testsPassed(data: EventData): boolean {
   return (data.tests ?? []).every((test) => test.passed);

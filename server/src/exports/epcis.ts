@@ -21,10 +21,9 @@ import { createHash } from "node:crypto";
 import { once } from "node:events";
 import type { Writable } from "node:stream";
 
+import { CHINA_OFFSET, chinaIsoTime } from "../domain/china-time.ts";
 import {
-  CHINA_OFFSET,
   STEP_MAPPING,
-  chinaIsoTime,
   criticalEvents,
   itemUri,
   locationOf,

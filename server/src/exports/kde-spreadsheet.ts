@@ -12,16 +12,10 @@ import type { Writable } from "node:stream";
 
 import ExcelJS from "exceljs";
 
+import { CHINA_OFFSET_MS, chinaIsoTime } from "../domain/china-time.ts";
 import type { BizStep } from "../domain/typed-data.ts";
 import { regionName } from "../services/region-names.ts";
-import {
-  chinaIsoTime,
-  cbvStepName,
-  criticalEvents,
-  locationOf,
-  quantityOf,
-  traceabilityLotCode,
-} from "./critical-events.ts";
+import { cbvStepName, criticalEvents, locationOf, quantityOf, traceabilityLotCode } from "./critical-events.ts";
 import type { ExportInput } from "./types.ts";
 
 export interface KdeRow {
@@ -153,8 +147,6 @@ export async function writeKdeCsv(rows: Iterable<KdeRow>, out: Writable): Promis
 }
 
 // ----------------------------------------------------------------------- XLSX
-
-const CHINA_OFFSET_MS = 8 * 3_600_000;
 
 /**
  * XLSX through exceljs' streaming writer (rows are committed as they are written, so

@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 
 import { z } from "zod";
 
+import { chinaDayLastMs, chinaDayStartMs } from "../domain/china-time.ts";
 import { normalizeGtin } from "../domain/gs1.ts";
 import { isoDay } from "../domain/instants.ts";
 import { parseRegionCode } from "../domain/region.ts";
@@ -155,9 +156,9 @@ export async function registerCertification(
         kind: request.kind,
         number: request.number,
         issuer: request.issuer,
-        validFromMs: Date.parse(`${request.validFrom}T00:00:00+08:00`),
+        validFromMs: chinaDayStartMs(request.validFrom),
         // Valid through the whole last day, China time.
-        validToMs: Date.parse(`${request.validTo}T23:59:59.999+08:00`),
+        validToMs: chinaDayLastMs(request.validTo),
         scopeGtins,
       },
       nowMs,

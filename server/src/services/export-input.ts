@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 
+import { chinaDayStartMs, chinaNextDayStartMs } from "../domain/china-time.ts";
 import type { ExportBatch, ExportInput } from "../exports/types.ts";
 import { ProblemError } from "../http/problem.ts";
 import { getBatch, listBatches, type Batch } from "../storage/batches.ts";
@@ -49,8 +50,8 @@ export async function batchesInScope(ctx: ServiceContext, scope: BatchScope): Pr
       organisationId: scope.organisationId,
       regionPrefix: scope.region,
       gtin: scope.gtin,
-      harvestedFromMs: scope.from === undefined ? undefined : Date.parse(`${scope.from}T00:00:00+08:00`),
-      harvestedBeforeMs: scope.to === undefined ? undefined : Date.parse(`${scope.to}T00:00:00+08:00`) + 86_400_000,
+      harvestedFromMs: scope.from === undefined ? undefined : chinaDayStartMs(scope.from),
+      harvestedBeforeMs: scope.to === undefined ? undefined : chinaNextDayStartMs(scope.to),
       limit: 500,
       offset,
     });

@@ -4,6 +4,7 @@
  * support it; each rule family reports that it ran, so "no findings" says what was
  * checked. Nothing here reads a database, a chain or a network.
  */
+import { chinaDate } from "../../domain/china-time.ts";
 import { analyseTemperatures } from "../../domain/cold-chain.ts";
 import { parseRegionCode } from "../../domain/region.ts";
 import { massMilligrams, quantityMilli, unitFromCode, UNITS, type UnitName } from "../../domain/units.ts";
@@ -190,7 +191,7 @@ export function regionWithin(inner: string, outer: string): boolean {
 }
 
 function dateInChina(seconds: number): string {
-  return new Date(seconds * 1000 + 8 * 3_600_000).toISOString().slice(0, 10);
+  return chinaDate(seconds * 1000);
 }
 
 /** The signed harvest quantity in milligrams (exact), or null when it is not a mass. */
