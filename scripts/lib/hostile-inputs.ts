@@ -1,26 +1,43 @@
 /**
- * Hostile input against a running server, generated with fast-check: random and
- * adversarial JSON bodies (deep nesting, huge numbers, long and odd strings), content
- * types, idempotency keys, Digital Link paths (traversal, NUL bytes, confusable and
- * full-width characters, huge numbers), and Range headers (many ranges, inverted, beyond
- * the end). Used by the security test (which asserts) and the bench (which counts).
+ * Hostile input against a running server, generated with fast-check. Every request mixes
+ * what an attacker controls: the path (each parameter segment kept, or replaced by random
+ * and broken percent-encoding, traversal, NUL bytes, confusable and full-width characters,
+ * huge numbers), the query string, the headers (Authorization, Content-Type, Idempotency-Key,
+ * Range, Accept, X-File-Name) and the body (deep nesting, huge numbers, long and odd
+ * strings, truncated JSON). Requests go over keep-alive HTTP with bounded concurrency, so
+ * tens of thousands per endpoint take seconds. Used by the security test (which asserts)
+ * and the bench (which counts).
  */
+import http from "node:http";
+import { Worker } from "node:worker_threads";
+
 import fc from "fast-check";
 
 export interface HostileTarget {
   name: string;
-  method: "GET" | "POST";
-  /** Path, or a generator of paths. */
+  method: "GET" | "POST" | "DELETE";
+  /**
+   * Path template: each `{name}` is replaced by `params[name]` or, often, by a hostile
+   * segment. Or a generator of whole paths.
+   */
   path: string | fc.Arbitrary<string>;
+  params?: Record<string, string>;
+  /** The credential sent in most requests (some get none, or a broken one). */
   token?: string;
-  /** json: hostile bodies; range: hostile Range headers; query: hostile query strings on a GET. */
-  kind: "json" | "raw" | "range" | "query";
+  /** Content types to draw from instead of the default mix (see the media upload). */
+  contentTypes?: readonly string[];
+  /**
+   * The valid answer is heavy work (a label PDF, an audit, an export): always send a
+   * non-empty hostile query and keep the path parameters valid only once in 20, so the
+   * budget goes on hostile input rather than on rendering valid requests.
+   */
+  heavy?: boolean;
 }
 
 export interface HostileOutcome {
   name: string;
   tried: number;
-  /** Status codes of 500 and above, with the input that caused the first one. */
+  /** Answers of 500 and above (or none at all), with the input that caused the first one. */
   serverErrors: number;
   firstServerError: string | null;
   statuses: Record<string, number>;
@@ -76,7 +93,7 @@ export const hostileBody: fc.Arbitrary<string> = fc.oneof(
   fc.constant('{"__proto__":{"admin":true},"constructor":{"prototype":{"x":1}}}'),
 );
 
-const contentType = fc.constantFrom(
+export const HOSTILE_CONTENT_TYPES = [
   "application/json",
   "application/json; charset=utf-8",
   "application/json; charset=latin1",
@@ -85,7 +102,7 @@ const contentType = fc.constantFrom(
   "multipart/form-data; boundary=x",
   "application/merge-patch+json",
   "",
-);
+] as const;
 
 const idempotencyKey = fc.option(fc.oneof(nasty, fc.string({ minLength: 8, maxLength: 300 })), { nil: undefined });
 
@@ -99,54 +116,105 @@ export const hostileRange: fc.Arbitrary<string> = fc.oneof(
   nasty.map((text) => `bytes=${text}`),
 );
 
-/** Query strings: repeated keys, huge numbers, arrays, odd encodings, the filters' names with nonsense. */
-export const hostileQuery: fc.Arbitrary<string> = fc
-  .array(
-    fc.tuple(
-      fc.oneof(
-        fc.constantFrom(
-          "limit",
-          "offset",
-          "region",
-          "gtin",
-          "from",
-          "to",
-          "batchId",
-          "organisationId",
-          "status",
-          "format",
-          "columns",
-          "rows",
-          "kind",
-          "__proto__",
-          "limit[]",
-          "a[b][c]",
-        ),
-        nasty,
-      ),
-      fc.oneof(nasty, hugeNumber.map(String), fc.constantFrom("-1", "1e400", "NaN", "", "2026-13-45", "0x")),
-    ),
-    { maxLength: 12 },
-  )
-  .map((pairs) =>
-    pairs
-      .map(
-        ([k, v]) =>
-          `${encodeURIComponent(k.replace(/[\uD800-\uDFFF]/g, "x"))}=${encodeURIComponent(v.replace(/[\uD800-\uDFFF]/g, "x"))}`,
-      )
-      .join("&"),
-  );
-
-/** A path under /01/ that may or may not be a well-formed Digital Link. */
 /** encodeURIComponent refuses lone surrogates; a URL cannot carry them anyway. */
 const encode = (text: string): string =>
   encodeURIComponent(text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD"));
 
+/**
+ * Percent-encoding that does not decode: a lone `%`, one hex digit, non-hex digits, bytes
+ * that are not UTF-8 (`%ff`, overlong `%c0%af`, a surrogate `%ed%a0%80`, a cut sequence),
+ * mixed with encoded separators and traversal.
+ */
+export const brokenPercentEncoding: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom(
+    "%",
+    "%f",
+    "%ff",
+    "%FF%FE",
+    "%c0%af",
+    "%e0%80%af",
+    "%ed%a0%80",
+    "%E0%A4%A",
+    "%00",
+    "%zz",
+    "%%",
+    "%u0041",
+    "%2e%2e%2f",
+    "%5c..%5c",
+  ),
+  fc
+    .array(
+      fc.oneof(
+        fc.integer({ min: 0, max: 255 }).map((byte) => `%${byte.toString(16).padStart(2, "0")}`),
+        fc.constantFrom("%", "%g", "%1", "a", "Z", "9", "..", "%2f", "%25", "-", "~"),
+      ),
+      { minLength: 1, maxLength: 16 },
+    )
+    .map((parts) => parts.join("")),
+);
+
+/** One path segment: valid-looking, or encoded nonsense, or encoding that does not decode. */
+const hostileSegment: fc.Arbitrary<string> = fc.oneof(
+  brokenPercentEncoding,
+  nasty.map(encode),
+  fc.constantFrom("..", ".", "", "0x", `0x${"f".repeat(64)}`, `0x${"0".repeat(63)}g`, "9".repeat(400)),
+);
+
+/** Query strings: repeated keys, huge numbers, arrays, broken and odd encodings, the filters' names with nonsense. */
+const hostileQueryOf = (minLength: number): fc.Arbitrary<string> =>
+  fc
+    .array(
+      fc.tuple(
+        fc.oneof(
+          fc
+            .constantFrom(
+              "limit",
+              "offset",
+              "region",
+              "gtin",
+              "from",
+              "to",
+              "harvestedFrom",
+              "harvestedTo",
+              "batchId",
+              "organisationId",
+              "status",
+              "format",
+              "columns",
+              "rows",
+              "kind",
+              "lang",
+              "expires",
+              "sig",
+              "linkType",
+              "__proto__",
+              "limit[]",
+              "a[b][c]",
+            )
+            .map(encode),
+          nasty.map(encode),
+          brokenPercentEncoding,
+        ),
+        fc.oneof(
+          nasty.map(encode),
+          hugeNumber.map((n) => encode(String(n))),
+          fc.constantFrom("-1", "1e400", "NaN", "", "1969-12-31", "1900-01-01", "2026-13-45", "0x"),
+          brokenPercentEncoding,
+        ),
+      ),
+      { minLength, maxLength: 12 },
+    )
+    .map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join("&"));
+
+export const hostileQuery = hostileQueryOf(0);
+
+/** A path under /01/ that may or may not be a well-formed Digital Link. */
 export const hostileDigitalLinkPath = (gtin: string, lot: string): fc.Arbitrary<string> =>
   fc.oneof(
     nasty.map((text) => `/01/${encode(text)}`),
     nasty.map((text) => `/01/${gtin}/10/${encode(text)}/21/${encode(text)}`),
-    nasty.map((text) => `/01/${gtin}/10/${lot}/21/${text.replace(/[/?#]/g, "")}`),
+    brokenPercentEncoding.map((text) => `/01/${gtin}/10/${lot}/21/${text}`),
+    brokenPercentEncoding.map((text) => `/01/${text}/10/${lot}`),
     fc.constantFrom(
       `/01/${gtin}/21/X/10/${lot}`,
       `/01/${gtin}/10/${lot}/10/${lot}`,
@@ -159,16 +227,156 @@ export const hostileDigitalLinkPath = (gtin: string, lot: string): fc.Arbitrary<
     ),
   );
 
-/** Printable ASCII only: anything else becomes "x". */
+const accept = fc.constantFrom(
+  undefined,
+  "application/json",
+  "text/html",
+  "*/*",
+  "application/problem+json",
+  "image/png",
+  "text/html;q=0, application/json;q=0",
+  "application/ld+json",
+  "text/html, application/xhtml+xml, */*;q=0.8",
+  "x".repeat(5_000),
+);
+
+/** Printable ASCII only (what a header value and a request line may carry): anything else becomes "x". */
 function byteString(text: string): string {
   return text.replace(/[^ -~]/g, "x");
 }
 
+/** A path as sent on the request line: printable ASCII, anything else percent-encoded. */
+function requestTarget(text: string): string {
+  return text.replace(/[^!-~]/g, (char) => encode(char));
+}
+
+interface HostileRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string | undefined;
+}
+
+export function requestArbitrary(target: HostileTarget): fc.Arbitrary<HostileRequest> {
+  const params = target.params ?? {};
+  const path =
+    typeof target.path === "string"
+      ? fc
+          .record(
+            Object.fromEntries(
+              Object.entries(params).map(([name, valid]) => [
+                name,
+                fc.oneof(
+                  { arbitrary: fc.constant(valid), weight: target.heavy === true ? 1 : 3 },
+                  { arbitrary: hostileSegment, weight: target.heavy === true ? 19 : 2 },
+                ),
+              ]),
+            ),
+          )
+          .map((values) => (target.path as string).replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? name))
+      : target.path;
+  const authorization = fc.oneof(
+    { arbitrary: fc.constant(target.token === undefined ? undefined : `Bearer ${target.token}`), weight: 8 },
+    {
+      arbitrary: fc.constantFrom(
+        undefined,
+        "Bearer",
+        "Bearer ",
+        "Basic YTpi",
+        "bearer x",
+        `Bearer ${"A".repeat(9_000)}`,
+      ),
+      weight: 1,
+    },
+    { arbitrary: nasty.map((text) => `Bearer ${byteString(text)}`), weight: 1 },
+  );
+  return fc
+    .record({
+      path,
+      suffix: fc.oneof(
+        { arbitrary: fc.constant(""), weight: 6 },
+        { arbitrary: hostileSegment.map((segment) => `/${segment}`), weight: 1 },
+      ),
+      query: target.heavy === true ? hostileQueryOf(1) : fc.option(hostileQuery, { nil: undefined, freq: 3 }),
+      authorization,
+      type: fc.constantFrom(...(target.contentTypes ?? HOSTILE_CONTENT_TYPES)),
+      key: idempotencyKey,
+      range: fc.option(hostileRange, { nil: undefined, freq: 2 }),
+      accept,
+      fileName: fc.option(fc.oneof(brokenPercentEncoding, nasty.map(encode), nasty), { nil: undefined, freq: 2 }),
+      body: hostileBody,
+    })
+    .map((input) => {
+      const headers: Record<string, string> = {};
+      if (input.authorization !== undefined) headers.authorization = input.authorization;
+      if (input.type !== "" && target.method !== "GET") headers["content-type"] = input.type;
+      if (input.key !== undefined) headers["idempotency-key"] = byteString(input.key);
+      if (input.range !== undefined) headers.range = byteString(input.range);
+      if (input.accept !== undefined) headers.accept = input.accept;
+      if (input.fileName !== undefined) headers["x-file-name"] = byteString(input.fileName);
+      const query = input.query === undefined ? "" : `?${input.query}`;
+      return {
+        method: target.method,
+        path: requestTarget(`${input.path}${input.suffix}`) + requestTarget(query),
+        headers,
+        body: target.method === "GET" ? undefined : input.body,
+      };
+    });
+}
+
+function send(agent: http.Agent, base: URL, request: HostileRequest, timeoutMs: number): Promise<number> {
+  return new Promise((resolve) => {
+    // The status line counts once it arrived, even if the server then resets the connection
+    // (Node's parser answers an over-long head with 431 and closes without reading the rest).
+    let status: number | undefined;
+    const req = http.request(
+      {
+        agent,
+        host: base.hostname,
+        port: base.port,
+        method: request.method,
+        path: request.path,
+        headers:
+          request.body === undefined
+            ? request.headers
+            : { ...request.headers, "content-length": String(Buffer.byteLength(request.body)) },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        status = res.statusCode;
+        res.resume();
+        res.on("end", () => {
+          resolve(status ?? 599);
+        });
+        res.on("error", () => {
+          resolve(status ?? 599);
+        });
+      },
+    );
+    // No answer at all (a reset before the status line, a timeout) counts as a server failure.
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", () => {
+      resolve(status ?? 599);
+    });
+    req.end(request.body);
+  });
+}
+
+export interface AttackOptions {
+  /** Requests in flight at once, over as many keep-alive connections. */
+  concurrency?: number;
+  /** Inputs generated at a time (bounds memory: some bodies are tens of KiB). */
+  chunk?: number;
+  timeoutMs?: number;
+}
+
+/** Sends `runs` generated requests to one endpoint and tallies the answers. */
 export async function attack(
   baseUrl: string,
   target: HostileTarget,
   runs: number,
   seed: number,
+  { concurrency = 16, chunk = 500, timeoutMs = 30_000 }: AttackOptions = {},
 ): Promise<HostileOutcome> {
   const outcome: HostileOutcome = {
     name: target.name,
@@ -177,47 +385,290 @@ export async function attack(
     firstServerError: null,
     statuses: {},
   };
-  const paths = typeof target.path === "string" ? fc.constant(target.path) : target.path;
-  const inputs = fc.sample(
-    fc.record({
-      path: paths,
-      body: hostileBody,
-      type: contentType,
-      key: idempotencyKey,
-      range: hostileRange,
-      query: hostileQuery,
-    }),
-    { numRuns: runs, seed },
-  );
-  for (const input of inputs) {
-    const headers: Record<string, string> = {};
-    if (target.token !== undefined) headers.authorization = `Bearer ${target.token}`;
-    // Header values must be ByteStrings (fetch refuses others before sending): odd bytes become "x".
-    if (target.kind === "range") headers.range = byteString(input.range);
-    if (target.kind !== "range" && input.type !== "") headers["content-type"] = input.type;
-    if (input.key !== undefined) headers["idempotency-key"] = byteString(input.key);
-    let status: number;
-    try {
-      const url = target.kind === "query" ? `${baseUrl}${input.path}?${input.query}` : `${baseUrl}${input.path}`;
-      const response = await fetch(url, {
-        method: target.method,
-        headers,
-        body: target.method === "POST" ? input.body : undefined,
-        signal: AbortSignal.timeout(15_000),
-      });
-      status = response.status;
-      await response.arrayBuffer();
-    } catch (error) {
-      // A header fetch itself refuses to send is not an answer of ours; anything else is a failure.
-      if (error instanceof TypeError && /header|ByteString|Invalid URL/i.test(error.message)) continue;
-      status = 599;
+  const base = new URL(baseUrl);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const arbitrary = requestArbitrary(target);
+  try {
+    for (let start = 0; start < runs; start += chunk) {
+      const inputs = fc.sample(arbitrary, { numRuns: Math.min(chunk, runs - start), seed: seed + start });
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        for (let input = inputs[next++]; input !== undefined; input = inputs[next++]) {
+          const status = await send(agent, base, input, timeoutMs);
+          outcome.tried += 1;
+          outcome.statuses[String(status)] = (outcome.statuses[String(status)] ?? 0) + 1;
+          if (status >= 500) {
+            outcome.serverErrors += 1;
+            outcome.firstServerError ??= JSON.stringify({
+              method: input.method,
+              path: input.path.slice(0, 300),
+              headers: Object.fromEntries(Object.entries(input.headers).map(([k, v]) => [k, v.slice(0, 200)])),
+              body: input.body?.slice(0, 300),
+              status,
+            });
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: concurrency }, worker));
     }
-    outcome.tried += 1;
-    outcome.statuses[String(status)] = (outcome.statuses[String(status)] ?? 0) + 1;
-    if (status >= 500) {
-      outcome.serverErrors += 1;
-      outcome.firstServerError ??= JSON.stringify({ path: input.path, body: input.body.slice(0, 300), status });
-    }
+  } finally {
+    agent.destroy();
   }
   return outcome;
+}
+
+/** What the targets refer to: the demo system's parties and records. */
+export interface HostileFixture {
+  adminToken: string;
+  cooperative: { id: string; token: string };
+  logisticsId: string;
+  regulatorToken: string;
+  gtin: string;
+  lot: string;
+  batchId: string;
+  serial: string;
+  videoCid: string;
+}
+
+/**
+ * Every endpoint the server has, public and authenticated, each with a credential that
+ * passes its role check (so hostile input reaches the handler) and valid values for its
+ * path parameters (each often replaced by a hostile segment). The media upload draws only
+ * content types it refuses: an accepted upload is a legitimate write, which "nothing
+ * changed" could not hold for; its X-File-Name is decoded before the type is judged.
+ */
+export function hostileTargets(f: HostileFixture): HostileTarget[] {
+  const coop = f.cooperative.token;
+  const reg = f.regulatorToken;
+  const admin = f.adminToken;
+  const batch = { batchId: f.batchId };
+  const org = { id: f.cooperative.id };
+  return [
+    { name: "GET /healthz", method: "GET", path: "/healthz" },
+    { name: "GET /favicon.ico", method: "GET", path: "/favicon.ico" },
+    { name: "GET /problems/{code}", method: "GET", path: "/problems/{code}", params: { code: "request.invalid" } },
+    { name: "GET /api/v1/openapi.json", method: "GET", path: "/api/v1/openapi.json" },
+    { name: "GET /console/{name}", method: "GET", path: "/console/{name}", params: { name: "cooperative" } },
+    { name: "GET /web/{file}", method: "GET", path: "/web/{file}", params: { file: "scan.js" } },
+    { name: "GET Digital Link paths", method: "GET", path: hostileDigitalLinkPath(f.gtin, f.lot) },
+    // Heavy: a valid request streams the whole 600 kB video (or a range of it).
+    { name: "GET /ipfs/{cid}", method: "GET", path: "/ipfs/{cid}", params: { cid: f.videoCid }, heavy: true },
+    { name: "POST /rpc", method: "POST", path: "/rpc" },
+    {
+      name: "POST /api/v1/claims/{gtin}/{lot}/{serial}",
+      method: "POST",
+      path: "/api/v1/claims/{gtin}/{lot}/{serial}",
+      params: { gtin: f.gtin, lot: f.lot, serial: f.serial },
+    },
+    { name: "GET /api/v1/products/{gtin}", method: "GET", path: "/api/v1/products/{gtin}", params: { gtin: f.gtin } },
+    { name: "GET /api/v1/batches/{id}", method: "GET", path: "/api/v1/batches/{batchId}", params: batch },
+    { name: "GET /api/v1/batches/{id}/events", method: "GET", path: "/api/v1/batches/{batchId}/events", params: batch },
+    { name: "GET /api/v1/me", method: "GET", path: "/api/v1/me", token: coop },
+    { name: "GET /api/v1/organisations", method: "GET", path: "/api/v1/organisations", token: reg },
+    {
+      name: "GET /api/v1/organisations/{id}",
+      method: "GET",
+      path: "/api/v1/organisations/{id}",
+      params: org,
+      token: coop,
+    },
+    {
+      name: "GET /api/v1/organisations/{id}/credentials",
+      method: "GET",
+      path: "/api/v1/organisations/{id}/credentials",
+      params: org,
+      token: admin,
+    },
+    { name: "POST /api/v1/organisations", method: "POST", path: "/api/v1/organisations", token: admin },
+    {
+      name: "POST /api/v1/organisations/{id}/credentials",
+      method: "POST",
+      path: "/api/v1/organisations/{id}/credentials",
+      params: org,
+      token: admin,
+    },
+    {
+      // A credential that does not exist: revoking a real one is a legitimate write.
+      name: "DELETE /api/v1/organisations/{id}/credentials/{credentialId}",
+      method: "DELETE",
+      path: "/api/v1/organisations/{id}/credentials/{credentialId}",
+      params: { ...org, credentialId: "cred_00000000-0000-4000-8000-000000000000" },
+      token: admin,
+    },
+    {
+      name: "POST /api/v1/organisations/{id}/plots",
+      method: "POST",
+      path: "/api/v1/organisations/{id}/plots",
+      params: org,
+      token: coop,
+    },
+    {
+      name: "POST /api/v1/organisations/{id}/certifications",
+      method: "POST",
+      path: "/api/v1/organisations/{id}/certifications",
+      params: org,
+      token: coop,
+    },
+    {
+      name: "POST /api/v1/organisations/{id}/suspend",
+      method: "POST",
+      path: "/api/v1/organisations/{id}/suspend",
+      params: { id: f.logisticsId },
+      token: reg,
+    },
+    {
+      name: "POST /api/v1/organisations/{id}/reinstate",
+      method: "POST",
+      path: "/api/v1/organisations/{id}/reinstate",
+      params: { id: f.logisticsId },
+      token: reg,
+    },
+    { name: "POST /api/v1/products", method: "POST", path: "/api/v1/products", token: coop },
+    {
+      name: "POST /api/v1/media",
+      method: "POST",
+      path: "/api/v1/media",
+      token: coop,
+      contentTypes: [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "image/gif",
+        "",
+      ],
+    },
+    { name: "POST /api/v1/batches", method: "POST", path: "/api/v1/batches", token: coop },
+    { name: "GET /api/v1/batches", method: "GET", path: "/api/v1/batches", token: reg },
+    {
+      name: "GET /api/v1/batches/{id}/items",
+      method: "GET",
+      path: "/api/v1/batches/{batchId}/items",
+      params: batch,
+      token: coop,
+    },
+    {
+      name: "GET /api/v1/batches/{id}/items/{serial}/qr.{ext}",
+      method: "GET",
+      path: "/api/v1/batches/{batchId}/items/{serial}/qr.{ext}",
+      params: { ...batch, serial: f.serial, ext: "svg" },
+      token: coop,
+    },
+    {
+      name: "POST /api/v1/batches/{id}/events",
+      method: "POST",
+      path: "/api/v1/batches/{batchId}/events",
+      params: batch,
+      token: coop,
+    },
+    {
+      name: "POST /api/v1/batches/{id}/recall",
+      method: "POST",
+      path: "/api/v1/batches/{batchId}/recall",
+      params: batch,
+      token: coop,
+    },
+    {
+      name: "POST /api/v1/batches/{id}/regulator-recall",
+      method: "POST",
+      path: "/api/v1/batches/{batchId}/regulator-recall",
+      params: batch,
+      token: reg,
+    },
+    {
+      name: "POST /api/v1/batches/{id}/label-links",
+      method: "POST",
+      path: "/api/v1/batches/{batchId}/label-links",
+      params: batch,
+      token: coop,
+    },
+    {
+      name: "GET /api/v1/batches/{id}/labels.pdf",
+      method: "GET",
+      path: "/api/v1/batches/{batchId}/labels.pdf",
+      params: batch,
+      token: coop,
+      heavy: true,
+    },
+    {
+      name: "GET /api/v1/batches/{id}/scan-facts",
+      method: "GET",
+      path: "/api/v1/batches/{batchId}/scan-facts",
+      params: batch,
+      token: reg,
+    },
+    {
+      name: "GET /api/v1/signature-requests/{id}",
+      method: "GET",
+      path: "/api/v1/signature-requests/{id}",
+      params: { id: "sigreq_x" },
+      token: coop,
+    },
+    {
+      name: "POST /api/v1/signature-requests/{id}",
+      method: "POST",
+      path: "/api/v1/signature-requests/{id}",
+      params: { id: "sigreq_x" },
+      token: coop,
+    },
+    { name: "GET /api/v1/exports/epcis", method: "GET", path: "/api/v1/exports/epcis", token: reg, heavy: true },
+    {
+      name: "GET /api/v1/exports/kde.csv",
+      method: "GET",
+      path: "/api/v1/exports/kde.csv",
+      token: reg,
+      heavy: true,
+    },
+    {
+      name: "GET /api/v1/exports/kde.xlsx",
+      method: "GET",
+      path: "/api/v1/exports/kde.xlsx",
+      token: reg,
+      heavy: true,
+    },
+    { name: "GET /api/v1/audits", method: "GET", path: "/api/v1/audits", token: reg, heavy: true },
+    {
+      name: "GET /api/v1/audits/batches/{id}",
+      method: "GET",
+      path: "/api/v1/audits/batches/{batchId}",
+      params: batch,
+      token: reg,
+      heavy: true,
+    },
+  ];
+}
+
+export interface HostileJob {
+  baseUrl: string;
+  fixture: HostileFixture;
+  /** Which of `hostileTargets(fixture)`. */
+  index: number;
+  runs: number;
+  seed: number;
+  options: AttackOptions;
+}
+
+/**
+ * Runs `attack` jobs one at a time in one worker thread, for a server that lives in the
+ * caller's own thread (as in the security test, which inspects its store between endpoints).
+ */
+export class HostileClient {
+  readonly #worker = new Worker(new URL("./hostile-worker.ts", import.meta.url));
+
+  run(job: HostileJob): Promise<HostileOutcome> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error): void => {
+        reject(error);
+      };
+      this.#worker.once("error", onError);
+      this.#worker.once("message", (outcome: HostileOutcome) => {
+        this.#worker.off("error", onError);
+        resolve(outcome);
+      });
+      this.#worker.postMessage(job);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#worker.terminate();
+  }
 }
