@@ -32,8 +32,8 @@ import {
   type Organisation,
 } from "../storage/organisations.ts";
 import type { Database } from "../storage/schema.ts";
+import { openItemsArchiveOffLoop } from "../workers/heavy.ts";
 import { cidTextFromHex, readAll } from "./documents.ts";
-import { openItemsArchive } from "./items-archive.ts";
 
 export interface ProjectionDeps {
   content: ContentStore;
@@ -108,7 +108,8 @@ export function createProjection(deps: ProjectionDeps): {
     if (attester === null) throw new Error(`batch ${batchId} attested by an unknown organisation`);
     const metadata = batchMetadataDocument.parse(await fetchJson(deps.content, arg(log, "metadataCid")));
     const sealed = await readAll(deps.content.cat(parseCid(metadata.itemsArchiveCid)));
-    const archive = openItemsArchive(deps.keystoreSecret, batchId, sealed);
+    // Decrypted and parsed on a worker thread: a million items are 83 MB.
+    const archive = await openItemsArchiveOffLoop(deps.keystoreSecret, batchId, sealed);
     const gtin = gtinFromUint64(BigInt(arg(log, "gtin")));
     if ((await getProduct(trx, gtin)) === null) {
       await insertProduct(trx, {

@@ -12,12 +12,12 @@ import { parseCid } from "../ipfs/content-store.ts";
 import { recoverTypedSigner, typedDigest } from "../ledger/signing.ts";
 import type { Batch } from "../storage/batches.ts";
 import type { TraceEvent } from "../storage/events.ts";
+import { openItemsArchiveOffLoop } from "../workers/heavy.ts";
 import type { WriteOrigin } from "./write-log.ts";
 import { commitBatch, type UnsignedBatch } from "./batches.ts";
 import type { ServiceContext } from "./context.ts";
 import { readAll } from "./documents.ts";
 import { commitEvent, commitRecall, type UnsignedEvent } from "./events.ts";
-import { openItemsArchive } from "./items-archive.ts";
 import { getSignatureRequest, PRIMARY_TYPE_OF } from "./signature-requests.ts";
 
 export const signatureSubmission = z
@@ -76,7 +76,8 @@ export async function submitSignature(
     case "attestation": {
       const { itemsArchiveCid, ...record } = request.record as UnsignedBatch & { itemsArchiveCid: string };
       const sealed = await readAll(ctx.content.cat(parseCid(itemsArchiveCid)));
-      const archive = openItemsArchive(ctx.secrets.keystoreSecret, record.batchId, sealed);
+      // Decrypted and parsed on a worker thread: a million items are 83 MB.
+      const archive = await openItemsArchiveOffLoop(ctx.secrets.keystoreSecret, record.batchId, sealed);
       const batch = await commitBatch(
         ctx,
         origin,

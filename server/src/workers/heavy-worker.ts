@@ -8,9 +8,17 @@ import { isDomainError } from "../domain/errors.ts";
 import { hashItemTree } from "../domain/merkle.ts";
 import { blockRandom, verificationCodeHasher } from "../domain/serials-fast.ts";
 import { generateSerials, SERIAL_LENGTH } from "../domain/serials.ts";
-import { sealItemsArchive } from "../services/items-archive.ts";
+import { openItemsArchive, sealItemsArchive } from "../services/items-archive.ts";
 import type { TaskReply, TaskRequest } from "./pool.ts";
-import { HMAC_HEX_LENGTH, type IssueInput, type IssueOutput, type TreeInput, type TreeOutput } from "./tasks.ts";
+import {
+  HMAC_HEX_LENGTH,
+  type IssueInput,
+  type IssueOutput,
+  type OpenArchiveInput,
+  type OpenArchiveOutput,
+  type TreeInput,
+  type TreeOutput,
+} from "./tasks.ts";
 
 const ascii = new TextEncoder();
 
@@ -53,6 +61,17 @@ async function run(request: TaskRequest): Promise<{ output: unknown; transfer: A
       const transfer = [output.serials.buffer, output.archive.buffer];
       if (output.hmacs !== null) transfer.push(output.hmacs.buffer);
       return { output, transfer: transfer.filter((b): b is ArrayBuffer => b instanceof ArrayBuffer) };
+    }
+    case "openArchive": {
+      const input = request.input as OpenArchiveInput;
+      const archive = openItemsArchive(input.archiveSecret, input.batchId, input.sealed);
+      const output: OpenArchiveOutput = {
+        batchId: archive.batchId,
+        count: archive.serials.length,
+        serials: archive.serials.join("\n"),
+        hmacs: archive.hiddenCodeHmacs.map((hmac) => hmac ?? "").join("\n"),
+      };
+      return { output, transfer: [] };
     }
     case "hashTree": {
       const output = hashTree(request.input as TreeInput);

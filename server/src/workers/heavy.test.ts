@@ -7,7 +7,7 @@ import { isDomainError } from "../domain/errors.ts";
 import { buildItemTree } from "../domain/merkle.ts";
 import { deriveVerificationCode, generateSerials, verificationCodeDigest } from "../domain/serials.ts";
 import { openItemsArchive } from "../services/items-archive.ts";
-import { buildItemTreeOffLoop, closeHeavyWorkers, issueItems } from "./heavy.ts";
+import { buildItemTreeOffLoop, closeHeavyWorkers, issueItems, openItemsArchiveOffLoop } from "./heavy.ts";
 
 const pepper = Uint8Array.from({ length: 32 }, (_, i) => 255 - i);
 const secret = "a keystore secret of some length";
@@ -55,6 +55,19 @@ void describe("heavy work on worker threads", () => {
     );
     const archive = openItemsArchive(secret, batchId, issued.archive);
     assert.deepEqual(archive, { batchId, serials: issued.serials, hiddenCodeHmacs: issued.hiddenCodeHmacs });
+  });
+
+  it("opens a sealed archive off the loop exactly as openItemsArchive does, and refuses another batch's", async () => {
+    const issued = await issueItems({ count: 2_000, hiddenCodes: true, pepper, batchId, archiveSecret: secret });
+    const opened = await openItemsArchiveOffLoop(secret, batchId.toUpperCase().replace("0X", "0x"), issued.archive);
+    assert.deepEqual(opened, openItemsArchive(secret, batchId, issued.archive));
+    const plain = await issueItems({ count: 3, hiddenCodes: false, pepper, batchId, archiveSecret: secret });
+    assert.deepEqual(await openItemsArchiveOffLoop(secret, batchId, plain.archive), {
+      batchId,
+      serials: plain.serials,
+      hiddenCodeHmacs: [null, null, null],
+    });
+    await assert.rejects(openItemsArchiveOffLoop(secret, `0x${"00".repeat(32)}`, issued.archive));
   });
 
   it("issues no HMACs for a batch without hidden codes", async () => {

@@ -11,7 +11,16 @@ import { DomainError, type DomainErrorCode } from "../domain/errors.ts";
 import { buildItemTree, itemTreeFromNodes, type ItemTree } from "../domain/merkle.ts";
 import { SERIAL_LENGTH } from "../domain/serials.ts";
 import { createWorkerPool, type WorkerPool } from "./pool.ts";
-import { HMAC_HEX_LENGTH, type IssueInput, type IssueOutput, type TreeInput, type TreeOutput } from "./tasks.ts";
+import type { ItemsArchive } from "../services/items-archive.ts";
+import {
+  HMAC_HEX_LENGTH,
+  type IssueInput,
+  type IssueOutput,
+  type OpenArchiveInput,
+  type OpenArchiveOutput,
+  type TreeInput,
+  type TreeOutput,
+} from "./tasks.ts";
 
 /** Items handled per slice of loop time between yields: a few milliseconds' worth. */
 export const SLICE_ITEMS = 10_000;
@@ -87,4 +96,21 @@ export async function buildItemTreeOffLoop(serials: readonly string[]): Promise<
   }
   const input: TreeInput = { serials: parts.join("\n") };
   return itemTreeFromNodes(serials, await run<TreeOutput>("hashTree", input));
+}
+
+/**
+ * `openItemsArchive` (services/items-archive.ts) on a worker thread: a million items are
+ * 83 MB to decrypt and parse. Throws the same errors (as plain errors with their message).
+ */
+export async function openItemsArchiveOffLoop(
+  archiveSecret: string,
+  batchId: string,
+  sealed: Uint8Array,
+): Promise<ItemsArchive> {
+  const input: OpenArchiveInput = { archiveSecret, batchId, sealed };
+  const output = await run<OpenArchiveOutput>("openArchive", input);
+  if (output.count === 0) return { batchId: output.batchId, serials: [], hiddenCodeHmacs: [] };
+  const serials = output.serials.split("\n");
+  const hiddenCodeHmacs = output.hmacs.split("\n").map((hmac) => (hmac === "" ? null : hmac));
+  return { batchId: output.batchId, serials, hiddenCodeHmacs };
 }

@@ -23,6 +23,22 @@ export interface IssueOutput {
   archive: Uint8Array;
 }
 
+export interface OpenArchiveInput {
+  archiveSecret: string;
+  batchId: string;
+  sealed: Uint8Array;
+}
+
+export interface OpenArchiveOutput {
+  /** The batch id as the archive spells it. */
+  batchId: string;
+  count: number;
+  /** Serials in leaf order, joined with "\n". */
+  serials: string;
+  /** HMACs joined with "\n", an empty line for an item without a hidden code. */
+  hmacs: string;
+}
+
 export interface TreeInput {
   /** Serials in leaf order, joined with "\n" (AI 21 has no control characters): one string crosses faster than a million. */
   serials: string;
