@@ -46,6 +46,7 @@ describe("idempotency keys across SIGKILLs", () => {
         assert.ok(report.retriedKeys > 0, "some keys needed a retry after a kill");
         assert.ok(report.killsAfterWriteBeforeAnswer > 0, "some kills came between a write and its stored answer");
         assert.ok(report.answeredFromKilledServersWork > 0, "some keys were answered from a killed server's write");
+        assert.ok(report.answeredInProgress > 0, "a key held by a request in flight was answered 409 with Retry-After");
         assert.equal(report.keys, report.registrations + report.events + report.uploads + report.recalls);
         assert.ok(
           report.registrations > 0 && report.events > 0 && report.uploads > 0 && report.recalls > 0,
