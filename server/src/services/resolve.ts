@@ -20,7 +20,7 @@ import { bizStepIndex } from "../domain/typed-data.ts";
 import { parseCid } from "../ipfs/content-store.ts";
 import { getBatchByLot, getItem, listItemSerials, type Batch } from "../storage/batches.ts";
 import { uintToText } from "../storage/codec.ts";
-import { bufferScan, countScansByNewClientsAfter, countScansSince, firstScanAtMs } from "../storage/scans.ts";
+import { bufferScan, countScansByNewClientsAfter, itemScanSummary } from "../storage/scans.ts";
 import { buildItemTreeOffLoop } from "../workers/heavy.ts";
 import { batchIdOf } from "./batches.ts";
 import { batchRecords } from "./batch-records.ts";
@@ -207,11 +207,9 @@ export async function resolveItem(
       verdict: "resolved",
     });
   }
-  const day = await countScansSince(ctx.db, batch.batchId, item.serial, nowMs - 86_400_000);
-  const week = await countScansSince(ctx.db, batch.batchId, item.serial, nowMs - 7 * 86_400_000);
+  const seen = await itemScanSummary(ctx.db, batch.batchId, item.serial, nowMs);
   const afterClaimByOthers =
     item.claim === null ? 0 : await countScansByNewClientsAfter(ctx.db, batch.batchId, item.serial, item.claim.atMs);
-  const firstScanAt = await firstScanAtMs(ctx.db, batch.batchId, item.serial);
 
   const tree = await itemTree(ctx, batch);
   const { events, actors, cooperative, plot, product } = await batchRecords(ctx, batch);
@@ -298,13 +296,13 @@ export async function resolveItem(
       coldChain: product?.coldChain ?? null,
     },
     scans: {
-      count: week.scans,
-      firstAtMs: firstScanAt,
+      count: seen.scansWeek,
+      firstAtMs: seen.firstAtMs,
       signals: cloneSignals(
         {
-          scansDay: day.scans,
-          scansWeek: week.scans,
-          distinctAddressesDay: day.distinctClients,
+          scansDay: seen.scansDay,
+          scansWeek: seen.scansWeek,
+          distinctAddressesDay: seen.distinctClientsDay,
           scansAfterClaimByOthers: afterClaimByOthers,
         },
         options.thresholds ?? ctx.cloneThresholds,

@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 
 import { openDatabase, type OpenedDatabase } from "./database.ts";
 import { migrateToLatest } from "./migrate.ts";
-import { bufferScan, countScansSince, firstScanAtMs, flushScans, type NewScan } from "./scans.ts";
+import { bufferScan, countScansSince, firstScanAtMs, flushScans, itemScanSummary, type NewScan } from "./scans.ts";
 
 const BATCH = `0x${"ab".repeat(32)}`;
 
@@ -50,6 +50,27 @@ describe("page views written by group commit", () => {
     bufferScan(store.db, scan("A", 5_000, "c3"));
     assert.deepEqual(await countScansSince(store.db, BATCH, "A", 0), { scans: 5, distinctClients: 3 });
     await flushScans(store.db);
+  });
+
+  it("summarises an item's day, week, distinct clients of the day and first scan in one read, unwritten scans too", async () => {
+    const DAY = 86_400_000;
+    const now = 30 * DAY;
+    bufferScan(store.db, scan("S", now - 10 * DAY, "old"));
+    bufferScan(store.db, scan("S", now - 3 * DAY, "w1"));
+    bufferScan(store.db, scan("S", now - 3_600_000, "d1"));
+    await flushScans(store.db);
+    bufferScan(store.db, scan("S", now - 60_000, "d1"));
+    bufferScan(store.db, scan("S", now - 1_000, "d2"));
+    const expected = { scansDay: 3, scansWeek: 4, distinctClientsDay: 2, firstAtMs: now - 10 * DAY };
+    assert.deepEqual(await itemScanSummary(store.db, BATCH, "S", now), expected);
+    await flushScans(store.db);
+    assert.deepEqual(await itemScanSummary(store.db, BATCH, "S", now), expected);
+    assert.deepEqual(await itemScanSummary(store.db, BATCH, "never-scanned", now), {
+      scansDay: 0,
+      scansWeek: 0,
+      distinctClientsDay: 0,
+      firstAtMs: null,
+    });
   });
 
   it("never misses or double-counts a scan while groups are being written", async () => {

@@ -218,6 +218,68 @@ export async function countScansSince(db: Db, batchId: string, serial: string, s
   });
 }
 
+export interface ItemScanSummary {
+  scansDay: number;
+  scansWeek: number;
+  distinctClientsDay: number;
+  firstAtMs: number | null;
+}
+
+/**
+ * What a consumer's answer needs to know of one item's scans (unwritten ones too), in one
+ * query: scans in the last day and week, distinct clients in the last day, the first scan.
+ * Every page view asks this, so it is one indexed pass over the item's rows, not four.
+ */
+export async function itemScanSummary(
+  db: Db,
+  batchId: string,
+  serial: string,
+  nowMs: number,
+): Promise<ItemScanSummary> {
+  const dayMs = nowMs - 86_400_000;
+  const weekMs = nowMs - 7 * 86_400_000;
+  const item = () => db.selectFrom("scans").where("batch_id", "=", batchId.toLowerCase()).where("serial", "=", serial);
+  return consistently(db, async (all) => {
+    const stored = await item()
+      .select((eb) => [
+        eb.fn.countAll<number>().filterWhere("scanned_at_ms", ">=", dayMs).as("day"),
+        eb.fn.countAll<number>().filterWhere("scanned_at_ms", ">=", weekMs).as("week"),
+        eb.fn.count<number>("client_hash").distinct().filterWhere("scanned_at_ms", ">=", dayMs).as("clients_day"),
+        eb.fn.min<number | null>("scanned_at_ms").as("first"),
+      ])
+      .executeTakeFirstOrThrow();
+    const summary: ItemScanSummary = {
+      scansDay: stored.day,
+      scansWeek: stored.week,
+      distinctClientsDay: stored.clients_day,
+      firstAtMs: stored.first,
+    };
+    const unwritten = unwrittenOf(all, batchId, serial, 0);
+    if (unwritten.length === 0) return summary;
+    const dayUnwritten = unwritten.filter((scan) => scan.scannedAtMs >= dayMs);
+    const clients = [...new Set(dayUnwritten.map((scan) => scan.clientHash))];
+    // Clients already stored for the day are counted there; only new ones add to the distinct count.
+    const known =
+      clients.length === 0
+        ? []
+        : await item()
+            .select("client_hash")
+            .distinct()
+            .where("scanned_at_ms", ">=", dayMs)
+            .where("client_hash", "in", clients)
+            .execute();
+    const knownSet = new Set(known.map((row) => row.client_hash));
+    const times = unwritten.map((scan) => scan.scannedAtMs);
+    if (summary.firstAtMs !== null) times.push(summary.firstAtMs);
+    return {
+      scansDay: summary.scansDay + dayUnwritten.length,
+      scansWeek: summary.scansWeek + unwritten.filter((scan) => scan.scannedAtMs >= weekMs).length,
+      distinctClientsDay: summary.distinctClientsDay + clients.filter((c) => !knownSet.has(c)).length,
+      firstAtMs: Math.min(...times),
+    };
+  });
+}
+
 /**
  * Scans of one item after `afterMs` (a hidden-code claim) by clients that had not scanned it
  * at or before then (unwritten scans too): the claimant opened the page before claiming, so
