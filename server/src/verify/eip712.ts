@@ -2,10 +2,11 @@
  * EIP-712 digests of what organisations sign, and the signer a signature recovers to.
  * Only the encoding is written here (type strings, `encodeData` of our flat types, which
  * have no nested structs or arrays); Keccak-256 and secp256k1 recovery come from
- * `@noble/hashes` and `@noble/curves`. Tests compare every digest with ethers'
- * `TypedDataEncoder.hash` and every recovery with `verifyTypedData`.
+ * `@noble/hashes` and `@noble/secp256k1` (the same author's single-curve build: the scan page
+ * ships a fifth of the bytes `@noble/curves` would bring). Tests compare every digest with
+ * ethers' `TypedDataEncoder.hash` and every recovery with `verifyTypedData`.
  */
-import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { Signature, recoverPublicKey } from "@noble/secp256k1";
 
 import {
   CURRENT_TYPED_DATA_VERSION,
@@ -111,8 +112,6 @@ export function eventDigest(domain: Eip712Domain, value: EventValueJson): string
   return typedDataDigest(domain, "TraceEvent", { ...value });
 }
 
-const HALF_ORDER = secp256k1.Point.CURVE().n >> 1n;
-
 /**
  * The address whose key made `signature` (65 bytes r ‖ s ‖ v, v 27/28 or 0/1) over
  * `digest`, EIP-55 checksummed. Refuses high-s signatures as OpenZeppelin's ECDSA does, so
@@ -127,9 +126,15 @@ export function recoverSigner(digest: string, signature: string): string {
   const recovery = v >= 27 ? v - 27 : v;
   if (recovery !== 0 && recovery !== 1) throw new VerifyError("verify.signature_format", { v });
   try {
-    const parsed = secp256k1.Signature.fromBytes(bytes.subarray(0, 64), "compact");
-    if (parsed.s > HALF_ORDER) throw new VerifyError("verify.signature_format", { reason: "high s" });
-    const publicKey = parsed.addRecoveryBit(recovery).recoverPublicKey(hash).toBytes(false);
+    const rs = bytes.subarray(0, 64);
+    if (Signature.fromBytes(rs, "compact").hasHighS()) {
+      throw new VerifyError("verify.signature_format", { reason: "high s" });
+    }
+    // The library's "recovered" layout puts the recovery bit first; the digest is already a hash.
+    const publicKey = recoverPublicKey(concatBytes(Uint8Array.of(recovery), rs), hash, {
+      prehash: false,
+      isCompressed: false,
+    });
     return checksumAddress(bytesToHex(keccak256(publicKey.subarray(1)).subarray(12)));
   } catch (error) {
     if (error instanceof VerifyError) throw error;
