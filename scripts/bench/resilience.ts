@@ -4,21 +4,16 @@
  * exactly once, or the suite fails), and fast-check hostile inputs on every endpoint (any
  * 5xx fails the suite). The rows count what was survived.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-
 import { Contract, JsonRpcProvider } from "ethers";
 
 import { apiClient } from "../lib/api-client.ts";
-import { freePort, startChainNode } from "../lib/chain-node.ts";
-import { DEMO_GTIN, seedDemoSystem, waitUntilAnchored } from "../lib/demo-system.ts";
+import { DEMO_GTIN, waitUntilAnchored } from "../lib/demo-system.ts";
 import { attack, hostileTargets } from "../lib/hostile-inputs.ts";
-import { deployLocalRegistry } from "../lib/local-stack.ts";
 import { runKeyedCrashCycles } from "../lib/keyed-crash.ts";
 import { startPostgres } from "../lib/postgres.ts";
 import { startServerProcess } from "../lib/server-process.ts";
 import { traceRegistryArtifact } from "../../server/src/ledger/registry-artifact.ts";
+import { startProcessBenchStack } from "./stack.ts";
 import type { BenchRow, BenchSuite } from "./types.ts";
 
 const CYCLES = 15;
@@ -29,26 +24,20 @@ const KEYED_CYCLES = 100;
 export const resilienceSuite: BenchSuite = {
   name: "resilience",
   async run(): Promise<BenchRow[]> {
-    const node = await startChainNode();
-    const dataDir = mkdtempSync(path.join(tmpdir(), "bench-resilience-"));
-    const deployment = await deployLocalRegistry(node.rpcUrl);
-    const env = {
-      ...deployment.env,
-      PORT: String(await freePort()),
-      DATA_DIR: dataDir,
-      LOG_LEVEL: "warn",
-      RATE_LIMIT_PER_MINUTE: "100000000",
-      LEDGER_POLL_MS: "100",
-    };
-    let server = await startServerProcess(env);
+    const stack = await startProcessBenchStack({
+      name: "resilience",
+      itemCount: 10,
+      env: { LEDGER_POLL_MS: "100" },
+      anchored: false,
+    });
+    const { node, deployment, demo, env } = stack;
     const provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true });
     try {
-      const demo = await seedDemoSystem(server.url, deployment.env.ADMIN_TOKEN ?? "", { itemCount: 10 });
       const accepted: string[] = [];
       let lot = 0;
       const register = async (): Promise<void> => {
         try {
-          const response = await apiClient(server.url, demo.organisations.cooperative.token).post<{
+          const response = await apiClient(stack.server.url, demo.organisations.cooperative.token).post<{
             batch: { batchId: string };
           }>("/api/v1/batches", {
             gtin: DEMO_GTIN,
@@ -67,11 +56,11 @@ export const resilienceSuite: BenchSuite = {
         const inFlight = Array.from({ length: 6 }, register);
         while (accepted.length === before) await new Promise((resolve) => setTimeout(resolve, 5));
         await new Promise((resolve) => setTimeout(resolve, (cycle * 37) % 300));
-        await server.kill("SIGKILL");
+        await stack.server.kill("SIGKILL");
         await Promise.all(inFlight);
-        server = await startServerProcess(env);
+        stack.server = await startServerProcess(env);
       }
-      for (const id of accepted) await waitUntilAnchored(server.url, id, 0, 300_000);
+      for (const id of accepted) await waitUntilAnchored(stack.server.url, id, 0, 300_000);
       const registry = new Contract(deployment.registry, traceRegistryArtifact().abi, provider);
       const logs = await registry.queryFilter("BatchAttested", deployment.deployedAtBlock);
       for (const id of accepted) {
@@ -81,7 +70,7 @@ export const resilienceSuite: BenchSuite = {
 
       const coop = demo.organisations.cooperative;
       const items = (
-        await apiClient(server.url, coop.token).get<{ items: { serial: string }[] }>(
+        await apiClient(stack.server.url, coop.token).get<{ items: { serial: string }[] }>(
           `/api/v1/batches/${demo.batch.batchId}/items?limit=1`,
         )
       ).body.items;
@@ -100,11 +89,11 @@ export const resilienceSuite: BenchSuite = {
       });
       let tried = 0;
       for (const [index, target] of targets.entries()) {
-        const outcome = await attack(server.url, target, HOSTILE_RUNS, 7_000 + index * 1_000_003);
+        const outcome = await attack(stack.server.url, target, HOSTILE_RUNS, 7_000 + index * 1_000_003);
         if (outcome.serverErrors > 0) throw new Error(`${target.name}: 5xx from ${outcome.firstServerError ?? ""}`);
         tried += outcome.tried;
       }
-      await server.kill("SIGKILL");
+      await stack.server.kill("SIGKILL");
       // Keyed writes of every kind across SIGKILLs, on both engines: any loss, duplicate or stuck key throws.
       const keyed = [await runKeyedCrashCycles({ engine: "sqlite", cycles: KEYED_CYCLES, rpcUrl: node.rpcUrl })];
       const cluster = await startPostgres({ log: () => undefined });
@@ -140,10 +129,8 @@ export const resilienceSuite: BenchSuite = {
         },
       ];
     } finally {
-      await server.kill("SIGKILL");
       provider.destroy();
-      await node.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      await stack.close("SIGKILL");
     }
   },
 };

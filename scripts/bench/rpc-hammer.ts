@@ -10,19 +10,15 @@
  * resolve p99 while the same client floods a plain 404 path at full speed instead.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { request as httpRequest } from "node:http";
-import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { apiClient } from "../lib/api-client.ts";
-import { freePort, startChainNode } from "../lib/chain-node.ts";
-import { DEMO_GTIN, DEMO_LOT, seedDemoSystem, waitUntilAnchored } from "../lib/demo-system.ts";
-import { deployLocalRegistry } from "../lib/local-stack.ts";
-import { startServerProcess } from "../lib/server-process.ts";
+import { DEMO_GTIN, DEMO_LOT, waitUntilAnchored } from "../lib/demo-system.ts";
+import { rpcLoadBodies, rpcRequest, sendFrom } from "../lib/rpc-load.ts";
 import { listItemSerials } from "../../server/src/storage/batches.ts";
 import { openDatabase } from "../../server/src/storage/database.ts";
-import { encodeBatchCall, encodeOrganisationCall } from "../../server/src/verify/rpc.ts";
+import { encodeBatchCall } from "../../server/src/verify/rpc.ts";
+import { startProcessBenchStack } from "./stack.ts";
 import type { BenchRow, BenchSuite } from "./types.ts";
 
 const PHASE_SECONDS = 12;
@@ -31,42 +27,6 @@ const HAMMER_CONNECTIONS = 32;
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))] ?? Number.NaN;
-}
-
-/** One request from a given loopback address; status and body text. */
-function send(
-  url: string,
-  from: string,
-  init: { method: "GET" | "POST"; accept?: string; body?: string },
-): Promise<{ status: number; text: string }> {
-  const target = new URL(url);
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(
-      {
-        host: target.hostname,
-        port: target.port,
-        path: `${target.pathname}${target.search}`,
-        method: init.method,
-        localAddress: from,
-        agent: false,
-        headers: {
-          accept: init.accept ?? "application/json",
-          ...(init.body === undefined
-            ? {}
-            : { "content-type": "application/json", "content-length": Buffer.byteLength(init.body) }),
-        },
-      },
-      (response) => {
-        const parts: Buffer[] = [];
-        response.on("data", (part: Buffer) => parts.push(part));
-        response.on("end", () => {
-          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(parts).toString("utf8") });
-        });
-      },
-    );
-    request.on("error", reject);
-    request.end(init.body);
-  });
 }
 
 interface AutocannonResult {
@@ -115,10 +75,10 @@ async function honestLoad(
       const from = `127.0.4.${String(client + 1)}`;
       for (let n = client; performance.now() < until; n += HONEST_CLIENTS) {
         const t0 = performance.now();
-        const resolved = await send(`${baseUrl}${itemPaths[n % itemPaths.length] ?? ""}`, from, { method: "GET" });
+        const resolved = await sendFrom(`${baseUrl}${itemPaths[n % itemPaths.length] ?? ""}`, from, { method: "GET" });
         figures.resolveMs.push(performance.now() - t0);
         if (resolved.status !== 200) figures.resolveFailed++;
-        const read = await send(`${baseUrl}/rpc`, from, { method: "POST", body: pageBatch });
+        const read = await sendFrom(`${baseUrl}/rpc`, from, { method: "POST", body: pageBatch });
         figures.pageReadsTotal++;
         if (read.status === 200) {
           const answers = JSON.parse(read.text) as { result?: unknown }[];
@@ -152,46 +112,26 @@ async function anchoringDelayMs(baseUrl: string, token: string, lot: string): Pr
 export const rpcHammerSuite: BenchSuite = {
   name: "rpc-hammer",
   async run(): Promise<BenchRow[]> {
-    const node = await startChainNode();
-    const dataDir = mkdtempSync(path.join(tmpdir(), "bench-rpc-hammer-"));
-    const deployment = await deployLocalRegistry(node.rpcUrl);
-    const env = {
-      ...deployment.env,
-      PORT: String(await freePort()),
-      DATA_DIR: dataDir,
-      LOG_LEVEL: "warn",
-      // The global per-address limit would stop the hammer before the proxy's own limits: lifted to measure those.
-      RATE_LIMIT_PER_MINUTE: "100000000",
-      LEDGER_MAX_WAIT_MS: "300",
-    };
-    const server = await startServerProcess(env);
+    const stack = await startProcessBenchStack({
+      name: "rpc-hammer",
+      itemCount: 200,
+      // The stack lifts the global per-address limit, which would stop the hammer before the proxy's own limits.
+      env: { LEDGER_MAX_WAIT_MS: "300" },
+    });
+    const { dataDir, deployment, demo, server } = stack;
     try {
-      const demo = await seedDemoSystem(server.url, deployment.env.ADMIN_TOKEN ?? "", { itemCount: 200 });
-      await waitUntilAnchored(server.url, demo.batch.batchId, demo.eventIds.length);
       const store = await openDatabase({ kind: "sqlite", path: path.join(dataDir, "trace.db") });
       const serials = (await listItemSerials(store.db, demo.batch.batchId)).slice(0, 50);
       await store.close();
       const itemPaths = serials.map((serial) => `/01/${DEMO_GTIN}/10/${DEMO_LOT}/21/${serial}`);
       const registry = deployment.registry;
-      const rpc = (id: number, method: string, params: unknown[]) => ({ jsonrpc: "2.0", id, method, params });
-      const pageBatch = JSON.stringify([
-        rpc(1, "eth_chainId", []),
-        rpc(2, "eth_call", [{ to: registry, data: encodeBatchCall(demo.batch.batchId) }, "latest"]),
-        rpc(3, "eth_call", [
-          { to: registry, data: encodeOrganisationCall(demo.organisations.cooperative.signerAddress) },
-          "latest",
-        ]),
-      ]);
-      // The heaviest the proxy allows: 20 calls, full-range log queries and capped calls.
-      const heavy = JSON.stringify(
-        Array.from({ length: 20 }, (_, i) =>
-          i % 2 === 0
-            ? rpc(i, "eth_getLogs", [{ address: registry, fromBlock: "earliest", toBlock: "latest" }])
-            : rpc(i, "eth_call", [{ to: registry, data: encodeBatchCall(demo.batch.batchId) }, "latest"]),
-        ),
+      const { page: pageBatch, heavy } = rpcLoadBodies(
+        registry,
+        demo.batch.batchId,
+        demo.organisations.cooperative.signerAddress,
       );
       const refused = JSON.stringify(
-        rpc(1, "eth_call", [
+        rpcRequest(1, "eth_call", [
           { to: registry, data: encodeBatchCall(demo.batch.batchId), gas: "0x1c9c380" },
           "latest",
           { [registry]: { code: "0x5b600056" } },
@@ -264,9 +204,7 @@ export const rpcHammerSuite: BenchSuite = {
         { metric: "rpc hammer: registration to anchored, hammered", value: loudAnchorMs / 1_000, unit: "s" },
       ];
     } finally {
-      await server.kill();
-      await node.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      await stack.close();
     }
   },
 };

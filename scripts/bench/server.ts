@@ -14,11 +14,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { apiClient } from "../lib/api-client.ts";
-import { freePort, startChainNode } from "../lib/chain-node.ts";
-import { DEMO_GTIN, seedDemoSystem, waitUntilAnchored } from "../lib/demo-system.ts";
-import { deployLocalRegistry } from "../lib/local-stack.ts";
-import { startServerProcess } from "../lib/server-process.ts";
+import { DEMO_GTIN } from "../lib/demo-system.ts";
 import { openDatabase } from "../../server/src/storage/database.ts";
+import { startProcessBenchStack } from "./stack.ts";
 import type { BenchRow, BenchSuite } from "./types.ts";
 
 const REGISTRATIONS = 200;
@@ -118,21 +116,13 @@ function autocannon(
 export const serverSuite: BenchSuite = {
   name: "server",
   async run(): Promise<BenchRow[]> {
-    const node = await startChainNode();
-    const dataDir = mkdtempSync(path.join(tmpdir(), "bench-server-"));
-    const deployment = await deployLocalRegistry(node.rpcUrl);
-    const env = {
-      ...deployment.env,
-      PORT: String(await freePort()),
-      DATA_DIR: dataDir,
-      LOG_LEVEL: "warn",
-      RATE_LIMIT_PER_MINUTE: "100000000",
-      LEDGER_MAX_WAIT_MS: "500",
-    };
-    const server = await startServerProcess(env);
+    const stack = await startProcessBenchStack({
+      name: "server",
+      itemCount: 1_000,
+      env: { LEDGER_MAX_WAIT_MS: "500" },
+    });
+    const { dataDir, demo, server } = stack;
     try {
-      const demo = await seedDemoSystem(server.url, deployment.env.ADMIN_TOKEN ?? "", { itemCount: 1_000 });
-      await waitUntilAnchored(server.url, demo.batch.batchId, demo.eventIds.length);
       const coop = apiClient(server.url, demo.organisations.cooperative.token);
 
       const latencies: number[] = [];
@@ -255,9 +245,7 @@ export const serverSuite: BenchSuite = {
         },
       ];
     } finally {
-      await server.kill("SIGTERM");
-      await node.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      await stack.close("SIGTERM");
     }
   },
 };

@@ -8,7 +8,6 @@
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
-import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -23,55 +22,15 @@ import {
   type DemoSystemSummary,
 } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry, type LocalDeployment } from "../../scripts/lib/local-stack.ts";
+import { rpcLoadBodies, rpcRequest, sendFrom } from "../../scripts/lib/rpc-load.ts";
 import { startServerProcess, type ServerProcess } from "../../scripts/lib/server-process.ts";
 import { listItemSerials } from "../../server/src/storage/batches.ts";
 import { openDatabase } from "../../server/src/storage/database.ts";
-import { encodeBatchCall, encodeOrganisationCall } from "../../server/src/verify/rpc.ts";
+import { encodeBatchCall } from "../../server/src/verify/rpc.ts";
 
 const HAMMER_SECONDS = 6;
 const HAMMER_LOOPS = 16;
 const HONEST_CLIENTS = 4;
-
-/** One request from a given loopback address. */
-function send(
-  url: string,
-  from: string,
-  init: { method: "GET" | "POST"; body?: string },
-): Promise<{ status: number; text: string; retryAfter: string | undefined }> {
-  const target = new URL(url);
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(
-      {
-        host: target.hostname,
-        port: target.port,
-        path: target.pathname,
-        method: init.method,
-        localAddress: from,
-        agent: false,
-        headers: {
-          accept: "application/json",
-          ...(init.body === undefined
-            ? {}
-            : { "content-type": "application/json", "content-length": Buffer.byteLength(init.body) }),
-        },
-      },
-      (response) => {
-        const parts: Buffer[] = [];
-        response.on("data", (part: Buffer) => parts.push(part));
-        response.on("end", () => {
-          const retryAfter = response.headers["retry-after"];
-          resolve({
-            status: response.statusCode ?? 0,
-            text: Buffer.concat(parts).toString("utf8"),
-            retryAfter: typeof retryAfter === "string" ? retryAfter : undefined,
-          });
-        });
-      },
-    );
-    request.on("error", reject);
-    request.end(init.body);
-  });
-}
 
 describe("/rpc hammered by one client", () => {
   let node: ChainNode;
@@ -108,36 +67,21 @@ describe("/rpc hammered by one client", () => {
 
   it("refuses the hammer, serves honest consumers, and keeps anchoring", async () => {
     const registry = deployment.registry;
-    const rpc = (id: number, method: string, params: unknown[]) => ({ jsonrpc: "2.0", id, method, params });
-    const heavy = JSON.stringify(
-      Array.from({ length: 20 }, (_, i) =>
-        i % 2 === 0
-          ? rpc(i, "eth_getLogs", [{ address: registry, fromBlock: "earliest", toBlock: "latest" }])
-          : rpc(i, "eth_call", [{ to: registry, data: encodeBatchCall(demo.batch.batchId) }, "latest"]),
-      ),
-    );
+    const { page, heavy } = rpcLoadBodies(registry, demo.batch.batchId, demo.organisations.cooperative.signerAddress);
     const override = JSON.stringify(
-      rpc(1, "eth_call", [
+      rpcRequest(1, "eth_call", [
         { to: registry, data: encodeBatchCall(demo.batch.batchId) },
         "latest",
         { [registry]: { code: "0x5b600056" } },
       ]),
     );
-    const page = JSON.stringify([
-      rpc(1, "eth_chainId", []),
-      rpc(2, "eth_call", [{ to: registry, data: encodeBatchCall(demo.batch.batchId) }, "latest"]),
-      rpc(3, "eth_call", [
-        { to: registry, data: encodeOrganisationCall(demo.organisations.cooperative.signerAddress) },
-        "latest",
-      ]),
-    ]);
     const until = performance.now() + HAMMER_SECONDS * 1_000;
     const hammer = { sent: 0, refused: 0, forwarded: 0 };
     const hammering = Promise.all(
       Array.from({ length: HAMMER_LOOPS }, async (_, loop) => {
         while (performance.now() < until) {
           const body = loop % 2 === 0 ? heavy : override;
-          const reply = await send(`${server.url}/rpc`, "127.0.0.1", { method: "POST", body });
+          const reply = await sendFrom(`${server.url}/rpc`, "127.0.0.1", { method: "POST", body });
           hammer.sent++;
           const refusedInProtocol = reply.status === 200 && body === override;
           if (reply.status === 429 || reply.status === 503 || refusedInProtocol) hammer.refused++;
@@ -167,7 +111,7 @@ describe("/rpc hammered by one client", () => {
         const from = `127.0.5.${String(client + 1)}`;
         while (performance.now() < until) {
           const t0 = performance.now();
-          const resolved = await send(
+          const resolved = await sendFrom(
             `${server.url}/01/${DEMO_GTIN}/10/${DEMO_LOT}/21/${serials[client] ?? ""}`,
             from,
             { method: "GET" },
@@ -175,10 +119,10 @@ describe("/rpc hammered by one client", () => {
           resolveMs.push(performance.now() - t0);
           assert.equal(resolved.status, 200, resolved.text.slice(0, 200));
           // The page's chain read, retried as Retry-After says when the node is busy.
-          let read = await send(`${server.url}/rpc`, from, { method: "POST", body: page });
+          let read = await sendFrom(`${server.url}/rpc`, from, { method: "POST", body: page });
           for (let attempt = 0; read.status === 503 && attempt < 5; attempt++) {
             await new Promise((resolve) => setTimeout(resolve, Number(read.retryAfter ?? "1") * 1_000));
-            read = await send(`${server.url}/rpc`, from, { method: "POST", body: page });
+            read = await sendFrom(`${server.url}/rpc`, from, { method: "POST", body: page });
           }
           assert.equal(read.status, 200, read.text.slice(0, 200));
           const answers = JSON.parse(read.text) as { result?: unknown }[];
