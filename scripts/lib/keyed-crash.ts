@@ -17,13 +17,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { JsonRpcProvider, type Contract } from "ethers";
-import pg from "pg";
 
 import { traceRegistryAt } from "../../server/src/ledger/deploy.ts";
 import { openDatabase, type DatabaseConfig, type OpenedDatabase } from "../../server/src/storage/database.ts";
 import { apiClient } from "./api-client.ts";
 import { freePort } from "./chain-node.ts";
 import { DEMO_GTIN, seedDemoSystem, type DemoSystemSummary } from "./demo-system.ts";
+import { freshPostgresDatabase } from "./fresh-database.ts";
 import { deployLocalRegistry } from "./local-stack.ts";
 import type { ServerProcess } from "./server-process.ts";
 
@@ -170,17 +170,6 @@ function startStandby(env: Record<string, string>): Standby {
       return { url, process: child, output: () => output, kill: async () => kill() };
     },
   };
-}
-
-async function freshPostgresDatabase(baseUrl: string): Promise<string> {
-  const name = `crash_${randomBytes(6).toString("hex")}`;
-  const client = new pg.Client({ connectionString: baseUrl });
-  await client.connect();
-  await client.query(`create database ${name}`);
-  await client.end();
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
 }
 
 /** Polls the store until some key has its write committed and no answer stored; false at the deadline. */
@@ -397,7 +386,9 @@ export async function runKeyedCrashCycles(options: KeyedCrashOptions): Promise<K
       LEDGER_MAX_WAIT_MS: "100",
       // Short, so that a dead holder's keys are free by the time the server is back.
       IDEMPOTENCY_LEASE_SECONDS: "0.3",
-      ...(engine === "postgres" ? { DATABASE_URL: await freshPostgresDatabase(options.postgresUrl ?? "") } : {}),
+      ...(engine === "postgres"
+        ? { DATABASE_URL: await freshPostgresDatabase(options.postgresUrl ?? "", "crash") }
+        : {}),
     };
     server = await startStandby(env).go();
     standby = startStandby(env);

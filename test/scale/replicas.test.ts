@@ -7,7 +7,6 @@
  * anchored exactly once and no relayer nonce is used twice.
  */
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -17,6 +16,7 @@ import { JsonRpcProvider, type Contract } from "ethers";
 import pg from "pg";
 
 import { apiClient, expectStatus, type ApiClient } from "../../scripts/lib/api-client.ts";
+import { freshPostgresDatabase } from "../../scripts/lib/fresh-database.ts";
 import { freePort, startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
 import { DEMO_GTIN, seedDemoSystem, waitUntilAnchored, type DemoSystemSummary } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry, type LocalDeployment } from "../../scripts/lib/local-stack.ts";
@@ -24,17 +24,6 @@ import { startServerProcess, type ServerProcess } from "../../scripts/lib/server
 import { traceRegistryAt } from "../../server/src/ledger/deploy.ts";
 
 const DATABASE_URL = process.env.TEST_DATABASE_URL;
-
-async function freshDatabase(baseUrl: string): Promise<string> {
-  const name = `replicas_${randomBytes(6).toString("hex")}`;
-  const client = new pg.Client({ connectionString: baseUrl });
-  await client.connect();
-  await client.query(`create database ${name}`);
-  await client.end();
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
 
 // Outside CI, a machine without PostgreSQL (and without root to install it) skips, after the test command's warning.
 const skip = DATABASE_URL === undefined && process.env.CI !== "true" ? "no PostgreSQL on this machine" : false;
@@ -81,7 +70,7 @@ describe("two replicas on one PostgreSQL", { skip }, () => {
 
   before(async () => {
     assert.ok(DATABASE_URL !== undefined, "the test command provides TEST_DATABASE_URL (a throwaway PostgreSQL)");
-    databaseUrl = await freshDatabase(DATABASE_URL);
+    databaseUrl = await freshPostgresDatabase(DATABASE_URL, "replicas");
     node = await startChainNode();
     deployment = await deployLocalRegistry(node.rpcUrl);
     provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });

@@ -37,21 +37,7 @@ import type { SignatureRequest } from "../../server/src/services/signature-reque
 import { startServer, type RunningServer } from "../../server/src/server.ts";
 import { listItemSerials } from "../../server/src/storage/batches.ts";
 import { listBatchEvents } from "../../server/src/storage/events.ts";
-
-const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
-
-async function freshDatabaseUrl(): Promise<string | undefined> {
-  if (TEST_DATABASE_URL === undefined) return undefined;
-  const { Client } = await import("pg");
-  const name = `api_${randomBytes(6).toString("hex")}`;
-  const client = new Client({ connectionString: TEST_DATABASE_URL });
-  await client.connect();
-  await client.query(`create database ${name}`);
-  await client.end();
-  const url = new URL(TEST_DATABASE_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
+import { freshTestDatabaseUrl, TEST_DATABASE_URL } from "../support/test-database.ts";
 
 describe(`server API (${TEST_DATABASE_URL === undefined ? "SQLite" : "PostgreSQL"})`, () => {
   let node: ChainNode;
@@ -73,7 +59,7 @@ describe(`server API (${TEST_DATABASE_URL === undefined ? "SQLite" : "PostgreSQL
     node = await startChainNode();
     deployment = await deployLocalRegistry(node.rpcUrl);
     dataDir = mkdtempSync(path.join(tmpdir(), "api-"));
-    const databaseUrl = await freshDatabaseUrl();
+    const databaseUrl = await freshTestDatabaseUrl("api");
     env = {
       ...deployment.env,
       PORT: "0",
@@ -523,7 +509,7 @@ describe(`server API (${TEST_DATABASE_URL === undefined ? "SQLite" : "PostgreSQL
     if (TEST_DATABASE_URL === undefined) {
       for (const suffix of ["", "-wal", "-shm"]) rmSync(path.join(dataDir, `trace.db${suffix}`), { force: true });
     } else {
-      env.DATABASE_URL = (await freshDatabaseUrl()) ?? "";
+      env.DATABASE_URL = (await freshTestDatabaseUrl("api")) ?? "";
     }
     const restored = await reindex(loadConfig({ ...env, WORKERS: "off" }), { logger: pino({ level: "silent" }) });
     try {

@@ -7,7 +7,6 @@
  * quoted in the label sheet's Content-Disposition (RFC 6266) instead of breaking it.
  */
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -23,21 +22,7 @@ import { settledStoreDigest, storeDigest } from "../../scripts/lib/store-digest.
 import { loadConfig } from "../../server/src/config.ts";
 import { DOCUMENT_MAX_BYTES, TEMPERATURE_READINGS_MAX } from "../../server/src/domain/documents.ts";
 import { startServer, type RunningServer } from "../../server/src/server.ts";
-
-const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
-
-async function freshDatabaseUrl(): Promise<string | undefined> {
-  if (TEST_DATABASE_URL === undefined) return undefined;
-  const { Client } = await import("pg");
-  const name = `malformed_${randomBytes(6).toString("hex")}`;
-  const client = new Client({ connectionString: TEST_DATABASE_URL });
-  await client.connect();
-  await client.query(`create database ${name}`);
-  await client.end();
-  const url = new URL(TEST_DATABASE_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
+import { freshTestDatabaseUrl, TEST_DATABASE_URL } from "../support/test-database.ts";
 
 interface Problem {
   code: string;
@@ -62,7 +47,7 @@ describe(`malformed input is a 4xx and changes nothing (${TEST_DATABASE_URL === 
     node = await startChainNode();
     const deployment = await deployLocalRegistry(node.rpcUrl);
     dataDir = mkdtempSync(path.join(tmpdir(), "malformed-"));
-    const databaseUrl = await freshDatabaseUrl();
+    const databaseUrl = await freshTestDatabaseUrl("malformed");
     server = await startServer(
       loadConfig({
         ...deployment.env,
