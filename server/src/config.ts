@@ -16,6 +16,17 @@ const positiveInt = z.coerce.number().int().positive();
 /** Express's trust-proxy value: false (the socket address is the client), a hop count, or addresses/CIDRs. */
 export type TrustProxy = false | number | string[];
 
+/** What the read-only JSON-RPC proxy lets a caller do (see http/routes/rpc-proxy.ts). */
+export interface RpcProxyLimits {
+  /** The gas every `eth_call` is run with at most; sent upstream on every call. */
+  gasCap: number;
+  maxCallDataBytes: number;
+  maxLogBlockRange: number;
+  callsPerMinute: number;
+  maxConcurrent: number;
+  upstreamTimeoutMs: number;
+}
+
 /** Subnet names Express (proxy-addr) knows besides addresses and CIDRs. */
 const TRUST_PROXY_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
 
@@ -160,14 +171,7 @@ export interface ServerConfig {
   };
   rateLimitPerMinute: number;
   idempotency: { leaseMs: number; retentionMs: number };
-  rpcProxy: {
-    gasCap: number;
-    maxCallDataBytes: number;
-    maxLogBlockRange: number;
-    callsPerMinute: number;
-    maxConcurrent: number;
-    upstreamTimeoutMs: number;
-  };
+  rpcProxy: RpcProxyLimits;
   cloneThresholds: { scansPerDay: number; scansPerWeek: number; distinctAddressesPerDay: number };
   logLevel: Env["LOG_LEVEL"];
   dataDir: string;

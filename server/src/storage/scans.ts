@@ -18,19 +18,20 @@ export interface Scan extends NewScan {
   id: number;
 }
 
+/** A scan as its table row; batch ids are stored in lower case, as every query gives them. */
+function scanRow(scan: NewScan) {
+  return {
+    batch_id: scan.batchId.toLowerCase(),
+    serial: scan.serial,
+    scanned_at_ms: scan.scannedAtMs,
+    coarse_place: scan.coarsePlace,
+    client_hash: scan.clientHash,
+    verdict: scan.verdict,
+  };
+}
+
 export async function recordScan(db: Db, scan: NewScan): Promise<number> {
-  const row = await db
-    .insertInto("scans")
-    .values({
-      batch_id: scan.batchId.toLowerCase(),
-      serial: scan.serial,
-      scanned_at_ms: scan.scannedAtMs,
-      coarse_place: scan.coarsePlace,
-      client_hash: scan.clientHash,
-      verdict: scan.verdict,
-    })
-    .returning("id")
-    .executeTakeFirstOrThrow();
+  const row = await db.insertInto("scans").values(scanRow(scan)).returning("id").executeTakeFirstOrThrow();
   return row.id;
 }
 
@@ -84,16 +85,7 @@ async function writeScans(db: Db, scans: readonly NewScan[]): Promise<void> {
   for (let i = 0; i < scans.length; i += ROWS_PER_INSERT) {
     await db
       .insertInto("scans")
-      .values(
-        scans.slice(i, i + ROWS_PER_INSERT).map((scan) => ({
-          batch_id: scan.batchId.toLowerCase(),
-          serial: scan.serial,
-          scanned_at_ms: scan.scannedAtMs,
-          coarse_place: scan.coarsePlace,
-          client_hash: scan.clientHash,
-          verdict: scan.verdict,
-        })),
-      )
+      .values(scans.slice(i, i + ROWS_PER_INSERT).map(scanRow))
       .execute();
   }
 }

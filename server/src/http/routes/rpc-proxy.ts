@@ -13,21 +13,15 @@ import express, { Router, type NextFunction, type Request, type RequestHandler, 
 import { ipKeyGenerator, MemoryStore, rateLimit } from "express-rate-limit";
 import { z } from "zod";
 
+import type { RpcProxyLimits } from "../../config.ts";
 import { ProblemError, sendProblem } from "../problem.ts";
 
 export const RPC_PATH = "/rpc";
 
-export interface RpcProxyOptions {
+export interface RpcProxyOptions extends RpcProxyLimits {
   /** The chain node's JSON-RPC URL (never given to callers). */
   upstreamUrl: string;
   registry: string;
-  /** The gas every `eth_call` is run with at most; sent upstream on every call. */
-  gasCap: number;
-  maxCallDataBytes: number;
-  maxLogBlockRange: number;
-  callsPerMinute: number;
-  maxConcurrent: number;
-  upstreamTimeoutMs: number;
   /** Bytes of one request body; a batch of 20 page reads is about 3 KiB. */
   bodyLimitBytes?: number;
 }
