@@ -6,25 +6,19 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { once } from "node:events";
-import { mkdtempSync, rmSync } from "node:fs";
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { connect } from "node:net";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import { freePort } from "../../scripts/lib/chain-node.ts";
 import { onboardCooperative } from "../../scripts/lib/demo-system.ts";
-import { offlineServerEnv } from "../../scripts/lib/local-stack.ts";
-import { startServerProcess, type ServerProcess } from "../../scripts/lib/server-process.ts";
+import type { ServerProcess } from "../../scripts/lib/server-process.ts";
+import { startOfflineServerProcess, type OfflineServerProcess } from "../support/offline-server.ts";
+import { trickleUpload } from "../support/slow-upload.ts";
 
 const BODY_TIMEOUT_SECONDS = 2;
 const IDLE_TIMEOUT_SECONDS = 3;
 const SLOW_SENDERS = 60;
 const PIECE = Buffer.alloc(64 * 1024, 0x33);
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Cut {
   status: number | null;
@@ -106,76 +100,34 @@ function trickleHeaders(baseUrl: string, gapMs: number): Promise<number> {
   });
 }
 
-async function slowUpload(
-  baseUrl: string,
-  token: string,
-  pieces: number,
-  gapMs: number,
-): Promise<{ status: number; body: unknown; sha256: string; ms: number } | "closed"> {
-  const started = performance.now();
-  const request = httpRequest(new URL("/api/v1/media", baseUrl), {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${token}`,
-      "content-type": "video/mp4",
-      "content-length": String(pieces * PIECE.length),
-    },
-  });
-  const answer = new Promise<IncomingMessage | "closed">((resolve) => {
-    request.once("response", resolve);
-    request.once("error", () => {
-      resolve("closed");
-    });
-  });
-  const digest = createHash("sha256");
-  for (let i = 0; i < pieces; i++) {
-    digest.update(PIECE);
-    if (!request.write(PIECE)) await once(request, "drain");
-    await sleep(gapMs);
-  }
-  request.end();
-  const response = await answer;
-  if (response === "closed") return response;
-  const parts: Buffer[] = [];
-  for await (const part of response) parts.push(part as Buffer);
-  return {
-    status: response.statusCode ?? 0,
-    body: JSON.parse(Buffer.concat(parts).toString("utf8")) as unknown,
-    sha256: digest.digest("hex"),
-    ms: performance.now() - started,
-  };
-}
-
 describe("slow senders", () => {
-  let dataDir: string;
+  let running: OfflineServerProcess;
   let server: ServerProcess;
   let token: string;
 
   before(async () => {
-    dataDir = mkdtempSync(path.join(tmpdir(), "slow-bodies-"));
-    const env: Record<string, string> = {
-      ...offlineServerEnv(dataDir),
-      PORT: String(await freePort()),
-      LOG_LEVEL: "warn",
+    running = await startOfflineServerProcess("slow-bodies", {
       RATE_LIMIT_PER_MINUTE: "100000",
       BODY_TIMEOUT_SECONDS: String(BODY_TIMEOUT_SECONDS),
       HEADERS_TIMEOUT_SECONDS: String(BODY_TIMEOUT_SECONDS),
       IDLE_TIMEOUT_SECONDS: String(IDLE_TIMEOUT_SECONDS),
-    };
-    server = await startServerProcess(env);
+    });
+    server = running.server;
     token = (
-      await onboardCooperative(server.url, env.ADMIN_TOKEN ?? "", { name: { zh: "慢速网络合作社" }, serial: 6262 })
+      await onboardCooperative(server.url, running.env.ADMIN_TOKEN ?? "", {
+        name: { zh: "慢速网络合作社" },
+        serial: 6262,
+      })
     ).token;
   });
 
   after(async () => {
-    await server.kill();
-    rmSync(dataDir, { recursive: true, force: true });
+    await running.stop();
   });
 
   it("cuts many trickling anonymous bodies at the short budget while a slow upload is stored", async () => {
     const routes = ["/rpc", "/api/v1/claims/06901234567892/LOT1/S1", "/api/v1/organisations", "/nowhere"];
-    const upload = slowUpload(server.url, token, 8, 700);
+    const upload = trickleUpload(server.url, token, { piece: PIECE, pieces: 8, gapMs: 700 });
     const cuts = await Promise.all(
       Array.from({ length: SLOW_SENDERS }, (_, i) =>
         trickleBody(server.url, routes[i % routes.length] ?? "/rpc", `127.0.2.${String(1 + i)}`, 10_000, 500),
