@@ -10,14 +10,12 @@
  */
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
 
 import { Wallet, type TypedDataDomain, type TypedDataField } from "ethers";
 import type { Browser, BrowserContext, Download, Page } from "playwright-core";
-import { pino } from "pino";
 
 import { apiClient, expectStatus, type ApiClient } from "../../scripts/lib/api-client.ts";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
@@ -31,12 +29,12 @@ import {
 import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
 import { buildConsoles } from "../../scripts/tasks/build-consoles.ts";
 import { buildWeb } from "../../scripts/tasks/build-web.ts";
-import { loadConfig } from "../../server/src/config.ts";
 import { gtinCheckDigit } from "../../server/src/domain/gs1.ts";
 import { explainLedgerFailure } from "../../server/src/domain/ledger-failures.ts";
 import { loadEpcisValidator } from "../../server/src/exports/epcis-schema.ts";
 import { settleLedger } from "./support/settle-ledger.ts";
-import { startServer, type RunningServer } from "../../server/src/server.ts";
+import { startTestServer } from "../support/test-server.ts";
+import type { RunningServer } from "../../server/src/server.ts";
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
 const screenshotDir = path.join(projectRoot, "test-results");
@@ -134,17 +132,7 @@ describe("the consoles in Chromium against the real server", () => {
     mkdirSync(screenshotDir, { recursive: true });
     node = await startChainNode({ projectRoot });
     const deployment = await deployLocalRegistry(node.rpcUrl);
-    dataDir = mkdtempSync(path.join(tmpdir(), "consoles-"));
-    server = await startServer(
-      loadConfig({
-        ...deployment.env,
-        PORT: "0",
-        DATA_DIR: dataDir,
-        WORKERS: "off",
-        RATE_LIMIT_PER_MINUTE: "100000",
-      }),
-      { logger: pino({ level: "silent" }) },
-    );
+    ({ server, dataDir } = await startTestServer(deployment.env, "consoles"));
     adminToken = deployment.env.ADMIN_TOKEN ?? "";
     demo = await seedDemoSystem(server.url, adminToken, { itemCount: 20 });
     await settle();

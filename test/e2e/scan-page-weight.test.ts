@@ -7,17 +7,15 @@
  * bench's business (scripts/bench/scan-page.ts); what is asserted here is deterministic.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
 
 import type { Browser } from "playwright-core";
-import { pino } from "pino";
 
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
 import { launchChromium } from "../../scripts/lib/chromium.ts";
-import { DEMO_GTIN, seedDemoSystem, type DemoSystemSummary } from "../../scripts/lib/demo-system.ts";
+import { seedDemoSystem, type DemoSystemSummary } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
 import {
   layoutShiftSince,
@@ -27,12 +25,11 @@ import {
   tapTargets,
 } from "../../scripts/lib/page-metrics.ts";
 import { buildWeb } from "../../scripts/tasks/build-web.ts";
-import { loadConfig } from "../../server/src/config.ts";
 import type { ItemResolution } from "../../server/src/domain/resolution.ts";
-import { startServer, type RunningServer } from "../../server/src/server.ts";
-import { listItemSerials } from "../../server/src/storage/batches.ts";
+import type { RunningServer } from "../../server/src/server.ts";
 import { verifyResolution } from "../../server/src/verify/index.ts";
 import { settleLedger } from "./support/settle-ledger.ts";
+import { itemPathOf, startTestServer } from "../support/test-server.ts";
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
 /** An order of magnitude above what the page weighs (about 30 KB): catches a lost compression, not a byte. */
@@ -51,17 +48,7 @@ describe("the scan page on the wire and on a phone's screen", () => {
     assert.ok(build.withinBudget, `the scan page is ${build.gzipBytes} B gzip, ${build.brotliBytes} B brotli`);
     node = await startChainNode({ projectRoot });
     const deployment = await deployLocalRegistry(node.rpcUrl);
-    dataDir = mkdtempSync(path.join(tmpdir(), "scan-weight-"));
-    server = await startServer(
-      loadConfig({
-        ...deployment.env,
-        PORT: "0",
-        DATA_DIR: dataDir,
-        WORKERS: "off",
-        RATE_LIMIT_PER_MINUTE: "100000",
-      }),
-      { logger: pino({ level: "silent" }) },
-    );
+    ({ server, dataDir } = await startTestServer(deployment.env, "scan-weight"));
     demo = await seedDemoSystem(server.url, deployment.env.ADMIN_TOKEN ?? "", {
       itemCount: 10,
       video: {
@@ -70,8 +57,7 @@ describe("the scan page on the wire and on a phone's screen", () => {
       },
     });
     await settleLedger(server);
-    const serial = (await listItemSerials(server.ctx.db, demo.batch.batchId))[0] ?? "";
-    itemPath = `/01/${DEMO_GTIN}/10/${demo.batch.lot}/21/${serial}`;
+    itemPath = await itemPathOf(server, demo.batch.batchId, demo.batch.lot);
     browser = (await launchChromium("the scan page weight tests")) ?? undefined;
   });
 

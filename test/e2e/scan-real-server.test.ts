@@ -7,8 +7,7 @@
  * each; the same behaviour suite as the stand-in harness runs (support/scan-page-assertions.ts).
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe } from "node:test";
 
@@ -25,7 +24,7 @@ import { loadConfig } from "../../server/src/config.ts";
 import { deriveVerificationCode } from "../../server/src/domain/serials.ts";
 import { settleLedger } from "./support/settle-ledger.ts";
 import { startServer, type RunningServer } from "../../server/src/server.ts";
-import { listItemSerials } from "../../server/src/storage/batches.ts";
+import { itemPathOf, registerTestBatch, startTestServer } from "../support/test-server.ts";
 import { scanPageBehaviour, type OptionalCase, type ScanPageTarget } from "./support/scan-page-assertions.ts";
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
@@ -54,24 +53,12 @@ describe("the scan page against the real server", () => {
     await settleLedger(server);
   }
 
-  async function registerBatch(coop: ApiClient, lot: string): Promise<string> {
-    return expectStatus(
-      await coop.post<{ batch: { batchId: string } }>("/api/v1/batches", {
-        gtin: DEMO_GTIN,
-        lot,
-        harvestedAt: "2026-05-02T07:00:00+08:00",
-        quantity: { value: "5", unit: "kg" },
-        itemCount: 6,
-      }),
-      202,
-      `register ${lot}`,
-    ).batch.batchId;
-  }
+  const registerBatch = (coop: ApiClient, lot: string): Promise<string> =>
+    registerTestBatch(coop, lot, { itemCount: 6 });
 
   async function itemPath(batchId: string, lot: string, index = 0): Promise<string> {
     assert.ok(server !== undefined);
-    const serial = (await listItemSerials(server.ctx.db, batchId))[index] ?? "";
-    return `/01/${DEMO_GTIN}/10/${lot}/21/${serial}`;
+    return itemPathOf(server, batchId, lot, index);
   }
 
   before(async () => {
@@ -79,17 +66,12 @@ describe("the scan page against the real server", () => {
     assert.ok(build.withinBudget, `the scan page is ${build.gzipBytes} bytes gzip, over budget`);
     node = await startChainNode({ projectRoot });
     deployment = await deployLocalRegistry(node.rpcUrl);
-    dataDir = mkdtempSync(path.join(tmpdir(), "scan-real-"));
-    const env = {
-      ...deployment.env,
-      PORT: "0",
-      DATA_DIR: dataDir,
-      WORKERS: "off",
-      RATE_LIMIT_PER_MINUTE: "100000",
+    const started = await startTestServer(deployment.env, "scan-real", {
       // Every scenario opens the genuine item once; ten scans a day is what flags a copy here.
       CLONE_SCANS_PER_DAY: "10",
-    };
-    server = await startServer(loadConfig(env), { logger: pino({ level: "silent" }) });
+    });
+    ({ server, dataDir } = started);
+    const env = started.env;
     const video = readFileSync(path.join(projectRoot, "scripts", "demo-assets", "planting.mp4"));
     demo = await seedDemoSystem(server.url, deployment.env.ADMIN_TOKEN ?? "", {
       itemCount: 30,

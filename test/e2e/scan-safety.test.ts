@@ -6,13 +6,11 @@
  * genuine buyer's three scans in a day stay verified; a bad GTIN check digit says so.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import type { Browser } from "playwright-core";
-import { pino } from "pino";
 
 import { apiClient, expectStatus, type ApiClient } from "../../scripts/lib/api-client.ts";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
@@ -20,11 +18,11 @@ import { launchChromium } from "../../scripts/lib/chromium.ts";
 import { DEMO_GTIN, seedDemoSystem, type DemoSystemSummary } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
 import { buildWeb } from "../../scripts/tasks/build-web.ts";
-import { loadConfig } from "../../server/src/config.ts";
-import { startServer, type RunningServer } from "../../server/src/server.ts";
+import type { RunningServer } from "../../server/src/server.ts";
 import { listItemSerials } from "../../server/src/storage/batches.ts";
 import { SCAN_VIEWPORT, open } from "./support/scan-page-assertions.ts";
 import { settleLedger } from "./support/settle-ledger.ts";
+import { itemPathOf, registerTestBatch, startTestServer } from "../support/test-server.ts";
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
 const screenshots = path.join(projectRoot, "test-results", "scan-safety");
@@ -37,25 +35,12 @@ describe("the scan page's safety verdict against the real server", () => {
   let demo: DemoSystemSummary;
   const paths: Record<string, string> = {};
 
-  async function registerBatch(coop: ApiClient, lot: string, certificationIds: string[] = []): Promise<string> {
-    return expectStatus(
-      await coop.post<{ batch: { batchId: string } }>("/api/v1/batches", {
-        gtin: DEMO_GTIN,
-        lot,
-        harvestedAt: "2026-05-02T07:00:00+08:00",
-        quantity: { value: "5", unit: "kg" },
-        itemCount: 4,
-        certificationIds,
-      }),
-      202,
-      `register ${lot}`,
-    ).batch.batchId;
-  }
+  const registerBatch = (coop: ApiClient, lot: string, certificationIds: string[] = []): Promise<string> =>
+    registerTestBatch(coop, lot, { itemCount: 4, certificationIds });
 
   async function itemPath(batchId: string, lot: string): Promise<string> {
     assert.ok(server !== undefined);
-    const serial = (await listItemSerials(server.ctx.db, batchId))[0] ?? "";
-    return `/01/${DEMO_GTIN}/10/${lot}/21/${serial}`;
+    return itemPathOf(server, batchId, lot);
   }
 
   before(async () => {
@@ -63,10 +48,8 @@ describe("the scan page's safety verdict against the real server", () => {
     assert.ok(build.withinBudget, `the scan page is ${build.gzipBytes} bytes gzip, over budget`);
     node = await startChainNode({ projectRoot });
     const deployment = await deployLocalRegistry(node.rpcUrl);
-    dataDir = mkdtempSync(path.join(tmpdir(), "scan-safety-"));
     // The clone thresholds are the defaults: a genuine buyer's day must pass them as shipped.
-    const env = { ...deployment.env, PORT: "0", DATA_DIR: dataDir, WORKERS: "off", RATE_LIMIT_PER_MINUTE: "100000" };
-    server = await startServer(loadConfig(env), { logger: pino({ level: "silent" }) });
+    ({ server, dataDir } = await startTestServer(deployment.env, "scan-safety"));
     demo = await seedDemoSystem(server.url, deployment.env.ADMIN_TOKEN ?? "", { itemCount: 10 });
     const coop = apiClient(server.url, demo.organisations.cooperative.token);
     const expiredCert = expectStatus(

@@ -5,23 +5,20 @@
  * block, and the store ends in the state of the canonical chain: the event anchored once.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import { rmSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 
 import { JsonRpcProvider } from "ethers";
-import { pino } from "pino";
 
 import { apiClient, expectStatus } from "../../scripts/lib/api-client.ts";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
 import { seedDemoSystem, type DemoSystemSummary } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry, type LocalDeployment } from "../../scripts/lib/local-stack.ts";
-import { loadConfig } from "../../server/src/config.ts";
 import { recomputeEventHead } from "../../server/src/domain/hash-chain.ts";
 import { traceRegistryAt } from "../../server/src/ledger/deploy.ts";
-import { startServer, type RunningServer } from "../../server/src/server.ts";
+import type { RunningServer } from "../../server/src/server.ts";
 import { getEvent, listBatchEvents } from "../../server/src/storage/events.ts";
+import { startTestServer } from "../support/test-server.ts";
 
 const CONFIRMATIONS = 3;
 
@@ -50,19 +47,10 @@ describe("a reorg within the confirmation depth", () => {
     node = await startChainNode();
     provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
     deployment = await deployLocalRegistry(node.rpcUrl);
-    dataDir = mkdtempSync(path.join(tmpdir(), "reorg-"));
-    server = await startServer(
-      loadConfig({
-        ...deployment.env,
-        PORT: "0",
-        DATA_DIR: dataDir,
-        WORKERS: "off",
-        CONFIRMATIONS: String(CONFIRMATIONS),
-        LEDGER_MAX_WAIT_MS: "1",
-        RATE_LIMIT_PER_MINUTE: "100000",
-      }),
-      { logger: pino({ level: "silent" }) },
-    );
+    ({ server, dataDir } = await startTestServer(deployment.env, "reorg", {
+      CONFIRMATIONS: String(CONFIRMATIONS),
+      LEDGER_MAX_WAIT_MS: "1",
+    }));
     demo = await seedDemoSystem(server.url, deployment.env.ADMIN_TOKEN ?? "", { itemCount: 5 });
     await workUntil(async () => {
       const events = await listBatchEvents(server.ctx.db, demo.batch.batchId);
