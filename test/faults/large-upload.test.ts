@@ -9,20 +9,19 @@
  * chain for media (workers off), so none is started.
  */
 import assert from "node:assert/strict";
-import { createCipheriv, createHash } from "node:crypto";
+import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from "node:fs";
+import { readdirSync, rmSync, statSync, utimesSync } from "node:fs";
 import { request as httpRequest, type IncomingMessage } from "node:http";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, before, describe, it } from "node:test";
 
-import { freePort } from "../../scripts/lib/chain-node.ts";
 import { onboardCooperative } from "../../scripts/lib/demo-system.ts";
-import { offlineServerEnv } from "../../scripts/lib/local-stack.ts";
 import { startServerProcess, type ServerProcess } from "../../scripts/lib/server-process.ts";
 import { importFile } from "../../server/src/ipfs/unixfs-file.ts";
+import { generatedBytes, residentBytesOf, residentPeak } from "../support/large-data.ts";
+import { startOfflineServerProcess } from "../support/offline-server.ts";
 
 const MiB = 1024 * 1024;
 const VIDEO_BYTES = 1024 * MiB;
@@ -34,35 +33,6 @@ const CUT_AFTER_BYTES = 100 * MiB;
  * same server holding the body before storing it grew by 1056 MiB.
  */
 const MAX_RSS_GROWTH_BYTES = 128 * MiB;
-
-/** Fresh, non-repeating bytes (nothing deduplicates), the same for the same seed, made on demand. */
-function* generated(sizeBytes: number, seed: number): Generator<Buffer> {
-  const cipher = createCipheriv("chacha20", Buffer.alloc(32, seed), Buffer.alloc(16));
-  const zeros = Buffer.alloc(256 * 1024);
-  for (let left = sizeBytes; left > 0; left -= zeros.length) {
-    yield cipher.update(zeros.subarray(0, Math.min(left, zeros.length)));
-  }
-}
-
-function residentBytes(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  if (match === null) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(match[1]) * 1024;
-}
-
-/** Runs `work` while sampling the process's resident memory every 10 ms; returns the peak. */
-async function peakResident<T>(pid: number, work: () => Promise<T>): Promise<{ result: T; peakBytes: number }> {
-  let peakBytes = residentBytes(pid);
-  const sampler = setInterval(() => {
-    peakBytes = Math.max(peakBytes, residentBytes(pid));
-  }, 10);
-  try {
-    const result = await work();
-    return { result, peakBytes: Math.max(peakBytes, residentBytes(pid)) };
-  } finally {
-    clearInterval(sampler);
-  }
-}
 
 interface Sent {
   status: number;
@@ -166,7 +136,7 @@ describe("a 1 GiB upload over HTTP, to the server in its own process", () => {
   const stored: { cid: string; sha256: string; sizeBytes: number }[] = [];
 
   async function uploadWhole(sizeBytes: number, seed: number): Promise<Sent> {
-    const sent = await postMedia(server.url, token, generated(sizeBytes, seed), sizeBytes);
+    const sent = await postMedia(server.url, token, generatedBytes(sizeBytes, seed), sizeBytes);
     assert.ok(sent !== "cut");
     if (sent.status === 201) {
       const { media } = sent.body as { media: { cid: string } };
@@ -176,15 +146,11 @@ describe("a 1 GiB upload over HTTP, to the server in its own process", () => {
   }
 
   before(async () => {
-    dataDir = mkdtempSync(path.join(tmpdir(), "large-upload-"));
-    env = {
-      ...offlineServerEnv(dataDir),
-      PORT: String(await freePort()),
+    // Started again on the same data below, so this test stops it itself.
+    ({ dataDir, env, server } = await startOfflineServerProcess("large-upload", {
       MEDIA_LIMIT_BYTES: String(2 * VIDEO_BYTES),
-      LOG_LEVEL: "warn",
       RATE_LIMIT_PER_MINUTE: "100000",
-    };
-    server = await startServerProcess(env);
+    }));
     token = (
       await onboardCooperative(server.url, env.ADMIN_TOKEN ?? "", { name: { zh: "大文件测试合作社" }, serial: 5151 })
     ).token;
@@ -200,9 +166,12 @@ describe("a 1 GiB upload over HTTP, to the server in its own process", () => {
   it("stores 1 GiB with the CID Kubo would give it while the server grows by less than 128 MiB", async (t) => {
     const pid = server.process.pid;
     if (pid === undefined) throw new Error("no server pid");
-    const baselineBytes = residentBytes(pid);
+    const baselineBytes = residentBytesOf(pid);
     const started = performance.now();
-    const { result: sent, peakBytes } = await peakResident(pid, () => uploadWhole(VIDEO_BYTES, 1));
+    const { result: sent, peakBytes } = await residentPeak(
+      () => residentBytesOf(pid),
+      () => uploadWhole(VIDEO_BYTES, 1),
+    );
     const seconds = (performance.now() - started) / 1000;
     const growth = peakBytes - baselineBytes;
     t.diagnostic(
@@ -215,12 +184,12 @@ describe("a 1 GiB upload over HTTP, to the server in its own process", () => {
     assert.equal(media.sizeBytes, VIDEO_BYTES);
     assert.equal(media.contentType, "video/mp4");
     assert.ok(growth < MAX_RSS_GROWTH_BYTES, `the server grew by ${(growth / MiB).toFixed(1)} MiB`);
-    assert.equal(media.cid, await expectedCid(generated(VIDEO_BYTES, 1)), "the CID of the bytes sent");
+    assert.equal(media.cid, await expectedCid(generatedBytes(VIDEO_BYTES, 1)), "the CID of the bytes sent");
   });
 
   it("keeps no record and no temporary file of an upload cut off after 100 MiB, and stays healthy", async () => {
     const rowsBefore = mediaRows(dataDir);
-    const cut = await postMedia(server.url, token, generated(VIDEO_BYTES, 2), VIDEO_BYTES, CUT_AFTER_BYTES);
+    const cut = await postMedia(server.url, token, generatedBytes(VIDEO_BYTES, 2), VIDEO_BYTES, CUT_AFTER_BYTES);
     assert.equal(cut, "cut");
     // The server notices the closed socket and abandons the import; give it a moment.
     await new Promise((resolve) => setTimeout(resolve, 1_000));

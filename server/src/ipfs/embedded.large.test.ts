@@ -4,12 +4,13 @@
  * apart from embedded.test.ts because it writes 1.1 GB to the temp directory (removed after).
  */
 import assert from "node:assert/strict";
-import { createCipheriv, createHash } from "node:crypto";
+import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
+import { generatedBytes, ownResidentBytes, residentPeak } from "../../../test/support/large-data.ts";
 import { parseCid, type ContentStore } from "./content-store.ts";
 import { openEmbeddedContentStore } from "./embedded.ts";
 
@@ -21,32 +22,6 @@ const MiB = 1024 * 1024;
  */
 const MAX_GROWTH_BYTES = 64 * MiB;
 
-/** Fresh, non-repeating bytes (nothing deduplicates), produced on demand and hashed on the way. */
-function* generated(sizeBytes: number, seed: number, digest?: ReturnType<typeof createHash>): Generator<Uint8Array> {
-  const cipher = createCipheriv("chacha20", Buffer.alloc(32, seed), Buffer.alloc(16));
-  const zeros = Buffer.alloc(64 * 1024);
-  for (let left = sizeBytes; left > 0; left -= zeros.length) {
-    const piece = cipher.update(zeros.subarray(0, Math.min(left, zeros.length)));
-    digest?.update(piece);
-    yield piece;
-  }
-}
-
-/** Runs `work` while sampling resident memory; returns the peak growth over the start. */
-async function peakGrowth(work: () => Promise<void>): Promise<number> {
-  const start = process.memoryUsage().rss;
-  let peak = start;
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }, 10);
-  try {
-    await work();
-  } finally {
-    clearInterval(sampler);
-  }
-  return Math.max(peak, process.memoryUsage().rss) - start;
-}
-
 void describe("embedded content store with large files", () => {
   let dataDir: string;
   let store: ContentStore;
@@ -55,7 +30,7 @@ void describe("embedded content store with large files", () => {
     dataDir = await mkdtemp(path.join(tmpdir(), "ipfs-large-"));
     store = await openEmbeddedContentStore({ dataDir });
     // Warm up (module loading, JIT) so it does not count as growth.
-    const warmUp = await store.add(generated(8 * MiB, 9));
+    const warmUp = await store.add(generatedBytes(8 * MiB, 9, { pieceBytes: 64 * 1024 }));
     for await (const _chunk of store.cat(warmUp.cid)) {
       // drain
     }
@@ -71,23 +46,25 @@ void describe("embedded content store with large files", () => {
     const inputDigest = createHash("sha256");
     let cidText = "";
     const addStarted = performance.now();
-    const addGrowth = await peakGrowth(async () => {
-      const added = await store.add(generated(size, 1, inputDigest));
+    const add = await residentPeak(ownResidentBytes, async () => {
+      const added = await store.add(generatedBytes(size, 1, { pieceBytes: 64 * 1024, digest: inputDigest }));
       assert.equal(added.sizeBytes, size);
       cidText = added.cid.toString();
     });
     const addSeconds = (performance.now() - addStarted) / 1000;
+    const addGrowth = add.peakBytes - add.startBytes;
 
     const outputDigest = createHash("sha256");
     let readBytes = 0;
     const readStarted = performance.now();
-    const readGrowth = await peakGrowth(async () => {
+    const read = await residentPeak(ownResidentBytes, async () => {
       for await (const chunk of store.cat(parseCid(cidText))) {
         outputDigest.update(chunk);
         readBytes += chunk.length;
       }
     });
     const readSeconds = (performance.now() - readStarted) / 1000;
+    const readGrowth = read.peakBytes - read.startBytes;
 
     t.diagnostic(`add 1 GiB: ${addSeconds.toFixed(1)} s, peak RSS growth ${(addGrowth / MiB).toFixed(1)} MiB`);
     t.diagnostic(`cat 1 GiB: ${readSeconds.toFixed(1)} s, peak RSS growth ${(readGrowth / MiB).toFixed(1)} MiB`);
@@ -100,7 +77,7 @@ void describe("embedded content store with large files", () => {
   void it("reports add throughput for 100 MB (durable: every block fsynced)", { timeout: 60_000 }, async (t) => {
     const size = 100_000_000;
     const started = performance.now();
-    const added = await store.add(generated(size, 2));
+    const added = await store.add(generatedBytes(size, 2, { pieceBytes: 64 * 1024 }));
     const seconds = (performance.now() - started) / 1000;
     assert.equal(added.sizeBytes, size);
     t.diagnostic(

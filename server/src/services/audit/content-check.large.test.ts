@@ -5,7 +5,6 @@
  * store's copy, or on the way from a gateway) makes it not match.
  */
 import assert from "node:assert/strict";
-import { createCipheriv } from "node:crypto";
 import { open, readdir, rm, stat, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -13,6 +12,7 @@ import { after, before, describe, it } from "node:test";
 
 import { isContentError, parseCid, type ContentStore } from "../../ipfs/content-store.ts";
 import { openEmbeddedContentStore } from "../../ipfs/embedded.ts";
+import { generatedBytes, ownResidentBytes, residentPeak } from "../../../../test/support/large-data.ts";
 import { checkContent, type ContentSource } from "./content-check.ts";
 
 const MiB = 1024 * 1024;
@@ -23,29 +23,6 @@ const VIDEO_BYTES = 256 * MiB;
  * memory first, as the audit did before, grew the process by more than the file.
  */
 const MAX_GROWTH_BYTES = 64 * MiB;
-
-/** Fresh, non-repeating bytes (nothing deduplicates), produced on demand. */
-function* generated(sizeBytes: number, seed: number): Generator<Uint8Array> {
-  const cipher = createCipheriv("chacha20", Buffer.alloc(32, seed), Buffer.alloc(16));
-  const zeros = Buffer.alloc(256 * 1024);
-  for (let left = sizeBytes; left > 0; left -= zeros.length) {
-    yield cipher.update(zeros.subarray(0, Math.min(left, zeros.length)));
-  }
-}
-
-async function peakGrowth<T>(work: () => Promise<T>): Promise<{ result: T; growth: number }> {
-  const start = process.memoryUsage().rss;
-  let peak = start;
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }, 10);
-  try {
-    const result = await work();
-    return { result, growth: Math.max(peak, process.memoryUsage().rss) - start };
-  } finally {
-    clearInterval(sampler);
-  }
-}
 
 function storeSource(store: ContentStore): ContentSource {
   return {
@@ -68,9 +45,9 @@ void describe("the audit's streaming re-hash of a 256 MiB file", () => {
   before(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), "audit-rehash-"));
     store = await openEmbeddedContentStore({ dataDir });
-    cid = (await store.add(generated(VIDEO_BYTES, 7))).cid.toV1().toString();
+    cid = (await store.add(generatedBytes(VIDEO_BYTES, 7))).cid.toV1().toString();
     // Warm up (module loading, JIT) on a small file so it does not count as growth.
-    const small = (await store.add(generated(4 * MiB, 8))).cid.toV1().toString();
+    const small = (await store.add(generatedBytes(4 * MiB, 8))).cid.toV1().toString();
     assert.equal((await checkContent(storeSource(store), small, "video")).check.matches, true);
   });
 
@@ -80,7 +57,10 @@ void describe("the audit's streaming re-hash of a 256 MiB file", () => {
   });
 
   it("gives the stored CID while the process grows by less than 64 MiB", async (t) => {
-    const { result, growth } = await peakGrowth(() => checkContent(storeSource(store), cid, "video"));
+    const { result, startBytes, peakBytes } = await residentPeak(ownResidentBytes, () =>
+      checkContent(storeSource(store), cid, "video"),
+    );
+    const growth = peakBytes - startBytes;
     t.diagnostic(`resident memory grew by ${(growth / MiB).toFixed(1)} MiB re-hashing 256 MiB`);
     assert.deepEqual(result.check, { cid, role: "video", present: true, matches: true, pinned: true });
     assert.equal(result.bytes, null, "a video is hashed, never kept");
