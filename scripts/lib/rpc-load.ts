@@ -4,9 +4,8 @@
  * limits), and the JSON-RPC bodies of an honest page read and of the heaviest batch the
  * proxy allows.
  */
-import { request as httpRequest } from "node:http";
-
 import { encodeBatchCall, encodeOrganisationCall } from "../../server/src/verify/rpc.ts";
+import { requestFrom } from "./loopback-request.ts";
 
 export interface SentReply {
   status: number;
@@ -14,45 +13,27 @@ export interface SentReply {
   retryAfter: string | undefined;
 }
 
-/** One request from a given loopback address, on a fresh connection. */
-export function sendFrom(
+/** One request from a given loopback address, on a fresh connection; JSON unless `accept` says otherwise. */
+export async function sendFrom(
   url: string,
   from: string,
   init: { method: "GET" | "POST"; accept?: string; body?: string },
 ): Promise<SentReply> {
-  const target = new URL(url);
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(
-      {
-        host: target.hostname,
-        port: target.port,
-        path: `${target.pathname}${target.search}`,
-        method: init.method,
-        localAddress: from,
-        agent: false,
-        headers: {
-          accept: init.accept ?? "application/json",
-          ...(init.body === undefined
-            ? {}
-            : { "content-type": "application/json", "content-length": Buffer.byteLength(init.body) }),
-        },
-      },
-      (response) => {
-        const parts: Buffer[] = [];
-        response.on("data", (part: Buffer) => parts.push(part));
-        response.on("end", () => {
-          const retryAfter = response.headers["retry-after"];
-          resolve({
-            status: response.statusCode ?? 0,
-            text: Buffer.concat(parts).toString("utf8"),
-            retryAfter: typeof retryAfter === "string" ? retryAfter : undefined,
-          });
-        });
-      },
-    );
-    request.on("error", reject);
-    request.end(init.body);
+  const reply = await requestFrom(url, {
+    method: init.method,
+    from,
+    headers: {
+      accept: init.accept ?? "application/json",
+      ...(init.body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    body: init.body,
   });
+  const retryAfter = reply.headers["retry-after"];
+  return {
+    status: reply.status,
+    text: reply.text,
+    retryAfter: typeof retryAfter === "string" ? retryAfter : undefined,
+  };
 }
 
 export function rpcRequest(

@@ -8,7 +8,6 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -18,27 +17,14 @@ import { pino } from "pino";
 import { apiClient, expectStatus } from "../../scripts/lib/api-client.ts";
 import { onboardCooperative } from "../../scripts/lib/demo-system.ts";
 import { offlineServerEnv } from "../../scripts/lib/local-stack.ts";
+import { requestFrom } from "../../scripts/lib/loopback-request.ts";
 import { loadConfig } from "../../server/src/config.ts";
 import { deriveVerificationCode } from "../../server/src/domain/serials.ts";
 import { MAX_ATTEMPTS_PER_CLIENT_PER_HOUR, MAX_WRONG_PER_ITEM_PER_HOUR } from "../../server/src/services/claims.ts";
 import { startServer, type RunningServer } from "../../server/src/server.ts";
 import { listItemSerials } from "../../server/src/storage/batches.ts";
 import { pruneClaimGuards } from "../../server/src/storage/scans.ts";
-
-const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
-
-async function freshDatabaseUrl(): Promise<string | undefined> {
-  if (TEST_DATABASE_URL === undefined || TEST_DATABASE_URL === "") return undefined;
-  const { Client } = await import("pg");
-  const name = `claims_${randomBytes(6).toString("hex")}`;
-  const client = new Client({ connectionString: TEST_DATABASE_URL });
-  await client.connect();
-  await client.query(`create database ${name}`);
-  await client.end();
-  const url = new URL(TEST_DATABASE_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
+import { freshTestDatabaseUrl, TEST_DATABASE_URL } from "../support/test-database.ts";
 
 interface Answer {
   status: number;
@@ -46,38 +32,19 @@ interface Answer {
 }
 
 /** A claim from a given loopback address (all of 127/8 reaches the server), with extra headers. */
-function claim(
+async function claim(
   baseUrl: string,
   pathname: string,
   code: string,
   options: { from?: string; headers?: Record<string, string> } = {},
 ): Promise<Answer> {
-  const url = new URL(pathname, baseUrl);
-  const body = JSON.stringify({ code });
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(
-      {
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: "POST",
-        localAddress: options.from ?? "127.0.0.1",
-        agent: false,
-        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...options.headers },
-      },
-      (response) => {
-        const parts: Buffer[] = [];
-        response.on("data", (part: Buffer) => parts.push(part));
-        response.on("end", () => {
-          const text = Buffer.concat(parts).toString("utf8");
-          const parsed = JSON.parse(text) as { code?: string };
-          resolve({ status: response.statusCode ?? 0, code: parsed.code });
-        });
-      },
-    );
-    request.on("error", reject);
-    request.end(body);
+  const reply = await requestFrom(new URL(pathname, baseUrl), {
+    method: "POST",
+    from: options.from,
+    headers: { "content-type": "application/json", ...options.headers },
+    body: JSON.stringify({ code }),
   });
+  return { status: reply.status, code: (JSON.parse(reply.text) as { code?: string }).code };
 }
 
 describe(`hidden-code guessing limits (${TEST_DATABASE_URL === undefined || TEST_DATABASE_URL === "" ? "SQLite" : "PostgreSQL"})`, () => {
@@ -111,7 +78,7 @@ describe(`hidden-code guessing limits (${TEST_DATABASE_URL === undefined || TEST
   before(async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), "claim-limits-"));
     dataDirs.push(dataDir);
-    const databaseUrl = await freshDatabaseUrl();
+    const databaseUrl = TEST_DATABASE_URL === "" ? undefined : await freshTestDatabaseUrl("claims");
     env = {
       ...offlineServerEnv(dataDir),
       RATE_LIMIT_PER_MINUTE: "100000",

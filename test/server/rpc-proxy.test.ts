@@ -5,20 +5,16 @@
  * calls, and when the node is slow the excess is answered at once instead of queued.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { request as httpRequest } from "node:http";
+import { rmSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { after, before, describe, it } from "node:test";
-
-import { pino } from "pino";
 
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
 import { deployLocalRegistry, type LocalDeployment } from "../../scripts/lib/local-stack.ts";
-import { loadConfig } from "../../server/src/config.ts";
+import { requestFrom } from "../../scripts/lib/loopback-request.ts";
 import { checkCall, createSemaphore } from "../../server/src/http/routes/rpc-proxy.ts";
-import { startServer, type RunningServer } from "../../server/src/server.ts";
+import type { RunningServer } from "../../server/src/server.ts";
+import { startTestServer } from "../support/test-server.ts";
 
 interface Reply {
   status: number;
@@ -28,43 +24,24 @@ interface Reply {
 }
 
 /** POSTs to `/rpc` from a given loopback address (all of 127/8 reaches the server). */
-function post(
+async function post(
   baseUrl: string,
   payload: unknown,
   options: { from?: string; headers?: Record<string, string>; raw?: string } = {},
 ): Promise<Reply> {
-  const url = new URL("/rpc", baseUrl);
-  const body = options.raw ?? JSON.stringify(payload);
   const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(
-      {
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: "POST",
-        localAddress: options.from ?? "127.0.0.1",
-        agent: false,
-        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...options.headers },
-      },
-      (response) => {
-        const parts: Buffer[] = [];
-        response.on("data", (part: Buffer) => parts.push(part));
-        response.on("end", () => {
-          const text = Buffer.concat(parts).toString("utf8");
-          resolve({
-            status: response.statusCode ?? 0,
-            headers: response.headers,
-            body: text === "" ? null : (JSON.parse(text) as unknown),
-            ms: performance.now() - started,
-          });
-        });
-      },
-    );
-    // A server that answers 413 before reading the whole body may close while we still write.
-    request.on("error", reject);
-    request.end(body);
+  const reply = await requestFrom(new URL("/rpc", baseUrl), {
+    method: "POST",
+    from: options.from,
+    headers: { "content-type": "application/json", ...options.headers },
+    body: options.raw ?? JSON.stringify(payload),
   });
+  return {
+    status: reply.status,
+    headers: reply.headers,
+    body: reply.text === "" ? null : (JSON.parse(reply.text) as unknown),
+    ms: performance.now() - started,
+  };
 }
 
 interface RpcAnswer {
@@ -87,19 +64,8 @@ describe("the JSON-RPC proxy", () => {
   let main: RunningServer;
 
   async function start(extra: Record<string, string>): Promise<RunningServer> {
-    const dataDir = mkdtempSync(path.join(tmpdir(), "rpc-proxy-"));
+    const { server, dataDir } = await startTestServer(deployment.env, "rpc-proxy", extra);
     dataDirs.push(dataDir);
-    const server = await startServer(
-      loadConfig({
-        ...deployment.env,
-        PORT: "0",
-        DATA_DIR: dataDir,
-        WORKERS: "off",
-        RATE_LIMIT_PER_MINUTE: "100000",
-        ...extra,
-      }),
-      { logger: pino({ level: "silent" }) },
-    );
     servers.push(server);
     return server;
   }
