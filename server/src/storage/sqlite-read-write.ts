@@ -122,7 +122,14 @@ class ReadWriteDriver implements Driver {
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw("rollback"));
+    try {
+      await connection.executeQuery(CompiledQuery.raw("rollback"));
+    } catch (error) {
+      // SQLite ends the transaction itself on some failures (a full disk: SQLITE_FULL); then
+      // there is nothing to roll back, and the failure that got us here must reach the caller
+      // (a full disk is answered 507, not hidden behind this one).
+      if (!(error instanceof Error && /no transaction is active/.test(error.message))) throw error;
+    }
   }
 
   releaseConnection(connection: DatabaseConnection): Promise<void> {
