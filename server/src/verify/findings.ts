@@ -12,7 +12,7 @@
  */
 import { analyseValidSeries, type TemperatureReading } from "../domain/cold-chain-series.ts";
 import type { BatchMetadataDocument, EventPayloadDocument } from "../domain/documents.ts";
-import type { CheckOutcome, Verdict } from "./verify-resolution.ts";
+import type { CheckOutcome, Verdict } from "./checks.ts";
 
 export type FindingCode =
   "recalled" | "cold_chain_excursion" | "certification_expired" | "certification_not_yet_valid" | "test_failed";
