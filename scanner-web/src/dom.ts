@@ -2,6 +2,8 @@
  * A tiny element builder. Text always goes in through text nodes, never innerHTML: every
  * string on the page comes from a server or a document someone else wrote.
  */
+import { chinaIsoTime } from "../../server/src/domain/china-time.ts";
+
 export type Child = Node | string | null | undefined | false;
 
 export function h<K extends keyof HTMLElementTagNameMap>(
@@ -18,12 +20,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return element;
 }
 
-/** "2026-04-15" in China time, for seconds since the epoch. */
-export function chinaDate(seconds: number): string {
-  return new Date((seconds + 8 * 3600) * 1000).toISOString().slice(0, 10);
-}
-
 /** "2026-04-15 14:00" in China time, for milliseconds since the epoch. */
 export function chinaDateTime(ms: number): string {
-  return new Date(ms + 8 * 3_600_000).toISOString().slice(0, 16).replace("T", " ");
+  return chinaIsoTime(ms).slice(0, 16).replace("T", " ");
 }

@@ -4,6 +4,7 @@
  * verification core, and only then shows what the verified documents say. The verdict is
  * the core's, never the server's.
  */
+import { chinaDate } from "../../server/src/domain/china-time.ts";
 import type { ItemResolution, UnknownItemResolution } from "../../server/src/domain/resolution.ts";
 import {
   coldChainRangeOf,
@@ -13,7 +14,7 @@ import {
   type VerificationReport,
 } from "../../server/src/verify/index.ts";
 import { claimHiddenCode, type ClaimOutcome } from "./claim.ts";
-import { chinaDate, chinaDateTime, h, type Child } from "./dom.ts";
+import { chinaDateTime, h, type Child } from "./dom.ts";
 import {
   BIZ_STEP_TEXT,
   CERT_TEXT,
@@ -177,7 +178,7 @@ function productSection(resolution: ItemResolution, report: VerificationReport):
       row(t("cooperative"), pickLocalised(doc.cooperative.name, lang)),
       row(t("origin"), region),
       row(t("plot"), plot),
-      row(t("harvestDate"), Number.isNaN(harvested) ? doc.harvestedAt : chinaDate(harvested / 1000)),
+      row(t("harvestDate"), Number.isNaN(harvested) ? doc.harvestedAt : chinaDate(harvested)),
       row(t("quantity"), `${doc.quantity.value} ${unitName(doc.quantity.unit)}`),
       row(t("lot"), doc.lot),
       row(t("complianceCertificate"), doc.complianceCertificateNumber ?? ""),
@@ -204,7 +205,7 @@ function testsSection(report: VerificationReport): HTMLElement | null {
           h("br"),
           h("span", {}, [value, limit].filter((s) => s !== "").join(" · ")),
           how === "" ? null : h("span", { class: "note" }, how),
-          h("span", { class: "note" }, `${test.laboratory ?? lab} · ${chinaDate(verified.occurredAt)}`),
+          h("span", { class: "note" }, `${test.laboratory ?? lab} · ${chinaDate(verified.occurredAt * 1000)}`),
         ),
       );
     }
@@ -230,7 +231,7 @@ function temperaturesSection(resolution: ItemResolution, report: VerificationRep
       h(
         "li",
         { class: out ? "temps temps-out" : "temps" },
-        h("strong", {}, `${chinaDate(verified.occurredAt)} ${pick(step, lang)}`),
+        h("strong", {}, `${chinaDate(verified.occurredAt * 1000)} ${pick(step, lang)}`),
         h("span", {}, ` ${String(min)} – ${String(max)} °C`),
       ),
     );
@@ -261,7 +262,7 @@ function certificationsSection(report: VerificationReport): HTMLElement | null {
   if (doc === null) return null;
   // What matters is whether the certificate covered the harvest, not whether it is valid today.
   const harvestMs = Date.parse(doc.harvestedAt);
-  const harvest = Number.isNaN(harvestMs) ? chinaDate(Date.now() / 1000) : chinaDate(harvestMs / 1000);
+  const harvest = Number.isNaN(harvestMs) ? chinaDate(Date.now()) : chinaDate(harvestMs);
   const items = doc.certifications.map((cert) => {
     const covered = cert.validFrom <= harvest && harvest <= cert.validTo;
     const kind = CERT_TEXT[cert.kind];
@@ -321,7 +322,7 @@ function timelineSection(report: VerificationReport): HTMLElement | null {
     return h(
       "li",
       { class: verified.signatureValid ? "event" : "event event-bad" },
-      h("time", {}, chinaDate(verified.occurredAt)),
+      h("time", {}, chinaDate(verified.occurredAt * 1000)),
       h("strong", {}, pick(step, lang)),
       h("span", { class: "actor" }, place === "" ? actor : `${actor} · ${place}`),
       note === "" ? null : h("span", { class: "note" }, note),

@@ -8,6 +8,7 @@
 import { AbiCoder, keccak256 } from "ethers";
 import { z } from "zod";
 
+import { chinaDate } from "../domain/china-time.ts";
 import { batchMetadataDocument, type BatchMetadataDocument } from "../domain/documents.ts";
 import { gtinToUint64, normalizeGtin, validateLot } from "../domain/gs1.ts";
 import { isoInstant } from "../domain/instants.ts";
@@ -180,8 +181,8 @@ export async function registerBatch(
       kind: c.kind,
       number: c.number,
       issuer: c.issuer,
-      validFrom: isoDateInChina(c.validFromMs),
-      validTo: isoDateInChina(c.validToMs),
+      validFrom: chinaDate(c.validFromMs),
+      validTo: chinaDate(c.validToMs),
       scopeGtins: c.scopeGtins,
     })),
     videoCid,
@@ -310,11 +311,6 @@ export async function commitBatch(
     if (isUniqueViolation(error)) throw new ProblemError("batch.exists", { cause: error });
     throw error;
   }
-}
-
-/** YYYY-MM-DD of an instant in China time (UTC+8, no daylight saving). */
-export function isoDateInChina(ms: number): string {
-  return new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10);
 }
 
 export async function requireBatch(ctx: ServiceContext, batchId: string): Promise<Batch> {

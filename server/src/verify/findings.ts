@@ -10,6 +10,7 @@
  * Each finding carries a stable code and a plain-words sentence in Chinese and English,
  * built here so the page and the CLI say the same thing.
  */
+import { chinaDate } from "../domain/china-time.ts";
 import { analyseValidSeries, type TemperatureReading } from "../domain/cold-chain-series.ts";
 import type { BatchMetadataDocument, EventPayloadDocument } from "../domain/documents.ts";
 import type { CheckOutcome, Verdict } from "./checks.ts";
@@ -59,11 +60,6 @@ const CERT_NAMES: Record<string, readonly [string, string]> = {
   organic: ["有机产品认证", "organic certificate"],
   geographical_indication: ["农产品地理标志", "geographical indication"],
 };
-
-/** "2026-04-15" in China time, for seconds since the epoch. */
-function chinaDate(seconds: number): string {
-  return new Date((seconds + 8 * 3600) * 1000).toISOString().slice(0, 10);
-}
 
 const isFiniteNumber = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value);
 
@@ -130,7 +126,7 @@ function excursionFindings(inputs: FindingInputs, payloads: readonly EventPayloa
     });
     for (const excursion of excursions) {
       const lasted = duration(excursion.durationSeconds);
-      const day = chinaDate(excursion.start);
+      const day = chinaDate(excursion.start * 1000);
       const warm = excursion.kind === "too_warm";
       findings.push({
         code: "cold_chain_excursion",
@@ -146,7 +142,7 @@ function excursionFindings(inputs: FindingInputs, payloads: readonly EventPayloa
 function certificationFindings(metadata: BatchMetadataDocument): Finding[] {
   const harvestedMs = Date.parse(metadata.harvestedAt);
   if (!Number.isFinite(harvestedMs)) return [];
-  const harvest = chinaDate(harvestedMs / 1000);
+  const harvest = chinaDate(harvestedMs);
   const findings: Finding[] = [];
   for (const cert of metadata.certifications) {
     // A certificate for other products says nothing about this one.
@@ -193,7 +189,7 @@ function testFindings(payload: EventPayloadDocument, occurredAt: number): Findin
     const limit = isFiniteNumber(t.limitMgPerKg) ? `${String(t.limitMgPerKg)} mg/kg` : null;
     const lab = typeof t.laboratory === "string" && t.laboratory !== "" ? t.laboratory : null;
     const standard = [t.method, t.standard].filter((s): s is string => typeof s === "string" && s !== "").join("; ");
-    const day = chinaDate(occurredAt);
+    const day = chinaDate(occurredAt * 1000);
     const zhParts = [measured === null ? null : `检出 ${measured}`, limit === null ? null : `限量 ${limit}`];
     const enParts = [measured === null ? null : `found ${measured}`, limit === null ? null : `limit ${limit}`];
     const zhSource = [standard === "" ? null : `依据 ${standard}`, lab === null ? null : `检测机构 ${lab}`, day];

@@ -1,11 +1,12 @@
 /** The writes waiting on this phone for a connection, and those the server refused, with its reason. */
+import { chinaIsoTime } from "../../../../server/src/domain/china-time.ts";
 import { COMMON, pick } from "../shared/text.ts";
 import { chinaMinute, h } from "../shared/ui.ts";
 import { state } from "./state.ts";
 
 /** HH:MM:SS in China time: a retry is seconds or minutes away. */
 function chinaTime(ms: number): string {
-  return new Date(ms + 8 * 3_600_000).toISOString().slice(11, 19);
+  return chinaIsoTime(ms).slice(11, 19);
 }
 
 export function queuePanel(): HTMLElement[] {

@@ -1,5 +1,6 @@
 /** Pieces both consoles are built from: dialogs, messages, downloads, dates, sign-in. */
-import { chinaDate, chinaDateTime, h } from "../../../src/dom.ts";
+import { CHINA_OFFSET, chinaDate } from "../../../../server/src/domain/china-time.ts";
+import { chinaDateTime, h } from "../../../src/dom.ts";
 import { NetworkFailure, ProblemFailure } from "./api.ts";
 import { COMMON, pick, type Lang, type Pair } from "./text.ts";
 
@@ -24,7 +25,7 @@ export function flash(region: HTMLElement, kind: "ok" | "error" | "info", text: 
 
 /** "2026-04-15T06:30" from a datetime-local input, read as China time. */
 export function chinaIsoFromLocalInput(value: string): string {
-  return `${value.length === 16 ? `${value}:00` : value}+08:00`;
+  return `${value.length === 16 ? `${value}:00` : value}${CHINA_OFFSET}`;
 }
 
 /** The value a datetime-local input shows for now, in China time. */
@@ -34,7 +35,7 @@ export function chinaLocalInputNow(nowMs: number = Date.now()): string {
 
 /** "2026-04-15" in China time for an ISO timestamp. */
 export function chinaDay(iso: string): string {
-  return chinaDate(Date.parse(iso) / 1000);
+  return chinaDate(Date.parse(iso));
 }
 
 /** "2026-04-15 14:00" in China time for an ISO timestamp. */

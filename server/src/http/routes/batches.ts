@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 
+import { chinaDayStartMs, chinaNextDayStartMs } from "../../domain/china-time.ts";
 import { explainLedgerFailure } from "../../domain/ledger-failures.ts";
 import { formatQuantityMilli, unitFromCode } from "../../domain/units.ts";
 import { batchRequest, registerBatch, requireBatch } from "../../services/batches.ts";
@@ -247,10 +248,8 @@ export function batchesRouter(ctx: ServiceContext): Router {
       gtin: query.gtin,
       regionPrefix: query.region,
       status: query.status,
-      harvestedFromMs:
-        query.harvestedFrom === undefined ? undefined : Date.parse(`${query.harvestedFrom}T00:00:00+08:00`),
-      harvestedBeforeMs:
-        query.harvestedTo === undefined ? undefined : Date.parse(`${query.harvestedTo}T00:00:00+08:00`) + 86_400_000,
+      harvestedFromMs: query.harvestedFrom === undefined ? undefined : chinaDayStartMs(query.harvestedFrom),
+      harvestedBeforeMs: query.harvestedTo === undefined ? undefined : chinaNextDayStartMs(query.harvestedTo),
       limit: query.limit,
       offset: query.offset,
     });

@@ -3,6 +3,8 @@
  * regulator can file. The HTML is self-contained (inline CSS is not needed: plain
  * semantic markup prints well) and escapes everything it shows.
  */
+import { chinaIsoTime } from "../../domain/china-time.ts";
+
 export interface AuditFinding {
   code: string;
   severity: "critical" | "warning" | "info";
@@ -72,27 +74,16 @@ function escape(text: string): string {
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
-const chinaClock = new Intl.DateTimeFormat("sv-SE", {
-  timeZone: "Asia/Shanghai",
-  year: "numeric",
-  month: "2-digit",
-  day: "2-digit",
-  hour: "2-digit",
-  minute: "2-digit",
-  second: "2-digit",
-  hourCycle: "h23",
-});
-
-/** `2026-05-01 14:30:05 北京时间`: China Standard Time (Asia/Shanghai, UTC+8, no daylight saving). */
+/** `2026-05-01 14:30:05 北京时间`: China Standard Time (UTC+8, no daylight saving). */
 export function chinaTime(iso: string, withSeconds = false): string {
-  const text = chinaClock.format(new Date(iso));
-  return `${withSeconds ? text : text.slice(0, 16)} 北京时间`;
+  const text = chinaIsoTime(Date.parse(iso)).replace("T", " ");
+  return `${text.slice(0, withSeconds ? 19 : 16)} 北京时间`;
 }
 
 /** `2026-05-01 06:30 UTC (14:30 China time)`. */
 function englishTime(iso: string): string {
   const utc = new Date(iso).toISOString();
-  return `${utc.slice(0, 10)} ${utc.slice(11, 16)} UTC (${chinaClock.format(new Date(iso)).slice(11, 16)} China time)`;
+  return `${utc.slice(0, 10)} ${utc.slice(11, 16)} UTC (${chinaIsoTime(Date.parse(iso)).slice(11, 16)} China time)`;
 }
 
 /** Evidence for the zh page: every instant in China time (the JSON export keeps ISO 8601). */
