@@ -1,0 +1,54 @@
+/** A recalled batch's BatchRecalled log and its reason document, for verify-batch. */
+import type { Contract } from "ethers";
+import { equals } from "multiformats/bytes";
+import { CID } from "multiformats/cid";
+import * as raw from "multiformats/codecs/raw";
+import { sha256 } from "multiformats/hashes/sha2";
+import { z } from "zod";
+
+import { cidTextFromHex } from "../../../server/src/services/documents.ts";
+
+export interface RecallFromLog {
+  recalledBy: string;
+  block: number;
+  reasonCid: string;
+}
+
+/** The batch's BatchRecalled log: who recalled it and the CID of the reason document. */
+export async function readRecall(
+  registry: Contract,
+  batchId: string,
+  fromBlock: number,
+): Promise<RecallFromLog | null> {
+  const logs = await registry.queryFilter(registry.filters.BatchRecalled?.(batchId) ?? "BatchRecalled", fromBlock);
+  const last = logs.at(-1);
+  if (last === undefined || !("args" in last)) return null;
+  const args = last.args as unknown as { recalledBy: string; reasonCid: string };
+  return { recalledBy: args.recalledBy, block: last.blockNumber, reasonCid: cidTextFromHex(args.reasonCid) };
+}
+
+const reasonDocumentShape = z.object({ reason: z.object({ zh: z.string(), en: z.string().nullable() }) });
+
+/** The reason document from an IPFS path gateway, kept only if its bytes hash to the CID. */
+export async function fetchReason(
+  gateway: string,
+  cidText: string,
+): Promise<{ zh: string; en: string | null } | string> {
+  const cid = CID.parse(cidText);
+  let bytes: Uint8Array;
+  try {
+    const response = await fetch(`${gateway.replace(/\/$/, "")}/ipfs/${cidText}`, {
+      signal: AbortSignal.timeout(15_000),
+    });
+    if (!response.ok) return `the gateway answered ${String(response.status)}`;
+    bytes = new Uint8Array(await response.arrayBuffer());
+  } catch (error) {
+    return `the gateway could not be reached (${error instanceof Error ? error.message : String(error)})`;
+  }
+  const digest = await sha256.digest(bytes);
+  if (cid.code !== raw.code || !equals(digest.bytes, cid.multihash.bytes)) {
+    return "the gateway's bytes do not match the CID";
+  }
+  const parsed = reasonDocumentShape.safeParse(JSON.parse(new TextDecoder().decode(bytes)));
+  return parsed.success ? parsed.data.reason : "the document is not a recall reason";
+}

@@ -1,0 +1,62 @@
+/** What every command shares: the usage text, the usage error and the checks of required options. */
+import { isHexString } from "ethers";
+
+export class UsageError extends Error {}
+
+/** Exit status of verify-item and verify-batch for a batch that verifies but has been recalled. */
+export const EXIT_RECALLED = 3;
+
+/** What a verification found: verified, recalled (genuine but withdrawn) or not verified. */
+export type Verdict = boolean | "recalled";
+
+/** The options of one command, as `parseArgs` hands them over (every option is a single string). */
+export type Options = Record<string, string | undefined>;
+
+export const USAGE = `usage: npm run cli -- <command> [options]
+
+commands:
+  verify-item   --rpc URL --registry ADDRESS --gtin GTIN14 --lot LOT --serial SERIAL --proof HEX[,HEX...]
+                Checks on chain that the item belongs to the batch (Merkle proof against the root).
+  verify-link   --url LINK [--rpc URL] [--registry ADDRESS] [--chain-id N]
+                Verifies the item behind a scanned link as the scan page does: authenticity against the
+                chain, then safety findings (excursion, certificate, failed test, recall); exits 0 only
+                when it is verified.
+  verify-batch  --rpc URL --registry ADDRESS --gtin GTIN14 --lot LOT [--from-block N] [--gateway URL]
+                Re-verifies the attestation signature, every event signature and the event hash chain.
+                A recalled batch is RECALLED, with who recalled it and the reason (its document fetched
+                from --gateway, an IPFS path gateway such as the platform's, and checked against its CID).
+  audit         --rpc URL --registry ADDRESS --batch BATCH_ID --server URL (token in REGULATOR_TOKEN)
+                [--gateway URL] [--from-block N] [--html FILE] [--json FILE]
+                Audits a batch from sources you choose: the chain over your JSON-RPC endpoint, every file
+                from an IPFS gateway (default: the platform's) re-hashed here; exits 1 on a critical finding.
+  labels        --server URL --batch BATCH_ID --out FILE.pdf [--columns N --rows N --margin-mm N --gap-mm N]
+                Downloads the batch's A4 label sheet (token in COOPERATIVE_TOKEN), streamed to FILE.
+  deploy        --rpc URL --relayer ADDRESS [--regulator ADDRESS ...]
+                Deploys the registry with the key in DEPLOYER_PRIVATE_KEY (which becomes its admin)
+                and prints the server's settings for it.
+  reindex       Rebuilds the server's query store from the chain and IPFS alone (configured as for
+                \`npm start\`: environment variables, or the local demo's settings); run it on an empty database.
+  error-codes   Rewrites docs/error-codes.md from the error catalogues.
+
+exit status: 0 verified (or done); 1 not verified: unknown, not in the batch, a bad signature or
+             hash chain, a critical audit finding; 2 usage or source error; 3 RECALLED (verify-item,
+             verify-batch): the records are genuine, but the batch has been recalled.
+`;
+
+export function required(values: Options, name: string): string {
+  const value = values[name];
+  if (value === undefined || value === "") throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+export function parseGtin(text: string): bigint {
+  if (!/^\d{14}$/.test(text)) throw new UsageError(`--gtin must be 14 digits, got "${text}"`);
+  return BigInt(text);
+}
+
+/** A 32-byte hex batch id from --batch. */
+export function requiredBatchId(values: Options): string {
+  const batchId = required(values, "batch");
+  if (!isHexString(batchId, 32)) throw new UsageError("--batch is a 32-byte hex batch id");
+  return batchId;
+}
