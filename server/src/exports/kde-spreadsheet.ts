@@ -14,7 +14,7 @@ import ExcelJS from "exceljs";
 
 import { CHINA_OFFSET_MS, chinaIsoTime } from "../domain/china-time.ts";
 import type { BizStep } from "../domain/typed-data.ts";
-import { regionName } from "../services/region-names.ts";
+import { regionName } from "../domain/region-names.ts";
 import { cbvStepName, criticalEvents, locationOf, quantityOf, traceabilityLotCode } from "./critical-events.ts";
 import type { ExportInput } from "./types.ts";
 

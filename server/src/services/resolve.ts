@@ -29,7 +29,7 @@ import { cidHexFromText, readAll } from "./documents.ts";
 import { inlineDocuments } from "./inline-documents.ts";
 import { memoised } from "./memoise.ts";
 import { itemUri } from "./items.ts";
-import { regionName } from "./region-names.ts";
+import { regionName } from "../domain/region-names.ts";
 
 /**
  * Configured (CLONE_* settings). The public heuristic: a code looks copied when it was

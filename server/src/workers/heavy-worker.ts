@@ -8,7 +8,7 @@ import { isDomainError } from "../domain/errors.ts";
 import { hashItemTree } from "../domain/merkle.ts";
 import { blockRandom, verificationCodeHasher } from "../domain/serials-fast.ts";
 import { generateSerials, SERIAL_LENGTH } from "../domain/serials.ts";
-import { openItemsArchive, sealItemsArchive } from "../services/items-archive.ts";
+import { openItemsArchive, sealItemsArchive } from "./items-archive.ts";
 import type { TaskReply, TaskRequest } from "./pool.ts";
 import {
   HMAC_HEX_LENGTH,

@@ -6,7 +6,7 @@ import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { isDomainError } from "../domain/errors.ts";
 import { buildItemTree } from "../domain/merkle.ts";
 import { deriveVerificationCode, generateSerials, verificationCodeDigest } from "../domain/serials.ts";
-import { openItemsArchive } from "../services/items-archive.ts";
+import { openItemsArchive } from "./items-archive.ts";
 import { buildItemTreeOffLoop, closeHeavyWorkers, issueItems, openItemsArchiveOffLoop } from "./heavy.ts";
 
 const pepper = Uint8Array.from({ length: 32 }, (_, i) => 255 - i);

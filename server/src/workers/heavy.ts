@@ -11,7 +11,7 @@ import { DomainError, type DomainErrorCode } from "../domain/errors.ts";
 import { buildItemTree, itemTreeFromNodes, type ItemTree } from "../domain/merkle.ts";
 import { SERIAL_LENGTH } from "../domain/serials.ts";
 import { createWorkerPool, type WorkerPool } from "./pool.ts";
-import type { ItemsArchive } from "../services/items-archive.ts";
+import type { ItemsArchive } from "./items-archive.ts";
 import {
   HMAC_HEX_LENGTH,
   type IssueInput,
@@ -58,7 +58,7 @@ export interface IssuedItems {
   hiddenCodeHmacs: (string | null)[];
   /** The item tree's root, 0x-hex. */
   root: string;
-  /** The sealed items archive (services/items-archive.ts). */
+  /** The sealed items archive (items-archive.ts). */
   archive: Uint8Array;
 }
 
@@ -99,7 +99,7 @@ export async function buildItemTreeOffLoop(serials: readonly string[]): Promise<
 }
 
 /**
- * `openItemsArchive` (services/items-archive.ts) on a worker thread: a million items are
+ * `openItemsArchive` (items-archive.ts) on a worker thread: a million items are
  * 83 MB to decrypt and parse. Throws the same errors (as plain errors with their message).
  */
 export async function openItemsArchiveOffLoop(

@@ -8,7 +8,7 @@
  */
 import { isValidGtin } from "../../../../server/src/domain/gs1.ts";
 import { UNITS } from "../../../../server/src/domain/units.ts";
-import { YIELD_CEILINGS } from "../../../../server/src/services/audit/yield-ceilings.ts";
+import { YIELD_CEILINGS } from "../../../../server/src/domain/yield-ceilings.ts";
 import { newIdempotencyKey } from "../shared/api.ts";
 import { CERT_TEXT, pick, type Pair } from "../shared/text.ts";
 import { chinaDay, failureText, flash, h } from "../shared/ui.ts";

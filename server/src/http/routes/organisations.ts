@@ -17,7 +17,7 @@ import { ORGANISATION_KINDS } from "../../storage/schema.ts";
 import { principalOf, requireRole } from "../auth.ts";
 import { idempotent } from "../idempotency.ts";
 import { ProblemError } from "../problem.ts";
-import { regionName } from "../../services/region-names.ts";
+import { regionName } from "../../domain/region-names.ts";
 import { reasonRequest, setOrganisationSuspended } from "../../services/regulator.ts";
 import { originOf } from "./origin.ts";
 import { z } from "zod";

@@ -10,7 +10,7 @@ import { parseRegionCode } from "../../domain/region.ts";
 import { massMilligrams, quantityMilli, unitFromCode, UNITS, type UnitName } from "../../domain/units.ts";
 import type { GatheredBatch } from "./gather.ts";
 import type { AuditFinding } from "./report.ts";
-import { yieldCeiling } from "./yield-ceilings.ts";
+import { yieldCeiling } from "../../domain/yield-ceilings.ts";
 
 /** What the chain and IPFS cannot say, from the platform's records (and labelled as such). */
 export interface AuditContext {

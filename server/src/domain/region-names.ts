@@ -14,8 +14,8 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 
-import { parseRegionCode } from "../domain/region.ts";
-import type { LocalisedText } from "../domain/resolution.ts";
+import { parseRegionCode } from "./region.ts";
+import type { LocalisedText } from "./resolution.ts";
 
 interface Division {
   c: string;
