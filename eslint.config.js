@@ -1,6 +1,8 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
+import { importBoundaryConfigs } from "./scripts/lib/import-boundaries.ts";
+
 export default tseslint.config(
   {
     ignores: [
@@ -44,4 +46,6 @@ export default tseslint.config(
     files: ["**/*.js"],
     ...tseslint.configs.disableTypeChecked,
   },
+  // A lower layer never imports a higher one (docs/architecture.md).
+  ...importBoundaryConfigs(),
 );
