@@ -2,6 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 import { importBoundaryConfigs } from "./scripts/lib/import-boundaries.ts";
+import { queryBoundaryConfigs } from "./scripts/lib/query-boundary.ts";
 
 export default tseslint.config(
   {
@@ -48,4 +49,6 @@ export default tseslint.config(
   },
   // A lower layer never imports a higher one (docs/architecture.md).
   ...importBoundaryConfigs(),
+  // Only the repositories of server/src/storage/ build queries (docs/architecture.md).
+  ...queryBoundaryConfigs(),
 );

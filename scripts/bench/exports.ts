@@ -8,7 +8,7 @@
 import { Writable } from "node:stream";
 
 import { buildEpcisDocument, writeEpcisDocument, type EpcisOptions } from "../../server/src/exports/epcis.ts";
-import { loadEpcisValidator } from "../../server/src/exports/epcis-schema.ts";
+import { loadEpcisValidator } from "../../test/support/epcis-schema.ts";
 import { largeExportInput } from "../../test/support/export-fixtures.ts";
 import { kdeRows, writeKdeCsv, writeKdeXlsx } from "../../server/src/exports/kde-spreadsheet.ts";
 import type { BenchRow, BenchSuite } from "./types.ts";

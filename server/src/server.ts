@@ -162,7 +162,7 @@ export function buildWorkers(
     store: createIndexerStore(ctx.db, {
       chainId: ctx.domain.chainId.toString(),
       contractAddress: config.chain.registryAddress.toLowerCase(),
-      onApply: projection.onApply,
+      project: projection.prepare,
       onRollback: projection.onRollback,
     }),
     logger: ctx.logger.child({ worker: "indexer" }),

@@ -31,7 +31,7 @@ import { buildConsoles } from "../../scripts/tasks/build-consoles.ts";
 import { buildWeb } from "../../scripts/tasks/build-web.ts";
 import { gtinCheckDigit } from "../../server/src/domain/gs1.ts";
 import { explainLedgerFailure } from "../../server/src/domain/ledger-failures.ts";
-import { loadEpcisValidator } from "../../server/src/exports/epcis-schema.ts";
+import { loadEpcisValidator } from "../support/epcis-schema.ts";
 import { settleLedger } from "./support/settle-ledger.ts";
 import { startTestServer } from "../support/test-server.ts";
 import type { RunningServer } from "../../server/src/server.ts";

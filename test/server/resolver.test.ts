@@ -29,7 +29,7 @@ import { deriveVerificationCode } from "../../server/src/domain/serials.ts";
 import { traceRegistryAt } from "../../server/src/ledger/deploy.ts";
 import { recoverTypedSigner, typedDigest } from "../../server/src/ledger/signing.ts";
 import { EXPECTED_GUESS_HOURS, MAX_WRONG_PER_ITEM_PER_HOUR } from "../../server/src/services/claims.ts";
-import { loadEpcisValidator } from "../../server/src/exports/epcis-schema.ts";
+import { loadEpcisValidator } from "../support/epcis-schema.ts";
 import { startServer, type RunningServer } from "../../server/src/server.ts";
 import { listItemSerials } from "../../server/src/storage/batches.ts";
 import { flushScans } from "../../server/src/storage/scans.ts";

@@ -720,21 +720,35 @@ function storageSuite(engine: Engine, makeHarness: () => Promise<Harness>): void
     assert.equal((await listBatchLogs(db, batchId)).length, 3);
     assert.equal((await listBatchLogs(db, batchId))[0]?.args.nonce, UINT256_MAX.toString());
 
-    // A projection that fails takes the logs and the cursor down with it.
-    const failing = createIndexerStore(db, {
-      chainId: "31337",
-      contractAddress: contract,
-      reorgWindow: 3,
-      onApply: () => Promise.reject(new Error("projection failed")),
-    });
+    // A projection that fails, reading or writing, takes the logs and the cursor down with it;
+    // it reads before the transaction opens (an IPFS fetch must not hold the writer) and
+    // writes inside it.
+    const steps: string[] = [];
+    const projecting = (fail: "read" | "write") =>
+      createIndexerStore(db, {
+        chainId: "31337",
+        contractAddress: contract,
+        reorgWindow: 3,
+        project: (reader) => {
+          steps.push(reader.isTransaction ? "read in a transaction" : "read");
+          if (fail === "read") return Promise.reject(new Error("projection failed"));
+          return Promise.resolve((trx) => {
+            steps.push(trx.isTransaction ? "write in the transaction" : "write outside a transaction");
+            return Promise.reject(new Error("projection failed"));
+          });
+        },
+      });
     const ninth = block(9);
-    await rejects(
-      failing.apply({ from: 9, to: 9, blocks: [ninth] }, [log(9, ninth.hash, 0)]),
-      (error) => error instanceof Error && error.message === "projection failed",
-      "a failing projection",
-    );
-    assert.equal((await store.cursor())?.lastBlock, 8);
-    assert.equal((await listBatchLogs(db, batchId)).length, 3);
+    for (const fail of ["read", "write"] as const) {
+      await rejects(
+        projecting(fail).apply({ from: 9, to: 9, blocks: [ninth] }, [log(9, ninth.hash, 0)]),
+        (error) => error instanceof Error && error.message === "projection failed",
+        `a projection failing to ${fail}`,
+      );
+      assert.equal((await store.cursor())?.lastBlock, 8);
+      assert.equal((await listBatchLogs(db, batchId)).length, 3);
+    }
+    assert.deepEqual(steps, ["read", "read", "write in the transaction"]);
 
     await store.rollbackAfter(6);
     assert.deepEqual(await store.cursor(), { lastBlock: 6, recent: [first[1]] });

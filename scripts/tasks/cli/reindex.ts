@@ -2,6 +2,7 @@
 import { loadConfig } from "../../../server/src/config.ts";
 import { demoEnvironment } from "../../../server/src/main.ts";
 import { reindex } from "../../../server/src/reindex.ts";
+import { countRows } from "../../../server/src/storage/database.ts";
 
 export async function reindexCommand(): Promise<boolean> {
   const fallback = process.env.REGISTRY_ADDRESS === undefined ? demoEnvironment() : {};
@@ -9,15 +10,7 @@ export async function reindexCommand(): Promise<boolean> {
   const started = performance.now();
   const result = await reindex(config);
   try {
-    const count = async (table: "organisations" | "batches" | "items" | "events") =>
-      Number(
-        (
-          await result.db
-            .selectFrom(table)
-            .select((eb) => eb.fn.countAll<number | string>().as("n"))
-            .executeTakeFirstOrThrow()
-        ).n,
-      );
+    const count = (table: "organisations" | "batches" | "items" | "events") => countRows(result.db, table);
     console.log(
       `reindexed to block ${result.lastBlock} in ${((performance.now() - started) / 1000).toFixed(1)} s: ` +
         `${await count("organisations")} organisations, ${await count("batches")} batches, ` +

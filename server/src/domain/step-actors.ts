@@ -2,7 +2,7 @@
  * Who may record which step of a batch's life. The server enforces it; the consoles offer
  * an organisation only the steps it may record, from the same table.
  */
-import type { OrganisationKind } from "../storage/schema.ts";
+import type { OrganisationKind } from "./enumerations.ts";
 import type { BizStep } from "./typed-data.ts";
 
 /** Which kinds of organisation may record which steps. Recalls have their own endpoint. */

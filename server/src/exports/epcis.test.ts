@@ -15,7 +15,7 @@ import {
   type EpcisOptions,
   type JsonValue,
 } from "./epcis.ts";
-import { EPCIS_SCHEMA_PATH, formatSchemaErrors, loadEpcisValidator } from "./epcis-schema.ts";
+import { EPCIS_SCHEMA_PATH, formatSchemaErrors, loadEpcisValidator } from "../../../test/support/epcis-schema.ts";
 import {
   ORGANISATIONS,
   RAW_LEAF_GTIN,

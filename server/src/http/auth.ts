@@ -9,7 +9,8 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import type { Kysely } from "kysely";
 
-import type { Principal, Role } from "../services/context.ts";
+import { ROLES, type Role } from "../domain/enumerations.ts";
+import type { Principal } from "../services/context.ts";
 import { findUsableCredential, hashToken, touchCredential } from "../storage/credentials.ts";
 import type { Database } from "../storage/schema.ts";
 import { ProblemError } from "./problem.ts";
@@ -20,7 +21,7 @@ declare module "express-serve-static-core" {
   }
 }
 
-const ROLES: ReadonlySet<string> = new Set<Role>(["admin", "regulator", "cooperative", "actor"]);
+const KNOWN_ROLES: ReadonlySet<string> = new Set<Role>(ROLES);
 
 function sameSecret(a: string, b: string): boolean {
   const da = createHash("sha256").update(a).digest();
@@ -56,7 +57,7 @@ export function authenticate(options: { db: Kysely<Database>; adminToken: string
         req.principal = {
           organisationId: credential.organisationId,
           credentialId: credential.id,
-          roles: credential.roles.filter((role): role is Role => ROLES.has(role)),
+          roles: credential.roles.filter((role): role is Role => KNOWN_ROLES.has(role)),
         };
       })
       .then(() => {

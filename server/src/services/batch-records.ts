@@ -5,7 +5,7 @@
  * record) and at least every few seconds, so a renamed organisation or plot shows soon.
  */
 import { getPlot, getProduct } from "../storage/catalogue.ts";
-import { listBatchEvents, type TraceEvent } from "../storage/events.ts";
+import { batchEventsStamp, listBatchEvents, type TraceEvent } from "../storage/events.ts";
 import { getOrganisation, type Organisation } from "../storage/organisations.ts";
 import type { ServiceContext } from "./context.ts";
 
@@ -28,16 +28,6 @@ interface Entry {
 }
 
 const cache = new Map<string, Entry>();
-
-/** Changes whenever an event of the batch is added or updated (ledger state, chain position). */
-async function eventsStamp(ctx: ServiceContext, batchId: string): Promise<string> {
-  const row = await ctx.db
-    .selectFrom("events")
-    .select((eb) => [eb.fn.countAll<number>().as("n"), eb.fn.max<number | null>("updated_at_ms").as("updated")])
-    .where("batch_id", "=", batchId.toLowerCase())
-    .executeTakeFirstOrThrow();
-  return `${String(row.n)}:${String(row.updated)}`;
-}
 
 async function readRecords(
   ctx: ServiceContext,
@@ -64,7 +54,7 @@ export async function batchRecords(
   batch: { batchId: string; organisationId: string; plotId: string | null; gtin: string },
 ): Promise<BatchRecords> {
   const key = `${batch.batchId}:${batch.organisationId}:${batch.plotId ?? ""}`;
-  const stamp = await eventsStamp(ctx, batch.batchId);
+  const stamp = await batchEventsStamp(ctx.db, batch.batchId);
   const cached = cache.get(key);
   if (cached?.stamp === stamp && performance.now() - cached.readAtMs < BATCH_RECORDS_MAX_AGE_MS) {
     return cached.records;
@@ -72,7 +62,7 @@ export async function batchRecords(
   const readAtMs = performance.now();
   const records = await readRecords(ctx, batch);
   // Kept only if nothing changed while reading: a stale read must not outlive its stamp.
-  if (stamp === (await eventsStamp(ctx, batch.batchId))) {
+  if (stamp === (await batchEventsStamp(ctx.db, batch.batchId))) {
     cache.delete(key);
     cache.set(key, { stamp, readAtMs, records });
     if (cache.size > ENTRIES) {

@@ -27,7 +27,8 @@ import {
 } from "../storage/batches.ts";
 import { getCertifications, getPlot, getProduct } from "../storage/catalogue.ts";
 import { uintToText } from "../storage/codec.ts";
-import { inTransaction, isUniqueViolation } from "../storage/database.ts";
+import { isUniqueViolation } from "../storage/database.ts";
+import { inTransaction } from "../storage/transaction.ts";
 import { getMedia } from "../storage/media.ts";
 import { allocateNonces } from "../storage/nonces.ts";
 import { getOrganisation, type Organisation } from "../storage/organisations.ts";

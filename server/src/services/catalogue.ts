@@ -18,7 +18,8 @@ import {
   type Plot,
   type Product,
 } from "../storage/catalogue.ts";
-import { inTransaction, isUniqueViolation } from "../storage/database.ts";
+import { isUniqueViolation } from "../storage/database.ts";
+import { inTransaction } from "../storage/transaction.ts";
 import { recordWrite, type WriteOrigin } from "./write-log.ts";
 import type { ServiceContext } from "./context.ts";
 

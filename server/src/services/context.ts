@@ -6,6 +6,7 @@
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 
+import type { Role } from "../domain/enumerations.ts";
 import type { ContentStore } from "../ipfs/content-store.ts";
 import type { ContractSignatureChecker } from "../ledger/contract-signatures.ts";
 import type { KeyRing } from "../ledger/keystore.ts";
@@ -40,8 +41,6 @@ export interface ServiceContext {
 }
 
 /** Who is asking: an organisation's credential, or the operator's admin token. */
-export type Role = "admin" | "regulator" | "cooperative" | "actor";
-
 export interface Principal {
   organisationId: string | null;
   credentialId: string | null;

@@ -23,7 +23,7 @@ import { OWN_FARM_STEPS, STEP_ACTORS } from "../domain/step-actors.ts";
 import { ProblemError } from "../http/problem.ts";
 import { signTyped, typedDigest } from "../ledger/signing.ts";
 import { getProduct } from "../storage/catalogue.ts";
-import { inTransaction } from "../storage/database.ts";
+import { inTransaction } from "../storage/transaction.ts";
 import { insertEvent, type NewTraceEvent, type TraceEvent } from "../storage/events.ts";
 import { getMedia } from "../storage/media.ts";
 import { allocateNonces } from "../storage/nonces.ts";

@@ -7,6 +7,7 @@ import { isContentError } from "../ipfs/content-store.ts";
 import { problemForContentError } from "../ipfs/gateway.ts";
 import { ProblemError } from "../http/problem.ts";
 import { recordMedia, type MediaRecord } from "../storage/media.ts";
+import { inTransaction } from "../storage/transaction.ts";
 import { recordWrite, type WriteOrigin } from "./write-log.ts";
 import { activeOrganisation } from "./batches.ts";
 import type { ServiceContext } from "./context.ts";
@@ -77,7 +78,7 @@ export async function uploadMedia(
     uploadedBy: organisation.id,
     createdAtMs: nowMs,
   };
-  await ctx.db.transaction().execute(async (trx) => {
+  await inTransaction(ctx.db, async (trx) => {
     await recordMedia(trx, record, nowMs);
     await recordWrite(trx, origin, "media.upload", record.cid, { sizeBytes: record.sizeBytes }, nowMs);
   });

@@ -10,18 +10,25 @@ import path from "node:path";
 import { getAddress } from "ethers";
 import { z } from "zod";
 
+import type { OrganisationKind, Role } from "../domain/enumerations.ts";
 import { isoInstant } from "../domain/instants.ts";
 import { parseRegionCode, regionCodeToUint32 } from "../domain/region.ts";
 import { normalizeUsccInput, parseUscc } from "../domain/uscc.ts";
 import { ProblemError } from "../http/problem.ts";
 import { createCustodialKey } from "../ledger/keystore.ts";
-import { hashToken, insertCredential, revokeCredential, type Credential } from "../storage/credentials.ts";
-import { inTransaction, isUniqueViolation } from "../storage/database.ts";
+import {
+  getCredential,
+  hashToken,
+  insertCredential,
+  revokeCredential,
+  type Credential,
+} from "../storage/credentials.ts";
+import { isUniqueViolation } from "../storage/database.ts";
+import { inTransaction } from "../storage/transaction.ts";
 import { getOrganisation, insertOrganisation, type Organisation } from "../storage/organisations.ts";
 import { enqueueOutbox } from "../storage/outbox.ts";
-import type { OrganisationKind } from "../storage/schema.ts";
 import { recordWrite, type WriteOrigin } from "./write-log.ts";
-import type { Role, ServiceContext } from "./context.ts";
+import type { ServiceContext } from "./context.ts";
 import { storeJsonDocument } from "./documents.ts";
 
 /** The ledger's `OrgKind`; regulators are not registered organisations but hold a role. */
@@ -213,13 +220,8 @@ export async function revokeOrganisationCredential(
 ): Promise<void> {
   const nowMs = ctx.now();
   await inTransaction(ctx.db, async (trx) => {
-    const row = await trx
-      .selectFrom("credentials")
-      .select("id")
-      .where("id", "=", credentialId)
-      .where("organisation_id", "=", organisationId)
-      .executeTakeFirst();
-    if (row === undefined || !(await revokeCredential(trx, credentialId, nowMs))) {
+    const credential = await getCredential(trx, credentialId);
+    if (credential?.organisationId !== organisationId || !(await revokeCredential(trx, credentialId, nowMs))) {
       throw new ProblemError("credential.not_found");
     }
     await recordWrite(trx, origin, "credential.revoke", credentialId, { organisationId }, nowMs);

@@ -1,5 +1,5 @@
 /**
- * Projects indexed registry logs onto the query store, in the indexer's transaction.
+ * Projects indexed registry logs onto the query store.
  *
  * Normally the rows already exist (the server wrote them when it accepted the request)
  * and the projection only records where the chain put them. When they do not — the
@@ -7,21 +7,31 @@
  * projection rebuilds them from the logs and the documents their CIDs name on IPFS: the
  * organisation and batch metadata documents, the encrypted item archive, the event
  * payloads. Everything the chain committed to comes back.
+ *
+ * It works in two steps so that no IPFS read happens inside a database transaction (a
+ * million-item archive takes seconds to fetch and open, and the transaction holds the
+ * writer): `prepare` reads the documents of every row the store lacks, then returns the
+ * writes the indexer makes in the transaction that stores the logs. The writes look at
+ * the store again, so applying a range twice (a crash before the cursor moved) adds nothing.
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 
 import { getAddress } from "ethers";
-import type { Transaction } from "kysely";
 import type { Logger } from "pino";
 import { z } from "zod";
 
-import { batchMetadataDocument, eventPayloadDocument } from "../domain/documents.ts";
+import {
+  batchMetadataDocument,
+  eventPayloadDocument,
+  type BatchMetadataDocument,
+  type EventPayloadDocument,
+} from "../domain/documents.ts";
 import { gtinFromUint64 } from "../domain/gs1.ts";
 import { BIZ_STEPS, CURRENT_TYPED_DATA_VERSION } from "../domain/typed-data.ts";
 import { parseCid, type ContentStore } from "../ipfs/content-store.ts";
 import type { DecodedLog } from "../ledger/indexer.ts";
-import { typedDigest, type SigningDomain } from "../ledger/signing.ts";
+import type { SigningDomain } from "../ledger/signing.ts";
 import { getBatch, insertBatch, insertItems, recallBatch, setBatchLedger } from "../storage/batches.ts";
 import { getPlot, getProduct, insertPlot, insertProduct } from "../storage/catalogue.ts";
 import { insertEvent, recordEventOnChain, unrecordEventsAfter, getEventByDigest } from "../storage/events.ts";
@@ -31,8 +41,13 @@ import {
   setOrganisationStatus,
   type Organisation,
 } from "../storage/organisations.ts";
-import type { Database } from "../storage/schema.ts";
+import type { Db } from "../storage/database.ts";
+import type { ProjectionWrites } from "../storage/indexer-store.ts";
+import { newestOutboxEntry } from "../storage/outbox.ts";
+import type { Trx } from "../storage/transaction.ts";
+import { typedDataDigest } from "../verify/eip712.ts";
 import { openItemsArchiveOffLoop } from "../workers/heavy.ts";
+import type { ItemsArchive } from "../workers/items-archive.ts";
 import { cidTextFromHex, readAll } from "./documents.ts";
 
 export interface ProjectionDeps {
@@ -70,18 +85,107 @@ async function fetchJson(content: ContentStore, cidHex: string): Promise<unknown
   return JSON.parse(new TextDecoder().decode(bytes));
 }
 
+interface OrganisationDocuments {
+  document: z.infer<typeof organisationDocument>;
+  custody: Organisation["custody"];
+}
+
+interface BatchDocuments {
+  metadata: BatchMetadataDocument;
+  archive: ItemsArchive;
+}
+
+/** What IPFS holds for the rows the store lacks, read before the transaction. */
+interface Documents {
+  /** By lowercase signer address. */
+  organisations: Map<string, OrganisationDocuments>;
+  /** By batch id. */
+  batches: Map<string, BatchDocuments>;
+  /** By event digest. */
+  eventPayloads: Map<string, EventPayloadDocument>;
+}
+
+function prepared<T>(documents: Map<string, T>, key: string, what: string): T {
+  const found = documents.get(key);
+  // Rows are never deleted, so a row absent now was absent when the documents were read.
+  if (found === undefined) throw new Error(`${what} is missing and its documents were not read`);
+  return found;
+}
+
+function eventValueOf(log: DecodedLog) {
+  return {
+    actor: getAddress(arg(log, "actor")),
+    batchId: arg(log, "batchId"),
+    bizStep: BigInt(arg(log, "bizStep")),
+    occurredAt: BigInt(arg(log, "occurredAt")),
+    payloadCid: arg(log, "payloadCid"),
+    nonce: BigInt(arg(log, "nonce")),
+    deadline: BigInt(arg(log, "deadline")),
+  };
+}
+
 export function createProjection(deps: ProjectionDeps): {
-  onApply: (trx: Transaction<Database>, logs: readonly DecodedLog[]) => Promise<void>;
-  onRollback: (trx: Transaction<Database>, blockNumber: number) => Promise<void>;
+  prepare: (db: Db, logs: readonly DecodedLog[]) => Promise<ProjectionWrites>;
+  onRollback: (trx: Trx, blockNumber: number) => Promise<void>;
 } {
-  async function ensureOrganisation(trx: Transaction<Database>, log: DecodedLog): Promise<void> {
-    const signer = getAddress(arg(log, "signer"));
-    if ((await getOrganisationBySigner(trx, signer)) !== null) return;
+  const digestOf = (value: ReturnType<typeof eventValueOf>) =>
+    typedDataDigest(deps.domain, "TraceEvent", { ...value }).toLowerCase();
+
+  async function readOrganisation(log: DecodedLog, signer: string): Promise<OrganisationDocuments> {
     const document = organisationDocument.parse(await fetchJson(deps.content, arg(log, "metadataCid")));
     const keyFile = path.join(deps.keysDir, `${signer.toLowerCase()}.json`);
     const custody: Organisation["custody"] = existsSync(keyFile)
       ? { kind: "server", keystoreJson: readFileSync(keyFile, "utf8") }
       : { kind: "own" };
+    return { document, custody };
+  }
+
+  async function readBatch(log: DecodedLog, batchId: string): Promise<BatchDocuments> {
+    const metadata = batchMetadataDocument.parse(await fetchJson(deps.content, arg(log, "metadataCid")));
+    const sealed = await readAll(deps.content.cat(parseCid(metadata.itemsArchiveCid)));
+    // Decrypted and parsed on a worker thread: a million items are 83 MB.
+    const archive = await openItemsArchiveOffLoop(deps.keystoreSecret, batchId, sealed);
+    return { metadata, archive };
+  }
+
+  /** Reads, outside any transaction, the documents of the rows these logs name that the store lacks. */
+  async function readDocuments(db: Db, logs: readonly DecodedLog[]): Promise<Documents> {
+    const documents: Documents = { organisations: new Map(), batches: new Map(), eventPayloads: new Map() };
+    for (const log of logs) {
+      switch (log.name) {
+        case "OrganisationRegistered": {
+          const signer = getAddress(arg(log, "signer"));
+          if ((await getOrganisationBySigner(db, signer)) === null)
+            documents.organisations.set(signer.toLowerCase(), await readOrganisation(log, signer));
+          break;
+        }
+        case "BatchAttested": {
+          const batchId = arg(log, "batchId").toLowerCase();
+          if ((await getBatch(db, batchId)) === null) documents.batches.set(batchId, await readBatch(log, batchId));
+          break;
+        }
+        case "EventRecorded": {
+          const value = eventValueOf(log);
+          const digest = digestOf(value);
+          if ((await getEventByDigest(db, digest)) === null) {
+            documents.eventPayloads.set(
+              digest,
+              eventPayloadDocument.parse(await fetchJson(deps.content, value.payloadCid)),
+            );
+          }
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    return documents;
+  }
+
+  async function ensureOrganisation(trx: Trx, log: DecodedLog, documents: Documents): Promise<void> {
+    const signer = getAddress(arg(log, "signer"));
+    if ((await getOrganisationBySigner(trx, signer)) !== null) return;
+    const { document, custody } = prepared(documents.organisations, signer.toLowerCase(), `organisation ${signer}`);
     await insertOrganisation(trx, {
       id: `org_${signer.toLowerCase()}`,
       kind: ORG_KINDS_BY_INDEX[arg(log, "kind")] ?? "cooperative",
@@ -97,7 +201,7 @@ export function createProjection(deps: ProjectionDeps): {
     deps.logger.info({ signer }, "organisation restored from the chain");
   }
 
-  async function ensureBatch(trx: Transaction<Database>, log: DecodedLog): Promise<void> {
+  async function ensureBatch(trx: Trx, log: DecodedLog, documents: Documents): Promise<void> {
     const batchId = arg(log, "batchId").toLowerCase();
     const position = { state: "anchored", failureReason: null, txHash: log.txHash, blockNumber: log.blockNumber };
     if ((await getBatch(trx, batchId)) !== null) {
@@ -106,10 +210,7 @@ export function createProjection(deps: ProjectionDeps): {
     }
     const attester = await getOrganisationBySigner(trx, arg(log, "attester"));
     if (attester === null) throw new Error(`batch ${batchId} attested by an unknown organisation`);
-    const metadata = batchMetadataDocument.parse(await fetchJson(deps.content, arg(log, "metadataCid")));
-    const sealed = await readAll(deps.content.cat(parseCid(metadata.itemsArchiveCid)));
-    // Decrypted and parsed on a worker thread: a million items are 83 MB.
-    const archive = await openItemsArchiveOffLoop(deps.keystoreSecret, batchId, sealed);
+    const { metadata, archive } = prepared(documents.batches, batchId, `batch ${batchId}`);
     const gtin = gtinFromUint64(BigInt(arg(log, "gtin")));
     if ((await getProduct(trx, gtin)) === null) {
       await insertProduct(trx, {
@@ -175,17 +276,9 @@ export function createProjection(deps: ProjectionDeps): {
     deps.logger.info({ batchId, items: archive.serials.length }, "batch restored from the chain");
   }
 
-  async function ensureEvent(trx: Transaction<Database>, log: DecodedLog): Promise<void> {
-    const value = {
-      actor: getAddress(arg(log, "actor")),
-      batchId: arg(log, "batchId"),
-      bizStep: BigInt(arg(log, "bizStep")),
-      occurredAt: BigInt(arg(log, "occurredAt")),
-      payloadCid: arg(log, "payloadCid"),
-      nonce: BigInt(arg(log, "nonce")),
-      deadline: BigInt(arg(log, "deadline")),
-    };
-    const digest = typedDigest(deps.domain, "TraceEvent", value).toLowerCase();
+  async function ensureEvent(trx: Trx, log: DecodedLog, documents: Documents): Promise<void> {
+    const value = eventValueOf(log);
+    const digest = digestOf(value);
     const position = {
       txHash: log.txHash,
       blockNumber: log.blockNumber,
@@ -195,7 +288,7 @@ export function createProjection(deps: ProjectionDeps): {
     if ((await getEventByDigest(trx, digest)) === null) {
       const actor = await getOrganisationBySigner(trx, value.actor);
       if (actor === null) throw new Error(`event ${digest} by an unknown organisation`);
-      const payload = eventPayloadDocument.parse(await fetchJson(deps.content, value.payloadCid));
+      const payload = prepared(documents.eventPayloads, digest, `event ${digest}`);
       const bizStep = BIZ_STEPS[Number(value.bizStep)];
       if (bizStep === undefined) throw new Error(`unknown business step ${value.bizStep}`);
       await insertEvent(trx, {
@@ -226,51 +319,45 @@ export function createProjection(deps: ProjectionDeps): {
    * the chain. So a status log applies only when it is the newest decision we know of for
    * that organisation, or when we know of none (taken outside this server, or a reindex).
    */
-  async function applyOrganisationStatus(
-    trx: Transaction<Database>,
-    log: DecodedLog,
-    status: "active" | "suspended",
-  ): Promise<void> {
+  async function applyOrganisationStatus(trx: Trx, log: DecodedLog, status: "active" | "suspended"): Promise<void> {
     const org = await getOrganisationBySigner(trx, arg(log, "signer"));
     if (org === null) return;
-    const newest = await trx
-      .selectFrom("outbox")
-      .select("tx_hash")
-      .where("kind", "in", ["suspension", "reinstatement"])
-      .where("reference_id", "like", `${org.id}:%`)
-      .orderBy("id", "desc")
-      .limit(1)
-      .executeTakeFirst();
-    if (newest !== undefined && newest.tx_hash?.toLowerCase() !== log.txHash.toLowerCase()) return;
+    const newest = await newestOutboxEntry(trx, ["suspension", "reinstatement"], `${org.id}:`);
+    if (newest !== null && newest.txHash?.toLowerCase() !== log.txHash.toLowerCase()) return;
     await setOrganisationStatus(trx, org.id, status);
   }
 
-  return {
-    async onApply(trx, logs) {
-      for (const log of logs) {
-        switch (log.name) {
-          case "OrganisationRegistered":
-            await ensureOrganisation(trx, log);
-            break;
-          case "OrganisationSuspended":
-            await applyOrganisationStatus(trx, log, "suspended");
-            break;
-          case "OrganisationReinstated":
-            await applyOrganisationStatus(trx, log, "active");
-            break;
-          case "BatchAttested":
-            await ensureBatch(trx, log);
-            break;
-          case "EventRecorded":
-            await ensureEvent(trx, log);
-            break;
-          case "BatchRecalled":
-            await recallBatch(trx, arg(log, "batchId"), cidTextFromHex(arg(log, "reasonCid")));
-            break;
-          default:
-            break;
-        }
+  async function write(trx: Trx, logs: readonly DecodedLog[], documents: Documents): Promise<void> {
+    for (const log of logs) {
+      switch (log.name) {
+        case "OrganisationRegistered":
+          await ensureOrganisation(trx, log, documents);
+          break;
+        case "OrganisationSuspended":
+          await applyOrganisationStatus(trx, log, "suspended");
+          break;
+        case "OrganisationReinstated":
+          await applyOrganisationStatus(trx, log, "active");
+          break;
+        case "BatchAttested":
+          await ensureBatch(trx, log, documents);
+          break;
+        case "EventRecorded":
+          await ensureEvent(trx, log, documents);
+          break;
+        case "BatchRecalled":
+          await recallBatch(trx, arg(log, "batchId"), cidTextFromHex(arg(log, "reasonCid")));
+          break;
+        default:
+          break;
       }
+    }
+  }
+
+  return {
+    async prepare(db, logs) {
+      const documents = await readDocuments(db, logs);
+      return (trx) => write(trx, logs, documents);
     },
     async onRollback(trx, blockNumber) {
       await unrecordEventsAfter(trx, blockNumber);

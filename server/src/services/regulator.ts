@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 
 import { ProblemError } from "../http/problem.ts";
-import { inTransaction } from "../storage/database.ts";
+import { inTransaction } from "../storage/transaction.ts";
 import { getOrganisation, setOrganisationStatus } from "../storage/organisations.ts";
 import { enqueueOutbox } from "../storage/outbox.ts";
 import { recordWrite, type WriteOrigin } from "./write-log.ts";

@@ -12,6 +12,7 @@ import { parseCid } from "../ipfs/content-store.ts";
 import { recoverTypedSigner, typedDigest } from "../ledger/signing.ts";
 import type { Batch } from "../storage/batches.ts";
 import type { TraceEvent } from "../storage/events.ts";
+import { completeSignatureRequest } from "../storage/signature-requests.ts";
 import { openItemsArchiveOffLoop } from "../workers/heavy.ts";
 import type { WriteOrigin } from "./write-log.ts";
 import { commitBatch, type UnsignedBatch } from "./batches.ts";
@@ -108,10 +109,6 @@ export async function submitSignature(
       break;
     }
   }
-  await ctx.db
-    .updateTable("signature_requests")
-    .set({ completed_at_ms: ctx.now() })
-    .where("id", "=", request.id)
-    .execute();
+  await completeSignatureRequest(ctx.db, request.id, ctx.now());
   return result;
 }

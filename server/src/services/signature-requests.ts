@@ -7,13 +7,18 @@
  */
 import { randomUUID } from "node:crypto";
 
+import type { SignatureRequestKind } from "../domain/enumerations.ts";
 import { domainFor, typesFor, type PrimaryType } from "../domain/typed-data.ts";
 import { ProblemError } from "../http/problem.ts";
+import {
+  getSignatureRequest as readSignatureRequest,
+  insertSignatureRequest,
+  type StoredSignatureRequest,
+} from "../storage/signature-requests.ts";
+import { inTransaction } from "../storage/transaction.ts";
 import type { WriteOrigin } from "./write-log.ts";
 import { recordWrite } from "./write-log.ts";
 import type { ServiceContext } from "./context.ts";
-
-export type SignatureRequestKind = "attestation" | "event" | "recall";
 
 export const PRIMARY_TYPE_OF: Record<SignatureRequestKind, PrimaryType> = {
   attestation: "BatchAttestation",
@@ -33,19 +38,6 @@ export interface SignatureRequest {
     message: Record<string, string>;
   };
   submitUrl: string;
-}
-
-/** JSON with bigints as tagged decimal strings, so stored values come back as bigints. */
-export function toStoredJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? { $bigint: v.toString() } : v));
-}
-
-export function fromStoredJson(text: string): unknown {
-  return JSON.parse(text, (_key, v: unknown) => {
-    if (typeof v === "object" && v !== null && "$bigint" in v && typeof v.$bigint === "string")
-      return BigInt(v.$bigint);
-    return v;
-  });
 }
 
 function messageOf(value: Record<string, unknown>): Record<string, string> {
@@ -93,21 +85,20 @@ export async function createSignatureRequest(
 ): Promise<SignatureRequest> {
   const id = `sigreq_${randomUUID()}`;
   const nowMs = ctx.now();
-  await ctx.db.transaction().execute(async (trx) => {
-    await trx
-      .insertInto("signature_requests")
-      .values({
+  await inTransaction(ctx.db, async (trx) => {
+    await insertSignatureRequest(
+      trx,
+      {
         id,
-        organisation_id: request.organisationId,
+        organisationId: request.organisationId,
         kind: request.kind,
-        signer_address: request.signerAddress,
-        value_json: toStoredJson(request.value),
-        record_json: toStoredJson(request.record),
-        created_at_ms: nowMs,
-        expires_at_ms: request.expiresAtMs,
-        completed_at_ms: null,
-      })
-      .execute();
+        signerAddress: request.signerAddress,
+        value: request.value,
+        record: request.record,
+        expiresAtMs: request.expiresAtMs,
+      },
+      nowMs,
+    );
     await recordWrite(trx, origin, "signature_request.create", id, { kind: request.kind }, nowMs);
   });
   return describeRequest(ctx, {
@@ -118,34 +109,12 @@ export async function createSignatureRequest(
   });
 }
 
-export interface StoredSignatureRequest {
-  id: string;
-  organisationId: string;
-  kind: SignatureRequestKind;
-  signerAddress: string;
-  value: Record<string, unknown>;
-  record: Record<string, unknown>;
-  expiresAtMs: number;
-  completedAtMs: number | null;
-}
-
 export async function getSignatureRequest(
   ctx: ServiceContext,
   id: string,
   organisationId: string | null,
 ): Promise<StoredSignatureRequest> {
-  const row = await ctx.db.selectFrom("signature_requests").selectAll().where("id", "=", id).executeTakeFirst();
-  if (row === undefined || row.organisation_id !== organisationId) throw new ProblemError("draft.not_found");
-  const kind = row.kind;
-  if (kind !== "attestation" && kind !== "event" && kind !== "recall") throw new Error(`unknown request kind ${kind}`);
-  return {
-    id: row.id,
-    organisationId: row.organisation_id,
-    kind,
-    signerAddress: row.signer_address,
-    value: fromStoredJson(row.value_json) as Record<string, unknown>,
-    record: fromStoredJson(row.record_json) as Record<string, unknown>,
-    expiresAtMs: row.expires_at_ms,
-    completedAtMs: row.completed_at_ms,
-  };
+  const request = await readSignatureRequest(ctx.db, id);
+  if (request === null || request.organisationId !== organisationId) throw new ProblemError("draft.not_found");
+  return request;
 }

@@ -7,16 +7,11 @@ import { setImmediate as yieldToLoop } from "node:timers/promises";
 
 import { sql, type Selectable } from "kysely";
 
+import { BATCH_STATUSES, LEDGER_STATES, type BatchStatus, type LedgerState } from "../domain/enumerations.ts";
 import { fromJson, normaliseAddress, oneOf, stringArray, textToUint, toJson, uintToText } from "./codec.ts";
-import { engineOf, inTransaction, type Db } from "./database.ts";
-import {
-  BATCH_STATUSES,
-  LEDGER_STATES,
-  type BatchesTable,
-  type BatchStatus,
-  type ItemsTable,
-  type LedgerState,
-} from "./schema.ts";
+import { engineOf, type Db } from "./database.ts";
+import type { BatchesTable, ItemsTable } from "./schema.ts";
+import { inTransaction } from "./transaction.ts";
 
 /** Where a signed record stands on the ledger (batches and events share it). */
 export interface LedgerPosition {
@@ -373,6 +368,45 @@ export async function listItemSerials(db: Db, batchId: string): Promise<string[]
     after = last.leaf_index;
     await yieldToLoop();
   }
+}
+
+/** One page of a batch's items in leaf order, from `page.offset`: what an API listing pages through. */
+export async function listItemsPage(
+  db: Db,
+  batchId: string,
+  page: { offset: number; limit: number },
+): Promise<Pick<Item, "serial" | "leafIndex">[]> {
+  const rows = await db
+    .selectFrom("items")
+    .select(["serial", "leaf_index"])
+    .where("batch_id", "=", batchId.toLowerCase())
+    .orderBy("leaf_index")
+    .offset(page.offset)
+    .limit(page.limit)
+    .execute();
+  return rows.map((row) => ({ serial: row.serial, leafIndex: row.leaf_index }));
+}
+
+/**
+ * The items after leaf `afterLeafIndex`, at most `limit`, in leaf order: a stream's next
+ * page. Paging by leaf index (items_batch_leaf) reads only the page; an OFFSET would
+ * rescan every earlier row, quadratic over a million-item label sheet.
+ */
+export async function listItemsAfter(
+  db: Db,
+  batchId: string,
+  afterLeafIndex: number,
+  limit: number,
+): Promise<Pick<Item, "serial" | "leafIndex" | "hiddenCodeHmac">[]> {
+  const rows = await db
+    .selectFrom("items")
+    .select(["serial", "hidden_code_hmac", "leaf_index"])
+    .where("batch_id", "=", batchId.toLowerCase())
+    .where("leaf_index", ">", afterLeafIndex)
+    .orderBy("leaf_index")
+    .limit(limit)
+    .execute();
+  return rows.map((row) => ({ serial: row.serial, leafIndex: row.leaf_index, hiddenCodeHmac: row.hidden_code_hmac }));
 }
 
 /**

@@ -5,15 +5,10 @@
 import type { Selectable } from "kysely";
 
 import { formatQuantityMilli, quantityMilli } from "../domain/units.ts";
+import { CERTIFICATION_KINDS, type CertificationKind } from "../domain/enumerations.ts";
 import { fromJson, oneOf, stringArray, toJson } from "./codec.ts";
 import type { Db } from "./database.ts";
-import {
-  CERTIFICATION_KINDS,
-  type CertificationKind,
-  type CertificationsTable,
-  type PlotsTable,
-  type ProductsTable,
-} from "./schema.ts";
+import type { CertificationsTable, PlotsTable, ProductsTable } from "./schema.ts";
 
 /** A product's net content per item: an exact decimal amount of a mass unit ("250", "g"). */
 export interface NetContent {

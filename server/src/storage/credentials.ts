@@ -92,6 +92,11 @@ export async function touchCredential(db: Db, id: string, nowMs = Date.now()): P
 }
 
 /** Returns false when there is no such credential or it was already revoked. */
+export async function getCredential(db: Db, id: string): Promise<Credential | null> {
+  const row = await db.selectFrom("credentials").selectAll().where("id", "=", id).executeTakeFirst();
+  return row === undefined ? null : toCredential(row);
+}
+
 export async function revokeCredential(db: Db, id: string, nowMs = Date.now()): Promise<boolean> {
   const result = await db
     .updateTable("credentials")

@@ -8,7 +8,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 
-import { Kysely, PostgresDialect, sql, Transaction, type SqliteDatabase, type SqliteStatement } from "kysely";
+import { Kysely, PostgresDialect, sql, type SqliteDatabase, type SqliteStatement, type Transaction } from "kysely";
 import { Pool, types as pgTypes } from "pg";
 
 import type { Database } from "./schema.ts";
@@ -184,12 +184,26 @@ async function openPostgres(url: string, poolSize: number, options: OpenOptions)
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     // Fail at start-up, with the driver's message, rather than at the first request.
-    await sql`select 1`.execute(db);
+    await pingDatabase(db);
   } catch (error) {
     await db.destroy();
     throw error;
   }
   return { db, engine: "postgres", close: () => db.destroy() };
+}
+
+/** A round trip to the database: throws when it cannot answer. */
+export async function pingDatabase(db: Db): Promise<void> {
+  await sql`select 1`.execute(db);
+}
+
+/** How many rows a table holds (a reindex reports what it rebuilt). */
+export async function countRows(db: Db, table: keyof Database): Promise<number> {
+  const row = await db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number | string>().as("n"))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 const engines = new WeakMap<object, Engine>();
@@ -205,15 +219,6 @@ export function engineOf<DB>(db: Kysely<DB> | Transaction<DB>): Engine {
   const engine: Engine = compiled.sql.includes("$1") ? "postgres" : "sqlite";
   engines.set(db, engine);
   return engine;
-}
-
-/**
- * Runs `work` in a transaction, or inside the caller's when `db` already is one, so a
- * repository function that needs atomicity composes with the caller's larger unit of work.
- */
-export function inTransaction<T>(db: Db, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
-  if (db instanceof Transaction) return work(db);
-  return db.transaction().execute(work);
 }
 
 const SQLITE_CONSTRAINT_UNIQUE = 2067;

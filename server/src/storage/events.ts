@@ -5,11 +5,12 @@
  */
 import type { Selectable } from "kysely";
 
+import { LEDGER_STATES } from "../domain/enumerations.ts";
 import { BIZ_STEPS, type BizStep } from "../domain/typed-data.ts";
 import type { LedgerPosition, SignedFields } from "./batches.ts";
 import { fromJson, jsonObject, normaliseAddress, oneOf, textToUint, toJson, uintToText } from "./codec.ts";
 import type { Db } from "./database.ts";
-import { LEDGER_STATES, type EventsTable } from "./schema.ts";
+import type { EventsTable } from "./schema.ts";
 
 export interface TraceEvent {
   id: string;
@@ -124,6 +125,19 @@ function chainOrder(a: TraceEvent, b: TraceEvent): number {
   if (blockA !== null) return -1;
   if (blockB !== null) return 1;
   return a.createdAtMs - b.createdAtMs || a.id.localeCompare(b.id);
+}
+
+/**
+ * A value that changes whenever an event of the batch is added or updated (its ledger
+ * state, its chain position): their number and newest update, one indexed query.
+ */
+export async function batchEventsStamp(db: Db, batchId: string): Promise<string> {
+  const row = await db
+    .selectFrom("events")
+    .select((eb) => [eb.fn.countAll<number>().as("n"), eb.fn.max<number | null>("updated_at_ms").as("updated")])
+    .where("batch_id", "=", batchId.toLowerCase())
+    .executeTakeFirstOrThrow();
+  return `${String(row.n)}:${String(row.updated)}`;
 }
 
 /** The indexer's record of an `EventRecorded` log: anchors the event at its chain position. */

@@ -4,13 +4,14 @@
  * Logs are stored per block, so a reorg is undone by deleting the blocks after the last
  * common one; everything else derived from logs is rebuilt from this mirror or the chain.
  */
-import type { Kysely, Transaction } from "kysely";
+import type { Kysely } from "kysely";
 import { z } from "zod";
 
 import type { DecodedLog, IndexedBlock, IndexerPort } from "../ledger/indexer.ts";
 import { fromJson, toJson } from "./codec.ts";
-import { inTransaction, type Db } from "./database.ts";
+import type { Db } from "./database.ts";
 import type { Database } from "./schema.ts";
+import { inTransaction, type Trx } from "./transaction.ts";
 
 export interface ChainRef {
   /** Decimal chain id. */
@@ -157,12 +158,19 @@ export async function listBatchLogs(db: Db, batchId: string): Promise<StoredLog[
   }));
 }
 
+/** The writes a projection makes, in the transaction that stores the logs. */
+export type ProjectionWrites = (trx: Trx) => Promise<void>;
+
 export interface IndexerStoreOptions extends ChainRef {
   reorgWindow?: number;
-  /** Projects applied logs onto other tables, in the same transaction (events anchored, batches recalled). */
-  onApply?: (trx: Transaction<Database>, logs: readonly DecodedLog[]) => Promise<void>;
+  /**
+   * Projects applied logs onto other tables (events anchored, batches recalled). It reads
+   * what it needs (IPFS documents, the store) before the transaction opens, so no slow
+   * fetch holds the writer, and returns the writes to make inside it.
+   */
+  project?: (db: Db, logs: readonly DecodedLog[]) => Promise<ProjectionWrites>;
   /** Undoes the projection of blocks after `blockNumber`, in the same transaction. */
-  onRollback?: (trx: Transaction<Database>, blockNumber: number) => Promise<void>;
+  onRollback?: (trx: Trx, blockNumber: number) => Promise<void>;
 }
 
 /** The indexer's view of the store. */
@@ -170,13 +178,15 @@ export function createIndexerStore(db: Kysely<Database>, options: IndexerStoreOp
   const reorgWindow = options.reorgWindow ?? 128;
   return {
     cursor: () => getIndexerCursor(db, options),
-    apply: (range, logs) =>
-      db.transaction().execute(async (trx) => {
+    apply: async (range, logs) => {
+      const writes = await options.project?.(db, logs);
+      await inTransaction(db, async (trx) => {
         await applyLogs(trx, options, range, logs, { reorgWindow });
-        await options.onApply?.(trx, logs);
-      }),
+        await writes?.(trx);
+      });
+    },
     rollbackAfter: (blockNumber) =>
-      db.transaction().execute(async (trx) => {
+      inTransaction(db, async (trx) => {
         await rollbackLogsAfter(trx, options, blockNumber);
         await options.onRollback?.(trx, blockNumber);
       }),

@@ -3,8 +3,6 @@
  */
 import type { Selectable } from "kysely";
 
-import { normaliseAddress, oneOf } from "./codec.ts";
-import type { Db } from "./database.ts";
 import {
   LEDGER_STATES,
   ORGANISATION_KINDS,
@@ -12,8 +10,10 @@ import {
   type LedgerState,
   type OrganisationKind,
   type OrganisationStatus,
-  type OrganisationsTable,
-} from "./schema.ts";
+} from "../domain/enumerations.ts";
+import { normaliseAddress, oneOf } from "./codec.ts";
+import type { Db } from "./database.ts";
+import type { OrganisationsTable } from "./schema.ts";
 
 /** Who holds the signing key: the server (encrypted keystore) or the organisation itself. */
 export type KeyCustodyRecord = { kind: "server"; keystoreJson: string } | { kind: "own" };

@@ -10,8 +10,10 @@ import { z } from "zod";
 
 import type { OutboxEntry, OutboxPort, SubmittedTransaction } from "../ledger/writer.ts";
 import { fromJson, oneOf, toJson } from "./codec.ts";
-import { engineOf, inTransaction, type Db } from "./database.ts";
-import { LEDGER_STATES, type Database, type LedgerState, type OutboxTable } from "./schema.ts";
+import { LEDGER_STATES, type LedgerState } from "../domain/enumerations.ts";
+import { engineOf, type Db } from "./database.ts";
+import type { Database, OutboxTable } from "./schema.ts";
+import { inTransaction } from "./transaction.ts";
 
 export interface OutboxRecord {
   id: number;
@@ -95,6 +97,23 @@ export async function getOutboxEntryFor(db: Db, kind: string, referenceId: strin
     .selectAll()
     .where("kind", "=", kind)
     .where("reference_id", "=", referenceId)
+    .executeTakeFirst();
+  return row === undefined ? null : toRecord(row);
+}
+
+/** The newest entry of one of `kinds` whose reference starts with `referencePrefix`, e.g. an organisation's latest decision. */
+export async function newestOutboxEntry(
+  db: Db,
+  kinds: readonly string[],
+  referencePrefix: string,
+): Promise<OutboxRecord | null> {
+  const row = await db
+    .selectFrom("outbox")
+    .selectAll()
+    .where("kind", "in", kinds)
+    .where("reference_id", "like", `${referencePrefix}%`)
+    .orderBy("id", "desc")
+    .limit(1)
     .executeTakeFirst();
   return row === undefined ? null : toRecord(row);
 }

@@ -3,7 +3,8 @@
  * detection ("3 or more scans in 24 h, or 10 or more in 7 days") and of rate limits on
  * guessing hidden codes. Clients appear only as keyed hashes.
  */
-import { inTransaction, type Db } from "./database.ts";
+import type { Db } from "./database.ts";
+import { inTransaction } from "./transaction.ts";
 
 export interface NewScan {
   batchId: string;

@@ -12,35 +12,11 @@
  * - identifiers that look numeric (GTIN-14, GB/T 2260 region codes) are TEXT, keeping
  *   leading zeros and letting a region prefix select its subdivisions;
  * - JSON is TEXT (not jsonb: nothing queries inside it), parsed with zod when read;
- * - there are no boolean columns: a flag is a nullable time (`revoked_at_ms`) or a state.
+ * - there are no boolean columns: a flag is a nullable time (`revoked_at_ms`) or a state;
+ * - a column holding one of a closed set of values (a kind, a status) is TEXT; the sets are
+ *   the domain's (domain/enumerations.ts), and repositories check each row against them.
  */
 import type { Generated } from "kysely";
-
-export const ORGANISATION_KINDS = [
-  "cooperative",
-  "processor",
-  "logistics",
-  "retailer",
-  "inspector",
-  "regulator",
-] as const;
-export type OrganisationKind = (typeof ORGANISATION_KINDS)[number];
-
-export const ORGANISATION_STATUSES = ["active", "suspended"] as const;
-export type OrganisationStatus = (typeof ORGANISATION_STATUSES)[number];
-
-export const KEY_CUSTODIES = ["server", "own"] as const;
-export type KeyCustody = (typeof KEY_CUSTODIES)[number];
-
-/** Where a signed write stands on the ledger; the outbox entry that carries it moves the same way. */
-export const LEDGER_STATES = ["pending", "submitted", "anchored", "failed"] as const;
-export type LedgerState = (typeof LEDGER_STATES)[number];
-
-export const BATCH_STATUSES = ["active", "recalled"] as const;
-export type BatchStatus = (typeof BATCH_STATUSES)[number];
-
-export const CERTIFICATION_KINDS = ["pollution_free", "green_food", "organic", "geographical_indication"] as const;
-export type CertificationKind = (typeof CERTIFICATION_KINDS)[number];
 
 export interface OrganisationsTable {
   id: string;

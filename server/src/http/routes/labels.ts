@@ -2,26 +2,21 @@
  * Label sheets and single QR codes for a batch's items, for its cooperative (and the
  * operator). The sheet is streamed: items are read from the store a page of rows at a
  * time and each label is drawn and sent before the next is read, so a 100,000-item batch
- * never sits in memory. The hidden codes are derived here and printed in their boxes.
+ * never sits in memory. The hidden codes (derived by services/items.ts) are printed in their boxes.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 
 import { Router, type Request } from "express";
 
-import { deriveVerificationCode } from "../../domain/serials.ts";
 import { labelGeometry, labelSheetLayoutQuerySchema } from "../../labels/sheet/geometry.ts";
-import type { LabelItem } from "../../labels/sheet/types.ts";
 import { writeLabelSheet } from "../../labels/sheet/write-sheet.ts";
 import { qrPng, qrSvg } from "../../labels/qr.ts";
 import { requireBatch } from "../../services/batches.ts";
 import type { ServiceContext } from "../../services/context.ts";
-import { itemUri } from "../../services/items.ts";
-import { getProduct } from "../../storage/catalogue.ts";
-import { getItem, type Batch } from "../../storage/batches.ts";
+import { itemUri, labelSheetOf, requireItem } from "../../services/items.ts";
+import type { Batch } from "../../storage/batches.ts";
 import { principalOf, requireRole } from "../auth.ts";
 import { ProblemError } from "../problem.ts";
-
-const PAGE_ROWS = 2_000;
 
 /** How long a label download link works: long enough to open it on the print-room PC. */
 const LINK_TTL_MS = 60 * 60 * 1000;
@@ -48,35 +43,6 @@ function mayPrint(req: Request, batch: Batch): void {
   throw new ProblemError("batch.not_yours");
 }
 
-async function* labelItems(ctx: ServiceContext, batch: Batch): AsyncGenerator<LabelItem> {
-  // Pages follow the leaf index (items_batch_leaf): an OFFSET would rescan every earlier row,
-  // quadratic over a million-item sheet.
-  for (let after = -1; ;) {
-    const rows = await ctx.db
-      .selectFrom("items")
-      .select(["serial", "hidden_code_hmac", "leaf_index"])
-      .where("batch_id", "=", batch.batchId)
-      .where("leaf_index", ">", after)
-      .orderBy("leaf_index")
-      .limit(PAGE_ROWS)
-      .execute();
-    for (const row of rows) {
-      const hasHiddenCode = row.hidden_code_hmac !== null;
-      yield {
-        uri: itemUri(ctx, batch.gtin, batch.lot, row.serial),
-        serial: row.serial,
-        hasHiddenCode,
-        ...(hasHiddenCode
-          ? { hiddenCode: deriveVerificationCode(ctx.secrets.hiddenCodePepper, batch.batchId, row.serial) }
-          : {}),
-      };
-    }
-    const last = rows.at(-1);
-    if (last === undefined || rows.length < PAGE_ROWS) return;
-    after = last.leaf_index;
-  }
-}
-
 export function labelsRouter(ctx: ServiceContext): Router {
   const router = Router();
 
@@ -100,7 +66,7 @@ export function labelsRouter(ctx: ServiceContext): Router {
     const { expires: _expires, sig: _sig, ...layoutQuery } = req.query;
     const layout = labelSheetLayoutQuerySchema.strict().parse(layoutQuery);
     labelGeometry(layout); // refuses an impossible layout before anything is sent
-    const product = await getProduct(ctx.db, batch.gtin);
+    const sheet = await labelSheetOf(ctx, batch);
     res.setHeader("Content-Type", "application/pdf");
     // A lot may hold any GS1 character, `"` and `;` included: quoted by the RFC 6266 rules.
     res.attachment(`labels-${batch.gtin}-${batch.lot}.pdf`);
@@ -109,18 +75,7 @@ export function labelsRouter(ctx: ServiceContext): Router {
     res.on("close", () => {
       if (!res.writableFinished) abort.abort();
     });
-    await writeLabelSheet(
-      labelItems(ctx, batch),
-      {
-        productName: { zh: product?.nameZh ?? batch.gtin, en: product?.nameEn ?? null },
-        gtin: batch.gtin,
-        lot: batch.lot,
-        complianceCertificateNumber: batch.certificateNumber,
-      },
-      layout,
-      res,
-      { signal: abort.signal },
-    );
+    await writeLabelSheet(sheet.items, sheet.heading, layout, res, { signal: abort.signal });
     res.end();
   });
 
@@ -131,8 +86,7 @@ export function labelsRouter(ctx: ServiceContext): Router {
       const params = req.params as unknown as Record<string, string>;
       const batch = await requireBatch(ctx, params["0"] ?? "");
       mayPrint(req, batch);
-      const item = await getItem(ctx.db, batch.batchId, decodeURIComponent(params["1"] ?? ""));
-      if (item === null) throw new ProblemError("item.not_found");
+      const item = await requireItem(ctx, batch, decodeURIComponent(params["1"] ?? ""));
       const uri = itemUri(ctx, batch.gtin, batch.lot, item.serial);
       res.setHeader("Cache-Control", "private, max-age=86400");
       if (params["2"] === "svg") res.type("image/svg+xml").send(await qrSvg(uri));

@@ -13,7 +13,7 @@ import { certificationRequest, plotRequest, registerCertification, registerPlot 
 import { listCertifications, listPlots } from "../../storage/catalogue.ts";
 import { listCredentials } from "../../storage/credentials.ts";
 import { getOrganisation, listOrganisations, type Organisation } from "../../storage/organisations.ts";
-import { ORGANISATION_KINDS } from "../../storage/schema.ts";
+import { ORGANISATION_KINDS } from "../../domain/enumerations.ts";
 import { principalOf, requireRole } from "../auth.ts";
 import { idempotent } from "../idempotency.ts";
 import { ProblemError } from "../problem.ts";

@@ -1,15 +1,15 @@
 /** Health, the OpenAPI document and the problem catalogue. */
 import { Router } from "express";
-import { sql } from "kysely";
 
 import type { ServiceContext } from "../../services/context.ts";
+import { checkHealth } from "../../services/health.ts";
 import { openApiDocument } from "../openapi.ts";
 import { PROBLEMS, ProblemError, type ProblemCode } from "../problem.ts";
 
 export function systemRouter(ctx: ServiceContext): Router {
   const router = Router();
   router.get("/healthz", async (_req, res) => {
-    await sql`select 1`.execute(ctx.db);
+    await checkHealth(ctx);
     res.json({ status: "ok" });
   });
   router.get("/api/v1/openapi.json", (_req, res) => {

@@ -8,6 +8,7 @@ import type { JsonRpcProvider } from "ethers";
 import { isContentError, parseCid } from "../../ipfs/content-store.ts";
 import type { Batch } from "../../storage/batches.ts";
 import { listItemSerials } from "../../storage/batches.ts";
+import { countResolvedScansBySerial, countUnknownScans } from "../../storage/batch-scans.ts";
 import { getProduct, listPlots } from "../../storage/catalogue.ts";
 import type { ServiceContext } from "../context.ts";
 import { batchesInScope, type BatchScope } from "../export-input.ts";
@@ -38,41 +39,18 @@ export interface ScanFacts {
 /** Clone signals over a batch's items, from the scan records, with the configured thresholds. */
 export async function scanFacts(ctx: ServiceContext, batchId: string): Promise<ScanFacts> {
   const now = ctx.now();
-  const week = await ctx.db
-    .selectFrom("scans")
-    .select((eb) => ["serial", eb.fn.countAll<number | string>().as("n")])
-    .where("batch_id", "=", batchId.toLowerCase())
-    .where("verdict", "=", "resolved")
-    .where("scanned_at_ms", ">=", now - 7 * 86_400_000)
-    .groupBy("serial")
-    .execute();
-  const day = await ctx.db
-    .selectFrom("scans")
-    .select((eb) => ["serial", eb.fn.countAll<number | string>().as("n")])
-    .where("batch_id", "=", batchId.toLowerCase())
-    .where("verdict", "=", "resolved")
-    .where("scanned_at_ms", ">=", now - 86_400_000)
-    .groupBy("serial")
-    .execute();
-  const dayBySerial = new Map(day.map((row) => [row.serial, Number(row.n)]));
+  const week = await countResolvedScansBySerial(ctx.db, batchId, now - 7 * 86_400_000);
+  const day = await countResolvedScansBySerial(ctx.db, batchId, now - 86_400_000);
   let itemsFlagged = 0;
   let worstItem: ScanFacts["worstItem"] = null;
-  for (const row of week) {
-    const scansWeek = Number(row.n);
-    const scansDay = dayBySerial.get(row.serial) ?? 0;
+  for (const [serial, scansWeek] of week) {
+    const scansDay = day.get(serial) ?? 0;
     if (scansDay >= ctx.cloneThresholds.scansPerDay || scansWeek >= ctx.cloneThresholds.scansPerWeek) {
       itemsFlagged += 1;
-      if (worstItem === null || scansWeek > worstItem.scansWeek)
-        worstItem = { serial: row.serial, scansDay, scansWeek };
+      if (worstItem === null || scansWeek > worstItem.scansWeek) worstItem = { serial, scansDay, scansWeek };
     }
   }
-  const unknown = await ctx.db
-    .selectFrom("scans")
-    .select((eb) => eb.fn.countAll<number | string>().as("n"))
-    .where("batch_id", "=", batchId.toLowerCase())
-    .where("verdict", "=", "unknown")
-    .executeTakeFirstOrThrow();
-  return { itemsFlagged, worstItem, unknownCodes: Number(unknown.n) };
+  return { itemsFlagged, worstItem, unknownCodes: await countUnknownScans(ctx.db, batchId) };
 }
 
 async function contextFor(ctx: ServiceContext, batch: Pick<Batch, "batchId" | "gtin">): Promise<AuditContext> {

@@ -1,8 +1,9 @@
 /**
- * The official EPCIS 2.0 JSON Schema as a validator. The schema file is GS1's, vendored
- * unchanged in `./epcis/` (see its README and licence) so a clone carries what the server
- * and its tests need; it is draft-07, which is what Ajv's default class implements, with
- * `ajv-formats` for the `uri` and `date-time` formats the schema leans on.
+ * The official EPCIS 2.0 JSON Schema as a validator, for the tests and the exports bench to
+ * check every export against. The schema file is GS1's, vendored unchanged in
+ * `test/data/epcis/` (see its README and licence) so a clone carries what the tests need; it
+ * is draft-07, which is what Ajv's default class implements, with `ajv-formats` for the
+ * `uri` and `date-time` formats the schema leans on.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -14,10 +15,10 @@ import ajvFormats from "ajv-formats";
 // TypeScript sees only the latter under NodeNext, so take it from there.
 const addFormats = ajvFormats.default;
 
-export const EPCIS_SCHEMA_FILE = "EPCIS-JSON-Schema.json";
+const EPCIS_SCHEMA_FILE = "EPCIS-JSON-Schema.json";
 
-/** The vendored schema, beside this module. */
-export const EPCIS_SCHEMA_PATH = path.join(import.meta.dirname, "epcis", EPCIS_SCHEMA_FILE);
+/** The vendored schema, with GS1's examples. */
+export const EPCIS_SCHEMA_PATH = path.join(import.meta.dirname, "..", "data", "epcis", EPCIS_SCHEMA_FILE);
 
 export interface EpcisValidation {
   valid: boolean;
