@@ -12,7 +12,7 @@ import type { Batch, LedgerPosition } from "../../server/src/storage/batches.ts"
 import type { Plot, Product } from "../../server/src/storage/catalogue.ts";
 import type { TraceEvent } from "../../server/src/storage/events.ts";
 import type { Organisation } from "../../server/src/storage/organisations.ts";
-import type { OrganisationKind } from "../../server/src/storage/schema.ts";
+import type { OrganisationKind } from "../../server/src/domain/enumerations.ts";
 import type { ExportBatch, ExportEvent, ExportInput } from "../../server/src/exports/types.ts";
 
 const HOUR_MS = 3_600_000;
