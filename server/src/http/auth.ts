@@ -1,5 +1,5 @@
 /**
- * Bearer-token authentication. Tokens are looked up by their SHA-256 (credentials.ts);
+ * Bearer-token authentication. Tokens are looked up by their SHA-256 (services/authentication.ts);
  * the operator's admin token from configuration is compared in constant time. Every
  * refusal is logged with the request id, and nothing about why a token failed leaks to
  * the caller beyond "not valid".
@@ -9,9 +9,9 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import type { Kysely } from "kysely";
 
-import { ROLES, type Role } from "../domain/enumerations.ts";
+import type { Role } from "../domain/enumerations.ts";
+import { principalOfToken } from "../services/authentication.ts";
 import type { Principal } from "../services/context.ts";
-import { findUsableCredential, hashToken, touchCredential } from "../storage/credentials.ts";
 import type { Database } from "../storage/schema.ts";
 import { ProblemError } from "./problem.ts";
 
@@ -20,8 +20,6 @@ declare module "express-serve-static-core" {
     principal?: Principal;
   }
 }
-
-const KNOWN_ROLES: ReadonlySet<string> = new Set<Role>(ROLES);
 
 function sameSecret(a: string, b: string): boolean {
   const da = createHash("sha256").update(a).digest();
@@ -47,18 +45,13 @@ export function authenticate(options: { db: Kysely<Database>; adminToken: string
       next();
       return;
     }
-    findUsableCredential(options.db, hashToken(token))
-      .then(async (credential) => {
-        if (credential === null) {
+    principalOfToken(options.db, token)
+      .then((principal) => {
+        if (principal === null) {
           req.log.warn({ path: req.path }, "refused an unknown, expired or revoked credential");
           throw new ProblemError("auth.invalid");
         }
-        await touchCredential(options.db, credential.id);
-        req.principal = {
-          organisationId: credential.organisationId,
-          credentialId: credential.id,
-          roles: credential.roles.filter((role): role is Role => KNOWN_ROLES.has(role)),
-        };
+        req.principal = principal;
       })
       .then(() => {
         next();

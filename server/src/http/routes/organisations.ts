@@ -10,9 +10,14 @@ import {
   revokeOrganisationCredential,
 } from "../../services/organisations.ts";
 import { certificationRequest, plotRequest, registerCertification, registerPlot } from "../../services/catalogue.ts";
-import { listCertifications, listPlots } from "../../storage/catalogue.ts";
-import { listCredentials } from "../../storage/credentials.ts";
-import { getOrganisation, listOrganisations, type Organisation } from "../../storage/organisations.ts";
+import {
+  findOrganisationRecords,
+  organisationCredentials,
+  requireOrganisation,
+  requireOrganisationRecords,
+  searchOrganisations,
+} from "../../services/organisation-records.ts";
+import type { Organisation } from "../../storage/organisations.ts";
 import { ORGANISATION_KINDS } from "../../domain/enumerations.ts";
 import { principalOf, requireRole } from "../auth.ts";
 import { idempotent } from "../idempotency.ts";
@@ -77,18 +82,19 @@ export function organisationsRouter(ctx: ServiceContext): Router {
 
   router.get("/api/v1/me", requireRole("admin", "regulator", "cooperative", "actor"), async (req, res) => {
     const principal = principalOf(req);
-    const org = principal.organisationId === null ? null : await getOrganisation(ctx.db, principal.organisationId);
+    const records =
+      principal.organisationId === null ? null : await findOrganisationRecords(ctx, principal.organisationId);
     res.json({
-      organisation: org === null ? null : organisationView(org),
+      organisation: records === null ? null : organisationView(records.organisation),
       roles: principal.roles,
-      plots: org === null ? [] : await listPlots(ctx.db, org.id),
-      certifications: org === null ? [] : await listCertifications(ctx.db, org.id),
+      plots: records?.plots ?? [],
+      certifications: records?.certifications ?? [],
     });
   });
 
   router.get("/api/v1/organisations", requireRole("admin", "regulator"), async (req, res) => {
     const query = listQuery.parse(req.query);
-    const orgs = await listOrganisations(ctx.db, {
+    const orgs = await searchOrganisations(ctx, {
       kind: query.kind,
       status: query.status,
       regionPrefix: query.region,
@@ -105,12 +111,11 @@ export function organisationsRouter(ctx: ServiceContext): Router {
       const mayRead =
         principal.roles.includes("admin") || principal.roles.includes("regulator") || principal.organisationId === id;
       if (!mayRead) throw new ProblemError("auth.forbidden");
-      const org = await getOrganisation(ctx.db, id);
-      if (org === null) throw new ProblemError("organisation.not_found");
+      const records = await requireOrganisationRecords(ctx, id);
       res.json({
-        organisation: organisationView(org),
-        plots: await listPlots(ctx.db, id),
-        certifications: await listCertifications(ctx.db, id),
+        organisation: organisationView(records.organisation),
+        plots: records.plots,
+        certifications: records.certifications,
       });
     },
   );
@@ -128,7 +133,7 @@ export function organisationsRouter(ctx: ServiceContext): Router {
   });
 
   router.get("/api/v1/organisations/:id/credentials", requireRole("admin"), async (req, res) => {
-    res.json({ credentials: await listCredentials(ctx.db, String(req.params.id)) });
+    res.json({ credentials: await organisationCredentials(ctx, String(req.params.id)) });
   });
 
   router.delete("/api/v1/organisations/:id/credentials/:credentialId", requireRole("admin"), async (req, res) => {
@@ -139,7 +144,7 @@ export function organisationsRouter(ctx: ServiceContext): Router {
   router.post("/api/v1/organisations/:id/plots", requireRole("admin", "cooperative"), async (req, res) => {
     const id = requireSelfOrAdmin(req);
     await idempotent(ctx, req, res, async () => {
-      if ((await getOrganisation(ctx.db, id)) === null) throw new ProblemError("organisation.not_found");
+      await requireOrganisation(ctx, id);
       const plot = await registerPlot(ctx, originOf(req), id, plotRequest.parse(req.body));
       return { status: 201, body: { plot } };
     });
@@ -148,7 +153,7 @@ export function organisationsRouter(ctx: ServiceContext): Router {
   router.post("/api/v1/organisations/:id/certifications", requireRole("admin", "cooperative"), async (req, res) => {
     const id = requireSelfOrAdmin(req);
     await idempotent(ctx, req, res, async () => {
-      if ((await getOrganisation(ctx.db, id)) === null) throw new ProblemError("organisation.not_found");
+      await requireOrganisation(ctx, id);
       const certification = await registerCertification(ctx, originOf(req), id, certificationRequest.parse(req.body));
       return { status: 201, body: { certification } };
     });

@@ -1,0 +1,25 @@
+/**
+ * Who an API token speaks for. Tokens are looked up by their SHA-256 (storage/credentials.ts),
+ * never stored; the HTTP layer compares the operator's admin token itself and asks here
+ * for everything else.
+ */
+import type { Kysely } from "kysely";
+
+import { ROLES, type Role } from "../domain/enumerations.ts";
+import { findUsableCredential, hashToken, touchCredential } from "../storage/credentials.ts";
+import type { Database } from "../storage/schema.ts";
+import type { Principal } from "./context.ts";
+
+const KNOWN_ROLES: ReadonlySet<string> = new Set<Role>(ROLES);
+
+/** The credential's organisation and roles, or null for a token unknown, expired or revoked. */
+export async function principalOfToken(db: Kysely<Database>, token: string): Promise<Principal | null> {
+  const credential = await findUsableCredential(db, hashToken(token));
+  if (credential === null) return null;
+  await touchCredential(db, credential.id);
+  return {
+    organisationId: credential.organisationId,
+    credentialId: credential.id,
+    roles: credential.roles.filter((role): role is Role => KNOWN_ROLES.has(role)),
+  };
+}
