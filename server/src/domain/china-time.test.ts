@@ -3,7 +3,6 @@ import { describe, it } from "node:test";
 
 import {
   CHINA_OFFSET_MS,
-  CHINA_TIME_ZONE,
   chinaDate,
   chinaDayLastMs,
   chinaDayStartMs,
@@ -31,10 +30,17 @@ describe("China time", () => {
     assert.ok(Number.isNaN(chinaDayStartMs("2026-13-01")));
   });
 
-  it("agrees with the time-zone database's Asia/Shanghai over a year of instants", () => {
-    const format = new Intl.DateTimeFormat("sv-SE", { timeZone: CHINA_TIME_ZONE, dateStyle: "short" });
-    for (let ms = Date.UTC(2026, 0, 1); ms < Date.UTC(2027, 0, 1); ms += 7 * 3_600_000 + 13 * 60_000) {
-      assert.equal(chinaDate(ms), format.format(ms), new Date(ms).toISOString());
+  it("agrees with the time-zone database's Asia/Shanghai, date and wall clock, over a year of instants", () => {
+    const format = new Intl.DateTimeFormat("sv-SE", {
+      timeZone: "Asia/Shanghai",
+      dateStyle: "short",
+      timeStyle: "medium",
+      hourCycle: "h23",
+    });
+    for (let ms = Date.UTC(2026, 0, 1); ms < Date.UTC(2027, 0, 1); ms += 7 * 3_600_000 + 13 * 60_000 + 7_001) {
+      const local = format.format(ms);
+      assert.equal(chinaDate(ms), local.slice(0, 10), new Date(ms).toISOString());
+      assert.equal(chinaIsoTime(ms).slice(0, 19).replace("T", " "), local, new Date(ms).toISOString());
     }
     assert.equal(CHINA_OFFSET_MS, 8 * 3_600_000);
   });

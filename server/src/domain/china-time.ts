@@ -1,14 +1,13 @@
 /**
  * China Standard Time, the one clock the platform's dates are read in: China has a single
- * time zone, UTC+8, with no daylight saving, so fixed-offset arithmetic is exact and no
- * time-zone database is needed (this module also runs in the browser bundles).
+ * time zone, UTC+8, with no daylight saving since 1991, so fixed-offset arithmetic is exact
+ * and no time-zone database is needed (this module also runs in the scan page and the
+ * consoles).
  */
 
 /** The offset as ISO 8601 writes it. */
 export const CHINA_OFFSET = "+08:00";
 export const CHINA_OFFSET_MS = 8 * 3_600_000;
-/** The IANA zone, for `Intl.DateTimeFormat` when a formatter needs a `timeZone`. */
-export const CHINA_TIME_ZONE = "Asia/Shanghai";
 const DAY_MS = 86_400_000;
 
 /** `YYYY-MM-DD`: the calendar day in China of an instant (milliseconds since the epoch). */

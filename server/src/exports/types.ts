@@ -1,7 +1,8 @@
 /**
  * What the exports read: stored records exactly as storage returns them, grouped by
- * batch. The caller (a route or the CLI) loads them; the export functions never touch
- * the database, so a regulator's export is a pure function of what was stored.
+ * batch. The caller loads them (`loadExportInput` in services/export-input.ts, for the export
+ * routes); the export functions never touch the database, so a regulator's export is a pure
+ * function of what was stored.
  */
 import type { Batch } from "../storage/batches.ts";
 import type { Plot, Product } from "../storage/catalogue.ts";

@@ -1,5 +1,5 @@
 /**
- * The encrypted archive of a batch's serials (see `itemsArchiveCid` in documents.ts).
+ * The encrypted archive of a batch's serials (see `itemsArchiveCid` in domain/documents.ts).
  * AES-256-GCM from node:crypto under a key derived with HKDF from the keystore secret,
  * bound to the batch id as associated data so an archive cannot be passed off as
  * another batch's.
