@@ -7,34 +7,16 @@
  * Types only: the scan page imports this file without pulling in anything else.
  * Integers that are uint64/uint256 on chain travel as decimal strings; bytes as 0x-hex.
  */
+import type { TypedJson } from "./typed-data.ts";
 
-/** The signed `BatchAttestation` value, field for field. */
-export interface AttestationValueJson {
-  attester: string;
-  gtin: string;
-  lot: string;
-  itemsRoot: string;
-  itemCount: string;
-  quantityMilli: string;
-  unit: string;
-  harvestedAt: string;
-  /** Binary CID, 0x-hex. */
-  metadataCid: string;
-  nonce: string;
-  deadline: string;
-}
+/**
+ * The signed `BatchAttestation` value, field for field, in the JSON form of its one codec
+ * (`TYPED_CODECS` in typed-data.ts); `metadataCid` is the binary CID in 0x-hex.
+ */
+export type AttestationValueJson = TypedJson<"BatchAttestation">;
 
-/** The signed `TraceEvent` value, field for field. */
-export interface EventValueJson {
-  actor: string;
-  batchId: string;
-  /** Index into BIZ_STEPS, decimal. */
-  bizStep: string;
-  occurredAt: string;
-  payloadCid: string;
-  nonce: string;
-  deadline: string;
-}
+/** The signed `TraceEvent` value, field for field; `bizStep` is the decimal index into BIZ_STEPS. */
+export type EventValueJson = TypedJson<"TraceEvent">;
 
 export type LedgerStateJson = "pending" | "submitted" | "anchored" | "failed";
 

@@ -64,37 +64,101 @@ export function domainFor(
   return { name: DOMAIN_NAME, version, chainId, verifyingContract };
 }
 
-/** Values of a `BatchAttestation`. Integers are bigint; byte strings are 0x-hex. */
-export interface BatchAttestationValue {
-  attester: string;
-  gtin: bigint;
-  lot: string;
-  itemsRoot: string;
-  itemCount: bigint;
-  quantityMilli: bigint;
-  unit: string;
-  harvestedAt: bigint;
-  metadataCid: string;
-  nonce: bigint;
-  deadline: bigint;
+type Fields<P extends PrimaryType> = (typeof VERSION_1)[P][number];
+
+/**
+ * The value of a primary type as code holds it, field for field from the type table:
+ * integers (uint*) are bigint, everything else (addresses, 0x-hex bytes, text) a string.
+ */
+export type TypedValue<P extends PrimaryType> = {
+  [F in Fields<P> as F["name"]]: F["type"] extends `uint${string}` ? bigint : string;
+};
+
+/** The same value as JSON: every field a string, integers in decimal (wider than a JSON number). */
+export type TypedJson<P extends PrimaryType> = { [F in Fields<P> as F["name"]]: string };
+
+export type BatchAttestationValue = TypedValue<"BatchAttestation">;
+export type TraceEventValue = TypedValue<"TraceEvent">;
+export type RecallValue = TypedValue<"Recall">;
+
+/**
+ * The one conversion of a typed value to and from JSON, for every place that stores or sends
+ * one: the outbox, signature requests and the item resolution. `decode` takes data read back
+ * from storage or the network and checks every field against its EIP-712 type.
+ */
+export interface TypedCodec<P extends PrimaryType> {
+  encode: (value: TypedValue<P>) => TypedJson<P>;
+  decode: (json: unknown) => TypedValue<P>;
 }
 
-export interface TraceEventValue {
-  actor: string;
-  batchId: string;
-  bizStep: bigint;
-  occurredAt: bigint;
-  payloadCid: string;
-  nonce: bigint;
-  deadline: bigint;
+const DECIMAL = /^\d{1,78}$/;
+const TEXT_PATTERNS: Record<string, RegExp> = {
+  address: /^0x[0-9a-fA-F]{40}$/,
+  bytes32: /^0x[0-9a-fA-F]{64}$/,
+  bytes: /^0x(?:[0-9a-fA-F]{2})*$/,
+};
+
+/**
+ * One field. An integer may also arrive as a JSON number or a bigint: outbox entries hold
+ * the business step as a number, and signature requests keep their integers as bigints.
+ */
+function decodeField(type: string, path: string, raw: unknown): bigint | string {
+  if (type.startsWith("uint")) {
+    const value =
+      typeof raw === "bigint"
+        ? raw
+        : typeof raw === "number" && Number.isSafeInteger(raw)
+          ? BigInt(raw)
+          : typeof raw === "string" && DECIMAL.test(raw)
+            ? BigInt(raw)
+            : null;
+    if (value === null || value < 0n || value >= 2n ** BigInt(type.slice("uint".length)))
+      throw new TypeError(`${path} is not a ${type}`);
+    return value;
+  }
+  const pattern = TEXT_PATTERNS[type];
+  if (typeof raw !== "string" || (pattern !== undefined && !pattern.test(raw)))
+    throw new TypeError(`${path} is not a ${type}`);
+  return raw;
 }
 
-export interface RecallValue {
-  attester: string;
-  batchId: string;
-  reasonCid: string;
-  nonce: bigint;
-  deadline: bigint;
+function encodeFields(primaryType: PrimaryType, value: Record<string, unknown>): Record<string, string> {
+  const fields: readonly TypedDataField[] = TYPED_DATA[CURRENT_TYPED_DATA_VERSION][primaryType];
+  // Field order follows the type table, so equal values give equal JSON text.
+  return Object.fromEntries(fields.map(({ name }) => [name, String(value[name])]));
+}
+
+function decodeFields(primaryType: PrimaryType, json: unknown): Record<string, bigint | string> {
+  if (typeof json !== "object" || json === null) throw new TypeError(`${primaryType} is not a JSON object`);
+  const record = json as Record<string, unknown>;
+  const fields: readonly TypedDataField[] = TYPED_DATA[CURRENT_TYPED_DATA_VERSION][primaryType];
+  return Object.fromEntries(
+    fields.map(({ name, type }) => [name, decodeField(type, `${primaryType}.${name}`, record[name])]),
+  );
+}
+
+function typedCodec<P extends PrimaryType>(primaryType: P): TypedCodec<P> {
+  return {
+    encode: (value) => encodeFields(primaryType, value) as TypedJson<P>,
+    decode: (json) => decodeFields(primaryType, json) as TypedValue<P>,
+  };
+}
+
+export const TYPED_CODECS: { readonly [P in PrimaryType]: TypedCodec<P> } = {
+  BatchAttestation: typedCodec("BatchAttestation"),
+  TraceEvent: typedCodec("TraceEvent"),
+  Recall: typedCodec("Recall"),
+};
+
+/** A value of whichever primary type, tagged with it, for code that handles all three. */
+export type AnyTypedValue = { [P in PrimaryType]: { primaryType: P; value: TypedValue<P> } }[PrimaryType];
+
+export function decodeTyped(primaryType: PrimaryType, json: unknown): AnyTypedValue {
+  return { primaryType, value: decodeFields(primaryType, json) } as AnyTypedValue;
+}
+
+export function encodeTyped(typed: AnyTypedValue): Record<string, string> {
+  return encodeFields(typed.primaryType, typed.value);
 }
 
 /**

@@ -1,54 +1,53 @@
 /**
  * What each kind of outbox entry holds and which contract call it becomes. Payloads are
- * stored as JSON (integers as decimal strings, bytes as 0x-hex) and parsed again before
- * use: data read back from the database is not trusted to have the right shape.
+ * stored as JSON and decoded again before use: data read back from the database is not
+ * trusted to have the right shape. Signed values go through their one codec
+ * (`domain/typed-data.ts`); the table below is keyed by kind, so a kind without a contract
+ * call, or a call for an unknown kind, fails the type check.
  */
 import { z } from "zod";
 
+import {
+  TYPED_CODECS,
+  type BatchAttestationValue,
+  type PrimaryType,
+  type TraceEventValue,
+  type TypedJson,
+  type TypedValue,
+} from "../domain/typed-data.ts";
 import type { KindSpec } from "./writer.ts";
 
-const uint = z.string().regex(/^\d{1,78}$/, "decimal integer");
 const hex = z.string().regex(/^0x([0-9a-fA-F]{2})*$/, "0x-hex bytes");
-const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "32 bytes of hex");
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "address");
 
-export const attestationPayload = z.object({
-  attester: address,
-  gtin: uint,
-  lot: z.string().min(1).max(20),
-  itemsRoot: bytes32,
-  itemCount: uint,
-  quantityMilli: uint,
-  unit: z.string().min(1).max(8),
-  harvestedAt: uint,
-  metadataCid: hex,
-  nonce: uint,
-  deadline: uint,
-  signature: hex,
-});
-export type AttestationPayload = z.infer<typeof attestationPayload>;
+/** A value signed by an organisation, as the contract takes it. */
+export interface Signed<V> {
+  value: V;
+  signature: string;
+}
 
-export const eventPayload = z.object({
-  actor: address,
-  batchId: bytes32,
-  bizStep: z.number().int().min(0).max(255),
-  occurredAt: uint,
-  payloadCid: hex,
-  nonce: uint,
-  deadline: uint,
-  signature: hex,
-});
-export type EventPayload = z.infer<typeof eventPayload>;
+const signatureField = z.object({ signature: hex });
 
-export const recallPayload = z.object({
-  attester: address,
-  batchId: bytes32,
-  reasonCid: hex,
-  nonce: uint,
-  deadline: uint,
-  signature: hex,
-});
-export type RecallPayload = z.infer<typeof recallPayload>;
+/** The stored form of a signed value: its JSON form with the signature beside the fields. */
+function signedPayload<P extends PrimaryType>(primaryType: P) {
+  const codec = TYPED_CODECS[primaryType];
+  return {
+    encode: ({ value, signature }: Signed<TypedValue<P>>): TypedJson<P> & { signature: string } => ({
+      ...codec.encode(value),
+      signature,
+    }),
+    decode: (json: unknown): Signed<TypedValue<P>> => ({
+      value: codec.decode(json),
+      signature: signatureField.parse(json).signature,
+    }),
+  };
+}
+
+/** Limits the contract sets on an attestation's text, checked before the transaction is built. */
+const attestationText = z.object({ lot: z.string().min(1).max(20), unit: z.string().min(1).max(8) });
+
+const attestation = signedPayload("BatchAttestation");
+const event = signedPayload("TraceEvent");
 
 export const organisationPayload = z.object({
   signer: address,
@@ -66,95 +65,121 @@ export const regulatorActionPayload = z.object({
 });
 export type RegulatorActionPayload = z.infer<typeof regulatorActionPayload>;
 
-export const OUTBOX_KINDS: KindSpec[] = [
-  {
-    kind: "organisation",
+/** A payload that needs no conversion: stored as it is, checked against its schema when read. */
+function plainPayload<T>(schema: z.ZodType<T>) {
+  return { encode: (payload: T): T => payload, decode: (json: unknown): T => schema.parse(json) };
+}
+
+/** Each kind's payload: how it is stored and read back. */
+const PAYLOADS = {
+  organisation: plainPayload(organisationPayload),
+  attestation: {
+    encode: attestation.encode,
+    decode: (json: unknown): Signed<BatchAttestationValue> => {
+      attestationText.parse(json);
+      return attestation.decode(json);
+    },
+  },
+  event: {
+    // Outbox entries have always held the business step as a JSON number; new ones do too.
+    encode: (signed: Signed<TraceEventValue>) => ({ ...event.encode(signed), bizStep: Number(signed.value.bizStep) }),
+    decode: event.decode,
+  },
+  recall: signedPayload("Recall"),
+  suspension: plainPayload(regulatorActionPayload),
+  reinstatement: plainPayload(regulatorActionPayload),
+  regulator_recall: plainPayload(regulatorActionPayload),
+};
+
+export type OutboxKind = keyof typeof PAYLOADS;
+
+/** What services put into an entry of each kind. */
+export type OutboxPayload<K extends OutboxKind> = ReturnType<(typeof PAYLOADS)[K]["decode"]>;
+
+/** An outbox entry of `kind`, its payload in its stored form, for `enqueueOutbox`. */
+export function outboxEntry<K extends OutboxKind>(
+  kind: K,
+  referenceId: string,
+  payload: OutboxPayload<K>,
+): { kind: K; referenceId: string; payload: unknown } {
+  const encode = PAYLOADS[kind].encode as (payload: OutboxPayload<K>) => unknown;
+  return { kind, referenceId, payload: encode(payload) };
+}
+
+/** How the entries of one kind become one contract call, from their decoded payloads. */
+interface CallSpec<K extends OutboxKind> extends Omit<KindSpec, "kind" | "encode"> {
+  call: (payloads: OutboxPayload<K>[]) => { functionName: string; args: unknown[] };
+}
+
+/** The contract takes integers as bigints and bytes as 0x-hex: the decoded value, with its signature. */
+function signedArgument<V>({ value, signature }: Signed<V>): V & { signature: string } {
+  return { ...value, signature };
+}
+
+/** The payload of a kind that is not packable: the writer hands it one entry at a time. */
+function only<T>(payloads: readonly T[]): T {
+  const [payload] = payloads;
+  if (payload === undefined || payloads.length !== 1) throw new Error("this kind takes one entry per call");
+  return payload;
+}
+
+function regulatorAction(functionName: string, { subject, reasonCid }: RegulatorActionPayload) {
+  return { functionName, args: [subject, reasonCid] };
+}
+
+const CALLS: { [K in OutboxKind]: CallSpec<K> } = {
+  organisation: {
     sender: "admin",
     packable: false,
-    encode: ([payload]) => {
-      const p = organisationPayload.parse(payload);
+    call: (payloads) => {
+      const p = only(payloads);
       return { functionName: "registerOrganisation", args: [p.signer, p.kind, p.regionCode, p.metadataCid] };
     },
   },
-  {
-    kind: "attestation",
+  attestation: {
     sender: "relayer",
     packable: true,
-    waitsFor: ["OrganisationUnknown"],
-    encode: (payloads) => ({
-      functionName: "attestBatches",
-      args: [
-        payloads.map((payload) => {
-          const p = attestationPayload.parse(payload);
-          return {
-            ...p,
-            gtin: BigInt(p.gtin),
-            itemCount: BigInt(p.itemCount),
-            quantityMilli: BigInt(p.quantityMilli),
-            harvestedAt: BigInt(p.harvestedAt),
-            nonce: BigInt(p.nonce),
-            deadline: BigInt(p.deadline),
-          };
-        }),
-      ],
-    }),
+    waitsFor: ["RegistryOrganisationUnknown"],
+    call: (payloads) => ({ functionName: "attestBatches", args: [payloads.map(signedArgument)] }),
   },
-  {
-    kind: "event",
+  event: {
     sender: "relayer",
     packable: true,
-    waitsFor: ["OrganisationUnknown", "BatchUnknown"],
-    encode: (payloads) => ({
-      functionName: "recordEvents",
-      args: [
-        payloads.map((payload) => {
-          const p = eventPayload.parse(payload);
-          return { ...p, occurredAt: BigInt(p.occurredAt), nonce: BigInt(p.nonce), deadline: BigInt(p.deadline) };
-        }),
-      ],
-    }),
+    waitsFor: ["RegistryOrganisationUnknown", "RegistryBatchUnknown"],
+    call: (payloads) => ({ functionName: "recordEvents", args: [payloads.map(signedArgument)] }),
   },
-  {
-    kind: "suspension",
+  suspension: {
     sender: "regulator",
     packable: false,
-    waitsFor: ["OrganisationUnknown"],
-    encode: ([payload]) => {
-      const p = regulatorActionPayload.parse(payload);
-      return { functionName: "suspendOrganisation", args: [p.subject, p.reasonCid] };
-    },
+    waitsFor: ["RegistryOrganisationUnknown"],
+    call: (payloads) => regulatorAction("suspendOrganisation", only(payloads)),
   },
-  {
-    kind: "reinstatement",
+  reinstatement: {
     sender: "regulator",
     packable: false,
-    waitsFor: ["OrganisationNotSuspended"],
-    encode: ([payload]) => {
-      const p = regulatorActionPayload.parse(payload);
-      return { functionName: "reinstateOrganisation", args: [p.subject, p.reasonCid] };
-    },
+    waitsFor: ["RegistryOrganisationNotSuspended"],
+    call: (payloads) => regulatorAction("reinstateOrganisation", only(payloads)),
   },
-  {
-    kind: "regulator_recall",
+  regulator_recall: {
     sender: "regulator",
     packable: false,
-    waitsFor: ["BatchUnknown"],
-    encode: ([payload]) => {
-      const p = regulatorActionPayload.parse(payload);
-      return { functionName: "recallBatchAsRegulator", args: [p.subject, p.reasonCid] };
-    },
+    waitsFor: ["RegistryBatchUnknown"],
+    call: (payloads) => regulatorAction("recallBatchAsRegulator", only(payloads)),
   },
-  {
-    kind: "recall",
+  recall: {
     sender: "relayer",
     packable: false,
-    waitsFor: ["BatchUnknown"],
-    encode: ([payload]) => {
-      const p = recallPayload.parse(payload);
-      return {
-        functionName: "recallBatch",
-        args: [{ ...p, nonce: BigInt(p.nonce), deadline: BigInt(p.deadline) }],
-      };
-    },
+    waitsFor: ["RegistryBatchUnknown"],
+    call: (payloads) => ({ functionName: "recallBatch", args: [signedArgument(only(payloads))] }),
   },
-];
+};
+
+function kindSpec(kind: OutboxKind): KindSpec {
+  // Each kind's call takes that kind's payloads, which is what its own decoder yields.
+  const { call, ...spec } = CALLS[kind] as CallSpec<OutboxKind>;
+  const decode: (json: unknown) => OutboxPayload<OutboxKind> = PAYLOADS[kind].decode;
+  return { ...spec, kind, encode: (payloads) => call(payloads.map(decode)) };
+}
+
+/** The writer's table, in the order it serves the kinds on each pass: the order of CALLS. */
+export const OUTBOX_KINDS: KindSpec[] = (Object.keys(CALLS) as OutboxKind[]).map(kindSpec);

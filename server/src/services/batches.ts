@@ -16,6 +16,7 @@ import { CURRENT_TYPED_DATA_VERSION, type BatchAttestationValue } from "../domai
 import { quantityMilli, unitCode } from "../domain/units.ts";
 import { ProblemError } from "../http/problem.ts";
 import { parseCid } from "../ipfs/content-store.ts";
+import { outboxEntry } from "../ledger/outbox-kinds.ts";
 import { signTyped } from "../ledger/signing.ts";
 import {
   getBatch,
@@ -26,7 +27,6 @@ import {
   type NewBatch,
 } from "../storage/batches.ts";
 import { getCertifications, getPlot, getProduct } from "../storage/catalogue.ts";
-import { uintToText } from "../storage/codec.ts";
 import { isUniqueViolation } from "../storage/database.ts";
 import { inTransaction } from "../storage/transaction.ts";
 import { getMedia } from "../storage/media.ts";
@@ -276,28 +276,7 @@ export async function commitBatch(
       );
       // Chunked statements that yield between them: the loop breathes while a million rows go in.
       await insertItemColumns(trx, record.batchId, serials, hiddenCodeHmacs);
-      await enqueueOutbox(
-        trx,
-        {
-          kind: "attestation",
-          referenceId: record.batchId,
-          payload: {
-            attester: value.attester,
-            gtin: value.gtin.toString(),
-            lot: value.lot,
-            itemsRoot: value.itemsRoot,
-            itemCount: value.itemCount.toString(),
-            quantityMilli: uintToText(value.quantityMilli),
-            unit: value.unit,
-            harvestedAt: value.harvestedAt.toString(),
-            metadataCid: value.metadataCid,
-            nonce: value.nonce.toString(),
-            deadline: value.deadline.toString(),
-            signature,
-          },
-        },
-        nowMs,
-      );
+      await enqueueOutbox(trx, outboxEntry("attestation", record.batchId, { value, signature }), nowMs);
       await recordWrite(
         trx,
         origin,

@@ -21,6 +21,7 @@ import {
 } from "../domain/typed-data.ts";
 import { OWN_FARM_STEPS, STEP_ACTORS } from "../domain/step-actors.ts";
 import { ProblemError } from "../http/problem.ts";
+import { outboxEntry } from "../ledger/outbox-kinds.ts";
 import { signTyped, typedDigest } from "../ledger/signing.ts";
 import { getProduct } from "../storage/catalogue.ts";
 import { inTransaction } from "../storage/transaction.ts";
@@ -180,24 +181,7 @@ export async function commitEvent(
       },
       nowMs,
     );
-    await enqueueOutbox(
-      trx,
-      {
-        kind: "event",
-        referenceId: record.id,
-        payload: {
-          actor: value.actor,
-          batchId: value.batchId,
-          bizStep: Number(value.bizStep),
-          occurredAt: value.occurredAt.toString(),
-          payloadCid: value.payloadCid,
-          nonce: value.nonce.toString(),
-          deadline: value.deadline.toString(),
-          signature,
-        },
-      },
-      nowMs,
-    );
+    await enqueueOutbox(trx, outboxEntry("event", record.id, { value, signature }), nowMs);
     await recordWrite(
       trx,
       origin,
@@ -268,15 +252,7 @@ export async function commitRecall(
 ): Promise<void> {
   const nowMs = ctx.now();
   await inTransaction(ctx.db, async (trx) => {
-    const entry = await enqueueOutbox(
-      trx,
-      {
-        kind: "recall",
-        referenceId: value.batchId,
-        payload: { ...value, nonce: value.nonce.toString(), deadline: value.deadline.toString(), signature },
-      },
-      nowMs,
-    );
+    const entry = await enqueueOutbox(trx, outboxEntry("recall", value.batchId, { value, signature }), nowMs);
     if (!entry.created) throw new ProblemError("batch.recalled");
     await recordWrite(trx, origin, "batch.recall", value.batchId, { reasonCid }, nowMs);
   });

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 
-import type { BatchAttestationValue, RecallValue, TraceEventValue } from "../domain/typed-data.ts";
+import { TYPED_CODECS, decodeTyped } from "../domain/typed-data.ts";
 import { ProblemError } from "../http/problem.ts";
 import { parseCid } from "../ipfs/content-store.ts";
 import { recoverTypedSigner, typedDigest } from "../ledger/signing.ts";
@@ -39,8 +39,8 @@ async function requireOrganisationSignature(
   request: { kind: keyof typeof PRIMARY_TYPE_OF; value: Record<string, unknown>; signerAddress: string },
   signature: string,
 ): Promise<void> {
-  const primaryType = PRIMARY_TYPE_OF[request.kind];
-  const value = request.value as unknown as BatchAttestationValue & TraceEventValue & RecallValue;
+  // Decoded by its type's codec: what storage gives back is checked, not cast.
+  const { primaryType, value } = decodeTyped(PRIMARY_TYPE_OF[request.kind], request.value);
   let recovered: string | null = null;
   try {
     recovered = recoverTypedSigner(ctx.domain, primaryType, value, signature);
@@ -83,7 +83,7 @@ export async function submitSignature(
         ctx,
         origin,
         record,
-        request.value as unknown as BatchAttestationValue,
+        TYPED_CODECS.BatchAttestation.decode(request.value),
         signature,
         archive.serials,
         archive.hiddenCodeHmacs,
@@ -96,7 +96,7 @@ export async function submitSignature(
         ctx,
         origin,
         request.record as unknown as UnsignedEvent,
-        request.value as unknown as TraceEventValue,
+        TYPED_CODECS.TraceEvent.decode(request.value),
         signature,
       );
       result = { kind: "event", event };
@@ -104,7 +104,7 @@ export async function submitSignature(
     }
     case "recall": {
       const record = request.record as { batchId: string; reasonCid: string };
-      await commitRecall(ctx, origin, request.value as unknown as RecallValue, signature, record.reasonCid);
+      await commitRecall(ctx, origin, TYPED_CODECS.Recall.decode(request.value), signature, record.reasonCid);
       result = { kind: "recall", ...record };
       break;
     }

@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 
 import type { SignatureRequestKind } from "../domain/enumerations.ts";
-import { domainFor, typesFor, type PrimaryType } from "../domain/typed-data.ts";
+import { decodeTyped, domainFor, encodeTyped, typesFor, type PrimaryType } from "../domain/typed-data.ts";
 import { ProblemError } from "../http/problem.ts";
 import {
   getSignatureRequest as readSignatureRequest,
@@ -40,12 +40,6 @@ export interface SignatureRequest {
   submitUrl: string;
 }
 
-function messageOf(value: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(value).map(([key, v]) => [key, typeof v === "bigint" ? v.toString() : String(v)]),
-  );
-}
-
 export function describeRequest(
   ctx: ServiceContext,
   row: { id: string; kind: SignatureRequestKind; value: Record<string, unknown>; expiresAtMs: number },
@@ -65,7 +59,7 @@ export function describeRequest(
       },
       types: typesFor(primaryType, ctx.domain.version),
       primaryType,
-      message: messageOf(row.value),
+      message: encodeTyped(decodeTyped(primaryType, row.value)),
     },
     submitUrl: `/api/v1/signature-requests/${row.id}`,
   };

@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import type { TraceEventValue } from "../domain/typed-data.ts";
+import { OUTBOX_KINDS, outboxEntry } from "./outbox-kinds.ts";
+
+const event: TraceEventValue = {
+  actor: "0x00000000000000000000000000000000000000a1",
+  batchId: `0x${"cd".repeat(32)}`,
+  bizStep: 5n,
+  occurredAt: 1_760_000_000n,
+  payloadCid: "0x01551220",
+  nonce: 9n,
+  deadline: 1_760_003_600n,
+};
+
+/** An event entry as services wrote it by hand before the codecs, and as databases hold it. */
+const storedEvent = {
+  actor: event.actor,
+  batchId: event.batchId,
+  bizStep: 5,
+  occurredAt: "1760000000",
+  payloadCid: "0x01551220",
+  nonce: "9",
+  deadline: "1760003600",
+  signature: "0x1234",
+};
+
+describe("outbox kinds", () => {
+  it("stores a signed value in the JSON shape entries have always had", () => {
+    const entry = outboxEntry("event", "event-1", { value: event, signature: "0x1234" });
+    assert.deepEqual(entry, { kind: "event", referenceId: "event-1", payload: storedEvent });
+    assert.equal(JSON.stringify(entry.payload), JSON.stringify(storedEvent));
+  });
+
+  it("turns stored entries into the contract call, integers as bigints", () => {
+    const spec = OUTBOX_KINDS.find((s) => s.kind === "event");
+    assert.ok(spec);
+    assert.deepEqual(spec.encode([storedEvent]), {
+      functionName: "recordEvents",
+      args: [[{ ...event, signature: "0x1234" }]],
+    });
+    assert.throws(() => spec.encode([{ ...storedEvent, nonce: "nine" }]), /TraceEvent\.nonce/);
+    assert.deepEqual(
+      OUTBOX_KINDS.map((s) => s.kind),
+      ["organisation", "attestation", "event", "suspension", "reinstatement", "regulator_recall", "recall"],
+    );
+  });
+
+  it("refuses an attestation whose text breaks the contract's limits before building a call", () => {
+    const spec = OUTBOX_KINDS.find((s) => s.kind === "attestation");
+    assert.ok(spec);
+    const stored = {
+      attester: event.actor,
+      gtin: "6901234567892",
+      lot: "L".repeat(21),
+      itemsRoot: event.batchId,
+      itemCount: "3",
+      quantityMilli: "1000",
+      unit: "kg",
+      harvestedAt: "1760000000",
+      metadataCid: "0x0155",
+      nonce: "1",
+      deadline: "1760003600",
+      signature: "0x1234",
+    };
+    assert.throws(() => spec.encode([stored]));
+    assert.equal(spec.encode([{ ...stored, lot: "LOT-1" }]).functionName, "attestBatches");
+  });
+});
