@@ -16,7 +16,7 @@ import express, { type NextFunction, type Request, type Response } from "express
 import { base32upper } from "multiformats/bases/base32";
 import type { CID } from "multiformats/cid";
 
-import { ProblemError, sendProblem } from "../../server/src/http/problem.ts";
+import { sendProblem, toProblem } from "../../server/src/http/problem.ts";
 import { parseCid, type ContentStore } from "../../server/src/ipfs/content-store.ts";
 import { openEmbeddedContentStore } from "../../server/src/ipfs/embedded.ts";
 import { createIpfsGatewayRouter } from "../../server/src/ipfs/gateway.ts";
@@ -42,7 +42,7 @@ function problemHandler(error: unknown, _req: Request, res: Response, next: Next
     next(error);
     return;
   }
-  sendProblem(res, error instanceof ProblemError ? error : new ProblemError("internal.error"));
+  sendProblem(res, toProblem(error));
 }
 
 async function startApp(

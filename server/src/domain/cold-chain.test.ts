@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 
 import { analyseTemperatures, findExcursions, type TemperatureRange } from "./cold-chain.ts";
-import { isDomainError } from "./errors.ts";
+import { isAppError } from "../errors/app-error.ts";
 
 /** Leafy greens: 0–5 °C, 30 minutes' tolerance. */
 const GREENS: TemperatureRange = { minCelsius: 0, maxCelsius: 5, toleranceSeconds: 1800 };
@@ -116,7 +116,7 @@ void describe("cold-chain excursions", () => {
 
   void it("refuses an inverted range, negative tolerance and non-numeric readings", () => {
     const refuses = (fn: () => unknown, code: "cold_chain.range" | "cold_chain.reading"): void => {
-      assert.throws(fn, (error) => isDomainError(error, code));
+      assert.throws(fn, (error) => isAppError(error, code));
     };
     refuses(() => findExcursions([], { minCelsius: 5, maxCelsius: 0, toleranceSeconds: 0 }), "cold_chain.range");
     refuses(() => findExcursions([], { ...GREENS, toleranceSeconds: -1 }), "cold_chain.range");

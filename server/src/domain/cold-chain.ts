@@ -17,7 +17,7 @@ import {
   type TemperatureRange,
   type TemperatureReading,
 } from "./cold-chain-series.ts";
-import { DomainError } from "./errors.ts";
+import { AppError } from "../errors/app-error.ts";
 
 export type {
   ColdChainReport,
@@ -33,7 +33,7 @@ function validateRange(range: TemperatureRange): void {
   const finite = Number.isFinite(minCelsius) && Number.isFinite(maxCelsius) && Number.isFinite(toleranceSeconds);
   const gapValid = maxGapSeconds === undefined || (Number.isFinite(maxGapSeconds) && maxGapSeconds > 0);
   if (!finite || minCelsius > maxCelsius || toleranceSeconds < 0 || !gapValid) {
-    throw new DomainError("cold_chain.range", { minCelsius, maxCelsius, toleranceSeconds, maxGapSeconds });
+    throw new AppError("cold_chain.range", { minCelsius, maxCelsius, toleranceSeconds, maxGapSeconds });
   }
 }
 
@@ -42,7 +42,7 @@ export function analyseTemperatures(series: readonly TemperatureReading[], range
   validateRange(range);
   series.forEach((reading, index) => {
     if (!Number.isFinite(reading.at) || !Number.isFinite(reading.celsius)) {
-      throw new DomainError("cold_chain.reading", { index, at: reading.at, celsius: reading.celsius });
+      throw new AppError("cold_chain.reading", { index, at: reading.at, celsius: reading.celsius });
     }
   });
   return analyseValidSeries(series, range);

@@ -3,7 +3,8 @@ import { describe, it } from "node:test";
 
 import fc from "fast-check";
 
-import { isDomainError, type DomainErrorCode } from "./errors.ts";
+import { isAppError } from "../errors/app-error.ts";
+import type { ErrorCode } from "../errors/registry.ts";
 import {
   CSET82,
   buildDigitalLink,
@@ -23,9 +24,9 @@ import {
 
 const REFERENCE_YEAR = 2026;
 
-function throwsCode(fn: () => unknown, code: DomainErrorCode): void {
+function throwsCode(fn: () => unknown, code: ErrorCode): void {
   assert.throws(fn, (error) => {
-    assert.ok(isDomainError(error), `expected a DomainError, got ${String(error)}`);
+    assert.ok(isAppError(error), `expected an AppError, got ${String(error)}`);
     assert.equal(error.code, code);
     return true;
   });
@@ -296,7 +297,7 @@ void describe("GS1 Digital Link: parsing", () => {
   });
 
   void it("refuses what GS1's syntax engine refuses, each with its own code", () => {
-    const cases: Array<[string, DomainErrorCode]> = [
+    const cases: Array<[string, ErrorCode]> = [
       ["", "digital_link.syntax"],
       ["ftp://a/01/12312312312333", "digital_link.syntax"],
       ["https://a$/01/12312312312333", "digital_link.syntax"],
@@ -404,7 +405,7 @@ void describe("GS1 Digital Link: parsing", () => {
     );
   });
 
-  void it("never throws anything but a DomainError on random mutations", () => {
+  void it("never throws anything but an AppError on random mutations", () => {
     const alphabet = fc.constantFrom(
       ...Array.from("/%?&=#+:0123456789ABCabc-._~ é\u0000\uD800"),
       "%2",
@@ -433,7 +434,7 @@ void describe("GS1 Digital Link: parsing", () => {
             if (link.lot !== undefined) validateLot(link.lot);
             if (link.serial !== undefined) validateSerial(link.serial);
           } catch (error) {
-            assert.ok(isDomainError(error), `${uri} threw ${String(error)}`);
+            assert.ok(isAppError(error), `${uri} threw ${String(error)}`);
           }
         },
       ),

@@ -10,7 +10,8 @@
  *
  * Pure and browser-safe: the scan page parses links with the same code as the resolver.
  */
-import { DomainError, type DomainErrorCode } from "./errors.ts";
+import { AppError } from "../errors/app-error.ts";
+import type { ErrorCode } from "../errors/registry.ts";
 
 // ------------------------------------------------------------------------------ GTIN
 
@@ -24,7 +25,7 @@ const GTIN14_LIMIT = 10n ** 14n;
  * serves GTIN-8, -12, -13 and -14 and leading zeros never change the result.
  */
 export function gtinCheckDigit(body: string): number {
-  if (!DIGITS.test(body)) throw new DomainError("gs1.gtin_format", { value: body });
+  if (!DIGITS.test(body)) throw new AppError("gs1.gtin_format", { value: body });
   let sum = 0;
   for (let i = body.length - 1, weight = 3; i >= 0; i--, weight = 4 - weight) {
     sum += (body.charCodeAt(i) - 48) * weight;
@@ -44,11 +45,11 @@ export function isValidGtin(value: string): boolean {
  */
 export function normalizeGtin(value: string): string {
   if (!GTIN_LENGTHS.has(value.length) || !DIGITS.test(value)) {
-    throw new DomainError("gs1.gtin_format", { value });
+    throw new AppError("gs1.gtin_format", { value });
   }
   const expected = gtinCheckDigit(value.slice(0, -1));
   const actual = value.charCodeAt(value.length - 1) - 48;
-  if (expected !== actual) throw new DomainError("gs1.check_digit", { value, expected, actual });
+  if (expected !== actual) throw new AppError("gs1.check_digit", { value, expected, actual });
   return value.padStart(14, "0");
 }
 
@@ -59,7 +60,7 @@ export function gtinToUint64(value: string): bigint {
 
 /** The GTIN-14 of a ledger `uint64`; throws unless it is a GTIN with a correct check digit. */
 export function gtinFromUint64(value: bigint): string {
-  if (value <= 0n || value >= GTIN14_LIMIT) throw new DomainError("gs1.gtin_range", { value: value.toString() });
+  if (value <= 0n || value >= GTIN14_LIMIT) throw new AppError("gs1.gtin_range", { value: value.toString() });
   return normalizeGtin(value.toString().padStart(14, "0"));
 }
 
@@ -83,13 +84,13 @@ export function firstNonCset82(value: string): number {
 /** AIs (10), (21) and (22) are all X..20: 1 to 20 characters of CSET 82. */
 export const AI_VALUE_MAX_LENGTH = 20;
 
-function validateX20(value: string, lengthCode: DomainErrorCode, charsetCode: DomainErrorCode): string {
+function validateX20(value: string, lengthCode: ErrorCode, charsetCode: ErrorCode): string {
   if (value.length === 0 || value.length > AI_VALUE_MAX_LENGTH) {
-    throw new DomainError(lengthCode, { value, length: value.length, max: AI_VALUE_MAX_LENGTH });
+    throw new AppError(lengthCode, { value, length: value.length, max: AI_VALUE_MAX_LENGTH });
   }
   const position = firstNonCset82(value);
   if (position >= 0) {
-    throw new DomainError(charsetCode, { value, position, character: value.charAt(position) });
+    throw new AppError(charsetCode, { value, position, character: value.charAt(position) });
   }
   return value;
 }
@@ -142,16 +143,16 @@ function daysInMonth(year: number, month: number): number {
  * `yymmd0` AIs 11, 13, 15, 16, 17). Throws `digital_link.date`.
  */
 export function parseGs1Date(value: string, options: { allowDayZero: boolean; referenceYear: number }): Gs1Date {
-  if (value.length !== 6 || !DIGITS.test(value)) throw new DomainError("digital_link.date", { value });
+  if (value.length !== 6 || !DIGITS.test(value)) throw new AppError("digital_link.date", { value });
   const year = gs1FullYear(Number(value.slice(0, 2)), options.referenceYear);
   const month = Number(value.slice(2, 4));
   const day = Number(value.slice(4, 6));
-  if (month < 1 || month > 12) throw new DomainError("digital_link.date", { value });
+  if (month < 1 || month > 12) throw new AppError("digital_link.date", { value });
   if (day === 0) {
-    if (!options.allowDayZero) throw new DomainError("digital_link.date", { value });
+    if (!options.allowDayZero) throw new AppError("digital_link.date", { value });
     return { year, month, day: null };
   }
-  if (day > daysInMonth(year, month)) throw new DomainError("digital_link.date", { value });
+  if (day > daysInMonth(year, month)) throw new AppError("digital_link.date", { value });
   return { year, month, day };
 }
 
@@ -194,7 +195,7 @@ function isQualifierAi(ai: string): ai is QualifierAi {
 /** Throws unless `value` is a valid value of data attribute `ai`. */
 export function validateDataAttribute(ai: DataAttributeAi, value: string, referenceYear: number): void {
   const fail = (): never => {
-    throw new DomainError("digital_link.attribute_format", { ai, value });
+    throw new AppError("digital_link.attribute_format", { ai, value });
   };
   switch (ai) {
     case "11":
@@ -251,11 +252,11 @@ const URI_CHARACTERS = /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]*$/;
 const BAD_PERCENT = /%(?![0-9A-Fa-f]{2})/;
 
 function decodeComponent(raw: string, plusIsSpace: boolean): string {
-  if (BAD_PERCENT.test(raw)) throw new DomainError("digital_link.syntax", { reason: "bad percent-escape", raw });
+  if (BAD_PERCENT.test(raw)) throw new AppError("digital_link.syntax", { reason: "bad percent-escape", raw });
   try {
     return decodeURIComponent(plusIsSpace ? raw.replaceAll("+", " ") : raw);
   } catch (error) {
-    throw new DomainError("digital_link.syntax", { reason: "escape is not UTF-8", raw }, { cause: error });
+    throw new AppError("digital_link.syntax", { reason: "escape is not UTF-8", raw }, { cause: error });
   }
 }
 
@@ -306,7 +307,7 @@ const IPV6_HOST = /^\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?$/;
 function validateHost(host: string): string {
   const port = /:([0-9]{1,5})$/.exec(host)?.[1];
   const wellFormed = host.length <= 260 && (HOST_NAME.test(host) || IPV6_HOST.test(host));
-  if (!wellFormed || (port !== undefined && Number(port) > 65535)) throw new DomainError("digital_link.host", { host });
+  if (!wellFormed || (port !== undefined && Number(port) > 65535)) throw new AppError("digital_link.host", { host });
   return host;
 }
 
@@ -341,7 +342,7 @@ export function buildDigitalLinkPath(input: Omit<DigitalLinkInput, "host" | "sch
   }
   for (const [key, value] of input.params ?? []) {
     // A digits-only key would read back as an AI; a data attribute belongs in dataAttributes.
-    if (key.length === 0 || DIGITS.test(key)) throw new DomainError("digital_link.misplaced_ai", { key });
+    if (key.length === 0 || DIGITS.test(key)) throw new AppError("digital_link.misplaced_ai", { key });
     query.push(`${encodeDigitalLinkValue(key)}=${encodeDigitalLinkValue(value)}`);
   }
   return query.length > 0 ? `${path}?${query.join("&")}` : path;
@@ -365,12 +366,12 @@ interface SplitUri {
 
 function splitUri(input: string): SplitUri {
   if (input.length > 4096 || !URI_CHARACTERS.test(input)) {
-    throw new DomainError("digital_link.syntax", { reason: "characters a URI cannot carry" });
+    throw new AppError("digital_link.syntax", { reason: "characters a URI cannot carry" });
   }
   const absolute = ABSOLUTE_URI.exec(input);
   if (absolute !== null) {
     const host = absolute[2] ?? "";
-    if (!PARSED_HOST.test(host)) throw new DomainError("digital_link.syntax", { reason: "host", host });
+    if (!PARSED_HOST.test(host)) throw new AppError("digital_link.syntax", { reason: "host", host });
     return {
       scheme: (absolute[1] ?? "").toLowerCase() === "http" ? "http" : "https",
       host,
@@ -381,7 +382,7 @@ function splitUri(input: string): SplitUri {
   const relative = PATH_ONLY.exec(input);
   if (relative !== null)
     return { scheme: undefined, host: undefined, path: relative[1] ?? "", query: relative[2] ?? "" };
-  throw new DomainError("digital_link.syntax", { reason: "neither an http(s) URI nor a path" });
+  throw new AppError("digital_link.syntax", { reason: "neither an http(s) URI nor a path" });
 }
 
 /** The rightmost "01" that starts a whole number of (AI, value) pairs up to the end of the path. */
@@ -389,8 +390,8 @@ function primaryKeyIndex(segments: readonly string[]): number {
   for (let i = segments.length - 2; i >= 0; i -= 2) {
     if (segments[i] === "01") return i;
   }
-  if (segments.includes("01")) throw new DomainError("digital_link.syntax", { reason: "an AI without a value" });
-  throw new DomainError("digital_link.no_primary_key", {});
+  if (segments.includes("01")) throw new AppError("digital_link.syntax", { reason: "an AI without a value" });
+  throw new AppError("digital_link.no_primary_key", {});
 }
 
 /**
@@ -398,16 +399,16 @@ function primaryKeyIndex(segments: readonly string[]): number {
  * (`/01/…?…`), as a resolver receives it. Validates the GTIN's check digit, that key
  * qualifiers are known, unique and in the standard order, the character set and length
  * of every value, and the data attributes in the query string (dates must exist). A
- * fragment is ignored. Every refusal is a `DomainError`.
+ * fragment is ignored. Every refusal is a `AppError`.
  */
 export function parseDigitalLink(input: string, options: { referenceYear?: number } = {}): ParsedDigitalLink {
   const referenceYear = options.referenceYear ?? currentYear();
   const { scheme, host, path, query } = splitUri(input);
 
-  if (!path.startsWith("/") || path === "/") throw new DomainError("digital_link.no_primary_key", {});
+  if (!path.startsWith("/") || path === "/") throw new AppError("digital_link.no_primary_key", {});
   const segments = path.slice(1).split("/");
   if (segments.some((segment) => segment.length === 0)) {
-    throw new DomainError("digital_link.syntax", { reason: "empty path segment" });
+    throw new AppError("digital_link.syntax", { reason: "empty path segment" });
   }
   const keyIndex = primaryKeyIndex(segments);
   const gtin = normalizeGtin(decodeComponent(segments[keyIndex + 1] ?? "", false));
@@ -417,13 +418,13 @@ export function parseDigitalLink(input: string, options: { referenceYear?: numbe
   for (let i = keyIndex + 2; i < segments.length; i += 2) {
     const ai = segments[i] ?? "";
     if (!isQualifierAi(ai)) {
-      if (ai === "01") throw new DomainError("digital_link.duplicate_ai", { ai });
-      if (isDataAttributeAi(ai)) throw new DomainError("digital_link.misplaced_ai", { ai });
-      throw new DomainError("digital_link.unknown_ai", { ai });
+      if (ai === "01") throw new AppError("digital_link.duplicate_ai", { ai });
+      if (isDataAttributeAi(ai)) throw new AppError("digital_link.misplaced_ai", { ai });
+      throw new AppError("digital_link.unknown_ai", { ai });
     }
-    if (qualifiers[ai] !== undefined) throw new DomainError("digital_link.duplicate_ai", { ai });
+    if (qualifiers[ai] !== undefined) throw new AppError("digital_link.duplicate_ai", { ai });
     const rank = QUALIFIER_ORDER.indexOf(ai);
-    if (rank < lastRank) throw new DomainError("digital_link.order", { ai, after: QUALIFIER_ORDER[lastRank] });
+    if (rank < lastRank) throw new AppError("digital_link.order", { ai, after: QUALIFIER_ORDER[lastRank] });
     lastRank = rank;
     qualifiers[ai] = VALIDATE_QUALIFIER[ai](decodeComponent(segments[i + 1] ?? "", false));
   }
@@ -439,9 +440,9 @@ export function parseDigitalLink(input: string, options: { referenceYear?: numbe
       params.push([key, value]);
       continue;
     }
-    if (key === "01" || isQualifierAi(key)) throw new DomainError("digital_link.misplaced_ai", { ai: key });
-    if (!isDataAttributeAi(key)) throw new DomainError("digital_link.unknown_ai", { ai: key });
-    if (dataAttributes[key] !== undefined) throw new DomainError("digital_link.duplicate_ai", { ai: key });
+    if (key === "01" || isQualifierAi(key)) throw new AppError("digital_link.misplaced_ai", { ai: key });
+    if (!isDataAttributeAi(key)) throw new AppError("digital_link.unknown_ai", { ai: key });
+    if (dataAttributes[key] !== undefined) throw new AppError("digital_link.duplicate_ai", { ai: key });
     validateDataAttribute(key, value, referenceYear);
     dataAttributes[key] = value;
   }

@@ -5,7 +5,7 @@ import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { AbiCoder, hexlify } from "ethers";
 import fc from "fast-check";
 
-import { isDomainError } from "./errors.ts";
+import { isAppError } from "../errors/app-error.ts";
 import { CSET82 } from "./gs1.ts";
 import { abiEncodeString, buildItemTree, itemLeaf, processProof, verifyItemProof } from "./merkle.ts";
 
@@ -73,7 +73,7 @@ void describe("itemLeaf", () => {
   void it("refuses a lone surrogate instead of committing to U+FFFD", () => {
     assert.throws(
       () => itemLeaf("A\uD800"),
-      (error) => isDomainError(error, "merkle.serial_encoding"),
+      (error) => isAppError(error, "merkle.serial_encoding"),
     );
   });
 });
@@ -110,11 +110,11 @@ void describe("buildItemTree", () => {
   void it("refuses an empty batch and repeated serials", () => {
     assert.throws(
       () => buildItemTree([]),
-      (error) => isDomainError(error, "merkle.empty"),
+      (error) => isAppError(error, "merkle.empty"),
     );
     assert.throws(
       () => buildItemTree(["A", "B", "C", "B"]),
-      (error) => isDomainError(error, "merkle.duplicate_serial") && JSON.stringify(error.details.indices) === "[1,3]",
+      (error) => isAppError(error, "merkle.duplicate_serial") && JSON.stringify(error.details.indices) === "[1,3]",
     );
   });
 
@@ -123,16 +123,16 @@ void describe("buildItemTree", () => {
     assert.equal(tree.indexOf("C"), -1);
     assert.throws(
       () => tree.proofOf("C"),
-      (error) => isDomainError(error, "merkle.unknown_serial"),
+      (error) => isAppError(error, "merkle.unknown_serial"),
     );
     assert.throws(
       () => tree.leafOf("C"),
-      (error) => isDomainError(error, "merkle.unknown_serial"),
+      (error) => isAppError(error, "merkle.unknown_serial"),
     );
     for (const index of [-1, 2, 0.5, Number.NaN]) {
       assert.throws(
         () => tree.proofAt(index),
-        (error) => isDomainError(error, "merkle.index_range"),
+        (error) => isAppError(error, "merkle.index_range"),
       );
     }
   });

@@ -11,7 +11,7 @@
  * turned into hex once, on first use). Pure and browser-safe: the scan page verifies
  * with the same code.
  */
-import { DomainError } from "./errors.ts";
+import { AppError } from "../errors/app-error.ts";
 import { keccak256Into, keccak256PairInto } from "./keccak.ts";
 
 const HASH_BYTES = 32;
@@ -56,7 +56,7 @@ function compareWords(a: Uint8Array, aOffset: number, b: Uint8Array, bOffset: nu
 function assertEncodable(serial: string): void {
   // TextEncoder would silently turn a lone surrogate into U+FFFD; the leaf would then
   // commit to a different string than the one the caller holds.
-  if (LONE_SURROGATE.test(serial)) throw new DomainError("merkle.serial_encoding", { serial });
+  if (LONE_SURROGATE.test(serial)) throw new AppError("merkle.serial_encoding", { serial });
 }
 
 /**
@@ -145,7 +145,7 @@ export function buildItemTree(serials: readonly string[]): ItemTree {
 /** The hashing half of `buildItemTree`: leaves, their order and every inner node. Same errors. */
 export function hashItemTree(serials: readonly string[]): ItemTreeNodes {
   const size = serials.length;
-  if (size === 0) throw new DomainError("merkle.empty", {});
+  if (size === 0) throw new AppError("merkle.empty", {});
 
   const leaves = new Uint8Array(size * HASH_BYTES);
   let scratch: Uint8Array = new Uint8Array(256);
@@ -175,7 +175,7 @@ export function hashItemTree(serials: readonly string[]): ItemTreeNodes {
     const previous = order[k - 1] ?? 0;
     const current = order[k] ?? 0;
     if (compareWords(leaves, previous * HASH_BYTES, leaves, current * HASH_BYTES) === 0) {
-      throw new DomainError("merkle.duplicate_serial", {
+      throw new AppError("merkle.duplicate_serial", {
         serial: serials[current],
         indices: [Math.min(previous, current), Math.max(previous, current)],
       });
@@ -210,7 +210,7 @@ export function itemTreeFromNodes(serials: readonly string[], hashed: ItemTreeNo
   const { nodes, nodeOfInput } = hashed;
   const size = serials.length;
   const nodeCount = 2 * size - 1;
-  if (size === 0) throw new DomainError("merkle.empty", {});
+  if (size === 0) throw new AppError("merkle.empty", {});
   if (nodes.length !== nodeCount * HASH_BYTES || nodeOfInput.length !== size) {
     throw new RangeError(`hashed nodes of ${String(nodeOfInput.length)} items given for ${String(size)} serials`);
   }
@@ -225,7 +225,7 @@ export function itemTreeFromNodes(serials: readonly string[], hashed: ItemTreeNo
   };
   const nodeAt = (index: number): number => {
     if (!Number.isInteger(index) || index < 0 || index >= size) {
-      throw new DomainError("merkle.index_range", { index, size });
+      throw new AppError("merkle.index_range", { index, size });
     }
     return nodeOfInput[index] ?? 0;
   };
@@ -239,7 +239,7 @@ export function itemTreeFromNodes(serials: readonly string[], hashed: ItemTreeNo
   };
   const requireIndex = (serial: string): number => {
     const index = indexOf(serial);
-    if (index < 0) throw new DomainError("merkle.unknown_serial", { serial });
+    if (index < 0) throw new AppError("merkle.unknown_serial", { serial });
     return index;
   };
   const proofAt = (index: number): string[] => {

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { isDomainError, type DomainErrorCode } from "./errors.ts";
+import { isAppError } from "../errors/app-error.ts";
+import type { ErrorCode } from "../errors/registry.ts";
 import { PROVINCES, isValidRegionCode, parseRegionCode, regionCodeToUint32 } from "./region.ts";
 
-function throwsCode(fn: () => unknown, code: DomainErrorCode): void {
-  assert.throws(fn, (error) => isDomainError(error, code));
+function throwsCode(fn: () => unknown, code: ErrorCode): void {
+  assert.throws(fn, (error) => isAppError(error, code));
 }
 
 void describe("GB/T 2260 region codes", () => {

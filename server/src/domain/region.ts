@@ -8,7 +8,7 @@
  * codes, renamed and renumbered every year) belongs in a data package, not here. The
  * public scan page shows a cooperative's region, never its plots' coordinates.
  */
-import { DomainError } from "./errors.ts";
+import { AppError } from "../errors/app-error.ts";
 
 export interface RegionName {
   zh: string;
@@ -74,13 +74,13 @@ export interface RegionCode {
  */
 export function parseRegionCode(value: string | number): RegionCode {
   const code = typeof value === "number" ? (Number.isSafeInteger(value) ? String(value) : "") : value;
-  if (!/^[0-9]{6}$/.test(code)) throw new DomainError("region.format", { value: String(value) });
+  if (!/^[0-9]{6}$/.test(code)) throw new AppError("region.format", { value: String(value) });
   const provincePart = code.slice(0, 2);
   const prefecturePart = code.slice(2, 4);
   const countyPart = code.slice(4, 6);
   const province = PROVINCES[provincePart];
-  if (province === undefined) throw new DomainError("region.province", { code, province: provincePart });
-  if (prefecturePart === "00" && countyPart !== "00") throw new DomainError("region.structure", { code });
+  if (province === undefined) throw new AppError("region.province", { code, province: provincePart });
+  if (prefecturePart === "00" && countyPart !== "00") throw new AppError("region.structure", { code });
   const provinceCode = `${provincePart}0000`;
   if (prefecturePart === "00") {
     return { code, level: "province", provinceCode, prefectureCode: null, countyCode: null, province };

@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 
 import fc from "fast-check";
 
-import { isDomainError } from "./errors.ts";
+import { isAppError } from "../errors/app-error.ts";
 import { blockRandom, verificationCodeHasher } from "./serials-fast.ts";
 import { deriveVerificationCode, generateSerials, verificationCodeDigest } from "./serials.ts";
 
@@ -31,7 +31,7 @@ void describe("serials-fast", () => {
 
   it("refuses a short pepper as serials.ts does", async () => {
     await assert.rejects(verificationCodeHasher(new Uint8Array(31)), (error) =>
-      isDomainError(error, "serial.pepper_too_short"),
+      isAppError(error, "serial.pepper_too_short"),
     );
   });
 

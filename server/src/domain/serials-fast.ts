@@ -8,7 +8,7 @@
  */
 import { createHMAC, createSHA256, type IHasher } from "hash-wasm";
 
-import { DomainError } from "./errors.ts";
+import { AppError } from "../errors/app-error.ts";
 import {
   DERIVE_LABEL,
   DIGEST_LABEL,
@@ -54,7 +54,7 @@ export interface VerificationCodeHasher {
 /** serials.ts's hidden-code HMACs under one pepper, with a reused keyed hasher. */
 export async function verificationCodeHasher(pepper: Uint8Array): Promise<VerificationCodeHasher> {
   if (pepper.length < PEPPER_MIN_BYTES) {
-    throw new DomainError("serial.pepper_too_short", { bytes: pepper.length, min: PEPPER_MIN_BYTES });
+    throw new AppError("serial.pepper_too_short", { bytes: pepper.length, min: PEPPER_MIN_BYTES });
   }
   const hmac: IHasher = await createHMAC(createSHA256(), pepper);
   const mac = (message: string): Uint8Array => {

@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 
 import fc from "fast-check";
 
-import { isDomainError } from "./errors.ts";
+import { isAppError } from "../errors/app-error.ts";
 import { CSET82, validateSerial } from "./gs1.ts";
 import {
   SERIAL_ALPHABET,
@@ -113,7 +113,7 @@ void describe("serials", () => {
     for (const bad of ["", "7K3M9QX2D4HJ", "7K3M9QX2D4HJWX", "7K3M9QX2D4HJU", "7K3M9QX2D4HJ#"]) {
       assert.throws(
         () => normalizeSerialInput(bad),
-        (error) => isDomainError(error, "serial.format"),
+        (error) => isAppError(error, "serial.format"),
       );
     }
     assert.equal(isIssuedSerial("7K3M9QX2D4HJW"), true);
@@ -197,16 +197,16 @@ void describe("verification codes", () => {
     const short = new Uint8Array(31);
     assert.throws(
       () => verificationCodeDigest(short, serial, "12345678"),
-      (error) => isDomainError(error, "serial.pepper_too_short"),
+      (error) => isAppError(error, "serial.pepper_too_short"),
     );
     assert.throws(
       () => verifyVerificationCode(short, serial, "12345678", "00".repeat(32)),
-      (error) => isDomainError(error, "serial.pepper_too_short"),
+      (error) => isAppError(error, "serial.pepper_too_short"),
     );
     for (const bad of ["", "1234567", "123456789", "1234567a"]) {
       assert.throws(
         () => normalizeVerificationCode(bad),
-        (error) => isDomainError(error, "serial.verification_code_format"),
+        (error) => isAppError(error, "serial.verification_code_format"),
       );
     }
   });

@@ -17,7 +17,7 @@
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 
-import { DomainError } from "./errors.ts";
+import { AppError } from "../errors/app-error.ts";
 
 /** Crockford's base32 alphabet, value order. */
 export const SERIAL_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -37,7 +37,7 @@ export type RandomSource = (bytes: Uint8Array) => void;
 
 export const secureRandom: RandomSource = (bytes) => {
   const crypto = (globalThis as { crypto?: { getRandomValues?: (array: Uint8Array) => Uint8Array } }).crypto;
-  if (crypto?.getRandomValues === undefined) throw new DomainError("serial.random_unavailable", {});
+  if (crypto?.getRandomValues === undefined) throw new AppError("serial.random_unavailable", {});
   // getRandomValues refuses more than 65,536 bytes at once.
   for (let offset = 0; offset < bytes.length; offset += 65536) {
     crypto.getRandomValues(bytes.subarray(offset, Math.min(bytes.length, offset + 65536)));
@@ -83,7 +83,7 @@ export function isIssuedSerial(value: string): boolean {
  */
 export function normalizeSerialInput(input: string): string {
   const serial = input.toUpperCase().replace(/[\s-]/g, "").replace(/[IL]/g, "1").replace(/O/g, "0");
-  if (!isIssuedSerial(serial)) throw new DomainError("serial.format", { input });
+  if (!isIssuedSerial(serial)) throw new AppError("serial.format", { input });
   return serial;
 }
 
@@ -108,7 +108,7 @@ export function normalizeVerificationCode(input: string): string {
     .replace(/[\s-]/g, "")
     .replace(/[０-９]/g, (digit) => String.fromCharCode(digit.charCodeAt(0) - 0xff10 + 0x30));
   if (!new RegExp(`^[0-9]{${VERIFICATION_CODE_DIGITS}}$`).test(code)) {
-    throw new DomainError("serial.verification_code_format", {});
+    throw new AppError("serial.verification_code_format", {});
   }
   return code;
 }
@@ -119,7 +119,7 @@ export const DIGEST_LABEL = "oioc:verification-code:v1";
 
 function requirePepper(pepper: Uint8Array): Uint8Array {
   if (pepper.length < PEPPER_MIN_BYTES) {
-    throw new DomainError("serial.pepper_too_short", { bytes: pepper.length, min: PEPPER_MIN_BYTES });
+    throw new AppError("serial.pepper_too_short", { bytes: pepper.length, min: PEPPER_MIN_BYTES });
   }
   return pepper;
 }

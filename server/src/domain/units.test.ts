@@ -3,11 +3,12 @@ import { describe, it } from "node:test";
 
 import fc from "fast-check";
 
-import { isDomainError, type DomainErrorCode } from "./errors.ts";
+import { isAppError } from "../errors/app-error.ts";
+import type { ErrorCode } from "../errors/registry.ts";
 import { UINT64_MAX, formatQuantityMilli, massMilligrams, quantityMilli, unitCode, unitFromCode } from "./units.ts";
 
-function throwsCode(fn: () => unknown, code: DomainErrorCode): void {
-  assert.throws(fn, (error) => isDomainError(error, code));
+function throwsCode(fn: () => unknown, code: ErrorCode): void {
+  assert.throws(fn, (error) => isAppError(error, code));
 }
 
 void describe("unit codes", () => {

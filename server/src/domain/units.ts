@@ -7,7 +7,7 @@
  * own old package codes (BG bag, BX box, CR crate, CS case, CT carton, SA sack) deleted
  * and says to use Rec 21 instead, which e-invoicing and EPCIS do with the X prefix.
  */
-import { DomainError } from "./errors.ts";
+import { AppError } from "../errors/app-error.ts";
 
 export interface UnitDefinition {
   /** UN/CEFACT common code. */
@@ -42,14 +42,14 @@ const BY_CODE: ReadonlyMap<string, UnitName> = new Map(
 
 /** The Rec 20 code of a unit we record; throws `units.unknown_unit`. */
 export function unitCode(name: string): UnitCode {
-  if (!Object.hasOwn(UNITS, name)) throw new DomainError("units.unknown_unit", { unit: name });
+  if (!Object.hasOwn(UNITS, name)) throw new AppError("units.unknown_unit", { unit: name });
   return UNITS[name as UnitName].code;
 }
 
 /** The unit of a Rec 20 code we record; throws `units.unknown_unit`. */
 export function unitFromCode(code: string): UnitName {
   const name = BY_CODE.get(code);
-  if (name === undefined) throw new DomainError("units.unknown_unit", { unit: code });
+  if (name === undefined) throw new AppError("units.unknown_unit", { unit: code });
   return name;
 }
 
@@ -65,25 +65,25 @@ const MILLI_DIGITS = 3;
  */
 export function quantityMilli(text: string, options: { allowZero?: boolean } = {}): bigint {
   const trimmed = text.trim();
-  if (/^-/.test(trimmed)) throw new DomainError("units.quantity_negative", { value: text });
+  if (/^-/.test(trimmed)) throw new AppError("units.quantity_negative", { value: text });
   const match = /^([0-9]+)(?:\.([0-9]+))?$/.exec(trimmed);
-  if (match === null) throw new DomainError("units.quantity_format", { value: text });
+  if (match === null) throw new AppError("units.quantity_format", { value: text });
   const whole = (match[1] ?? "").replace(/^0+(?=[0-9])/, "");
   const fraction = match[2] ?? "";
   if (/[1-9]/.test(fraction.slice(MILLI_DIGITS))) {
-    throw new DomainError("units.quantity_precision", { value: text, maxDecimals: MILLI_DIGITS });
+    throw new AppError("units.quantity_precision", { value: text, maxDecimals: MILLI_DIGITS });
   }
   // uint64 has 20 digits; checking the length first keeps BigInt away from huge strings.
-  if (whole.length > 20) throw new DomainError("units.quantity_overflow", { value: text });
+  if (whole.length > 20) throw new AppError("units.quantity_overflow", { value: text });
   const milli = BigInt(whole + fraction.slice(0, MILLI_DIGITS).padEnd(MILLI_DIGITS, "0"));
-  if (milli > UINT64_MAX) throw new DomainError("units.quantity_overflow", { value: text });
-  if (milli === 0n && options.allowZero !== true) throw new DomainError("units.quantity_zero", { value: text });
+  if (milli > UINT64_MAX) throw new AppError("units.quantity_overflow", { value: text });
+  if (milli === 0n && options.allowZero !== true) throw new AppError("units.quantity_zero", { value: text });
   return milli;
 }
 
 /** 1234500n → "1234.5": the shortest decimal text of a quantity in thousandths. */
 export function formatQuantityMilli(milli: bigint): string {
-  if (milli < 0n) throw new DomainError("units.quantity_negative", { value: milli.toString() });
+  if (milli < 0n) throw new AppError("units.quantity_negative", { value: milli.toString() });
   const whole = milli / 1000n;
   const fraction = (milli % 1000n).toString().padStart(MILLI_DIGITS, "0").replace(/0+$/, "");
   return fraction.length > 0 ? `${whole.toString()}.${fraction}` : whole.toString();

@@ -9,7 +9,7 @@
  *
  * A farmer cooperative registered with market regulation (农民专业合作社) has the prefix 93.
  */
-import { DomainError } from "./errors.ts";
+import { AppError } from "../errors/app-error.ts";
 
 export const USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 export const USCC_LENGTH = 18;
@@ -26,7 +26,7 @@ export function usccCheckCharacter(first17: string): string {
   let sum = 0;
   for (let i = 0; i < USCC_LENGTH - 1; i++) {
     const value = USCC_ALPHABET.indexOf(first17.charAt(i));
-    if (value < 0) throw new DomainError("uscc.charset", { position: i + 1, character: first17.charAt(i) });
+    if (value < 0) throw new AppError("uscc.charset", { position: i + 1, character: first17.charAt(i) });
     sum += value * (WEIGHTS[i] ?? 0);
   }
   return USCC_ALPHABET.charAt((31 - (sum % 31)) % 31);
@@ -74,17 +74,17 @@ const CATEGORIES: Record<string, { zh: string; en: string }> = {
  * `uscc.region_format` or `uscc.check_character`.
  */
 export function parseUscc(code: string): UsccParts {
-  if (code.length !== USCC_LENGTH) throw new DomainError("uscc.length", { length: code.length });
+  if (code.length !== USCC_LENGTH) throw new AppError("uscc.length", { length: code.length });
   for (let i = 0; i < USCC_LENGTH; i++) {
     if (!USCC_ALPHABET.includes(code.charAt(i))) {
-      throw new DomainError("uscc.charset", { position: i + 1, character: code.charAt(i) });
+      throw new AppError("uscc.charset", { position: i + 1, character: code.charAt(i) });
     }
   }
   const regionCode = code.slice(2, 8);
-  if (!/^[0-9]{6}$/.test(regionCode)) throw new DomainError("uscc.region_format", { regionCode });
+  if (!/^[0-9]{6}$/.test(regionCode)) throw new AppError("uscc.region_format", { regionCode });
   const expected = usccCheckCharacter(code.slice(0, USCC_LENGTH - 1));
   const actual = code.charAt(USCC_LENGTH - 1);
-  if (expected !== actual) throw new DomainError("uscc.check_character", { expected, actual });
+  if (expected !== actual) throw new AppError("uscc.check_character", { expected, actual });
   return {
     code,
     registrationAuthority: code.charAt(0),

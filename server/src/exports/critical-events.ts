@@ -10,7 +10,8 @@ import type { BizStep } from "../domain/typed-data.ts";
 import { UNITS, formatQuantityMilli, quantityMilli, unitCode, unitFromCode } from "../domain/units.ts";
 import type { LedgerPosition } from "../storage/batches.ts";
 import type { Organisation } from "../storage/organisations.ts";
-import { ExportError, type ExportBatch, type ExportInput } from "./types.ts";
+import type { ExportBatch, ExportInput } from "./types.ts";
+import { AppError } from "../errors/app-error.ts";
 
 /**
  * Our business steps in EPCIS / CBV 2.0 terms. CBV 2.0 has no word for planting, applying
@@ -102,10 +103,11 @@ export interface CriticalEvent {
 function parseData(raw: Record<string, unknown>, eventId: string): EventData {
   const parsed = eventData.safeParse(raw);
   if (!parsed.success) {
-    throw new ExportError("export.event_data_invalid", `stored data of event ${eventId} does not parse`, {
-      eventId,
-      issues: parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`),
-    });
+    throw new AppError(
+      "export.event_data_invalid",
+      { eventId, issues: parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`) },
+      { detail: `stored data of event ${eventId} does not parse` },
+    );
   }
   return parsed.data;
 }

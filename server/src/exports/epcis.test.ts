@@ -25,7 +25,8 @@ import {
   teaFixture,
   traceEvent,
 } from "../../../test/support/export-fixtures.ts";
-import { ExportError, type ExportInput } from "./types.ts";
+import type { ExportInput } from "./types.ts";
+import { AppError } from "../errors/app-error.ts";
 
 const ORIGIN = "https://trace.example.cn";
 const OPTIONS: EpcisOptions = {
@@ -344,7 +345,7 @@ describe("buildEpcisDocument", () => {
     assert.throws(
       () => buildEpcisDocument(input, OPTIONS),
       (error: unknown) =>
-        error instanceof ExportError &&
+        error instanceof AppError &&
         (error.code as string) === "export.event_data_invalid" &&
         error.details.eventId === events.cooling.id,
     );

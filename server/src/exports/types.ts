@@ -33,18 +33,3 @@ export interface ExportBatch {
 export interface ExportInput {
   batches: readonly ExportBatch[];
 }
-
-export type ExportErrorCode = "export.event_data_invalid";
-
-/** A stored record the export cannot represent, or a missing reference file. */
-export class ExportError extends Error {
-  override readonly name = "ExportError";
-  readonly code: ExportErrorCode;
-  readonly details: Readonly<Record<string, unknown>>;
-
-  constructor(code: ExportErrorCode, message: string, details: Record<string, unknown>, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-    this.details = details;
-  }
-}

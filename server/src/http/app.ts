@@ -15,14 +15,10 @@ import express, {
 import { rateLimit } from "express-rate-limit";
 import helmet from "helmet";
 import type { Logger } from "pino";
-import { ZodError } from "zod";
 
-import { DomainError } from "../domain/errors.ts";
-import { LabelError } from "../labels/errors.ts";
-import { isContentError } from "../ipfs/content-store.ts";
-import { problemForContentError } from "../ipfs/gateway.ts";
+import { AppError } from "../errors/app-error.ts";
 import { isDiskFull } from "../services/media.ts";
-import { ProblemError, sendProblem } from "./problem.ts";
+import { sendProblem, statusOf, toProblem } from "./problem.ts";
 
 export interface AppOptions {
   logger: Logger;
@@ -119,7 +115,7 @@ function bodyDeadline(ms: number, exempt: (req: Request) => boolean): RequestHan
         return;
       }
       res.setHeader("Connection", "close");
-      sendProblem(res, new ProblemError("request.timeout"), req.originalUrl);
+      sendProblem(res, new AppError("request.timeout"), req.originalUrl);
       // The answer is flushed first; the unread rest of the body is not waited for.
       res.once("finish", () => req.socket.destroy());
     }, ms);
@@ -133,50 +129,34 @@ function bodyDeadline(ms: number, exempt: (req: Request) => boolean): RequestHan
   };
 }
 
-function bodyParserProblem(error: unknown): ProblemError | null {
+function bodyParserProblem(error: unknown): AppError | null {
   if (typeof error !== "object" || error === null || !("type" in error)) return null;
   switch (error.type) {
     case "entity.too.large":
-      return new ProblemError("request.too_large");
+      return new AppError("request.too_large");
     case "entity.parse.failed":
-      return new ProblemError("request.invalid", { detail: "The body is not valid JSON." });
+      return new AppError("request.invalid", {}, { detail: "The body is not valid JSON." });
     case "entity.too.deep":
-      return new ProblemError("request.invalid", {
-        detail: `The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep.`,
-      });
+      return new AppError(
+        "request.invalid",
+        {},
+        { detail: `The JSON body is nested more than ${MAX_JSON_DEPTH} levels deep.` },
+      );
     case "encoding.unsupported":
     case "charset.unsupported":
-      return new ProblemError("request.unsupported_media_type");
+      return new AppError("request.unsupported_media_type");
     default:
       return null;
   }
 }
 
-export function zodProblem(error: ZodError): ProblemError {
-  return new ProblemError("request.invalid", {
-    detail: error.issues.map((issue) => `${issue.path.join(".") || "(body)"}: ${issue.message}`).join("; "),
-    extensions: { issues: error.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message })) },
-  });
-}
-
 const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _next) => {
-  let problem: ProblemError;
-  if (error instanceof ProblemError) problem = error;
-  else if (error instanceof DomainError) problem = ProblemError.fromDomain(error);
-  // A missing font is the server's own installation problem, not the caller's.
-  else if (error instanceof LabelError)
-    problem = ProblemError.fromDomain(error, error.code === "labels.font_missing" ? 503 : 400);
-  else if (error instanceof ZodError) problem = zodProblem(error);
-  else if (isDiskFull(error)) problem = new ProblemError("storage.full", { cause: error });
-  else if (isContentError(error)) problem = problemForContentError(error);
-  // Bad percent-encoding, wherever it is decoded: a path parameter (the router's decoding)
-  // or a header a route decodes (X-File-Name). The caller's mistake, in one place.
-  else if (error instanceof URIError) {
-    problem = new ProblemError("request.invalid", { detail: "The path or a header is not valid percent-encoding." });
-  } else problem = bodyParserProblem(error) ?? new ProblemError("internal.error", { cause: error });
+  const problem = isDiskFull(error)
+    ? new AppError("storage.full", {}, { cause: error })
+    : (bodyParserProblem(error) ?? toProblem(error));
 
   if (problem.code === "internal.error") req.log.error({ err: error }, "unhandled error");
-  else if (problem.status === 401 || problem.status === 403) {
+  else if (statusOf(problem) === 401 || statusOf(problem) === 403) {
     // Refusals of credentials and roles are kept: an authorisation probe should leave a trace.
     req.log.warn({ code: problem.code, method: req.method, path: req.path, principal: req.principal }, "refused");
   } else req.log.debug({ code: problem.code, detail: problem.detail }, "request refused");
@@ -217,7 +197,7 @@ export function createApp(options: AppOptions): Express {
       // Without a trusted proxy, X-Forwarded-For is ignored on purpose: no need to warn about it.
       validate: { xForwardedForHeader: false },
       handler: (req, res) => {
-        sendProblem(res, new ProblemError("request.rate_limited"), req.originalUrl);
+        sendProblem(res, new AppError("request.rate_limited"), req.originalUrl);
       },
     }),
   );
@@ -239,7 +219,7 @@ export function createApp(options: AppOptions): Express {
   for (const handler of options.beforeRoutes ?? []) app.use(handler);
   for (const router of options.routers) app.use(router);
   app.use((req, res) => {
-    sendProblem(res, new ProblemError("resource.not_found"), req.originalUrl);
+    sendProblem(res, new AppError("resource.not_found"), req.originalUrl);
   });
   app.use(errorHandler);
   return app;

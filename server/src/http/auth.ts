@@ -13,7 +13,7 @@ import type { Role } from "../domain/enumerations.ts";
 import { principalOfToken } from "../services/authentication.ts";
 import type { Principal } from "../services/context.ts";
 import type { Database } from "../storage/schema.ts";
-import { ProblemError } from "./problem.ts";
+import { AppError } from "../errors/app-error.ts";
 
 declare module "express-serve-static-core" {
   interface Request {
@@ -36,7 +36,7 @@ export function authenticate(options: { db: Kysely<Database>; adminToken: string
     }
     const match = /^Bearer ([A-Za-z0-9._~+/=-]{16,200})$/.exec(header);
     if (match?.[1] === undefined) {
-      next(new ProblemError("auth.invalid"));
+      next(new AppError("auth.invalid"));
       return;
     }
     const token = match[1];
@@ -49,7 +49,7 @@ export function authenticate(options: { db: Kysely<Database>; adminToken: string
       .then((principal) => {
         if (principal === null) {
           req.log.warn({ path: req.path }, "refused an unknown, expired or revoked credential");
-          throw new ProblemError("auth.invalid");
+          throw new AppError("auth.invalid");
         }
         req.principal = principal;
       })
@@ -65,12 +65,12 @@ export function requireRole(...roles: Role[]): RequestHandler {
     const principal = req.principal;
     if (principal === undefined) {
       req.log.warn({ path: req.path, method: req.method }, "refused a write without credentials");
-      next(new ProblemError("auth.missing"));
+      next(new AppError("auth.missing"));
       return;
     }
     if (!principal.roles.some((role) => roles.includes(role))) {
       req.log.warn({ path: req.path, method: req.method, organisationId: principal.organisationId }, "refused a role");
-      next(new ProblemError("auth.forbidden"));
+      next(new AppError("auth.forbidden"));
       return;
     }
     next();
@@ -78,6 +78,6 @@ export function requireRole(...roles: Role[]): RequestHandler {
 }
 
 export function principalOf(req: Request): Principal {
-  if (req.principal === undefined) throw new ProblemError("auth.missing");
+  if (req.principal === undefined) throw new AppError("auth.missing");
   return req.principal;
 }

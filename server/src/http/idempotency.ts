@@ -25,7 +25,8 @@ import {
   type WrittenRef,
 } from "../storage/idempotency.ts";
 import type { Database } from "../storage/schema.ts";
-import { problemBody, ProblemError } from "./problem.ts";
+import { problemBody } from "./problem.ts";
+import { AppError } from "../errors/app-error.ts";
 
 const KEY = /^[A-Za-z0-9._:-]{8,128}$/;
 
@@ -80,7 +81,7 @@ export async function idempotent(
     return;
   }
   if (!KEY.test(key)) {
-    throw new ProblemError("request.invalid", { detail: "Idempotency-Key: 8 to 128 characters of [A-Za-z0-9._:-]" });
+    throw new AppError("request.invalid", {}, { detail: "Idempotency-Key: 8 to 128 characters of [A-Za-z0-9._:-]" });
   }
   const db = ctx.db;
   const leaseMs = ctx.idempotencyLeaseMs ?? DEFAULT_IDEMPOTENCY_LEASE_MS;
@@ -102,7 +103,7 @@ export async function idempotent(
       send(reservation);
       return;
     case "mismatch":
-      throw new ProblemError("idempotency.conflict");
+      throw new AppError("idempotency.conflict");
     case "in_progress":
       throw inProgress(res, reservation.retryAfterMs);
     case "recover": {
@@ -140,16 +141,18 @@ export async function idempotent(
   send(result);
 }
 
-function inProgress(res: Response, retryAfterMs: number): ProblemError {
+function inProgress(res: Response, retryAfterMs: number): AppError {
   const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
   res.setHeader("retry-after", String(seconds));
-  return new ProblemError("idempotency.in_progress", { extensions: { retryAfterSeconds: seconds } });
+  return new AppError("idempotency.in_progress", { retryAfterSeconds: seconds });
 }
 
 function answerLost(written: WrittenRef): WriteAnswer {
-  const problem = new ProblemError("idempotency.answer_lost", {
-    detail: `${written.action} ${written.target}`,
-    extensions: { written: { action: written.action, target: written.target } },
-  });
-  return { status: problem.status, body: problemBody(problem) };
+  const problem = new AppError(
+    "idempotency.answer_lost",
+    { written: { action: written.action, target: written.target } },
+    { detail: `${written.action} ${written.target}` },
+  );
+  const body = problemBody(problem);
+  return { status: body.status, body };
 }

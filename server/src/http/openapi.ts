@@ -10,7 +10,7 @@ import { eventRequest, recallRequest } from "../services/events.ts";
 import { credentialRequest, onboardingRequest } from "../services/organisations.ts";
 import { reasonRequest } from "../services/regulator.ts";
 import { signatureSubmission } from "../services/sign-and-submit.ts";
-import { PROBLEMS } from "./problem.ts";
+import { PROBLEM_CODES } from "./problem.ts";
 
 const claimRequest = z.object({ code: z.string().max(32) }).strict();
 
@@ -271,7 +271,7 @@ function problemSchema(): Record<string, unknown> {
       type: { type: "string" },
       title: { type: "string" },
       status: { type: "integer" },
-      code: { type: "string", enum: Object.keys(PROBLEMS) },
+      code: { type: "string", enum: [...PROBLEM_CODES] },
       message: { type: "object", properties: { en: { type: "string" }, zh: { type: "string" } } },
       detail: { type: "string" },
       instance: { type: "string" },

@@ -7,6 +7,9 @@
 import { bases } from "multiformats/basics";
 import { CID } from "multiformats/cid";
 
+import { AppError } from "../errors/app-error.ts";
+import type { ErrorCode } from "../errors/registry.ts";
+
 export interface AbortOptions {
   signal?: AbortSignal;
 }
@@ -63,8 +66,8 @@ export interface ContentStore {
 }
 
 /**
- * Why a content-store operation failed. The HTTP layer maps each kind to one problem code
- * (see `problemForContentError` in gateway.ts); the switch there is exhaustive.
+ * Why a content-store operation failed. The adapters branch on the kind; each kind has the
+ * registry code the HTTP layer answers with (`CODE_OF_KIND`).
  */
 export type ContentErrorKind =
   /** The CID text does not parse. */
@@ -82,13 +85,26 @@ export type ContentErrorKind =
   /** Stored bytes fail verification against their CID: local data damage. */
   | "corrupt";
 
-export class ContentError extends Error {
+const CODE_OF_KIND = {
+  cid_malformed: "ipfs.cid_malformed",
+  invalid_argument: "request.invalid",
+  not_found: "ipfs.not_found",
+  not_a_file: "ipfs.not_a_file",
+  too_large: "request.too_large",
+  unavailable: "ipfs.unavailable",
+  // A fault in our own data: answered as internal.error and logged with its cause.
+  corrupt: "ipfs.corrupt",
+} as const satisfies Record<ContentErrorKind, ErrorCode>;
+
+/** The one error type, with the store's own kind and the CID concerned (kept out of the caller's answer). */
+export class ContentError extends AppError<(typeof CODE_OF_KIND)[ContentErrorKind]> {
   readonly kind: ContentErrorKind;
   /** The CID concerned, as text, when there is one. */
   readonly cid: string | undefined;
 
   constructor(kind: ContentErrorKind, message: string, options: { cid?: CID | string; cause?: unknown } = {}) {
-    super(message, { cause: options.cause });
+    super(CODE_OF_KIND[kind], {}, { cause: options.cause });
+    this.message = message;
     this.name = "ContentError";
     this.kind = kind;
     this.cid = options.cid === undefined ? undefined : String(options.cid);

@@ -10,8 +10,8 @@ import { Router, type NextFunction, type Request, type Response } from "express"
 import { fileTypeFromBuffer } from "file-type";
 import type { CID } from "multiformats/cid";
 
-import { ProblemError, sendProblem } from "../http/problem.ts";
-import { ContentError, isContentError, parseCid, type ContentStore } from "./content-store.ts";
+import { AppError } from "../errors/app-error.ts";
+import { ContentError, parseCid, type ContentStore } from "./content-store.ts";
 
 export interface IpfsGatewayOptions {
   store: ContentStore;
@@ -93,12 +93,7 @@ export function createIpfsGatewayRouter(options: IpfsGatewayOptions): Router {
       if (range === "unsatisfiable") {
         res.setHeader("Content-Range", `bytes */${size}`);
         res.setHeader("Cache-Control", "no-store");
-        sendProblem(
-          res,
-          new ProblemError("ipfs.range_not_satisfiable", { extensions: { sizeBytes: size } }),
-          req.originalUrl,
-        );
-        return;
+        throw new AppError("ipfs.range_not_satisfiable", { sizeBytes: size });
       }
       const start = range?.start ?? 0;
       const end = range?.end ?? size;
@@ -122,17 +117,9 @@ export function createIpfsGatewayRouter(options: IpfsGatewayOptions): Router {
       await pipeline(resume(first, chunks), res);
     } catch (error) {
       if (signal.aborted || isPrematureClose(error)) return; // the client left; nobody to answer
-      if (res.headersSent) {
-        // Express's final handler cuts the connection, so the client sees a short body.
-        next(error);
-        return;
-      }
-      if (isContentError(error) && error.kind !== "corrupt") {
-        res.setHeader("Cache-Control", "no-store");
-        sendProblem(res, problemForContentError(error), req.originalUrl);
-        return;
-      }
-      next(isContentError(error) ? problemForContentError(error) : error);
+      // Before the headers, the application's error handler answers with the error's problem;
+      // after them, it cuts the connection, so the client sees a short body.
+      next(error);
     }
   }
 
@@ -147,32 +134,9 @@ export function createIpfsGatewayRouter(options: IpfsGatewayOptions): Router {
       return;
     }
     res.setHeader("Allow", "GET, HEAD");
-    sendProblem(res, new ProblemError("method.not_allowed"), req.originalUrl);
+    next(new AppError("method.not_allowed"));
   });
   return router;
-}
-
-/**
- * The one mapping from content-store failures to problem codes, for every route that
- * touches the store. `corrupt` keeps its cause so the error handler can log it.
- */
-export function problemForContentError(error: ContentError): ProblemError {
-  switch (error.kind) {
-    case "cid_malformed":
-      return new ProblemError("ipfs.cid_malformed");
-    case "invalid_argument":
-      return new ProblemError("request.invalid");
-    case "not_found":
-      return new ProblemError("ipfs.not_found");
-    case "not_a_file":
-      return new ProblemError("ipfs.not_a_file");
-    case "too_large":
-      return new ProblemError("request.too_large");
-    case "unavailable":
-      return new ProblemError("ipfs.unavailable");
-    case "corrupt":
-      return new ProblemError("internal.error", { cause: error });
-  }
 }
 
 function setCacheHeaders(res: Response, etag: string): void {

@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 
 import { buildDigitalLink } from "../domain/gs1.ts";
 import { generateSerials } from "../domain/serials.ts";
-import { isLabelError } from "./errors.ts";
+import { isAppError } from "../errors/app-error.ts";
 import { QR_QUIET_ZONE_MODULES, QR_TEXT_MAX_BYTES, qrMatrix, qrPng, qrSegments, qrSvg, qrTerminal } from "./qr.ts";
 import { RSVG, ZBAR, decodeQrCodes, haveTools, run } from "../../../test/support/label-tools.ts";
 
@@ -149,26 +149,26 @@ describe("QR codes", () => {
 
   it("refuses empty and over-long input with typed errors", async () => {
     for (const render of [qrSvg, qrPng, qrTerminal]) {
-      await assert.rejects(render(""), (error) => isLabelError(error, "labels.qr_text_empty"));
+      await assert.rejects(render(""), (error) => isAppError(error, "labels.qr_text_empty"));
       await assert.rejects(render("x".repeat(QR_TEXT_MAX_BYTES + 1)), (error) =>
-        isLabelError(error, "labels.qr_text_too_long"),
+        isAppError(error, "labels.qr_text_too_long"),
       );
     }
     assert.throws(
       () => qrMatrix(""),
-      (error) => isLabelError(error, "labels.qr_text_empty"),
+      (error) => isAppError(error, "labels.qr_text_empty"),
     );
     // The limit counts UTF-8 bytes, not characters: 200 Chinese characters are 600 bytes.
     assert.throws(
       () => qrMatrix("苹".repeat(200)),
-      (error) => isLabelError(error, "labels.qr_text_too_long") && error.details.bytes === 600,
+      (error) => isAppError(error, "labels.qr_text_too_long") && error.details.bytes === 600,
     );
     assert.equal(qrMatrix("x".repeat(QR_TEXT_MAX_BYTES)).size > 0, true);
   });
 
   it("refuses PNG sizes out of range", async () => {
     for (const sizePx of [0, 10, 63, 4097, 100.5, Number.NaN]) {
-      await assert.rejects(qrPng(uri, { sizePx }), (error) => isLabelError(error, "labels.qr_size"), String(sizePx));
+      await assert.rejects(qrPng(uri, { sizePx }), (error) => isAppError(error, "labels.qr_size"), String(sizePx));
     }
   });
 });

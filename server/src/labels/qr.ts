@@ -9,7 +9,7 @@
  */
 import QRCode, { type QRCodeSegment } from "qrcode";
 
-import { LabelError } from "./errors.ts";
+import { AppError } from "../errors/app-error.ts";
 
 export type QrErrorCorrectionLevel = "L" | "M" | "Q" | "H";
 
@@ -49,10 +49,10 @@ export interface QrMatrix {
 }
 
 function checkText(text: string): void {
-  if (text.length === 0) throw new LabelError("labels.qr_text_empty");
+  if (text.length === 0) throw new AppError("labels.qr_text_empty");
   const bytes = Buffer.byteLength(text, "utf8");
   if (bytes > QR_TEXT_MAX_BYTES) {
-    throw new LabelError("labels.qr_text_too_long", { bytes, maxBytes: QR_TEXT_MAX_BYTES });
+    throw new AppError("labels.qr_text_too_long", { bytes, maxBytes: QR_TEXT_MAX_BYTES });
   }
 }
 
@@ -109,7 +109,7 @@ export async function qrPng(uri: string, options?: QrPngOptions): Promise<Buffer
   checkText(uri);
   const sizePx = options?.sizePx ?? QR_PNG_DEFAULT_PX;
   if (!Number.isInteger(sizePx) || sizePx < QR_PNG_MIN_PX || sizePx > QR_PNG_MAX_PX) {
-    throw new LabelError("labels.qr_size", { sizePx, minPx: QR_PNG_MIN_PX, maxPx: QR_PNG_MAX_PX });
+    throw new AppError("labels.qr_size", { sizePx, minPx: QR_PNG_MIN_PX, maxPx: QR_PNG_MAX_PX });
   }
   return QRCode.toBuffer(qrSegments(uri), {
     type: "png",

@@ -14,7 +14,7 @@ import { gtinToUint64, normalizeGtin, validateLot } from "../domain/gs1.ts";
 import { isoInstant } from "../domain/instants.ts";
 import { CURRENT_TYPED_DATA_VERSION, type BatchAttestationValue } from "../domain/typed-data.ts";
 import { quantityMilli, unitCode } from "../domain/units.ts";
-import { ProblemError } from "../http/problem.ts";
+import { AppError } from "../errors/app-error.ts";
 import { parseCid } from "../ipfs/content-store.ts";
 import { outboxEntry } from "../ledger/outbox-kinds.ts";
 import { signTyped } from "../ledger/signing.ts";
@@ -77,11 +77,11 @@ export async function activeOrganisation(
   organisationId: string | null,
   kinds: readonly Organisation["kind"][],
 ): Promise<Organisation> {
-  if (organisationId === null) throw new ProblemError("organisation.wrong_kind");
+  if (organisationId === null) throw new AppError("organisation.wrong_kind");
   const organisation = await getOrganisation(ctx.db, organisationId);
-  if (organisation === null) throw new ProblemError("organisation.not_found");
-  if (!kinds.includes(organisation.kind)) throw new ProblemError("organisation.wrong_kind");
-  if (organisation.status !== "active") throw new ProblemError("organisation.suspended");
+  if (organisation === null) throw new AppError("organisation.not_found");
+  if (!kinds.includes(organisation.kind)) throw new AppError("organisation.wrong_kind");
+  if (organisation.status !== "active") throw new AppError("organisation.suspended");
   return organisation;
 }
 
@@ -91,9 +91,9 @@ async function uploadedMediaCid(ctx: ServiceContext, text: string): Promise<stri
   try {
     canonical = parseCid(text).toV1().toString();
   } catch {
-    throw new ProblemError("ipfs.cid_malformed", { detail: text });
+    throw new AppError("ipfs.cid_malformed", {}, { detail: text });
   }
-  if ((await getMedia(ctx.db, canonical)) === null) throw new ProblemError("media.not_found", { detail: canonical });
+  if ((await getMedia(ctx.db, canonical)) === null) throw new AppError("media.not_found", {}, { detail: canonical });
   return canonical;
 }
 
@@ -106,42 +106,43 @@ export async function registerBatch(
 ): Promise<AcceptedBatch> {
   const maxItems = ctx.maxItemsPerBatch ?? MAX_ITEMS_PER_BATCH;
   if (input.itemCount > maxItems) {
-    throw new ProblemError("batch.too_many_items", {
-      detail: `${String(input.itemCount)} items; at most ${String(maxItems)} per batch`,
-      extensions: { maxItems },
-    });
+    throw new AppError(
+      "batch.too_many_items",
+      { maxItems },
+      { detail: `${String(input.itemCount)} items; at most ${String(maxItems)} per batch` },
+    );
   }
   const cooperative = await activeOrganisation(ctx, origin.principal.organisationId, ["cooperative"]);
   const gtin = normalizeGtin(input.gtin);
   const lot = validateLot(input.lot);
   const product = await getProduct(ctx.db, gtin);
-  if (product === null) throw new ProblemError("product.not_found", { detail: gtin });
+  if (product === null) throw new AppError("product.not_found", {}, { detail: gtin });
   if (input.quantity.unit !== product.unit) {
-    throw new ProblemError("product.unit_mismatch", { detail: `${input.quantity.unit} ≠ ${product.unit}` });
+    throw new AppError("product.unit_mismatch", {}, { detail: `${input.quantity.unit} ≠ ${product.unit}` });
   }
   const unit = unitCode(input.quantity.unit);
   const milli = quantityMilli(input.quantity.value);
   const harvestedAtMs = Date.parse(input.harvestedAt);
   const nowMs = ctx.now();
   if (harvestedAtMs > nowMs + 24 * 3_600_000) {
-    throw new ProblemError("request.invalid", { detail: "harvestedAt: in the future" });
+    throw new AppError("request.invalid", {}, { detail: "harvestedAt: in the future" });
   }
   const plot = input.plotId == null ? null : await getPlot(ctx.db, input.plotId);
   if (input.plotId != null && (plot === null || plot.organisationId !== cooperative.id)) {
-    throw new ProblemError("plot.not_found", { detail: input.plotId });
+    throw new AppError("plot.not_found", {}, { detail: input.plotId });
   }
   const certifications = await getCertifications(ctx.db, input.certificationIds);
   if (
     certifications.length !== new Set(input.certificationIds).size ||
     certifications.some((c) => c.organisationId !== cooperative.id)
   ) {
-    throw new ProblemError("certification.not_found");
+    throw new AppError("certification.not_found");
   }
   const videoCid = input.videoCid == null ? null : await uploadedMediaCid(ctx, input.videoCid);
   const photoCids = await Promise.all(input.photoCids.map((cid) => uploadedMediaCid(ctx, cid)));
 
   const batchId = batchIdOf(gtin, lot);
-  if ((await getBatchByLot(ctx.db, gtin, lot)) !== null) throw new ProblemError("batch.exists");
+  if ((await getBatchByLot(ctx.db, gtin, lot)) !== null) throw new AppError("batch.exists");
 
   // Serials, hidden-code HMACs, the tree and the sealed archive: seconds of CPU for a
   // million items, done on a worker thread so the loop keeps answering.
@@ -288,14 +289,14 @@ export async function commitBatch(
       return stored;
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw new ProblemError("batch.exists", { cause: error });
+    if (isUniqueViolation(error)) throw new AppError("batch.exists", {}, { cause: error });
     throw error;
   }
 }
 
 export async function requireBatch(ctx: ServiceContext, batchId: string): Promise<Batch> {
-  if (!/^0x[0-9a-fA-F]{64}$/.test(batchId)) throw new ProblemError("batch.not_found");
+  if (!/^0x[0-9a-fA-F]{64}$/.test(batchId)) throw new AppError("batch.not_found");
   const batch = await getBatch(ctx.db, batchId);
-  if (batch === null) throw new ProblemError("batch.not_found");
+  if (batch === null) throw new AppError("batch.not_found");
   return batch;
 }

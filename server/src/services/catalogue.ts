@@ -8,7 +8,7 @@ import { normalizeGtin } from "../domain/gs1.ts";
 import { isoDay } from "../domain/instants.ts";
 import { parseRegionCode } from "../domain/region.ts";
 import { formatQuantityMilli, quantityMilli, unitCode, UNITS, type UnitName } from "../domain/units.ts";
-import { ProblemError } from "../http/problem.ts";
+import { AppError } from "../errors/app-error.ts";
 import {
   insertCertification,
   insertPlot,
@@ -53,7 +53,7 @@ export const productRequest = z
 export function netContentOf(input: { value: string; unit: string }): NetContent {
   const mass = Object.hasOwn(UNITS, input.unit) && UNITS[input.unit as UnitName].milligrams !== undefined;
   if (!mass)
-    throw new ProblemError("product.net_content_unit", { detail: `netContent.unit "${input.unit}" is not g, kg or t` });
+    throw new AppError("product.net_content_unit", {}, { detail: `netContent.unit "${input.unit}" is not g, kg or t` });
   return { value: formatQuantityMilli(quantityMilli(input.value)), unit: input.unit };
 }
 
@@ -87,7 +87,7 @@ export async function registerProduct(
       return product;
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw new ProblemError("product.exists", { cause: error });
+    if (isUniqueViolation(error)) throw new AppError("product.exists", {}, { cause: error });
     throw error;
   }
 }

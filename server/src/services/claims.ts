@@ -12,7 +12,7 @@
 import { createHmac } from "node:crypto";
 
 import { normalizeVerificationCode, verifyVerificationCode, VERIFICATION_CODE_DIGITS } from "../domain/serials.ts";
-import { ProblemError } from "../http/problem.ts";
+import { AppError } from "../errors/app-error.ts";
 import { claimItem, getBatchByLot, getItem } from "../storage/batches.ts";
 import { reserveClaimAttempt, settleClaimAttempt } from "../storage/scans.ts";
 import type { ServiceContext } from "./context.ts";
@@ -49,8 +49,8 @@ export async function claimHiddenCode(
 ): Promise<ClaimResult> {
   const batch = await getBatchByLot(ctx.db, link.gtin, link.lot);
   const item = batch === null ? null : await getItem(ctx.db, batch.batchId, link.serial);
-  if (batch === null || item === null) throw new ProblemError("item.not_found");
-  if (item.hiddenCodeHmac === null) throw new ProblemError("claim.no_code");
+  if (batch === null || item === null) throw new AppError("item.not_found");
+  if (item.hiddenCodeHmac === null) throw new AppError("claim.no_code");
   const code = normalizeVerificationCode(typedCode);
   const nowMs = ctx.now();
   const hourAgo = nowMs - 3_600_000;
@@ -65,10 +65,10 @@ export async function claimHiddenCode(
       client: { max: MAX_ATTEMPTS_PER_CLIENT_PER_HOUR, sinceMs: hourAgo, alsoClientHashes: [yesterday] },
     },
   );
-  if (attemptId === null) throw new ProblemError("claim.too_many_attempts");
+  if (attemptId === null) throw new AppError("claim.too_many_attempts");
   if (!verifyVerificationCode(ctx.secrets.hiddenCodePepper, item.serial, code, item.hiddenCodeHmac)) {
     await settleClaimAttempt(ctx.db, attemptId, "wrong");
-    throw new ProblemError("claim.wrong_code");
+    throw new AppError("claim.wrong_code");
   }
   const firstClaim = await claimItem(ctx.db, batch.batchId, item.serial, who, nowMs);
   await settleClaimAttempt(ctx.db, attemptId, firstClaim ? "claimed" : "already_claimed");

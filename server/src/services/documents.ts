@@ -6,7 +6,7 @@
 import { CID } from "multiformats/cid";
 
 import { DOCUMENT_MAX_BYTES } from "../domain/documents.ts";
-import { ProblemError } from "../http/problem.ts";
+import { AppError } from "../errors/app-error.ts";
 import { parseCid, type ContentStore } from "../ipfs/content-store.ts";
 
 export interface StoredDocument {
@@ -25,10 +25,11 @@ export async function storeJsonDocument(content: ContentStore, document: unknown
   const bytes = new TextEncoder().encode(JSON.stringify(document));
   if (bytes.byteLength > DOCUMENT_MAX_BYTES) {
     // What the caller sent would not fit one block: their request to trim, not our failure.
-    throw new ProblemError("request.document_too_large", {
-      detail: `The public document would be ${bytes.byteLength} bytes; at most ${DOCUMENT_MAX_BYTES} are allowed.`,
-      extensions: { documentBytes: bytes.byteLength, maxBytes: DOCUMENT_MAX_BYTES },
-    });
+    throw new AppError(
+      "request.document_too_large",
+      { documentBytes: bytes.byteLength, maxBytes: DOCUMENT_MAX_BYTES },
+      { detail: `The public document would be ${bytes.byteLength} bytes; at most ${DOCUMENT_MAX_BYTES} are allowed.` },
+    );
   }
   return describeCid((await content.add([bytes])).cid);
 }

@@ -20,7 +20,7 @@ import {
   type TraceEventValue,
 } from "../domain/typed-data.ts";
 import { OWN_FARM_STEPS, STEP_ACTORS } from "../domain/step-actors.ts";
-import { ProblemError } from "../http/problem.ts";
+import { AppError } from "../errors/app-error.ts";
 import { outboxEntry } from "../ledger/outbox-kinds.ts";
 import { signTyped, typedDigest } from "../ledger/signing.ts";
 import { getProduct } from "../storage/catalogue.ts";
@@ -55,7 +55,7 @@ const CLOCK_SKEW_MS = 10 * 60_000;
 function checkStepData(step: BizStep, data: EventData): void {
   const needs = (field: keyof EventData, steps: readonly BizStep[]): void => {
     if (steps.includes(step) && data[field] === undefined) {
-      throw new ProblemError("event.data_invalid", { detail: `${step} requires data.${field}` });
+      throw new AppError("event.data_invalid", {}, { detail: `${step} requires data.${field}` });
     }
   };
   needs("inputs", ["input_application"]);
@@ -84,16 +84,16 @@ export async function recordEvent(
   const step = input.bizStep;
   const actor = await activeOrganisation(ctx, origin.principal.organisationId, STEP_ACTORS[step]);
   const batch = await requireBatch(ctx, batchId);
-  if (OWN_FARM_STEPS.has(step) && batch.organisationId !== actor.id) throw new ProblemError("batch.not_yours");
-  if (batch.status === "recalled" && step !== "inspecting") throw new ProblemError("batch.recalled");
+  if (OWN_FARM_STEPS.has(step) && batch.organisationId !== actor.id) throw new AppError("batch.not_yours");
+  if (batch.status === "recalled" && step !== "inspecting") throw new AppError("batch.recalled");
   checkStepData(step, input.data);
   const occurredAtMs = Date.parse(input.occurredAt);
   const nowMs = ctx.now();
   if (occurredAtMs > nowMs + CLOCK_SKEW_MS || occurredAtMs < batch.harvestedAtMs - MAX_SPAN_BEFORE_HARVEST_MS) {
-    throw new ProblemError("event.before_harvest");
+    throw new AppError("event.before_harvest");
   }
   for (const cid of input.attachmentCids) {
-    if ((await getMedia(ctx.db, cid)) === null) throw new ProblemError("media.not_found", { detail: cid });
+    if ((await getMedia(ctx.db, cid)) === null) throw new AppError("media.not_found", {}, { detail: cid });
   }
 
   const coldChain = await coldChainOf(ctx, batch.gtin, input.data);
@@ -207,8 +207,8 @@ export async function recallOwnBatch(
 ): Promise<{ batchId: string; reasonCid: string } | { awaitingSignature: SignatureRequest }> {
   const cooperative = await activeOrganisation(ctx, origin.principal.organisationId, ["cooperative"]);
   const batch = await requireBatch(ctx, batchId);
-  if (batch.organisationId !== cooperative.id) throw new ProblemError("batch.not_yours");
-  if (batch.status === "recalled") throw new ProblemError("batch.recalled");
+  if (batch.organisationId !== cooperative.id) throw new AppError("batch.not_yours");
+  if (batch.status === "recalled") throw new AppError("batch.recalled");
   const reason = await storeJsonDocument(ctx.content, {
     type: "oioc.recall-reason",
     version: 1,
@@ -253,7 +253,7 @@ export async function commitRecall(
   const nowMs = ctx.now();
   await inTransaction(ctx.db, async (trx) => {
     const entry = await enqueueOutbox(trx, outboxEntry("recall", value.batchId, { value, signature }), nowMs);
-    if (!entry.created) throw new ProblemError("batch.recalled");
+    if (!entry.created) throw new AppError("batch.recalled");
     await recordWrite(trx, origin, "batch.recall", value.batchId, { reasonCid }, nowMs);
   });
 }

@@ -6,7 +6,7 @@ import { z } from "zod";
 
 import { chinaDayStartMs, chinaNextDayStartMs } from "../domain/china-time.ts";
 import type { ExportBatch, ExportInput } from "../exports/types.ts";
-import { ProblemError } from "../http/problem.ts";
+import { AppError } from "../errors/app-error.ts";
 import { getBatch, listBatches, type Batch } from "../storage/batches.ts";
 import { getPlot, getProduct } from "../storage/catalogue.ts";
 import { listBatchEvents } from "../storage/events.ts";
@@ -41,7 +41,7 @@ export type BatchScope = z.infer<typeof batchScope>;
 export async function batchesInScope(ctx: ServiceContext, scope: BatchScope): Promise<Batch[]> {
   if (scope.batchId !== undefined) {
     const batch = await getBatch(ctx.db, scope.batchId);
-    if (batch === null) throw new ProblemError("batch.not_found");
+    if (batch === null) throw new AppError("batch.not_found");
     return [batch];
   }
   const batches: Batch[] = [];

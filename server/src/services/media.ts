@@ -4,8 +4,7 @@
  * whole in memory. The CID is returned only once every block is durably stored and pinned.
  */
 import { isContentError } from "../ipfs/content-store.ts";
-import { problemForContentError } from "../ipfs/gateway.ts";
-import { ProblemError } from "../http/problem.ts";
+import { AppError } from "../errors/app-error.ts";
 import { recordMedia, type MediaRecord } from "../storage/media.ts";
 import { inTransaction } from "../storage/transaction.ts";
 import { recordWrite, type WriteOrigin } from "./write-log.ts";
@@ -54,21 +53,20 @@ export async function uploadMedia(
     "retailer",
     "inspector",
   ]);
-  if (!isAcceptedMediaType(meta.contentType)) throw new ProblemError("request.unsupported_media_type");
+  if (!isAcceptedMediaType(meta.contentType)) throw new AppError("request.unsupported_media_type");
   let added;
   try {
     added = await ctx.content.add(source, { maxBytes: ctx.mediaLimitBytes, signal: meta.signal });
   } catch (error) {
-    if (isDiskFull(error)) throw new ProblemError("storage.full", { cause: error });
+    if (isDiskFull(error)) throw new AppError("storage.full", {}, { cause: error });
     // Stopped as soon as the streamed bytes passed the limit; the media is not recorded and
     // the blocks written so far are collected with other unpinned leftovers.
     if (isContentError(error, "too_large")) {
-      throw new ProblemError("media.too_large", { detail: `at most ${String(ctx.mediaLimitBytes)} bytes` });
+      throw new AppError("media.too_large", {}, { detail: `at most ${String(ctx.mediaLimitBytes)} bytes` });
     }
-    if (isContentError(error)) throw problemForContentError(error);
     throw error;
   }
-  if (added.sizeBytes === 0) throw new ProblemError("media.empty");
+  if (added.sizeBytes === 0) throw new AppError("media.empty");
   const nowMs = ctx.now();
   const record: MediaRecord = {
     cid: added.cid.toV1().toString(),

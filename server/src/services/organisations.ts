@@ -14,7 +14,7 @@ import type { OrganisationKind, Role } from "../domain/enumerations.ts";
 import { isoInstant } from "../domain/instants.ts";
 import { parseRegionCode, regionCodeToUint32 } from "../domain/region.ts";
 import { normalizeUsccInput, parseUscc } from "../domain/uscc.ts";
-import { ProblemError } from "../http/problem.ts";
+import { AppError } from "../errors/app-error.ts";
 import { createCustodialKey } from "../ledger/keystore.ts";
 import {
   getCredential,
@@ -168,7 +168,7 @@ export async function onboardOrganisation(
       return { organisation, credential: { credential, token } };
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw new ProblemError("organisation.exists", { cause: error });
+    if (isUniqueViolation(error)) throw new AppError("organisation.exists", {}, { cause: error });
     throw error;
   }
 }
@@ -187,11 +187,11 @@ export async function issueCredential(
   request: z.infer<typeof credentialRequest>,
 ): Promise<IssuedCredential> {
   const organisation = await getOrganisation(ctx.db, organisationId);
-  if (organisation === null) throw new ProblemError("organisation.not_found");
+  if (organisation === null) throw new AppError("organisation.not_found");
   const nowMs = ctx.now();
   const expiresAtMs = request.expiresAt === undefined ? null : Date.parse(request.expiresAt);
   if (expiresAtMs !== null && expiresAtMs <= nowMs) {
-    throw new ProblemError("request.invalid", { detail: "expiresAt: must be in the future" });
+    throw new AppError("request.invalid", {}, { detail: "expiresAt: must be in the future" });
   }
   const token = newToken();
   return inTransaction(ctx.db, async (trx) => {
@@ -222,7 +222,7 @@ export async function revokeOrganisationCredential(
   await inTransaction(ctx.db, async (trx) => {
     const credential = await getCredential(trx, credentialId);
     if (credential?.organisationId !== organisationId || !(await revokeCredential(trx, credentialId, nowMs))) {
-      throw new ProblemError("credential.not_found");
+      throw new AppError("credential.not_found");
     }
     await recordWrite(trx, origin, "credential.revoke", credentialId, { organisationId }, nowMs);
   });

@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 
 import { z } from "zod";
 
-import { ProblemError } from "../http/problem.ts";
+import { AppError } from "../errors/app-error.ts";
 import { inTransaction } from "../storage/transaction.ts";
 import { getOrganisation, setOrganisationStatus } from "../storage/organisations.ts";
 import { enqueueOutbox } from "../storage/outbox.ts";
@@ -47,9 +47,9 @@ export async function setOrganisationSuspended(
   input: ReasonRequest,
 ): Promise<{ organisationId: string; status: "active" | "suspended"; reasonCid: string }> {
   const organisation = await getOrganisation(ctx.db, organisationId);
-  if (organisation === null) throw new ProblemError("organisation.not_found");
+  if (organisation === null) throw new AppError("organisation.not_found");
   const target = suspended ? "suspended" : "active";
-  if (organisation.status === target) throw new ProblemError("organisation.state_unchanged");
+  if (organisation.status === target) throw new AppError("organisation.state_unchanged");
   const action = suspended ? "suspension" : "reinstatement";
   const reason = await reasonDocument(ctx, origin, action, organisation.signerAddress, input);
   const nowMs = ctx.now();
@@ -78,7 +78,7 @@ export async function recallAsRegulator(
   input: ReasonRequest,
 ): Promise<{ batchId: string; reasonCid: string }> {
   const batch = await requireBatch(ctx, batchId);
-  if (batch.status === "recalled") throw new ProblemError("batch.recalled");
+  if (batch.status === "recalled") throw new AppError("batch.recalled");
   const reason = await reasonDocument(ctx, origin, "recall", batch.batchId, input);
   const recallReason = await storeJsonDocument(ctx.content, {
     type: "oioc.recall-reason",
@@ -98,7 +98,7 @@ export async function recallAsRegulator(
       },
       nowMs,
     );
-    if (!entry.created) throw new ProblemError("batch.recalled");
+    if (!entry.created) throw new AppError("batch.recalled");
     await recordWrite(trx, origin, "batch.regulator_recall", batch.batchId, { reasonCid: recallReason.cidText }, nowMs);
   });
   return { batchId: batch.batchId, reasonCid: recallReason.cidText };

@@ -7,7 +7,7 @@
 import { z } from "zod";
 
 import { TYPED_CODECS, decodeTyped } from "../domain/typed-data.ts";
-import { ProblemError } from "../http/problem.ts";
+import { AppError } from "../errors/app-error.ts";
 import { parseCid } from "../ipfs/content-store.ts";
 import { recoverTypedSigner, typedDigest } from "../ledger/signing.ts";
 import type { Batch } from "../storage/batches.ts";
@@ -56,9 +56,9 @@ async function requireOrganisationSignature(
       signature,
     );
   } catch (error) {
-    throw new ProblemError("chain.unavailable", { cause: error });
+    throw new AppError("chain.unavailable", {}, { cause: error });
   }
-  if (verdict !== "valid") throw new ProblemError("signature.invalid");
+  if (verdict !== "valid") throw new AppError("signature.invalid");
 }
 
 export async function submitSignature(
@@ -68,8 +68,8 @@ export async function submitSignature(
   signature: string,
 ): Promise<Submitted> {
   const request = await getSignatureRequest(ctx, requestId, origin.principal.organisationId);
-  if (request.completedAtMs !== null) throw new ProblemError("idempotency.conflict", { detail: "already submitted" });
-  if (request.expiresAtMs <= ctx.now()) throw new ProblemError("draft.not_found", { detail: "expired" });
+  if (request.completedAtMs !== null) throw new AppError("idempotency.conflict", {}, { detail: "already submitted" });
+  if (request.expiresAtMs <= ctx.now()) throw new AppError("draft.not_found", {}, { detail: "expired" });
   await requireOrganisationSignature(ctx, request, signature);
 
   let result: Submitted;

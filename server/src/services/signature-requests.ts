@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 
 import type { SignatureRequestKind } from "../domain/enumerations.ts";
 import { decodeTyped, domainFor, encodeTyped, typesFor, type PrimaryType } from "../domain/typed-data.ts";
-import { ProblemError } from "../http/problem.ts";
+import { AppError } from "../errors/app-error.ts";
 import {
   getSignatureRequest as readSignatureRequest,
   insertSignatureRequest,
@@ -109,6 +109,6 @@ export async function getSignatureRequest(
   organisationId: string | null,
 ): Promise<StoredSignatureRequest> {
   const request = await readSignatureRequest(ctx.db, id);
-  if (request === null || request.organisationId !== organisationId) throw new ProblemError("draft.not_found");
+  if (request === null || request.organisationId !== organisationId) throw new AppError("draft.not_found");
   return request;
 }

@@ -4,14 +4,14 @@
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
 
-import { VerifyError } from "./errors.ts";
+import { AppError } from "../errors/app-error.ts";
 
 const HEX = /^0x(?:[0-9a-fA-F]{2})*$/;
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 const DECIMAL = /^(?:0|[1-9]\d*)$/;
 
 export function hexToBytes(hex: string): Uint8Array {
-  if (!HEX.test(hex)) throw new VerifyError("verify.hex", { value: hex.slice(0, 80) });
+  if (!HEX.test(hex)) throw new AppError("verify.hex", { value: hex.slice(0, 80) });
   const out = new Uint8Array((hex.length - 2) / 2);
   for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 + 2 * i, 4 + 2 * i), 16);
   return out;
@@ -26,13 +26,13 @@ export function bytesToHex(bytes: Uint8Array): string {
 /** Exactly `length` bytes from 0x-hex, or a `verify.hex` error. */
 export function fixedBytes(hex: string, length: number): Uint8Array {
   const bytes = hexToBytes(hex);
-  if (bytes.length !== length) throw new VerifyError("verify.hex", { value: hex.slice(0, 80), length });
+  if (bytes.length !== length) throw new AppError("verify.hex", { value: hex.slice(0, 80), length });
   return bytes;
 }
 
 /** A 20-byte address from 0x-hex (any letter case; the checksum is not required). */
 export function addressBytes(address: string): Uint8Array {
-  if (!ADDRESS.test(address)) throw new VerifyError("verify.address", { value: address.slice(0, 80) });
+  if (!ADDRESS.test(address)) throw new AppError("verify.address", { value: address.slice(0, 80) });
   return hexToBytes(address);
 }
 
@@ -70,8 +70,8 @@ export function parseUint(value: string | bigint, bits: number): bigint {
   let parsed: bigint;
   if (typeof value === "bigint") parsed = value;
   else if (DECIMAL.test(value)) parsed = BigInt(value);
-  else throw new VerifyError("verify.uint_range", { value: value.slice(0, 80), bits });
-  if (parsed < 0n || parsed >= 1n << BigInt(bits)) throw new VerifyError("verify.uint_range", { value, bits });
+  else throw new AppError("verify.uint_range", { value: value.slice(0, 80), bits });
+  if (parsed < 0n || parsed >= 1n << BigInt(bits)) throw new AppError("verify.uint_range", { value, bits });
   return parsed;
 }
 

@@ -7,7 +7,7 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 
 import { bytesEqual, bytesToHex, hexToBytes } from "./bytes.ts";
-import { VerifyError } from "./errors.ts";
+import { AppError } from "../errors/app-error.ts";
 
 const ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";
 const CID_V1 = 0x01;
@@ -23,7 +23,7 @@ function base32Decode(text: string): Uint8Array {
   let bits = 0;
   for (const char of text) {
     const value = ALPHABET.indexOf(char);
-    if (value < 0) throw new VerifyError("verify.cid_format", { reason: "not base32", char });
+    if (value < 0) throw new AppError("verify.cid_format", { reason: "not base32", char });
     buffer = ((buffer << 5) | value) & 0xffff;
     bits += 5;
     if (bits >= 8) {
@@ -32,8 +32,7 @@ function base32Decode(text: string): Uint8Array {
     }
   }
   // Canonical encodings leave fewer than 5 zero bits over.
-  if (bits >= 5 || (buffer & ((1 << bits) - 1)) !== 0)
-    throw new VerifyError("verify.cid_format", { reason: "padding" });
+  if (bits >= 5 || (buffer & ((1 << bits) - 1)) !== 0) throw new AppError("verify.cid_format", { reason: "padding" });
   return Uint8Array.from(out);
 }
 
@@ -58,14 +57,14 @@ function requireRawSha256(bytes: Uint8Array): Uint8Array {
     bytes.length !== RAW_SHA256_PREFIX.length + DIGEST_BYTES ||
     !bytesEqual(bytes.subarray(0, 4), RAW_SHA256_PREFIX)
   ) {
-    throw new VerifyError("verify.cid_format", { reason: "not a CIDv1 raw sha2-256", cid: bytesToHex(bytes) });
+    throw new AppError("verify.cid_format", { reason: "not a CIDv1 raw sha2-256", cid: bytesToHex(bytes) });
   }
   return bytes.subarray(4);
 }
 
 /** The binary CID of base32 text `b…`. Throws `verify.cid_format` for anything but CIDv1 raw sha2-256. */
 export function cidBytesFromText(cidText: string): Uint8Array {
-  if (!cidText.startsWith("b")) throw new VerifyError("verify.cid_format", { reason: "not multibase base32" });
+  if (!cidText.startsWith("b")) throw new AppError("verify.cid_format", { reason: "not multibase base32" });
   const bytes = base32Decode(cidText.slice(1));
   requireRawSha256(bytes);
   return bytes;

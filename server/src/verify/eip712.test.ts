@@ -7,7 +7,7 @@ import fc from "fast-check";
 import type { AttestationValueJson, EventValueJson } from "../domain/resolution.ts";
 import { domainFor, typesFor } from "../domain/typed-data.ts";
 import { attestationDigest, eventDigest, recoverSigner, typedDataDigest } from "./eip712.ts";
-import { VerifyError } from "./errors.ts";
+import { AppError } from "../errors/app-error.ts";
 
 const uint = (bits: number): fc.Arbitrary<string> => fc.bigInt({ min: 0n, max: (1n << BigInt(bits)) - 1n }).map(String);
 const hexBytes = (min: number, max: number): fc.Arbitrary<string> =>
@@ -105,12 +105,12 @@ describe("EIP-712 digests", () => {
       nonce: "0",
       deadline: "1",
     };
-    assert.throws(() => eventDigest(d, { ...base, bizStep: "256" }), VerifyError);
-    assert.throws(() => eventDigest(d, { ...base, occurredAt: "-1" }), VerifyError);
-    assert.throws(() => eventDigest(d, { ...base, occurredAt: "0x10" }), VerifyError);
-    assert.throws(() => eventDigest(d, { ...base, batchId: "0x1234" }), VerifyError);
-    assert.throws(() => eventDigest(d, { ...base, payloadCid: "0x123" }), VerifyError);
-    assert.throws(() => eventDigest(d, { ...base, actor: "0x1234" }), VerifyError);
+    assert.throws(() => eventDigest(d, { ...base, bizStep: "256" }), AppError);
+    assert.throws(() => eventDigest(d, { ...base, occurredAt: "-1" }), AppError);
+    assert.throws(() => eventDigest(d, { ...base, occurredAt: "0x10" }), AppError);
+    assert.throws(() => eventDigest(d, { ...base, batchId: "0x1234" }), AppError);
+    assert.throws(() => eventDigest(d, { ...base, payloadCid: "0x123" }), AppError);
+    assert.throws(() => eventDigest(d, { ...base, actor: "0x1234" }), AppError);
   });
 });
 
@@ -150,19 +150,19 @@ describe("recoverSigner", () => {
     const twin = signature.r + highS.slice(2) + (signature.v === 27 ? "1c" : "1b");
     assert.throws(
       () => recoverSigner(digest, twin),
-      (error: unknown) => error instanceof VerifyError && error.code === "verify.signature_format",
+      (error: unknown) => error instanceof AppError && error.code === "verify.signature_format",
     );
   });
 
   it("refuses signatures of the wrong length, a bad v, or r = 0", () => {
     const digest = hexlify(new Uint8Array(32));
-    assert.throws(() => recoverSigner(digest, hexlify(new Uint8Array(64))), VerifyError);
+    assert.throws(() => recoverSigner(digest, hexlify(new Uint8Array(64))), AppError);
     const badV = new Uint8Array(65).fill(1);
     badV[64] = 29;
-    assert.throws(() => recoverSigner(digest, hexlify(badV)), VerifyError);
+    assert.throws(() => recoverSigner(digest, hexlify(badV)), AppError);
     const zeroR = new Uint8Array(65);
     zeroR[63] = 1;
     zeroR[64] = 27;
-    assert.throws(() => recoverSigner(digest, hexlify(zeroR)), VerifyError);
+    assert.throws(() => recoverSigner(digest, hexlify(zeroR)), AppError);
   });
 });

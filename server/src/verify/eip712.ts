@@ -27,7 +27,7 @@ import {
   parseUint,
   uintWord,
 } from "./bytes.ts";
-import { VerifyError } from "./errors.ts";
+import { AppError } from "../errors/app-error.ts";
 
 export interface Eip712Domain {
   /** Decimal string (as in the resolution) or bigint. */
@@ -61,10 +61,10 @@ function encodeType(name: string, fields: readonly Field[]): string {
 
 /** One field's 32-byte slot in `encodeData`: atomic types in place, dynamic ones hashed. */
 function encodeField(field: Field, value: string | bigint | undefined): Uint8Array {
-  if (value === undefined) throw new VerifyError("verify.hex", { field: field.name, value: "missing" });
+  if (value === undefined) throw new AppError("verify.hex", { field: field.name, value: "missing" });
   const uint = UINT.exec(field.type);
   if (uint !== null) return uintWord(parseUint(value, Number(uint[1])));
-  if (typeof value === "bigint") throw new VerifyError("verify.hex", { field: field.name, type: field.type });
+  if (typeof value === "bigint") throw new AppError("verify.hex", { field: field.name, type: field.type });
   switch (field.type) {
     case "address":
       return addressWord(value);
@@ -75,7 +75,7 @@ function encodeField(field: Field, value: string | bigint | undefined): Uint8Arr
     case "bytes":
       return keccak256(hexToBytes(value));
     default:
-      throw new VerifyError("verify.unknown_type", { field: field.name, type: field.type });
+      throw new AppError("verify.unknown_type", { field: field.name, type: field.type });
   }
 }
 
@@ -121,14 +121,14 @@ export function eventDigest(domain: Eip712Domain, value: EventValueJson): string
 export function recoverSigner(digest: string, signature: string): string {
   const hash = fixedBytes(digest, 32);
   const bytes = hexToBytes(signature);
-  if (bytes.length !== 65) throw new VerifyError("verify.signature_format", { length: bytes.length });
+  if (bytes.length !== 65) throw new AppError("verify.signature_format", { length: bytes.length });
   const v = bytes[64] ?? 0;
   const recovery = v >= 27 ? v - 27 : v;
-  if (recovery !== 0 && recovery !== 1) throw new VerifyError("verify.signature_format", { v });
+  if (recovery !== 0 && recovery !== 1) throw new AppError("verify.signature_format", { v });
   try {
     const rs = bytes.subarray(0, 64);
     if (Signature.fromBytes(rs, "compact").hasHighS()) {
-      throw new VerifyError("verify.signature_format", { reason: "high s" });
+      throw new AppError("verify.signature_format", { reason: "high s" });
     }
     // The library's "recovered" layout puts the recovery bit first; the digest is already a hash.
     const publicKey = recoverPublicKey(concatBytes(Uint8Array.of(recovery), rs), hash, {
@@ -137,7 +137,7 @@ export function recoverSigner(digest: string, signature: string): string {
     });
     return checksumAddress(bytesToHex(keccak256(publicKey.subarray(1)).subarray(12)));
   } catch (error) {
-    if (error instanceof VerifyError) throw error;
-    throw new VerifyError("verify.signature_format", { reason: "not recoverable" }, { cause: error });
+    if (error instanceof AppError) throw error;
+    throw new AppError("verify.signature_format", { reason: "not recoverable" }, { cause: error });
   }
 }

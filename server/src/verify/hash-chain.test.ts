@@ -5,7 +5,7 @@ import { hexlify } from "ethers";
 import fc from "fast-check";
 
 import { recomputeEventHead, ZERO_HEAD } from "../domain/hash-chain.ts";
-import { VerifyError } from "./errors.ts";
+import { AppError } from "../errors/app-error.ts";
 import { eventHead } from "./hash-chain.ts";
 
 const digest = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((bytes) => hexlify(bytes));
@@ -34,6 +34,6 @@ describe("eventHead", () => {
   });
 
   it("refuses a digest that is not 32 bytes", () => {
-    assert.throws(() => eventHead(["0x1234"]), VerifyError);
+    assert.throws(() => eventHead(["0x1234"]), AppError);
   });
 });

@@ -28,7 +28,7 @@ export {
   type VerifiedEvent,
   type VerifyDeps,
 } from "./verify-resolution.ts";
-export { VerifyError } from "./errors.ts";
+export { AppError, isAppError } from "../errors/app-error.ts";
 export {
   coldChainRangeOf,
   readingsOf,

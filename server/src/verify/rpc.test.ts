@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import { AbiCoder, Interface, Wallet, hexlify } from "ethers";
 import fc from "fast-check";
 
-import { VerifyError } from "./errors.ts";
+import { AppError } from "../errors/app-error.ts";
 import {
   RPC_BATCH_MAX,
   createRpcClient,
@@ -84,15 +84,15 @@ describe("registry view ABI", () => {
     const good = registry.encodeFunctionResult("batch", [
       [hexlify(new Uint8Array(32)), Wallet.createRandom().address, 1, 1, hexlify(new Uint8Array(32))],
     ]);
-    assert.throws(() => decodeBatchRecord(good.slice(0, -64)), VerifyError);
-    assert.throws(() => decodeBatchRecord("0x"), VerifyError);
+    assert.throws(() => decodeBatchRecord(good.slice(0, -64)), AppError);
+    assert.throws(() => decodeBatchRecord("0x"), AppError);
     const badStatus = AbiCoder.defaultAbiCoder().encode(
       ["bytes32", "address", "uint32", "uint8", "bytes32"],
       [hexlify(new Uint8Array(32)), Wallet.createRandom().address, 1, 3, hexlify(new Uint8Array(32))],
     );
-    assert.throws(() => decodeBatchRecord(badStatus), VerifyError);
+    assert.throws(() => decodeBatchRecord(badStatus), AppError);
     const dirty = good.slice(0, 66) + "ff" + good.slice(68);
-    assert.throws(() => decodeBatchRecord(dirty), VerifyError);
+    assert.throws(() => decodeBatchRecord(dirty), AppError);
   });
 });
 
@@ -169,7 +169,7 @@ describe("JSON-RPC client", () => {
     const rpc = createRpcClient("http://node.test/rpc", { fetch: node.fetch });
     const [chainId, refused] = await Promise.allSettled([rpc.chainId(), rpc.ethCall("0x01", "0xaa")]);
     assert.equal(chainId.status, "fulfilled");
-    assert.ok(refused.status === "rejected" && refused.reason instanceof VerifyError);
+    assert.ok(refused.status === "rejected" && refused.reason instanceof AppError);
 
     const down = createRpcClient("http://node.test/rpc", {
       fetch: () => Promise.resolve(new Response("no", { status: 502 })),

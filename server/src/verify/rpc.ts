@@ -13,7 +13,7 @@ import {
   keccak256,
   wordToBigInt,
 } from "./bytes.ts";
-import { VerifyError } from "./errors.ts";
+import { AppError } from "../errors/app-error.ts";
 
 export interface RpcClient {
   /** `eth_chainId`. */
@@ -61,13 +61,13 @@ interface PendingCall {
 
 type RpcAnswer = { id?: unknown; result?: unknown; error?: { message?: unknown } } | null;
 
-/** The result of one answer, or the VerifyError saying why there is none. */
+/** The result of one answer, or the AppError saying why there is none. */
 function resultOf(method: string, answer: RpcAnswer | undefined): unknown {
   if (answer === undefined || answer === null || typeof answer !== "object") {
-    throw new VerifyError("verify.rpc", { method, error: "no answer" });
+    throw new AppError("verify.rpc", { method, error: "no answer" });
   }
   if (answer.error !== undefined || answer.result === undefined) {
-    throw new VerifyError("verify.rpc", { method, error: answer.error?.message ?? "no result" });
+    throw new AppError("verify.rpc", { method, error: answer.error?.message ?? "no result" });
   }
   return answer.result;
 }
@@ -93,13 +93,13 @@ export function createRpcClient(rpcUrl: string, options: RpcClientOptions = {}):
           signal: timeoutSignal(options.timeoutMs ?? 15_000),
         });
       } catch (error) {
-        throw new VerifyError("verify.rpc", { method: methods, reason: "unreachable" }, { cause: error });
+        throw new AppError("verify.rpc", { method: methods, reason: "unreachable" }, { cause: error });
       }
-      if (!response.ok) throw new VerifyError("verify.rpc", { method: methods, status: response.status });
+      if (!response.ok) throw new AppError("verify.rpc", { method: methods, status: response.status });
       try {
         body = await response.json();
       } catch (error) {
-        throw new VerifyError("verify.rpc", { method: methods, reason: "not JSON" }, { cause: error });
+        throw new AppError("verify.rpc", { method: methods, reason: "not JSON" }, { cause: error });
       }
     } catch (error) {
       for (const call of calls) call.reject(error);
@@ -138,7 +138,7 @@ export function createRpcClient(rpcUrl: string, options: RpcClientOptions = {}):
   const hexResult = async (method: string, params: unknown[]): Promise<string> => {
     const result = await call(method, params);
     if (typeof result !== "string" || !/^0x[0-9a-fA-F]*$/.test(result)) {
-      throw new VerifyError("verify.rpc", { method, reason: "result is not hex" });
+      throw new AppError("verify.rpc", { method, reason: "result is not hex" });
     }
     return result;
   };
@@ -193,12 +193,12 @@ export function encodeOrganisationCall(signer: string): string {
 
 function words(data: string): Uint8Array {
   const bytes = hexToBytes(data);
-  if (bytes.length % 32 !== 0) throw new VerifyError("verify.abi_decode", { reason: "not whole words" });
+  if (bytes.length % 32 !== 0) throw new AppError("verify.abi_decode", { reason: "not whole words" });
   return bytes;
 }
 
 function wordAt(bytes: Uint8Array, index: number): Uint8Array {
-  if ((index + 1) * 32 > bytes.length) throw new VerifyError("verify.abi_decode", { reason: "short", index });
+  if ((index + 1) * 32 > bytes.length) throw new AppError("verify.abi_decode", { reason: "short", index });
   return bytes.subarray(index * 32, (index + 1) * 32);
 }
 
@@ -206,21 +206,21 @@ function wordAt(bytes: Uint8Array, index: number): Uint8Array {
 function enumAt<T>(bytes: Uint8Array, index: number, names: readonly T[]): T {
   const value = wordToBigInt(wordAt(bytes, index));
   const name = value < BigInt(names.length) ? names[Number(value)] : undefined;
-  if (name === undefined) throw new VerifyError("verify.abi_decode", { reason: "enum out of range", index });
+  if (name === undefined) throw new AppError("verify.abi_decode", { reason: "enum out of range", index });
   return name;
 }
 
 function addressAt(bytes: Uint8Array, index: number): string {
   const word = wordAt(bytes, index);
   if (word.subarray(0, 12).some((byte) => byte !== 0)) {
-    throw new VerifyError("verify.abi_decode", { reason: "dirty address", index });
+    throw new AppError("verify.abi_decode", { reason: "dirty address", index });
   }
   return checksumAddress(bytesToHex(word.subarray(12)));
 }
 
 function smallUintAt(bytes: Uint8Array, index: number, bits: number): number {
   const value = wordToBigInt(wordAt(bytes, index));
-  if (value >= 1n << BigInt(bits)) throw new VerifyError("verify.abi_decode", { reason: "uint range", index });
+  if (value >= 1n << BigInt(bits)) throw new AppError("verify.abi_decode", { reason: "uint range", index });
   return Number(value);
 }
 
@@ -243,13 +243,13 @@ export function decodeBatchRecord(data: string): BatchRecordOnChain {
 export function decodeOrganisation(data: string): OrganisationOnChain {
   const bytes = words(data);
   const tupleStart = smallUintAt(bytes, 0, 32);
-  if (tupleStart % 32 !== 0) throw new VerifyError("verify.abi_decode", { reason: "misaligned tuple" });
+  if (tupleStart % 32 !== 0) throw new AppError("verify.abi_decode", { reason: "misaligned tuple" });
   const tuple = bytes.subarray(tupleStart);
   const cidOffset = smallUintAt(tuple, 4, 32);
-  if (cidOffset % 32 !== 0) throw new VerifyError("verify.abi_decode", { reason: "misaligned bytes" });
+  if (cidOffset % 32 !== 0) throw new AppError("verify.abi_decode", { reason: "misaligned bytes" });
   const cid = tuple.subarray(cidOffset);
   const cidLength = smallUintAt(cid, 0, 32);
-  if (32 + cidLength > cid.length) throw new VerifyError("verify.abi_decode", { reason: "short bytes" });
+  if (32 + cidLength > cid.length) throw new AppError("verify.abi_decode", { reason: "short bytes" });
   return {
     signer: addressAt(tuple, 0),
     kind: enumAt(tuple, 1, ORG_KIND),

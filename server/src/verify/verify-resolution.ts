@@ -16,7 +16,7 @@ import { DOCUMENT_MAX_BYTES, readEventPayloadDocument, readMetadataDocument } fr
 import { attestationDigest, eventDigest, recoverSigner, type Eip712Domain } from "./eip712.ts";
 import { safetyFindings, verdictOf, type Finding } from "./findings.ts";
 import { eventHead } from "./hash-chain.ts";
-import { VerifyError } from "./errors.ts";
+import { AppError } from "../errors/app-error.ts";
 import { itemLeaf, verifyProof } from "./merkle.ts";
 import {
   createRpcClient,
@@ -190,7 +190,7 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
     batchOnChain = await batchRead;
   } catch (error) {
     batchOnChain = null;
-    chainReachable = !(error instanceof VerifyError && error.code === "verify.rpc");
+    chainReachable = !(error instanceof AppError && error.code === "verify.rpc");
   }
   const anchored = batchOnChain !== null && batchOnChain.status !== "none";
   const notYet: [null, string] = [null, "the batch is not on chain yet"];

@@ -4,7 +4,7 @@
  */
 import { parentPort } from "node:worker_threads";
 
-import { isDomainError } from "../domain/errors.ts";
+import { isAppError } from "../errors/app-error.ts";
 import { hashItemTree } from "../domain/merkle.ts";
 import { blockRandom, verificationCodeHasher } from "../domain/serials-fast.ts";
 import { generateSerials, SERIAL_LENGTH } from "../domain/serials.ts";
@@ -83,7 +83,7 @@ async function run(request: TaskRequest): Promise<{ output: unknown; transfer: A
 }
 
 function describe(error: unknown): Record<string, unknown> {
-  if (isDomainError(error)) return { kind: "domain", code: error.code, details: { ...error.details } };
+  if (isAppError(error)) return { kind: "domain", code: error.code, details: { ...error.details } };
   if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
   return { message: String(error) };
 }

@@ -3,7 +3,7 @@ import { after, describe, it } from "node:test";
 
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 
-import { isDomainError } from "../domain/errors.ts";
+import { isAppError } from "../errors/app-error.ts";
 import { buildItemTree } from "../domain/merkle.ts";
 import { deriveVerificationCode, generateSerials, verificationCodeDigest } from "../domain/serials.ts";
 import { openItemsArchive } from "./items-archive.ts";
@@ -95,12 +95,12 @@ void describe("heavy work on worker threads", () => {
 
   it("throws the domain's errors across the thread", async () => {
     await assert.rejects(buildItemTreeOffLoop(["X1", "X2", "X1"]), (error) =>
-      isDomainError(error, "merkle.duplicate_serial"),
+      isAppError(error, "merkle.duplicate_serial"),
     );
-    await assert.rejects(buildItemTreeOffLoop([]), (error) => isDomainError(error, "merkle.empty"));
+    await assert.rejects(buildItemTreeOffLoop([]), (error) => isAppError(error, "merkle.empty"));
     await assert.rejects(
       issueItems({ count: 1, hiddenCodes: true, pepper: new Uint8Array(8), batchId, archiveSecret: secret }),
-      (error) => isDomainError(error, "serial.pepper_too_short"),
+      (error) => isAppError(error, "serial.pepper_too_short"),
     );
   });
 

@@ -7,7 +7,8 @@
  */
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 
-import { DomainError, type DomainErrorCode } from "../domain/errors.ts";
+import { AppError } from "../errors/app-error.ts";
+import type { ErrorCode } from "../errors/registry.ts";
 import { buildItemTree, itemTreeFromNodes, type ItemTree } from "../domain/merkle.ts";
 import { SERIAL_LENGTH } from "../domain/serials.ts";
 import { createWorkerPool, type WorkerPool } from "./pool.ts";
@@ -45,7 +46,7 @@ async function run<T>(task: string, input: unknown): Promise<T> {
   } catch (error) {
     const fields = error as { kind?: unknown; code?: unknown; details?: unknown };
     if (fields.kind === "domain" && typeof fields.code === "string") {
-      throw new DomainError(fields.code as DomainErrorCode, (fields.details ?? {}) as Record<string, unknown>);
+      throw new AppError(fields.code as ErrorCode, (fields.details ?? {}) as Record<string, unknown>);
     }
     throw error;
   }
@@ -85,7 +86,7 @@ export async function issueItems(input: IssueInput): Promise<IssuedItems> {
 
 /** The same tree as `buildItemTree(serials)`, hashed on a worker thread. Throws the same domain errors. */
 export async function buildItemTreeOffLoop(serials: readonly string[]): Promise<ItemTree> {
-  if (serials.length === 0) throw new DomainError("merkle.empty", {});
+  if (serials.length === 0) throw new AppError("merkle.empty", {});
   const parts: string[] = [];
   for (let start = 0; start < serials.length; start += SLICE_ITEMS) {
     const slice = serials.slice(start, start + SLICE_ITEMS);

@@ -23,7 +23,7 @@ import type { WrittenRef } from "../../storage/idempotency.ts";
 import { getMedia } from "../../storage/media.ts";
 import { principalOf, requireRole } from "../auth.ts";
 import { idempotent, type WriteAnswer } from "../idempotency.ts";
-import { ProblemError } from "../problem.ts";
+import { AppError } from "../../errors/app-error.ts";
 import { originOf } from "./origin.ts";
 
 /** Where a record stands, with a refusal explained in plain words beside the contract's error. */
@@ -161,7 +161,7 @@ function mayReadPrivate(req: Request, batch: Batch): void {
   const principal = principalOf(req);
   if (principal.roles.includes("admin") || principal.roles.includes("regulator")) return;
   if (principal.organisationId === batch.organisationId) return;
-  throw new ProblemError("auth.forbidden");
+  throw new AppError("auth.forbidden");
 }
 
 export function batchesRouter(ctx: ServiceContext): Router {
@@ -182,7 +182,7 @@ export function batchesRouter(ctx: ServiceContext): Router {
 
   router.get("/api/v1/products/:gtin", async (req, res) => {
     const product = await getProduct(ctx.db, req.params.gtin);
-    if (product === null) throw new ProblemError("product.not_found");
+    if (product === null) throw new AppError("product.not_found");
     res.json({ product });
   });
 
@@ -191,7 +191,7 @@ export function batchesRouter(ctx: ServiceContext): Router {
       // Refused before a byte is read; the connection is closed rather than drained, so the
       // client does not push gigabytes to hear no.
       res.setHeader("connection", "close");
-      throw new ProblemError("media.too_large", { detail: `at most ${String(ctx.mediaLimitBytes)} bytes` });
+      throw new AppError("media.too_large", {}, { detail: `at most ${String(ctx.mediaLimitBytes)} bytes` });
     }
     const contentType = (req.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
     const rawName = req.get("x-file-name");

@@ -10,16 +10,16 @@ import { kdeRows, writeKdeCsv, writeKdeXlsx } from "../../exports/kde-spreadshee
 import type { ServiceContext } from "../../services/context.ts";
 import { batchesInScope, batchScope, loadExportInput, type BatchScope } from "../../services/export-input.ts";
 import { principalOf, requireRole } from "../auth.ts";
-import { ProblemError } from "../problem.ts";
+import { AppError } from "../../errors/app-error.ts";
 
 /** Regulators and the operator see every batch; a cooperative only its own. */
 export function scopeFor(req: Request): BatchScope {
   const scope = batchScope.parse(req.query);
   const principal = principalOf(req);
   if (principal.roles.includes("admin") || principal.roles.includes("regulator")) return scope;
-  if (principal.organisationId === null) throw new ProblemError("auth.forbidden");
+  if (principal.organisationId === null) throw new AppError("auth.forbidden");
   if (scope.organisationId !== undefined && scope.organisationId !== principal.organisationId) {
-    throw new ProblemError("auth.forbidden");
+    throw new AppError("auth.forbidden");
   }
   return { ...scope, organisationId: principal.organisationId };
 }
@@ -40,7 +40,7 @@ export function exportsRouter(ctx: ServiceContext): Router {
     const batches = await batchesInScope(ctx, scope);
     if (scope.batchId !== undefined && principalOf(req).roles.includes("cooperative")) {
       const own = batches.every((b) => b.organisationId === principalOf(req).organisationId);
-      if (!own) throw new ProblemError("batch.not_yours");
+      if (!own) throw new AppError("batch.not_yours");
     }
     return loadExportInput(ctx, batches);
   }

@@ -16,7 +16,7 @@ import type { ServiceContext } from "../../services/context.ts";
 import { itemUri, labelSheetOf, requireItem } from "../../services/items.ts";
 import type { Batch } from "../../storage/batches.ts";
 import { principalOf, requireRole } from "../auth.ts";
-import { ProblemError } from "../problem.ts";
+import { AppError } from "../../errors/app-error.ts";
 
 /** How long a label download link works: long enough to open it on the print-room PC. */
 const LINK_TTL_MS = 60 * 60 * 1000;
@@ -40,7 +40,7 @@ function signedLinkValid(ctx: ServiceContext, req: Request, batchId: string): bo
 function mayPrint(req: Request, batch: Batch): void {
   const principal = principalOf(req);
   if (principal.roles.includes("admin") || principal.organisationId === batch.organisationId) return;
-  throw new ProblemError("batch.not_yours");
+  throw new AppError("batch.not_yours");
 }
 
 export function labelsRouter(ctx: ServiceContext): Router {
@@ -57,9 +57,9 @@ export function labelsRouter(ctx: ServiceContext): Router {
   router.get("/api/v1/batches/:batchId/labels.pdf", async (req, res) => {
     const batch = await requireBatch(ctx, req.params.batchId);
     if (!signedLinkValid(ctx, req, batch.batchId)) {
-      if (req.principal === undefined) throw new ProblemError("auth.missing");
+      if (req.principal === undefined) throw new AppError("auth.missing");
       if (!req.principal.roles.some((role) => role === "admin" || role === "cooperative")) {
-        throw new ProblemError("auth.forbidden");
+        throw new AppError("auth.forbidden");
       }
       mayPrint(req, batch);
     }

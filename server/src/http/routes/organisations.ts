@@ -21,7 +21,7 @@ import type { Organisation } from "../../storage/organisations.ts";
 import { ORGANISATION_KINDS } from "../../domain/enumerations.ts";
 import { principalOf, requireRole } from "../auth.ts";
 import { idempotent } from "../idempotency.ts";
-import { ProblemError } from "../problem.ts";
+import { AppError } from "../../errors/app-error.ts";
 import { regionName } from "../../domain/region-names.ts";
 import { reasonRequest, setOrganisationSuspended } from "../../services/regulator.ts";
 import { originOf } from "./origin.ts";
@@ -50,7 +50,7 @@ function requireSelfOrAdmin(req: Request): string {
   const principal = principalOf(req);
   const id = String(req.params.id);
   if (principal.roles.includes("admin") || principal.organisationId === id) return id;
-  throw new ProblemError("auth.forbidden");
+  throw new AppError("auth.forbidden");
 }
 
 const listQuery = z
@@ -110,7 +110,7 @@ export function organisationsRouter(ctx: ServiceContext): Router {
       const id = String(req.params.id);
       const mayRead =
         principal.roles.includes("admin") || principal.roles.includes("regulator") || principal.organisationId === id;
-      if (!mayRead) throw new ProblemError("auth.forbidden");
+      if (!mayRead) throw new AppError("auth.forbidden");
       const records = await requireOrganisationRecords(ctx, id);
       res.json({
         organisation: organisationView(records.organisation),

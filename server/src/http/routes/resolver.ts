@@ -11,7 +11,7 @@
 import express, { Router, type Request, type Response } from "express";
 import { z } from "zod";
 
-import { isDomainError } from "../../domain/errors.ts";
+import { isAppError as isDomainError } from "../../errors/app-error.ts";
 import { parseDigitalLink, type ParsedDigitalLink } from "../../domain/gs1.ts";
 import { claimHiddenCode } from "../../services/claims.ts";
 import type { ServiceContext } from "../../services/context.ts";

@@ -14,7 +14,8 @@ import { ipKeyGenerator, MemoryStore, rateLimit } from "express-rate-limit";
 import { z } from "zod";
 
 import type { RpcProxyLimits } from "../../config.ts";
-import { ProblemError, sendProblem } from "../problem.ts";
+import { sendProblem } from "../problem.ts";
+import { AppError } from "../../errors/app-error.ts";
 
 export const RPC_PATH = "/rpc";
 
@@ -283,7 +284,7 @@ export function rpcProxyRouter(options: RpcProxyOptions): Router {
     legacyHeaders: false,
     validate: { xForwardedForHeader: false },
     handler: (req, res) => {
-      sendProblem(res, new ProblemError("request.rate_limited"), req.originalUrl);
+      sendProblem(res, new AppError("request.rate_limited"), req.originalUrl);
     },
   });
   // The request itself was counted before its body was read (a client over budget is
@@ -297,9 +298,8 @@ export function rpcProxyRouter(options: RpcProxyOptions): Router {
       if (hits > options.callsPerMinute) {
         const seconds = resetTime === undefined ? 60 : Math.ceil((resetTime.getTime() - Date.now()) / 1_000);
         res.setHeader("Retry-After", String(Math.max(1, seconds)));
-        throw new ProblemError("request.rate_limited", {
-          detail: `This batch would exceed ${String(options.callsPerMinute)} calls a minute from your address.`,
-        });
+        const detail = `This batch would exceed ${String(options.callsPerMinute)} calls a minute from your address.`;
+        throw new AppError("request.rate_limited", {}, { detail });
       }
     };
     spend().then(() => {
@@ -332,7 +332,7 @@ export function rpcProxyRouter(options: RpcProxyOptions): Router {
       const batch = Array.isArray(req.body);
       const calls: unknown[] = batch ? (req.body as unknown[]) : [req.body];
       if (calls.length === 0 || calls.length > MAX_BATCH) {
-        throw new ProblemError("request.invalid", { detail: `A batch holds 1 to ${MAX_BATCH} calls.` });
+        throw new AppError("request.invalid", {}, { detail: `A batch holds 1 to ${MAX_BATCH} calls.` });
       }
       const answers: Answer[] = [];
       const forwarded: { index: number; forward: Forward; range?: { from: Bound; to: Bound } }[] = [];
@@ -358,12 +358,12 @@ export function rpcProxyRouter(options: RpcProxyOptions): Router {
         const release = await slots.acquire();
         if (release === null) {
           res.setHeader("Retry-After", "1");
-          throw new ProblemError("chain.busy");
+          throw new AppError("chain.busy");
         }
         try {
           if (forwarded.some((f) => f.range !== undefined && (f.range.from === "head" || f.range.to === "head"))) {
             const number = await chainHead();
-            if (number === null) throw new ProblemError("chain.unavailable");
+            if (number === null) throw new AppError("chain.unavailable");
             for (const f of forwarded) {
               if (f.range === undefined) continue;
               f.range = {
@@ -393,7 +393,7 @@ export function rpcProxyRouter(options: RpcProxyOptions): Router {
               sendable.map((f, n) => ({ jsonrpc: "2.0", id: n, method: f.forward.method, params: f.forward.params })),
             );
             const parsed = z.array(upstreamAnswer).safeParse(reply);
-            if (!parsed.success) throw new ProblemError("chain.unavailable");
+            if (!parsed.success) throw new AppError("chain.unavailable");
             for (const item of parsed.data) {
               const f = sendable[item.id];
               const answer = f === undefined ? undefined : answers[f.index];
@@ -404,7 +404,7 @@ export function rpcProxyRouter(options: RpcProxyOptions): Router {
             for (const f of sendable) {
               const answer = answers[f.index];
               if (answer !== undefined && answer.result === undefined && answer.error === undefined) {
-                throw new ProblemError("chain.unavailable");
+                throw new AppError("chain.unavailable");
               }
             }
           }

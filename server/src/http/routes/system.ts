@@ -4,7 +4,9 @@ import { Router } from "express";
 import type { ServiceContext } from "../../services/context.ts";
 import { checkHealth } from "../../services/health.ts";
 import { openApiDocument } from "../openapi.ts";
-import { PROBLEMS, ProblemError, type ProblemCode } from "../problem.ts";
+import { ERRORS } from "../../errors/registry.ts";
+import { PROBLEM_CODES } from "../problem.ts";
+import { AppError } from "../../errors/app-error.ts";
 
 export function systemRouter(ctx: ServiceContext): Router {
   const router = Router();
@@ -17,8 +19,9 @@ export function systemRouter(ctx: ServiceContext): Router {
   });
   router.get("/problems/:code", (req, res) => {
     const code = req.params.code;
-    if (!Object.hasOwn(PROBLEMS, code)) throw new ProblemError("resource.not_found");
-    res.json({ code, ...PROBLEMS[code as ProblemCode] });
+    const known = PROBLEM_CODES.find((candidate) => candidate === code);
+    if (known === undefined) throw new AppError("resource.not_found");
+    res.json({ code: known, ...ERRORS[known] });
   });
   return router;
 }

@@ -4,7 +4,7 @@
  * heading lines. Also the check that an item belongs on the sheet.
  */
 import { parseDigitalLink } from "../../domain/gs1.ts";
-import { LabelError } from "../errors.ts";
+import { AppError } from "../../errors/app-error.ts";
 import { MONO_FONT, TEXT_FONT } from "./fonts.ts";
 import {
   A4_WIDTH_MM,
@@ -42,7 +42,7 @@ export interface SheetContext {
   qrSquareMm: number;
 }
 
-export function hriTooWide(what: string, text: string, context: SheetContext): LabelError {
+export function hriTooWide(what: string, text: string, context: SheetContext): AppError {
   return layoutError(`${what} "${text}" does not fit the text column even at ${MIN_TEXT_PT} pt`, {
     textColumnMm: round2(context.textColumnPt / PT_PER_MM),
   });
@@ -100,7 +100,7 @@ export function sheetContext(
 export function checkItem(item: LabelItem, context: SheetContext, index: number): void {
   const link = parseDigitalLink(item.uri);
   if (link.gtin !== context.gtin || link.lot !== context.lot || link.serial !== item.serial) {
-    throw new LabelError("labels.item_mismatch", {
+    throw new AppError("labels.item_mismatch", {
       index,
       uri: item.uri,
       serial: item.serial,

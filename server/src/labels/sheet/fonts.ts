@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 
-import { LabelError } from "../errors.ts";
+import { AppError } from "../../errors/app-error.ts";
 
 export interface LabelFont {
   path: string;
@@ -43,7 +43,7 @@ export function resolveLabelFont(options: { fontPath?: string; fontFace?: string
   const install = DEBIAN_CJK_FONTS.map((font) => font.debianPackage);
   if (options.fontPath !== undefined) {
     if (!existsSync(options.fontPath)) {
-      throw new LabelError("labels.font_missing", { fontPath: options.fontPath, reason: "no such file" });
+      throw new AppError("labels.font_missing", { fontPath: options.fontPath, reason: "no such file" });
     }
     const known = DEBIAN_CJK_FONTS.find((font) => path.basename(font.path) === path.basename(options.fontPath ?? ""));
     if (options.fontFace !== undefined) {
@@ -51,7 +51,7 @@ export function resolveLabelFont(options: { fontPath?: string; fontFace?: string
     }
     if (known !== undefined) return { path: options.fontPath, textFace: known.textFace, monoFace: known.monoFace };
     if (options.fontPath.toLowerCase().endsWith(".ttc")) {
-      throw new LabelError("labels.font_missing", {
+      throw new AppError("labels.font_missing", {
         fontPath: options.fontPath,
         reason: "a font collection (.ttc) needs fontFace, the PostScript name of the face to use",
       });
@@ -60,7 +60,7 @@ export function resolveLabelFont(options: { fontPath?: string; fontFace?: string
   }
   const found = DEBIAN_CJK_FONTS.find((font) => existsSync(font.path));
   if (found === undefined) {
-    throw new LabelError("labels.font_missing", {
+    throw new AppError("labels.font_missing", {
       searched: DEBIAN_CJK_FONTS.map((font) => font.path),
       install: `apt-get install ${install.join(" or ")}`,
     });
@@ -79,7 +79,7 @@ export function registerLabelFonts(doc: PDFKit.PDFDocument, font: LabelFont): vo
   try {
     doc.font(TEXT_FONT).font(MONO_FONT);
   } catch (error) {
-    throw new LabelError(
+    throw new AppError(
       "labels.font_missing",
       { fontPath: font.path, fontFace: font.textFace, reason: "not a font file pdfkit reads, or no face of that name" },
       { cause: error },

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 
-import { LabelError } from "../errors.ts";
+import { AppError } from "../../errors/app-error.ts";
 import { QR_QUIET_ZONE_MODULES } from "../qr.ts";
 
 /** A grid on A4 paper; the label size follows from it. */
@@ -90,8 +90,8 @@ export interface LabelGeometry {
   qrSquareMinMm: number;
 }
 
-export function layoutError(reason: string, details: Record<string, unknown>): LabelError {
-  return new LabelError("labels.layout", { reason, ...details });
+export function layoutError(reason: string, details: Record<string, unknown>): AppError {
+  return new AppError("labels.layout", { reason, ...details });
 }
 
 /**

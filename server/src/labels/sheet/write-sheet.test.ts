@@ -8,10 +8,9 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { after, before, describe, it } from "node:test";
 
-import { isDomainError } from "../../domain/errors.ts";
+import { isAppError } from "../../errors/app-error.ts";
 import { buildDigitalLink } from "../../domain/gs1.ts";
 import { generateSerials } from "../../domain/serials.ts";
-import { isLabelError } from "../errors.ts";
 import {
   POPPLER,
   WQY_FONT,
@@ -221,7 +220,7 @@ describe("label sheets", () => {
     for (const [change, reason] of bad) {
       assert.throws(
         () => labelGeometry({ ...DEFAULT_LAYOUT, ...change }),
-        (error) => isLabelError(error, "labels.layout") && reason.test(String(error.details.reason)),
+        (error) => isAppError(error, "labels.layout") && reason.test(String(error.details.reason)),
         JSON.stringify(change),
       );
     }
@@ -253,23 +252,23 @@ describe("label sheets", () => {
     const write = (items: LabelItem[], changes: Partial<LabelSheetHeading> = {}, fontPath?: string) =>
       writeLabelSheet(items, { ...heading, ...changes }, DEFAULT_LAYOUT, new CountingSink(), { fontPath });
 
-    await assert.rejects(write([], { gtin: "06901234567891" }), (error) => isDomainError(error, "gs1.check_digit"));
-    await assert.rejects(write([], { lot: "批次1" }), (error) => isDomainError(error, "gs1.lot_charset"));
+    await assert.rejects(write([], { gtin: "06901234567891" }), (error) => isAppError(error, "gs1.check_digit"));
+    await assert.rejects(write([], { lot: "批次1" }), (error) => isAppError(error, "gs1.lot_charset"));
     await assert.rejects(write([], { productName: { zh: " ", en: null } }), (error) =>
-      isLabelError(error, "labels.heading"),
+      isAppError(error, "labels.heading"),
     );
     await assert.rejects(write([], {}, path.join(dir, "no-such-font.ttf")), (error) =>
-      isLabelError(error, "labels.font_missing"),
+      isAppError(error, "labels.font_missing"),
     );
     await assert.rejects(write([item(serial, false, "OTHER-LOT")]), (error) =>
-      isLabelError(error, "labels.item_mismatch"),
+      isAppError(error, "labels.item_mismatch"),
     );
     await assert.rejects(write([{ ...item(serial, false), serial: other }]), (error) =>
-      isLabelError(error, "labels.item_mismatch"),
+      isAppError(error, "labels.item_mismatch"),
     );
     await assert.rejects(
       write([{ uri: "https://trace.example.cn/not-a-link", serial, hasHiddenCode: false }]),
-      (error) => isDomainError(error),
+      (error) => isAppError(error),
     );
     // A link long enough to need modules thinner than a printer and a phone manage on a small label.
     const tight = { columns: 4, rows: 8, marginMm: 10, gapMm: 10 };
@@ -286,7 +285,7 @@ describe("label sheets", () => {
     };
     await assert.rejects(
       writeLabelSheet([longLink], heading, tight, new CountingSink()),
-      (error) => isLabelError(error, "labels.layout") && /modules/.test(String(error.details.reason)),
+      (error) => isAppError(error, "labels.layout") && /modules/.test(String(error.details.reason)),
     );
   });
 
@@ -300,11 +299,11 @@ describe("label sheets", () => {
     const items = generateSerials(3).map((serial) => item(serial, true));
     await assert.rejects(
       writeLabelSheet(items, heading, DEFAULT_LAYOUT, new CountingSink(), { fontPath }),
-      (error) => isLabelError(error, "labels.font_missing") && /fontFace/.test(String(error.details.reason)),
+      (error) => isAppError(error, "labels.font_missing") && /fontFace/.test(String(error.details.reason)),
     );
     await assert.rejects(
       writeLabelSheet(items, heading, DEFAULT_LAYOUT, new CountingSink(), { fontPath, fontFace: "NoSuchFace" }),
-      (error) => isLabelError(error, "labels.font_missing"),
+      (error) => isAppError(error, "labels.font_missing"),
     );
     const sink = new CountingSink();
     const result = await writeLabelSheet(items, heading, DEFAULT_LAYOUT, sink, {

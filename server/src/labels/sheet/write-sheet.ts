@@ -16,7 +16,7 @@
 import PDFDocument from "pdfkit";
 
 import { normalizeGtin, validateLot } from "../../domain/gs1.ts";
-import { LabelError } from "../errors.ts";
+import { AppError } from "../../errors/app-error.ts";
 import { checkItem, sheetContext } from "./context.ts";
 import { drawHeading, drawLabel } from "./draw.ts";
 import { registerLabelFonts, resolveLabelFont } from "./fonts.ts";
@@ -30,8 +30,8 @@ import type { LabelItem, LabelSheetHeading, LabelSheetOptions, LabelSheetResult 
  * the heading only (a PDF needs a page).
  *
  * Throws before writing anything for a bad layout (`labels.layout`), a missing CJK font
- * (`labels.font_missing`), or a bad heading GTIN or lot (`DomainError`). While writing, an
- * item that is not a Digital Link of this GTIN and lot (`DomainError`,
+ * (`labels.font_missing`), or a bad heading GTIN or lot (`AppError`). While writing, an
+ * item that is not a Digital Link of this GTIN and lot (`AppError`,
  * `labels.item_mismatch`), a QR too dense for the label (`labels.layout`), an error of
  * `out` or of `items`, or `signal` aborting stops the sheet: nothing more is written and
  * `out` is not ended, so no truncated PDF passes for a whole one; the caller destroys it.
@@ -47,7 +47,7 @@ export async function writeLabelSheet(
   const font = resolveLabelFont(options);
   const gtin = normalizeGtin(heading.gtin);
   const lot = validateLot(heading.lot);
-  if (heading.productName.zh.trim() === "") throw new LabelError("labels.heading", { field: "productName.zh" });
+  if (heading.productName.zh.trim() === "") throw new AppError("labels.heading", { field: "productName.zh" });
   options.signal?.throwIfAborted();
 
   const doc = new PDFDocument({

@@ -1,0 +1,778 @@
+/**
+ * The one registry of error codes: every code any part of the server, the CLI or the
+ * verifier throws, with the HTTP status it is answered with, its fixed message in English
+ * and Chinese, and what the caller should do. Codes are stable (clients, the consoles and
+ * the scan page switch on them): add codes here, never rename or reuse one. Values that
+ * explain one failure go in the error's `details`, so the messages stay fixed strings that
+ * translators review once. `docs/error-codes.md` is rendered from this file
+ * (`npm run cli -- error-codes`); a test fails when the two differ.
+ *
+ * Nothing here imports anything: the verifier and the scan page take only the code type.
+ */
+
+export interface ErrorDefinition {
+  /** The HTTP status of the problem response; 500 is answered as `internal.error` and logged. */
+  status: number;
+  en: string;
+  zh: string;
+  /** What the caller (or, where it says so, the operator) should do about it. */
+  remedy: string;
+}
+
+/** Remedies shared by a family of codes (the part before the dot). */
+const R = {
+  REQUEST: "Fix the request as the detail says (field paths are given); resend.",
+  AUTH: "Send `Authorization: Bearer <token>` with a valid, unrevoked token of a role allowed here.",
+  RESOURCE: "Check the URL.",
+  METHOD: "Use a method the `Allow` header lists.",
+  IDEMPOTENCY: "Use a new `Idempotency-Key` for a different request; reuse a key only to retry the same one.",
+  IPFS: "Check the CID; a 503 means the content store is down: retry later.",
+  CHAIN: "The ledger node is down or unreachable from the server; nothing was stored: retry later.",
+  ORGANISATION: "Check the organisation id and its status; suspended organisations may not write until reinstated.",
+  CREDENTIAL: "Check the credential id.",
+  PRODUCT: "Register the product (`POST /api/v1/products`) first, with the unit its batches use.",
+  PLOT: "Register the plot under your organisation first.",
+  CERTIFICATION: "Register the certification under your organisation first.",
+  MEDIA: "Upload the file first (`POST /api/v1/media`) and use the CID it returns.",
+  BATCH:
+    "Check the batch id; a GTIN and lot can be registered once, and a recalled batch takes no new events. A lot larger than the item limit is registered as several lots.",
+  DRAFT: "Prepare the write again; signature requests expire with their deadline.",
+  SIGNATURE:
+    "Sign exactly the typed data of the signature request with the organisation's registered key (or, for a contract wallet, so that its `isValidSignature` accepts it).",
+  EVENT: "Give the data the business step requires and a time that is possible for the batch.",
+  ITEM: "Check the GTIN, lot and serial printed on the label.",
+  CLAIM: "Check the code under the scratch-off; after too many wrong codes, wait an hour.",
+  STORAGE: "The operator must free disk space; nothing was stored, so the request can be retried later.",
+  INTERNAL: "Retry later; the operator sees the details in the server log under the request id.",
+  GS1: "Correct the GS1 key: GTIN check digit, and lot/serial of 1–20 characters from GS1's 82-character set.",
+  DIGITAL_LINK: "Use the form /01/{GTIN}/10/{lot}/21/{serial}, qualifiers in that order, data attributes in the query.",
+  MERKLE: "A batch needs at least one item and unique serials.",
+  HASH_CHAIN: "Give 32-byte hex digests.",
+  SERIAL: "Serials and hidden codes are printed on the label; type them as printed.",
+  USCC: "Type the 18-character unified social credit code exactly as on the business licence.",
+  REGION: "Use a six-digit GB/T 2260 administrative division code.",
+  UNITS: "Give a positive decimal quantity with at most three decimals, in a unit the product uses.",
+  COLD_CHAIN: "Give readings with valid times and temperatures in °C.",
+  LABELS:
+    "Choose fewer labels per page or a shorter lot; a missing font is for the operator to install (fonts-wqy-microhei).",
+  VERIFY:
+    "Internal to verifiers: `verifyResolution` reports it as a failed check of the resolution it was given; the CLI prints it.",
+} as const;
+
+/**
+ * Refusals of a request as a whole. Their `details` are the problem's own extension
+ * members (RFC 9457 §3.2: `retryAfterSeconds`, `issues`, ...) at the top of the body.
+ */
+const HTTP = {
+  "request.invalid": {
+    status: 400,
+    en: "The request is not valid.",
+    zh: "请求无效。",
+    remedy: R.REQUEST,
+  },
+  "request.too_large": {
+    status: 413,
+    en: "The request body is too large.",
+    zh: "请求内容过大。",
+    remedy: "Send a smaller body; upload media through `POST /api/v1/media`, which streams.",
+  },
+  "request.unsupported_media_type": {
+    status: 415,
+    en: "The request's content type is not accepted here.",
+    zh: "不支持该请求内容类型。",
+    remedy: R.REQUEST,
+  },
+  "request.document_too_large": {
+    status: 413,
+    en: "What this request would publish exceeds the 256 KiB a public document may hold; send less per request (e.g. split a long temperature series over several events).",
+    zh: "本请求要发布的公开文档超过 256 KiB 上限；请减少单次提交的内容（例如把较长的温度记录拆分到多个事件中）。",
+    remedy: R.REQUEST,
+  },
+  "request.rate_limited": {
+    status: 429,
+    en: "Too many requests; try again later.",
+    zh: "请求过于频繁，请稍后再试。",
+    remedy: "Wait and retry; the `RateLimit` header says when.",
+  },
+  "request.timeout": {
+    status: 408,
+    en: "The request body did not arrive in time; the connection is closed.",
+    zh: "请求内容未能及时送达，连接已关闭。",
+    remedy:
+      "Send the whole body within `BODY_TIMEOUT_SECONDS` of the headers (only media uploads may take longer); resend.",
+  },
+  "auth.missing": {
+    status: 401,
+    en: "Credentials are required.",
+    zh: "需要登录凭据。",
+    remedy: R.AUTH,
+  },
+  "auth.invalid": {
+    status: 401,
+    en: "The credentials are not valid.",
+    zh: "登录凭据无效。",
+    remedy: R.AUTH,
+  },
+  "auth.forbidden": {
+    status: 403,
+    en: "Your role may not do this.",
+    zh: "您的角色无权执行此操作。",
+    remedy: R.AUTH,
+  },
+  "resource.not_found": {
+    status: 404,
+    en: "Nothing was found here.",
+    zh: "未找到该资源。",
+    remedy: R.RESOURCE,
+  },
+  "method.not_allowed": {
+    status: 405,
+    en: "This method is not allowed here.",
+    zh: "不允许使用该请求方法。",
+    remedy: R.METHOD,
+  },
+  "idempotency.conflict": {
+    status: 409,
+    en: "This idempotency key was already used with a different request.",
+    zh: "该幂等键已用于另一个不同的请求。",
+    remedy: R.IDEMPOTENCY,
+  },
+  "idempotency.in_progress": {
+    status: 409,
+    en: "A request with this idempotency key is still being handled; retry after the time given in Retry-After.",
+    zh: "使用该幂等键的请求仍在处理中，请在 Retry-After 所示时间后重试。",
+    remedy:
+      "Send the same request with the same key again after the seconds `Retry-After` gives; a key whose server died is taken over once its lease lapses.",
+  },
+  "idempotency.answer_lost": {
+    status: 409,
+    en: "The write made with this idempotency key was stored, but its answer was lost when the server stopped; look the record up.",
+    zh: "使用该幂等键的写入已保存，但服务器中断时丢失了应答；请查询该记录。",
+    remedy:
+      "The write was stored: look the record up (the problem's `written` names it); do not send it again under a new key.",
+  },
+  "ipfs.cid_malformed": {
+    status: 400,
+    en: "This is not a valid CID.",
+    zh: "这不是有效的内容标识符（CID）。",
+    remedy: R.IPFS,
+  },
+  "ipfs.not_found": {
+    status: 404,
+    en: "No content with this CID is stored here.",
+    zh: "此处未存储该内容。",
+    remedy: R.IPFS,
+  },
+  "ipfs.not_a_file": {
+    status: 404,
+    en: "This CID names something other than a file; only files are served here.",
+    zh: "该内容标识符（CID）指向的不是文件；此处只提供文件。",
+    remedy: R.IPFS,
+  },
+  "ipfs.range_not_satisfiable": {
+    status: 416,
+    en: "The requested byte range lies outside the content.",
+    zh: "请求的字节范围超出内容长度。",
+    remedy: R.IPFS,
+  },
+  "chain.unavailable": {
+    status: 503,
+    en: "The ledger node cannot be reached; try again later.",
+    zh: "区块链节点暂时无法访问，请稍后再试。",
+    remedy: R.CHAIN,
+  },
+  "chain.busy": {
+    status: 503,
+    en: "The ledger node is busy with other reads; try again in a moment.",
+    zh: "区块链节点正忙于其他查询，请稍后再试。",
+    remedy: "Retry after the seconds the `Retry-After` header gives; the proxy serves a few reads at a time.",
+  },
+  "ipfs.unavailable": {
+    status: 503,
+    en: "The content store is unavailable; try again later.",
+    zh: "内容存储暂时不可用，请稍后再试。",
+    remedy: R.IPFS,
+  },
+  "organisation.not_found": {
+    status: 404,
+    en: "No organisation has this id.",
+    zh: "不存在该组织。",
+    remedy: R.ORGANISATION,
+  },
+  "organisation.exists": {
+    status: 409,
+    en: "An organisation with this credit code or signing address is already registered.",
+    zh: "具有该统一社会信用代码或签名地址的组织已注册。",
+    remedy: "The credit code or signing address is registered already: look the organisation up instead.",
+  },
+  "organisation.suspended": {
+    status: 403,
+    en: "This organisation is suspended and may not write.",
+    zh: "该组织已被暂停，不能提交数据。",
+    remedy: R.ORGANISATION,
+  },
+  "organisation.wrong_kind": {
+    status: 403,
+    en: "Organisations of this kind may not do this.",
+    zh: "该类型的组织无权执行此操作。",
+    remedy: R.ORGANISATION,
+  },
+  "organisation.not_on_ledger": {
+    status: 409,
+    en: "The organisation is not registered on the ledger yet; try again shortly.",
+    zh: "该组织尚未在链上登记完成，请稍后再试。",
+    remedy: R.ORGANISATION,
+  },
+  "organisation.state_unchanged": {
+    status: 409,
+    en: "The organisation is already in that state.",
+    zh: "该组织已处于此状态。",
+    remedy: R.ORGANISATION,
+  },
+  "credential.not_found": {
+    status: 404,
+    en: "No such credential.",
+    zh: "不存在该凭据。",
+    remedy: R.CREDENTIAL,
+  },
+  "product.not_found": {
+    status: 404,
+    en: "No product with this GTIN is registered.",
+    zh: "未登记该商品条码的产品。",
+    remedy: R.PRODUCT,
+  },
+  "product.exists": {
+    status: 409,
+    en: "A product with this GTIN is already registered.",
+    zh: "该商品条码的产品已登记。",
+    remedy: R.PRODUCT,
+  },
+  "product.unit_mismatch": {
+    status: 400,
+    en: "The quantity's unit differs from the product's unit.",
+    zh: "数量单位与产品登记的单位不一致。",
+    remedy: R.PRODUCT,
+  },
+  "product.net_content_unit": {
+    status: 400,
+    en: "A product's net content per item must be a mass: g, kg or t.",
+    zh: "产品每件净含量须使用质量单位：克、千克或吨。",
+    remedy: 'Give the net content per item as a mass, e.g. `{ "value": "250", "unit": "g" }`, or leave it out.',
+  },
+  "plot.not_found": {
+    status: 404,
+    en: "The organisation has no plot with this id.",
+    zh: "该组织没有此地块。",
+    remedy: R.PLOT,
+  },
+  "certification.not_found": {
+    status: 404,
+    en: "The organisation has no certification with this id.",
+    zh: "该组织没有此认证。",
+    remedy: R.CERTIFICATION,
+  },
+  "media.not_found": {
+    status: 404,
+    en: "No uploaded media has this CID.",
+    zh: "未找到该内容标识符（CID）对应的已上传文件。",
+    remedy: R.MEDIA,
+  },
+  "media.too_large": {
+    status: 413,
+    en: "The file is larger than allowed.",
+    zh: "文件超过允许的大小。",
+    remedy: R.MEDIA,
+  },
+  "media.empty": {
+    status: 400,
+    en: "The upload is empty.",
+    zh: "上传内容为空。",
+    remedy: R.MEDIA,
+  },
+  "batch.exists": {
+    status: 409,
+    en: "A batch with this GTIN and lot is already registered.",
+    zh: "该商品条码与批号的批次已登记。",
+    remedy: R.BATCH,
+  },
+  "batch.not_found": {
+    status: 404,
+    en: "No such batch.",
+    zh: "不存在该批次。",
+    remedy: R.BATCH,
+  },
+  "batch.too_many_items": {
+    status: 413,
+    en: "The batch has more items than one registration may issue.",
+    zh: "该批次的商品数量超过单次登记的上限。",
+    remedy: R.BATCH,
+  },
+  "batch.recalled": {
+    status: 409,
+    en: "The batch is recalled.",
+    zh: "该批次已召回。",
+    remedy: R.BATCH,
+  },
+  "batch.not_yours": {
+    status: 403,
+    en: "Only the batch's own cooperative may do this.",
+    zh: "只有该批次所属的合作社可以执行此操作。",
+    remedy: R.BATCH,
+  },
+  "draft.not_found": {
+    status: 404,
+    en: "No draft awaits a signature under this id.",
+    zh: "不存在等待签名的该草稿。",
+    remedy: R.DRAFT,
+  },
+  "signature.invalid": {
+    status: 400,
+    en: "The signature was not made by the organisation's registered key over this data.",
+    zh: "签名与该组织登记的密钥或所签数据不符。",
+    remedy: R.SIGNATURE,
+  },
+  "signature.custody": {
+    status: 409,
+    en: "This organisation's key is held by the platform, so the platform signs; or it holds its own key and must sign itself.",
+    zh: "签名方式与该组织的密钥托管方式不符。",
+    remedy: R.SIGNATURE,
+  },
+  "event.data_invalid": {
+    status: 400,
+    en: "The event's data does not fit its business step.",
+    zh: "事件数据与业务环节不符。",
+    remedy: R.EVENT,
+  },
+  "event.before_harvest": {
+    status: 400,
+    en: "The event's time is impossible for this batch (before planting or in the future).",
+    zh: "事件时间对该批次不合理（早于种植或晚于当前时间）。",
+    remedy: R.EVENT,
+  },
+  "item.not_found": {
+    status: 404,
+    en: "No such item.",
+    zh: "不存在该商品。",
+    remedy: R.ITEM,
+  },
+  "claim.no_code": {
+    status: 409,
+    en: "This item has no hidden code.",
+    zh: "该商品没有隐藏验证码。",
+    remedy: R.CLAIM,
+  },
+  "claim.wrong_code": {
+    status: 400,
+    en: "The verification code is wrong.",
+    zh: "验证码错误。",
+    remedy: R.CLAIM,
+  },
+  "claim.too_many_attempts": {
+    status: 429,
+    en: "Too many wrong codes for this item; try again later.",
+    zh: "该商品的错误尝试过多，请稍后再试。",
+    remedy: R.CLAIM,
+  },
+  "storage.full": {
+    status: 507,
+    en: "The server's storage is full; nothing was stored.",
+    zh: "服务器存储空间已满，未保存任何内容。",
+    remedy: R.STORAGE,
+  },
+  "internal.error": {
+    status: 500,
+    en: "Something went wrong on our side.",
+    zh: "服务器内部错误。",
+    remedy: R.INTERNAL,
+  },
+} as const satisfies Record<string, ErrorDefinition>;
+
+/**
+ * Refusals of one value by the domain rules and the label module (a GTIN, a lot, a
+ * layout). Their `details` go under one `details` member of the problem body.
+ */
+const INPUT = {
+  "gs1.gtin_format": {
+    status: 400,
+    en: "A GTIN has 8, 12, 13 or 14 digits.",
+    zh: "商品条码（GTIN）应为 8、12、13 或 14 位数字。",
+    remedy: R.GS1,
+  },
+  "gs1.check_digit": {
+    status: 400,
+    en: "The GTIN's check digit is wrong.",
+    zh: "商品条码（GTIN）校验位错误。",
+    remedy: R.GS1,
+  },
+  "gs1.lot_length": {
+    status: 400,
+    en: "A batch/lot number (AI 10) has 1 to 20 characters.",
+    zh: "批号（AI 10）长度应为 1 至 20 个字符。",
+    remedy: R.GS1,
+  },
+  "gs1.lot_charset": {
+    status: 400,
+    en: "A batch/lot number (AI 10) may only use the 82 characters GS1 allows.",
+    zh: "批号（AI 10）只能使用 GS1 允许的 82 个字符。",
+    remedy: R.GS1,
+  },
+  "gs1.serial_length": {
+    status: 400,
+    en: "A serial number (AI 21) has 1 to 20 characters.",
+    zh: "序列号（AI 21）长度应为 1 至 20 个字符。",
+    remedy: R.GS1,
+  },
+  "gs1.serial_charset": {
+    status: 400,
+    en: "A serial number (AI 21) may only use the 82 characters GS1 allows.",
+    zh: "序列号（AI 21）只能使用 GS1 允许的 82 个字符。",
+    remedy: R.GS1,
+  },
+  "gs1.cpv_length": {
+    status: 400,
+    en: "A consumer product variant (AI 22) has 1 to 20 characters.",
+    zh: "消费产品变体（AI 22）长度应为 1 至 20 个字符。",
+    remedy: R.GS1,
+  },
+  "gs1.cpv_charset": {
+    status: 400,
+    en: "A consumer product variant (AI 22) may only use the 82 characters GS1 allows.",
+    zh: "消费产品变体（AI 22）只能使用 GS1 允许的 82 个字符。",
+    remedy: R.GS1,
+  },
+  "gs1.gtin_range": {
+    status: 400,
+    en: "This number is not a GTIN: it has more than 14 digits or is negative.",
+    zh: "该数值不是有效的商品条码：超过 14 位或为负数。",
+    remedy: R.GS1,
+  },
+  "digital_link.syntax": {
+    status: 400,
+    en: "This is not a GS1 Digital Link URI.",
+    zh: "这不是有效的 GS1 数字链接（Digital Link）地址。",
+    remedy: R.DIGITAL_LINK,
+  },
+  "digital_link.host": {
+    status: 400,
+    en: "The resolver host name is not valid.",
+    zh: "解析服务的主机名无效。",
+    remedy: R.DIGITAL_LINK,
+  },
+  "digital_link.no_primary_key": {
+    status: 400,
+    en: "The link carries no GTIN (/01/...).",
+    zh: "链接中缺少商品条码（/01/...）。",
+    remedy: R.DIGITAL_LINK,
+  },
+  "digital_link.unknown_ai": {
+    status: 400,
+    en: "The link uses an application identifier this resolver does not know.",
+    zh: "链接包含本解析服务不支持的应用标识符（AI）。",
+    remedy: R.DIGITAL_LINK,
+  },
+  "digital_link.order": {
+    status: 400,
+    en: "Key qualifiers must follow the standard order: 22, then 10, then 21.",
+    zh: "限定符须按标准顺序排列：22、10、21。",
+    remedy: R.DIGITAL_LINK,
+  },
+  "digital_link.duplicate_ai": {
+    status: 400,
+    en: "An application identifier appears more than once.",
+    zh: "同一应用标识符（AI）出现了多次。",
+    remedy: R.DIGITAL_LINK,
+  },
+  "digital_link.misplaced_ai": {
+    status: 400,
+    en: "Key qualifiers belong in the path and data attributes in the query string.",
+    zh: "限定符应位于路径中，数据属性应位于查询字符串中。",
+    remedy: R.DIGITAL_LINK,
+  },
+  "digital_link.attribute_format": {
+    status: 400,
+    en: "A data attribute in the query string has the wrong format.",
+    zh: "查询字符串中的数据属性格式错误。",
+    remedy: R.DIGITAL_LINK,
+  },
+  "digital_link.date": {
+    status: 400,
+    en: "A date in the link (YYMMDD) is not a real calendar date.",
+    zh: "链接中的日期（YYMMDD）不是有效的日历日期。",
+    remedy: R.DIGITAL_LINK,
+  },
+  "merkle.empty": {
+    status: 400,
+    en: "A batch needs at least one item.",
+    zh: "批次至少需要包含一个单品。",
+    remedy: R.MERKLE,
+  },
+  "merkle.duplicate_serial": {
+    status: 400,
+    en: "The same serial number appears twice in the batch.",
+    zh: "同一批次中出现了重复的序列号。",
+    remedy: R.MERKLE,
+  },
+  "merkle.serial_encoding": {
+    status: 400,
+    en: "A serial number contains text that cannot be encoded as UTF-8.",
+    zh: "序列号包含无法以 UTF-8 编码的字符。",
+    remedy: R.MERKLE,
+  },
+  "merkle.unknown_serial": {
+    status: 400,
+    en: "This serial number is not part of the batch.",
+    zh: "该序列号不属于此批次。",
+    remedy: R.MERKLE,
+  },
+  "merkle.index_range": {
+    status: 400,
+    en: "There is no item at this position in the batch.",
+    zh: "批次中没有该位置的单品。",
+    remedy: R.MERKLE,
+  },
+  "hash_chain.bytes32": {
+    status: 400,
+    en: "A hash must be 32 bytes written as 0x followed by 64 hex digits.",
+    zh: "哈希值须为 32 字节，写作 0x 加 64 位十六进制数字。",
+    remedy: R.HASH_CHAIN,
+  },
+  "serial.format": {
+    status: 400,
+    en: "This is not a serial number issued here.",
+    zh: "这不是本平台签发的序列号。",
+    remedy: R.SERIAL,
+  },
+  "serial.verification_code_format": {
+    status: 400,
+    en: "A verification code has 8 digits.",
+    zh: "验证码应为 8 位数字。",
+    remedy: R.SERIAL,
+  },
+  "serial.pepper_too_short": {
+    status: 400,
+    en: "The verification-code secret must be at least 32 bytes.",
+    zh: "验证码密钥至少需要 32 字节。",
+    remedy: R.SERIAL,
+  },
+  "serial.random_unavailable": {
+    status: 400,
+    en: "No cryptographically secure random number generator is available.",
+    zh: "没有可用的密码学安全随机数生成器。",
+    remedy: R.SERIAL,
+  },
+  "uscc.length": {
+    status: 400,
+    en: "A unified social credit code has 18 characters.",
+    zh: "统一社会信用代码应为 18 位。",
+    remedy: R.USCC,
+  },
+  "uscc.charset": {
+    status: 400,
+    en: "A unified social credit code uses digits and capital letters other than I, O, Z, S and V.",
+    zh: "统一社会信用代码只能使用数字和除 I、O、Z、S、V 以外的大写字母。",
+    remedy: R.USCC,
+  },
+  "uscc.region_format": {
+    status: 400,
+    en: "Characters 3 to 8 of a unified social credit code are a six-digit region code.",
+    zh: "统一社会信用代码第 3 至 8 位应为 6 位数字的行政区划码。",
+    remedy: R.USCC,
+  },
+  "uscc.check_character": {
+    status: 400,
+    en: "The check character of the unified social credit code is wrong.",
+    zh: "统一社会信用代码校验码错误。",
+    remedy: R.USCC,
+  },
+  "region.format": {
+    status: 400,
+    en: "An administrative division code (GB/T 2260) has 6 digits.",
+    zh: "行政区划代码（GB/T 2260）应为 6 位数字。",
+    remedy: R.REGION,
+  },
+  "region.province": {
+    status: 400,
+    en: "The first two digits name no province-level division.",
+    zh: "前两位不是有效的省级行政区代码。",
+    remedy: R.REGION,
+  },
+  "region.structure": {
+    status: 400,
+    en: "A county-level part needs a prefecture-level part.",
+    zh: "县级代码必须隶属于地级代码。",
+    remedy: R.REGION,
+  },
+  "units.unknown_unit": {
+    status: 400,
+    en: "This unit is not one we record.",
+    zh: "不支持该计量单位。",
+    remedy: R.UNITS,
+  },
+  "units.quantity_format": {
+    status: 400,
+    en: "A quantity is a decimal number such as 1234.5.",
+    zh: "数量应为十进制数字，例如 1234.5。",
+    remedy: R.UNITS,
+  },
+  "units.quantity_precision": {
+    status: 400,
+    en: "A quantity has at most 3 decimal places.",
+    zh: "数量最多保留 3 位小数。",
+    remedy: R.UNITS,
+  },
+  "units.quantity_negative": {
+    status: 400,
+    en: "A quantity cannot be negative.",
+    zh: "数量不能为负数。",
+    remedy: R.UNITS,
+  },
+  "units.quantity_zero": {
+    status: 400,
+    en: "A quantity must be greater than zero.",
+    zh: "数量必须大于零。",
+    remedy: R.UNITS,
+  },
+  "units.quantity_overflow": {
+    status: 400,
+    en: "The quantity is too large.",
+    zh: "数量过大。",
+    remedy: R.UNITS,
+  },
+  "cold_chain.range": {
+    status: 400,
+    en: "The temperature range is not valid: the minimum must not exceed the maximum.",
+    zh: "温度范围无效：下限不能高于上限。",
+    remedy: R.COLD_CHAIN,
+  },
+  "cold_chain.reading": {
+    status: 400,
+    en: "A temperature reading has no valid time or value.",
+    zh: "温度记录缺少有效的时间或数值。",
+    remedy: R.COLD_CHAIN,
+  },
+  "labels.qr_text_empty": {
+    status: 400,
+    en: "A QR code needs some text to carry; the URI is empty.",
+    zh: "二维码内容为空。",
+    remedy: R.LABELS,
+  },
+  "labels.qr_text_too_long": {
+    status: 400,
+    en: "The URI is too long for a label QR code that phones can still scan.",
+    zh: "链接过长，无法生成可被手机扫描的标签二维码。",
+    remedy: R.LABELS,
+  },
+  "labels.qr_size": {
+    status: 400,
+    en: "The requested QR image size is out of range.",
+    zh: "二维码图片尺寸超出允许范围。",
+    remedy: R.LABELS,
+  },
+  "labels.layout": {
+    status: 400,
+    en: "This label layout does not fit on an A4 sheet with a scannable QR code and its text.",
+    zh: "该标签排版在 A4 纸上放不下可扫描的二维码及文字。",
+    remedy: R.LABELS,
+  },
+  "labels.font_missing": {
+    status: 503,
+    en: "No Chinese (CJK) font was found for the label sheet.",
+    zh: "未找到打印标签所需的中文字体。",
+    remedy: R.LABELS,
+  },
+  "labels.heading": {
+    status: 400,
+    en: "The sheet heading needs the product's Chinese name.",
+    zh: "标签页眉需要产品的中文名称。",
+    remedy: R.LABELS,
+  },
+  "labels.item_mismatch": {
+    status: 400,
+    en: "A label item does not belong to this sheet: its link, serial, GTIN or lot disagree.",
+    zh: "标签条目与本页不符：其链接、序列号、商品条码或批号不一致。",
+    remedy: R.LABELS,
+  },
+} as const satisfies Record<string, ErrorDefinition>;
+
+/**
+ * Faults on our side or in data we hold, never the caller's: the HTTP layer answers each
+ * as `internal.error` (500) and logs the code and details. The verifier's codes belong
+ * here too: `verifyResolution` turns them into failed checks, and the CLI prints them.
+ */
+const INTERNAL = {
+  "verify.hex": {
+    status: 500,
+    en: "A field is not hex text of the expected length.",
+    zh: "字段不是预期长度的十六进制文本。",
+    remedy: R.VERIFY,
+  },
+  "verify.address": {
+    status: 500,
+    en: "A field is not a 20-byte address.",
+    zh: "字段不是 20 字节的地址。",
+    remedy: R.VERIFY,
+  },
+  "verify.uint_range": {
+    status: 500,
+    en: "An integer is outside its type's range.",
+    zh: "整数超出其类型的取值范围。",
+    remedy: R.VERIFY,
+  },
+  "verify.signature_format": {
+    status: 500,
+    en: "A signature is malformed: not 65 bytes, a bad recovery byte, a high s, or not recoverable.",
+    zh: "签名格式错误：长度不是 65 字节、恢复字节无效、s 值过高或无法恢复签名者。",
+    remedy: R.VERIFY,
+  },
+  "verify.cid_format": {
+    status: 500,
+    en: "A CID is malformed or not one the verifier reads.",
+    zh: "内容标识符（CID）格式错误或无法识别。",
+    remedy: R.VERIFY,
+  },
+  "verify.abi_decode": {
+    status: 500,
+    en: "An answer from the ledger node could not be decoded.",
+    zh: "无法解码区块链节点的应答。",
+    remedy: R.VERIFY,
+  },
+  "verify.rpc": {
+    status: 500,
+    en: "The ledger node could not be read.",
+    zh: "无法读取区块链节点。",
+    remedy: "Check that the JSON-RPC endpoint is reachable and answers for the registry's chain; retry.",
+  },
+  "verify.unknown_type": {
+    status: 500,
+    en: "The typed data names a type the verifier does not know.",
+    zh: "类型化数据包含验证程序不认识的类型。",
+    remedy: R.VERIFY,
+  },
+  "export.event_data_invalid": {
+    status: 500,
+    en: "A stored event's data cannot be represented in the export.",
+    zh: "已存储事件的数据无法在导出文件中表示。",
+    remedy:
+      "The operator checks the event named in the server log; the export is refused whole rather than written without it.",
+  },
+  "ipfs.corrupt": {
+    status: 500,
+    en: "Stored content fails verification against its CID.",
+    zh: "已存储的内容与其内容标识符（CID）校验不符。",
+    remedy: "The operator restores the damaged blocks from a replica or a backup (local data damage).",
+  },
+} as const satisfies Record<string, ErrorDefinition>;
+
+export const ERRORS = { ...HTTP, ...INPUT, ...INTERNAL } as const;
+
+/** Every code there is; throwing a code not in the registry fails the type check. */
+export type ErrorCode = keyof typeof ERRORS;
+
+export function isErrorCode(text: string): text is ErrorCode {
+  return Object.hasOwn(ERRORS, text);
+}
+
+/** Whether a problem body carries this code's details as top-level members (else under `details`). */
+export function detailsAreMembers(code: ErrorCode): boolean {
+  return Object.hasOwn(HTTP, code);
+}
