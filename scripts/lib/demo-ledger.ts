@@ -14,7 +14,7 @@ import { sha256 } from "multiformats/hashes/sha2";
 import { bizStepIndex, type BizStep } from "../../server/src/domain/typed-data.ts";
 import { deployTraceRegistry, sendAndWait, traceRegistryAt } from "../../server/src/ledger/deploy.ts";
 import { signTyped, type SigningDomain } from "../../server/src/ledger/signing.ts";
-import { readBatch, readEvents, recomputeEventHead } from "../../server/src/ledger/chain-reader.ts";
+import { readVerifiedBatch } from "../../server/src/ledger/chain-reader.ts";
 
 const ORG_KIND = { cooperative: 1, processor: 2, logistics: 3, retailer: 4, inspector: 5 } as const;
 
@@ -150,11 +150,11 @@ export async function seedDemoLedger(rpcUrl: string): Promise<DemoLedgerSummary>
   await sendAndWait(asRelayer, "recordEvents", [requests]);
 
   // Read back and check, as anyone could.
-  const onChain = await readBatch(asRelayer, batchId);
-  const events = await readEvents(asRelayer, domain, batchId, deployment.deployedAtBlock);
-  const recomputed = recomputeEventHead(events.map((e) => e.digest));
-  if (recomputed !== onChain.eventHead) throw new Error("event hash chain from logs does not match the head on chain");
-  if (!events.every((e) => e.signatureValid)) throw new Error("an event signature did not verify");
+  const { onChain, findings } = await readVerifiedBatch(asRelayer, domain, batchId, deployment.deployedAtBlock);
+  if (findings.some((f) => f.code === "event_head")) {
+    throw new Error("event hash chain from logs does not match the head on chain");
+  }
+  if (findings.some((f) => f.code === "event_signature")) throw new Error("an event signature did not verify");
 
   const sampleIndex = 7;
   const sampleSerial = serials[sampleIndex] ?? "";

@@ -28,7 +28,7 @@ import {
 } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry, devAccount, type LocalDeployment } from "../../scripts/lib/local-stack.ts";
 import { loadConfig } from "../../server/src/config.ts";
-import { recomputeEventHead } from "../../server/src/domain/hash-chain.ts";
+import { eventHead } from "../../server/src/verify/hash-chain.ts";
 import { buildItemTree } from "../../server/src/domain/merkle.ts";
 import { traceRegistryAt } from "../../server/src/ledger/deploy.ts";
 import { loadArtifact } from "../../server/src/ledger/registry-artifact.ts";
@@ -111,7 +111,7 @@ describe(`server API (${TEST_DATABASE_URL === undefined ? "SQLite" : "PostgreSQL
         events.every((e) => e.chain !== null),
         "every event carries its chain position",
       );
-      assert.equal(recomputeEventHead(events.map((e) => e.digest)), record.eventHead);
+      assert.equal(eventHead(events.map((e) => e.digest)), record.eventHead);
     } finally {
       provider.destroy();
     }

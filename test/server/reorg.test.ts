@@ -14,7 +14,7 @@ import { apiClient, expectStatus } from "../../scripts/lib/api-client.ts";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
 import { seedDemoSystem, type DemoSystemSummary } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry, type LocalDeployment } from "../../scripts/lib/local-stack.ts";
-import { recomputeEventHead } from "../../server/src/domain/hash-chain.ts";
+import { eventHead } from "../../server/src/verify/hash-chain.ts";
 import { traceRegistryAt } from "../../server/src/ledger/deploy.ts";
 import type { RunningServer } from "../../server/src/server.ts";
 import { getEvent, listBatchEvents } from "../../server/src/storage/events.ts";
@@ -105,7 +105,7 @@ describe("a reorg within the confirmation depth", () => {
     assert.equal(forBatch.length, 10, "nine lifecycle events and the inspection, each once");
     const record = (await registry.getFunction("batch")(demo.batch.batchId)) as { eventHead: string };
     const stored = await listBatchEvents(server.ctx.db, demo.batch.batchId);
-    assert.equal(recomputeEventHead(stored.map((e) => e.digest)), record.eventHead);
+    assert.equal(eventHead(stored.map((e) => e.digest)), record.eventHead);
     const indexed = await server.ctx.db
       .selectFrom("chain_logs")
       .select("tx_hash")

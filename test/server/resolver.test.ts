@@ -22,17 +22,15 @@ import { seedDemoSystem, waitUntilAnchored, type DemoSystemSummary } from "../..
 import { deployLocalRegistry, type LocalDeployment } from "../../scripts/lib/local-stack.ts";
 import { verifyLink } from "../../scripts/lib/verify-link.ts";
 import { loadConfig } from "../../server/src/config.ts";
-import { recomputeEventHead } from "../../server/src/domain/hash-chain.ts";
-import { verifyItemProof } from "../../server/src/domain/merkle.ts";
 import type { ItemResolution, UnknownItemResolution } from "../../server/src/domain/resolution.ts";
 import { deriveVerificationCode } from "../../server/src/domain/serials.ts";
 import { traceRegistryAt } from "../../server/src/ledger/deploy.ts";
-import { recoverTypedSigner, typedDigest } from "../../server/src/ledger/signing.ts";
 import { EXPECTED_GUESS_HOURS, MAX_WRONG_PER_ITEM_PER_HOUR } from "../../server/src/services/claims.ts";
 import { loadEpcisValidator } from "../support/epcis-schema.ts";
 import { startServer, type RunningServer } from "../../server/src/server.ts";
 import { listItemSerials } from "../../server/src/storage/batches.ts";
 import { flushScans } from "../../server/src/storage/scans.ts";
+import { eventHead, itemLeaf, recoverSigner, typedDataDigest, verifyProof } from "../../server/src/verify/index.ts";
 
 const execFileAsync = promisify(execFile);
 
@@ -90,33 +88,16 @@ describe("resolver, claims and the RPC proxy", () => {
         attester: string;
         eventHead: string;
       };
-      assert.equal(verifyItemProof(record.itemsRoot, serial, body.proof), true);
-      const domain = { chainId: BigInt(body.chain.chainId), verifyingContract: body.chain.registry };
-      const a = body.batch.attestation;
-      const value = {
-        ...a,
-        gtin: BigInt(a.gtin),
-        itemCount: BigInt(a.itemCount),
-        quantityMilli: BigInt(a.quantityMilli),
-        harvestedAt: BigInt(a.harvestedAt),
-        nonce: BigInt(a.nonce),
-        deadline: BigInt(a.deadline),
-      };
-      assert.equal(recoverTypedSigner(domain, "BatchAttestation", value, body.batch.signature), record.attester);
-      const digests = body.events.map((e) =>
-        typedDigest(domain, "TraceEvent", {
-          ...e.value,
-          bizStep: BigInt(e.value.bizStep),
-          occurredAt: BigInt(e.value.occurredAt),
-          nonce: BigInt(e.value.nonce),
-          deadline: BigInt(e.value.deadline),
-        }),
-      );
+      assert.equal(verifyProof(record.itemsRoot, itemLeaf(serial), body.proof), true);
+      const domain = { chainId: body.chain.chainId, verifyingContract: body.chain.registry };
+      const attestationDigest = typedDataDigest(domain, "BatchAttestation", { ...body.batch.attestation });
+      assert.equal(recoverSigner(attestationDigest, body.batch.signature), record.attester);
+      const digests = body.events.map((e) => typedDataDigest(domain, "TraceEvent", { ...e.value }));
       assert.deepEqual(
         digests,
         body.events.map((e) => e.digest),
       );
-      assert.equal(recomputeEventHead(digests), record.eventHead);
+      assert.equal(eventHead(digests), record.eventHead);
       assert.deepEqual(body.display.regionName, {
         zh: "浙江省 杭州市 西湖区",
         en: "Xihu District, Hangzhou, Zhejiang",

@@ -7,20 +7,12 @@
  * is measured, so its nonce word is in use, as in steady operation (a fresh word costs
  * about 17,100 gas more, once per 256 signatures).
  */
-import {
-  AbiCoder,
-  Wallet,
-  hexlify,
-  keccak256,
-  type BaseWallet,
-  type Contract,
-  type Provider,
-  type Signer,
-} from "ethers";
+import { Wallet, hexlify, type BaseWallet, type Contract, type Provider, type Signer } from "ethers";
 
 import { bizStepIndex, type BizStep } from "../../../server/src/domain/typed-data.ts";
 import { deployTraceRegistry, traceRegistryAt } from "../../../server/src/ledger/deploy.ts";
 import { signTyped, type SigningDomain } from "../../../server/src/ledger/signing.ts";
+import { batchIdOf } from "../../../server/src/verify/batch-id.ts";
 import { batchFields, ITEMS_PER_BATCH } from "./batches.ts";
 import { documentCid, gasUsedBy, perUnit, sum } from "./support.ts";
 
@@ -92,10 +84,6 @@ async function chainNow(provider: Provider): Promise<bigint> {
   const block = await provider.getBlock("latest");
   if (block === null) throw new Error("the chain has no latest block");
   return BigInt(block.timestamp);
-}
-
-function batchIdOf(gtin: bigint, lot: string): string {
-  return keccak256(AbiCoder.defaultAbiCoder().encode(["uint64", "string"], [gtin, lot]));
 }
 
 /** `count` signed attestations of fresh 1,000-item batches, ready for `attestBatches`. */

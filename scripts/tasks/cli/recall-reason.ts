@@ -1,12 +1,8 @@
 /** A recalled batch's BatchRecalled log and its reason document, for verify-batch. */
 import type { Contract } from "ethers";
-import { equals } from "multiformats/bytes";
-import { CID } from "multiformats/cid";
-import * as raw from "multiformats/codecs/raw";
-import { sha256 } from "multiformats/hashes/sha2";
 import { z } from "zod";
 
-import { cidTextFromHex } from "../../../server/src/services/documents.ts";
+import { cidMatchesBytes, cidTextFromHex } from "../../../server/src/verify/cid.ts";
 
 export interface RecallFromLog {
   recalledBy: string;
@@ -34,7 +30,6 @@ export async function fetchReason(
   gateway: string,
   cidText: string,
 ): Promise<{ zh: string; en: string | null } | string> {
-  const cid = CID.parse(cidText);
   let bytes: Uint8Array;
   try {
     const response = await fetch(`${gateway.replace(/\/$/, "")}/ipfs/${cidText}`, {
@@ -45,10 +40,8 @@ export async function fetchReason(
   } catch (error) {
     return `the gateway could not be reached (${error instanceof Error ? error.message : String(error)})`;
   }
-  const digest = await sha256.digest(bytes);
-  if (cid.code !== raw.code || !equals(digest.bytes, cid.multihash.bytes)) {
-    return "the gateway's bytes do not match the CID";
-  }
+  // Only a raw sha2-256 CID (as every document of ours has) can match: its bytes hash to it.
+  if (!cidMatchesBytes(cidText, bytes)) return "the gateway's bytes do not match the CID";
   const parsed = reasonDocumentShape.safeParse(JSON.parse(new TextDecoder().decode(bytes)));
   return parsed.success ? parsed.data.reason : "the document is not a recall reason";
 }

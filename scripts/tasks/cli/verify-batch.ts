@@ -1,8 +1,25 @@
 /** verify-batch: the attestation, every event signature and the event hash chain, from the chain's logs. */
-import { readAttestation, readEvents, recomputeEventHead } from "../../../server/src/ledger/chain-reader.ts";
+import { readAttestation, readEvents } from "../../../server/src/ledger/chain-reader.ts";
+import { verifyBatchLogs, type BatchLogFinding } from "../../../server/src/verify/batch.ts";
 import { connect, findBatch } from "./chain.ts";
 import { fetchReason, readRecall } from "./recall-reason.ts";
 import { UsageError, parseGtin, required, type Options, type Verdict } from "./usage.ts";
+
+/** A finding of the verification core, as this command has always printed it. */
+function describe(finding: BatchLogFinding, events: readonly { bizStep: string }[]): string {
+  switch (finding.code) {
+    case "attestation_missing":
+      return "no BatchAttested log found";
+    case "attestation_signature":
+      return "the attestation signature does not match the attester";
+    case "items_root":
+      return "attested root differs from stored root";
+    case "event_signature":
+      return `event ${finding.index} (${events[finding.index]?.bizStep ?? "?"}): signature does not match ${finding.actor}`;
+    case "event_head":
+      return `event hash chain from logs ${finding.recomputed} != head on chain ${finding.onChain}`;
+  }
+}
 
 export async function verifyBatch(values: Options): Promise<Verdict> {
   const gtin = parseGtin(required(values, "gtin"));
@@ -14,18 +31,12 @@ export async function verifyBatch(values: Options): Promise<Verdict> {
     const found = await findBatch(registry, gtin, lot);
     if (found === null) return false;
     const { batchId, batch } = found;
-    const attestation = await readAttestation(registry, domain, batchId, fromBlock);
-    const events = await readEvents(registry, domain, batchId, fromBlock);
-    const head = recomputeEventHead(events.map((e) => e.digest));
-    const findings: string[] = [];
-    if (!attestation) findings.push("no BatchAttested log found");
-    else if (!attestation.signatureValid) findings.push("the attestation signature does not match the attester");
-    else if (attestation.value.itemsRoot !== batch.itemsRoot) findings.push("attested root differs from stored root");
-    events.forEach((e, i) => {
-      if (!e.signatureValid) findings.push(`event ${i} (${e.bizStep}): signature does not match ${e.value.actor}`);
-    });
-    if (head !== batch.eventHead)
-      findings.push(`event hash chain from logs ${head} != head on chain ${batch.eventHead}`);
+    const attestation = await readAttestation(registry, batchId, fromBlock);
+    const logs = await readEvents(registry, batchId, fromBlock);
+    const verified = verifyBatchLogs({ domain, record: batch, attestation, events: logs });
+    const { events } = verified;
+    const head = verified.eventHead.recomputed;
+    const findings = verified.findings.map((finding) => describe(finding, events));
     console.log(`batch ${batchId}: status ${batch.status}, ${batch.itemCount} items, ${events.length} events`);
     for (const e of events) {
       console.log(

@@ -1,7 +1,7 @@
 /** verify-item: the item's Merkle proof against the batch root, checked on chain and here. */
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { isHexString } from "ethers";
 
+import { itemLeaf, verifyProof } from "../../../server/src/verify/merkle.ts";
 import { connect, findBatch } from "./chain.ts";
 import { UsageError, parseGtin, required, type Options, type Verdict } from "./usage.ts";
 
@@ -19,7 +19,7 @@ export async function verifyItem(values: Options): Promise<Verdict> {
     if (found === null) return false;
     const { batchId, batch } = found;
     const onChain = (await registry.getFunction("verifyItem")(batchId, serial, proof)) as boolean;
-    const offChain = StandardMerkleTree.verify(batch.itemsRoot, ["string"], [serial], proof);
+    const offChain = verifyProof(batch.itemsRoot, itemLeaf(serial), proof);
     console.log(`batch ${batchId}: ${batch.itemCount} items, status ${batch.status}, root ${batch.itemsRoot}`);
     console.log(`on-chain proof check:  ${onChain ? "valid" : "INVALID"}`);
     console.log(`off-chain proof check: ${offChain ? "valid" : "INVALID"}`);

@@ -4,19 +4,18 @@
  * (keccak256(keccak256(abi.encode(serial))), as the contract's `ItemLeaf` library hashes
  * them), sorted by hash the same way, the same array layout, hence the same root and the
  * same proof for every item. Proofs verify with OpenZeppelin's `MerkleProof` on chain and
- * with `verifyItemProof` here (sorted-pair hashing).
+ * with the verification core's `verifyProof` (`verify/merkle.ts`) everywhere else.
  *
  * Built for 100,000-item batches: hashes go from one flat buffer to another without
  * per-node allocation, and a proof's hex strings are shared between items (each node is
- * turned into hex once, on first use). Pure and browser-safe: the scan page verifies
- * with the same code.
+ * turned into hex once, on first use). Pure; the server builds trees with it (on worker
+ * threads for large batches), while the scan page checks one proof with `verify/merkle.ts`.
  */
 import { AppError } from "../errors/app-error.ts";
 import { keccak256Into, keccak256PairInto } from "./keccak.ts";
 
 const HASH_BYTES = 32;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const BYTES32_HEX = /^0x[0-9a-fA-F]{64}$/;
 const HEX_DIGITS = "0123456789abcdef";
 
 const utf8 = new TextEncoder();
@@ -34,14 +33,6 @@ function hexAt(bytes: Uint8Array, offset: number): string {
     hexAscii[3 + 2 * i] = HEX_DIGITS.charCodeAt(byte & 15);
   }
   return ascii.decode(hexAscii);
-}
-
-/** 32 bytes from 0x-hex, or undefined when `hex` is not exactly that. */
-function bytes32(hex: string): Uint8Array | undefined {
-  if (!BYTES32_HEX.test(hex)) return undefined;
-  const out = new Uint8Array(HASH_BYTES);
-  for (let i = 0; i < HASH_BYTES; i++) out[i] = Number.parseInt(hex.slice(2 + 2 * i, 4 + 2 * i), 16);
-  return out;
 }
 
 /** Lexicographic order of two 32-byte words, as OpenZeppelin compares hashes (as big-endian numbers). */
@@ -92,14 +83,6 @@ function leafInto(serial: string, scratch: Uint8Array, out: Uint8Array, outOffse
   const length = writeAbiString(serial, scratch);
   keccak256Into(scratch, 0, length, out, outOffset);
   keccak256Into(out, outOffset, HASH_BYTES, out, outOffset);
-}
-
-/** The leaf of one item, `keccak256(keccak256(abi.encode(serial)))`, as 0x-hex. */
-export function itemLeaf(serial: string): string {
-  assertEncodable(serial);
-  const out = new Uint8Array(HASH_BYTES);
-  leafInto(serial, scratchFor(serial), out, 0);
-  return hexAt(out, 0);
 }
 
 export interface ItemTree {
@@ -264,38 +247,4 @@ export function itemTreeFromNodes(serials: readonly string[], hashed: ItemTreeNo
     leafOf: (serial) => nodeHex(nodeAt(requireIndex(serial))),
     proofOf: (serial) => proofAt(requireIndex(serial)),
   };
-}
-
-/**
- * Folds `proof` into `leaf` with sorted-pair hashing, as OpenZeppelin's
- * `MerkleProof.processProof`. Returns undefined when the leaf or a proof element is not
- * 0x-hex of 32 bytes.
- */
-export function processProof(leaf: string, proof: readonly string[]): string | undefined {
-  const computed = bytes32(leaf);
-  if (computed === undefined) return undefined;
-  const pair = new Uint8Array(2 * HASH_BYTES);
-  for (const element of proof) {
-    const sibling = bytes32(element);
-    if (sibling === undefined) return undefined;
-    if (compareWords(computed, 0, sibling, 0) <= 0) {
-      pair.set(computed, 0);
-      pair.set(sibling, HASH_BYTES);
-    } else {
-      pair.set(sibling, 0);
-      pair.set(computed, HASH_BYTES);
-    }
-    keccak256Into(pair, 0, pair.length, computed, 0);
-  }
-  return hexAt(computed, 0);
-}
-
-/**
- * Whether `proof` proves `serial` under `root`. False, never an exception, for anything
- * malformed: a scan page shows a verdict, not a stack trace.
- */
-export function verifyItemProof(root: string, serial: string, proof: readonly string[]): boolean {
-  if (LONE_SURROGATE.test(serial) || bytes32(root) === undefined) return false;
-  const computed = processProof(itemLeaf(serial), proof);
-  return computed !== undefined && computed.toLowerCase() === root.toLowerCase();
 }

@@ -1,24 +1,20 @@
 /**
- * Reads a batch's commitments straight from the chain and re-verifies them: the
- * attestation signature, every event signature, and the event hash chain recomputed
- * from logs against the head in storage. Trusts nothing but the JSON-RPC endpoint.
+ * Reads a batch's commitments straight from the chain: its record, its attestation and
+ * its events from the registry's logs. `readVerifiedBatch` has them checked by the
+ * verification core (`verify/batch.ts`): every signature recovered again and the event hash
+ * chain recomputed from the logs against the head on chain. Trusts nothing but the
+ * JSON-RPC endpoint.
  */
 import type { Contract, EventLog, Log } from "ethers";
 
 import { BIZ_STEPS, type BatchAttestationValue, type BizStep, type TraceEventValue } from "../domain/typed-data.ts";
-export { recomputeEventHead } from "../domain/hash-chain.ts";
-import { recoverTypedSigner, typedDigest, type SigningDomain } from "./signing.ts";
+import { verifyBatchLogs, type BatchLogsVerification } from "../verify/batch.ts";
+import type { Eip712Domain } from "../verify/eip712.ts";
+import { BATCH_STATUS, type BatchRecordOnChain } from "../verify/rpc.ts";
 
-export interface OnChainBatch {
+export interface OnChainBatch extends BatchRecordOnChain {
   batchId: string;
-  itemsRoot: string;
-  attester: string;
-  itemCount: number;
-  status: "none" | "active" | "recalled";
-  eventHead: string;
 }
-
-const BATCH_STATUS = ["none", "active", "recalled"] as const;
 
 export async function readBatch(registry: Contract, batchId: string): Promise<OnChainBatch> {
   const record = (await registry.getFunction("batch")(batchId)) as {
@@ -41,7 +37,6 @@ export async function readBatch(registry: Contract, batchId: string): Promise<On
 export interface AttestationFromLog {
   value: BatchAttestationValue;
   signature: string;
-  signatureValid: boolean;
   blockNumber: number;
   transactionHash: string;
 }
@@ -50,21 +45,10 @@ export interface EventFromLog {
   value: TraceEventValue;
   bizStep: BizStep;
   signature: string;
-  digest: string;
-  signatureValid: boolean;
   newHead: string;
   blockNumber: number;
   logIndex: number;
   transactionHash: string;
-}
-
-/** Whether the recovered signer is `expected`; a signature that does not even parse is simply not valid. */
-function signedBy(recover: () => string, expected: string): boolean {
-  try {
-    return recover().toLowerCase() === expected.toLowerCase();
-  } catch {
-    return false;
-  }
 }
 
 function isEventLog(log: Log | EventLog): log is EventLog {
@@ -73,7 +57,6 @@ function isEventLog(log: Log | EventLog): log is EventLog {
 
 export async function readAttestation(
   registry: Contract,
-  domain: SigningDomain,
   batchId: string,
   fromBlock = 0,
 ): Promise<AttestationFromLog | null> {
@@ -95,46 +78,52 @@ export async function readAttestation(
     deadline: a.getValue("deadline") as bigint,
   };
   const signature = a.getValue("signature") as string;
-  const signatureValid = signedBy(
-    () => recoverTypedSigner(domain, "BatchAttestation", value, signature),
-    value.attester,
-  );
-  return { value, signature, signatureValid, blockNumber: log.blockNumber, transactionHash: log.transactionHash };
+  return { value, signature, blockNumber: log.blockNumber, transactionHash: log.transactionHash };
 }
 
-export async function readEvents(
-  registry: Contract,
-  domain: SigningDomain,
-  batchId: string,
-  fromBlock = 0,
-): Promise<EventFromLog[]> {
+export async function readEvents(registry: Contract, batchId: string, fromBlock = 0): Promise<EventFromLog[]> {
   const logs = await registry.queryFilter(registry.filters.EventRecorded?.(batchId) ?? "EventRecorded", fromBlock);
   return logs.filter(isEventLog).map((log) => {
     const a = log.args;
     const bizStepIndex = a.getValue("bizStep") as bigint;
-    const value: TraceEventValue = {
-      actor: a.getValue("actor") as string,
-      batchId: a.getValue("batchId") as string,
-      bizStep: bizStepIndex,
-      occurredAt: a.getValue("occurredAt") as bigint,
-      payloadCid: a.getValue("payloadCid") as string,
-      nonce: a.getValue("nonce") as bigint,
-      deadline: a.getValue("deadline") as bigint,
-    };
-    const signature = a.getValue("signature") as string;
-    const signatureValid = signedBy(() => recoverTypedSigner(domain, "TraceEvent", value, signature), value.actor);
     const bizStep = BIZ_STEPS[Number(bizStepIndex)];
     if (bizStep === undefined) throw new Error(`unknown business step ${bizStepIndex} in log`);
     return {
-      value,
+      value: {
+        actor: a.getValue("actor") as string,
+        batchId: a.getValue("batchId") as string,
+        bizStep: bizStepIndex,
+        occurredAt: a.getValue("occurredAt") as bigint,
+        payloadCid: a.getValue("payloadCid") as string,
+        nonce: a.getValue("nonce") as bigint,
+        deadline: a.getValue("deadline") as bigint,
+      },
       bizStep,
-      signature,
-      digest: typedDigest(domain, "TraceEvent", value),
-      signatureValid,
+      signature: a.getValue("signature") as string,
       newHead: a.getValue("newHead") as string,
       blockNumber: log.blockNumber,
       logIndex: log.index,
       transactionHash: log.transactionHash,
     };
   });
+}
+
+export interface VerifiedBatch extends BatchLogsVerification<AttestationFromLog, EventFromLog> {
+  onChain: OnChainBatch;
+}
+
+export type VerifiedAttestationLog = NonNullable<VerifiedBatch["attestation"]>;
+export type VerifiedEventLog = VerifiedBatch["events"][number];
+
+/** A batch's record and logs from `fromBlock` on, checked by the verification core. */
+export async function readVerifiedBatch(
+  registry: Contract,
+  domain: Eip712Domain,
+  batchId: string,
+  fromBlock = 0,
+): Promise<VerifiedBatch> {
+  const onChain = await readBatch(registry, batchId);
+  const attestation = await readAttestation(registry, batchId, fromBlock);
+  const events = await readEvents(registry, batchId, fromBlock);
+  return { onChain, ...verifyBatchLogs({ domain, record: onChain, attestation, events }) };
 }

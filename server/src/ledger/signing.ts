@@ -1,9 +1,9 @@
 /**
- * EIP-712 signing and verification of what organisations sign. The server signs with
- * a custodial key for cooperatives without a wallet; a cooperative with its own wallet
- * signs the same typed data itself and the server verifies it before accepting.
+ * EIP-712 signing of what organisations sign: the server signs with a custodial key for
+ * cooperatives without a wallet. Checking a signature (a wallet's, before the server accepts
+ * it, or one read back from the chain) is the verification core's (`verify/eip712.ts`).
  */
-import { TypedDataEncoder, verifyTypedData, type Signer } from "ethers";
+import type { Signer } from "ethers";
 
 import {
   domainFor,
@@ -37,27 +37,4 @@ export function signTyped<P extends PrimaryType>(
 ): Promise<string> {
   const typed = domainFor(domain.chainId, domain.verifyingContract, domain.version);
   return signer.signTypedData(typed, typesFor(primaryType, domain.version), { ...value });
-}
-
-export function typedDigest<P extends PrimaryType>(domain: SigningDomain, primaryType: P, value: ValueOf[P]): string {
-  return TypedDataEncoder.hash(
-    domainFor(domain.chainId, domain.verifyingContract, domain.version),
-    typesFor(primaryType, domain.version),
-    { ...value },
-  );
-}
-
-/** The EOA that made `signature` over the typed value (ERC-1271 wallets are checked on chain). */
-export function recoverTypedSigner<P extends PrimaryType>(
-  domain: SigningDomain,
-  primaryType: P,
-  value: ValueOf[P],
-  signature: string,
-): string {
-  return verifyTypedData(
-    domainFor(domain.chainId, domain.verifyingContract, domain.version),
-    typesFor(primaryType, domain.version),
-    { ...value },
-    signature,
-  );
 }

@@ -43,13 +43,6 @@ export function cidHexFromText(text: string): string {
   return describeCid(parseCid(text)).cidHex;
 }
 
-/** Base32 CIDv1 text of a binary CID given as 0x-hex. */
-export function cidTextFromHex(hex: string): string {
-  return CID.decode(Buffer.from(hex.replace(/^0x/, ""), "hex"))
-    .toV1()
-    .toString();
-}
-
 export async function readAll(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   for await (const chunk of source) chunks.push(chunk);

@@ -22,13 +22,14 @@ import {
 import { OWN_FARM_STEPS, STEP_ACTORS } from "../domain/step-actors.ts";
 import { AppError } from "../errors/app-error.ts";
 import { outboxEntry } from "../ledger/outbox-kinds.ts";
-import { signTyped, typedDigest } from "../ledger/signing.ts";
+import { signTyped } from "../ledger/signing.ts";
 import { getProduct } from "../storage/catalogue.ts";
 import { inTransaction } from "../storage/transaction.ts";
 import { insertEvent, type NewTraceEvent, type TraceEvent } from "../storage/events.ts";
 import { getMedia } from "../storage/media.ts";
 import { allocateNonces } from "../storage/nonces.ts";
 import { enqueueOutbox } from "../storage/outbox.ts";
+import { typedDataDigest } from "../verify/eip712.ts";
 import { recordWrite, type WriteOrigin } from "./write-log.ts";
 import { activeOrganisation, requireBatch } from "./batches.ts";
 import type { ServiceContext } from "./context.ts";
@@ -164,7 +165,7 @@ export async function commitEvent(
   signature: string,
 ): Promise<TraceEvent> {
   const nowMs = ctx.now();
-  const digest = typedDigest(ctx.domain, "TraceEvent", value);
+  const digest = typedDataDigest(ctx.domain, "TraceEvent", { ...value });
   return inTransaction(ctx.db, async (trx) => {
     const stored = await insertEvent(
       trx,

@@ -45,10 +45,11 @@ import type { Db } from "../storage/database.ts";
 import type { ProjectionWrites } from "../storage/indexer-store.ts";
 import { newestOutboxEntry } from "../storage/outbox.ts";
 import type { Trx } from "../storage/transaction.ts";
+import { cidTextFromHex } from "../verify/cid.ts";
 import { typedDataDigest } from "../verify/eip712.ts";
 import { openItemsArchiveOffLoop } from "../workers/heavy.ts";
 import type { ItemsArchive } from "../workers/items-archive.ts";
-import { cidTextFromHex, readAll } from "./documents.ts";
+import { readAll } from "./documents.ts";
 
 export interface ProjectionDeps {
   content: ContentStore;

@@ -22,7 +22,6 @@ import { getBatchByLot, getItem, listItemSerials, type Batch } from "../storage/
 import { uintToText } from "../storage/codec.ts";
 import { bufferScan, countScansByNewClientsAfter, itemScanSummary } from "../storage/scans.ts";
 import { buildItemTreeOffLoop } from "../workers/heavy.ts";
-import { batchIdOf } from "./batches.ts";
 import { batchRecords } from "./batch-records.ts";
 import type { ServiceContext } from "./context.ts";
 import { cidHexFromText, readAll } from "./documents.ts";
@@ -30,6 +29,7 @@ import { inlineDocuments } from "./inline-documents.ts";
 import { memoised } from "./memoise.ts";
 import { itemUri } from "./items.ts";
 import { regionName } from "../domain/region-names.ts";
+import { batchIdOf } from "../verify/batch-id.ts";
 
 /**
  * Configured (CLONE_* settings). The public heuristic: a code looks copied when it was

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { TYPED_CODECS, decodeTyped } from "../domain/typed-data.ts";
 import { AppError } from "../errors/app-error.ts";
 import { parseCid } from "../ipfs/content-store.ts";
-import { recoverTypedSigner, typedDigest } from "../ledger/signing.ts";
+import { recoverSigner, typedDataDigest } from "../verify/eip712.ts";
 import type { Batch } from "../storage/batches.ts";
 import type { TraceEvent } from "../storage/events.ts";
 import { completeSignatureRequest } from "../storage/signature-requests.ts";
@@ -41,20 +41,17 @@ async function requireOrganisationSignature(
 ): Promise<void> {
   // Decoded by its type's codec: what storage gives back is checked, not cast.
   const { primaryType, value } = decodeTyped(PRIMARY_TYPE_OF[request.kind], request.value);
+  const digest = typedDataDigest(ctx.domain, primaryType, { ...value });
   let recovered: string | null = null;
   try {
-    recovered = recoverTypedSigner(ctx.domain, primaryType, value, signature);
+    recovered = recoverSigner(digest, signature);
   } catch {
     // Not a 65-byte ECDSA signature: a contract wallet's, perhaps.
   }
   if (recovered?.toLowerCase() === request.signerAddress.toLowerCase()) return;
   let verdict;
   try {
-    verdict = await ctx.contractSignatures(
-      request.signerAddress,
-      typedDigest(ctx.domain, primaryType, value),
-      signature,
-    );
+    verdict = await ctx.contractSignatures(request.signerAddress, digest, signature);
   } catch (error) {
     throw new AppError("chain.unavailable", {}, { cause: error });
   }

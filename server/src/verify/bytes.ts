@@ -92,6 +92,19 @@ export function wordToBigInt(word: Uint8Array): bigint {
   return out;
 }
 
+const utf8 = new TextEncoder();
+
+/**
+ * The tail of a `string` in ABI encoding: its byte length as a word, then its UTF-8 bytes
+ * zero-padded to whole words. The head (an offset word) depends on what else is encoded.
+ */
+export function abiStringTail(value: string): Uint8Array {
+  const bytes = utf8.encode(value);
+  const padded = new Uint8Array(Math.ceil(bytes.length / 32) * 32);
+  padded.set(bytes);
+  return concatBytes(uintWord(BigInt(bytes.length)), padded);
+}
+
 /** An address left-padded to one word. */
 export function addressWord(address: string): Uint8Array {
   const out = new Uint8Array(32);

@@ -25,8 +25,9 @@ export const CHECK_IDS: readonly CheckId[] = [
   "attester_registered",
   "items_root_on_chain",
   "item_in_batch",
-  "item_count",
+  // The signed count is compared with the document's, so the document is read first.
   "metadata_cid",
+  "item_count",
   "event_signatures",
   "event_payloads",
   "event_head_on_chain",

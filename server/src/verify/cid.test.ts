@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { hexlify } from "ethers";
+import { getBytes, hexlify } from "ethers";
 import fc from "fast-check";
 import { CID } from "multiformats/cid";
 import * as raw from "multiformats/codecs/raw";
@@ -48,6 +48,30 @@ describe("document CIDs", () => {
     assert.equal(cidMatchesBytes((await rawCid(bytes)).toString().toUpperCase(), bytes), false);
     assert.equal(cidMatchesBytes("bafy!!", bytes), false);
     assert.equal(cidMatchesBytes("", bytes), false);
-    assert.throws(() => cidTextFromHex(hexlify(CID.create(1, 0x70, digest).bytes)), AppError);
+  });
+
+  it("names any binary CID in text as multiformats does (CIDv0 as CIDv1 dag-pb), for the server and the CLI", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(raw.code, 0x70, 0x71, 0x0129, 0xb220),
+        fc.uint8Array({ maxLength: 300 }),
+        fc.boolean(),
+        async (codec, bytes, v0) => {
+          const digest = await sha256.digest(bytes);
+          const cid = v0 ? CID.createV0(digest) : CID.create(1, codec, digest);
+          assert.equal(cidTextFromHex(hexlify(cid.bytes)), cid.toV1().toString());
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("refuses bytes that are not one whole CID, as multiformats does", async () => {
+    const hex = hexlify((await rawCid(new TextEncoder().encode("hello"))).bytes);
+    for (const bad of ["0x", hex.slice(0, -2), `${hex}00`, `0x02${hex.slice(4)}`, "0x0155ff"]) {
+      assert.throws(() => cidTextFromHex(bad), AppError, bad);
+      assert.throws(() => CID.decode(getBytes(bad)), Error, bad);
+    }
+    assert.throws(() => cidTextFromHex("nothex"), AppError);
   });
 });

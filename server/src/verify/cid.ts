@@ -2,16 +2,18 @@
  * Document CIDs: base32 CIDv1, codec raw (0x55), multihash sha2-256. Such a CID is the
  * SHA-256 of the document's bytes, so checking a document is one hash and a compare.
  * Multibase base32 (RFC 4648, lower case, no padding) is decoded here rather than with
- * `multiformats`, to keep the scan page small; the hash is `@noble/hashes`.
+ * `multiformats`, to keep the scan page small; the hash is `@noble/hashes`. Signed values
+ * carry CIDs in binary; `cidTextFromHex` names any CID in text, as `multiformats` would.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 
-import { bytesEqual, bytesToHex, hexToBytes } from "./bytes.ts";
+import { bytesEqual, bytesToHex, concatBytes, hexToBytes } from "./bytes.ts";
 import { AppError } from "../errors/app-error.ts";
 
 const ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";
 const CID_V1 = 0x01;
 const RAW_CODEC = 0x55;
+const DAG_PB_CODEC = 0x70;
 const SHA2_256 = 0x12;
 const DIGEST_BYTES = 32;
 /** The binary form's prefix: version, codec, hash function, digest length (each a one-byte varint). */
@@ -70,10 +72,35 @@ export function cidBytesFromText(cidText: string): Uint8Array {
   return bytes;
 }
 
-/** Base32 text (`b…`) of a binary CID given as 0x-hex, as signed values carry it. */
+/** An unsigned varint (as multiformats writes them) at `offset`: its value and where the next field starts. */
+function readVarint(bytes: Uint8Array, offset: number): [number, number] {
+  let value = 0;
+  // Seven varint bytes stay within a safe integer; no CID field comes near.
+  for (let i = offset; i < bytes.length && i < offset + 7; i++) {
+    const byte = bytes[i] ?? 0;
+    value += (byte & 0x7f) * 2 ** (7 * (i - offset));
+    if (byte < 0x80) return [value, i + 1];
+  }
+  throw new AppError("verify.cid_format", { reason: "truncated varint" });
+}
+
+/**
+ * Base32 CIDv1 text (`b…`) of a binary CID given as 0x-hex, as signed values carry it: any
+ * codec and multihash, a CIDv0 named as CIDv1 dag-pb (multiformats' `toV1`). Throws
+ * `verify.cid_format` when the bytes are not one whole CID. Only raw sha2-256 CIDs can be
+ * checked against bytes here (`cidMatchesBytes`).
+ */
 export function cidTextFromHex(cidHex: string): string {
-  const bytes = hexToBytes(cidHex);
-  requireRawSha256(bytes);
+  const given = hexToBytes(cidHex);
+  // A CIDv0 is a bare sha2-256 multihash: its first byte is that function's code.
+  const bytes = given[0] === SHA2_256 ? concatBytes(Uint8Array.of(CID_V1, DAG_PB_CODEC), given) : given;
+  const [version, codecAt] = readVarint(bytes, 0);
+  const [, hashAt] = readVarint(bytes, codecAt);
+  const [, lengthAt] = readVarint(bytes, hashAt);
+  const [length, digestAt] = readVarint(bytes, lengthAt);
+  if (version !== CID_V1 || digestAt + length !== bytes.length) {
+    throw new AppError("verify.cid_format", { reason: "not a whole CIDv1", cid: cidHex.slice(0, 80) });
+  }
   return `b${base32Encode(bytes)}`;
 }
 

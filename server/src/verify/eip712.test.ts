@@ -1,7 +1,17 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { Signature, TypedDataEncoder, Wallet, getAddress, hexlify, verifyTypedData } from "ethers";
+import {
+  AbiCoder,
+  Signature,
+  TypedDataEncoder,
+  Wallet,
+  getAddress,
+  hexlify,
+  keccak256,
+  toUtf8Bytes,
+  verifyTypedData,
+} from "ethers";
 import fc from "fast-check";
 
 import type { AttestationValueJson, EventValueJson } from "../domain/resolution.ts";
@@ -164,5 +174,53 @@ describe("recoverSigner", () => {
     zeroR[63] = 1;
     zeroR[64] = 27;
     assert.throws(() => recoverSigner(digest, hexlify(zeroR)), AppError);
+  });
+});
+
+describe("TraceEvent digest from first principles", () => {
+  it("equals the digest computed by hand from the type strings and abi.encode, as the registry computes it", () => {
+    const registry = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+    const chainId = 31337n;
+    const event = {
+      actor: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+      batchId: keccak256(toUtf8Bytes("batch")),
+      bizStep: 6n,
+      occurredAt: 1_767_225_600n,
+      payloadCid: "0x0155122012345678",
+      nonce: 42n,
+      deadline: 1_767_312_000n,
+    };
+    const coder = AbiCoder.defaultAbiCoder();
+    const domainTypeHash = keccak256(
+      toUtf8Bytes("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+    );
+    const domainSeparator = keccak256(
+      coder.encode(
+        ["bytes32", "bytes32", "bytes32", "uint256", "address"],
+        [domainTypeHash, keccak256(toUtf8Bytes("OneItemOneCode")), keccak256(toUtf8Bytes("1")), chainId, registry],
+      ),
+    );
+    const typeHash = keccak256(
+      toUtf8Bytes(
+        "TraceEvent(address actor,bytes32 batchId,uint8 bizStep,uint64 occurredAt,bytes payloadCid,uint256 nonce,uint64 deadline)",
+      ),
+    );
+    const structHash = keccak256(
+      coder.encode(
+        ["bytes32", "address", "bytes32", "uint8", "uint64", "bytes32", "uint256", "uint64"],
+        [
+          typeHash,
+          event.actor,
+          event.batchId,
+          event.bizStep,
+          event.occurredAt,
+          keccak256(event.payloadCid),
+          event.nonce,
+          event.deadline,
+        ],
+      ),
+    );
+    const expected = keccak256(`0x1901${domainSeparator.slice(2)}${structHash.slice(2)}`);
+    assert.equal(typedDataDigest({ chainId, verifyingContract: registry }, "TraceEvent", event), expected);
   });
 });

@@ -1,10 +1,21 @@
 /**
- * The verification core: the same code checks an item in the scan page, the CLI and the
- * tests. Browser-safe (no `node:` imports); hashing and curves from `@noble/*`.
+ * The verification core: every check of what was signed and anchored, the one code the scan
+ * page, the server (a wallet's signature, the regulator's audit), the CLI and the tests run.
+ * Browser-safe (no `node:` imports); hashing and curves from `@noble/*`. The writing side
+ * (signing with a key, building a batch's tree) stays in `ledger/signing.ts` and `domain/merkle.ts`.
  */
 export { attestationDigest, eventDigest, recoverSigner, typedDataDigest, type Eip712Domain } from "./eip712.ts";
 export { itemLeaf, verifyProof } from "./merkle.ts";
 export { eventHead } from "./hash-chain.ts";
+export { batchIdOf } from "./batch-id.ts";
+export {
+  signedBy,
+  verifyBatchLogs,
+  type BatchLogFinding,
+  type BatchLogs,
+  type BatchLogsVerification,
+  type SignedLog,
+} from "./batch.ts";
 export { cidBytesFromText, cidMatchesBytes, cidTextFromHex } from "./cid.ts";
 export {
   createRpcClient,

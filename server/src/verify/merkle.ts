@@ -5,21 +5,11 @@
  * Keccak, for 100,000-item batches); one proof is a few hashes, so the page uses
  * `@noble/hashes` and no WebAssembly.
  */
-import { bytesToHex, concatBytes, fixedBytes, keccak256, uintWord } from "./bytes.ts";
+import { abiStringTail, bytesToHex, concatBytes, fixedBytes, keccak256, uintWord } from "./bytes.ts";
 
-const utf8 = new TextEncoder();
-
-/** `abi.encode(string)`: offset word, length word, UTF-8 bytes zero-padded to 32. */
-function abiEncodeString(value: string): Uint8Array {
-  const bytes = utf8.encode(value);
-  const padded = new Uint8Array(Math.ceil(bytes.length / 32) * 32);
-  padded.set(bytes);
-  return concatBytes(uintWord(32n), uintWord(BigInt(bytes.length)), padded);
-}
-
-/** `keccak256(keccak256(abi.encode(serial)))` as 0x-hex. */
+/** `keccak256(keccak256(abi.encode(serial)))` as 0x-hex; `abi.encode(string)` is an offset word, then the tail. */
 export function itemLeaf(serial: string): string {
-  return bytesToHex(keccak256(keccak256(abiEncodeString(serial))));
+  return bytesToHex(keccak256(keccak256(concatBytes(uintWord(32n), abiStringTail(serial)))));
 }
 
 function compare(a: Uint8Array, b: Uint8Array): number {

@@ -157,7 +157,7 @@ const ORGANISATION_SELECTOR = selector("organisation(address)");
 
 /** `ITraceRegistry.BatchStatus`. */
 export type BatchStatusOnChain = "none" | "active" | "recalled";
-const BATCH_STATUS: readonly BatchStatusOnChain[] = ["none", "active", "recalled"];
+export const BATCH_STATUS: readonly BatchStatusOnChain[] = ["none", "active", "recalled"];
 
 /** `ITraceRegistry.OrgKind`. */
 export type OrgKindOnChain = "none" | "cooperative" | "processor" | "logistics" | "retailer" | "inspector";

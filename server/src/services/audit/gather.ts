@@ -17,18 +17,16 @@ import {
   type BatchMetadataDocument,
   type EventPayloadDocument,
 } from "../../domain/documents.ts";
-import { recomputeEventHead } from "../../domain/hash-chain.ts";
 import {
-  readAttestation,
-  readBatch,
-  readEvents,
-  type EventFromLog,
+  readVerifiedBatch,
   type OnChainBatch,
+  type VerifiedAttestationLog,
+  type VerifiedEventLog,
 } from "../../ledger/chain-reader.ts";
 import { traceRegistryArtifact } from "../../ledger/registry-artifact.ts";
 import type { SigningDomain } from "../../ledger/signing.ts";
+import { cidTextFromHex } from "../../verify/cid.ts";
 import { buildItemTreeOffLoop } from "../../workers/heavy.ts";
-import { cidTextFromHex } from "../documents.ts";
 import { checkContent, type ContentCheck, type ContentSource } from "./content-check.ts";
 
 export interface AuditSources extends ContentSource {
@@ -43,14 +41,14 @@ export interface AuditSources extends ContentSource {
 export type { ContentCheck, ContentRole } from "./content-check.ts";
 
 export interface GatheredEvent {
-  log: EventFromLog;
+  log: VerifiedEventLog;
   payload: EventPayloadDocument | null;
 }
 
 export interface GatheredBatch {
   batchId: string;
   onChain: OnChainBatch;
-  attestation: Awaited<ReturnType<typeof readAttestation>>;
+  attestation: VerifiedAttestationLog | null;
   /** The attester as the registry knows it now, and whether it was registered before it attested. */
   attester: { registered: boolean; registeredBeforeAttesting: boolean; regionCode: number | null; suspended: boolean };
   events: GatheredEvent[];
@@ -72,9 +70,13 @@ function parseJson<T>(bytes: Uint8Array | null, parse: (value: unknown) => T): T
 
 export async function gatherBatch(sources: AuditSources, batchId: string): Promise<GatheredBatch> {
   const registry = new Contract(sources.registryAddress, traceRegistryArtifact().abi, sources.provider);
-  const onChain = await readBatch(registry, batchId);
-  const attestation = await readAttestation(registry, sources.domain, batchId, sources.fromBlock);
-  const logs = await readEvents(registry, sources.domain, batchId, sources.fromBlock);
+  // Every signature recovered again and the hash chain recomputed, by the verification core.
+  const {
+    onChain,
+    attestation,
+    events: logs,
+    eventHead,
+  } = await readVerifiedBatch(registry, sources.domain, batchId, sources.fromBlock);
 
   const attesterAddress = attestation?.value.attester ?? onChain.attester;
   const organisation = (await registry.getFunction("organisation")(attesterAddress)) as {
@@ -150,6 +152,6 @@ export async function gatherBatch(sources: AuditSources, batchId: string): Promi
     metadata,
     contents,
     items: { recomputedRoot, count: serials?.length ?? null },
-    eventHead: { onChain: onChain.eventHead, recomputed: recomputeEventHead(logs.map((e) => e.digest)) },
+    eventHead,
   };
 }
