@@ -3,14 +3,21 @@ import path from "node:path";
 
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import { defineConfig } from "hardhat/config";
+import type { HardhatPlugin } from "hardhat/types/plugins";
 
 // The compiler comes from the pinned `solc` npm package: no compiler download, ever.
 const require = createRequire(import.meta.url);
 const solcPackageDir = path.dirname(require.resolve("solc/package.json"));
 const solcVersion = (require("solc/package.json") as { version: string }).version;
 
+// A compiler warning on our own sources fails the build, as in OpenZeppelin's config.
+const warningsAsErrors: HardhatPlugin = {
+  id: "one-item-one-code:warnings-as-errors",
+  hookHandlers: { solidity: () => import("./scripts/lib/solc-warnings.ts") },
+};
+
 export default defineConfig({
-  plugins: [hardhatToolboxMochaEthers],
+  plugins: [hardhatToolboxMochaEthers, warningsAsErrors],
   solidity: {
     version: solcVersion,
     path: path.join(solcPackageDir, "soljson.js"),
@@ -29,7 +36,8 @@ export default defineConfig({
   },
   test: {
     solidity: {
-      fuzz: { runs: 1_000 },
+      // As many runs as OpenZeppelin fuzzes with; the seed is Hardhat's fixed default, so a run repeats.
+      fuzz: { runs: 5_000 },
     },
   },
   networks: {

@@ -14,6 +14,8 @@ import {ItemLeaf} from "./libraries/ItemLeaf.sol";
 /// @dev Not upgradeable on purpose: regulators and consumers verify against a fixed
 /// address whose rules cannot change under them. A new version is a new deployment
 /// with a new EIP-712 domain; old batches keep verifying against the old one.
+/// Errors are named `Registry<Subject><Problem>` and carry the refused values (declared in
+/// {ITraceRegistry}; OpenZeppelin's own keep their component prefix, e.g. `AccessControl…`).
 contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
     /// @notice May suspend and reinstate organisations and recall any batch.
     bytes32 public constant REGULATOR_ROLE = keccak256("REGULATOR_ROLE");
@@ -39,7 +41,7 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
 
     /// @param admin the operating authority; holds DEFAULT_ADMIN_ROLE and grants the others
     constructor(address admin) TypedSignatures("OneItemOneCode", "1") {
-        if (admin == address(0)) revert InvalidField("admin");
+        if (admin == address(0)) revert RegistryAdminZero();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
@@ -52,10 +54,12 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
         uint32 regionCode,
         bytes calldata metadataCid
     ) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (signer == address(0)) revert InvalidField("signer");
-        if (kind == OrgKind.None) revert InvalidField("kind");
-        if (regionCode < _REGION_MIN || regionCode > _REGION_MAX) revert InvalidField("regionCode");
-        if (metadataCid.length == 0) revert InvalidField("metadataCid");
+        if (signer == address(0)) revert RegistrySignerZero();
+        if (kind == OrgKind.None) revert RegistryKindNone();
+        if (regionCode < _REGION_MIN || regionCode > _REGION_MAX) {
+            revert RegistryRegionCodeOutOfRange(regionCode, _REGION_MIN, _REGION_MAX);
+        }
+        if (metadataCid.length == 0) revert RegistryMetadataCidEmpty();
         _requireNeverRegistered(signer);
 
         _organisations[signer] = Organisation({
@@ -70,7 +74,7 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
 
     /// @inheritdoc ITraceRegistry
     function rotateSigner(address currentSigner, address newSigner) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (newSigner == address(0)) revert InvalidField("newSigner");
+        if (newSigner == address(0)) revert RegistrySignerZero();
         Organisation storage current = _existingOrganisation(currentSigner);
         _requireNeverRegistered(newSigner);
 
@@ -86,18 +90,18 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
 
     /// @inheritdoc ITraceRegistry
     function suspendOrganisation(address signer, bytes calldata reasonCid) external onlyRole(REGULATOR_ROLE) {
-        if (reasonCid.length == 0) revert InvalidField("reasonCid");
+        if (reasonCid.length == 0) revert RegistryReasonCidEmpty();
         Organisation storage org = _existingOrganisation(signer);
-        if (org.status == OrgStatus.Suspended) revert OrganisationSuspendedError(signer);
+        if (org.status == OrgStatus.Suspended) revert RegistryOrganisationSuspended(signer);
         org.status = OrgStatus.Suspended;
         emit OrganisationSuspended(signer, msg.sender, reasonCid);
     }
 
     /// @inheritdoc ITraceRegistry
     function reinstateOrganisation(address signer, bytes calldata reasonCid) external onlyRole(REGULATOR_ROLE) {
-        if (reasonCid.length == 0) revert InvalidField("reasonCid");
+        if (reasonCid.length == 0) revert RegistryReasonCidEmpty();
         Organisation storage org = _existingOrganisation(signer);
-        if (org.status != OrgStatus.Suspended) revert OrganisationNotSuspended(signer);
+        if (org.status != OrgStatus.Suspended) revert RegistryOrganisationNotSuspended(signer);
         org.status = OrgStatus.Active;
         emit OrganisationReinstated(signer, msg.sender, reasonCid);
     }
@@ -115,7 +119,7 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
         BatchAttestationRequest[] calldata requests
     ) external onlyRole(RELAYER_ROLE) returns (bytes32[] memory batchIds) {
         uint256 count = requests.length;
-        if (count == 0) revert EmptySubmission();
+        if (count == 0) revert RegistryEmptySubmission();
         batchIds = new bytes32[](count);
         for (uint256 i = 0; i < count; ++i) {
             batchIds[i] = _attest(requests[i]);
@@ -125,7 +129,7 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
     /// @inheritdoc ITraceRegistry
     function recordEvents(EventRequest[] calldata requests) external onlyRole(RELAYER_ROLE) {
         uint256 count = requests.length;
-        if (count == 0) revert EmptySubmission();
+        if (count == 0) revert RegistryEmptySubmission();
         for (uint256 i = 0; i < count; ++i) {
             _recordEvent(requests[i]);
         }
@@ -138,9 +142,9 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
         address attester = record.attester;
         if (attester != request.attester) {
             // Unknown batches fall here too: their attester is the zero address.
-            if (record.status == BatchStatus.None) revert BatchUnknown(request.batchId);
+            if (record.status == BatchStatus.None) revert RegistryBatchUnknown(request.batchId);
             if (_currentSigner(attester) != request.attester)
-                revert NotBatchAttester(request.batchId, request.attester);
+                revert RegistryNotBatchAttester(request.batchId, request.attester);
         }
         _consumeSignature(request.attester, _recallDigest(request), request.nonce, request.deadline, request.signature);
         _recall(request.batchId, request.reasonCid);
@@ -183,12 +187,12 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
 
     function _attest(BatchAttestationRequest calldata r) private returns (bytes32 batchId) {
         Organisation storage org = _requireActive(r.attester);
-        if (org.kind != OrgKind.Cooperative) revert OrganisationKindNotAllowed(r.attester, org.kind);
+        if (org.kind != OrgKind.Cooperative) revert RegistryOrganisationKindNotAllowed(r.attester, org.kind);
         _validateAttestationFields(r);
 
         batchId = batchIdOf(r.gtin, r.lot);
         BatchRecord storage record = _batches[batchId];
-        if (record.status != BatchStatus.None) revert BatchAlreadyRegistered(batchId);
+        if (record.status != BatchStatus.None) revert RegistryBatchAlreadyRegistered(batchId);
 
         _consumeSignature(r.attester, _batchAttestationDigest(r), r.nonce, r.deadline, r.signature);
 
@@ -214,24 +218,27 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
     }
 
     function _validateAttestationFields(BatchAttestationRequest calldata r) private view {
-        if (r.gtin == 0 || r.gtin >= _GTIN_LIMIT) revert InvalidField("gtin");
+        if (r.gtin == 0 || r.gtin >= _GTIN_LIMIT) revert RegistryGtinOutOfRange(r.gtin, _GTIN_LIMIT);
         uint256 lotLength = bytes(r.lot).length;
-        if (lotLength == 0 || lotLength > _LOT_MAX_LENGTH) revert InvalidField("lot");
-        if (r.itemsRoot == bytes32(0)) revert InvalidField("itemsRoot");
-        if (r.itemCount == 0) revert InvalidField("itemCount");
-        if (r.quantityMilli == 0) revert InvalidField("quantityMilli");
+        if (lotLength == 0) revert RegistryLotEmpty();
+        if (lotLength > _LOT_MAX_LENGTH) revert RegistryLotTooLong(lotLength, _LOT_MAX_LENGTH);
+        if (r.itemsRoot == bytes32(0)) revert RegistryItemsRootZero();
+        if (r.itemCount == 0) revert RegistryItemCountZero();
+        if (r.quantityMilli == 0) revert RegistryQuantityMilliZero();
         uint256 unitLength = bytes(r.unit).length;
-        if (unitLength == 0 || unitLength > _UNIT_MAX_LENGTH) revert InvalidField("unit");
-        if (r.harvestedAt == 0 || r.harvestedAt > _time()) revert InvalidField("harvestedAt");
-        if (r.metadataCid.length == 0) revert InvalidField("metadataCid");
+        if (unitLength == 0) revert RegistryUnitEmpty();
+        if (unitLength > _UNIT_MAX_LENGTH) revert RegistryUnitTooLong(unitLength, _UNIT_MAX_LENGTH);
+        if (r.harvestedAt == 0) revert RegistryHarvestedAtZero();
+        if (r.harvestedAt > block.timestamp) revert RegistryHarvestedAtInFuture(r.harvestedAt, block.timestamp);
+        if (r.metadataCid.length == 0) revert RegistryMetadataCidEmpty();
     }
 
     function _recordEvent(EventRequest calldata r) private {
         _requireActive(r.actor);
-        if (r.occurredAt == 0) revert InvalidField("occurredAt");
-        if (r.payloadCid.length == 0) revert InvalidField("payloadCid");
+        if (r.occurredAt == 0) revert RegistryOccurredAtZero();
+        if (r.payloadCid.length == 0) revert RegistryPayloadCidEmpty();
         BatchRecord storage record = _batches[r.batchId];
-        if (record.status == BatchStatus.None) revert BatchUnknown(r.batchId);
+        if (record.status == BatchStatus.None) revert RegistryBatchUnknown(r.batchId);
 
         bytes32 digest = _eventDigest(r);
         _consumeSignature(r.actor, digest, r.nonce, r.deadline, r.signature);
@@ -252,22 +259,22 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
     }
 
     function _recall(bytes32 batchId, bytes calldata reasonCid) private {
-        if (reasonCid.length == 0) revert InvalidField("reasonCid");
+        if (reasonCid.length == 0) revert RegistryReasonCidEmpty();
         BatchRecord storage record = _batches[batchId];
-        if (record.status == BatchStatus.None) revert BatchUnknown(batchId);
-        if (record.status == BatchStatus.Recalled) revert BatchAlreadyRecalled(batchId);
+        if (record.status == BatchStatus.None) revert RegistryBatchUnknown(batchId);
+        if (record.status == BatchStatus.Recalled) revert RegistryBatchAlreadyRecalled(batchId);
         record.status = BatchStatus.Recalled;
     }
 
     function _existingOrganisation(address signer) private view returns (Organisation storage org) {
         org = _organisations[signer];
-        if (org.status == OrgStatus.None) revert OrganisationUnknown(signer);
+        if (org.status == OrgStatus.None) revert RegistryOrganisationUnknown(signer);
     }
 
     /// @dev Refuses a key that an organisation holds or held: a retired key stays retired.
     function _requireNeverRegistered(address signer) private view {
         if (_organisations[signer].status != OrgStatus.None || _successors[signer] != address(0)) {
-            revert OrganisationAlreadyRegistered(signer);
+            revert RegistryOrganisationAlreadyRegistered(signer);
         }
     }
 
@@ -284,6 +291,6 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
 
     function _requireActive(address signer) private view returns (Organisation storage org) {
         org = _existingOrganisation(signer);
-        if (org.status != OrgStatus.Active) revert OrganisationSuspendedError(signer);
+        if (org.status != OrgStatus.Active) revert RegistryOrganisationSuspended(signer);
     }
 }

@@ -1,62 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {Test} from "forge-std/Test.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {Hashes} from "@openzeppelin/contracts/utils/cryptography/Hashes.sol";
-import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 
 import {ITraceRegistry} from "./interfaces/ITraceRegistry.sol";
-import {TraceRegistry} from "./TraceRegistry.sol";
-import {BatchAttestationHash} from "./test/BatchAttestationHash.sol";
+import {RegistryFixture} from "./test/RegistryFixture.sol";
 
 /// @notice Unit and fuzz tests of TraceRegistry: role checks against any caller and any
 /// arguments, batch ids and item proofs, and the unordered nonce bitmap.
-/// @dev Each test (and each fuzz run) starts from `setUp`: a registry with its roles
-/// granted, a cooperative and a processor registered, one batch attested and one event
-/// recorded on it.
-contract TraceRegistryTest is Test {
-    uint32 private constant _REGION = 530102;
-    bytes private constant _CID = hex"01551220b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9";
-    uint256 private constant _SETUP_NONCE = 7;
-
-    TraceRegistry private _registry;
-    address private _admin;
-    address private _regulator;
-    address private _relayer;
-    address private _cooperative;
-    uint256 private _cooperativeKey;
-    address private _processor;
-    uint256 private _processorKey;
-    bytes32 private _batchId;
-    bytes32 private _adminRole;
-    bytes32 private _regulatorRole;
-    bytes32 private _relayerRole;
-
-    function setUp() public {
-        vm.warp(1_750_000_000);
-        _admin = makeAddr("admin");
-        _regulator = makeAddr("regulator");
-        _relayer = makeAddr("relayer");
-        (_cooperative, _cooperativeKey) = makeAddrAndKey("cooperative");
-        (_processor, _processorKey) = makeAddrAndKey("processor");
-
-        _registry = new TraceRegistry(_admin);
-        _adminRole = _registry.DEFAULT_ADMIN_ROLE();
-        _regulatorRole = _registry.REGULATOR_ROLE();
-        _relayerRole = _registry.RELAYER_ROLE();
-
-        vm.startPrank(_admin);
-        _registry.grantRole(_regulatorRole, _regulator);
-        _registry.grantRole(_relayerRole, _relayer);
-        _registry.registerOrganisation(_cooperative, ITraceRegistry.OrgKind.Cooperative, _REGION, _CID);
-        _registry.registerOrganisation(_processor, ITraceRegistry.OrgKind.Processor, _REGION, _CID);
-        vm.stopPrank();
-
-        _batchId = _attest("SETUP-LOT", keccak256("setup items"), _SETUP_NONCE);
-        _recordEvent(_processorKey, _processor, _batchId, _SETUP_NONCE);
-    }
-
+/// @dev Each test (and each fuzz run) starts from the fixture's `setUp`.
+contract TraceRegistryTest is RegistryFixture {
     // ------------------------------------------------------------ (a) roles
 
     function testFuzz_registerOrganisation_refusesAnyoneButTheAdmin(
@@ -350,7 +304,7 @@ contract TraceRegistryTest is Test {
         requests[0] = _eventRequest(_processorKey, _processor, _batchId, nonce);
         requests[0].payloadCid = abi.encodePacked(_CID, nonce);
         requests[0].signature = _sign(_processorKey, _eventDigest(requests[0]));
-        vm.expectRevert(abi.encodeWithSelector(ITraceRegistry.NonceAlreadyUsed.selector, _processor, nonce));
+        vm.expectRevert(abi.encodeWithSelector(ITraceRegistry.RegistryNonceAlreadyUsed.selector, _processor, nonce));
         vm.prank(_relayer);
         _registry.recordEvents(requests);
 
@@ -433,108 +387,5 @@ contract TraceRegistryTest is Test {
     function _proofOf(bytes32 sibling) private pure returns (bytes32[] memory proof) {
         proof = new bytes32[](1);
         proof[0] = sibling;
-    }
-
-    function _sign(uint256 key, bytes32 digest) private pure returns (bytes memory) {
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
-        return abi.encodePacked(r, s, v);
-    }
-
-    function _typedDigest(bytes32 structHash) private view returns (bytes32) {
-        return MessageHashUtils.toTypedDataHash(_registry.domainSeparator(), structHash);
-    }
-
-    function _attestationRequest(
-        uint64 gtin,
-        string memory lot,
-        bytes32 itemsRoot,
-        uint256 nonce
-    ) private view returns (ITraceRegistry.BatchAttestationRequest memory r) {
-        r = ITraceRegistry.BatchAttestationRequest({
-            attester: _cooperative,
-            gtin: gtin,
-            lot: lot,
-            itemsRoot: itemsRoot,
-            itemCount: 2,
-            quantityMilli: 1_250_000,
-            unit: "KGM",
-            harvestedAt: uint64(block.timestamp - 1 days),
-            metadataCid: _CID,
-            nonce: nonce,
-            deadline: uint64(block.timestamp + 1 hours),
-            signature: ""
-        });
-        bytes32 structHash = BatchAttestationHash.hashOf(_registry.BATCH_ATTESTATION_TYPEHASH(), r);
-        r.signature = _sign(_cooperativeKey, _typedDigest(structHash));
-    }
-
-    function _attest(string memory lot, bytes32 itemsRoot, uint256 nonce) private returns (bytes32) {
-        ITraceRegistry.BatchAttestationRequest[] memory requests = new ITraceRegistry.BatchAttestationRequest[](1);
-        requests[0] = _attestationRequest(6901234567892, lot, itemsRoot, nonce);
-        vm.prank(_relayer);
-        return _registry.attestBatches(requests)[0];
-    }
-
-    function _eventDigest(ITraceRegistry.EventRequest memory r) private view returns (bytes32) {
-        return
-            _typedDigest(
-                keccak256(
-                    abi.encode(
-                        _registry.TRACE_EVENT_TYPEHASH(),
-                        r.actor,
-                        r.batchId,
-                        uint8(r.bizStep),
-                        r.occurredAt,
-                        keccak256(r.payloadCid),
-                        r.nonce,
-                        r.deadline
-                    )
-                )
-            );
-    }
-
-    function _eventRequest(
-        uint256 key,
-        address actor,
-        bytes32 batchId,
-        uint256 nonce
-    ) private view returns (ITraceRegistry.EventRequest memory r) {
-        r = ITraceRegistry.EventRequest({
-            actor: actor,
-            batchId: batchId,
-            bizStep: ITraceRegistry.BizStep.Packing,
-            occurredAt: uint64(block.timestamp - 1 hours),
-            payloadCid: _CID,
-            nonce: nonce,
-            deadline: uint64(block.timestamp + 1 hours),
-            signature: ""
-        });
-        r.signature = _sign(key, _eventDigest(r));
-    }
-
-    function _recordEvent(uint256 key, address actor, bytes32 batchId, uint256 nonce) private {
-        ITraceRegistry.EventRequest[] memory requests = new ITraceRegistry.EventRequest[](1);
-        requests[0] = _eventRequest(key, actor, batchId, nonce);
-        vm.prank(_relayer);
-        _registry.recordEvents(requests);
-    }
-
-    function _recallRequest(
-        bytes32 batchId,
-        bytes memory reasonCid,
-        uint256 nonce
-    ) private view returns (ITraceRegistry.RecallRequest memory r) {
-        r = ITraceRegistry.RecallRequest({
-            attester: _cooperative,
-            batchId: batchId,
-            reasonCid: reasonCid,
-            nonce: nonce,
-            deadline: uint64(block.timestamp + 1 hours),
-            signature: ""
-        });
-        bytes32 structHash = keccak256(
-            abi.encode(_registry.RECALL_TYPEHASH(), r.attester, r.batchId, keccak256(r.reasonCid), r.nonce, r.deadline)
-        );
-        r.signature = _sign(_cooperativeKey, _typedDigest(structHash));
     }
 }

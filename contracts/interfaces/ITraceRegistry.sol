@@ -8,6 +8,7 @@ pragma solidity ^0.8.24;
 /// inside what each organisation signs.
 /// @dev Every write that carries an organisation's EIP-712 signature is submitted by a
 /// relayer (the platform pays gas); the relayer cannot forge, alter or replay any of it.
+/// Errors are named `Registry<Subject><Problem>` and carry the refused values (see "errors").
 interface ITraceRegistry {
     /// @notice The kind of an organisation. Only cooperatives attest batches.
     enum OrgKind {
@@ -182,35 +183,100 @@ interface ITraceRegistry {
     event BatchRecalled(bytes32 indexed batchId, address indexed recalledBy, bytes reasonCid, bytes signature);
 
     // ---------------------------------------------------------------- errors
+    // Named `Registry<Subject><Problem>`, the component first as OpenZeppelin names its
+    // errors (`AccessControlUnauthorizedAccount`), so a decoded revert says which contract
+    // refused; each carries the values that were refused.
 
+    /// @notice The admin given to the constructor is the zero address.
+    error RegistryAdminZero();
+    /// @notice An organisation's signer (new or rotated to) is the zero address.
+    error RegistrySignerZero();
+    /// @notice An organisation's kind is `None`.
+    error RegistryKindNone();
+    /// @notice A region code is not a GB/T 2260 six-digit code.
+    /// @param regionCode the code given
+    /// @param min the lowest code allowed
+    /// @param max the highest code allowed
+    error RegistryRegionCodeOutOfRange(uint32 regionCode, uint32 min, uint32 max);
+    /// @notice An organisation's profile or a batch's metadata document has no CID.
+    error RegistryMetadataCidEmpty();
+    /// @notice A suspension, reinstatement or recall has no reason CID.
+    error RegistryReasonCidEmpty();
+    /// @notice An event has no payload CID.
+    error RegistryPayloadCidEmpty();
+    /// @notice A GTIN is zero or has more than 14 digits.
+    /// @param gtin the GTIN given
+    /// @param limit the first value too large (10^14)
+    error RegistryGtinOutOfRange(uint64 gtin, uint64 limit);
+    /// @notice A lot is empty.
+    error RegistryLotEmpty();
+    /// @notice A lot is longer than GS1 AI (10) allows.
+    /// @param length the lot's length in bytes
+    /// @param max the longest lot allowed
+    error RegistryLotTooLong(uint256 length, uint256 max);
+    /// @notice A batch's items root is zero.
+    error RegistryItemsRootZero();
+    /// @notice A batch has no items.
+    error RegistryItemCountZero();
+    /// @notice A batch's harvested quantity is zero.
+    error RegistryQuantityMilliZero();
+    /// @notice A unit code is empty.
+    error RegistryUnitEmpty();
+    /// @notice A unit code is longer than allowed.
+    /// @param length the unit code's length in bytes
+    /// @param max the longest unit code allowed
+    error RegistryUnitTooLong(uint256 length, uint256 max);
+    /// @notice A batch's harvest time is zero.
+    error RegistryHarvestedAtZero();
+    /// @notice A batch's harvest time is later than the block that records it.
+    /// @param harvestedAt the harvest time given
+    /// @param nowSeconds the block's timestamp
+    error RegistryHarvestedAtInFuture(uint64 harvestedAt, uint256 nowSeconds);
+    /// @notice An event's time is zero.
+    error RegistryOccurredAtZero();
     /// @notice The address is, or was before a rotation, an organisation's signer.
-    error OrganisationAlreadyRegistered(address signer);
+    /// @param signer the address
+    error RegistryOrganisationAlreadyRegistered(address signer);
     /// @notice No organisation is registered under this signer.
-    error OrganisationUnknown(address signer);
+    /// @param signer the address
+    error RegistryOrganisationUnknown(address signer);
     /// @notice The organisation is suspended, so its signatures are refused.
-    error OrganisationSuspendedError(address signer);
+    /// @param signer the organisation's signer
+    error RegistryOrganisationSuspended(address signer);
     /// @notice The organisation is not suspended, so it cannot be reinstated.
-    error OrganisationNotSuspended(address signer);
+    /// @param signer the organisation's signer
+    error RegistryOrganisationNotSuspended(address signer);
     /// @notice The organisation's kind may not do this (e.g. a retailer attesting a batch).
-    error OrganisationKindNotAllowed(address signer, OrgKind kind);
-    /// @notice A field is out of its allowed range; `field` names it.
-    error InvalidField(string field);
+    /// @param signer the organisation's signer
+    /// @param kind the organisation's kind
+    error RegistryOrganisationKindNotAllowed(address signer, OrgKind kind);
     /// @notice The signature does not recover to (or is not accepted by) the signer.
-    error SignatureInvalid(address signer, bytes32 digest);
+    /// @param signer the signer the request names
+    /// @param digest the EIP-712 digest the signature was checked against
+    error RegistrySignatureInvalid(address signer, bytes32 digest);
     /// @notice The signature's deadline is in the past.
-    error SignatureExpired(uint64 deadline, uint256 nowSeconds);
+    /// @param deadline the last second the signature was valid
+    /// @param nowSeconds the block's timestamp
+    error RegistrySignatureExpired(uint64 deadline, uint256 nowSeconds);
     /// @notice The signer already used this nonce.
-    error NonceAlreadyUsed(address signer, uint256 nonce);
+    /// @param signer the signer
+    /// @param nonce the nonce
+    error RegistryNonceAlreadyUsed(address signer, uint256 nonce);
     /// @notice A batch with this GTIN and lot was already attested.
-    error BatchAlreadyRegistered(bytes32 batchId);
+    /// @param batchId the batch's id
+    error RegistryBatchAlreadyRegistered(bytes32 batchId);
     /// @notice No batch is registered under this id.
-    error BatchUnknown(bytes32 batchId);
+    /// @param batchId the id given
+    error RegistryBatchUnknown(bytes32 batchId);
     /// @notice The batch was already recalled.
-    error BatchAlreadyRecalled(bytes32 batchId);
+    /// @param batchId the batch's id
+    error RegistryBatchAlreadyRecalled(bytes32 batchId);
     /// @notice Only the cooperative that attested a batch may recall it by signature.
-    error NotBatchAttester(bytes32 batchId, address signer);
+    /// @param batchId the batch's id
+    /// @param signer the signer of the recall
+    error RegistryNotBatchAttester(bytes32 batchId, address signer);
     /// @notice A submission carried no entries.
-    error EmptySubmission();
+    error RegistryEmptySubmission();
 
     // ---------------------------------------------------------------- admin
 

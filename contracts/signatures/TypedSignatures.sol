@@ -11,7 +11,8 @@ import {ITraceRegistry} from "../interfaces/ITraceRegistry.sol";
 /// apart so the registry reads as business logic.
 /// @dev The typed-data definitions here are version "1" of the domain; the TypeScript
 /// table in `server/src/domain/typed-data.ts` mirrors them and a test recomputes each
-/// typehash from its preimage.
+/// typehash from its preimage. Its errors are the registry's (`Registry<Subject><Problem>`,
+/// declared in {ITraceRegistry}): it is a part of the registry, never deployed alone.
 abstract contract TypedSignatures is ITraceRegistry, EIP712 {
     // keccak256("BatchAttestation(address attester,uint64 gtin,string lot,bytes32 itemsRoot,uint32 itemCount,uint64 quantityMilli,string unit,uint64 harvestedAt,bytes metadataCid,uint256 nonce,uint64 deadline)")
     bytes32 public constant BATCH_ATTESTATION_TYPEHASH = keccak256(
@@ -107,20 +108,14 @@ abstract contract TypedSignatures is ITraceRegistry, EIP712 {
         uint64 deadline,
         bytes calldata signature
     ) internal {
-        uint256 nowSeconds = _time();
-        if (nowSeconds > deadline) revert SignatureExpired(deadline, nowSeconds);
+        if (block.timestamp > deadline) revert RegistrySignatureExpired(deadline, block.timestamp);
         uint256 word = nonce >> 8;
         uint256 bit = uint256(1) << (nonce & 0xff);
         uint256 bits = _nonceBits[signer][word];
-        if (bits & bit != 0) revert NonceAlreadyUsed(signer, nonce);
+        if (bits & bit != 0) revert RegistryNonceAlreadyUsed(signer, nonce);
         if (!SignatureChecker.isValidSignatureNowCalldata(signer, digest, signature)) {
-            revert SignatureInvalid(signer, digest);
+            revert RegistrySignatureInvalid(signer, digest);
         }
         _nonceBits[signer][word] = bits | bit;
-    }
-
-    /// @dev The clock signatures are judged by; a test-only contract may override it.
-    function _time() internal view virtual returns (uint256) {
-        return block.timestamp;
     }
 }

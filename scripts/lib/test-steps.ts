@@ -78,6 +78,26 @@ export function solidityLineCoverage(lcovPath: string): { percent: number; missi
   return found === 0 ? null : { percent: (hit / found) * 100, missing };
 }
 
+/** The Solidity tests whose gas is snapshotted; `hardhat test solidity --snapshot <it>` updates both files. */
+export const GAS_TESTS = "contracts/TraceRegistry.gas.t.sol";
+
+/**
+ * Hardhat fails a snapshot check only when a stored figure changed; a gas test with no
+ * stored figure, or a figure whose test is gone, passes silently. The snapshot must list
+ * exactly the gas tests that ran.
+ */
+export function gasSnapshotCovers(output: string, snapshotPath = ".gas-snapshot"): string | null {
+  if (!existsSync(snapshotPath)) return `no gas snapshot at ${snapshotPath}`;
+  const stored = readFileSync(snapshotPath, "utf8")
+    .split("\n")
+    .map((line) => /^\w+#(\w+\([^)]*\))/.exec(line)?.[1])
+    .filter((name) => name !== undefined)
+    .sort();
+  const ran = [...stripVTControlCharacters(output).matchAll(/^\s*✔ (\w+\([^)]*\))/gm)].map((m) => m[1] ?? "").sort();
+  if (stored.join() === ran.join()) return null;
+  return `${snapshotPath} lists ${stored.join(", ") || "nothing"}; the gas tests were ${ran.join(", ") || "none"}: update it with hardhat test solidity --snapshot ${GAS_TESTS}`;
+}
+
 const nodeTestArgs = ["--test", "--test-reporter=spec", "--test-concurrency=1"];
 
 /**
@@ -177,6 +197,15 @@ export function testSteps(): TestStep[] {
         }
         return null;
       },
+    },
+    {
+      name: "contracts:gas",
+      description: "gas of each registry write against the committed snapshots (.gas-snapshot, snapshots/)",
+      command: "hardhat",
+      // Coverage instruments the bytecode, so the check runs the gas tests again on their own.
+      args: ["test", "solidity", "--snapshot-check", GAS_TESTS],
+      count: countMochaStyle,
+      verify: (result) => gasSnapshotCovers(result.output),
     },
     {
       name: "server",

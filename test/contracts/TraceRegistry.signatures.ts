@@ -56,7 +56,7 @@ describe("TraceRegistry signatures", function () {
     const chainId = (await ctx.ethers.provider.getNetwork()).chainId;
     const digest = typedDigest(domainFor(chainId, await registry.getAddress()), "BatchAttestation", value);
     await expect(registry.connect(ctx.relayer).attestBatches([request]))
-      .to.be.revertedWithCustomError(registry, "SignatureInvalid")
+      .to.be.revertedWithCustomError(registry, "RegistrySignatureInvalid")
       .withArgs(request.attester, digest);
   }
 
@@ -112,7 +112,7 @@ describe("TraceRegistry signatures", function () {
       });
       const { signature: _e, ...eventValue } = event;
       await expect(ctx.registry.connect(ctx.relayer).recordEvents([event]))
-        .to.be.revertedWithCustomError(ctx.registry, "SignatureInvalid")
+        .to.be.revertedWithCustomError(ctx.registry, "RegistrySignatureInvalid")
         .withArgs(ctx.processor.address, typedDigest(ctx.domain, "TraceEvent", eventValue));
 
       const recall = await signedRecall(ctx.cooperative, otherChain, {
@@ -124,7 +124,7 @@ describe("TraceRegistry signatures", function () {
       });
       const { signature: _r, ...recallValue } = recall;
       await expect(ctx.registry.connect(ctx.relayer).recallBatch(recall))
-        .to.be.revertedWithCustomError(ctx.registry, "SignatureInvalid")
+        .to.be.revertedWithCustomError(ctx.registry, "RegistrySignatureInvalid")
         .withArgs(ctx.cooperative.address, typedDigest(ctx.domain, "Recall", recallValue));
     });
   });
@@ -138,7 +138,7 @@ describe("TraceRegistry signatures", function () {
         await batchValue(ctx, ctx.cooperative.address, { nonce: first.nonce }),
       );
       await expect(ctx.registry.connect(ctx.relayer).attestBatches([second]))
-        .to.be.revertedWithCustomError(ctx.registry, "NonceAlreadyUsed")
+        .to.be.revertedWithCustomError(ctx.registry, "RegistryNonceAlreadyUsed")
         .withArgs(ctx.cooperative.address, first.nonce);
     });
 
@@ -147,7 +147,7 @@ describe("TraceRegistry signatures", function () {
       const event = await signEvent(ctx, ctx.processor, batchId);
       await ctx.registry.connect(ctx.relayer).recordEvents([event]);
       await expect(ctx.registry.connect(ctx.relayer).recordEvents([event]))
-        .to.be.revertedWithCustomError(ctx.registry, "NonceAlreadyUsed")
+        .to.be.revertedWithCustomError(ctx.registry, "RegistryNonceAlreadyUsed")
         .withArgs(ctx.processor.address, event.nonce);
     });
 
@@ -155,7 +155,7 @@ describe("TraceRegistry signatures", function () {
       const { batchId } = await attestBatch(ctx);
       const event = await signEvent(ctx, ctx.processor, batchId);
       await expect(ctx.registry.connect(ctx.relayer).recordEvents([event, event]))
-        .to.be.revertedWithCustomError(ctx.registry, "NonceAlreadyUsed")
+        .to.be.revertedWithCustomError(ctx.registry, "RegistryNonceAlreadyUsed")
         .withArgs(ctx.processor.address, event.nonce);
     });
 
@@ -171,7 +171,7 @@ describe("TraceRegistry signatures", function () {
       });
       await ctx.registry.connect(ctx.relayer).recallBatch(recall);
       await expect(ctx.registry.connect(ctx.relayer).recallBatch(recall))
-        .to.be.revertedWithCustomError(ctx.registry, "NonceAlreadyUsed")
+        .to.be.revertedWithCustomError(ctx.registry, "RegistryNonceAlreadyUsed")
         .withArgs(ctx.cooperative.address, recall.nonce);
     });
 
@@ -195,7 +195,7 @@ describe("TraceRegistry signatures", function () {
       await networkHelpers.time.increaseTo(request.deadline);
       await networkHelpers.time.setNextBlockTimestamp(request.deadline + 1n);
       await expect(ctx.registry.connect(ctx.relayer).attestBatches([request]))
-        .to.be.revertedWithCustomError(ctx.registry, "SignatureExpired")
+        .to.be.revertedWithCustomError(ctx.registry, "RegistrySignatureExpired")
         .withArgs(request.deadline, request.deadline + 1n);
     });
 
@@ -205,7 +205,7 @@ describe("TraceRegistry signatures", function () {
       await networkHelpers.time.increase(ONE_HOUR_S * 2n);
       await expect(ctx.registry.connect(ctx.relayer).recordEvents([event])).to.be.revertedWithCustomError(
         ctx.registry,
-        "SignatureExpired",
+        "RegistrySignatureExpired",
       );
     });
   });
@@ -214,7 +214,7 @@ describe("TraceRegistry signatures", function () {
     it("refuses an attester no organisation holds", async function () {
       const request = await signedAttestation(ctx.stranger, ctx.domain, await batchValue(ctx, ctx.stranger.address));
       await expect(ctx.registry.connect(ctx.relayer).attestBatches([request]))
-        .to.be.revertedWithCustomError(ctx.registry, "OrganisationUnknown")
+        .to.be.revertedWithCustomError(ctx.registry, "RegistryOrganisationUnknown")
         .withArgs(ctx.stranger.address);
     });
 
@@ -233,7 +233,7 @@ describe("TraceRegistry signatures", function () {
       const event = await signEvent(ctx, ctx.processor, batchId, { actor: ctx.cooperative.address });
       const { signature: _signature, ...value } = event;
       await expect(ctx.registry.connect(ctx.relayer).recordEvents([event]))
-        .to.be.revertedWithCustomError(ctx.registry, "SignatureInvalid")
+        .to.be.revertedWithCustomError(ctx.registry, "RegistrySignatureInvalid")
         .withArgs(ctx.cooperative.address, typedDigest(ctx.domain, "TraceEvent", value));
     });
 
@@ -241,7 +241,7 @@ describe("TraceRegistry signatures", function () {
       const request = await attestationSignedWith(ctx.domain);
       await ctx.registry.connect(ctx.regulator).suspendOrganisation(ctx.cooperative.address, cidOf("reason"));
       await expect(ctx.registry.connect(ctx.relayer).attestBatches([request]))
-        .to.be.revertedWithCustomError(ctx.registry, "OrganisationSuspendedError")
+        .to.be.revertedWithCustomError(ctx.registry, "RegistryOrganisationSuspended")
         .withArgs(ctx.cooperative.address);
       await ctx.registry.connect(ctx.regulator).reinstateOrganisation(ctx.cooperative.address, cidOf("reinstated"));
       await expect(ctx.registry.connect(ctx.relayer).attestBatches([request])).to.emit(ctx.registry, "BatchAttested");
@@ -251,7 +251,7 @@ describe("TraceRegistry signatures", function () {
       const { batchId } = await attestBatch(ctx);
       await ctx.registry.connect(ctx.regulator).suspendOrganisation(ctx.processor.address, cidOf("reason"));
       await expect(ctx.registry.connect(ctx.relayer).recordEvents([await signEvent(ctx, ctx.processor, batchId)]))
-        .to.be.revertedWithCustomError(ctx.registry, "OrganisationSuspendedError")
+        .to.be.revertedWithCustomError(ctx.registry, "RegistryOrganisationSuspended")
         .withArgs(ctx.processor.address);
     });
 
@@ -317,7 +317,7 @@ describe("TraceRegistry signatures", function () {
       ]) {
         const { signature: _signature, ...value } = altered;
         await expect(ctx.registry.connect(ctx.relayer).recordEvents([altered]))
-          .to.be.revertedWithCustomError(ctx.registry, "SignatureInvalid")
+          .to.be.revertedWithCustomError(ctx.registry, "RegistrySignatureInvalid")
           .withArgs(ctx.processor.address, typedDigest(ctx.domain, "TraceEvent", value));
       }
     });
@@ -335,7 +335,7 @@ describe("TraceRegistry signatures", function () {
       const altered = { ...recall, reasonCid: cidOf("forged reason") };
       const { signature: _signature, ...value } = altered;
       await expect(ctx.registry.connect(ctx.relayer).recallBatch(altered))
-        .to.be.revertedWithCustomError(ctx.registry, "SignatureInvalid")
+        .to.be.revertedWithCustomError(ctx.registry, "RegistrySignatureInvalid")
         .withArgs(ctx.cooperative.address, typedDigest(ctx.domain, "Recall", value));
       expect((await ctx.registry.batch(batchId)).status).to.equal(BatchStatus.Active);
     });
@@ -348,7 +348,7 @@ describe("TraceRegistry signatures", function () {
       await ctx.registry.connect(ctx.admin).rotateSigner(ctx.cooperative.address, newKey.address);
 
       await expect(ctx.registry.connect(ctx.relayer).attestBatches([signedBeforeRotation]))
-        .to.be.revertedWithCustomError(ctx.registry, "OrganisationUnknown")
+        .to.be.revertedWithCustomError(ctx.registry, "RegistryOrganisationUnknown")
         .withArgs(ctx.cooperative.address);
       const { batchId } = await attestBatch(ctx, newKey);
       expect((await ctx.registry.batch(batchId)).attester).to.equal(newKey.address);
@@ -368,7 +368,7 @@ describe("TraceRegistry signatures", function () {
       const request = await signedAttestation(newKey, ctx.domain, value);
       await ctx.registry.connect(ctx.admin).rotateSigner(ctx.cooperative.address, newKey.address);
       await expect(ctx.registry.connect(ctx.relayer).attestBatches([request]))
-        .to.be.revertedWithCustomError(ctx.registry, "OrganisationUnknown")
+        .to.be.revertedWithCustomError(ctx.registry, "RegistryOrganisationUnknown")
         .withArgs(ctx.cooperative.address);
     });
   });

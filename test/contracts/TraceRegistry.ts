@@ -39,6 +39,9 @@ import { signedAttestation, signedRecall, typedDigest } from "./helpers/signing.
 
 const { networkHelpers } = await network.create();
 
+/** The first value too large for a GTIN-14 (10^14). */
+const GTIN_LIMIT = 100_000_000_000_000n;
+
 async function organisationOf(registry: TraceRegistry, signer: string) {
   const org = await registry.organisation(signer);
   return {
@@ -93,9 +96,7 @@ describe("TraceRegistry", function () {
 
     it("refuses a zero admin", async function () {
       const factory = await ctx.ethers.getContractFactory("TraceRegistry");
-      await expect(factory.deploy(ZeroAddress))
-        .to.be.revertedWithCustomError(factory, "InvalidField")
-        .withArgs("admin");
+      await expect(factory.deploy(ZeroAddress)).to.be.revertedWithCustomError(factory, "RegistryAdminZero").withArgs();
     });
   });
 
@@ -166,14 +167,40 @@ describe("TraceRegistry", function () {
       field: string;
       why: string;
       override: { signer?: string; kind?: bigint; regionCode?: bigint; metadataCid?: string };
+      error: string;
+      args: unknown[];
     }[] = [
-      { field: "signer", why: "the zero address", override: { signer: ZeroAddress } },
-      { field: "kind", why: "None", override: { kind: OrgKind.None } },
-      { field: "regionCode", why: "five digits", override: { regionCode: 99_999n } },
-      { field: "regionCode", why: "seven digits", override: { regionCode: 1_000_000n } },
-      { field: "metadataCid", why: "empty", override: { metadataCid: "0x" } },
+      {
+        field: "signer",
+        why: "the zero address",
+        override: { signer: ZeroAddress },
+        error: "RegistrySignerZero",
+        args: [],
+      },
+      { field: "kind", why: "None", override: { kind: OrgKind.None }, error: "RegistryKindNone", args: [] },
+      {
+        field: "regionCode",
+        why: "five digits",
+        override: { regionCode: 99_999n },
+        error: "RegistryRegionCodeOutOfRange",
+        args: [99_999n, 100_000n, 999_999n],
+      },
+      {
+        field: "regionCode",
+        why: "seven digits",
+        override: { regionCode: 1_000_000n },
+        error: "RegistryRegionCodeOutOfRange",
+        args: [1_000_000n, 100_000n, 999_999n],
+      },
+      {
+        field: "metadataCid",
+        why: "empty",
+        override: { metadataCid: "0x" },
+        error: "RegistryMetadataCidEmpty",
+        args: [],
+      },
     ];
-    for (const { field, why, override } of invalid) {
+    for (const { field, why, override, error, args } of invalid) {
       it(`refuses an organisation whose ${field} is ${why}`, async function () {
         await expect(
           registry
@@ -185,8 +212,8 @@ describe("TraceRegistry", function () {
               override.metadataCid ?? cidOf("valid"),
             ),
         )
-          .to.be.revertedWithCustomError(registry, "InvalidField")
-          .withArgs(field);
+          .to.be.revertedWithCustomError(registry, error)
+          .withArgs(...args);
       });
     }
 
@@ -196,7 +223,7 @@ describe("TraceRegistry", function () {
           .connect(ctx.admin)
           .registerOrganisation(ctx.cooperative.address, OrgKind.Retailer, REGION_CODE, cidOf("again")),
       )
-        .to.be.revertedWithCustomError(registry, "OrganisationAlreadyRegistered")
+        .to.be.revertedWithCustomError(registry, "RegistryOrganisationAlreadyRegistered")
         .withArgs(ctx.cooperative.address);
     });
 
@@ -207,7 +234,7 @@ describe("TraceRegistry", function () {
           .connect(ctx.admin)
           .registerOrganisation(ctx.cooperative.address, OrgKind.Cooperative, REGION_CODE, cidOf("fresh start")),
       )
-        .to.be.revertedWithCustomError(registry, "OrganisationAlreadyRegistered")
+        .to.be.revertedWithCustomError(registry, "RegistryOrganisationAlreadyRegistered")
         .withArgs(ctx.cooperative.address);
     });
   });
@@ -240,19 +267,19 @@ describe("TraceRegistry", function () {
 
     it("refuses a zero new key", async function () {
       await expect(registry.connect(ctx.admin).rotateSigner(ctx.cooperative.address, ZeroAddress))
-        .to.be.revertedWithCustomError(registry, "InvalidField")
-        .withArgs("newSigner");
+        .to.be.revertedWithCustomError(registry, "RegistrySignerZero")
+        .withArgs();
     });
 
     it("refuses to rotate a key no organisation holds", async function () {
       await expect(registry.connect(ctx.admin).rotateSigner(ctx.stranger.address, walletNamed("new").address))
-        .to.be.revertedWithCustomError(registry, "OrganisationUnknown")
+        .to.be.revertedWithCustomError(registry, "RegistryOrganisationUnknown")
         .withArgs(ctx.stranger.address);
     });
 
     it("refuses a new key that another organisation holds", async function () {
       await expect(registry.connect(ctx.admin).rotateSigner(ctx.cooperative.address, ctx.retailer.address))
-        .to.be.revertedWithCustomError(registry, "OrganisationAlreadyRegistered")
+        .to.be.revertedWithCustomError(registry, "RegistryOrganisationAlreadyRegistered")
         .withArgs(ctx.retailer.address);
     });
 
@@ -264,19 +291,19 @@ describe("TraceRegistry", function () {
           .connect(ctx.admin)
           .registerOrganisation(ctx.cooperative.address, OrgKind.Cooperative, REGION_CODE, cidOf("someone else")),
       )
-        .to.be.revertedWithCustomError(registry, "OrganisationAlreadyRegistered")
+        .to.be.revertedWithCustomError(registry, "RegistryOrganisationAlreadyRegistered")
         .withArgs(ctx.cooperative.address);
       await expect(registry.connect(ctx.admin).rotateSigner(ctx.otherCooperative.address, ctx.cooperative.address))
-        .to.be.revertedWithCustomError(registry, "OrganisationAlreadyRegistered")
+        .to.be.revertedWithCustomError(registry, "RegistryOrganisationAlreadyRegistered")
         .withArgs(ctx.cooperative.address);
       await expect(registry.connect(ctx.admin).rotateSigner(newKey, ctx.cooperative.address))
-        .to.be.revertedWithCustomError(registry, "OrganisationAlreadyRegistered")
+        .to.be.revertedWithCustomError(registry, "RegistryOrganisationAlreadyRegistered")
         .withArgs(ctx.cooperative.address);
     });
 
     it("refuses to rotate a key onto itself", async function () {
       await expect(registry.connect(ctx.admin).rotateSigner(ctx.cooperative.address, ctx.cooperative.address))
-        .to.be.revertedWithCustomError(registry, "OrganisationAlreadyRegistered")
+        .to.be.revertedWithCustomError(registry, "RegistryOrganisationAlreadyRegistered")
         .withArgs(ctx.cooperative.address);
     });
   });
@@ -307,20 +334,20 @@ describe("TraceRegistry", function () {
 
     it("refuses a suspension without a reason", async function () {
       await expect(registry.connect(ctx.regulator).suspendOrganisation(ctx.cooperative.address, "0x"))
-        .to.be.revertedWithCustomError(registry, "InvalidField")
-        .withArgs("reasonCid");
+        .to.be.revertedWithCustomError(registry, "RegistryReasonCidEmpty")
+        .withArgs();
     });
 
     it("refuses to suspend an unknown organisation", async function () {
       await expect(registry.connect(ctx.regulator).suspendOrganisation(ctx.stranger.address, cidOf("reason")))
-        .to.be.revertedWithCustomError(registry, "OrganisationUnknown")
+        .to.be.revertedWithCustomError(registry, "RegistryOrganisationUnknown")
         .withArgs(ctx.stranger.address);
     });
 
     it("refuses to suspend an organisation twice", async function () {
       await registry.connect(ctx.regulator).suspendOrganisation(ctx.cooperative.address, cidOf("reason"));
       await expect(registry.connect(ctx.regulator).suspendOrganisation(ctx.cooperative.address, cidOf("again")))
-        .to.be.revertedWithCustomError(registry, "OrganisationSuspendedError")
+        .to.be.revertedWithCustomError(registry, "RegistryOrganisationSuspended")
         .withArgs(ctx.cooperative.address);
     });
   });
@@ -348,19 +375,19 @@ describe("TraceRegistry", function () {
 
     it("refuses a reinstatement without a reason", async function () {
       await expect(registry.connect(ctx.regulator).reinstateOrganisation(ctx.cooperative.address, "0x"))
-        .to.be.revertedWithCustomError(registry, "InvalidField")
-        .withArgs("reasonCid");
+        .to.be.revertedWithCustomError(registry, "RegistryReasonCidEmpty")
+        .withArgs();
     });
 
     it("refuses to reinstate an unknown organisation", async function () {
       await expect(registry.connect(ctx.regulator).reinstateOrganisation(ctx.stranger.address, cidOf("reason")))
-        .to.be.revertedWithCustomError(registry, "OrganisationUnknown")
+        .to.be.revertedWithCustomError(registry, "RegistryOrganisationUnknown")
         .withArgs(ctx.stranger.address);
     });
 
     it("refuses to reinstate an organisation that is not suspended", async function () {
       await expect(registry.connect(ctx.regulator).reinstateOrganisation(ctx.retailer.address, cidOf("reason")))
-        .to.be.revertedWithCustomError(registry, "OrganisationNotSuspended")
+        .to.be.revertedWithCustomError(registry, "RegistryOrganisationNotSuspended")
         .withArgs(ctx.retailer.address);
     });
   });
@@ -432,7 +459,7 @@ describe("TraceRegistry", function () {
     it("refuses an empty submission", async function () {
       await expect(registry.connect(ctx.relayer).attestBatches([])).to.be.revertedWithCustomError(
         registry,
-        "EmptySubmission",
+        "RegistryEmptySubmission",
       );
     });
 
@@ -449,38 +476,115 @@ describe("TraceRegistry", function () {
       }
     });
 
-    const invalidFields: { field: string; why: string; override: () => Promise<Partial<BatchAttestationValue>> }[] = [
-      { field: "gtin", why: "zero", override: () => Promise.resolve({ gtin: 0n }) },
-      { field: "gtin", why: "15 digits", override: () => Promise.resolve({ gtin: 100_000_000_000_000n }) },
-      { field: "lot", why: "empty", override: () => Promise.resolve({ lot: "" }) },
-      { field: "lot", why: "21 characters", override: () => Promise.resolve({ lot: "ABCDEFGHIJ01234567890" }) },
-      { field: "itemsRoot", why: "zero", override: () => Promise.resolve({ itemsRoot: ZERO_BYTES32 }) },
-      { field: "itemCount", why: "zero", override: () => Promise.resolve({ itemCount: 0n }) },
-      { field: "quantityMilli", why: "zero", override: () => Promise.resolve({ quantityMilli: 0n }) },
-      { field: "unit", why: "empty", override: () => Promise.resolve({ unit: "" }) },
-      { field: "unit", why: "9 characters", override: () => Promise.resolve({ unit: "KILOGRAMS" }) },
-      { field: "harvestedAt", why: "zero", override: () => Promise.resolve({ harvestedAt: 0n }) },
+    const invalidFields: {
+      field: string;
+      why: string;
+      override: () => Promise<Partial<BatchAttestationValue>>;
+      error: string;
+      args: (value: BatchAttestationValue, now: bigint) => unknown[];
+    }[] = [
+      {
+        field: "gtin",
+        why: "zero",
+        override: () => Promise.resolve({ gtin: 0n }),
+        error: "RegistryGtinOutOfRange",
+        args: () => [0n, GTIN_LIMIT],
+      },
+      {
+        field: "gtin",
+        why: "15 digits",
+        override: () => Promise.resolve({ gtin: GTIN_LIMIT }),
+        error: "RegistryGtinOutOfRange",
+        args: () => [GTIN_LIMIT, GTIN_LIMIT],
+      },
+      {
+        field: "lot",
+        why: "empty",
+        override: () => Promise.resolve({ lot: "" }),
+        error: "RegistryLotEmpty",
+        args: () => [],
+      },
+      {
+        field: "lot",
+        why: "21 characters",
+        override: () => Promise.resolve({ lot: "ABCDEFGHIJ01234567890" }),
+        error: "RegistryLotTooLong",
+        args: () => [21n, 20n],
+      },
+      {
+        field: "itemsRoot",
+        why: "zero",
+        override: () => Promise.resolve({ itemsRoot: ZERO_BYTES32 }),
+        error: "RegistryItemsRootZero",
+        args: () => [],
+      },
+      {
+        field: "itemCount",
+        why: "zero",
+        override: () => Promise.resolve({ itemCount: 0n }),
+        error: "RegistryItemCountZero",
+        args: () => [],
+      },
+      {
+        field: "quantityMilli",
+        why: "zero",
+        override: () => Promise.resolve({ quantityMilli: 0n }),
+        error: "RegistryQuantityMilliZero",
+        args: () => [],
+      },
+      {
+        field: "unit",
+        why: "empty",
+        override: () => Promise.resolve({ unit: "" }),
+        error: "RegistryUnitEmpty",
+        args: () => [],
+      },
+      {
+        field: "unit",
+        why: "9 characters",
+        override: () => Promise.resolve({ unit: "KILOGRAMS" }),
+        error: "RegistryUnitTooLong",
+        args: () => [9n, 8n],
+      },
+      {
+        field: "harvestedAt",
+        why: "zero",
+        override: () => Promise.resolve({ harvestedAt: 0n }),
+        error: "RegistryHarvestedAtZero",
+        args: () => [],
+      },
       {
         field: "harvestedAt",
         why: "in the future",
         override: async () => ({ harvestedAt: (await latestTime(ctx)) + ONE_HOUR_S }),
+        error: "RegistryHarvestedAtInFuture",
+        args: (value, now) => [value.harvestedAt, now],
       },
-      { field: "metadataCid", why: "empty", override: () => Promise.resolve({ metadataCid: "0x" }) },
+      {
+        field: "metadataCid",
+        why: "empty",
+        override: () => Promise.resolve({ metadataCid: "0x" }),
+        error: "RegistryMetadataCidEmpty",
+        args: () => [],
+      },
     ];
-    for (const { field, why, override } of invalidFields) {
+    for (const { field, why, override, error, args } of invalidFields) {
       it(`refuses a correctly signed attestation whose ${field} is ${why}`, async function () {
         const value = await batchValue(ctx, ctx.cooperative.address, await override());
         const request = await signedAttestation(ctx.cooperative, ctx.domain, value);
+        // The next block's time is set, so the "now" the registry reports is known.
+        const now = (await latestTime(ctx)) + 1n;
+        await networkHelpers.time.setNextBlockTimestamp(now);
         await expect(registry.connect(ctx.relayer).attestBatches([request]))
-          .to.be.revertedWithCustomError(registry, "InvalidField")
-          .withArgs(field);
+          .to.be.revertedWithCustomError(registry, error)
+          .withArgs(...args(value, now));
       });
     }
 
     it("refuses an attester no organisation holds", async function () {
       const request = await signedAttestation(ctx.stranger, ctx.domain, await batchValue(ctx, ctx.stranger.address));
       await expect(registry.connect(ctx.relayer).attestBatches([request]))
-        .to.be.revertedWithCustomError(registry, "OrganisationUnknown")
+        .to.be.revertedWithCustomError(registry, "RegistryOrganisationUnknown")
         .withArgs(ctx.stranger.address);
     });
 
@@ -491,7 +595,7 @@ describe("TraceRegistry", function () {
       ] as const) {
         const request = await signedAttestation(org, ctx.domain, await batchValue(ctx, org.address));
         await expect(registry.connect(ctx.relayer).attestBatches([request]))
-          .to.be.revertedWithCustomError(registry, "OrganisationKindNotAllowed")
+          .to.be.revertedWithCustomError(registry, "RegistryOrganisationKindNotAllowed")
           .withArgs(org.address, kind);
       }
     });
@@ -504,7 +608,7 @@ describe("TraceRegistry", function () {
         await batchValue(ctx, ctx.otherCooperative.address, { gtin: request.gtin, lot: request.lot }),
       );
       await expect(registry.connect(ctx.relayer).attestBatches([again]))
-        .to.be.revertedWithCustomError(registry, "BatchAlreadyRegistered")
+        .to.be.revertedWithCustomError(registry, "RegistryBatchAlreadyRegistered")
         .withArgs(batchId);
     });
 
@@ -516,8 +620,8 @@ describe("TraceRegistry", function () {
         await batchValue(ctx, ctx.cooperative.address, { itemCount: 0n }),
       );
       await expect(registry.connect(ctx.relayer).attestBatches([good, bad]))
-        .to.be.revertedWithCustomError(registry, "InvalidField")
-        .withArgs("itemCount");
+        .to.be.revertedWithCustomError(registry, "RegistryItemCountZero")
+        .withArgs();
       expect((await registry.batch(await registry.batchIdOf(good.gtin, good.lot))).status).to.equal(BatchStatus.None);
       expect(await registry.nonceUsed(ctx.cooperative.address, good.nonce)).to.equal(false);
     });
@@ -588,7 +692,7 @@ describe("TraceRegistry", function () {
     it("refuses an empty submission", async function () {
       await expect(registry.connect(ctx.relayer).recordEvents([])).to.be.revertedWithCustomError(
         registry,
-        "EmptySubmission",
+        "RegistryEmptySubmission",
       );
     });
 
@@ -604,22 +708,22 @@ describe("TraceRegistry", function () {
     it("refuses an actor no organisation holds", async function () {
       const request = await signEvent(ctx, ctx.stranger, batchId);
       await expect(registry.connect(ctx.relayer).recordEvents([request]))
-        .to.be.revertedWithCustomError(registry, "OrganisationUnknown")
+        .to.be.revertedWithCustomError(registry, "RegistryOrganisationUnknown")
         .withArgs(ctx.stranger.address);
     });
 
     it("refuses an event without a time", async function () {
       const request = await signEvent(ctx, ctx.processor, batchId, { occurredAt: 0n });
       await expect(registry.connect(ctx.relayer).recordEvents([request]))
-        .to.be.revertedWithCustomError(registry, "InvalidField")
-        .withArgs("occurredAt");
+        .to.be.revertedWithCustomError(registry, "RegistryOccurredAtZero")
+        .withArgs();
     });
 
     it("refuses an event without a payload", async function () {
       const request = await signEvent(ctx, ctx.processor, batchId, { payloadCid: "0x" });
       await expect(registry.connect(ctx.relayer).recordEvents([request]))
-        .to.be.revertedWithCustomError(registry, "InvalidField")
-        .withArgs("payloadCid");
+        .to.be.revertedWithCustomError(registry, "RegistryPayloadCidEmpty")
+        .withArgs();
     });
 
     it("refuses a business step beyond the last one the contract knows", async function () {
@@ -631,7 +735,7 @@ describe("TraceRegistry", function () {
       const unknownBatch = await registry.batchIdOf(6_901_234_567_892n, "NEVER-ATTESTED");
       const request = await signEvent(ctx, ctx.processor, unknownBatch);
       await expect(registry.connect(ctx.relayer).recordEvents([request]))
-        .to.be.revertedWithCustomError(registry, "BatchUnknown")
+        .to.be.revertedWithCustomError(registry, "RegistryBatchUnknown")
         .withArgs(unknownBatch);
     });
 
@@ -640,7 +744,7 @@ describe("TraceRegistry", function () {
       const bad = await signEvent(ctx, ctx.processor, batchId, { payloadCid: "0x" });
       await expect(registry.connect(ctx.relayer).recordEvents([good, bad])).to.be.revertedWithCustomError(
         registry,
-        "InvalidField",
+        "RegistryPayloadCidEmpty",
       );
       expect((await registry.batch(batchId)).eventHead).to.equal(ZERO_BYTES32);
     });
@@ -687,39 +791,39 @@ describe("TraceRegistry", function () {
       await expect(
         registry.connect(ctx.relayer).recallBatch(await recallBy(ctx.cooperative, { batchId: unknownBatch })),
       )
-        .to.be.revertedWithCustomError(registry, "BatchUnknown")
+        .to.be.revertedWithCustomError(registry, "RegistryBatchUnknown")
         .withArgs(unknownBatch);
     });
 
     it("refuses a recall signed by a cooperative that did not attest the batch", async function () {
       await expect(registry.connect(ctx.relayer).recallBatch(await recallBy(ctx.otherCooperative)))
-        .to.be.revertedWithCustomError(registry, "NotBatchAttester")
+        .to.be.revertedWithCustomError(registry, "RegistryNotBatchAttester")
         .withArgs(batchId, ctx.otherCooperative.address);
     });
 
     it("refuses a recall by a signer no organisation holds", async function () {
       await expect(registry.connect(ctx.relayer).recallBatch(await recallBy(ctx.stranger)))
-        .to.be.revertedWithCustomError(registry, "OrganisationUnknown")
+        .to.be.revertedWithCustomError(registry, "RegistryOrganisationUnknown")
         .withArgs(ctx.stranger.address);
     });
 
     it("refuses a recall by a suspended cooperative", async function () {
       await registry.connect(ctx.regulator).suspendOrganisation(ctx.cooperative.address, cidOf("reason"));
       await expect(registry.connect(ctx.relayer).recallBatch(await recallBy()))
-        .to.be.revertedWithCustomError(registry, "OrganisationSuspendedError")
+        .to.be.revertedWithCustomError(registry, "RegistryOrganisationSuspended")
         .withArgs(ctx.cooperative.address);
     });
 
     it("refuses a recall without a reason", async function () {
       await expect(registry.connect(ctx.relayer).recallBatch(await recallBy(ctx.cooperative, { reasonCid: "0x" })))
-        .to.be.revertedWithCustomError(registry, "InvalidField")
-        .withArgs("reasonCid");
+        .to.be.revertedWithCustomError(registry, "RegistryReasonCidEmpty")
+        .withArgs();
     });
 
     it("refuses to recall a batch twice", async function () {
       await registry.connect(ctx.relayer).recallBatch(await recallBy());
       await expect(registry.connect(ctx.relayer).recallBatch(await recallBy()))
-        .to.be.revertedWithCustomError(registry, "BatchAlreadyRecalled")
+        .to.be.revertedWithCustomError(registry, "RegistryBatchAlreadyRecalled")
         .withArgs(batchId);
     });
 
@@ -737,7 +841,7 @@ describe("TraceRegistry", function () {
       await registry.connect(ctx.admin).rotateSigner(ctx.cooperative.address, second.address);
       await registry.connect(ctx.admin).rotateSigner(second.address, third.address);
       await expect(registry.connect(ctx.relayer).recallBatch(await recallBy(second)))
-        .to.be.revertedWithCustomError(registry, "OrganisationUnknown")
+        .to.be.revertedWithCustomError(registry, "RegistryOrganisationUnknown")
         .withArgs(second.address);
       await expect(registry.connect(ctx.relayer).recallBatch(await recallBy(third)))
         .to.emit(registry, "BatchRecalled")
@@ -747,7 +851,7 @@ describe("TraceRegistry", function () {
     it("still refuses another cooperative's key after the attester's key was rotated", async function () {
       await registry.connect(ctx.admin).rotateSigner(ctx.cooperative.address, walletNamed("new key").address);
       await expect(registry.connect(ctx.relayer).recallBatch(await recallBy(ctx.otherCooperative)))
-        .to.be.revertedWithCustomError(registry, "NotBatchAttester")
+        .to.be.revertedWithCustomError(registry, "RegistryNotBatchAttester")
         .withArgs(batchId, ctx.otherCooperative.address);
     });
   });
@@ -783,20 +887,20 @@ describe("TraceRegistry", function () {
 
     it("refuses a recall without a reason", async function () {
       await expect(registry.connect(ctx.regulator).recallBatchAsRegulator(batchId, "0x"))
-        .to.be.revertedWithCustomError(registry, "InvalidField")
-        .withArgs("reasonCid");
+        .to.be.revertedWithCustomError(registry, "RegistryReasonCidEmpty")
+        .withArgs();
     });
 
     it("refuses an unknown batch", async function () {
       await expect(registry.connect(ctx.regulator).recallBatchAsRegulator(ZERO_BYTES32, cidOf("order")))
-        .to.be.revertedWithCustomError(registry, "BatchUnknown")
+        .to.be.revertedWithCustomError(registry, "RegistryBatchUnknown")
         .withArgs(ZERO_BYTES32);
     });
 
     it("refuses to recall a batch twice", async function () {
       await registry.connect(ctx.regulator).recallBatchAsRegulator(batchId, cidOf("order"));
       await expect(registry.connect(ctx.regulator).recallBatchAsRegulator(batchId, cidOf("order")))
-        .to.be.revertedWithCustomError(registry, "BatchAlreadyRecalled")
+        .to.be.revertedWithCustomError(registry, "RegistryBatchAlreadyRecalled")
         .withArgs(batchId);
     });
   });

@@ -809,7 +809,7 @@ describe("the consoles in Chromium against the real server", () => {
     await settle();
     const failed = await batchByLot("LATE-1");
     assert.equal(failed.ledger.state, "failed");
-    assert.match(failed.ledger.failureReason ?? "", /^SignatureExpired/);
+    assert.match(failed.ledger.failureReason ?? "", /^RegistrySignatureExpired/);
     const card = page.locator("[data-lot='LATE-1']");
     await card.locator(".states [data-testid=ledger-state]", { hasText: "上链失败" }).waitFor({ timeout: 20_000 });
     const explained = explainLedgerFailure(failed.ledger.failureReason);

@@ -192,7 +192,7 @@ describe("ledger writer and indexer", () => {
     await drain(writerWith(createOutboxPort(store.db, { holder: "test" })), 3);
     const entry = await getOutboxEntryFor(store.db, "attestation", "batch-a-again");
     assert.equal(entry?.state, "failed");
-    assert.match(entry.lastError ?? "", /^BatchAlreadyRegistered\(0x[0-9a-f]{64}\)$/);
+    assert.match(entry.lastError ?? "", /^RegistryBatchAlreadyRegistered\(0x[0-9a-f]{64}\)$/);
   });
 
   it("after a crash between recording and broadcasting, sends the same transaction once", async () => {

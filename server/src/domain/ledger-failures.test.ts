@@ -16,12 +16,24 @@ describe("ledger failure explanations", () => {
 
   it("read the error name from the writer's text, with or without arguments or the retry mark", () => {
     assert.equal(explainLedgerFailure(null), null);
-    assert.equal(explainLedgerFailure("SignatureExpired(1700000000, 1700000100)")?.code, "SignatureExpired");
-    assert.equal(explainLedgerFailure("waiting: BatchUnknown(0xab)")?.code, "BatchUnknown");
-    assert.equal(explainLedgerFailure("SignatureExpired")?.code, "SignatureExpired");
+    assert.equal(explainLedgerFailure("RegistrySignatureExpired(1700000000, 1700000100)")?.code, "SignatureExpired");
+    assert.equal(explainLedgerFailure("waiting: RegistryBatchUnknown(0xab)")?.code, "BatchUnknown");
+    assert.equal(explainLedgerFailure("RegistrySignatureExpired")?.code, "SignatureExpired");
     const unknown = explainLedgerFailure("reverted without a known error");
     assert.equal(unknown?.code, "unknown");
     assert.match(unknown.zh, /管理员/);
+  });
+
+  it("report the codes the API reported before the registry's errors took their prefix", () => {
+    assert.equal(explainLedgerFailure("RegistryOrganisationSuspended(0x01)")?.code, "OrganisationSuspendedError");
+    for (const field of ["RegistryLotTooLong(21, 20)", "RegistryAdminZero()", "RegistryHarvestedAtInFuture(9, 8)"]) {
+      assert.equal(explainLedgerFailure(field)?.code, "InvalidField", field);
+    }
+    // Reasons stored before the rename still explain as they did.
+    const stored = explainLedgerFailure("SignatureExpired(1700000000, 1700000100)");
+    assert.deepEqual(stored, explainLedgerFailure("RegistrySignatureExpired(1700000000, 1700000100)"));
+    assert.equal(explainLedgerFailure("OrganisationSuspendedError(0x01)")?.code, "OrganisationSuspendedError");
+    assert.equal(explainLedgerFailure('InvalidField("lot")')?.code, "InvalidField");
   });
 
   it("never explain a name that merely looks like a property of the table", () => {

@@ -1,19 +1,24 @@
 /**
  * Why the ledger refused a record, in words a cooperative's bookkeeper understands. The
- * ledger writer stores the registry's custom error as text ("SignatureExpired(…)"); the
- * API returns it unchanged for engineers and this explanation beside it for people, and
- * the cooperative console shows the explanation. Pure: the console bundles it as it is.
+ * ledger writer stores the registry's custom error as text ("RegistrySignatureExpired(…)");
+ * the API returns it unchanged for engineers and, beside it, a stable code with this
+ * explanation for people, and the cooperative console shows the explanation. Pure: the
+ * console bundles it as it is.
  */
 
 export interface LedgerFailureExplanation {
-  /** The registry's error name, or "unknown" for a refusal the table does not know. */
+  /** The stable code of the refusal (a key of EXPLANATIONS), or "unknown". */
   code: string;
   zh: string;
   en: string;
 }
 
-/** Keyed by the custom error names in contracts/TraceRegistry.sol. */
-const EXPLANATIONS: Record<string, { zh: string; en: string }> = {
+/**
+ * By the codes the API reports, one per kind of refusal. They are the registry's error
+ * names from before its errors took the `Registry` prefix, kept so that integrators, and
+ * reasons stored before the rename, read as they did; every refused field is `InvalidField`.
+ */
+const EXPLANATIONS = {
   SignatureExpired: {
     zh: "签名在写入账本前已过期（等待时间过长）。请重新登记该批次。",
     en: "The signature expired before it reached the ledger (it waited too long). Register the batch again.",
@@ -87,21 +92,72 @@ const EXPLANATIONS: Record<string, { zh: string; en: string }> = {
     zh: "某项文字格式有误，账本无法保存。",
     en: "A text is malformed for the ledger.",
   },
-};
+} as const satisfies Record<string, { zh: string; en: string }>;
+
+type LedgerFailureCode = keyof typeof EXPLANATIONS;
+
+/** Each custom error the registry can raise (contracts/interfaces/ITraceRegistry.sol) by its code. */
+const CODE_OF_ERROR = {
+  RegistrySignatureExpired: "SignatureExpired",
+  RegistrySignatureInvalid: "SignatureInvalid",
+  RegistryNonceAlreadyUsed: "NonceAlreadyUsed",
+  RegistryBatchAlreadyRegistered: "BatchAlreadyRegistered",
+  RegistryBatchUnknown: "BatchUnknown",
+  RegistryBatchAlreadyRecalled: "BatchAlreadyRecalled",
+  RegistryNotBatchAttester: "NotBatchAttester",
+  RegistryOrganisationUnknown: "OrganisationUnknown",
+  RegistryOrganisationSuspended: "OrganisationSuspendedError",
+  RegistryOrganisationKindNotAllowed: "OrganisationKindNotAllowed",
+  RegistryOrganisationAlreadyRegistered: "OrganisationAlreadyRegistered",
+  RegistryOrganisationNotSuspended: "OrganisationNotSuspended",
+  RegistryEmptySubmission: "EmptySubmission",
+  RegistryAdminZero: "InvalidField",
+  RegistrySignerZero: "InvalidField",
+  RegistryKindNone: "InvalidField",
+  RegistryRegionCodeOutOfRange: "InvalidField",
+  RegistryMetadataCidEmpty: "InvalidField",
+  RegistryReasonCidEmpty: "InvalidField",
+  RegistryPayloadCidEmpty: "InvalidField",
+  RegistryGtinOutOfRange: "InvalidField",
+  RegistryLotEmpty: "InvalidField",
+  RegistryLotTooLong: "InvalidField",
+  RegistryItemsRootZero: "InvalidField",
+  RegistryItemCountZero: "InvalidField",
+  RegistryQuantityMilliZero: "InvalidField",
+  RegistryUnitEmpty: "InvalidField",
+  RegistryUnitTooLong: "InvalidField",
+  RegistryHarvestedAtZero: "InvalidField",
+  RegistryHarvestedAtInFuture: "InvalidField",
+  RegistryOccurredAtZero: "InvalidField",
+  // OpenZeppelin's, under their own names.
+  AccessControlUnauthorizedAccount: "AccessControlUnauthorizedAccount",
+  AccessControlBadConfirmation: "AccessControlBadConfirmation",
+  StringTooLong: "StringTooLong",
+  InvalidShortString: "InvalidShortString",
+} as const satisfies Record<string, LedgerFailureCode>;
+
+/** The name of a custom error the registry can raise, its own or OpenZeppelin's. */
+export type RegistryErrorName = keyof typeof CODE_OF_ERROR;
 
 const UNKNOWN = {
   zh: "账本拒绝了这条记录。请把下面的技术信息发给平台管理员。",
   en: "The ledger refused this record. Send the technical detail below to the platform's administrator.",
 };
 
+function codeOf(name: string): LedgerFailureCode | undefined {
+  if (Object.hasOwn(CODE_OF_ERROR, name)) return CODE_OF_ERROR[name as RegistryErrorName];
+  // A reason the writer stored before the registry's errors took their prefix.
+  return Object.hasOwn(EXPLANATIONS, name) ? (name as LedgerFailureCode) : undefined;
+}
+
 /** Null when there was no failure; otherwise the plain-words explanation of `reason`. */
 export function explainLedgerFailure(reason: string | null): LedgerFailureExplanation | null {
   if (reason === null) return null;
   // "waiting: X(…)" marks a retry in progress (the writer reschedules); the cause is still X.
   const name = /^(?:waiting: )?([A-Za-z][A-Za-z0-9]*)\(/.exec(reason)?.[1] ?? reason.trim();
-  const known = Object.hasOwn(EXPLANATIONS, name) ? EXPLANATIONS[name] : undefined;
-  return known === undefined ? { code: "unknown", ...UNKNOWN } : { code: name, ...known };
+  const code = codeOf(name);
+  return code === undefined ? { code: "unknown", ...UNKNOWN } : { code, ...EXPLANATIONS[code] };
 }
 
 /** Every error name the table explains, for the test that keeps it in step with the contract. */
-export const EXPLAINED_LEDGER_ERRORS: readonly string[] = Object.keys(EXPLANATIONS);
+export const EXPLAINED_LEDGER_ERRORS: readonly string[] = Object.keys(CODE_OF_ERROR);

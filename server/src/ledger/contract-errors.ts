@@ -1,13 +1,13 @@
 /**
  * Turns a revert into the contract's custom error name and arguments, so a failed
- * submission says "BatchAlreadyRegistered(0x…)" rather than "execution reverted".
+ * submission says "RegistryBatchAlreadyRegistered(0x…)" rather than "execution reverted".
  */
 import type { Interface } from "ethers";
 
 export interface DecodedRevert {
   name: string;
   args: string[];
-  /** Human-readable form, e.g. `SignatureExpired(1700000000, 1700000100)`. */
+  /** Human-readable form, e.g. `RegistrySignatureExpired(1700000000, 1700000100)`. */
   text: string;
 }
 

@@ -10,6 +10,7 @@
 import { Transaction, type BaseWallet, type Interface, type JsonRpcProvider } from "ethers";
 import type { Logger } from "pino";
 
+import type { RegistryErrorName } from "../domain/ledger-failures.ts";
 import { decodeRevert, isContractRevert } from "./contract-errors.ts";
 
 export type SenderRole = "relayer" | "admin" | "regulator";
@@ -56,7 +57,7 @@ export interface KindSpec {
    * still being anchored): the entry waits and tries again instead of failing. The
    * signature's deadline bounds the wait.
    */
-  waitsFor?: readonly string[];
+  waitsFor?: readonly RegistryErrorName[];
 }
 
 export interface WriterOptions {
@@ -169,7 +170,7 @@ export function createLedgerWriter(options: WriterOptions): LedgerWriter {
         if (!isContractRevert(error)) throw error;
         const decoded = decodeRevert(contractInterface, error);
         const reason = decoded?.text ?? "reverted without a known error";
-        if (decoded !== null && spec.waitsFor?.includes(decoded.name) === true) {
+        if (decoded !== null && spec.waitsFor?.some((name) => name === decoded.name) === true) {
           await outbox.reschedule([entry.id], `waiting: ${reason}`, backoffMs(entry.attempts));
           continue;
         }
