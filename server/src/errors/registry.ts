@@ -47,7 +47,6 @@ const R = {
   GS1: "Correct the GS1 key: GTIN check digit, and lot/serial of 1–20 characters from GS1's 82-character set.",
   DIGITAL_LINK: "Use the form /01/{GTIN}/10/{lot}/21/{serial}, qualifiers in that order, data attributes in the query.",
   MERKLE: "A batch needs at least one item and unique serials.",
-  HASH_CHAIN: "Give 32-byte hex digests.",
   SERIAL: "Serials and hidden codes are printed on the label; type them as printed.",
   USCC: "Type the 18-character unified social credit code exactly as on the business licence.",
   REGION: "Use a six-digit GB/T 2260 administrative division code.",
@@ -529,12 +528,6 @@ const INPUT = {
     en: "There is no item at this position in the batch.",
     zh: "批次中没有该位置的单品。",
     remedy: R.MERKLE,
-  },
-  "hash_chain.bytes32": {
-    status: 400,
-    en: "A hash must be 32 bytes written as 0x followed by 64 hex digits.",
-    zh: "哈希值须为 32 字节，写作 0x 加 64 位十六进制数字。",
-    remedy: R.HASH_CHAIN,
   },
   "serial.format": {
     status: 400,
