@@ -113,7 +113,7 @@ function parseData(raw: Record<string, unknown>, eventId: string): EventData {
 }
 
 /** A batch's events, then its attestation (when no harvest was recorded) and its recall (when no recall event was). */
-export function* batchCriticalEvents(entry: ExportBatch): Generator<CriticalEvent> {
+function* batchCriticalEvents(entry: ExportBatch): Generator<CriticalEvent> {
   const { batch } = entry;
   const steps = new Set(entry.events.map(({ event }) => event.bizStep));
   if (!steps.has("harvesting")) {

@@ -60,7 +60,7 @@ export interface EpcisOptions {
 }
 
 /** The official EPCIS 2.0 JSON-LD context, by the URI GS1 publishes it under. */
-export const EPCIS_CONTEXT_URI = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld";
+const EPCIS_CONTEXT_URI = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld";
 
 // ------------------------------------------------------------------- event IDs
 
@@ -79,7 +79,7 @@ export function uuidV5(namespace: string, name: string): string {
 /** RFC 9562's namespace for names that are URLs. */
 const URL_NAMESPACE = "6ba7b811-9dad-11d1-80b4-00c04fd430c8";
 /** Our namespace for event IDs, itself derived from a URN we own, so no one else's v5 IDs collide with ours. */
-export const EVENT_ID_NAMESPACE = uuidV5(URL_NAMESPACE, "urn:oioc:epcis:event-id");
+const EVENT_ID_NAMESPACE = uuidV5(URL_NAMESPACE, "urn:oioc:epcis:event-id");
 
 /** The eventID of a critical event: `urn:uuid:` + UUIDv5 of its digest (or of the batch fact it stands for). */
 export function epcisEventId(key: string): string {
@@ -142,7 +142,7 @@ function quantityElement(
 }
 
 /** One critical event as an EPCIS 2.0 event. */
-export function toEpcisEvent(critical: CriticalEvent, context: MappingContext): EpcisEvent {
+function toEpcisEvent(critical: CriticalEvent, context: MappingContext): EpcisEvent {
   const mapping = STEP_MAPPING[critical.step];
   const { batch } = critical.entry;
   const { data, actor } = critical;

@@ -13,7 +13,7 @@ import { AppError } from "../errors/app-error.ts";
 
 export type QrErrorCorrectionLevel = "L" | "M" | "Q" | "H";
 
-export const QR_DEFAULT_ERROR_CORRECTION: QrErrorCorrectionLevel = "M";
+const QR_DEFAULT_ERROR_CORRECTION: QrErrorCorrectionLevel = "M";
 
 /** ISO/IEC 18004: a light margin of 4 modules on every side. */
 export const QR_QUIET_ZONE_MODULES = 4;
@@ -27,9 +27,9 @@ export const QR_QUIET_ZONE_MODULES = 4;
 export const QR_TEXT_MAX_BYTES = 512;
 
 /** PNG edge lengths we render, in pixels: big enough to hold any symbol, small enough to be a label. */
-export const QR_PNG_MIN_PX = 64;
-export const QR_PNG_MAX_PX = 4096;
-export const QR_PNG_DEFAULT_PX = 512;
+const QR_PNG_MIN_PX = 64;
+const QR_PNG_MAX_PX = 4096;
+const QR_PNG_DEFAULT_PX = 512;
 
 export interface QrOptions {
   errorCorrectionLevel?: QrErrorCorrectionLevel;

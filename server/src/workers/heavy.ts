@@ -24,7 +24,7 @@ import {
 } from "./tasks.ts";
 
 /** Items handled per slice of loop time between yields: a few milliseconds' worth. */
-export const SLICE_ITEMS = 10_000;
+const SLICE_ITEMS = 10_000;
 
 let pool: WorkerPool | undefined;
 

@@ -38,7 +38,7 @@ export interface WorkerPool {
 }
 
 /** One or two workers: the machine's other cores serve requests and the database. */
-export function defaultPoolSize(): number {
+function defaultPoolSize(): number {
   return Math.max(1, Math.min(2, availableParallelism() - 1));
 }
 

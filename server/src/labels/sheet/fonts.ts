@@ -20,7 +20,7 @@ export const TEXT_FONT = "label-text";
 export const MONO_FONT = "label-mono";
 
 /** Debian's CJK fonts, in order of preference, with their package for the error message. */
-export const DEBIAN_CJK_FONTS: readonly (LabelFont & { debianPackage: string })[] = [
+const DEBIAN_CJK_FONTS: readonly (LabelFont & { debianPackage: string })[] = [
   {
     path: "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
     textFace: "WenQuanYiMicroHei",

@@ -20,7 +20,7 @@ export interface LabelSheetLayout {
 }
 
 export const A4_WIDTH_MM = 210;
-export const A4_HEIGHT_MM = 297;
+const A4_HEIGHT_MM = 297;
 /** The band above the grid that holds the sheet heading. */
 export const HEADING_BAND_MM = 8;
 /** The smallest QR symbol (quiet zone not counted) we print: about what a phone camera reads at arm's length. */
@@ -38,7 +38,7 @@ const SMALLEST_LINK_SYMBOL_MODULES = 29;
  * (0.6 em a character) at the smallest text size, plus padding. A longer lot widens the
  * column of its sheet, at the QR's expense, as far as the QR minimum allows.
  */
-export const TEXT_MIN_WIDTH_MM = 20;
+const TEXT_MIN_WIDTH_MM = 20;
 
 export const PT_PER_MM = 72 / 25.4;
 export const LABEL_PADDING_MM = 1.2;
@@ -53,7 +53,7 @@ export const SCRATCH_BOX_MAX_MM = 9;
 export const HEADING_PT = 8.5;
 
 /** Height the text column needs: name, lot, serial, the scratch caption and the smallest scratch box. */
-export const TEXT_MIN_HEIGHT_MM =
+const TEXT_MIN_HEIGHT_MM =
   2 * LABEL_PADDING_MM + ((NAME_PT + 2 * HRI_PT + CAPTION_PT) * LINE_HEIGHT) / PT_PER_MM + SCRATCH_BOX_MIN_MM;
 
 /** The QR square (quiet zone included) a 15 mm symbol of the smallest Digital Link needs. */
