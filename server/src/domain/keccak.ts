@@ -36,10 +36,3 @@ export function keccak256PairInto(
   pair.set(src.subarray(second, second + 32), 32);
   keccak256Into(pair, 0, 64, out, outOffset);
 }
-
-/** Keccak-256 of `input`, as a new 32-byte array. */
-export function keccak256(input: Uint8Array): Uint8Array {
-  const out = new Uint8Array(32);
-  keccak256Into(input, 0, input.length, out, 0);
-  return out;
-}
