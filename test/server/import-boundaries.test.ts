@@ -5,7 +5,7 @@
  * nothing is written into the tree; type information is not needed by this rule.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
 
@@ -145,5 +145,42 @@ describe("import boundaries (eslint.config.js)", () => {
       [],
       "these imports are gone: remove them from KNOWN_VIOLATIONS in scripts/lib/import-boundaries.ts",
     );
+  });
+});
+
+describe("docs/architecture.md", () => {
+  const doc = readFileSync(path.join(root, "docs/architecture.md"), "utf8");
+
+  it("states the layering the lint enforces, row by row", () => {
+    const rows = new Map<string, { may: string[]; types: string[] }>();
+    for (const [, folder, mayColumn] of doc.matchAll(/^\| `([a-z]+)\/` +\|[^|]*\| ([^|]*?) *\|$/gm)) {
+      if (folder === undefined || mayColumn === undefined) continue;
+      const [values = "", types = ""] = mayColumn.split(";");
+      const names = (text: string) =>
+        [
+          ...text.matchAll(
+            /\b(errors|domain|verify|storage|ipfs|ledger|workers|labels|exports|services|http|config)\b/g,
+          ),
+        ].map((match) => match[1] ?? "");
+      rows.set(folder, { may: names(values).sort(), types: names(types).sort() });
+    }
+    assert.deepEqual([...rows.keys()].sort(), [...layerNames].sort(), "a row per layer");
+    for (const layer of layerNames) {
+      assert.deepEqual(
+        rows.get(layer),
+        { may: [...LAYERS[layer].may].sort(), types: [...(LAYERS[layer].typesFrom ?? [])].sort() },
+        `the row of ${layer}/`,
+      );
+    }
+  });
+
+  it("names only files that exist", () => {
+    const named = [...doc.matchAll(/`([\w./-]+\.(?:ts|sol))`/g)].map((match) => match[1] ?? "");
+    assert.ok(named.length > 20, `only ${named.length} files named`);
+    // Paths in server/src are written from there (`services/resolve.ts`), others from the root.
+    const missing = named.filter(
+      (file) => !existsSync(path.join(root, "server/src", file)) && !existsSync(path.join(root, file)),
+    );
+    assert.deepEqual(missing, [], "files docs/architecture.md names that are not there");
   });
 });
