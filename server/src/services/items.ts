@@ -1,7 +1,7 @@
 /** A batch's items as their cooperative (and regulators) see them: serials and Digital Link URIs. */
 import { buildDigitalLink } from "../domain/gs1.ts";
 import { deriveVerificationCode } from "../domain/serials.ts";
-import { ProblemError } from "../http/problem.ts";
+import { AppError } from "../errors/app-error.ts";
 import type { LabelItem, LabelSheetHeading } from "../labels/sheet/types.ts";
 import { getItem, listItemsAfter, listItemsPage, type Batch, type Item } from "../storage/batches.ts";
 import { getProduct } from "../storage/catalogue.ts";
@@ -36,7 +36,7 @@ export async function listItemLinks(
 
 export async function requireItem(ctx: ServiceContext, batch: Batch, serial: string): Promise<Item> {
   const item = await getItem(ctx.db, batch.batchId, serial);
-  if (item === null) throw new ProblemError("item.not_found");
+  if (item === null) throw new AppError("item.not_found");
   return item;
 }
 

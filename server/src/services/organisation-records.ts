@@ -1,5 +1,5 @@
 /** What the API reads of organisations: one with its plots and certifications, a search, its credentials. */
-import { ProblemError } from "../http/problem.ts";
+import { AppError } from "../errors/app-error.ts";
 import { listCertifications, listPlots, type Certification, type Plot } from "../storage/catalogue.ts";
 import { listCredentials, type Credential } from "../storage/credentials.ts";
 import {
@@ -18,7 +18,7 @@ export interface OrganisationRecords {
 
 export async function requireOrganisation(ctx: ServiceContext, id: string): Promise<Organisation> {
   const organisation = await getOrganisation(ctx.db, id);
-  if (organisation === null) throw new ProblemError("organisation.not_found");
+  if (organisation === null) throw new AppError("organisation.not_found");
   return organisation;
 }
 
@@ -35,7 +35,7 @@ export async function findOrganisationRecords(ctx: ServiceContext, id: string): 
 
 export async function requireOrganisationRecords(ctx: ServiceContext, id: string): Promise<OrganisationRecords> {
   const records = await findOrganisationRecords(ctx, id);
-  if (records === null) throw new ProblemError("organisation.not_found");
+  if (records === null) throw new AppError("organisation.not_found");
   return records;
 }
 
