@@ -5,10 +5,17 @@ import { describe, it } from "node:test";
 import { z } from "zod";
 
 import { AppError } from "../errors/app-error.ts";
-import { ERRORS } from "../errors/registry.ts";
+import { ERRORS, isErrorCode } from "../errors/registry.ts";
 import { PROBLEM_CODES, problemBody, toProblem } from "./problem.ts";
 
 describe("problem+json bodies", () => {
+  it("are made from registry codes only (an unknown code fails the type check)", () => {
+    // @ts-expect-error "no.such_code" is not in the registry: `tsc` fails if this line stops being an error
+    const unknown = new AppError("no.such_code");
+    assert.equal(isErrorCode(unknown.code), false);
+    assert.equal(isErrorCode("gs1.check_digit"), true);
+  });
+
   it("gives a request-level code its details as top-level members, with its status and both messages", () => {
     const body = problemBody(
       new AppError("batch.too_many_items", { maxItems: 5 }, { detail: "6 items; at most 5" }),
