@@ -16,6 +16,11 @@ import type { ServerConfig } from "./config.ts";
 import { createApp } from "./http/app.ts";
 import { authenticate } from "./http/auth.ts";
 import { batchesRouter } from "./http/routes/batches.ts";
+import { eventsRouter } from "./http/routes/events.ts";
+import { mediaRouter } from "./http/routes/media.ts";
+import { productsRouter } from "./http/routes/products.ts";
+import { recallsRouter } from "./http/routes/recalls.ts";
+import { signatureRequestsRouter } from "./http/routes/signature-requests.ts";
 import { auditsRouter } from "./http/routes/audits.ts";
 import { exportsRouter } from "./http/routes/exports.ts";
 import { labelsRouter } from "./http/routes/labels.ts";
@@ -196,7 +201,12 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       webAssetsRouter(),
       ...(options.extraRouters?.(ctx) ?? []),
       organisationsRouter(ctx),
+      productsRouter(ctx),
+      mediaRouter(ctx),
       batchesRouter(ctx),
+      eventsRouter(ctx),
+      recallsRouter(ctx),
+      signatureRequestsRouter(ctx),
       exportsRouter(ctx),
       labelsRouter(ctx),
       auditsRouter(ctx, { provider, fromBlock: config.chain.deployedAtBlock }),

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 
-import { batchRequest } from "../services/batches.ts";
+import { batchRequest } from "../services/batch-registration.ts";
 import { certificationRequest, plotRequest, productRequest } from "../services/catalogue.ts";
 import { eventRequest, recallRequest } from "../services/events.ts";
 import { credentialRequest, onboardingRequest } from "../services/organisations.ts";

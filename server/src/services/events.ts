@@ -22,7 +22,6 @@ import {
 import { OWN_FARM_STEPS, STEP_ACTORS } from "../domain/step-actors.ts";
 import { AppError } from "../errors/app-error.ts";
 import { outboxEntry } from "../ledger/outbox-kinds.ts";
-import { signTyped } from "../ledger/signing.ts";
 import { getProduct } from "../storage/catalogue.ts";
 import { inTransaction } from "../storage/transaction.ts";
 import { insertEvent, type NewTraceEvent, type TraceEvent } from "../storage/events.ts";
@@ -31,10 +30,12 @@ import { allocateNonces } from "../storage/nonces.ts";
 import { enqueueOutbox } from "../storage/outbox.ts";
 import { typedDataDigest } from "../verify/eip712.ts";
 import { recordWrite, type WriteOrigin } from "./write-log.ts";
-import { activeOrganisation, requireBatch } from "./batches.ts";
+import { activeOrganisation } from "./active-organisation.ts";
+import { requireBatch } from "./batch-lookup.ts";
 import type { ServiceContext } from "./context.ts";
 import { storeJsonDocument } from "./documents.ts";
-import { createSignatureRequest, type SignatureRequest } from "./signature-requests.ts";
+import { signAsOrganisation } from "./organisation-signature.ts";
+import type { SignatureRequest } from "./signature-requests.ts";
 
 export const eventRequest = z
   .object({
@@ -137,20 +138,15 @@ export async function recordEvent(
     data: input.data,
     createdBy: origin.principal.credentialId ?? "admin",
   };
-  if (actor.custody.kind === "own") {
-    const request = await createSignatureRequest(ctx, origin, {
-      kind: "event",
-      organisationId: actor.id,
-      signerAddress: actor.signerAddress,
-      value,
-      record,
-      expiresAtMs: Number(deadline) * 1000,
-    });
-    return { awaitingSignature: request, coldChain };
-  }
-  const wallet = await ctx.keyRing.unlock(actor.custody.keystoreJson);
-  const signature = await signTyped(wallet, ctx.domain, "TraceEvent", value);
-  return { event: await commitEvent(ctx, origin, record, value, signature), coldChain };
+  const signed = await signAsOrganisation(
+    ctx,
+    origin,
+    actor,
+    { primaryType: "TraceEvent", value },
+    { record, deadline },
+  );
+  if ("awaitingSignature" in signed) return { awaitingSignature: signed.awaitingSignature, coldChain };
+  return { event: await commitEvent(ctx, origin, record, value, signed.signature), coldChain };
 }
 
 /** An event as stored, before it carries a signature. */
@@ -226,20 +222,15 @@ export async function recallOwnBatch(
     nonce,
     deadline,
   };
-  if (cooperative.custody.kind === "own") {
-    const request = await createSignatureRequest(ctx, origin, {
-      kind: "recall",
-      organisationId: cooperative.id,
-      signerAddress: cooperative.signerAddress,
-      value,
-      record: { batchId: batch.batchId, reasonCid: reason.cidText },
-      expiresAtMs: Number(deadline) * 1000,
-    });
-    return { awaitingSignature: request };
-  }
-  const wallet = await ctx.keyRing.unlock(cooperative.custody.keystoreJson);
-  const signature = await signTyped(wallet, ctx.domain, "Recall", value);
-  await commitRecall(ctx, origin, value, signature, reason.cidText);
+  const signed = await signAsOrganisation(
+    ctx,
+    origin,
+    cooperative,
+    { primaryType: "Recall", value },
+    { record: { batchId: batch.batchId, reasonCid: reason.cidText }, deadline },
+  );
+  if ("awaitingSignature" in signed) return signed;
+  await commitRecall(ctx, origin, value, signed.signature, reason.cidText);
   return { batchId: batch.batchId, reasonCid: reason.cidText };
 }
 

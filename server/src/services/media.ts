@@ -8,7 +8,7 @@ import { AppError } from "../errors/app-error.ts";
 import { recordMedia, type MediaRecord } from "../storage/media.ts";
 import { inTransaction } from "../storage/transaction.ts";
 import { recordWrite, type WriteOrigin } from "./write-log.ts";
-import { activeOrganisation } from "./batches.ts";
+import { activeOrganisation } from "./active-organisation.ts";
 import type { ServiceContext } from "./context.ts";
 
 const ACCEPTED_TYPES =

@@ -13,7 +13,7 @@ import { inTransaction } from "../storage/transaction.ts";
 import { getOrganisation, setOrganisationStatus } from "../storage/organisations.ts";
 import { enqueueOutbox } from "../storage/outbox.ts";
 import { recordWrite, type WriteOrigin } from "./write-log.ts";
-import { requireBatch } from "./batches.ts";
+import { requireBatch } from "./batch-lookup.ts";
 import type { ServiceContext } from "./context.ts";
 import { storeJsonDocument } from "./documents.ts";
 

@@ -15,7 +15,7 @@ import type { TraceEvent } from "../storage/events.ts";
 import { completeSignatureRequest } from "../storage/signature-requests.ts";
 import { openItemsArchiveOffLoop } from "../workers/heavy.ts";
 import type { WriteOrigin } from "./write-log.ts";
-import { commitBatch, type UnsignedBatch } from "./batches.ts";
+import { commitBatch, type UnsignedBatch } from "./batch-registration.ts";
 import type { ServiceContext } from "./context.ts";
 import { readAll } from "./documents.ts";
 import { commitEvent, commitRecall, type UnsignedEvent } from "./events.ts";

@@ -4,7 +4,7 @@
  * redraw the console without importing the entry (which imports every module).
  */
 import { renderHook } from "../shared/shell.ts";
-import type { batchView, eventView } from "../../../../server/src/http/routes/batches.ts";
+import type { batchView, eventView } from "../../../../server/src/http/routes/views.ts";
 import type { organisationView } from "../../../../server/src/http/routes/organisations.ts";
 import type { Certification, Plot, Product } from "../../../../server/src/storage/catalogue.ts";
 import { newIdempotencyKey, type Api } from "../shared/api.ts";

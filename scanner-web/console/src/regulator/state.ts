@@ -5,7 +5,7 @@
  */
 import { renderHook } from "../shared/shell.ts";
 import type { BatchAuditReport, ScopeAuditReport } from "../../../../server/src/services/audit/report.ts";
-import type { batchView } from "../../../../server/src/http/routes/batches.ts";
+import type { batchView } from "../../../../server/src/http/routes/views.ts";
 import type { organisationView } from "../../../../server/src/http/routes/organisations.ts";
 import type { Api } from "../shared/api.ts";
 import { storedLang, type Lang } from "../shared/text.ts";

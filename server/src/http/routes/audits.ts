@@ -9,7 +9,7 @@ import { z } from "zod";
 
 import { renderAuditHtml, type BatchAuditReport, type ScopeAuditReport } from "../../services/audit/report.ts";
 import { auditScope, auditStoredBatch, scanFacts, serverAuditSources } from "../../services/audit/run.ts";
-import { requireBatch } from "../../services/batches.ts";
+import { requireBatch } from "../../services/batch-lookup.ts";
 import type { ServiceContext } from "../../services/context.ts";
 import { batchScope } from "../../services/export-input.ts";
 import { requireRole } from "../auth.ts";

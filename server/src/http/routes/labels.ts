@@ -11,7 +11,7 @@ import { Router, type Request } from "express";
 import { labelGeometry, labelSheetLayoutQuerySchema } from "../../labels/sheet/geometry.ts";
 import { writeLabelSheet } from "../../labels/sheet/write-sheet.ts";
 import { qrPng, qrSvg } from "../../labels/qr.ts";
-import { requireBatch } from "../../services/batches.ts";
+import { requireBatch } from "../../services/batch-lookup.ts";
 import type { ServiceContext } from "../../services/context.ts";
 import { itemUri, labelSheetOf, requireItem } from "../../services/items.ts";
 import type { Batch } from "../../storage/batches.ts";

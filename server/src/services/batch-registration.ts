@@ -5,7 +5,6 @@
  * store batch, items and outbox entry in one transaction before answering. From there
  * the ledger writer anchors it; nothing accepted is lost if the chain is away.
  */
-import { AbiCoder, keccak256 } from "ethers";
 import { z } from "zod";
 
 import { chinaDate } from "../domain/china-time.ts";
@@ -17,27 +16,21 @@ import { quantityMilli, unitCode } from "../domain/units.ts";
 import { AppError } from "../errors/app-error.ts";
 import { parseCid } from "../ipfs/content-store.ts";
 import { outboxEntry } from "../ledger/outbox-kinds.ts";
-import { signTyped } from "../ledger/signing.ts";
-import {
-  getBatch,
-  getBatchByLot,
-  insertBatch,
-  insertItemColumns,
-  type Batch,
-  type NewBatch,
-} from "../storage/batches.ts";
+import { getBatchByLot, insertBatch, insertItemColumns, type Batch, type NewBatch } from "../storage/batches.ts";
 import { getCertifications, getPlot, getProduct } from "../storage/catalogue.ts";
 import { isUniqueViolation } from "../storage/database.ts";
 import { inTransaction } from "../storage/transaction.ts";
 import { getMedia } from "../storage/media.ts";
 import { allocateNonces } from "../storage/nonces.ts";
-import { getOrganisation, type Organisation } from "../storage/organisations.ts";
 import { enqueueOutbox } from "../storage/outbox.ts";
+import { batchIdOf } from "../verify/batch-id.ts";
 import { issueItems } from "../workers/heavy.ts";
+import { activeOrganisation } from "./active-organisation.ts";
 import { recordWrite, type WriteOrigin } from "./write-log.ts";
 import type { ServiceContext } from "./context.ts";
 import { storeBytes, storeJsonDocument } from "./documents.ts";
-import { createSignatureRequest, type SignatureRequest } from "./signature-requests.ts";
+import { signAsOrganisation } from "./organisation-signature.ts";
+import type { SignatureRequest } from "./signature-requests.ts";
 
 /** Items one registration may issue unless `BATCH_MAX_ITEMS` says otherwise. */
 export const MAX_ITEMS_PER_BATCH = 1_000_000;
@@ -65,25 +58,6 @@ export const batchRequest = z
   })
   .strict();
 export type BatchRequest = z.input<typeof batchRequest>;
-
-/** `keccak256(abi.encode(uint64 gtin, string lot))`, as the registry's `batchIdOf`. */
-export function batchIdOf(gtin: string, lot: string): string {
-  return keccak256(AbiCoder.defaultAbiCoder().encode(["uint64", "string"], [gtinToUint64(gtin), lot]));
-}
-
-/** The organisation behind a write, if it exists, is active and is of one of `kinds`. */
-export async function activeOrganisation(
-  ctx: ServiceContext,
-  organisationId: string | null,
-  kinds: readonly Organisation["kind"][],
-): Promise<Organisation> {
-  if (organisationId === null) throw new AppError("organisation.wrong_kind");
-  const organisation = await getOrganisation(ctx.db, organisationId);
-  if (organisation === null) throw new AppError("organisation.not_found");
-  if (!kinds.includes(organisation.kind)) throw new AppError("organisation.wrong_kind");
-  if (organisation.status !== "active") throw new AppError("organisation.suspended");
-  return organisation;
-}
 
 /** A CID we hold as uploaded media, in canonical base32 CIDv1 text. */
 async function uploadedMediaCid(ctx: ServiceContext, text: string): Promise<string> {
@@ -228,20 +202,15 @@ export async function registerBatch(
     description: { zh: input.description?.zh ?? null, en: input.description?.en ?? null },
     createdBy: origin.principal.credentialId ?? "admin",
   };
-  if (cooperative.custody.kind === "own") {
-    const request = await createSignatureRequest(ctx, origin, {
-      kind: "attestation",
-      organisationId: cooperative.id,
-      signerAddress: cooperative.signerAddress,
-      value,
-      record: { ...record, itemsArchiveCid: archive.cidText },
-      expiresAtMs: Number(deadline) * 1000,
-    });
-    return { awaitingSignature: request };
-  }
-  const wallet = await ctx.keyRing.unlock(cooperative.custody.keystoreJson);
-  const signature = await signTyped(wallet, ctx.domain, "BatchAttestation", value);
-  const batch = await commitBatch(ctx, origin, record, value, signature, serials, hiddenCodeHmacs);
+  const signed = await signAsOrganisation(
+    ctx,
+    origin,
+    cooperative,
+    { primaryType: "BatchAttestation", value },
+    { record: { ...record, itemsArchiveCid: archive.cidText }, deadline },
+  );
+  if ("awaitingSignature" in signed) return signed;
+  const batch = await commitBatch(ctx, origin, record, value, signed.signature, serials, hiddenCodeHmacs);
   return { batch, statusUrl: `/api/v1/batches/${batchId}` };
 }
 
@@ -292,11 +261,4 @@ export async function commitBatch(
     if (isUniqueViolation(error)) throw new AppError("batch.exists", {}, { cause: error });
     throw error;
   }
-}
-
-export async function requireBatch(ctx: ServiceContext, batchId: string): Promise<Batch> {
-  if (!/^0x[0-9a-fA-F]{64}$/.test(batchId)) throw new AppError("batch.not_found");
-  const batch = await getBatch(ctx.db, batchId);
-  if (batch === null) throw new AppError("batch.not_found");
-  return batch;
 }

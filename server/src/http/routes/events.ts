@@ -1,0 +1,42 @@
+/** A batch's events: read by anyone, recorded by the organisations whose step it is. */
+import { Router } from "express";
+
+import { requireBatch } from "../../services/batch-lookup.ts";
+import type { ServiceContext } from "../../services/context.ts";
+import { eventRequest, recordEvent } from "../../services/events.ts";
+import { eventsOfBatch } from "../../services/lookups.ts";
+import { requireRole } from "../auth.ts";
+import { idempotent } from "../idempotency.ts";
+import { originOf } from "./origin.ts";
+import { recoverWrite } from "./recover-write.ts";
+import { awaiting, eventView } from "./views.ts";
+
+export function eventsRouter(ctx: ServiceContext): Router {
+  const router = Router();
+
+  router.get("/api/v1/batches/:batchId/events", async (req, res) => {
+    const batch = await requireBatch(ctx, req.params.batchId);
+    res.json({ events: (await eventsOfBatch(ctx, batch.batchId)).map(eventView) });
+  });
+
+  router.post("/api/v1/batches/:batchId/events", requireRole("cooperative", "actor"), async (req, res) => {
+    await idempotent(
+      ctx,
+      req,
+      res,
+      async () => {
+        const accepted = await recordEvent(
+          ctx,
+          originOf(req),
+          String(req.params.batchId),
+          eventRequest.parse(req.body),
+        );
+        if ("awaitingSignature" in accepted) return awaiting(res, accepted.awaitingSignature, accepted.coldChain);
+        return { status: 202, body: { event: eventView(accepted.event), coldChain: accepted.coldChain } };
+      },
+      { recover: (written) => recoverWrite(ctx, req, res, written, true) },
+    );
+  });
+
+  return router;
+}
