@@ -16,6 +16,7 @@ import { parseRegionCode, regionCodeToUint32 } from "../domain/region.ts";
 import { normalizeUsccInput, parseUscc } from "../domain/uscc.ts";
 import { AppError } from "../errors/app-error.ts";
 import { createCustodialKey } from "../ledger/keystore.ts";
+import { outboxEntry } from "../ledger/outbox-kinds.ts";
 import {
   getCredential,
   hashToken,
@@ -139,16 +140,12 @@ export async function onboardOrganisation(
       if (ledgerKind !== undefined) {
         await enqueueOutbox(
           trx,
-          {
-            kind: "organisation",
-            referenceId: id,
-            payload: {
-              signer: signerAddress,
-              kind: ledgerKind,
-              regionCode: regionCodeToUint32(regionCode),
-              metadataCid: metadata.cidHex,
-            },
-          },
+          outboxEntry("organisation", id, {
+            signer: signerAddress,
+            kind: ledgerKind,
+            regionCode: regionCodeToUint32(regionCode),
+            metadataCid: metadata.cidHex,
+          }),
           nowMs,
         );
       }

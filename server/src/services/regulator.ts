@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 
 import { AppError } from "../errors/app-error.ts";
+import { outboxEntry } from "../ledger/outbox-kinds.ts";
 import { inTransaction } from "../storage/transaction.ts";
 import { getOrganisation, setOrganisationStatus } from "../storage/organisations.ts";
 import { enqueueOutbox } from "../storage/outbox.ts";
@@ -58,11 +59,10 @@ export async function setOrganisationSuspended(
     if (organisation.ledgerState !== null) {
       await enqueueOutbox(
         trx,
-        {
-          kind: action,
-          referenceId: `${organisationId}:${randomUUID()}`,
-          payload: { subject: organisation.signerAddress, reasonCid: reason.cidHex },
-        },
+        outboxEntry(action, `${organisationId}:${randomUUID()}`, {
+          subject: organisation.signerAddress,
+          reasonCid: reason.cidHex,
+        }),
         nowMs,
       );
     }
@@ -91,11 +91,7 @@ export async function recallAsRegulator(
   await inTransaction(ctx.db, async (trx) => {
     const entry = await enqueueOutbox(
       trx,
-      {
-        kind: "regulator_recall",
-        referenceId: batch.batchId,
-        payload: { subject: batch.batchId, reasonCid: recallReason.cidHex },
-      },
+      outboxEntry("regulator_recall", batch.batchId, { subject: batch.batchId, reasonCid: recallReason.cidHex }),
       nowMs,
     );
     if (!entry.created) throw new AppError("batch.recalled");
