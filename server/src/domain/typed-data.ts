@@ -144,10 +144,11 @@ function typedCodec<P extends PrimaryType>(primaryType: P): TypedCodec<P> {
   };
 }
 
+// Marked pure so that the scan page, which imports this module for the type table, bundles none of it.
 export const TYPED_CODECS: { readonly [P in PrimaryType]: TypedCodec<P> } = {
-  BatchAttestation: typedCodec("BatchAttestation"),
-  TraceEvent: typedCodec("TraceEvent"),
-  Recall: typedCodec("Recall"),
+  BatchAttestation: /* @__PURE__ */ typedCodec("BatchAttestation"),
+  TraceEvent: /* @__PURE__ */ typedCodec("TraceEvent"),
+  Recall: /* @__PURE__ */ typedCodec("Recall"),
 };
 
 /** A value of whichever primary type, tagged with it, for code that handles all three. */
