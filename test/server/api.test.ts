@@ -117,6 +117,17 @@ describe(`server API (${TEST_DATABASE_URL === undefined ? "SQLite" : "PostgreSQL
     }
   });
 
+  it("searches batches by harvest date in China time, whose days start at 16:00 UTC", async () => {
+    // Harvested 2026-04-15 06:30 in China, which is still 2026-04-14 in UTC.
+    const lots = async (query: string) =>
+      expectStatus(await admin.get<{ batches: { lot: string }[] }>(`/api/v1/batches?${query}`), 200, query).batches.map(
+        (batch) => batch.lot,
+      );
+    assert.deepEqual(await lots("harvestedFrom=2026-04-15&harvestedTo=2026-04-15"), [DEMO_LOT]);
+    assert.deepEqual(await lots("harvestedTo=2026-04-14"), []);
+    assert.deepEqual(await lots("harvestedFrom=2026-04-16"), []);
+  });
+
   it("serves the uploaded video from /ipfs with its type, ETag and byte ranges", async () => {
     const batch = expectStatus(
       await admin.get<{ batch: { videoCid: string } }>(`/api/v1/batches/${demo.batch.batchId}`),
