@@ -27,7 +27,11 @@ export function storeLang(lang: Lang): void {
 
 export type Pair = readonly [zh: string, en: string];
 
-/** `bad_code`: the resolver refused the code (400); `error`: no answer; `chain_down`: the chain could not be read. */
+/**
+ * Beside the verifier's verdicts: `unknown`, a code never issued (404); `checking`, before the
+ * verdict; `bad_code`, the resolver refused the code (400); `error`, no answer; `chain_down`,
+ * the chain could not be read.
+ */
 export type VerdictKey = Verdict | "unknown" | "checking" | "error" | "bad_code" | "chain_down";
 
 export const VERDICT_TEXT: Record<VerdictKey, { title: Pair; sentence: Pair; icon: string }> = {
