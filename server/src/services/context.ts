@@ -36,7 +36,7 @@ export interface ServiceContext {
   contractSignatures: ContractSignatureChecker;
   logger: Logger;
   now: () => number;
-  /** How long an idempotency key stays held without renewal before a retry may take it over (http/idempotency.ts). */
+  /** How long an idempotency key stays held without renewal before a retry may take it over (services/idempotent-writes.ts). */
   idempotencyLeaseMs?: number;
 }
 
