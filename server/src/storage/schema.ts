@@ -13,14 +13,25 @@
  *   leading zeros and letting a region prefix select its subdivisions;
  * - JSON is TEXT (not jsonb: nothing queries inside it), parsed with zod when read;
  * - there are no boolean columns: a flag is a nullable time (`revoked_at_ms`) or a state;
- * - a column holding one of a closed set of values (a kind, a status) is TEXT; the sets are
- *   the domain's (domain/enumerations.ts), and repositories check each row against them.
+ * - a column holding one of a closed set of values (a kind, a status) is TEXT, typed here
+ *   with the domain's set (domain/enumerations.ts) so that a write of anything else fails
+ *   the type check; repositories still check each row they read against the set.
  */
 import type { Generated } from "kysely";
 
+import type {
+  BatchStatus,
+  CertificationKind,
+  LedgerState,
+  OrganisationKind,
+  OrganisationStatus,
+  SignatureRequestKind,
+} from "../domain/enumerations.ts";
+import type { BizStep } from "../domain/typed-data.ts";
+
 export interface OrganisationsTable {
   id: string;
-  kind: string;
+  kind: OrganisationKind;
   name_zh: string;
   name_en: string | null;
   /** Unified social credit code (统一社会信用代码), 18 characters. */
@@ -31,10 +42,10 @@ export interface OrganisationsTable {
   key_custody: string;
   /** Web3 Secret Storage JSON of a server-held key; null when the organisation keeps its own. */
   keystore_json: string | null;
-  status: string;
+  status: OrganisationStatus;
   metadata_cid: string | null;
   /** On-chain registration; null for organisations the ledger does not register (regulators hold a role instead). */
-  ledger_state: string | null;
+  ledger_state: LedgerState | null;
   created_at_ms: number;
   updated_at_ms: number;
 }
@@ -88,7 +99,7 @@ export interface PlotsTable {
 export interface CertificationsTable {
   id: string;
   organisation_id: string;
-  kind: string;
+  kind: CertificationKind;
   number: string;
   issuer: string;
   valid_from_ms: number;
@@ -123,11 +134,11 @@ export interface BatchesTable {
   nonce: string;
   deadline: string;
   typed_data_version: string;
-  ledger_state: string;
+  ledger_state: LedgerState;
   failure_reason: string | null;
   tx_hash: string | null;
   block_number: number | null;
-  status: string;
+  status: BatchStatus;
   recall_reason_cid: string | null;
   recalled_at_ms: number | null;
   created_by: string;
@@ -148,7 +159,7 @@ export interface ItemsTable {
 export interface EventsTable {
   id: string;
   batch_id: string;
-  biz_step: string;
+  biz_step: BizStep;
   actor_organisation_id: string;
   actor_address: string;
   occurred_at_ms: number;
@@ -160,7 +171,7 @@ export interface EventsTable {
   /** EIP-712 digest of the signed event: its identity on chain and the link of the hash chain. */
   digest: string;
   typed_data_version: string;
-  ledger_state: string;
+  ledger_state: LedgerState;
   failure_reason: string | null;
   tx_hash: string | null;
   block_number: number | null;
@@ -179,7 +190,7 @@ export interface OutboxTable {
   /** The row the entry anchors (a batch id, an event id, ...); unique per kind so enqueueing is idempotent. */
   reference_id: string;
   payload_json: string;
-  state: string;
+  state: LedgerState;
   attempts: number;
   next_attempt_at_ms: number;
   tx_hash: string | null;
@@ -305,8 +316,8 @@ export interface MediaTable {
 export interface SignatureRequestsTable {
   id: string;
   organisation_id: string;
-  /** "attestation" | "event" | "recall": which typed data and which record. */
-  kind: string;
+  /** Which typed data and which record. */
+  kind: SignatureRequestKind;
   signer_address: string;
   /** The EIP-712 value to sign; integers as decimal strings. */
   value_json: string;
