@@ -4,8 +4,10 @@
  * transaction, begins it IMMEDIATE (so `busy_timeout` applies between processes) and does
  * not roll back again a transaction SQLite already ended itself (a full disk), so the
  * caller sees that failure; on PostgreSQL the pool gives the transaction one connection at
- * the default isolation (READ COMMITTED), and repositories that race for a row lock it or
- * rely on a unique key. Nothing is retried here: a failed unit of work reaches its caller.
+ * the default isolation (READ COMMITTED), and repositories that race for a row settle it
+ * themselves: the outbox locks what it claims (FOR UPDATE SKIP LOCKED), idempotency keys and
+ * uploads rely on a unique key, nonces compare and set with a bounded retry. Nothing is
+ * retried here: a failed unit of work reaches its caller.
  */
 import { Transaction } from "kysely";
 
