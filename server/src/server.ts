@@ -186,6 +186,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     bodyLimitBytes: config.http.bodyLimitBytes,
     rateLimitPerMinute: config.rateLimitPerMinute,
     connectSources: /^https?:\/\//.test(config.chain.publicRpcUrl) ? [new URL(config.chain.publicRpcUrl).origin] : [],
+    publicRouters: [resolverRouter(ctx), webAssetsRouter()],
     routers: [
       systemRouter(ctx),
       createIpfsGatewayRouter({
@@ -197,8 +198,6 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         upstreamUrl: config.chain.rpcUrl,
         registry: config.chain.registryAddress,
       }),
-      resolverRouter(ctx),
-      webAssetsRouter(),
       ...(options.extraRouters?.(ctx) ?? []),
       organisationsRouter(ctx),
       productsRouter(ctx),

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
+import { gunzipSync } from "node:zlib";
 
 import { JsonRpcProvider } from "ethers";
 import { pino } from "pino";
@@ -520,6 +521,61 @@ describe("resolver, claims and the RPC proxy", () => {
     const svg = await get(`/api/v1/batches/${demo.batch.batchId}/items/${serials[0] ?? ""}/qr.svg`);
     assert.equal(svg.status, 200);
     assert.match(await svg.text(), /^<svg|^<\?xml/);
+  });
+
+  it("builds each answer from the batch as it is now: a new event shows at the very next scan, in JSON and in the page", async () => {
+    const serial = serials[3] ?? "";
+    const first = await reader().get<ItemResolution>(itemPath(serial));
+    expectStatus(first, 200, "first answer");
+    const other = await reader().get<ItemResolution>(itemPath(serials[4] ?? ""));
+    // Items of one batch share the batch's part and differ in their own.
+    assert.deepEqual(other.body.events, first.body.events);
+    assert.deepEqual(other.body.batch, first.body.batch);
+    assert.notEqual(other.body.item.serial, first.body.item.serial);
+    assert.notDeepEqual(other.body.proof, first.body.proof);
+    assert.equal(verifyProof(first.body.batch.attestation.itemsRoot, itemLeaf(serial), first.body.proof), true);
+
+    expectStatus(
+      await apiClient(server.url, demo.organisations.inspector.token).post(
+        `/api/v1/batches/${demo.batch.batchId}/events`,
+        {
+          bizStep: "inspecting",
+          occurredAt: "2026-05-04T09:00:00+08:00",
+          data: { tests: [{ substance: "镉 cadmium", resultMgPerKg: 0.01, limitMgPerKg: 0.2, passed: true }] },
+        },
+      ),
+      202,
+      "an inspection",
+    );
+    const next = await reader().get<ItemResolution>(itemPath(serial));
+    assert.equal(next.body.events.length, first.body.events.length + 1, "the new event is in the next answer");
+    assert.equal(next.body.events.at(-1)?.bizStep, "inspecting");
+
+    // The page carries the same answer (the scan it records counts in `scans` only).
+    const page = await new Promise<{ encoding: string | undefined; body: Buffer }>((resolve, reject) => {
+      const req = httpRequest(
+        `${server.url}${itemPath(serial)}`,
+        { headers: { accept: "text/html", "accept-encoding": "gzip, deflate, br" } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          res.on("end", () => {
+            resolve({ encoding: res.headers["content-encoding"], body: Buffer.concat(chunks) });
+          });
+          res.on("error", reject);
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
+    assert.equal(page.encoding, "gzip");
+    const html = gunzipSync(page.body).toString("utf8");
+    const inline = /<script type="application\/json" id="resolution">([^<]*)<\/script>/.exec(html)?.[1];
+    assert.ok(inline !== undefined, "the answer is inlined");
+    const { scans: _pageScans, ...pageAnswer } = JSON.parse(inline) as ItemResolution;
+    const { scans: _jsonScans, ...jsonAnswer } = next.body;
+    assert.deepEqual(pageAnswer, jsonAnswer);
+    await waitUntilAnchored(server.url, demo.batch.batchId, next.body.events.length);
   });
 
   it("shows a cooperative's recall in the resolution once it is anchored", async () => {

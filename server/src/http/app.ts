@@ -26,6 +26,12 @@ export interface AppOptions {
   rateLimitPerMinute: number;
   /** Routers mounted in order; each owns its paths. */
   routers: Router[];
+  /**
+   * Routers that need neither a parsed body nor credentials (the scan path and the page's
+   * files): mounted after security headers, request ids and rate limits, before body
+   * parsing, authentication and the other routers, so a scan passes through nothing else.
+   */
+  publicRouters?: Router[];
   /** Origins the pages may fetch from besides their own (an external JSON-RPC endpoint). */
   connectSources?: string[];
   /** Middleware that runs after body parsing and before every router (authentication). */
@@ -81,20 +87,40 @@ export function jsonNestingDepth(bytes: Uint8Array): number {
 }
 
 function requestContext(logger: Logger): RequestHandler {
+  // Whether each request is logged when it ends; read once, as pino's level is fixed at start.
+  const logRequests = logger.isLevelEnabled("info");
   return (req, res, next) => {
     const given = req.get("x-request-id");
-    req.id = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
-    req.log = logger.child({ requestId: req.id });
-    res.setHeader("x-request-id", req.id);
-    const started = performance.now();
-    res.on("finish", () => {
-      req.log.info(
-        { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - started) },
-        "request",
-      );
+    const id = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
+    req.id = id;
+    // The child logger is made on first use: most requests (scans) never log, and making one
+    // costs more than the rest of a cached answer.
+    let log: Logger | undefined;
+    Object.defineProperty(req, "log", {
+      configurable: true,
+      enumerable: true,
+      get: () => (log ??= logger.child({ requestId: id })),
+      set: (value: Logger) => {
+        log = value;
+      },
     });
+    res.setHeader("x-request-id", id);
+    if (logRequests) {
+      const started = performance.now();
+      res.on("finish", () => {
+        req.log.info(
+          { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - started) },
+          "request",
+        );
+      });
+    }
     next();
   };
+}
+
+/** True when the request carries no body (HTTP/1.1: neither Content-Length nor Transfer-Encoding). */
+export function hasNoBody(req: Request): boolean {
+  return req.headers["content-length"] === undefined && req.headers["transfer-encoding"] === undefined;
 }
 
 /**
@@ -103,7 +129,7 @@ function requestContext(logger: Logger): RequestHandler {
  */
 function bodyDeadline(ms: number, exempt: (req: Request) => boolean): RequestHandler {
   return (req, res, next) => {
-    if (req.complete || exempt(req)) {
+    if (req.complete || hasNoBody(req) || exempt(req)) {
       next();
       return;
     }
@@ -201,6 +227,7 @@ export function createApp(options: AppOptions): Express {
       },
     }),
   );
+  for (const router of options.publicRouters ?? []) app.use(router);
   const ownBodyParsers = options.ownBodyParsers ?? [];
   const json: RequestHandler = express.json({
     limit: options.bodyLimitBytes,
@@ -213,7 +240,7 @@ export function createApp(options: AppOptions): Express {
     },
   });
   app.use((req, res, next) => {
-    if (ownBodyParsers.some((prefix) => req.path.startsWith(prefix))) next();
+    if (hasNoBody(req) || ownBodyParsers.some((prefix) => req.path.startsWith(prefix))) next();
     else json(req, res, next);
   });
   for (const handler of options.beforeRoutes ?? []) app.use(handler);

@@ -6,6 +6,7 @@ import type { LabelItem, LabelSheetHeading } from "../labels/sheet/types.ts";
 import { getItem, listItemsAfter, listItemsPage, type Batch, type Item } from "../storage/batches.ts";
 import { getProduct } from "../storage/catalogue.ts";
 import type { ServiceContext } from "./context.ts";
+import { memoised } from "./memoise.ts";
 
 export interface ItemLink {
   serial: string;
@@ -13,12 +14,18 @@ export interface ItemLink {
   uri: string;
 }
 
+/** Scheme and host of a public origin, parsed once (every scan's answer names its item's link). */
+const originOf = memoised((publicOrigin: string) => {
+  const origin = new URL(publicOrigin);
+  return { scheme: origin.protocol === "http:" ? ("http" as const) : ("https" as const), host: origin.host };
+}, 16);
+
 /** The Digital Link of one item on the configured public origin. */
 export function itemUri(ctx: ServiceContext, gtin: string, lot: string, serial: string): string {
-  const origin = new URL(ctx.publicOrigin);
+  const { scheme, host } = originOf(ctx.publicOrigin);
   return buildDigitalLink({
-    scheme: origin.protocol === "http:" ? "http" : "https",
-    host: origin.host,
+    scheme,
+    host,
     gtin,
     lot,
     serial,

@@ -4,7 +4,7 @@
  * Nothing here decides "verified": the page and any third party check the answer against
  * the chain themselves.
  */
-import { createHmac } from "node:crypto";
+import { createHmac, createSecretKey, type KeyObject } from "node:crypto";
 
 import { z } from "zod";
 
@@ -18,11 +18,20 @@ import type {
 } from "../domain/resolution.ts";
 import { bizStepIndex } from "../domain/typed-data.ts";
 import { parseCid } from "../ipfs/content-store.ts";
-import { getBatchByLot, getItem, listItemSerials, type Batch } from "../storage/batches.ts";
+import { listItemSerials, type Batch } from "../storage/batches.ts";
+import { getBatchForScan, getItemForScan } from "../storage/scan-reads.ts";
 import { uintToText } from "../storage/codec.ts";
 import { bufferScan, countScansByNewClientsAfter, itemScanSummary } from "../storage/scans.ts";
 import { buildItemTreeOffLoop } from "../workers/heavy.ts";
-import { batchRecords } from "./batch-records.ts";
+import {
+  objectClosing,
+  objectOpening,
+  scriptSafeJson,
+  sharedText,
+  type SharedText,
+  type TextPiece,
+} from "./answer-text.ts";
+import { BATCH_RECORDS_MAX_AGE_MS, batchRecords } from "./batch-records.ts";
 import type { ServiceContext } from "./context.ts";
 import { cidHexFromText, readAll } from "./documents.ts";
 import { inlineDocuments } from "./inline-documents.ts";
@@ -85,6 +94,17 @@ export function cloneSignals(scans: ScanSummary, thresholds: CloneThresholds): C
   return signals;
 }
 
+/** The pepper as a key object, made once: importing raw key bytes costs more than the HMAC of a scan. */
+const pepperKeys = new WeakMap<Uint8Array, KeyObject>();
+function pepperKey(pepper: Uint8Array): KeyObject {
+  let key = pepperKeys.get(pepper);
+  if (key === undefined) {
+    key = createSecretKey(pepper);
+    pepperKeys.set(pepper, key);
+  }
+  return key;
+}
+
 /**
  * A keyed, daily-rotating hash of the client's network address, for limits across items
  * (hidden-code guesses per client). The User-Agent is not part of it: a client chooses it,
@@ -92,7 +112,7 @@ export function cloneSignals(scans: ScanSummary, thresholds: CloneThresholds): C
  */
 export function clientHash(ctx: ServiceContext, client: { ip: string; userAgent?: string }): string {
   const day = Math.floor(ctx.now() / 86_400_000);
-  return createHmac("sha256", ctx.secrets.hiddenCodePepper)
+  return createHmac("sha256", pepperKey(ctx.secrets.hiddenCodePepper))
     .update(`oioc:scan-client:v2\u0000${String(day)}\u0000${client.ip}`)
     .digest("hex");
 }
@@ -104,7 +124,7 @@ export function clientHash(ctx: ServiceContext, client: { ip: string; userAgent?
  * cannot follow one person from item to item.
  */
 export function scanClientHash(ctx: ServiceContext, item: { batchId: string; serial: string }, ip: string): string {
-  return createHmac("sha256", ctx.secrets.hiddenCodePepper)
+  return createHmac("sha256", pepperKey(ctx.secrets.hiddenCodePepper))
     .update(`oioc:item-scan-client:v1\u0000${item.batchId.toLowerCase()}\u0000${item.serial}\u0000${ip}`)
     .digest("hex");
 }
@@ -156,62 +176,49 @@ export interface ResolveOptions {
   thresholds?: CloneThresholds;
 }
 
-export type Resolved = { known: true; resolution: ItemResolution } | { known: false; unknown: UnknownItemResolution };
+/**
+ * The answer's JSON text in pieces (answer-text.ts): for a known item, the batch's part
+ * shared by all its items' answers, then the item's own members.
+ */
+export type Resolved = { known: true; pieces: readonly TextPiece[] } | { known: false; pieces: readonly TextPiece[] };
 
-export async function resolveItem(
-  ctx: ServiceContext,
-  link: { gtin: string; lot: string | undefined; serial: string | undefined },
-  options: ResolveOptions,
-): Promise<Resolved> {
-  const batch = link.lot === undefined ? null : await getBatchByLot(ctx.db, link.gtin, link.lot);
-  const item = batch === null || link.serial === undefined ? null : await getItem(ctx.db, batch.batchId, link.serial);
-  const nowMs = ctx.now();
-  if (batch === null || item === null || link.serial === undefined) {
-    if (options.scan !== null && link.lot !== undefined && link.serial !== undefined) {
-      // Remembered so regulators see where unknown (possibly counterfeit) codes turn up.
-      bufferScan(ctx.db, {
-        batchId: batchIdOf(link.gtin, link.lot),
-        serial: link.serial,
-        scannedAtMs: nowMs,
-        coarsePlace: null,
-        clientHash: scanClientHash(
-          ctx,
-          { batchId: batchIdOf(link.gtin, link.lot), serial: link.serial },
-          options.scan.ip,
-        ),
-        verdict: "unknown",
-      });
-    }
-    return {
-      known: false,
-      unknown: {
-        type: "oioc.item-unknown",
-        version: 1,
-        uri: itemUri(ctx, link.gtin, link.lot ?? "", link.serial ?? ""),
-        item: { gtin: link.gtin, lot: link.lot ?? null, serial: link.serial ?? null },
-        message: {
-          zh: "此码不是我们发放的商品码，可能是假冒产品。请谨慎购买，并可向当地市场监管部门反映。",
-          en: "We never issued this code: the product may be counterfeit. Be careful, and consider telling the local market regulator.",
-        },
-      },
-    };
-  }
+/** The members of a resolution every item of a batch shares. */
+type BatchMembers = Omit<ItemResolution, "uri" | "item" | "proof" | "scans">;
+/** The members that are one item's own. */
+type ItemMembers = Pick<ItemResolution, "uri" | "item" | "proof" | "scans">;
 
-  if (options.scan !== null) {
-    bufferScan(ctx.db, {
-      batchId: batch.batchId,
-      serial: item.serial,
-      scannedAtMs: nowMs,
-      coarsePlace: null,
-      clientHash: scanClientHash(ctx, { batchId: batch.batchId, serial: item.serial }, options.scan.ip),
-      verdict: "resolved",
-    });
-  }
-  const seen = await itemScanSummary(ctx.db, batch.batchId, item.serial, nowMs);
-  const afterClaimByOthers =
-    item.claim === null ? 0 : await countScansByNewClientsAfter(ctx.db, batch.batchId, item.serial, item.claim.atMs);
+interface BatchPart {
+  /** What the part was built from: the batch's mutable fields and its events' stamp. */
+  key: string;
+  builtAtMs: number;
+  opening: Promise<SharedText>;
+}
 
-  const tree = await itemTree(ctx, batch);
+/**
+ * Batches' parts of recent answers. A part is used while its batch row and events are
+ * unchanged (checked on every scan, in the query that reads the batch) and for at most
+ * BATCH_RECORDS_MAX_AGE_MS, the age names (organisations, plots, products) may have anyway.
+ */
+const BATCH_PART_ENTRIES = 256;
+const batchParts = new Map<string, BatchPart>();
+
+function batchPartKey(batch: Batch, eventsStamp: string): string {
+  const { ledger, recall } = batch;
+  return [
+    batch.updatedAtMs,
+    batch.status,
+    ledger.state,
+    ledger.txHash ?? "",
+    ledger.blockNumber ?? "",
+    recall?.atMs ?? "",
+    recall?.reasonCid ?? "",
+    batch.organisationId,
+    batch.plotId ?? "",
+    eventsStamp,
+  ].join("|");
+}
+
+async function buildBatchMembers(ctx: ServiceContext, batch: Batch): Promise<BatchMembers> {
   const { events, actors, cooperative, plot, product } = await batchRecords(ctx, batch);
   const resolvedEvents: ResolvedEvent[] = events.map((event) => {
     const actor = actors.get(event.actorOrganisationId) ?? null;
@@ -238,18 +245,9 @@ export async function resolveItem(
       txHash: event.ledger.txHash,
     };
   });
-
-  const resolution: ItemResolution = {
+  return {
     type: "oioc.item-resolution",
     version: 1,
-    uri: itemUri(ctx, batch.gtin, batch.lot, item.serial),
-    item: {
-      gtin: batch.gtin,
-      lot: batch.lot,
-      serial: item.serial,
-      hasHiddenCode: item.hiddenCodeHmac !== null,
-      claimedAtMs: item.claim?.atMs ?? null,
-    },
     chain: {
       chainId: ctx.domain.chainId.toString(),
       registry: ctx.domain.verifyingContract,
@@ -285,8 +283,6 @@ export async function resolveItem(
               reason: await recallReason(ctx, batch.recall.reasonCid),
             },
     },
-    // By leaf position: finding a serial among a million would build an index on the loop.
-    proof: tree.serialAt(item.leafIndex) === item.serial ? tree.proofAt(item.leafIndex) : tree.proofOf(item.serial),
     events: resolvedEvents,
     ipfsGateway: "/ipfs/",
     documents: await inlineDocuments(ctx, [batch.metadataCid, ...events.map((event) => event.payloadCid)]),
@@ -295,6 +291,96 @@ export async function resolveItem(
       plotRegionName: plot === null ? null : regionNameOf(plot.regionCode),
       coldChain: product?.coldChain ?? null,
     },
+  };
+}
+
+/** The batch's part of its items' answers, from memory while it is current. */
+function batchOpening(ctx: ServiceContext, batch: Batch, eventsStamp: string): Promise<SharedText> {
+  const key = batchPartKey(batch, eventsStamp);
+  const cached = batchParts.get(batch.batchId);
+  const now = performance.now();
+  if (cached?.key === key && now - cached.builtAtMs < BATCH_RECORDS_MAX_AGE_MS) return cached.opening;
+  const opening = buildBatchMembers(ctx, batch).then((members) => sharedText(objectOpening(members)));
+  const part: BatchPart = { key, builtAtMs: now, opening };
+  batchParts.delete(batch.batchId);
+  batchParts.set(batch.batchId, part);
+  // A failed build is not kept: the next scan tries again.
+  opening.catch(() => {
+    if (batchParts.get(batch.batchId) === part) batchParts.delete(batch.batchId);
+  });
+  if (batchParts.size > BATCH_PART_ENTRIES) {
+    const oldest = batchParts.keys().next();
+    if (oldest.done !== true) batchParts.delete(oldest.value);
+  }
+  return opening;
+}
+
+export async function resolveItem(
+  ctx: ServiceContext,
+  link: { gtin: string; lot: string | undefined; serial: string | undefined },
+  options: ResolveOptions,
+): Promise<Resolved> {
+  const found = link.lot === undefined ? null : await getBatchForScan(ctx.db, link.gtin, link.lot);
+  const batch = found?.batch ?? null;
+  const item =
+    batch === null || link.serial === undefined ? null : await getItemForScan(ctx.db, batch.batchId, link.serial);
+  const nowMs = ctx.now();
+  if (found === null || batch === null || item === null || link.serial === undefined) {
+    if (options.scan !== null && link.lot !== undefined && link.serial !== undefined) {
+      // Remembered so regulators see where unknown (possibly counterfeit) codes turn up.
+      bufferScan(ctx.db, {
+        batchId: batchIdOf(link.gtin, link.lot),
+        serial: link.serial,
+        scannedAtMs: nowMs,
+        coarsePlace: null,
+        clientHash: scanClientHash(
+          ctx,
+          { batchId: batchIdOf(link.gtin, link.lot), serial: link.serial },
+          options.scan.ip,
+        ),
+        verdict: "unknown",
+      });
+    }
+    const unknown: UnknownItemResolution = {
+      type: "oioc.item-unknown",
+      version: 1,
+      uri: itemUri(ctx, link.gtin, link.lot ?? "", link.serial ?? ""),
+      item: { gtin: link.gtin, lot: link.lot ?? null, serial: link.serial ?? null },
+      message: {
+        zh: "此码不是我们发放的商品码，可能是假冒产品。请谨慎购买，并可向当地市场监管部门反映。",
+        en: "We never issued this code: the product may be counterfeit. Be careful, and consider telling the local market regulator.",
+      },
+    };
+    return { known: false, pieces: [scriptSafeJson(unknown)] };
+  }
+
+  if (options.scan !== null) {
+    bufferScan(ctx.db, {
+      batchId: batch.batchId,
+      serial: item.serial,
+      scannedAtMs: nowMs,
+      coarsePlace: null,
+      clientHash: scanClientHash(ctx, { batchId: batch.batchId, serial: item.serial }, options.scan.ip),
+      verdict: "resolved",
+    });
+  }
+  const opening = batchOpening(ctx, batch, found.eventsStamp);
+  const seen = await itemScanSummary(ctx.db, batch.batchId, item.serial, nowMs);
+  const afterClaimByOthers =
+    item.claim === null ? 0 : await countScansByNewClientsAfter(ctx.db, batch.batchId, item.serial, item.claim.atMs);
+  const tree = await itemTree(ctx, batch);
+
+  const own: ItemMembers = {
+    uri: itemUri(ctx, batch.gtin, batch.lot, item.serial),
+    item: {
+      gtin: batch.gtin,
+      lot: batch.lot,
+      serial: item.serial,
+      hasHiddenCode: item.hiddenCodeHmac !== null,
+      claimedAtMs: item.claim?.atMs ?? null,
+    },
+    // By leaf position: finding a serial among a million would build an index on the loop.
+    proof: tree.serialAt(item.leafIndex) === item.serial ? tree.proofAt(item.leafIndex) : tree.proofOf(item.serial),
     scans: {
       count: seen.scansWeek,
       firstAtMs: seen.firstAtMs,
@@ -309,5 +395,5 @@ export async function resolveItem(
       ),
     },
   };
-  return { known: true, resolution };
+  return { known: true, pieces: [await opening, objectClosing(own)] };
 }

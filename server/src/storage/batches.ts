@@ -57,7 +57,7 @@ export interface Batch {
 
 export type NewBatch = Omit<Batch, "ledger" | "status" | "recall" | "createdAtMs" | "updatedAtMs">;
 
-function toBatch(row: Selectable<BatchesTable>): Batch {
+export function toBatch(row: Selectable<BatchesTable>): Batch {
   return {
     batchId: row.batch_id,
     gtin: row.gtin,
@@ -245,7 +245,7 @@ export interface Item {
 
 export type NewItem = Pick<Item, "serial" | "leafIndex" | "hiddenCodeHmac">;
 
-function toItem(row: Selectable<ItemsTable>): Item {
+export function toItem(row: Selectable<ItemsTable>): Item {
   return {
     batchId: row.batch_id,
     serial: row.serial,

@@ -3,6 +3,7 @@
  * detection ("3 or more scans in 24 h, or 10 or more in 7 days") and of rate limits on
  * guessing hidden codes. Clients appear only as keyed hashes.
  */
+import { compiledOnce } from "./compiled-query.ts";
 import type { Db } from "./database.ts";
 import { inTransaction } from "./transaction.ts";
 
@@ -211,6 +212,26 @@ export async function countScansSince(db: Db, batchId: string, serial: string, s
   });
 }
 
+/** One indexed pass over an item's scans: counts for the day and the week, the first scan. */
+const summaryOf = compiledOnce(
+  (db, dayMs: number, weekMs: number, clientsSinceMs: number, batchId: string, serial: string) =>
+    db
+      .selectFrom("scans")
+      .select((eb) => [
+        eb.fn.countAll<number>().filterWhere("scanned_at_ms", ">=", dayMs).as("day"),
+        eb.fn.countAll<number>().filterWhere("scanned_at_ms", ">=", weekMs).as("week"),
+        eb.fn
+          .count<number>("client_hash")
+          .distinct()
+          .filterWhere("scanned_at_ms", ">=", clientsSinceMs)
+          .as("clients_day"),
+        eb.fn.min<number | null>("scanned_at_ms").as("first"),
+      ])
+      .where("batch_id", "=", batchId)
+      .where("serial", "=", serial),
+  [-1, -2, -3, "\u0000batch", "\u0000serial"] as const,
+);
+
 export interface ItemScanSummary {
   scansDay: number;
   scansWeek: number;
@@ -233,14 +254,8 @@ export async function itemScanSummary(
   const weekMs = nowMs - 7 * 86_400_000;
   const item = () => db.selectFrom("scans").where("batch_id", "=", batchId.toLowerCase()).where("serial", "=", serial);
   return consistently(db, async (all) => {
-    const stored = await item()
-      .select((eb) => [
-        eb.fn.countAll<number>().filterWhere("scanned_at_ms", ">=", dayMs).as("day"),
-        eb.fn.countAll<number>().filterWhere("scanned_at_ms", ">=", weekMs).as("week"),
-        eb.fn.count<number>("client_hash").distinct().filterWhere("scanned_at_ms", ">=", dayMs).as("clients_day"),
-        eb.fn.min<number | null>("scanned_at_ms").as("first"),
-      ])
-      .executeTakeFirstOrThrow();
+    const [stored] = await summaryOf(db, dayMs, weekMs, dayMs, batchId.toLowerCase(), serial);
+    if (stored === undefined) throw new Error("an aggregate query returned no row");
     const summary: ItemScanSummary = {
       scansDay: stored.day,
       scansWeek: stored.week,

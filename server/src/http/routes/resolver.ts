@@ -15,6 +15,7 @@ import { isAppError as isDomainError } from "../../errors/app-error.ts";
 import { parseDigitalLink, type ParsedDigitalLink } from "../../domain/gs1.ts";
 import { claimHiddenCode } from "../../services/claims.ts";
 import type { ServiceContext } from "../../services/context.ts";
+import { scriptSafeJson, utf8Of } from "../../services/answer-text.ts";
 import { resolveItem } from "../../services/resolve.ts";
 import { getProduct } from "../../storage/catalogue.ts";
 import { ProblemError, problemBody } from "../problem.ts";
@@ -85,10 +86,9 @@ export function resolverRouter(ctx: ServiceContext): Router {
     } catch (error) {
       if (!isDomainError(error)) throw error;
       if (!wantsHtml) throw ProblemError.fromDomain(error);
-      sendScanPage(req, res, 400, {
-        ...problemBody(ProblemError.fromDomain(error), req.originalUrl),
-        type: "oioc.link-error",
-      });
+      sendScanPage(req, res, 400, [
+        scriptSafeJson({ ...problemBody(ProblemError.fromDomain(error), req.originalUrl), type: "oioc.link-error" }),
+      ]);
       return;
     }
     const self = `${ctx.publicOrigin}${req.path}`;
@@ -118,9 +118,18 @@ export function resolverRouter(ctx: ServiceContext): Router {
       { scan: wantsHtml && req.method === "GET" ? clientOf(req) : null },
     );
     const status = resolved.known ? 200 : 404;
-    const body = resolved.known ? resolved.resolution : resolved.unknown;
-    if (wantsHtml) sendScanPage(req, res, status, body);
-    else res.status(status).setHeader("Cache-Control", "no-store").json(body);
+    if (wantsHtml) {
+      sendScanPage(req, res, status, resolved.pieces);
+      return;
+    }
+    // Sent as built: Express's json() would serialise again and hash the body for an ETag
+    // that `no-store` makes useless.
+    const body = utf8Of(resolved.pieces);
+    res.status(status);
+    res.setHeader("Cache-Control", "no-store");
+    res.setHeader("Content-Type", "application/json; charset=utf-8");
+    res.setHeader("Content-Length", String(body.byteLength));
+    res.end(body);
   });
 
   router.post("/api/v1/claims/:gtin/:lot/:serial", express.json({ limit: 1_024 }), async (req, res) => {

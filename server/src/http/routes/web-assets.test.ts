@@ -11,12 +11,19 @@ import { Router } from "express";
 import { pino } from "pino";
 
 import { writeWithSiblings } from "../../../../scripts/tasks/build-web.ts";
+import { joinText, objectClosing, objectOpening, sharedText } from "../../services/answer-text.ts";
 import { createApp } from "../app.ts";
 import { admitStyle, inlineStyleSource, sendScanPage, webAssetsRouter } from "./web-assets.ts";
 
 const STYLE = "body{margin:0}";
 const SHELL = `<!doctype html><html><head><style>${STYLE}</style><script type="module" src="/web/scan-0123456789.js"></script></head><body><div id="app"></div></body></html>`;
 const SCRIPT = `console.log(${JSON.stringify("x".repeat(2_000))});`;
+/** An answer as the resolver gives it: a shared piece (a batch's part), then the item's own. */
+const SHARED = sharedText(objectOpening({ type: "test", text: "</script><b>", batch: "甲".repeat(3_000) }));
+const ANSWER = [
+  SHARED,
+  objectClosing({ serial: "0001", proof: Array.from({ length: 20 }, (_, i) => `0x${String(i)}`) }),
+];
 
 describe("web assets", () => {
   let dir = "";
@@ -32,7 +39,7 @@ describe("web assets", () => {
     writeWithSiblings(path.join(dir, "console"), "cooperative.html", new TextEncoder().encode("<p>console</p>"));
     const page = Router();
     page.get("/item", (req, res) => {
-      sendScanPage(req, res, 200, { type: "test", text: "</script><b>" }, dir);
+      sendScanPage(req, res, 200, ANSWER, dir);
     });
     const app = createApp({
       logger: pino({ level: "silent" }),
@@ -104,19 +111,31 @@ describe("web assets", () => {
   it("sends an item's page compressed, never stored, its inline style admitted by hash alone", async () => {
     const response = await rawGet(`${base}/item`, { "accept-encoding": "br, gzip" });
     assert.equal(response.status, 200);
-    assert.equal(response.headers["content-encoding"], "br");
+    // gzip when the client takes it as gladly as brotli: the shared pieces are compressed once.
+    assert.equal(response.headers["content-encoding"], "gzip");
     assert.equal(response.headers["cache-control"], "no-store");
-    const html = brotliDecompressSync(response.body).toString("utf8");
+    assert.equal(Number(response.headers["content-length"]), response.body.byteLength);
+    // gunzip checks the stream, its CRC-32 and its length.
+    const html = gunzipSync(response.body).toString("utf8");
     assert.ok(html.includes('<script type="application/json" id="resolution">'));
     assert.ok(!html.includes("</script><b>"), "the answer cannot close its script element");
+    const json = /<script type="application\/json" id="resolution">([^<]*)<\/script>/.exec(html)?.[1];
+    assert.deepEqual(JSON.parse(json ?? ""), JSON.parse(joinText(ANSWER)));
+    assert.ok(response.body.byteLength < Buffer.byteLength(html) / 4, "compressed");
     const csp = String(response.headers["content-security-policy"]);
     const source = inlineStyleSource(html);
     assert.ok(source !== null);
     assert.match(csp, new RegExp(`style-src 'self' ${source.replace(/[+/=]/g, "\\$&")}`));
     assert.match(csp, /script-src 'self'(;|$)/, "no script allowance");
     assert.doesNotMatch(csp, /unsafe-inline/);
-    const gzip = await rawGet(`${base}/item`, { "accept-encoding": "gzip" });
-    assert.equal(gunzipSync(gzip.body).toString("utf8"), html);
+    const again = await rawGet(`${base}/item`, { "accept-encoding": "gzip" });
+    assert.equal(gunzipSync(again.body).toString("utf8"), html);
+    const br = await rawGet(`${base}/item`, { "accept-encoding": "br" });
+    assert.equal(br.headers["content-encoding"], "br");
+    assert.equal(brotliDecompressSync(br.body).toString("utf8"), html);
+    const plain = await rawGet(`${base}/item`, { "accept-encoding": "identity" });
+    assert.equal(plain.headers["content-encoding"], undefined);
+    assert.equal(plain.body.toString("utf8"), html);
   });
 
   it("adds the style hash to a policy with or without a style-src", () => {

@@ -11,9 +11,11 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { brotliCompressSync, constants, gzipSync } from "node:zlib";
+import { brotliCompressSync, constants, crc32, deflateRawSync } from "node:zlib";
 
 import { Router, type Request, type Response } from "express";
+
+import { utf8Of, type SharedText, type TextPiece } from "../../services/answer-text.ts";
 
 const projectRoot = path.resolve(import.meta.dirname, "../../../..");
 export const SCAN_PAGE_DIR = path.join(projectRoot, "scanner-web", "dist");
@@ -103,7 +105,10 @@ function sendBody(
 ): void {
   const available = (["br", "gzip", "identity"] as const).filter((e) => bodies[e] !== undefined);
   const encoding = negotiate(req, available);
-  const body = bodies[encoding] ?? bodies.identity;
+  sendEncoded(req, res, bodies[encoding] ?? bodies.identity, encoding, type);
+}
+
+function sendEncoded(req: Request, res: Response, body: Buffer, encoding: Encoding, type: string): void {
   res.append("Vary", "Accept-Encoding");
   res.setHeader("Content-Type", type);
   if (encoding !== "identity") res.setHeader("Content-Encoding", encoding);
@@ -128,8 +133,9 @@ interface Shell {
   mtimeMs: number;
   /** When the file's mtime was last looked at: at most once a second, not per page view. */
   checkedAtMs: number;
-  head: string;
-  tail: string;
+  /** The page up to the answer's JSON, and from its end: compressed once, each a piece of a deflate stream. */
+  opening: DeflatedPiece;
+  closing: DeflatedPiece;
   styleSource: string | null;
   /** `Link` header value announcing the page's module, so the browser fetches it with the headers. */
   preload: string | null;
@@ -160,8 +166,11 @@ function scanShell(dir: string): Shell | null {
   const shell = {
     mtimeMs,
     checkedAtMs: now,
-    head: html.slice(0, at),
-    tail: html.slice(at),
+    opening: deflatePiece(Buffer.from(`${html.slice(0, at)}<script type="application/json" id="resolution">`, "utf8"), {
+      last: false,
+      shared: true,
+    }),
+    closing: deflatePiece(Buffer.from(`</script>${html.slice(at)}`, "utf8"), { last: true, shared: true }),
     styleSource: inlineStyleSource(html),
     preload: module === undefined ? null : `<${module}>; rel=modulepreload`,
   };
@@ -182,17 +191,71 @@ export function admitStyle(csp: string, source: string): string {
     : `${csp};style-src 'self' ${source}`;
 }
 
+/** A piece of a page compressed on its own as part of one deflate stream, with its text's bytes. */
+interface DeflatedPiece {
+  identity: Buffer;
+  deflated: Buffer;
+}
+
 /**
- * An item's page: the shell with the answer inlined, so a phone needs one round trip before
- * verifying. Compressed per response at a fast level, never stored: brotli quality 4. On a
- * 22 KB page, unloaded: quality 3 takes 0.17 ms, 4 0.27 ms (6 % smaller), 5 0.43 ms (5 %
- * smaller still); under the bench's load quality 5 took 27 % of the server's time.
+ * Raw deflate of one piece of a longer stream. A piece that is not the last ends with a sync
+ * flush (on a byte boundary, no final block), so pieces compressed apart concatenate into
+ * one valid stream (RFC 1951); the last one finishes it.
+ */
+function deflatePiece(identity: Buffer, options: { last: boolean; shared: boolean }): DeflatedPiece {
+  const deflated = deflateRawSync(identity, {
+    finishFlush: options.last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
+    // Shared pieces are compressed once and sent many times: best compression. An answer's
+    // own piece (about a kilobyte) is compressed per response: a small window and hash table
+    // make it cheap to set up.
+    ...(options.shared ? { level: 9 } : { level: 6, windowBits: 12, memLevel: 5 }),
+  });
+  return { identity, deflated };
+}
+
+/** Deflated shared pieces (a batch's part of its items' answers), kept while the piece is in use. */
+const deflatedShared = new WeakMap<SharedText, DeflatedPiece>();
+
+function deflatedSharedPiece(piece: SharedText): DeflatedPiece {
+  let deflated = deflatedShared.get(piece);
+  if (deflated === undefined) {
+    deflated = deflatePiece(Buffer.from(piece.text, "utf8"), { last: false, shared: true });
+    deflatedShared.set(piece, deflated);
+  }
+  return deflated;
+}
+
+/** RFC 1952: deflate, no flags, no modification time, no extra flags, OS unknown. */
+const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0xff]);
+
+/** One gzip member from deflate pieces: the header, the pieces in order, CRC-32 and length of the text. */
+function gzipOf(pieces: readonly DeflatedPiece[]): Buffer {
+  let crc = 0;
+  let length = 0;
+  for (const piece of pieces) {
+    crc = crc32(piece.identity, crc);
+    length += piece.identity.byteLength;
+  }
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc >>> 0, 0);
+  trailer.writeUInt32LE(length % 2 ** 32, 4);
+  return Buffer.concat([GZIP_HEADER, ...pieces.map((piece) => piece.deflated), trailer]);
+}
+
+/**
+ * An item's page: the shell with the answer inlined as JSON, so a phone needs one round trip
+ * before verifying. The answer comes in pieces (answer-text.ts): what many pages share (the
+ * shell, a batch's part) is compressed once; per response only the item's own text (about a
+ * kilobyte) is. gzip is sent when the client takes it: deflate pieces concatenate, brotli
+ * streams do not, and compressing a whole 22 KB page per response (brotli quality 4: 0.27 ms
+ * unloaded) was most of a page view's cost. A client that takes brotli only gets brotli at
+ * quality 4, compressed per response.
  */
 export function sendScanPage(
   req: Request,
   res: Response,
   status: number,
-  data: unknown,
+  answer: readonly TextPiece[],
   dir: string = SCAN_PAGE_DIR,
 ): void {
   res.status(status).setHeader("Cache-Control", "no-store");
@@ -206,24 +269,39 @@ export function sendScanPage(
   if (typeof csp === "string" && page.styleSource !== null) {
     res.setHeader("Content-Security-Policy", admitStyle(csp, page.styleSource));
   }
-  // `<` is escaped so no value can close the script element.
-  const json = JSON.stringify(data).replace(/</g, "\\u003c");
-  const identity = Buffer.from(
-    `${page.head}<script type="application/json" id="resolution">${json}</script>${page.tail}`,
-    "utf8",
-  );
-  const encoding = negotiate(req, ["br", "gzip", "identity"]);
-  const bodies: Partial<Record<Encoding, Buffer>> & { identity: Buffer } = { identity };
-  if (encoding === "br") {
-    bodies.br = brotliCompressSync(identity, {
-      params: {
-        [constants.BROTLI_PARAM_QUALITY]: 4,
-        [constants.BROTLI_PARAM_SIZE_HINT]: identity.byteLength,
-        [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
-      },
-    });
-  } else if (encoding === "gzip") bodies.gzip = gzipSync(identity, { level: 6 });
-  sendBody(req, res, bodies, "text/html; charset=utf-8");
+  const header = req.get("accept-encoding") ?? "";
+  const gzipWeight = weightOf(header, "gzip");
+  const brWeight = weightOf(header, "br");
+  if (gzipWeight > 0 && gzipWeight >= brWeight) {
+    const pieces: DeflatedPiece[] = [page.opening];
+    let own = "";
+    for (const piece of answer) {
+      if (typeof piece === "string") {
+        own += piece;
+        continue;
+      }
+      if (own !== "") pieces.push(deflatePiece(Buffer.from(own, "utf8"), { last: false, shared: false }));
+      own = "";
+      pieces.push(deflatedSharedPiece(piece));
+    }
+    if (own !== "") pieces.push(deflatePiece(Buffer.from(own, "utf8"), { last: false, shared: false }));
+    pieces.push(page.closing);
+    sendEncoded(req, res, gzipOf(pieces), "gzip", "text/html; charset=utf-8");
+    return;
+  }
+  const identity = Buffer.concat([page.opening.identity, utf8Of(answer), page.closing.identity]);
+  if (brWeight <= 0) {
+    sendEncoded(req, res, identity, "identity", "text/html; charset=utf-8");
+    return;
+  }
+  const br = brotliCompressSync(identity, {
+    params: {
+      [constants.BROTLI_PARAM_QUALITY]: 4,
+      [constants.BROTLI_PARAM_SIZE_HINT]: identity.byteLength,
+      [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+    },
+  });
+  sendEncoded(req, res, br, "br", "text/html; charset=utf-8");
 }
 
 export function webAssetsRouter(options: { dir?: string } = {}): Router {
