@@ -19,7 +19,7 @@ import type {
 import { bizStepIndex } from "../domain/typed-data.ts";
 import { parseCid } from "../ipfs/content-store.ts";
 import { listItemSerials, type Batch } from "../storage/batches.ts";
-import { getBatchForScan, getItemForScan } from "../storage/scan-reads.ts";
+import { getScanRecords } from "../storage/scan-reads.ts";
 import { uintToText } from "../storage/codec.ts";
 import { bufferScan, countScansByNewClientsAfter, itemScanSummary } from "../storage/scans.ts";
 import { buildItemTreeOffLoop } from "../workers/heavy.ts";
@@ -320,10 +320,12 @@ export async function resolveItem(
   link: { gtin: string; lot: string | undefined; serial: string | undefined },
   options: ResolveOptions,
 ): Promise<Resolved> {
-  const found = link.lot === undefined ? null : await getBatchForScan(ctx.db, link.gtin, link.lot);
+  const found =
+    link.lot === undefined || link.serial === undefined
+      ? null
+      : await getScanRecords(ctx.db, link.gtin, link.lot, link.serial);
   const batch = found?.batch ?? null;
-  const item =
-    batch === null || link.serial === undefined ? null : await getItemForScan(ctx.db, batch.batchId, link.serial);
+  const item = found?.item ?? null;
   const nowMs = ctx.now();
   if (found === null || batch === null || item === null || link.serial === undefined) {
     if (options.scan !== null && link.lot !== undefined && link.serial !== undefined) {

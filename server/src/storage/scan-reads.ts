@@ -1,23 +1,28 @@
 /**
- * What a scan reads, each in one query compiled once: the batch named by a Digital Link's
- * GTIN and lot with a stamp of its events (which changes whenever one is added or updated),
- * and the item. The resolver keeps what it derived from a batch (its part of every answer)
- * until the batch or the stamp changes.
+ * What a scan reads first, in one query compiled once: the batch named by a Digital Link's
+ * GTIN and lot, a stamp of its events (which changes whenever one is added or updated), and
+ * the item with the link's serial. The resolver keeps what it derived from a batch (its part
+ * of every answer) until the batch or the stamp changes.
  */
 import { toBatch, toItem, type Batch, type Item } from "./batches.ts";
-import type { Db } from "./database.ts";
 import { compiledOnce } from "./compiled-query.ts";
+import type { Db } from "./database.ts";
 
-export interface BatchForScan {
+export interface ScanRecords {
   batch: Batch;
   /** Number of the batch's events and the newest update among them. */
   eventsStamp: string;
+  /** Null when the batch has no item with this serial. */
+  item: Item | null;
 }
 
-const batchWithEventsStamp = compiledOnce(
-  (db, gtin: string, lot: string) =>
+const batchAndItem = compiledOnce(
+  (db, serial: string, gtin: string, lot: string) =>
     db
       .selectFrom("batches")
+      .leftJoin("items", (join) =>
+        join.onRef("items.batch_id", "=", "batches.batch_id").on("items.serial", "=", serial),
+      )
       .selectAll("batches")
       .select((eb) => [
         eb
@@ -30,26 +35,44 @@ const batchWithEventsStamp = compiledOnce(
           .select((sub) => sub.fn.max<number | null>("events.updated_at_ms").as("u"))
           .whereRef("events.batch_id", "=", "batches.batch_id")
           .as("events_updated_at_ms"),
+        "items.serial as item_serial",
+        "items.leaf_index as item_leaf_index",
+        "items.hidden_code_hmac as item_hidden_code_hmac",
+        "items.claimed_at_ms as item_claimed_at_ms",
+        "items.claimed_by_client_hash as item_claimed_by_client_hash",
       ])
       .where("batches.gtin", "=", gtin)
       .where("batches.lot", "=", lot),
-  ["\u0000gtin", "\u0000lot"] as const,
+  ["\u0000serial", "\u0000gtin", "\u0000lot"] as const,
 );
 
-export async function getBatchForScan(db: Db, gtin: string, lot: string): Promise<BatchForScan | null> {
-  const [row] = await batchWithEventsStamp(db, gtin, lot);
+/** The batch of `gtin` and `lot` with its events' stamp and the item `serial` (if it has one); null without a batch. */
+export async function getScanRecords(db: Db, gtin: string, lot: string, serial: string): Promise<ScanRecords | null> {
+  const [row] = await batchAndItem(db, serial, gtin, lot);
   if (row === undefined) return null;
-  const { events_count: count, events_updated_at_ms: updated, ...batch } = row;
-  return { batch: toBatch(batch), eventsStamp: `${String(count)}:${String(updated)}` };
-}
-
-const itemBySerial = compiledOnce(
-  (db, batchId: string, serial: string) =>
-    db.selectFrom("items").selectAll().where("batch_id", "=", batchId).where("serial", "=", serial),
-  ["\u0000batch", "\u0000serial"] as const,
-);
-
-export async function getItemForScan(db: Db, batchId: string, serial: string): Promise<Item | null> {
-  const [row] = await itemBySerial(db, batchId.toLowerCase(), serial);
-  return row === undefined ? null : toItem(row);
+  const {
+    events_count: count,
+    events_updated_at_ms: updated,
+    item_serial: itemSerial,
+    item_leaf_index: leafIndex,
+    item_hidden_code_hmac: hiddenCodeHmac,
+    item_claimed_at_ms: claimedAtMs,
+    item_claimed_by_client_hash: claimedBy,
+    ...batch
+  } = row;
+  return {
+    batch: toBatch(batch),
+    eventsStamp: `${String(count)}:${String(updated)}`,
+    item:
+      itemSerial === null || leafIndex === null
+        ? null
+        : toItem({
+            batch_id: batch.batch_id,
+            serial: itemSerial,
+            leaf_index: leafIndex,
+            hidden_code_hmac: hiddenCodeHmac,
+            claimed_at_ms: claimedAtMs,
+            claimed_by_client_hash: claimedBy,
+          }),
+  };
 }

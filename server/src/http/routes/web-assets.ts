@@ -11,11 +11,12 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { brotliCompressSync, constants, crc32, deflateRawSync } from "node:zlib";
+import { brotliCompressSync, constants } from "node:zlib";
 
 import { Router, type Request, type Response } from "express";
 
 import { utf8Of, type SharedText, type TextPiece } from "../../services/answer-text.ts";
+import { firstPiece, followingPiece, gzipMember, type DeflatePiece } from "../gzip-pieces.ts";
 
 const projectRoot = path.resolve(import.meta.dirname, "../../../..");
 export const SCAN_PAGE_DIR = path.join(projectRoot, "scanner-web", "dist");
@@ -133,9 +134,11 @@ interface Shell {
   mtimeMs: number;
   /** When the file's mtime was last looked at: at most once a second, not per page view. */
   checkedAtMs: number;
-  /** The page up to the answer's JSON, and from its end: compressed once, each a piece of a deflate stream. */
-  opening: DeflatedPiece;
-  closing: DeflatedPiece;
+  /** The page up to the answer's JSON, and from its end. */
+  openingText: Buffer;
+  closingText: Buffer;
+  /** The opening compressed once: the first piece of every page's deflate stream. */
+  opening: DeflatePiece;
   styleSource: string | null;
   /** `Link` header value announcing the page's module, so the browser fetches it with the headers. */
   preload: string | null;
@@ -163,14 +166,13 @@ function scanShell(dir: string): Shell | null {
   const html = readFileSync(file, "utf8");
   const at = html.includes("</head>") ? html.indexOf("</head>") : 0;
   const module = /<script type="module" src="(\/web\/[a-z0-9-]+\.js)"/.exec(html)?.[1];
+  const openingText = Buffer.from(`${html.slice(0, at)}<script type="application/json" id="resolution">`, "utf8");
   const shell = {
     mtimeMs,
     checkedAtMs: now,
-    opening: deflatePiece(Buffer.from(`${html.slice(0, at)}<script type="application/json" id="resolution">`, "utf8"), {
-      last: false,
-      shared: true,
-    }),
-    closing: deflatePiece(Buffer.from(`</script>${html.slice(at)}`, "utf8"), { last: true, shared: true }),
+    openingText,
+    closingText: Buffer.from(`</script>${html.slice(at)}`, "utf8"),
+    opening: firstPiece(openingText),
     styleSource: inlineStyleSource(html),
     preload: module === undefined ? null : `<${module}>; rel=modulepreload`,
   };
@@ -191,62 +193,37 @@ export function admitStyle(csp: string, source: string): string {
     : `${csp};style-src 'self' ${source}`;
 }
 
-/** A piece of a page compressed on its own as part of one deflate stream, with its text's bytes. */
-interface DeflatedPiece {
-  identity: Buffer;
-  deflated: Buffer;
-}
-
-/**
- * Raw deflate of one piece of a longer stream. A piece that is not the last ends with a sync
- * flush (on a byte boundary, no final block), so pieces compressed apart concatenate into
- * one valid stream (RFC 1951); the last one finishes it.
- */
-function deflatePiece(identity: Buffer, options: { last: boolean; shared: boolean }): DeflatedPiece {
-  const deflated = deflateRawSync(identity, {
-    finishFlush: options.last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
-    // Shared pieces are compressed once and sent many times: best compression. An answer's
-    // own piece (about a kilobyte) is compressed per response: a small window and hash table
-    // make it cheap to set up.
-    ...(options.shared ? { level: 9 } : { level: 6, windowBits: 12, memLevel: 5 }),
-  });
-  return { identity, deflated };
-}
-
-/** Deflated shared pieces (a batch's part of its items' answers), kept while the piece is in use. */
-const deflatedShared = new WeakMap<SharedText, DeflatedPiece>();
-
-function deflatedSharedPiece(piece: SharedText): DeflatedPiece {
-  let deflated = deflatedShared.get(piece);
-  if (deflated === undefined) {
-    deflated = deflatePiece(Buffer.from(piece.text, "utf8"), { last: false, shared: true });
-    deflatedShared.set(piece, deflated);
+/** The last policy a style was admitted to: the policy and the page change only on restart or rebuild. */
+let lastAdmitted = { csp: "", source: "", result: "" };
+function admittedStyle(csp: string, source: string): string {
+  if (lastAdmitted.csp !== csp || lastAdmitted.source !== source) {
+    lastAdmitted = { csp, source, result: admitStyle(csp, source) };
   }
-  return deflated;
+  return lastAdmitted.result;
 }
 
-/** RFC 1952: deflate, no flags, no modification time, no extra flags, OS unknown. */
-const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0xff]);
+/** A shared piece compressed as the one that follows `after` in a page's deflate stream. */
+interface FollowingPiece {
+  after: DeflatePiece;
+  piece: DeflatePiece;
+}
 
-/** One gzip member from deflate pieces: the header, the pieces in order, CRC-32 and length of the text. */
-function gzipOf(pieces: readonly DeflatedPiece[]): Buffer {
-  let crc = 0;
-  let length = 0;
-  for (const piece of pieces) {
-    crc = crc32(piece.identity, crc);
-    length += piece.identity.byteLength;
-  }
-  const trailer = Buffer.alloc(8);
-  trailer.writeUInt32LE(crc >>> 0, 0);
-  trailer.writeUInt32LE(length % 2 ** 32, 4);
-  return Buffer.concat([GZIP_HEADER, ...pieces.map((piece) => piece.deflated), trailer]);
+/** Compressed shared pieces (a batch's part of its items' answers), kept while the piece is in use. */
+const compressedShared = new WeakMap<SharedText, FollowingPiece>();
+
+function compressedAfter(previous: DeflatePiece, shared: SharedText): DeflatePiece {
+  const cached = compressedShared.get(shared);
+  if (cached?.after === previous) return cached.piece;
+  const piece = followingPiece(previous, utf8Of([shared]));
+  compressedShared.set(shared, { after: previous, piece });
+  return piece;
 }
 
 /**
  * An item's page: the shell with the answer inlined as JSON, so a phone needs one round trip
  * before verifying. The answer comes in pieces (answer-text.ts): what many pages share (the
- * shell, a batch's part) is compressed once; per response only the item's own text (about a
- * kilobyte) is. gzip is sent when the client takes it: deflate pieces concatenate, brotli
+ * shell, a batch's part) is compressed once, and a response adds its own kilobyte as is
+ * (gzip-pieces.ts). gzip is sent when the client takes it: deflate pieces concatenate, brotli
  * streams do not, and compressing a whole 22 KB page per response (brotli quality 4: 0.27 ms
  * unloaded) was most of a page view's cost. A client that takes brotli only gets brotli at
  * quality 4, compressed per response.
@@ -267,29 +244,25 @@ export function sendScanPage(
   if (page.preload !== null) res.append("Link", page.preload);
   const csp = res.getHeader("Content-Security-Policy");
   if (typeof csp === "string" && page.styleSource !== null) {
-    res.setHeader("Content-Security-Policy", admitStyle(csp, page.styleSource));
+    res.setHeader("Content-Security-Policy", admittedStyle(csp, page.styleSource));
   }
   const header = req.get("accept-encoding") ?? "";
   const gzipWeight = weightOf(header, "gzip");
   const brWeight = weightOf(header, "br");
   if (gzipWeight > 0 && gzipWeight >= brWeight) {
-    const pieces: DeflatedPiece[] = [page.opening];
-    let own = "";
+    // The shared pieces that open the answer come compressed from memory; the rest is this page's own.
+    const prefix: DeflatePiece[] = [page.opening];
+    let first = 0;
     for (const piece of answer) {
-      if (typeof piece === "string") {
-        own += piece;
-        continue;
-      }
-      if (own !== "") pieces.push(deflatePiece(Buffer.from(own, "utf8"), { last: false, shared: false }));
-      own = "";
-      pieces.push(deflatedSharedPiece(piece));
+      if (typeof piece === "string") break;
+      prefix.push(compressedAfter(prefix.at(-1) ?? page.opening, piece));
+      first += 1;
     }
-    if (own !== "") pieces.push(deflatePiece(Buffer.from(own, "utf8"), { last: false, shared: false }));
-    pieces.push(page.closing);
-    sendEncoded(req, res, gzipOf(pieces), "gzip", "text/html; charset=utf-8");
+    const rest = Buffer.concat([utf8Of(answer.slice(first)), page.closingText]);
+    sendEncoded(req, res, gzipMember(prefix, rest), "gzip", "text/html; charset=utf-8");
     return;
   }
-  const identity = Buffer.concat([page.opening.identity, utf8Of(answer), page.closing.identity]);
+  const identity = Buffer.concat([page.openingText, utf8Of(answer), page.closingText]);
   if (brWeight <= 0) {
     sendEncoded(req, res, identity, "identity", "text/html; charset=utf-8");
     return;
