@@ -20,16 +20,6 @@ export interface ProblemBody {
   [extension: string]: unknown;
 }
 
-/**
- * The former name of `AppError`, kept only until `routes/resolver.ts` (being rewritten now)
- * drops it: every error is an `AppError`, and a domain refusal needs no conversion.
- */
-export class ProblemError<C extends ErrorCode = ErrorCode> extends AppError<C> {
-  static fromDomain(error: AppError): AppError {
-    return error;
-  }
-}
-
 const INTERNAL_ERROR = new AppError("internal.error");
 
 /** The codes a problem body can carry: faults on our side (status 500) are all `internal.error`. */

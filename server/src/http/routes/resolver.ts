@@ -11,14 +11,14 @@
 import express, { Router, type Request, type Response } from "express";
 import { z } from "zod";
 
-import { isAppError as isDomainError } from "../../errors/app-error.ts";
+import { AppError, isAppError } from "../../errors/app-error.ts";
 import { parseDigitalLink, type ParsedDigitalLink } from "../../domain/gs1.ts";
 import { claimHiddenCode } from "../../services/claims.ts";
 import type { ServiceContext } from "../../services/context.ts";
 import { scriptSafeJson, utf8Of } from "../../services/answer-text.ts";
 import { resolveItem } from "../../services/resolve.ts";
 import { getProduct } from "../../storage/catalogue.ts";
-import { ProblemError, problemBody } from "../problem.ts";
+import { problemBody } from "../problem.ts";
 import { sendScanPage } from "./web-assets.ts";
 
 function setCors(res: Response): void {
@@ -77,17 +77,17 @@ export function resolverRouter(ctx: ServiceContext): Router {
     }
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.setHeader("Allow", "GET, HEAD, OPTIONS");
-      throw new ProblemError("method.not_allowed");
+      throw new AppError("method.not_allowed");
     }
     const wantsHtml = req.accepts(["text/html", "application/json", "application/linkset+json"]) === "text/html";
     let link: ParsedDigitalLink;
     try {
       link = parseDigitalLink(req.originalUrl);
     } catch (error) {
-      if (!isDomainError(error)) throw error;
-      if (!wantsHtml) throw ProblemError.fromDomain(error);
+      if (!isAppError(error)) throw error;
+      if (!wantsHtml) throw error;
       sendScanPage(req, res, 400, [
-        scriptSafeJson({ ...problemBody(ProblemError.fromDomain(error), req.originalUrl), type: "oioc.link-error" }),
+        scriptSafeJson({ ...problemBody(error, req.originalUrl), type: "oioc.link-error" }),
       ]);
       return;
     }
@@ -103,7 +103,7 @@ export function resolverRouter(ctx: ServiceContext): Router {
     if (link.serial === undefined) {
       // A product or lot: no item to verify; the product's public description.
       const product = await getProduct(ctx.db, link.gtin);
-      if (product === null) throw new ProblemError("product.not_found");
+      if (product === null) throw new AppError("product.not_found");
       res.json({
         type: "oioc.product",
         gtin: product.gtin,
