@@ -18,8 +18,8 @@ import type {
 } from "../domain/resolution.ts";
 import { bizStepIndex } from "../domain/typed-data.ts";
 import { parseCid } from "../ipfs/content-store.ts";
-import { listItemSerials, type Batch } from "../storage/batches.ts";
-import { getScanRecords } from "../storage/scan-reads.ts";
+import { getBatchByLot, listItemSerials, type Batch } from "../storage/batches.ts";
+import { getScanRecords, type ScanRecords } from "../storage/scan-reads.ts";
 import { uintToText } from "../storage/codec.ts";
 import { bufferScan, countScansByNewClientsAfter, itemScanSummary } from "../storage/scans.ts";
 import { buildItemTreeOffLoop } from "../workers/heavy.ts";
@@ -137,7 +137,7 @@ const cidHexOf = memoised(cidHexFromText);
 const TREE_CACHE_ENTRIES = 16;
 const trees = new Map<string, Promise<ItemTree>>();
 
-async function itemTree(ctx: ServiceContext, batch: Batch): Promise<ItemTree> {
+async function itemTree(ctx: ServiceContext, batch: { batchId: string; itemsRoot: string }): Promise<ItemTree> {
   const key = `${batch.batchId}:${batch.itemsRoot}`;
   const cached = trees.get(key);
   if (cached !== undefined) {
@@ -201,22 +201,6 @@ interface BatchPart {
  */
 const BATCH_PART_ENTRIES = 256;
 const batchParts = new Map<string, BatchPart>();
-
-function batchPartKey(batch: Batch, eventsStamp: string): string {
-  const { ledger, recall } = batch;
-  return [
-    batch.updatedAtMs,
-    batch.status,
-    ledger.state,
-    ledger.txHash ?? "",
-    ledger.blockNumber ?? "",
-    recall?.atMs ?? "",
-    recall?.reasonCid ?? "",
-    batch.organisationId,
-    batch.plotId ?? "",
-    eventsStamp,
-  ].join("|");
-}
 
 async function buildBatchMembers(ctx: ServiceContext, batch: Batch): Promise<BatchMembers> {
   const { events, actors, cooperative, plot, product } = await batchRecords(ctx, batch);
@@ -294,19 +278,28 @@ async function buildBatchMembers(ctx: ServiceContext, batch: Batch): Promise<Bat
   };
 }
 
-/** The batch's part of its items' answers, from memory while it is current. */
-function batchOpening(ctx: ServiceContext, batch: Batch, eventsStamp: string): Promise<SharedText> {
-  const key = batchPartKey(batch, eventsStamp);
-  const cached = batchParts.get(batch.batchId);
+/** The whole batch row, read when its part of the answers is built. */
+async function wholeBatch(ctx: ServiceContext, scanned: ScanRecords): Promise<Batch> {
+  const batch = await getBatchByLot(ctx.db, scanned.gtin, scanned.lot);
+  // Batches are never deleted: one found a moment ago is still there.
+  if (batch === null) throw new Error(`batch ${scanned.batchId} vanished while being read`);
+  return batch;
+}
+
+/** The batch's part of its items' answers, from memory while its version is current. */
+function batchOpening(ctx: ServiceContext, scanned: ScanRecords): Promise<SharedText> {
+  const cached = batchParts.get(scanned.batchId);
   const now = performance.now();
-  if (cached?.key === key && now - cached.builtAtMs < BATCH_RECORDS_MAX_AGE_MS) return cached.opening;
-  const opening = buildBatchMembers(ctx, batch).then((members) => sharedText(objectOpening(members)));
-  const part: BatchPart = { key, builtAtMs: now, opening };
-  batchParts.delete(batch.batchId);
-  batchParts.set(batch.batchId, part);
+  if (cached?.key === scanned.version && now - cached.builtAtMs < BATCH_RECORDS_MAX_AGE_MS) return cached.opening;
+  const opening = wholeBatch(ctx, scanned)
+    .then((batch) => buildBatchMembers(ctx, batch))
+    .then((members) => sharedText(objectOpening(members)));
+  const part: BatchPart = { key: scanned.version, builtAtMs: now, opening };
+  batchParts.delete(scanned.batchId);
+  batchParts.set(scanned.batchId, part);
   // A failed build is not kept: the next scan tries again.
   opening.catch(() => {
-    if (batchParts.get(batch.batchId) === part) batchParts.delete(batch.batchId);
+    if (batchParts.get(scanned.batchId) === part) batchParts.delete(scanned.batchId);
   });
   if (batchParts.size > BATCH_PART_ENTRIES) {
     const oldest = batchParts.keys().next();
@@ -324,10 +317,9 @@ export async function resolveItem(
     link.lot === undefined || link.serial === undefined
       ? null
       : await getScanRecords(ctx.db, link.gtin, link.lot, link.serial);
-  const batch = found?.batch ?? null;
   const item = found?.item ?? null;
   const nowMs = ctx.now();
-  if (found === null || batch === null || item === null || link.serial === undefined) {
+  if (found === null || item === null || link.serial === undefined) {
     if (options.scan !== null && link.lot !== undefined && link.serial !== undefined) {
       // Remembered so regulators see where unknown (possibly counterfeit) codes turn up.
       bufferScan(ctx.db, {
@@ -358,25 +350,25 @@ export async function resolveItem(
 
   if (options.scan !== null) {
     bufferScan(ctx.db, {
-      batchId: batch.batchId,
+      batchId: found.batchId,
       serial: item.serial,
       scannedAtMs: nowMs,
       coarsePlace: null,
-      clientHash: scanClientHash(ctx, { batchId: batch.batchId, serial: item.serial }, options.scan.ip),
+      clientHash: scanClientHash(ctx, { batchId: found.batchId, serial: item.serial }, options.scan.ip),
       verdict: "resolved",
     });
   }
-  const opening = batchOpening(ctx, batch, found.eventsStamp);
-  const seen = await itemScanSummary(ctx.db, batch.batchId, item.serial, nowMs);
+  const opening = batchOpening(ctx, found);
+  const seen = await itemScanSummary(ctx.db, found.batchId, item.serial, nowMs);
   const afterClaimByOthers =
-    item.claim === null ? 0 : await countScansByNewClientsAfter(ctx.db, batch.batchId, item.serial, item.claim.atMs);
-  const tree = await itemTree(ctx, batch);
+    item.claim === null ? 0 : await countScansByNewClientsAfter(ctx.db, found.batchId, item.serial, item.claim.atMs);
+  const tree = await itemTree(ctx, found);
 
   const own: ItemMembers = {
-    uri: itemUri(ctx, batch.gtin, batch.lot, item.serial),
+    uri: itemUri(ctx, found.gtin, found.lot, item.serial),
     item: {
-      gtin: batch.gtin,
-      lot: batch.lot,
+      gtin: found.gtin,
+      lot: found.lot,
       serial: item.serial,
       hasHiddenCode: item.hiddenCodeHmac !== null,
       claimedAtMs: item.claim?.atMs ?? null,

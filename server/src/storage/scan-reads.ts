@@ -1,17 +1,21 @@
 /**
- * What a scan reads first, in one query compiled once: the batch named by a Digital Link's
- * GTIN and lot, a stamp of its events (which changes whenever one is added or updated), and
- * the item with the link's serial. The resolver keeps what it derived from a batch (its part
- * of every answer) until the batch or the stamp changes.
+ * What a scan reads first, in one query compiled once: of the batch named by a Digital
+ * Link's GTIN and lot, only what names it and what changes (status, ledger position, recall,
+ * its events' count and newest update), and the item with the link's serial. The resolver
+ * keeps what it derived from the whole batch (its part of every answer) while that version
+ * is unchanged, and reads the whole row again only when it changes.
  */
-import { toBatch, toItem, type Batch, type Item } from "./batches.ts";
+import { toItem, type Item } from "./batches.ts";
 import { compiledOnce } from "./compiled-query.ts";
 import type { Db } from "./database.ts";
 
 export interface ScanRecords {
-  batch: Batch;
-  /** Number of the batch's events and the newest update among them. */
-  eventsStamp: string;
+  batchId: string;
+  gtin: string;
+  lot: string;
+  itemsRoot: string;
+  /** Changes whenever the batch's row or any of its events changes in what an answer shows. */
+  version: string;
   /** Null when the batch has no item with this serial. */
   item: Item | null;
 }
@@ -23,8 +27,20 @@ const batchAndItem = compiledOnce(
       .leftJoin("items", (join) =>
         join.onRef("items.batch_id", "=", "batches.batch_id").on("items.serial", "=", serial),
       )
-      .selectAll("batches")
       .select((eb) => [
+        "batches.batch_id",
+        "batches.gtin",
+        "batches.lot",
+        "batches.items_root",
+        "batches.organisation_id",
+        "batches.plot_id",
+        "batches.status",
+        "batches.ledger_state",
+        "batches.tx_hash",
+        "batches.block_number",
+        "batches.recalled_at_ms",
+        "batches.recall_reason_cid",
+        "batches.updated_at_ms",
         eb
           .selectFrom("events")
           .select((sub) => sub.fn.countAll<number>().as("n"))
@@ -46,33 +62,40 @@ const batchAndItem = compiledOnce(
   ["\u0000serial", "\u0000gtin", "\u0000lot"] as const,
 );
 
-/** The batch of `gtin` and `lot` with its events' stamp and the item `serial` (if it has one); null without a batch. */
+/** The batch of `gtin` and `lot` as a scan needs it, and its item `serial` (if it has one); null without a batch. */
 export async function getScanRecords(db: Db, gtin: string, lot: string, serial: string): Promise<ScanRecords | null> {
   const [row] = await batchAndItem(db, serial, gtin, lot);
   if (row === undefined) return null;
-  const {
-    events_count: count,
-    events_updated_at_ms: updated,
-    item_serial: itemSerial,
-    item_leaf_index: leafIndex,
-    item_hidden_code_hmac: hiddenCodeHmac,
-    item_claimed_at_ms: claimedAtMs,
-    item_claimed_by_client_hash: claimedBy,
-    ...batch
-  } = row;
   return {
-    batch: toBatch(batch),
-    eventsStamp: `${String(count)}:${String(updated)}`,
+    batchId: row.batch_id,
+    gtin: row.gtin,
+    lot: row.lot,
+    itemsRoot: row.items_root,
+    version: [
+      row.organisation_id,
+      row.plot_id,
+      row.status,
+      row.ledger_state,
+      row.tx_hash,
+      row.block_number,
+      row.recalled_at_ms,
+      row.recall_reason_cid,
+      row.updated_at_ms,
+      row.events_count,
+      row.events_updated_at_ms,
+    ]
+      .map((value) => String(value))
+      .join("|"),
     item:
-      itemSerial === null || leafIndex === null
+      row.item_serial === null || row.item_leaf_index === null
         ? null
         : toItem({
-            batch_id: batch.batch_id,
-            serial: itemSerial,
-            leaf_index: leafIndex,
-            hidden_code_hmac: hiddenCodeHmac,
-            claimed_at_ms: claimedAtMs,
-            claimed_by_client_hash: claimedBy,
+            batch_id: row.batch_id,
+            serial: row.item_serial,
+            leaf_index: row.item_leaf_index,
+            hidden_code_hmac: row.item_hidden_code_hmac,
+            claimed_at_ms: row.item_claimed_at_ms,
+            claimed_by_client_hash: row.item_claimed_by_client_hash,
           }),
   };
 }
