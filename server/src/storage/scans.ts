@@ -155,24 +155,34 @@ export async function flushScans(db: Db): Promise<void> {
   await flushing;
 }
 
-/** An item's unwritten scans since `sinceMs`. */
-function unwrittenOf(all: readonly NewScan[], batchId: string, serial: string, sinceMs: number): NewScan[] {
+/** The scans not yet committed: those being written, then those waiting. */
+type Unwritten = readonly (readonly NewScan[])[];
+
+/**
+ * An item's unwritten scans since `sinceMs`. Every page view asks, over everything buffered:
+ * the serial is compared first, so the batch id is lower-cased only for that item's scans.
+ */
+function unwrittenOf(all: Unwritten, batchId: string, serial: string, sinceMs: number): NewScan[] {
   const id = batchId.toLowerCase();
-  return all.filter(
-    (scan) => scan.batchId.toLowerCase() === id && scan.serial === serial && scan.scannedAtMs >= sinceMs,
-  );
+  const found: NewScan[] = [];
+  for (const scans of all) {
+    for (const scan of scans) {
+      if (scan.serial === serial && scan.scannedAtMs >= sinceMs && scan.batchId.toLowerCase() === id) found.push(scan);
+    }
+  }
+  return found;
 }
 
 /**
  * Reads the database given the unwritten scans, with no flush committing in between (its
  * scans would otherwise be missed or counted twice).
  */
-async function consistently<T>(db: Db, read: (unwritten: readonly NewScan[]) => Promise<T>): Promise<T> {
+async function consistently<T>(db: Db, read: (unwritten: Unwritten) => Promise<T>): Promise<T> {
   const buffer = bufferOf(db);
   while (buffer.writer !== "none") await gateChanged(buffer);
   buffer.readers += 1;
   try {
-    return await read([...buffer.writing, ...buffer.pending]);
+    return await read([buffer.writing, buffer.pending]);
   } finally {
     buffer.readers -= 1;
     if (buffer.readers === 0) openGate(buffer);
