@@ -263,7 +263,9 @@ export function createApp(options: AppOptions): Express {
     rateLimit({
       windowMs: 60_000,
       limit: options.rateLimitPerMinute,
-      standardHeaders: "draft-8",
+      // draft-7's headers: draft-8's policy names a partition key, a SHA-256 of the client's
+      // address computed on every request, which cost a tenth of a cached scan.
+      standardHeaders: "draft-7",
       legacyHeaders: false,
       // Without a trusted proxy, X-Forwarded-For is ignored on purpose: no need to warn about it.
       validate: { xForwardedForHeader: false },

@@ -341,28 +341,6 @@ export async function firstScanAtMs(db: Db, batchId: string, serial: string): Pr
   });
 }
 
-/** The newest scans of one item, newest first: places and times for "far apart in short time". */
-export async function recentScans(db: Db, batchId: string, serial: string, limit = 20): Promise<Scan[]> {
-  const rows = await db
-    .selectFrom("scans")
-    .selectAll()
-    .where("batch_id", "=", batchId.toLowerCase())
-    .where("serial", "=", serial)
-    .orderBy("scanned_at_ms", "desc")
-    .orderBy("id", "desc")
-    .limit(limit)
-    .execute();
-  return rows.map((row) => ({
-    id: row.id,
-    batchId: row.batch_id,
-    serial: row.serial,
-    scannedAtMs: row.scanned_at_ms,
-    coarsePlace: row.coarse_place,
-    clientHash: row.client_hash,
-    verdict: row.verdict,
-  }));
-}
-
 export async function recordClaimAttempt(
   db: Db,
   attempt: { batchId: string; serial: string; clientHash: string; attemptedAtMs: number; outcome: string },

@@ -16,8 +16,8 @@ import { parseDigitalLink, type ParsedDigitalLink } from "../../domain/gs1.ts";
 import { claimHiddenCode } from "../../services/claims.ts";
 import type { ServiceContext } from "../../services/context.ts";
 import { scriptSafeJson, utf8Of } from "../../services/answer-text.ts";
+import { requireProduct } from "../../services/lookups.ts";
 import { resolveItem } from "../../services/resolve.ts";
-import { getProduct } from "../../storage/catalogue.ts";
 import { problemBody } from "../problem.ts";
 import { sendScanPage } from "./web-assets.ts";
 
@@ -102,8 +102,7 @@ export function resolverRouter(ctx: ServiceContext): Router {
     }
     if (link.serial === undefined) {
       // A product or lot: no item to verify; the product's public description.
-      const product = await getProduct(ctx.db, link.gtin);
-      if (product === null) throw new AppError("product.not_found");
+      const product = await requireProduct(ctx, link.gtin);
       res.json({
         type: "oioc.product",
         gtin: product.gtin,
