@@ -16,11 +16,10 @@ import type {
   ResolvedEvent,
   UnknownItemResolution,
 } from "../domain/resolution.ts";
-import { bizStepIndex } from "../domain/typed-data.ts";
+import { bizStepIndex, TYPED_CODECS } from "../domain/typed-data.ts";
 import { parseCid } from "../ipfs/content-store.ts";
 import { getBatchByLot, listItemSerials, type Batch } from "../storage/batches.ts";
 import { getScanRecords, type ScanRecords } from "../storage/scan-reads.ts";
-import { uintToText } from "../storage/codec.ts";
 import { bufferScan, countScansByNewClientsAfter, itemScanSummary } from "../storage/scans.ts";
 import { buildItemTreeOffLoop } from "../workers/heavy.ts";
 import {
@@ -207,15 +206,15 @@ async function buildBatchMembers(ctx: ServiceContext, batch: Batch): Promise<Bat
   const resolvedEvents: ResolvedEvent[] = events.map((event) => {
     const actor = actors.get(event.actorOrganisationId) ?? null;
     return {
-      value: {
+      value: TYPED_CODECS.TraceEvent.encode({
         actor: event.signed.signerAddress,
         batchId: batch.batchId,
-        bizStep: String(bizStepIndex(event.bizStep)),
-        occurredAt: String(Math.floor(event.occurredAtMs / 1000)),
+        bizStep: BigInt(bizStepIndex(event.bizStep)),
+        occurredAt: BigInt(Math.floor(event.occurredAtMs / 1000)),
         payloadCid: cidHexOf(event.payloadCid),
-        nonce: uintToText(event.signed.nonce),
-        deadline: uintToText(event.signed.deadline),
-      },
+        nonce: event.signed.nonce,
+        deadline: event.signed.deadline,
+      }),
       signature: event.signed.signature,
       digest: event.digest,
       bizStep: event.bizStep,
@@ -240,19 +239,19 @@ async function buildBatchMembers(ctx: ServiceContext, batch: Batch): Promise<Bat
     },
     batch: {
       batchId: batch.batchId,
-      attestation: {
+      attestation: TYPED_CODECS.BatchAttestation.encode({
         attester: batch.attestation.signerAddress,
-        gtin: BigInt(batch.gtin).toString(),
+        gtin: BigInt(batch.gtin),
         lot: batch.lot,
         itemsRoot: batch.itemsRoot,
-        itemCount: String(batch.itemCount),
-        quantityMilli: uintToText(batch.quantityMilli),
+        itemCount: BigInt(batch.itemCount),
+        quantityMilli: batch.quantityMilli,
         unit: batch.unit,
-        harvestedAt: String(Math.floor(batch.harvestedAtMs / 1000)),
+        harvestedAt: BigInt(Math.floor(batch.harvestedAtMs / 1000)),
         metadataCid: cidHexOf(batch.metadataCid),
-        nonce: uintToText(batch.attestation.nonce),
-        deadline: uintToText(batch.attestation.deadline),
-      },
+        nonce: batch.attestation.nonce,
+        deadline: batch.attestation.deadline,
+      }),
       signature: batch.attestation.signature,
       metadataCid: batch.metadataCid,
       ledgerState: batch.ledger.state,
