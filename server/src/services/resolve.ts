@@ -199,7 +199,17 @@ interface BatchPart {
  * BATCH_RECORDS_MAX_AGE_MS, the age names (organisations, plots, products) may have anyway.
  */
 const BATCH_PART_ENTRIES = 256;
-const batchParts = new Map<string, BatchPart>();
+const batchPartsByContext = new WeakMap<ServiceContext, Map<string, BatchPart>>();
+
+/** One server's parts: an answer names its server's chain and endpoint, so servers never share them. */
+function batchPartsOf(ctx: ServiceContext): Map<string, BatchPart> {
+  let parts = batchPartsByContext.get(ctx);
+  if (parts === undefined) {
+    parts = new Map();
+    batchPartsByContext.set(ctx, parts);
+  }
+  return parts;
+}
 
 async function buildBatchMembers(ctx: ServiceContext, batch: Batch): Promise<BatchMembers> {
   const { events, actors, cooperative, plot, product } = await batchRecords(ctx, batch);
@@ -287,6 +297,7 @@ async function wholeBatch(ctx: ServiceContext, scanned: ScanRecords): Promise<Ba
 
 /** The batch's part of its items' answers, from memory while its version is current. */
 function batchOpening(ctx: ServiceContext, scanned: ScanRecords): Promise<SharedText> {
+  const batchParts = batchPartsOf(ctx);
   const cached = batchParts.get(scanned.batchId);
   const now = performance.now();
   if (cached?.key === scanned.version && now - cached.builtAtMs < BATCH_RECORDS_MAX_AGE_MS) return cached.opening;
