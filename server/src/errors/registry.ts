@@ -35,7 +35,7 @@ const R = {
   CERTIFICATION: "Register the certification under your organisation first.",
   MEDIA: "Upload the file first (`POST /api/v1/media`) and use the CID it returns.",
   BATCH:
-    "Check the batch id; a GTIN and lot can be registered once, and a recalled batch takes no new events. A lot larger than the item limit is registered as several lots.",
+    "Check the batch id; a GTIN and lot can be registered once (again only after the ledger refused it), and a recalled batch takes no new events. A lot larger than the item limit is registered as several lots.",
   DRAFT: "Prepare the write again; signature requests expire with their deadline.",
   SIGNATURE:
     "Sign exactly the typed data of the signature request with the organisation's registered key (or, for a contract wallet, so that its `isValidSignature` accepts it).",
@@ -316,6 +316,18 @@ const HTTP = {
     status: 403,
     en: "Only the batch's own cooperative may do this.",
     zh: "只有该批次所属的合作社可以执行此操作。",
+    remedy: R.BATCH,
+  },
+  "batch.harvested_at_out_of_range": {
+    status: 400,
+    en: "The harvest time is one the ledger refuses: it must be after 1970-01-01T00:00:00Z and not later than now.",
+    zh: "收获时间不被账本接受：必须晚于 1970-01-01T00:00:00Z，且不晚于当前时间。",
+    remedy: R.BATCH,
+  },
+  "batch.attestation_failed": {
+    status: 409,
+    en: "The ledger refused this batch's attestation, so it takes no events or recalls; register the lot again with corrected fields.",
+    zh: "账本拒绝了该批次的登记，不能再追加事件或召回；请更正后重新登记该批号。",
     remedy: R.BATCH,
   },
   "draft.not_found": {

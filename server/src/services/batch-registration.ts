@@ -11,12 +11,21 @@ import { chinaDate } from "../domain/china-time.ts";
 import { batchMetadataDocument, type BatchMetadataDocument } from "../domain/documents.ts";
 import { gtinToUint64, normalizeGtin, validateLot } from "../domain/gs1.ts";
 import { isoInstant } from "../domain/instants.ts";
+import { checkHarvestedAt, checkLedgerGtin, checkLedgerUnitAndCount, ledgerSeconds } from "../domain/registry-rules.ts";
 import { CURRENT_TYPED_DATA_VERSION, type BatchAttestationValue } from "../domain/typed-data.ts";
 import { quantityMilli, unitCode } from "../domain/units.ts";
 import { AppError } from "../errors/app-error.ts";
 import { parseCid } from "../ipfs/content-store.ts";
 import { outboxEntry } from "../ledger/outbox-kinds.ts";
-import { getBatchByLot, insertBatch, insertItemColumns, type Batch, type NewBatch } from "../storage/batches.ts";
+import {
+  getBatchByLot,
+  insertBatch,
+  insertItemColumns,
+  removeFailedBatch,
+  type Batch,
+  type NewBatch,
+} from "../storage/batches.ts";
+import { appendAudit } from "../storage/audit-log.ts";
 import { getCertifications, getPlot, getProduct } from "../storage/catalogue.ts";
 import { isUniqueViolation } from "../storage/database.ts";
 import { inTransaction } from "../storage/transaction.ts";
@@ -89,6 +98,7 @@ export async function registerBatch(
   const cooperative = await activeOrganisation(ctx, origin.principal.organisationId, ["cooperative"]);
   const gtin = normalizeGtin(input.gtin);
   const lot = validateLot(input.lot);
+  checkLedgerGtin(gtinToUint64(gtin));
   const product = await getProduct(ctx.db, gtin);
   if (product === null) throw new AppError("product.not_found", {}, { detail: gtin });
   if (input.quantity.unit !== product.unit) {
@@ -96,11 +106,10 @@ export async function registerBatch(
   }
   const unit = unitCode(input.quantity.unit);
   const milli = quantityMilli(input.quantity.value);
+  checkLedgerUnitAndCount(unit, input.itemCount);
   const harvestedAtMs = Date.parse(input.harvestedAt);
   const nowMs = ctx.now();
-  if (harvestedAtMs > nowMs + 24 * 3_600_000) {
-    throw new AppError("request.invalid", {}, { detail: "harvestedAt: in the future" });
-  }
+  checkHarvestedAt(harvestedAtMs, nowMs);
   const plot = input.plotId == null ? null : await getPlot(ctx.db, input.plotId);
   if (input.plotId != null && (plot === null || plot.organisationId !== cooperative.id)) {
     throw new AppError("plot.not_found", {}, { detail: input.plotId });
@@ -116,7 +125,9 @@ export async function registerBatch(
   const photoCids = await Promise.all(input.photoCids.map((cid) => uploadedMediaCid(ctx, cid)));
 
   const batchId = batchIdOf(gtin, lot);
-  if ((await getBatchByLot(ctx.db, gtin, lot)) !== null) throw new AppError("batch.exists");
+  // A lot whose attestation the registry refused is free again (commitBatch replaces it).
+  const existing = await getBatchByLot(ctx.db, gtin, lot);
+  if (existing !== null && existing.ledger.state !== "failed") throw new AppError("batch.exists");
 
   // Serials, hidden-code HMACs, the tree and the sealed archive: seconds of CPU for a
   // million items, done on a worker thread so the loop keeps answering.
@@ -178,7 +189,7 @@ export async function registerBatch(
     itemCount: BigInt(input.itemCount),
     quantityMilli: milli,
     unit,
-    harvestedAt: BigInt(Math.floor(harvestedAtMs / 1000)),
+    harvestedAt: ledgerSeconds(harvestedAtMs),
     metadataCid: metadata.cidHex,
     nonce,
     deadline,
@@ -217,7 +228,11 @@ export async function registerBatch(
 /** A batch as stored, before it carries a signature. */
 export type UnsignedBatch = Omit<NewBatch, "attestation">;
 
-/** Stores a signed batch, its items and its outbox entry in one transaction; refuses a second batch with its key. */
+/**
+ * Stores a signed batch, its items and its outbox entry in one transaction; refuses a second
+ * batch with its key unless the first one's attestation failed on chain, which it replaces
+ * (the failed attempt stays in the audit log, with what the registry said).
+ */
 export async function commitBatch(
   ctx: ServiceContext,
   origin: WriteOrigin,
@@ -230,6 +245,27 @@ export async function commitBatch(
   const nowMs = ctx.now();
   try {
     return await inTransaction(ctx.db, async (trx) => {
+      const failed = await removeFailedBatch(trx, record.batchId);
+      if (failed !== null) {
+        await appendAudit(trx, {
+          organisationId: origin.principal.organisationId,
+          credentialId: origin.principal.credentialId,
+          action: "batch.replace_failed",
+          target: record.batchId,
+          atMs: nowMs,
+          details: {
+            failureReason: failed.ledger.failureReason,
+            txHash: failed.ledger.txHash,
+            organisationId: failed.organisationId,
+            itemsRoot: failed.itemsRoot,
+            itemCount: failed.itemCount,
+            metadataCid: failed.metadataCid,
+            harvestedAtMs: failed.harvestedAtMs,
+            createdAtMs: failed.createdAtMs,
+          },
+          requestId: origin.requestId,
+        });
+      }
       const stored = await insertBatch(
         trx,
         {

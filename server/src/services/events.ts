@@ -11,6 +11,7 @@ import { z } from "zod";
 import { analyseTemperatures, type ColdChainReport } from "../domain/cold-chain.ts";
 import { eventData, eventPayloadDocument, type EventData } from "../domain/documents.ts";
 import { isoInstant } from "../domain/instants.ts";
+import { checkOccurredAt, ledgerSeconds } from "../domain/registry-rules.ts";
 import {
   BIZ_STEPS,
   CURRENT_TYPED_DATA_VERSION,
@@ -87,9 +88,12 @@ export async function recordEvent(
   const actor = await activeOrganisation(ctx, origin.principal.organisationId, STEP_ACTORS[step]);
   const batch = await requireBatch(ctx, batchId);
   if (OWN_FARM_STEPS.has(step) && batch.organisationId !== actor.id) throw new AppError("batch.not_yours");
+  // The registry knows no batch whose attestation it refused: an event on it could only fail.
+  if (batch.ledger.state === "failed") throw new AppError("batch.attestation_failed");
   if (batch.status === "recalled" && step !== "inspecting") throw new AppError("batch.recalled");
   checkStepData(step, input.data);
   const occurredAtMs = Date.parse(input.occurredAt);
+  checkOccurredAt(occurredAtMs);
   const nowMs = ctx.now();
   if (occurredAtMs > nowMs + CLOCK_SKEW_MS || occurredAtMs < batch.harvestedAtMs - MAX_SPAN_BEFORE_HARVEST_MS) {
     throw new AppError("event.before_harvest");
@@ -123,7 +127,7 @@ export async function recordEvent(
     actor: actor.signerAddress,
     batchId: batch.batchId,
     bizStep: BigInt(bizStepIndex(step)),
-    occurredAt: BigInt(Math.floor(occurredAtMs / 1000)),
+    occurredAt: ledgerSeconds(occurredAtMs),
     payloadCid: payload.cidHex,
     nonce,
     deadline,
@@ -205,6 +209,7 @@ export async function recallOwnBatch(
   const cooperative = await activeOrganisation(ctx, origin.principal.organisationId, ["cooperative"]);
   const batch = await requireBatch(ctx, batchId);
   if (batch.organisationId !== cooperative.id) throw new AppError("batch.not_yours");
+  if (batch.ledger.state === "failed") throw new AppError("batch.attestation_failed");
   if (batch.status === "recalled") throw new AppError("batch.recalled");
   const reason = await storeJsonDocument(ctx.content, {
     type: "oioc.recall-reason",

@@ -78,6 +78,7 @@ export async function recallAsRegulator(
   input: ReasonRequest,
 ): Promise<{ batchId: string; reasonCid: string }> {
   const batch = await requireBatch(ctx, batchId);
+  if (batch.ledger.state === "failed") throw new AppError("batch.attestation_failed");
   if (batch.status === "recalled") throw new AppError("batch.recalled");
   const reason = await reasonDocument(ctx, origin, "recall", batch.batchId, input);
   const recallReason = await storeJsonDocument(ctx.content, {

@@ -429,3 +429,34 @@ export async function claimItem(
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
+
+/**
+ * Removes a batch whose attestation the registry refused (ledger state "failed"), with
+ * its items, its events and every outbox entry that names them, so its GTIN + lot can be
+ * registered again: a refused attestation never took the batch id on chain. Returns the
+ * removed batch (for the audit log), or null when the batch is absent or not failed.
+ * Call inside the transaction that stores the replacement.
+ */
+export async function removeFailedBatch(db: Db, batchId: string): Promise<Batch | null> {
+  const id = batchId.toLowerCase();
+  const row = await db
+    .selectFrom("batches")
+    .selectAll()
+    .where("batch_id", "=", id)
+    .where("ledger_state", "=", "failed")
+    .executeTakeFirst();
+  if (row === undefined) return null;
+  const eventIds = (await db.selectFrom("events").select("id").where("batch_id", "=", id).execute()).map((e) => e.id);
+  if (eventIds.length > 0) {
+    await db.deleteFrom("outbox").where("kind", "=", "event").where("reference_id", "in", eventIds).execute();
+  }
+  await db
+    .deleteFrom("outbox")
+    .where("kind", "in", ["attestation", "recall", "regulator_recall"])
+    .where("reference_id", "=", id)
+    .execute();
+  await db.deleteFrom("events").where("batch_id", "=", id).execute();
+  await db.deleteFrom("items").where("batch_id", "=", id).execute();
+  await db.deleteFrom("batches").where("batch_id", "=", id).execute();
+  return toBatch(row);
+}
