@@ -15,6 +15,7 @@ import { pino, type Logger } from "pino";
 import type { ServerConfig } from "./config.ts";
 import { createApp } from "./http/app.ts";
 import { authenticate } from "./http/auth.ts";
+import { refuseSuspendedWriters } from "./http/suspended-writers.ts";
 import { batchesRouter } from "./http/routes/batches.ts";
 import { eventsRouter } from "./http/routes/events.ts";
 import { mediaRouter } from "./http/routes/media.ts";
@@ -210,7 +211,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       labelsRouter(ctx),
       auditsRouter(ctx, { provider, fromBlock: config.chain.deployedAtBlock }),
     ],
-    beforeRoutes: [authenticate({ db: ctx.db, adminToken: config.secrets.adminToken })],
+    beforeRoutes: [authenticate({ db: ctx.db, adminToken: config.secrets.adminToken }), refuseSuspendedWriters(ctx)],
     trustProxy: config.http.trustProxy,
     bodyTimeoutMs: config.http.bodyTimeoutMs,
     // These routes parse their own (small) bodies: the global parser's larger limit must not read them first.

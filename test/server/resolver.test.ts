@@ -363,33 +363,34 @@ describe("resolver, claims and the RPC proxy", () => {
   });
 
   it("lets a regulator suspend an organisation, at once here and on chain, and reinstate it", async () => {
+    // The processor, in the regulator's own district (330106): a regulator acts only inside its region.
     const regulator = apiClient(server.url, demo.organisations.regulator.token);
-    const logistics = apiClient(server.url, demo.organisations.logistics.token);
+    const processor = apiClient(server.url, demo.organisations.processor.token);
     const shipping = { bizStep: "shipping", occurredAt: "2026-04-19T07:00:00+08:00" };
-    const notRegulator = await logistics.post<{ code: string }>(
-      `/api/v1/organisations/${demo.organisations.logistics.id}/suspend`,
+    const notRegulator = await processor.post<{ code: string }>(
+      `/api/v1/organisations/${demo.organisations.processor.id}/suspend`,
       { reason: { zh: "自己停自己" } },
     );
     assert.equal(notRegulator.status, 403);
     expectStatus(
-      await regulator.post(`/api/v1/organisations/${demo.organisations.logistics.id}/suspend`, {
+      await regulator.post(`/api/v1/organisations/${demo.organisations.processor.id}/suspend`, {
         reason: { zh: "冷链记录造假，暂停备案", en: "Falsified cold-chain records" },
       }),
       202,
       "suspend",
     );
-    const refused = await logistics.post<{ code: string }>(`/api/v1/batches/${demo.batch.batchId}/events`, shipping);
+    const refused = await processor.post<{ code: string }>(`/api/v1/batches/${demo.batch.batchId}/events`, shipping);
     assert.equal(refused.status, 403);
     assert.equal(refused.body.code, "organisation.suspended");
     const provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true });
     const registry = traceRegistryAt(deployment.registry, provider);
     const statusOnChain = async (): Promise<bigint> =>
-      ((await registry.getFunction("organisation")(demo.organisations.logistics.signerAddress)) as { status: bigint })
+      ((await registry.getFunction("organisation")(demo.organisations.processor.signerAddress)) as { status: bigint })
         .status;
     try {
       await until(async () => (await statusOnChain()) === 2n, "suspension anchored");
       expectStatus(
-        await regulator.post(`/api/v1/organisations/${demo.organisations.logistics.id}/reinstate`, {
+        await regulator.post(`/api/v1/organisations/${demo.organisations.processor.id}/reinstate`, {
           reason: { zh: "整改完成" },
         }),
         202,
@@ -399,11 +400,11 @@ describe("resolver, claims and the RPC proxy", () => {
     } finally {
       provider.destroy();
     }
-    expectStatus(await logistics.post(`/api/v1/batches/${demo.batch.batchId}/events`, shipping), 202, "writes again");
+    expectStatus(await processor.post(`/api/v1/batches/${demo.batch.batchId}/events`, shipping), 202, "writes again");
     const log = await server.ctx.db
       .selectFrom("audit_log")
       .select(["action", "organisation_id"])
-      .where("target", "=", demo.organisations.logistics.id)
+      .where("target", "=", demo.organisations.processor.id)
       .where("action", "in", ["organisation.suspension", "organisation.reinstatement"])
       .execute();
     assert.deepEqual(

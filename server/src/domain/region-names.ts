@@ -14,7 +14,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 
-import { parseRegionCode } from "./region.ts";
+import { NATIONAL_REGION_CODE, parseRegionCode } from "./region.ts";
 import type { LocalisedText } from "./resolution.ts";
 
 interface Division {
@@ -71,6 +71,7 @@ export function romanisedDivision(name: string, level: "prefecture" | "county"):
 
 /** "浙江省 杭州市 西湖区" / "Xihu District, Hangzhou, Zhejiang" for 330106; null for a code that is not valid GB/T 2260. */
 export function regionName(code: string): LocalisedText | null {
+  if (code === NATIONAL_REGION_CODE) return { zh: "全国", en: "Nationwide" };
   let parsed;
   try {
     parsed = parseRegionCode(code);

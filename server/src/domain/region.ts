@@ -104,3 +104,42 @@ export function isValidRegionCode(value: string | number): boolean {
 export function regionCodeToUint32(value: string): number {
   return Number(parseRegionCode(value).code);
 }
+
+/**
+ * The code a national regulator is onboarded with: not a GB/T 2260 division (the standard's
+ * 100000 names the whole country only in some editions), but the empty jurisdiction prefix
+ * it stands for reads naturally as "no digits fixed".
+ */
+export const NATIONAL_REGION_CODE = "000000";
+
+/**
+ * The GB/T 2260 prefix a regulator's region covers: its code without the trailing "00"
+ * parts (330000 → "33", 330100 → "3301", 330106 → "330106"); the national code gives "".
+ */
+export function jurisdictionPrefix(regionCode: string): string {
+  if (regionCode === NATIONAL_REGION_CODE) return "";
+  const parsed = parseRegionCode(regionCode);
+  switch (parsed.level) {
+    case "province":
+      return parsed.code.slice(0, 2);
+    case "prefecture":
+      return parsed.code.slice(0, 4);
+    case "county":
+      return parsed.code;
+  }
+}
+
+/** Whether a division lies inside a jurisdiction prefix (a prefix of the division's code). */
+export function withinJurisdiction(prefix: string, regionCode: string): boolean {
+  return regionCode.startsWith(prefix);
+}
+
+/**
+ * A search's region filter narrowed to a jurisdiction: the narrower of the two prefixes, or
+ * null when they are disjoint (nothing is in both).
+ */
+export function narrowRegionPrefix(jurisdiction: string, requested: string | undefined): string | null {
+  if (requested === undefined || jurisdiction.startsWith(requested)) return jurisdiction;
+  if (requested.startsWith(jurisdiction)) return requested;
+  return null;
+}

@@ -210,6 +210,19 @@ const HTTP = {
     zh: "该组织已被暂停，不能提交数据。",
     remedy: R.ORGANISATION,
   },
+  "organisation.own_status": {
+    status: 403,
+    en: "A regulator may not suspend or reinstate its own organisation.",
+    zh: "监管机构不能暂停或恢复本机构。",
+    remedy: "Ask a regulator whose region covers yours (or a national regulator) to act on your organisation.",
+  },
+  "organisation.outside_jurisdiction": {
+    status: 403,
+    en: "This lies outside your regulator's region.",
+    zh: "该对象不在本监管机构的辖区内。",
+    remedy:
+      "A regulator acts on, audits and searches only organisations and batches of its own region (GB/T 2260 prefix of its region code); ask the regulator of that region.",
+  },
   "organisation.wrong_kind": {
     status: 403,
     en: "Organisations of this kind may not do this.",

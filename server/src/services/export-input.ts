@@ -5,6 +5,7 @@
 import { z } from "zod";
 
 import { chinaDayStartMs, chinaNextDayStartMs } from "../domain/china-time.ts";
+import { narrowRegionPrefix } from "../domain/region.ts";
 import type { ExportBatch, ExportInput } from "../exports/types.ts";
 import { AppError } from "../errors/app-error.ts";
 import { getBatch, listBatches, type Batch } from "../storage/batches.ts";
@@ -12,6 +13,7 @@ import { getPlot, getProduct } from "../storage/catalogue.ts";
 import { listBatchEvents } from "../storage/events.ts";
 import { getOrganisation, type Organisation } from "../storage/organisations.ts";
 import type { ServiceContext } from "./context.ts";
+import { requireBatchInJurisdiction } from "./regulator.ts";
 
 /** At most this many batches per export or audit request: a region's season, not the whole country. */
 export const MAX_BATCHES_PER_QUERY = 2_000;
@@ -38,17 +40,28 @@ export const batchScope = z
   .refine((s) => Object.keys(s).length > 0, "give a batchId or at least one filter");
 export type BatchScope = z.infer<typeof batchScope>;
 
-export async function batchesInScope(ctx: ServiceContext, scope: BatchScope): Promise<Batch[]> {
+/**
+ * The batches a scope names; `jurisdiction` (a regulator's region prefix, null for no limit)
+ * narrows a search to its region and refuses a named batch outside it (services/regulator.ts).
+ */
+export async function batchesInScope(
+  ctx: ServiceContext,
+  scope: BatchScope,
+  jurisdiction: string | null = null,
+): Promise<Batch[]> {
   if (scope.batchId !== undefined) {
     const batch = await getBatch(ctx.db, scope.batchId);
     if (batch === null) throw new AppError("batch.not_found");
+    await requireBatchInJurisdiction(ctx, jurisdiction, batch);
     return [batch];
   }
+  const region = jurisdiction === null ? scope.region : narrowRegionPrefix(jurisdiction, scope.region);
+  if (region === null) return [];
   const batches: Batch[] = [];
   for (let offset = 0; offset < MAX_BATCHES_PER_QUERY; offset += 500) {
     const page = await listBatches(ctx.db, {
       organisationId: scope.organisationId,
-      regionPrefix: scope.region,
+      regionPrefix: region === "" ? undefined : region,
       gtin: scope.gtin,
       harvestedFromMs: scope.from === undefined ? undefined : chinaDayStartMs(scope.from),
       harvestedBeforeMs: scope.to === undefined ? undefined : chinaNextDayStartMs(scope.to),

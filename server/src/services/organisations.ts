@@ -12,7 +12,7 @@ import { z } from "zod";
 
 import type { OrganisationKind, Role } from "../domain/enumerations.ts";
 import { isoInstant } from "../domain/instants.ts";
-import { parseRegionCode, regionCodeToUint32 } from "../domain/region.ts";
+import { NATIONAL_REGION_CODE, parseRegionCode, regionCodeToUint32 } from "../domain/region.ts";
 import { normalizeUsccInput, parseUscc } from "../domain/uscc.ts";
 import { AppError } from "../errors/app-error.ts";
 import { createCustodialKey } from "../ledger/keystore.ts";
@@ -93,7 +93,11 @@ export async function onboardOrganisation(
   request: OnboardingRequest,
 ): Promise<{ organisation: Organisation; credential: IssuedCredential }> {
   const uscc = parseUscc(normalizeUsccInput(request.uscc)).code;
-  const regionCode = parseRegionCode(request.regionCode).code;
+  // A national regulator has no division of its own: 000000, the empty jurisdiction prefix.
+  const regionCode =
+    request.kind === "regulator" && request.regionCode === NATIONAL_REGION_CODE
+      ? NATIONAL_REGION_CODE
+      : parseRegionCode(request.regionCode).code;
   const ledgerKind = LEDGER_ORG_KIND[request.kind];
   let signerAddress: string;
   let custody: Organisation["custody"];

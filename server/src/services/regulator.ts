@@ -3,19 +3,31 @@
  * effect in the server at once (a suspended organisation's next write is refused), is
  * anchored on chain with the regulator role's key (so the chain refuses the organisation's
  * signatures too), carries its reason as a document on IPFS, and is logged with who did it.
+ *
+ * Who may: an active regulator (a suspended one does nothing), never on its own
+ * organisation (nobody reinstates themselves), and only inside its region: the GB/T 2260
+ * prefix of its own region code (domain/region.ts `jurisdictionPrefix`; a national
+ * regulator, 000000, has the empty prefix). A batch's region is its cooperative's, as in
+ * the batch search. The same prefix scopes the regulator's searches and audits
+ * (`jurisdictionOf`); a direct request for something outside it is refused with 403
+ * `organisation.outside_jurisdiction` rather than pretending it does not exist: batch
+ * ids and organisations are public on chain, so a 404 would hide nothing.
  */
 import { randomUUID } from "node:crypto";
 
 import { z } from "zod";
 
+import { jurisdictionPrefix, withinJurisdiction } from "../domain/region.ts";
 import { AppError } from "../errors/app-error.ts";
 import { outboxEntry } from "../ledger/outbox-kinds.ts";
 import { inTransaction } from "../storage/transaction.ts";
-import { getOrganisation, setOrganisationStatus } from "../storage/organisations.ts";
+import { getOrganisation, setOrganisationStatus, type Organisation } from "../storage/organisations.ts";
+import type { Batch } from "../storage/batches.ts";
 import { enqueueOutbox } from "../storage/outbox.ts";
 import { recordWrite, type WriteOrigin } from "./write-log.ts";
 import { requireBatch } from "./batch-lookup.ts";
-import type { ServiceContext } from "./context.ts";
+import { activeOrganisation } from "./active-organisation.ts";
+import type { Principal, ServiceContext } from "./context.ts";
 import { storeJsonDocument } from "./documents.ts";
 
 export const reasonRequest = z
@@ -40,6 +52,45 @@ async function reasonDocument(
   });
 }
 
+/**
+ * The region prefix a principal's reads are limited to: its regulator's jurisdiction, or
+ * null (no limit) for the operator and for the other roles, whose routes limit them otherwise.
+ */
+export async function jurisdictionOf(ctx: ServiceContext, principal: Principal): Promise<string | null> {
+  if (principal.roles.includes("admin") || !principal.roles.includes("regulator")) return null;
+  if (principal.organisationId === null) return null;
+  const regulator = await getOrganisation(ctx.db, principal.organisationId);
+  if (regulator === null) throw new AppError("organisation.not_found");
+  return jurisdictionPrefix(regulator.regionCode);
+}
+
+async function regionOfBatch(ctx: ServiceContext, batch: Batch): Promise<string> {
+  const cooperative = await getOrganisation(ctx.db, batch.organisationId);
+  if (cooperative === null) throw new Error(`organisation ${batch.organisationId} referenced but not stored`);
+  return cooperative.regionCode;
+}
+
+/** Refuses a batch outside `jurisdiction` (null: no limit). */
+export async function requireBatchInJurisdiction(
+  ctx: ServiceContext,
+  jurisdiction: string | null,
+  batch: Batch,
+): Promise<void> {
+  if (jurisdiction === null || jurisdiction === "") return;
+  if (!withinJurisdiction(jurisdiction, await regionOfBatch(ctx, batch))) {
+    throw new AppError("organisation.outside_jurisdiction");
+  }
+}
+
+/** The regulator acting: active, and its jurisdiction prefix. */
+async function actingRegulator(
+  ctx: ServiceContext,
+  origin: WriteOrigin,
+): Promise<{ regulator: Organisation; prefix: string }> {
+  const regulator = await activeOrganisation(ctx, origin.principal.organisationId, ["regulator"]);
+  return { regulator, prefix: jurisdictionPrefix(regulator.regionCode) };
+}
+
 export async function setOrganisationSuspended(
   ctx: ServiceContext,
   origin: WriteOrigin,
@@ -47,8 +98,11 @@ export async function setOrganisationSuspended(
   suspended: boolean,
   input: ReasonRequest,
 ): Promise<{ organisationId: string; status: "active" | "suspended"; reasonCid: string }> {
+  const { regulator, prefix } = await actingRegulator(ctx, origin);
   const organisation = await getOrganisation(ctx.db, organisationId);
   if (organisation === null) throw new AppError("organisation.not_found");
+  if (organisation.id === regulator.id) throw new AppError("organisation.own_status");
+  if (!withinJurisdiction(prefix, organisation.regionCode)) throw new AppError("organisation.outside_jurisdiction");
   const target = suspended ? "suspended" : "active";
   if (organisation.status === target) throw new AppError("organisation.state_unchanged");
   const action = suspended ? "suspension" : "reinstatement";
@@ -77,7 +131,9 @@ export async function recallAsRegulator(
   batchId: string,
   input: ReasonRequest,
 ): Promise<{ batchId: string; reasonCid: string }> {
+  const { prefix } = await actingRegulator(ctx, origin);
   const batch = await requireBatch(ctx, batchId);
+  await requireBatchInJurisdiction(ctx, prefix, batch);
   if (batch.ledger.state === "failed") throw new AppError("batch.attestation_failed");
   if (batch.status === "recalled") throw new AppError("batch.recalled");
   const reason = await reasonDocument(ctx, origin, "recall", batch.batchId, input);

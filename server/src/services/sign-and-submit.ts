@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 
+import { ORGANISATION_KINDS } from "../domain/enumerations.ts";
 import { TYPED_CODECS, decodeTyped } from "../domain/typed-data.ts";
 import { AppError } from "../errors/app-error.ts";
 import { parseCid } from "../ipfs/content-store.ts";
@@ -16,6 +17,7 @@ import { completeSignatureRequest } from "../storage/signature-requests.ts";
 import { openItemsArchiveOffLoop } from "../workers/heavy.ts";
 import type { WriteOrigin } from "./write-log.ts";
 import { commitBatch, type UnsignedBatch } from "./batch-registration.ts";
+import { activeOrganisation } from "./active-organisation.ts";
 import type { ServiceContext } from "./context.ts";
 import { readAll } from "./documents.ts";
 import { commitEvent, commitRecall, type UnsignedEvent } from "./events.ts";
@@ -67,6 +69,9 @@ export async function submitSignature(
   const request = await getSignatureRequest(ctx, requestId, origin.principal.organisationId);
   if (request.completedAtMs !== null) throw new AppError("idempotency.conflict", {}, { detail: "already submitted" });
   if (request.expiresAtMs <= ctx.now()) throw new AppError("draft.not_found", {}, { detail: "expired" });
+  // Prepared while active, perhaps suspended since: the registry would refuse the signer, so
+  // nothing is stored or queued (the lot stays free for the cooperative once reinstated).
+  await activeOrganisation(ctx, request.organisationId, ORGANISATION_KINDS);
   await requireOrganisationSignature(ctx, request, signature);
 
   let result: Submitted;

@@ -12,7 +12,8 @@ import { auditScope, auditStoredBatch, scanFacts, serverAuditSources } from "../
 import { requireBatch } from "../../services/batch-lookup.ts";
 import type { ServiceContext } from "../../services/context.ts";
 import { batchScope } from "../../services/export-input.ts";
-import { requireRole } from "../auth.ts";
+import { jurisdictionOf, requireBatchInJurisdiction } from "../../services/regulator.ts";
+import { principalOf, requireRole } from "../auth.ts";
 
 /** `format=html` is the printable report, in Chinese (`lang=zh`, the default) or English (`lang=en`). */
 const format = z.object({
@@ -42,17 +43,20 @@ export function auditsRouter(ctx: ServiceContext, options: { provider: JsonRpcPr
 
   router.get("/api/v1/audits/batches/:batchId", requireRole("admin", "regulator"), async (req, res) => {
     const batch = await requireBatch(ctx, String(req.params.batchId));
+    await requireBatchInJurisdiction(ctx, await jurisdictionOf(ctx, principalOf(req)), batch);
     send(req, res, (await auditStoredBatch(ctx, sources, batch, describe)).report);
   });
 
   router.get("/api/v1/batches/:batchId/scan-facts", requireRole("admin", "regulator"), async (req, res) => {
     const batch = await requireBatch(ctx, String(req.params.batchId));
+    await requireBatchInJurisdiction(ctx, await jurisdictionOf(ctx, principalOf(req)), batch);
     res.json(await scanFacts(ctx, batch.batchId));
   });
 
   router.get("/api/v1/audits", requireRole("admin", "regulator"), async (req, res) => {
     const { format: _format, lang: _lang, ...query } = req.query;
-    send(req, res, await auditScope(ctx, sources, batchScope.parse(query), describe));
+    const scope = batchScope.parse(query);
+    send(req, res, await auditScope(ctx, sources, scope, describe, await jurisdictionOf(ctx, principalOf(req))));
   });
 
   return router;

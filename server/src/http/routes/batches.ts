@@ -6,6 +6,8 @@ import { chinaDayStartMs, chinaNextDayStartMs } from "../../domain/china-time.ts
 import { AppError } from "../../errors/app-error.ts";
 import { batchRequest, registerBatch } from "../../services/batch-registration.ts";
 import { requireBatch } from "../../services/batch-lookup.ts";
+import { jurisdictionOf, requireBatchInJurisdiction } from "../../services/regulator.ts";
+import { narrowRegionPrefix } from "../../domain/region.ts";
 import type { ServiceContext } from "../../services/context.ts";
 import { listItemLinks } from "../../services/items.ts";
 import { searchBatches } from "../../services/lookups.ts";
@@ -43,10 +45,14 @@ const pageQuery = z
   })
   .strict();
 
-/** Serials are not public (a full list would let anyone print valid codes): the batch's cooperative and regulators only. */
-function mayReadPrivate(req: Request, batch: Batch): void {
+/** Serials are not public (a full list would let anyone print valid codes): the batch's cooperative and its region's regulators only. */
+async function mayReadPrivate(ctx: ServiceContext, req: Request, batch: Batch): Promise<void> {
   const principal = principalOf(req);
-  if (principal.roles.includes("admin") || principal.roles.includes("regulator")) return;
+  if (principal.roles.includes("admin")) return;
+  if (principal.roles.includes("regulator")) {
+    await requireBatchInJurisdiction(ctx, await jurisdictionOf(ctx, principal), batch);
+    return;
+  }
   if (principal.organisationId === batch.organisationId) return;
   throw new AppError("auth.forbidden");
 }
@@ -81,10 +87,17 @@ export function batchesRouter(ctx: ServiceContext): Router {
     const query = batchListQuery.parse(req.query);
     const ownOnly = !principal.roles.includes("admin") && !principal.roles.includes("regulator");
     const organisationId = ownOnly ? (principal.organisationId ?? "") : query.organisationId;
+    // A regulator searches its own region only: the narrower of its prefix and the one asked.
+    const jurisdiction = await jurisdictionOf(ctx, principal);
+    const region = jurisdiction === null ? query.region : narrowRegionPrefix(jurisdiction, query.region);
+    if (region === null) {
+      res.json({ batches: [] });
+      return;
+    }
     const batches = await searchBatches(ctx, {
       organisationId,
       gtin: query.gtin,
-      regionPrefix: query.region,
+      regionPrefix: region === "" ? undefined : region,
       status: query.status,
       harvestedFromMs: query.harvestedFrom === undefined ? undefined : chinaDayStartMs(query.harvestedFrom),
       harvestedBeforeMs: query.harvestedTo === undefined ? undefined : chinaNextDayStartMs(query.harvestedTo),
@@ -101,7 +114,7 @@ export function batchesRouter(ctx: ServiceContext): Router {
 
   router.get("/api/v1/batches/:batchId/items", requireRole("admin", "regulator", "cooperative"), async (req, res) => {
     const batch = await requireBatch(ctx, String(req.params.batchId));
-    mayReadPrivate(req, batch);
+    await mayReadPrivate(ctx, req, batch);
     const page = pageQuery.parse(req.query);
     res.json({ items: await listItemLinks(ctx, batch, page), itemCount: batch.itemCount });
   });

@@ -9,10 +9,11 @@ import { writeEpcisDocument } from "../../exports/epcis.ts";
 import { kdeRows, writeKdeCsv, writeKdeXlsx } from "../../exports/kde-spreadsheet.ts";
 import type { ServiceContext } from "../../services/context.ts";
 import { batchesInScope, batchScope, loadExportInput, type BatchScope } from "../../services/export-input.ts";
+import { jurisdictionOf } from "../../services/regulator.ts";
 import { principalOf, requireRole } from "../auth.ts";
 import { AppError } from "../../errors/app-error.ts";
 
-/** Regulators and the operator see every batch; a cooperative only its own. */
+/** The operator sees every batch, a regulator those of its region (in `inputFor`), a cooperative only its own. */
 export function scopeFor(req: Request): BatchScope {
   const scope = batchScope.parse(req.query);
   const principal = principalOf(req);
@@ -37,7 +38,7 @@ export function exportsRouter(ctx: ServiceContext): Router {
 
   async function inputFor(req: Request) {
     const scope = scopeFor(req);
-    const batches = await batchesInScope(ctx, scope);
+    const batches = await batchesInScope(ctx, scope, await jurisdictionOf(ctx, principalOf(req)));
     if (scope.batchId !== undefined && principalOf(req).roles.includes("cooperative")) {
       const own = batches.every((b) => b.organisationId === principalOf(req).organisationId);
       if (!own) throw new AppError("batch.not_yours");

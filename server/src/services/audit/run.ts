@@ -104,8 +104,10 @@ export async function auditScope(
   sources: AuditSources,
   scope: BatchScope,
   describe: BatchAuditReport["sources"],
+  /** A regulator's region prefix: the audit covers only its batches (null: no limit). */
+  jurisdiction: string | null = null,
 ): Promise<ScopeAuditReport> {
-  const batches = await batchesInScope(ctx, scope);
+  const batches = await batchesInScope(ctx, scope, jurisdiction);
   const results = [];
   const across: CrossBatchEntry[] = [];
   // Each cooperative's registered plots: its capacity counts all its land, named in a batch or not.
