@@ -414,7 +414,7 @@ describe("resolver, claims and the RPC proxy", () => {
     assert.ok(log.every((entry) => entry.organisation_id === demo.organisations.regulator.id));
   });
 
-  it("lets a regulator recall any batch", async () => {
+  it("lets a regulator recall a batch of its region", async () => {
     const coop = apiClient(server.url, demo.organisations.cooperative.token);
     const second = expectStatus(
       await coop.post<{ batch: { batchId: string } }>("/api/v1/batches", {
