@@ -14,7 +14,7 @@ import { JsonRpcProvider, Wallet } from "ethers";
 
 import { apiClient, expectStatus, type ApiClient, type ApiResponse } from "../../scripts/lib/api-client.ts";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
-import { DEMO_GTIN, demoUscc, seedDemoSystem, type DemoSystemSummary } from "../../scripts/lib/demo-system.ts";
+import { DEMO_GTIN, demoUscc } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
 import { gtinCheckDigit } from "../../server/src/domain/gs1.ts";
 import type { RunningServer } from "../../server/src/server.ts";
@@ -22,6 +22,9 @@ import { submitSignature } from "../../server/src/services/sign-and-submit.ts";
 import type { SignatureRequest } from "../../server/src/services/signature-requests.ts";
 import { settleLedger } from "../e2e/support/settle-ledger.ts";
 import { startTestServer } from "../support/test-server.ts";
+
+/** The credit code's registration category: a state organ, a farmers' cooperative, a company. */
+const USCC_CATEGORY: Record<string, string> = { regulator: "11", cooperative: "93" };
 
 interface Problem {
   code: string;
@@ -32,7 +35,11 @@ describe("regulators: suspension, self-reinstatement and jurisdiction", () => {
   let provider: JsonRpcProvider;
   let server: RunningServer;
   let dataDir: string;
-  let demo: DemoSystemSummary;
+  /** The demo's cast, onboarded here without its lifecycle (which these cases do not need). */
+  let demo: {
+    organisations: Record<"cooperative" | "processor" | "logistics" | "regulator", { id: string; token: string }>;
+    batch: { batchId: string };
+  };
   let admin: ApiClient;
   /** The demo's West Lake district regulator (330106). */
   let district: ApiClient;
@@ -80,19 +87,28 @@ describe("regulators: suspension, self-reinstatement and jurisdiction", () => {
     assert.deepEqual(await snapshot(), before, `${what}: the store and the chain are unchanged`);
   }
 
-  async function onboard(kind: string, regionCode: string, serial: number, signerAddress?: string) {
+  async function onboard(
+    kind: string,
+    regionCode: string,
+    serial: number,
+    signerAddress?: string,
+  ): Promise<{ id: string; token: string; api: ApiClient }> {
     const body = expectStatus(
       await admin.post<{ organisation: { id: string }; credential: { token: string } }>("/api/v1/organisations", {
         kind,
         name: { zh: `测试机构 ${String(serial)}` },
-        uscc: demoUscc(kind === "regulator" ? "11" : "93", regionCode === "000000" ? "110000" : regionCode, serial),
+        uscc: demoUscc(USCC_CATEGORY[kind] ?? "91", regionCode === "000000" ? "110000" : regionCode, serial),
         regionCode,
         ...(signerAddress === undefined ? {} : { signerAddress }),
       }),
       201,
       `onboard ${kind} in ${regionCode}`,
     );
-    return { id: body.organisation.id, api: apiClient(server.url, body.credential.token) };
+    return {
+      id: body.organisation.id,
+      token: body.credential.token,
+      api: apiClient(server.url, body.credential.token),
+    };
   }
 
   async function statusOf(id: string): Promise<string> {
@@ -110,7 +126,35 @@ describe("regulators: suspension, self-reinstatement and jurisdiction", () => {
     ({ server, dataDir } = await startTestServer(deployment.env, "regulator-authority"));
     provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true });
     admin = apiClient(server.url, deployment.env.ADMIN_TOKEN ?? "");
-    demo = await seedDemoSystem(server.url, deployment.env.ADMIN_TOKEN ?? "", { itemCount: 3 });
+    const cast = {
+      cooperative: await onboard("cooperative", "330106", 9_010),
+      processor: await onboard("processor", "330106", 9_011),
+      logistics: await onboard("logistics", "330110", 9_012),
+      regulator: await onboard("regulator", "330106", 9_013),
+    };
+    expectStatus(
+      await cast.cooperative.api.post("/api/v1/products", {
+        gtin: DEMO_GTIN,
+        name: { zh: "西湖龙井" },
+        category: "tea",
+        unit: "kg",
+      }),
+      201,
+      "West Lake product",
+    );
+    await settleLedger(server);
+    const westLake = expectStatus(
+      await cast.cooperative.api.post<{ batch: { batchId: string } }>("/api/v1/batches", {
+        gtin: DEMO_GTIN,
+        lot: "LJ2026-01",
+        harvestedAt: "2026-04-15T06:00:00+08:00",
+        quantity: { value: "2", unit: "kg" },
+        itemCount: 2,
+      }),
+      202,
+      "West Lake batch",
+    ).batch;
+    demo = { organisations: cast, batch: westLake };
     district = apiClient(server.url, demo.organisations.regulator.token);
     national = await onboard("regulator", "000000", 9_001);
     province = await onboard("regulator", "330000", 9_002);
