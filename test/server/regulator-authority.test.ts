@@ -21,6 +21,7 @@ import type { RunningServer } from "../../server/src/server.ts";
 import { submitSignature } from "../../server/src/services/sign-and-submit.ts";
 import type { SignatureRequest } from "../../server/src/services/signature-requests.ts";
 import { settleLedger } from "../e2e/support/settle-ledger.ts";
+import { freshTestDatabaseUrl, TEST_DATABASE_URL } from "../support/test-database.ts";
 import { startTestServer } from "../support/test-server.ts";
 
 /** The credit code's registration category: a state organ, a farmers' cooperative, a company. */
@@ -30,7 +31,7 @@ interface Problem {
   code: string;
 }
 
-describe("regulators: suspension, self-reinstatement and jurisdiction", () => {
+describe(`regulators: suspension, self-reinstatement and jurisdiction (${TEST_DATABASE_URL === undefined ? "SQLite" : "PostgreSQL"})`, () => {
   let node: ChainNode;
   let provider: JsonRpcProvider;
   let server: RunningServer;
@@ -123,7 +124,13 @@ describe("regulators: suspension, self-reinstatement and jurisdiction", () => {
   before(async () => {
     node = await startChainNode();
     const deployment = await deployLocalRegistry(node.rpcUrl);
-    ({ server, dataDir } = await startTestServer(deployment.env, "regulator-authority"));
+    // On PostgreSQL too in the test command's second server pass (TEST_DATABASE_URL).
+    const databaseUrl = await freshTestDatabaseUrl("regulators");
+    ({ server, dataDir } = await startTestServer(
+      deployment.env,
+      "regulator-authority",
+      databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl },
+    ));
     provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true });
     admin = apiClient(server.url, deployment.env.ADMIN_TOKEN ?? "");
     const cast = {
