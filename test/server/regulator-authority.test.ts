@@ -196,17 +196,16 @@ describe(`regulators: suspension, self-reinstatement and jurisdiction (${TEST_DA
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it("takes a regulator's jurisdiction from its region code: province, city, district, national", async () => {
-    const { jurisdictionPrefix, narrowRegionPrefix } = await import("../../server/src/domain/region.ts");
-    assert.equal(jurisdictionPrefix("330000"), "33");
-    assert.equal(jurisdictionPrefix("330100"), "3301");
-    assert.equal(jurisdictionPrefix("330106"), "330106");
-    assert.equal(jurisdictionPrefix("000000"), "");
-    assert.equal(narrowRegionPrefix("3301", "33"), "3301");
-    assert.equal(narrowRegionPrefix("3301", "330106"), "330106");
-    assert.equal(narrowRegionPrefix("3301", "53"), null);
-    assert.equal(narrowRegionPrefix("", undefined), "");
-    // Only a regulator may be national.
+  it("onboards a national regulator with 000000, and nobody else", async () => {
+    const view = expectStatus(
+      await admin.get<{ organisation: { regionCode: string; regionName: { zh: string } } }>(
+        `/api/v1/organisations/${national.id}`,
+      ),
+      200,
+      "national regulator",
+    ).organisation;
+    assert.equal(view.regionCode, "000000");
+    assert.equal(view.regionName.zh, "全国");
     const refused = await admin.post<Problem>("/api/v1/organisations", {
       kind: "cooperative",
       name: { zh: "全国社" },

@@ -3,7 +3,16 @@ import { describe, it } from "node:test";
 
 import { isAppError } from "../errors/app-error.ts";
 import type { ErrorCode } from "../errors/registry.ts";
-import { PROVINCES, isValidRegionCode, parseRegionCode, regionCodeToUint32 } from "./region.ts";
+import {
+  NATIONAL_REGION_CODE,
+  PROVINCES,
+  isValidRegionCode,
+  jurisdictionPrefix,
+  narrowRegionPrefix,
+  parseRegionCode,
+  regionCodeToUint32,
+  withinJurisdiction,
+} from "./region.ts";
 
 function throwsCode(fn: () => unknown, code: ErrorCode): void {
   assert.throws(fn, (error) => isAppError(error, code));
@@ -51,5 +60,26 @@ void describe("GB/T 2260 region codes", () => {
     throwsCode(() => parseRegionCode("420011"), "region.structure");
     assert.equal(isValidRegionCode("110101"), true);
     assert.equal(isValidRegionCode("110001"), false);
+  });
+
+  void it("give a regulator's jurisdiction as the prefix its code fixes; national (000000) fixes none", () => {
+    assert.equal(jurisdictionPrefix("330000"), "33");
+    assert.equal(jurisdictionPrefix("330100"), "3301");
+    assert.equal(jurisdictionPrefix("330106"), "330106");
+    assert.equal(jurisdictionPrefix(NATIONAL_REGION_CODE), "");
+    throwsCode(() => jurisdictionPrefix("990000"), "region.province");
+    assert.equal(withinJurisdiction("3301", "330106"), true);
+    assert.equal(withinJurisdiction("330106", "330110"), false);
+    assert.equal(withinJurisdiction("330106", "530802"), false);
+    assert.equal(withinJurisdiction("", "530802"), true);
+  });
+
+  void it("narrow a search's region to a jurisdiction, or to nothing when they are disjoint", () => {
+    assert.equal(narrowRegionPrefix("3301", undefined), "3301");
+    assert.equal(narrowRegionPrefix("3301", "33"), "3301", "a wider request is narrowed");
+    assert.equal(narrowRegionPrefix("3301", "330106"), "330106", "a narrower request is kept");
+    assert.equal(narrowRegionPrefix("3301", "53"), null);
+    assert.equal(narrowRegionPrefix("", "53"), "53");
+    assert.equal(narrowRegionPrefix("", undefined), "");
   });
 });
