@@ -102,6 +102,16 @@ async function onboard(admin: ApiClient, role: DemoRole, index: number): Promise
   return { id: body.organisation.id, token: body.credential.token, signerAddress: body.organisation.signerAddress };
 }
 
+/** The demo's product, as its cooperative registers it. */
+export const DEMO_PRODUCT = {
+  gtin: DEMO_GTIN,
+  name: { zh: "西湖龙井 明前特级", en: "West Lake Longjing, pre-Qingming grade" },
+  category: "tea",
+  unit: "kg",
+  coldChain: { minC: 0, maxC: 25 },
+  maxYieldPerHa: 1_500,
+} as const;
+
 export async function seedDemoSystem(
   baseUrl: string,
   adminToken: string,
@@ -113,18 +123,7 @@ export async function seedDemoSystem(
   for (const [index, role] of roles.entries()) organisations[role] = await onboard(admin, role, index);
   const coop = apiClient(baseUrl, organisations.cooperative.token);
 
-  expectStatus(
-    await coop.post("/api/v1/products", {
-      gtin: DEMO_GTIN,
-      name: { zh: "西湖龙井 明前特级", en: "West Lake Longjing, pre-Qingming grade" },
-      category: "tea",
-      unit: "kg",
-      coldChain: { minC: 0, maxC: 25 },
-      maxYieldPerHa: 1_500,
-    }),
-    201,
-    "register product",
-  );
+  expectStatus(await coop.post("/api/v1/products", DEMO_PRODUCT), 201, "register product");
   const plot = expectStatus(
     await coop.post<{ plot: { id: string } }>(`/api/v1/organisations/${organisations.cooperative.id}/plots`, {
       name: "狮峰山 7 号茶园",

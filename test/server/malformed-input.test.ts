@@ -7,22 +7,19 @@
  * quoted in the label sheet's Content-Disposition (RFC 6266) instead of breaking it.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-
-import { pino } from "pino";
 
 import { apiClient, expectStatus, type ApiClient } from "../../scripts/lib/api-client.ts";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
 import { DEMO_GTIN, seedDemoSystem, waitUntilAnchored, type DemoSystemSummary } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
 import { settledStoreDigest, storeDigest } from "../../scripts/lib/store-digest.ts";
-import { loadConfig } from "../../server/src/config.ts";
 import { DOCUMENT_MAX_BYTES, TEMPERATURE_READINGS_MAX } from "../../server/src/domain/documents.ts";
-import { startServer, type RunningServer } from "../../server/src/server.ts";
-import { freshTestDatabaseUrl, TEST_DATABASE_URL } from "../support/test-database.ts";
+import type { RunningServer } from "../../server/src/server.ts";
+import { TEST_DATABASE_URL } from "../support/test-database.ts";
+import { startApiTestServer } from "../support/test-server.ts";
 
 interface Problem {
   code: string;
@@ -46,18 +43,7 @@ describe(`malformed input is a 4xx and changes nothing (${TEST_DATABASE_URL === 
   before(async () => {
     node = await startChainNode();
     const deployment = await deployLocalRegistry(node.rpcUrl);
-    dataDir = mkdtempSync(path.join(tmpdir(), "malformed-"));
-    const databaseUrl = await freshTestDatabaseUrl("malformed");
-    server = await startServer(
-      loadConfig({
-        ...deployment.env,
-        PORT: "0",
-        DATA_DIR: dataDir,
-        RATE_LIMIT_PER_MINUTE: "100000",
-        ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
-      }),
-      { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }) },
-    );
+    ({ server, dataDir } = await startApiTestServer(deployment.env, "malformed"));
     adminToken = deployment.env.ADMIN_TOKEN ?? "";
     demo = await seedDemoSystem(server.url, adminToken, { itemCount: 5 });
     // Anchored first, so the ledger writer has nothing left to change while refusals are compared.

@@ -8,24 +8,22 @@
  * failed attempt kept in the audit log.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import { Contract, id, JsonRpcProvider, type ContractTransactionResponse } from "ethers";
-import { pino } from "pino";
 
 import { apiClient, expectStatus } from "../../scripts/lib/api-client.ts";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
-import { DEMO_GTIN, onboardCooperative, waitUntilAnchored } from "../../scripts/lib/demo-system.ts";
+import { DEMO_GTIN, DEMO_PRODUCT, onboardCooperative, waitUntilAnchored } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry, devAccount, type LocalDeployment } from "../../scripts/lib/local-stack.ts";
 import { settledStoreDigest, storeDigest } from "../../scripts/lib/store-digest.ts";
-import { loadConfig } from "../../server/src/config.ts";
-import { startServer, type RunningServer } from "../../server/src/server.ts";
+import type { RunningServer } from "../../server/src/server.ts";
 import { listAudit } from "../../server/src/storage/audit-log.ts";
 import { countItems } from "../../server/src/storage/batches.ts";
-import { freshTestDatabaseUrl, TEST_DATABASE_URL } from "../support/test-database.ts";
+import { TEST_DATABASE_URL } from "../support/test-database.ts";
+import { startApiTestServer } from "../support/test-server.ts";
 
 interface Problem {
   code: string;
@@ -66,18 +64,7 @@ describe(`the server refuses what the registry would (${TEST_DATABASE_URL === un
     node = await startChainNode();
     deployment = await deployLocalRegistry(node.rpcUrl);
     provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
-    dataDir = mkdtempSync(path.join(tmpdir(), "registry-rules-"));
-    const databaseUrl = await freshTestDatabaseUrl("registry_rules");
-    server = await startServer(
-      loadConfig({
-        ...deployment.env,
-        PORT: "0",
-        DATA_DIR: dataDir,
-        RATE_LIMIT_PER_MINUTE: "100000",
-        ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
-      }),
-      { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }) },
-    );
+    ({ server, dataDir } = await startApiTestServer(deployment.env, "registry-rules"));
     coopToken = (
       await onboardCooperative(server.url, deployment.env.ADMIN_TOKEN ?? "", {
         name: { zh: "规则测试合作社" },
@@ -85,18 +72,7 @@ describe(`the server refuses what the registry would (${TEST_DATABASE_URL === un
       })
     ).token;
     const coop = apiClient(server.url, coopToken);
-    expectStatus(
-      await coop.post("/api/v1/products", {
-        gtin: DEMO_GTIN,
-        name: { zh: "西湖龙井", en: "West Lake Longjing" },
-        category: "tea",
-        unit: "kg",
-        coldChain: { minC: 0, maxC: 25 },
-        maxYieldPerHa: 1_500,
-      }),
-      201,
-      "register product",
-    );
+    expectStatus(await coop.post("/api/v1/products", DEMO_PRODUCT), 201, "register product");
     const registered = expectStatus<{ batch: { batchId: string } }>(
       await coop.post("/api/v1/batches", batch({ lot: anchored.lot })),
       202,

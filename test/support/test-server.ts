@@ -14,6 +14,7 @@ import { DEMO_GTIN } from "../../scripts/lib/demo-system.ts";
 import { loadConfig } from "../../server/src/config.ts";
 import { startServer, type RunningServer } from "../../server/src/server.ts";
 import { listItemSerials } from "../../server/src/storage/batches.ts";
+import { freshTestDatabaseUrl } from "./test-database.ts";
 
 export interface TestServer {
   server: RunningServer;
@@ -39,6 +40,32 @@ export async function startTestServer(
     ...extra,
   };
   const server = await startServer(loadConfig(env), { logger: pino({ level: "silent" }) });
+  return { server, dataDir, env };
+}
+
+/**
+ * The server as the API tests run it: workers on (they anchor through the real ledger
+ * writer), a database of its own when `TEST_DATABASE_URL` names a PostgreSQL cluster (the
+ * server:postgres step), logs at `TEST_LOG_LEVEL` (silent by default).
+ */
+export async function startApiTestServer(
+  chainEnv: Record<string, string>,
+  name: string,
+  extra: Record<string, string> = {},
+): Promise<TestServer> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), `${name}-`));
+  const databaseUrl = await freshTestDatabaseUrl(name.replace(/[^a-z0-9]/g, "_"));
+  const env = {
+    ...chainEnv,
+    PORT: "0",
+    DATA_DIR: dataDir,
+    RATE_LIMIT_PER_MINUTE: "100000",
+    ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
+    ...extra,
+  };
+  const server = await startServer(loadConfig(env), {
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
+  });
   return { server, dataDir, env };
 }
 
