@@ -131,7 +131,8 @@ describe(`regulators: suspension, self-reinstatement and jurisdiction (${TEST_DA
       "regulator-authority",
       databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl },
     ));
-    provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true });
+    // No cached block number: a refusal is checked against the height right after the ledger settled.
+    provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
     admin = apiClient(server.url, deployment.env.ADMIN_TOKEN ?? "");
     const cast = {
       cooperative: await onboard("cooperative", "330106", 9_010),
