@@ -18,14 +18,9 @@ import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
 import { settledStoreDigest, storeDigest } from "../../scripts/lib/store-digest.ts";
 import { DOCUMENT_MAX_BYTES, TEMPERATURE_READINGS_MAX } from "../../server/src/domain/documents.ts";
 import type { RunningServer } from "../../server/src/server.ts";
+import { expectProblem } from "../support/problems.ts";
 import { TEST_DATABASE_URL } from "../support/test-database.ts";
 import { startApiTestServer } from "../support/test-server.ts";
-
-interface Problem {
-  code: string;
-  detail?: string;
-  message: { zh: string; en: string };
-}
 
 function readings(count: number, from = "2026-04-18T07:00:00+08:00"): { at: string; celsius: number }[] {
   const start = Date.parse(from);
@@ -59,16 +54,6 @@ describe(`malformed input is a 4xx and changes nothing (${TEST_DATABASE_URL === 
 
   const digest = () => storeDigest(server.ctx.db, path.join(dataDir, "ipfs"));
   const settled = () => settledStoreDigest(server.ctx.db, path.join(dataDir, "ipfs"));
-
-  async function expectProblem(response: Response, status: number, code: string): Promise<Problem> {
-    const text = await response.text();
-    assert.equal(response.status, status, text);
-    assert.equal(response.headers.get("content-type"), "application/problem+json; charset=utf-8");
-    const problem = JSON.parse(text) as Problem;
-    assert.equal(problem.code, code, text);
-    assert.ok(problem.message.zh.length > 0 && problem.message.en.length > 0);
-    return problem;
-  }
 
   it("answers bad percent-encoding in any path, and in X-File-Name, with request.invalid", async () => {
     const before = await settled();

@@ -22,14 +22,9 @@ import { settledStoreDigest, storeDigest } from "../../scripts/lib/store-digest.
 import type { RunningServer } from "../../server/src/server.ts";
 import { listAudit } from "../../server/src/storage/audit-log.ts";
 import { countItems } from "../../server/src/storage/batches.ts";
+import { expectProblem } from "../support/problems.ts";
 import { TEST_DATABASE_URL } from "../support/test-database.ts";
 import { startApiTestServer } from "../support/test-server.ts";
-
-interface Problem {
-  code: string;
-  detail?: string;
-  message: { zh: string; en: string };
-}
 
 const ROLES_ABI = [
   "function grantRole(bytes32 role, address account)",
@@ -103,16 +98,6 @@ describe(`the server refuses what the registry would (${TEST_DATABASE_URL === un
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
       body: JSON.stringify(body),
     });
-  }
-
-  async function expectProblem(response: Response, status: number, code: string): Promise<Problem> {
-    const text = await response.text();
-    assert.equal(response.status, status, text);
-    assert.equal(response.headers.get("content-type"), "application/problem+json; charset=utf-8");
-    const problem = JSON.parse(text) as Problem;
-    assert.equal(problem.code, code, text);
-    assert.ok(problem.message.zh.length > 0 && problem.message.en.length > 0, text);
-    return problem;
   }
 
   it("refuses every attestation and event field the registry reverts on, changing nothing", async () => {
