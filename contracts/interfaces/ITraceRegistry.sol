@@ -66,12 +66,16 @@ interface ITraceRegistry {
     /// (read by every event, written only on recall); and `eventHead`, written per event.
     /// No event counter is stored: it would cost every event another write, and the
     /// head already fixes the number and order of events.
+    /// `custodian` and `pendingReceiver` are organisations named by their origin (see
+    /// {originOf}); a zero `custodian` means the batch is still with its cooperative.
     struct BatchRecord {
         bytes32 itemsRoot;
         address attester;
         uint32 itemCount;
         BatchStatus status;
         bytes32 eventHead;
+        address custodian;
+        address pendingReceiver;
     }
 
     /// @notice A cooperative's signed attestation of one batch, as a relayer submits it.
@@ -108,12 +112,15 @@ interface ITraceRegistry {
     /// @param bizStep the CBV business step
     /// @param occurredAt when it happened, seconds since the Unix epoch
     /// @param payloadCid binary CID of the event document (EPCIS-shaped) on IPFS
+    /// @param counterparty for `Shipping`, the signer of the organisation the batch is handed
+    /// to (it takes custody when it records `Receiving`); zero for every other step
     struct EventRequest {
         address actor;
         bytes32 batchId;
         BizStep bizStep;
         uint64 occurredAt;
         bytes payloadCid;
+        address counterparty;
         uint256 nonce;
         uint64 deadline;
         bytes signature;
@@ -124,6 +131,34 @@ interface ITraceRegistry {
         address attester;
         bytes32 batchId;
         bytes reasonCid;
+        uint256 nonce;
+        uint64 deadline;
+        bytes signature;
+    }
+
+    /// @notice A GTIN owner's signed grant (or withdrawal) of one GTIN to another
+    /// organisation, e.g. a contract packer, as a relayer submits it.
+    /// @param owner the signer of the organisation entitled to the GTIN
+    /// @param gtin GTIN-14 as an integer
+    /// @param grantee the signer of the organisation granted (or no longer granted) the GTIN
+    /// @param granted true to grant, false to withdraw
+    struct GtinGrantRequest {
+        address owner;
+        uint64 gtin;
+        address grantee;
+        bool granted;
+        uint256 nonce;
+        uint64 deadline;
+        bytes signature;
+    }
+
+    /// @notice A cooperative's signed request that an inspector inspect or certify its batch.
+    /// @param requester the signer of the batch's cooperative
+    /// @param inspector the signer of an inspector organisation
+    struct InspectionRequest {
+        address requester;
+        bytes32 batchId;
+        address inspector;
         uint256 nonce;
         uint64 deadline;
         bytes signature;
@@ -171,10 +206,55 @@ interface ITraceRegistry {
         BizStep bizStep,
         uint64 occurredAt,
         bytes payloadCid,
+        address counterparty,
         uint256 nonce,
         uint64 deadline,
         bytes signature,
         bytes32 newHead
+    );
+
+    /// @notice Emitted when the receiver named by a shipping event recorded its receiving
+    /// event, so the batch passed into its custody. Both are organisation origins.
+    event CustodyTransferred(bytes32 indexed batchId, address indexed from, address indexed to);
+
+    /// @notice Emitted when the admin bound a GS1 company prefix to an organisation.
+    /// @param prefix the prefix's digits as an integer (leading zeros dropped)
+    /// @param digits how many digits the prefix has (6 to 12), leading zeros included
+    /// @param owner the organisation's origin
+    event CompanyPrefixBound(uint64 indexed prefix, uint8 digits, address indexed owner);
+
+    /// @notice Emitted when the admin released a company prefix from its organisation.
+    event CompanyPrefixReleased(uint64 indexed prefix, uint8 digits, address indexed owner);
+
+    /// @notice Emitted when the admin bound one GTIN to an organisation.
+    event GtinBound(uint64 indexed gtin, address indexed owner);
+
+    /// @notice Emitted when the admin released a GTIN bound on its own.
+    event GtinReleased(uint64 indexed gtin, address indexed owner);
+
+    /// @notice Emitted when a GTIN's owner granted or withdrew a GTIN. Carries every signed
+    /// field, so the grant can be re-verified from logs alone. Owner and grantee are origins.
+    event GtinGrantChanged(
+        uint64 indexed gtin,
+        address indexed owner,
+        address indexed grantee,
+        bool granted,
+        uint256 nonce,
+        uint64 deadline,
+        bytes signature
+    );
+
+    /// @notice Emitted when a batch's cooperative or a regulator asked an inspector to
+    /// inspect or certify the batch.
+    /// @param requestedBy the cooperative's signer, or the regulator's account
+    /// @param signature the cooperative's signature; empty when a regulator asked
+    event InspectionRequested(
+        bytes32 indexed batchId,
+        address indexed inspector,
+        address indexed requestedBy,
+        uint256 nonce,
+        uint64 deadline,
+        bytes signature
     );
 
     /// @notice Emitted when a batch was recalled, by its cooperative or by a regulator.
@@ -277,6 +357,47 @@ interface ITraceRegistry {
     error RegistryNotBatchAttester(bytes32 batchId, address signer);
     /// @notice A submission carried no entries.
     error RegistryEmptySubmission();
+    /// @notice A company prefix is not 6 to 12 digits, or its value has more digits than it says.
+    /// @param prefix the prefix's value
+    /// @param digits the digits it claims
+    error RegistryCompanyPrefixInvalid(uint64 prefix, uint8 digits);
+    /// @notice The company prefix (or a prefix it lies within, or the GTIN) is already bound.
+    /// @param prefix the bound prefix's value (or the GTIN)
+    /// @param digits the bound prefix's digits (14 for a GTIN bound on its own)
+    /// @param owner the origin of the organisation it is bound to
+    error RegistryCompanyPrefixAlreadyBound(uint64 prefix, uint8 digits, address owner);
+    /// @notice The company prefix (or the GTIN, with 14 digits) is not bound.
+    error RegistryCompanyPrefixNotBound(uint64 prefix, uint8 digits);
+    /// @notice The attester is neither the GTIN's owner nor granted it.
+    /// @param gtin the GTIN
+    /// @param attester the attester's signer
+    error RegistryGtinNotEntitled(uint64 gtin, address attester);
+    /// @notice A grant's signer is not the organisation the GTIN is bound to.
+    /// @param gtin the GTIN
+    /// @param signer the grant's signer
+    error RegistryNotGtinOwner(uint64 gtin, address signer);
+    /// @notice An organisation of this kind never records this step (e.g. a retailer harvesting).
+    /// @param actor the actor's signer
+    /// @param kind the actor's kind
+    /// @param bizStep the step
+    error RegistryStepNotAllowed(address actor, OrgKind kind, BizStep bizStep);
+    /// @notice The actor has no say about this batch: it is not the batch's cooperative, its
+    /// custodian, the receiver a shipping event named (for receiving), or an inspector asked
+    /// to inspect it (for inspecting and certifying).
+    /// @param batchId the batch
+    /// @param actor the actor's signer
+    /// @param bizStep the step
+    error RegistryActorWithoutCustody(bytes32 batchId, address actor, BizStep bizStep);
+    /// @notice A shipping event names no receiver, itself, or an organisation that cannot receive.
+    /// @param batchId the batch
+    /// @param receiver the receiver named
+    error RegistryReceiverInvalid(bytes32 batchId, address receiver);
+    /// @notice A step other than shipping names a counterparty.
+    /// @param bizStep the step
+    /// @param counterparty the address given
+    error RegistryCounterpartyUnexpected(BizStep bizStep, address counterparty);
+    /// @notice The inspector was already asked to inspect this batch.
+    error RegistryInspectionAlreadyRequested(bytes32 batchId, address inspector);
 
     // ---------------------------------------------------------------- admin
 
@@ -296,6 +417,32 @@ interface ITraceRegistry {
     /// batches. `newSigner` must never have been registered.
     function rotateSigner(address currentSigner, address newSigner) external;
 
+    /// @notice Binds a GS1 company prefix to an organisation: the GTINs under it are the
+    /// organisation's to attest, and to grant to others.
+    /// @dev Admin only. A prefix is its value and its number of digits (6 to 12; a UPC
+    /// prefix keeps its leading zero, "0614141" is 614141 with 7 digits). A GTIN belongs to
+    /// the organisation of the longest bound prefix it starts with (after the indicator
+    /// digit), unless the GTIN itself is bound ({bindGtin}). Refused when the prefix is bound,
+    /// or lies within a prefix bound to another organisation.
+    /// @param prefix the prefix's digits as an integer
+    /// @param digits the prefix's length
+    /// @param owner the signer of a registered organisation
+    function bindCompanyPrefix(uint64 prefix, uint8 digits, address owner) external;
+
+    /// @notice Releases a bound company prefix (a lapsed GS1 licence). Batches already
+    /// attested stay as they are.
+    /// @dev Admin only.
+    function releaseCompanyPrefix(uint64 prefix, uint8 digits) external;
+
+    /// @notice Binds one GTIN to an organisation (a GTIN bought on its own, or allocated
+    /// from the operator's prefix); it wins over any prefix the GTIN lies within.
+    /// @dev Admin only. Refused when the GTIN is bound already.
+    function bindGtin(uint64 gtin, address owner) external;
+
+    /// @notice Releases a GTIN bound with {bindGtin}.
+    /// @dev Admin only.
+    function releaseGtin(uint64 gtin) external;
+
     // ---------------------------------------------------------------- regulator
 
     /// @notice Suspends an organisation: its signatures are refused until reinstated.
@@ -310,6 +457,11 @@ interface ITraceRegistry {
     /// @dev Regulator only.
     function recallBatchAsRegulator(bytes32 batchId, bytes calldata reasonCid) external;
 
+    /// @notice Asks an inspector organisation to inspect or certify a batch, on a
+    /// regulator's own authority.
+    /// @dev Regulator only. The inspector must be a registered inspector.
+    function requestInspectionAsRegulator(bytes32 batchId, address inspector) external;
+
     // ---------------------------------------------------------------- relayer
 
     /// @notice Records many signed batch attestations in one transaction.
@@ -322,6 +474,16 @@ interface ITraceRegistry {
     /// @dev Relayer only. All-or-nothing, as {attestBatches}. Events after a recall are
     /// accepted (a recall is followed by recalling and disposal events); audits judge them.
     function recordEvents(EventRequest[] calldata requests) external;
+
+    /// @notice Records GTIN owners' signed grants and withdrawals, in order.
+    /// @dev Relayer only. All-or-nothing, as {attestBatches}. The signer must be the
+    /// organisation the GTIN is bound to, and active; the grantee must be registered.
+    function changeGtinGrants(GtinGrantRequest[] calldata requests) external;
+
+    /// @notice Records cooperatives' signed requests that inspectors inspect their batches.
+    /// @dev Relayer only. All-or-nothing. The requester must be the batch's cooperative
+    /// (any of its keys since), active; the inspector a registered inspector.
+    function requestInspections(InspectionRequest[] calldata requests) external;
 
     /// @notice Recalls a batch with its cooperative's signature.
     /// @dev Relayer only. The signer must be the batch's attester, or the key its
@@ -349,6 +511,28 @@ interface ITraceRegistry {
 
     /// @notice Whether `leaf` belongs to the batch, given its Merkle proof.
     function verifyItemLeaf(bytes32 batchId, bytes32 leaf, bytes32[] calldata proof) external view returns (bool);
+
+    /// @notice The key an organisation was first registered with, which names it for good
+    /// (its bindings, grants and custody) across rotations; `signer` itself when never rotated.
+    /// Zero for an address no organisation ever held.
+    function originOf(address signer) external view returns (address);
+
+    /// @notice The origin of the organisation a GTIN belongs to (its own binding, else the
+    /// longest bound company prefix it starts with); zero when none.
+    function gtinOwner(uint64 gtin) external view returns (address);
+
+    /// @notice The origin of the organisation a company prefix is bound to; zero when none.
+    function companyPrefixOwner(uint64 prefix, uint8 digits) external view returns (address);
+
+    /// @notice Whether the GTIN's owner has granted the GTIN to the organisation of `signer`.
+    function gtinGranted(uint64 gtin, address signer) external view returns (bool);
+
+    /// @notice Whether the organisation of `signer` may attest batches of `gtin` now
+    /// (its owner or a grantee, active and a cooperative).
+    function mayAttest(address signer, uint64 gtin) external view returns (bool);
+
+    /// @notice Whether the batch's cooperative or a regulator asked the inspector (any key of it).
+    function inspectionRequested(bytes32 batchId, address inspector) external view returns (bool);
 
     /// @notice The EIP-712 domain separator, so clients can check what they sign.
     function domainSeparator() external view returns (bytes32);

@@ -9,7 +9,8 @@ import {ITraceRegistry} from "../interfaces/ITraceRegistry.sol";
 /// @title TypedSignatures
 /// @notice EIP-712 hashing, signature checks and unordered nonces for the registry, kept
 /// apart so the registry reads as business logic.
-/// @dev The typed-data definitions here are version "1" of the domain; the TypeScript
+/// @dev The typed-data definitions here are version "2" of the domain (version 2 added the
+/// event's counterparty, GTIN grants and inspection requests); the TypeScript
 /// table in `server/src/domain/typed-data.ts` mirrors them and a test recomputes each
 /// typehash from its preimage. Its errors are the registry's (`Registry<Subject><Problem>`,
 /// declared in {ITraceRegistry}): it is a part of the registry, never deployed alone.
@@ -19,9 +20,19 @@ abstract contract TypedSignatures is ITraceRegistry, EIP712 {
         "BatchAttestation(address attester,uint64 gtin,string lot,bytes32 itemsRoot,uint32 itemCount,uint64 quantityMilli,string unit,uint64 harvestedAt,bytes metadataCid,uint256 nonce,uint64 deadline)"
     );
 
-    // keccak256("TraceEvent(address actor,bytes32 batchId,uint8 bizStep,uint64 occurredAt,bytes payloadCid,uint256 nonce,uint64 deadline)")
+    // keccak256("TraceEvent(address actor,bytes32 batchId,uint8 bizStep,uint64 occurredAt,bytes payloadCid,address counterparty,uint256 nonce,uint64 deadline)")
     bytes32 public constant TRACE_EVENT_TYPEHASH = keccak256(
-        "TraceEvent(address actor,bytes32 batchId,uint8 bizStep,uint64 occurredAt,bytes payloadCid,uint256 nonce,uint64 deadline)"
+        "TraceEvent(address actor,bytes32 batchId,uint8 bizStep,uint64 occurredAt,bytes payloadCid,address counterparty,uint256 nonce,uint64 deadline)"
+    );
+
+    // keccak256("GtinGrant(address owner,uint64 gtin,address grantee,bool granted,uint256 nonce,uint64 deadline)")
+    bytes32 public constant GTIN_GRANT_TYPEHASH = keccak256(
+        "GtinGrant(address owner,uint64 gtin,address grantee,bool granted,uint256 nonce,uint64 deadline)"
+    );
+
+    // keccak256("InspectionRequest(address requester,bytes32 batchId,address inspector,uint256 nonce,uint64 deadline)")
+    bytes32 public constant INSPECTION_REQUEST_TYPEHASH = keccak256(
+        "InspectionRequest(address requester,bytes32 batchId,address inspector,uint256 nonce,uint64 deadline)"
     );
 
     // keccak256("Recall(address attester,bytes32 batchId,bytes reasonCid,uint256 nonce,uint64 deadline)")
@@ -81,9 +92,28 @@ abstract contract TypedSignatures is ITraceRegistry, EIP712 {
                         uint8(r.bizStep),
                         r.occurredAt,
                         keccak256(r.payloadCid),
+                        r.counterparty,
                         r.nonce,
                         r.deadline
                     )
+                )
+            );
+    }
+
+    /// @dev The digest a GTIN's owner signs to grant or withdraw it.
+    function _gtinGrantDigest(GtinGrantRequest calldata r) internal view returns (bytes32) {
+        return
+            _hashTypedDataV4(
+                keccak256(abi.encode(GTIN_GRANT_TYPEHASH, r.owner, r.gtin, r.grantee, r.granted, r.nonce, r.deadline))
+            );
+    }
+
+    /// @dev The digest a cooperative signs to ask an inspector to inspect its batch.
+    function _inspectionRequestDigest(InspectionRequest calldata r) internal view returns (bytes32) {
+        return
+            _hashTypedDataV4(
+                keccak256(
+                    abi.encode(INSPECTION_REQUEST_TYPEHASH, r.requester, r.batchId, r.inspector, r.nonce, r.deadline)
                 )
             );
     }

@@ -10,50 +10,98 @@ import type { TypedDataDomain, TypedDataField } from "ethers";
 
 export const DOMAIN_NAME = "OneItemOneCode";
 
-export type TypedDataVersion = "1";
-export const CURRENT_TYPED_DATA_VERSION: TypedDataVersion = "1";
+export type TypedDataVersion = "1" | "2";
+/**
+ * Version "2" (a new registry deployment) added the event's counterparty (the receiver a
+ * shipping event hands the batch to), GTIN grants and inspection requests.
+ */
+export const CURRENT_TYPED_DATA_VERSION: TypedDataVersion = "2";
 
-type TypeTable = Record<string, TypedDataField[]>;
+type TypeTable = Record<string, readonly TypedDataField[]>;
 
-const VERSION_1 = {
-  BatchAttestation: [
-    { name: "attester", type: "address" },
-    { name: "gtin", type: "uint64" },
-    { name: "lot", type: "string" },
-    { name: "itemsRoot", type: "bytes32" },
-    { name: "itemCount", type: "uint32" },
-    { name: "quantityMilli", type: "uint64" },
-    { name: "unit", type: "string" },
-    { name: "harvestedAt", type: "uint64" },
-    { name: "metadataCid", type: "bytes" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint64" },
-  ],
+const BATCH_ATTESTATION = [
+  { name: "attester", type: "address" },
+  { name: "gtin", type: "uint64" },
+  { name: "lot", type: "string" },
+  { name: "itemsRoot", type: "bytes32" },
+  { name: "itemCount", type: "uint32" },
+  { name: "quantityMilli", type: "uint64" },
+  { name: "unit", type: "string" },
+  { name: "harvestedAt", type: "uint64" },
+  { name: "metadataCid", type: "bytes" },
+  { name: "nonce", type: "uint256" },
+  { name: "deadline", type: "uint64" },
+] as const;
+
+const RECALL = [
+  { name: "attester", type: "address" },
+  { name: "batchId", type: "bytes32" },
+  { name: "reasonCid", type: "bytes" },
+  { name: "nonce", type: "uint256" },
+  { name: "deadline", type: "uint64" },
+] as const;
+
+const VERSION_2 = {
+  BatchAttestation: BATCH_ATTESTATION,
   TraceEvent: [
     { name: "actor", type: "address" },
     { name: "batchId", type: "bytes32" },
     { name: "bizStep", type: "uint8" },
     { name: "occurredAt", type: "uint64" },
     { name: "payloadCid", type: "bytes" },
+    { name: "counterparty", type: "address" },
     { name: "nonce", type: "uint256" },
     { name: "deadline", type: "uint64" },
   ],
-  Recall: [
-    { name: "attester", type: "address" },
+  Recall: RECALL,
+  GtinGrant: [
+    { name: "owner", type: "address" },
+    { name: "gtin", type: "uint64" },
+    { name: "grantee", type: "address" },
+    { name: "granted", type: "bool" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint64" },
+  ],
+  InspectionRequest: [
+    { name: "requester", type: "address" },
     { name: "batchId", type: "bytes32" },
-    { name: "reasonCid", type: "bytes" },
+    { name: "inspector", type: "address" },
     { name: "nonce", type: "uint256" },
     { name: "deadline", type: "uint64" },
   ],
 } as const satisfies TypeTable;
 
-export const TYPED_DATA: Record<TypedDataVersion, typeof VERSION_1> = { "1": VERSION_1 };
+/** Version "1": what the first registry deployment verifies; kept to check its signatures. */
+const VERSION_1 = {
+  BatchAttestation: BATCH_ATTESTATION,
+  TraceEvent: VERSION_2.TraceEvent.filter((field) => field.name !== "counterparty"),
+  Recall: RECALL,
+} satisfies Partial<Record<keyof typeof VERSION_2, readonly TypedDataField[]>>;
 
-export type PrimaryType = keyof typeof VERSION_1;
+export type PrimaryType = keyof typeof VERSION_2;
+
+/** Each version's definitions; a version lacks the primary types it did not have. */
+export const TYPED_DATA: Record<TypedDataVersion, Partial<Record<PrimaryType, readonly TypedDataField[]>>> = {
+  "1": VERSION_1,
+  "2": VERSION_2,
+};
+
+/** The fields of `primaryType` in `version`; throws for a type the version did not have. */
+export function fieldsOf(
+  primaryType: PrimaryType,
+  version: TypedDataVersion = CURRENT_TYPED_DATA_VERSION,
+): readonly TypedDataField[] {
+  const fields = TYPED_DATA[version][primaryType];
+  if (fields === undefined) throw new TypeError(`typed data version ${version} has no ${primaryType}`);
+  return fields;
+}
 
 /** Types for one primary type, in the shape ethers' `signTypedData` / `verifyTypedData` take. */
-export function typesFor(primaryType: PrimaryType, version: TypedDataVersion = CURRENT_TYPED_DATA_VERSION): TypeTable {
-  return { [primaryType]: [...TYPED_DATA[version][primaryType]] };
+export function typesFor(
+  primaryType: PrimaryType,
+  version: TypedDataVersion = CURRENT_TYPED_DATA_VERSION,
+): Record<string, TypedDataField[]> {
+  return { [primaryType]: [...fieldsOf(primaryType, version)] };
 }
 
 export function domainFor(
@@ -64,14 +112,19 @@ export function domainFor(
   return { name: DOMAIN_NAME, version, chainId, verifyingContract };
 }
 
-type Fields<P extends PrimaryType> = (typeof VERSION_1)[P][number];
+type Fields<P extends PrimaryType> = (typeof VERSION_2)[P][number];
 
 /**
  * The value of a primary type as code holds it, field for field from the type table:
- * integers (uint*) are bigint, everything else (addresses, 0x-hex bytes, text) a string.
+ * integers (uint*) are bigint, booleans boolean, everything else (addresses, 0x-hex bytes,
+ * text) a string.
  */
 export type TypedValue<P extends PrimaryType> = {
-  [F in Fields<P> as F["name"]]: F["type"] extends `uint${string}` ? bigint : string;
+  [F in Fields<P> as F["name"]]: F["type"] extends `uint${string}`
+    ? bigint
+    : F["type"] extends "bool"
+      ? boolean
+      : string;
 };
 
 /** The same value as JSON: every field a string, integers in decimal (wider than a JSON number). */
@@ -80,6 +133,8 @@ export type TypedJson<P extends PrimaryType> = { [F in Fields<P> as F["name"]]: 
 export type BatchAttestationValue = TypedValue<"BatchAttestation">;
 export type TraceEventValue = TypedValue<"TraceEvent">;
 export type RecallValue = TypedValue<"Recall">;
+export type GtinGrantValue = TypedValue<"GtinGrant">;
+export type InspectionRequestValue = TypedValue<"InspectionRequest">;
 
 /**
  * The one conversion of a typed value to and from JSON, for every place that stores or sends
@@ -102,7 +157,12 @@ const TEXT_PATTERNS: Record<string, RegExp> = {
  * One field. An integer may also arrive as a JSON number or a bigint: outbox entries hold
  * the business step as a number, and signature requests keep their integers as bigints.
  */
-function decodeField(type: string, path: string, raw: unknown): bigint | string {
+function decodeField(type: string, path: string, raw: unknown): bigint | string | boolean {
+  if (type === "bool") {
+    if (raw === true || raw === "true") return true;
+    if (raw === false || raw === "false") return false;
+    throw new TypeError(`${path} is not a bool`);
+  }
   if (type.startsWith("uint")) {
     const value =
       typeof raw === "bigint"
@@ -123,15 +183,15 @@ function decodeField(type: string, path: string, raw: unknown): bigint | string 
 }
 
 function encodeFields(primaryType: PrimaryType, value: Record<string, unknown>): Record<string, string> {
-  const fields: readonly TypedDataField[] = TYPED_DATA[CURRENT_TYPED_DATA_VERSION][primaryType];
+  const fields = fieldsOf(primaryType);
   // Field order follows the type table, so equal values give equal JSON text.
   return Object.fromEntries(fields.map(({ name }) => [name, String(value[name])]));
 }
 
-function decodeFields(primaryType: PrimaryType, json: unknown): Record<string, bigint | string> {
+function decodeFields(primaryType: PrimaryType, json: unknown): Record<string, bigint | string | boolean> {
   if (typeof json !== "object" || json === null) throw new TypeError(`${primaryType} is not a JSON object`);
   const record = json as Record<string, unknown>;
-  const fields: readonly TypedDataField[] = TYPED_DATA[CURRENT_TYPED_DATA_VERSION][primaryType];
+  const fields = fieldsOf(primaryType);
   return Object.fromEntries(
     fields.map(({ name, type }) => [name, decodeField(type, `${primaryType}.${name}`, record[name])]),
   );
@@ -149,9 +209,11 @@ export const TYPED_CODECS: { readonly [P in PrimaryType]: TypedCodec<P> } = {
   BatchAttestation: /* @__PURE__ */ typedCodec("BatchAttestation"),
   TraceEvent: /* @__PURE__ */ typedCodec("TraceEvent"),
   Recall: /* @__PURE__ */ typedCodec("Recall"),
+  GtinGrant: /* @__PURE__ */ typedCodec("GtinGrant"),
+  InspectionRequest: /* @__PURE__ */ typedCodec("InspectionRequest"),
 };
 
-/** A value of whichever primary type, tagged with it, for code that handles all three. */
+/** A value of whichever primary type, tagged with it, for code that handles them all. */
 export type AnyTypedValue = { [P in PrimaryType]: { primaryType: P; value: TypedValue<P> } }[PrimaryType];
 
 export function decodeTyped(primaryType: PrimaryType, json: unknown): AnyTypedValue {

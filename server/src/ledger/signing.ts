@@ -9,6 +9,8 @@ import {
   domainFor,
   typesFor,
   type BatchAttestationValue,
+  type GtinGrantValue,
+  type InspectionRequestValue,
   type PrimaryType,
   type RecallValue,
   type TraceEventValue,
@@ -25,6 +27,8 @@ interface ValueOf {
   BatchAttestation: BatchAttestationValue;
   TraceEvent: TraceEventValue;
   Recall: RecallValue;
+  GtinGrant: GtinGrantValue;
+  InspectionRequest: InspectionRequestValue;
 }
 
 type Signable = Pick<Signer, "signTypedData">;

@@ -5,14 +5,14 @@
  * audit, the CLI's `verify-batch` and the demo trust nothing but the chain they read.
  * Reading the logs is the caller's (ethers in the server and the CLI); this stays pure.
  */
-import type { PrimaryType, TYPED_DATA } from "../domain/typed-data.ts";
+import type { PrimaryType, TypedJson } from "../domain/typed-data.ts";
 import { sameHex } from "./bytes.ts";
 import { recoverSigner, typedDataDigest, type Eip712Domain } from "./eip712.ts";
 import { eventHead } from "./hash-chain.ts";
 
 /** A value of a primary type as read from a log or carried in JSON: integers as bigint or decimal strings. */
 export type SignedFields<P extends PrimaryType> = {
-  readonly [F in (typeof TYPED_DATA)["1"][P][number]["name"]]: string | bigint;
+  readonly [F in keyof TypedJson<P>]: string | bigint | boolean;
 };
 
 export interface SignedLog<P extends PrimaryType> {

@@ -11,7 +11,7 @@ import { Signature, recoverPublicKey } from "@noble/secp256k1";
 import {
   CURRENT_TYPED_DATA_VERSION,
   DOMAIN_NAME,
-  TYPED_DATA,
+  fieldsOf,
   type PrimaryType,
   type TypedDataVersion,
 } from "../domain/typed-data.ts";
@@ -38,7 +38,7 @@ export interface Eip712Domain {
 }
 
 /** A typed value as the resolution carries it: integers as decimal strings (bigints accepted), bytes as 0x-hex. */
-export type TypedValue = Readonly<Record<string, string | bigint>>;
+export type TypedValue = Readonly<Record<string, string | bigint | boolean>>;
 
 interface Field {
   readonly name: string;
@@ -60,8 +60,13 @@ function encodeType(name: string, fields: readonly Field[]): string {
 }
 
 /** One field's 32-byte slot in `encodeData`: atomic types in place, dynamic ones hashed. */
-function encodeField(field: Field, value: string | bigint | undefined): Uint8Array {
+function encodeField(field: Field, value: string | bigint | boolean | undefined): Uint8Array {
   if (value === undefined) throw new AppError("verify.hex", { field: field.name, value: "missing" });
+  if (field.type === "bool") {
+    if (typeof value !== "boolean") throw new AppError("verify.hex", { field: field.name, type: field.type });
+    return uintWord(value ? 1n : 0n);
+  }
+  if (typeof value === "boolean") throw new AppError("verify.hex", { field: field.name, type: field.type });
   const uint = UINT.exec(field.type);
   if (uint !== null) return uintWord(parseUint(value, Number(uint[1])));
   if (typeof value === "bigint") throw new AppError("verify.hex", { field: field.name, type: field.type });
@@ -96,7 +101,7 @@ export function domainSeparator(domain: Eip712Domain): Uint8Array {
 
 /** `keccak256(0x1901 ‖ domainSeparator ‖ hashStruct(value))` of one of our primary types, as 0x-hex. */
 export function typedDataDigest(domain: Eip712Domain, primaryType: PrimaryType, value: TypedValue): string {
-  const fields: readonly Field[] = TYPED_DATA[domain.version ?? CURRENT_TYPED_DATA_VERSION][primaryType];
+  const fields: readonly Field[] = fieldsOf(primaryType, domain.version ?? CURRENT_TYPED_DATA_VERSION);
   return bytesToHex(
     keccak256(concatBytes(Uint8Array.of(0x19, 0x01), domainSeparator(domain), hashStruct(primaryType, fields, value))),
   );
