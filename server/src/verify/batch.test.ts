@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { AbiCoder, TypedDataEncoder, Wallet, getAddress, hexlify, keccak256 } from "ethers";
+import { AbiCoder, TypedDataEncoder, Wallet, ZeroAddress, getAddress, hexlify, keccak256 } from "ethers";
 import fc from "fast-check";
 
 import { domainFor, typesFor, type BatchAttestationValue, type TraceEventValue } from "../domain/typed-data.ts";
@@ -66,6 +66,7 @@ function eventOf(batchId: string, index: number, actor: { address: string }): Tr
     bizStep: BigInt(index % 12),
     occurredAt: 1_767_225_600n + BigInt(index) * 3600n,
     payloadCid: `0x01551220${index.toString(16).padStart(64, "0")}`,
+    counterparty: ZeroAddress,
     nonce: BigInt(100 + index),
     deadline: 1_767_312_000n,
   };

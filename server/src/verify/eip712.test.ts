@@ -45,6 +45,7 @@ const eventValue: fc.Arbitrary<EventValueJson> = fc.record({
   bizStep: uint(8),
   occurredAt: uint(64),
   payloadCid: hexBytes(0, 80),
+  counterparty: address,
   nonce: uint(256),
   deadline: uint(64),
 });
@@ -112,6 +113,7 @@ describe("EIP-712 digests", () => {
       bizStep: "1",
       occurredAt: "1",
       payloadCid: "0x",
+      counterparty: Wallet.createRandom().address,
       nonce: "0",
       deadline: "1",
     };
@@ -121,6 +123,37 @@ describe("EIP-712 digests", () => {
     assert.throws(() => eventDigest(d, { ...base, batchId: "0x1234" }), AppError);
     assert.throws(() => eventDigest(d, { ...base, payloadCid: "0x123" }), AppError);
     assert.throws(() => eventDigest(d, { ...base, actor: "0x1234" }), AppError);
+  });
+});
+
+describe("version 2's new types", () => {
+  it("GtinGrant and InspectionRequest digests equal ethers' for random values", () => {
+    const grant = fc.record({
+      owner: address,
+      gtin: uint(64),
+      grantee: address,
+      granted: fc.boolean(),
+      nonce: uint(256),
+      deadline: uint(64),
+    });
+    const request = fc.record({
+      requester: address,
+      batchId: hexBytes(32, 32),
+      inspector: address,
+      nonce: uint(256),
+      deadline: uint(64),
+    });
+    fc.assert(
+      fc.property(domain, grant, request, (d, g, r) => {
+        const typed = domainFor(BigInt(d.chainId), d.verifyingContract);
+        assert.equal(typedDataDigest(d, "GtinGrant", g), TypedDataEncoder.hash(typed, typesFor("GtinGrant"), g));
+        assert.equal(
+          typedDataDigest(d, "InspectionRequest", r),
+          TypedDataEncoder.hash(typed, typesFor("InspectionRequest"), r),
+        );
+      }),
+      { numRuns: 100 },
+    );
   });
 });
 
@@ -221,6 +254,10 @@ describe("TraceEvent digest from first principles", () => {
       ),
     );
     const expected = keccak256(`0x1901${domainSeparator.slice(2)}${structHash.slice(2)}`);
-    assert.equal(typedDataDigest({ chainId, verifyingContract: registry }, "TraceEvent", event), expected);
+    // Version "1" (the first deployment's, kept to verify its signatures): no counterparty.
+    assert.equal(
+      typedDataDigest({ chainId, verifyingContract: registry, version: "1" }, "TraceEvent", event),
+      expected,
+    );
   });
 });
