@@ -137,7 +137,7 @@ const arbitraryHistory = fc.array(arbitraryClaim, { maxLength: 30 });
 void describe("custody properties", () => {
   void it("accept an event only from the cooperative, the custodian, the named receiver or an asked inspector", () => {
     fc.assert(
-      fc.property(arbitraryHistory, fc.subarray([...IDS]), (events, requested) => {
+      fc.property(arbitraryHistory, fc.subarray<string>([...IDS]), (events, requested) => {
         const replayed: EventClaim[] = [];
         let state = INITIAL_CUSTODY;
         for (const event of events) {

@@ -34,6 +34,37 @@ export interface ResolvedEvent {
   /** Base32 CIDv1 of the payload document (the same CID as `value.payloadCid`). */
   payloadCid: string;
   actor: { name: LocalisedText; kind: string; regionCode: string };
+  /**
+   * For a shipping event, the organisation it hands the batch to (`value.counterparty` is its
+   * signer; its receiving event completes the handover); null for every other step.
+   */
+  counterparty: ResolvedParty | null;
+  ledgerState: LedgerStateJson;
+  txHash: string | null;
+}
+
+/** An organisation named beside a signed address, as the platform records it (display, not signed). */
+export interface ResolvedParty {
+  organisationId: string;
+  /** The address the signed record names (a signer; on chain, custody is held by its origin). */
+  signer: string;
+  name: LocalisedText;
+  kind: string;
+  regionCode: string;
+}
+
+/**
+ * A request that an inspector inspect or certify the batch: signed by the batch's cooperative
+ * (`signature`), or sent by a regulator on its own authority (`signature` null). Only an
+ * inspector asked may record inspecting or certifying (besides the cooperative and custodian).
+ */
+export interface ResolvedInspectionRequest {
+  inspector: ResolvedParty;
+  requestedBy: "cooperative" | "regulator";
+  requester: ResolvedParty;
+  nonce: string;
+  deadline: string;
+  signature: string | null;
   ledgerState: LedgerStateJson;
   txHash: string | null;
 }
@@ -67,6 +98,8 @@ export interface ItemResolution {
     txHash: string | null;
     status: "active" | "recalled";
     recall: { atMs: number; reasonCid: string | null; reason: LocalisedText | null } | null;
+    /** In the order they were made. */
+    inspectionRequests: ResolvedInspectionRequest[];
   };
   /** Merkle proof of the item's leaf under `attestation.itemsRoot`. */
   proof: string[];
