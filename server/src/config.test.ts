@@ -52,3 +52,33 @@ describe("configuration of the HTTP edge", () => {
     assert.equal(loadConfig({ ...base, RPC_GAS_CAP: "30000", BODY_TIMEOUT_SECONDS: "5" }).rpcProxy.gasCap, 30_000);
   });
 });
+
+describe("configuration of the platform's GS1 prefix", () => {
+  it("allocates nothing without one, and takes a prefix with its extra digits", () => {
+    assert.equal(loadConfig(base).platformPrefix, undefined);
+    assert.deepEqual(loadConfig({ ...base, PLATFORM_COMPANY_PREFIX: "0690123" }).platformPrefix, {
+      prefix: "0690123",
+      extraDigits: 3,
+    });
+    assert.deepEqual(
+      loadConfig({ ...base, PLATFORM_COMPANY_PREFIX: "690123", PLATFORM_PREFIX_EXTRA_DIGITS: "6" }).platformPrefix,
+      { prefix: "690123", extraDigits: 6 },
+    );
+  });
+
+  it("refuses a prefix that is not one, or one whose allocations would pass 12 digits", () => {
+    for (const [prefix, extra] of [
+      ["69012", "3"],
+      ["690123456789", "1"],
+      ["69O1234", "3"],
+      ["690123456", "4"],
+      ["6901234", "0"],
+    ] as const) {
+      assert.throws(
+        () => loadConfig({ ...base, PLATFORM_COMPANY_PREFIX: prefix, PLATFORM_PREFIX_EXTRA_DIGITS: extra }),
+        (error: unknown) => error instanceof ConfigError && error.issues.some((i) => i.startsWith("PLATFORM_")),
+        `${prefix}+${extra}`,
+      );
+    }
+  });
+});

@@ -100,6 +100,17 @@ const envSchema = z.object({
   LEDGER_MAX_WAIT_MS: positiveInt.default(2_000),
   LEDGER_POLL_MS: positiveInt.default(500),
 
+  /**
+   * The operator's own GS1 company prefix, from which a cooperative without GS1 membership is
+   * given a prefix of its own (`POST /api/v1/organisations/{id}/company-prefixes {allocate: true}`):
+   * this prefix followed by `PLATFORM_PREFIX_EXTRA_DIGITS` digits. Unset: nothing is allocated.
+   */
+  PLATFORM_COMPANY_PREFIX: z
+    .string()
+    .regex(/^[0-9]{6,11}$/, "must be a GS1 company prefix of 6 to 11 digits")
+    .optional(),
+  PLATFORM_PREFIX_EXTRA_DIGITS: z.coerce.number().int().min(1).max(6).default(3),
+
   KEYSTORE_SECRET: secret,
   HIDDEN_CODE_PEPPER: secret,
   ADMIN_TOKEN: secret,
@@ -193,6 +204,8 @@ export interface ServerConfig {
     maxWaitMs: number;
     pollMs: number;
   };
+  /** The operator's GS1 prefix that cooperatives' prefixes are allocated from; undefined when none. */
+  platformPrefix: { prefix: string; extraDigits: number } | undefined;
   secrets: { keystoreSecret: string; hiddenCodePepper: string; adminToken: string };
 }
 
@@ -212,6 +225,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
   }
   const e = parsed.data;
+  if (
+    e.PLATFORM_COMPANY_PREFIX !== undefined &&
+    e.PLATFORM_COMPANY_PREFIX.length + e.PLATFORM_PREFIX_EXTRA_DIGITS > 12
+  ) {
+    throw new ConfigError([
+      "PLATFORM_PREFIX_EXTRA_DIGITS: the platform prefix and its extra digits make more than 12 digits, longer than a GS1 company prefix",
+    ]);
+  }
   const dataDir = path.resolve(e.DATA_DIR);
   return {
     http: {
@@ -271,6 +292,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       maxWaitMs: e.LEDGER_MAX_WAIT_MS,
       pollMs: e.LEDGER_POLL_MS,
     },
+    platformPrefix:
+      e.PLATFORM_COMPANY_PREFIX === undefined
+        ? undefined
+        : { prefix: e.PLATFORM_COMPANY_PREFIX, extraDigits: e.PLATFORM_PREFIX_EXTRA_DIGITS },
     secrets: { keystoreSecret: e.KEYSTORE_SECRET, hiddenCodePepper: e.HIDDEN_CODE_PEPPER, adminToken: e.ADMIN_TOKEN },
   };
 }

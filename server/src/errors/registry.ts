@@ -271,6 +271,57 @@ const HTTP = {
     zh: "产品每件净含量须使用质量单位：克、千克或吨。",
     remedy: 'Give the net content per item as a mass, e.g. `{ "value": "250", "unit": "g" }`, or leave it out.',
   },
+  "gtin.not_entitled": {
+    status: 403,
+    en: "This organisation is not entitled to this GTIN: it neither owns it nor was granted it.",
+    zh: "该组织无权使用此商品条码：既不是其所有者，也未获授权。",
+    remedy:
+      "Use a GTIN under your own company prefix, ask the operator to bind your prefix or GTIN, or ask the GTIN's owner for a grant (`POST /api/v1/products/{gtin}/grants`).",
+  },
+  "gtin.not_owner": {
+    status: 403,
+    en: "Only the organisation that owns this GTIN may grant or withdraw it.",
+    zh: "只有该商品条码的所有者才能授权或撤销授权。",
+    remedy: "Ask the GTIN's owner (`GET /api/v1/products/{gtin}/entitlement`) to grant or withdraw it.",
+  },
+  "gtin.binding_taken": {
+    status: 409,
+    en: "This GTIN is already bound to an organisation.",
+    zh: "该商品条码已绑定到某个组织。",
+    remedy:
+      "Release the existing binding first (operator), or look the owner up with `GET /api/v1/products/{gtin}/entitlement`.",
+  },
+  "company_prefix.invalid": {
+    status: 400,
+    en: "A GS1 company prefix has 6 to 12 digits.",
+    zh: "GS1 厂商识别代码应为 6 至 12 位数字。",
+    remedy: "Give the prefix as printed on the GS1 membership certificate, leading zeros included.",
+  },
+  "company_prefix.taken": {
+    status: 409,
+    en: "This company prefix is already bound, or lies within a prefix bound to another organisation.",
+    zh: "该厂商识别代码已被绑定，或属于其他组织已绑定的厂商识别代码范围。",
+    remedy: "Check the GS1 membership certificate; the operator releases a lapsed binding first.",
+  },
+  "company_prefix.not_bound": {
+    status: 404,
+    en: "This company prefix (or GTIN) is not bound to this organisation.",
+    zh: "该厂商识别代码（或商品条码）未绑定到该组织。",
+    remedy: "Check the organisation id and the prefix or GTIN (`GET /api/v1/organisations/{id}`).",
+  },
+  "platform_prefix.not_configured": {
+    status: 409,
+    en: "The platform has no GS1 company prefix to allocate from.",
+    zh: "平台未配置可分配的 GS1 厂商识别代码。",
+    remedy:
+      "The operator sets PLATFORM_COMPANY_PREFIX (and PLATFORM_PREFIX_EXTRA_DIGITS), or binds the cooperative's own prefix.",
+  },
+  "platform_prefix.exhausted": {
+    status: 409,
+    en: "Every prefix the platform's GS1 company prefix can give out has been allocated.",
+    zh: "平台的 GS1 厂商识别代码可分配的前缀已全部分配。",
+    remedy: "The operator obtains another GS1 company prefix for the platform, or binds the cooperative's own prefix.",
+  },
   "plot.not_found": {
     status: 404,
     en: "The organisation has no plot with this id.",
