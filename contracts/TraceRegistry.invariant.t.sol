@@ -33,6 +33,7 @@ contract TraceRegistryInvariantTest is Test {
         _registry.grantRole(_registry.REGULATOR_ROLE(), _regulator);
         _registry.grantRole(_registry.RELAYER_ROLE(), _relayer);
         _registry.registerOrganisation(_cooperative, ITraceRegistry.OrgKind.Cooperative, 330106, hex"01");
+        _registry.bindCompanyPrefix(6901234, 7, _cooperative);
         vm.stopPrank();
 
         ITraceRegistry.BatchAttestationRequest[] memory requests = new ITraceRegistry.BatchAttestationRequest[](1);

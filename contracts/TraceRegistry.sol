@@ -1,29 +1,28 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 
 import {ITraceRegistry} from "./interfaces/ITraceRegistry.sol";
 import {TypedSignatures} from "./signatures/TypedSignatures.sol";
+import {GtinEntitlement} from "./entitlement/GtinEntitlement.sol";
 import {ItemLeaf} from "./libraries/ItemLeaf.sol";
 
 /// @title TraceRegistry
 /// @notice Commitments of "one item, one code" traceability: registered organisations,
-/// batch attestations (Merkle root of item serials), per-batch event hash chains, recalls.
+/// batch attestations (Merkle root of item serials) on GTINs the attester is entitled to,
+/// per-batch event hash chains appended only by those with custody of the batch, recalls.
 /// @dev Not upgradeable on purpose: regulators and consumers verify against a fixed
 /// address whose rules cannot change under them. A new version is a new deployment
 /// with a new EIP-712 domain; old batches keep verifying against the old one.
 /// Errors are named `Registry<Subject><Problem>` and carry the refused values (declared in
 /// {ITraceRegistry}; OpenZeppelin's own keep their component prefix, e.g. `AccessControl…`).
-contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
+contract TraceRegistry is ITraceRegistry, TypedSignatures, GtinEntitlement {
     /// @notice May suspend and reinstate organisations and recall any batch.
     bytes32 public constant REGULATOR_ROLE = keccak256("REGULATOR_ROLE");
     /// @notice May submit what registered organisations signed (the platform's hot keys).
     bytes32 public constant RELAYER_ROLE = keccak256("RELAYER_ROLE");
 
-    /// @dev GTIN-14 has at most 14 digits.
-    uint64 private constant _GTIN_LIMIT = 1e14;
     /// @dev GS1 AI (10) allows at most 20 characters.
     uint256 private constant _LOT_MAX_LENGTH = 20;
     /// @dev UN/CEFACT Rec. 20 codes are at most three characters; leave room for local ones.
@@ -31,6 +30,11 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
     /// @dev GB/T 2260 codes are six digits and never start with 0.
     uint32 private constant _REGION_MIN = 100000;
     uint32 private constant _REGION_MAX = 999999;
+    /// @dev Which organisation kinds may record which step: bit `8 * step + kind` is set when
+    /// `kind` may record `step`. Mirrors `STEP_ACTORS` in `server/src/domain/step-actors.ts`
+    /// byte for byte, Recalling (byte 11) last and empty: a recall is not an event.
+    /// Cooperative 0x02, Processor 0x04, Logistics 0x08, Retailer 0x10, Inspector 0x20.
+    uint96 private constant _STEP_ACTORS = 0x00_10_20_20_1C_0E_06_06_0E_02_02_02;
 
     mapping(address signer => Organisation organisation) private _organisations;
     mapping(bytes32 batchId => BatchRecord record) private _batches;
@@ -38,9 +42,15 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
     /// so this is how the organisation's current key finds the batches of its earlier keys;
     /// it also marks a key as used for good, so no other organisation can take it over.
     mapping(address retiredSigner => address successor) private _successors;
+    /// @dev The first key of the organisation a rotated-to key belongs to. Left zero for a key
+    /// the organisation was registered with: such a key is its own origin, and registering
+    /// stays as cheap as before.
+    mapping(address signer => address origin) private _origins;
+    /// @dev Inspectors (origins) a batch's cooperative or a regulator asked to inspect it.
+    mapping(bytes32 batchId => mapping(address inspector => bool requested)) private _inspectionRequests;
 
     /// @param admin the operating authority; holds DEFAULT_ADMIN_ROLE and grants the others
-    constructor(address admin) TypedSignatures("OneItemOneCode", "1") {
+    constructor(address admin) TypedSignatures("OneItemOneCode", "2") {
         if (admin == address(0)) revert RegistryAdminZero();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
@@ -83,6 +93,7 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
         _organisations[newSigner] = moved;
         delete _organisations[currentSigner];
         _successors[currentSigner] = newSigner;
+        _origins[newSigner] = _originOf(currentSigner);
         emit SignerRotated(currentSigner, newSigner);
     }
 
@@ -112,6 +123,12 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
         emit BatchRecalled(batchId, msg.sender, reasonCid, "");
     }
 
+    /// @inheritdoc ITraceRegistry
+    function requestInspectionAsRegulator(bytes32 batchId, address inspector) external onlyRole(REGULATOR_ROLE) {
+        _requestInspection(batchId, inspector);
+        emit InspectionRequested(batchId, inspector, msg.sender, 0, 0, "");
+    }
+
     // ---------------------------------------------------------------- relayer
 
     /// @inheritdoc ITraceRegistry
@@ -136,16 +153,23 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
     }
 
     /// @inheritdoc ITraceRegistry
+    function requestInspections(InspectionRequest[] calldata requests) external onlyRole(RELAYER_ROLE) {
+        uint256 count = requests.length;
+        if (count == 0) revert RegistryEmptySubmission();
+        for (uint256 i = 0; i < count; ++i) {
+            InspectionRequest calldata r = requests[i];
+            _requireActive(r.requester);
+            _requireBatchCooperative(r.batchId, r.requester);
+            _requestInspection(r.batchId, r.inspector);
+            _consumeSignature(r.requester, _inspectionRequestDigest(r), r.nonce, r.deadline, r.signature);
+            emit InspectionRequested(r.batchId, r.inspector, r.requester, r.nonce, r.deadline, r.signature);
+        }
+    }
+
+    /// @inheritdoc ITraceRegistry
     function recallBatch(RecallRequest calldata request) external onlyRole(RELAYER_ROLE) {
         _requireActive(request.attester);
-        BatchRecord storage record = _batches[request.batchId];
-        address attester = record.attester;
-        if (attester != request.attester) {
-            // Unknown batches fall here too: their attester is the zero address.
-            if (record.status == BatchStatus.None) revert RegistryBatchUnknown(request.batchId);
-            if (_currentSigner(attester) != request.attester)
-                revert RegistryNotBatchAttester(request.batchId, request.attester);
-        }
+        _requireBatchCooperative(request.batchId, request.attester);
         _consumeSignature(request.attester, _recallDigest(request), request.nonce, request.deadline, request.signature);
         _recall(request.batchId, request.reasonCid);
         emit BatchRecalled(request.batchId, request.attester, request.reasonCid, request.signature);
@@ -183,12 +207,24 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
         return root != bytes32(0) && MerkleProof.verifyCalldata(proof, root, leaf);
     }
 
+    /// @inheritdoc ITraceRegistry
+    function originOf(address signer) external view returns (address) {
+        if (_organisations[signer].status == OrgStatus.None && _successors[signer] == address(0)) return address(0);
+        return _originOf(signer);
+    }
+
+    /// @inheritdoc ITraceRegistry
+    function inspectionRequested(bytes32 batchId, address inspector) external view returns (bool) {
+        return _inspectionRequests[batchId][_originOf(inspector)];
+    }
+
     // ---------------------------------------------------------------- internal
 
     function _attest(BatchAttestationRequest calldata r) private returns (bytes32 batchId) {
         Organisation storage org = _requireActive(r.attester);
         if (org.kind != OrgKind.Cooperative) revert RegistryOrganisationKindNotAllowed(r.attester, org.kind);
         _validateAttestationFields(r);
+        _requireEntitled(r.attester, r.gtin);
 
         batchId = batchIdOf(r.gtin, r.lot);
         BatchRecord storage record = _batches[batchId];
@@ -218,7 +254,7 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
     }
 
     function _validateAttestationFields(BatchAttestationRequest calldata r) private view {
-        if (r.gtin == 0 || r.gtin >= _GTIN_LIMIT) revert RegistryGtinOutOfRange(r.gtin, _GTIN_LIMIT);
+        _requireGtinInRange(r.gtin);
         uint256 lotLength = bytes(r.lot).length;
         if (lotLength == 0) revert RegistryLotEmpty();
         if (lotLength > _LOT_MAX_LENGTH) revert RegistryLotTooLong(lotLength, _LOT_MAX_LENGTH);
@@ -234,14 +270,24 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
     }
 
     function _recordEvent(EventRequest calldata r) private {
-        _requireActive(r.actor);
+        OrgKind kind = _requireActive(r.actor).kind;
+        BizStep step = r.bizStep;
+        if ((_STEP_ACTORS >> (8 * uint256(step) + uint256(kind))) & 1 == 0) {
+            revert RegistryStepNotAllowed(r.actor, kind, step);
+        }
         if (r.occurredAt == 0) revert RegistryOccurredAtZero();
         if (r.payloadCid.length == 0) revert RegistryPayloadCidEmpty();
         BatchRecord storage record = _batches[r.batchId];
         if (record.status == BatchStatus.None) revert RegistryBatchUnknown(r.batchId);
 
+        address receiver = _checkCounterparty(r);
+        _requireCustody(record, r);
+
         bytes32 digest = _eventDigest(r);
         _consumeSignature(r.actor, digest, r.nonce, r.deadline, r.signature);
+
+        // A new shipping replaces any receiver named before: the batch went elsewhere.
+        if (step == BizStep.Shipping) record.pendingReceiver = receiver;
 
         bytes32 newHead = keccak256(abi.encode(record.eventHead, digest));
         record.eventHead = newHead;
@@ -251,6 +297,7 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
             r.bizStep,
             r.occurredAt,
             r.payloadCid,
+            r.counterparty,
             r.nonce,
             r.deadline,
             r.signature,
@@ -266,7 +313,86 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
         record.status = BatchStatus.Recalled;
     }
 
-    function _existingOrganisation(address signer) private view returns (Organisation storage org) {
+    /// @dev The receiver's origin for a shipping event (refusing a missing one, the actor's own
+    /// organisation, or one that never receives); zero for any other step, which names none.
+    function _checkCounterparty(EventRequest calldata r) private view returns (address receiver) {
+        address counterparty = r.counterparty;
+        if (r.bizStep != BizStep.Shipping) {
+            if (counterparty != address(0)) revert RegistryCounterpartyUnexpected(r.bizStep, counterparty);
+            return address(0);
+        }
+        OrgKind kind = _organisations[counterparty].kind;
+        receiver = _originOf(counterparty);
+        // An unknown address has kind None, which never receives; the zero address is unknown.
+        if (
+            (_STEP_ACTORS >> (8 * uint256(BizStep.Receiving) + uint256(kind))) & 1 == 0 ||
+            receiver == _originOf(r.actor)
+        ) {
+            revert RegistryReceiverInvalid(r.batchId, counterparty);
+        }
+    }
+
+    /// @dev Refuses an actor with no say about the batch. The cheap cases come first: the
+    /// cooperative's own attesting key, then the custodian (one read each of two slots).
+    /// A receiving by the receiver a shipping named completes the handover.
+    function _requireCustody(BatchRecord storage record, EventRequest calldata r) private {
+        address actor = r.actor;
+        address attester = record.attester;
+        if (actor == attester) return;
+        address origin = _originOf(actor);
+        BizStep step = r.bizStep;
+        if (step == BizStep.Receiving) {
+            address pending = record.pendingReceiver;
+            if (pending != address(0) && pending == origin) {
+                address from = record.custodian;
+                if (from == address(0)) from = _originOf(attester);
+                record.custodian = origin;
+                record.pendingReceiver = address(0);
+                emit CustodyTransferred(r.batchId, from, origin);
+                return;
+            }
+        }
+        if (origin == record.custodian || origin == _originOf(attester)) return;
+        if ((step == BizStep.Inspecting || step == BizStep.Certifying) && _inspectionRequests[r.batchId][origin])
+            return;
+        revert RegistryActorWithoutCustody(r.batchId, actor, step);
+    }
+
+    /// @dev Refuses a signer that is not a key of the batch's cooperative (its attester or
+    /// the key its organisation was rotated to since), or a batch never attested.
+    function _requireBatchCooperative(bytes32 batchId, address signer) private view {
+        BatchRecord storage record = _batches[batchId];
+        if (record.status == BatchStatus.None) revert RegistryBatchUnknown(batchId);
+        address attester = record.attester;
+        if (attester != signer && _originOf(attester) != _originOf(signer)) {
+            revert RegistryNotBatchAttester(batchId, signer);
+        }
+    }
+
+    /// @dev Records that `inspector` (a registered inspector) was asked to inspect the batch.
+    function _requestInspection(bytes32 batchId, address inspector) private {
+        if (_batches[batchId].status == BatchStatus.None) revert RegistryBatchUnknown(batchId);
+        OrgKind kind = _existingOrganisation(inspector).kind;
+        if (kind != OrgKind.Inspector) revert RegistryOrganisationKindNotAllowed(inspector, kind);
+        address origin = _originOf(inspector);
+        if (_inspectionRequests[batchId][origin]) revert RegistryInspectionAlreadyRequested(batchId, inspector);
+        _inspectionRequests[batchId][origin] = true;
+    }
+
+    function _relayerRole() internal pure override returns (bytes32) {
+        return RELAYER_ROLE;
+    }
+
+    function _organisation(address signer) internal view override returns (Organisation storage) {
+        return _organisations[signer];
+    }
+
+    function _originOf(address signer) internal view override returns (address) {
+        address origin = _origins[signer];
+        return origin == address(0) ? signer : origin;
+    }
+
+    function _existingOrganisation(address signer) internal view override returns (Organisation storage org) {
         org = _organisations[signer];
         if (org.status == OrgStatus.None) revert RegistryOrganisationUnknown(signer);
     }
@@ -278,18 +404,7 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, AccessControl {
         }
     }
 
-    /// @dev The key that the organisation which held `signer` holds now. Ends: a rotation
-    /// only ever leads to a key never registered before, so the links cannot form a cycle.
-    function _currentSigner(address signer) private view returns (address current) {
-        current = signer;
-        address next = _successors[current];
-        while (next != address(0)) {
-            current = next;
-            next = _successors[current];
-        }
-    }
-
-    function _requireActive(address signer) private view returns (Organisation storage org) {
+    function _requireActive(address signer) internal view override returns (Organisation storage org) {
         org = _existingOrganisation(signer);
         if (org.status != OrgStatus.Active) revert RegistryOrganisationSuspended(signer);
     }

@@ -120,7 +120,10 @@ contract TraceRegistryTest is RegistryFixture {
         _registry.attestBatches(requests);
 
         _assertNothingChanged(before, _cooperative, newBatchId);
-        assertFalse(_registry.nonceUsed(_cooperative, nonce) && nonce != _SETUP_NONCE, "nonce spent");
+        assertFalse(
+            _registry.nonceUsed(_cooperative, nonce) && nonce != _SETUP_NONCE && nonce != _SETUP_SHIP_NONCE,
+            "nonce spent"
+        );
     }
 
     function testFuzz_recordEvents_refusesAnyoneButARelayer(
@@ -269,7 +272,7 @@ contract TraceRegistryTest is RegistryFixture {
         (address carrier, uint256 carrierKey) = _registerFreshOrganisation("carrier");
         assertFalse(_registry.nonceUsed(carrier, nonce), "fresh");
 
-        _recordEvent(carrierKey, carrier, _batchId, nonce);
+        _handOver(_batchId, 9, carrierKey, carrier, nonce);
 
         assertTrue(_registry.nonceUsed(carrier, nonce), "used");
         assertFalse(_registry.nonceUsed(carrier, probe), "probe");
@@ -379,6 +382,7 @@ contract TraceRegistryTest is RegistryFixture {
                     _registry.hasRole(_regulatorRole, _regulator),
                     _registry.hasRole(_relayerRole, _relayer),
                     _registry.nonceUsed(_cooperative, _SETUP_NONCE),
+                    _registry.nonceUsed(_cooperative, _SETUP_SHIP_NONCE),
                     _registry.nonceUsed(_processor, _SETUP_NONCE)
                 )
             );

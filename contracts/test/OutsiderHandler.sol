@@ -144,6 +144,7 @@ contract OutsiderHandler is Test {
                 bizStep: ITraceRegistry.BizStep(bound(step, 0, 11)),
                 occurredAt: uint64(block.timestamp),
                 payloadCid: hex"01",
+                counterparty: address(0),
                 nonce: nonce,
                 deadline: uint64(block.timestamp + 1 hours),
                 signature: abi.encodePacked(r, s, uint8(27))

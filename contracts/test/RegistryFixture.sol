@@ -10,12 +10,19 @@ import {BatchAttestationHash} from "./BatchAttestationHash.sol";
 
 /// @title RegistryFixture
 /// @notice Test-only: a registry with its roles granted, a cooperative and a processor
-/// registered, one batch attested and one event recorded on it, and the signed requests
-/// the tests submit. The unit tests and the gas tests start from it.
+/// registered, the cooperative's company prefix bound, one batch attested and handed over to
+/// the processor (the cooperative's shipping naming it, its receiving), and the signed
+/// requests the tests submit. The unit tests and the gas tests start from it.
 abstract contract RegistryFixture is Test {
     uint32 internal constant _REGION = 530102;
     bytes internal constant _CID = hex"01551220b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9";
     uint256 internal constant _SETUP_NONCE = 7;
+    /// @dev The cooperative's nonce for the setup shipping (its attestation spent 7).
+    uint256 internal constant _SETUP_SHIP_NONCE = 8;
+    /// @dev The cooperative's GS1 company prefix "6901234" and a GTIN under it.
+    uint64 internal constant _PREFIX = 6901234;
+    uint8 internal constant _PREFIX_DIGITS = 7;
+    uint64 internal constant _GTIN = 6901234567892;
 
     TraceRegistry internal _registry;
     address internal _admin;
@@ -48,10 +55,23 @@ abstract contract RegistryFixture is Test {
         _registry.grantRole(_relayerRole, _relayer);
         _registry.registerOrganisation(_cooperative, ITraceRegistry.OrgKind.Cooperative, _REGION, _CID);
         _registry.registerOrganisation(_processor, ITraceRegistry.OrgKind.Processor, _REGION, _CID);
+        _registry.bindCompanyPrefix(_PREFIX, _PREFIX_DIGITS, _cooperative);
         vm.stopPrank();
 
         _batchId = _attest("SETUP-LOT", keccak256("setup items"), _SETUP_NONCE);
-        _recordEvent(_processorKey, _processor, _batchId, _SETUP_NONCE);
+        _handOver(_batchId, _SETUP_SHIP_NONCE, _processorKey, _processor, _SETUP_NONCE);
+    }
+
+    /// @dev The cooperative ships the batch naming `receiver`, which records its receiving.
+    function _handOver(
+        bytes32 batchId,
+        uint256 shipNonce,
+        uint256 receiverKey,
+        address receiver,
+        uint256 receiveNonce
+    ) internal {
+        _recordStep(_cooperativeKey, _cooperative, batchId, ITraceRegistry.BizStep.Shipping, receiver, shipNonce);
+        _recordStep(receiverKey, receiver, batchId, ITraceRegistry.BizStep.Receiving, address(0), receiveNonce);
     }
 
     function _sign(uint256 key, bytes32 digest) internal pure returns (bytes memory) {
@@ -89,7 +109,7 @@ abstract contract RegistryFixture is Test {
 
     function _attest(string memory lot, bytes32 itemsRoot, uint256 nonce) internal returns (bytes32) {
         ITraceRegistry.BatchAttestationRequest[] memory requests = new ITraceRegistry.BatchAttestationRequest[](1);
-        requests[0] = _attestationRequest(6901234567892, lot, itemsRoot, nonce);
+        requests[0] = _attestationRequest(_GTIN, lot, itemsRoot, nonce);
         vm.prank(_relayer);
         return _registry.attestBatches(requests)[0];
     }
@@ -105,6 +125,7 @@ abstract contract RegistryFixture is Test {
                         uint8(r.bizStep),
                         r.occurredAt,
                         keccak256(r.payloadCid),
+                        r.counterparty,
                         r.nonce,
                         r.deadline
                     )
@@ -112,18 +133,31 @@ abstract contract RegistryFixture is Test {
             );
     }
 
+    /// @dev A signed packing event (a step the cooperative and a processor may record).
     function _eventRequest(
         uint256 key,
         address actor,
         bytes32 batchId,
         uint256 nonce
+    ) internal view returns (ITraceRegistry.EventRequest memory) {
+        return _stepRequest(key, actor, batchId, ITraceRegistry.BizStep.Packing, address(0), nonce);
+    }
+
+    function _stepRequest(
+        uint256 key,
+        address actor,
+        bytes32 batchId,
+        ITraceRegistry.BizStep step,
+        address counterparty,
+        uint256 nonce
     ) internal view returns (ITraceRegistry.EventRequest memory r) {
         r = ITraceRegistry.EventRequest({
             actor: actor,
             batchId: batchId,
-            bizStep: ITraceRegistry.BizStep.Packing,
+            bizStep: step,
             occurredAt: uint64(block.timestamp - 1 hours),
             payloadCid: _CID,
+            counterparty: counterparty,
             nonce: nonce,
             deadline: uint64(block.timestamp + 1 hours),
             signature: ""
@@ -132,8 +166,23 @@ abstract contract RegistryFixture is Test {
     }
 
     function _recordEvent(uint256 key, address actor, bytes32 batchId, uint256 nonce) internal {
+        _submitEvent(_eventRequest(key, actor, batchId, nonce));
+    }
+
+    function _recordStep(
+        uint256 key,
+        address actor,
+        bytes32 batchId,
+        ITraceRegistry.BizStep step,
+        address counterparty,
+        uint256 nonce
+    ) internal {
+        _submitEvent(_stepRequest(key, actor, batchId, step, counterparty, nonce));
+    }
+
+    function _submitEvent(ITraceRegistry.EventRequest memory request) internal {
         ITraceRegistry.EventRequest[] memory requests = new ITraceRegistry.EventRequest[](1);
-        requests[0] = _eventRequest(key, actor, batchId, nonce);
+        requests[0] = request;
         vm.prank(_relayer);
         _registry.recordEvents(requests);
     }

@@ -2,9 +2,12 @@
  * Property: whatever events are recorded, in whatever batches and transactions, anyone
  * holding only the `EventRecorded` logs recomputes each batch's event head exactly as
  * the registry stores it, and recovers every actor from the logged signature.
+ * The events are ones the registry accepts: each batch's cooperative records its own steps
+ * (a shipping names a processor or a retailer), and the processor, handed the first batch
+ * by the fixture, records its steps there.
  */
 import { expect } from "chai";
-import { AbiCoder, keccak256, TypedDataEncoder, verifyTypedData } from "ethers";
+import { AbiCoder, keccak256, TypedDataEncoder, verifyTypedData, ZeroAddress } from "ethers";
 import fc from "fast-check";
 import type { NetworkConnection } from "hardhat/types/network";
 import { network } from "hardhat";
@@ -12,8 +15,10 @@ import { network } from "hardhat";
 import { typesFor, type TraceEventValue } from "../../server/src/domain/typed-data.ts";
 import {
   attestBatch,
+  BizStep,
   cidOf,
   deployRegistry,
+  handOver,
   latestTime,
   ONE_DAY_S,
   ONE_HOUR_S,
@@ -25,8 +30,18 @@ import { signedEvent, type EventRequest } from "./helpers/signing.ts";
 const { networkHelpers } = await network.create();
 
 const BATCH_COUNT = 3;
-const BIZ_STEP_COUNT = 12;
 const UINT256_MAX = 2n ** 256n - 1n;
+/** Steps a cooperative records on its own batch, and a processor on a batch in its custody. */
+const COOPERATIVE_STEPS = [
+  BizStep.Planting,
+  BizStep.InputApplication,
+  BizStep.Harvesting,
+  BizStep.Cooling,
+  BizStep.Transforming,
+  BizStep.Packing,
+  BizStep.Shipping,
+];
+const PROCESSOR_STEPS = [BizStep.Cooling, BizStep.Transforming, BizStep.Packing, BizStep.Shipping, BizStep.Receiving];
 
 async function registryWithBatches(connection: NetworkConnection) {
   const ctx = await deployRegistry(connection);
@@ -35,17 +50,22 @@ async function registryWithBatches(connection: NetworkConnection) {
   for (const cooperative of [ctx.cooperative, ctx.otherCooperative, ctx.cooperative]) {
     batchIds.push((await attestBatch(ctx, cooperative)).batchId);
   }
+  const [first] = batchIds as [string];
+  await handOver(ctx, first, ctx.processor);
   return { ...ctx, batchIds };
 }
 
-function actorsOf(ctx: RegistryContext) {
-  return [ctx.cooperative, ctx.otherCooperative, ctx.processor, ctx.retailer];
+/** The batches' cooperatives, in the order `registryWithBatches` attests them. */
+function cooperativesOf(ctx: RegistryContext) {
+  return [ctx.cooperative, ctx.otherCooperative, ctx.cooperative];
 }
 
 const plannedEvent = fc.record({
   batch: fc.nat({ max: BATCH_COUNT - 1 }),
-  actor: fc.nat({ max: 3 }),
-  bizStep: fc.nat({ max: BIZ_STEP_COUNT - 1 }),
+  // On the first batch, the processor (its custodian) rather than the cooperative.
+  byCustodian: fc.boolean(),
+  step: fc.nat({ max: COOPERATIVE_STEPS.length - 1 }),
+  receiverIsRetailer: fc.boolean(),
   secondsAgo: fc.nat({ max: Number(30n * ONE_DAY_S) }),
   payload: fc.string({ maxLength: 12 }),
   // Above every nonce the fixture itself spends (freshNonce counts up from small numbers),
@@ -57,7 +77,7 @@ const plan = fc.record({
   events: fc.uniqueArray(plannedEvent, {
     minLength: 1,
     maxLength: 12,
-    selector: (e) => `${e.actor}:${e.nonce}`,
+    selector: (e) => e.nonce,
   }),
   // Sizes of the transactions the events are split into, in order; the last one takes the rest.
   chunkSizes: fc.array(fc.integer({ min: 1, max: 5 }), { maxLength: 6 }),
@@ -80,20 +100,26 @@ describe("TraceRegistry event hash chain", function () {
     await fc.assert(
       fc.asyncProperty(plan, async ({ events, chunkSizes }) => {
         const ctx = await networkHelpers.loadFixture(registryWithBatches);
-        const actors = actorsOf(ctx);
         const now = await latestTime(ctx);
         const requests: EventRequest[] = [];
         for (const e of events) {
-          const actor = actors[e.actor];
+          const byProcessor = e.batch === 0 && e.byCustodian;
+          const actor = byProcessor ? ctx.processor : cooperativesOf(ctx)[e.batch];
+          const steps = byProcessor ? PROCESSOR_STEPS : COOPERATIVE_STEPS;
+          const bizStep = steps[e.step % steps.length];
           const batchId = ctx.batchIds[e.batch];
-          if (actor === undefined || batchId === undefined) throw new Error("plan out of range");
+          if (actor === undefined || batchId === undefined || bizStep === undefined) {
+            throw new Error("plan out of range");
+          }
+          const receiver = e.receiverIsRetailer || byProcessor ? ctx.retailer : ctx.processor;
           requests.push(
             await signedEvent(actor, ctx.domain, {
               actor: actor.address,
               batchId,
-              bizStep: BigInt(e.bizStep),
+              bizStep,
               occurredAt: now - BigInt(e.secondsAgo),
               payloadCid: cidOf(`payload ${e.payload}`),
+              counterparty: bizStep === BizStep.Shipping ? receiver.address : ZeroAddress,
               nonce: e.nonce,
               deadline: now + ONE_HOUR_S,
             }),
@@ -103,12 +129,23 @@ describe("TraceRegistry event hash chain", function () {
           await (await ctx.registry.connect(ctx.relayer).recordEvents(chunk)).wait();
         }
 
+        // The fixture's handover (two events) is part of the first batch's chain too.
         const logs = await ctx.registry.queryFilter(ctx.registry.filters.EventRecorded());
-        expect(logs).to.have.length(requests.length);
+        expect(logs).to.have.length(requests.length + 2);
         const headFromLogs = new Map<string, string>();
         for (const log of logs) {
-          const { batchId, actor, bizStep, occurredAt, payloadCid, nonce, deadline, signature, newHead } = log.args;
-          const signed: TraceEventValue = { actor, batchId, bizStep, occurredAt, payloadCid, nonce, deadline };
+          const { batchId, actor, bizStep, occurredAt, payloadCid, counterparty, nonce, deadline, signature, newHead } =
+            log.args;
+          const signed: TraceEventValue = {
+            actor,
+            batchId,
+            bizStep,
+            occurredAt,
+            payloadCid,
+            counterparty,
+            nonce,
+            deadline,
+          };
           const digest = TypedDataEncoder.hash(ctx.domain, typesFor("TraceEvent"), signed);
           const previous = headFromLogs.get(batchId) ?? ZERO_BYTES32;
           const head = keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32"], [previous, digest]));

@@ -12,9 +12,14 @@ import {
   attestBatch,
   batchValue,
   BatchStatus,
+  BizStep,
   cidOf,
+  COMPANY_PREFIX,
   deployRegistry,
   freshNonce,
+  GTIN,
+  grantGtin,
+  handOver,
   itemTree,
   latestTime,
   ONE_HOUR_S,
@@ -66,6 +71,9 @@ describe("TraceRegistry signatures", function () {
     await registry
       .connect(ctx.admin)
       .registerOrganisation(ctx.cooperative.address, OrgKind.Cooperative, REGION_CODE, cidOf("cooperative profile"));
+    await registry
+      .connect(ctx.admin)
+      .bindCompanyPrefix(COMPANY_PREFIX.value, COMPANY_PREFIX.digits, ctx.cooperative.address);
     return registry;
   }
 
@@ -93,7 +101,7 @@ describe("TraceRegistry signatures", function () {
     });
 
     it("refuses a signature made under another version of the domain", async function () {
-      const otherVersion = { ...ctx.domain, version: "2" };
+      const otherVersion = { ...ctx.domain, version: "1" };
       await expectRefusedSignature(await attestationSignedWith(otherVersion));
     });
 
@@ -101,19 +109,20 @@ describe("TraceRegistry signatures", function () {
       const { batchId } = await attestBatch(ctx);
       const otherChain = domainFor(ctx.chainId + 1n, await ctx.registry.getAddress());
       const now = await latestTime(ctx);
-      const event = await signedEvent(ctx.processor, otherChain, {
-        actor: ctx.processor.address,
+      const event = await signedEvent(ctx.cooperative, otherChain, {
+        actor: ctx.cooperative.address,
         batchId,
-        bizStep: 6n,
+        bizStep: BizStep.Shipping,
         occurredAt: now,
         payloadCid: cidOf("shipping"),
+        counterparty: ctx.processor.address,
         nonce: freshNonce(),
         deadline: now + ONE_HOUR_S,
       });
       const { signature: _e, ...eventValue } = event;
       await expect(ctx.registry.connect(ctx.relayer).recordEvents([event]))
         .to.be.revertedWithCustomError(ctx.registry, "RegistrySignatureInvalid")
-        .withArgs(ctx.processor.address, typedDigest(ctx.domain, "TraceEvent", eventValue));
+        .withArgs(ctx.cooperative.address, typedDigest(ctx.domain, "TraceEvent", eventValue));
 
       const recall = await signedRecall(ctx.cooperative, otherChain, {
         attester: ctx.cooperative.address,
@@ -144,6 +153,7 @@ describe("TraceRegistry signatures", function () {
 
     it("refuses the same event submitted twice", async function () {
       const { batchId } = await attestBatch(ctx);
+      await handOver(ctx, batchId, ctx.processor);
       const event = await signEvent(ctx, ctx.processor, batchId);
       await ctx.registry.connect(ctx.relayer).recordEvents([event]);
       await expect(ctx.registry.connect(ctx.relayer).recordEvents([event]))
@@ -153,6 +163,7 @@ describe("TraceRegistry signatures", function () {
 
     it("refuses one event twice within the same submission", async function () {
       const { batchId } = await attestBatch(ctx);
+      await handOver(ctx, batchId, ctx.processor);
       const event = await signEvent(ctx, ctx.processor, batchId);
       await expect(ctx.registry.connect(ctx.relayer).recordEvents([event, event]))
         .to.be.revertedWithCustomError(ctx.registry, "RegistryNonceAlreadyUsed")
@@ -201,6 +212,7 @@ describe("TraceRegistry signatures", function () {
 
     it("refuses an expired event", async function () {
       const { batchId } = await attestBatch(ctx);
+      await handOver(ctx, batchId, ctx.processor);
       const event = await signEvent(ctx, ctx.processor, batchId);
       await networkHelpers.time.increase(ONE_HOUR_S * 2n);
       await expect(ctx.registry.connect(ctx.relayer).recordEvents([event])).to.be.revertedWithCustomError(
@@ -308,10 +320,13 @@ describe("TraceRegistry signatures", function () {
     it("refuses an event moved to another batch, step, time or payload after signing", async function () {
       const { batchId } = await attestBatch(ctx);
       const { batchId: otherBatchId } = await attestBatch(ctx, ctx.otherCooperative);
+      // The processor holds both batches, so only the signature can tell the moves apart.
+      await handOver(ctx, batchId, ctx.processor);
+      await handOver(ctx, otherBatchId, ctx.processor, ctx.otherCooperative);
       const event = await signEvent(ctx, ctx.processor, batchId);
       for (const altered of [
         { ...event, batchId: otherBatchId },
-        { ...event, bizStep: event.bizStep + 1n },
+        { ...event, bizStep: BizStep.Transforming },
         { ...event, occurredAt: event.occurredAt - 1n },
         { ...event, payloadCid: cidOf("forged payload") },
       ]) {
@@ -381,6 +396,8 @@ describe("TraceRegistry signatures", function () {
       await ctx.registry
         .connect(ctx.admin)
         .registerOrganisation(walletAddress, OrgKind.Cooperative, REGION_CODE, cidOf("wallet cooperative"));
+      // A contract packer of the cooperative's product: batchValue attests GTIN.
+      await grantGtin(ctx, ctx.cooperative, GTIN, walletAddress);
       return { owner, walletAddress };
     }
 

@@ -22,9 +22,11 @@ import {
   attestBatch,
   batchValue,
   BatchStatus,
+  BizStep,
   cidOf,
   deployRegistry,
   freshNonce,
+  grantGtin,
   latestTime,
   ONE_HOUR_S,
   OrgKind,
@@ -105,6 +107,8 @@ describe("TraceRegistry", function () {
       BatchAttestation: () => registry.BATCH_ATTESTATION_TYPEHASH(),
       TraceEvent: () => registry.TRACE_EVENT_TYPEHASH(),
       Recall: () => registry.RECALL_TYPEHASH(),
+      GtinGrant: () => registry.GTIN_GRANT_TYPEHASH(),
+      InspectionRequest: () => registry.INSPECTION_REQUEST_TYPEHASH(),
     };
     for (const primaryType of Object.keys(constants) as PrimaryType[]) {
       it(`has the ${primaryType} typehash of the server's typed-data table`, async function () {
@@ -446,6 +450,7 @@ describe("TraceRegistry", function () {
     it("accepts the longest lot, the longest unit, the largest GTIN-14 and a harvest at this very second", async function () {
       const now = await latestTime(ctx);
       await networkHelpers.time.setNextBlockTimestamp(now + 1n);
+      await (await registry.connect(ctx.admin).bindGtin(99_999_999_999_999n, ctx.cooperative.address)).wait();
       const { batchId, request } = await attestBatch(ctx, ctx.cooperative, {
         lot: "ABCDEFGHIJ0123456789",
         unit: "KGM-LOCL",
@@ -602,6 +607,7 @@ describe("TraceRegistry", function () {
 
     it("refuses a second attestation of the same GTIN and lot, even by another cooperative", async function () {
       const { batchId, request } = await attestBatch(ctx);
+      await grantGtin(ctx, ctx.cooperative, request.gtin, ctx.otherCooperative.address);
       const again = await signedAttestation(
         ctx.otherCooperative,
         ctx.domain,
@@ -635,7 +641,10 @@ describe("TraceRegistry", function () {
     });
 
     it("chains the event onto the batch head from zero and emits every signed field", async function () {
-      const request = await signEvent(ctx, ctx.processor, batchId);
+      const request = await signEvent(ctx, ctx.cooperative, batchId, {
+        bizStep: BizStep.Shipping,
+        counterparty: ctx.processor.address,
+      });
       const digest = typedDigest(ctx.domain, "TraceEvent", request);
       const newHead = keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32"], [ZERO_BYTES32, digest]));
       await expect(registry.connect(ctx.relayer).recordEvents([request]))
@@ -646,21 +655,25 @@ describe("TraceRegistry", function () {
           request.bizStep,
           request.occurredAt,
           request.payloadCid,
+          request.counterparty,
           request.nonce,
           request.deadline,
           request.signature,
           newHead,
         );
       expect((await registry.batch(batchId)).eventHead).to.equal(newHead);
-      expect(await registry.nonceUsed(ctx.processor.address, request.nonce)).to.equal(true);
+      expect(await registry.nonceUsed(ctx.cooperative.address, request.nonce)).to.equal(true);
     });
 
     it("chains several events of several batches in submission order", async function () {
       const { batchId: otherBatchId } = await attestBatch(ctx, ctx.otherCooperative);
       const requests = [
-        await signEvent(ctx, ctx.cooperative, batchId, { bizStep: 2n }),
-        await signEvent(ctx, ctx.otherCooperative, otherBatchId, { bizStep: 3n }),
-        await signEvent(ctx, ctx.processor, batchId, { bizStep: 4n }),
+        await signEvent(ctx, ctx.cooperative, batchId, {
+          bizStep: BizStep.Shipping,
+          counterparty: ctx.processor.address,
+        }),
+        await signEvent(ctx, ctx.otherCooperative, otherBatchId, { bizStep: BizStep.Cooling }),
+        await signEvent(ctx, ctx.processor, batchId, { bizStep: BizStep.Receiving }),
       ];
       await registry.connect(ctx.relayer).recordEvents(requests);
       const chain = (head: string, digest: string) =>
@@ -674,18 +687,28 @@ describe("TraceRegistry", function () {
       expect((await registry.batch(otherBatchId)).eventHead).to.equal(chain(ZERO_BYTES32, second));
     });
 
-    it("accepts events of every kind of organisation, on any batch", async function () {
+    it("accepts the events of each organisation in custody, along a chain of handovers", async function () {
       const requests = [
         await signEvent(ctx, ctx.cooperative, batchId),
-        await signEvent(ctx, ctx.processor, batchId),
-        await signEvent(ctx, ctx.retailer, batchId),
+        await signEvent(ctx, ctx.cooperative, batchId, {
+          bizStep: BizStep.Shipping,
+          counterparty: ctx.processor.address,
+        }),
+        await signEvent(ctx, ctx.processor, batchId, { bizStep: BizStep.Receiving }),
+        await signEvent(ctx, ctx.processor, batchId, { bizStep: BizStep.Transforming }),
+        await signEvent(ctx, ctx.processor, batchId, { bizStep: BizStep.Shipping, counterparty: ctx.retailer.address }),
+        await signEvent(ctx, ctx.retailer, batchId, { bizStep: BizStep.Receiving }),
+        await signEvent(ctx, ctx.retailer, batchId, { bizStep: BizStep.RetailSelling }),
       ];
       await expect(registry.connect(ctx.relayer).recordEvents(requests)).to.emit(registry, "EventRecorded");
+      const record = await registry.batch(batchId);
+      expect(record.custodian).to.equal(ctx.retailer.address);
+      expect(record.pendingReceiver).to.equal(ZeroAddress);
     });
 
     it("accepts events after a recall, so recall and disposal can be recorded", async function () {
       await registry.connect(ctx.regulator).recallBatchAsRegulator(batchId, cidOf("recall"));
-      const request = await signEvent(ctx, ctx.cooperative, batchId, { bizStep: 11n });
+      const request = await signEvent(ctx, ctx.cooperative, batchId, { bizStep: BizStep.Packing });
       await expect(registry.connect(ctx.relayer).recordEvents([request])).to.emit(registry, "EventRecorded");
     });
 
@@ -713,35 +736,35 @@ describe("TraceRegistry", function () {
     });
 
     it("refuses an event without a time", async function () {
-      const request = await signEvent(ctx, ctx.processor, batchId, { occurredAt: 0n });
+      const request = await signEvent(ctx, ctx.cooperative, batchId, { occurredAt: 0n });
       await expect(registry.connect(ctx.relayer).recordEvents([request]))
         .to.be.revertedWithCustomError(registry, "RegistryOccurredAtZero")
         .withArgs();
     });
 
     it("refuses an event without a payload", async function () {
-      const request = await signEvent(ctx, ctx.processor, batchId, { payloadCid: "0x" });
+      const request = await signEvent(ctx, ctx.cooperative, batchId, { payloadCid: "0x" });
       await expect(registry.connect(ctx.relayer).recordEvents([request]))
         .to.be.revertedWithCustomError(registry, "RegistryPayloadCidEmpty")
         .withArgs();
     });
 
     it("refuses a business step beyond the last one the contract knows", async function () {
-      const request = await signEvent(ctx, ctx.processor, batchId, { bizStep: BigInt(BIZ_STEPS.length) });
+      const request = await signEvent(ctx, ctx.cooperative, batchId, { bizStep: BigInt(BIZ_STEPS.length) });
       await expect(registry.connect(ctx.relayer).recordEvents([request])).to.be.revertedWithoutReason(ctx.ethers);
     });
 
     it("refuses an event of an unknown batch", async function () {
       const unknownBatch = await registry.batchIdOf(6_901_234_567_892n, "NEVER-ATTESTED");
-      const request = await signEvent(ctx, ctx.processor, unknownBatch);
+      const request = await signEvent(ctx, ctx.cooperative, unknownBatch);
       await expect(registry.connect(ctx.relayer).recordEvents([request]))
         .to.be.revertedWithCustomError(registry, "RegistryBatchUnknown")
         .withArgs(unknownBatch);
     });
 
     it("is all-or-nothing: one bad entry leaves the head where it was", async function () {
-      const good = await signEvent(ctx, ctx.processor, batchId);
-      const bad = await signEvent(ctx, ctx.processor, batchId, { payloadCid: "0x" });
+      const good = await signEvent(ctx, ctx.cooperative, batchId);
+      const bad = await signEvent(ctx, ctx.cooperative, batchId, { payloadCid: "0x" });
       await expect(registry.connect(ctx.relayer).recordEvents([good, bad])).to.be.revertedWithCustomError(
         registry,
         "RegistryPayloadCidEmpty",

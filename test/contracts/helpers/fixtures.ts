@@ -5,7 +5,7 @@
  */
 import { sha256 } from "@noble/hashes/sha2.js";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { hexlify, id, toUtf8Bytes, Wallet } from "ethers";
+import { hexlify, id, toUtf8Bytes, Wallet, ZeroAddress } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkConnection } from "hardhat/types/network";
 import { CID } from "multiformats/cid";
@@ -15,7 +15,14 @@ import { sha256 as sha256Hasher } from "multiformats/hashes/sha2";
 
 import { domainFor, type BatchAttestationValue, type TraceEventValue } from "../../../server/src/domain/typed-data.ts";
 import type { TraceRegistry } from "../../../types/ethers-contracts/index.ts";
-import { signedAttestation, signedEvent, type BatchAttestationRequest, type EventRequest } from "./signing.ts";
+import {
+  signedAttestation,
+  signedEvent,
+  signedGtinGrant,
+  type BatchAttestationRequest,
+  type EventRequest,
+  type GtinGrantRequest,
+} from "./signing.ts";
 
 /** Mirrors `ITraceRegistry.OrgKind`. */
 export const OrgKind = {
@@ -30,6 +37,30 @@ export const OrgKind = {
 export const OrgStatus = { None: 0n, Active: 1n, Suspended: 2n } as const;
 /** Mirrors `ITraceRegistry.BatchStatus`. */
 export const BatchStatus = { None: 0n, Active: 1n, Recalled: 2n } as const;
+
+/** Mirrors `ITraceRegistry.BizStep` (the order of `BIZ_STEPS`). */
+export const BizStep = {
+  Planting: 0n,
+  InputApplication: 1n,
+  Harvesting: 2n,
+  Cooling: 3n,
+  Transforming: 4n,
+  Packing: 5n,
+  Shipping: 6n,
+  Receiving: 7n,
+  Inspecting: 8n,
+  Certifying: 9n,
+  RetailSelling: 10n,
+  Recalling: 11n,
+} as const;
+
+/** The cooperative's GS1 company prefix "6901234", bound to it by the fixture. */
+export const COMPANY_PREFIX = { value: 6_901_234n, digits: 7n } as const;
+/** A GTIN-14 under `COMPANY_PREFIX`, the one the cooperative's batches use unless told otherwise. */
+export const GTIN = 6_901_234_567_892n;
+/** The other cooperative's prefix "6909876" and its GTIN, so each attests its own products. */
+export const OTHER_COMPANY_PREFIX = { value: 6_909_876n, digits: 7n } as const;
+export const OTHER_GTIN = 6_909_876_543_213n;
 
 /** GB/T 2260 code of Wuhua district, Kunming. */
 export const REGION_CODE = 530102n;
@@ -95,6 +126,14 @@ export async function deployRegistry(connection: NetworkConnection) {
   await registerOrganisation(registry, admin, otherCooperative.address, OrgKind.Cooperative, "other cooperative");
   await registerOrganisation(registry, admin, processor.address, OrgKind.Processor, "processor profile");
   await registerOrganisation(registry, admin, retailer.address, OrgKind.Retailer, "retailer profile");
+  await (
+    await registry.connect(admin).bindCompanyPrefix(COMPANY_PREFIX.value, COMPANY_PREFIX.digits, cooperative.address)
+  ).wait();
+  await (
+    await registry
+      .connect(admin)
+      .bindCompanyPrefix(OTHER_COMPANY_PREFIX.value, OTHER_COMPANY_PREFIX.digits, otherCooperative.address)
+  ).wait();
 
   return {
     ethers,
@@ -130,7 +169,10 @@ export async function latestTime(ctx: RegistryContext): Promise<bigint> {
   return BigInt(await ctx.networkHelpers.time.latest());
 }
 
-/** A valid attestation of a fresh batch by `attester`, harvested yesterday, signable for an hour. */
+/**
+ * A valid attestation of a fresh batch by `attester`, harvested yesterday, signable for an
+ * hour, of a GTIN it is entitled to (the other cooperative's own, else the cooperative's).
+ */
 export async function batchValue(
   ctx: RegistryContext,
   attester: string,
@@ -140,7 +182,7 @@ export async function batchValue(
   const lot = overrides.lot ?? freshLot();
   return {
     attester,
-    gtin: 6_901_234_567_892n,
+    gtin: attester === ctx.otherCooperative.address ? OTHER_GTIN : GTIN,
     lot,
     itemsRoot: itemTree(DEFAULT_SERIALS).root,
     itemCount: BigInt(DEFAULT_SERIALS.length),
@@ -181,9 +223,10 @@ export async function eventValue(
   return {
     actor,
     batchId,
-    bizStep: 5n,
+    bizStep: BizStep.Packing,
     occurredAt: now - ONE_HOUR_S,
     payloadCid: cidOf(`event payload ${nonce}`),
+    counterparty: ZeroAddress,
     nonce,
     deadline: now + ONE_HOUR_S,
     ...overrides,
@@ -197,4 +240,44 @@ export async function signEvent(
   overrides: Partial<TraceEventValue> = {},
 ): Promise<EventRequest> {
   return signedEvent(signer, ctx.domain, await eventValue(ctx, overrides.actor ?? signer.address, batchId, overrides));
+}
+
+/**
+ * Hands `batchId` over to `receiver`: its custodian (the cooperative unless told) records a
+ * shipping naming the receiver, and the receiver records its receiving.
+ */
+export async function handOver(
+  ctx: RegistryContext,
+  batchId: string,
+  receiver: Wallet,
+  from: Wallet = ctx.cooperative,
+): Promise<void> {
+  const shipping = await signEvent(ctx, from, batchId, { bizStep: BizStep.Shipping, counterparty: receiver.address });
+  const receiving = await signEvent(ctx, receiver, batchId, { bizStep: BizStep.Receiving });
+  await (await ctx.registry.connect(ctx.relayer).recordEvents([shipping, receiving])).wait();
+}
+
+/** `owner`'s signed grant (or, with `granted` false, withdrawal) of `gtin` to `grantee`. */
+export async function signGtinGrant(
+  ctx: RegistryContext,
+  owner: Wallet,
+  gtin: bigint,
+  grantee: string,
+  granted = true,
+): Promise<GtinGrantRequest> {
+  const now = await latestTime(ctx);
+  return signedGtinGrant(owner, ctx.domain, {
+    owner: owner.address,
+    gtin,
+    grantee,
+    granted,
+    nonce: freshNonce(),
+    deadline: now + ONE_HOUR_S,
+  });
+}
+
+/** Grants `gtin` from `owner` to `grantee` through the relayer. */
+export async function grantGtin(ctx: RegistryContext, owner: Wallet, gtin: bigint, grantee: string): Promise<void> {
+  const request = await signGtinGrant(ctx, owner, gtin, grantee);
+  await (await ctx.registry.connect(ctx.relayer).changeGtinGrants([request])).wait();
 }

@@ -8,6 +8,8 @@ import { TypedDataEncoder, type Signer, type TypedDataDomain } from "ethers";
 import {
   typesFor,
   type BatchAttestationValue,
+  type GtinGrantValue,
+  type InspectionRequestValue,
   type PrimaryType,
   type RecallValue,
   type TraceEventValue,
@@ -17,6 +19,8 @@ interface ValueOf {
   BatchAttestation: BatchAttestationValue;
   TraceEvent: TraceEventValue;
   Recall: RecallValue;
+  GtinGrant: GtinGrantValue;
+  InspectionRequest: InspectionRequestValue;
 }
 
 type TypedDataSigner = Pick<Signer, "signTypedData">;
@@ -38,6 +42,8 @@ export function typedDigest<P extends PrimaryType>(domain: TypedDataDomain, prim
 export type BatchAttestationRequest = BatchAttestationValue & { signature: string };
 export type EventRequest = TraceEventValue & { signature: string };
 export type RecallRequest = RecallValue & { signature: string };
+export type GtinGrantRequest = GtinGrantValue & { signature: string };
+export type InspectionRequest = InspectionRequestValue & { signature: string };
 
 export async function signedAttestation(
   signer: TypedDataSigner,
@@ -61,4 +67,20 @@ export async function signedRecall(
   value: RecallValue,
 ): Promise<RecallRequest> {
   return { ...value, signature: await signTyped(signer, domain, "Recall", value) };
+}
+
+export async function signedGtinGrant(
+  signer: TypedDataSigner,
+  domain: TypedDataDomain,
+  value: GtinGrantValue,
+): Promise<GtinGrantRequest> {
+  return { ...value, signature: await signTyped(signer, domain, "GtinGrant", value) };
+}
+
+export async function signedInspectionRequest(
+  signer: TypedDataSigner,
+  domain: TypedDataDomain,
+  value: InspectionRequestValue,
+): Promise<InspectionRequest> {
+  return { ...value, signature: await signTyped(signer, domain, "InspectionRequest", value) };
 }
