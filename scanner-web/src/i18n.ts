@@ -125,6 +125,11 @@ export const CHECK_TEXT: Record<CheckId, Pair> = {
   event_signatures: ["每条流通记录均有签名", "Every lifecycle record is signed"],
   event_payloads: ["流通记录的内容未被篡改", "The lifecycle records' contents are unaltered"],
   event_head_on_chain: ["流通记录完整、顺序正确", "No lifecycle record is missing or reordered"],
+  entitlement: ["登记者有权使用该商品条码", "Registered by an organisation entitled to the GTIN"],
+  custody: [
+    "每条流通记录都由当时有权记录的单位记录",
+    "Each lifecycle record was made by an organisation entitled to it",
+  ],
   status_on_chain: ["链上批次状态", "Batch status on chain"],
 };
 
@@ -200,6 +205,20 @@ export const UI_TEXT = {
   rateLimited: ["尝试次数过多，请稍后再试", "Too many attempts; try again later"],
   claimError: ["暂时无法验证，请稍后再试", "Cannot check right now; try again later"],
   code: ["商品码", "Item code"],
+  registeredBy: ["登记资格", "Registered by"],
+  byGtinOwner: ["由商品条码所有者登记", "Registered by the GTIN's owner"],
+  byGrantee: ["由 {who} 经 {owner} 授权登记", "Registered by {who} under {owner}'s grant"],
+  theOwner: ["条码所有者", "the GTIN's owner"],
+  notEntitled: [
+    "登记者无权使用该商品条码：这可能是冒用他人条码登记的批次",
+    "The registrant was not entitled to this GTIN: the batch may have been registered under someone else's code",
+  ],
+  handover: ["交接：{from} → {to}", "Handed over by {from} to {to}"],
+  noCustody: ["无权记录", "No custody"],
+  noCustodyFinding: [
+    "「{actor}」记录了「{step}」，但它当时无权记录这个批次：这条记录不可信",
+    "{actor} recorded “{step}” without custody of this batch: do not trust this record",
+  ],
 } as const satisfies Record<string, Pair>;
 
 export function pick(pair: Pair, lang: Lang): string {

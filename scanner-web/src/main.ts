@@ -182,8 +182,46 @@ function productSection(resolution: ItemResolution, report: VerificationReport):
       row(t("quantity"), `${doc.quantity.value} ${unitName(doc.quantity.unit)}`),
       row(t("lot"), doc.lot),
       row(t("complianceCertificate"), doc.complianceCertificateNumber ?? ""),
+      row(t("registeredBy"), entitlementText(resolution, report)),
     ),
   );
+}
+
+/** Organisation names by origin, from what the page shows beside verified records (display only). */
+function namesByOrigin(resolution: ItemResolution, report: VerificationReport): Map<string, string> {
+  const names = new Map<string, string>();
+  const authority = report.authority;
+  if (authority === null) return names;
+  const cooperative = report.metadata?.cooperative.name;
+  if (authority.cooperative !== null && cooperative !== undefined) {
+    names.set(authority.cooperative, pickLocalised(cooperative, lang));
+  }
+  authority.events.forEach((judged, index) => {
+    const event = resolution.events[index];
+    if (event === undefined) return;
+    names.set(judged.actorOrigin, pickLocalised(event.actor.name, lang));
+    if (judged.counterparty !== null && event.counterparty !== null) {
+      names.set(judged.counterparty, pickLocalised(event.counterparty.name, lang));
+    }
+  });
+  return names;
+}
+
+/** "Registered by the GTIN's owner", "… under X's grant", or that the registrant was not entitled. */
+function entitlementText(resolution: ItemResolution, report: VerificationReport): Child {
+  const entitlement = report.authority?.entitlement ?? null;
+  if (entitlement === null) return null;
+  if (entitlement.basis === null) {
+    return h("span", { class: "flag", "data-entitlement": "none" }, t("notEntitled"));
+  }
+  if (entitlement.basis !== "grantee") {
+    return h("span", { "data-entitlement": entitlement.basis }, t("byGtinOwner"));
+  }
+  const owner = resolution.display.gtinOwner;
+  const text = t("byGrantee")
+    .replace("{who}", pickLocalised(report.metadata?.cooperative.name, lang))
+    .replace("{owner}", owner === undefined || owner === null ? t("theOwner") : pickLocalised(owner, lang));
+  return h("span", { "data-entitlement": "grantee" }, text);
 }
 
 /** What the signed inspection records say, passed or failed. */
@@ -308,11 +346,25 @@ function videoSection(resolution: ItemResolution, report: VerificationReport): H
   return h("section", { class: "card" }, h("h2", {}, t("video")), video);
 }
 
-function timelineSection(report: VerificationReport): HTMLElement | null {
+function timelineSection(resolution: ItemResolution, report: VerificationReport): HTMLElement | null {
   if (report.events.length === 0) return null;
+  const names = namesByOrigin(resolution, report);
+  const nameOf = (origin: string): string => names.get(origin) ?? origin;
+  // Each handover is shown at the receiving event that completed it.
+  const handoverAt = new Map<VerificationReport["events"][number], string>();
+  for (const handover of report.authority?.handovers ?? []) {
+    const received = report.events[handover.receivedIndex];
+    if (received === undefined) continue;
+    handoverAt.set(
+      received,
+      t("handover").replace("{from}", nameOf(handover.from)).replace("{to}", nameOf(handover.to)),
+    );
+  }
   // The chain's order is the order events were anchored; people read a lifecycle by when things happened.
   const byTime = [...report.events].sort((a, b) => a.occurredAt - b.occurredAt);
   const items = byTime.map((verified) => {
+    const handover = handoverAt.get(verified);
+    const noCustody = verified.authority !== undefined && verified.authority.basis === null;
     const step = BIZ_STEP_TEXT[verified.bizStep] ?? BIZ_STEP_TEXT.unknown ?? ["", ""];
     const payload = verified.payload;
     const actor =
@@ -321,11 +373,13 @@ function timelineSection(report: VerificationReport): HTMLElement | null {
     const note = pickLocalised(payload?.data.note, lang);
     return h(
       "li",
-      { class: verified.signatureValid ? "event" : "event event-bad" },
+      { class: verified.signatureValid && !noCustody ? "event" : "event event-bad" },
       h("time", {}, chinaDate(verified.occurredAt * 1000)),
       h("strong", {}, pick(step, lang)),
       h("span", { class: "actor" }, place === "" ? actor : `${actor} · ${place}`),
+      handover === undefined ? null : h("span", { class: "handover", "data-handover": "" }, handover),
       note === "" ? null : h("span", { class: "note" }, note),
+      noCustody ? h("span", { class: "flag", "data-no-custody": "" }, t("noCustody")) : null,
       verified.signatureValid ? null : h("span", { class: "flag" }, t("badSignature")),
       verified.onChain ? null : h("span", { class: "flag flag-soft" }, t("notOnChain")),
     );
@@ -416,6 +470,21 @@ function claimSection(resolution: ItemResolution): HTMLElement | null {
 
 function doneView(resolution: ItemResolution, report: VerificationReport): Child[] {
   const extra: Child[] = [];
+  // Who had no right to speak comes first: a record made without custody, a batch
+  // registered under a GTIN its registrant was not entitled to.
+  const problems: HTMLElement[] = [];
+  if (report.authority?.entitlement?.basis === null) {
+    problems.push(h("li", { "data-authority": "not_entitled" }, t("notEntitled")));
+  }
+  for (const verified of report.events) {
+    if (verified.authority === undefined || verified.authority.basis !== null) continue;
+    const step = BIZ_STEP_TEXT[verified.bizStep] ?? BIZ_STEP_TEXT.unknown ?? ["", ""];
+    const text = t("noCustodyFinding")
+      .replace("{actor}", pickLocalised(verified.event.actor.name, lang))
+      .replace("{step}", pick(step, lang));
+    problems.push(h("li", { "data-authority": "no_custody" }, text));
+  }
+  if (problems.length > 0) extra.push(h("ul", { class: "findings authority" }, ...problems));
   // The problem first, in plain words, before any fact about the product (a recall is
   // already the banner's own sentence).
   const findings = report.findings.filter((f) => f.code !== "recalled");
@@ -444,7 +513,7 @@ function doneView(resolution: ItemResolution, report: VerificationReport): Child
     temperaturesSection(resolution, report),
     certificationsSection(report),
     claimSection(resolution),
-    timelineSection(report),
+    timelineSection(resolution, report),
     videoSection(resolution, report),
     checksSection(resolution, report),
     h("p", { class: "scans" }, t("scanCount").replace("{n}", String(resolution.scans.count))),

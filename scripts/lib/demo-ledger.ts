@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { JsonRpcProvider, Wallet, hexlify, type Signer } from "ethers";
+import { JsonRpcProvider, Wallet, ZeroAddress, hexlify, type Signer } from "ethers";
 import { CID } from "multiformats/cid";
 import * as raw from "multiformats/codecs/raw";
 import { sha256 } from "multiformats/hashes/sha2";
@@ -89,6 +89,8 @@ export async function seedDemoLedger(rpcUrl: string): Promise<DemoLedgerSummary>
   }
 
   const gtin = 6_901_234_567_892n; // GTIN-14 06901234567892 (check digit 2)
+  // The cooperative's GS1 company prefix 6901234 (7 digits): its GTINs are its to attest.
+  await sendAndWait(asAdmin, "bindCompanyPrefix", [6_901_234n, 7, orgs.cooperative.address]);
   const lot = "LJ2026-0415A";
   const serials = Array.from({ length: 1_000 }, demoSerial);
   const tree = StandardMerkleTree.of(
@@ -119,14 +121,39 @@ export async function seedDemoLedger(rpcUrl: string): Promise<DemoLedgerSummary>
   await sendAndWait(asRelayer, "attestBatches", [[{ ...attestation, signature: attestationSignature }]]);
   const batchId = (await asRelayer.getFunction("batchIdOf")(gtin, lot)) as string;
 
-  const lifecycle: { bizStep: BizStep; actor: keyof typeof orgs; at: string }[] = [
+  // The cooperative asks the testing centre to inspect the batch (a signed request), so that
+  // the centre may record inspecting; nonce 1 of the cooperative's key.
+  const inspectionRequest = {
+    requester: orgs.cooperative.address,
+    batchId,
+    inspector: orgs.inspector.address,
+    nonce: 1n,
+    deadline,
+  };
+  await sendAndWait(asRelayer, "requestInspections", [
+    [
+      {
+        ...inspectionRequest,
+        signature: await signTyped(orgs.cooperative, domain, "InspectionRequest", inspectionRequest),
+      },
+    ],
+  ]);
+
+  // Each organisation records a step only with custody: whoever holds the batch ships it,
+  // naming the receiver (`to`), and the receiver's receiving hands it over.
+  type Role = keyof typeof orgs;
+  const lifecycle: { bizStep: BizStep; actor: Role; at: string; to?: Role }[] = [
     { bizStep: "planting", actor: "cooperative", at: "2026-03-01T08:00:00+08:00" },
     { bizStep: "input_application", actor: "cooperative", at: "2026-03-20T09:00:00+08:00" },
     { bizStep: "harvesting", actor: "cooperative", at: "2026-04-15T06:30:00+08:00" },
+    { bizStep: "shipping", actor: "cooperative", at: "2026-04-15T10:00:00+08:00", to: "processor" },
+    { bizStep: "receiving", actor: "processor", at: "2026-04-15T12:00:00+08:00" },
     { bizStep: "transforming", actor: "processor", at: "2026-04-15T14:00:00+08:00" },
     { bizStep: "inspecting", actor: "inspector", at: "2026-04-16T10:00:00+08:00" },
     { bizStep: "packing", actor: "processor", at: "2026-04-17T09:00:00+08:00" },
-    { bizStep: "shipping", actor: "logistics", at: "2026-04-18T07:00:00+08:00" },
+    { bizStep: "shipping", actor: "processor", at: "2026-04-17T16:00:00+08:00", to: "logistics" },
+    { bizStep: "receiving", actor: "logistics", at: "2026-04-17T18:00:00+08:00" },
+    { bizStep: "shipping", actor: "logistics", at: "2026-04-18T07:00:00+08:00", to: "retailer" },
     { bizStep: "receiving", actor: "retailer", at: "2026-04-18T18:00:00+08:00" },
     { bizStep: "retail_selling", actor: "retailer", at: "2026-04-20T10:00:00+08:00" },
   ];
@@ -134,7 +161,7 @@ export async function seedDemoLedger(rpcUrl: string): Promise<DemoLedgerSummary>
   const requests = [];
   for (const step of lifecycle) {
     const actor = orgs[step.actor];
-    const nonce = nonces.get(actor.address) ?? (step.actor === "cooperative" ? 1n : 0n);
+    const nonce = nonces.get(actor.address) ?? (step.actor === "cooperative" ? 2n : 0n);
     nonces.set(actor.address, nonce + 1n);
     const value = {
       actor: actor.address,
@@ -142,6 +169,7 @@ export async function seedDemoLedger(rpcUrl: string): Promise<DemoLedgerSummary>
       bizStep: BigInt(bizStepIndex(step.bizStep)),
       occurredAt: BigInt(Math.floor(Date.parse(step.at) / 1000)),
       payloadCid: hexlify(await documentCid({ batchId, bizStep: step.bizStep, at: step.at, actor: step.actor })),
+      counterparty: step.to === undefined ? ZeroAddress : orgs[step.to].address,
       nonce,
       deadline,
     };

@@ -190,6 +190,20 @@ export async function seedDemoSystem(
     at: new Date(Date.parse("2026-04-18T07:00:00+08:00") + i * 3_600_000).toISOString(),
     celsius: 8 + Math.round(Math.sin(i / 2) * 20) / 10,
   }));
+  // Each organisation records a step only with custody (domain/custody.ts): whoever holds the
+  // batch ships it naming the `receiver`, whose receiving hands it over; the testing centre
+  // inspects because the cooperative asked it (below, before its event).
+  const handover = (role: DemoRole, to: DemoRole, occurredAt: string, place: string, regionCode: string) => [
+    { role, body: { bizStep: "shipping", occurredAt, receiver: organisations[to].id, data: {} } },
+    {
+      role: to,
+      body: {
+        bizStep: "receiving",
+        occurredAt: new Date(Date.parse(occurredAt) + 2 * 3_600_000).toISOString(),
+        data: { location: { regionCode, name: place } },
+      },
+    },
+  ];
   const lifecycle: { role: DemoRole; body: Record<string, unknown> }[] = [
     {
       role: "cooperative",
@@ -215,6 +229,7 @@ export async function seedDemoSystem(
         data: { quantity: { value: "250", unit: "kg" } },
       },
     },
+    ...handover("cooperative", "processor", "2026-04-15T10:00:00+08:00", "茗香加工车间", "330106"),
     {
       role: "processor",
       body: {
@@ -256,11 +271,13 @@ export async function seedDemoSystem(
         data: { quantity: { value: "1000", unit: "box" } },
       },
     },
+    ...handover("processor", "logistics", "2026-04-17T16:00:00+08:00", "浙冷链杭州仓", "330110"),
     {
       role: "logistics",
       body: {
         bizStep: "shipping",
         occurredAt: "2026-04-18T07:00:00+08:00",
+        receiver: organisations.retailer.id,
         data: {
           temperatures: shippingSeries,
           referenceDocument: { type: "bill_of_lading", number: "ZLL-20260418-0031" },
@@ -277,6 +294,15 @@ export async function seedDemoSystem(
     },
     { role: "retailer", body: { bizStep: "retail_selling", occurredAt: "2026-04-20T10:00:00+08:00", data: {} } },
   ];
+  expectStatus(
+    await coop.post(
+      `/api/v1/batches/${batch.batchId}/inspection-requests`,
+      { inspector: organisations.inspector.id },
+      { idempotencyKey: "demo-inspection-request" },
+    ),
+    202,
+    "ask the testing centre to inspect",
+  );
   const eventIds: string[] = [];
   for (const [index, step] of lifecycle.entries()) {
     const accepted = expectStatus(

@@ -259,7 +259,7 @@ export async function runKeyedCrashCycles(options: KeyedCrashOptions): Promise<K
 
   function newWrites(cycle: number): KeyedWrite[] {
     const coop = demo.organisations.cooperative.token;
-    const logistics = demo.organisations.logistics.token;
+    const carrier = demo.organisations.logistics.id;
     const made: KeyedWrite[] = [];
     const keyed = (kind: Kind, rest: Omit<KeyedWrite, "kind" | "key" | "inProgress" | "sent">): KeyedWrite => ({
       kind,
@@ -282,20 +282,22 @@ export async function runKeyedCrashCycles(options: KeyedCrashOptions): Promise<K
         },
       }),
     );
-    // An event to a batch answered in an earlier cycle, the cooperative and the carrier in turn.
+    // An event to a batch answered in an earlier cycle: a harvest, or a shipping to the carrier
+    // in turn (the cooperative's: the carrier has a say only once it received the batch).
     if (eventTargets.length > 0) {
       const batchId = eventTargets[cycle % eventTargets.length] ?? "";
       const shipping = cycle % 2 === 1;
       made.push(
         keyed("event", {
           path: `/api/v1/batches/${batchId}/events`,
-          token: shipping ? logistics : coop,
+          token: coop,
           expected: 202,
           batchId,
           json: shipping
             ? {
                 bizStep: "shipping",
                 occurredAt: "2026-05-02T07:00:00+08:00",
+                receiver: carrier,
                 data: {
                   temperatures: [
                     { at: "2026-05-02T07:00:00+08:00", celsius: 6 + (cycle % 5) },

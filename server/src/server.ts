@@ -13,6 +13,7 @@ import { JsonRpcProvider, Wallet } from "ethers";
 import { pino, type Logger } from "pino";
 
 import type { ServerConfig } from "./config.ts";
+import { CURRENT_TYPED_DATA_VERSION } from "./domain/typed-data.ts";
 import { createApp } from "./http/app.ts";
 import { authenticate } from "./http/auth.ts";
 import { refuseSuspendedWriters } from "./http/suspended-writers.ts";
@@ -104,7 +105,7 @@ export async function buildContext(
     db: database.db,
     content,
     keyRing: createKeyRing(config.secrets.keystoreSecret),
-    domain: { chainId, verifyingContract: config.chain.registryAddress, version: "1" },
+    domain: { chainId, verifyingContract: config.chain.registryAddress, version: CURRENT_TYPED_DATA_VERSION },
     publicOrigin: config.http.publicOrigin,
     publicRpcUrl: config.chain.publicRpcUrl,
     secrets: {

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import { HDNodeWallet, JsonRpcProvider, Wallet, hexlify, type Contract } from "ethers";
+import { HDNodeWallet, JsonRpcProvider, Wallet, ZeroAddress, hexlify, type Contract } from "ethers";
 import { pino } from "pino";
 
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
@@ -135,6 +135,7 @@ describe("ledger writer and indexer", () => {
       bizStep: BigInt(bizStepIndex("harvesting")),
       occurredAt: BigInt(Math.floor(Date.now() / 1000) - 3_600),
       payloadCid: first.value.metadataCid,
+      counterparty: ZeroAddress,
       nonce: 2n,
       deadline: first.value.deadline,
     };

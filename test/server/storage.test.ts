@@ -417,6 +417,7 @@ function storageSuite(engine: Engine, makeHarness: () => Promise<Harness>): void
       occurredAtMs,
       payloadCid: "bafkreievent",
       data: { temperatureC: [2.5, 3.1], tested: ["chlorpyrifos"] },
+      counterparty: null,
       signed: {
         signerAddress: fixture.signer,
         signature: hex(65),

@@ -169,6 +169,7 @@ export function traceEvent(
     occurredAtMs,
     payloadCid: fakeCid(`payload:${id}`),
     data,
+    counterparty: null,
     signed: {
       signerAddress: actor.signerAddress,
       signature: `0x${"22".repeat(65)}`,

@@ -146,6 +146,8 @@ export const eventPayloadDocument = z.object({
   bizStep: z.string(),
   occurredAt: isoTime,
   actor: z.object({ name: localised, regionCode, signer: z.string().regex(/^0x[0-9a-fA-F]{40}$/) }),
+  /** A shipping event's receiver (its signer is the event's signed counterparty). */
+  receiver: z.object({ name: localised, regionCode, signer: z.string().regex(/^0x[0-9a-fA-F]{40}$/) }).optional(),
   data: eventData,
   /** Photos and documents attached to the event. */
   attachmentCids: z.array(cidText).max(50),

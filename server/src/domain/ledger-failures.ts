@@ -84,6 +84,26 @@ const EXPLANATIONS = {
     zh: "平台账户权限操作有误。请联系平台管理员。",
     en: "A permission change on the platform's account was refused. Contact the platform's administrator.",
   },
+  "event.no_custody": {
+    zh: "该机构无权记录此批次：既不是该批次的合作社、当前保管方、发运事件指定的收货方，也不是受托检验的机构。",
+    en: "Your organisation has no say about this batch: it is not its cooperative, its custodian, the receiver a shipping named, or an inspector asked to inspect it.",
+  },
+  "event.step_not_allowed": {
+    zh: "本机构的类型不能记录这个环节。",
+    en: "Your kind of organisation never records this step.",
+  },
+  "event.receiver_invalid": {
+    zh: "发运事件的收货方无效：须为另一家已登记、可记录收货的机构。",
+    en: "The shipping's receiver is not another registered organisation that records receiving.",
+  },
+  "event.counterparty_unexpected": {
+    zh: "只有发运事件可以指定收货方。",
+    en: "Only a shipping event names a receiver.",
+  },
+  "inspection.already_requested": {
+    zh: "已请该检验机构检验此批次。",
+    en: "This inspector was already asked to inspect this batch.",
+  },
   StringTooLong: {
     zh: "某项文字过长，账本无法保存。",
     en: "A text is too long for the ledger.",
@@ -129,6 +149,11 @@ const CODE_OF_ERROR = {
   RegistryHarvestedAtZero: "InvalidField",
   RegistryHarvestedAtInFuture: "InvalidField",
   RegistryOccurredAtZero: "InvalidField",
+  RegistryActorWithoutCustody: "event.no_custody",
+  RegistryStepNotAllowed: "event.step_not_allowed",
+  RegistryReceiverInvalid: "event.receiver_invalid",
+  RegistryCounterpartyUnexpected: "event.counterparty_unexpected",
+  RegistryInspectionAlreadyRequested: "inspection.already_requested",
   // OpenZeppelin's, under their own names.
   AccessControlUnauthorizedAccount: "AccessControlUnauthorizedAccount",
   AccessControlBadConfirmation: "AccessControlBadConfirmation",

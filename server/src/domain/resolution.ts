@@ -87,6 +87,11 @@ export interface ItemResolution {
     /** JSON-RPC endpoint the page reads the chain from (absolute, or relative to the page). */
     rpcUrl: string;
     typedDataVersion: string;
+    /**
+     * The block the registry was deployed at (decimal), where a verifier starts reading its
+     * logs. A later block than the truth can only hide entitlements, never grant one.
+     */
+    fromBlock?: string;
   };
   batch: {
     batchId: string;
@@ -116,6 +121,12 @@ export interface ItemResolution {
   documents?: Record<string, string>;
   /** Public display helpers the server adds (names of regions); not part of any signature. */
   display: {
+    /**
+     * The name of the organisation the platform records as the GTIN's owner, for a batch a
+     * grantee registered ("registered by X under Y's grant"). Who was entitled is read from
+     * the chain; this only names it.
+     */
+    gtinOwner?: LocalisedText | null;
     regionName: LocalisedText | null;
     plotRegionName: LocalisedText | null;
     /**

@@ -424,6 +424,43 @@ const HTTP = {
     zh: "事件时间对该批次不合理（早于种植或晚于当前时间）。",
     remedy: R.EVENT,
   },
+  "event.no_custody": {
+    status: 403,
+    en: "This organisation has no say about this batch: it is not the batch's cooperative, its custodian, the receiver a shipping event named, or an inspector asked to inspect it.",
+    zh: "该机构无权记录此批次：既不是该批次的合作社、当前保管方、发运事件指定的收货方，也不是受托检验的机构。",
+    remedy:
+      "Ask the batch's current custodian to ship it to you (a shipping event naming you as `receiver`), then record receiving; an inspector asks the cooperative or a regulator for an inspection request.",
+  },
+  "event.receiver_required": {
+    status: 400,
+    en: "A shipping event must name the organisation it hands the batch to.",
+    zh: "发运事件须指定收货机构。",
+    remedy: "Give `receiver`: the id of the organisation that receives the batch.",
+  },
+  "event.receiver_invalid": {
+    status: 400,
+    en: "The receiver must be another registered organisation of a kind that records receiving (processor, logistics, retailer).",
+    zh: "收货方须为另一家已登记、可记录收货的机构（加工、物流或零售）。",
+    remedy: "Give the id of the processor, carrier or shop that receives the batch, not your own organisation's.",
+  },
+  "event.counterparty_unexpected": {
+    status: 400,
+    en: "Only a shipping event names a receiver.",
+    zh: "只有发运事件可以指定收货方。",
+    remedy: "Leave out `receiver` for every step but shipping.",
+  },
+  "inspection.already_requested": {
+    status: 409,
+    en: "This inspector has already been asked to inspect this batch.",
+    zh: "已请该检验机构检验此批次。",
+    remedy: "Nothing to do: the inspector may record inspecting and certifying for this batch.",
+  },
+  "inspection.inspector_invalid": {
+    status: 400,
+    en: "An inspection request must name a registered inspector organisation.",
+    zh: "检验请求须指定已登记的检验机构。",
+    remedy: "Give `inspector`: the id of a testing or certification organisation (kind inspector).",
+  },
   "item.not_found": {
     status: 404,
     en: "No such item.",

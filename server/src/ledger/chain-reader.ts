@@ -14,6 +14,9 @@ import { BATCH_STATUS, type BatchRecordOnChain } from "../verify/rpc.ts";
 
 export interface OnChainBatch extends BatchRecordOnChain {
   batchId: string;
+  /** Origins; zero while the batch is with its cooperative, or no receiver is pending. */
+  custodian: string;
+  pendingReceiver: string;
 }
 
 export async function readBatch(registry: Contract, batchId: string): Promise<OnChainBatch> {
@@ -23,6 +26,8 @@ export async function readBatch(registry: Contract, batchId: string): Promise<On
     itemCount: bigint;
     status: bigint;
     eventHead: string;
+    custodian: string;
+    pendingReceiver: string;
   };
   return {
     batchId,
@@ -31,6 +36,8 @@ export async function readBatch(registry: Contract, batchId: string): Promise<On
     itemCount: Number(record.itemCount),
     status: BATCH_STATUS[Number(record.status)] ?? "none",
     eventHead: record.eventHead,
+    custodian: record.custodian,
+    pendingReceiver: record.pendingReceiver,
   };
 }
 
@@ -95,6 +102,7 @@ export async function readEvents(registry: Contract, batchId: string, fromBlock 
         bizStep: bizStepIndex,
         occurredAt: a.getValue("occurredAt") as bigint,
         payloadCid: a.getValue("payloadCid") as string,
+        counterparty: a.getValue("counterparty") as string,
         nonce: a.getValue("nonce") as bigint,
         deadline: a.getValue("deadline") as bigint,
       },

@@ -10,6 +10,7 @@ const event: TraceEventValue = {
   bizStep: 5n,
   occurredAt: 1_760_000_000n,
   payloadCid: "0x01551220",
+  counterparty: "0x0000000000000000000000000000000000000000",
   nonce: 9n,
   deadline: 1_760_003_600n,
 };
@@ -21,6 +22,7 @@ const storedEvent = {
   bizStep: 5,
   occurredAt: "1760000000",
   payloadCid: "0x01551220",
+  counterparty: "0x0000000000000000000000000000000000000000",
   nonce: "9",
   deadline: "1760003600",
   signature: "0x1234",
@@ -43,7 +45,17 @@ describe("outbox kinds", () => {
     assert.throws(() => spec.encode([{ ...storedEvent, nonce: "nine" }]), /TraceEvent\.nonce/);
     assert.deepEqual(
       OUTBOX_KINDS.map((s) => s.kind),
-      ["organisation", "attestation", "event", "suspension", "reinstatement", "regulator_recall", "recall"],
+      [
+        "organisation",
+        "attestation",
+        "inspection_request",
+        "regulator_inspection_request",
+        "event",
+        "suspension",
+        "reinstatement",
+        "regulator_recall",
+        "recall",
+      ],
     );
   });
 

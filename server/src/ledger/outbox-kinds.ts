@@ -65,6 +65,13 @@ export const regulatorActionPayload = z.object({
 });
 export type RegulatorActionPayload = z.infer<typeof regulatorActionPayload>;
 
+/** A regulator's own request that an inspector inspect a batch, anchored with the regulator's key. */
+export const regulatorInspectionPayload = z.object({
+  batchId: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
+  inspector: address,
+});
+export type RegulatorInspectionPayload = z.infer<typeof regulatorInspectionPayload>;
+
 /** A payload that needs no conversion: stored as it is, checked against its schema when read. */
 function plainPayload<T>(schema: z.ZodType<T>) {
   return { encode: (payload: T): T => payload, decode: (json: unknown): T => schema.parse(json) };
@@ -86,6 +93,8 @@ const PAYLOADS = {
     decode: event.decode,
   },
   recall: signedPayload("Recall"),
+  inspection_request: signedPayload("InspectionRequest"),
+  regulator_inspection_request: plainPayload(regulatorInspectionPayload),
   suspension: plainPayload(regulatorActionPayload),
   reinstatement: plainPayload(regulatorActionPayload),
   regulator_recall: plainPayload(regulatorActionPayload),
@@ -142,10 +151,28 @@ const CALLS: { [K in OutboxKind]: CallSpec<K> } = {
     waitsFor: ["RegistryOrganisationUnknown"],
     call: (payloads) => ({ functionName: "attestBatches", args: [payloads.map(signedArgument)] }),
   },
-  event: {
+  // Before events, so an inspector's event finds its request on chain.
+  inspection_request: {
     sender: "relayer",
     packable: true,
     waitsFor: ["RegistryOrganisationUnknown", "RegistryBatchUnknown"],
+    call: (payloads) => ({ functionName: "requestInspections", args: [payloads.map(signedArgument)] }),
+  },
+  regulator_inspection_request: {
+    sender: "regulator",
+    packable: false,
+    waitsFor: ["RegistryOrganisationUnknown", "RegistryBatchUnknown"],
+    call: (payloads) => {
+      const { batchId, inspector } = only(payloads);
+      return { functionName: "requestInspectionAsRegulator", args: [batchId, inspector] };
+    },
+  },
+  event: {
+    sender: "relayer",
+    packable: true,
+    // A receiving event waits for the shipping that named its receiver, an inspector's for
+    // the request that asked it: the server accepted both in order, the chain may lag.
+    waitsFor: ["RegistryOrganisationUnknown", "RegistryBatchUnknown", "RegistryActorWithoutCustody"],
     call: (payloads) => ({ functionName: "recordEvents", args: [payloads.map(signedArgument)] }),
   },
   suspension: {

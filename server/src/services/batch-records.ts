@@ -6,12 +6,15 @@
  */
 import { getPlot, getProduct } from "../storage/catalogue.ts";
 import { batchEventsStamp, listBatchEvents, type TraceEvent } from "../storage/events.ts";
+import { listInspectionRequests, type InspectionRequest } from "../storage/inspection-requests.ts";
 import { getOrganisation, type Organisation } from "../storage/organisations.ts";
 import type { ServiceContext } from "./context.ts";
 
 export interface BatchRecords {
   events: TraceEvent[];
+  /** Organisations the events and inspection requests name (actors, receivers, inspectors, requesters), by id. */
   actors: Map<string, Organisation | null>;
+  inspectionRequests: InspectionRequest[];
   cooperative: Organisation | null;
   plot: Awaited<ReturnType<typeof getPlot>>;
   product: Awaited<ReturnType<typeof getProduct>>;
@@ -34,15 +37,19 @@ async function readRecords(
   batch: { batchId: string; organisationId: string; plotId: string | null; gtin: string },
 ): Promise<BatchRecords> {
   const events = await listBatchEvents(ctx.db, batch.batchId);
+  const inspectionRequests = await listInspectionRequests(ctx.db, batch.batchId);
   const actors = new Map<string, Organisation | null>();
-  for (const event of events) {
-    if (!actors.has(event.actorOrganisationId)) {
-      actors.set(event.actorOrganisationId, await getOrganisation(ctx.db, event.actorOrganisationId));
-    }
+  const named = [
+    ...events.flatMap((event) => [event.actorOrganisationId, event.counterparty?.organisationId ?? null]),
+    ...inspectionRequests.flatMap((request) => [request.inspectorOrganisationId, request.requesterOrganisationId]),
+  ];
+  for (const id of named) {
+    if (id !== null && !actors.has(id)) actors.set(id, await getOrganisation(ctx.db, id));
   }
   return {
     events,
     actors,
+    inspectionRequests,
     cooperative: await getOrganisation(ctx.db, batch.organisationId),
     plot: batch.plotId === null ? null : await getPlot(ctx.db, batch.plotId),
     product: await getProduct(ctx.db, batch.gtin),

@@ -7,6 +7,7 @@ import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 
 import type { Role } from "../domain/enumerations.ts";
+import type { TypedDataVersion } from "../domain/typed-data.ts";
 import type { ContentStore } from "../ipfs/content-store.ts";
 import type { ContractSignatureChecker } from "../ledger/contract-signatures.ts";
 import type { KeyRing } from "../ledger/keystore.ts";
@@ -17,7 +18,7 @@ export interface ServiceContext {
   db: Kysely<Database>;
   content: ContentStore;
   keyRing: KeyRing;
-  domain: SigningDomain & { version: "1" };
+  domain: SigningDomain & { version: TypedDataVersion };
   /** Public origin printed into Digital Link URIs, e.g. https://trace.example.cn */
   publicOrigin: string;
   /** JSON-RPC endpoint the scan page reads the chain from (the read-only proxy by default). */

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 
+import { ZeroAddress } from "ethers";
 import { z } from "zod";
 
 import { analyseTemperatures, type ColdChainReport } from "../domain/cold-chain.ts";
@@ -23,9 +24,12 @@ import {
 import { OWN_FARM_STEPS, STEP_ACTORS } from "../domain/step-actors.ts";
 import { AppError } from "../errors/app-error.ts";
 import { outboxEntry } from "../ledger/outbox-kinds.ts";
+import { getBatch } from "../storage/batches.ts";
 import { getProduct } from "../storage/catalogue.ts";
 import { inTransaction } from "../storage/transaction.ts";
 import { insertEvent, type NewTraceEvent, type TraceEvent } from "../storage/events.ts";
+import { lockBatchCustody } from "../storage/inspection-requests.ts";
+import { getOrganisation } from "../storage/organisations.ts";
 import { getMedia } from "../storage/media.ts";
 import { allocateNonces } from "../storage/nonces.ts";
 import { enqueueOutbox } from "../storage/outbox.ts";
@@ -34,6 +38,7 @@ import { recordWrite, type WriteOrigin } from "./write-log.ts";
 import { activeOrganisation } from "./active-organisation.ts";
 import { requireBatch } from "./batch-lookup.ts";
 import type { ServiceContext } from "./context.ts";
+import { requireEventAuthority } from "./custody.ts";
 import { storeJsonDocument } from "./documents.ts";
 import { signAsOrganisation } from "./organisation-signature.ts";
 import type { SignatureRequest } from "./signature-requests.ts";
@@ -42,6 +47,8 @@ export const eventRequest = z
   .object({
     bizStep: z.enum(BIZ_STEPS).exclude(["recalling"]),
     occurredAt: isoInstant,
+    /** For shipping (and only shipping): the organisation the batch is handed to. */
+    receiver: z.string().min(1).max(100).optional(),
     data: eventData.default({}),
     attachmentCids: z.array(z.string().max(128)).max(50).default([]),
   })
@@ -91,6 +98,15 @@ export async function recordEvent(
   // The registry knows no batch whose attestation it refused: an event on it could only fail.
   if (batch.ledger.state === "failed") throw new AppError("batch.attestation_failed");
   if (batch.status === "recalled" && step !== "inspecting") throw new AppError("batch.recalled");
+  // Who may say this about the batch, as the registry will judge it (it refuses the same).
+  await requireEventAuthority(ctx.db, {
+    batchId: batch.batchId,
+    cooperativeId: batch.organisationId,
+    actorId: actor.id,
+    step,
+    receiverId: input.receiver ?? null,
+  });
+  const receiver = input.receiver === undefined ? null : await getOrganisation(ctx.db, input.receiver);
   checkStepData(step, input.data);
   const occurredAtMs = Date.parse(input.occurredAt);
   checkOccurredAt(occurredAtMs);
@@ -117,6 +133,15 @@ export async function recordEvent(
         regionCode: actor.regionCode,
         signer: actor.signerAddress,
       },
+      ...(receiver === null
+        ? {}
+        : {
+            receiver: {
+              name: { zh: receiver.nameZh, en: receiver.nameEn },
+              regionCode: receiver.regionCode,
+              signer: receiver.signerAddress,
+            },
+          }),
       data: input.data,
       attachmentCids: input.attachmentCids,
     }),
@@ -129,6 +154,7 @@ export async function recordEvent(
     bizStep: BigInt(bizStepIndex(step)),
     occurredAt: ledgerSeconds(occurredAtMs),
     payloadCid: payload.cidHex,
+    counterparty: receiver?.signerAddress ?? ZeroAddress,
     nonce,
     deadline,
   };
@@ -140,6 +166,7 @@ export async function recordEvent(
     occurredAtMs,
     payloadCid: payload.cidText,
     data: input.data,
+    counterparty: receiver === null ? null : { address: receiver.signerAddress, organisationId: receiver.id },
     createdBy: origin.principal.credentialId ?? "admin",
   };
   const signed = await signAsOrganisation(
@@ -156,7 +183,11 @@ export async function recordEvent(
 /** An event as stored, before it carries a signature. */
 export type UnsignedEvent = Omit<NewTraceEvent, "signed" | "digest">;
 
-/** Stores a signed event and its outbox entry in one transaction. */
+/**
+ * Stores a signed event and its outbox entry in one transaction, judging custody again in it
+ * with the batch held: an event accepted meanwhile (a handover, another signature request
+ * completed first) counts.
+ */
 export async function commitEvent(
   ctx: ServiceContext,
   origin: WriteOrigin,
@@ -167,6 +198,16 @@ export async function commitEvent(
   const nowMs = ctx.now();
   const digest = typedDataDigest(ctx.domain, "TraceEvent", { ...value });
   return inTransaction(ctx.db, async (trx) => {
+    await lockBatchCustody(trx, record.batchId);
+    const batch = await getBatch(trx, record.batchId);
+    if (batch === null) throw new AppError("batch.not_found");
+    await requireEventAuthority(trx, {
+      batchId: record.batchId,
+      cooperativeId: batch.organisationId,
+      actorId: record.actorOrganisationId,
+      step: record.bizStep,
+      receiverId: record.counterparty?.organisationId ?? null,
+    });
     const stored = await insertEvent(
       trx,
       {

@@ -16,6 +16,7 @@ const REQUEST_KIND_OF: Record<PrimaryType, SignatureRequestKind> = {
   BatchAttestation: "attestation",
   TraceEvent: "event",
   Recall: "recall",
+  InspectionRequest: "inspection_request",
 };
 
 export type OrganisationSignature = { signature: string } | { awaitingSignature: SignatureRequest };

@@ -17,7 +17,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 
-import { getAddress } from "ethers";
+import { getAddress, ZeroAddress } from "ethers";
 import type { Logger } from "pino";
 import { z } from "zod";
 
@@ -35,6 +35,11 @@ import type { SigningDomain } from "../ledger/signing.ts";
 import { getBatch, insertBatch, insertItems, recallBatch, setBatchLedger } from "../storage/batches.ts";
 import { getPlot, getProduct, insertPlot, insertProduct } from "../storage/catalogue.ts";
 import { insertEvent, recordEventOnChain, unrecordEventsAfter, getEventByDigest } from "../storage/events.ts";
+import {
+  insertInspectionRequest,
+  recordInspectionRequestOnChain,
+  unrecordInspectionRequestsAfter,
+} from "../storage/inspection-requests.ts";
 import {
   getOrganisationBySigner,
   insertOrganisation,
@@ -120,6 +125,7 @@ function eventValueOf(log: DecodedLog) {
     bizStep: BigInt(arg(log, "bizStep")),
     occurredAt: BigInt(arg(log, "occurredAt")),
     payloadCid: arg(log, "payloadCid"),
+    counterparty: getAddress(arg(log, "counterparty")),
     nonce: BigInt(arg(log, "nonce")),
     deadline: BigInt(arg(log, "deadline")),
   };
@@ -292,6 +298,13 @@ export function createProjection(deps: ProjectionDeps): {
       const payload = prepared(documents.eventPayloads, digest, `event ${digest}`);
       const bizStep = BIZ_STEPS[Number(value.bizStep)];
       if (bizStep === undefined) throw new Error(`unknown business step ${value.bizStep}`);
+      const counterparty =
+        value.counterparty === ZeroAddress
+          ? null
+          : {
+              address: value.counterparty,
+              organisationId: (await getOrganisationBySigner(trx, value.counterparty))?.id ?? null,
+            };
       await insertEvent(trx, {
         id: `evt_${digest.slice(2, 34)}`,
         batchId: value.batchId.toLowerCase(),
@@ -300,6 +313,7 @@ export function createProjection(deps: ProjectionDeps): {
         occurredAtMs: Number(value.occurredAt) * 1000,
         payloadCid: cidTextFromHex(value.payloadCid),
         data: payload.data,
+        counterparty,
         signed: {
           signerAddress: value.actor,
           signature: arg(log, "signature"),
@@ -312,6 +326,38 @@ export function createProjection(deps: ProjectionDeps): {
       });
     }
     await recordEventOnChain(trx, digest, position);
+  }
+
+  /**
+   * An inspection request: anchors the one this store holds, or restores it from the log (a
+   * reindex). The log names the cooperative's signer, or the regulator role's account, which
+   * names no organisation: such a request is restored without its regulator.
+   */
+  async function ensureInspectionRequest(trx: Trx, log: DecodedLog): Promise<void> {
+    const batchId = arg(log, "batchId");
+    const inspectorAddress = getAddress(arg(log, "inspector"));
+    const position = { txHash: log.txHash, blockNumber: log.blockNumber };
+    if (await recordInspectionRequestOnChain(trx, batchId, inspectorAddress, position)) return;
+    const inspector = await getOrganisationBySigner(trx, inspectorAddress);
+    if (inspector === null) throw new Error(`inspection request for an unknown inspector ${inspectorAddress}`);
+    const requesterAddress = getAddress(arg(log, "requestedBy"));
+    const signature = arg(log, "signature");
+    const requester = await getOrganisationBySigner(trx, requesterAddress);
+    await insertInspectionRequest(trx, {
+      id: `insp_${log.txHash.slice(2, 18)}${String(log.logIndex)}`,
+      batchId,
+      inspectorOrganisationId: inspector.id,
+      inspectorAddress,
+      requestedBy: signature === "0x" ? "regulator" : "cooperative",
+      requesterOrganisationId: requester?.id ?? null,
+      requesterAddress,
+      nonce: BigInt(arg(log, "nonce")),
+      deadline: BigInt(arg(log, "deadline")),
+      signature: signature === "0x" ? null : signature,
+      typedDataVersion: signature === "0x" ? null : CURRENT_TYPED_DATA_VERSION,
+      createdBy: "reindex",
+    });
+    await recordInspectionRequestOnChain(trx, batchId, inspectorAddress, position);
   }
 
   /**
@@ -346,6 +392,9 @@ export function createProjection(deps: ProjectionDeps): {
         case "EventRecorded":
           await ensureEvent(trx, log, documents);
           break;
+        case "InspectionRequested":
+          await ensureInspectionRequest(trx, log);
+          break;
         case "BatchRecalled":
           await recallBatch(trx, arg(log, "batchId"), cidTextFromHex(arg(log, "reasonCid")));
           break;
@@ -362,6 +411,7 @@ export function createProjection(deps: ProjectionDeps): {
     },
     async onRollback(trx, blockNumber) {
       await unrecordEventsAfter(trx, blockNumber);
+      await unrecordInspectionRequestsAfter(trx, blockNumber);
     },
   };
 }

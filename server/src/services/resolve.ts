@@ -6,6 +6,7 @@
  */
 import { createHmac, createSecretKey, type KeyObject } from "node:crypto";
 
+import { ZeroAddress } from "ethers";
 import { z } from "zod";
 
 import type { ItemTree } from "../domain/merkle.ts";
@@ -14,6 +15,7 @@ import type {
   ItemResolution,
   LocalisedText,
   ResolvedEvent,
+  ResolvedParty,
   UnknownItemResolution,
 } from "../domain/resolution.ts";
 import { bizStepIndex, TYPED_CODECS } from "../domain/typed-data.ts";
@@ -212,7 +214,17 @@ function batchPartsOf(ctx: ServiceContext): Map<string, BatchPart> {
 }
 
 async function buildBatchMembers(ctx: ServiceContext, batch: Batch): Promise<BatchMembers> {
-  const { events, actors, cooperative, plot, product } = await batchRecords(ctx, batch);
+  const { events, actors, cooperative, plot, product, inspectionRequests } = await batchRecords(ctx, batch);
+  const partyOf = (organisationId: string | null, signer: string): ResolvedParty => {
+    const organisation = organisationId === null ? null : (actors.get(organisationId) ?? null);
+    return {
+      organisationId: organisationId ?? "",
+      signer,
+      name: { zh: organisation?.nameZh ?? "", en: organisation?.nameEn ?? null },
+      kind: organisation?.kind ?? "unknown",
+      regionCode: organisation?.regionCode ?? "",
+    };
+  };
   const resolvedEvents: ResolvedEvent[] = events.map((event) => {
     const actor = actors.get(event.actorOrganisationId) ?? null;
     return {
@@ -222,6 +234,7 @@ async function buildBatchMembers(ctx: ServiceContext, batch: Batch): Promise<Bat
         bizStep: BigInt(bizStepIndex(event.bizStep)),
         occurredAt: BigInt(Math.floor(event.occurredAtMs / 1000)),
         payloadCid: cidHexOf(event.payloadCid),
+        counterparty: event.counterparty?.address ?? ZeroAddress,
         nonce: event.signed.nonce,
         deadline: event.signed.deadline,
       }),
@@ -234,6 +247,8 @@ async function buildBatchMembers(ctx: ServiceContext, batch: Batch): Promise<Bat
         kind: actor?.kind ?? "unknown",
         regionCode: actor?.regionCode ?? "",
       },
+      counterparty:
+        event.counterparty === null ? null : partyOf(event.counterparty.organisationId, event.counterparty.address),
       ledgerState: event.ledger.state,
       txHash: event.ledger.txHash,
     };
@@ -275,6 +290,18 @@ async function buildBatchMembers(ctx: ServiceContext, batch: Batch): Promise<Bat
               reasonCid: batch.recall.reasonCid,
               reason: await recallReason(ctx, batch.recall.reasonCid),
             },
+      inspectionRequests: inspectionRequests
+        .filter((request) => request.ledger.state !== "failed")
+        .map((request) => ({
+          inspector: partyOf(request.inspectorOrganisationId, request.inspectorAddress),
+          requestedBy: request.requestedBy,
+          requester: partyOf(request.requesterOrganisationId, request.requesterAddress),
+          nonce: request.nonce.toString(),
+          deadline: request.deadline.toString(),
+          signature: request.signature,
+          ledgerState: request.ledger.state,
+          txHash: request.ledger.txHash,
+        })),
     },
     events: resolvedEvents,
     ipfsGateway: "/ipfs/",

@@ -13,6 +13,7 @@ import { parseCid } from "../ipfs/content-store.ts";
 import { recoverSigner, typedDataDigest } from "../verify/eip712.ts";
 import type { Batch } from "../storage/batches.ts";
 import type { TraceEvent } from "../storage/events.ts";
+import type { InspectionRequest } from "../storage/inspection-requests.ts";
 import { completeSignatureRequest } from "../storage/signature-requests.ts";
 import { openItemsArchiveOffLoop } from "../workers/heavy.ts";
 import type { WriteOrigin } from "./write-log.ts";
@@ -21,6 +22,7 @@ import { activeOrganisation } from "./active-organisation.ts";
 import type { ServiceContext } from "./context.ts";
 import { readAll } from "./documents.ts";
 import { commitEvent, commitRecall, type UnsignedEvent } from "./events.ts";
+import { commitInspectionRequest, type UnsignedInspectionRequest } from "./inspection-requests.ts";
 import { getSignatureRequest, PRIMARY_TYPE_OF } from "./signature-requests.ts";
 
 export const signatureSubmission = z
@@ -33,7 +35,8 @@ export const signatureSubmission = z
 export type Submitted =
   | { kind: "attestation"; batch: Batch }
   | { kind: "event"; event: TraceEvent }
-  | { kind: "recall"; batchId: string; reasonCid: string };
+  | { kind: "recall"; batchId: string; reasonCid: string }
+  | { kind: "inspection_request"; request: InspectionRequest };
 
 /** The organisation's key made `signature` over the prepared value: an EOA's, or its contract wallet's by ERC-1271. */
 async function requireOrganisationSignature(
@@ -102,6 +105,16 @@ export async function submitSignature(
         signature,
       );
       result = { kind: "event", event };
+      break;
+    }
+    case "inspection_request": {
+      const stored = await commitInspectionRequest(
+        ctx,
+        origin,
+        request.record as unknown as UnsignedInspectionRequest,
+        { value: TYPED_CODECS.InspectionRequest.decode(request.value), signature },
+      );
+      result = { kind: "inspection_request", request: stored };
       break;
     }
     case "recall": {

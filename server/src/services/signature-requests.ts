@@ -24,6 +24,7 @@ export const PRIMARY_TYPE_OF: Record<SignatureRequestKind, PrimaryType> = {
   attestation: "BatchAttestation",
   event: "TraceEvent",
   recall: "Recall",
+  inspection_request: "InspectionRequest",
 };
 
 export interface SignatureRequest {

@@ -21,6 +21,11 @@ export interface TraceEvent {
   payloadCid: string;
   /** Structured fields shown and checked without fetching the payload (temperatures, tests done). */
   data: Record<string, unknown>;
+  /**
+   * The receiver a shipping event hands the batch to: the signed address, and the organisation
+   * that held it when the event was recorded (null if none we know). Null for other steps.
+   */
+  counterparty: { address: string; organisationId: string | null } | null;
   signed: SignedFields;
   digest: string;
   ledger: LedgerPosition;
@@ -42,6 +47,10 @@ function toEvent(row: Selectable<EventsTable>): TraceEvent {
     occurredAtMs: row.occurred_at_ms,
     payloadCid: row.payload_cid,
     data: fromJson(jsonObject, row.data_json, "events.data_json"),
+    counterparty:
+      row.counterparty_address === null
+        ? null
+        : { address: row.counterparty_address, organisationId: row.counterparty_organisation_id },
     signed: {
       signerAddress: row.actor_address,
       signature: row.signature,
@@ -88,6 +97,8 @@ export async function insertEvent(db: Db, event: NewTraceEvent, nowMs = Date.now
       block_number: null,
       log_index: null,
       event_head: null,
+      counterparty_address: event.counterparty === null ? null : normaliseAddress(event.counterparty.address),
+      counterparty_organisation_id: event.counterparty?.organisationId ?? null,
       created_by: event.createdBy,
       created_at_ms: nowMs,
       updated_at_ms: nowMs,

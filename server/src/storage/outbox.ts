@@ -191,6 +191,10 @@ async function mirrorOntoReferences(
     await trx.updateTable("batches").set(ledgerColumns).where("batch_id", "in", batches).execute();
   const events = of("event");
   if (events.length > 0) await trx.updateTable("events").set(ledgerColumns).where("id", "in", events).execute();
+  const inspectionRequests = [...of("inspection_request"), ...of("regulator_inspection_request")];
+  if (inspectionRequests.length > 0) {
+    await trx.updateTable("inspection_requests").set(ledgerColumns).where("id", "in", inspectionRequests).execute();
+  }
   const organisations = of("organisation");
   if (organisations.length > 0) {
     await trx

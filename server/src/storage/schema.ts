@@ -178,6 +178,33 @@ export interface EventsTable {
   log_index: number | null;
   /** The batch's event head after this event, as the `EventRecorded` log reported it. */
   event_head: string | null;
+  /** A shipping event's signed receiver (its signer), null for other steps and older events. */
+  counterparty_address: string | null;
+  /** The organisation holding `counterparty_address` when the event was recorded. */
+  counterparty_organisation_id: string | null;
+  created_by: string;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+/** A batch's cooperative or a regulator asked an inspector to inspect or certify the batch. */
+export interface InspectionRequestsTable {
+  id: string;
+  batch_id: string;
+  inspector_organisation_id: string;
+  inspector_address: string;
+  requested_by: "cooperative" | "regulator";
+  requester_organisation_id: string | null;
+  requester_address: string;
+  nonce: string;
+  deadline: string;
+  /** The cooperative's signature; null when a regulator asked. */
+  signature: string | null;
+  typed_data_version: string | null;
+  ledger_state: LedgerState;
+  failure_reason: string | null;
+  tx_hash: string | null;
+  block_number: number | null;
   created_by: string;
   created_at_ms: number;
   updated_at_ms: number;
@@ -350,4 +377,5 @@ export interface Database {
   leases: LeasesTable;
   media: MediaTable;
   signature_requests: SignatureRequestsTable;
+  inspection_requests: InspectionRequestsTable;
 }

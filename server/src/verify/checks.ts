@@ -15,6 +15,8 @@ export type CheckId =
   | "event_signatures"
   | "event_payloads"
   | "event_head_on_chain"
+  | "entitlement"
+  | "custody"
   | "status_on_chain";
 
 /** The order checks run and are listed in. */
@@ -31,6 +33,9 @@ export const CHECK_IDS: readonly CheckId[] = [
   "event_signatures",
   "event_payloads",
   "event_head_on_chain",
+  // Who was entitled: read from the registry's logs, judged by the domain's rules.
+  "entitlement",
+  "custody",
   "status_on_chain",
 ];
 

@@ -6,6 +6,7 @@
 import { BIZ_STEPS } from "../domain/typed-data.ts";
 import type { BatchMetadataDocument, EventPayloadDocument } from "../domain/documents.ts";
 import type { ItemResolution, ResolvedEvent } from "../domain/resolution.ts";
+import type { AuthorityFinding, AuthorityReport, JudgedChainEvent } from "./authority.ts";
 import { batchIdOf } from "./batch-id.ts";
 import { parseUint, sameHex } from "./bytes.ts";
 import type { CheckId, CheckOutcome } from "./checks.ts";
@@ -33,6 +34,8 @@ export interface VerifiedEvent {
   onChain: boolean;
   /** The payload document, only when its bytes matched the signed CID. */
   payload: EventPayloadDocument | null;
+  /** Its actor's say about the batch, judged from the registry's logs; absent until anchored and judged. */
+  authority?: Pick<JudgedChainEvent, "basis" | "refusal" | "requestedBy">;
 }
 
 export interface VerifyDeps {
@@ -95,6 +98,8 @@ export interface Verification {
   batchOnChain: BatchRecordOnChain | null;
   /** Set by `metadata_cid` once the document matched its signed CID; `item_count` reads it. */
   metadata: BatchMetadataDocument | null;
+  /** Who was entitled, judged from the registry's logs; null for a version 1 registry, which records no entitlement. */
+  authority: Promise<AuthorityReport> | null;
 }
 
 type CheckResult = [boolean | null, string];
@@ -262,6 +267,61 @@ function eventHeadCheck(v: Verification): CheckResult {
   return [false, "the events do not lead to the head on chain (changed, missing or reordered)"];
 }
 
+const VERSION_1: CheckResult = [true, "a version 1 registry records no entitlement or custody"];
+
+const ENTITLEMENT_BASIS_TEXT = {
+  gtin_owner: "the GTIN's owner (the GTIN is bound to it)",
+  prefix_owner: "the GTIN's owner (by its company prefix)",
+  grantee: "granted the GTIN by its owner",
+} as const;
+
+async function entitlementCheck(v: Verification): Promise<CheckResult> {
+  if (anchoredRecord(v) === null) return NOT_YET;
+  if (v.authority === null) return VERSION_1;
+  const { entitlement } = await v.authority;
+  if (entitlement === null) return [false, "the chain has no attestation log of this batch"];
+  const owner = entitlement.owner === null ? "bound to nobody" : `owned by ${entitlement.owner}`;
+  return entitlement.basis === null
+    ? [false, `${entitlement.attester} was not entitled to GTIN ${entitlement.gtin} (${owner}) when it attested`]
+    : [true, `attested by ${ENTITLEMENT_BASIS_TEXT[entitlement.basis]}, ${owner}`];
+}
+
+function custodyProblem(finding: AuthorityFinding): string | null {
+  if (finding.code === "no_custody") {
+    return `event ${String(finding.index + 1)} (${finding.step}) by ${finding.actor}: ${finding.reason}`;
+  }
+  if (finding.code === "custody_transfers") {
+    return `the registry logged ${String(finding.logged)} custody transfers, the events make ${String(finding.recomputed)}`;
+  }
+  return null;
+}
+
+const orNull = (address: string | undefined): string | null =>
+  address === undefined || /^0x0{40}$/.test(address) ? null : address.toLowerCase();
+
+async function custodyCheck(v: Verification): Promise<CheckResult> {
+  const record = anchoredRecord(v);
+  if (record === null) return NOT_YET;
+  if (v.authority === null) return VERSION_1;
+  const report = await v.authority;
+  const problems = report.findings.map(custodyProblem).filter((p) => p !== null);
+  if (record.custodian !== undefined) {
+    if (orNull(record.custodian) !== report.custody.custodian) {
+      problems.push(
+        `the chain's custodian is ${record.custodian}, the events make ${String(report.custody.custodian)}`,
+      );
+    }
+    if (orNull(record.pendingReceiver) !== report.custody.pendingReceiver) {
+      problems.push(`the chain's pending receiver differs from the events'`);
+    }
+  }
+  if (problems.length > 0) return [false, problems.join("; ")];
+  return [
+    true,
+    `${String(report.events.length)} events, each by an organisation entitled to record it; ${String(report.handovers.length)} handovers`,
+  ];
+}
+
 function statusCheck({ batchOnChain }: Verification): CheckResult {
   if (batchOnChain === null) return [false, "the chain could not be read"];
   if (batchOnChain.status === "none") return NOT_YET;
@@ -281,6 +341,8 @@ const CHECKS: Readonly<Record<CheckId, Check>> = {
   event_signatures: eventSignaturesCheck,
   event_payloads: eventPayloadsCheck,
   event_head_on_chain: eventHeadCheck,
+  entitlement: entitlementCheck,
+  custody: custodyCheck,
   status_on_chain: statusCheck,
 };
 

@@ -14,12 +14,23 @@ import {
   wordToBigInt,
 } from "./bytes.ts";
 import { AppError } from "../errors/app-error.ts";
+import type { RawLog } from "./registry-logs.ts";
 
 export interface RpcClient {
   /** `eth_chainId`. */
   chainId(): Promise<bigint>;
   /** `eth_call` at the latest block; the returned data as 0x-hex. */
   ethCall(to: string, data: string): Promise<string>;
+  /** `eth_getLogs` of one filter: the logs as the node gives them. */
+  getLogs?: (filter: LogFilter) => Promise<RawLog[]>;
+}
+
+/** An `eth_getLogs` filter: topic alternatives as arrays, null for any. */
+export interface LogFilter {
+  address: string;
+  topics: (string | readonly string[] | null)[];
+  fromBlock: string;
+  toBlock: string;
 }
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -145,6 +156,23 @@ export function createRpcClient(rpcUrl: string, options: RpcClientOptions = {}):
   return {
     chainId: async () => BigInt(await hexResult("eth_chainId", [])),
     ethCall: (to, data) => hexResult("eth_call", [{ to, data }, "latest"]),
+    getLogs: async (filter) => {
+      const result = await call("eth_getLogs", [filter]);
+      if (!Array.isArray(result)) throw new AppError("verify.rpc", { method: "eth_getLogs", reason: "not a list" });
+      return result.map((entry: unknown): RawLog => {
+        const log = entry as Partial<RawLog> | null;
+        if (log === null || !Array.isArray(log.topics) || typeof log.data !== "string") {
+          throw new AppError("verify.rpc", { method: "eth_getLogs", reason: "malformed log" });
+        }
+        return {
+          topics: log.topics.map(String),
+          data: log.data,
+          blockNumber: log.blockNumber ?? null,
+          logIndex: log.logIndex ?? null,
+          removed: log.removed === true,
+        };
+      });
+    },
   };
 }
 
@@ -154,6 +182,7 @@ function selector(signature: string): Uint8Array {
 
 const BATCH_SELECTOR = selector("batch(bytes32)");
 const ORGANISATION_SELECTOR = selector("organisation(address)");
+const ORIGIN_OF_SELECTOR = selector("originOf(address)");
 
 /** `ITraceRegistry.BatchStatus`. */
 export type BatchStatusOnChain = "none" | "active" | "recalled";
@@ -173,6 +202,10 @@ export interface BatchRecordOnChain {
   itemCount: number;
   status: BatchStatusOnChain;
   eventHead: string;
+  /** The custodian's origin, zero while the batch is with its cooperative (registry version 2; absent before). */
+  custodian?: string;
+  /** The receiver the latest shipping named, until it receives; zero when none. */
+  pendingReceiver?: string;
 }
 
 export interface OrganisationOnChain {
@@ -224,7 +257,7 @@ function smallUintAt(bytes: Uint8Array, index: number, bits: number): number {
   return Number(value);
 }
 
-/** Decodes `batch(bytes32)`'s return: a static tuple, five words in place. */
+/** Decodes `batch(bytes32)`'s return: a static tuple, seven words in place (five on a version 1 registry). */
 export function decodeBatchRecord(data: string): BatchRecordOnChain {
   const bytes = words(data);
   return {
@@ -233,7 +266,18 @@ export function decodeBatchRecord(data: string): BatchRecordOnChain {
     itemCount: smallUintAt(bytes, 2, 32),
     status: enumAt(bytes, 3, BATCH_STATUS),
     eventHead: bytesToHex(wordAt(bytes, 4)),
+    // Version 2 appended the custody words; version 1 answers five words.
+    ...(bytes.length >= 7 * 32 ? { custodian: addressAt(bytes, 5), pendingReceiver: addressAt(bytes, 6) } : {}),
   };
+}
+
+export function encodeOriginOfCall(signer: string): string {
+  return bytesToHex(concatBytes(ORIGIN_OF_SELECTOR, addressWord(signer)));
+}
+
+/** `originOf(address)`: the key an organisation was first registered with (zero for a key no organisation held). */
+export async function readOriginOf(rpc: RpcClient, registry: string, signer: string): Promise<string> {
+  return addressAt(words(await rpc.ethCall(registry, encodeOriginOfCall(signer))), 0);
 }
 
 /**

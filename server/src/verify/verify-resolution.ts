@@ -21,6 +21,10 @@ import {
   type VerifyDeps,
 } from "./resolution-checks.ts";
 import { createRpcClient, readBatchRecord, readOrganisation, type BatchRecordOnChain, type FetchLike } from "./rpc.ts";
+import { judgeAuthority, type AuthorityReport } from "./authority.ts";
+import { readAuthorityLogs } from "./authority-read.ts";
+import { parseUint, sameHex } from "./bytes.ts";
+import { eventHead } from "./hash-chain.ts";
 
 export { CHECK_IDS, type CheckId, type CheckOutcome, type Verdict } from "./checks.ts";
 export type { VerifiedEvent, VerifyDeps } from "./resolution-checks.ts";
@@ -42,6 +46,12 @@ export interface VerificationReport {
   /** The verified document's video CID: the only one the page may play. */
   videoCid: string | null;
   events: VerifiedEvent[];
+  /**
+   * Who was entitled, from the registry's logs: the attester's entitlement to the GTIN, each
+   * anchored event's basis (`VerifiedEvent.authority`), the handovers. Null when it could not
+   * be read, or for a version 1 registry, which records none.
+   */
+  authority: AuthorityReport | null;
 }
 
 /**
@@ -53,14 +63,34 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
   const rpc = deps.rpc ?? createRpcClient(new URL(resolution.chain.rpcUrl, deps.baseUrl).href, { fetch: fetchImpl });
   const { attestation } = resolution.batch;
   const registry = resolution.chain.registry;
-  const domain: Eip712Domain = { chainId: resolution.chain.chainId, verifyingContract: registry };
+  const version = resolution.chain.typedDataVersion;
+  const domain: Eip712Domain = {
+    chainId: resolution.chain.chainId,
+    verifyingContract: registry,
+    ...(version === "1" || version === "2" ? { version } : {}),
+  };
 
   // Chain reads first, in parallel; each check judges what it needs of them.
   const chainIdRead = rpc.chainId();
   const batchRead = readBatchRecord(rpc, registry, resolution.batch.batchId);
   const attesterRead = readOrganisation(rpc, registry, attestation.attester);
+  // Who was entitled: the registry's logs about this batch, its GTIN and the organisations
+  // involved, judged here (a version 1 registry records none of it).
+  const authority =
+    version === "1"
+      ? null
+      : readAuthorityLogs(rpc, {
+          registry,
+          batchId: resolution.batch.batchId,
+          gtin: parseUint(attestation.gtin, 64),
+          keys: [
+            attestation.attester,
+            ...resolution.events.flatMap((e) => [e.value.actor, e.value.counterparty]),
+          ].filter((key): key is string => typeof key === "string"),
+          fromBlock: Number(resolution.chain.fromBlock ?? "0"),
+        }).then(({ logs, origins }) => judgeAuthority({ domain, batchId: resolution.batch.batchId, logs, origins }));
   // Nothing may reject unobserved while the other reads are awaited.
-  for (const read of [chainIdRead, batchRead, attesterRead]) read.catch(() => undefined);
+  for (const read of [chainIdRead, batchRead, attesterRead, authority]) read?.catch(() => undefined);
   // The signatures need nothing from the chain: they are recovered while its answer is on the
   // way (after one turn, so the batched read is sent first). On a slow phone this is most of
   // the CPU work, and the round trip hides it.
@@ -92,6 +122,7 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
     events,
     batchOnChain,
     metadata: null,
+    authority,
   };
   const checks: CheckOutcome[] = [];
   for (const id of CHECK_IDS) checks.push(await runCheck(id, v));
@@ -109,6 +140,9 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
     platformColdChain: resolution.display.coldChain ?? null,
   });
 
+  const authorityReport = authority === null ? null : await authority.catch(() => null);
+  if (authorityReport !== null) attachAuthority(events, digests, authorityReport);
+
   return {
     verdict: verdictOf(checks, findings, resolution.scans.signals.length),
     checks,
@@ -118,5 +152,16 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
     metadata: v.metadata,
     videoCid: v.metadata?.videoCid ?? null,
     events,
+    authority: authorityReport,
   };
+}
+
+/** Gives each anchored event its judged basis: the chain's event with the same head is the same event. */
+function attachAuthority(events: VerifiedEvent[], digests: readonly string[], report: AuthorityReport): void {
+  events.forEach((event, index) => {
+    const judged = report.events[index];
+    if (judged === undefined || !event.onChain) return;
+    if (!sameHex(eventHead(digests.slice(0, index + 1)), judged.newHead)) return;
+    event.authority = { basis: judged.basis, refusal: judged.refusal, requestedBy: judged.requestedBy };
+  });
 }

@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { JsonRpcProvider, Wallet, hexlify, type HDNodeWallet, type Signer } from "ethers";
+import { JsonRpcProvider, Wallet, ZeroAddress, hexlify, type HDNodeWallet, type Signer } from "ethers";
 import { CID } from "multiformats/cid";
 import * as raw from "multiformats/codecs/raw";
 import { sha256 } from "multiformats/hashes/sha2";
@@ -114,6 +114,8 @@ export async function seedScanLedger(rpcUrl: string, projectRoot: string): Promi
       cid.bytes,
     ]);
   }
+  // The cooperative's GS1 company prefix (6901234, 7 digits) covers every GTIN it attests here.
+  await sendAndWait(asAdmin, "bindCompanyPrefix", [6_901_234n, 7, orgs.cooperative.address]);
 
   const video = await put(readFileSync(path.join(projectRoot, "scripts", "demo-assets", "planting.mp4")));
   // Another valid CID of real bytes, for the swapped-video case.
@@ -196,7 +198,9 @@ export async function seedScanLedger(rpcUrl: string, projectRoot: string): Promi
     if (state !== "unanchored") await sendAndWait(asRelayer, "attestBatches", [[{ ...attestationValue, signature }]]);
     const batchId = (await asRelayer.getFunction("batchIdOf")(BigInt(gtin), lot)) as string;
 
-    const lifecycle: { step: BizStep; role: OrgRole; at: string; place: string; note?: string }[] =
+    // Each organisation records a step only with custody: whoever holds the batch ships it,
+    // naming the receiver (`to`), and the receiver's receiving hands it over.
+    const lifecycle: { step: BizStep; role: OrgRole; at: string; place: string; note?: string; to?: OrgRole }[] =
       state === "unanchored"
         ? []
         : [
@@ -208,8 +212,19 @@ export async function seedScanLedger(rpcUrl: string, projectRoot: string): Promi
               note: "春茶开园",
             },
             { step: "harvesting", role: "cooperative", at: "2026-04-15T06:30:00+08:00", place: "梅家坞 7 号茶园" },
+            {
+              step: "shipping",
+              role: "cooperative",
+              at: "2026-04-15T12:00:00+08:00",
+              place: "梅家坞 7 号茶园",
+              to: "processor",
+            },
+            { step: "receiving", role: "processor", at: "2026-04-15T14:00:00+08:00", place: "茗香加工厂" },
             { step: "packing", role: "processor", at: "2026-04-17T09:00:00+08:00", place: "茗香加工厂" },
-            { step: "shipping", role: "logistics", at: "2026-04-18T07:00:00+08:00", place: "杭州冷链仓" },
+            { step: "shipping", role: "processor", at: "2026-04-17T16:00:00+08:00", place: "茗香加工厂", to: "logistics" },
+            { step: "receiving", role: "logistics", at: "2026-04-17T18:00:00+08:00", place: "杭州冷链仓" },
+            { step: "shipping", role: "logistics", at: "2026-04-18T07:00:00+08:00", place: "杭州冷链仓", to: "retailer" },
+            { step: "receiving", role: "retailer", at: "2026-04-18T18:00:00+08:00", place: "茶韵专卖店（南京西路）" },
             {
               step: "retail_selling",
               role: "retailer",
@@ -242,6 +257,7 @@ export async function seedScanLedger(rpcUrl: string, projectRoot: string): Promi
         bizStep: BigInt(bizStepIndex(entry.step)),
         occurredAt: seconds(entry.at),
         payloadCid: hexlify(payloadCid.bytes),
+        counterparty: entry.to === undefined ? ZeroAddress : orgs[entry.to].address,
         nonce: nextNonce(actor.address),
         deadline,
       };
@@ -254,6 +270,16 @@ export async function seedScanLedger(rpcUrl: string, projectRoot: string): Promi
         bizStep: entry.step,
         payloadCid: payloadCid.toString(),
         actor: { name: { zh: profile.zh, en: profile.en }, kind: entry.role, regionCode: profile.region },
+        counterparty:
+          entry.to === undefined
+            ? null
+            : {
+                organisationId: `org_${entry.to}`,
+                signer: orgs[entry.to].address,
+                name: { zh: ORG_PROFILES[entry.to].zh, en: ORG_PROFILES[entry.to].en },
+                kind: entry.to,
+                regionCode: ORG_PROFILES[entry.to].region,
+              },
         ledgerState: "anchored",
         txHash: null,
       });
@@ -316,7 +342,7 @@ export function resolutionFor(ledger: ScanLedger, batch: SeededBatch, serialText
     version: 1,
     uri: `/01/${batch.gtin}/10/${batch.lot}/21/${serialText}`,
     item: { gtin: batch.gtin, lot: batch.lot, serial: serialText, hasHiddenCode: true, claimedAtMs: null },
-    chain: { chainId: ledger.chainId, registry: ledger.registry, rpcUrl: "/rpc", typedDataVersion: "1" },
+    chain: { chainId: ledger.chainId, registry: ledger.registry, rpcUrl: "/rpc", typedDataVersion: "2" },
     batch: {
       batchId: batch.batchId,
       attestation: batch.attestation,
@@ -329,6 +355,7 @@ export function resolutionFor(ledger: ScanLedger, batch: SeededBatch, serialText
       recall: batch.recalled
         ? { atMs: Date.now(), reasonCid: null, reason: { zh: "农药残留超标", en: "Pesticide residue above the limit" } }
         : null,
+      inspectionRequests: [],
     },
     proof,
     events: batch.events.map((event) => ({ ...event, value: { ...event.value } })),

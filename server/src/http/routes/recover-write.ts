@@ -3,12 +3,13 @@ import type { Request, Response } from "express";
 
 import type { ServiceContext } from "../../services/context.ts";
 import { coldChainOf, eventRequest } from "../../services/events.ts";
+import { findInspectionRequest } from "../../services/inspection-requests.ts";
 import { findBatch, findEvent, findMedia, findProduct } from "../../services/lookups.ts";
 import { describeRequest, getSignatureRequest } from "../../services/signature-requests.ts";
 import type { WrittenRef } from "../../storage/idempotency.ts";
 import { principalOf } from "../auth.ts";
 import type { WriteAnswer } from "../idempotency.ts";
-import { awaiting, batchView, eventView } from "./views.ts";
+import { awaiting, batchView, eventView, inspectionRequestView } from "./views.ts";
 
 /**
  * The answer of a write that committed under an idempotency key whose handler died
@@ -46,6 +47,10 @@ export async function recoverWrite(
       const batch = await findBatch(ctx, event.batchId);
       const coldChain = input.success && batch !== null ? await coldChainOf(ctx, batch.gtin, input.data.data) : null;
       return { status: 202, body: { event: eventView(event), coldChain } };
+    }
+    case "inspection.request": {
+      const request = await findInspectionRequest(ctx, written.target);
+      return request === null ? null : { status: 202, body: { inspectionRequest: inspectionRequestView(request) } };
     }
     case "batch.recall":
     case "batch.regulator_recall":

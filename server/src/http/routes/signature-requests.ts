@@ -8,7 +8,7 @@ import { principalOf, requireRole } from "../auth.ts";
 import { idempotent } from "../idempotency.ts";
 import { originOf } from "./origin.ts";
 import { recoverWrite } from "./recover-write.ts";
-import { batchView, eventView } from "./views.ts";
+import { batchView, eventView, inspectionRequestView } from "./views.ts";
 
 export function signatureRequestsRouter(ctx: ServiceContext): Router {
   const router = Router();
@@ -39,6 +39,8 @@ export function signatureRequestsRouter(ctx: ServiceContext): Router {
             return { status: 202, body: { event: eventView(submitted.event) } };
           case "recall":
             return { status: 202, body: { batchId: submitted.batchId, reasonCid: submitted.reasonCid } };
+          case "inspection_request":
+            return { status: 202, body: { inspectionRequest: inspectionRequestView(submitted.request) } };
         }
       },
       { recover: (written) => recoverWrite(ctx, req, res, written) },

@@ -6,6 +6,7 @@ import { formatQuantityMilli, unitFromCode } from "../../domain/units.ts";
 import type { SignatureRequest } from "../../services/signature-requests.ts";
 import type { Batch, LedgerPosition } from "../../storage/batches.ts";
 import type { TraceEvent } from "../../storage/events.ts";
+import type { InspectionRequest } from "../../storage/inspection-requests.ts";
 
 /** Where a record stands, with a refusal explained in plain words beside the contract's error. */
 function ledgerView(ledger: LedgerPosition) {
@@ -43,10 +44,29 @@ export function eventView(event: TraceEvent) {
     occurredAt: new Date(event.occurredAtMs).toISOString(),
     payloadCid: event.payloadCid,
     data: event.data,
+    /** A shipping event's receiver: the organisation the batch is handed to, and the signer it names. */
+    receiver:
+      event.counterparty === null
+        ? null
+        : { organisationId: event.counterparty.organisationId, signerAddress: event.counterparty.address },
     digest: event.digest,
     signerAddress: event.signed.signerAddress,
     ledger: ledgerView(event.ledger),
     chain: event.chain,
+  };
+}
+
+export function inspectionRequestView(request: InspectionRequest) {
+  return {
+    id: request.id,
+    batchId: request.batchId,
+    inspectorOrganisationId: request.inspectorOrganisationId,
+    inspectorAddress: request.inspectorAddress,
+    requestedBy: request.requestedBy,
+    requesterOrganisationId: request.requesterOrganisationId,
+    signature: request.signature,
+    ledger: ledgerView(request.ledger),
+    createdAt: new Date(request.createdAtMs).toISOString(),
   };
 }
 

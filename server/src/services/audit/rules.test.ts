@@ -6,6 +6,7 @@ import type { GatheredBatch } from "./gather.ts";
 import { auditAcrossBatches, auditBatch, type AuditContext, type CrossBatchEntry } from "./rules.ts";
 
 const ZERO = `0x${"00".repeat(32)}`;
+const ZERO_ADDRESS = `0x${"00".repeat(20)}`;
 const COOP = "0x1111111111111111111111111111111111111111";
 const OTHER_COOP = "0x2222222222222222222222222222222222222222";
 
@@ -53,7 +54,16 @@ function gathered(options: Planted = {}): GatheredBatch {
   };
   return {
     batchId,
-    onChain: { batchId, itemsRoot: ZERO, attester, itemCount, status: "active", eventHead: ZERO },
+    onChain: {
+      batchId,
+      itemsRoot: ZERO,
+      attester,
+      itemCount,
+      status: "active",
+      eventHead: ZERO,
+      custodian: ZERO_ADDRESS,
+      pendingReceiver: ZERO_ADDRESS,
+    },
     attestation: {
       value: {
         attester,

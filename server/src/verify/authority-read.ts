@@ -1,0 +1,116 @@
+/**
+ * Reading, over JSON-RPC, the registry logs `judgeAuthority` needs for one batch, with as
+ * few round trips as a phone can afford: first the batch's own logs, its GTIN's bindings and
+ * grants, and the origins of the keys the resolution names (one batch of calls); then the
+ * registrations (kinds) of those organisations and the origins of the keys the logs named.
+ * Every log filter is on an indexed value, so the node answers only what concerns the batch.
+ */
+import { companyPrefixOf, COMPANY_PREFIX_MAX_DIGITS, COMPANY_PREFIX_MIN_DIGITS } from "../domain/gtin-entitlement.ts";
+import { addressWord, bytesToHex, fixedBytes, uintWord } from "./bytes.ts";
+import { decodeRegistryLogs, LOG_TOPICS, type RawLog, type RegistryLog } from "./registry-logs.ts";
+import { readOriginOf, type LogFilter, type RpcClient } from "./rpc.ts";
+import { AppError } from "../errors/app-error.ts";
+
+/** Topic alternatives the read-only proxy accepts in one position. */
+const TOPIC_ALTERNATIVES_MAX = 8;
+const ZERO = "0x0000000000000000000000000000000000000000";
+
+export interface AuthorityReadRequest {
+  registry: string;
+  batchId: string;
+  gtin: bigint;
+  /** Keys named by the resolution (attester, actors, receivers): their origins are read at once. */
+  keys: readonly string[];
+  /** The first block to search (the registry's deployment), as a block number. */
+  fromBlock: number;
+}
+
+export interface AuthorityLogs {
+  logs: RegistryLog[];
+  /** Key → origin, from the registry's `originOf`. */
+  origins: Map<string, string>;
+}
+
+const topicOfAddress = (address: string): string => bytesToHex(addressWord(address));
+const topicOfUint = (value: bigint): string => bytesToHex(uintWord(value));
+
+function chunks<T>(values: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < values.length; i += size) out.push(values.slice(i, i + size));
+  return out;
+}
+
+function distinct(addresses: Iterable<string>): string[] {
+  const seen = new Map<string, string>();
+  for (const a of addresses) if (a.toLowerCase() !== ZERO) seen.set(a.toLowerCase(), a);
+  return [...seen.values()];
+}
+
+/** Reads the logs and origins for `request`; see the module comment. */
+export async function readAuthorityLogs(rpc: RpcClient, request: AuthorityReadRequest): Promise<AuthorityLogs> {
+  const { getLogs } = rpc;
+  if (getLogs === undefined) throw new AppError("verify.rpc", { method: "eth_getLogs", reason: "not offered" });
+  const { registry } = request;
+  const range = { address: registry, fromBlock: `0x${request.fromBlock.toString(16)}`, toBlock: "latest" };
+  const logsOf = (topics: LogFilter["topics"]): Promise<RawLog[]> => getLogs({ ...range, topics });
+  const origins = new Map<string, string>();
+  const originsOf = (keys: readonly string[]): Promise<void>[] =>
+    keys.map(async (key) => {
+      const origin = await readOriginOf(rpc, registry, key);
+      if (origin.toLowerCase() !== ZERO) origins.set(key.toLowerCase(), origin);
+    });
+
+  const batchTopic = bytesToHex(fixedBytes(request.batchId, 32));
+  const prefixTopics: string[] = [];
+  for (let digits = COMPANY_PREFIX_MIN_DIGITS; digits <= COMPANY_PREFIX_MAX_DIGITS; digits++) {
+    prefixTopics.push(topicOfUint(companyPrefixOf(request.gtin, digits).value));
+  }
+  const firstKeys = distinct(request.keys);
+  // One turn: these calls leave as one JSON-RPC batch.
+  const first = [
+    logsOf([
+      [
+        LOG_TOPICS.BatchAttested,
+        LOG_TOPICS.EventRecorded,
+        LOG_TOPICS.CustodyTransferred,
+        LOG_TOPICS.InspectionRequested,
+      ],
+      batchTopic,
+    ]),
+    logsOf([[LOG_TOPICS.GtinBound, LOG_TOPICS.GtinReleased, LOG_TOPICS.GtinGrantChanged], topicOfUint(request.gtin)]),
+    ...chunks([...new Set(prefixTopics)], TOPIC_ALTERNATIVES_MAX).map((alternatives) =>
+      logsOf([[LOG_TOPICS.CompanyPrefixBound, LOG_TOPICS.CompanyPrefixReleased], alternatives]),
+    ),
+  ];
+  // Awaited together, so a failed read leaves no other rejection unobserved.
+  const [firstLogs] = await Promise.all([Promise.all(first), Promise.all(originsOf(firstKeys))]);
+  const raws = firstLogs.flat();
+  const logs = decodeRegistryLogs(raws);
+
+  // The keys the logs name beyond the resolution's, and every organisation's origin.
+  const named: string[] = [];
+  for (const log of logs) {
+    if (log.type === "EventRecorded") named.push(log.actor, log.counterparty);
+    else if (log.type === "BatchAttested") named.push(log.attester);
+    else if (log.type === "InspectionRequested") named.push(log.inspector, log.requestedBy);
+    else if (log.type === "GtinGrantChanged") named.push(log.owner, log.grantee);
+    else if (log.type === "CustodyTransferred") named.push(log.from, log.to);
+  }
+  const known = new Set(firstKeys.map((k) => k.toLowerCase()));
+  const laterKeys = distinct(named).filter((k) => !known.has(k.toLowerCase()));
+  const organisations = distinct([...firstKeys, ...laterKeys, ...origins.values()]).map(topicOfAddress);
+  const grantParties = distinct(
+    logs.flatMap((log) => (log.type === "GtinGrantChanged" ? [log.owner, log.grantee] : [])),
+  ).map(topicOfAddress);
+  const second = [
+    ...chunks(organisations, TOPIC_ALTERNATIVES_MAX).map((alternatives) =>
+      logsOf([LOG_TOPICS.OrganisationRegistered, alternatives]),
+    ),
+    // A grant names origins; the owner may have signed with the key it was rotated to.
+    ...chunks(grantParties, TOPIC_ALTERNATIVES_MAX).map((alternatives) =>
+      logsOf([LOG_TOPICS.SignerRotated, alternatives]),
+    ),
+  ];
+  const [more] = await Promise.all([Promise.all(second), Promise.all(originsOf(laterKeys))]);
+  return { logs: decodeRegistryLogs([...raws, ...more.flat()]), origins };
+}

@@ -1,0 +1,447 @@
+/**
+ * Custody (issue #12, item 2), through the API against a Hardhat node in its own process:
+ * who may record a step about a batch. Its cooperative always; the custodian it handed the
+ * batch to (a shipping event names the receiver, whose receiving completes the handover);
+ * an inspector only when the cooperative or a regulator in its region asked it. Every refusal
+ * is a problem that leaves the store and the chain as they were; every accepted event is
+ * anchored, so the registry agreed with the server each time.
+ */
+import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+
+import { JsonRpcProvider, type Contract } from "ethers";
+
+import { apiClient, expectStatus, type ApiClient, type ApiResponse } from "../../scripts/lib/api-client.ts";
+import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
+import { DEMO_GTIN, demoUscc } from "../../scripts/lib/demo-system.ts";
+import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
+import { traceRegistryAt } from "../../server/src/ledger/deploy.ts";
+import type { RunningServer } from "../../server/src/server.ts";
+import { settleLedger } from "../e2e/support/settle-ledger.ts";
+import { freshTestDatabaseUrl, TEST_DATABASE_URL } from "../support/test-database.ts";
+import { startTestServer } from "../support/test-server.ts";
+
+const USCC_CATEGORY: Record<string, string> = { regulator: "11", cooperative: "93" };
+/** The GS1 company prefix of DEMO_GTIN (06901234567892), bound to the cooperative. */
+const COMPANY_PREFIX = "6901234";
+
+interface Problem {
+  code: string;
+  message: { zh: string; en: string };
+}
+
+interface Party {
+  id: string;
+  signerAddress: string;
+  api: ApiClient;
+}
+
+describe(`custody: who may record a step about a batch (${TEST_DATABASE_URL === undefined ? "SQLite" : "PostgreSQL"})`, () => {
+  let node: ChainNode;
+  let provider: JsonRpcProvider;
+  let registry: Contract;
+  let server: RunningServer;
+  let dataDir: string;
+  let admin: ApiClient;
+  const cast = {} as Record<
+    | "cooperative"
+    | "rival"
+    | "carrier"
+    | "rivalCarrier"
+    | "retailer"
+    | "lab"
+    | "otherLab"
+    | "regulator"
+    | "farRegulator",
+    Party
+  >;
+  /** The cooperative's batch, handed over coop → carrier → retailer in the second case. */
+  let batchId: string;
+  /** A second batch of the cooperative's, for inspection requests. */
+  let inspectedBatchId: string;
+
+  /** What a refusal must not change: the rows writes touch, and the chain's height. */
+  async function snapshot(): Promise<unknown> {
+    const db = server.ctx.db;
+    return {
+      events: await db.selectFrom("events").select(["id", "ledger_state"]).orderBy("id").execute(),
+      inspectionRequests: await db
+        .selectFrom("inspection_requests")
+        .select(["id", "ledger_state"])
+        .orderBy("id")
+        .execute(),
+      outbox: await db.selectFrom("outbox").select(["id", "state"]).orderBy("id").execute(),
+      auditLog: (await db.selectFrom("audit_log").select("id").execute()).length,
+      signatureRequests: (await db.selectFrom("signature_requests").select("id").execute()).length,
+      block: await provider.getBlockNumber(),
+    };
+  }
+
+  async function refusedUnchanged(
+    what: string,
+    send: () => Promise<ApiResponse>,
+    status: number,
+    code: string,
+  ): Promise<void> {
+    await settleLedger(server);
+    const before = await snapshot();
+    const answer = await send();
+    assert.equal(answer.status, status, `${what}: ${JSON.stringify(answer.body)}`);
+    const problem = answer.body as Problem;
+    assert.equal(problem.code, code, what);
+    assert.ok(problem.message.zh.length > 0 && problem.message.en.length > 0, what);
+    await settleLedger(server);
+    assert.deepEqual(await snapshot(), before, `${what}: the store and the chain are unchanged`);
+  }
+
+  async function onboard(kind: string, regionCode: string, serial: number, companyPrefixes?: string[]): Promise<Party> {
+    const body = expectStatus(
+      await admin.post<{ organisation: { id: string; signerAddress: string }; credential: { token: string } }>(
+        "/api/v1/organisations",
+        {
+          kind,
+          name: { zh: `测试机构 ${String(serial)}` },
+          uscc: demoUscc(USCC_CATEGORY[kind] ?? "91", regionCode, serial),
+          regionCode,
+          ...(companyPrefixes === undefined ? {} : { companyPrefixes }),
+        },
+      ),
+      201,
+      `onboard ${kind} in ${regionCode}`,
+    );
+    return {
+      id: body.organisation.id,
+      signerAddress: body.organisation.signerAddress,
+      api: apiClient(server.url, body.credential.token),
+    };
+  }
+
+  function event(party: Party, bizStep: string, extra: Record<string, unknown> = {}, batch = batchId) {
+    return party.api.post(`/api/v1/batches/${batch}/events`, {
+      bizStep,
+      occurredAt: "2026-04-16T08:00:00+08:00",
+      ...extra,
+    });
+  }
+
+  async function accepted(what: string, send: Promise<ApiResponse>): Promise<void> {
+    expectStatus(await send, 202, what);
+  }
+
+  async function registerBatch(lot: string): Promise<string> {
+    return expectStatus(
+      await cast.cooperative.api.post<{ batch: { batchId: string } }>("/api/v1/batches", {
+        gtin: DEMO_GTIN,
+        lot,
+        harvestedAt: "2026-04-15T06:00:00+08:00",
+        quantity: { value: "2", unit: "kg" },
+        itemCount: 2,
+      }),
+      202,
+      `batch ${lot}`,
+    ).batch.batchId;
+  }
+
+  before(async () => {
+    node = await startChainNode();
+    const deployment = await deployLocalRegistry(node.rpcUrl);
+    const databaseUrl = await freshTestDatabaseUrl("custody");
+    ({ server, dataDir } = await startTestServer(
+      deployment.env,
+      "custody",
+      databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl },
+    ));
+    provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    registry = traceRegistryAt(deployment.env.REGISTRY_ADDRESS ?? "", provider);
+    admin = apiClient(server.url, deployment.env.ADMIN_TOKEN ?? "");
+    cast.cooperative = await onboard("cooperative", "330106", 9_110, [COMPANY_PREFIX]);
+    cast.rival = await onboard("cooperative", "330106", 9_111, ["6909999"]);
+    cast.carrier = await onboard("logistics", "330110", 9_112);
+    cast.rivalCarrier = await onboard("logistics", "330110", 9_113);
+    cast.retailer = await onboard("retailer", "310101", 9_114);
+    cast.lab = await onboard("inspector", "330100", 9_115);
+    cast.otherLab = await onboard("inspector", "330100", 9_116);
+    cast.regulator = await onboard("regulator", "330106", 9_117);
+    cast.farRegulator = await onboard("regulator", "530802", 9_118);
+    expectStatus(
+      await cast.cooperative.api.post("/api/v1/products", {
+        gtin: DEMO_GTIN,
+        name: { zh: "西湖龙井" },
+        category: "tea",
+        unit: "kg",
+        coldChain: { minC: 0, maxC: 25 },
+      }),
+      201,
+      "product",
+    );
+    await settleLedger(server);
+    batchId = await registerBatch("CU2026-01");
+    inspectedBatchId = await registerBatch("CU2026-02");
+    await settleLedger(server);
+    const batches = await server.ctx.db.selectFrom("batches").select(["ledger_state", "failure_reason"]).execute();
+    assert.deepEqual(
+      batches.map((row) => [row.ledger_state, row.failure_reason]),
+      [
+        ["anchored", null],
+        ["anchored", null],
+      ],
+    );
+  });
+
+  after(async () => {
+    provider.destroy();
+    await server.close();
+    await node.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("refuses a rival's shipping event, 45 °C and 'spoiled', on a stranger's batch", async () => {
+    const rivalShipping = {
+      receiver: cast.retailer.id,
+      data: {
+        temperatures: [
+          { at: "2026-04-16T08:00:00+08:00", celsius: 45 },
+          { at: "2026-04-16T09:00:00+08:00", celsius: 45 },
+        ],
+        note: { zh: "已变质，请勿购买", en: "spoiled, do not buy" },
+      },
+    };
+    await refusedUnchanged(
+      "a second cooperative ships the batch",
+      () => event(cast.rival, "shipping", rivalShipping),
+      403,
+      "event.no_custody",
+    );
+    await refusedUnchanged(
+      "a carrier nobody handed the batch to ships it",
+      () => event(cast.rivalCarrier, "shipping", rivalShipping),
+      403,
+      "event.no_custody",
+    );
+    await refusedUnchanged(
+      "a carrier nobody handed the batch to cools it",
+      () => event(cast.rivalCarrier, "cooling"),
+      403,
+      "event.no_custody",
+    );
+    await refusedUnchanged(
+      "a second cooperative harvests it",
+      () => event(cast.rival, "harvesting"),
+      403,
+      "batch.not_yours",
+    );
+  });
+
+  it("requires a shipping event's receiver to be another organisation that receives, and nobody else's", async () => {
+    await refusedUnchanged(
+      "a shipping without a receiver",
+      () => event(cast.cooperative, "shipping"),
+      400,
+      "event.receiver_required",
+    );
+    await refusedUnchanged(
+      "a shipping to an organisation that does not exist",
+      () => event(cast.cooperative, "shipping", { receiver: "org_nobody" }),
+      400,
+      "event.receiver_invalid",
+    );
+    await refusedUnchanged(
+      "a shipping to a testing centre (never receives)",
+      () => event(cast.cooperative, "shipping", { receiver: cast.lab.id }),
+      400,
+      "event.receiver_invalid",
+    );
+    await refusedUnchanged(
+      "a shipping to the cooperative itself",
+      () => event(cast.cooperative, "shipping", { receiver: cast.cooperative.id }),
+      400,
+      "event.receiver_invalid",
+    );
+    await refusedUnchanged(
+      "a packing that names a receiver",
+      () => event(cast.cooperative, "packing", { receiver: cast.carrier.id }),
+      400,
+      "event.counterparty_unexpected",
+    );
+  });
+
+  it("hands the batch over coop → carrier → retailer, each step allowed only to the right party", async () => {
+    await refusedUnchanged(
+      "the carrier receives before anyone shipped to it",
+      () => event(cast.carrier, "receiving"),
+      403,
+      "event.no_custody",
+    );
+    await accepted(
+      "the cooperative ships to the carrier",
+      event(cast.cooperative, "shipping", { receiver: cast.carrier.id }),
+    );
+    await refusedUnchanged(
+      "the retailer receives what was shipped to the carrier",
+      () => event(cast.retailer, "receiving"),
+      403,
+      "event.no_custody",
+    );
+    await refusedUnchanged(
+      "the carrier cools the batch before receiving it",
+      () => event(cast.carrier, "cooling"),
+      403,
+      "event.no_custody",
+    );
+    await accepted("the carrier receives", event(cast.carrier, "receiving"));
+    await accepted("the carrier, now custodian, cools", event(cast.carrier, "cooling"));
+    await accepted(
+      "the carrier ships to the retailer",
+      event(cast.carrier, "shipping", {
+        receiver: cast.retailer.id,
+        data: { temperatures: [{ at: "2026-04-16T08:00:00+08:00", celsius: 6 }] },
+      }),
+    );
+    await accepted("the retailer receives", event(cast.retailer, "receiving"));
+    await accepted("the retailer sells", event(cast.retailer, "retail_selling"));
+    await refusedUnchanged(
+      "the carrier, custodian no more, cools again",
+      () => event(cast.carrier, "cooling"),
+      403,
+      "event.no_custody",
+    );
+    await refusedUnchanged(
+      "the retailer records a step its kind never records",
+      () => event(cast.retailer, "harvesting"),
+      403,
+      "organisation.wrong_kind",
+    );
+    // The cooperative keeps its say whoever holds the batch.
+    await accepted("the cooperative packs", event(cast.cooperative, "packing"));
+
+    await settleLedger(server);
+    const events = await server.ctx.db
+      .selectFrom("events")
+      .select(["biz_step", "ledger_state", "failure_reason", "counterparty_organisation_id"])
+      .where("batch_id", "=", batchId.toLowerCase())
+      .execute();
+    assert.equal(events.length, 7);
+    for (const row of events) assert.equal(row.ledger_state, "anchored", JSON.stringify(row));
+    assert.deepEqual(
+      events.filter((row) => row.biz_step === "shipping").map((row) => row.counterparty_organisation_id),
+      [cast.carrier.id, cast.retailer.id],
+    );
+    // The registry judged the same: the retailer holds the batch, two handovers logged.
+    const record = (await registry.getFunction("batch")(batchId)) as { custodian: string; pendingReceiver: string };
+    assert.equal(record.custodian.toLowerCase(), cast.retailer.signerAddress.toLowerCase());
+    assert.equal(BigInt(record.pendingReceiver), 0n);
+    const transfers = await registry.queryFilter(
+      registry.filters.CustodyTransferred?.(batchId) ?? "CustodyTransferred",
+    );
+    assert.equal(transfers.length, 2);
+
+    // The API names each shipping's receiver.
+    const listed = expectStatus(
+      await apiClient(server.url).get<{ events: { bizStep: string; receiver: { organisationId: string } | null }[] }>(
+        `/api/v1/batches/${batchId}/events`,
+      ),
+      200,
+      "events",
+    ).events;
+    assert.deepEqual(
+      listed.map((e) => [e.bizStep, e.receiver?.organisationId ?? null]),
+      [
+        ["shipping", cast.carrier.id],
+        ["receiving", null],
+        ["cooling", null],
+        ["shipping", cast.retailer.id],
+        ["receiving", null],
+        ["retail_selling", null],
+        ["packing", null],
+      ],
+    );
+  });
+
+  it("lets an inspector inspect only when the cooperative or a regulator in its region asked", async () => {
+    const tests = {
+      data: {
+        tests: [{ substance: "联苯菊酯", method: "GB 23200.113", resultMgPerKg: 0.02, limitMgPerKg: 5, passed: true }],
+      },
+    };
+    const requests = `/api/v1/batches/${inspectedBatchId}/inspection-requests`;
+    await refusedUnchanged(
+      "an inspector nobody asked inspects",
+      () => event(cast.lab, "inspecting", tests, inspectedBatchId),
+      403,
+      "event.no_custody",
+    );
+    await refusedUnchanged(
+      "a regulator outside the batch's region asks an inspector",
+      () => cast.farRegulator.api.post(requests, { inspector: cast.lab.id }),
+      403,
+      "organisation.outside_jurisdiction",
+    );
+    await refusedUnchanged(
+      "another cooperative asks an inspector about a stranger's batch",
+      () => cast.rival.api.post(requests, { inspector: cast.lab.id }),
+      403,
+      "batch.not_yours",
+    );
+    await refusedUnchanged(
+      "the cooperative asks a carrier to inspect",
+      () => cast.cooperative.api.post(requests, { inspector: cast.carrier.id }),
+      400,
+      "inspection.inspector_invalid",
+    );
+    await refusedUnchanged(
+      "a carrier asks for an inspection",
+      () => cast.carrier.api.post(requests, { inspector: cast.lab.id }),
+      403,
+      "auth.forbidden",
+    );
+
+    expectStatus(await cast.cooperative.api.post(requests, { inspector: cast.lab.id }), 202, "cooperative asks");
+    await refusedUnchanged(
+      "the cooperative asks the same inspector again",
+      () => cast.cooperative.api.post(requests, { inspector: cast.lab.id }),
+      409,
+      "inspection.already_requested",
+    );
+    await accepted("the asked inspector inspects", event(cast.lab, "inspecting", tests, inspectedBatchId));
+    await refusedUnchanged(
+      "the other inspector, not asked, certifies",
+      () => event(cast.otherLab, "certifying", {}, inspectedBatchId),
+      403,
+      "event.no_custody",
+    );
+    expectStatus(await cast.regulator.api.post(requests, { inspector: cast.otherLab.id }), 202, "regulator asks");
+    await accepted(
+      "the inspector the regulator asked certifies",
+      event(cast.otherLab, "certifying", {}, inspectedBatchId),
+    );
+
+    await settleLedger(server);
+    const listed = expectStatus(
+      await apiClient(server.url).get<{
+        inspectionRequests: { inspectorOrganisationId: string; requestedBy: string; ledger: { state: string } }[];
+      }>(requests),
+      200,
+      "list",
+    ).inspectionRequests;
+    assert.deepEqual(
+      listed.map((r) => [r.inspectorOrganisationId, r.requestedBy, r.ledger.state]),
+      [
+        [cast.lab.id, "cooperative", "anchored"],
+        [cast.otherLab.id, "regulator", "anchored"],
+      ],
+    );
+    const events = await server.ctx.db
+      .selectFrom("events")
+      .select(["ledger_state"])
+      .where("batch_id", "=", inspectedBatchId.toLowerCase())
+      .execute();
+    assert.deepEqual(
+      events.map((row) => row.ledger_state),
+      ["anchored", "anchored"],
+    );
+    for (const lab of [cast.lab, cast.otherLab]) {
+      assert.equal(await registry.getFunction("inspectionRequested")(inspectedBatchId, lab.signerAddress), true);
+    }
+  });
+});
