@@ -19,7 +19,7 @@ import { encodeDocument } from "../../server/src/domain/documents.ts";
 import type { ItemResolution, UnknownItemResolution } from "../../server/src/domain/resolution.ts";
 import { cidTextFromHex, verifyResolution, type Verdict } from "../../server/src/verify/index.ts";
 import { startHarnessServer, type HarnessRoute, type HarnessServer } from "./support/scan-harness-server.ts";
-import { scanPageBehaviour, type ScanPageTarget, type ScanPageUrls } from "./support/scan-page-assertions.ts";
+import { open, scanPageBehaviour, type ScanPageTarget, type ScanPageUrls } from "./support/scan-page-assertions.ts";
 import { resolutionFor, seedScanLedger, type ScanLedger } from "./support/scan-ledger.ts";
 import { CID } from "multiformats/cid";
 import * as raw from "multiformats/codecs/raw";
@@ -209,6 +209,32 @@ describe("scan page", () => {
       assert.equal((await verifyResolution(genuine, { baseUrl: harness.baseUrl })).chainReachable, true);
     });
 
+    it("who was entitled comes from the chain: the GTIN's owner by its prefix, three handovers", async () => {
+      assert.ok(cases !== undefined && harness !== undefined);
+      const resolution = cases.resolutions.get(cases.urls.genuine);
+      assert.ok(resolution !== undefined);
+      const report = await verifyResolution(resolution, { baseUrl: harness.baseUrl });
+      assert.ok(report.authority !== null);
+      const cooperative = resolution.batch.attestation.attester.toLowerCase();
+      assert.deepEqual(report.authority.findings, []);
+      assert.equal(report.authority.entitlement?.basis, "prefix_owner");
+      assert.equal(report.authority.entitlement.owner, cooperative);
+      assert.deepEqual(report.authority.entitlement.prefix, { value: 6_901_234n, digits: 7 });
+      const receivers = resolution.events
+        .filter((e) => e.bizStep === "shipping")
+        .map((e) => e.value.counterparty.toLowerCase());
+      assert.deepEqual(
+        report.authority.handovers.map((h) => [h.from, h.to]),
+        [
+          [cooperative, receivers[0]],
+          [receivers[0], receivers[1]],
+          [receivers[1], receivers[2]],
+        ],
+      );
+      assert.deepEqual(report.batchOnChain?.custodian?.toLowerCase(), receivers[2]);
+      assert.ok(report.events.every((e) => e.authority?.basis !== null && e.authority?.basis !== undefined));
+    });
+
     it("a pinned registry other than the resolution's fails chain_id", async () => {
       assert.ok(cases !== undefined && harness !== undefined);
       const resolution = cases.resolutions.get(cases.urls.genuine);
@@ -224,5 +250,43 @@ describe("scan page", () => {
 
   describe("in Chromium at 360 × 740", () => {
     scanPageBehaviour(() => target);
+
+    it("says who was entitled: registered by the GTIN's owner, and each handover, in zh and en", async (t) => {
+      if (target === undefined) {
+        t.skip("Chromium is not available");
+        return;
+      }
+      const opened = await open(target, target.urls.genuine);
+      try {
+        assert.equal(opened.verdict, "verified");
+        const entitlement = opened.page.locator("[data-entitlement]");
+        assert.equal(await entitlement.getAttribute("data-entitlement"), "prefix_owner");
+        assert.equal(await entitlement.textContent(), "由商品条码所有者登记");
+        const handovers = (): Promise<string[]> =>
+          opened.page.locator("[data-handover]").evaluateAll((nodes) => nodes.map((n) => n.textContent));
+        assert.deepEqual(await handovers(), [
+          "交接：西湖龙井茶叶专业合作社 → 杭州茗香茶叶加工厂",
+          "交接：杭州茗香茶叶加工厂 → 浙冷链物流",
+          "交接：浙冷链物流 → 上海茶韵专卖店",
+        ]);
+        for (const check of ["entitlement", "custody"]) {
+          assert.equal(await opened.page.locator(`[data-check="${check}"]`).getAttribute("data-ok"), "true", check);
+        }
+        assert.equal(await opened.page.locator("[data-no-custody]").count(), 0);
+        await opened.page.locator("button.lang").click();
+        assert.equal(await entitlement.textContent(), "Registered by the GTIN's owner");
+        assert.deepEqual(
+          (await handovers())[0],
+          "Handed over by West Lake Longjing Tea Cooperative to Hangzhou Mingxiang Tea Processing",
+        );
+        await opened.page.screenshot({
+          path: path.join(projectRoot, "test-results", "scan-page-handovers.png"),
+          fullPage: true,
+        });
+        assert.deepEqual(opened.problems, []);
+      } finally {
+        await opened.close();
+      }
+    });
   });
 });
