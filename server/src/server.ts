@@ -21,6 +21,7 @@ import { batchesRouter } from "./http/routes/batches.ts";
 import { eventsRouter } from "./http/routes/events.ts";
 import { mediaRouter } from "./http/routes/media.ts";
 import { productsRouter } from "./http/routes/products.ts";
+import { entitlementsRouter } from "./http/routes/entitlements.ts";
 import { recallsRouter } from "./http/routes/recalls.ts";
 import { signatureRequestsRouter } from "./http/routes/signature-requests.ts";
 import { auditsRouter } from "./http/routes/audits.ts";
@@ -42,6 +43,7 @@ import { OUTBOX_KINDS } from "./ledger/outbox-kinds.ts";
 import { traceRegistryInterface } from "./ledger/registry-artifact.ts";
 import { createLedgerWriter, type LedgerWriter } from "./ledger/writer.ts";
 import type { ServiceContext } from "./services/context.ts";
+import { queueUnanchoredBindings } from "./services/entitlement.ts";
 import { createProjection } from "./services/projection.ts";
 import { openDatabase, type OpenedDatabase } from "./storage/database.ts";
 import { createIndexerStore } from "./storage/indexer-store.ts";
@@ -121,7 +123,10 @@ export async function buildContext(
     logger,
     now: Date.now,
     idempotencyLeaseMs: config.idempotency.leaseMs,
+    ...(config.platformPrefix === undefined ? {} : { platformPrefix: config.platformPrefix }),
   };
+  // Bindings migration 0011 made for existing products reach the chain like any other.
+  await queueUnanchoredBindings(ctx);
   return { ctx, database, provider };
 }
 
@@ -203,6 +208,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       ...(options.extraRouters?.(ctx) ?? []),
       organisationsRouter(ctx),
       productsRouter(ctx),
+      entitlementsRouter(ctx),
       mediaRouter(ctx),
       batchesRouter(ctx),
       eventsRouter(ctx),
