@@ -61,7 +61,13 @@ export function demoUscc(category: string, region: string, serial: number): stri
 export async function onboardCooperative(
   baseUrl: string,
   adminToken: string,
-  profile: { name: { zh: string; en?: string }; serial: number; signerAddress?: string },
+  profile: {
+    name: { zh: string; en?: string };
+    serial: number;
+    signerAddress?: string;
+    /** Its own GS1 company prefixes, bound as it is registered (the GTINs it may use). */
+    companyPrefixes?: readonly string[];
+  },
 ): Promise<{ id: string; token: string }> {
   const body = expectStatus(
     await apiClient(baseUrl, adminToken).post<{ organisation: { id: string }; credential: { token: string } }>(
@@ -72,6 +78,7 @@ export async function onboardCooperative(
         uscc: demoUscc("93", "330106", profile.serial),
         regionCode: "330106",
         ...(profile.signerAddress === undefined ? {} : { signerAddress: profile.signerAddress }),
+        ...(profile.companyPrefixes === undefined ? {} : { companyPrefixes: profile.companyPrefixes }),
       },
     ),
     201,
@@ -80,7 +87,24 @@ export async function onboardCooperative(
   return { id: body.organisation.id, token: body.credential.token };
 }
 
+/**
+ * The GS1 company prefix of the demo's cooperative, which owns `DEMO_GTIN`: only it (and
+ * those it grants the GTIN to) may register the product and its batches.
+ */
+export const DEMO_COMPANY_PREFIX = "6901234";
 export const DEMO_GTIN = "06901234567892";
+
+/**
+ * The GTIN's owner grants it to another organisation (a contract packer, a second
+ * cooperative packing under the owner's brand), as `POST /api/v1/products/{gtin}/grants`.
+ */
+export async function grantGtin(baseUrl: string, ownerToken: string, gtin: string, granteeId: string): Promise<void> {
+  expectStatus(
+    await apiClient(baseUrl, ownerToken).post(`/api/v1/products/${gtin}/grants`, { grantee: granteeId }),
+    202,
+    `grant ${gtin} to ${granteeId}`,
+  );
+}
 export const DEMO_LOT = "LJ2026-0415A";
 
 async function onboard(admin: ApiClient, role: DemoRole, index: number): Promise<DemoOrganisation> {
@@ -93,6 +117,7 @@ async function onboard(admin: ApiClient, role: DemoRole, index: number): Promise
         name: { zh: profile.zh, en: profile.en },
         uscc: demoUscc(profile.category, profile.region, 1000 + index),
         regionCode: profile.region,
+        ...(role === "cooperative" ? { companyPrefixes: [DEMO_COMPANY_PREFIX] } : {}),
       },
       { idempotencyKey: `demo-onboard-${role}` },
     ),

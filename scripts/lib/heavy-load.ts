@@ -14,7 +14,7 @@ import path from "node:path";
 
 import { apiClient, type ApiClient } from "./api-client.ts";
 import { freePort } from "./chain-node.ts";
-import { onboardCooperative } from "./demo-system.ts";
+import { DEMO_COMPANY_PREFIX, onboardCooperative } from "./demo-system.ts";
 import { offlineServerEnv } from "./local-stack.ts";
 import { startServerProcess, type ServerProcess } from "./server-process.ts";
 
@@ -110,6 +110,7 @@ export async function runHeavyLoad(options: {
     const cooperative = await onboardCooperative(baseUrl, env.ADMIN_TOKEN ?? "", {
       name: { zh: "大批次测试合作社" },
       serial: 7311,
+      companyPrefixes: [DEMO_COMPANY_PREFIX],
     });
     const coop: ApiClient = apiClient(baseUrl, cooperative.token);
     await expect(

@@ -11,6 +11,7 @@ import { deployCommand } from "./cli/deploy.ts";
 import { errorCodesCommand } from "./cli/error-codes.ts";
 import { labelsCommand } from "./cli/labels.ts";
 import { reindexCommand } from "./cli/reindex.ts";
+import { unboundProductsCommand } from "./cli/unbound-products.ts";
 import { EXIT_RECALLED, USAGE, UsageError, type Options, type Verdict } from "./cli/usage.ts";
 import { verifyBatch } from "./cli/verify-batch.ts";
 import { verifyItem } from "./cli/verify-item.ts";
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, (values: Options, regulators: readonly string[]) 
   "verify-batch": verifyBatch,
   "verify-link": verifyLinkCommand,
   reindex: reindexCommand,
+  "unbound-products": unboundProductsCommand,
   audit: auditCommand,
   labels: labelsCommand,
   deploy: deployCommand,

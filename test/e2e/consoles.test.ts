@@ -22,6 +22,7 @@ import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts"
 import { launchChromium } from "../../scripts/lib/chromium.ts";
 import {
   DEMO_GTIN,
+  grantGtin,
   onboardCooperative,
   seedDemoSystem,
   type DemoSystemSummary,
@@ -303,6 +304,7 @@ describe("the consoles in Chromium against the real server", () => {
     await context.setOffline(true);
     await page.locator("[data-testid=offline]").waitFor();
     await form.locator("select[name=bizStep]").selectOption("shipping");
+    await form.locator("input[name=receiver]").fill(demo.organisations.logistics.id);
     await form.locator("input[name=place]").fill("杭州冷库");
     await form.locator("button[type=submit]").click();
     await page.locator("[data-testid=queue]", { hasText: "1" }).waitFor();
@@ -353,6 +355,7 @@ describe("the consoles in Chromium against the real server", () => {
     await page.locator("[data-testid=offline]").waitFor();
     const queueShows = (n: number) => page.locator("[data-testid=queue] h2", { hasText: `(${String(n)})` }).waitFor();
     await form.locator("select[name=bizStep]").selectOption("shipping");
+    await form.locator("input[name=receiver]").fill(demo.organisations.logistics.id);
     await form.locator("input[name=place]").fill("一号冷库");
     await form.locator("button[type=submit]").click();
     await queueShows(1);
@@ -365,6 +368,7 @@ describe("the consoles in Chromium against the real server", () => {
     await form.locator("button[type=submit]").click();
     await queueShows(2);
     await form.locator("select[name=bizStep]").selectOption("shipping");
+    await form.locator("input[name=receiver]").fill(demo.organisations.logistics.id);
     await form.locator("input[name=place]").fill("三号冷库");
     await form.locator("button[type=submit]").click();
     await queueShows(3);
@@ -706,6 +710,8 @@ describe("the consoles in Chromium against the real server", () => {
       serial: 7_001,
       signerAddress: wallet.address,
     });
+    // It packs the demo cooperative's tea, whose owner grants it the GTIN.
+    await grantGtin(server.url, demo.organisations.cooperative.token, DEMO_GTIN, onboarded.id);
     await settle();
     const ownApi = apiClient(server.url, onboarded.token);
     const ownLots = async (): Promise<string[]> =>

@@ -17,7 +17,7 @@ import { pino } from "pino";
 
 import { apiClient, expectStatus, type ApiClient } from "../../scripts/lib/api-client.ts";
 import { freePort } from "../../scripts/lib/chain-node.ts";
-import { DEMO_GTIN, demoUscc, onboardCooperative } from "../../scripts/lib/demo-system.ts";
+import { DEMO_COMPANY_PREFIX, DEMO_GTIN, demoUscc, onboardCooperative } from "../../scripts/lib/demo-system.ts";
 import { offlineServerEnv } from "../../scripts/lib/local-stack.ts";
 import { loadConfig } from "../../server/src/config.ts";
 import { IMPORT_PARAMETERS } from "../../server/src/ipfs/content-store.ts";
@@ -34,7 +34,11 @@ const start = (env: Record<string, string>): Promise<RunningServer> =>
 
 /** Onboards a cooperative and registers its product; returns the cooperative's token. */
 async function prepare(server: RunningServer, adminToken: string): Promise<string> {
-  const { token } = await onboardCooperative(server.url, adminToken, { name: { zh: "故障测试合作社" }, serial: 4242 });
+  const { token } = await onboardCooperative(server.url, adminToken, {
+    name: { zh: "故障测试合作社" },
+    serial: 4242,
+    companyPrefixes: [DEMO_COMPANY_PREFIX],
+  });
   expectStatus(
     await apiClient(server.url, token).post("/api/v1/products", {
       gtin: DEMO_GTIN,

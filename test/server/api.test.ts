@@ -21,6 +21,7 @@ import {
   DEMO_GTIN,
   demoUscc,
   DEMO_LOT,
+  grantGtin,
   onboardCooperative,
   seedDemoSystem,
   waitUntilAnchored,
@@ -465,6 +466,8 @@ describe(`server API (${TEST_DATABASE_URL === undefined ? "SQLite" : "PostgreSQL
       serial: 8_808,
       signerAddress: walletAddress,
     });
+    // It packs under the demo cooperative's brand: the GTIN's owner grants it.
+    await grantGtin(server.url, demo.organisations.cooperative.token, DEMO_GTIN, onboarded.id);
     const coop = apiClient(server.url, onboarded.token);
     const created = expectStatus(
       await coop.post<{ signatureRequest: SignatureRequest }>("/api/v1/batches", {

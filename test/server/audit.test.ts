@@ -17,6 +17,7 @@ import { apiClient, expectStatus, type ApiClient } from "../../scripts/lib/api-c
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
 import {
   DEMO_GTIN,
+  grantGtin,
   onboardCooperative,
   seedDemoSystem,
   waitUntilAnchored,
@@ -292,6 +293,7 @@ describe("the independent audit", () => {
       serial: 2001,
     });
     const organisationId = onboarded.id;
+    await grantGtin(server.url, demo.organisations.cooperative.token, DEMO_GTIN, organisationId);
     const longwu = apiClient(server.url, onboarded.token);
     // 0.001 ha of tea: 0.001 × 6,000 kg/ha × 4 flushes = 24 kg a year. No batch names the plot.
     const plotId = expectStatus(

@@ -15,7 +15,7 @@ import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
 
 import { apiClient, expectStatus } from "../../scripts/lib/api-client.ts";
-import { onboardCooperative } from "../../scripts/lib/demo-system.ts";
+import { DEMO_COMPANY_PREFIX, onboardCooperative } from "../../scripts/lib/demo-system.ts";
 import { offlineServerEnv } from "../../scripts/lib/local-stack.ts";
 import { requestFrom } from "../../scripts/lib/loopback-request.ts";
 import { loadConfig } from "../../server/src/config.ts";
@@ -88,6 +88,7 @@ describe(`hidden-code guessing limits (${TEST_DATABASE_URL === undefined || TEST
     const coop = await onboardCooperative(direct.url, env.ADMIN_TOKEN ?? "", {
       name: { zh: "猜码测试合作社" },
       serial: 7171,
+      companyPrefixes: [DEMO_COMPANY_PREFIX],
     });
     const client = apiClient(direct.url, coop.token);
     gtin = "06901234567892";

@@ -125,6 +125,12 @@ describe("ledger writer and indexer", () => {
         metadataCid: hexlify(new Uint8Array([1, 0x55, 0x12, 0x20, ...new Uint8Array(32).fill(1)])),
       },
     });
+    // Its GS1 company prefix, which entitles it to the GTIN it attests.
+    await enqueueOutbox(store.db, {
+      kind: "company_prefix",
+      referenceId: "prefix-coop",
+      payload: { action: "bind", prefix: "6901234", owner: cooperative.address },
+    });
     const first = await signedAttestation("LOT-A", 0n);
     const second = await signedAttestation("LOT-B", 1n);
     // The event is queued before its batch is on chain: it must wait, not fail.
@@ -161,6 +167,7 @@ describe("ledger writer and indexer", () => {
       const states = await Promise.all(
         [
           ["organisation", "org-coop"],
+          ["company_prefix", "prefix-coop"],
           ["attestation", "batch-a"],
           ["attestation", "batch-b"],
           ["event", "event-1"],
@@ -172,6 +179,7 @@ describe("ledger writer and indexer", () => {
     }
     for (const [kind, ref] of [
       ["organisation", "org-coop"],
+      ["company_prefix", "prefix-coop"],
       ["attestation", "batch-a"],
       ["attestation", "batch-b"],
       ["event", "event-1"],
@@ -244,5 +252,93 @@ describe("ledger writer and indexer", () => {
     assert.equal(await count("EventRecorded"), 1);
     assert.equal(await indexer.sync(), head);
     assert.equal(await count("BatchAttested"), 3);
+  });
+
+  it("anchors across kinds in the order they were accepted: organisation, grant, attestation, withdrawal", async () => {
+    // A contract packer is registered, granted the cooperative's GTIN, attests a lot, loses
+    // the grant, then tries another lot. Taken kind by kind (the writer's table order puts
+    // grants before attestations), the withdrawal would reach the chain before the first lot.
+    const packer = Wallet.createRandom();
+    const gtin = 6_901_234_567_892n;
+    const deadline = BigInt(Math.floor(Date.now() / 1000) + 3_600);
+    const grantPayload = async (granted: boolean, nonce: bigint) => {
+      const value = { owner: cooperative.address, gtin, grantee: packer.address, granted, nonce, deadline };
+      const signature = await signTyped(cooperative, domain, "GtinGrant", value);
+      return {
+        ...value,
+        gtin: gtin.toString(),
+        granted: String(granted),
+        nonce: nonce.toString(),
+        deadline: deadline.toString(),
+        signature,
+      };
+    };
+    const packerAttestation = async (lot: string, nonce: bigint) => {
+      const { value } = await signedAttestation(lot, nonce);
+      const own = { ...value, attester: packer.address };
+      const signature = await signTyped(packer, domain, "BatchAttestation", own);
+      return {
+        ...Object.fromEntries(Object.entries(own).map(([key, v]) => [key, typeof v === "bigint" ? v.toString() : v])),
+        signature,
+      };
+    };
+    const order: [string, string][] = [
+      ["organisation", "org-packer"],
+      ["gtin_grant", "grant-packer"],
+      ["attestation", "packer-1"],
+      ["gtin_grant", "grant-packer:release"],
+      ["attestation", "packer-2"],
+    ];
+    await enqueueOutbox(store.db, {
+      kind: "organisation",
+      referenceId: "org-packer",
+      payload: {
+        signer: packer.address,
+        kind: 1,
+        regionCode: 330106,
+        metadataCid: hexlify(new Uint8Array([1, 0x55, 0x12, 0x20, ...new Uint8Array(32).fill(2)])),
+      },
+    });
+    await enqueueOutbox(store.db, {
+      kind: "gtin_grant",
+      referenceId: "grant-packer",
+      payload: await grantPayload(true, 10n),
+    });
+    await enqueueOutbox(store.db, {
+      kind: "attestation",
+      referenceId: "packer-1",
+      payload: await packerAttestation("PACK-1", 0n),
+    });
+    await enqueueOutbox(store.db, {
+      kind: "gtin_grant",
+      referenceId: "grant-packer:release",
+      payload: await grantPayload(false, 11n),
+    });
+    await enqueueOutbox(store.db, {
+      kind: "attestation",
+      referenceId: "packer-2",
+      payload: await packerAttestation("PACK-2", 1n),
+    });
+
+    const writer = writerWith(createOutboxPort(store.db, { holder: "test" }));
+    const settled = async () => Promise.all(order.map(async ([kind, ref]) => getOutboxEntryFor(store.db, kind, ref)));
+    for (let round = 0; round < 30; round++) {
+      await writer.tick();
+      if ((await settled()).every((entry) => entry?.state === "anchored" || entry?.state === "failed")) break;
+    }
+    const entries = await settled();
+    assert.deepEqual(
+      entries.map((entry) => entry?.state),
+      ["anchored", "anchored", "anchored", "anchored", "failed"],
+      JSON.stringify(entries.map((entry) => entry?.lastError)),
+    );
+    assert.match(entries[4]?.lastError ?? "", /^RegistryGtinNotEntitled\(/, "the lot after the withdrawal");
+    const blocks = entries.slice(0, 4).map((entry) => entry?.blockNumber ?? -1);
+    for (let i = 1; i < blocks.length; i++) {
+      assert.ok(
+        (blocks[i] ?? 0) > (blocks[i - 1] ?? 0),
+        `${order[i]?.join(" ")} after ${order[i - 1]?.join(" ")}: ${blocks.join(", ")}`,
+      );
+    }
   });
 });

@@ -16,7 +16,13 @@ import { Contract, id, JsonRpcProvider, type ContractTransactionResponse } from 
 
 import { apiClient, expectStatus } from "../../scripts/lib/api-client.ts";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
-import { DEMO_GTIN, DEMO_PRODUCT, onboardCooperative, waitUntilAnchored } from "../../scripts/lib/demo-system.ts";
+import {
+  DEMO_COMPANY_PREFIX,
+  DEMO_GTIN,
+  DEMO_PRODUCT,
+  onboardCooperative,
+  waitUntilAnchored,
+} from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry, devAccount, type LocalDeployment } from "../../scripts/lib/local-stack.ts";
 import { settledStoreDigest, storeDigest } from "../../scripts/lib/store-digest.ts";
 import type { RunningServer } from "../../server/src/server.ts";
@@ -64,6 +70,7 @@ describe(`the server refuses what the registry would (${TEST_DATABASE_URL === un
       await onboardCooperative(server.url, deployment.env.ADMIN_TOKEN ?? "", {
         name: { zh: "规则测试合作社" },
         serial: 4,
+        companyPrefixes: [DEMO_COMPANY_PREFIX],
       })
     ).token;
     const coop = apiClient(server.url, coopToken);

@@ -14,7 +14,7 @@ import { JsonRpcProvider, Wallet } from "ethers";
 
 import { apiClient, expectStatus, type ApiClient, type ApiResponse } from "../../scripts/lib/api-client.ts";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
-import { DEMO_GTIN, demoUscc } from "../../scripts/lib/demo-system.ts";
+import { DEMO_COMPANY_PREFIX, DEMO_GTIN, demoUscc, grantGtin } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
 import { gtinCheckDigit } from "../../server/src/domain/gs1.ts";
 import type { RunningServer } from "../../server/src/server.ts";
@@ -93,6 +93,7 @@ describe(`regulators: suspension, self-reinstatement and jurisdiction (${TEST_DA
     regionCode: string,
     serial: number,
     signerAddress?: string,
+    companyPrefixes?: string[],
   ): Promise<{ id: string; token: string; api: ApiClient }> {
     const body = expectStatus(
       await admin.post<{ organisation: { id: string }; credential: { token: string } }>("/api/v1/organisations", {
@@ -101,6 +102,7 @@ describe(`regulators: suspension, self-reinstatement and jurisdiction (${TEST_DA
         uscc: demoUscc(USCC_CATEGORY[kind] ?? "91", regionCode === "000000" ? "110000" : regionCode, serial),
         regionCode,
         ...(signerAddress === undefined ? {} : { signerAddress }),
+        ...(companyPrefixes === undefined ? {} : { companyPrefixes }),
       }),
       201,
       `onboard ${kind} in ${regionCode}`,
@@ -135,7 +137,7 @@ describe(`regulators: suspension, self-reinstatement and jurisdiction (${TEST_DA
     provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
     admin = apiClient(server.url, deployment.env.ADMIN_TOKEN ?? "");
     const cast = {
-      cooperative: await onboard("cooperative", "330106", 9_010),
+      cooperative: await onboard("cooperative", "330106", 9_010, undefined, [DEMO_COMPANY_PREFIX]),
       processor: await onboard("processor", "330106", 9_011),
       logistics: await onboard("logistics", "330110", 9_012),
       regulator: await onboard("regulator", "330106", 9_013),
@@ -166,7 +168,7 @@ describe(`regulators: suspension, self-reinstatement and jurisdiction (${TEST_DA
     district = apiClient(server.url, demo.organisations.regulator.token);
     national = await onboard("regulator", "000000", 9_001);
     province = await onboard("regulator", "330000", 9_002);
-    const coop = await onboard("cooperative", "530802", 9_003);
+    const coop = await onboard("cooperative", "530802", 9_003, undefined, ["690000"]);
     const body = "0690000099001";
     const gtin = `${body}${String(gtinCheckDigit(body))}`;
     expectStatus(
@@ -378,6 +380,8 @@ describe(`regulators: suspension, self-reinstatement and jurisdiction (${TEST_DA
   it("refuses a signature prepared before a suspension and submitted after it, queuing nothing", async () => {
     const wallet = Wallet.createRandom();
     const own = await onboard("cooperative", "330106", 9_004, wallet.address);
+    // It packs the West Lake cooperative's product, which grants it the GTIN.
+    await grantGtin(server.url, demo.organisations.cooperative.token, DEMO_GTIN, own.id);
     await settleLedger(server);
     const prepared = expectStatus(
       await own.api.post<{ signatureRequest: SignatureRequest }>("/api/v1/batches", {

@@ -36,6 +36,9 @@ commands:
                 and prints the server's settings for it.
   reindex       Rebuilds the server's query store from the chain and IPFS alone (configured as for
                 \`npm start\`: environment variables, or the local demo's settings); run it on an empty database.
+  unbound-products
+                Lists the products no company prefix or GTIN binding covers (configured as for reindex):
+                nobody may register their batches until the operator binds them to an organisation.
   error-codes   Rewrites docs/error-codes.md from the error catalogues.
 
 exit status: 0 verified (or done); 1 not verified: unknown, not in the batch, a bad signature or

@@ -104,6 +104,26 @@ const EXPLANATIONS = {
     zh: "已请该检验机构检验此批次。",
     en: "This inspector was already asked to inspect this batch.",
   },
+  "gtin.not_entitled": {
+    zh: "本机构无权使用该商品条码：既不是其厂商识别代码的所有者，也未获所有者授权。",
+    en: "Your organisation may not use this GTIN: it neither owns its company prefix nor was granted it by the owner.",
+  },
+  "gtin.not_owner": {
+    zh: "只有该商品条码的所有者可以授权或撤销授权。",
+    en: "Only the GTIN's owner may grant it or withdraw a grant.",
+  },
+  "company_prefix.invalid": {
+    zh: "厂商识别代码应为 6 至 12 位数字。",
+    en: "A company prefix has 6 to 12 digits.",
+  },
+  "company_prefix.taken": {
+    zh: "该厂商识别代码（或商品条码）已绑定，或属于另一机构已绑定的厂商识别代码。",
+    en: "This company prefix (or GTIN) is already bound, or lies within another organisation's prefix.",
+  },
+  "company_prefix.not_bound": {
+    zh: "该厂商识别代码（或商品条码）在账本上没有绑定。",
+    en: "This company prefix (or GTIN) is not bound on the ledger.",
+  },
   StringTooLong: {
     zh: "某项文字过长，账本无法保存。",
     en: "A text is too long for the ledger.",
@@ -154,6 +174,11 @@ const CODE_OF_ERROR = {
   RegistryReceiverInvalid: "event.receiver_invalid",
   RegistryCounterpartyUnexpected: "event.counterparty_unexpected",
   RegistryInspectionAlreadyRequested: "inspection.already_requested",
+  RegistryGtinNotEntitled: "gtin.not_entitled",
+  RegistryNotGtinOwner: "gtin.not_owner",
+  RegistryCompanyPrefixInvalid: "company_prefix.invalid",
+  RegistryCompanyPrefixAlreadyBound: "company_prefix.taken",
+  RegistryCompanyPrefixNotBound: "company_prefix.not_bound",
   // OpenZeppelin's, under their own names.
   AccessControlUnauthorizedAccount: "AccessControlUnauthorizedAccount",
   AccessControlBadConfirmation: "AccessControlBadConfirmation",

@@ -291,6 +291,12 @@ const HTTP = {
     remedy:
       "Release the existing binding first (operator), or look the owner up with `GET /api/v1/products/{gtin}/entitlement`.",
   },
+  "gtin.grant_not_found": {
+    status: 404,
+    en: "This GTIN is not granted to this organisation.",
+    zh: "该商品条码未授权给该组织。",
+    remedy: "Check the GTIN and the organisation id (`GET /api/v1/products/{gtin}/entitlement` lists the grantees).",
+  },
   "company_prefix.invalid": {
     status: 400,
     en: "A GS1 company prefix has 6 to 12 digits.",

@@ -8,6 +8,7 @@ import { batchRequest } from "../services/batch-registration.ts";
 import { certificationRequest, plotRequest, productRequest } from "../services/catalogue.ts";
 import { eventRequest, recallRequest } from "../services/events.ts";
 import { credentialRequest, onboardingRequest } from "../services/organisations.ts";
+import { companyPrefixRequest, grantRequest, gtinBindingRequest } from "../services/entitlement.ts";
 import { reasonRequest } from "../services/regulator.ts";
 import { signatureSubmission } from "../services/sign-and-submit.ts";
 import { PROBLEM_CODES } from "./problem.ts";
@@ -94,6 +95,65 @@ const OPERATIONS: Operation[] = [
     success: 201,
   },
   { method: "get", path: "/api/v1/products/{gtin}", summary: "One product", roles: "anyone", success: 200 },
+  {
+    method: "post",
+    path: "/api/v1/organisations/{id}/company-prefixes",
+    summary: "Bind a GS1 company prefix to an organisation, or allocate one from the platform's prefix",
+    roles: "admin",
+    body: companyPrefixRequest,
+    success: 202,
+  },
+  {
+    method: "delete",
+    path: "/api/v1/organisations/{id}/company-prefixes/{prefix}",
+    summary: "Release a company prefix (a lapsed GS1 licence)",
+    roles: "admin",
+    success: 202,
+  },
+  {
+    method: "post",
+    path: "/api/v1/organisations/{id}/gtins",
+    summary: "Bind one GTIN to an organisation",
+    roles: "admin",
+    body: gtinBindingRequest,
+    success: 202,
+  },
+  {
+    method: "delete",
+    path: "/api/v1/organisations/{id}/gtins/{gtin}",
+    summary: "Release a GTIN bound on its own",
+    roles: "admin",
+    success: 202,
+  },
+  {
+    method: "get",
+    path: "/api/v1/organisations/{id}/entitlements",
+    summary: "The company prefixes and GTINs bound to an organisation",
+    roles: "admin, regulator, itself",
+    success: 200,
+  },
+  {
+    method: "post",
+    path: "/api/v1/products/{gtin}/grants",
+    summary: "Grant the GTIN to another organisation (signed by the GTIN's owner; own wallets get a signature request)",
+    roles: "the GTIN's owner",
+    body: grantRequest,
+    success: 202,
+  },
+  {
+    method: "delete",
+    path: "/api/v1/products/{gtin}/grants/{orgId}",
+    summary: "Withdraw a grant (signed by the GTIN's owner)",
+    roles: "the GTIN's owner",
+    success: 202,
+  },
+  {
+    method: "get",
+    path: "/api/v1/products/{gtin}/entitlement",
+    summary: "Who may use the GTIN: its owner (by its own binding or company prefix) and grantees",
+    roles: "anyone",
+    success: 200,
+  },
   {
     method: "post",
     path: "/api/v1/media",

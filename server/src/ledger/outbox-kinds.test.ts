@@ -47,6 +47,9 @@ describe("outbox kinds", () => {
       OUTBOX_KINDS.map((s) => s.kind),
       [
         "organisation",
+        "company_prefix",
+        "gtin_binding",
+        "gtin_grant",
         "attestation",
         "inspection_request",
         "regulator_inspection_request",
@@ -78,5 +81,39 @@ describe("outbox kinds", () => {
     };
     assert.throws(() => spec.encode([stored]));
     assert.equal(spec.encode([{ ...stored, lot: "LOT-1" }]).functionName, "attestBatches");
+  });
+
+  it("binds and releases prefixes and GTINs with the admin's calls, a prefix's length its digits", () => {
+    const owner = "0x00000000000000000000000000000000000000b2";
+    const prefix = OUTBOX_KINDS.find((s) => s.kind === "company_prefix");
+    const gtin = OUTBOX_KINDS.find((s) => s.kind === "gtin_binding");
+    assert.ok(prefix && gtin);
+    assert.equal(prefix.sender, "admin");
+    assert.deepEqual(prefix.encode([{ action: "bind", prefix: "0614141", owner }]), {
+      functionName: "bindCompanyPrefix",
+      args: [614_141n, 7, owner],
+    });
+    assert.deepEqual(prefix.encode([{ action: "release", prefix: "0614141", owner }]), {
+      functionName: "releaseCompanyPrefix",
+      args: [614_141n, 7],
+    });
+    assert.deepEqual(gtin.encode([{ action: "bind", gtin: "06901234567892", owner }]), {
+      functionName: "bindGtin",
+      args: [6_901_234_567_892n, owner],
+    });
+    assert.deepEqual(gtin.encode([{ action: "release", gtin: "06901234567892", owner }]), {
+      functionName: "releaseGtin",
+      args: [6_901_234_567_892n],
+    });
+    assert.throws(() => prefix.encode([{ action: "bind", prefix: "12345", owner }]));
+    assert.throws(() => gtin.encode([{ action: "grant", gtin: "06901234567892", owner }]));
+  });
+
+  it("anchors organisations, bindings, grants and attestations in the order they were accepted", () => {
+    const order = ["organisation", "company_prefix", "gtin_binding", "gtin_grant", "attestation"];
+    for (const kind of order.slice(1)) {
+      const spec = OUTBOX_KINDS.find((s) => s.kind === kind);
+      assert.deepEqual([...(spec?.after ?? [])].sort(), order.filter((other) => other !== kind).sort(), kind);
+    }
   });
 });

@@ -72,6 +72,25 @@ export const regulatorInspectionPayload = z.object({
 });
 export type RegulatorInspectionPayload = z.infer<typeof regulatorInspectionPayload>;
 
+/**
+ * The admin binds (or releases) a company prefix or one GTIN to an organisation, named by
+ * its signer. A prefix is its zero-padded digits (the length is its number of digits).
+ */
+export const prefixBindingPayload = z.object({
+  action: z.enum(["bind", "release"]),
+  prefix: z.string().regex(/^[0-9]{6,12}$/),
+  owner: address,
+});
+export type PrefixBindingPayload = z.infer<typeof prefixBindingPayload>;
+
+export const gtinBindingPayload = z.object({
+  action: z.enum(["bind", "release"]),
+  /** GTIN-14. */
+  gtin: z.string().regex(/^[0-9]{14}$/),
+  owner: address,
+});
+export type GtinBindingPayload = z.infer<typeof gtinBindingPayload>;
+
 /** A payload that needs no conversion: stored as it is, checked against its schema when read. */
 function plainPayload<T>(schema: z.ZodType<T>) {
   return { encode: (payload: T): T => payload, decode: (json: unknown): T => schema.parse(json) };
@@ -93,6 +112,9 @@ const PAYLOADS = {
     decode: event.decode,
   },
   recall: signedPayload("Recall"),
+  company_prefix: plainPayload(prefixBindingPayload),
+  gtin_binding: plainPayload(gtinBindingPayload),
+  gtin_grant: signedPayload("GtinGrant"),
   inspection_request: signedPayload("InspectionRequest"),
   regulator_inspection_request: plainPayload(regulatorInspectionPayload),
   suspension: plainPayload(regulatorActionPayload),
@@ -132,6 +154,16 @@ function only<T>(payloads: readonly T[]): T {
   return payload;
 }
 
+/**
+ * Kinds anchored strictly in the order they were accepted, whatever their sender: an
+ * organisation before its bindings, a binding or grant before an attestation it entitles.
+ */
+const ENTITLEMENT_ORDER = ["organisation", "company_prefix", "gtin_binding", "gtin_grant", "attestation"] as const;
+
+function entitlementOrderExcept(kind: (typeof ENTITLEMENT_ORDER)[number]): string[] {
+  return ENTITLEMENT_ORDER.filter((other) => other !== kind);
+}
+
 function regulatorAction(functionName: string, { subject, reasonCid }: RegulatorActionPayload) {
   return { functionName, args: [subject, reasonCid] };
 }
@@ -145,9 +177,42 @@ const CALLS: { [K in OutboxKind]: CallSpec<K> } = {
       return { functionName: "registerOrganisation", args: [p.signer, p.kind, p.regionCode, p.metadataCid] };
     },
   },
+  // Bindings and grants go in the order the server accepted them with the attestations that
+  // need them (see ENTITLEMENT_ORDER): a binding before a batch of its GTINs, a release or a
+  // withdrawal after the batches accepted while it still held.
+  company_prefix: {
+    sender: "admin",
+    packable: false,
+    after: entitlementOrderExcept("company_prefix"),
+    call: (payloads) => {
+      const { action, prefix, owner } = only(payloads);
+      const args = [BigInt(prefix), prefix.length];
+      return action === "bind"
+        ? { functionName: "bindCompanyPrefix", args: [...args, owner] }
+        : { functionName: "releaseCompanyPrefix", args };
+    },
+  },
+  gtin_binding: {
+    sender: "admin",
+    packable: false,
+    after: entitlementOrderExcept("gtin_binding"),
+    call: (payloads) => {
+      const { action, gtin, owner } = only(payloads);
+      return action === "bind"
+        ? { functionName: "bindGtin", args: [BigInt(gtin), owner] }
+        : { functionName: "releaseGtin", args: [BigInt(gtin)] };
+    },
+  },
+  gtin_grant: {
+    sender: "relayer",
+    packable: true,
+    after: entitlementOrderExcept("gtin_grant"),
+    call: (payloads) => ({ functionName: "changeGtinGrants", args: [payloads.map(signedArgument)] }),
+  },
   attestation: {
     sender: "relayer",
     packable: true,
+    after: entitlementOrderExcept("attestation"),
     waitsFor: ["RegistryOrganisationUnknown"],
     call: (payloads) => ({ functionName: "attestBatches", args: [payloads.map(signedArgument)] }),
   },

@@ -27,12 +27,22 @@ export interface SubmittedTransaction {
   txHash: string;
   rawTx: string;
   entryIds: string[];
+  /** The kinds of its entries (for the order across kinds); absent means none that others wait for. */
+  kinds?: string[];
+}
+
+/** Which pending entries of a kind may go now, by the kinds that must go before them. */
+export interface ClaimOrder {
+  /** Not while an entry of one of these kinds enqueued earlier is still pending. */
+  after: readonly string[];
+  /** Only entries enqueued before this id: an earlier prerequisite is sent but not yet mined. */
+  beforeId?: number;
 }
 
 /** What the writer needs from storage; the storage layer implements it. */
 export interface OutboxPort {
-  /** Pending entries of `kind` whose next attempt is due, oldest first. */
-  duePending: (kind: string, limit: number, nowMs: number) => Promise<OutboxEntry[]>;
+  /** Pending entries of `kind` whose next attempt is due, oldest first, in the given order across kinds. */
+  duePending: (kind: string, limit: number, nowMs: number, order?: ClaimOrder) => Promise<OutboxEntry[]>;
   /** Records the signed transaction for these entries, before it is broadcast. */
   markSubmitted: (
     entryIds: string[],
@@ -58,6 +68,13 @@ export interface KindSpec {
    * signature's deadline bounds the wait.
    */
   waitsFor?: readonly RegistryErrorName[];
+  /**
+   * Kinds whose entries enqueued before an entry of this kind must be on chain first (an
+   * organisation before its prefix binding, a binding before an attestation it entitles):
+   * the entry is not sent while such an entry is pending, or sent in a transaction not yet
+   * mined. Kinds this writer has no sender for are not waited for (someone else sends them).
+   */
+  after?: readonly string[];
 }
 
 export interface WriterOptions {
@@ -90,6 +107,23 @@ export function createLedgerWriter(options: WriterOptions): LedgerWriter {
   const { provider, contractInterface, registryAddress, outbox, logger } = options;
   const now = options.now ?? Date.now;
   const nextNonce = new Map<string, number>();
+  const sendable = new Set(
+    options.specs.filter((spec) => options.senders[spec.sender] !== undefined).map((spec) => spec.kind),
+  );
+  /** The lowest entry id per kind in a transaction sent but not yet mined, as of this pass. */
+  const unmined = new Map<string, number>();
+
+  function noteUnmined(kinds: readonly string[] | undefined, entryIds: readonly string[]): void {
+    const lowest = Math.min(...entryIds.map(Number));
+    for (const kind of kinds ?? []) unmined.set(kind, Math.min(unmined.get(kind) ?? Infinity, lowest));
+  }
+
+  function claimOrder(spec: KindSpec): ClaimOrder | undefined {
+    const after = (spec.after ?? []).filter((kind) => sendable.has(kind));
+    if (after.length === 0) return undefined;
+    const beforeId = Math.min(...after.map((kind) => unmined.get(kind) ?? Infinity));
+    return Number.isFinite(beforeId) ? { after, beforeId } : { after };
+  }
 
   async function allocateNonce(wallet: BaseWallet): Promise<number> {
     const address = wallet.address;
@@ -101,6 +135,7 @@ export function createLedgerWriter(options: WriterOptions): LedgerWriter {
   }
 
   async function reconcileSubmitted(): Promise<void> {
+    unmined.clear();
     const submitted = await outbox.listSubmitted();
     if (submitted.length === 0) return;
     const head = await provider.getBlockNumber();
@@ -118,6 +153,7 @@ export function createLedgerWriter(options: WriterOptions): LedgerWriter {
         }
         continue;
       }
+      noteUnmined(tx.kinds, tx.entryIds);
       if ((await provider.getTransaction(tx.txHash)) !== null) continue; // still in the mempool
       await broadcast(tx.rawTx, tx.entryIds);
     }
@@ -190,7 +226,7 @@ export function createLedgerWriter(options: WriterOptions): LedgerWriter {
     const wallet = options.senders[spec.sender];
     if (wallet === undefined) return;
     const limit = spec.packable ? options.batchSize : 1;
-    const entries = await outbox.duePending(spec.kind, limit, now());
+    const entries = await outbox.duePending(spec.kind, limit, now(), claimOrder(spec));
     if (entries.length === 0) return;
     const oldest = Math.min(...entries.map((e) => e.createdAtMs));
     if (spec.packable && entries.length < limit && now() - oldest < options.maxWaitMs) return;
@@ -239,6 +275,8 @@ export function createLedgerWriter(options: WriterOptions): LedgerWriter {
     const txHash = Transaction.from(rawTx).hash;
     if (txHash === null) throw new Error("a signed transaction has no hash");
     await outbox.markSubmitted(ids, { txHash, rawTx, sender: wallet.address, nonce });
+    // Kinds after this one wait for its transaction to be mined, in this pass and the next ones.
+    noteUnmined([spec.kind], ids);
     logger.info({ kind: spec.kind, entries: ids.length, txHash, nonce }, "submitted");
     await broadcast(rawTx, ids);
   }

@@ -35,6 +35,7 @@ import { enqueueOutbox } from "../storage/outbox.ts";
 import { batchIdOf } from "../verify/batch-id.ts";
 import { issueItems } from "../workers/heavy.ts";
 import { activeOrganisation } from "./active-organisation.ts";
+import { requireEntitled } from "./entitlement.ts";
 import { recordWrite, type WriteOrigin } from "./write-log.ts";
 import type { ServiceContext } from "./context.ts";
 import { storeBytes, storeJsonDocument } from "./documents.ts";
@@ -99,6 +100,8 @@ export async function registerBatch(
   const gtin = normalizeGtin(input.gtin);
   const lot = validateLot(input.lot);
   checkLedgerGtin(gtinToUint64(gtin));
+  // The registry refuses a batch of a GTIN its attester neither owns nor was granted.
+  await requireEntitled(ctx.db, cooperative.id, gtin);
   const product = await getProduct(ctx.db, gtin);
   if (product === null) throw new AppError("product.not_found", {}, { detail: gtin });
   if (input.quantity.unit !== product.unit) {
@@ -245,6 +248,8 @@ export async function commitBatch(
   const nowMs = ctx.now();
   try {
     return await inTransaction(ctx.db, async (trx) => {
+      // Again at this moment: a grant withdrawn while an own wallet was signing no longer entitles.
+      await requireEntitled(trx, record.organisationId, record.gtin);
       const failed = await removeFailedBatch(trx, record.batchId);
       if (failed !== null) {
         await appendAudit(trx, {

@@ -21,6 +21,7 @@ import {
 import { isUniqueViolation } from "../storage/database.ts";
 import { inTransaction } from "../storage/transaction.ts";
 import { recordWrite, type WriteOrigin } from "./write-log.ts";
+import { requireEntitled } from "./entitlement.ts";
 import type { ServiceContext } from "./context.ts";
 
 export const productRequest = z
@@ -68,6 +69,8 @@ export async function registerProduct(
   const nowMs = ctx.now();
   try {
     return await inTransaction(ctx.db, async (trx) => {
+      // The operator registers any product; an organisation only one whose GTIN it may use.
+      if (origin.principal.organisationId !== null) await requireEntitled(trx, origin.principal.organisationId, gtin);
       const product = await insertProduct(
         trx,
         {

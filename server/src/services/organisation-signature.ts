@@ -17,6 +17,7 @@ const REQUEST_KIND_OF: Record<PrimaryType, SignatureRequestKind> = {
   TraceEvent: "event",
   Recall: "recall",
   InspectionRequest: "inspection_request",
+  GtinGrant: "gtin_grant",
 };
 
 export type OrganisationSignature = { signature: string } | { awaitingSignature: SignatureRequest };

@@ -11,6 +11,7 @@ import { getAddress } from "ethers";
 import { z } from "zod";
 
 import type { OrganisationKind, Role } from "../domain/enumerations.ts";
+import { formatCompanyPrefix, parseCompanyPrefix } from "../domain/gtin-entitlement.ts";
 import { isoInstant } from "../domain/instants.ts";
 import { NATIONAL_REGION_CODE, parseRegionCode, regionCodeToUint32 } from "../domain/region.ts";
 import { normalizeUsccInput, parseUscc } from "../domain/uscc.ts";
@@ -31,6 +32,7 @@ import { enqueueOutbox } from "../storage/outbox.ts";
 import { recordWrite, type WriteOrigin } from "./write-log.ts";
 import type { ServiceContext } from "./context.ts";
 import { storeJsonDocument } from "./documents.ts";
+import { bindPrefixIn, onboardingPrefixes } from "./entitlement.ts";
 
 /** The ledger's `OrgKind`; regulators are not registered organisations but hold a role. */
 export const LEDGER_ORG_KIND: Partial<Record<OrganisationKind, number>> = {
@@ -68,6 +70,8 @@ export const onboardingRequest = z
       .string()
       .regex(/^0x[0-9a-fA-F]{40}$/)
       .optional(),
+    /** The organisation's own GS1 company prefixes, bound to it in the same write. */
+    companyPrefixes: onboardingPrefixes.optional(),
   })
   .strict();
 export type OnboardingRequest = z.infer<typeof onboardingRequest>;
@@ -99,6 +103,10 @@ export async function onboardOrganisation(
       ? NATIONAL_REGION_CODE
       : parseRegionCode(request.regionCode).code;
   const ledgerKind = LEDGER_ORG_KIND[request.kind];
+  const companyPrefixes = (request.companyPrefixes ?? []).map(parseCompanyPrefix);
+  if (companyPrefixes.length > 0 && ledgerKind === undefined) {
+    throw new AppError("organisation.wrong_kind", {}, { detail: "a regulator holds no GS1 company prefix" });
+  }
   let signerAddress: string;
   let custody: Organisation["custody"];
   if (request.signerAddress === undefined) {
@@ -153,6 +161,9 @@ export async function onboardOrganisation(
           nowMs,
         );
       }
+      for (const prefix of companyPrefixes) {
+        await bindPrefixIn(trx, organisation, prefix, "own", origin.principal.credentialId ?? "admin", nowMs);
+      }
       const credential = await insertCredential(
         trx,
         {
@@ -165,7 +176,14 @@ export async function onboardOrganisation(
         },
         nowMs,
       );
-      await recordWrite(trx, origin, "organisation.onboard", id, { kind: request.kind, signerAddress }, nowMs);
+      await recordWrite(
+        trx,
+        origin,
+        "organisation.onboard",
+        id,
+        { kind: request.kind, signerAddress, companyPrefixes: companyPrefixes.map(formatCompanyPrefix) },
+        nowMs,
+      );
       return { organisation, credential: { credential, token } };
     });
   } catch (error) {

@@ -23,6 +23,8 @@ import type { ServiceContext } from "./context.ts";
 import { readAll } from "./documents.ts";
 import { commitEvent, commitRecall, type UnsignedEvent } from "./events.ts";
 import { commitInspectionRequest, type UnsignedInspectionRequest } from "./inspection-requests.ts";
+import { commitGrantChange, type UnsignedGrantChange } from "./entitlement.ts";
+import type { GtinGrantRecord } from "../storage/entitlements.ts";
 import { getSignatureRequest, PRIMARY_TYPE_OF } from "./signature-requests.ts";
 
 export const signatureSubmission = z
@@ -36,7 +38,8 @@ export type Submitted =
   | { kind: "attestation"; batch: Batch }
   | { kind: "event"; event: TraceEvent }
   | { kind: "recall"; batchId: string; reasonCid: string }
-  | { kind: "inspection_request"; request: InspectionRequest };
+  | { kind: "inspection_request"; request: InspectionRequest }
+  | { kind: "gtin_grant"; grant: GtinGrantRecord };
 
 /** The organisation's key made `signature` over the prepared value: an EOA's, or its contract wallet's by ERC-1271. */
 async function requireOrganisationSignature(
@@ -115,6 +118,17 @@ export async function submitSignature(
         { value: TYPED_CODECS.InspectionRequest.decode(request.value), signature },
       );
       result = { kind: "inspection_request", request: stored };
+      break;
+    }
+    case "gtin_grant": {
+      const grant = await commitGrantChange(
+        ctx,
+        origin,
+        request.record as unknown as UnsignedGrantChange,
+        TYPED_CODECS.GtinGrant.decode(request.value),
+        signature,
+      );
+      result = { kind: "gtin_grant", grant };
       break;
     }
     case "recall": {

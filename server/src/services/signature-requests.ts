@@ -25,6 +25,7 @@ export const PRIMARY_TYPE_OF: Record<SignatureRequestKind, PrimaryType> = {
   event: "TraceEvent",
   recall: "Recall",
   inspection_request: "InspectionRequest",
+  gtin_grant: "GtinGrant",
 };
 
 export interface SignatureRequest {

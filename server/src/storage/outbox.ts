@@ -13,6 +13,7 @@ import { fromJson, oneOf, toJson } from "./codec.ts";
 import { LEDGER_STATES, type LedgerState } from "../domain/enumerations.ts";
 import { engineOf, type Db } from "./database.ts";
 import type { Database, OutboxTable } from "./schema.ts";
+import { mirrorEntitlementLedger } from "./entitlements.ts";
 import { inTransaction } from "./transaction.ts";
 
 export interface OutboxRecord {
@@ -126,6 +127,13 @@ export interface ClaimOptions {
   nowMs: number;
   /** How long other processes keep off the claimed entries (a crashed holder's claim lapses). */
   claimTtlMs: number;
+  /**
+   * Kinds that go first: an entry is not claimed while an entry of one of these kinds
+   * enqueued before it is still pending (not yet sent).
+   */
+  after?: readonly string[];
+  /** Claim only entries enqueued before this id (the writer's barrier for sent but unmined prerequisites). */
+  beforeId?: number;
 }
 
 /**
@@ -143,6 +151,21 @@ export async function claimDueOutbox(db: Db, options: ClaimOptions): Promise<Out
     .where("state", "=", "pending")
     .where("kind", "=", options.kind)
     .where("next_attempt_at_ms", "<=", options.nowMs)
+    .$if(options.beforeId !== undefined, (query) => query.where("id", "<", options.beforeId ?? 0))
+    .$if((options.after ?? []).length > 0, (query) =>
+      query.where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom("outbox as earlier")
+              .select("earlier.id")
+              .where("earlier.kind", "in", options.after ?? [])
+              .where("earlier.state", "=", "pending")
+              .whereRef("earlier.id", "<", "outbox.id"),
+          ),
+        ),
+      ),
+    )
     .where((eb) =>
       eb.or([
         eb("claimed_until_ms", "is", null),
@@ -203,6 +226,7 @@ async function mirrorOntoReferences(
       .where("id", "in", organisations)
       .execute();
   }
+  await mirrorEntitlementLedger(trx, refs, change, nowMs);
 }
 
 async function moveEntries(
@@ -269,14 +293,16 @@ export async function listSubmittedTransactions(db: Db): Promise<SubmittedTransa
   const rows = await db
     .selectFrom("outbox")
     .innerJoin("ledger_transactions", "ledger_transactions.tx_hash", "outbox.tx_hash")
-    .select(["outbox.id", "ledger_transactions.tx_hash", "ledger_transactions.raw_tx"])
+    .select(["outbox.id", "outbox.kind", "ledger_transactions.tx_hash", "ledger_transactions.raw_tx"])
     .where("outbox.state", "=", "submitted")
     .orderBy("outbox.id")
     .execute();
   const byHash = new Map<string, SubmittedTransaction>();
   for (const row of rows) {
-    const tx = byHash.get(row.tx_hash) ?? { txHash: row.tx_hash, rawTx: row.raw_tx, entryIds: [] };
+    const tx = byHash.get(row.tx_hash) ?? { txHash: row.tx_hash, rawTx: row.raw_tx, entryIds: [], kinds: [] };
     tx.entryIds.push(String(row.id));
+    const kinds = tx.kinds ?? [];
+    if (!kinds.includes(row.kind)) tx.kinds = [...kinds, row.kind];
     byHash.set(row.tx_hash, tx);
   }
   return [...byHash.values()];
@@ -327,8 +353,16 @@ export function createOutboxPort(
   const now = options.now ?? Date.now;
   const claimTtlMs = options.claimTtlMs ?? 60_000;
   return {
-    async duePending(kind, limit, nowMs) {
-      const records = await claimDueOutbox(db, { kind, holder: options.holder, limit, nowMs, claimTtlMs });
+    async duePending(kind, limit, nowMs, order) {
+      const records = await claimDueOutbox(db, {
+        kind,
+        holder: options.holder,
+        limit,
+        nowMs,
+        claimTtlMs,
+        after: order?.after,
+        beforeId: order?.beforeId,
+      });
       return records.map((record): OutboxEntry => ({
         id: String(record.id),
         kind: record.kind,

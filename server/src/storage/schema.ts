@@ -210,6 +210,53 @@ export interface InspectionRequestsTable {
   updated_at_ms: number;
 }
 
+/** Where a binding's or a grant's ledger writes stand: its own, then its release's (null until released). */
+interface EntitlementLedgerColumns {
+  ledger_state: LedgerState;
+  failure_reason: string | null;
+  tx_hash: string | null;
+  block_number: number | null;
+  created_by: string;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+/** A GS1 company prefix bound to an organisation (migration 0011). */
+export interface CompanyPrefixBindingsTable extends EntitlementLedgerColumns {
+  id: string;
+  /** Zero-padded digits: the length is the prefix's number of digits. */
+  prefix: string;
+  organisation_id: string;
+  /** `own`: the organisation's GS1 membership; `platform`: allocated from the operator's prefix. */
+  origin: "own" | "platform";
+  released_at_ms: number | null;
+  release_ledger_state: LedgerState | null;
+  release_failure_reason: string | null;
+}
+
+/** One GTIN bound to an organisation on its own (migration 0011). */
+export interface GtinBindingsTable extends EntitlementLedgerColumns {
+  id: string;
+  gtin: string;
+  organisation_id: string;
+  /** `operator`: bound through the API; `migration`: an existing product bound to its first registrant. */
+  origin: "operator" | "migration";
+  released_at_ms: number | null;
+  release_ledger_state: LedgerState | null;
+  release_failure_reason: string | null;
+}
+
+/** A GTIN's owner granted it to another organisation (migration 0011). */
+export interface GtinGrantsTable extends EntitlementLedgerColumns {
+  id: string;
+  gtin: string;
+  owner_organisation_id: string;
+  grantee_organisation_id: string;
+  withdrawn_at_ms: number | null;
+  withdraw_ledger_state: LedgerState | null;
+  withdraw_failure_reason: string | null;
+}
+
 export interface OutboxTable {
   /** Sequential: entries of one kind are submitted in this order (events of a batch must be). */
   id: Generated<number>;
@@ -377,5 +424,8 @@ export interface Database {
   leases: LeasesTable;
   media: MediaTable;
   signature_requests: SignatureRequestsTable;
+  company_prefix_bindings: CompanyPrefixBindingsTable;
+  gtin_bindings: GtinBindingsTable;
+  gtin_grants: GtinGrantsTable;
   inspection_requests: InspectionRequestsTable;
 }

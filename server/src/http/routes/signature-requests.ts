@@ -8,6 +8,7 @@ import { principalOf, requireRole } from "../auth.ts";
 import { idempotent } from "../idempotency.ts";
 import { originOf } from "./origin.ts";
 import { recoverWrite } from "./recover-write.ts";
+import { grantView } from "./entitlements.ts";
 import { batchView, eventView, inspectionRequestView } from "./views.ts";
 
 export function signatureRequestsRouter(ctx: ServiceContext): Router {
@@ -41,6 +42,8 @@ export function signatureRequestsRouter(ctx: ServiceContext): Router {
             return { status: 202, body: { batchId: submitted.batchId, reasonCid: submitted.reasonCid } };
           case "inspection_request":
             return { status: 202, body: { inspectionRequest: inspectionRequestView(submitted.request) } };
+          case "gtin_grant":
+            return { status: 202, body: { grant: grantView(submitted.grant) } };
         }
       },
       { recover: (written) => recoverWrite(ctx, req, res, written) },

@@ -12,6 +12,7 @@ import { scansCoveringIndex } from "./0009-scans-covering-index.ts";
 import { itemsLeafOrder } from "./0010-items-leaf-order.ts";
 import { idempotencyLeases } from "./0005-idempotency-leases.ts";
 import { claimGuards } from "./0006-claim-guards.ts";
+import { gtinEntitlement } from "./0011-gtin-entitlement.ts";
 import { custody } from "./0012-custody.ts";
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -23,5 +24,6 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0010-items-leaf-order": itemsLeafOrder,
   "0005-idempotency-leases": idempotencyLeases,
   "0006-claim-guards": claimGuards,
+  "0011-gtin-entitlement": gtinEntitlement,
   "0012-custody": custody,
 };
