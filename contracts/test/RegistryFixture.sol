@@ -37,7 +37,7 @@ abstract contract RegistryFixture is Test {
     bytes32 internal _regulatorRole;
     bytes32 internal _relayerRole;
 
-    function setUp() public {
+    function setUp() public virtual {
         vm.warp(1_750_000_000);
         _admin = makeAddr("admin");
         _regulator = makeAddr("regulator");
@@ -88,9 +88,20 @@ abstract contract RegistryFixture is Test {
         string memory lot,
         bytes32 itemsRoot,
         uint256 nonce
+    ) internal view returns (ITraceRegistry.BatchAttestationRequest memory) {
+        return _attestationRequestBy(_cooperativeKey, _cooperative, gtin, lot, itemsRoot, nonce);
+    }
+
+    function _attestationRequestBy(
+        uint256 key,
+        address attester,
+        uint64 gtin,
+        string memory lot,
+        bytes32 itemsRoot,
+        uint256 nonce
     ) internal view returns (ITraceRegistry.BatchAttestationRequest memory r) {
         r = ITraceRegistry.BatchAttestationRequest({
-            attester: _cooperative,
+            attester: attester,
             gtin: gtin,
             lot: lot,
             itemsRoot: itemsRoot,
@@ -104,7 +115,7 @@ abstract contract RegistryFixture is Test {
             signature: ""
         });
         bytes32 structHash = BatchAttestationHash.hashOf(_registry.BATCH_ATTESTATION_TYPEHASH(), r);
-        r.signature = _sign(_cooperativeKey, _typedDigest(structHash));
+        r.signature = _sign(key, _typedDigest(structHash));
     }
 
     function _attest(string memory lot, bytes32 itemsRoot, uint256 nonce) internal returns (bytes32) {
