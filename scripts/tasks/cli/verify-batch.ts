@@ -1,6 +1,8 @@
 /** verify-batch: the attestation, every event signature and the event hash chain, from the chain's logs. */
 import { readAttestation, readEvents } from "../../../server/src/ledger/chain-reader.ts";
 import { verifyBatchLogs, type BatchLogFinding } from "../../../server/src/verify/batch.ts";
+import { entitlementLine, handoverLines, readBatchAuthority } from "../../../server/src/services/audit/authority.ts";
+import type { AuthorityFinding } from "../../../server/src/verify/authority.ts";
 import { connect, findBatch } from "./chain.ts";
 import { fetchReason, readRecall } from "./recall-reason.ts";
 import { UsageError, parseGtin, required, type Options, type Verdict } from "./usage.ts";
@@ -21,6 +23,24 @@ function describe(finding: BatchLogFinding, events: readonly { bizStep: string }
   }
 }
 
+/** A finding of who was entitled, in the same terms. */
+function describeAuthority(finding: AuthorityFinding): string | null {
+  switch (finding.code) {
+    case "attestation_missing":
+      return null;
+    case "not_entitled":
+      return `${finding.attester} was not entitled to GTIN ${finding.gtin} (owner ${finding.owner ?? "none"})`;
+    case "no_custody":
+      return `event ${finding.index} (${finding.step}) by ${finding.actor}: no custody of the batch (${finding.reason})`;
+    case "custody_transfers":
+      return `the registry logged ${finding.logged} custody transfers; the events make ${finding.recomputed}`;
+    case "grant_signature":
+      return `a grant of GTIN ${finding.gtin} to ${finding.grantee} is not signed by its owner ${finding.owner}`;
+    case "inspection_request_signature":
+      return `an inspection request to ${finding.inspector} is not signed by the batch's cooperative`;
+  }
+}
+
 export async function verifyBatch(values: Options): Promise<Verdict> {
   const gtin = parseGtin(required(values, "gtin"));
   const lot = required(values, "lot");
@@ -37,12 +57,32 @@ export async function verifyBatch(values: Options): Promise<Verdict> {
     const { events } = verified;
     const head = verified.eventHead.recomputed;
     const findings = verified.findings.map((finding) => describe(finding, events));
+    // Who was entitled: the GTIN's owner or grantee, and each event's say, from the logs alone.
+    const authority =
+      attestation === null
+        ? null
+        : await readBatchAuthority(provider, {
+            registry: await registry.getAddress(),
+            domain,
+            batchId,
+            gtin: attestation.value.gtin,
+            keys: [attestation.value.attester, ...logs.flatMap((e) => [e.value.actor, e.value.counterparty])],
+            fromBlock,
+          });
+    for (const finding of authority?.findings ?? []) {
+      const text = describeAuthority(finding);
+      if (text !== null) findings.push(text);
+    }
     console.log(`batch ${batchId}: status ${batch.status}, ${batch.itemCount} items, ${events.length} events`);
-    for (const e of events) {
+    if (authority !== null) console.log(`  ${entitlementLine(authority)}`);
+    for (const [i, e] of events.entries()) {
+      const judged = authority?.events[i];
+      const say = judged === undefined ? "" : `  say: ${judged.basis ?? `NONE (${judged.refusal ?? "?"})`}`;
       console.log(
-        `  ${new Date(Number(e.value.occurredAt) * 1000).toISOString()}  ${e.bizStep.padEnd(18)} by ${e.value.actor}  signature ${e.signatureValid ? "ok" : "BAD"}`,
+        `  ${new Date(Number(e.value.occurredAt) * 1000).toISOString()}  ${e.bizStep.padEnd(18)} by ${e.value.actor}  signature ${e.signatureValid ? "ok" : "BAD"}${say}`,
       );
     }
+    for (const line of authority === null ? [] : handoverLines(authority)) console.log(`  ${line}`);
     console.log(`event head on chain ${batch.eventHead}; recomputed from logs ${head}`);
     if (findings.length > 0) {
       console.log(`verdict: FAILED\n  - ${findings.join("\n  - ")}`);

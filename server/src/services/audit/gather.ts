@@ -27,6 +27,8 @@ import { traceRegistryArtifact } from "../../ledger/registry-artifact.ts";
 import type { SigningDomain } from "../../ledger/signing.ts";
 import { cidTextFromHex } from "../../verify/cid.ts";
 import { buildItemTreeOffLoop } from "../../workers/heavy.ts";
+import type { AuthorityReport } from "../../verify/authority.ts";
+import { readBatchAuthority } from "./authority.ts";
 import { checkContent, type ContentCheck, type ContentSource } from "./content-check.ts";
 
 export interface AuditSources extends ContentSource {
@@ -57,6 +59,11 @@ export interface GatheredBatch {
   contents: ContentCheck[];
   items: { recomputedRoot: string | null; count: number | null };
   eventHead: { onChain: string; recomputed: string };
+  /**
+   * Who was entitled (the attester to the GTIN, each event's actor to the batch), judged from
+   * the registry's logs as the scan page judges it; null when there is no attestation.
+   */
+  authority?: AuthorityReport | null;
 }
 
 function parseJson<T>(bytes: Uint8Array | null, parse: (value: unknown) => T): T | null {
@@ -126,6 +133,18 @@ export async function gatherBatch(sources: AuditSources, batchId: string): Promi
     });
   }
 
+  const authority =
+    attestation === null
+      ? null
+      : await readBatchAuthority(sources.provider, {
+          registry: sources.registryAddress,
+          domain: sources.domain,
+          batchId,
+          gtin: attestation.value.gtin,
+          keys: [attestation.value.attester, ...logs.flatMap((log) => [log.value.actor, log.value.counterparty])],
+          fromBlock: sources.fromBlock,
+        });
+
   const serials = await sources.itemSerials(batchId).catch(() => null);
   let recomputedRoot: string | null = null;
   if (serials !== null && serials.length > 0) {
@@ -153,5 +172,6 @@ export async function gatherBatch(sources: AuditSources, batchId: string): Promi
     contents,
     items: { recomputedRoot, count: serials?.length ?? null },
     eventHead,
+    authority,
   };
 }

@@ -25,6 +25,20 @@ export interface BatchAuditReport {
   /** Rule families that ran (so "no findings" says what was checked). */
   checked: string[];
   findings: AuditFinding[];
+  /** Who was entitled, from the registry's logs: who registered the batch and on what basis, and its custody chain. */
+  authority?: AuthoritySummary | null;
+}
+
+/** The audit's account of who was entitled (addresses are organisations' origins). */
+export interface AuthoritySummary {
+  entitlement: {
+    attester: string;
+    basis: "gtin_owner" | "prefix_owner" | "grantee" | null;
+    owner: string | null;
+    companyPrefix: string | null;
+  } | null;
+  handovers: { from: string; to: string; shippedAt: string | null; receivedAt: string }[];
+  events: { index: number; bizStep: string; actor: string; basis: string | null; refusal: string | null }[];
 }
 
 export interface ScopeAuditReport {
@@ -60,6 +74,21 @@ const TEXT = {
   evidence: { zh: "证据", en: "Evidence" },
   listSeparator: { zh: "、", en: ", " },
   clauseSeparator: { zh: "；", en: "; " },
+  entitlement: { zh: "登记资格", en: "Entitlement" },
+  custody: { zh: "保管交接", en: "Custody" },
+  byOwner: { zh: "由商品条码所有者登记", en: "Registered by the GTIN's owner" },
+  byPrefix: { zh: "（厂商识别代码 {prefix}）", en: " (company prefix {prefix})" },
+  byGrantee: {
+    zh: "由 {who} 经条码所有者 {owner} 授权登记",
+    en: "Registered by {who} under the grant of the GTIN's owner {owner}",
+  },
+  notEntitled: {
+    zh: "登记者无权使用该商品条码（所有者：{owner}）",
+    en: "The registrant was not entitled to the GTIN (owner: {owner})",
+  },
+  nobody: { zh: "无", en: "nobody" },
+  noHandover: { zh: "未交接，仍由合作社保管", en: "Not handed over: still with the cooperative" },
+  handover: { zh: "交接：{from} → {to}（收货 {at}）", en: "Handed over by {from} to {to} (received {at})" },
 } as const;
 
 const SEVERITY_TEXT = {
@@ -109,10 +138,42 @@ function findingRows(findings: readonly AuditFinding[], lang: ReportLang): strin
     .join("")}</tbody></table>`;
 }
 
+const fill = (template: string, values: Record<string, string>): string =>
+  template.replace(/\{(\w+)\}/g, (_, key: string) => values[key] ?? "");
+
+/** Who registered the batch and on what basis, and each handover, in the report's language. */
+function authorityRows(summary: AuthoritySummary | null | undefined, lang: ReportLang): string {
+  if (summary === null || summary === undefined) return "";
+  const code = (text: string): string => `<code>${escape(text)}</code>`;
+  const colon = lang === "zh" ? "：" : ": ";
+  const e = summary.entitlement;
+  let entitlement = "";
+  if (e !== null) {
+    const prefix = e.companyPrefix === null ? "" : escape(fill(TEXT.byPrefix[lang], { prefix: e.companyPrefix }));
+    const owner = e.owner === null ? TEXT.nobody[lang] : code(e.owner);
+    if (e.basis === null) entitlement = `<strong>${fill(escape(TEXT.notEntitled[lang]), { owner })}</strong>`;
+    else if (e.basis === "grantee")
+      entitlement = fill(escape(TEXT.byGrantee[lang]), { who: code(e.attester), owner }) + prefix;
+    else entitlement = escape(TEXT.byOwner[lang]) + prefix;
+  }
+  const handovers =
+    summary.handovers.length === 0
+      ? `<li>${TEXT.noHandover[lang]}</li>`
+      : summary.handovers
+          .map((h) => {
+            const at = lang === "zh" ? chinaTime(h.receivedAt) : englishTime(h.receivedAt);
+            return `<li>${fill(escape(TEXT.handover[lang]), { from: code(h.from), to: code(h.to), at: escape(at) })}</li>`;
+          })
+          .join("");
+  return `<p>${TEXT.entitlement[lang]}${colon}${entitlement}</p>
+<p>${TEXT.custody[lang]}${colon}</p><ul>${handovers}</ul>`;
+}
+
 function batchSection(report: BatchAuditReport, lang: ReportLang): string {
   return `<section><h2>${TEXT.batch[lang]} <code>${escape(report.gtin ?? "")}</code> / <code>${escape(report.lot ?? "")}</code></h2>
 <p><code>${escape(report.batchId)}</code></p>
 <p>${TEXT.checked[lang]}: ${report.checked.map((c) => `<code>${escape(c)}</code>`).join(TEXT.listSeparator[lang])}</p>
+${authorityRows(report.authority, lang)}
 ${findingRows(report.findings, lang)}</section>`;
 }
 

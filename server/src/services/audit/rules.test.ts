@@ -224,3 +224,51 @@ void describe("mass balance: a cooperative's year against all its land", () => {
     );
   });
 });
+
+void describe("authority: who was entitled, as the verifier judged it from the registry's logs", () => {
+  const judged = (findings: NonNullable<GatheredBatch["authority"]>["findings"]): GatheredBatch => ({
+    ...gathered(),
+    authority: {
+      cooperative: COOP,
+      entitlement: null,
+      events: [],
+      handovers: [],
+      custody: { custodian: null, pendingReceiver: null },
+      findings,
+    },
+  });
+
+  void it("reports a squatted GTIN, an event without custody and unsigned grants, each with its evidence", () => {
+    const report = auditBatch(
+      judged([
+        { code: "not_entitled", gtin: "06901234567892", attester: OTHER_COOP, owner: COOP },
+        { code: "no_custody", index: 3, actor: OTHER_COOP, step: "shipping", reason: "no_custody" },
+        { code: "custody_transfers", recomputed: 1, logged: 2 },
+        { code: "grant_signature", gtin: "06901234567892", owner: COOP, grantee: OTHER_COOP },
+        { code: "attestation_missing" },
+      ]),
+      context(null),
+    );
+    assert.ok(report.checked.includes("authority"));
+    assert.deepEqual(
+      report.findings.map((f) => [f.code, f.severity]),
+      [
+        ["authority.not_entitled", "critical"],
+        ["authority.no_custody", "critical"],
+        ["authority.custody_transfers", "critical"],
+        ["authority.unsigned_grant", "warning"],
+      ],
+    );
+    assert.deepEqual(report.findings[1]?.evidence, {
+      index: 3,
+      bizStep: "shipping",
+      actor: OTHER_COOP,
+      reason: "no_custody",
+    });
+  });
+
+  void it("finds nothing when every say was entitled, or when no judgement was gathered", () => {
+    assert.deepEqual(auditBatch(judged([]), context(null)).findings, []);
+    assert.deepEqual(auditBatch(gathered(), context(null)).findings, []);
+  });
+});

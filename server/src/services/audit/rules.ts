@@ -92,6 +92,30 @@ const M = {
     en: "Referenced content is not pinned and may disappear.",
     zh: "被引用的内容未固定（pin），可能丢失。",
   },
+  notEntitled: {
+    code: "authority.not_entitled",
+    severity: "critical",
+    en: "The batch was registered by an organisation not entitled to its GTIN (neither its owner nor granted it).",
+    zh: "登记该批次的单位无权使用其商品条码（既非条码所有者，也未获授权）。",
+  },
+  noCustody: {
+    code: "authority.no_custody",
+    severity: "critical",
+    en: "An event was recorded by an organisation that had no custody of the batch and was not asked to inspect it.",
+    zh: "有事件由当时不负责该批次、也未受委托检测的单位记录。",
+  },
+  custodyTransfers: {
+    code: "authority.custody_transfers",
+    severity: "critical",
+    en: "The registry's custody transfers differ from the handovers its events record.",
+    zh: "账本记录的保管交接与事件所记录的交接不一致。",
+  },
+  unsignedGrant: {
+    code: "authority.unsigned_grant",
+    severity: "warning",
+    en: "A GTIN grant or inspection request on the ledger does not carry a valid signature; it was not counted.",
+    zh: "账本上的条码授权或检测委托没有有效签名，未予采信。",
+  },
   regionMismatch: {
     code: "origin.region_mismatch",
     severity: "critical",
@@ -247,7 +271,7 @@ export interface RuleInput {
  */
 export interface AuditRule<Input> {
   id: string;
-  scope: "integrity" | "origin" | "certification" | "mass_balance" | "timeline" | "cold_chain" | "clones";
+  scope: "integrity" | "authority" | "origin" | "certification" | "mass_balance" | "timeline" | "cold_chain" | "clones";
   reports: readonly Message[];
   check: (input: Input) => AuditFinding[];
 }
@@ -317,6 +341,34 @@ const integrityRules: AuditRule<RuleInput>[] = [
       }),
   },
 ];
+
+/**
+ * Who was entitled to speak (`verify/authority.ts` judged it from the registry's logs, with
+ * the same rules the server and the registry apply): one finding per entitlement missing.
+ */
+const authorityRule: AuditRule<RuleInput> = {
+  id: "authority.entitlement_and_custody",
+  scope: "authority",
+  reports: [M.notEntitled, M.noCustody, M.custodyTransfers, M.unsignedGrant],
+  check: ({ batch }) =>
+    (batch.authority?.findings ?? []).flatMap((f) => {
+      switch (f.code) {
+        case "not_entitled":
+          return [finding(M.notEntitled, { gtin: f.gtin, attester: f.attester, owner: f.owner })];
+        case "no_custody":
+          return [finding(M.noCustody, { index: f.index, bizStep: f.step, actor: f.actor, reason: f.reason })];
+        case "custody_transfers":
+          return [finding(M.custodyTransfers, { recomputed: f.recomputed, logged: f.logged })];
+        case "grant_signature":
+          return [finding(M.unsignedGrant, { gtin: f.gtin, owner: f.owner, grantee: f.grantee })];
+        case "inspection_request_signature":
+          return [finding(M.unsignedGrant, { inspector: f.inspector, requestedBy: f.requestedBy })];
+        case "attestation_missing":
+          // The integrity rules already say the batch is not on the ledger.
+          return [];
+      }
+    }),
+};
 
 const originRule: AuditRule<RuleInput> = {
   id: "origin.region",
@@ -520,6 +572,7 @@ const cloneRule: AuditRule<RuleInput> = {
 /** The per-batch rules, in the order their findings are reported. */
 export const BATCH_RULES: readonly AuditRule<RuleInput>[] = [
   ...integrityRules,
+  authorityRule,
   originRule,
   certificationRule,
   ...massBalanceRules,

@@ -13,7 +13,9 @@ import { getProduct, listPlots } from "../../storage/catalogue.ts";
 import type { ServiceContext } from "../context.ts";
 import { batchesInScope, type BatchScope } from "../export-input.ts";
 import { gatherBatch, type AuditSources, type GatheredBatch } from "./gather.ts";
-import type { BatchAuditReport, ScopeAuditReport } from "./report.ts";
+import { formatCompanyPrefix } from "../../domain/gtin-entitlement.ts";
+import type { AuthorityReport } from "../../verify/authority.ts";
+import type { AuthoritySummary, BatchAuditReport, ScopeAuditReport } from "./report.ts";
 import { auditAcrossBatches, auditBatch, type AuditContext, type CrossBatchEntry } from "./rules.ts";
 
 export function serverAuditSources(ctx: ServiceContext, provider: JsonRpcProvider, fromBlock: number): AuditSources {
@@ -81,6 +83,38 @@ export function buildReport(
     sources,
     checked: result.checked,
     findings: result.findings,
+    authority: authoritySummary(gathered.authority ?? null),
+  };
+}
+
+/** The judgement in JSON's terms (prefixes as printed, times as ISO 8601). */
+function authoritySummary(report: AuthorityReport | null): AuthoritySummary | null {
+  if (report === null) return null;
+  const e = report.entitlement;
+  const iso = (seconds: number): string => new Date(seconds * 1000).toISOString();
+  return {
+    entitlement:
+      e === null
+        ? null
+        : {
+            attester: e.attesterOrigin,
+            basis: e.basis,
+            owner: e.owner,
+            companyPrefix: e.prefix === null ? null : formatCompanyPrefix(e.prefix),
+          },
+    handovers: report.handovers.map((h) => ({
+      from: h.from,
+      to: h.to,
+      shippedAt: h.shippedAt === null ? null : iso(h.shippedAt),
+      receivedAt: iso(h.receivedAt),
+    })),
+    events: report.events.map((event) => ({
+      index: event.index,
+      bizStep: event.step,
+      actor: event.actorOrigin,
+      basis: event.basis,
+      refusal: event.refusal,
+    })),
   };
 }
 
