@@ -207,8 +207,9 @@ export const UI_TEXT = {
   code: ["商品码", "Item code"],
   registeredBy: ["登记资格", "Registered by"],
   byGtinOwner: ["由商品条码所有者登记", "Registered by the GTIN's owner"],
-  byGrantee: ["由 {who} 经 {owner} 授权登记", "Registered by {who} under {owner}'s grant"],
+  byGrantee: ["由 {who} 经 {owner} 授权登记", "Registered by {who} under a grant from {owner}"],
   theOwner: ["条码所有者", "the GTIN's owner"],
+  prefixOwner: ["厂商识别代码 {prefix} 的所有者", "the owner of company prefix {prefix}"],
   notEntitled: [
     "登记者无权使用该商品条码：这可能是冒用他人条码登记的批次",
     "The registrant was not entitled to this GTIN: the batch may have been registered under someone else's code",

@@ -5,6 +5,7 @@
  * the core's, never the server's.
  */
 import { chinaDate } from "../../server/src/domain/china-time.ts";
+import { formatCompanyPrefix } from "../../server/src/domain/gtin-entitlement.ts";
 import type { ItemResolution, UnknownItemResolution } from "../../server/src/domain/resolution.ts";
 import {
   coldChainRangeOf,
@@ -217,10 +218,17 @@ function entitlementText(resolution: ItemResolution, report: VerificationReport)
   if (entitlement.basis !== "grantee") {
     return h("span", { "data-entitlement": entitlement.basis }, t("byGtinOwner"));
   }
-  const owner = resolution.display.gtinOwner;
+  // The owner by the name the platform records, else by what the chain says: its company prefix.
+  const named = pickLocalised(resolution.display.gtinOwner, lang);
+  const owner =
+    named !== ""
+      ? named
+      : entitlement.prefix === null
+        ? t("theOwner")
+        : t("prefixOwner").replace("{prefix}", formatCompanyPrefix(entitlement.prefix));
   const text = t("byGrantee")
     .replace("{who}", pickLocalised(report.metadata?.cooperative.name, lang))
-    .replace("{owner}", owner === undefined || owner === null ? t("theOwner") : pickLocalised(owner, lang));
+    .replace("{owner}", owner);
   return h("span", { "data-entitlement": "grantee" }, text);
 }
 
