@@ -413,6 +413,8 @@ describe(`server API (${TEST_DATABASE_URL === undefined ? "SQLite" : "PostgreSQL
       "onboard own-key cooperative",
     );
     assert.equal(onboarded.organisation.keyCustody, "own");
+    // It packs the demo cooperative's tea: the GTIN's owner grants it.
+    await grantGtin(server.url, demo.organisations.cooperative.token, DEMO_GTIN, onboarded.organisation.id);
     const coop = apiClient(server.url, onboarded.credential.token);
     const created = expectStatus(
       await coop.post<{ signatureRequest: SignatureRequest }>("/api/v1/batches", {

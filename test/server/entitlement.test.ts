@@ -359,6 +359,60 @@ describe(`GTIN entitlement (${TEST_DATABASE_URL === undefined ? "SQLite" : "Post
     );
   });
 
+  it("has an owner holding its own key sign the grant in its wallet, as it signs its batches", async () => {
+    const wallet = Wallet.createRandom();
+    serial += 1;
+    const own = expectStatus(
+      await admin.post<{ organisation: { id: string }; credential: { token: string } }>("/api/v1/organisations", {
+        kind: "cooperative",
+        name: { zh: "自持密钥合作社" },
+        uscc: demoUscc("93", "330106", serial),
+        regionCode: "330106",
+        signerAddress: wallet.address,
+        companyPrefixes: ["6907777"],
+      }),
+      201,
+      "onboard an own-wallet owner",
+    );
+    const owner = apiClient(server.url, own.credential.token);
+    const gtin = gtinOf("0690777700012");
+    const prepared = expectStatus(
+      await owner.post<{ signatureRequest: { typedData: Record<string, unknown>; submitUrl: string } }>(
+        `/api/v1/products/${gtin}/grants`,
+        { grantee: packer.id },
+      ),
+      201,
+      "prepare the grant",
+    ).signatureRequest;
+    const { domain, types, message, primaryType } = prepared.typedData as {
+      domain: Record<string, string>;
+      types: Record<string, { name: string; type: string }[]>;
+      message: Record<string, string>;
+      primaryType: string;
+    };
+    assert.equal(primaryType, "GtinGrant");
+    assert.equal(message.grantee?.toLowerCase(), packer.signerAddress.toLowerCase());
+    await refusedUnchanged(
+      "a grant signed by another key",
+      async () =>
+        owner.post(prepared.submitUrl, {
+          signature: await Wallet.createRandom().signTypedData(domain, types, message),
+        }),
+      400,
+      "signature.invalid",
+    );
+    const granted = expectStatus(
+      await owner.post<{ grant: { granteeOrganisationId: string } }>(prepared.submitUrl, {
+        signature: await wallet.signTypedData(domain, types, message),
+      }),
+      202,
+      "submit the signed grant",
+    ).grant;
+    assert.equal(granted.granteeOrganisationId, packer.id);
+    await settleLedger(server);
+    assert.equal(await registry.getFunction("gtinGranted")(BigInt(gtin), packer.signerAddress), true);
+  });
+
   it("refuses a prefix that is taken, lies within another's, or is no prefix; and a release of one not bound", async () => {
     await refusedUnchanged(
       "the victim's prefix bound again to the rival",

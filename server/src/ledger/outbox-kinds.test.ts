@@ -115,5 +115,13 @@ describe("outbox kinds", () => {
       const spec = OUTBOX_KINDS.find((s) => s.kind === kind);
       assert.deepEqual([...(spec?.after ?? [])].sort(), order.filter((other) => other !== kind).sort(), kind);
     }
+    // Events after their batch, its organisations and the inspection requests accepted before them.
+    const event = OUTBOX_KINDS.find((s) => s.kind === "event");
+    assert.deepEqual(event?.after, [
+      "organisation",
+      "attestation",
+      "inspection_request",
+      "regulator_inspection_request",
+    ]);
   });
 });

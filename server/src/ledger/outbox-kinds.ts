@@ -220,12 +220,14 @@ const CALLS: { [K in OutboxKind]: CallSpec<K> } = {
   inspection_request: {
     sender: "relayer",
     packable: true,
+    after: ["organisation", "attestation"],
     waitsFor: ["RegistryOrganisationUnknown", "RegistryBatchUnknown"],
     call: (payloads) => ({ functionName: "requestInspections", args: [payloads.map(signedArgument)] }),
   },
   regulator_inspection_request: {
     sender: "regulator",
     packable: false,
+    after: ["organisation", "attestation"],
     waitsFor: ["RegistryOrganisationUnknown", "RegistryBatchUnknown"],
     call: (payloads) => {
       const { batchId, inspector } = only(payloads);
@@ -235,6 +237,9 @@ const CALLS: { [K in OutboxKind]: CallSpec<K> } = {
   event: {
     sender: "relayer",
     packable: true,
+    // Not before the batch, the organisations and the inspection requests accepted before it
+    // are on chain: tried earlier, an event waits out a back-off that grows with each try.
+    after: ["organisation", "attestation", "inspection_request", "regulator_inspection_request"],
     // A receiving event waits for the shipping that named its receiver, an inspector's for
     // the request that asked it: the server accepted both in order, the chain may lag.
     waitsFor: ["RegistryOrganisationUnknown", "RegistryBatchUnknown", "RegistryActorWithoutCustody"],
