@@ -110,6 +110,7 @@ export async function buildContext(
     domain: { chainId, verifyingContract: config.chain.registryAddress, version: CURRENT_TYPED_DATA_VERSION },
     publicOrigin: config.http.publicOrigin,
     publicRpcUrl: config.chain.publicRpcUrl,
+    registryDeployedAtBlock: config.chain.deployedAtBlock,
     secrets: {
       keystoreSecret: config.secrets.keystoreSecret,
       hiddenCodePepper: new TextEncoder().encode(config.secrets.hiddenCodePepper.padEnd(32, "\u0000")),

@@ -29,6 +29,8 @@ export interface ServiceContext {
   /** Seconds a signature stays valid: long enough to outlast a chain outage. */
   signatureTtlSeconds: number;
   mediaLimitBytes: number;
+  /** The block the registry was deployed at: verifiers read its logs from there (`REGISTRY_DEPLOYED_AT_BLOCK`). */
+  registryDeployedAtBlock?: number;
   /** The operator's GS1 prefix that cooperatives' prefixes are allocated from (`PLATFORM_COMPANY_PREFIX`). */
   platformPrefix?: { prefix: string; extraDigits: number };
   /** Items one batch registration may issue (`BATCH_MAX_ITEMS`); 1,000,000 when unset. */

@@ -261,6 +261,7 @@ async function buildBatchMembers(ctx: ServiceContext, batch: Batch): Promise<Bat
       registry: ctx.domain.verifyingContract,
       rpcUrl: ctx.publicRpcUrl,
       typedDataVersion: batch.attestation.typedDataVersion,
+      fromBlock: String(ctx.registryDeployedAtBlock ?? 0),
     },
     batch: {
       batchId: batch.batchId,
