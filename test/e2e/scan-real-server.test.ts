@@ -84,7 +84,7 @@ describe("the scan page against the real server", () => {
     const slipped = await registerBatch(coop, "SLIPPED-1");
     await settle();
     expectStatus(
-      await apiClient(server.url, demo.organisations.processor.token).post(`/api/v1/batches/${altered}/events`, {
+      await coop.post(`/api/v1/batches/${altered}/events`, {
         bizStep: "packing",
         occurredAt: "2026-05-03T09:00:00+08:00",
       }),

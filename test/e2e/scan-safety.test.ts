@@ -76,14 +76,22 @@ describe("the scan page's safety verdict against the real server", () => {
       at: new Date(Date.parse("2026-05-03T08:00:00+08:00") + i * 1_800_000).toISOString(),
       celsius: i >= 2 && i <= 5 ? 33 : 6,
     }));
+    // The cooperative ships to the carrier (the carrier has a say once it received the batch).
     expectStatus(
-      await apiClient(server.url, demo.organisations.logistics.token).post(`/api/v1/batches/${excursion}/events`, {
+      await coop.post(`/api/v1/batches/${excursion}/events`, {
         bizStep: "shipping",
         occurredAt: "2026-05-03T08:00:00+08:00",
+        receiver: demo.organisations.logistics.id,
         data: { temperatures: hot },
       }),
       202,
       "shipping with an excursion",
+    );
+    // The testing centre inspects because the cooperative asked it.
+    expectStatus(
+      await coop.post(`/api/v1/batches/${failed}/inspection-requests`, { inspector: demo.organisations.inspector.id }),
+      202,
+      "inspection request",
     );
     expectStatus(
       await apiClient(server.url, demo.organisations.inspector.token).post(`/api/v1/batches/${failed}/events`, {

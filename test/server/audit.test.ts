@@ -166,7 +166,8 @@ describe("the independent audit", () => {
 
   it("finds a tampered IPFS object, and only that", async () => {
     const { batchId } = await batch();
-    const eventId = await event(demo.organisations.processor.token, batchId, {
+    // The cooperative's own event: a processor has a say only once the batch was handed to it.
+    const eventId = await event(demo.organisations.cooperative.token, batchId, {
       bizStep: "packing",
       occurredAt: "2026-04-21T09:00:00+08:00",
       data: { note: { zh: "小包装", en: "small packs" } },
@@ -360,9 +361,10 @@ describe("the independent audit", () => {
 
   it("finds a shipment before the harvest, and only that", async () => {
     const { batchId } = await batch();
-    await event(demo.organisations.logistics.token, batchId, {
+    await event(demo.organisations.cooperative.token, batchId, {
       bizStep: "shipping",
       occurredAt: "2026-04-19T06:00:00+08:00",
+      receiver: demo.organisations.logistics.id,
     });
     await waitUntilAnchored(server.url, batchId, 1);
     assert.deepEqual(codes(await audit(batchId)), ["timeline.order"]);
@@ -371,9 +373,10 @@ describe("the independent audit", () => {
   it("finds a cold-chain breach, and only that", async () => {
     const { batchId } = await batch();
     const start = Date.parse("2026-04-21T06:00:00+08:00");
-    await event(demo.organisations.logistics.token, batchId, {
+    await event(demo.organisations.cooperative.token, batchId, {
       bizStep: "shipping",
       occurredAt: "2026-04-21T06:00:00+08:00",
+      receiver: demo.organisations.logistics.id,
       data: {
         temperatures: Array.from({ length: 13 }, (_, i) => ({
           at: new Date(start + i * 600_000).toISOString(),

@@ -81,7 +81,7 @@ describe(`malformed input is a 4xx and changes nothing (${TEST_DATABASE_URL === 
     assert.deepEqual(await digest(), before);
   });
 
-  const logistics = (): ApiClient => apiClient(server.url, demo.organisations.logistics.token);
+  const cooperative = (): ApiClient => apiClient(server.url, demo.organisations.cooperative.token);
   const eventsPath = (): string => `/api/v1/batches/${demo.batch.batchId}/events`;
   const cases: { name: string; send: () => Promise<Response>; status: number; code: string; detail: RegExp }[] = [
     {
@@ -203,9 +203,11 @@ describe(`malformed input is a 4xx and changes nothing (${TEST_DATABASE_URL === 
   }
 
   it(`accepts ${TEMPERATURE_READINGS_MAX} readings, the most one event holds`, async () => {
-    const accepted = await logistics().post(eventsPath(), {
+    // The cooperative ships (the carrier has a say only while it holds the batch).
+    const accepted = await cooperative().post(eventsPath(), {
       bizStep: "shipping",
       occurredAt: "2026-04-19T07:00:00+08:00",
+      receiver: demo.organisations.logistics.id,
       data: { temperatures: readings(TEMPERATURE_READINGS_MAX) },
     });
     assert.equal(accepted.status, 202, JSON.stringify(accepted.body));

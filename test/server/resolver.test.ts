@@ -270,6 +270,12 @@ describe("resolver, claims and the RPC proxy", () => {
       "register",
     ).batch;
     await waitUntilAnchored(server.url, batchId, 0);
+    // An inspector inspects a batch when its cooperative asked.
+    expectStatus(
+      await coop.post(`/api/v1/batches/${batchId}/inspection-requests`, { inspector: demo.organisations.inspector.id }),
+      202,
+      "inspection request",
+    );
     expectStatus(
       await apiClient(server.url, demo.organisations.inspector.token).post(`/api/v1/batches/${batchId}/events`, {
         bizStep: "inspecting",
@@ -366,7 +372,18 @@ describe("resolver, claims and the RPC proxy", () => {
     // The processor, in the regulator's own district (330106): a regulator acts only inside its region.
     const regulator = apiClient(server.url, demo.organisations.regulator.token);
     const processor = apiClient(server.url, demo.organisations.processor.token);
-    const shipping = { bizStep: "shipping", occurredAt: "2026-04-19T07:00:00+08:00" };
+    // The cooperative hands the batch to the processor, whose receiving is the write it tries.
+    const coop = apiClient(server.url, demo.organisations.cooperative.token);
+    expectStatus(
+      await coop.post(`/api/v1/batches/${demo.batch.batchId}/events`, {
+        bizStep: "shipping",
+        occurredAt: "2026-04-19T06:00:00+08:00",
+        receiver: demo.organisations.processor.id,
+      }),
+      202,
+      "ship to the processor",
+    );
+    const receiving = { bizStep: "receiving", occurredAt: "2026-04-19T07:00:00+08:00" };
     const notRegulator = await processor.post<{ code: string }>(
       `/api/v1/organisations/${demo.organisations.processor.id}/suspend`,
       { reason: { zh: "自己停自己" } },
@@ -379,7 +396,7 @@ describe("resolver, claims and the RPC proxy", () => {
       202,
       "suspend",
     );
-    const refused = await processor.post<{ code: string }>(`/api/v1/batches/${demo.batch.batchId}/events`, shipping);
+    const refused = await processor.post<{ code: string }>(`/api/v1/batches/${demo.batch.batchId}/events`, receiving);
     assert.equal(refused.status, 403);
     assert.equal(refused.body.code, "organisation.suspended");
     const provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true });
@@ -400,7 +417,7 @@ describe("resolver, claims and the RPC proxy", () => {
     } finally {
       provider.destroy();
     }
-    expectStatus(await processor.post(`/api/v1/batches/${demo.batch.batchId}/events`, shipping), 202, "writes again");
+    expectStatus(await processor.post(`/api/v1/batches/${demo.batch.batchId}/events`, receiving), 202, "writes again");
     const log = await server.ctx.db
       .selectFrom("audit_log")
       .select(["action", "organisation_id"])

@@ -197,10 +197,12 @@ export function createLedgerWriter(options: WriterOptions): LedgerWriter {
     } catch (error) {
       if (!isContractRevert(error)) throw error;
     }
+    // Each entry is judged after the ones accepted before it, in order, as the chain will run
+    // them: a receiving after the shipping that named its receiver passes in the same call.
     const accepted: OutboxEntry[] = [];
     for (const entry of entries) {
       try {
-        await simulate(spec, wallet, [entry]);
+        await simulate(spec, wallet, [...accepted, entry]);
         accepted.push(entry);
       } catch (error) {
         if (!isContractRevert(error)) throw error;
@@ -214,12 +216,8 @@ export function createLedgerWriter(options: WriterOptions): LedgerWriter {
         logger.warn({ entry: entry.id, kind: spec.kind, reason }, "refused by the contract");
       }
     }
-    const first = accepted[0];
-    if (first === undefined) return null;
-    // Entries that each pass alone can still clash with each other (two attestations of one
-    // lot): then send the first alone; the next pass judges the rest against the new state.
-    if (accepted.length === entries.length) return { data: await simulate(spec, wallet, [first]), entries: [first] };
-    return partition(spec, wallet, accepted);
+    if (accepted.length === 0) return null;
+    return { data: await simulate(spec, wallet, accepted), entries: accepted };
   }
 
   async function submitKind(spec: KindSpec): Promise<void> {

@@ -98,7 +98,14 @@ export async function recordEvent(
   // The registry knows no batch whose attestation it refused: an event on it could only fail.
   if (batch.ledger.state === "failed") throw new AppError("batch.attestation_failed");
   if (batch.status === "recalled" && step !== "inspecting") throw new AppError("batch.recalled");
-  // Who may say this about the batch, as the registry will judge it (it refuses the same).
+  checkStepData(step, input.data);
+  const occurredAtMs = Date.parse(input.occurredAt);
+  checkOccurredAt(occurredAtMs);
+  const nowMs = ctx.now();
+  if (occurredAtMs > nowMs + CLOCK_SKEW_MS || occurredAtMs < batch.harvestedAtMs - MAX_SPAN_BEFORE_HARVEST_MS) {
+    throw new AppError("event.before_harvest");
+  }
+  // Who may say this about the batch, judged as the registry will (after the fields, as it does).
   await requireEventAuthority(ctx.db, {
     batchId: batch.batchId,
     cooperativeId: batch.organisationId,
@@ -107,13 +114,6 @@ export async function recordEvent(
     receiverId: input.receiver ?? null,
   });
   const receiver = input.receiver === undefined ? null : await getOrganisation(ctx.db, input.receiver);
-  checkStepData(step, input.data);
-  const occurredAtMs = Date.parse(input.occurredAt);
-  checkOccurredAt(occurredAtMs);
-  const nowMs = ctx.now();
-  if (occurredAtMs > nowMs + CLOCK_SKEW_MS || occurredAtMs < batch.harvestedAtMs - MAX_SPAN_BEFORE_HARVEST_MS) {
-    throw new AppError("event.before_harvest");
-  }
   for (const cid of input.attachmentCids) {
     if ((await getMedia(ctx.db, cid)) === null) throw new AppError("media.not_found", {}, { detail: cid });
   }

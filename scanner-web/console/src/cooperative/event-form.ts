@@ -48,6 +48,9 @@ function eventForm(batch: BatchView): HTMLElement {
   const sourceGtin = h("input", { name: "sourceGtin", inputmode: "numeric", pattern: "\\d{14}", value: batch.gtin });
   const sourceLot = h("input", { name: "sourceLot", maxlength: "20" });
   const note = h("input", { name: "note", maxlength: "500" });
+  // A shipping hands the batch over: it names the organisation that receives it.
+  const receiver = h("input", { name: "receiver", maxlength: "100" });
+  const handover = h("fieldset", { class: "step-fields", "data-for": "shipping" }, field(t("receiver"), receiver));
   const inputs = h(
     "fieldset",
     { class: "step-fields", "data-for": "input_application" },
@@ -64,6 +67,8 @@ function eventForm(batch: BatchView): HTMLElement {
   const showStepFields = (): void => {
     inputs.hidden = step.value !== "input_application";
     sources.hidden = step.value !== "transforming";
+    handover.hidden = step.value !== "shipping";
+    receiver.required = step.value === "shipping";
     inputName.required = step.value === "input_application";
     inputAmount.required = step.value === "input_application";
     sourceLot.required = step.value === "transforming";
@@ -81,6 +86,7 @@ function eventForm(batch: BatchView): HTMLElement {
     field(t("locationName"), place),
     inputs,
     sources,
+    handover,
     field(t("note"), note),
     submit,
     status,
@@ -109,7 +115,12 @@ function eventForm(batch: BatchView): HTMLElement {
     if (step.value === "transforming")
       data.inputBatches = [{ gtin: sourceGtin.value.trim(), lot: sourceLot.value.trim() }];
     if (note.value.trim() !== "") data.note = { zh: note.value.trim(), en: null };
-    const body = { bizStep: step.value, occurredAt: chinaIsoFromLocalInput(occurredAt.value), data };
+    const body = {
+      bizStep: step.value,
+      occurredAt: chinaIsoFromLocalInput(occurredAt.value),
+      ...(step.value === "shipping" ? { receiver: receiver.value.trim() } : {}),
+      data,
+    };
     const label: Pair = [
       `${batch.lot} ${pick(BIZ_STEP_TEXT[step.value] ?? ["", ""], "zh")}`,
       `${batch.lot} ${pick(BIZ_STEP_TEXT[step.value] ?? ["", ""], "en")}`,

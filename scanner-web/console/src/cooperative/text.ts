@@ -82,6 +82,7 @@ export const T = {
   inputAmount: ["用量", "Amount"],
   inputBatchGtin: ["原料批次商品条码", "Input batch GTIN"],
   inputBatchLot: ["原料批次批号", "Input batch lot"],
+  receiver: ["收货机构编号", "Receiving organisation (id)"],
   note: ["备注", "Note"],
   eventAccepted: ["已记录，正在写入账本。", "Recorded; being written to the ledger."],
   coldChainBreach: ["温度超出范围：", "Temperature out of range: "],
