@@ -121,6 +121,7 @@ describe("the independent audit", () => {
     assert.deepEqual(report.findings, []);
     assert.deepEqual(report.checked, [
       "integrity",
+      "authority",
       "origin",
       "certification",
       "mass_balance",
@@ -128,17 +129,35 @@ describe("the independent audit", () => {
       "cold_chain",
       "clones",
     ]);
+    // Who was entitled, from the registry's logs: the cooperative owns the GTIN by its company
+    // prefix, the batch went cooperative → processor → carrier → shop, the testing centre inspected
+    // because the cooperative asked it, and every event's actor had a say.
+    const authority = report.authority;
+    assert.ok(authority !== null && authority !== undefined);
+    assert.equal(authority.entitlement?.basis, "prefix_owner");
+    assert.equal(authority.entitlement.owner, authority.entitlement.attester);
+    assert.equal(authority.handovers.length, 3);
+    assert.equal(authority.handovers[0]?.from, authority.entitlement.attester);
+    assert.deepEqual(
+      authority.events.filter((e) => e.basis === null),
+      [],
+    );
+    assert.equal(authority.events.find((e) => e.bizStep === "inspecting")?.basis, "requested_inspector");
     const html = await fetch(`${server.url}/api/v1/audits/batches/${demo.batch.batchId}?format=html`, {
       headers: { authorization: `Bearer ${demo.organisations.regulator.token}` },
     });
     // One language per report: Chinese by default, English on request (they used to be mixed).
     const zh = await html.text();
     assert.match(zh, /无异常/);
+    assert.match(zh, /由商品条码所有者登记/);
+    assert.equal(zh.match(/<li>交接：/g)?.length, 3);
     assert.doesNotMatch(zh, /No findings/);
     const en = await fetch(`${server.url}/api/v1/audits/batches/${demo.batch.batchId}?format=html&lang=en`, {
       headers: { authorization: `Bearer ${demo.organisations.regulator.token}` },
     });
-    assert.match(await en.text(), /No findings/);
+    const enText = await en.text();
+    assert.match(enText, /No findings/);
+    assert.match(enText, /Registered by the GTIN&#39;s owner \(company prefix \d{6,12}\)/);
   });
 
   it("agrees when the regulator runs it from outside, through a JSON-RPC endpoint and a gateway of their choosing", async () => {
