@@ -31,6 +31,8 @@ const HIDDEN_CODE = "12345678";
 /** The cases, each an item path and the resolution the stand-in resolver answers for it. */
 async function buildCases(ledger: ScanLedger): Promise<{
   urls: Required<ScanPageUrls>;
+  /** An item of the batch a packer attested under the GTIN owner's grant. */
+  granted: string;
   routes: Map<string, HarnessRoute>;
   tampered: Map<string, Uint8Array>;
   resolutions: Map<string, ItemResolution>;
@@ -61,6 +63,7 @@ async function buildCases(ledger: ScanLedger): Promise<{
   chainDownResolution.chain.rpcUrl = "http://127.0.0.1:9/rpc";
   const chainDown = add(chainDownResolution);
   const notInBatch = add(resolutionFor(ledger, active, "ZZNOTINBATCH1"));
+  const granted = add(resolutionFor(ledger, ledger.granted, ledger.granted.serials[0] ?? ""));
 
   const altered = resolutionFor(ledger, active, serial(3));
   const event = altered.events[1];
@@ -92,6 +95,7 @@ async function buildCases(ledger: ScanLedger): Promise<{
   routes.set(unknownUri, { status: 404, body: unknown, inline: true });
 
   return {
+    granted,
     urls: {
       genuine,
       chainDown,
@@ -235,6 +239,18 @@ describe("scan page", () => {
       assert.ok(report.events.every((e) => e.authority?.basis !== null && e.authority?.basis !== undefined));
     });
 
+    it("a packer's batch under the GTIN owner's signed grant: verified, registered as the owner's grantee", async () => {
+      assert.ok(cases !== undefined && harness !== undefined);
+      const resolution = cases.resolutions.get(cases.granted);
+      const owner = cases.resolutions.get(cases.urls.genuine)?.batch.attestation.attester.toLowerCase();
+      assert.ok(resolution !== undefined && owner !== undefined);
+      const report = await verifyResolution(resolution, { baseUrl: harness.baseUrl });
+      assert.equal(report.verdict, "verified", JSON.stringify(report.checks.filter((c) => c.ok !== true)));
+      assert.equal(report.authority?.entitlement?.basis, "grantee");
+      assert.equal(report.authority.entitlement.owner, owner);
+      assert.equal(report.authority.entitlement.attesterOrigin, resolution.batch.attestation.attester.toLowerCase());
+    });
+
     it("a pinned registry other than the resolution's fails chain_id", async () => {
       assert.ok(cases !== undefined && harness !== undefined);
       const resolution = cases.resolutions.get(cases.urls.genuine);
@@ -283,6 +299,30 @@ describe("scan page", () => {
           path: path.join(projectRoot, "test-results", "scan-page-handovers.png"),
           fullPage: true,
         });
+        assert.deepEqual(opened.problems, []);
+      } finally {
+        await opened.close();
+      }
+    });
+
+    it("says a packer registered the batch under the GTIN owner's grant, in zh and en", async (t) => {
+      if (target === undefined || cases === undefined) {
+        t.skip("Chromium is not available");
+        return;
+      }
+      const opened = await open(target, cases.granted);
+      try {
+        assert.equal(opened.verdict, "verified");
+        const entitlement = opened.page.locator('[data-entitlement="grantee"]');
+        assert.equal(
+          await entitlement.textContent(),
+          "由 龙坞茶叶代工合作社 经 厂商识别代码 6901234 的所有者 授权登记",
+        );
+        await opened.page.locator("button.lang").click();
+        assert.equal(
+          await entitlement.textContent(),
+          "Registered by Longwu Tea Packing Cooperative under a grant from the owner of company prefix 6901234",
+        );
         assert.deepEqual(opened.problems, []);
       } finally {
         await opened.close();

@@ -38,6 +38,8 @@ const ORG_PROFILES: Record<OrgRole, { zh: string; en: string; region: string }> 
   logistics: { zh: "浙冷链物流", en: "Zhe Cold-Chain Logistics", region: "330110" },
   retailer: { zh: "上海茶韵专卖店", en: "Shanghai Chayun Tea Shop", region: "310101" },
 };
+/** A second cooperative, a contract packer the GTIN's owner granted the GTIN to. */
+const PACKER_PROFILE = { zh: "龙坞茶叶代工合作社", en: "Longwu Tea Packing Cooperative", region: "330106" };
 
 export interface SeededBatch {
   gtin: string;
@@ -60,6 +62,8 @@ export interface ScanLedger {
   blobs: Map<string, Uint8Array>;
   active: SeededBatch;
   recalled: SeededBatch;
+  /** Attested by a packer the GTIN's owner granted the GTIN to (no events). */
+  granted: SeededBatch;
   /** Signed by the cooperative but not yet submitted to the chain, no events. */
   pending: SeededBatch;
   videoCid: string;
@@ -116,6 +120,14 @@ export async function seedScanLedger(rpcUrl: string, projectRoot: string): Promi
   }
   // The cooperative's GS1 company prefix (6901234, 7 digits) covers every GTIN it attests here.
   await sendAndWait(asAdmin, "bindCompanyPrefix", [6_901_234n, 7, orgs.cooperative.address]);
+  const packer = Wallet.createRandom();
+  const packerProfile = await put(new TextEncoder().encode(JSON.stringify({ name: PACKER_PROFILE })));
+  await sendAndWait(asAdmin, "registerOrganisation", [
+    packer.address,
+    ORG_KIND.cooperative,
+    Number(PACKER_PROFILE.region),
+    packerProfile.bytes,
+  ]);
 
   const video = await put(readFileSync(path.join(projectRoot, "scripts", "demo-assets", "planting.mp4")));
   // Another valid CID of real bytes, for the swapped-video case.
@@ -128,8 +140,13 @@ export async function seedScanLedger(rpcUrl: string, projectRoot: string): Promi
   };
   const deadline = BigInt(Math.floor(Date.now() / 1000) + 3_600);
 
-  const seedBatch = async (lot: string, state: "active" | "recalled" | "unanchored"): Promise<SeededBatch> => {
+  const seedBatch = async (
+    lot: string,
+    state: "active" | "recalled" | "unanchored" | "granted",
+  ): Promise<SeededBatch> => {
     const gtin = "06901234567892";
+    const attester = state === "granted" ? packer : orgs.cooperative;
+    const attesterProfile = state === "granted" ? PACKER_PROFILE : ORG_PROFILES.cooperative;
     const serials = Array.from({ length: 64 }, serial);
     const tree = StandardMerkleTree.of(
       serials.map((s) => [s] as [string]),
@@ -146,10 +163,10 @@ export async function seedScanLedger(rpcUrl: string, projectRoot: string): Promi
         unit: "KGM",
       },
       cooperative: {
-        name: { zh: ORG_PROFILES.cooperative.zh, en: ORG_PROFILES.cooperative.en },
+        name: { zh: attesterProfile.zh, en: attesterProfile.en },
         uscc: "91330106MA2GL8XQ1D",
         regionCode: "330106",
-        signer: orgs.cooperative.address,
+        signer: attester.address,
       },
       plot: { id: "XH-07", name: "梅家坞 7 号茶园", regionCode: "330106", areaHa: 0.83 },
       harvestedAt: "2026-04-15T06:30:00+08:00",
@@ -181,8 +198,21 @@ export async function seedScanLedger(rpcUrl: string, projectRoot: string): Promi
       itemsArchiveCid: otherVideo.toString(),
     });
     const metadataCid = await put(encodeDocument(metadata));
+    if (state === "granted") {
+      // The GTIN's owner grants it to the packer, signed, before the packer attests.
+      const grant = {
+        owner: orgs.cooperative.address,
+        gtin: BigInt(gtin),
+        grantee: packer.address,
+        granted: true,
+        nonce: nextNonce(orgs.cooperative.address),
+        deadline,
+      };
+      const grantSignature = await signTyped(orgs.cooperative, domain, "GtinGrant", grant);
+      await sendAndWait(asRelayer, "changeGtinGrants", [[{ ...grant, signature: grantSignature }]]);
+    }
     const attestationValue = {
-      attester: orgs.cooperative.address,
+      attester: attester.address,
       gtin: BigInt(gtin),
       lot,
       itemsRoot: tree.root,
@@ -191,17 +221,17 @@ export async function seedScanLedger(rpcUrl: string, projectRoot: string): Promi
       unit: "KGM",
       harvestedAt: seconds(metadata.harvestedAt),
       metadataCid: hexlify(metadataCid.bytes),
-      nonce: nextNonce(orgs.cooperative.address),
+      nonce: nextNonce(attester.address),
       deadline,
     };
-    const signature = await signTyped(orgs.cooperative, domain, "BatchAttestation", attestationValue);
+    const signature = await signTyped(attester, domain, "BatchAttestation", attestationValue);
     if (state !== "unanchored") await sendAndWait(asRelayer, "attestBatches", [[{ ...attestationValue, signature }]]);
     const batchId = (await asRelayer.getFunction("batchIdOf")(BigInt(gtin), lot)) as string;
 
     // Each organisation records a step only with custody: whoever holds the batch ships it,
     // naming the receiver (`to`), and the receiver's receiving hands it over.
     const lifecycle: { step: BizStep; role: OrgRole; at: string; place: string; note?: string; to?: OrgRole }[] =
-      state === "unanchored"
+      state === "unanchored" || state === "granted"
         ? []
         : [
             {
@@ -221,9 +251,21 @@ export async function seedScanLedger(rpcUrl: string, projectRoot: string): Promi
             },
             { step: "receiving", role: "processor", at: "2026-04-15T14:00:00+08:00", place: "茗香加工厂" },
             { step: "packing", role: "processor", at: "2026-04-17T09:00:00+08:00", place: "茗香加工厂" },
-            { step: "shipping", role: "processor", at: "2026-04-17T16:00:00+08:00", place: "茗香加工厂", to: "logistics" },
+            {
+              step: "shipping",
+              role: "processor",
+              at: "2026-04-17T16:00:00+08:00",
+              place: "茗香加工厂",
+              to: "logistics",
+            },
             { step: "receiving", role: "logistics", at: "2026-04-17T18:00:00+08:00", place: "杭州冷链仓" },
-            { step: "shipping", role: "logistics", at: "2026-04-18T07:00:00+08:00", place: "杭州冷链仓", to: "retailer" },
+            {
+              step: "shipping",
+              role: "logistics",
+              at: "2026-04-18T07:00:00+08:00",
+              place: "杭州冷链仓",
+              to: "retailer",
+            },
             { step: "receiving", role: "retailer", at: "2026-04-18T18:00:00+08:00", place: "茶韵专卖店（南京西路）" },
             {
               step: "retail_selling",
@@ -311,6 +353,7 @@ export async function seedScanLedger(rpcUrl: string, projectRoot: string): Promi
   const active = await seedBatch("LJ2026-04", "active");
   const recalled = await seedBatch("LJ2026-05R", "recalled");
   const pending = await seedBatch("LJ2026-06P", "unanchored");
+  const granted = await seedBatch("LJ2026-07G", "granted");
   provider.destroy();
   return {
     chainId: deployment.chainId.toString(),
@@ -319,6 +362,7 @@ export async function seedScanLedger(rpcUrl: string, projectRoot: string): Promi
     active,
     recalled,
     pending,
+    granted,
     videoCid: video.toString(),
     otherVideoCid: otherVideo.toString(),
   };
