@@ -165,6 +165,7 @@ export function buildWorkers(
     keysDir: ctx.keysDir,
     keystoreSecret: ctx.secrets.keystoreSecret,
     logger: ctx.logger.child({ worker: "projection" }),
+    ...(config.platformPrefix === undefined ? {} : { platformPrefix: config.platformPrefix.prefix }),
   });
   const indexer = createIndexer({
     provider,

@@ -6,10 +6,13 @@
  * leave the store and the chain as they were.
  */
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import { JsonRpcProvider, Wallet, type Contract } from "ethers";
+import { pino } from "pino";
 
 import { apiClient, expectStatus, type ApiClient, type ApiResponse } from "../../scripts/lib/api-client.ts";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
@@ -22,6 +25,8 @@ import { traceRegistryAt } from "../../server/src/ledger/deploy.ts";
 import { decodeRevert } from "../../server/src/ledger/contract-errors.ts";
 import { traceRegistryInterface } from "../../server/src/ledger/registry-artifact.ts";
 import { signTyped } from "../../server/src/ledger/signing.ts";
+import { loadConfig } from "../../server/src/config.ts";
+import { reindex } from "../../server/src/reindex.ts";
 import type { RunningServer } from "../../server/src/server.ts";
 import { settleLedger } from "../e2e/support/settle-ledger.ts";
 import { freshTestDatabaseUrl, TEST_DATABASE_URL } from "../support/test-database.ts";
@@ -51,6 +56,7 @@ describe(`GTIN entitlement (${TEST_DATABASE_URL === undefined ? "SQLite" : "Post
   let provider: JsonRpcProvider;
   let server: RunningServer;
   let dataDir: string;
+  let env: Record<string, string>;
   let admin: ApiClient;
   let adminToken = "";
   let registry: Contract;
@@ -164,7 +170,7 @@ describe(`GTIN entitlement (${TEST_DATABASE_URL === undefined ? "SQLite" : "Post
     const deployment = await deployLocalRegistry(node.rpcUrl);
     relayerKey = deployment.env.RELAYER_PRIVATE_KEY ?? "";
     const databaseUrl = await freshTestDatabaseUrl("entitlement");
-    ({ server, dataDir } = await startTestServer(deployment.env, "entitlement", {
+    ({ server, dataDir, env } = await startTestServer(deployment.env, "entitlement", {
       PLATFORM_COMPANY_PREFIX: PLATFORM_PREFIX,
       PLATFORM_PREFIX_EXTRA_DIGITS: "3",
       ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
@@ -548,5 +554,54 @@ describe(`GTIN entitlement (${TEST_DATABASE_URL === undefined ? "SQLite" : "Post
     ).batch;
     await settleLedger(server);
     assert.equal(await ledgerStateOf(batch.batchId), "anchored");
+  });
+
+  it("restores the bindings and grants in force from the chain into an empty database (reindex)", async () => {
+    await settleLedger(server);
+    /** What is in force, named by signers (organisation ids are the store's own). */
+    const inForce = async (db: typeof server.ctx.db) => ({
+      prefixes: await db
+        .selectFrom("company_prefix_bindings")
+        .innerJoin("organisations", "organisations.id", "company_prefix_bindings.organisation_id")
+        .select(["prefix", "origin", "signer_address", "company_prefix_bindings.ledger_state"])
+        .where("released_at_ms", "is", null)
+        .orderBy("prefix")
+        .execute(),
+      gtins: await db
+        .selectFrom("gtin_bindings")
+        .innerJoin("organisations", "organisations.id", "gtin_bindings.organisation_id")
+        .select(["gtin", "signer_address", "gtin_bindings.ledger_state"])
+        .where("released_at_ms", "is", null)
+        .orderBy("gtin")
+        .execute(),
+      grants: await db
+        .selectFrom("gtin_grants")
+        .innerJoin("organisations", "organisations.id", "gtin_grants.grantee_organisation_id")
+        .select(["gtin", "signer_address", "gtin_grants.ledger_state"])
+        .where("withdrawn_at_ms", "is", null)
+        .orderBy("gtin")
+        .orderBy("signer_address")
+        .execute(),
+    });
+    const before = await inForce(server.ctx.db);
+    assert.ok(
+      before.prefixes.length >= 5 && before.gtins.length >= 1 && before.grants.length >= 1,
+      JSON.stringify(before),
+    );
+    const dir = mkdtempSync(path.join(tmpdir(), "entitlement-reindex-"));
+    // A store of its own, with the live server's IPFS blocks and key backups (what a reindex reads).
+    for (const sub of ["ipfs", "keys"]) cpSync(path.join(dataDir, sub), path.join(dir, sub), { recursive: true });
+    const url = await freshTestDatabaseUrl("entitlement_reindex");
+    const restored = await reindex(
+      loadConfig({ ...env, DATA_DIR: dir, WORKERS: "off", ...(url === undefined ? {} : { DATABASE_URL: url }) }),
+      { logger: pino({ level: "silent" }) },
+    );
+    try {
+      // Organisation ids are the rebuilt store's own: what is in force is compared by signer.
+      assert.deepEqual(await inForce(restored.db), before);
+    } finally {
+      await restored.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -55,6 +55,7 @@ import { typedDataDigest } from "../verify/eip712.ts";
 import { openItemsArchiveOffLoop } from "../workers/heavy.ts";
 import type { ItemsArchive } from "../workers/items-archive.ts";
 import { readAll } from "./documents.ts";
+import { ENTITLEMENT_LOGS, projectEntitlementLog } from "./entitlement-projection.ts";
 
 export interface ProjectionDeps {
   content: ContentStore;
@@ -62,6 +63,8 @@ export interface ProjectionDeps {
   keysDir: string;
   keystoreSecret: string;
   logger: Logger;
+  /** The operator's GS1 prefix: restored prefixes under it count as allocated from it. */
+  platformPrefix?: string;
 }
 
 const ORG_KINDS_BY_INDEX: Record<string, Organisation["kind"]> = {
@@ -399,6 +402,9 @@ export function createProjection(deps: ProjectionDeps): {
           await recallBatch(trx, arg(log, "batchId"), cidTextFromHex(arg(log, "reasonCid")));
           break;
         default:
+          if (ENTITLEMENT_LOGS.has(log.name)) {
+            await projectEntitlementLog(trx, log, { platformPrefix: deps.platformPrefix, nowMs: Date.now() });
+          }
           break;
       }
     }

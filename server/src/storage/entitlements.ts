@@ -188,6 +188,17 @@ export async function prefixBindingInForce(
   return row === undefined ? null : toPrefixBinding(row);
 }
 
+/** The binding in force of exactly this prefix, whoever holds it. */
+export async function prefixBindingOf(db: Db, prefix: string): Promise<PrefixBindingRecord | null> {
+  const row = await db
+    .selectFrom("company_prefix_bindings")
+    .selectAll()
+    .where("prefix", "=", prefix)
+    .where("released_at_ms", "is", null)
+    .executeTakeFirst();
+  return row === undefined ? null : toPrefixBinding(row);
+}
+
 /** Every prefix ever allocated from the platform's (released ones included), `digits` long. */
 export async function platformAllocations(db: Db, platformPrefix: string, digits: number): Promise<string[]> {
   if (!/^[0-9]+$/.test(platformPrefix)) throw new Error(`not a company prefix: ${platformPrefix}`);
@@ -410,6 +421,44 @@ export async function entitlementBindingsFor(db: Db, gtin14: string): Promise<En
 
 export async function grantsFor(db: Db, gtin14: string): Promise<GtinGrant<string>[]> {
   return (await grantsInForce(db, gtin14)).map((grant) => ({ gtin: grant.gtin, grantee: grant.granteeOrganisationId }));
+}
+
+/**
+ * Whether this store made the binding or grant a log reports (its row carries the log's
+ * transaction), even if it was released or withdrawn since: such a log restores nothing.
+ */
+export async function madeByTransaction(
+  db: Db,
+  subject: { prefix: string } | { gtin: string } | { gtin: string; granteeOrganisationId: string },
+  txHash: string,
+): Promise<boolean> {
+  const hash = txHash.toLowerCase();
+  if ("prefix" in subject) {
+    const row = await db
+      .selectFrom("company_prefix_bindings")
+      .select("id")
+      .where("prefix", "=", subject.prefix)
+      .where("tx_hash", "=", hash)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+  if ("granteeOrganisationId" in subject) {
+    const row = await db
+      .selectFrom("gtin_grants")
+      .select("id")
+      .where("gtin", "=", subject.gtin)
+      .where("grantee_organisation_id", "=", subject.granteeOrganisationId)
+      .where("tx_hash", "=", hash)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+  const row = await db
+    .selectFrom("gtin_bindings")
+    .select("id")
+    .where("gtin", "=", subject.gtin)
+    .where("tx_hash", "=", hash)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 // ------------------------------------------------------------------ ledger places
