@@ -525,6 +525,35 @@ export function hostileTargets(f: HostileFixture): HostileTarget[] {
     },
     { name: "POST /api/v1/products", method: "POST", path: "/api/v1/products", token: coop },
     {
+      name: "GET /api/v1/products/{gtin}/entitlement",
+      method: "GET",
+      path: "/api/v1/products/{gtin}/entitlement",
+      params: { gtin: f.gtin },
+    },
+    {
+      // The cooperative owns the GTIN; only a body naming a real organisation would grant it.
+      name: "POST /api/v1/products/{gtin}/grants",
+      method: "POST",
+      path: "/api/v1/products/{gtin}/grants",
+      params: { gtin: f.gtin },
+      token: coop,
+    },
+    {
+      name: "POST /api/v1/organisations/{id}/company-prefixes",
+      method: "POST",
+      path: "/api/v1/organisations/{id}/company-prefixes",
+      params: org,
+      token: admin,
+    },
+    {
+      // A prefix nobody holds: releasing a bound one is a legitimate write.
+      name: "DELETE /api/v1/organisations/{id}/company-prefixes/{prefix}",
+      method: "DELETE",
+      path: "/api/v1/organisations/{id}/company-prefixes/{prefix}",
+      params: { ...org, prefix: "6800000" },
+      token: admin,
+    },
+    {
       name: "POST /api/v1/media",
       method: "POST",
       path: "/api/v1/media",

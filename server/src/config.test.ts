@@ -45,6 +45,7 @@ describe("configuration of the HTTP edge", () => {
       gasCap: 1_000_000,
       maxCallDataBytes: 4_096,
       maxLogBlockRange: 50_000,
+      maxIndexedLogBlockRange: 100_000_000,
       callsPerMinute: 600,
       maxConcurrent: 4,
       upstreamTimeoutMs: 5_000,

@@ -22,6 +22,12 @@ export interface RpcProxyLimits {
   gasCap: number;
   maxCallDataBytes: number;
   maxLogBlockRange: number;
+  /**
+   * Blocks an `eth_getLogs` may span when it filters on an indexed value (a second topic): the
+   * node answers it from its log blooms, and the scan page reads a batch's history since the
+   * registry's deployment this way. Absent: the same as `maxLogBlockRange`.
+   */
+  maxIndexedLogBlockRange?: number;
   callsPerMinute: number;
   maxConcurrent: number;
   upstreamTimeoutMs: number;
@@ -159,6 +165,7 @@ const envSchema = z.object({
   RPC_GAS_CAP: positiveInt.max(100_000_000).default(1_000_000),
   RPC_MAX_CALL_DATA_BYTES: positiveInt.max(131_072).default(4_096),
   RPC_MAX_LOG_BLOCK_RANGE: positiveInt.default(50_000),
+  RPC_MAX_INDEXED_LOG_BLOCK_RANGE: positiveInt.default(100_000_000),
   RPC_CALLS_PER_MINUTE: positiveInt.default(600),
   RPC_MAX_CONCURRENT: positiveInt.max(256).default(4),
   RPC_UPSTREAM_TIMEOUT_SECONDS: positiveInt.max(120).default(5),
@@ -257,6 +264,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       gasCap: e.RPC_GAS_CAP,
       maxCallDataBytes: e.RPC_MAX_CALL_DATA_BYTES,
       maxLogBlockRange: e.RPC_MAX_LOG_BLOCK_RANGE,
+      maxIndexedLogBlockRange: e.RPC_MAX_INDEXED_LOG_BLOCK_RANGE,
       callsPerMinute: e.RPC_CALLS_PER_MINUTE,
       maxConcurrent: e.RPC_MAX_CONCURRENT,
       upstreamTimeoutMs: e.RPC_UPSTREAM_TIMEOUT_SECONDS * 1_000,

@@ -68,7 +68,8 @@ interface Refusal {
   message: string;
 }
 
-type Checked = { forward: Forward; range?: { from: Bound; to: Bound } } | { refusal: Refusal };
+/** `indexed`: the filter names values of an indexed argument, so it may span `maxIndexedLogBlockRange`. */
+type Checked = { forward: Forward; range?: { from: Bound; to: Bound }; indexed?: true } | { refusal: Refusal };
 type Bound = number | "head";
 
 const NOT_OFFERED = -32601;
@@ -163,9 +164,11 @@ export function checkCall(call: { method: string; params: unknown[] }, options: 
       }
       const fromBlock = f.fromBlock ?? "latest";
       const toBlock = f.toBlock ?? "latest";
+      const second = f.topics?.[1];
       return {
         forward: { method, params: [{ address, ...topics, fromBlock, toBlock }] },
         range: { from: boundOf(fromBlock), to: boundOf(toBlock) },
+        ...(second === undefined || second === null ? {} : { indexed: true as const }),
       };
     }
     case "eth_getProof": {
@@ -335,7 +338,7 @@ export function rpcProxyRouter(options: RpcProxyOptions): Router {
         throw new AppError("request.invalid", {}, { detail: `A batch holds 1 to ${MAX_BATCH} calls.` });
       }
       const answers: Answer[] = [];
-      const forwarded: { index: number; forward: Forward; range?: { from: Bound; to: Bound } }[] = [];
+      const forwarded: { index: number; forward: Forward; range?: { from: Bound; to: Bound }; indexed?: true }[] = [];
       calls.forEach((raw, index) => {
         const parsed = envelope.safeParse(raw);
         if (!parsed.success) {
@@ -375,13 +378,14 @@ export function rpcProxyRouter(options: RpcProxyOptions): Router {
           const sendable = forwarded.filter((f) => {
             const from = f.range?.from;
             const to = f.range?.to;
-            if (typeof from === "number" && typeof to === "number" && to - from + 1 > options.maxLogBlockRange) {
+            const limit =
+              f.indexed === true
+                ? (options.maxIndexedLogBlockRange ?? options.maxLogBlockRange)
+                : options.maxLogBlockRange;
+            if (typeof from === "number" && typeof to === "number" && to - from + 1 > limit) {
               const answer = answers[f.index];
               if (answer !== undefined) {
-                answer.error = {
-                  code: INVALID_PARAMS,
-                  message: `eth_getLogs spans at most ${options.maxLogBlockRange} blocks`,
-                };
+                answer.error = { code: INVALID_PARAMS, message: `eth_getLogs spans at most ${limit} blocks` };
               }
               return false;
             }
