@@ -10,12 +10,15 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 
-import { JsonRpcProvider, type Contract } from "ethers";
+import { JsonRpcProvider, Wallet, type Contract } from "ethers";
 
 import { apiClient, expectStatus, type ApiClient, type ApiResponse } from "../../scripts/lib/api-client.ts";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
 import { DEMO_GTIN, demoUscc } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
+import { judgeEvents, type Party as CustodyParty } from "../../server/src/domain/custody.ts";
+import type { OrganisationKind } from "../../server/src/domain/enumerations.ts";
+import type { SignatureRequest } from "../../server/src/services/signature-requests.ts";
 import { traceRegistryAt } from "../../server/src/ledger/deploy.ts";
 import type { RunningServer } from "../../server/src/server.ts";
 import { settleLedger } from "../e2e/support/settle-ledger.ts";
@@ -60,6 +63,8 @@ describe(`custody: who may record a step about a batch (${TEST_DATABASE_URL === 
   let batchId: string;
   /** A second batch of the cooperative's, for inspection requests. */
   let inspectedBatchId: string;
+  /** A third, for writes in flight at once. */
+  let racedBatchId: string;
 
   /** What a refusal must not change: the rows writes touch, and the chain's height. */
   async function snapshot(): Promise<unknown> {
@@ -95,7 +100,13 @@ describe(`custody: who may record a step about a batch (${TEST_DATABASE_URL === 
     assert.deepEqual(await snapshot(), before, `${what}: the store and the chain are unchanged`);
   }
 
-  async function onboard(kind: string, regionCode: string, serial: number, companyPrefixes?: string[]): Promise<Party> {
+  async function onboard(
+    kind: string,
+    regionCode: string,
+    serial: number,
+    companyPrefixes?: string[],
+    signerAddress?: string,
+  ): Promise<Party> {
     const body = expectStatus(
       await admin.post<{ organisation: { id: string; signerAddress: string }; credential: { token: string } }>(
         "/api/v1/organisations",
@@ -105,6 +116,7 @@ describe(`custody: who may record a step about a batch (${TEST_DATABASE_URL === 
           uscc: demoUscc(USCC_CATEGORY[kind] ?? "91", regionCode, serial),
           regionCode,
           ...(companyPrefixes === undefined ? {} : { companyPrefixes }),
+          ...(signerAddress === undefined ? {} : { signerAddress }),
         },
       ),
       201,
@@ -178,11 +190,13 @@ describe(`custody: who may record a step about a batch (${TEST_DATABASE_URL === 
     await settleLedger(server);
     batchId = await registerBatch("CU2026-01");
     inspectedBatchId = await registerBatch("CU2026-02");
+    racedBatchId = await registerBatch("CU2026-03");
     await settleLedger(server);
     const batches = await server.ctx.db.selectFrom("batches").select(["ledger_state", "failure_reason"]).execute();
     assert.deepEqual(
       batches.map((row) => [row.ledger_state, row.failure_reason]),
       [
+        ["anchored", null],
         ["anchored", null],
         ["anchored", null],
       ],
@@ -443,5 +457,89 @@ describe(`custody: who may record a step about a batch (${TEST_DATABASE_URL === 
     for (const lab of [cast.lab, cast.otherLab]) {
       assert.equal(await registry.getFunction("inspectionRequested")(inspectedBatchId, lab.signerAddress), true);
     }
+  });
+
+  it("judges custody again when an own wallet's signature arrives: a handover undone meanwhile refuses it", async () => {
+    const wallet = Wallet.createRandom();
+    const ownCarrier = await onboard("logistics", "330110", 9_119, undefined, wallet.address);
+    const batch = await registerBatch("CU2026-04");
+    await settleLedger(server);
+    await accepted(
+      "the cooperative ships to the own-wallet carrier",
+      event(cast.cooperative, "shipping", { receiver: ownCarrier.id }, batch),
+    );
+    // Prepared while the carrier is the named receiver…
+    const prepared = expectStatus(await event(ownCarrier, "receiving", {}, batch), 201, "prepare receiving") as {
+      signatureRequest: SignatureRequest;
+    };
+    const { domain, types, message } = prepared.signatureRequest.typedData;
+    // …then the cooperative sends the batch elsewhere, so the carrier may no longer receive it.
+    await accepted(
+      "the cooperative ships to another carrier instead",
+      event(cast.cooperative, "shipping", { receiver: cast.carrier.id }, batch),
+    );
+    const signature = await wallet.signTypedData(domain, types, message);
+    await refusedUnchanged(
+      "the carrier's signature on a receiving it may no longer record",
+      () => ownCarrier.api.post(prepared.signatureRequest.submitUrl, { signature }),
+      403,
+      "event.no_custody",
+    );
+  });
+
+  it("never accepts what the registry would refuse, whatever order writes in flight arrive in", async () => {
+    await accepted(
+      "the cooperative ships to the carrier",
+      event(cast.cooperative, "shipping", { receiver: cast.carrier.id }, racedBatchId),
+    );
+    await settleLedger(server);
+    // At once: the carrier receives and ships on to the shop; the cooperative sends the batch to
+    // the other carrier; the shop and the other carrier receive. Which are accepted depends on
+    // the order they are judged in; none may be one the chain then refuses.
+    const answers = await Promise.all([
+      event(cast.carrier, "receiving", {}, racedBatchId),
+      event(cast.cooperative, "shipping", { receiver: cast.rivalCarrier.id }, racedBatchId),
+      event(cast.carrier, "shipping", { receiver: cast.retailer.id }, racedBatchId),
+      event(cast.rivalCarrier, "receiving", {}, racedBatchId),
+      event(cast.retailer, "receiving", {}, racedBatchId),
+      event(cast.carrier, "cooling", {}, racedBatchId),
+    ]);
+    for (const answer of answers) {
+      assert.ok(
+        answer.status === 202 || (answer.status === 403 && (answer.body as Problem).code === "event.no_custody"),
+        JSON.stringify(answer.body),
+      );
+    }
+    await settleLedger(server);
+    const rows = await server.ctx.db
+      .selectFrom("events")
+      .select(["biz_step", "actor_organisation_id", "counterparty_organisation_id", "ledger_state", "failure_reason"])
+      .where("batch_id", "=", racedBatchId.toLowerCase())
+      .orderBy("block_number")
+      .orderBy("log_index")
+      .execute();
+    assert.equal(rows.length, 1 + answers.filter((a) => a.status === 202).length);
+    for (const row of rows) assert.equal(row.ledger_state, "anchored", JSON.stringify(row));
+    // And the store's events, in chain order, pass the rules one by one.
+    const kinds = new Map<string, OrganisationKind>([
+      [cast.cooperative.id, "cooperative"],
+      [cast.carrier.id, "logistics"],
+      [cast.rivalCarrier.id, "logistics"],
+      [cast.retailer.id, "retailer"],
+    ]);
+    const partyOf = (id: string): CustodyParty => ({ id, kind: kinds.get(id) ?? null });
+    const { judged } = judgeEvents(
+      rows.map((row) => ({
+        actor: partyOf(row.actor_organisation_id),
+        step: row.biz_step,
+        counterparty: row.counterparty_organisation_id === null ? null : partyOf(row.counterparty_organisation_id),
+      })),
+      cast.cooperative.id,
+      [],
+    );
+    assert.deepEqual(
+      judged.filter((j) => "refused" in j.authority),
+      [],
+    );
   });
 });
