@@ -447,6 +447,32 @@ describe(`GTIN entitlement (${TEST_DATABASE_URL === undefined ? "SQLite" : "Post
       "company_prefix.not_bound",
     );
     await refusedUnchanged(
+      "an organisation registered with a prefix another holds",
+      () =>
+        admin.post("/api/v1/organisations", {
+          kind: "cooperative",
+          name: { zh: "抢注合作社" },
+          uscc: demoUscc("93", "330106", 9_399),
+          regionCode: "330106",
+          companyPrefixes: ["6908888", DEMO_COMPANY_PREFIX],
+        }),
+      409,
+      "company_prefix.taken",
+    );
+    await refusedUnchanged(
+      "a regulator registered with a prefix",
+      () =>
+        admin.post("/api/v1/organisations", {
+          kind: "regulator",
+          name: { zh: "监管局" },
+          uscc: demoUscc("11", "330106", 9_398),
+          regionCode: "330106",
+          companyPrefixes: ["6908888"],
+        }),
+      403,
+      "organisation.wrong_kind",
+    );
+    await refusedUnchanged(
       "a cooperative binding a prefix itself",
       () => rival.api.post(`/api/v1/organisations/${rival.id}/company-prefixes`, { prefix: "6908888" }),
       403,
