@@ -38,6 +38,7 @@ import type { SignatureRequest } from "../../server/src/services/signature-reque
 import { startServer, type RunningServer } from "../../server/src/server.ts";
 import { listItemSerials } from "../../server/src/storage/batches.ts";
 import { listBatchEvents } from "../../server/src/storage/events.ts";
+import { listInspectionRequests, type InspectionRequest } from "../../server/src/storage/inspection-requests.ts";
 import { freshTestDatabaseUrl, TEST_DATABASE_URL } from "../support/test-database.ts";
 
 describe(`server API (${TEST_DATABASE_URL === undefined ? "SQLite" : "PostgreSQL"})`, () => {
@@ -511,6 +512,7 @@ describe(`server API (${TEST_DATABASE_URL === undefined ? "SQLite" : "PostgreSQL
   it("rebuilds every organisation, batch, item and event from the chain and IPFS into an empty database", async () => {
     const serials = await listItemSerials(server.ctx.db, demo.batch.batchId);
     const events = await listBatchEvents(server.ctx.db, demo.batch.batchId);
+    const inspectionRequests = await listInspectionRequests(server.ctx.db, demo.batch.batchId);
     const batch = (await admin.get<{ batch: unknown }>(`/api/v1/batches/${demo.batch.batchId}`)).body.batch;
     // Regulators hold a role, not a registration: the ledger knows every other organisation.
     const registered = await server.ctx.db
@@ -532,8 +534,30 @@ describe(`server API (${TEST_DATABASE_URL === undefined ? "SQLite" : "PostgreSQL
       assert.deepEqual(await listItemSerials(restored.db, demo.batch.batchId), serials);
       const restoredEvents = await listBatchEvents(restored.db, demo.batch.batchId);
       assert.deepEqual(
-        restoredEvents.map((e) => [e.digest, e.bizStep, e.payloadCid, e.chain?.eventHead, e.data]),
-        events.map((e) => [e.digest, e.bizStep, e.payloadCid, e.chain?.eventHead, e.data]),
+        restoredEvents.map((e) => [
+          e.digest,
+          e.bizStep,
+          e.payloadCid,
+          e.chain?.eventHead,
+          e.data,
+          e.counterparty?.address,
+        ]),
+        events.map((e) => [e.digest, e.bizStep, e.payloadCid, e.chain?.eventHead, e.data, e.counterparty?.address]),
+      );
+      // Custody is rebuilt too: each shipping's receiver is an organisation again, and the inspection requests.
+      assert.ok(restoredEvents.some((e) => e.counterparty !== null));
+      assert.ok(restoredEvents.every((e) => e.counterparty === null || e.counterparty.organisationId !== null));
+      const requestFields = (r: InspectionRequest) => [
+        r.inspectorAddress,
+        r.requestedBy,
+        r.requesterAddress,
+        r.signature,
+        r.nonce,
+        r.ledger.state,
+      ];
+      assert.deepEqual(
+        (await listInspectionRequests(restored.db, demo.batch.batchId)).map(requestFields),
+        inspectionRequests.map(requestFields),
       );
       const organisations = await restored.db
         .selectFrom("organisations")
