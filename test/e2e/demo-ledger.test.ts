@@ -73,6 +73,12 @@ describe("demo ledger", () => {
     assert.match(result.output, new RegExp(`${summary.events.length} events`));
     assert.match(result.output, /verdict: VERIFIED/);
     assert.doesNotMatch(result.output, /signature BAD/);
+    // Who was entitled, from the logs alone: the GTIN's owner registered it, every event's actor
+    // had a say, and the batch went from the cooperative to the processor, the carrier and the shop.
+    assert.match(result.output, /registered by the GTIN's owner 0x[0-9a-f]{40} \(company prefix \d{6,12}\)/);
+    assert.doesNotMatch(result.output, /say: NONE/);
+    assert.equal(result.output.match(/say: /g)?.length, summary.events.length);
+    assert.equal(result.output.match(/handed over by 0x[0-9a-f]{40} to 0x[0-9a-f]{40}/g)?.length, 3);
   });
 
   it("answers an unknown lot as unknown", async () => {
