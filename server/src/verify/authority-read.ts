@@ -1,8 +1,9 @@
 /**
  * Reading, over JSON-RPC, the registry logs `judgeAuthority` needs for one batch, with as
- * few round trips as a phone can afford: first the batch's own logs, its GTIN's bindings and
- * grants, and the origins of the keys the resolution names (one batch of calls); then the
- * registrations (kinds) of those organisations and the origins of the keys the logs named.
+ * few round trips as a phone can afford: the batch's own logs, its GTIN's bindings and grants,
+ * and the origins and registrations (kinds) of the keys the resolution names, in one batch of
+ * calls beside the page's other reads; a second round only when the logs name keys the
+ * resolution did not, an organisation was rotated, or the GTIN was granted.
  * Every log filter is on an indexed value, so the node answers only what concerns the batch.
  */
 import { companyPrefixOf, COMPANY_PREFIX_MAX_DIGITS, COMPANY_PREFIX_MIN_DIGITS } from "../domain/gtin-entitlement.ts";
@@ -66,7 +67,12 @@ export async function readAuthorityLogs(rpc: RpcClient, request: AuthorityReadRe
     prefixTopics.push(topicOfUint(companyPrefixOf(request.gtin, digits).value));
   }
   const firstKeys = distinct(request.keys);
-  // One turn: these calls leave as one JSON-RPC batch.
+  const registrationsOf = (addresses: readonly string[]): Promise<RawLog[]>[] =>
+    chunks(addresses.map(topicOfAddress), TOPIC_ALTERNATIVES_MAX).map((alternatives) =>
+      logsOf([LOG_TOPICS.OrganisationRegistered, alternatives]),
+    );
+  // One turn: these calls leave as one JSON-RPC batch. A key never rotated is its own origin,
+  // so the registrations under the resolution's keys are usually all the kinds needed.
   const first = [
     logsOf([
       [
@@ -81,36 +87,35 @@ export async function readAuthorityLogs(rpc: RpcClient, request: AuthorityReadRe
     ...chunks([...new Set(prefixTopics)], TOPIC_ALTERNATIVES_MAX).map((alternatives) =>
       logsOf([[LOG_TOPICS.CompanyPrefixBound, LOG_TOPICS.CompanyPrefixReleased], alternatives]),
     ),
+    ...registrationsOf(firstKeys),
   ];
   // Awaited together, so a failed read leaves no other rejection unobserved.
   const [firstLogs] = await Promise.all([Promise.all(first), Promise.all(originsOf(firstKeys))]);
   const raws = firstLogs.flat();
   const logs = decodeRegistryLogs(raws);
 
-  // The keys the logs name beyond the resolution's, and every organisation's origin.
+  // A second round only for what the first could not know: keys only the logs name, the
+  // registrations of rotated organisations (under their origins), and a grant's parties' rotations.
   const named: string[] = [];
   for (const log of logs) {
     if (log.type === "EventRecorded") named.push(log.actor, log.counterparty);
     else if (log.type === "BatchAttested") named.push(log.attester);
     else if (log.type === "InspectionRequested") named.push(log.inspector, log.requestedBy);
-    else if (log.type === "GtinGrantChanged") named.push(log.owner, log.grantee);
-    else if (log.type === "CustodyTransferred") named.push(log.from, log.to);
   }
   const known = new Set(firstKeys.map((k) => k.toLowerCase()));
   const laterKeys = distinct(named).filter((k) => !known.has(k.toLowerCase()));
-  const organisations = distinct([...firstKeys, ...laterKeys, ...origins.values()]).map(topicOfAddress);
+  const unregistered = distinct(origins.values()).filter((o) => !known.has(o.toLowerCase()));
   const grantParties = distinct(
     logs.flatMap((log) => (log.type === "GtinGrantChanged" ? [log.owner, log.grantee] : [])),
   ).map(topicOfAddress);
   const second = [
-    ...chunks(organisations, TOPIC_ALTERNATIVES_MAX).map((alternatives) =>
-      logsOf([LOG_TOPICS.OrganisationRegistered, alternatives]),
-    ),
+    ...registrationsOf(distinct([...laterKeys, ...unregistered])),
     // A grant names origins; the owner may have signed with the key it was rotated to.
     ...chunks(grantParties, TOPIC_ALTERNATIVES_MAX).map((alternatives) =>
       logsOf([LOG_TOPICS.SignerRotated, alternatives]),
     ),
   ];
+  if (second.length === 0 && laterKeys.length === 0) return { logs, origins };
   const [more] = await Promise.all([Promise.all(second), Promise.all(originsOf(laterKeys))]);
   return { logs: decodeRegistryLogs([...raws, ...more.flat()]), origins };
 }
