@@ -47,6 +47,10 @@ describe("demo ledger", () => {
       summary.sampleItem.proof.join(","),
     ]);
     assert.equal(result.code, 0);
+    assert.match(
+      result.output,
+      /entitlement: registered by the GTIN's owner 0x[0-9a-f]{40} \(company prefix 6901234\)/,
+    );
     assert.match(result.output, /verdict: VERIFIED/);
   });
 

@@ -16,13 +16,17 @@ export const USAGE = `usage: npm run cli -- <command> [options]
 
 commands:
   verify-item   --rpc URL --registry ADDRESS --gtin GTIN14 --lot LOT --serial SERIAL --proof HEX[,HEX...]
-                Checks on chain that the item belongs to the batch (Merkle proof against the root).
+                [--from-block N]
+                Checks on chain that the item belongs to the batch (Merkle proof against the root), and
+                from the registry's logs that whoever registered the batch was entitled to the GTIN.
   verify-link   --url LINK [--rpc URL] [--registry ADDRESS] [--chain-id N]
                 Verifies the item behind a scanned link as the scan page does: authenticity against the
                 chain, then safety findings (excursion, certificate, failed test, recall); exits 0 only
                 when it is verified.
   verify-batch  --rpc URL --registry ADDRESS --gtin GTIN14 --lot LOT [--from-block N] [--gateway URL]
-                Re-verifies the attestation signature, every event signature and the event hash chain.
+                Re-verifies the attestation signature, every event signature and the event hash chain,
+                and from the registry's logs who was entitled: the GTIN's owner or its grantee, each
+                event's say about the batch (cooperative, custodian, receiver, asked inspector), handovers.
                 A recalled batch is RECALLED, with who recalled it and the reason (its document fetched
                 from --gateway, an IPFS path gateway such as the platform's, and checked against its CID).
   audit         --rpc URL --registry ADDRESS --batch BATCH_ID --server URL (token in REGULATOR_TOKEN)
@@ -42,7 +46,7 @@ commands:
   error-codes   Rewrites docs/error-codes.md from the error catalogues.
 
 exit status: 0 verified (or done); 1 not verified: unknown, not in the batch, a bad signature or
-             hash chain, a critical audit finding; 2 usage or source error; 3 RECALLED (verify-item,
+             hash chain, a registrant or an actor with no entitlement, a critical audit finding; 2 usage or source error; 3 RECALLED (verify-item,
              verify-batch): the records are genuine, but the batch has been recalled.
 `;
 
