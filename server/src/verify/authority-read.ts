@@ -8,8 +8,16 @@
  */
 import { companyPrefixOf, COMPANY_PREFIX_MAX_DIGITS, COMPANY_PREFIX_MIN_DIGITS } from "../domain/gtin-entitlement.ts";
 import { addressWord, bytesToHex, fixedBytes, uintWord } from "./bytes.ts";
-import { decodeRegistryLogs, LOG_TOPICS, type RawLog, type RegistryLog } from "./registry-logs.ts";
-import { readOriginOf, type LogFilter, type RpcClient } from "./rpc.ts";
+import {
+  comparePositions,
+  decodeRegistryLogs,
+  LOG_TOPICS,
+  type LogPosition,
+  type RawLog,
+  type RegistryLog,
+} from "./registry-logs.ts";
+import { readBatchRecord, readOriginOf, type LogFilter, type RpcClient } from "./rpc.ts";
+import { sameHex } from "./bytes.ts";
 import { AppError } from "../errors/app-error.ts";
 
 /** Topic alternatives the read-only proxy accepts in one position. */
@@ -24,7 +32,26 @@ export interface AuthorityReadRequest {
   keys: readonly string[];
   /** The first block to search (the registry's deployment), as a block number. */
   fromBlock: number;
+  /**
+   * The batch's events in hash-chain order, each with the head after it, as the caller holds
+   * them (the scan page: the resolution's signed events). When given, the chain's own event
+   * logs (the bulk of the bytes) are not read: those of the events the registry's head covers
+   * stand in for them, and only inspectors' logs are read, for where they sit beside the
+   * inspection requests.
+   */
+  events?: readonly ChainEvent[];
 }
+
+/** An event's signed fields that custody reads, and the hash chain's head after it. */
+export interface ChainEvent {
+  actor: string;
+  bizStep: number;
+  occurredAt: bigint;
+  counterparty: string;
+  newHead: string;
+}
+
+const INSPECTION_STEPS = new Set([8, 9]);
 
 export interface AuthorityLogs {
   logs: RegistryLog[];
@@ -73,16 +100,15 @@ export async function readAuthorityLogs(rpc: RpcClient, request: AuthorityReadRe
     );
   // One turn: these calls leave as one JSON-RPC batch. A key never rotated is its own origin,
   // so the registrations under the resolution's keys are usually all the kinds needed.
+  const given = request.events;
+  const inspectors = distinct(given?.filter((e) => INSPECTION_STEPS.has(e.bizStep)).map((e) => e.actor) ?? []);
+  const batchTopics = [LOG_TOPICS.BatchAttested, LOG_TOPICS.CustodyTransferred, LOG_TOPICS.InspectionRequested];
+  const recordRead = given === undefined ? null : readBatchRecord(rpc, registry, request.batchId);
   const first = [
-    logsOf([
-      [
-        LOG_TOPICS.BatchAttested,
-        LOG_TOPICS.EventRecorded,
-        LOG_TOPICS.CustodyTransferred,
-        LOG_TOPICS.InspectionRequested,
-      ],
-      batchTopic,
-    ]),
+    logsOf([given === undefined ? [...batchTopics, LOG_TOPICS.EventRecorded] : batchTopics, batchTopic]),
+    ...chunks(inspectors.map(topicOfAddress), TOPIC_ALTERNATIVES_MAX).map((alternatives) =>
+      logsOf([LOG_TOPICS.EventRecorded, batchTopic, alternatives]),
+    ),
     logsOf([[LOG_TOPICS.GtinBound, LOG_TOPICS.GtinReleased, LOG_TOPICS.GtinGrantChanged], topicOfUint(request.gtin)]),
     ...chunks([...new Set(prefixTopics)], TOPIC_ALTERNATIVES_MAX).map((alternatives) =>
       logsOf([[LOG_TOPICS.CompanyPrefixBound, LOG_TOPICS.CompanyPrefixReleased], alternatives]),
@@ -90,9 +116,10 @@ export async function readAuthorityLogs(rpc: RpcClient, request: AuthorityReadRe
     ...registrationsOf(firstKeys),
   ];
   // Awaited together, so a failed read leaves no other rejection unobserved.
-  const [firstLogs] = await Promise.all([Promise.all(first), Promise.all(originsOf(firstKeys))]);
+  const [firstLogs, , record] = await Promise.all([Promise.all(first), Promise.all(originsOf(firstKeys)), recordRead]);
   const raws = firstLogs.flat();
   const logs = decodeRegistryLogs(raws);
+  if (given !== undefined && record !== null) logs.push(...standIns(request.batchId, given, record.eventHead, logs));
 
   // A second round only for what the first could not know: keys only the logs name, the
   // registrations of rotated organisations (under their origins), and a grant's parties' rotations.
@@ -117,5 +144,44 @@ export async function readAuthorityLogs(rpc: RpcClient, request: AuthorityReadRe
   ];
   if (second.length === 0 && laterKeys.length === 0) return { logs, origins };
   const [more] = await Promise.all([Promise.all(second), Promise.all(originsOf(laterKeys))]);
-  return { logs: decodeRegistryLogs([...raws, ...more.flat()]), origins };
+  return { logs: [...logs, ...decodeRegistryLogs(more.flat())].sort((a, b) => comparePositions(a.at, b.at)), origins };
+}
+
+/**
+ * `EventRecorded` stand-ins for the given events the chain's head covers (the longest prefix
+ * whose head is the registry's), in hash-chain order. An event whose log was read keeps it;
+ * the others sit just after the read log (or the start) before them: only inspectors' events
+ * are judged against inspection requests, and those have their own positions.
+ */
+function standIns(
+  batchId: string,
+  events: readonly ChainEvent[],
+  headOnChain: string,
+  logs: readonly RegistryLog[],
+): RegistryLog[] {
+  let covered = 0;
+  events.forEach((event, index) => {
+    if (sameHex(event.newHead, headOnChain)) covered = index + 1;
+  });
+  const read = new Map<string, LogPosition>();
+  for (const log of logs) if (log.type === "EventRecorded") read.set(log.newHead.toLowerCase(), log.at);
+  const out: RegistryLog[] = [];
+  let last: LogPosition = { blockNumber: 0, logIndex: 0 };
+  let step = 0;
+  for (const event of events.slice(0, covered)) {
+    const at = read.get(event.newHead.toLowerCase());
+    if (at !== undefined) {
+      last = at;
+      step = 0;
+      continue;
+    }
+    step++;
+    out.push({
+      type: "EventRecorded",
+      at: { blockNumber: last.blockNumber, logIndex: last.logIndex + step / 1024 },
+      batchId,
+      ...event,
+    });
+  }
+  return out;
 }

@@ -10,7 +10,7 @@
 import type { BatchMetadataDocument } from "../domain/documents.ts";
 import type { ItemResolution } from "../domain/resolution.ts";
 import { CHECK_IDS, type CheckId, type CheckOutcome, type Verdict } from "./checks.ts";
-import { attestationDigest, recoverSigner, type Eip712Domain } from "./eip712.ts";
+import { attestationDigest, eventDigest, recoverSigner, type Eip712Domain } from "./eip712.ts";
 import { AppError } from "../errors/app-error.ts";
 import { safetyFindings, verdictOf, type Finding } from "./findings.ts";
 import {
@@ -22,7 +22,7 @@ import {
 } from "./resolution-checks.ts";
 import { createRpcClient, readBatchRecord, readOrganisation, type BatchRecordOnChain, type FetchLike } from "./rpc.ts";
 import { judgeAuthority, type AuthorityReport } from "./authority.ts";
-import { readAuthorityLogs } from "./authority-read.ts";
+import { readAuthorityLogs, type ChainEvent } from "./authority-read.ts";
 import { parseUint, sameHex } from "./bytes.ts";
 import { eventHead } from "./hash-chain.ts";
 
@@ -79,16 +79,20 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
   const authority =
     version === "1"
       ? null
-      : readAuthorityLogs(rpc, {
-          registry,
-          batchId: resolution.batch.batchId,
-          gtin: parseUint(attestation.gtin, 64),
-          keys: [
-            attestation.attester,
-            ...resolution.events.flatMap((e) => [e.value.actor, e.value.counterparty]),
-          ].filter((key): key is string => typeof key === "string"),
-          fromBlock: Number(resolution.chain.fromBlock ?? "0"),
-        }).then(({ logs, origins }) => judgeAuthority({ domain, batchId: resolution.batch.batchId, logs, origins }));
+      : (async () => {
+          const { logs, origins } = await readAuthorityLogs(rpc, {
+            registry,
+            batchId: resolution.batch.batchId,
+            gtin: parseUint(attestation.gtin, 64),
+            keys: [
+              attestation.attester,
+              ...resolution.events.flatMap((e) => [e.value.actor, e.value.counterparty]),
+            ].filter((key): key is string => typeof key === "string"),
+            fromBlock: Number(resolution.chain.fromBlock ?? "0"),
+            events: chainEventsOf(resolution, domain),
+          });
+          return judgeAuthority({ domain, batchId: resolution.batch.batchId, logs, origins });
+        })();
   // Nothing may reject unobserved while the other reads are awaited.
   for (const read of [chainIdRead, batchRead, attesterRead, authority]) read?.catch(() => undefined);
   // The signatures need nothing from the chain: they are recovered while its answer is on the
@@ -154,6 +158,31 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
     events,
     authority: authorityReport,
   };
+}
+
+/**
+ * The resolution's events as custody reads them, each with the hash chain's head after it
+ * (recomputed here from the signed values, never the server's digest), up to the first one
+ * that does not encode: the chain's head decides how many of them it covers.
+ */
+function chainEventsOf(resolution: ItemResolution, domain: Eip712Domain): ChainEvent[] {
+  const out: ChainEvent[] = [];
+  const digests: string[] = [];
+  for (const { value } of resolution.events) {
+    try {
+      digests.push(eventDigest(domain, value));
+      out.push({
+        actor: value.actor,
+        bizStep: Number(parseUint(value.bizStep, 8)),
+        occurredAt: parseUint(value.occurredAt, 64),
+        counterparty: value.counterparty,
+        newHead: eventHead(digests),
+      });
+    } catch {
+      break;
+    }
+  }
+  return out;
 }
 
 /** Gives each anchored event its judged basis: the chain's event with the same head is the same event. */
