@@ -7,6 +7,7 @@ import { z } from "zod";
 import { batchRequest } from "../services/batch-registration.ts";
 import { certificationRequest, plotRequest, productRequest } from "../services/catalogue.ts";
 import { eventRequest, recallRequest } from "../services/events.ts";
+import { inspectionRequestBody } from "../services/inspection-requests.ts";
 import { credentialRequest, onboardingRequest } from "../services/organisations.ts";
 import { companyPrefixRequest, grantRequest, gtinBindingRequest } from "../services/entitlement.ts";
 import { reasonRequest } from "../services/regulator.ts";
@@ -194,9 +195,24 @@ const OPERATIONS: Operation[] = [
   {
     method: "post",
     path: "/api/v1/batches/{batchId}/events",
-    summary: "Record a critical tracking event",
+    summary: "Record a critical tracking event (a shipping names its `receiver`; only those with custody may record)",
     roles: "cooperative, actor",
     body: eventRequest,
+    success: 202,
+  },
+  {
+    method: "get",
+    path: "/api/v1/batches/{batchId}/inspection-requests",
+    summary: "The inspectors asked to inspect or certify a batch",
+    roles: "anyone",
+    success: 200,
+  },
+  {
+    method: "post",
+    path: "/api/v1/batches/{batchId}/inspection-requests",
+    summary: "Ask an inspector to inspect or certify a batch (its cooperative, signed; or a regulator in its region)",
+    roles: "cooperative, regulator",
+    body: inspectionRequestBody,
     success: 202,
   },
   {
