@@ -476,7 +476,8 @@ function storageSuite(engine: Engine, makeHarness: () => Promise<Harness>): void
     await port.markSubmitted([String(first.id)], { txHash, rawTx: "0x02f8", sender: address(), nonce: 4 });
     assert.equal((await getBatch(db, batch.batchId))?.ledger.state, "submitted");
     const submitted = (await port.listSubmitted()).find((tx) => tx.txHash === txHash);
-    assert.deepEqual(submitted, { txHash, rawTx: "0x02f8", entryIds: [String(first.id)] });
+    // With the kinds it carries: the writer holds back what must follow it until it is mined.
+    assert.deepEqual(submitted, { txHash, rawTx: "0x02f8", entryIds: [String(first.id)], kinds: ["attestation"] });
 
     await port.markAnchored([String(first.id)], { txHash, blockNumber: 42 });
     const anchored = await getBatch(db, batch.batchId);
