@@ -590,6 +590,19 @@ export function hostileTargets(f: HostileFixture): HostileTarget[] {
       token: coop,
     },
     {
+      name: "GET /api/v1/batches/{id}/inspection-requests",
+      method: "GET",
+      path: "/api/v1/batches/{batchId}/inspection-requests",
+      params: batch,
+    },
+    {
+      name: "POST /api/v1/batches/{id}/inspection-requests",
+      method: "POST",
+      path: "/api/v1/batches/{batchId}/inspection-requests",
+      params: batch,
+      token: coop,
+    },
+    {
       name: "POST /api/v1/batches/{id}/recall",
       method: "POST",
       path: "/api/v1/batches/{batchId}/recall",

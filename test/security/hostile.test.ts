@@ -64,6 +64,7 @@ describe("hostile input and the authorisation matrix", () => {
       "outbox",
       "media",
       "signature_requests",
+      "inspection_requests",
     ] as const) {
       const row = await server.ctx.db
         .selectFrom(table)
@@ -241,6 +242,11 @@ describe("hostile input and the authorisation matrix", () => {
       {
         path: `${batchPath}/events`,
         body: { bizStep: "harvesting", occurredAt: "2026-04-15T06:00:00+08:00" },
+        ownerOnly: true,
+      },
+      {
+        path: `${batchPath}/inspection-requests`,
+        body: { inspector: demo.organisations.inspector.id },
         ownerOnly: true,
       },
       { path: `${batchPath}/recall`, body: { reason: { zh: "x" } }, ownerOnly: true },
