@@ -139,7 +139,8 @@ describe("reading who was entitled over JSON-RPC", () => {
       gtin: GTIN,
       keys: [coop.address, lab.address],
       fromBlock: 0,
-      events: chain,
+      events: () => chain,
+      inspectors: [lab.address],
     });
     const judge = (read: typeof fromLogs) => judgeAuthority({ domain, batchId, ...read });
     const expected = judge(fromLogs);
@@ -174,7 +175,8 @@ describe("reading who was entitled over JSON-RPC", () => {
       gtin: GTIN,
       keys: [coop.address, lab.address],
       fromBlock: 0,
-      events: chain,
+      events: () => chain,
+      inspectors: [lab.address],
     });
     const report = judgeAuthority({ domain, batchId, ...read });
     assert.deepEqual(
@@ -192,7 +194,8 @@ describe("reading who was entitled over JSON-RPC", () => {
       gtin: GTIN,
       keys: [coop.address],
       fromBlock: 0,
-      events: chain,
+      events: () => chain,
+      inspectors: [lab.address],
     });
     assert.deepEqual(
       judgeAuthority({ domain, batchId, ...read }).events.map((e) => e.step),

@@ -34,12 +34,14 @@ export interface AuthorityReadRequest {
   fromBlock: number;
   /**
    * The batch's events in hash-chain order, each with the head after it, as the caller holds
-   * them (the scan page: the resolution's signed events). When given, the chain's own event
-   * logs (the bulk of the bytes) are not read: those of the events the registry's head covers
-   * stand in for them, and only inspectors' logs are read, for where they sit beside the
-   * inspection requests.
+   * them (the scan page: the resolution's signed events), asked for once the first answers are
+   * in (so computing them does not hold up the reads). When given, the chain's own event logs
+   * (the bulk of the bytes) are not read: those of the events the registry's head covers stand
+   * in for them, and only the logs of `inspectors` (the actors of inspecting and certifying
+   * events) are read, for where they sit beside the inspection requests.
    */
-  events?: readonly ChainEvent[];
+  events?: () => readonly ChainEvent[];
+  inspectors?: readonly string[];
 }
 
 /** An event's signed fields that custody reads, and the hash chain's head after it. */
@@ -50,8 +52,6 @@ export interface ChainEvent {
   counterparty: string;
   newHead: string;
 }
-
-const INSPECTION_STEPS = new Set([8, 9]);
 
 export interface AuthorityLogs {
   logs: RegistryLog[];
@@ -101,7 +101,7 @@ export async function readAuthorityLogs(rpc: RpcClient, request: AuthorityReadRe
   // One turn: these calls leave as one JSON-RPC batch. A key never rotated is its own origin,
   // so the registrations under the resolution's keys are usually all the kinds needed.
   const given = request.events;
-  const inspectors = distinct(given?.filter((e) => INSPECTION_STEPS.has(e.bizStep)).map((e) => e.actor) ?? []);
+  const inspectors = distinct(request.inspectors ?? []);
   const batchTopics = [LOG_TOPICS.BatchAttested, LOG_TOPICS.CustodyTransferred, LOG_TOPICS.InspectionRequested];
   const recordRead = given === undefined ? null : readBatchRecord(rpc, registry, request.batchId);
   const first = [
@@ -119,7 +119,7 @@ export async function readAuthorityLogs(rpc: RpcClient, request: AuthorityReadRe
   const [firstLogs, , record] = await Promise.all([Promise.all(first), Promise.all(originsOf(firstKeys)), recordRead]);
   const raws = firstLogs.flat();
   const logs = decodeRegistryLogs(raws);
-  if (given !== undefined && record !== null) logs.push(...standIns(request.batchId, given, record.eventHead, logs));
+  if (given !== undefined && record !== null) logs.push(...standIns(request.batchId, given(), record.eventHead, logs));
 
   // A second round only for what the first could not know: keys only the logs name, the
   // registrations of rotated organisations (under their origins), and a grant's parties' rotations.

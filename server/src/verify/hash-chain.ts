@@ -10,3 +10,9 @@ export function eventHead(digests: readonly string[]): string {
   for (const digest of digests) head = keccak256(concatBytes(head, fixedBytes(digest, 32)));
   return bytesToHex(head);
 }
+
+/** The head after each of `digests` in turn (`eventHeads(d)[k]` is `eventHead(d.slice(0, k + 1))`). */
+export function eventHeads(digests: readonly string[]): string[] {
+  let head: Uint8Array = new Uint8Array(32);
+  return digests.map((digest) => bytesToHex((head = keccak256(concatBytes(head, fixedBytes(digest, 32))))));
+}

@@ -9,8 +9,9 @@
  */
 import type { BatchMetadataDocument } from "../domain/documents.ts";
 import type { ItemResolution } from "../domain/resolution.ts";
+import { BIZ_STEPS } from "../domain/typed-data.ts";
 import { CHECK_IDS, type CheckId, type CheckOutcome, type Verdict } from "./checks.ts";
-import { attestationDigest, eventDigest, recoverSigner, type Eip712Domain } from "./eip712.ts";
+import { attestationDigest, recoverSigner, type Eip712Domain } from "./eip712.ts";
 import { AppError } from "../errors/app-error.ts";
 import { safetyFindings, verdictOf, type Finding } from "./findings.ts";
 import {
@@ -24,7 +25,7 @@ import { createRpcClient, readBatchRecord, readOrganisation, type BatchRecordOnC
 import { judgeAuthority, type AuthorityReport } from "./authority.ts";
 import { readAuthorityLogs, type ChainEvent } from "./authority-read.ts";
 import { parseUint, sameHex } from "./bytes.ts";
-import { eventHead } from "./hash-chain.ts";
+import { eventHead, eventHeads } from "./hash-chain.ts";
 
 export { CHECK_IDS, type CheckId, type CheckOutcome, type Verdict } from "./checks.ts";
 export type { VerifiedEvent, VerifyDeps } from "./resolution-checks.ts";
@@ -75,7 +76,9 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
   const batchRead = readBatchRecord(rpc, registry, resolution.batch.batchId);
   const attesterRead = readOrganisation(rpc, registry, attestation.attester);
   // Who was entitled: the registry's logs about this batch, its GTIN and the organisations
-  // involved, judged here (a version 1 registry records none of it).
+  // involved, judged here (a version 1 registry records none of it). The events' digests are
+  // computed below; the read asks for them only after its first answers.
+  const computed: { digests?: readonly string[] } = {};
   const authority =
     version === "1"
       ? null
@@ -89,7 +92,12 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
               ...resolution.events.flatMap((e) => [e.value.actor, e.value.counterparty]),
             ].filter((key): key is string => typeof key === "string"),
             fromBlock: Number(resolution.chain.fromBlock ?? "0"),
-            events: chainEventsOf(resolution, domain),
+            events: () =>
+              chainEventsOf(resolution, computed.digests ?? verifyEventSignatures(resolution, domain).digests),
+            // By the signed step, not the server's label.
+            inspectors: resolution.events
+              .filter((e) => INSPECTION_STEPS.has(BIZ_STEPS[Number(e.value.bizStep)] ?? ""))
+              .map((e) => e.value.actor),
           });
           return judgeAuthority({ domain, batchId: resolution.batch.batchId, logs, origins });
         })();
@@ -106,6 +114,7 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
     attestationSigner = { error };
   }
   const { events, digests } = verifyEventSignatures(resolution, domain);
+  computed.digests = digests;
 
   let batchOnChain: BatchRecordOnChain | null = null;
   let chainReachable = true;
@@ -160,27 +169,27 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
   };
 }
 
+const INSPECTION_STEPS: ReadonlySet<string> = new Set(["inspecting", "certifying"]);
+
 /**
  * The resolution's events as custody reads them, each with the hash chain's head after it
- * (recomputed here from the signed values, never the server's digest), up to the first one
- * that does not encode: the chain's head decides how many of them it covers.
+ * (from the digests recomputed from the signed values, never the server's), up to the first
+ * one that does not encode: the chain's head decides how many of them it covers.
  */
-function chainEventsOf(resolution: ItemResolution, domain: Eip712Domain): ChainEvent[] {
+function chainEventsOf(resolution: ItemResolution, digests: readonly string[]): ChainEvent[] {
+  const valid = digests.findIndex((digest) => digest === "");
+  const heads = eventHeads(valid === -1 ? digests : digests.slice(0, valid));
   const out: ChainEvent[] = [];
-  const digests: string[] = [];
-  for (const { value } of resolution.events) {
-    try {
-      digests.push(eventDigest(domain, value));
-      out.push({
-        actor: value.actor,
-        bizStep: Number(parseUint(value.bizStep, 8)),
-        occurredAt: parseUint(value.occurredAt, 64),
-        counterparty: value.counterparty,
-        newHead: eventHead(digests),
-      });
-    } catch {
-      break;
-    }
+  for (const [index, newHead] of heads.entries()) {
+    const value = resolution.events[index]?.value;
+    if (value === undefined) break;
+    out.push({
+      actor: value.actor,
+      bizStep: Number(parseUint(value.bizStep, 8)),
+      occurredAt: parseUint(value.occurredAt, 64),
+      counterparty: value.counterparty,
+      newHead,
+    });
   }
   return out;
 }
