@@ -34,6 +34,7 @@ describe("typed value codecs", () => {
       bizStep: 2,
       occurredAt: "1760000000",
       payloadCid: "0x0155",
+      counterparty: "0x00000000000000000000000000000000000000b2",
       nonce: 7n,
       deadline: "1760003600",
       signature: "0x12", // beside the fields in an outbox entry; not part of the value
@@ -44,6 +45,33 @@ describe("typed value codecs", () => {
     const typed = decodeTyped("TraceEvent", event);
     assert.equal(typed.primaryType, "TraceEvent");
     assert.equal(encodeTyped(typed).bizStep, "2");
+    // Version 2 signs the receiver of a shipping; an entry without one is not a version 2 event.
+    assert.throws(
+      () => TYPED_CODECS.TraceEvent.decode({ ...TYPED_CODECS.TraceEvent.encode(event), counterparty: undefined }),
+      /TraceEvent\.counterparty/,
+    );
+  });
+
+  it("reads inspection requests and GTIN grants, a grant's flag as a JSON boolean or its text", () => {
+    const request = TYPED_CODECS.InspectionRequest.decode({
+      requester: "0x00000000000000000000000000000000000000a1",
+      batchId: `0x${"cd".repeat(32)}`,
+      inspector: "0x00000000000000000000000000000000000000c3",
+      nonce: "1",
+      deadline: "1760003600",
+    });
+    assert.equal(request.nonce, 1n);
+    assert.deepEqual(TYPED_CODECS.InspectionRequest.decode(TYPED_CODECS.InspectionRequest.encode(request)), request);
+    const grant = {
+      owner: "0x00000000000000000000000000000000000000a1",
+      gtin: "6901234567892",
+      grantee: "0x00000000000000000000000000000000000000d4",
+      nonce: "2",
+      deadline: "1760003600",
+    };
+    assert.equal(TYPED_CODECS.GtinGrant.decode({ ...grant, granted: true }).granted, true);
+    assert.equal(TYPED_CODECS.GtinGrant.decode({ ...grant, granted: "false" }).granted, false);
+    assert.throws(() => TYPED_CODECS.GtinGrant.decode({ ...grant, granted: "yes" }), /GtinGrant\.granted/);
   });
 
   it("refuses a field that does not fit its EIP-712 type, naming it", () => {
