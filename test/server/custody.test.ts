@@ -16,6 +16,7 @@ import { apiClient, expectStatus, type ApiClient, type ApiResponse } from "../..
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
 import { DEMO_GTIN, demoUscc } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
+import { gtinCheckDigit } from "../../server/src/domain/gs1.ts";
 import { judgeEvents, type Party as CustodyParty } from "../../server/src/domain/custody.ts";
 import type { OrganisationKind } from "../../server/src/domain/enumerations.ts";
 import type { SignatureRequest } from "../../server/src/services/signature-requests.ts";
@@ -540,6 +541,77 @@ describe(`custody: who may record a step about a batch (${TEST_DATABASE_URL === 
     assert.deepEqual(
       judged.filter((j) => "refused" in j.authority),
       [],
+    );
+  });
+
+  it("lets a cooperative holding its own key ask an inspector by signing the request in its wallet", async () => {
+    const wallet = Wallet.createRandom();
+    const ownCoop = await onboard("cooperative", "330106", 9_120, ["6909998"], wallet.address);
+    const body = "0690999800001";
+    const gtin = `${body}${String(gtinCheckDigit(body))}`;
+    expectStatus(
+      await ownCoop.api.post("/api/v1/products", { gtin, name: { zh: "九曲红梅" }, category: "tea", unit: "kg" }),
+      201,
+      "own product",
+    );
+    await settleLedger(server);
+    const sign = async (request: SignatureRequest, what: string): Promise<unknown> => {
+      const { domain, types, message } = request.typedData;
+      return expectStatus(
+        await ownCoop.api.post(request.submitUrl, { signature: await wallet.signTypedData(domain, types, message) }),
+        202,
+        what,
+      );
+    };
+    const prepared = expectStatus(
+      await ownCoop.api.post<{ signatureRequest: SignatureRequest }>("/api/v1/batches", {
+        gtin,
+        lot: "JQ2026-01",
+        harvestedAt: "2026-04-15T06:00:00+08:00",
+        quantity: { value: "2", unit: "kg" },
+        itemCount: 2,
+      }),
+      201,
+      "prepare the batch",
+    ).signatureRequest;
+    const { batch } = (await sign(prepared, "sign the batch")) as { batch: { batchId: string } };
+    await settleLedger(server);
+
+    const asked = expectStatus(
+      await ownCoop.api.post<{ signatureRequest: SignatureRequest }>(
+        `/api/v1/batches/${batch.batchId}/inspection-requests`,
+        { inspector: cast.lab.id },
+      ),
+      201,
+      "prepare the inspection request",
+    ).signatureRequest;
+    assert.equal(asked.typedData.primaryType, "InspectionRequest");
+    assert.equal(asked.typedData.message.inspector?.toLowerCase(), cast.lab.signerAddress.toLowerCase());
+    await refusedUnchanged(
+      "the inspector, before the cooperative signed",
+      () => event(cast.lab, "inspecting", { data: { tests: [{ substance: "铅 lead", passed: true }] } }, batch.batchId),
+      403,
+      "event.no_custody",
+    );
+    const { inspectionRequest } = (await sign(asked, "sign the inspection request")) as {
+      inspectionRequest: { requestedBy: string; signature: string | null };
+    };
+    assert.equal(inspectionRequest.requestedBy, "cooperative");
+    assert.notEqual(inspectionRequest.signature, null);
+    await accepted(
+      "the inspector, once asked",
+      event(cast.lab, "inspecting", { data: { tests: [{ substance: "铅 lead", passed: true }] } }, batch.batchId),
+    );
+    await settleLedger(server);
+    assert.equal(await registry.getFunction("inspectionRequested")(batch.batchId, cast.lab.signerAddress), true);
+    const events = await server.ctx.db
+      .selectFrom("events")
+      .select("ledger_state")
+      .where("batch_id", "=", batch.batchId.toLowerCase())
+      .execute();
+    assert.deepEqual(
+      events.map((row) => row.ledger_state),
+      ["anchored"],
     );
   });
 });
