@@ -582,6 +582,46 @@ describe(`GTIN entitlement (${TEST_DATABASE_URL === undefined ? "SQLite" : "Post
     assert.equal(await ledgerStateOf(batch.batchId), "anchored");
   });
 
+  it("counts a grant only while its owner owns the GTIN, as the registry does", async () => {
+    const first = await onboard("原品牌合作社", ["6906666"]);
+    const gtin = gtinOf("0690666600013");
+    expectStatus(
+      await first.api.post("/api/v1/products", { gtin, name: { zh: "转让茶" }, category: "tea", unit: "kg" }),
+      201,
+      "the first owner's product",
+    );
+    expectStatus(await first.api.post(`/api/v1/products/${gtin}/grants`, { grantee: packer.id }), 202, "grant");
+    await settleLedger(server);
+    // The licence lapses and the prefix passes to another cooperative.
+    expectStatus(await del(`/api/v1/organisations/${first.id}/company-prefixes/6906666`, adminToken), 202, "release");
+    const next = await onboard("新品牌合作社");
+    expectStatus(
+      await admin.post(`/api/v1/organisations/${next.id}/company-prefixes`, { prefix: "6906666" }),
+      202,
+      "bind to the next owner",
+    );
+    await settleLedger(server);
+    assert.equal(await registry.getFunction("gtinGranted")(BigInt(gtin), packer.signerAddress), false);
+    await refusedUnchanged(
+      "the packer's batch under the former owner's grant",
+      () => packer.api.post("/api/v1/batches", batchBody(gtin, "MOVED-1")),
+      403,
+      "gtin.not_entitled",
+    );
+    expectStatus(
+      await next.api.post(`/api/v1/products/${gtin}/grants`, { grantee: packer.id }),
+      202,
+      "the new owner's grant",
+    );
+    const batch = expectStatus(
+      await packer.api.post<{ batch: { batchId: string } }>("/api/v1/batches", batchBody(gtin, "MOVED-2")),
+      202,
+      "the packer's batch under the new owner's grant",
+    ).batch;
+    await settleLedger(server);
+    assert.equal(await ledgerStateOf(batch.batchId), "anchored");
+  });
+
   it("restores the bindings and grants in force from the chain into an empty database (reindex)", async () => {
     await settleLedger(server);
     /** What is in force, named by signers (organisation ids are the store's own). */

@@ -136,6 +136,9 @@ void describe("a GTIN's owner", () => {
     assert.ok(!isEntitled(coopB, gtin, bindings, grants));
     assert.ok(isEntitled(packer, gtin, bindings, grants));
     assert.ok(!isEntitled(packer, gtinOf("0690123000002"), bindings, grants), "a grant is for one GTIN");
+    // Grants are the owner's: a former owner's grant no longer counts, the current owner's does.
+    assert.ok(!isEntitled(packer, gtin, bindings, [{ gtin, grantee: packer, owner: coopB }]));
+    assert.ok(isEntitled(packer, gtin, bindings, [{ gtin, grantee: packer, owner: coopA }]));
     assert.ok(
       !isEntitled(coopA, gtinOf("0690124000001"), bindings, [{ gtin: gtinOf("0690124000001"), grantee: coopA }]),
     );

@@ -47,6 +47,12 @@ export interface EntitlementBindings<O> {
 export interface GtinGrant<O> {
   readonly gtin: string;
   readonly grantee: O;
+  /**
+   * Who granted it. The registry keeps grants per owner: when a GTIN passes to another owner
+   * (a prefix released and bound again), the old owner's grants stop counting. Left out, the
+   * grant is taken to be the current owner's.
+   */
+  readonly owner?: O;
 }
 
 export type GtinOwnership<O> =
@@ -127,7 +133,7 @@ export function gtinOwnerOf<O>(gtin: string | bigint, bindings: EntitlementBindi
 
 /**
  * Whether `org` may use the GTIN (register its product, attest its batches): it owns it
- * or its owner granted it. An unbound GTIN entitles nobody. `same` compares organisations
+ * or its current owner granted it. An unbound GTIN entitles nobody. `same` compares organisations
  * (ids by default; addresses compared case-insensitively by the caller's own function).
  */
 export function isEntitled<O>(
@@ -141,7 +147,12 @@ export function isEntitled<O>(
   if (ownership === null) return false;
   if (same(ownership.owner, org)) return true;
   const text = gtin14(gtin);
-  return grants.some((grant) => grant.gtin === text && same(grant.grantee, org));
+  return grants.some(
+    (grant) =>
+      grant.gtin === text &&
+      same(grant.grantee, org) &&
+      (grant.owner === undefined || same(grant.owner, ownership.owner)),
+  );
 }
 
 /**

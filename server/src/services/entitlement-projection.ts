@@ -1,8 +1,9 @@
 /**
  * Bindings and grants as the registry's logs tell them, for a store that lacks them: a
  * reindex into an empty database (or a binding made on chain outside this server). Without
- * them a rebuilt store would refuse every batch. The server's own writes are already in
- * the store; their logs only confirm what the outbox marked anchored, so those are left alone.
+ * them a rebuilt store would refuse every batch. The logs of transactions this server sent
+ * are left alone: their rows are in the store already (the outbox marks them anchored), and
+ * may have changed since.
  */
 import { getAddress } from "ethers";
 
@@ -15,24 +16,27 @@ import {
   insertGrant,
   insertGtinBinding,
   insertPrefixBinding,
-  madeByTransaction,
   mirrorEntitlementLedger,
   prefixBindingOf,
   releaseGtinBinding,
   releasePrefixBinding,
   RELEASE_SUFFIX,
+  sentByThisServer,
   withdrawGrant,
 } from "../storage/entitlements.ts";
 import { getOrganisationBySigner } from "../storage/organisations.ts";
 import type { Trx } from "../storage/transaction.ts";
 
-export const ENTITLEMENT_LOGS: ReadonlySet<string> = new Set([
-  "CompanyPrefixBound",
-  "CompanyPrefixReleased",
-  "GtinBound",
-  "GtinReleased",
-  "GtinGrantChanged",
-]);
+/** The outbox kind whose entries send the transactions behind each log. */
+const KIND_OF_LOG: Readonly<Record<string, string | undefined>> = {
+  CompanyPrefixBound: "company_prefix",
+  CompanyPrefixReleased: "company_prefix",
+  GtinBound: "gtin_binding",
+  GtinReleased: "gtin_binding",
+  GtinGrantChanged: "gtin_grant",
+};
+
+export const ENTITLEMENT_LOGS: ReadonlySet<string> = new Set(Object.keys(KIND_OF_LOG));
 
 function arg(log: DecodedLog, name: string): string {
   const value = log.args[name];
@@ -70,11 +74,14 @@ export async function projectEntitlementLog(
   options: { platformPrefix?: string; nowMs: number },
 ): Promise<void> {
   const { nowMs } = options;
+  const kind = KIND_OF_LOG[log.name];
+  // What this server sent is in its store already, perhaps changed since (a prefix released
+  // and bound again): the log of the older change must not undo the newer one.
+  if (kind === undefined || (await sentByThisServer(trx, kind, log.txHash))) return;
   switch (log.name) {
     case "CompanyPrefixBound": {
       const prefix = formatCompanyPrefix({ value: BigInt(arg(log, "prefix")), digits: Number(arg(log, "digits")) });
-      if ((await prefixBindingOf(trx, prefix)) !== null || (await madeByTransaction(trx, { prefix }, log.txHash)))
-        return;
+      if ((await prefixBindingOf(trx, prefix)) !== null) return;
       const platform = options.platformPrefix;
       const binding = await insertPrefixBinding(
         trx,
@@ -103,8 +110,7 @@ export async function projectEntitlementLog(
     }
     case "GtinBound": {
       const gtin = gtinFromUint64(BigInt(arg(log, "gtin")));
-      if ((await gtinBindingInForce(trx, gtin)) !== null || (await madeByTransaction(trx, { gtin }, log.txHash)))
-        return;
+      if ((await gtinBindingInForce(trx, gtin)) !== null) return;
       const binding = await insertGtinBinding(
         trx,
         {
@@ -132,7 +138,6 @@ export async function projectEntitlementLog(
       const existing = await grantInForce(trx, gtin, grantee);
       if (arg(log, "granted") === "true") {
         if (existing !== null) return;
-        if (await madeByTransaction(trx, { gtin, granteeOrganisationId: grantee }, log.txHash)) return;
         const grant = await insertGrant(
           trx,
           {

@@ -42,6 +42,7 @@ import {
   releaseGtinBinding,
   releasePrefixBinding,
   RELEASE_SUFFIX,
+  supersedeGrant,
   withdrawGrant,
   type GtinBindingRecord,
   type GtinGrantRecord,
@@ -320,7 +321,9 @@ export async function changeGrant(
   if (grantee.id === owner.id) {
     throw new AppError("request.invalid", {}, { detail: "grantee: the GTIN's owner needs no grant" });
   }
-  const existing = await grantInForce(ctx.db, gtin, grantee.id);
+  const found = await grantInForce(ctx.db, gtin, grantee.id);
+  // A former owner's grant counts for nothing now (grants are per owner, on chain too).
+  const existing = found?.ownerOrganisationId === owner.id ? found : null;
   if (granted && existing !== null) return { grant: existing };
   if (!granted && existing === null) throw new AppError("gtin.grant_not_found", { gtin, grantee: grantee.id });
 
@@ -364,7 +367,11 @@ export async function commitGrantChange(
   try {
     return await inTransaction(ctx.db, async (trx) => {
       await requireOwner(trx, record.ownerOrganisationId, record.gtin);
-      const existing = await grantInForce(trx, record.gtin, record.granteeOrganisationId);
+      let existing = await grantInForce(trx, record.gtin, record.granteeOrganisationId);
+      if (existing !== null && existing.ownerOrganisationId !== record.ownerOrganisationId) {
+        await supersedeGrant(trx, existing.id, nowMs);
+        existing = null;
+      }
       if (record.granted) {
         if (existing !== null) return existing;
         const grant = await insertGrant(

@@ -383,6 +383,19 @@ export async function grantsInForce(db: Db, gtin: string): Promise<GtinGrantReco
   return rows.map(toGrant);
 }
 
+/**
+ * Ends a former owner's grant without a ledger write: the registry keeps grants per owner,
+ * so once the GTIN passed to another owner the old grant counts for nothing there either.
+ */
+export async function supersedeGrant(db: Db, id: string, nowMs: number): Promise<void> {
+  await db
+    .updateTable("gtin_grants")
+    .set({ withdrawn_at_ms: nowMs, updated_at_ms: nowMs })
+    .where("id", "=", id)
+    .where("withdrawn_at_ms", "is", null)
+    .execute();
+}
+
 export async function withdrawGrant(db: Db, id: string, nowMs: number): Promise<boolean> {
   const result = await db
     .updateTable("gtin_grants")
@@ -420,43 +433,24 @@ export async function entitlementBindingsFor(db: Db, gtin14: string): Promise<En
 }
 
 export async function grantsFor(db: Db, gtin14: string): Promise<GtinGrant<string>[]> {
-  return (await grantsInForce(db, gtin14)).map((grant) => ({ gtin: grant.gtin, grantee: grant.granteeOrganisationId }));
+  return (await grantsInForce(db, gtin14)).map((grant) => ({
+    gtin: grant.gtin,
+    grantee: grant.granteeOrganisationId,
+    owner: grant.ownerOrganisationId,
+  }));
 }
 
 /**
- * Whether this store made the binding or grant a log reports (its row carries the log's
- * transaction), even if it was released or withdrawn since: such a log restores nothing.
+ * Whether this server sent the transaction a log comes from (an outbox entry of `kind`
+ * carries it): what it reports is in the store already, and may have been changed since
+ * (released, bound again), so such a log restores nothing.
  */
-export async function madeByTransaction(
-  db: Db,
-  subject: { prefix: string } | { gtin: string } | { gtin: string; granteeOrganisationId: string },
-  txHash: string,
-): Promise<boolean> {
-  const hash = txHash.toLowerCase();
-  if ("prefix" in subject) {
-    const row = await db
-      .selectFrom("company_prefix_bindings")
-      .select("id")
-      .where("prefix", "=", subject.prefix)
-      .where("tx_hash", "=", hash)
-      .executeTakeFirst();
-    return row !== undefined;
-  }
-  if ("granteeOrganisationId" in subject) {
-    const row = await db
-      .selectFrom("gtin_grants")
-      .select("id")
-      .where("gtin", "=", subject.gtin)
-      .where("grantee_organisation_id", "=", subject.granteeOrganisationId)
-      .where("tx_hash", "=", hash)
-      .executeTakeFirst();
-    return row !== undefined;
-  }
+export async function sentByThisServer(db: Db, kind: string, txHash: string): Promise<boolean> {
   const row = await db
-    .selectFrom("gtin_bindings")
+    .selectFrom("outbox")
     .select("id")
-    .where("gtin", "=", subject.gtin)
-    .where("tx_hash", "=", hash)
+    .where("kind", "=", kind)
+    .where("tx_hash", "=", txHash.toLowerCase())
     .executeTakeFirst();
   return row !== undefined;
 }

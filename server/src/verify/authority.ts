@@ -227,8 +227,14 @@ function judgeEntitlement(
     } else if (log.type === "GtinGrantChanged" && log.gtin === attestation.gtin) {
       if (!grantSigned(input.domain, orgs, log)) {
         findings.push({ code: "grant_signature", gtin, owner: log.owner, grantee: log.grantee });
-      } else if (log.granted) grants.set(lower(log.grantee), { gtin, grantee: lower(log.grantee) });
-      else grants.delete(lower(log.grantee));
+      } else if (log.granted) {
+        // Kept per owner, as the registry keeps them: a former owner's grants stop counting.
+        grants.set(`${lower(log.owner)}/${lower(log.grantee)}`, {
+          gtin,
+          grantee: lower(log.grantee),
+          owner: lower(log.owner),
+        });
+      } else grants.delete(`${lower(log.owner)}/${lower(log.grantee)}`);
     }
   }
   const bindings = { prefixes: [...prefixes.values()], gtins: [...gtins.values()] };
