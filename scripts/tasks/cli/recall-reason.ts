@@ -41,7 +41,7 @@ export async function fetchReason(
     return `the gateway could not be reached (${error instanceof Error ? error.message : String(error)})`;
   }
   // Only a raw sha2-256 CID (as every document of ours has) can match: its bytes hash to it.
-  if (!cidMatchesBytes(cidText, bytes)) return "the gateway's bytes do not match the CID";
+  if (!(await cidMatchesBytes(cidText, bytes))) return "the gateway's bytes do not match the CID";
   const parsed = reasonDocumentShape.safeParse(JSON.parse(new TextDecoder().decode(bytes)));
   return parsed.success ? parsed.data.reason : "the document is not a recall reason";
 }

@@ -67,7 +67,7 @@ async function fetchDocument(
   if (typeof inlined === "string") {
     const bytes = new TextEncoder().encode(inlined);
     if (bytes.length > DOCUMENT_MAX_BYTES) return { bytes: null, problem: "document too large" };
-    if (!cidMatchesBytes(cidText, bytes)) return { bytes: null, problem: "inlined bytes do not match the CID" };
+    if (!(await cidMatchesBytes(cidText, bytes))) return { bytes: null, problem: "inlined bytes do not match the CID" };
     return { bytes, problem: null };
   }
   try {
@@ -75,7 +75,7 @@ async function fetchDocument(
     if (!response.ok) return { bytes: null, problem: `gateway answered ${response.status}` };
     const bytes = new Uint8Array(await response.arrayBuffer());
     if (bytes.length > DOCUMENT_MAX_BYTES) return { bytes: null, problem: "document too large" };
-    if (!cidMatchesBytes(cidText, bytes)) return { bytes: null, problem: "bytes do not match the CID" };
+    if (!(await cidMatchesBytes(cidText, bytes))) return { bytes: null, problem: "bytes do not match the CID" };
     return { bytes, problem: null };
   } catch (error) {
     return { bytes: null, problem: `unreachable: ${messageOf(error)}` };
