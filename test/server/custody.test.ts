@@ -19,7 +19,9 @@ import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
 import { gtinCheckDigit } from "../../server/src/domain/gs1.ts";
 import { judgeEvents, type Party as CustodyParty } from "../../server/src/domain/custody.ts";
 import type { OrganisationKind } from "../../server/src/domain/enumerations.ts";
+import type { ItemResolution } from "../../server/src/domain/resolution.ts";
 import type { SignatureRequest } from "../../server/src/services/signature-requests.ts";
+import { listItemSerials } from "../../server/src/storage/batches.ts";
 import { traceRegistryAt } from "../../server/src/ledger/deploy.ts";
 import type { RunningServer } from "../../server/src/server.ts";
 import { settleLedger } from "../e2e/support/settle-ledger.ts";
@@ -369,6 +371,22 @@ describe(`custody: who may record a step about a batch (${TEST_DATABASE_URL === 
         ["receiving", null],
         ["retail_selling", null],
         ["packing", null],
+      ],
+    );
+    // So does an item's resolution, with each receiver's name, for the scan page's "handed over by … to …".
+    const [serial] = await listItemSerials(server.ctx.db, batchId);
+    const resolution = expectStatus(
+      await apiClient(server.url).get<ItemResolution>(`/01/${DEMO_GTIN}/10/CU2026-01/21/${serial ?? ""}`),
+      200,
+      "resolution",
+    );
+    assert.deepEqual(
+      resolution.events
+        .filter((e) => e.counterparty !== null)
+        .map((e) => [e.bizStep, e.counterparty?.organisationId, e.counterparty?.name.zh, e.value.counterparty]),
+      [
+        ["shipping", cast.carrier.id, "测试机构 9112", cast.carrier.signerAddress.toLowerCase()],
+        ["shipping", cast.retailer.id, "测试机构 9114", cast.retailer.signerAddress.toLowerCase()],
       ],
     );
   });
