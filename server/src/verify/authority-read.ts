@@ -16,7 +16,7 @@ import {
   type RawLog,
   type RegistryLog,
 } from "./registry-logs.ts";
-import { readBatchRecord, readOriginOf, type LogFilter, type RpcClient } from "./rpc.ts";
+import { readBatchRecord, readOriginOf, type BatchRecordOnChain, type LogFilter, type RpcClient } from "./rpc.ts";
 import { sameHex } from "./bytes.ts";
 import { AppError } from "../errors/app-error.ts";
 
@@ -42,6 +42,8 @@ export interface AuthorityReadRequest {
    */
   events?: () => readonly ChainEvent[];
   inspectors?: readonly string[];
+  /** The batch's record, when the caller reads it anyway (with `events`: its head says which of them are anchored). */
+  record?: Promise<BatchRecordOnChain>;
 }
 
 /** An event's signed fields that custody reads, and the hash chain's head after it. */
@@ -103,7 +105,7 @@ export async function readAuthorityLogs(rpc: RpcClient, request: AuthorityReadRe
   const given = request.events;
   const inspectors = distinct(request.inspectors ?? []);
   const batchTopics = [LOG_TOPICS.BatchAttested, LOG_TOPICS.CustodyTransferred, LOG_TOPICS.InspectionRequested];
-  const recordRead = given === undefined ? null : readBatchRecord(rpc, registry, request.batchId);
+  const recordRead = given === undefined ? null : (request.record ?? readBatchRecord(rpc, registry, request.batchId));
   const first = [
     logsOf([given === undefined ? [...batchTopics, LOG_TOPICS.EventRecorded] : batchTopics, batchTopic]),
     ...chunks(inspectors.map(topicOfAddress), TOPIC_ALTERNATIVES_MAX).map((alternatives) =>

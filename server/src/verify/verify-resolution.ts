@@ -25,7 +25,7 @@ import { createRpcClient, readBatchRecord, readOrganisation, type BatchRecordOnC
 import { judgeAuthority, type AuthorityReport } from "./authority.ts";
 import { readAuthorityLogs, type ChainEvent } from "./authority-read.ts";
 import { parseUint, sameHex } from "./bytes.ts";
-import { eventHead, eventHeads } from "./hash-chain.ts";
+import { eventHeads } from "./hash-chain.ts";
 
 export { CHECK_IDS, type CheckId, type CheckOutcome, type Verdict } from "./checks.ts";
 export type { VerifiedEvent, VerifyDeps } from "./resolution-checks.ts";
@@ -92,6 +92,8 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
               ...resolution.events.flatMap((e) => [e.value.actor, e.value.counterparty]),
             ].filter((key): key is string => typeof key === "string"),
             fromBlock: Number(resolution.chain.fromBlock ?? "0"),
+            // The batch record read above, not a second copy of it in the same round trip.
+            record: batchRead,
             events: () =>
               chainEventsOf(resolution, computed.digests ?? verifyEventSignatures(resolution, domain).digests),
             // By the signed step, not the server's label.
@@ -196,10 +198,14 @@ function chainEventsOf(resolution: ItemResolution, digests: readonly string[]): 
 
 /** Gives each anchored event its judged basis: the chain's event with the same head is the same event. */
 function attachAuthority(events: VerifiedEvent[], digests: readonly string[], report: AuthorityReport): void {
+  // The heads in one pass (each from the one before), up to the first event that does not encode.
+  const valid = digests.indexOf("");
+  const heads = eventHeads(valid === -1 ? digests : digests.slice(0, valid));
   events.forEach((event, index) => {
     const judged = report.events[index];
-    if (judged === undefined || !event.onChain) return;
-    if (!sameHex(eventHead(digests.slice(0, index + 1)), judged.newHead)) return;
+    const head = heads[index];
+    if (judged === undefined || head === undefined || !event.onChain) return;
+    if (!sameHex(head, judged.newHead)) return;
     event.authority = { basis: judged.basis, refusal: judged.refusal, requestedBy: judged.requestedBy };
   });
 }
