@@ -112,14 +112,27 @@ export function addressWord(address: string): Uint8Array {
   return out;
 }
 
+/**
+ * Checksummed forms already computed: a batch's logs name the same few organisations again
+ * and again, and each form is a hash (on a slow phone, tens of milliseconds in all). Bounded,
+ * as the server's audit runs for long.
+ */
+const checksummed = new Map<string, string>();
+const CHECKSUMMED_MAX = 1_024;
+
 /** EIP-55 mixed-case checksum form of an address, as ethers and wallets print it. */
 export function checksumAddress(address: string): string {
-  const lower = bytesToHex(addressBytes(address)).slice(2);
-  const hash = keccak256Hex(new TextEncoder().encode(lower)).slice(2);
+  if (!ADDRESS.test(address)) throw new AppError("verify.address", { value: address.slice(0, 80) });
+  const lower = address.slice(2).toLowerCase();
+  const known = checksummed.get(lower);
+  if (known !== undefined) return known;
+  const hash = keccak256Hex(utf8.encode(lower)).slice(2);
   let out = "0x";
   for (let i = 0; i < lower.length; i++) {
     const char = lower[i] ?? "";
     out += Number.parseInt(hash[i] ?? "0", 16) >= 8 ? char.toUpperCase() : char;
   }
+  if (checksummed.size >= CHECKSUMMED_MAX) checksummed.clear();
+  checksummed.set(lower, out);
   return out;
 }
