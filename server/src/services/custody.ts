@@ -48,9 +48,7 @@ export async function custodyOfBatch(db: Db, batchId: string): Promise<CustodySt
 /** The inspectors asked to inspect the batch, by a request the ledger has not refused. */
 export async function requestedInspectors(db: Db, batchId: string): Promise<Set<string>> {
   const requests = await listInspectionRequests(db, batchId);
-  return new Set(
-    requests.filter((request) => request.ledger.state !== "failed").map((r) => r.inspectorOrganisationId),
-  );
+  return new Set(requests.filter((request) => request.ledger.state !== "failed").map((r) => r.inspectorOrganisationId));
 }
 
 /** An organisation id as the rules take it: with its kind, or none for an id nobody holds. */

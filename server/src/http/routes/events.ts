@@ -8,11 +8,7 @@ import { Router } from "express";
 import { requireBatch } from "../../services/batch-lookup.ts";
 import type { ServiceContext } from "../../services/context.ts";
 import { eventRequest, recordEvent } from "../../services/events.ts";
-import {
-  inspectionRequestBody,
-  inspectionRequestsOf,
-  requestInspection,
-} from "../../services/inspection-requests.ts";
+import { inspectionRequestBody, inspectionRequestsOf, requestInspection } from "../../services/inspection-requests.ts";
 import { eventsOfBatch } from "../../services/lookups.ts";
 import { requireRole } from "../auth.ts";
 import { idempotent } from "../idempotency.ts";
