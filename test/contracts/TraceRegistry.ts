@@ -27,6 +27,9 @@ import {
   deployRegistry,
   freshNonce,
   grantGtin,
+  GTIN,
+  handOver,
+  signGtinGrant,
   latestTime,
   ONE_HOUR_S,
   OrgKind,
@@ -37,7 +40,7 @@ import {
   ZERO_BYTES32,
   type RegistryContext,
 } from "./helpers/fixtures.ts";
-import { signedAttestation, signedRecall, typedDigest } from "./helpers/signing.ts";
+import { signedAttestation, signedInspectionRequest, signedRecall, typedDigest } from "./helpers/signing.ts";
 
 const { networkHelpers } = await network.create();
 
@@ -925,6 +928,86 @@ describe("TraceRegistry", function () {
       await expect(registry.connect(ctx.regulator).recallBatchAsRegulator(batchId, cidOf("order")))
         .to.be.revertedWithCustomError(registry, "RegistryBatchAlreadyRecalled")
         .withArgs(batchId);
+    });
+  });
+
+  // The Solidity tests cover each authority rule; these show that what a wallet signs from the
+  // server's typed-data table (version 2) is what the registry checks, and what it emits.
+  describe("authority, signed from the server's typed-data table", function () {
+    let batchId: string;
+
+    beforeEach(async function () {
+      ({ batchId } = await attestBatch(ctx));
+    });
+
+    it("accepts an owner's GtinGrant and emits every signed field, owner and grantee as origins", async function () {
+      const grant = await signGtinGrant(ctx, ctx.cooperative, GTIN, ctx.otherCooperative.address);
+      await expect(registry.connect(ctx.relayer).changeGtinGrants([grant]))
+        .to.emit(registry, "GtinGrantChanged")
+        .withArgs(
+          GTIN,
+          ctx.cooperative.address,
+          ctx.otherCooperative.address,
+          true,
+          grant.nonce,
+          grant.deadline,
+          grant.signature,
+        );
+      expect(await registry.gtinGranted(GTIN, ctx.otherCooperative.address)).to.equal(true);
+      expect(await registry.mayAttest(ctx.otherCooperative.address, GTIN)).to.equal(true);
+    });
+
+    it("refuses a grant whose grantee the relayer changed after signing", async function () {
+      const grant = await signGtinGrant(ctx, ctx.cooperative, GTIN, ctx.otherCooperative.address);
+      const altered = { ...grant, grantee: ctx.processor.address };
+      const { signature: _signature, ...value } = altered;
+      await expect(registry.connect(ctx.relayer).changeGtinGrants([altered]))
+        .to.be.revertedWithCustomError(registry, "RegistrySignatureInvalid")
+        .withArgs(ctx.cooperative.address, typedDigest(ctx.domain, "GtinGrant", value));
+      expect(await registry.gtinGranted(GTIN, ctx.processor.address)).to.equal(false);
+    });
+
+    it("accepts a cooperative's InspectionRequest, after which the inspector may inspect", async function () {
+      const inspector = walletNamed("inspector");
+      await (
+        await registry
+          .connect(ctx.admin)
+          .registerOrganisation(inspector.address, OrgKind.Inspector, REGION_CODE, cidOf("inspector"))
+      ).wait();
+      const inspecting = await signEvent(ctx, inspector, batchId, { bizStep: BizStep.Inspecting });
+      await expect(registry.connect(ctx.relayer).recordEvents([inspecting]))
+        .to.be.revertedWithCustomError(registry, "RegistryActorWithoutCustody")
+        .withArgs(batchId, inspector.address, BizStep.Inspecting);
+
+      const now = await latestTime(ctx);
+      const request = await signedInspectionRequest(ctx.cooperative, ctx.domain, {
+        requester: ctx.cooperative.address,
+        batchId,
+        inspector: inspector.address,
+        nonce: freshNonce(),
+        deadline: now + ONE_HOUR_S,
+      });
+      await expect(registry.connect(ctx.relayer).requestInspections([request]))
+        .to.emit(registry, "InspectionRequested")
+        .withArgs(
+          batchId,
+          inspector.address,
+          ctx.cooperative.address,
+          request.nonce,
+          request.deadline,
+          request.signature,
+        );
+      await expect(registry.connect(ctx.relayer).recordEvents([inspecting])).to.emit(registry, "EventRecorded");
+    });
+
+    it("hands a batch over: the receiving by the receiver the shipping named moves custody", async function () {
+      await expect(handOver(ctx, batchId, ctx.processor)).to.not.be.rejected;
+      const record = await registry.batch(batchId);
+      expect(record.custodian).to.equal(ctx.processor.address);
+      expect(record.pendingReceiver).to.equal(ZeroAddress);
+      const [transfer] = await registry.queryFilter(registry.filters.CustodyTransferred(batchId));
+      expect(transfer?.args.from).to.equal(ctx.cooperative.address);
+      expect(transfer?.args.to).to.equal(ctx.processor.address);
     });
   });
 
