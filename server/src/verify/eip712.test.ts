@@ -16,7 +16,7 @@ import fc from "fast-check";
 
 import type { AttestationValueJson, EventValueJson } from "../domain/resolution.ts";
 import { domainFor, typesFor } from "../domain/typed-data.ts";
-import { attestationDigest, eventDigest, recoverSigner, typedDataDigest } from "./eip712.ts";
+import { attestationDigest, domainSeparator, eventDigest, recoverSigner, typedDataDigest } from "./eip712.ts";
 import { AppError } from "../errors/app-error.ts";
 
 const uint = (bits: number): fc.Arbitrary<string> => fc.bigInt({ min: 0n, max: (1n << BigInt(bits)) - 1n }).map(String);
@@ -68,6 +68,22 @@ describe("EIP-712 digests", () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("digests in a domain met before equal ethers' (remembered hashes), and a caller cannot change them", () => {
+    const d = { chainId: "31337", verifyingContract: Wallet.createRandom().address };
+    domainSeparator(d).fill(0);
+    fc.assert(
+      fc.property(eventValue, attestationValue, (event, attestation) => {
+        assert.equal(eventDigest(d, event), ethersDigest(d, "TraceEvent", event));
+        assert.equal(attestationDigest(d, attestation), ethersDigest(d, "BatchAttestation", attestation));
+        // The same registry named in another letter case and the chain id as a bigint: the same domain.
+        const same = { chainId: 31337n, verifyingContract: d.verifyingContract.toLowerCase() };
+        assert.equal(eventDigest(same, event), ethersDigest(d, "TraceEvent", event));
+      }),
+      { numRuns: 200 },
+    );
+    assert.equal(hexlify(domainSeparator(d)), TypedDataEncoder.hashDomain(domainFor(31337n, d.verifyingContract)));
   });
 
   it("eventDigest equals ethers' TypedDataEncoder.hash for random values", () => {

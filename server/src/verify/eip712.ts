@@ -84,26 +84,55 @@ function encodeField(field: Field, value: string | bigint | boolean | undefined)
   }
 }
 
+/**
+ * Type hashes and domain separators already computed, by their text: a page checks a dozen
+ * signatures in the same one or two types and one domain, and each is a hash or three (on a
+ * slow phone, tens of milliseconds in all). Never handed out: callers get copies.
+ */
+const typeHashes = new Map<string, Uint8Array>();
+const separators = new Map<string, Uint8Array>();
+/** Domains are the registries a verifier meets: a few; bounded all the same. */
+const SEPARATORS_MAX = 64;
+
+function typeHashOf(name: string, fields: readonly Field[]): Uint8Array {
+  const text = encodeType(name, fields);
+  let hash = typeHashes.get(text);
+  if (hash === undefined) typeHashes.set(text, (hash = keccak256(utf8.encode(text))));
+  return hash;
+}
+
 function hashStruct(name: string, fields: readonly Field[], value: TypedValue): Uint8Array {
-  const typeHash = keccak256(utf8.encode(encodeType(name, fields)));
-  return keccak256(concatBytes(typeHash, ...fields.map((field) => encodeField(field, value[field.name]))));
+  return keccak256(
+    concatBytes(typeHashOf(name, fields), ...fields.map((field) => encodeField(field, value[field.name]))),
+  );
+}
+
+function separatorOf(domain: Eip712Domain): Uint8Array {
+  const version = domain.version ?? CURRENT_TYPED_DATA_VERSION;
+  const key = `${version}/${String(domain.chainId)}/${domain.verifyingContract.toLowerCase()}`;
+  let separator = separators.get(key);
+  if (separator === undefined) {
+    separator = hashStruct("EIP712Domain", DOMAIN_FIELDS, {
+      name: DOMAIN_NAME,
+      version,
+      chainId: domain.chainId,
+      verifyingContract: domain.verifyingContract,
+    });
+    if (separators.size >= SEPARATORS_MAX) separators.clear();
+    separators.set(key, separator);
+  }
+  return separator;
 }
 
 export function domainSeparator(domain: Eip712Domain): Uint8Array {
-  const version = domain.version ?? CURRENT_TYPED_DATA_VERSION;
-  return hashStruct("EIP712Domain", DOMAIN_FIELDS, {
-    name: DOMAIN_NAME,
-    version,
-    chainId: domain.chainId,
-    verifyingContract: domain.verifyingContract,
-  });
+  return separatorOf(domain).slice();
 }
 
 /** `keccak256(0x1901 ‖ domainSeparator ‖ hashStruct(value))` of one of our primary types, as 0x-hex. */
 export function typedDataDigest(domain: Eip712Domain, primaryType: PrimaryType, value: TypedValue): string {
   const fields: readonly Field[] = fieldsOf(primaryType, domain.version ?? CURRENT_TYPED_DATA_VERSION);
   return bytesToHex(
-    keccak256(concatBytes(Uint8Array.of(0x19, 0x01), domainSeparator(domain), hashStruct(primaryType, fields, value))),
+    keccak256(concatBytes(Uint8Array.of(0x19, 0x01), separatorOf(domain), hashStruct(primaryType, fields, value))),
   );
 }
 
