@@ -1001,7 +1001,7 @@ describe("TraceRegistry", function () {
     });
 
     it("hands a batch over: the receiving by the receiver the shipping named moves custody", async function () {
-      await expect(handOver(ctx, batchId, ctx.processor)).to.not.be.rejected;
+      await handOver(ctx, batchId, ctx.processor);
       const record = await registry.batch(batchId);
       expect(record.custodian).to.equal(ctx.processor.address);
       expect(record.pendingReceiver).to.equal(ZeroAddress);

@@ -16,6 +16,8 @@ export const ITEMS_PER_BATCH = 1_000;
 
 const GTIN_BODY = "0690123456789";
 export const BENCH_GTIN = gtinToUint64(`${GTIN_BODY}${gtinCheckDigit(GTIN_BODY)}`);
+/** The GS1 company prefix "6901234" the bench's GTIN lies under, bound to the bench's cooperative. */
+export const BENCH_COMPANY_PREFIX = { value: 6_901_234n, digits: 7 } as const;
 
 /** The signed fields of one attestation other than who signs it and when it expires. */
 export type BatchFields = Omit<BatchAttestationValue, "attester" | "nonce" | "deadline">;

@@ -1,38 +1,43 @@
 /**
  * Gas of our own ledger, TraceRegistry, as the platform uses it: a relayer submits what
- * a registered cooperative (batches) or logistics company (events) signed with EIP-712.
+ * a registered cooperative (batches) or a processor (events) signed with EIP-712.
+ * Events are legitimate under the registry's custody rules: each batch is first handed to the
+ * processor (the cooperative's shipping naming it, its receiving), outside what is measured,
+ * and the processor's ten events are steps a processor records, the last shipping the batch on
+ * to a retailer. One run also measures a batch's first ten events with the handover in them.
  *
  * Every figure is a receipt's `gasUsed` (intrinsic 21,000 and calldata included) divided
  * by what the transaction carried. Each signer has already used a nonce before anything
  * is measured, so its nonce word is in use, as in steady operation (a fresh word costs
  * about 17,100 gas more, once per 256 signatures).
  */
-import { Wallet, hexlify, type BaseWallet, type Contract, type Provider, type Signer } from "ethers";
+import { Wallet, ZeroAddress, hexlify, type BaseWallet, type Contract, type Provider, type Signer } from "ethers";
 
 import { bizStepIndex, type BizStep } from "../../../server/src/domain/typed-data.ts";
 import { deployTraceRegistry, traceRegistryAt } from "../../../server/src/ledger/deploy.ts";
 import { signTyped, type SigningDomain } from "../../../server/src/ledger/signing.ts";
 import { batchIdOf } from "../../../server/src/verify/batch-id.ts";
-import { batchFields, ITEMS_PER_BATCH } from "./batches.ts";
+import { BENCH_COMPANY_PREFIX, batchFields, ITEMS_PER_BATCH } from "./batches.ts";
 import { documentCid, gasUsedBy, perUnit, sum } from "./support.ts";
 
 const ORG_KIND_COOPERATIVE = 1;
-const ORG_KIND_LOGISTICS = 3;
+const ORG_KIND_PROCESSOR = 2;
+const ORG_KIND_RETAILER = 4;
 const DAY_SECONDS = 86_400n;
 const EVENTS_PER_BATCH = 10;
 
-/** The business steps of a batch's first ten events after harvest. */
+/** The processor's ten events once it holds a batch: its own steps, then shipping it on. */
 const LIFECYCLE: readonly BizStep[] = [
   "cooling",
+  "transforming",
   "packing",
-  "inspecting",
-  "shipping",
-  "receiving",
+  "cooling",
+  "transforming",
+  "packing",
+  "cooling",
   "transforming",
   "packing",
   "shipping",
-  "receiving",
-  "retail_selling",
 ];
 
 export interface RegistryGas {
@@ -48,6 +53,8 @@ export interface RegistryGas {
   tenEventsSeparateTxs: number;
   /** one batch receiving ten events in one transaction */
   tenEventsOneTxSameBatch: number;
+  /** a fresh batch's first ten events in one transaction, the handover to the processor included */
+  tenEventsOneTxWithHandover: number;
   /** ten batches' first events in one transaction */
   tenEventsAcrossBatchesFirst: number;
   /** ten batches receiving ten events each, in ten transactions of one event per batch */
@@ -70,6 +77,8 @@ interface Bench {
   domain: SigningDomain;
   cooperative: Signing;
   actor: Signing;
+  /** where the processor ships batches on to */
+  retailer: string;
   provider: Provider;
   batchSequence: number;
 }
@@ -112,26 +121,53 @@ async function attest(bench: Bench, count: number): Promise<{ gas: bigint; batch
   return { gas, batchIds };
 }
 
-/** One signed event per listed batch, `step` being how many events each batch had before. */
-async function signedEvents(bench: Bench, batchIds: readonly string[], step: number): Promise<object[]> {
+/** `signing`'s signed `bizStep` on `batchId`; a shipping names `receiver`. */
+async function signedEvent(
+  bench: Bench,
+  signing: Signing,
+  batchId: string,
+  bizStep: BizStep,
+  receiver: string,
+): Promise<object> {
   const now = await chainNow(bench.provider);
-  const bizStep = LIFECYCLE[step % LIFECYCLE.length] ?? "shipping";
+  const payloadCid = await documentCid({ batchId, bizStep, nonce: signing.nextNonce.toString() });
+  const value = {
+    actor: signing.wallet.address,
+    batchId,
+    bizStep: BigInt(bizStepIndex(bizStep)),
+    occurredAt: now - 60n,
+    payloadCid: hexlify(payloadCid),
+    counterparty: bizStep === "shipping" ? receiver : ZeroAddress,
+    nonce: takeNonce(signing),
+    deadline: now + DAY_SECONDS,
+  };
+  const signature = await signTyped(signing.wallet, bench.domain, "TraceEvent", value);
+  return { ...value, signature };
+}
+
+/** One signed event of the processor per listed batch, `step` being how many it recorded before. */
+async function signedEvents(bench: Bench, batchIds: readonly string[], step: number): Promise<object[]> {
+  const bizStep = LIFECYCLE[step % LIFECYCLE.length] ?? "packing";
   const requests: object[] = [];
   for (const batchId of batchIds) {
-    const payloadCid = await documentCid({ batchId, bizStep, step, readPoint: "urn:epc:id:sgln:0690123.00001.0" });
-    const value = {
-      actor: bench.actor.wallet.address,
-      batchId,
-      bizStep: BigInt(bizStepIndex(bizStep)),
-      occurredAt: now - 60n,
-      payloadCid: hexlify(payloadCid),
-      nonce: takeNonce(bench.actor),
-      deadline: now + DAY_SECONDS,
-    };
-    const signature = await signTyped(bench.actor.wallet, bench.domain, "TraceEvent", value);
-    requests.push({ ...value, signature });
+    requests.push(await signedEvent(bench, bench.actor, batchId, bizStep, bench.retailer));
   }
   return requests;
+}
+
+/** The handover of each batch to the processor: the cooperative's shipping naming it, its receiving. */
+async function handoverEvents(bench: Bench, batchIds: readonly string[]): Promise<object[]> {
+  const requests: object[] = [];
+  for (const batchId of batchIds) {
+    requests.push(await signedEvent(bench, bench.cooperative, batchId, "shipping", bench.actor.wallet.address));
+    requests.push(await signedEvent(bench, bench.actor, batchId, "receiving", ZeroAddress));
+  }
+  return requests;
+}
+
+/** Hands the batches to the processor, outside what is measured. */
+async function handOver(bench: Bench, batchIds: readonly string[]): Promise<void> {
+  await recordEvents(bench, await handoverEvents(bench, batchIds));
 }
 
 async function recordEvents(bench: Bench, requests: readonly object[]): Promise<bigint> {
@@ -148,18 +184,27 @@ async function setUp(parties: RegistryParties): Promise<Bench> {
   const asAdmin = traceRegistryAt(deployment.address, parties.admin);
   const cooperative: Signing = { wallet: Wallet.createRandom(), nextNonce: 0n };
   const actor: Signing = { wallet: Wallet.createRandom(), nextNonce: 0n };
+  const retailer = Wallet.createRandom().address;
   const register = asAdmin.getFunction("registerOrganisation");
   await gasUsedBy(
     register.send(cooperative.wallet.address, ORG_KIND_COOPERATIVE, 330106, await documentCid({ name: "cooperative" })),
   );
   await gasUsedBy(
-    register.send(actor.wallet.address, ORG_KIND_LOGISTICS, 330110, await documentCid({ name: "logistics" })),
+    register.send(actor.wallet.address, ORG_KIND_PROCESSOR, 330110, await documentCid({ name: "processor" })),
+  );
+  await gasUsedBy(register.send(retailer, ORG_KIND_RETAILER, 330102, await documentCid({ name: "retailer" })));
+  // The bench's GTIN is under the cooperative's company prefix, so its batches are its to attest.
+  await gasUsedBy(
+    asAdmin
+      .getFunction("bindCompanyPrefix")
+      .send(BENCH_COMPANY_PREFIX.value, BENCH_COMPANY_PREFIX.digits, cooperative.wallet.address),
   );
   return {
     asRelayer: traceRegistryAt(deployment.address, parties.relayer),
     domain: { chainId: deployment.chainId, verifyingContract: deployment.address },
     cooperative,
     actor,
+    retailer,
     provider: parties.provider,
     batchSequence: 0,
   };
@@ -170,6 +215,7 @@ export async function measureRegistry(parties: RegistryParties): Promise<Registr
 
   // Warm-up, not measured: each signer's nonce word comes into use.
   const warmUp = await attest(bench, 1);
+  await handOver(bench, warmUp.batchIds);
   await recordEvents(bench, await signedEvents(bench, warmUp.batchIds, 0));
 
   const repeats = 3;
@@ -190,8 +236,12 @@ export async function measureRegistry(parties: RegistryParties): Promise<Registr
   const fiftyPerTx = await attest(bench, 50);
 
   // One batch receiving ten events, each in its own transaction.
-  const [separateBatch, oneTxBatch] = aloneBatchIds;
-  if (separateBatch === undefined || oneTxBatch === undefined) throw new Error("too few batches for the event runs");
+  const [separateBatch, oneTxBatch, withHandoverBatch] = aloneBatchIds;
+  if (separateBatch === undefined || oneTxBatch === undefined || withHandoverBatch === undefined) {
+    throw new Error("too few batches for the event runs");
+  }
+  const acrossBatches = tenPerTxBatchIds.slice(0, 10);
+  await handOver(bench, [separateBatch, oneTxBatch, ...acrossBatches]);
   const separate: bigint[] = [];
   for (let step = 0; step < EVENTS_PER_BATCH; step++) {
     separate.push(await recordEvents(bench, await signedEvents(bench, [separateBatch], step)));
@@ -206,8 +256,14 @@ export async function measureRegistry(parties: RegistryParties): Promise<Registr
   }
   const oneTxSameBatch = await recordEvents(bench, oneTxRequests);
 
+  // A fresh batch's first ten events in one transaction: the handover, then eight of the processor's.
+  const withHandoverRequests = await handoverEvents(bench, [withHandoverBatch]);
+  for (let step = 0; step < EVENTS_PER_BATCH - 2; step++) {
+    withHandoverRequests.push(...(await signedEvents(bench, [withHandoverBatch], step)));
+  }
+  const oneTxWithHandover = await recordEvents(bench, withHandoverRequests);
+
   // Ten batches receiving ten events each, every transaction carrying one event per batch.
-  const acrossBatches = tenPerTxBatchIds.slice(0, 10);
   const rounds: bigint[] = [];
   for (let step = 0; step < EVENTS_PER_BATCH; step++) {
     rounds.push(await recordEvents(bench, await signedEvents(bench, acrossBatches, step)));
@@ -225,6 +281,7 @@ export async function measureRegistry(parties: RegistryParties): Promise<Registr
     laterEventsAlone: perUnit(sum(laterAlone), laterAlone.length),
     tenEventsSeparateTxs: perUnit(sum(separate), separate.length),
     tenEventsOneTxSameBatch: perUnit(oneTxSameBatch, EVENTS_PER_BATCH),
+    tenEventsOneTxWithHandover: perUnit(oneTxWithHandover, withHandoverRequests.length),
     tenEventsAcrossBatchesFirst: perUnit(firstRound, acrossBatches.length),
     tenEventsAcrossBatchesLifetime: perUnit(sum(rounds), acrossBatches.length * EVENTS_PER_BATCH),
   };
