@@ -9,9 +9,12 @@ import { formatCompanyPrefix } from "../../server/src/domain/gtin-entitlement.ts
 import type { ItemResolution, UnknownItemResolution } from "../../server/src/domain/resolution.ts";
 import {
   coldChainRangeOf,
+  hasWebCryptoDigest,
   readingsOf,
   testFailed,
+  useSha256Fallback,
   verifyResolution,
+  type Sha256,
   type VerificationReport,
 } from "../../server/src/verify/index.ts";
 import { claimHiddenCode, type ClaimOutcome } from "./claim.ts";
@@ -567,8 +570,28 @@ function render(): void {
   );
 }
 
+/** The content-named SHA-256 module the build writes beside the page (`scripts/tasks/build-web.ts`). */
+declare const SHA256_FALLBACK_URL: string;
+
+/**
+ * Browsers give Web Crypto only to secure origins; the demo on a phone is opened over plain
+ * HTTP on the LAN. There, and only there, the page loads a SHA-256 of its own to check
+ * documents against their CIDs. Without one no document matches, which the verdict says.
+ */
+async function loadSha256Fallback(): Promise<void> {
+  if (hasWebCryptoDigest()) return;
+  const url: string = SHA256_FALLBACK_URL;
+  try {
+    const module = (await import(url)) as { sha256: Sha256 };
+    useSha256Fallback(module.sha256);
+  } catch {
+    // Left unchecked: documents then fail their CID check rather than pass unhashed.
+  }
+}
+
 async function start(): Promise<void> {
   render();
+  const fallback = loadSha256Fallback();
   const resolution = await loadResolution().catch((): Failure => ({ kind: "network" }));
   if (!isResolution(resolution)) {
     state = { kind: "error", failure: resolution };
@@ -582,6 +605,7 @@ async function start(): Promise<void> {
   }
   state = { kind: "checking", resolution };
   render();
+  await fallback;
   const report = await verifyResolution(resolution, { baseUrl: location.href });
   // A chain that cannot be read says nothing about the item: offer a retry, not a verdict.
   state = report.chainReachable

@@ -98,9 +98,14 @@ export function contentName(base: string, extension: string, content: Uint8Array
 }
 
 /** One minified browser bundle of a TypeScript or CSS entry, in memory. */
-export async function bundle(entry: string): Promise<Uint8Array> {
+export async function bundle(
+  entry: string,
+  options: { define?: Record<string, string>; external?: string[] } = {},
+): Promise<Uint8Array> {
   const result = await build({
     entryPoints: [entry],
+    define: options.define ?? {},
+    external: options.external ?? [],
     bundle: true,
     minify: true,
     write: false,
@@ -120,7 +125,14 @@ export async function bundle(entry: string): Promise<Uint8Array> {
 
 export async function buildWeb(options: { outDir?: string } = {}): Promise<WebBuild> {
   const outDir = options.outDir ?? path.join(webRoot, "dist");
-  const js = await bundle(path.join(webRoot, "src", "main.ts"));
+  // Loaded by the page only where the browser has no Web Crypto (plain HTTP on a LAN).
+  const sha256Js = await bundle(path.join(webRoot, "src", "sha256-fallback.ts"));
+  const sha256Name = contentName("sha256", "js", sha256Js);
+  const js = await bundle(path.join(webRoot, "src", "main.ts"), {
+    define: { SHA256_FALLBACK_URL: JSON.stringify(`/web/${sha256Name}`) },
+    // Fetched at run time from the server, never bundled into the page.
+    external: ["/web/*"],
+  });
   const css = new TextDecoder().decode(await bundle(path.join(webRoot, "src", "scan.css"))).trim();
   const jsName = contentName("scan", "js", js);
 
@@ -137,7 +149,7 @@ export async function buildWeb(options: { outDir?: string } = {}): Promise<WebBu
   mkdirSync(outDir, { recursive: true });
   // Only the scan page's own earlier outputs go: the consoles build into the same folder.
   for (const name of readdirSync(outDir)) {
-    if (/^scan(-[0-9a-f]{10})?\.(js|css|html)(\.br|\.gz)?$/.test(name))
+    if (/^(scan(-[0-9a-f]{10})?\.(js|css|html)|sha256-[0-9a-f]{10}\.js)(\.br|\.gz)?$/.test(name))
       rmSync(path.join(outDir, name), { force: true });
   }
   // Also served as a file: for the consoles and for browsers that ask for /favicon.ico on their own.
@@ -156,6 +168,8 @@ export async function buildWeb(options: { outDir?: string } = {}): Promise<WebBu
     writeWithSiblings(outDir, "scan.html", new TextEncoder().encode(html)),
     writeWithSiblings(outDir, jsName, js),
   ];
+  // Not part of the page's weight: a page on HTTPS never asks for it.
+  writeWithSiblings(outDir, sha256Name, sha256Js);
   const gzipBytes = files.reduce((sum, file) => sum + file.gzipBytes, 0);
   const brotliBytes = files.reduce((sum, file) => sum + file.brotliBytes, 0);
   return {

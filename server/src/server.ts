@@ -195,6 +195,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     bodyLimitBytes: config.http.bodyLimitBytes,
     rateLimitPerMinute: config.rateLimitPerMinute,
     connectSources: /^https?:\/\//.test(config.chain.publicRpcUrl) ? [new URL(config.chain.publicRpcUrl).origin] : [],
+    servedOverHttps: config.http.publicOrigin.startsWith("https:"),
     publicRouters: [resolverRouter(ctx), webAssetsRouter()],
     routers: [
       systemRouter(ctx),

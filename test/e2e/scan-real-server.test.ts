@@ -9,14 +9,14 @@
 import assert from "node:assert/strict";
 import { readFileSync, rmSync } from "node:fs";
 import path from "node:path";
-import { after, before, describe } from "node:test";
+import { after, before, describe, it } from "node:test";
 
-import type { Browser } from "playwright-core";
+import { chromium, type Browser } from "playwright-core";
 import { pino } from "pino";
 
 import { apiClient, expectStatus, type ApiClient } from "../../scripts/lib/api-client.ts";
 import { freePort, startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
-import { launchChromium } from "../../scripts/lib/chromium.ts";
+import { CHROMIUM_ARGS, CHROMIUM_PATH, launchChromium } from "../../scripts/lib/chromium.ts";
 import { DEMO_GTIN, seedDemoSystem, type DemoSystemSummary } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry, type LocalDeployment } from "../../scripts/lib/local-stack.ts";
 import { buildWeb } from "../../scripts/tasks/build-web.ts";
@@ -25,7 +25,7 @@ import { deriveVerificationCode } from "../../server/src/domain/serials.ts";
 import { settleLedger } from "./support/settle-ledger.ts";
 import { startServer, type RunningServer } from "../../server/src/server.ts";
 import { itemPathOf, registerTestBatch, startTestServer } from "../support/test-server.ts";
-import { scanPageBehaviour, type OptionalCase, type ScanPageTarget } from "./support/scan-page-assertions.ts";
+import { open, scanPageBehaviour, type OptionalCase, type ScanPageTarget } from "./support/scan-page-assertions.ts";
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
 const CASES: ReadonlySet<OptionalCase> = new Set([
@@ -166,4 +166,49 @@ describe("the scan page against the real server", () => {
   });
 
   scanPageBehaviour(() => target, CASES);
+
+  it("verifies over plain HTTP on a LAN name too (no Web Crypto there): the page loads its own SHA-256 then, and only then", async (t) => {
+    if (target === undefined || server === undefined) {
+      t.skip("Chromium is not available here");
+      return;
+    }
+    const scripts = async (opened: { page: import("playwright-core").Page }): Promise<string[]> =>
+      opened.page.evaluate(() => performance.getEntriesByType("resource").map((entry) => new URL(entry.name).pathname));
+    const usesFallback = (paths: string[]): boolean => paths.some((p) => /^\/web\/sha256-[0-9a-f]{10}\.js$/.test(p));
+
+    const secure = await open(target, target.urls.genuine);
+    try {
+      assert.equal(await secure.page.evaluate(() => isSecureContext), true);
+      assert.equal(secure.verdict, "verified");
+      assert.equal(usesFallback(await scripts(secure)), false, "a secure page hashes with Web Crypto");
+    } finally {
+      await secure.close();
+    }
+
+    // A name that is not localhost makes the origin insecure, as a phone on the Wi-Fi sees the
+    // demo; the name still resolves to loopback, so nothing leaves this machine.
+    const lanBrowser = await chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      args: [...CHROMIUM_ARGS, "--host-resolver-rules=MAP lan.test 127.0.0.1"],
+    });
+    try {
+      const lanOrigin = `http://lan.test:${new URL(server.url).port}`;
+      const lanUrl = lanOrigin + new URL(target.urls.genuine).pathname;
+      const lan = await open({ browser: lanBrowser, baseUrl: lanOrigin }, lanUrl);
+      try {
+        assert.equal(await lan.page.evaluate(() => isSecureContext), false);
+        assert.equal(
+          await lan.page.evaluate(() => (globalThis.crypto as { subtle?: unknown }).subtle === undefined),
+          true,
+        );
+        assert.equal(lan.verdict, "verified", "documents checked with the page's own SHA-256");
+        assert.equal(usesFallback(await scripts(lan)), true);
+        assert.deepEqual(lan.problems, []);
+      } finally {
+        await lan.close();
+      }
+    } finally {
+      await lanBrowser.close();
+    }
+  });
 });

@@ -37,6 +37,8 @@ export interface AppOptions {
   publicRouters?: Router[];
   /** Origins the pages may fetch from besides their own (an external JSON-RPC endpoint). */
   connectSources?: string[];
+  /** Whether the public origin is HTTPS (browsers are then told to upgrade any plain request). */
+  servedOverHttps?: boolean;
   /** Middleware that runs after body parsing and before every router (authentication). */
   beforeRoutes?: RequestHandler[];
   /** Express's trust-proxy setting: false (default) takes the socket's address as the client's. */
@@ -132,8 +134,18 @@ function lazyRequestLogger(app: Express, logger: Logger): void {
   });
 }
 
-/** Helmet's headers with our policy: pages load only their own scripts and styles, and talk to `connectSources`. */
-export function securityHeaders(connectSources: readonly string[]): RequestHandler {
+/**
+ * Helmet's headers with our policy: pages load only their own scripts and styles, and talk to
+ * `connectSources`. `upgrade-insecure-requests` (and the other HTTPS-only headers) only where the
+ * public origin is HTTPS: served over plain HTTP (the demo opened on a phone on the LAN) it
+ * would send the page's own script to an HTTPS port that does not exist, and the page would
+ * never load.
+ */
+export function securityHeaders(
+  connectSources: readonly string[],
+  options: { overHttps?: boolean } = {},
+): RequestHandler {
+  const overHttps = options.overHttps ?? true;
   return helmet({
     contentSecurityPolicy: {
       directives: {
@@ -143,8 +155,12 @@ export function securityHeaders(connectSources: readonly string[]): RequestHandl
         "connect-src": ["'self'", ...connectSources],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
+        "upgrade-insecure-requests": overHttps ? [] : null,
       },
     },
+    // Both are HTTPS-only features: over plain HTTP a browser ignores them, COOP with a console error.
+    crossOriginOpenerPolicy: overHttps,
+    strictTransportSecurity: overHttps,
     crossOriginResourcePolicy: { policy: "cross-origin" },
   });
 }
@@ -258,7 +274,9 @@ export function createApp(options: AppOptions): Express {
   lazyRequestLogger(app, options.logger);
   app.use(requestContext(options.logger));
   if (options.bodyTimeoutMs !== undefined) app.use(bodyDeadline(options.bodyTimeoutMs, isLongUpload));
-  app.use(headersComputedOnce(securityHeaders(options.connectSources ?? [])));
+  app.use(
+    headersComputedOnce(securityHeaders(options.connectSources ?? [], { overHttps: options.servedOverHttps ?? true })),
+  );
   app.use(
     rateLimit({
       windowMs: 60_000,

@@ -41,6 +41,17 @@ describe("security headers computed once", () => {
     assert.ok(Object.keys(live).length >= 10, "helmet's headers are all there");
   });
 
+  it("tell browsers to upgrade plain requests only where the public origin is HTTPS", async () => {
+    const https = await headersOf(securityHeaders([]));
+    const plain = await headersOf(securityHeaders([], { overHttps: false }));
+    assert.match(https["content-security-policy"] ?? "", /upgrade-insecure-requests/);
+    assert.doesNotMatch(plain["content-security-policy"] ?? "", /upgrade-insecure-requests/);
+    assert.equal(https["cross-origin-opener-policy"], "same-origin");
+    assert.equal(plain["cross-origin-opener-policy"], undefined);
+    assert.equal(plain["strict-transport-security"], undefined);
+    assert.match(plain["content-security-policy"] ?? "", /script-src 'self'/);
+  });
+
   it("refuses a middleware that fails when run once", () => {
     const failing: RequestHandler = (_req, _res, next) => {
       next(new Error("per-request policy"));

@@ -3,8 +3,8 @@
  * SHA-256 of the document's bytes, so checking a document is one hash and a compare.
  * Multibase base32 (RFC 4648, lower case, no padding) is decoded here rather than with
  * `multiformats`, to keep the scan page small; the hash is the platform's Web Crypto (every
- * browser we serve has it on the page's HTTPS origin, Node has it too), which spares the page
- * a SHA-2 library (1.4 KB of its script, brotli). Signed values carry CIDs in binary;
+ * browser we serve has it on a secure origin, Node has it too), which spares the page a SHA-2
+ * library (1.4 KB of its script, brotli) except over plain HTTP (`useSha256Fallback`). Signed values carry CIDs in binary;
  * `cidTextFromHex` names any CID in text, as `multiformats` would.
  */
 import { bytesEqual, bytesToHex, concatBytes, hexToBytes } from "./bytes.ts";
@@ -104,17 +104,44 @@ export function cidTextFromHex(cidHex: string): string {
   return `b${base32Encode(bytes)}`;
 }
 
+/** A SHA-256 for a platform without Web Crypto. */
+export type Sha256 = (bytes: Uint8Array) => Uint8Array;
+
+let fallbackSha256: Sha256 | null = null;
+
+/**
+ * The hash to use where the platform has no Web Crypto: browsers give it only to secure
+ * origins, and the demo on a phone is opened over plain HTTP on the LAN. The scan page loads a
+ * SHA-256 for that case only, so pages on HTTPS never download it.
+ */
+export function useSha256Fallback(sha256: Sha256): void {
+  fallbackSha256 = sha256;
+}
+
+/** Whether this platform can hash without a fallback. */
+export function hasWebCryptoDigest(): boolean {
+  // The DOM types promise `subtle`; an insecure page (and an old runtime) has none.
+  const platform = globalThis.crypto as { subtle?: SubtleCrypto } | undefined;
+  return platform?.subtle !== undefined;
+}
+
+async function sha256Of(bytes: Uint8Array): Promise<Uint8Array> {
+  if (hasWebCryptoDigest()) {
+    // Copied: `digest` takes a buffer it may read after this call returns.
+    return new Uint8Array(await globalThis.crypto.subtle.digest("SHA-256", bytes.slice()));
+  }
+  if (fallbackSha256 !== null) return fallbackSha256(bytes);
+  throw new Error("no SHA-256 on this platform");
+}
+
 /**
  * Whether `bytes` are the content `cidText` names. False for any CID we cannot check, and
- * where the platform cannot hash (a page opened over plain HTTP has no Web Crypto): unchecked
- * is never matched.
+ * where the platform cannot hash at all: unchecked is never matched.
  */
 export async function cidMatchesBytes(cidText: string, bytes: Uint8Array): Promise<boolean> {
   try {
     const digest = requireRawSha256(cidBytesFromText(cidText));
-    // Copied: `digest` takes a buffer it may read after this call returns.
-    const actual = new Uint8Array(await globalThis.crypto.subtle.digest("SHA-256", bytes.slice()));
-    return bytesEqual(digest, actual);
+    return bytesEqual(digest, await sha256Of(bytes));
   } catch {
     return false;
   }

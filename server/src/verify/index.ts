@@ -16,7 +16,14 @@ export {
   type BatchLogsVerification,
   type SignedLog,
 } from "./batch.ts";
-export { cidBytesFromText, cidMatchesBytes, cidTextFromHex } from "./cid.ts";
+export {
+  cidBytesFromText,
+  cidMatchesBytes,
+  cidTextFromHex,
+  hasWebCryptoDigest,
+  useSha256Fallback,
+  type Sha256,
+} from "./cid.ts";
 export {
   createRpcClient,
   decodeBatchRecord,
