@@ -48,7 +48,9 @@ export const scanPageSuite: BenchSuite = {
     }
     const stack = await startBenchStack({
       itemCount: 1_000,
-      env: { CLONE_SCANS_PER_DAY: "1000", CLONE_SCANS_PER_WEEK: "1000" },
+      // An HTTPS public origin, as in production: the page then carries the HTTPS-only headers
+      // (HSTS, COOP, upgrade-insecure-requests) the bytes on the wire must include.
+      env: { CLONE_SCANS_PER_DAY: "1000", CLONE_SCANS_PER_WEEK: "1000", PUBLIC_ORIGIN: "https://scan.example.cn" },
     });
     const browser = await launchChromium("the scan page bench");
     if (browser === null) throw new Error("cannot measure the page without Chromium");
