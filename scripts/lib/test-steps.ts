@@ -1,4 +1,6 @@
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import path from "node:path";
 import { stripVTControlCharacters } from "node:util";
 
 import { startPostgres, type PostgresInstance } from "./postgres.ts";
@@ -76,6 +78,27 @@ export function solidityLineCoverage(lcovPath: string): { percent: number; missi
     }
   }
   return found === 0 ? null : { percent: (hit / found) * 100, missing };
+}
+
+/**
+ * Compiles each Solidity file for coverage in a compilation job of its own, so `hardhat test
+ * --coverage` then finds every artifact built. Instrumented, all sources in one job run the
+ * WebAssembly solc out of memory (`HHE908: memory access out of bounds`); no single file does.
+ */
+export function buildForCoverageOneFileAtATime(root = "contracts"): Promise<true | string> {
+  const files = readdirSync(root, { recursive: true, encoding: "utf8" })
+    .filter((file) => file.endsWith(".sol"))
+    .sort();
+  for (const file of files) {
+    const built = spawnSync("hardhat", ["build", "--coverage", "--no-typechain", path.join(root, file)], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    if (built.status !== 0) {
+      return Promise.resolve(`coverage build of ${file} failed:\n${built.stdout}${built.stderr}`);
+    }
+  }
+  return Promise.resolve(true);
 }
 
 /** The Solidity tests whose gas is snapshotted; `hardhat test solidity --snapshot <it>` updates both files. */
@@ -184,7 +207,7 @@ export function testSteps(): TestStep[] {
       // earlier run must not stand in for one this run failed to write.
       prepare: () => {
         rmSync("coverage/lcov.info", { force: true });
-        return Promise.resolve(true);
+        return buildForCoverageOneFileAtATime();
       },
       count: countMochaStyle,
       verify: () => {
