@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { stripVTControlCharacters } from "node:util";
 
@@ -86,6 +86,12 @@ export function solidityLineCoverage(lcovPath: string): { percent: number; missi
  * WebAssembly solc out of memory (`HHE908: memory access out of bounds`); no single file does.
  */
 export function buildForCoverageOneFileAtATime(root = "contracts"): Promise<true | string> {
+  // `hardhat build --coverage` writes instrumented artifacts where the plain build keeps its
+  // own; every later step deploys from there, so the plain outputs are kept aside and put back.
+  rmSync(BUILD_OUTPUTS_ASIDE, { recursive: true, force: true });
+  for (const folder of BUILD_OUTPUTS) {
+    if (existsSync(folder)) cpSync(folder, path.join(BUILD_OUTPUTS_ASIDE, folder), { recursive: true });
+  }
   const files = readdirSync(root, { recursive: true, encoding: "utf8" })
     .filter((file) => file.endsWith(".sol"))
     .sort();
@@ -99,6 +105,22 @@ export function buildForCoverageOneFileAtATime(root = "contracts"): Promise<true
     }
   }
   return Promise.resolve(true);
+}
+
+/** What the plain build writes, and where it waits while the coverage build runs. */
+const BUILD_OUTPUTS = ["artifacts", "cache"];
+const BUILD_OUTPUTS_ASIDE = path.join(".coverage-aside");
+
+/** Puts back the plain build's outputs kept aside by `buildForCoverageOneFileAtATime`. */
+export function restoreBuildOutputs(): void {
+  if (!existsSync(BUILD_OUTPUTS_ASIDE)) return;
+  for (const folder of BUILD_OUTPUTS) {
+    const kept = path.join(BUILD_OUTPUTS_ASIDE, folder);
+    if (!existsSync(kept)) continue;
+    rmSync(folder, { recursive: true, force: true });
+    cpSync(kept, folder, { recursive: true });
+  }
+  rmSync(BUILD_OUTPUTS_ASIDE, { recursive: true, force: true });
 }
 
 /** The Solidity tests whose gas is snapshotted; `hardhat test solidity --snapshot <it>` updates both files. */
@@ -208,6 +230,10 @@ export function testSteps(): TestStep[] {
       prepare: () => {
         rmSync("coverage/lcov.info", { force: true });
         return buildForCoverageOneFileAtATime();
+      },
+      cleanup: () => {
+        restoreBuildOutputs();
+        return Promise.resolve();
       },
       count: countMochaStyle,
       verify: () => {

@@ -25,17 +25,14 @@ import { listItemSerials } from "../../server/src/storage/batches.ts";
 import { traceRegistryAt } from "../../server/src/ledger/deploy.ts";
 import type { RunningServer } from "../../server/src/server.ts";
 import { settleLedger } from "../e2e/support/settle-ledger.ts";
+import type { Problem } from "../support/problems.ts";
+import { refusalChecker } from "../support/refusals.ts";
 import { freshTestDatabaseUrl, TEST_DATABASE_URL } from "../support/test-database.ts";
 import { startTestServer } from "../support/test-server.ts";
 
 const USCC_CATEGORY: Record<string, string> = { regulator: "11", cooperative: "93" };
 /** The GS1 company prefix of DEMO_GTIN (06901234567892), bound to the cooperative. */
 const COMPANY_PREFIX = "6901234";
-
-interface Problem {
-  code: string;
-  message: { zh: string; en: string };
-}
 
 interface Party {
   id: string;
@@ -86,22 +83,7 @@ describe(`custody: who may record a step about a batch (${TEST_DATABASE_URL === 
     };
   }
 
-  async function refusedUnchanged(
-    what: string,
-    send: () => Promise<ApiResponse>,
-    status: number,
-    code: string,
-  ): Promise<void> {
-    await settleLedger(server);
-    const before = await snapshot();
-    const answer = await send();
-    assert.equal(answer.status, status, `${what}: ${JSON.stringify(answer.body)}`);
-    const problem = answer.body as Problem;
-    assert.equal(problem.code, code, what);
-    assert.ok(problem.message.zh.length > 0 && problem.message.en.length > 0, what);
-    await settleLedger(server);
-    assert.deepEqual(await snapshot(), before, `${what}: the store and the chain are unchanged`);
-  }
+  const refusedUnchanged = refusalChecker({ settle: () => settleLedger(server), snapshot });
 
   async function onboard(
     kind: string,

@@ -29,13 +29,9 @@ import { loadConfig } from "../../server/src/config.ts";
 import { reindex } from "../../server/src/reindex.ts";
 import type { RunningServer } from "../../server/src/server.ts";
 import { settleLedger } from "../e2e/support/settle-ledger.ts";
+import { refusalChecker } from "../support/refusals.ts";
 import { freshTestDatabaseUrl, TEST_DATABASE_URL } from "../support/test-database.ts";
 import { startTestServer } from "../support/test-server.ts";
-
-interface Problem {
-  code: string;
-  message: { zh: string; en: string };
-}
 
 interface Org {
   id: string;
@@ -138,23 +134,7 @@ describe(`GTIN entitlement (${TEST_DATABASE_URL === undefined ? "SQLite" : "Post
     };
   }
 
-  async function refusedUnchanged(
-    what: string,
-    send: () => Promise<ApiResponse>,
-    status: number,
-    code: string,
-  ): Promise<void> {
-    await settleLedger(server);
-    const before = await snapshot();
-    const answer = await send();
-    assert.equal(answer.status, status, `${what}: ${JSON.stringify(answer.body)}`);
-    assert.match(answer.headers.get("content-type") ?? "", /^application\/problem\+json/, what);
-    const problem = answer.body as Problem;
-    assert.equal(problem.code, code, what);
-    assert.ok(problem.message.zh.length > 0 && problem.message.en.length > 0, what);
-    await settleLedger(server);
-    assert.deepEqual(await snapshot(), before, `${what}: the store and the chain are unchanged`);
-  }
+  const refusedUnchanged = refusalChecker({ settle: () => settleLedger(server), snapshot });
 
   async function ledgerStateOf(batchId: string): Promise<string> {
     const row = await server.ctx.db

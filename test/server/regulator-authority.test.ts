@@ -21,15 +21,13 @@ import type { RunningServer } from "../../server/src/server.ts";
 import { submitSignature } from "../../server/src/services/sign-and-submit.ts";
 import type { SignatureRequest } from "../../server/src/services/signature-requests.ts";
 import { settleLedger } from "../e2e/support/settle-ledger.ts";
+import type { Problem } from "../support/problems.ts";
+import { refusalChecker } from "../support/refusals.ts";
 import { freshTestDatabaseUrl, TEST_DATABASE_URL } from "../support/test-database.ts";
 import { startTestServer } from "../support/test-server.ts";
 
 /** The credit code's registration category: a state organ, a farmers' cooperative, a company. */
 const USCC_CATEGORY: Record<string, string> = { regulator: "11", cooperative: "93" };
-
-interface Problem {
-  code: string;
-}
 
 describe(`regulators: suspension, self-reinstatement and jurisdiction (${TEST_DATABASE_URL === undefined ? "SQLite" : "PostgreSQL"})`, () => {
   let node: ChainNode;
@@ -72,21 +70,7 @@ describe(`regulators: suspension, self-reinstatement and jurisdiction (${TEST_DA
     };
   }
 
-  /** Sends a request that must be refused with `status` and `code`, and checks it changed nothing, ledger settled. */
-  async function refusedUnchanged(
-    what: string,
-    send: () => Promise<ApiResponse>,
-    status: number,
-    code: string,
-  ): Promise<void> {
-    await settleLedger(server);
-    const before = await snapshot();
-    const answer = await send();
-    assert.equal(answer.status, status, `${what}: ${JSON.stringify(answer.body)}`);
-    assert.equal((answer.body as Problem).code, code, what);
-    await settleLedger(server);
-    assert.deepEqual(await snapshot(), before, `${what}: the store and the chain are unchanged`);
-  }
+  const refusedUnchanged = refusalChecker({ settle: () => settleLedger(server), snapshot });
 
   async function onboard(
     kind: string,
