@@ -205,6 +205,7 @@ export const UI_TEXT = {
   rateLimited: ["尝试次数过多，请稍后再试", "Too many attempts; try again later"],
   claimError: ["暂时无法验证，请稍后再试", "Cannot check right now; try again later"],
   code: ["商品码", "Item code"],
+  independent: ["独立核验", "Verify independently"],
   registeredBy: ["登记资格", "Registered by"],
   byGtinOwner: ["由商品条码所有者登记", "Registered by the GTIN's owner"],
   byGrantee: ["由 {who} 经 {owner} 授权登记", "Registered by {who} under a grant from {owner}"],

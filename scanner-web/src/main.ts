@@ -479,6 +479,15 @@ function claimSection(resolution: ItemResolution): HTMLElement | null {
   );
 }
 
+/** A verifier on another origin that trusts none of this platform's answer (`VERIFIER_URL`). */
+function independentLink(resolution: ItemResolution): HTMLElement | null {
+  const base = resolution.display.verifierUrl;
+  if (base === undefined) return null;
+  const url = new URL(base);
+  url.searchParams.set("link", resolution.uri);
+  return h("p", { class: "independent" }, h("a", { href: url.href, "data-verifier": "" }, t("independent")));
+}
+
 function doneView(resolution: ItemResolution, report: VerificationReport): Child[] {
   const extra: Child[] = [];
   // Who had no right to speak comes first: a record made without custody, a batch
@@ -527,6 +536,7 @@ function doneView(resolution: ItemResolution, report: VerificationReport): Child
     timelineSection(resolution, report),
     videoSection(resolution, report),
     checksSection(resolution, report),
+    independentLink(resolution),
     h("p", { class: "scans" }, t("scanCount").replace("{n}", String(resolution.scans.count))),
   ];
 }

@@ -98,6 +98,8 @@ const envSchema = z.object({
   LEDGER_REGULATOR_PRIVATE_KEY: hexPrivateKey.optional(),
   /** The JSON-RPC URL the scan page reads the chain from; default: this server's read-only proxy. */
   PUBLIC_RPC_URL: z.string().min(1).optional(),
+  /** An independent verifier's page (another origin, `npm run cli -- check-verifier`): the scan page links to it. */
+  VERIFIER_URL: z.url().optional(),
   SIGNATURE_TTL_SECONDS: positiveInt.max(365 * 86_400).default(30 * 86_400),
   /** Run the ledger writer and indexer in this process (they elect one holder among replicas). */
   WORKERS: z.enum(["on", "off"]).default("on"),
@@ -204,6 +206,8 @@ export interface ServerConfig {
     adminPrivateKey: string | undefined;
     regulatorPrivateKey: string | undefined;
     publicRpcUrl: string;
+    /** The independent verifier the scan page links to (`VERIFIER_URL`); undefined: no link. */
+    verifierUrl: string | undefined;
     signatureTtlSeconds: number;
     workers: boolean;
     confirmations: number;
@@ -293,6 +297,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       adminPrivateKey: e.LEDGER_ADMIN_PRIVATE_KEY,
       regulatorPrivateKey: e.LEDGER_REGULATOR_PRIVATE_KEY,
       publicRpcUrl: e.PUBLIC_RPC_URL ?? "/rpc",
+      verifierUrl: e.VERIFIER_URL,
       signatureTtlSeconds: e.SIGNATURE_TTL_SECONDS,
       workers: e.WORKERS === "on",
       confirmations: e.CONFIRMATIONS,

@@ -110,6 +110,7 @@ export async function buildContext(
     domain: { chainId, verifyingContract: config.chain.registryAddress, version: CURRENT_TYPED_DATA_VERSION },
     publicOrigin: config.http.publicOrigin,
     publicRpcUrl: config.chain.publicRpcUrl,
+    ...(config.chain.verifierUrl === undefined ? {} : { verifierUrl: config.chain.verifierUrl }),
     registryDeployedAtBlock: config.chain.deployedAtBlock,
     secrets: {
       keystoreSecret: config.secrets.keystoreSecret,

@@ -134,6 +134,8 @@ export interface ItemResolution {
      * for batches whose signed metadata carries no range (version 1), and says so.
      */
     coldChain?: { minC: number; maxC: number } | null;
+    /** An independent verifier's page (`VERIFIER_URL`) the scan page links to with `?link=`; absent when none. */
+    verifierUrl?: string;
   };
   scans: { count: number; firstAtMs: number | null; signals: CloneSignal[] };
 }

@@ -23,6 +23,8 @@ export interface ServiceContext {
   publicOrigin: string;
   /** JSON-RPC endpoint the scan page reads the chain from (the read-only proxy by default). */
   publicRpcUrl: string;
+  /** An independent verifier the scan page links to (`VERIFIER_URL`). */
+  verifierUrl?: string;
   secrets: { keystoreSecret: string; hiddenCodePepper: Uint8Array };
   /** Where custodial keystores are also kept as files, so a lost database does not lose keys. */
   keysDir: string;

@@ -311,6 +311,7 @@ async function buildBatchMembers(ctx: ServiceContext, batch: Batch): Promise<Bat
       regionName: cooperative === null ? null : regionNameOf(cooperative.regionCode),
       plotRegionName: plot === null ? null : regionNameOf(plot.regionCode),
       coldChain: product?.coldChain ?? null,
+      ...(ctx.verifierUrl === undefined ? {} : { verifierUrl: ctx.verifierUrl }),
     },
   };
 }
