@@ -860,6 +860,19 @@ const INTERNAL = {
     zh: "类型化数据包含验证程序不认识的类型。",
     remedy: R.VERIFY,
   },
+  "verify.qbft_header": {
+    status: 502,
+    en: "A ledger node answered a block header that is malformed or does not match its own hash.",
+    zh: "区块链节点给出的区块头格式错误或与其哈希不符。",
+    remedy: "Retry later; if it persists, the endpoint that answered is wrong or dishonest.",
+  },
+  "verify.qbft_extra_data": {
+    status: 502,
+    en: "A block's QBFT extra data (validators, vote, round, committed seals) is malformed.",
+    zh: "区块的 QBFT 附加数据（验证者、投票、轮次、提交签名）格式错误。",
+    remedy:
+      "Retry later; if it persists, the endpoint that answered is wrong or dishonest, or the chain is not a QBFT chain.",
+  },
   "export.event_data_invalid": {
     status: 500,
     en: "A stored event's data cannot be represented in the export.",

@@ -46,6 +46,18 @@ export {
   type VerifiedEvent,
   type VerifyDeps,
 } from "./verify-resolution.ts";
+export {
+  decodeQbftExtraData,
+  encodeQbftExtraData,
+  qbftCommitSealHash,
+  qbftHeaderFromRlp,
+  qbftHeaderFromRpcBlock,
+  qbftQuorum,
+  verifyQbftSeals,
+  type QbftExtraData,
+  type QbftHeader,
+  type QbftSealCheck,
+} from "./qbft-seals.ts";
 export { AppError, isAppError } from "../errors/app-error.ts";
 export {
   coldChainRangeOf,
