@@ -221,7 +221,7 @@ describe("QBFT committed seals on a recorded Besu block", () => {
           return isAppError(error, "verify.qbft_header") || isAppError(error, "verify.qbft_extra_data");
         }
       }),
-      { numRuns: 150 },
+      { numRuns: 80 },
     );
   });
 
