@@ -134,7 +134,7 @@ function assertCode(code: string) {
 describe("QBFT committed seals on a recorded Besu block", () => {
   it("the recorded block 7528 verifies with its four validators: three seals, quorum three", () => {
     const check = verifyQbftSeals(REAL_RLP, recorded.validators);
-    assert.equal(check.ok, true, check.reason);
+    assert.equal(check.ok, true, check.reason ?? "");
     assert.equal(check.reason, undefined);
     assert.equal(check.sealedBy.length, 3);
     assert.deepEqual(
@@ -476,7 +476,7 @@ describe("QBFT headers from eth_getBlockByNumber", () => {
     };
     assert.equal(qbftQuorum(7), 5);
     const five = verifyQbftSeals(qbftHeaderFromRpcBlock(sealed(5)), validators);
-    assert.equal(five.ok, true, five.reason);
+    assert.equal(five.ok, true, five.reason ?? "");
     assert.equal(five.commitHash, commitHash);
     assert.equal(five.hash, blockHash);
     const four = verifyQbftSeals(qbftHeaderFromRpcBlock(sealed(4)), validators);
@@ -493,6 +493,27 @@ describe("QBFT headers from eth_getBlockByNumber", () => {
       extraData: { ...header.extraData, seals },
     };
     assert.equal(verifyQbftSeals(tampered, recorded.validators).ok, false);
+  });
+});
+
+describe("the genesis block", () => {
+  it("is hashed with its extraData as it is, and, having no seals, is never trusted by them", () => {
+    // A Besu QBFT genesis extraData (four validators, round 0, no seals), from
+    // datachainlab/besu-qbft-elc e2e/chains/chain1/network/genesis.json; the other fields are made here.
+    const genesisExtra = getBytes(
+      "0xf87aa00000000000000000000000000000000000000000000000000000000000000000f85494c09719b9508d76d9de1b82788bbc81f52f9f2bc094c1a765dad01fe8869c53c6a520bcc42dff42abb1944d7d7f66c08e076579638989ff0a2fefec46808e94f8110fa015efd6216c072b10ebe5190a0069e1b8c080c0",
+    );
+    const fields = realFields();
+    fields[8] = new Uint8Array(0);
+    fields[EXTRA] = genesisExtra;
+    const rlp = RLP.encode(fields);
+    const header = qbftHeaderFromRlp(rlp);
+    assert.equal(header.number, 0n);
+    assert.equal(header.hash, keccak256(rlp));
+    assert.equal(header.extraData.validators.length, 4);
+    const check = verifyQbftSeals(rlp, header.extraData.validators);
+    assert.equal(check.ok, false);
+    assert.equal(check.reason, "3 of 4 pinned validators needed, 0 sealed");
   });
 });
 
