@@ -4,7 +4,7 @@
  * here, the item list and scan counts asked of the platform's API (and checked against
  * the chain, not believed). The same gatherer and rules as the server's audit.
  */
-import { JsonRpcProvider } from "ethers";
+import { JsonRpcProvider, type FallbackProvider } from "ethers";
 
 import { gatherBatch, type AuditSources } from "../../server/src/services/audit/gather.ts";
 import type { BatchAuditReport } from "../../server/src/services/audit/report.ts";
@@ -14,6 +14,8 @@ import { apiClient } from "./api-client.ts";
 
 export interface RemoteAuditOptions {
   rpcUrl: string;
+  /** Reads through this instead of `rpcUrl` (several endpoints answering by quorum); destroyed at the end. */
+  provider?: JsonRpcProvider | FallbackProvider;
   registry: string;
   fromBlock: number;
   /** Base URL of an IPFS path gateway: `${gateway}/ipfs/{cid}`. */
@@ -27,7 +29,7 @@ export interface RemoteAuditOptions {
 export class AuditSourceError extends Error {}
 
 export async function remoteAudit(batchId: string, options: RemoteAuditOptions): Promise<BatchAuditReport> {
-  const provider = new JsonRpcProvider(options.rpcUrl);
+  const provider = options.provider ?? new JsonRpcProvider(options.rpcUrl);
   const api = apiClient(options.server, options.token);
   try {
     const chainId = (await provider.getNetwork()).chainId;
@@ -85,6 +87,7 @@ export async function remoteAudit(batchId: string, options: RemoteAuditOptions):
       Date.now(),
     );
   } finally {
-    provider.destroy();
+    // A fallback provider's destroy is asynchronous (it closes each endpoint's provider).
+    await provider.destroy();
   }
 }

@@ -17,8 +17,11 @@ import { verifyBatch } from "./cli/verify-batch.ts";
 import { verifyItem } from "./cli/verify-item.ts";
 import { verifyLinkCommand } from "./cli/verify-link.ts";
 
-/** Each command from its single-valued options and the repeatable --regulator. */
-const COMMANDS: Record<string, (values: Options, regulators: readonly string[]) => Promise<Verdict> | Verdict> = {
+/** Each command from its single-valued options, the repeatable --regulator and the repeatable --rpc. */
+const COMMANDS: Record<
+  string,
+  (values: Options, regulators: readonly string[], rpcs: readonly string[]) => Promise<Verdict> | Verdict
+> = {
   "verify-item": verifyItem,
   "verify-batch": verifyBatch,
   "verify-link": verifyLinkCommand,
@@ -30,6 +33,9 @@ const COMMANDS: Record<string, (values: Options, regulators: readonly string[]) 
   "error-codes": errorCodesCommand,
 };
 
+/** Commands that read through several endpoints when --rpc is given more than once. */
+const SEVERAL_RPC: ReadonlySet<string> = new Set(["verify-link", "verify-item", "verify-batch", "audit"]);
+
 const [command, ...rest] = process.argv.slice(2);
 if (command === "help" || command === "--help" || command === "-h") {
   console.log(USAGE);
@@ -39,7 +45,10 @@ try {
   const { values } = parseArgs({
     args: rest,
     options: {
-      rpc: { type: "string" },
+      rpc: { type: "string", multiple: true },
+      quorum: { type: "string" },
+      validators: { type: "string" },
+      "typed-data-version": { type: "string" },
       registry: { type: "string" },
       gtin: { type: "string" },
       lot: { type: "string" },
@@ -63,12 +72,15 @@ try {
     },
     strict: true,
   });
-  const { regulator: regulators = [], ...single } = values;
+  const { regulator: regulators = [], rpc: rpcs = [], ...singleValued } = values;
   const run = command !== undefined && Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (run === undefined) {
     throw new UsageError(command === undefined ? "a command is required" : `unknown command "${command}"`);
   }
-  const ok = await run(single, regulators);
+  if (rpcs.length > 1 && !SEVERAL_RPC.has(command ?? "")) throw new UsageError(`${command ?? ""} takes one --rpc`);
+  // Commands that read one endpoint see it as before; those that take several read `rpcs`.
+  const single: Options = { ...singleValued, rpc: rpcs[0] };
+  const ok = await run(single, regulators, rpcs);
   process.exitCode = ok === "recalled" ? EXIT_RECALLED : ok ? 0 : 1;
 } catch (error) {
   if (error instanceof UsageError || (error instanceof TypeError && "code" in error)) {

@@ -5,9 +5,14 @@ import { isAddress } from "ethers";
 
 import { renderAuditHtml } from "../../../server/src/services/audit/report.ts";
 import { remoteAudit } from "../../lib/remote-audit.ts";
+import { providerFor } from "./chain.ts";
 import { UsageError, required, requiredBatchId, type Options } from "./usage.ts";
 
-export async function auditCommand(values: Options): Promise<boolean> {
+export async function auditCommand(
+  values: Options,
+  _regulators: readonly string[] = [],
+  rpcs: readonly string[] = [],
+): Promise<boolean> {
   const token = process.env.REGULATOR_TOKEN;
   if (token === undefined || token === "") throw new UsageError("REGULATOR_TOKEN must hold a regulator's API token");
   const registry = required(values, "registry");
@@ -15,7 +20,8 @@ export async function auditCommand(values: Options): Promise<boolean> {
   const batchId = requiredBatchId(values);
   const server = required(values, "server");
   const report = await remoteAudit(batchId, {
-    rpcUrl: required(values, "rpc"),
+    rpcUrl: rpcs.length > 1 ? rpcs.join(", ") : required(values, "rpc"),
+    ...(rpcs.length > 1 ? { provider: providerFor(values, rpcs) } : {}),
     registry,
     fromBlock: Number(values["from-block"] ?? "0"),
     gateway: values.gateway ?? server,

@@ -1,19 +1,38 @@
-/** The registry on a JSON-RPC endpoint named by --rpc and --registry, for the verify commands. */
-import { JsonRpcProvider, isAddress, type Contract } from "ethers";
+/** The registry on the JSON-RPC endpoints named by --rpc and --registry, for the verify commands. */
+import { FallbackProvider, JsonRpcProvider, isAddress, type Contract } from "ethers";
 
 import { readBatch } from "../../../server/src/ledger/chain-reader.ts";
 import { traceRegistryAt } from "../../../server/src/ledger/deploy.ts";
 import type { SigningDomain } from "../../../server/src/ledger/signing.ts";
-import { UsageError, required, type Options } from "./usage.ts";
+import { UsageError, parseQuorum, required, type Options } from "./usage.ts";
 
-export async function connect(values: Options) {
-  const rpc = required(values, "rpc");
+/**
+ * The provider for `rpcs` (or the single `--rpc`): with several endpoints, ethers' fallback
+ * provider, which answers a read only when `--quorum` of them (default: a majority) agree.
+ * Reads are compared, not proven: storage proofs are verify-link's.
+ */
+export function providerFor(values: Options, rpcs: readonly string[]): JsonRpcProvider | FallbackProvider {
+  if (rpcs.length <= 1) return new JsonRpcProvider(required(values, "rpc"), undefined, { staticNetwork: true });
+  const quorum = parseQuorum(values.quorum, rpcs.length) ?? Math.floor(rpcs.length / 2) + 1;
+  const providers = rpcs.map((url) => ({
+    provider: new JsonRpcProvider(url, undefined, { staticNetwork: true }),
+    weight: 1,
+    // Each asked at once rather than one after another: a dead endpoint must not stall the quorum.
+    stallTimeout: 400,
+  }));
+  return new FallbackProvider(providers, undefined, { quorum });
+}
+
+export async function connect(values: Options, rpcs: readonly string[] = []) {
   const registryAddress = required(values, "registry");
   const addressValid: boolean = isAddress(registryAddress);
   if (!addressValid) throw new UsageError(`--registry is not an address: "${registryAddress}"`);
-  const provider = new JsonRpcProvider(rpc, undefined, { staticNetwork: true });
+  const provider = providerFor(values, rpcs);
   const network = await provider.getNetwork().catch((cause: unknown) => {
-    throw new UsageError(`cannot reach the JSON-RPC endpoint ${rpc}: ${String(cause)}`);
+    void provider.destroy();
+    throw new UsageError(
+      `cannot reach the JSON-RPC endpoints ${rpcs.join(", ") || (values.rpc ?? "")}: ${String(cause)}`,
+    );
   });
   const registry = traceRegistryAt(registryAddress, provider);
   const domain: SigningDomain = { chainId: network.chainId, verifyingContract: registryAddress };

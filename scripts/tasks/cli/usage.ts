@@ -19,10 +19,16 @@ commands:
                 [--from-block N]
                 Checks on chain that the item belongs to the batch (Merkle proof against the root), and
                 from the registry's logs that whoever registered the batch was entitled to the GTIN.
-  verify-link   --url LINK [--rpc URL] [--registry ADDRESS] [--chain-id N]
+  verify-link   --url LINK [--rpc URL ...] [--quorum N] [--validators ADDRESS,...] [--registry ADDRESS]
+                [--chain-id N] [--typed-data-version V] [--from-block N]
                 Verifies the item behind a scanned link as the scan page does: authenticity against the
                 chain, then safety findings (excursion, certificate, failed test, recall); exits 0 only
-                when it is verified.
+                when it is verified. With --rpc given several times, reads as the independent verifier
+                does: the block read at must be reported alike by --quorum endpoints (default: a majority),
+                the registry's records are checked by storage proofs (eth_getProof) against that block's
+                state root, other reads must agree across the quorum; each endpoint's outcome is printed.
+                --validators pins a QBFT chain's validators: a block they sealed (two thirds) is trusted
+                from one endpoint. Pin --registry and --chain-id: otherwise the server still names them.
   verify-batch  --rpc URL --registry ADDRESS --gtin GTIN14 --lot LOT [--from-block N] [--gateway URL]
                 Re-verifies the attestation signature, every event signature and the event hash chain,
                 and from the registry's logs who was entitled: the GTIN's owner or its grantee, each
@@ -44,6 +50,14 @@ commands:
                 Lists the products no company prefix or GTIN binding covers (configured as for reindex):
                 nobody may register their batches until the operator binds them to an organisation.
   error-codes   Rewrites docs/error-codes.md from the error catalogues.
+  check-verifier --url URL (--cid CID | --release release.json)
+                Checks that the independent verifier hosted at URL is the published build: fetches its
+                page and script, recomputes their SHA-256s and the directory's IPFS CID, and exits 1
+                naming the file that differs.
+
+--rpc may be given several times to verify-item, verify-batch and audit too: they then read through
+a fallback provider that needs --quorum endpoints (default: a majority) to answer alike; storage proofs
+are checked only by verify-link.
 
 exit status: 0 verified (or done); 1 not verified: unknown, not in the batch, a bad signature or
              hash chain, a registrant or an actor with no entitlement, a critical audit finding; 2 usage or source error; 3 RECALLED (verify-item,
@@ -59,6 +73,16 @@ export function required(values: Options, name: string): string {
 export function parseGtin(text: string): bigint {
   if (!/^\d{14}$/.test(text)) throw new UsageError(`--gtin must be 14 digits, got "${text}"`);
   return BigInt(text);
+}
+
+/** `--quorum N` for `endpoints` endpoints: 1..endpoints, or undefined (the caller's default, a majority). */
+export function parseQuorum(text: string | undefined, endpoints: number): number | undefined {
+  if (text === undefined) return undefined;
+  const quorum = Number(text);
+  if (!/^\d+$/.test(text) || quorum < 1 || quorum > Math.max(endpoints, 1)) {
+    throw new UsageError(`--quorum must be a whole number from 1 to the number of --rpc endpoints (${endpoints})`);
+  }
+  return quorum;
 }
 
 /** A 32-byte hex batch id from --batch. */

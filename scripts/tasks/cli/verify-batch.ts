@@ -41,12 +41,16 @@ function describeAuthority(finding: AuthorityFinding): string | null {
   }
 }
 
-export async function verifyBatch(values: Options): Promise<Verdict> {
+export async function verifyBatch(
+  values: Options,
+  _regulators: readonly string[] = [],
+  rpcs: readonly string[] = [],
+): Promise<Verdict> {
   const gtin = parseGtin(required(values, "gtin"));
   const lot = required(values, "lot");
   const fromBlock = Number(values["from-block"] ?? 0);
   if (!Number.isSafeInteger(fromBlock) || fromBlock < 0) throw new UsageError("--from-block must be a block number");
-  const { provider, registry, domain } = await connect(values);
+  const { provider, registry, domain } = await connect(values, rpcs);
   try {
     const found = await findBatch(registry, gtin, lot);
     if (found === null) return false;
@@ -111,6 +115,7 @@ export async function verifyBatch(values: Options): Promise<Verdict> {
     }
     return "recalled";
   } finally {
-    provider.destroy();
+    // A fallback provider's destroy is asynchronous (it closes each endpoint's provider).
+    await provider.destroy();
   }
 }

@@ -7,7 +7,11 @@ import { itemLeaf, verifyProof } from "../../../server/src/verify/merkle.ts";
 import { connect, findBatch } from "./chain.ts";
 import { UsageError, parseGtin, required, type Options, type Verdict } from "./usage.ts";
 
-export async function verifyItem(values: Options): Promise<Verdict> {
+export async function verifyItem(
+  values: Options,
+  _regulators: readonly string[] = [],
+  rpcs: readonly string[] = [],
+): Promise<Verdict> {
   const gtin = parseGtin(required(values, "gtin"));
   const lot = required(values, "lot");
   const serial = required(values, "serial");
@@ -17,7 +21,7 @@ export async function verifyItem(values: Options): Promise<Verdict> {
   }
   const fromBlock = Number(values["from-block"] ?? 0);
   if (!Number.isSafeInteger(fromBlock) || fromBlock < 0) throw new UsageError("--from-block must be a block number");
-  const { provider, registry, domain } = await connect(values);
+  const { provider, registry, domain } = await connect(values, rpcs);
   try {
     const found = await findBatch(registry, gtin, lot);
     if (found === null) return false;
@@ -49,6 +53,7 @@ export async function verifyItem(values: Options): Promise<Verdict> {
     if (verdict === "RECALLED") return "recalled";
     return verdict === "VERIFIED";
   } finally {
-    provider.destroy();
+    // A fallback provider's destroy is asynchronous (it closes each endpoint's provider).
+    await provider.destroy();
   }
 }

@@ -854,6 +854,24 @@ const INTERNAL = {
     zh: "无法读取区块链节点。",
     remedy: "Check that the JSON-RPC endpoint is reachable and answers for the registry's chain; retry.",
   },
+  "verify.quorum_unreachable": {
+    status: 503,
+    en: "Too few independent ledger nodes answered to reach the quorum: nothing could be verified.",
+    zh: "应答的独立区块链节点太少，达不到法定数量：无法验证。",
+    remedy: "Retry later, or configure more independent JSON-RPC endpoints; this says nothing against the item.",
+  },
+  "verify.quorum_disagreement": {
+    status: 502,
+    en: "The independent ledger nodes do not agree on the chain: nothing could be verified.",
+    zh: "各独立区块链节点对链上状态的回答不一致：无法验证。",
+    remedy: "Retry later; if it persists, one or more of the configured endpoints is wrong or dishonest.",
+  },
+  "verify.proof_invalid": {
+    status: 502,
+    en: "No ledger node answered a state proof that matches the trusted block.",
+    zh: "没有区块链节点给出与可信区块相符的状态证明。",
+    remedy: "Retry later; if it persists, the configured endpoints are wrong or dishonest.",
+  },
   "verify.unknown_type": {
     status: 500,
     en: "The typed data names a type the verifier does not know.",

@@ -58,6 +58,8 @@ export {
   type QbftHeader,
   type QbftSealCheck,
 } from "./qbft-seals.ts";
+export { createTrustedRpcClient, type TrustedRpcClient, type TrustedRpcOptions } from "./trusted-rpc.ts";
+export type { ChainTrustReport, EndpointOutcome, TrustRoots } from "./trust-roots.ts";
 export { AppError, isAppError } from "../errors/app-error.ts";
 export {
   coldChainRangeOf,

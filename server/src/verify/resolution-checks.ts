@@ -44,8 +44,11 @@ export interface VerifyDeps {
   fetch?: FetchLike;
   /** Read the chain through this client instead of `resolution.chain.rpcUrl`. */
   rpc?: RpcClient;
-  /** Values the caller knows independently of the server (a build-time pin, a CLI flag). */
-  expected?: { chainId?: string; registry?: string };
+  /**
+   * Values the caller knows independently of the server (a build-time pin, a CLI flag): the
+   * chain, the registry, its typed-data version, and its deployment block (logs are read from it).
+   */
+  expected?: { chainId?: string; registry?: string; typedDataVersion?: string; fromBlock?: string };
 }
 
 function messageOf(error: unknown): string {
@@ -133,6 +136,10 @@ async function chainIdCheck(v: Verification): Promise<CheckResult> {
   }
   if (expected?.registry !== undefined && !sameHex(expected.registry, registry)) {
     return [false, `expected registry ${expected.registry}, the resolution names ${registry}`];
+  }
+  const version = v.resolution.chain.typedDataVersion;
+  if (expected?.typedDataVersion !== undefined && expected.typedDataVersion !== version) {
+    return [false, `expected typed-data version ${expected.typedDataVersion}, the resolution claims ${version}`];
   }
   return [true, `chain ${chainId}, registry ${registry}`];
 }

@@ -35,6 +35,12 @@ export interface LogFilter {
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
+/** A client of one endpoint that also sends any other method (the quorum client's block, proof and pinned-block reads). */
+export interface JsonRpcTransport extends RpcClient {
+  /** One JSON-RPC call, batched with the others of the same turn; its result as the node gave it. */
+  request(method: string, params: unknown[]): Promise<unknown>;
+}
+
 /**
  * An abort signal that fires after `ms`. `AbortSignal.timeout` would do, but the WebViews
  * of older Android phones (Chrome < 103) lack it, and the scan page must run there.
@@ -84,7 +90,7 @@ function resultOf(method: string, answer: RpcAnswer | undefined): unknown {
 }
 
 /** A JSON-RPC client over HTTP POST. `rpcUrl` must be absolute (resolve a relative one against the page first). */
-export function createRpcClient(rpcUrl: string, options: RpcClientOptions = {}): RpcClient {
+export function createRpcClient(rpcUrl: string, options: RpcClientOptions = {}): JsonRpcTransport {
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
   let nextId = 1;
   let queue: PendingCall[] = [];
@@ -154,6 +160,7 @@ export function createRpcClient(rpcUrl: string, options: RpcClientOptions = {}):
     return result;
   };
   return {
+    request: call,
     chainId: async () => BigInt(await hexResult("eth_chainId", [])),
     ethCall: (to, data) => hexResult("eth_call", [{ to, data }, "latest"]),
     getLogs: async (filter) => {

@@ -12,7 +12,8 @@ import type { ItemResolution } from "../domain/resolution.ts";
 import { BIZ_STEPS } from "../domain/typed-data.ts";
 import { CHECK_IDS, type CheckId, type CheckOutcome, type Verdict } from "./checks.ts";
 import { attestationDigest, recoverSigner, type Eip712Domain } from "./eip712.ts";
-import { AppError } from "../errors/app-error.ts";
+import { isAppError } from "../errors/app-error.ts";
+import type { ErrorCode } from "../errors/registry.ts";
 import { safetyFindings, verdictOf, type Finding } from "./findings.ts";
 import {
   runCheck,
@@ -26,6 +27,7 @@ import { judgeAuthority, type AuthorityReport } from "./authority.ts";
 import { readAuthorityLogs, type ChainEvent } from "./authority-read.ts";
 import { parseUint, sameHex } from "./bytes.ts";
 import { eventHeads } from "./hash-chain.ts";
+import type { ChainTrustReport } from "./trust-roots.ts";
 
 export { CHECK_IDS, type CheckId, type CheckOutcome, type Verdict } from "./checks.ts";
 export type { VerifiedEvent, VerifyDeps } from "./resolution-checks.ts";
@@ -53,7 +55,19 @@ export interface VerificationReport {
    * be read, or for a version 1 registry, which records none.
    */
   authority: AuthorityReport | null;
+  /**
+   * What the chain reads rested on, when they went through a client that reports it (the
+   * quorum and proof client of an independent verifier); null for a single endpoint.
+   */
+  chainTrust: ChainTrustReport | null;
 }
+
+/** Codes that mean the chain could not be read (trustworthily), not that the item is false. */
+const UNREACHABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  "verify.rpc",
+  "verify.quorum_unreachable",
+  "verify.quorum_disagreement",
+]);
 
 /**
  * Checks everything `resolution` claims and returns each check's outcome with the verdict:
@@ -64,7 +78,8 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
   const rpc = deps.rpc ?? createRpcClient(new URL(resolution.chain.rpcUrl, deps.baseUrl).href, { fetch: fetchImpl });
   const { attestation } = resolution.batch;
   const registry = resolution.chain.registry;
-  const version = resolution.chain.typedDataVersion;
+  // A pinned version wins: claiming "1" must not skip the checks version 2 has (chain_id fails on the mismatch).
+  const version = deps.expected?.typedDataVersion ?? resolution.chain.typedDataVersion;
   const domain: Eip712Domain = {
     chainId: resolution.chain.chainId,
     verifyingContract: registry,
@@ -91,7 +106,8 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
               attestation.attester,
               ...resolution.events.flatMap((e) => [e.value.actor, e.value.counterparty]),
             ].filter((key): key is string => typeof key === "string"),
-            fromBlock: Number(resolution.chain.fromBlock ?? "0"),
+            // The pinned deployment block, when given: a later one named by the server would hide logs.
+            fromBlock: Number(deps.expected?.fromBlock ?? resolution.chain.fromBlock ?? "0"),
             // The batch record read above, not a second copy of it in the same round trip.
             record: batchRead,
             events: () =>
@@ -123,7 +139,7 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
   try {
     batchOnChain = await batchRead;
   } catch (error) {
-    chainReachable = !(error instanceof AppError && error.code === "verify.rpc");
+    chainReachable = !(isAppError(error) && UNREACHABLE_CODES.has(error.code));
   }
 
   const v: Verification = {
@@ -168,7 +184,12 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
     videoCid: v.metadata?.videoCid ?? null,
     events,
     authority: authorityReport,
+    chainTrust: hasTrustReport(rpc) ? rpc.trustReport() : null,
   };
+}
+
+function hasTrustReport(rpc: object): rpc is { trustReport(): ChainTrustReport } {
+  return typeof (rpc as { trustReport?: unknown }).trustReport === "function";
 }
 
 const INSPECTION_STEPS: ReadonlySet<string> = new Set(["inspecting", "certifying"]);

@@ -3,7 +3,7 @@
  * the same judgement as the scan page (`verify/authority-read.ts`, `verify/authority.ts`),
  * over the caller's own JSON-RPC connection, and the same in words for a report.
  */
-import type { JsonRpcProvider } from "ethers";
+import { FallbackProvider, type JsonRpcProvider } from "ethers";
 
 import { formatCompanyPrefix } from "../../domain/gtin-entitlement.ts";
 import type { SigningDomain } from "../../ledger/signing.ts";
@@ -12,8 +12,30 @@ import { readAuthorityLogs } from "../../verify/authority-read.ts";
 import type { RawLog } from "../../verify/registry-logs.ts";
 import type { RpcClient } from "../../verify/rpc.ts";
 
-/** The verification core's JSON-RPC client over an ethers provider (the server's node, or the CLI's `--rpc`). */
-export function providerRpc(provider: JsonRpcProvider): RpcClient {
+/**
+ * The verification core's JSON-RPC client over an ethers provider (the server's node, or the
+ * CLI's `--rpc`; several `--rpc` make a fallback provider, whose quorum answers each read).
+ */
+export function providerRpc(provider: JsonRpcProvider | FallbackProvider): RpcClient {
+  if (provider instanceof FallbackProvider) {
+    return {
+      chainId: async () => (await provider.getNetwork()).chainId,
+      ethCall: (to, data) => provider.call({ to, data }),
+      getLogs: async (filter) =>
+        (
+          await provider.getLogs({
+            ...filter,
+            topics: filter.topics.map((t) => (t === null || typeof t === "string" ? t : [...t])),
+          })
+        ).map((log) => ({
+          topics: log.topics,
+          data: log.data,
+          blockNumber: log.blockNumber,
+          index: log.index,
+          removed: log.removed,
+        })),
+    };
+  }
   return {
     chainId: async () => BigInt((await provider.send("eth_chainId", [])) as string),
     ethCall: (to, data) => provider.call({ to, data }),
@@ -33,7 +55,7 @@ export interface BatchAuthorityRequest {
 
 /** Reads the registry's logs about the batch and judges who was entitled. */
 export async function readBatchAuthority(
-  provider: JsonRpcProvider,
+  provider: JsonRpcProvider | FallbackProvider,
   request: BatchAuthorityRequest,
 ): Promise<AuthorityReport> {
   const { logs, origins } = await readAuthorityLogs(providerRpc(provider), request);

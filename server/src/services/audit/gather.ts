@@ -9,7 +9,7 @@
  * The same gatherer runs in the server (sources: its provider and content store) and in
  * the regulator's CLI (sources: any JSON-RPC endpoint and any IPFS gateway).
  */
-import { Contract, getAddress, type JsonRpcProvider } from "ethers";
+import { Contract, getAddress, type FallbackProvider, type JsonRpcProvider } from "ethers";
 
 import {
   batchMetadataDocument,
@@ -32,7 +32,8 @@ import { readBatchAuthority } from "./authority.ts";
 import { checkContent, type ContentCheck, type ContentSource } from "./content-check.ts";
 
 export interface AuditSources extends ContentSource {
-  provider: JsonRpcProvider;
+  /** The chain (the CLI's several `--rpc` make a fallback provider answering by quorum). */
+  provider: JsonRpcProvider | FallbackProvider;
   registryAddress: string;
   domain: SigningDomain;
   fromBlock: number;

@@ -1,0 +1,366 @@
+/**
+ * Chain reads no single party controls: an `RpcClient` over several independent JSON-RPC
+ * endpoints (`TrustRoots.endpoints`) that the verification core uses unchanged.
+ *
+ * - The block every read is made at is trusted when `quorum` endpoints report the same hash
+ *   and state root for it, or, with pinned QBFT validators, when one endpoint's header carries
+ *   the seals of two thirds of them (one honest endpoint then suffices).
+ * - The registry's `batch`, `organisation` and `originOf` are answered from `eth_getProof`
+ *   at that block, each proof checked against its state root: a node that lies about a slot
+ *   is caught even when it is the only one asked.
+ * - Anything else (other calls, logs) must be answered identically by `quorum` endpoints.
+ *
+ * Every endpoint's outcome is kept for `trustReport()`: the page and the CLI name the liars.
+ */
+import { AppError } from "../errors/app-error.ts";
+import { sameHex } from "./bytes.ts";
+import { qbftHeaderFromRpcBlock, verifyQbftSeals, type QbftSealCheck } from "./qbft-seals.ts";
+import {
+  answerFromStorage,
+  describeView,
+  initialSlots,
+  registryViewOf,
+  type RegistryView,
+} from "./registry-storage.ts";
+import type { RawLog } from "./registry-logs.ts";
+import { createRpcClient, type FetchLike, type JsonRpcTransport, type LogFilter, type RpcClient } from "./rpc.ts";
+import { checkAccountProof } from "./storage-proof.ts";
+import type { ChainTrustReport, EndpointOutcome, TrustRoots } from "./trust-roots.ts";
+
+export interface TrustedRpcClient extends RpcClient {
+  /** What the reads so far rested on: the block, each endpoint's outcome, the seals. */
+  trustReport(): ChainTrustReport;
+}
+
+export interface TrustedRpcOptions {
+  fetch?: FetchLike;
+  /** Per request to one endpoint (15 s by default): a silent endpoint counts as unreachable after it. */
+  timeoutMs?: number;
+}
+
+interface TrustedBlock {
+  number: bigint;
+  tag: string;
+  hash: string;
+  stateRoot: string;
+}
+
+interface Endpoint {
+  url: string;
+  rpc: JsonRpcTransport;
+  outcome: EndpointOutcome | null;
+}
+
+/** A proof read goes at most this many rounds (a long `bytes` value needs a second). */
+const PROOF_ROUNDS_MAX = 3;
+
+function messageOf(error: unknown): string {
+  if (error instanceof AppError) {
+    const reason = error.details.reason ?? error.details.error ?? error.details.status;
+    if (reason === undefined) return "no answer";
+    return typeof reason === "string" || typeof reason === "number" ? String(reason) : JSON.stringify(reason);
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+function quantity(value: unknown, what: string): bigint {
+  if (typeof value !== "string" || !/^0x[0-9a-fA-F]+$/.test(value)) {
+    throw new AppError("verify.rpc", { method: what, reason: "not a quantity" });
+  }
+  return BigInt(value);
+}
+
+/** JSON with object keys sorted and hex lowercased: two honest nodes' answers compare equal. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v === "string" && /^0x[0-9a-fA-F]*$/.test(v)) return v.toLowerCase();
+    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+      const sorted: Record<string, unknown> = {};
+      for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
+      return sorted;
+    }
+    return v;
+  });
+}
+
+function validateRoots(roots: TrustRoots): void {
+  const n = roots.endpoints.length;
+  if (n === 0) throw new AppError("verify.rpc", { reason: "no endpoints configured" });
+  if (!Number.isInteger(roots.quorum) || roots.quorum < 1 || roots.quorum > n) {
+    throw new AppError("verify.rpc", { reason: `quorum ${String(roots.quorum)} is not between 1 and ${n}` });
+  }
+  if (!/^\d+$/.test(roots.chainId)) throw new AppError("verify.rpc", { reason: "chain id is not decimal" });
+}
+
+export function createTrustedRpcClient(roots: TrustRoots, options: TrustedRpcOptions = {}): TrustedRpcClient {
+  validateRoots(roots);
+  const chainId = BigInt(roots.chainId);
+  const validators = roots.validators !== undefined && roots.validators.length > 0 ? roots.validators : null;
+  const mode: ChainTrustReport["mode"] = validators === null ? "quorum" : "seals";
+  const endpoints: Endpoint[] = roots.endpoints.map((url) => ({
+    url,
+    rpc: createRpcClient(url, {
+      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    }),
+    outcome: null,
+  }));
+  let trusted: TrustedBlock | null = null;
+  let sealedBy: string[] | undefined;
+
+  // An endpoint's worst outcome stays: a liar is never cleared by a later honest answer.
+  const lied = (ep: Endpoint, detail: string): void => {
+    if (ep.outcome?.status !== "lied") ep.outcome = { endpoint: ep.url, status: "lied", detail };
+  };
+  const unreachable = (ep: Endpoint, detail: string): void => {
+    if (ep.outcome?.status !== "lied") ep.outcome = { endpoint: ep.url, status: "unreachable", detail };
+  };
+  const agreed = (ep: Endpoint): void => {
+    if (ep.outcome === null) ep.outcome = { endpoint: ep.url, status: "agreed" };
+  };
+  /** The endpoints still answering honestly at the trusted block. */
+  const inPlay = (): Endpoint[] => endpoints.filter((ep) => ep.outcome?.status === "agreed");
+
+  const unreachableQuorum = (answered: number): AppError =>
+    new AppError("verify.quorum_unreachable", { answered, quorum: roots.quorum, endpoints: endpoints.length });
+
+  async function chooseBlock(): Promise<TrustedBlock> {
+    const heads = await Promise.all(
+      endpoints.map(async (ep) => {
+        try {
+          const [id, number] = await Promise.all([
+            ep.rpc.request("eth_chainId", []).then((v) => quantity(v, "eth_chainId")),
+            ep.rpc.request("eth_blockNumber", []).then((v) => quantity(v, "eth_blockNumber")),
+          ]);
+          if (id !== chainId) {
+            lied(ep, `on chain ${id.toString()}, not ${roots.chainId}`);
+            return null;
+          }
+          return { ep, number };
+        } catch (error) {
+          unreachable(ep, `unreachable: ${messageOf(error)}`);
+          return null;
+        }
+      }),
+    );
+    const live = heads.filter((h) => h !== null);
+    // Seals vouch for a block by themselves; without them a quorum must answer at all.
+    const needed = mode === "seals" ? 1 : roots.quorum;
+    if (live.length < needed) {
+      // Those that answered on the pinned chain said nothing wrong: too few of them is the failure.
+      for (const { ep } of live) agreed(ep);
+      throw unreachableQuorum(live.length);
+    }
+    // The highest block a quorum has reached (or, with seals and fewer live, the lowest
+    // any live endpoint has): that many can answer at it.
+    const numbers = live.map((h) => h.number).sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+    const number = numbers[Math.min(roots.quorum, live.length) - 1] ?? 0n;
+    const tag = `0x${number.toString(16)}`;
+    const blocks = await Promise.all(
+      live.map(async ({ ep }) => {
+        try {
+          const block = (await ep.rpc.request("eth_getBlockByNumber", [tag, false])) as Record<string, unknown> | null;
+          if (block === null || typeof block !== "object") {
+            unreachable(ep, `has no block ${number.toString()}`);
+            return null;
+          }
+          if (typeof block.hash !== "string" || typeof block.stateRoot !== "string") {
+            lied(ep, `answered a malformed block ${number.toString()}`);
+            return null;
+          }
+          if (quantity(block.number, "eth_getBlockByNumber") !== number) {
+            lied(ep, `answered block ${String(block.number)} when asked for ${number.toString()}`);
+            return null;
+          }
+          return { ep, block, hash: block.hash.toLowerCase(), stateRoot: block.stateRoot.toLowerCase() };
+        } catch (error) {
+          unreachable(ep, `unreachable: ${messageOf(error)}`);
+          return null;
+        }
+      }),
+    );
+    const answered = blocks.filter((b) => b !== null);
+    let chosen: { hash: string; stateRoot: string } | null = null;
+    if (validators !== null) {
+      for (const b of answered) {
+        let check: QbftSealCheck;
+        try {
+          check = verifyQbftSeals(qbftHeaderFromRpcBlock(b.block), validators);
+        } catch (error) {
+          lied(b.ep, `its block ${number.toString()} is not a QBFT header: ${messageOf(error)}`);
+          continue;
+        }
+        if (!check.ok) {
+          lied(
+            b.ep,
+            `block ${number.toString()} is not sealed by two thirds of the pinned validators (${check.reason ?? "seals do not verify"})`,
+          );
+        } else if (!sameHex(check.hash, b.hash)) {
+          lied(b.ep, `answered block hash ${b.hash}, but its header hashes to ${check.hash}`);
+        } else if (chosen === null) {
+          chosen = { hash: b.hash, stateRoot: b.stateRoot };
+          sealedBy = check.sealedBy;
+        }
+      }
+      if (chosen === null) {
+        if (answered.length === 0) throw unreachableQuorum(0);
+        throw new AppError("verify.quorum_disagreement", { block: number.toString(), reason: "no sealed header" });
+      }
+    } else {
+      const groups = new Map<string, typeof answered>();
+      for (const b of answered) {
+        const key = `${b.hash}/${b.stateRoot}`;
+        groups.set(key, [...(groups.get(key) ?? []), b]);
+      }
+      const largest = [...groups.values()].sort((x, y) => y.length - x.length)[0] ?? [];
+      const first = largest[0];
+      if (first === undefined || largest.length < roots.quorum) {
+        // Those that answered did not lie to anyone's knowledge: too few agree to tell who did.
+        for (const b of answered) agreed(b.ep);
+        if (answered.length < roots.quorum) throw unreachableQuorum(answered.length);
+        throw new AppError("verify.quorum_disagreement", { block: number.toString(), answers: groups.size });
+      }
+      chosen = { hash: first.hash, stateRoot: first.stateRoot };
+    }
+    for (const b of answered) {
+      if (b.hash === chosen.hash && b.stateRoot === chosen.stateRoot) agreed(b.ep);
+      else
+        lied(
+          b.ep,
+          `answered block ${number.toString()} as ${b.hash} (state root ${b.stateRoot}), not the trusted ${chosen.hash}`,
+        );
+    }
+    // Live endpoints behind the chosen block cannot be asked at it.
+    for (const { ep } of live) if (ep.outcome === null) unreachable(ep, `has not reached block ${number.toString()}`);
+    return { number, tag, ...chosen };
+  }
+
+  let choosing: Promise<TrustedBlock> | null = null;
+  const trustedBlock = (): Promise<TrustedBlock> => {
+    choosing ??= chooseBlock().then((block) => {
+      trusted = block;
+      return block;
+    });
+    return choosing;
+  };
+
+  /**
+   * One answer that `quorum` endpoints give identically (compared as canonical JSON); the
+   * others are liars. `what` names the read in their outcome.
+   */
+  async function agreedAnswer<T>(what: string, ask: (ep: Endpoint) => Promise<T>): Promise<T> {
+    await trustedBlock();
+    const players = inPlay();
+    const answers = await Promise.all(
+      players.map(async (ep) => {
+        try {
+          return { ep, value: await ask(ep) };
+        } catch (error) {
+          unreachable(ep, `unreachable for ${what}: ${messageOf(error)}`);
+          return null;
+        }
+      }),
+    );
+    const got = answers.filter((a) => a !== null);
+    const groups = new Map<string, typeof got>();
+    for (const a of got) {
+      const key = canonical(a.value);
+      groups.set(key, [...(groups.get(key) ?? []), a]);
+    }
+    const [key, largest] = [...groups.entries()].sort((x, y) => y[1].length - x[1].length)[0] ?? ["", []];
+    const first = largest[0];
+    if (first === undefined || largest.length < roots.quorum) {
+      if (got.length < roots.quorum) throw unreachableQuorum(got.length);
+      throw new AppError("verify.quorum_disagreement", { read: what, answers: groups.size });
+    }
+    for (const a of got)
+      if (canonical(a.value) !== key) lied(a.ep, `answered ${what} differently from ${largest.length} others`);
+    return first.value;
+  }
+
+  /** A registry view answered from storage proven at the trusted block. */
+  async function provenView(view: RegistryView): Promise<string> {
+    const block = await trustedBlock();
+    const what = describeView(view);
+    const values = new Map<bigint, bigint>();
+    let slots = initialSlots(view);
+    for (let round = 0; round < PROOF_ROUNDS_MAX; round++) {
+      const players = inPlay();
+      const checks = await Promise.all(
+        players.map(async (ep) => {
+          let answer: unknown;
+          try {
+            answer = await ep.rpc.request("eth_getProof", [
+              roots.registry,
+              slots.map((s) => `0x${s.toString(16).padStart(64, "0")}`),
+              block.tag,
+            ]);
+          } catch (error) {
+            unreachable(ep, `unreachable for the proof of ${what}: ${messageOf(error)}`);
+            return null;
+          }
+          const check = await checkAccountProof(answer, roots.registry, block.stateRoot, slots, () => what);
+          if (!check.ok) lied(ep, check.reason);
+          return check.ok ? check.values : null;
+        }),
+      );
+      // Every valid proof against the same root proves the same words: the first will do.
+      const proven = checks.find((c) => c !== null);
+      if (proven === undefined) {
+        if (players.every((ep) => ep.outcome?.status === "unreachable")) throw unreachableQuorum(0);
+        throw new AppError("verify.proof_invalid", { read: what, block: block.number.toString() });
+      }
+      for (const [slot, value] of proven) values.set(slot, value);
+      const answer = answerFromStorage(view, values);
+      if ("data" in answer) return answer.data;
+      slots = answer.need;
+    }
+    throw new AppError("verify.proof_invalid", { read: what, reason: "too many rounds" });
+  }
+
+  return {
+    chainId: async () => {
+      await trustedBlock();
+      return chainId;
+    },
+    ethCall: async (to, data) => {
+      const view = sameHex(to, roots.registry) ? registryViewOf(data) : null;
+      if (view !== null) return provenView(view);
+      const block = await trustedBlock();
+      return agreedAnswer(`eth_call to ${to} (${data.slice(0, 10)})`, async (ep) => {
+        const result = await ep.rpc.request("eth_call", [{ to, data }, block.tag]);
+        if (typeof result !== "string" || !/^0x[0-9a-fA-F]*$/.test(result)) {
+          throw new AppError("verify.rpc", { method: "eth_call", reason: "result is not hex" });
+        }
+        return result;
+      });
+    },
+    // Logs are not in the state trie: a header alone, even a sealed one, cannot prove them,
+    // so in seals mode too they need `quorum` endpoints answering the same (proving them
+    // through the receipts trie would lift this).
+    getLogs: async (filter: LogFilter): Promise<RawLog[]> => {
+      const block = await trustedBlock();
+      const toBlock =
+        filter.toBlock === "latest" || !/^0x[0-9a-fA-F]+$/.test(filter.toBlock) || BigInt(filter.toBlock) > block.number
+          ? block.tag
+          : filter.toBlock;
+      const clamped = { ...filter, toBlock };
+      return agreedAnswer(`eth_getLogs of ${filter.topics.length} topics`, async (ep) => {
+        const getLogs = ep.rpc.getLogs;
+        if (getLogs === undefined) throw new AppError("verify.rpc", { method: "eth_getLogs", reason: "not offered" });
+        return getLogs(clamped);
+      });
+    },
+    trustReport: (): ChainTrustReport => ({
+      mode,
+      block:
+        trusted === null
+          ? null
+          : { number: trusted.number.toString(), hash: trusted.hash, stateRoot: trusted.stateRoot },
+      endpoints: endpoints.map(
+        (ep) => ep.outcome ?? { endpoint: ep.url, status: "unreachable", detail: "not asked yet" },
+      ),
+      ...(sealedBy === undefined ? {} : { sealedBy }),
+    }),
+  };
+}
