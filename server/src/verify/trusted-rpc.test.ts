@@ -1,0 +1,171 @@
+/**
+ * The quorum client's seals mode, on a real Besu QBFT block (block 7528 of a four-validator
+ * network, test/data/qbft/, recorded by others: no Besu runs here): endpoints answer over
+ * the client's `fetch` with that block, honestly or forged. One honest endpoint must suffice
+ * for the block; a forged header must be named; logs, which no header proves, still need
+ * the quorum. The quorum mode and the proofs are tested against a real Hardhat node in
+ * test/server/trusted-rpc.test.ts.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, it } from "node:test";
+
+import { RLP } from "@ethereumjs/rlp";
+
+import { isAppError } from "../errors/app-error.ts";
+import { bytesToHex, hexToBytes } from "./bytes.ts";
+import { qbftHeaderFromRlp } from "./qbft-seals.ts";
+import type { FetchLike } from "./rpc.ts";
+import type { TrustRoots } from "./trust-roots.ts";
+import { createTrustedRpcClient } from "./trusted-rpc.ts";
+
+const recorded = JSON.parse(
+  readFileSync(path.join(import.meta.dirname, "../../../test/data/qbft/recorded-besu-header.json"), "utf8"),
+) as { headerRlp: string; number: number; stateRoot: string; validators: string[] };
+
+/** The 15 fields of a pre-London header, in RLP order, as `eth_getBlockByNumber` names them. */
+const FIELD_NAMES = [
+  "parentHash",
+  "sha3Uncles",
+  "miner",
+  "stateRoot",
+  "transactionsRoot",
+  "receiptsRoot",
+  "logsBloom",
+  "difficulty",
+  "number",
+  "gasLimit",
+  "gasUsed",
+  "timestamp",
+  "extraData",
+  "mixHash",
+  "nonce",
+];
+const QUANTITIES = new Set(["difficulty", "number", "gasLimit", "gasUsed", "timestamp"]);
+const STATE_ROOT = FIELD_NAMES.indexOf("stateRoot");
+
+/** The JSON an endpoint answers for a header's RLP, with the hash Besu's rule gives it (constructed, not recorded). */
+function rpcBlockOf(rlp: Uint8Array): Record<string, string> {
+  const fields = RLP.decode(rlp) as Uint8Array[];
+  const block: Record<string, string> = { hash: qbftHeaderFromRlp(rlp).hash };
+  fields.forEach((field, index) => {
+    const name = FIELD_NAMES[index] ?? "";
+    block[name] = QUANTITIES.has(name)
+      ? `0x${field.length === 0 ? "0" : BigInt(bytesToHex(field)).toString(16)}`
+      : bytesToHex(field);
+  });
+  return block;
+}
+
+const REAL = rpcBlockOf(hexToBytes(recorded.headerRlp));
+/** The same block with another state root: re-hashed, so only the seals can give it away. */
+const FORGED = (() => {
+  const fields = RLP.decode(hexToBytes(recorded.headerRlp)) as Uint8Array[];
+  fields[STATE_ROOT] = hexToBytes(`0x${"ab".repeat(32)}`);
+  return rpcBlockOf(RLP.encode(fields));
+})();
+
+type Behaviour = "honest" | "forged" | "down";
+const CHAIN_ID = 1337n;
+
+/** Endpoints `https://e0.test` … answering with the recorded block as `behaviours` say. */
+function endpoints(behaviours: Behaviour[]): { urls: string[]; fetch: FetchLike } {
+  const urls = behaviours.map((_, i) => `https://e${String(i)}.test/`);
+  const fetch: FetchLike = (url, init) => {
+    const behaviour = behaviours[urls.indexOf(url)];
+    if (behaviour === "down" || behaviour === undefined) return Promise.reject(new TypeError("fetch failed"));
+    const sent = JSON.parse(typeof init.body === "string" ? init.body : "null") as
+      { id: number; method: string } | { id: number; method: string }[];
+    const answer = (call: { id: number; method: string }) => {
+      const result =
+        call.method === "eth_chainId"
+          ? `0x${CHAIN_ID.toString(16)}`
+          : call.method === "eth_blockNumber"
+            ? `0x${recorded.number.toString(16)}`
+            : call.method === "eth_getBlockByNumber"
+              ? behaviour === "forged"
+                ? FORGED
+                : REAL
+              : call.method === "eth_getLogs"
+                ? []
+                : null;
+      return { jsonrpc: "2.0", id: call.id, result };
+    };
+    const body = Array.isArray(sent) ? sent.map(answer) : answer(sent);
+    return Promise.resolve(new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } }));
+  };
+  return { urls, fetch };
+}
+
+function roots(urls: string[], overrides: Partial<TrustRoots> = {}): TrustRoots {
+  return {
+    chainId: CHAIN_ID.toString(),
+    registry: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+    typedDataVersion: "2",
+    deploymentBlock: "0",
+    endpoints: urls,
+    quorum: 2,
+    validators: recorded.validators,
+    ...overrides,
+  };
+}
+
+const LOGS = { address: "0x5FbDB2315678afecb367f032d93F642f64180aa3", topics: [], fromBlock: "0x0", toBlock: "latest" };
+
+describe("trusted reads in seals mode (a recorded Besu QBFT block)", () => {
+  it("trusts the block sealed by three of the four pinned validators, from one honest endpoint", async () => {
+    const { urls, fetch } = endpoints(["down", "honest", "down"]);
+    const client = createTrustedRpcClient(roots(urls), { fetch });
+    assert.equal(await client.chainId(), CHAIN_ID);
+    const report = client.trustReport();
+    assert.equal(report.mode, "seals");
+    assert.deepEqual(report.block, { number: String(recorded.number), hash: REAL.hash, stateRoot: recorded.stateRoot });
+    assert.equal(report.sealedBy?.length, 3);
+    for (const signer of report.sealedBy ?? []) assert.ok(recorded.validators.includes(signer.toLowerCase()));
+    assert.deepEqual(
+      report.endpoints.map((e) => e.status),
+      ["unreachable", "agreed", "unreachable"],
+    );
+    // Logs are not proven by a header: one endpoint is not the quorum of two they need.
+    await assert.rejects(client.getLogs?.(LOGS) ?? Promise.resolve(), (error: unknown) =>
+      isAppError(error, "verify.quorum_unreachable"),
+    );
+  });
+
+  it("names an endpoint whose block (another state root, re-hashed) the validators never sealed", async () => {
+    const { urls, fetch } = endpoints(["forged", "honest", "honest"]);
+    const client = createTrustedRpcClient(roots(urls), { fetch });
+    await client.chainId();
+    const report = client.trustReport();
+    assert.equal(report.block?.stateRoot, recorded.stateRoot);
+    const forger = report.endpoints.at(0);
+    const others = report.endpoints.slice(1);
+    assert.equal(forger?.status, "lied");
+    assert.match(forger.detail ?? "", /not sealed by two thirds of the pinned validators/);
+    assert.deepEqual(
+      others.map((e) => e.status),
+      ["agreed", "agreed"],
+    );
+    assert.deepEqual(await client.getLogs?.(LOGS), []);
+  });
+
+  it("trusts no block when the pinned validators are not the ones that sealed it", async () => {
+    const { urls, fetch } = endpoints(["honest", "honest", "honest"]);
+    const strangers = ["0x1", "0x2", "0x3", "0x4"].map((n) => `0x${n.slice(2).padStart(40, "0")}`);
+    const client = createTrustedRpcClient(roots(urls, { validators: strangers }), { fetch });
+    await assert.rejects(client.chainId(), (error: unknown) => isAppError(error, "verify.quorum_disagreement"));
+    assert.equal(client.trustReport().block, null);
+    assert.ok(client.trustReport().endpoints.every((e) => e.status === "lied"));
+  });
+
+  it("without validators, the same three answers are trusted by the quorum alone", async () => {
+    const { urls, fetch } = endpoints(["honest", "forged", "honest"]);
+    const client = createTrustedRpcClient(roots(urls, { validators: [] }), { fetch });
+    await client.chainId();
+    const report = client.trustReport();
+    assert.equal(report.mode, "quorum");
+    assert.equal(report.block?.hash, REAL.hash);
+    assert.match(report.endpoints.at(1)?.detail ?? "", /not the trusted/);
+  });
+});
