@@ -80,28 +80,59 @@ export function solidityLineCoverage(lcovPath: string): { percent: number; missi
   return found === 0 ? null : { percent: (hit / found) * 100, missing };
 }
 
+/** Test sources above this many lines get a coverage compilation job of their own. */
+const COVERAGE_JOB_MAX_LINES = 700;
+
 /**
- * Compiles each Solidity file for coverage in a compilation job of its own, so `hardhat test
- * --coverage` then finds every artifact built. Instrumented, all sources in one job run the
- * WebAssembly solc out of memory (`HHE908: memory access out of bounds`); no single file does.
+ * The coverage compilation jobs: the shipped sources together, the test helpers together, and
+ * the Solidity test files packed up to `COVERAGE_JOB_MAX_LINES` each. Instrumented, all sources
+ * in one job run the WebAssembly solc out of memory (`HHE908: memory access out of bounds`);
+ * one job per file compiled the registry sixteen times over (about five minutes).
  */
-export function buildForCoverageOneFileAtATime(root = "contracts"): Promise<true | string> {
+export function coverageJobs(root = "contracts"): string[][] {
+  const files = readdirSync(root, { recursive: true, encoding: "utf8" })
+    .filter((file) => file.endsWith(".sol"))
+    .sort()
+    .map((file) => path.join(root, file));
+  const isTestFile = (file: string): boolean => file.endsWith(".t.sol");
+  const isTestHelper = (file: string): boolean => file.split(path.sep).includes("test");
+  const shipped = files.filter((file) => !isTestFile(file) && !isTestHelper(file));
+  const helpers = files.filter((file) => !isTestFile(file) && isTestHelper(file));
+  const jobs: string[][] = [shipped, helpers].filter((job) => job.length > 0);
+  let packing: string[] = [];
+  let lines = 0;
+  for (const file of files.filter(isTestFile)) {
+    const length = readFileSync(file, "utf8").split("\n").length;
+    if (packing.length > 0 && lines + length > COVERAGE_JOB_MAX_LINES) {
+      jobs.push(packing);
+      packing = [];
+      lines = 0;
+    }
+    packing.push(file);
+    lines += length;
+  }
+  if (packing.length > 0) jobs.push(packing);
+  return jobs;
+}
+
+/**
+ * Compiles the Solidity sources for coverage in a few jobs (`coverageJobs`), so `hardhat test
+ * --coverage` then finds every artifact built.
+ */
+export function buildForCoverage(root = "contracts"): Promise<true | string> {
   // `hardhat build --coverage` writes instrumented artifacts where the plain build keeps its
   // own; every later step deploys from there, so the plain outputs are kept aside and put back.
   rmSync(BUILD_OUTPUTS_ASIDE, { recursive: true, force: true });
   for (const folder of BUILD_OUTPUTS) {
     if (existsSync(folder)) cpSync(folder, path.join(BUILD_OUTPUTS_ASIDE, folder), { recursive: true });
   }
-  const files = readdirSync(root, { recursive: true, encoding: "utf8" })
-    .filter((file) => file.endsWith(".sol"))
-    .sort();
-  for (const file of files) {
-    const built = spawnSync("hardhat", ["build", "--coverage", "--no-typechain", path.join(root, file)], {
+  for (const job of coverageJobs(root)) {
+    const built = spawnSync("hardhat", ["build", "--coverage", "--no-typechain", ...job], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "pipe"],
     });
     if (built.status !== 0) {
-      return Promise.resolve(`coverage build of ${file} failed:\n${built.stdout}${built.stderr}`);
+      return Promise.resolve(`coverage build of ${job.join(", ")} failed:\n${built.stdout}${built.stderr}`);
     }
   }
   return Promise.resolve(true);
@@ -111,7 +142,7 @@ export function buildForCoverageOneFileAtATime(root = "contracts"): Promise<true
 const BUILD_OUTPUTS = ["artifacts", "cache"];
 const BUILD_OUTPUTS_ASIDE = path.join(".coverage-aside");
 
-/** Puts back the plain build's outputs kept aside by `buildForCoverageOneFileAtATime`. */
+/** Puts back the plain build's outputs kept aside by `buildForCoverage`. */
 export function restoreBuildOutputs(): void {
   if (!existsSync(BUILD_OUTPUTS_ASIDE)) return;
   for (const folder of BUILD_OUTPUTS) {
@@ -229,7 +260,7 @@ export function testSteps(): TestStep[] {
       // earlier run must not stand in for one this run failed to write.
       prepare: () => {
         rmSync("coverage/lcov.info", { force: true });
-        return buildForCoverageOneFileAtATime();
+        return buildForCoverage();
       },
       cleanup: () => {
         restoreBuildOutputs();
