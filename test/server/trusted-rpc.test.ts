@@ -421,5 +421,30 @@ describe("chain reads no single party controls (quorum and storage proofs)", () 
     } finally {
       await provider.destroy();
     }
+
+    // verify-batch and audit as typed, each endpoint given with --rpc: the answers they act on
+    // come from the agreeing two; the batch verifies and its audit finds nothing critical.
+    const cli = (args: string[], env: Record<string, string> = {}) =>
+      execFileAsync(process.execPath, ["scripts/tasks/cli.ts", ...args, ...proxies.flatMap((p) => ["--rpc", p.url])], {
+        cwd: projectRoot,
+        env: { ...process.env, ...env },
+      }).then(
+        ({ stdout }) => ({ code: 0, stdout }),
+        (error: unknown) => error as { code: number; stdout: string },
+      );
+    const common = ["--registry", deployment.registry, "--from-block", String(deployment.deployedAtBlock)];
+    const [batch, audit] = await Promise.all([
+      cli(["verify-batch", ...common, "--gtin", demo.batch.gtin, "--lot", demo.batch.lot, "--quorum", "2"]),
+      cli(["audit", ...common, "--batch", demo.batch.batchId, "--server", server.url], {
+        REGULATOR_TOKEN: demo.organisations.regulator.token,
+      }),
+    ]);
+    assert.equal(batch.code, 0, batch.stdout);
+    assert.match(batch.stdout, /VERIFIED/);
+    assert.equal(audit.code, 0, audit.stdout);
+    assert.match(audit.stdout, new RegExp(`audit of ${demo.batch.gtin} / ${demo.batch.lot}`));
+    // A command that reads one endpoint refuses several rather than silently use the first.
+    const deploy = await cli(["deploy", "--relayer", deployment.registry]);
+    assert.equal(deploy.code, 2);
   });
 });
