@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 
 import { AuditSourceError } from "../lib/remote-audit.ts";
 import { auditCommand } from "./cli/audit.ts";
+import { checkVerifierCommand } from "./cli/check-verifier.ts";
 import { deployCommand } from "./cli/deploy.ts";
 import { errorCodesCommand } from "./cli/error-codes.ts";
 import { labelsCommand } from "./cli/labels.ts";
@@ -31,6 +32,7 @@ const COMMANDS: Record<
   labels: labelsCommand,
   deploy: deployCommand,
   "error-codes": errorCodesCommand,
+  "check-verifier": checkVerifierCommand,
 };
 
 /** Commands that read through several endpoints when --rpc is given more than once. */
@@ -69,6 +71,8 @@ try {
       regulator: { type: "string", multiple: true },
       url: { type: "string" },
       "chain-id": { type: "string" },
+      cid: { type: "string" },
+      release: { type: "string" },
     },
     strict: true,
   });
