@@ -20,10 +20,13 @@ import { choosePort, startChainNode } from "../lib/chain-node.ts";
 import { seedDemoSystem, waitUntilAnchored } from "../lib/demo-system.ts";
 import { deployLocalRegistry } from "../lib/local-stack.ts";
 import { runCommand } from "../lib/run-command.ts";
+import { serveStaticSite, type StaticSite } from "../lib/static-site.ts";
+import { buildVerifier } from "./build-verifier.ts";
 import { buildWebAssets } from "../lib/web-assets.ts";
 import { apiClient } from "../lib/api-client.ts";
 import { loadConfig } from "../../server/src/config.ts";
 import { deriveVerificationCode } from "../../server/src/domain/serials.ts";
+import { CURRENT_TYPED_DATA_VERSION } from "../../server/src/domain/typed-data.ts";
 import { qrTerminal } from "../../server/src/labels/qr.ts";
 import { startServer, type RunningServer } from "../../server/src/server.ts";
 
@@ -60,7 +63,9 @@ const chainPort = await choosePort(Number(process.env.DEMO_CHAIN_PORT ?? 8545));
 console.log(`[demo] starting a Hardhat node on 127.0.0.1:${chainPort}`);
 const node = await startChainNode({ port: chainPort, projectRoot });
 let server: RunningServer | null = null;
+let verifierSite: StaticSite | null = null;
 const shutdown = async (): Promise<void> => {
+  await verifierSite?.close();
   await server?.close();
   await node.stop();
 };
@@ -84,8 +89,25 @@ try {
     process.env.PUBLIC_ORIGIN ??
     `http://${lan ?? (listensEverywhere || host === "127.0.0.1" ? "localhost" : hostForUrl(host))}:${httpPort}`
   ).replace(/\/$/, "");
+  // The independent verifier, pinned to this deployment and served from another origin (its
+  // own port). Its one endpoint is the demo's node, on loopback: it verifies on this machine.
+  const verifier = await buildVerifier(
+    {
+      chainId: deployment.chainId.toString(),
+      registry: deployment.registry,
+      typedDataVersion: CURRENT_TYPED_DATA_VERSION,
+      deploymentBlock: String(deployment.deployedAtBlock),
+      endpoints: [node.rpcUrl],
+      quorum: 1,
+    },
+    { outDir: path.join(stateDir, "verifier") },
+  );
+  const verifierPort = await choosePort(Number(process.env.DEMO_VERIFIER_PORT ?? httpPort + 1));
+  verifierSite = await serveStaticSite(verifier.outDir, { host, port: verifierPort });
+  const verifierUrl = `http://${lan ?? (listensEverywhere || host === "127.0.0.1" ? "localhost" : hostForUrl(host))}:${verifierPort}/`;
   const env = {
     ...deployment.env,
+    VERIFIER_URL: verifierUrl,
     HOST: host,
     PORT: String(httpPort),
     PUBLIC_ORIGIN: publicOrigin,
@@ -127,6 +149,7 @@ try {
   server           ${origin}   (API: ${origin}/api/v1/openapi.json)
   batch            西湖龙井 明前特级, GTIN ${summary.batch.gtin}, lot ${summary.batch.lot}, ${summary.batch.itemCount} items, anchored
   planting video   ${summary.videoCid === null ? "(none)" : `${origin}/ipfs/${summary.videoCid}`}
+  verifier         ${verifierUrl}   (independent: another origin, pinned to this registry; IPFS CID ${verifier.release.cid})
 
 Scan one item (open on this machine, or scan the code below):
   ${sample.uri}
@@ -142,6 +165,9 @@ Verify that item yourself, trusting only the chain:
   npm run cli -- verify-item --rpc ${node.rpcUrl} --registry ${deployment.registry} \\
     --gtin ${summary.batch.gtin} --lot ${summary.batch.lot} --serial ${sample.serial} \\
     --proof ${resolution.proof.join(",")}
+Or in the independent verifier, which trusts none of the server's answer (chain read from ${node.rpcUrl}):
+  ${verifierUrl}?link=${encodeURIComponent(sample.uri)}
+  npm run cli -- check-verifier --url ${verifierUrl} --release ${path.relative(projectRoot, path.join(verifier.outDir, "release.json"))}
 Re-verify the whole batch (signatures, event hash chain):
   npm run cli -- verify-batch --rpc ${node.rpcUrl} --registry ${deployment.registry} --gtin ${summary.batch.gtin} --lot ${summary.batch.lot} \\
     --gateway ${origin}
