@@ -13,6 +13,7 @@ import { rpcHammerSuite } from "./rpc-hammer.ts";
 import { scanPageSuite } from "./scan-page.ts";
 import { serverSuite } from "./server.ts";
 import type { BenchSuite } from "./types.ts";
+import { verifierPageSuite } from "./verifier-page.ts";
 
 export const suites: readonly BenchSuite[] = [
   gasSuite,
@@ -21,6 +22,7 @@ export const suites: readonly BenchSuite[] = [
   serverSuite,
   rpcHammerSuite,
   scanPageSuite,
+  verifierPageSuite,
   exportsSuite,
   auditSuite,
   resilienceSuite,
