@@ -285,6 +285,7 @@ describe("chain reads no single party controls (quorum and storage proofs)", () 
       isAppError(error, "verify.quorum_unreachable"),
     );
     assert.deepEqual(outcomes(client), ["unreachable", "agreed", "unreachable"]);
+    assert.equal(outcomeAt(client, 0).detail, "no connection");
     assert.equal(client.trustReport().block, null);
   });
 

@@ -54,11 +54,15 @@ interface Endpoint {
 /** A proof read goes at most this many rounds (a long `bytes` value needs a second). */
 const PROOF_ROUNDS_MAX = 3;
 
+/** Why an endpoint gave no answer, in plain English ("no connection", "answered HTTP 503", …). */
 function messageOf(error: unknown): string {
   if (error instanceof AppError) {
-    const reason = error.details.reason ?? error.details.error ?? error.details.status;
-    if (reason === undefined) return "no answer";
-    return typeof reason === "string" || typeof reason === "number" ? String(reason) : JSON.stringify(reason);
+    const { reason, error: rpcError, status } = error.details;
+    if (reason === "unreachable") return "no connection";
+    if (typeof status === "number") return `answered HTTP ${String(status)}`;
+    if (typeof rpcError === "string") return `answered an error: ${rpcError}`;
+    if (typeof reason === "string") return `an unusable answer (${reason})`;
+    return error.detail ?? error.message;
   }
   return error instanceof Error ? error.message : String(error);
 }
@@ -138,7 +142,7 @@ export function createTrustedRpcClient(roots: TrustRoots, options: TrustedRpcOpt
           }
           return { ep, number };
         } catch (error) {
-          unreachable(ep, `unreachable: ${messageOf(error)}`);
+          unreachable(ep, messageOf(error));
           return null;
         }
       }),
@@ -174,7 +178,7 @@ export function createTrustedRpcClient(roots: TrustRoots, options: TrustedRpcOpt
           }
           return { ep, block, hash: block.hash.toLowerCase(), stateRoot: block.stateRoot.toLowerCase() };
         } catch (error) {
-          unreachable(ep, `unreachable: ${messageOf(error)}`);
+          unreachable(ep, messageOf(error));
           return null;
         }
       }),
@@ -256,7 +260,7 @@ export function createTrustedRpcClient(roots: TrustRoots, options: TrustedRpcOpt
         try {
           return { ep, value: await ask(ep) };
         } catch (error) {
-          unreachable(ep, `unreachable for ${what}: ${messageOf(error)}`);
+          unreachable(ep, `${messageOf(error)} for ${what}`);
           return null;
         }
       }),
@@ -296,7 +300,7 @@ export function createTrustedRpcClient(roots: TrustRoots, options: TrustedRpcOpt
               block.tag,
             ]);
           } catch (error) {
-            unreachable(ep, `unreachable for the proof of ${what}: ${messageOf(error)}`);
+            unreachable(ep, `${messageOf(error)} for the proof of ${what}`);
             return null;
           }
           const check = await checkAccountProof(answer, roots.registry, block.stateRoot, slots, () => what);
