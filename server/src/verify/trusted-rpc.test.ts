@@ -66,36 +66,51 @@ const FORGED = (() => {
   return rpcBlockOf(RLP.encode(fields));
 })();
 
-type Behaviour = "honest" | "forged" | "down";
+type Behaviour = "honest" | "forged" | "down" | "ahead";
 const CHAIN_ID = 1337n;
 
-/** Endpoints `https://e0.test` … answering with the recorded block as `behaviours` say. */
-function endpoints(behaviours: Behaviour[]): { urls: string[]; fetch: FetchLike } {
+interface Call {
+  id: number;
+  method: string;
+  params: unknown[];
+}
+
+/** What an endpoint that behaves so answers to `call`. */
+function resultOf(behaviour: Behaviour, call: Call): unknown {
+  switch (call.method) {
+    case "eth_chainId":
+      return `0x${CHAIN_ID.toString(16)}`;
+    case "eth_getBlockByNumber":
+      if (behaviour === "forged") return FORGED;
+      // One block further on; asked for the trusted block by its number, it has that too.
+      if (behaviour === "ahead" && call.params[0] === "latest") {
+        return { ...REAL, number: `0x${(recorded.number + 1).toString(16)}`, hash: `0x${"77".repeat(32)}` };
+      }
+      return REAL;
+    case "eth_getLogs":
+      return [];
+    default:
+      return null;
+  }
+}
+
+/** Endpoints `https://e0.test` … answering with the recorded block as `behaviours` say; `asked` counts by endpoint and method. */
+function endpoints(behaviours: Behaviour[]): { urls: string[]; fetch: FetchLike; asked: string[][] } {
   const urls = behaviours.map((_, i) => `https://e${String(i)}.test/`);
+  const asked: string[][] = behaviours.map(() => []);
   const fetch: FetchLike = (url, init) => {
-    const behaviour = behaviours[urls.indexOf(url)];
+    const index = urls.indexOf(url);
+    const behaviour = behaviours[index];
     if (behaviour === "down" || behaviour === undefined) return Promise.reject(new TypeError("fetch failed"));
-    const sent = JSON.parse(typeof init.body === "string" ? init.body : "null") as
-      { id: number; method: string } | { id: number; method: string }[];
-    const answer = (call: { id: number; method: string }) => {
-      const result =
-        call.method === "eth_chainId"
-          ? `0x${CHAIN_ID.toString(16)}`
-          : call.method === "eth_blockNumber"
-            ? `0x${recorded.number.toString(16)}`
-            : call.method === "eth_getBlockByNumber"
-              ? behaviour === "forged"
-                ? FORGED
-                : REAL
-              : call.method === "eth_getLogs"
-                ? []
-                : null;
-      return { jsonrpc: "2.0", id: call.id, result };
+    const sent = JSON.parse(typeof init.body === "string" ? init.body : "null") as Call | Call[];
+    const answer = (call: Call) => {
+      asked[index]?.push(`${call.method}(${call.params.map((p) => JSON.stringify(p)).join(",")})`);
+      return { jsonrpc: "2.0", id: call.id, result: resultOf(behaviour, call) };
     };
     const body = Array.isArray(sent) ? sent.map(answer) : answer(sent);
     return Promise.resolve(new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } }));
   };
-  return { urls, fetch };
+  return { urls, fetch, asked };
 }
 
 function roots(urls: string[], overrides: Partial<TrustRoots> = {}): TrustRoots {
@@ -148,6 +163,25 @@ describe("trusted reads in seals mode (a recorded Besu QBFT block)", () => {
       ["agreed", "agreed"],
     );
     assert.deepEqual(await client.getLogs?.(LOGS), []);
+  });
+
+  it("reads at the highest block a quorum has reached, asking an endpoint ahead of it for that block", async () => {
+    const { urls, fetch, asked } = endpoints(["ahead", "honest", "honest"]);
+    const client = createTrustedRpcClient(roots(urls), { fetch });
+    await client.chainId();
+    assert.equal(client.trustReport().block?.number, String(recorded.number));
+    assert.deepEqual(
+      client.trustReport().endpoints.map((e) => e.status),
+      ["agreed", "agreed", "agreed"],
+    );
+    const tag = JSON.stringify(`0x${recorded.number.toString(16)}`);
+    assert.deepEqual(asked[0], [
+      "eth_chainId()",
+      'eth_getBlockByNumber("latest",false)',
+      `eth_getBlockByNumber(${tag},false)`,
+    ]);
+    // The others' latest block was the one read at: one round trip for them.
+    assert.deepEqual(asked[1], ["eth_chainId()", 'eth_getBlockByNumber("latest",false)']);
   });
 
   it("trusts no block when the pinned validators are not the ones that sealed it", async () => {

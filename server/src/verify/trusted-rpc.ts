@@ -129,18 +129,21 @@ export function createTrustedRpcClient(roots: TrustRoots, options: TrustedRpcOpt
     new AppError("verify.quorum_unreachable", { answered, quorum: roots.quorum, endpoints: endpoints.length });
 
   async function chooseBlock(): Promise<TrustedBlock> {
+    // One round trip usually suffices: each endpoint's latest header comes with its chain id,
+    // and when a quorum is at the same height those headers are the ones judged.
     const heads = await Promise.all(
       endpoints.map(async (ep) => {
         try {
-          const [id, number] = await Promise.all([
+          const [id, latest] = await Promise.all([
             ep.rpc.request("eth_chainId", []).then((v) => quantity(v, "eth_chainId")),
-            ep.rpc.request("eth_blockNumber", []).then((v) => quantity(v, "eth_blockNumber")),
+            ep.rpc.request("eth_getBlockByNumber", ["latest", false]),
           ]);
           if (id !== chainId) {
             lied(ep, `on chain ${id.toString()}, not ${roots.chainId}`);
             return null;
           }
-          return { ep, number };
+          const number = quantity((latest as { number?: unknown } | null)?.number, "eth_getBlockByNumber");
+          return { ep, number, latest };
         } catch (error) {
           unreachable(ep, messageOf(error));
           return null;
@@ -161,9 +164,14 @@ export function createTrustedRpcClient(roots: TrustRoots, options: TrustedRpcOpt
     const number = numbers[Math.min(roots.quorum, live.length) - 1] ?? 0n;
     const tag = `0x${number.toString(16)}`;
     const blocks = await Promise.all(
-      live.map(async ({ ep }) => {
+      live.map(async (head) => {
+        const { ep } = head;
         try {
-          const block = (await ep.rpc.request("eth_getBlockByNumber", [tag, false])) as Record<string, unknown> | null;
+          // Endpoints already past it are asked for it; the others' latest is it.
+          const block =
+            head.number === number
+              ? (head.latest as Record<string, unknown>)
+              : ((await ep.rpc.request("eth_getBlockByNumber", [tag, false])) as Record<string, unknown> | null);
           if (block === null || typeof block !== "object") {
             unreachable(ep, `has no block ${number.toString()}`);
             return null;
