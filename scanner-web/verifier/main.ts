@@ -265,7 +265,8 @@ function form(link: string): HTMLElement {
   const input = h("input", {
     id: "link",
     name: "link",
-    type: "url",
+    // Text, not "url": a bad link then gets this page's own zh/en message, not the browser's.
+    type: "text",
     inputmode: "url",
     autocomplete: "off",
     spellcheck: "false",

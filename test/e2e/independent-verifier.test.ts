@@ -27,6 +27,7 @@ import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
 import { serveStaticSite, type StaticSite } from "../../scripts/lib/static-site.ts";
 import { buildVerifier, type VerifierBuild } from "../../scripts/tasks/build-verifier.ts";
 import { buildWeb } from "../../scripts/tasks/build-web.ts";
+import { checkHostedVerifier } from "../../scripts/tasks/cli/check-verifier.ts";
 import type { RunningServer } from "../../server/src/server.ts";
 import { settleLedger } from "./support/settle-ledger.ts";
 import { startLyingRpc, type LyingRpc } from "../support/lying-rpc.ts";
@@ -233,8 +234,36 @@ describe("the independent verifier, on another origin", () => {
         .map((url) => new URL(url).pathname);
       assert.ok(asked.length > 0 && asked.every((p) => p.startsWith("/01/")), asked.join());
       for (const endpoint of endpoints) assert.ok((endpoint.seen.get("eth_getProof") ?? 0) > 0);
+      assert.equal(await shown.page.locator("[data-verdict] h1").textContent(), "已验证");
+      await shown.page.locator("button.lang").click();
+      assert.equal(await shown.page.locator("[data-verdict] h1").textContent(), "Verified");
+      assert.match((await shown.page.locator("[data-endpoint]").first().textContent()) ?? "", /agreed/);
     } finally {
       await shown.close();
+    }
+  });
+
+  it("verifies a link pasted into its field", async (t) => {
+    if (browser === undefined) {
+      t.skip("Chromium is not available here");
+      return;
+    }
+    modes("honest", "honest", "honest");
+    const context = await browser.newContext({ locale: "zh-CN" });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${verifierOrigin}/`);
+      await page.locator("input[name=link]").fill(`  ${genuineLink}  `);
+      await page.locator("form button[type=submit]").click();
+      const banner = page.locator('[data-verdict]:not([data-verdict="checking"])');
+      await banner.waitFor({ timeout: 30_000 });
+      assert.equal(await banner.getAttribute("data-verdict"), "verified");
+      assert.equal(new URL(page.url()).searchParams.get("link"), genuineLink, "the link is in the address to share");
+      await page.locator("input[name=link]").fill("not a link");
+      await page.locator("form button[type=submit]").click();
+      await page.locator('[data-verdict="bad_link"]').waitFor({ timeout: 5_000 });
+    } finally {
+      await context.close();
     }
   });
 
@@ -361,9 +390,10 @@ describe("the independent verifier, on another origin", () => {
         return { code: failed.code ?? -1, out: failed.stdout ?? "" };
       }
     };
-    const genuine = await cli(site.url);
-    assert.equal(genuine.code, 0, genuine.out);
-    assert.match(genuine.out, new RegExp(`CID ${build.release.cid}`));
+    // The faithful copy in this process (the CLI's own code); the tampered one through the CLI, for its exit status.
+    const genuine = await checkHostedVerifier(site.url, { cid: build.release.cid });
+    assert.deepEqual(genuine.problems, []);
+    assert.equal(genuine.cid, build.release.cid);
     const tampered = await cli(tamperedSite.url);
     assert.equal(tampered.code, 1, tampered.out);
     assert.match(tampered.out, new RegExp(`DIFFERS ${build.release.script.replace(".", "\\.")}`));
