@@ -135,5 +135,6 @@ if (import.meta.main) {
     console.log(`[build-verifier] ${file.name.padEnd(26)} ${String(file.bytes).padStart(8)} B  sha256 ${file.sha256}`);
   }
   console.log(`[build-verifier] integrity ${result.release.integrity}`);
-  console.log(`[build-verifier] CID ${result.release.cid} -> ${path.relative(process.cwd(), result.outDir) || "."}/`);
+  const relative = path.relative(process.cwd(), result.outDir);
+  console.log(`[build-verifier] CID ${result.release.cid} -> ${relative.startsWith("..") ? result.outDir : relative}/`);
 }
