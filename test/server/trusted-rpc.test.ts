@@ -55,6 +55,8 @@ type Behaviour =
 interface Proxy {
   url: string;
   behaviour: Behaviour;
+  /** HTTP requests received (a JSON-RPC batch is one). */
+  requests: number;
   close(): Promise<void>;
 }
 
@@ -91,8 +93,9 @@ function forge(behaviour: Behaviour, method: string, result: unknown): unknown {
 }
 
 async function startProxy(target: string): Promise<Proxy> {
-  const proxy: Proxy = { url: "", behaviour: "honest", close: () => Promise.resolve() };
+  const proxy: Proxy = { url: "", behaviour: "honest", requests: 0, close: () => Promise.resolve() };
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    proxy.requests++;
     if (proxy.behaviour === "down") {
       request.socket.destroy();
       return;
@@ -196,6 +199,15 @@ describe("chain reads no single party controls (quorum and storage proofs)", () 
 
   it("three honest endpoints agree, and the proven reads equal the node's own eth_call", async () => {
     behave("honest", "honest", "honest");
+    // A first read costs one round trip: the heads and the proof leave together.
+    const first = createTrustedRpcClient(roots());
+    const before = proxies.map((p) => p.requests);
+    await readBatchRecord(first, deployment.registry, demo.batch.batchId);
+    assert.deepEqual(
+      proxies.map((p, i) => p.requests - (before[i] ?? 0)),
+      [1, 1, 1],
+    );
+
     const client = createTrustedRpcClient(roots());
     const proven = await views(client);
     assert.deepEqual(proven, await views(plain));

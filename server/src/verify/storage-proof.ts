@@ -13,7 +13,12 @@ import { bytesEqual, bytesToHex, hexToBytes, sameHex } from "./bytes.ts";
 /** keccak256(RLP("")): the root of an empty trie (an account with no storage). */
 export const EMPTY_TRIE_ROOT = "0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421";
 
-export type ProofCheck = { ok: true; values: Map<bigint, bigint> } | { ok: false; reason: string };
+/**
+ * The proven words, or why the answer is refused. `otherRoot`: the account proof leads to
+ * another state root, as an honest proof of another block would (every other failure is a
+ * lie whatever block the endpoint meant).
+ */
+export type ProofCheck = { ok: true; values: Map<bigint, bigint> } | { ok: false; reason: string; otherRoot: boolean };
 
 interface StorageProofAnswer {
   key: string;
@@ -83,19 +88,19 @@ export async function checkAccountProof(
   describe: (slot: bigint) => string,
 ): Promise<ProofCheck> {
   const a = accountAnswerOf(answer);
-  if (a === null) return { ok: false, reason: "answered a malformed eth_getProof result" };
+  if (a === null) return { ok: false, reason: "answered a malformed eth_getProof result", otherRoot: false };
   let account: Uint8Array | null;
   try {
     account = await provenValue(stateRoot, hexToBytes(address), a.accountProof);
   } catch {
-    return { ok: false, reason: "its account proof does not match the block's state root" };
+    return { ok: false, reason: "its account proof does not match the block's state root", otherRoot: true };
   }
   // An absent account (no registry at this address on this chain) has an empty storage.
   let storageRoot = EMPTY_TRIE_ROOT;
   if (account !== null) {
     const fields = RLP.decode(account);
     if (!Array.isArray(fields) || fields.length !== 4 || !fields.every((f) => f instanceof Uint8Array)) {
-      return { ok: false, reason: "its account proof ends in something that is not an account" };
+      return { ok: false, reason: "its account proof ends in something that is not an account", otherRoot: false };
     }
     const [nonce, balance, storage, codeHash] = fields as Uint8Array[];
     storageRoot = bytesToHex(storage ?? new Uint8Array());
@@ -105,29 +110,45 @@ export async function checkAccountProof(
       sameHex(storageRoot, a.storageHash) &&
       bytesEqual(codeHash ?? new Uint8Array(), hexToBytes(a.codeHash));
     if (!claimed)
-      return { ok: false, reason: "answered an account (storage root, nonce or code) different from its proof" };
+      return {
+        ok: false,
+        reason: "answered an account (storage root, nonce or code) different from its proof",
+        otherRoot: false,
+      };
   } else if (!sameHex(a.storageHash, EMPTY_TRIE_ROOT) && !/^0x0*$/.test(a.storageHash)) {
-    return { ok: false, reason: "answered a storage root for an account its proof shows absent" };
+    return { ok: false, reason: "answered a storage root for an account its proof shows absent", otherRoot: false };
   }
   if (a.storageProof.length !== slots.length) {
-    return { ok: false, reason: `answered ${a.storageProof.length} storage proofs for ${slots.length} slots` };
+    return {
+      ok: false,
+      reason: `answered ${a.storageProof.length} storage proofs for ${slots.length} slots`,
+      otherRoot: false,
+    };
   }
   const values = new Map<bigint, bigint>();
   for (const [index, slot] of slots.entries()) {
     const entry = a.storageProof[index];
     if (entry === undefined || BigInt(entry.key) !== slot) {
-      return { ok: false, reason: `answered a proof for another slot than ${describe(slot)}` };
+      return { ok: false, reason: `answered a proof for another slot than ${describe(slot)}`, otherRoot: false };
     }
     let proven: Uint8Array | null;
     try {
       const raw = await provenValue(storageRoot, hexToBytes(`0x${slot.toString(16).padStart(64, "0")}`), entry.proof);
       proven = raw === null ? null : decodedBytes(raw);
     } catch {
-      return { ok: false, reason: `its storage proof of ${describe(slot)} does not match the account's storage root` };
+      return {
+        ok: false,
+        reason: `its storage proof of ${describe(slot)} does not match the account's storage root`,
+        otherRoot: false,
+      };
     }
     const word = proven === null ? 0n : uintOf(proven);
     if (word !== BigInt(entry.value)) {
-      return { ok: false, reason: `answered a different storage value for ${describe(slot)} than its proof` };
+      return {
+        ok: false,
+        reason: `answered a different storage value for ${describe(slot)} than its proof`,
+        otherRoot: false,
+      };
     }
     values.set(slot, word);
   }

@@ -45,6 +45,8 @@ interface TrustedBlock {
   stateRoot: string;
 }
 
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
 interface Endpoint {
   url: string;
   rpc: JsonRpcTransport;
@@ -110,6 +112,8 @@ export function createTrustedRpcClient(roots: TrustRoots, options: TrustedRpcOpt
     outcome: null,
   }));
   let trusted: TrustedBlock | null = null;
+  /** Each live endpoint's latest block hash when the block was chosen. */
+  const heads = new Map<Endpoint, string>();
   let sealedBy: string[] | undefined;
 
   // An endpoint's worst outcome stays: a liar is never cleared by a later honest answer.
@@ -131,7 +135,7 @@ export function createTrustedRpcClient(roots: TrustRoots, options: TrustedRpcOpt
   async function chooseBlock(): Promise<TrustedBlock> {
     // One round trip usually suffices: each endpoint's latest header comes with its chain id,
     // and when a quorum is at the same height those headers are the ones judged.
-    const heads = await Promise.all(
+    const latestHeads = await Promise.all(
       endpoints.map(async (ep) => {
         try {
           const [id, latest] = await Promise.all([
@@ -150,7 +154,11 @@ export function createTrustedRpcClient(roots: TrustRoots, options: TrustedRpcOpt
         }
       }),
     );
-    const live = heads.filter((h) => h !== null);
+    const live = latestHeads.filter((h) => h !== null);
+    for (const { ep, latest } of live) {
+      const hash = (latest as { hash?: unknown }).hash;
+      if (typeof hash === "string") heads.set(ep, hash.toLowerCase());
+    }
     // Seals vouch for a block by themselves; without them a quorum must answer at all.
     const needed = mode === "seals" ? 1 : roots.quorum;
     if (live.length < needed) {
@@ -257,16 +265,52 @@ export function createTrustedRpcClient(roots: TrustRoots, options: TrustedRpcOpt
   };
 
   /**
-   * One answer that `quorum` endpoints give identically (compared as canonical JSON); the
-   * others are liars. `what` names the read in their outcome.
+   * A read sent at "latest" before the block is trusted, so it leaves in the same round trip
+   * as the endpoints' heads (on a phone, a round trip is most of the wait). Each endpoint's
+   * answer counts only if its head was the block then trusted, and only as far as the block
+   * vouches for it (a proof against its state root; an answer the quorum gives alike); else
+   * the read is asked again at the block and judged there. Null once the block is known.
    */
-  async function agreedAnswer<T>(what: string, ask: (ep: Endpoint) => Promise<T>): Promise<T> {
-    await trustedBlock();
+  function early<T>(ask: (ep: Endpoint) => Promise<T>): { ep: Endpoint; answer: Promise<Settled<T>> }[] | null {
+    if (trusted !== null) return null;
+    // The heads first: they and these reads leave in one batch per endpoint.
+    void trustedBlock().catch(() => undefined);
+    return endpoints.map((ep) => ({
+      ep,
+      answer: ask(ep).then(
+        (value): Settled<T> => ({ ok: true, value }),
+        (error: unknown): Settled<T> => ({ ok: false, error }),
+      ),
+    }));
+  }
+  /** Whether `ep`'s early answers were made at `block`: its head was that block, and it is still trusted. */
+  const atBlock = (ep: Endpoint, block: TrustedBlock): boolean =>
+    ep.outcome?.status === "agreed" && heads.get(ep) === block.hash;
+
+  /**
+   * One answer that `quorum` endpoints give identically (compared as canonical JSON); the
+   * others are liars. `what` names the read in their outcome; `ask` reads at a block tag.
+   */
+  async function agreedAnswer<T>(what: string, ask: (ep: Endpoint, tag: string) => Promise<T>): Promise<T> {
+    const speculative = early((ep) => ask(ep, "latest"));
+    const block = await trustedBlock();
+    if (speculative !== null) {
+      const usable: T[] = [];
+      for (const { ep, answer } of speculative) {
+        const settled = await answer;
+        if (settled.ok && atBlock(ep, block)) usable.push(settled.value);
+      }
+      const first = usable[0];
+      // Taken only when a quorum gave it and nobody said otherwise; anything else is judged at the block.
+      if (first !== undefined && usable.length >= roots.quorum && new Set(usable.map(canonical)).size === 1) {
+        return first;
+      }
+    }
     const players = inPlay();
     const answers = await Promise.all(
       players.map(async (ep) => {
         try {
-          return { ep, value: await ask(ep) };
+          return { ep, value: await ask(ep, block.tag) };
         } catch (error) {
           unreachable(ep, `${messageOf(error)} for ${what}`);
           return null;
@@ -290,32 +334,68 @@ export function createTrustedRpcClient(roots: TrustRoots, options: TrustedRpcOpt
     return first.value;
   }
 
+  const proofKeys = (slots: readonly bigint[]): string[] => slots.map((s) => `0x${s.toString(16).padStart(64, "0")}`);
+
+  /** Each endpoint's proven words of `slots` at `block` (null for one that failed: it is marked). */
+  function askProofs(
+    eps: readonly Endpoint[],
+    block: TrustedBlock,
+    slots: readonly bigint[],
+    what: string,
+  ): Promise<(Map<bigint, bigint> | null)[]> {
+    return Promise.all(
+      eps.map(async (ep) => {
+        let answer: unknown;
+        try {
+          answer = await ep.rpc.request("eth_getProof", [roots.registry, proofKeys(slots), block.tag]);
+        } catch (error) {
+          unreachable(ep, `${messageOf(error)} for the proof of ${what}`);
+          return null;
+        }
+        const check = await checkAccountProof(answer, roots.registry, block.stateRoot, slots, () => what);
+        if (!check.ok) lied(ep, check.reason);
+        return check.ok ? check.values : null;
+      }),
+    );
+  }
+
   /** A registry view answered from storage proven at the trusted block. */
   async function provenView(view: RegistryView): Promise<string> {
-    const block = await trustedBlock();
     const what = describeView(view);
-    const values = new Map<bigint, bigint>();
     let slots = initialSlots(view);
+    const firstSlots = slots;
+    const speculative = early((ep) =>
+      ep.rpc.request("eth_getProof", [roots.registry, proofKeys(firstSlots), "latest"]),
+    );
+    const block = await trustedBlock();
+    const values = new Map<bigint, bigint>();
     for (let round = 0; round < PROOF_ROUNDS_MAX; round++) {
       const players = inPlay();
-      const checks = await Promise.all(
-        players.map(async (ep) => {
-          let answer: unknown;
-          try {
-            answer = await ep.rpc.request("eth_getProof", [
-              roots.registry,
-              slots.map((s) => `0x${s.toString(16).padStart(64, "0")}`),
-              block.tag,
-            ]);
-          } catch (error) {
-            unreachable(ep, `${messageOf(error)} for the proof of ${what}`);
-            return null;
-          }
-          const check = await checkAccountProof(answer, roots.registry, block.stateRoot, slots, () => what);
-          if (!check.ok) lied(ep, check.reason);
-          return check.ok ? check.values : null;
-        }),
-      );
+      let checks: (Map<bigint, bigint> | null)[];
+      if (round === 0 && speculative !== null) {
+        // Early proofs are checked against the trusted root: one that does not reach it may
+        // be of a newer block, so its endpoint is asked again at the block, not called a liar.
+        const again: Endpoint[] = [];
+        checks = await Promise.all(
+          speculative
+            .filter(({ ep }) => players.includes(ep))
+            .map(async ({ ep, answer }) => {
+              const settled = await answer;
+              if (!settled.ok || !atBlock(ep, block)) {
+                again.push(ep);
+                return null;
+              }
+              const check = await checkAccountProof(settled.value, roots.registry, block.stateRoot, slots, () => what);
+              if (check.ok) return check.values;
+              if (check.otherRoot) again.push(ep);
+              else lied(ep, check.reason);
+              return null;
+            }),
+        );
+        if (again.length > 0) checks.push(...(await askProofs(again, block, slots, what)));
+      } else {
+        checks = await askProofs(players, block, slots, what);
+      }
       // Every valid proof against the same root proves the same words: the first will do.
       const proven = checks.find((c) => c !== null);
       if (proven === undefined) {
@@ -338,9 +418,8 @@ export function createTrustedRpcClient(roots: TrustRoots, options: TrustedRpcOpt
     ethCall: async (to, data) => {
       const view = sameHex(to, roots.registry) ? registryViewOf(data) : null;
       if (view !== null) return provenView(view);
-      const block = await trustedBlock();
-      return agreedAnswer(`eth_call to ${to} (${data.slice(0, 10)})`, async (ep) => {
-        const result = await ep.rpc.request("eth_call", [{ to, data }, block.tag]);
+      return agreedAnswer(`eth_call to ${to} (${data.slice(0, 10)})`, async (ep, tag) => {
+        const result = await ep.rpc.request("eth_call", [{ to, data }, tag]);
         if (typeof result !== "string" || !/^0x[0-9a-fA-F]*$/.test(result)) {
           throw new AppError("verify.rpc", { method: "eth_call", reason: "result is not hex" });
         }
@@ -350,19 +429,20 @@ export function createTrustedRpcClient(roots: TrustRoots, options: TrustedRpcOpt
     // Logs are not in the state trie: a header alone, even a sealed one, cannot prove them,
     // so in seals mode too they need `quorum` endpoints answering the same (proving them
     // through the receipts trie would lift this).
-    getLogs: async (filter: LogFilter): Promise<RawLog[]> => {
-      const block = await trustedBlock();
-      const toBlock =
-        filter.toBlock === "latest" || !/^0x[0-9a-fA-F]+$/.test(filter.toBlock) || BigInt(filter.toBlock) > block.number
-          ? block.tag
-          : filter.toBlock;
-      const clamped = { ...filter, toBlock };
-      return agreedAnswer(`eth_getLogs of ${filter.topics.length} topics`, async (ep) => {
+    getLogs: (filter: LogFilter): Promise<RawLog[]> =>
+      agreedAnswer(`eth_getLogs of ${filter.topics.length} topics`, async (ep, tag) => {
         const getLogs = ep.rpc.getLogs;
         if (getLogs === undefined) throw new AppError("verify.rpc", { method: "eth_getLogs", reason: "not offered" });
-        return getLogs(clamped);
-      });
-    },
+        // Never past the block read at (early, "latest" is that block for the answers kept).
+        const bound = tag === "latest" ? null : BigInt(tag);
+        const toBlock =
+          bound === null || filter.toBlock === "latest" || !/^0x[0-9a-fA-F]+$/.test(filter.toBlock)
+            ? tag
+            : BigInt(filter.toBlock) > bound
+              ? tag
+              : filter.toBlock;
+        return getLogs({ ...filter, toBlock });
+      }),
     trustReport: (): ChainTrustReport => ({
       mode,
       block:
