@@ -7,16 +7,11 @@
 import { chinaDate } from "../../server/src/domain/china-time.ts";
 import { formatCompanyPrefix } from "../../server/src/domain/gtin-entitlement.ts";
 import type { ItemResolution, UnknownItemResolution } from "../../server/src/domain/resolution.ts";
-import {
-  coldChainRangeOf,
-  hasWebCryptoDigest,
-  readingsOf,
-  testFailed,
-  useSha256Fallback,
-  verifyResolution,
-  type Sha256,
-  type VerificationReport,
-} from "../../server/src/verify/index.ts";
+// The modules the page uses, not the core's index: the index also carries what only the CLI
+// and the independent verifier need (chain trust, storage proofs), which would triple the bundle.
+import { hasWebCryptoDigest, useSha256Fallback, type Sha256 } from "../../server/src/verify/cid.ts";
+import { coldChainRangeOf, readingsOf, testFailed } from "../../server/src/verify/findings.ts";
+import { verifyResolution, type VerificationReport } from "../../server/src/verify/verify-resolution.ts";
 import { claimHiddenCode, type ClaimOutcome } from "./claim.ts";
 import { chinaDateTime, h, type Child } from "./dom.ts";
 import {
@@ -541,14 +536,16 @@ function doneView(resolution: ItemResolution, report: VerificationReport): Child
   ];
 }
 
+function switchLanguage(): void {
+  lang = lang === "zh" ? "en" : "zh";
+  storeLang(lang);
+  render();
+}
+
 function render(): void {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   const toggle = h("button", { type: "button", class: "lang", "aria-label": "Language / 语言" }, t("switchTo"));
-  toggle.addEventListener("click", () => {
-    lang = lang === "zh" ? "en" : "zh";
-    storeLang(lang);
-    render();
-  });
+  toggle.addEventListener("click", switchLanguage);
   let body: Child[];
   switch (state.kind) {
     case "loading":
@@ -599,8 +596,16 @@ async function loadSha256Fallback(): Promise<void> {
   }
 }
 
+/** Whether the page still shows what scan.html painted: the Chinese "checking" banner. */
+function showsStaticChecking(): boolean {
+  return lang === "zh" && document.querySelector('#app [data-verdict="checking"]') !== null;
+}
+
 async function start(): Promise<void> {
-  render();
+  // scan.html already shows the checking banner in Chinese, painted while this script was on
+  // its way; rendering it again would only cost a slow phone a layout before the verdict.
+  if (showsStaticChecking()) document.querySelector("#app .lang")?.addEventListener("click", switchLanguage);
+  else render();
   const fallback = loadSha256Fallback();
   const resolution = await loadResolution().catch((): Failure => ({ kind: "network" }));
   if (!isResolution(resolution)) {
@@ -614,7 +619,7 @@ async function start(): Promise<void> {
     return;
   }
   state = { kind: "checking", resolution };
-  render();
+  if (!showsStaticChecking()) render();
   await fallback;
   const report = await verifyResolution(resolution, { baseUrl: location.href });
   // A chain that cannot be read says nothing about the item: offer a retry, not a verdict.

@@ -28,8 +28,6 @@ export interface LocalisedText {
 export interface ResolvedEvent {
   value: EventValueJson;
   signature: string;
-  /** EIP-712 digest of `value`: the link in the batch's hash chain. */
-  digest: string;
   bizStep: string;
   /** Base32 CIDv1 of the payload document (the same CID as `value.payloadCid`). */
   payloadCid: string;

@@ -38,30 +38,44 @@ export async function recordScan(db: Db, scan: NewScan): Promise<number> {
 }
 
 /*
- * Page views are recorded by group commit: a scan waits in memory a few milliseconds and is
- * written with the others of that moment in one statement, so a burst of page views costs
- * one transaction (on SQLite with synchronous=FULL, one fsync) instead of one each. A scan
- * is telemetry for clone detection, not an accepted write: a crash may lose the last few
- * tens of milliseconds of them. Counting includes the scans still in memory, so the clone signal of
- * an answer counts every scan made before it.
+ * Page views are recorded by group commit: the scans of concurrent page views are written
+ * together in one statement, so a burst costs one transaction (on SQLite with
+ * synchronous=FULL, one fsync) instead of one each, and each page view's answer waits for
+ * the commit of its group: an answered scan is on disk, so neither a crash nor a restart
+ * loses one a clone signal may later depend on. A group is written as soon as the event
+ * loop has taken in the requests of the moment (no timer: a phone waits for it), and the
+ * scans that arrive meanwhile form the next group. Counting includes the scans not yet
+ * committed, so the clone signal of an answer counts every scan made before it.
  */
 
-/**
- * How long a scan waits for others before the group is written. An fsync takes some 6 ms on
- * the bench machine and node:sqlite holds the event loop meanwhile: one every 25 ms costs the
- * server a fifth of its time at most, one per page view all of it.
- */
-export const SCAN_FLUSH_DELAY_MS = 25;
 const ROWS_PER_INSERT = 500;
-/** Past this many unwritten scans (the database is failing), the oldest are dropped. */
-const MAX_UNWRITTEN = 100_000;
+
+/** The promise a group's page views wait on, settled when the group is committed or has failed. */
+interface Group {
+  committed: Promise<void>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+function newGroup(): Group {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const committed = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A group nobody awaits (a test buffering without waiting) must not fail the process.
+  committed.catch(() => undefined);
+  return { committed, resolve, reject };
+}
 
 interface ScanBuffer {
-  /** Waiting for the next flush. */
+  /** Waiting for the next flush, and the group they will be written in. */
   pending: NewScan[];
+  group: Group | null;
   /** Taken by the flush under way, not committed yet. */
   writing: NewScan[];
-  timer: ReturnType<typeof setTimeout> | null;
+  scheduled: boolean;
   flushing: Promise<void> | null;
   /**
    * Counts read the database and these lists together, so no flush may commit in between:
@@ -77,12 +91,22 @@ const buffers = new WeakMap<Db, ScanBuffer>();
 function bufferOf(db: Db): ScanBuffer {
   let buffer = buffers.get(db);
   if (buffer === undefined) {
-    buffer = { pending: [], writing: [], timer: null, flushing: null, readers: 0, writer: "none", wake: [] };
+    buffer = {
+      pending: [],
+      group: null,
+      writing: [],
+      scheduled: false,
+      flushing: null,
+      readers: 0,
+      writer: "none",
+      wake: [],
+    };
     buffers.set(db, buffer);
   }
   return buffer;
 }
 
+/** A group of up to 500 scans is one statement, so one commit (a larger one, rare, takes several). */
 async function writeScans(db: Db, scans: readonly NewScan[]): Promise<void> {
   for (let i = 0; i < scans.length; i += ROWS_PER_INSERT) {
     await db
@@ -92,14 +116,14 @@ async function writeScans(db: Db, scans: readonly NewScan[]): Promise<void> {
   }
 }
 
-function schedule(db: Db, buffer: ScanBuffer, delayMs: number): void {
-  if (buffer.timer !== null || buffer.flushing !== null) return;
-  buffer.timer = setTimeout(() => {
-    buffer.timer = null;
+/** Flushes once the requests that arrived with this one have been taken in (after I/O callbacks). */
+function schedule(db: Db, buffer: ScanBuffer): void {
+  if (buffer.scheduled || buffer.flushing !== null) return;
+  buffer.scheduled = true;
+  setImmediate(() => {
+    buffer.scheduled = false;
     flushScans(db).catch(() => undefined);
-  }, delayMs);
-  // Telemetry must not keep a finished process alive; the server flushes before it closes.
-  buffer.timer.unref();
+  });
 }
 
 /** Resolves at the next change of the gate's state. */
@@ -113,21 +137,22 @@ function openGate(buffer: ScanBuffer): void {
   for (const wake of waiting) wake();
 }
 
-/** Records a page view's scan with the group of this moment (see above); returns at once. */
-export function bufferScan(db: Db, scan: NewScan): void {
+/**
+ * Records a page view's scan with the group of this moment (see above). Counted at once;
+ * the promise resolves when the group is committed, and rejects when writing it failed
+ * (the page view must then not be answered as if it had been recorded).
+ */
+export function bufferScan(db: Db, scan: NewScan): Promise<void> {
   const buffer = bufferOf(db);
   buffer.pending.push(scan);
-  if (buffer.pending.length + buffer.writing.length > MAX_UNWRITTEN) buffer.pending.shift();
-  schedule(db, buffer, SCAN_FLUSH_DELAY_MS);
+  buffer.group ??= newGroup();
+  schedule(db, buffer);
+  return buffer.group.committed;
 }
 
 /** Writes every buffered scan now (the server calls it before closing the database). */
 export async function flushScans(db: Db): Promise<void> {
   const buffer = bufferOf(db);
-  if (buffer.timer !== null) {
-    clearTimeout(buffer.timer);
-    buffer.timer = null;
-  }
   while (buffer.flushing !== null) await buffer.flushing;
   if (buffer.pending.length === 0) return;
   const flushing = (async () => {
@@ -136,19 +161,22 @@ export async function flushScans(db: Db): Promise<void> {
     buffer.writer = "writing";
     buffer.writing = buffer.pending;
     buffer.pending = [];
+    const group = buffer.group;
+    buffer.group = null;
     try {
       await writeScans(db, buffer.writing);
-      buffer.writing = [];
+      group?.resolve();
     } catch (error) {
-      // Kept for the next attempt (the database may be busy or momentarily unreachable).
-      buffer.pending = [...buffer.writing, ...buffer.pending].slice(-MAX_UNWRITTEN);
-      buffer.writing = [];
+      // Not kept for another attempt: the page views waiting on this group are refused, so
+      // no answer was sent for a scan that is not on disk.
+      group?.reject(error);
       throw error;
     } finally {
+      buffer.writing = [];
       buffer.writer = "none";
       buffer.flushing = null;
       openGate(buffer);
-      if (buffer.pending.length > 0) schedule(db, buffer, SCAN_FLUSH_DELAY_MS * 4);
+      if (buffer.pending.length > 0) schedule(db, buffer);
     }
   })();
   buffer.flushing = flushing;

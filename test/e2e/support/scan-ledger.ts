@@ -27,7 +27,6 @@ import type { AttestationValueJson, EventValueJson, ItemResolution } from "../..
 import { bizStepIndex, type BizStep } from "../../../server/src/domain/typed-data.ts";
 import { deployTraceRegistry, sendAndWait, traceRegistryAt } from "../../../server/src/ledger/deploy.ts";
 import { signTyped, type SigningDomain } from "../../../server/src/ledger/signing.ts";
-import { typedDataDigest } from "../../../server/src/verify/eip712.ts";
 
 const ORG_KIND = { cooperative: 1, processor: 2, logistics: 3, retailer: 4 } as const;
 type OrgRole = keyof typeof ORG_KIND;
@@ -308,7 +307,6 @@ export async function seedScanLedger(rpcUrl: string, projectRoot: string): Promi
       events.push({
         value: jsonValue(value) as unknown as EventValueJson,
         signature: eventSignature,
-        digest: typedDataDigest(domain, "TraceEvent", { ...value }),
         bizStep: entry.step,
         payloadCid: payloadCid.toString(),
         actor: { name: { zh: profile.zh, en: profile.en }, kind: entry.role, regionCode: profile.region },

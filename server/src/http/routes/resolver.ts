@@ -23,10 +23,14 @@ import { sendScanPage } from "./web-assets.ts";
 
 function setCors(res: Response): void {
   res.setHeader("Access-Control-Allow-Origin", "*");
-  res.setHeader("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
-  res.setHeader("Access-Control-Allow-Headers", "Accept, Accept-Language, Content-Type");
   res.setHeader("Access-Control-Expose-Headers", "Link, Content-Type");
   res.setHeader("Vary", "Accept");
+}
+
+/** What a preflight asks; browsers read these on the OPTIONS answer only, so only it carries them. */
+function setPreflight(res: Response): void {
+  res.setHeader("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
+  res.setHeader("Access-Control-Allow-Headers", "Accept, Accept-Language, Content-Type");
 }
 
 function linkset(ctx: ServiceContext, link: ParsedDigitalLink, uri: string): unknown {
@@ -71,6 +75,7 @@ export function resolverRouter(ctx: ServiceContext): Router {
     }
     setCors(res);
     if (req.method === "OPTIONS") {
+      setPreflight(res);
       res.setHeader("Allow", "GET, HEAD, OPTIONS");
       res.status(204).end();
       return;

@@ -27,6 +27,30 @@ const HASHED = /-[0-9a-f]{10}\.(?:js|css|svg)$/;
 /** What `/web/` serves: bundles, stylesheets and icons, one folder deep at most. */
 const SERVABLE = /^\/(?:console\/)?[a-z0-9-]+\.(?:js|css|svg)$/;
 
+/** A script or stylesheet: never a document, so what only a document obeys is not sent with it. */
+const SUBRESOURCE = /\.(?:js|css)$/;
+/**
+ * Headers a browser applies to documents only (a page's policy, framing, opener, referrer,
+ * HSTS, which the page's own answer carries), and the rate limit's, which only an API client
+ * reads. Sent with the script they were about a kilobyte of each phone's 35 KB. Kept:
+ * `X-Content-Type-Options` and `Cross-Origin-Resource-Policy`, which do govern a script.
+ * An SVG is not listed: opened on its own it is a document.
+ */
+const DOCUMENT_ONLY_HEADERS = [
+  "Content-Security-Policy",
+  "Cross-Origin-Opener-Policy",
+  "Origin-Agent-Cluster",
+  "Referrer-Policy",
+  "Strict-Transport-Security",
+  "X-DNS-Prefetch-Control",
+  "X-Download-Options",
+  "X-Frame-Options",
+  "X-Permitted-Cross-Domain-Policies",
+  "X-XSS-Protection",
+  "RateLimit-Policy",
+  "RateLimit",
+] as const;
+
 const TYPES: Record<string, string> = {
   ".js": "text/javascript; charset=utf-8",
   ".css": "text/css; charset=utf-8",
@@ -222,8 +246,8 @@ function compressedAfter(previous: DeflatePiece, shared: SharedText): DeflatePie
 /**
  * An item's page: the shell with the answer inlined as JSON, so a phone needs one round trip
  * before verifying. The answer comes in pieces (answer-text.ts): what many pages share (the
- * shell, a batch's part) is compressed once, and a response adds its own kilobyte as is
- * (gzip-pieces.ts). gzip is sent when the client takes it: deflate pieces concatenate, brotli
+ * shell, a batch's part) is compressed once, and a response compresses only its own
+ * kilobyte (gzip-pieces.ts). gzip is sent when the client takes it: deflate pieces concatenate, brotli
  * streams do not, and compressing a whole 22 KB page per response (brotli quality 4: 0.27 ms
  * unloaded) was most of a page view's cost. A client that takes brotli only gets brotli at
  * quality 4, compressed per response.
@@ -236,6 +260,9 @@ export function sendScanPage(
   dir: string = SCAN_PAGE_DIR,
 ): void {
   res.status(status).setHeader("Cache-Control", "no-store");
+  // Read by API clients, never by a browser showing a page.
+  res.removeHeader("RateLimit-Policy");
+  res.removeHeader("RateLimit");
   const page = scanShell(dir);
   if (page === null) {
     res.type("text/plain; charset=utf-8").send("The scan page is not built (npm run build:web).");
@@ -290,6 +317,9 @@ export function webAssetsRouter(options: { dir?: string } = {}): Router {
     if (asset === null) {
       next();
       return;
+    }
+    if (SUBRESOURCE.test(req.path)) {
+      for (const name of DOCUMENT_ONLY_HEADERS) res.removeHeader(name);
     }
     sendAsset(req, res, asset, HASHED.test(req.path) ? IMMUTABLE : "no-cache");
   });
