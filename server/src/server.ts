@@ -19,6 +19,7 @@ import { authenticate } from "./http/auth.ts";
 import { refuseSuspendedWriters } from "./http/suspended-writers.ts";
 import { batchesRouter } from "./http/routes/batches.ts";
 import { eventsRouter } from "./http/routes/events.ts";
+import { epcisRouter } from "./http/routes/epcis.ts";
 import { mediaRouter } from "./http/routes/media.ts";
 import { productsRouter } from "./http/routes/products.ts";
 import { entitlementsRouter } from "./http/routes/entitlements.ts";
@@ -216,6 +217,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       mediaRouter(ctx),
       batchesRouter(ctx),
       eventsRouter(ctx),
+      epcisRouter(ctx),
       recallsRouter(ctx),
       signatureRequestsRouter(ctx),
       exportsRouter(ctx),

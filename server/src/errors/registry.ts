@@ -455,6 +455,71 @@ const HTTP = {
     zh: "只有发运事件可以指定收货方。",
     remedy: "Leave out `receiver` for every step but shipping.",
   },
+  "epcis.schema_invalid": {
+    status: 400,
+    en: "The EPCIS document does not conform to the EPCIS 2.0 JSON Schema; nothing was captured.",
+    zh: "EPCIS 文档不符合 EPCIS 2.0 JSON Schema，未采集任何事件。",
+    remedy:
+      "Fix the document where `issues` say (JSON Pointers into the document, with the schema's reason) and send it again; see docs/epcis.md.",
+  },
+  "epcis.query_parameter": {
+    status: 400,
+    en: "A query parameter is unknown or its value is not valid.",
+    zh: "查询参数未知或取值无效。",
+    remedy:
+      "Use only the parameters docs/epcis.md lists (eventType, GE_/LT_eventTime, GE_/LT_recordTime, EQ_bizStep, EQ_disposition, MATCH_epc, MATCH_anyEPC, MATCH_epcClass, EQ_bizLocation, perPage, nextPageToken), with the values it describes.",
+  },
+  "epcis.capture_too_large": {
+    status: 413,
+    en: "The EPCIS document holds more events than one capture may.",
+    zh: "EPCIS 文档中的事件数量超过单次采集上限。",
+    remedy: "Split the events over several documents of at most 500 events each.",
+  },
+  "epcis.capture_not_found": {
+    status: 404,
+    en: "No capture job with this id is visible to you.",
+    zh: "未找到该采集任务，或您无权查看。",
+    remedy: "Use the `Location` a capture answered with, with the same organisation's token.",
+  },
+  "epcis.event_type_unsupported": {
+    status: 422,
+    en: "This type of EPCIS event cannot be recorded here yet (only ObjectEvent is); the document was not captured.",
+    zh: "暂不支持记录此类 EPCIS 事件（目前仅支持 ObjectEvent），文档未被采集。",
+    remedy:
+      "Send aggregation, transformation, association and transaction events elsewhere until this platform records them; capture the ObjectEvents in a document of their own.",
+  },
+  "epcis.biz_step_unsupported": {
+    status: 422,
+    en: "The event's business step (with its action) is none of the steps this platform records; the document was not captured.",
+    zh: "事件的业务环节（及其动作）不属于本平台记录的环节，文档未被采集。",
+    remedy:
+      "Use a CBV 2.0 step listed in docs/epcis.md (commissioning with ADD, packing, shipping, receiving, inspecting, retail_selling) or the platform's own step URIs.",
+  },
+  "epcis.event_unmappable": {
+    status: 422,
+    en: "The event cannot be represented as one of this platform's trace events; the document was not captured.",
+    zh: "该事件无法表示为本平台的追溯事件，文档未被采集。",
+    remedy:
+      "Name the items as SGTINs and/or the lot as an LGTIN class, with at most three decimals in quantities; the detail says which member is the problem.",
+  },
+  "epcis.epc_unknown": {
+    status: 422,
+    en: "The event names items or a lot of no batch registered here; the document was not captured.",
+    zh: "事件所列商品或批次在本平台没有登记，文档未被采集。",
+    remedy: "Check the GTIN, lot and serials; only batches registered on this platform can have events captured.",
+  },
+  "epcis.event_several_batches": {
+    status: 422,
+    en: "The event names items of more than one batch; an event here is about one batch.",
+    zh: "事件所列商品属于多个批次；本平台的每个事件只对应一个批次。",
+    remedy: "Send one event per batch (lot).",
+  },
+  "epcis.event_duplicate": {
+    status: 409,
+    en: "An event with this eventID was already captured for your organisation (or appears twice in the document).",
+    zh: "贵机构已采集过相同 eventID 的事件（或文档中重复出现）。",
+    remedy: "Leave the event out; to retry a whole capture, resend it with the same `Idempotency-Key`.",
+  },
   "inspection.already_requested": {
     status: 409,
     en: "This inspector has already been asked to inspect this batch.",

@@ -5,73 +5,17 @@
  * attestation, standing in for a harvest no one recorded as an event, and its recall).
  */
 import { eventData, type EventData } from "../domain/documents.ts";
+import { STEP_MAPPING } from "../domain/epcis-mapping.ts";
 import { buildDigitalLink } from "../domain/gs1.ts";
 import type { BizStep } from "../domain/typed-data.ts";
 import { UNITS, formatQuantityMilli, quantityMilli, unitCode, unitFromCode } from "../domain/units.ts";
 import type { LedgerPosition } from "../storage/batches.ts";
 import type { Organisation } from "../storage/organisations.ts";
-import type { ExportBatch, ExportInput } from "./types.ts";
+import type { ExportBatch, ExportEvent, ExportInput } from "./types.ts";
 import { AppError } from "../errors/app-error.ts";
 
-/**
- * Our business steps in EPCIS / CBV 2.0 terms. CBV 2.0 has no word for planting, applying
- * fertiliser or pesticide, cooling or certifying (and no "transforming" or "harvesting"):
- * those use our own vocabulary, `{publicOrigin}/ns/epcis#{step}` (`cbvStep: null`), which
- * CBV 2.0 allows for user-defined business steps. Every event also carries our step name
- * as `oioc:bizStep`, so nothing is lost for readers who know only CBV.
- *
- * | ours             | EPCIS event         | action  | bizStep (CBV 2.0)    | disposition (CBV 2.0)        |
- * | ---------------- | ------------------- | ------- | -------------------- | ---------------------------- |
- * | planting         | ObjectEvent         | OBSERVE | oioc#planting        | –                            |
- * | input_application| ObjectEvent         | OBSERVE | oioc#input_application | –                          |
- * | harvesting       | ObjectEvent         | ADD     | commissioning        | active                       |
- * | cooling          | ObjectEvent         | OBSERVE | oioc#cooling         | active                       |
- * | transforming     | TransformationEvent | –       | commissioning        | active                       |
- * | packing          | ObjectEvent         | OBSERVE | packing              | in_progress                  |
- * | shipping         | ObjectEvent         | OBSERVE | shipping             | in_transit                   |
- * | receiving        | ObjectEvent         | OBSERVE | receiving            | in_progress                  |
- * | inspecting       | ObjectEvent         | OBSERVE | inspecting           | conformant / non_conformant  |
- * | certifying       | ObjectEvent         | OBSERVE | oioc#certifying      | conformant                   |
- * | retail_selling   | ObjectEvent         | OBSERVE | retail_selling       | retail_sold                  |
- * | recalling        | ObjectEvent         | OBSERVE | holding              | recalled (also persistent)   |
- *
- * Harvesting is where the lot (GTIN + lot, a class-level identifier) comes into being,
- * hence ADD + commissioning, as GS1's FSMA 204 guidance does for the harvest CTE.
- * Transformation uses commissioning for the outbound lot it creates, as GS1 US and GDST
- * guidance do (NY/T 4712: the outbound batch is the trace code, linked to its inbound
- * ones). Packing stays an ObjectEvent: an AggregationEvent needs a parent (a case or
- * pallet SSCC) and we record none, so an aggregation would claim a containment we cannot
- * name. Recalls use `holding` (objects taken out of the normal flow) with the `recalled`
- * disposition, set persistently so later events do not silently clear it. Inspection is
- * `non_conformant` when any residue test failed.
- */
-export interface StepMapping {
-  eventType: "ObjectEvent" | "TransformationEvent";
-  action: "ADD" | "OBSERVE" | null;
-  /** A CBV 2.0 business step, or null for our own vocabulary. */
-  cbvStep: string | null;
-  disposition: string | null;
-}
-
-export const STEP_MAPPING: Readonly<Record<BizStep, StepMapping>> = {
-  planting: { eventType: "ObjectEvent", action: "OBSERVE", cbvStep: null, disposition: null },
-  input_application: { eventType: "ObjectEvent", action: "OBSERVE", cbvStep: null, disposition: null },
-  harvesting: { eventType: "ObjectEvent", action: "ADD", cbvStep: "commissioning", disposition: "active" },
-  cooling: { eventType: "ObjectEvent", action: "OBSERVE", cbvStep: null, disposition: "active" },
-  transforming: { eventType: "TransformationEvent", action: null, cbvStep: "commissioning", disposition: "active" },
-  packing: { eventType: "ObjectEvent", action: "OBSERVE", cbvStep: "packing", disposition: "in_progress" },
-  shipping: { eventType: "ObjectEvent", action: "OBSERVE", cbvStep: "shipping", disposition: "in_transit" },
-  receiving: { eventType: "ObjectEvent", action: "OBSERVE", cbvStep: "receiving", disposition: "in_progress" },
-  inspecting: { eventType: "ObjectEvent", action: "OBSERVE", cbvStep: "inspecting", disposition: "conformant" },
-  certifying: { eventType: "ObjectEvent", action: "OBSERVE", cbvStep: null, disposition: "conformant" },
-  retail_selling: {
-    eventType: "ObjectEvent",
-    action: "OBSERVE",
-    cbvStep: "retail_selling",
-    disposition: "retail_sold",
-  },
-  recalling: { eventType: "ObjectEvent", action: "OBSERVE", cbvStep: "holding", disposition: "recalled" },
-};
+// The step table is shared with the capture direction (domain/epcis-mapping.ts), which reads it backwards.
+export { STEP_MAPPING, type StepMapping } from "../domain/epcis-mapping.ts";
 
 /** The business step as a spreadsheet shows it: the CBV term, or ours where CBV has none. */
 export function cbvStepName(step: BizStep): string {
@@ -112,6 +56,24 @@ function parseData(raw: Record<string, unknown>, eventId: string): EventData {
   return parsed.data;
 }
 
+/** One stored event of a batch as a critical event (the EPCIS query reads events one by one, not whole batches). */
+export function storedCriticalEvent(entry: ExportBatch, { event, actor, serials }: ExportEvent): CriticalEvent {
+  return {
+    key: event.digest.toLowerCase(),
+    source: "event",
+    entry,
+    step: event.bizStep,
+    occurredAtMs: event.occurredAtMs,
+    actor,
+    data: parseData(event.data, event.id),
+    serials: serials ?? [],
+    digest: event.digest.toLowerCase(),
+    payloadCid: event.payloadCid,
+    ledger: event.ledger,
+    eventHead: event.chain?.eventHead ?? null,
+  };
+}
+
 /** A batch's events, then its attestation (when no harvest was recorded) and its recall (when no recall event was). */
 function* batchCriticalEvents(entry: ExportBatch): Generator<CriticalEvent> {
   const { batch } = entry;
@@ -132,22 +94,7 @@ function* batchCriticalEvents(entry: ExportBatch): Generator<CriticalEvent> {
       eventHead: null,
     };
   }
-  for (const { event, actor, serials } of entry.events) {
-    yield {
-      key: event.digest.toLowerCase(),
-      source: "event",
-      entry,
-      step: event.bizStep,
-      occurredAtMs: event.occurredAtMs,
-      actor,
-      data: parseData(event.data, event.id),
-      serials: serials ?? [],
-      digest: event.digest.toLowerCase(),
-      payloadCid: event.payloadCid,
-      ledger: event.ledger,
-      eventHead: event.chain?.eventHead ?? null,
-    };
-  }
+  for (const exported of entry.events) yield storedCriticalEvent(entry, exported);
   if (batch.recall !== null && !steps.has("recalling")) {
     // The batch record does not say who recalled it (its cooperative or a regulator), so
     // the cooperative whose batch it is stands as the actor.

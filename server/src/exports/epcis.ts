@@ -29,10 +29,11 @@ import {
   locationOf,
   lotClassUri,
   quantityOf,
+  storedCriticalEvent,
   testsPassed,
   type CriticalEvent,
 } from "./critical-events.ts";
-import type { ExportInput } from "./types.ts";
+import type { ExportBatch, ExportEvent, ExportInput } from "./types.ts";
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -50,6 +51,15 @@ export interface EpcisDocument {
   creationDate: string;
   sender?: string;
   epcisBody: { eventList: EpcisEvent[] };
+}
+
+/** An EPCIS 2.0 query answer (`GET /epcis/events`): the same head, the events under `queryResults`. */
+export interface EpcisQueryDocument {
+  "@context": JsonValue[];
+  type: "EPCISQueryDocument";
+  schemaVersion: "2.0";
+  creationDate: string;
+  epcisBody: { queryResults: { queryName: "SimpleEventQuery"; resultsBody: { eventList: EpcisEvent[] } } };
 }
 
 export interface EpcisOptions {
@@ -245,6 +255,23 @@ function documentHead(options: EpcisOptions): Omit<EpcisDocument, "epcisBody"> {
 export function* epcisEvents(input: ExportInput, options: EpcisOptions): Generator<EpcisEvent> {
   const context = { origin: trimOrigin(options.publicOrigin) };
   for (const critical of criticalEvents(input)) yield toEpcisEvent(critical, context);
+}
+
+/** One stored event as the export writes it, for the query, which reads events one by one. */
+export function epcisEventOfStored(entry: ExportBatch, stored: ExportEvent, options: EpcisOptions): EpcisEvent {
+  return toEpcisEvent(storedCriticalEvent(entry, stored), { origin: trimOrigin(options.publicOrigin) });
+}
+
+/** A query answer around events already mapped, with the export's context and head. */
+export function buildEpcisQueryDocument(events: EpcisEvent[], options: EpcisOptions): EpcisQueryDocument {
+  const { "@context": context, creationDate } = documentHead(options);
+  return {
+    "@context": context,
+    type: "EPCISQueryDocument",
+    schemaVersion: "2.0",
+    creationDate,
+    epcisBody: { queryResults: { queryName: "SimpleEventQuery", resultsBody: { eventList: events } } },
+  };
 }
 
 /** The whole document in memory: fine for a batch or a query of a few thousand events. */

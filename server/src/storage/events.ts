@@ -38,7 +38,7 @@ export interface TraceEvent {
 
 export type NewTraceEvent = Omit<TraceEvent, "ledger" | "chain" | "createdAtMs" | "updatedAtMs">;
 
-function toEvent(row: Selectable<EventsTable>): TraceEvent {
+export function toEvent(row: Selectable<EventsTable>): TraceEvent {
   return {
     id: row.id,
     batchId: row.batch_id,

@@ -402,6 +402,29 @@ export interface SignatureRequestsTable {
   completed_at_ms: number | null;
 }
 
+/** One EPCIS capture job (migration 0013). */
+export interface EpcisCapturesTable {
+  id: string;
+  organisation_id: string;
+  state: "running" | "success" | "failed";
+  event_count: number;
+  /** SHA-256 of the document as received. */
+  document_digest: string;
+  /** The per-event outcomes as JSON; null while running. */
+  outcomes_json: string | null;
+  created_by: string;
+  created_at_ms: number;
+  finished_at_ms: number | null;
+}
+
+/** The eventID a partner gave an event we recorded from its capture. */
+export interface EpcisEventIdsTable {
+  organisation_id: string;
+  epcis_event_id: string;
+  event_id: string;
+  capture_id: string;
+}
+
 export interface Database {
   organisations: OrganisationsTable;
   credentials: CredentialsTable;
@@ -428,4 +451,6 @@ export interface Database {
   gtin_bindings: GtinBindingsTable;
   gtin_grants: GtinGrantsTable;
   inspection_requests: InspectionRequestsTable;
+  epcis_captures: EpcisCapturesTable;
+  epcis_event_ids: EpcisEventIdsTable;
 }

@@ -14,6 +14,7 @@ import { idempotencyLeases } from "./0005-idempotency-leases.ts";
 import { claimGuards } from "./0006-claim-guards.ts";
 import { gtinEntitlement } from "./0011-gtin-entitlement.ts";
 import { custody } from "./0012-custody.ts";
+import { epcisCaptures } from "./0013-epcis-captures.ts";
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001-initial": initial,
@@ -26,4 +27,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0006-claim-guards": claimGuards,
   "0011-gtin-entitlement": gtinEntitlement,
   "0012-custody": custody,
+  "0013-epcis-captures": epcisCaptures,
 };
