@@ -302,6 +302,8 @@ describe("the independent verifier, on another origin", () => {
       assert.ok(shown.failedChecks.includes("chain_id"), shown.failedChecks.join());
       const named = (await shown.page.locator('[data-pin="registry"]').textContent()) ?? "";
       assert.ok(named.includes(OTHER_REGISTRY), named);
+      // The long addresses wrap on a phone's screen instead of widening the page.
+      assert.ok(await shown.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth));
     } finally {
       await shown.close();
     }
