@@ -19,6 +19,7 @@ import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts"
 import { DEMO_GTIN, demoUscc } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
 import type { ItemResolution } from "../../server/src/domain/resolution.ts";
+import { epcisQueryParameters } from "../../server/src/services/epcis-query.ts";
 import { listItemSerials } from "../../server/src/storage/batches.ts";
 import type { RunningServer } from "../../server/src/server.ts";
 import { settleLedger } from "../e2e/support/settle-ledger.ts";
@@ -660,5 +661,28 @@ describe(`EPCIS 2.0 capture and query (${TEST_DATABASE_URL === undefined ? "SQLi
       assert.equal(problem.code, "epcis.query_parameter", search);
       assert.equal(problem.parameter, parameter, search);
     }
+  });
+
+  it("lists the EPCIS endpoints in the OpenAPI document, the capture body by GS1's schema", async () => {
+    const doc = expectStatus(
+      await admin.get<{
+        paths: Record<
+          string,
+          Record<string, { parameters: Array<{ name: string; in: string }> } & Record<string, unknown>>
+        >;
+      }>("/api/v1/openapi.json"),
+      200,
+      "openapi",
+    );
+    const capture = doc.paths["/epcis/capture"]?.post;
+    assert.deepEqual(Object.keys((capture?.requestBody as { content: object }).content), [
+      "application/ld+json",
+      "application/json",
+    ]);
+    assert.ok(doc.paths["/epcis/capture/{captureId}"]?.get);
+    const query = (doc.paths["/epcis/events"]?.get?.parameters ?? [])
+      .filter((p) => p.in === "query")
+      .map((p) => p.name);
+    assert.deepEqual(query.sort(), Object.keys(epcisQueryParameters.shape).sort(), "what the route parses, no more");
   });
 });

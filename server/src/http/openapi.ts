@@ -23,6 +23,10 @@ interface Operation {
   roles: string;
   body?: z.ZodType;
   rawBody?: string;
+  /** A JSON body defined by someone else's schema (GS1's EPCIS 2.0), by its URI, in these media types. */
+  externalBody?: { schema: string; mediaTypes: readonly string[] };
+  /** Query parameters, by name. */
+  query?: readonly string[];
   success: number;
 }
 
@@ -201,6 +205,49 @@ const OPERATIONS: Operation[] = [
     success: 202,
   },
   {
+    method: "post",
+    path: "/epcis/capture",
+    summary:
+      "EPCIS 2.0 capture (GS1 REST bindings): an EPCISDocument, validated against GS1's schema; each ObjectEvent recorded as your signed event, all or nothing per document (docs/epcis.md); 202 with `Location` of the capture job",
+    roles: "cooperative, actor",
+    externalBody: {
+      schema: "https://gs1.github.io/EPCIS/EPCIS-JSON-Schema.json",
+      mediaTypes: ["application/ld+json", "application/json"],
+    },
+    success: 202,
+  },
+  {
+    method: "get",
+    path: "/epcis/capture/{captureId}",
+    summary:
+      "An EPCIS capture job: running or finished, success, and each event's outcome (our event id, or the refusal's code)",
+    roles: "the organisation that captured (admin: any)",
+    success: 200,
+  },
+  {
+    method: "get",
+    path: "/epcis/events",
+    summary:
+      'EPCIS 2.0 event query: an EPCISQueryDocument of stored events, paged by `Link: <…>; rel="next"` (docs/epcis.md)',
+    roles: "anyone",
+    query: [
+      "eventType",
+      "GE_eventTime",
+      "LT_eventTime",
+      "GE_recordTime",
+      "LT_recordTime",
+      "EQ_bizStep",
+      "EQ_disposition",
+      "MATCH_epc",
+      "MATCH_anyEPC",
+      "MATCH_epcClass",
+      "EQ_bizLocation",
+      "perPage",
+      "nextPageToken",
+    ],
+    success: 200,
+  },
+  {
     method: "get",
     path: "/api/v1/batches/{batchId}/inspection-requests",
     summary: "The inspectors asked to inspect or certify a batch",
@@ -367,6 +414,8 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
     if (op.method === "post") {
       parameters.push({ name: "Idempotency-Key", in: "header", required: false, schema: { type: "string" } });
     }
+    for (const name of op.query ?? [])
+      parameters.push({ name, in: "query", required: false, schema: { type: "string" } });
     const requestBody =
       op.body !== undefined
         ? {
@@ -377,7 +426,14 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
           }
         : op.rawBody !== undefined
           ? { required: true, content: { [op.rawBody]: { schema: { type: "string", format: "binary" } } } }
-          : undefined;
+          : op.externalBody !== undefined
+            ? {
+                required: true,
+                content: Object.fromEntries(
+                  op.externalBody.mediaTypes.map((type) => [type, { schema: { $ref: op.externalBody?.schema } }]),
+                ),
+              }
+            : undefined;
     (paths[op.path] ??= {})[op.method] = {
       summary: op.summary,
       description: `Who may call it: ${op.roles}.`,
