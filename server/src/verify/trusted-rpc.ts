@@ -271,11 +271,14 @@ export function createTrustedRpcClient(roots: TrustRoots, options: TrustedRpcOpt
    * vouches for it (a proof against its state root; an answer the quorum gives alike); else
    * the read is asked again at the block and judged there. Null once the block is known.
    */
-  function early<T>(ask: (ep: Endpoint) => Promise<T>): { ep: Endpoint; answer: Promise<Settled<T>> }[] | null {
+  function early<T>(
+    ask: (ep: Endpoint) => Promise<T>,
+    of: readonly Endpoint[] = endpoints,
+  ): { ep: Endpoint; answer: Promise<Settled<T>> }[] | null {
     if (trusted !== null) return null;
     // The heads first: they and these reads leave in one batch per endpoint.
     void trustedBlock().catch(() => undefined);
-    return endpoints.map((ep) => ({
+    return of.map((ep) => ({
       ep,
       answer: ask(ep).then(
         (value): Settled<T> => ({ ok: true, value }),
@@ -359,48 +362,59 @@ export function createTrustedRpcClient(roots: TrustRoots, options: TrustedRpcOpt
     );
   }
 
-  /** A registry view answered from storage proven at the trusted block. */
+  /**
+   * The endpoints in the order a proof is asked of them: each view starts with the next one,
+   * so every endpoint proves some of the reads (and a liar among them is caught on its
+   * share) while each proof crosses the network once, not once per endpoint.
+   */
+  let turn = 0;
+  const rotation = (): Endpoint[] => {
+    const start = turn++ % endpoints.length;
+    return [...endpoints.slice(start), ...endpoints.slice(0, start)];
+  };
+
+  /**
+   * A registry view answered from storage proven at the trusted block: asked of one endpoint
+   * at a time, the next when a proof fails (that endpoint is a liar) or none comes.
+   */
   async function provenView(view: RegistryView): Promise<string> {
     const what = describeView(view);
+    const order = rotation();
     let slots = initialSlots(view);
     const firstSlots = slots;
-    const speculative = early((ep) =>
-      ep.rpc.request("eth_getProof", [roots.registry, proofKeys(firstSlots), "latest"]),
-    );
+    const first = order[0];
+    const speculative =
+      first === undefined
+        ? null
+        : (early(
+            (ep) => ep.rpc.request("eth_getProof", [roots.registry, proofKeys(firstSlots), "latest"]),
+            [first],
+          )?.[0] ?? null);
     const block = await trustedBlock();
     const values = new Map<bigint, bigint>();
     for (let round = 0; round < PROOF_ROUNDS_MAX; round++) {
-      const players = inPlay();
-      let checks: (Map<bigint, bigint> | null)[];
+      let proven: Map<bigint, bigint> | null = null;
       if (round === 0 && speculative !== null) {
-        // Early proofs are checked against the trusted root: one that does not reach it may
-        // be of a newer block, so its endpoint is asked again at the block, not called a liar.
-        const again: Endpoint[] = [];
-        checks = await Promise.all(
-          speculative
-            .filter(({ ep }) => players.includes(ep))
-            .map(async ({ ep, answer }) => {
-              const settled = await answer;
-              if (!settled.ok || !atBlock(ep, block)) {
-                again.push(ep);
-                return null;
-              }
-              const check = await checkAccountProof(settled.value, roots.registry, block.stateRoot, slots, () => what);
-              if (check.ok) return check.values;
-              if (check.otherRoot) again.push(ep);
-              else lied(ep, check.reason);
-              return null;
-            }),
-        );
-        if (again.length > 0) checks.push(...(await askProofs(again, block, slots, what)));
-      } else {
-        checks = await askProofs(players, block, slots, what);
+        // An early proof counts when it reaches the trusted root; one that reaches another
+        // root may be of a newer block, so that endpoint is asked again at the block below.
+        const { ep, answer } = speculative;
+        const settled = await answer;
+        if (settled.ok && atBlock(ep, block)) {
+          const check = await checkAccountProof(settled.value, roots.registry, block.stateRoot, slots, () => what);
+          if (check.ok) proven = check.values;
+          else if (!check.otherRoot) lied(ep, check.reason);
+        }
       }
-      // Every valid proof against the same root proves the same words: the first will do.
-      const proven = checks.find((c) => c !== null);
-      if (proven === undefined) {
-        if (players.every((ep) => ep.outcome?.status === "unreachable")) throw unreachableQuorum(0);
-        throw new AppError("verify.proof_invalid", { read: what, block: block.number.toString() });
+      for (const ep of order) {
+        if (proven !== null) break;
+        if (ep.outcome?.status !== "agreed") continue;
+        [proven = null] = await askProofs([ep], block, slots, what);
+      }
+      if (proven === null) {
+        if (order.some((ep) => ep.outcome?.status === "lied")) {
+          throw new AppError("verify.proof_invalid", { read: what, block: block.number.toString() });
+        }
+        throw unreachableQuorum(0);
       }
       for (const [slot, value] of proven) values.set(slot, value);
       const answer = answerFromStorage(view, values);
