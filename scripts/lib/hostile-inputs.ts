@@ -590,6 +590,22 @@ export function hostileTargets(f: HostileFixture): HostileTarget[] {
       token: coop,
     },
     {
+      // The schema refuses a hostile document before anything is judged; a valid one is never generated.
+      name: "POST /epcis/capture",
+      method: "POST",
+      path: "/epcis/capture",
+      token: coop,
+      contentTypes: [...HOSTILE_CONTENT_TYPES, "application/ld+json", "application/ld+json; charset=utf-8"],
+    },
+    {
+      name: "GET /epcis/capture/{id}",
+      method: "GET",
+      path: "/epcis/capture/{captureId}",
+      params: { captureId: "00000000-0000-4000-8000-000000000000" },
+      token: coop,
+    },
+    { name: "GET /epcis/events", method: "GET", path: "/epcis/events" },
+    {
       name: "GET /api/v1/batches/{id}/inspection-requests",
       method: "GET",
       path: "/api/v1/batches/{batchId}/inspection-requests",
