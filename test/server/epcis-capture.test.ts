@@ -20,7 +20,8 @@ import { DEMO_GTIN, demoUscc } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
 import type { ItemResolution } from "../../server/src/domain/resolution.ts";
 import { epcisQueryParameters } from "../../server/src/services/epcis-query.ts";
-import { listItemSerials } from "../../server/src/storage/batches.ts";
+import { listItemSerials, removeFailedBatch } from "../../server/src/storage/batches.ts";
+import { inTransaction } from "../../server/src/storage/transaction.ts";
 import type { RunningServer } from "../../server/src/server.ts";
 import { settleLedger } from "../e2e/support/settle-ledger.ts";
 import { formatSchemaErrors, loadEpcisValidator } from "../support/epcis-schema.ts";
@@ -77,6 +78,7 @@ describe(`EPCIS 2.0 capture and query (${TEST_DATABASE_URL === undefined ? "SQLi
   const validate = loadEpcisValidator();
   const cast = {} as Record<"cooperative" | "carrier" | "retailer" | "rival" | "suspended" | "regulator", Party>;
   let batchId: string;
+  let otherBatchId: string;
   let serials: string[];
   const LOT = "EP2026-01";
   const OTHER_LOT = "EP2026-02";
@@ -231,7 +233,7 @@ describe(`EPCIS 2.0 capture and query (${TEST_DATABASE_URL === undefined ? "SQLi
     );
     await settleLedger(server);
     batchId = await registerBatch(LOT);
-    await registerBatch(OTHER_LOT);
+    otherBatchId = await registerBatch(OTHER_LOT);
     await settleLedger(server);
     serials = await listItemSerials(server.ctx.db, batchId);
     assert.equal(serials.length, 4);
@@ -684,5 +686,30 @@ describe(`EPCIS 2.0 capture and query (${TEST_DATABASE_URL === undefined ? "SQLi
       .filter((p) => p.in === "query")
       .map((p) => p.name);
     assert.deepEqual(query.sort(), Object.keys(epcisQueryParameters.shape).sort(), "what the route parses, no more");
+  });
+
+  it("lets a failed batch be replaced although a partner captured an event on it", async () => {
+    // The chain refused the lot's attestation after the packing was captured (forced here):
+    // registering the lot again removes the failed batch with its events and their eventIDs.
+    const captured = await server.ctx.db
+      .selectFrom("epcis_event_ids")
+      .innerJoin("events", "events.id", "epcis_event_ids.event_id")
+      .select("epcis_event_ids.epcis_event_id")
+      .where("events.batch_id", "=", otherBatchId.toLowerCase())
+      .execute();
+    assert.equal(captured.length, 1);
+    const kept = (await server.ctx.db.selectFrom("epcis_event_ids").selectAll().execute()).length;
+    await server.ctx.db
+      .updateTable("batches")
+      .set({ ledger_state: "failed", failure_reason: "forced by the test" })
+      .where("batch_id", "=", otherBatchId.toLowerCase())
+      .execute();
+    const removed = await inTransaction(server.ctx.db, (trx) => removeFailedBatch(trx, otherBatchId));
+    assert.equal(removed?.lot, OTHER_LOT);
+    assert.equal(
+      (await server.ctx.db.selectFrom("epcis_event_ids").selectAll().execute()).length,
+      kept - 1,
+      "its eventID went with it",
+    );
   });
 });

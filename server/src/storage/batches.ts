@@ -449,6 +449,8 @@ export async function removeFailedBatch(db: Db, batchId: string): Promise<Batch 
   const eventIds = (await db.selectFrom("events").select("id").where("batch_id", "=", id).execute()).map((e) => e.id);
   if (eventIds.length > 0) {
     await db.deleteFrom("outbox").where("kind", "=", "event").where("reference_id", "in", eventIds).execute();
+    // A partner's eventIDs go with the events, so it can capture them again for the replacement.
+    await db.deleteFrom("epcis_event_ids").where("event_id", "in", eventIds).execute();
   }
   await db
     .deleteFrom("outbox")
