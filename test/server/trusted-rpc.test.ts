@@ -288,6 +288,10 @@ describe("chain reads no single party controls (quorum and storage proofs)", () 
     const logs = await client.getLogs?.(filter);
     assert.equal(logs?.length, 1);
     assert.deepEqual(logs, await plain.getLogs?.(filter));
+    // An explicit end stays as asked, early (a fresh client) as well as at the block.
+    const beforeBatch = { ...filter, toBlock: filter.fromBlock };
+    assert.deepEqual(await createTrustedRpcClient(roots()).getLogs?.(beforeBatch), []);
+    assert.deepEqual(await client.getLogs?.(beforeBatch), []);
   });
 
   it("says a quorum cannot be reached when two of three endpoints are down, never answers", async () => {

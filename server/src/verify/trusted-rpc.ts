@@ -447,15 +447,11 @@ export function createTrustedRpcClient(roots: TrustRoots, options: TrustedRpcOpt
       agreedAnswer(`eth_getLogs of ${filter.topics.length} topics`, async (ep, tag) => {
         const getLogs = ep.rpc.getLogs;
         if (getLogs === undefined) throw new AppError("verify.rpc", { method: "eth_getLogs", reason: "not offered" });
-        // Never past the block read at (early, "latest" is that block for the answers kept).
-        const bound = tag === "latest" ? null : BigInt(tag);
-        const toBlock =
-          bound === null || filter.toBlock === "latest" || !/^0x[0-9a-fA-F]+$/.test(filter.toBlock)
-            ? tag
-            : BigInt(filter.toBlock) > bound
-              ? tag
-              : filter.toBlock;
-        return getLogs({ ...filter, toBlock });
+        // Never past the block read at. Early, the filter goes as asked: the answers kept are
+        // those of endpoints whose latest block was the one read at.
+        if (tag === "latest") return getLogs(filter);
+        const explicit = /^0x[0-9a-fA-F]+$/.test(filter.toBlock) && BigInt(filter.toBlock) <= BigInt(tag);
+        return getLogs({ ...filter, toBlock: explicit ? filter.toBlock : tag });
       }),
     trustReport: (): ChainTrustReport => ({
       mode,
