@@ -278,6 +278,14 @@ describe(`EPCIS 2.0 capture and query (${TEST_DATABASE_URL === undefined ? "SQLi
     const expectations: Array<[string[], string[]]> = [
       [["Example_9.6.1-ObjectEvent.jsonld"], ["epcis.epc_unknown", "epcis.epc_unknown"]],
       [["Example_9.6.4-TransformationEvent.jsonld"], ["epcis.event_type_unsupported"]],
+      [["Example_9.6.2-ObjectEvent.jsonld"], ["epcis.epc_unknown"]],
+      [["Example_9.6.3-AggregationEvent.jsonld"], ["epcis.event_type_unsupported"]],
+      [["Example_9.6.1-ObjectEventWithDigitalLink.jsonld"], ["epcis.epc_unknown", "epcis.epc_unknown"]],
+      [["SensorDataExample1.jsonld"], ["epcis.epc_unknown"]],
+      [["SensorDataExample2.jsonld"], ["epcis.epc_unknown"]],
+      [["PersistentDisposition-example.jsonld"], ["epcis.epc_unknown", "epcis.epc_unknown"]],
+      // A receiving that adds objects: none of our steps.
+      [["object_event_all_possible_fields.jsonld"], ["epcis.biz_step_unsupported"]],
       [
         ["openepcis", "capture", "ObjectEvent.json"],
         ["epcis.epc_unknown", "epcis.epc_unknown"],

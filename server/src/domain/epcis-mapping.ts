@@ -19,7 +19,7 @@
  * - `eventTime` → `occurredAt`; `readPoint` `…/locations/{GB/T 2260 code}` → the place;
  *   `destinationList` / `sourceList` `…/organisations/{id}` → the receiver a shipping names /
  *   the counterparty of a receiving; `quantityList[0]` with a quantity → the quantity;
- *   `sensorElementList` temperature reports → cold-chain readings; the first
+ *   `sensorElementList` temperature readings (a `value` at a time) → cold-chain readings; the first
  *   `bizTransactionList` entry → the reference document.
  * - Everything else (SGLN places, further transactions, `ilmd`, user extensions, a
  *   disposition that merely restates the step) is not signed into our event; the capture's
@@ -398,7 +398,14 @@ export function mapCapturedEvent(event: CapturedEpcisEvent): MappedEvent | Unmap
     const reports = isRecord(element) ? asArray(element.sensorReport) : [];
     for (const [reportIndex, report] of reports.entries()) {
       const path = `sensorElementList/${String(elementIndex)}/sensorReport/${String(reportIndex)}`;
-      if (!isRecord(report) || typeof report.type !== "string" || !TEMPERATURE_TYPES.has(report.type)) {
+      // Other quantities, and summaries of an interval (minValue, maxValue, meanValue) rather than
+      // readings at a time, have no place in our series: listed, not signed.
+      if (
+        !isRecord(report) ||
+        typeof report.type !== "string" ||
+        !TEMPERATURE_TYPES.has(report.type) ||
+        report.value === undefined
+      ) {
         ignored.push(path);
         continue;
       }
