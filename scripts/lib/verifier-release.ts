@@ -79,6 +79,7 @@ export const trustRootsSchema = z
       .refine((list) => new Set(list).size === list.length, "each endpoint once"),
     quorum: z.number().int().min(1),
     validators: z.array(z.string().regex(hex40, "a 20-byte hex address")).min(1).optional(),
+    maxBlockAgeSeconds: z.number().int().min(1).optional(),
   })
   .strict()
   .refine((roots) => roots.quorum <= roots.endpoints.length, {

@@ -32,6 +32,8 @@ export interface VerifyLinkOptions {
   chainId?: string;
   typedDataVersion?: string;
   fromBlock?: string;
+  /** The oldest the block read at may be (`TrustRoots.maxBlockAgeSeconds`). */
+  maxBlockAgeSeconds?: number;
   /** Where lines go (the CLI prints them). */
   print?: (line: string) => void;
 }
@@ -133,6 +135,7 @@ export async function verifyLink(link: string, options: VerifyLinkOptions = {}):
         endpoints,
         quorum,
         ...(validators.length > 0 ? { validators: [...validators] } : {}),
+        ...(options.maxBlockAgeSeconds === undefined ? {} : { maxBlockAgeSeconds: options.maxBlockAgeSeconds }),
       });
     } else if (endpoints[0] !== undefined) rpc = createRpcClient(endpoints[0]);
     report = await verifyResolution(resolution, { baseUrl: link, ...(rpc === undefined ? {} : { rpc }), expected });

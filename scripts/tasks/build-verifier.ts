@@ -49,6 +49,7 @@ export function canonicalPins(input: unknown): PinnedRoots {
     endpoints: [...roots.endpoints],
     quorum: roots.quorum,
     ...(roots.validators === undefined ? {} : { validators: [...roots.validators] }),
+    ...(roots.maxBlockAgeSeconds === undefined ? {} : { maxBlockAgeSeconds: roots.maxBlockAgeSeconds }),
   };
 }
 

@@ -49,6 +49,7 @@ try {
     options: {
       rpc: { type: "string", multiple: true },
       quorum: { type: "string" },
+      "max-block-age": { type: "string" },
       validators: { type: "string" },
       "typed-data-version": { type: "string" },
       registry: { type: "string" },

@@ -20,7 +20,7 @@ commands:
                 Checks on chain that the item belongs to the batch (Merkle proof against the root), and
                 from the registry's logs that whoever registered the batch was entitled to the GTIN.
   verify-link   --url LINK [--rpc URL ...] [--quorum N] [--validators ADDRESS,...] [--registry ADDRESS]
-                [--chain-id N] [--typed-data-version V] [--from-block N]
+                [--chain-id N] [--typed-data-version V] [--from-block N] [--max-block-age SECONDS]
                 Verifies the item behind a scanned link as the scan page does: authenticity against the
                 chain, then safety findings (excursion, certificate, failed test, recall); exits 0 only
                 when it is verified. With --rpc given several times, reads as the independent verifier
@@ -29,6 +29,8 @@ commands:
                 state root, other reads must agree across the quorum; each endpoint's outcome is printed.
                 --validators pins a QBFT chain's validators: a block they sealed (two thirds) is trusted
                 from one endpoint. Pin --registry and --chain-id: otherwise the server still names them.
+                --max-block-age refuses a block older than that (stalled or withholding endpoints): pin
+                it on a chain that makes blocks steadily, such as a QBFT consortium's.
   verify-batch  --rpc URL --registry ADDRESS --gtin GTIN14 --lot LOT [--from-block N] [--gateway URL]
                 Re-verifies the attestation signature, every event signature and the event hash chain,
                 and from the registry's logs who was entitled: the GTIN's owner or its grantee, each

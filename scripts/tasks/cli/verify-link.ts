@@ -33,6 +33,10 @@ export async function verifyLinkCommand(
     throw new UsageError("--typed-data-version must be a version number such as 2");
   }
   const validators = parseValidators(values.validators);
+  const maxAge = values["max-block-age"];
+  if (maxAge !== undefined && !/^[1-9]\d{0,9}$/.test(maxAge)) {
+    throw new UsageError("--max-block-age must be a whole number of seconds");
+  }
   const quorum = parseQuorum(values.quorum, rpcs.length);
   const outcome = await verifyLink(link, {
     rpcs,
@@ -42,6 +46,7 @@ export async function verifyLinkCommand(
     ...(chainId === undefined ? {} : { chainId }),
     ...(typedDataVersion === undefined ? {} : { typedDataVersion }),
     ...(fromBlock === undefined ? {} : { fromBlock }),
+    ...(maxAge === undefined ? {} : { maxBlockAgeSeconds: Number(maxAge) }),
   });
   return outcome.kind === "verdict" && outcome.verdict === "verified";
 }

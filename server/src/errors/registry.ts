@@ -937,6 +937,13 @@ const INTERNAL = {
     zh: "没有区块链节点给出与可信区块相符的状态证明。",
     remedy: "Retry later; if it persists, the configured endpoints are wrong or dishonest.",
   },
+  "verify.block_stale": {
+    status: 502,
+    en: "The newest block the ledger nodes agree on is older than this verifier accepts.",
+    zh: "各区块链节点一致认可的最新区块早于本核验程序允许的时间。",
+    remedy:
+      "Retry later; if it persists, the endpoints are stalled or withholding newer blocks (a batch recalled since would not show as recalled).",
+  },
   "verify.unknown_type": {
     status: 500,
     en: "The typed data names a type the verifier does not know.",

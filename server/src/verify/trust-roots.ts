@@ -27,6 +27,13 @@ export interface TrustRoots {
    * least two thirds of them sealed it, so one honest endpoint suffices.
    */
   validators?: string[];
+  /**
+   * The oldest the block read at may be, in seconds, by the verifier's clock. A chain that
+   * makes a block every few seconds (a QBFT consortium's) should pin this: endpoints that
+   * agree on an old block, or one serving an old sealed block, could otherwise show a batch
+   * as it was before its recall. Unset: any age (a development chain mines only on demand).
+   */
+  maxBlockAgeSeconds?: number;
 }
 
 /** How one endpoint fared. */

@@ -66,7 +66,7 @@ const FORGED = (() => {
   return rpcBlockOf(RLP.encode(fields));
 })();
 
-type Behaviour = "honest" | "forged" | "down" | "ahead";
+type Behaviour = "honest" | "forged" | "down" | "ahead" | "inflated";
 const CHAIN_ID = 1337n;
 
 interface Call {
@@ -83,6 +83,10 @@ function resultOf(behaviour: Behaviour, call: Call): unknown {
     case "eth_getBlockByNumber":
       if (behaviour === "forged") return FORGED;
       // One block further on; asked for the trusted block by its number, it has that too.
+      // Claims a height nobody sealed; asked for a real block, it serves it.
+      if (behaviour === "inflated" && call.params[0] === "latest") {
+        return { ...REAL, number: `0x${(recorded.number + 1000).toString(16)}`, hash: `0x${"66".repeat(32)}` };
+      }
       if (behaviour === "ahead" && call.params[0] === "latest") {
         return { ...REAL, number: `0x${(recorded.number + 1).toString(16)}`, hash: `0x${"77".repeat(32)}` };
       }
@@ -182,6 +186,32 @@ describe("trusted reads in seals mode (a recorded Besu QBFT block)", () => {
     ]);
     // The others' latest block was the one read at: one round trip for them.
     assert.deepEqual(asked[1], ["eth_chainId()", 'eth_getBlockByNumber("latest",false)']);
+  });
+
+  it("does not let one endpoint claiming an unsealed, higher block choose the block read at (quorum 1)", async () => {
+    const { urls, fetch } = endpoints(["inflated", "honest", "honest"]);
+    const client = createTrustedRpcClient(roots(urls, { quorum: 1 }), { fetch });
+    await client.chainId();
+    const report = client.trustReport();
+    assert.equal(report.block?.number, String(recorded.number));
+    assert.equal(report.block.stateRoot, recorded.stateRoot);
+  });
+
+  it("refuses a genuine block older than the pinned maximum age, and takes it while it is fresh", async () => {
+    const sealedAt = Number(BigInt(REAL.timestamp)) * 1000;
+    const { urls, fetch } = endpoints(["honest", "honest", "honest"]);
+    const stale = createTrustedRpcClient(roots(urls, { maxBlockAgeSeconds: 60 }), {
+      fetch,
+      now: () => sealedAt + 61_000,
+    });
+    await assert.rejects(stale.chainId(), (error: unknown) => isAppError(error, "verify.block_stale"));
+    assert.equal(stale.trustReport().block, null);
+    const fresh = createTrustedRpcClient(roots(urls, { maxBlockAgeSeconds: 60 }), {
+      fetch,
+      now: () => sealedAt + 59_000,
+    });
+    await fresh.chainId();
+    assert.equal(fresh.trustReport().block?.number, String(recorded.number));
   });
 
   it("trusts no block when the pinned validators are not the ones that sealed it", async () => {

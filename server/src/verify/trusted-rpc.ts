@@ -36,6 +36,8 @@ export interface TrustedRpcOptions {
   fetch?: FetchLike;
   /** Per request to one endpoint (15 s by default): a silent endpoint counts as unreachable after it. */
   timeoutMs?: number;
+  /** The clock `TrustRoots.maxBlockAgeSeconds` is judged by (milliseconds since the epoch). */
+  now?: () => number;
 }
 
 interface TrustedBlock {
@@ -96,10 +98,25 @@ function validateRoots(roots: TrustRoots): void {
     throw new AppError("verify.rpc", { reason: `quorum ${String(roots.quorum)} is not between 1 and ${n}` });
   }
   if (!/^\d+$/.test(roots.chainId)) throw new AppError("verify.rpc", { reason: "chain id is not decimal" });
+  const age = roots.maxBlockAgeSeconds;
+  if (age !== undefined && (!Number.isSafeInteger(age) || age < 1)) {
+    throw new AppError("verify.rpc", { reason: "maxBlockAgeSeconds is not a positive whole number" });
+  }
+}
+
+/** Whether an endpoint's latest block is a QBFT header two thirds of `validators` sealed, hashing to the hash it came with. */
+function sealedHead(block: unknown, validators: readonly string[]): boolean {
+  try {
+    const check = verifyQbftSeals(qbftHeaderFromRpcBlock(block), validators);
+    return check.ok && sameHex(check.hash, String((block as { hash?: unknown }).hash));
+  } catch {
+    return false;
+  }
 }
 
 export function createTrustedRpcClient(roots: TrustRoots, options: TrustedRpcOptions = {}): TrustedRpcClient {
   validateRoots(roots);
+  const now = options.now ?? (() => Date.now());
   const chainId = BigInt(roots.chainId);
   const validators = roots.validators !== undefined && roots.validators.length > 0 ? roots.validators : null;
   const mode: ChainTrustReport["mode"] = validators === null ? "quorum" : "seals";
@@ -155,6 +172,10 @@ export function createTrustedRpcClient(roots: TrustRoots, options: TrustedRpcOpt
       }),
     );
     const live = latestHeads.filter((h) => h !== null);
+    // With seals, a head counts towards the height read at only when its own seals verify: an
+    // endpoint claiming a height nobody sealed would otherwise have the block chosen out of
+    // the honest endpoints' reach (with quorum 1, one such liar would stop every read).
+    const counted = validators === null ? live : live.filter((head) => sealedHead(head.latest, validators));
     for (const { ep, latest } of live) {
       const hash = (latest as { hash?: unknown }).hash;
       if (typeof hash === "string") heads.set(ep, hash.toLowerCase());
@@ -168,8 +189,10 @@ export function createTrustedRpcClient(roots: TrustRoots, options: TrustedRpcOpt
     }
     // The highest block a quorum has reached (or, with seals and fewer live, the lowest
     // any live endpoint has): that many can answer at it.
-    const numbers = live.map((h) => h.number).sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
-    const number = numbers[Math.min(roots.quorum, live.length) - 1] ?? 0n;
+    const numbers = (counted.length > 0 ? counted : live)
+      .map((h) => h.number)
+      .sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+    const number = numbers[Math.min(roots.quorum, numbers.length) - 1] ?? 0n;
     const tag = `0x${number.toString(16)}`;
     const blocks = await Promise.all(
       live.map(async (head) => {
@@ -252,6 +275,21 @@ export function createTrustedRpcClient(roots: TrustRoots, options: TrustedRpcOpt
     }
     // Live endpoints behind the chosen block cannot be asked at it.
     for (const { ep } of live) if (ep.outcome === null) unreachable(ep, `has not reached block ${number.toString()}`);
+    // A genuine block can still be an old one: endpoints that agree (or one that serves an
+    // old sealed block) could show a batch as it was before its recall.
+    if (roots.maxBlockAgeSeconds !== undefined) {
+      const trustedHash = chosen.hash;
+      const block = answered.find((b) => b.hash === trustedHash)?.block;
+      const timestamp = quantity(block?.timestamp, "eth_getBlockByNumber");
+      const ageSeconds = Math.floor((now() - Number(timestamp) * 1000) / 1000);
+      if (ageSeconds > roots.maxBlockAgeSeconds) {
+        throw new AppError("verify.block_stale", {
+          block: number.toString(),
+          ageSeconds,
+          maxBlockAgeSeconds: roots.maxBlockAgeSeconds,
+        });
+      }
+    }
     return { number, tag, ...chosen };
   }
 

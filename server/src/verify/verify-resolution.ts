@@ -67,6 +67,7 @@ const UNREACHABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   "verify.rpc",
   "verify.quorum_unreachable",
   "verify.quorum_disagreement",
+  "verify.block_stale",
 ]);
 
 /**
