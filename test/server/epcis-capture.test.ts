@@ -55,7 +55,7 @@ interface CaptureJob {
   running: boolean;
   success: boolean;
   captureErrorBehaviour: string;
-  errors: Problem[];
+  errors: Array<Problem & { instance?: string }>;
   events: EventOutcome[];
 }
 

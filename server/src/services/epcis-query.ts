@@ -43,7 +43,7 @@ import type { ServiceContext } from "./context.ts";
 
 export const DEFAULT_PER_PAGE = 100;
 export const MAX_PER_PAGE = 1_000;
-/** Values one parameter may list, and batches one GTIN pattern may stand for: a query, not a dump. */
+/** Values one parameter may list, and batches one parameter may stand for: a query, not a dump. */
 const MAX_VALUES = 100;
 const MAX_BATCHES_PER_PATTERN = 1_000;
 
@@ -163,10 +163,15 @@ async function batchesOfEpcs(
       const batch = await getBatchByLot(ctx.db, key.gtin, key.lot);
       if (batch !== null) batchIds.push(batch.batchId);
     } else {
-      batchIds.push(...(await batchesOfGtin(ctx.db, key.gtin, MAX_BATCHES_PER_PATTERN)));
+      batchIds.push(...(await batchesOfGtin(ctx.db, key.gtin, MAX_BATCHES_PER_PATTERN + 1)));
     }
   }
-  return batchIds;
+  const distinct = [...new Set(batchIds)];
+  // One query's `in` list stays far below any engine's limit on bound parameters.
+  if (distinct.length > MAX_BATCHES_PER_PATTERN) {
+    throw badParameter(name, `names more than ${String(MAX_BATCHES_PER_PATTERN)} batches; narrow it`);
+  }
+  return distinct;
 }
 
 /** Answers one page of a query. */
