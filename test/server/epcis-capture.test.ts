@@ -118,6 +118,7 @@ describe(`EPCIS 2.0 capture and query (${TEST_DATABASE_URL === undefined ? "SQLi
     const body = (await answer.json()) as CaptureJob;
     assert.equal(answer.status, 202, `${what}: ${JSON.stringify(body)}`);
     assert.equal(answer.headers.get("location"), `/epcis/capture/${body.captureID}`, what);
+    assert.equal(answer.headers.get("gs1-epcis-capture-limit"), "100", what);
     const job = expectStatus(await party.api.get<CaptureJob>(`/epcis/capture/${body.captureID}`), 200, what);
     assert.deepEqual(job, body, `${what}: the job as the Location reads it`);
     assert.equal(job.running, false, what);
@@ -542,6 +543,17 @@ describe(`EPCIS 2.0 capture and query (${TEST_DATABASE_URL === undefined ? "SQLi
     const foreign = await cast.carrier.api.get<Problem>(`/epcis/capture/${rival.captureID}`);
     assert.equal(foreign.status, 404);
     assert.equal(foreign.body.code, "epcis.capture_not_found");
+  });
+
+  it("refuses a document of more events than one capture may hold, before judging any", async () => {
+    const jobs = (await server.ctx.db.selectFrom("epcis_captures").select("id").execute()).length;
+    const before = await snapshot();
+    const answer = await capture(cast.cooperative, documentOf(Array.from({ length: 101 }, () => shippingOfOurs())));
+    const problem = (await answer.json()) as Problem;
+    assert.equal(answer.status, 413, JSON.stringify(problem));
+    assert.equal(problem.code, "epcis.capture_too_large");
+    assert.deepEqual(await snapshot(), before);
+    assert.equal((await server.ctx.db.selectFrom("epcis_captures").select("id").execute()).length, jobs);
   });
 
   it("refuses a suspended organisation's capture before anything is judged", async () => {

@@ -473,7 +473,7 @@ const HTTP = {
     status: 413,
     en: "The EPCIS document holds more events than one capture may.",
     zh: "EPCIS 文档中的事件数量超过单次采集上限。",
-    remedy: "Split the events over several documents of at most 500 events each.",
+    remedy: "Split the events over several documents of at most 100 events each (`GS1-EPCIS-Capture-Limit`).",
   },
   "epcis.capture_not_found": {
     status: 404,

@@ -10,7 +10,7 @@ import { Router, type Response } from "express";
 import { AppError } from "../../errors/app-error.ts";
 import { isErrorCode } from "../../errors/registry.ts";
 import type { ServiceContext } from "../../services/context.ts";
-import { captureDocument, captureOf } from "../../services/epcis-capture.ts";
+import { MAX_CAPTURE_EVENTS, captureDocument, captureOf } from "../../services/epcis-capture.ts";
 import { parseQueryParameters, queryEpcisEvents } from "../../services/epcis-query.ts";
 import { loadEpcisValidator } from "../../services/epcis-schema.ts";
 import type { EpcisCapture } from "../../storage/epcis-captures.ts";
@@ -80,6 +80,7 @@ export function epcisRouter(ctx: ServiceContext): Router {
     if (typeof req.is(["application/json", "application/ld+json"]) !== "string") {
       throw new AppError("request.unsupported_media_type");
     }
+    res.setHeader("gs1-epcis-capture-limit", String(MAX_CAPTURE_EVENTS));
     locateCaptureJob(res);
     const principal = principalOf(req);
     await idempotent(
