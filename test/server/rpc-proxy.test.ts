@@ -102,12 +102,13 @@ describe("the JSON-RPC proxy", () => {
       call("eth_call", [{ to: registry.toLowerCase(), data: DOMAIN_SEPARATOR, gas: "0x30d40" }], null),
       call("eth_getLogs", [{ address: registry, fromBlock: "earliest", toBlock: "latest", topics: [null] }], 9),
       call("eth_getProof", [registry, [ZERO32], "latest"], 10),
+      call("eth_getBlockByNumber", ["latest", false], 11),
     ]);
     assert.equal(reply.status, 200);
     const answers = reply.body as RpcAnswer[];
     assert.deepEqual(
       answers.map((a) => a.id),
-      ["a", 7, 7, null, 9, 10],
+      ["a", 7, 7, null, 9, 10, 11],
     );
     assert.equal(answers[0]?.result, "0x7a69");
     assert.match(String(answers[1]?.result), /^0x[0-9a-f]+$/);
@@ -117,6 +118,12 @@ describe("the JSON-RPC proxy", () => {
     assert.ok(Array.isArray(logs), JSON.stringify(answers[4]));
     assert.ok(logs.length > 0, "the registry's deployment logs");
     assert.equal(typeof answers[5]?.result, "object", JSON.stringify(answers[5]));
+    const header = answers[6]?.result as { stateRoot?: unknown; transactions?: unknown[] } | undefined;
+    assert.match(String(header?.stateRoot), /^0x[0-9a-f]{64}$/, JSON.stringify(answers[6]));
+    assert.ok(
+      header?.transactions?.every((t) => typeof t === "string"),
+      "transaction hashes only",
+    );
     assert.equal(reply.headers["access-control-allow-origin"], "*");
   });
 
@@ -164,6 +171,9 @@ describe("the JSON-RPC proxy", () => {
       ],
       [call("eth_getProof", ["0x0000000000000000000000000000000000000001", [], "latest"]), -32601],
       [call("eth_chainId", ["extra"]), -32602],
+      [call("eth_getBlockByNumber", ["latest", true]), -32602],
+      [call("eth_getBlockByNumber", ["pending", false]), -32602],
+      [call("eth_getBlockByNumber", [ZERO32, false]), -32602],
       [call("eth_sendRawTransaction", ["0x00"]), -32601],
       [call("hardhat_mine", []), -32601],
       [call("debug_traceCall", [{ to: registry, data: DOMAIN_SEPARATOR }, "latest"]), -32601],

@@ -379,6 +379,29 @@ describe("chain reads no single party controls (quorum and storage proofs)", () 
     assert.equal(down.chainReachable, false);
   });
 
+  it("takes the platform's own read-only /rpc as one of its endpoints", async () => {
+    behave("honest", "down", "down");
+    const resolution = (await (
+      await fetch(link, { headers: { accept: "application/json" } })
+    ).json()) as ItemResolution;
+    const endpoints = [`${server.url}/rpc`, proxies[0]?.url ?? ""];
+    const report = await verifyResolution(resolution, {
+      baseUrl: link,
+      rpc: createTrustedRpcClient(roots({ endpoints, quorum: 2 })),
+      expected: {
+        chainId: deployment.chainId.toString(),
+        registry: deployment.registry,
+        typedDataVersion: "2",
+        fromBlock: String(deployment.deployedAtBlock),
+      },
+    });
+    assert.equal(report.verdict, "verified", JSON.stringify(report.chainTrust));
+    assert.deepEqual(
+      report.chainTrust?.endpoints.map((e) => e.status),
+      ["agreed", "agreed"],
+    );
+  });
+
   it("verify-link reads through several endpoints with a quorum and prints each one's outcome", async () => {
     behave("honest", "honest", "forge-storage-value");
     const lines: string[] = [];

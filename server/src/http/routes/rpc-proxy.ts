@@ -4,7 +4,9 @@
  * Anything a caller sends reaches the node only as we rebuilt it from what we validated:
  * `eth_call` on the registry with a bounded call object and a block tag (no state override,
  * no unknown fields, gas always capped), `eth_getLogs` of the registry over a bounded block
- * range, `eth_getProof` of the registry with a few keys, and the chain's id and height.
+ * range, `eth_getProof` of the registry with a few keys, a block's header (without its
+ * transactions: an independent verifier's quorum compares headers, so the platform's proxy can
+ * be one of its endpoints), and the chain's id and height.
  * A caller's calls count against a per-address budget, and only a few requests are in
  * flight towards the node at once: the excess is answered at once, never queued for ever,
  * so one client hammering the proxy cannot stall the node the ledger writer needs.
@@ -14,6 +16,7 @@ import { ipKeyGenerator, MemoryStore, rateLimit } from "express-rate-limit";
 import { z } from "zod";
 
 import type { RpcProxyLimits } from "../../config.ts";
+import { sendJsonCompressed } from "../compressed-json.ts";
 import { sendProblem } from "../problem.ts";
 import { AppError } from "../../errors/app-error.ts";
 
@@ -170,6 +173,12 @@ export function checkCall(call: { method: string; params: unknown[] }, options: 
         range: { from: boundOf(fromBlock), to: boundOf(toBlock) },
         ...(second === undefined || second === null ? {} : { indexed: true as const }),
       };
+    }
+    case "eth_getBlockByNumber": {
+      // `false` only: a block's full transactions could be megabytes, and no verifier needs them.
+      const parsed = z.tuple([z.union([namedTag, quantity]), z.literal(false)]).safeParse(params);
+      if (!parsed.success) return { refusal: invalid(parsed.error) };
+      return { forward: { method, params: [parsed.data[0], false] } };
     }
     case "eth_getProof": {
       const parsed = z.tuple([addressText, z.array(hash32).max(MAX_PROOF_KEYS), blockTag]).safeParse(params);
@@ -416,7 +425,7 @@ export function rpcProxyRouter(options: RpcProxyOptions): Router {
           release();
         }
       }
-      res.json(batch ? answers : answers[0]);
+      sendJsonCompressed(req, res, batch ? answers : answers[0]);
     },
   );
   return router;
