@@ -46,6 +46,18 @@ export function loadEpcisValidator(schemaPath: string = EPCIS_SCHEMA_PATH): Epci
   };
 }
 
+let shared: EpcisValidator | undefined;
+
+/**
+ * The process's one compiled validator, compiled on first use: compiling GS1's schema takes
+ * about 0.15 s, which every server start (tens of them in a test run) would otherwise pay
+ * whether or not anything is ever captured.
+ */
+export function sharedEpcisValidator(): EpcisValidator {
+  shared ??= loadEpcisValidator();
+  return shared;
+}
+
 /** One schema failure as a caller reads it: where (a JSON Pointer into the document) and what. */
 export interface SchemaIssue {
   path: string;

@@ -12,7 +12,7 @@ import { isErrorCode } from "../../errors/registry.ts";
 import type { ServiceContext } from "../../services/context.ts";
 import { MAX_CAPTURE_EVENTS, captureDocument, captureOf } from "../../services/epcis-capture.ts";
 import { parseQueryParameters, queryEpcisEvents } from "../../services/epcis-query.ts";
-import { loadEpcisValidator } from "../../services/epcis-schema.ts";
+import { sharedEpcisValidator } from "../../services/epcis-schema.ts";
 import type { EpcisCapture } from "../../storage/epcis-captures.ts";
 import { principalOf, requireRole } from "../auth.ts";
 import { idempotent } from "../idempotency.ts";
@@ -68,8 +68,6 @@ function locateCaptureJob(res: Response): void {
 
 export function epcisRouter(ctx: ServiceContext): Router {
   const router = Router();
-  // Compiled once, at start: GS1's schema is large and compiling it takes a good part of a second.
-  const validate = loadEpcisValidator();
 
   router.use("/epcis", (_req, res, next) => {
     res.setHeader("gs1-epcis-version", EPCIS_VERSION);
@@ -88,7 +86,7 @@ export function epcisRouter(ctx: ServiceContext): Router {
       req,
       res,
       async () => {
-        const capture = await captureDocument(ctx, originOf(req), validate, {
+        const capture = await captureDocument(ctx, originOf(req), sharedEpcisValidator(), {
           document: req.body,
           documentText: JSON.stringify(req.body),
         });
