@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { gunzipSync } from "node:zlib";
+import { brotliDecompressSync, gunzipSync } from "node:zlib";
 
 import { JsonRpcProvider } from "ethers";
 import { pino } from "pino";
@@ -383,6 +383,44 @@ describe("resolver, claims and the RPC proxy", () => {
     ]) {
       assert.equal((await call(refused)).error?.code, -32601, refused.method);
     }
+  });
+
+  it("compresses a large batch of chain reads for a client that takes brotli, and only then", async () => {
+    const reads = Array.from({ length: 20 }, (_, i) => ({
+      jsonrpc: "2.0",
+      id: i,
+      method: "eth_call",
+      params: [{ to: deployment.registry, data: "0xf698da25" }, "latest"],
+    }));
+    const post = (acceptEncoding: string) =>
+      new Promise<{ encoding: string | undefined; body: Buffer }>((resolve, reject) => {
+        // node:http, which (unlike fetch) neither asks for nor decodes compression on its own.
+        const request = httpRequest(
+          `${server.url}/rpc`,
+          { method: "POST", headers: { "content-type": "application/json", "accept-encoding": acceptEncoding } },
+          (response) => {
+            const chunks: Buffer[] = [];
+            response.on("data", (chunk: Buffer) => chunks.push(chunk));
+            response.on("end", () => {
+              resolve({ encoding: response.headers["content-encoding"], body: Buffer.concat(chunks) });
+            });
+          },
+        );
+        request.on("error", reject);
+        request.end(JSON.stringify(reads));
+      });
+    const plain = await post("identity");
+    assert.equal(plain.encoding, undefined);
+    const brotli = await post("gzip, deflate, br");
+    assert.equal(brotli.encoding, "br");
+    assert.ok(
+      brotli.body.byteLength < plain.body.byteLength / 2,
+      `${brotli.body.byteLength} of ${plain.body.byteLength} B`,
+    );
+    assert.deepEqual(
+      JSON.parse(brotliDecompressSync(brotli.body).toString("utf8")),
+      JSON.parse(plain.body.toString("utf8")),
+    );
   });
 
   it("lets a regulator suspend an organisation, at once here and on chain, and reinstate it", async () => {

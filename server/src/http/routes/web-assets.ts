@@ -58,7 +58,7 @@ const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
 };
 
-type Encoding = "br" | "gzip" | "identity";
+export type Encoding = "br" | "gzip" | "identity";
 
 interface Asset {
   mtimeMs: number;
@@ -113,7 +113,7 @@ function weightOf(header: string, coding: string): number {
  * The best encoding the client accepts among those we have: brotli when it is weighted at
  * least as high as gzip (it is smaller), whatever order the header lists them in.
  */
-function negotiate(req: Request, available: readonly Encoding[]): Encoding {
+export function negotiate(req: Request, available: readonly Encoding[]): Encoding {
   const header = req.get("accept-encoding") ?? "";
   const br = available.includes("br") ? weightOf(header, "br") : 0;
   const gzip = available.includes("gzip") ? weightOf(header, "gzip") : 0;
