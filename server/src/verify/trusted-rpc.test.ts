@@ -198,7 +198,7 @@ describe("trusted reads in seals mode (a recorded Besu QBFT block)", () => {
   });
 
   it("refuses a genuine block older than the pinned maximum age, and takes it while it is fresh", async () => {
-    const sealedAt = Number(BigInt(REAL.timestamp)) * 1000;
+    const sealedAt = Number(BigInt(REAL.timestamp ?? "0x0")) * 1000;
     const { urls, fetch } = endpoints(["honest", "honest", "honest"]);
     const stale = createTrustedRpcClient(roots(urls, { maxBlockAgeSeconds: 60 }), {
       fetch,
