@@ -19,6 +19,7 @@ import { authenticate } from "./http/auth.ts";
 import { refuseSuspendedWriters } from "./http/suspended-writers.ts";
 import { batchesRouter } from "./http/routes/batches.ts";
 import { eventsRouter } from "./http/routes/events.ts";
+import { certificatesRouter } from "./http/routes/certificates.ts";
 import { epcisRouter } from "./http/routes/epcis.ts";
 import { mediaRouter } from "./http/routes/media.ts";
 import { productsRouter } from "./http/routes/products.ts";
@@ -217,6 +218,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       mediaRouter(ctx),
       batchesRouter(ctx),
       eventsRouter(ctx),
+      certificatesRouter(ctx),
       epcisRouter(ctx),
       recallsRouter(ctx),
       signatureRequestsRouter(ctx),

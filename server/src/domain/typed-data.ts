@@ -80,6 +80,25 @@ const VERSION_1 = {
 
 export type PrimaryType = keyof typeof VERSION_2;
 
+/**
+ * Typed data signed in the registry's domain but never submitted to it: the 合格证
+ * (`domain/certificate.ts`). The contract has no typehash for it and needs none, so it stays
+ * out of the versioned tables above (and out of the test that compares them with the
+ * contract's constants). The document it covers is bound by its Keccak-256 hash.
+ */
+export const OFF_CHAIN_TYPES = {
+  QualityCertificate: [
+    { name: "issuer", type: "address" },
+    { name: "gtin", type: "uint64" },
+    { name: "quantityMilli", type: "uint64" },
+    { name: "unit", type: "string" },
+    { name: "issuedOn", type: "uint32" },
+    { name: "documentHash", type: "bytes32" },
+  ],
+} as const satisfies TypeTable;
+
+export type OffChainType = keyof typeof OFF_CHAIN_TYPES;
+
 /** Each version's definitions; a version lacks the primary types it did not have. */
 export const TYPED_DATA: Record<TypedDataVersion, Partial<Record<PrimaryType, readonly TypedDataField[]>>> = {
   "1": VERSION_1,

@@ -430,6 +430,44 @@ const HTTP = {
     zh: "事件时间对该批次不合理（早于种植或晚于当前时间）。",
     remedy: R.EVENT,
   },
+  "certificate.not_found": {
+    status: 404,
+    en: "No certificate (合格证) has this id.",
+    zh: "没有此编号的合格证。",
+    remedy: "Check the certificate id: the 0x-hex digest the issuing answer or the certificate's QR code gives.",
+  },
+  "certificate.no_custody": {
+    status: 403,
+    en: "This organisation may not issue a certificate for this batch: it is neither the batch's cooperative nor its current custodian.",
+    zh: "该机构无权为此批次开具合格证：既不是该批次的合作社，也不是当前保管方。",
+    remedy:
+      "Issue it as the batch's cooperative or its current custodian (a shipping event naming you, then receiving); a buyer who mixes lots names certificates of batches it holds.",
+  },
+  "certificate.over_quantity": {
+    status: 409,
+    en: "The certificate would cover more than the batch's registered quantity less what its earlier certificates already covered.",
+    zh: "合格证数量超过该批次登记数量减去此前合格证已开具的数量。",
+    remedy:
+      "Issue a certificate for at most the quantity the problem's details give as `remainingMilli` (thousandths of the unit).",
+  },
+  "certificate.parents_over_quantity": {
+    status: 409,
+    en: "A certificate issued from parents may cover at most the sum of its parents' quantities.",
+    zh: "依据上级合格证开具的合格证，数量不得超过各上级合格证数量之和。",
+    remedy: "Lower the quantity to at most the parents' sum, or name further parents.",
+  },
+  "certificate.parent_invalid": {
+    status: 400,
+    en: "A parent certificate is unknown, named twice, or in another unit than the new certificate.",
+    zh: "上级合格证不存在、重复，或计量单位与本证不同。",
+    remedy: "Name each parent once by its id, all in the unit of the new certificate.",
+  },
+  "certificate.own_wallet": {
+    status: 409,
+    en: "Certificates are signed by the platform's custodial key; this organisation holds its own key, which this version does not ask to sign certificates.",
+    zh: "合格证目前由平台托管密钥签名；该机构自持密钥，本版本暂不支持以自有钱包签发合格证。",
+    remedy: "Issue paper certificates meanwhile, or ask the operator for a custodial key.",
+  },
   "event.no_custody": {
     status: 403,
     en: "This organisation has no say about this batch: it is not the batch's cooperative, its custodian, the receiver a shipping event named, or an inspector asked to inspect it.",

@@ -417,6 +417,37 @@ export interface EpcisCapturesTable {
   finished_at_ms: number | null;
 }
 
+/** A 合格证 (migration 0014); `id` is the EIP-712 digest its issuer signed. */
+export interface CertificatesTable {
+  id: string;
+  issuer_organisation_id: string;
+  issuer_address: string;
+  gtin: string;
+  quantity_milli: string;
+  unit: string;
+  /** China calendar day, YYYY-MM-DD. */
+  issued_on: string;
+  /** The public document's exact text: its Keccak-256 is the signed `documentHash`. */
+  document_text: string;
+  signature: string;
+  typed_data_version: string;
+  created_by: string;
+  created_at_ms: number;
+}
+
+/** A batch a certificate covers, with what it counts against the batch's harvest. */
+export interface CertificateBatchesTable {
+  certificate_id: string;
+  batch_id: string;
+  quantity_milli: string;
+}
+
+export interface CertificateParentsTable {
+  certificate_id: string;
+  parent_id: string;
+  position: number;
+}
+
 /** The eventID a partner gave an event we recorded from its capture. */
 export interface EpcisEventIdsTable {
   organisation_id: string;
@@ -453,4 +484,7 @@ export interface Database {
   inspection_requests: InspectionRequestsTable;
   epcis_captures: EpcisCapturesTable;
   epcis_event_ids: EpcisEventIdsTable;
+  certificates: CertificatesTable;
+  certificate_batches: CertificateBatchesTable;
+  certificate_parents: CertificateParentsTable;
 }

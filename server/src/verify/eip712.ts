@@ -136,6 +136,16 @@ export function typedDataDigest(domain: Eip712Domain, primaryType: PrimaryType, 
   );
 }
 
+/**
+ * The digest of a struct given its own field list, in the registry's domain: for typed data
+ * no versioned table lists (`OFF_CHAIN_TYPES`, e.g. the 合格证).
+ */
+export function structDigest(domain: Eip712Domain, name: string, fields: readonly Field[], value: TypedValue): string {
+  return bytesToHex(
+    keccak256(concatBytes(Uint8Array.of(0x19, 0x01), separatorOf(domain), hashStruct(name, fields, value))),
+  );
+}
+
 /** The digest a cooperative signs for a `BatchAttestation`. */
 export function attestationDigest(domain: Eip712Domain, value: AttestationValueJson): string {
   return typedDataDigest(domain, "BatchAttestation", { ...value });

@@ -15,6 +15,7 @@ import { claimGuards } from "./0006-claim-guards.ts";
 import { gtinEntitlement } from "./0011-gtin-entitlement.ts";
 import { custody } from "./0012-custody.ts";
 import { epcisCaptures } from "./0013-epcis-captures.ts";
+import { certificates } from "./0014-certificates.ts";
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001-initial": initial,
@@ -28,4 +29,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0011-gtin-entitlement": gtinEntitlement,
   "0012-custody": custody,
   "0013-epcis-captures": epcisCaptures,
+  "0014-certificates": certificates,
 };

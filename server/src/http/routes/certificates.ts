@@ -1,0 +1,161 @@
+/**
+ * 合格证: issued by a batch's cooperative or custodian, or by a buyer from certificates it holds
+ * (mixed and repacked lots); read by anyone as JSON, as an A6 PDF, and as a page that
+ * verifies the certificate and its lineage in the browser (`/c/:id`).
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+
+import { Router, type Response } from "express";
+
+import { certificateDocument } from "../../domain/certificate.ts";
+import { AppError } from "../../errors/app-error.ts";
+import { certificatePdf } from "../../labels/certificate-pdf.ts";
+import {
+  batchCertificateRequest,
+  certificatePageUrl,
+  certificatesOfBatch,
+  issueBatchCertificate,
+  issueMixedCertificate,
+  mixedCertificateRequest,
+  publicCertificateOf,
+  publicView,
+  storedCertificate,
+} from "../../services/certificates.ts";
+import type { ServiceContext } from "../../services/context.ts";
+import type { StoredCertificate } from "../../storage/certificates.ts";
+import { formatQuantityMilli } from "../../domain/units.ts";
+import { requireRole } from "../auth.ts";
+import { idempotent, type WriteAnswer } from "../idempotency.ts";
+import { originOf } from "./origin.ts";
+
+/** Where `npm run build:web` (scripts/tasks/build-certificate-page.ts) writes the page. */
+export const CERTIFICATE_PAGE_DIR = path.resolve(import.meta.dirname, "../../../../scanner-web/dist/certificate");
+const ASSET = /^[a-z0-9-]+\.(?:js|css)$/;
+const ID = /^0x[0-9a-fA-F]{64}$/;
+
+function escapeAttribute(text: string): string {
+  return text.replace(/[&"<>]/g, (char) => `&#${String(char.charCodeAt(0))};`);
+}
+
+async function issued(ctx: ServiceContext, res: Response, stored: StoredCertificate): Promise<WriteAnswer> {
+  const url = `/api/v1/certificates/${stored.id}`;
+  res.setHeader("location", url);
+  return {
+    status: 201,
+    body: {
+      certificate: await publicView(ctx, stored),
+      url,
+      pdfUrl: `${url}.pdf`,
+      pageUrl: certificatePageUrl(ctx, stored.id),
+    },
+  };
+}
+
+export function certificatesRouter(ctx: ServiceContext, options: { pageDir?: string } = {}): Router {
+  const router = Router();
+  const pageDir = options.pageDir ?? CERTIFICATE_PAGE_DIR;
+
+  router.post("/api/v1/batches/:batchId/certificates", requireRole("cooperative", "actor"), async (req, res) => {
+    await idempotent(
+      ctx,
+      req,
+      res,
+      async () =>
+        issued(
+          ctx,
+          res,
+          await issueBatchCertificate(
+            ctx,
+            originOf(req),
+            String(req.params.batchId),
+            batchCertificateRequest.parse(req.body),
+          ),
+        ),
+      { recover: async (written) => issued(ctx, res, await storedCertificate(ctx, written.target)) },
+    );
+  });
+
+  router.post("/api/v1/certificates", requireRole("cooperative", "actor"), async (req, res) => {
+    await idempotent(
+      ctx,
+      req,
+      res,
+      async () =>
+        issued(ctx, res, await issueMixedCertificate(ctx, originOf(req), mixedCertificateRequest.parse(req.body))),
+      { recover: async (written) => issued(ctx, res, await storedCertificate(ctx, written.target)) },
+    );
+  });
+
+  router.get("/api/v1/batches/:batchId/certificates", async (req, res) => {
+    const certificates = await certificatesOfBatch(ctx, req.params.batchId);
+    res.json({
+      certificates: certificates.map((summary) => ({
+        id: summary.id,
+        issuerOrganisationId: summary.issuerOrganisationId,
+        quantity: { value: formatQuantityMilli(summary.quantityMilli), unit: summary.unit },
+        issuedOn: summary.issuedOn,
+        mixed: summary.mixed,
+        url: `/api/v1/certificates/${summary.id}`,
+      })),
+    });
+  });
+
+  // Before the JSON route: `:id` alone would also match `0x….pdf`.
+  router.get("/api/v1/certificates/:id.pdf", async (req, res) => {
+    const stored = await storedCertificate(ctx, req.params.id);
+    const pdf = await certificatePdf({
+      id: stored.id,
+      document: certificateDocument.parse(JSON.parse(stored.documentText)),
+      url: certificatePageUrl(ctx, stored.id),
+    });
+    res.setHeader("Content-Type", "application/pdf");
+    res.setHeader("Cache-Control", "public, max-age=3600");
+    res.attachment(`certificate-${stored.id.slice(0, 18)}.pdf`);
+    res.end(pdf);
+  });
+
+  router.get("/api/v1/certificates/:id", async (req, res) => {
+    // A certificate never changes once signed.
+    res.setHeader("Cache-Control", "public, max-age=3600");
+    res.json(await publicCertificateOf(ctx, req.params.id));
+  });
+
+  router.get("/c/assets/:name", (req, res, next) => {
+    const name = req.params.name;
+    if (!ASSET.test(name)) {
+      next();
+      return;
+    }
+    let content: Buffer;
+    try {
+      content = readFileSync(path.join(pageDir, name));
+    } catch {
+      next();
+      return;
+    }
+    res.type(name.endsWith(".js") ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8");
+    res.setHeader("Cache-Control", "no-cache");
+    res.send(content);
+  });
+
+  router.get("/c/:id", (req, res) => {
+    if (!ID.test(req.params.id)) throw new AppError("certificate.not_found");
+    let html: string;
+    try {
+      html = readFileSync(path.join(pageDir, "index.html"), "utf8");
+    } catch (error) {
+      throw new AppError(
+        "resource.not_found",
+        {},
+        { detail: "The certificate page is not built (npm run build:web).", cause: error },
+      );
+    }
+    res
+      .type("html")
+      .setHeader("Cache-Control", "no-cache")
+      .send(html.replace("{{rpcUrl}}", escapeAttribute(ctx.publicRpcUrl)));
+  });
+
+  return router;
+}
