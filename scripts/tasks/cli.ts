@@ -17,6 +17,7 @@ import { EXIT_RECALLED, USAGE, UsageError, type Options, type Verdict } from "./
 import { verifyBatch } from "./cli/verify-batch.ts";
 import { verifyItem } from "./cli/verify-item.ts";
 import { verifyLinkCommand } from "./cli/verify-link.ts";
+import { verifyCertificateCommand } from "./cli/verify-certificate.ts";
 
 /** Each command from its single-valued options, the repeatable --regulator and the repeatable --rpc. */
 const COMMANDS: Record<
@@ -26,6 +27,7 @@ const COMMANDS: Record<
   "verify-item": verifyItem,
   "verify-batch": verifyBatch,
   "verify-link": verifyLinkCommand,
+  "verify-certificate": verifyCertificateCommand,
   reindex: reindexCommand,
   "unbound-products": unboundProductsCommand,
   audit: auditCommand,
@@ -74,6 +76,7 @@ try {
       "chain-id": { type: "string" },
       cid: { type: "string" },
       release: { type: "string" },
+      issuer: { type: "string" },
     },
     strict: true,
   });

@@ -28,6 +28,7 @@ import { POPPLER, WQY_FONT, ZBAR, decodeQrCodes, haveTools, run } from "../suppo
 import { refusalChecker } from "../support/refusals.ts";
 import { TEST_DATABASE_URL } from "../support/test-database.ts";
 import { startApiTestServer } from "../support/test-server.ts";
+import { verifyCertificateCommand } from "../../scripts/tasks/cli/verify-certificate.ts";
 
 const COMPANY_PREFIX = "6901234";
 
@@ -315,7 +316,7 @@ describe(`合格证: signed certificates with lineage (${TEST_DATABASE_URL === u
     );
   });
 
-  it("lets a buyer holding both batches issue a mixed lot's certificate naming both parents", async () => {
+  it("lets a buyer holding both batches issue a mixed lot's certificate naming both parents", async (t) => {
     certB = await issue(cast.cooperative, batchB, "30");
     await refusedUnchanged(
       "the retailer mixes lots it does not hold yet",
@@ -399,6 +400,26 @@ describe(`合格证: signed certificates with lineage (${TEST_DATABASE_URL === u
         [certB.id, true, cast.cooperative.signerAddress.toLowerCase()],
       ],
     );
+    // The CLI: through the platform's /rpc, and offline given the issuer's key.
+    const printed: string[] = [];
+    const log = t.mock.method(console, "log", (line: string) => printed.push(line));
+    assert.equal(await verifyCertificateCommand({ url: `${server.url}/c/${mixed.id}` }), true);
+    assert.equal(
+      await verifyCertificateCommand({ url: `${server.url}/c/${mixed.id}`, issuer: cast.retailer.signerAddress }),
+      true,
+    );
+    assert.equal(
+      await verifyCertificateCommand({ url: `${server.url}/c/${mixed.id}`, issuer: cast.rival.signerAddress }),
+      false,
+    );
+    log.mock.restore();
+    assert.match(
+      printed[0] ?? "",
+      /^VERIFIED 0x[0-9a-f]{64} 西湖龙井 90 kg, .*registered on the ledger\n {2}VERIFIED .*\n {2}VERIFIED /,
+    );
+    assert.match(printed[1] ?? "", /\(not checked against the ledger\)/);
+    assert.match(printed[2] ?? "", /^NOT VERIFIED .*\n {2}- the signer is not the expected issuer/);
+
     // A parent altered on the way is named, and fails the whole lineage.
     const altered = await verifyCertificate(mixed.id, {
       load: async (id) => {

@@ -31,6 +31,11 @@ commands:
                 from one endpoint. Pin --registry and --chain-id: otherwise the server still names them.
                 --max-block-age refuses a block older than that (stalled or withholding endpoints): pin
                 it on a chain that makes blocks steadily, such as a QBFT consortium's.
+  verify-certificate --url URL [--rpc URL] [--registry ADDRESS] [--issuer ADDRESS]
+                Verifies a 合格证 (URL: its page …/c/0x…, what its QR code holds, or its JSON) and each
+                certificate it was issued from, to 8 levels: document hash, signed fields, id, signature,
+                and that the signer is registered and active in the registry (read through --rpc, default
+                the platform's /rpc). With --issuer, offline: the signer must be that key, no chain read.
   verify-batch  --rpc URL --registry ADDRESS --gtin GTIN14 --lot LOT [--from-block N] [--gateway URL]
                 Re-verifies the attestation signature, every event signature and the event hash chain,
                 and from the registry's logs who was entitled: the GTIN's owner or its grantee, each
