@@ -37,8 +37,8 @@ export interface ResolvedEvent {
    * signer; its receiving event completes the handover); null for every other step.
    */
   counterparty: ResolvedParty | null;
+  /** Whether it is anchored (`pending` until then); which transaction anchored it is the chain's to say. */
   ledgerState: LedgerStateJson;
-  txHash: string | null;
 }
 
 /** An organisation named beside a signed address, as the platform records it (display, not signed). */

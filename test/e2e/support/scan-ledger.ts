@@ -321,7 +321,6 @@ export async function seedScanLedger(rpcUrl: string, projectRoot: string): Promi
                 regionCode: ORG_PROFILES[entry.to].region,
               },
         ledgerState: "anchored",
-        txHash: null,
       });
     }
     if (requests.length > 0) await sendAndWait(asRelayer, "recordEvents", [requests]);

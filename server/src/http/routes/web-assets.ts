@@ -134,7 +134,9 @@ function sendBody(
 }
 
 function sendEncoded(req: Request, res: Response, body: Buffer, encoding: Encoding, type: string): void {
-  res.append("Vary", "Accept-Encoding");
+  // One header line with what was already there (the resolver's `Accept`): a phone pays for each.
+  const vary = res.getHeader("Vary");
+  res.setHeader("Vary", typeof vary === "string" && vary !== "" ? `${vary}, Accept-Encoding` : "Accept-Encoding");
   res.setHeader("Content-Type", type);
   if (encoding !== "identity") res.setHeader("Content-Encoding", encoding);
   res.setHeader("Content-Length", String(body.byteLength));
