@@ -2,6 +2,7 @@
  * `npm run build:web`: the scan page (fails over its gzip or brotli budget) and the consoles,
  * into scanner-web/dist/.
  */
+import { buildCertificatePage } from "./build-certificate-page.ts";
 import { buildConsoles } from "./build-consoles.ts";
 import { SCAN_PAGE_BUDGET_BROTLI_BYTES, SCAN_PAGE_BUDGET_GZIP_BYTES, buildWeb } from "./build-web.ts";
 
@@ -14,3 +15,4 @@ if (!web.withinBudget) {
   process.exitCode = 1;
 }
 await buildConsoles();
+await buildCertificatePage();

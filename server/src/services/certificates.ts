@@ -18,6 +18,7 @@ import {
   certificateDocument,
   certificateValue,
   certificateValueJson,
+  issuedOnNumber,
   type CertificateDocument,
   type PublicCertificate,
 } from "../domain/certificate.ts";
@@ -135,7 +136,7 @@ interface Prepared {
 async function sign(
   ctx: ServiceContext,
   prepared: Prepared,
-): Promise<{ id: string; text: string; signature: string; document: CertificateDocument }> {
+): Promise<{ id: string; text: string; documentHash: string; signature: string; document: CertificateDocument }> {
   const document = certificateDocument.parse(prepared.document);
   const text = JSON.stringify(document);
   const value = certificateValue(document, keccak256Hex(new TextEncoder().encode(text)));
@@ -149,7 +150,7 @@ async function sign(
     { QualityCertificate: OFF_CHAIN_TYPES.QualityCertificate.map((field) => ({ ...field })) },
     { ...value },
   );
-  return { id, text, signature, document };
+  return { id, text, documentHash: value.documentHash, signature, document };
 }
 
 async function store(
@@ -175,6 +176,7 @@ async function store(
         unit: signed.document.quantity.unit,
         issuedOn: signed.document.issuedOn,
         documentText: signed.text,
+        documentHash: signed.documentHash,
         signature: signed.signature,
         typedDataVersion: ctx.domain.version,
         createdBy: origin.principal.credentialId ?? "admin",
@@ -339,10 +341,15 @@ export async function storedCertificate(ctx: ServiceContext, id: string): Promis
 export async function publicView(ctx: ServiceContext, stored: StoredCertificate): Promise<PublicCertificate> {
   const issuer = await getOrganisation(ctx.db, stored.issuerOrganisationId);
   if (issuer === null) throw new AppError("organisation.not_found");
-  const document = certificateDocument.parse(JSON.parse(stored.documentText));
-  const value = certificateValueJson(
-    certificateValue(document, keccak256Hex(new TextEncoder().encode(stored.documentText))),
-  );
+  // The struct as it was signed, from its stored fields: a verifier recomputes the rest.
+  const value = {
+    issuer: stored.issuerAddress,
+    gtin: BigInt(stored.gtin).toString(),
+    quantityMilli: stored.quantityMilli.toString(),
+    unit: stored.unit,
+    issuedOn: issuedOnNumber(stored.issuedOn).toString(),
+    documentHash: stored.documentHash,
+  };
   return {
     id: stored.id,
     primaryType: "QualityCertificate",
@@ -352,7 +359,7 @@ export async function publicView(ctx: ServiceContext, stored: StoredCertificate)
       chainId: ctx.domain.chainId.toString(),
       verifyingContract: ctx.domain.verifyingContract,
     },
-    value: { ...value, issuer: stored.issuerAddress },
+    value,
     signature: stored.signature,
     document: stored.documentText,
     issuer: {

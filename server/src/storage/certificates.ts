@@ -13,6 +13,7 @@ export interface StoredCertificate {
   unit: string;
   issuedOn: string;
   documentText: string;
+  documentHash: string;
   signature: string;
   typedDataVersion: string;
   createdBy: string;
@@ -36,6 +37,7 @@ function toCertificate(row: Selectable<CertificatesTable>, parents: string[], ba
     unit: row.unit,
     issuedOn: row.issued_on,
     documentText: row.document_text,
+    documentHash: row.document_hash,
     signature: row.signature,
     typedDataVersion: row.typed_data_version,
     createdBy: row.created_by,
@@ -57,6 +59,7 @@ export async function insertCertificate(db: Db, certificate: NewCertificate, now
       unit: certificate.unit,
       issued_on: certificate.issuedOn,
       document_text: certificate.documentText,
+      document_hash: certificate.documentHash,
       signature: certificate.signature,
       typed_data_version: certificate.typedDataVersion,
       created_by: certificate.createdBy,

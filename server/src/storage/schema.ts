@@ -429,6 +429,8 @@ export interface CertificatesTable {
   issued_on: string;
   /** The public document's exact text: its Keccak-256 is the signed `documentHash`. */
   document_text: string;
+  /** The signed `documentHash`, as signed. */
+  document_hash: string;
   signature: string;
   typed_data_version: string;
   created_by: string;

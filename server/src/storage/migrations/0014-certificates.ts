@@ -18,6 +18,8 @@ async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("unit", "text", (col) => col.notNull())
     .addColumn("issued_on", "text", (col) => col.notNull())
     .addColumn("document_text", "text", (col) => col.notNull())
+    // The signed Keccak-256 of the document text, kept as signed (not recomputed on reading).
+    .addColumn("document_hash", "text", (col) => col.notNull())
     .addColumn("signature", "text", (col) => col.notNull())
     .addColumn("typed_data_version", "text", (col) => col.notNull())
     .addColumn("created_by", "text", (col) => col.notNull())
