@@ -6,6 +6,7 @@ import { z } from "zod";
 
 import { batchRequest } from "../services/batch-registration.ts";
 import { certificationRequest, plotRequest, productRequest } from "../services/catalogue.ts";
+import { batchCertificateRequest, mixedCertificateRequest } from "../services/certificates.ts";
 import { eventRequest, recallRequest } from "../services/events.ts";
 import { inspectionRequestBody } from "../services/inspection-requests.ts";
 import { credentialRequest, onboardingRequest } from "../services/organisations.ts";
@@ -203,6 +204,45 @@ const OPERATIONS: Operation[] = [
     roles: "cooperative, actor",
     body: eventRequest,
     success: 202,
+  },
+  {
+    method: "post",
+    path: "/api/v1/batches/{batchId}/certificates",
+    summary:
+      "Issue a 合格证 for part of a batch (its cooperative or current custodian; at most the registered quantity less earlier certificates); 201 with the signed certificate (docs/certificate.md)",
+    roles: "cooperative, actor",
+    body: batchCertificateRequest,
+    success: 201,
+  },
+  {
+    method: "get",
+    path: "/api/v1/batches/{batchId}/certificates",
+    summary: "The certificates covering a batch, directly or through parents",
+    roles: "anyone",
+    success: 200,
+  },
+  {
+    method: "post",
+    path: "/api/v1/certificates",
+    summary:
+      "Issue a mixed or repacked lot's 合格证 naming its `parents` (certificates of batches you hold; at most their sum)",
+    roles: "cooperative, actor",
+    body: mixedCertificateRequest,
+    success: 201,
+  },
+  {
+    method: "get",
+    path: "/api/v1/certificates/{id}",
+    summary: "A certificate: the signed EIP-712 value, signature, document text, issuer and parents",
+    roles: "anyone",
+    success: 200,
+  },
+  {
+    method: "get",
+    path: "/api/v1/certificates/{id}.pdf",
+    summary: "A certificate printed on A6 as the rules lay it out, with the QR code of its page",
+    roles: "anyone",
+    success: 200,
   },
   {
     method: "post",
