@@ -451,6 +451,22 @@ describe(`合格证: signed certificates with lineage (${TEST_DATABASE_URL === u
     );
   });
 
+  it("lets only one of two requests at once take what remains of a batch", async () => {
+    // Batch B: 100 kg registered, 30 kg certified; two requests of 40 kg each would make 110.
+    const send = () =>
+      cast.retailer.api.post(`/api/v1/batches/${batchB}/certificates`, {
+        ...BODY,
+        quantity: { value: "40", unit: "kg" },
+      });
+    const answers = await Promise.all([send(), send()]);
+    assert.deepEqual(answers.map((answer) => answer.status).sort(), [201, 409]);
+    const listed = await certificatesOfBatch(server.ctx, batchB);
+    assert.deepEqual(
+      listed.filter((summary) => !summary.mixed).map((summary) => summary.quantityMilli),
+      [30_000n, 40_000n],
+    );
+  });
+
   it("prints an A6 PDF whose QR code reads back as the certificate's page", async (t) => {
     const response = await fetch(`${server.url}/api/v1/certificates/${certA.id}.pdf`);
     assert.equal(response.status, 200);
