@@ -76,8 +76,9 @@ describe("the 合格证 page verifies a certificate and its lineage in the brows
       "product",
     );
     await settleLedger(server);
+    const batchIds: string[] = [];
     for (const lot of ["PAGE-A", "PAGE-B"]) {
-      const batchId = expectStatus(
+      const registered = expectStatus(
         await cooperative.api.post<{ batch: { batchId: string } }>("/api/v1/batches", {
           gtin: DEMO_GTIN,
           lot,
@@ -88,13 +89,18 @@ describe("the 合格证 page verifies a certificate and its lineage in the brows
         202,
         lot,
       ).batch.batchId;
+      batchIds.push(registered);
+    }
+    // Certificates are issued for batches the registry has accepted.
+    await settleLedger(server);
+    for (const batchId of batchIds) {
       const certificate = expectStatus(
         await cooperative.api.post<{ certificate: { id: string } }>(`/api/v1/batches/${batchId}/certificates`, {
           ...BODY,
           quantity: { value: "50", unit: "kg" },
         }),
         201,
-        `certificate of ${lot}`,
+        `certificate of ${batchId}`,
       ).certificate;
       parents.push(certificate.id);
       expectStatus(

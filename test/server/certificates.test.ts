@@ -308,6 +308,30 @@ describe(`合格证: signed certificates with lineage (${TEST_DATABASE_URL === u
       400,
       "request.invalid",
     );
+    // A batch the registry has not accepted yet (its attestation may still fail and the batch be removed).
+    await server.ctx.db
+      .updateTable("batches")
+      .set({ ledger_state: "submitted" })
+      .where("batch_id", "=", batchA)
+      .execute();
+    try {
+      await refusedUnchanged(
+        "a batch not yet on the ledger",
+        () =>
+          cast.cooperative.api.post(`/api/v1/batches/${batchA}/certificates`, {
+            ...BODY,
+            quantity: { value: "1", unit: "kg" },
+          }),
+        409,
+        "certificate.batch_not_anchored",
+      );
+    } finally {
+      await server.ctx.db
+        .updateTable("batches")
+        .set({ ledger_state: "anchored" })
+        .where("batch_id", "=", batchA)
+        .execute();
+    }
     await refusedUnchanged(
       "no such certificate",
       () => anyone.get(`/api/v1/certificates/0x${"ab".repeat(32)}`),

@@ -450,6 +450,12 @@ const HTTP = {
     remedy:
       "Issue a certificate for at most the quantity the problem's details give as `remainingMilli` (thousandths of the unit).",
   },
+  "certificate.batch_not_anchored": {
+    status: 409,
+    en: "The batch is not on the ledger yet: a certificate is issued only for a batch the registry has accepted.",
+    zh: "该批次尚未上链：只能为登记合约已接受的批次开具合格证。",
+    remedy: "Wait until the batch's ledger state is `anchored` (已上链), then issue the certificate again.",
+  },
   "certificate.parents_over_quantity": {
     status: 409,
     en: "A certificate issued from parents may cover at most the sum of its parents' quantities.",

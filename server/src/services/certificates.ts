@@ -229,6 +229,9 @@ export async function issueBatchCertificate(
   const issuer = await requireIssuer(ctx, origin);
   const batch = await requireBatch(ctx, batchId);
   if (batch.ledger.state === "failed") throw new AppError("batch.attestation_failed");
+  // Until the registry accepts the batch its attestation may still fail, and a failed batch is
+  // removed to be registered again: a certificate must not name a batch that may vanish.
+  if (batch.ledger.state !== "anchored") throw new AppError("certificate.batch_not_anchored");
   if (batch.status === "recalled") throw new AppError("batch.recalled");
   if (!(await holdsBatch(ctx.db, issuer.id, batch))) throw new AppError("certificate.no_custody");
   if (unitCode(input.quantity.unit) !== batch.unit) {
