@@ -116,9 +116,10 @@ export function certificatesRouter(ctx: ServiceContext, options: { pageDir?: str
   });
 
   router.get("/api/v1/certificates/:id", async (req, res) => {
-    // A certificate never changes once signed.
+    const certificate = await publicCertificateOf(ctx, req.params.id);
+    // A certificate never changes once signed (a 404 is not cached: the id may be issued later).
     res.setHeader("Cache-Control", "public, max-age=3600");
-    res.json(await publicCertificateOf(ctx, req.params.id));
+    res.json(certificate);
   });
 
   router.get("/c/assets/:name", (req, res, next) => {
