@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import { JsonRpcProvider } from "ethers";
+import { JsonRpcProvider, Wallet } from "ethers";
 
 import { apiClient, expectStatus, type ApiClient } from "../../scripts/lib/api-client.ts";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
@@ -237,7 +237,7 @@ describe(`合格证: signed certificates with lineage (${TEST_DATABASE_URL === u
     assert.ok(byField.problems.includes("field_mismatch") && byField.problems.includes("id_mismatch"));
 
     // A certificate signed by a key the registry never registered (a well-formed forgery).
-    const { Wallet, TypedDataEncoder } = await import("ethers");
+    const { TypedDataEncoder } = await import("ethers");
     const forger = Wallet.createRandom();
     const { OFF_CHAIN_TYPES } = await import("../../server/src/domain/typed-data.ts");
     const { keccak256Hex } = await import("../../server/src/verify/bytes.ts");
@@ -307,6 +307,29 @@ describe(`合格证: signed certificates with lineage (${TEST_DATABASE_URL === u
         }),
       400,
       "request.invalid",
+    );
+    // An organisation holding its own key: certificates are signed by custodial keys only, for now.
+    const ownKey = Wallet.createRandom();
+    const walletHolder = expectStatus(
+      await admin.post<{ credential: { token: string } }>("/api/v1/organisations", {
+        kind: "retailer",
+        name: { zh: "自持密钥商店" },
+        uscc: demoUscc("91", "310101", 9_313),
+        regionCode: "310101",
+        signerAddress: ownKey.address,
+      }),
+      201,
+      "own-wallet retailer",
+    );
+    await refusedUnchanged(
+      "an organisation with its own wallet",
+      () =>
+        apiClient(server.url, walletHolder.credential.token).post(`/api/v1/batches/${batchA}/certificates`, {
+          ...BODY,
+          quantity: { value: "1", unit: "kg" },
+        }),
+      409,
+      "certificate.own_wallet",
     );
     // A batch the registry has not accepted yet (its attestation may still fail and the batch be removed).
     await server.ctx.db
