@@ -14,7 +14,7 @@ import { JsonRpcProvider, Wallet, type Contract } from "ethers";
 
 import { apiClient, expectStatus, type ApiClient, type ApiResponse } from "../../scripts/lib/api-client.ts";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
-import { DEMO_GTIN, demoUscc } from "../../scripts/lib/demo-system.ts";
+import { DEMO_GTIN } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
 import { gtinCheckDigit } from "../../server/src/domain/gs1.ts";
 import { judgeEvents, type Party as CustodyParty } from "../../server/src/domain/custody.ts";
@@ -27,18 +27,12 @@ import type { RunningServer } from "../../server/src/server.ts";
 import { settleLedger } from "../e2e/support/settle-ledger.ts";
 import type { Problem } from "../support/problems.ts";
 import { refusalChecker } from "../support/refusals.ts";
+import { createDemoTea, onboard as onboardParty, type Party } from "../support/onboard.ts";
 import { freshTestDatabaseUrl, TEST_DATABASE_URL } from "../support/test-database.ts";
 import { startTestServer } from "../support/test-server.ts";
 
-const USCC_CATEGORY: Record<string, string> = { regulator: "11", cooperative: "93" };
 /** The GS1 company prefix of DEMO_GTIN (06901234567892), bound to the cooperative. */
 const COMPANY_PREFIX = "6901234";
-
-interface Party {
-  id: string;
-  signerAddress: string;
-  api: ApiClient;
-}
 
 describe(`custody: who may record a step about a batch (${TEST_DATABASE_URL === undefined ? "SQLite" : "PostgreSQL"})`, () => {
   let node: ChainNode;
@@ -85,34 +79,13 @@ describe(`custody: who may record a step about a batch (${TEST_DATABASE_URL === 
 
   const refusedUnchanged = refusalChecker({ settle: () => settleLedger(server), snapshot });
 
-  async function onboard(
+  const onboard = (
     kind: string,
     regionCode: string,
     serial: number,
     companyPrefixes?: string[],
     signerAddress?: string,
-  ): Promise<Party> {
-    const body = expectStatus(
-      await admin.post<{ organisation: { id: string; signerAddress: string }; credential: { token: string } }>(
-        "/api/v1/organisations",
-        {
-          kind,
-          name: { zh: `测试机构 ${String(serial)}` },
-          uscc: demoUscc(USCC_CATEGORY[kind] ?? "91", regionCode, serial),
-          regionCode,
-          ...(companyPrefixes === undefined ? {} : { companyPrefixes }),
-          ...(signerAddress === undefined ? {} : { signerAddress }),
-        },
-      ),
-      201,
-      `onboard ${kind} in ${regionCode}`,
-    );
-    return {
-      id: body.organisation.id,
-      signerAddress: body.organisation.signerAddress,
-      api: apiClient(server.url, body.credential.token),
-    };
-  }
+  ): Promise<Party> => onboardParty(server.url, admin, { kind, regionCode, serial, companyPrefixes, signerAddress });
 
   function event(party: Party, bizStep: string, extra: Record<string, unknown> = {}, batch = batchId) {
     return party.api.post(`/api/v1/batches/${batch}/events`, {
@@ -161,17 +134,7 @@ describe(`custody: who may record a step about a batch (${TEST_DATABASE_URL === 
     cast.otherLab = await onboard("inspector", "330100", 9_116);
     cast.regulator = await onboard("regulator", "330106", 9_117);
     cast.farRegulator = await onboard("regulator", "530802", 9_118);
-    expectStatus(
-      await cast.cooperative.api.post("/api/v1/products", {
-        gtin: DEMO_GTIN,
-        name: { zh: "西湖龙井" },
-        category: "tea",
-        unit: "kg",
-        coldChain: { minC: 0, maxC: 25 },
-      }),
-      201,
-      "product",
-    );
+    await createDemoTea(cast.cooperative.api);
     await settleLedger(server);
     batchId = await registerBatch("CU2026-01");
     inspectedBatchId = await registerBatch("CU2026-02");

@@ -29,16 +29,12 @@ import { loadConfig } from "../../server/src/config.ts";
 import { reindex } from "../../server/src/reindex.ts";
 import type { RunningServer } from "../../server/src/server.ts";
 import { settleLedger } from "../e2e/support/settle-ledger.ts";
+import { onboard as onboardParty, type Party } from "../support/onboard.ts";
 import { refusalChecker } from "../support/refusals.ts";
 import { freshTestDatabaseUrl, TEST_DATABASE_URL } from "../support/test-database.ts";
 import { startTestServer } from "../support/test-server.ts";
 
-interface Org {
-  id: string;
-  token: string;
-  signerAddress: string;
-  api: ApiClient;
-}
+type Org = Party;
 
 const PLATFORM_PREFIX = "6950000";
 
@@ -65,28 +61,15 @@ describe(`GTIN entitlement (${TEST_DATABASE_URL === undefined ? "SQLite" : "Post
   let packer: Org;
   let serial = 9_300;
 
-  async function onboard(name: string, companyPrefixes?: string[]): Promise<Org> {
+  function onboard(name: string, companyPrefixes?: string[]): Promise<Org> {
     serial += 1;
-    const body = expectStatus(
-      await admin.post<{ organisation: { id: string; signerAddress: string }; credential: { token: string } }>(
-        "/api/v1/organisations",
-        {
-          kind: "cooperative",
-          name: { zh: name },
-          uscc: demoUscc("93", "330106", serial),
-          regionCode: "330106",
-          ...(companyPrefixes === undefined ? {} : { companyPrefixes }),
-        },
-      ),
-      201,
-      `onboard ${name}`,
-    );
-    return {
-      id: body.organisation.id,
-      token: body.credential.token,
-      signerAddress: body.organisation.signerAddress,
-      api: apiClient(server.url, body.credential.token),
-    };
+    return onboardParty(server.url, admin, {
+      kind: "cooperative",
+      regionCode: "330106",
+      serial,
+      name,
+      companyPrefixes,
+    });
   }
 
   async function del(path: string, token: string): Promise<ApiResponse> {

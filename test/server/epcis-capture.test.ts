@@ -16,7 +16,7 @@ import { JsonRpcProvider } from "ethers";
 
 import { apiClient, expectStatus, type ApiClient } from "../../scripts/lib/api-client.ts";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
-import { DEMO_GTIN, demoUscc } from "../../scripts/lib/demo-system.ts";
+import { DEMO_GTIN } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
 import type { ItemResolution } from "../../server/src/domain/resolution.ts";
 import { epcisQueryParameters } from "../../server/src/services/epcis-query.ts";
@@ -25,19 +25,13 @@ import { inTransaction } from "../../server/src/storage/transaction.ts";
 import type { RunningServer } from "../../server/src/server.ts";
 import { settleLedger } from "../e2e/support/settle-ledger.ts";
 import { formatSchemaErrors, loadEpcisValidator } from "../support/epcis-schema.ts";
+import { createDemoTea, onboard as onboardParty, type Party } from "../support/onboard.ts";
 import type { Problem } from "../support/problems.ts";
 import { freshTestDatabaseUrl, TEST_DATABASE_URL } from "../support/test-database.ts";
 import { startTestServer } from "../support/test-server.ts";
 
 const DATA = path.join(import.meta.dirname, "..", "data", "epcis");
 const COMPANY_PREFIX = "6901234";
-const USCC_CATEGORY: Record<string, string> = { regulator: "11", cooperative: "93" };
-
-interface Party {
-  id: string;
-  token: string;
-  api: ApiClient;
-}
 
 interface EventOutcome {
   index: number;
@@ -138,24 +132,8 @@ describe(`EPCIS 2.0 capture and query (${TEST_DATABASE_URL === undefined ? "SQLi
 
   const eventsOf = (document: QueryDocument) => document.epcisBody.queryResults.resultsBody.eventList;
 
-  async function onboard(kind: string, regionCode: string, serial: number, companyPrefixes?: string[]): Promise<Party> {
-    const body = expectStatus(
-      await admin.post<{ organisation: { id: string }; credential: { token: string } }>("/api/v1/organisations", {
-        kind,
-        name: { zh: `采集测试 ${String(serial)}` },
-        uscc: demoUscc(USCC_CATEGORY[kind] ?? "91", regionCode, serial),
-        regionCode,
-        ...(companyPrefixes === undefined ? {} : { companyPrefixes }),
-      }),
-      201,
-      `onboard ${kind}`,
-    );
-    return {
-      id: body.organisation.id,
-      token: body.credential.token,
-      api: apiClient(server.url, body.credential.token),
-    };
-  }
+  const onboard = (kind: string, regionCode: string, serial: number, companyPrefixes?: string[]): Promise<Party> =>
+    onboardParty(server.url, admin, { kind, regionCode, serial, companyPrefixes, name: `采集测试 ${String(serial)}` });
 
   async function registerBatch(lot: string): Promise<string> {
     return expectStatus(
@@ -221,17 +199,7 @@ describe(`EPCIS 2.0 capture and query (${TEST_DATABASE_URL === undefined ? "SQLi
     cast.rival = await onboard("logistics", "330110", 9_213);
     cast.suspended = await onboard("logistics", "330106", 9_214);
     cast.regulator = await onboard("regulator", "330106", 9_215);
-    expectStatus(
-      await cast.cooperative.api.post("/api/v1/products", {
-        gtin: DEMO_GTIN,
-        name: { zh: "西湖龙井" },
-        category: "tea",
-        unit: "kg",
-        coldChain: { minC: 0, maxC: 25 },
-      }),
-      201,
-      "product",
-    );
+    await createDemoTea(cast.cooperative.api);
     await settleLedger(server);
     batchId = await registerBatch(LOT);
     otherBatchId = await registerBatch(OTHER_LOT);

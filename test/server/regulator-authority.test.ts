@@ -21,13 +21,11 @@ import type { RunningServer } from "../../server/src/server.ts";
 import { submitSignature } from "../../server/src/services/sign-and-submit.ts";
 import type { SignatureRequest } from "../../server/src/services/signature-requests.ts";
 import { settleLedger } from "../e2e/support/settle-ledger.ts";
+import { onboard as onboardParty, type Party } from "../support/onboard.ts";
 import type { Problem } from "../support/problems.ts";
 import { refusalChecker } from "../support/refusals.ts";
 import { freshTestDatabaseUrl, TEST_DATABASE_URL } from "../support/test-database.ts";
 import { startTestServer } from "../support/test-server.ts";
-
-/** The credit code's registration category: a state organ, a farmers' cooperative, a company. */
-const USCC_CATEGORY: Record<string, string> = { regulator: "11", cooperative: "93" };
 
 describe(`regulators: suspension, self-reinstatement and jurisdiction (${TEST_DATABASE_URL === undefined ? "SQLite" : "PostgreSQL"})`, () => {
   let node: ChainNode;
@@ -72,31 +70,13 @@ describe(`regulators: suspension, self-reinstatement and jurisdiction (${TEST_DA
 
   const refusedUnchanged = refusalChecker({ settle: () => settleLedger(server), snapshot });
 
-  async function onboard(
+  const onboard = (
     kind: string,
     regionCode: string,
     serial: number,
     signerAddress?: string,
     companyPrefixes?: string[],
-  ): Promise<{ id: string; token: string; api: ApiClient }> {
-    const body = expectStatus(
-      await admin.post<{ organisation: { id: string }; credential: { token: string } }>("/api/v1/organisations", {
-        kind,
-        name: { zh: `测试机构 ${String(serial)}` },
-        uscc: demoUscc(USCC_CATEGORY[kind] ?? "91", regionCode === "000000" ? "110000" : regionCode, serial),
-        regionCode,
-        ...(signerAddress === undefined ? {} : { signerAddress }),
-        ...(companyPrefixes === undefined ? {} : { companyPrefixes }),
-      }),
-      201,
-      `onboard ${kind} in ${regionCode}`,
-    );
-    return {
-      id: body.organisation.id,
-      token: body.credential.token,
-      api: apiClient(server.url, body.credential.token),
-    };
-  }
+  ): Promise<Party> => onboardParty(server.url, admin, { kind, regionCode, serial, signerAddress, companyPrefixes });
 
   async function statusOf(id: string): Promise<string> {
     const row = await server.ctx.db
