@@ -479,6 +479,34 @@ describe(`合格证: signed certificates with lineage (${TEST_DATABASE_URL === u
     assert.deepEqual([...new Set(lineageProblems(altered).map((problem) => problem.id))], [certB.id]);
     assert.ok(lineageProblems(altered).some((problem) => problem.problem === "signature"));
 
+    // The parents are given out: repacking the same lots again certifies nothing more.
+    const overdrawn = await refusedUnchanged(
+      "a second mixed certificate from parents already given out",
+      () =>
+        cast.retailer.api.post("/api/v1/certificates", {
+          ...BODY,
+          parents: [certB.id, certA.id],
+          quantity: { value: "0.001", unit: "kg" },
+        }),
+      409,
+      "certificate.parents_over_quantity",
+    );
+    assert.equal((overdrawn as unknown as { remainingMilli: string }).remainingMilli, "0");
+    assert.deepEqual(
+      (
+        await server.ctx.db
+          .selectFrom("certificate_parents")
+          .select(["parent_id", "quantity_milli"])
+          .where("certificate_id", "=", mixed.id)
+          .orderBy("position")
+          .execute()
+      ).map((row) => ({ ...row })),
+      [
+        { parent_id: certA.id, quantity_milli: "60000" },
+        { parent_id: certB.id, quantity_milli: "30000" },
+      ],
+    );
+
     // The retailer now holds batch A: it may certify what remains of it, and no more.
     await issue(cast.retailer, batchA, "40");
     await refusedUnchanged(

@@ -458,9 +458,9 @@ const HTTP = {
   },
   "certificate.parents_over_quantity": {
     status: 409,
-    en: "A certificate issued from parents may cover at most the sum of its parents' quantities.",
-    zh: "依据上级合格证开具的合格证，数量不得超过各上级合格证数量之和。",
-    remedy: "Lower the quantity to at most the parents' sum, or name further parents.",
+    en: "A certificate issued from parents may cover at most what remains of them: each parent's quantity is given out once, over all the certificates issued from it.",
+    zh: "依据上级合格证开具的合格证，数量不得超过各上级合格证尚未被开具的数量之和（每张上级合格证的数量只能分出一次）。",
+    remedy: "Lower the quantity to at most `remainingMilli` (thousandths of the unit), or name further parents.",
   },
   "certificate.parent_invalid": {
     status: 400,

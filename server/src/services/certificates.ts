@@ -2,7 +2,7 @@
  * 合格证 issuing and reading (issue 14, part 5). A batch's cooperative or its current
  * custodian issues a certificate for part of the batch's registered quantity (never more, over
  * all its certificates: mass balance); a buyer who mixes or repacks lots issues one naming
- * certificates of batches it holds as parents, for at most their sum. The issuer signs the
+ * certificates of batches it holds as parents, for at most what remains of them. The issuer signs the
  * `QualityCertificate` struct with its custodial key; the certificate is not submitted to the
  * registry (the contract knows no such type): its signature, checked against the issuer's
  * registered key, is the proof. Every refusal comes before anything is stored.
@@ -31,6 +31,7 @@ import type { Batch } from "../storage/batches.ts";
 import { getBatch } from "../storage/batches.ts";
 import { getProduct } from "../storage/catalogue.ts";
 import {
+  takenOfParents,
   certifiedQuantityOfBatch,
   getCertificate,
   insertCertificate,
@@ -130,6 +131,8 @@ interface Prepared {
   document: CertificateDocument;
   /** What the certificate counts against each batch it covers. */
   batches: { batchId: string; quantityMilli: bigint }[];
+  /** What it takes of each parent, when it has parents. */
+  parentShares: bigint[];
 }
 
 /** Signs the prepared document with the issuer's custodial key; nothing is stored yet. */
@@ -157,14 +160,15 @@ async function store(
   ctx: ServiceContext,
   origin: WriteOrigin,
   prepared: Prepared,
-  recheck: (trx: Db) => Promise<void>,
+  /** Judges the write again inside the transaction; answers the parents' shares (none without parents). */
+  recheck: (trx: Db) => Promise<bigint[] | undefined>,
 ): Promise<StoredCertificate> {
   const signed = await sign(ctx, prepared);
   const nowMs = ctx.now();
   await inTransaction(ctx.db, async (trx) => {
     for (const batch of prepared.batches) await lockBatchCustody(trx, batch.batchId);
     // Judged again with the batches held: a certificate or a handover accepted meanwhile counts.
-    await recheck(trx);
+    const parentShares = (await recheck(trx)) ?? prepared.parentShares;
     await insertCertificate(
       trx,
       {
@@ -181,6 +185,7 @@ async function store(
         typedDataVersion: ctx.domain.version,
         createdBy: origin.principal.credentialId ?? "admin",
         parents: signed.document.parents,
+        parentShares,
         batches: prepared.batches,
       },
       nowMs,
@@ -256,12 +261,13 @@ export async function issueBatchCertificate(
   return store(
     ctx,
     origin,
-    { issuer, document, batches: [{ batchId: batch.batchId, quantityMilli: milli }] },
+    { issuer, document, batches: [{ batchId: batch.batchId, quantityMilli: milli }], parentShares: [] },
     async (trx) => {
       const current = await getBatch(trx, batch.batchId);
       if (current === null) throw new AppError("batch.not_found");
       if (!(await holdsBatch(trx, issuer.id, current))) throw new AppError("certificate.no_custody");
       await checkMassBalance(trx, current, milli);
+      return undefined;
     },
   );
 }
@@ -269,7 +275,8 @@ export async function issueBatchCertificate(
 /**
  * `POST /api/v1/certificates`: a mixed or repacked lot's certificate. Each parent must be a
  * certificate of batches the issuer holds (so a buyer certifies only what it bought), in the
- * new certificate's unit; the quantity is at most the parents' sum.
+ * new certificate's unit; the quantity is at most what remains of the parents (each gives out
+ * its quantity once, over all the certificates issued from it).
  */
 export async function issueMixedCertificate(
   ctx: ServiceContext,
@@ -297,13 +304,7 @@ export async function issueMixedCertificate(
   };
   await checkHolds(ctx.db);
   const milli = quantityMilli(input.quantity.value);
-  const sum = parents.reduce((total, parent) => total + parent.quantityMilli, 0n);
-  if (milli > sum) {
-    throw new AppError("certificate.parents_over_quantity", {
-      requestedMilli: milli.toString(),
-      parentsMilli: sum.toString(),
-    });
-  }
+  await sharesOfParents(ctx.db, parents, milli);
   const first = parents[0];
   if (first === undefined) throw new AppError("certificate.parent_invalid", { reason: "none" });
   const firstDocument = certificateDocument.parse(JSON.parse(first.documentText));
@@ -323,9 +324,41 @@ export async function issueMixedCertificate(
     ctx,
     origin,
     // Through parents it counts nothing against a harvest: its parents already did.
-    { issuer, document, batches: batchIds.map((batchId) => ({ batchId, quantityMilli: 0n })) },
-    checkHolds,
+    { issuer, document, batches: batchIds.map((batchId) => ({ batchId, quantityMilli: 0n })), parentShares: [] },
+    async (trx) => {
+      await checkHolds(trx);
+      return sharesOfParents(trx, parents, milli);
+    },
   );
+}
+
+/**
+ * What the new certificate takes of each parent: what remains of the first, then of the next,
+ * until `milli` is covered. A parent gives out at most its own quantity over all the
+ * certificates issued from it, so repacking the same lots again cannot certify more.
+ */
+async function sharesOfParents(db: Db, parents: readonly StoredCertificate[], milli: bigint): Promise<bigint[]> {
+  const taken = await takenOfParents(
+    db,
+    parents.map((parent) => parent.id),
+  );
+  const remaining = parents.map((parent) => {
+    const left = parent.quantityMilli - (taken.get(parent.id) ?? 0n);
+    return left > 0n ? left : 0n;
+  });
+  const available = remaining.reduce((total, left) => total + left, 0n);
+  if (milli > available) {
+    throw new AppError("certificate.parents_over_quantity", {
+      requestedMilli: milli.toString(),
+      remainingMilli: available.toString(),
+    });
+  }
+  let due = milli;
+  return remaining.map((left) => {
+    const share = left < due ? left : due;
+    due -= share;
+    return share;
+  });
 }
 
 /** The public JSON of a certificate (`domain/certificate.ts` `publicCertificate`). */

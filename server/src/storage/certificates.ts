@@ -25,6 +25,8 @@ export interface StoredCertificate {
 export interface NewCertificate extends Omit<StoredCertificate, "createdAtMs" | "batchIds"> {
   /** Each batch covered, with what the certificate counts against its harvest. */
   batches: { batchId: string; quantityMilli: bigint }[];
+  /** What it takes of each parent, in the order of `parents`. */
+  parentShares: bigint[];
 }
 
 function toCertificate(row: Selectable<CertificatesTable>, parents: string[], batchIds: string[]): StoredCertificate {
@@ -84,6 +86,7 @@ export async function insertCertificate(db: Db, certificate: NewCertificate, now
           certificate_id: certificate.id,
           parent_id: parentId,
           position,
+          quantity_milli: (certificate.parentShares[position] ?? 0n).toString(),
         })),
       )
       .execute();
@@ -110,6 +113,19 @@ export async function getCertificate(db: Db, id: string): Promise<StoredCertific
     parents.map((parent) => parent.parent_id),
     batches.map((batch) => batch.batch_id),
   );
+}
+
+/** What the certificates issued from each of `parentIds` already took of it. */
+export async function takenOfParents(db: Db, parentIds: readonly string[]): Promise<Map<string, bigint>> {
+  const taken = new Map<string, bigint>(parentIds.map((id) => [id, 0n]));
+  if (parentIds.length === 0) return taken;
+  const rows = await db
+    .selectFrom("certificate_parents")
+    .select(["parent_id", "quantity_milli"])
+    .where("parent_id", "in", [...parentIds])
+    .execute();
+  for (const row of rows) taken.set(row.parent_id, (taken.get(row.parent_id) ?? 0n) + BigInt(row.quantity_milli));
+  return taken;
 }
 
 /** What earlier certificates issued from the batch itself count against its harvest. */

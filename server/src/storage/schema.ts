@@ -448,6 +448,8 @@ export interface CertificateParentsTable {
   certificate_id: string;
   parent_id: string;
   position: number;
+  /** What the child takes of this parent's quantity. */
+  quantity_milli: string;
 }
 
 /** The eventID a partner gave an event we recorded from its capture. */

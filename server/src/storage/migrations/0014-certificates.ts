@@ -2,7 +2,7 @@
  * 合格证 as signed credentials (issue 14, part 5): one row per certificate (its id is the
  * EIP-712 digest of what its issuer signed, its document kept as the exact text that was
  * hashed), the batches it covers with the quantity it counts against each (mass balance),
- * and the certificates it was issued from.
+ * and the certificates it was issued from, with what it takes of each.
  */
 import type { Kysely } from "kysely";
 import type { Migration } from "kysely/migration";
@@ -42,6 +42,8 @@ async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("certificate_id", "text", (col) => col.notNull().references("certificates.id"))
     .addColumn("parent_id", "text", (col) => col.notNull().references("certificates.id"))
     .addColumn("position", "integer", (col) => col.notNull())
+    // What the child takes of this parent: a parent gives out at most its own quantity over all its children.
+    .addColumn("quantity_milli", "text", (col) => col.notNull())
     .addPrimaryKeyConstraint("certificate_parents_pk", ["certificate_id", "parent_id"])
     .execute();
   await db.schema.createIndex("certificate_parents_parent").on("certificate_parents").column("parent_id").execute();
