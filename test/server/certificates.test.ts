@@ -298,6 +298,17 @@ describe(`合格证: signed certificates with lineage (${TEST_DATABASE_URL === u
       "product.unit_mismatch",
     );
     await refusedUnchanged(
+      "issued the day before the harvest",
+      () =>
+        cast.cooperative.api.post(`/api/v1/batches/${batchA}/certificates`, {
+          ...BODY,
+          issuedOn: "2026-04-14",
+          quantity: { value: "1", unit: "kg" },
+        }),
+      400,
+      "request.invalid",
+    );
+    await refusedUnchanged(
       "no basis",
       () =>
         cast.cooperative.api.post(`/api/v1/batches/${batchA}/certificates`, {

@@ -464,9 +464,9 @@ const HTTP = {
   },
   "certificate.parent_invalid": {
     status: 400,
-    en: "A parent certificate is unknown, named twice, or in another unit than the new certificate.",
-    zh: "上级合格证不存在、重复，或计量单位与本证不同。",
-    remedy: "Name each parent once by its id, all in the unit of the new certificate.",
+    en: "A parent certificate is unknown, named twice, of another product than the first parent, or in another unit than the new certificate.",
+    zh: "上级合格证不存在、重复、与第一张上级合格证的产品不同，或计量单位与本证不同。",
+    remedy: "Name each parent once by its id, all of one product and in the unit of the new certificate.",
   },
   "certificate.own_wallet": {
     status: 409,

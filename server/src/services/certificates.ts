@@ -244,6 +244,9 @@ export async function issueBatchCertificate(
   }
   const milli = quantityMilli(input.quantity.value);
   await checkMassBalance(ctx.db, batch, milli);
+  if (input.issuedOn !== undefined && input.issuedOn < chinaDate(batch.harvestedAtMs)) {
+    throw new AppError("request.invalid", {}, { detail: "issuedOn is before the batch's harvest (China time)." });
+  }
   const product = await getProduct(ctx.db, batch.gtin);
   const cooperative = await getOrganisation(ctx.db, batch.organisationId);
   const document = commonDocument(
@@ -292,6 +295,10 @@ export async function issueMixedCertificate(
     const parent = await getCertificate(ctx.db, id);
     if (parent === null) throw new AppError("certificate.parent_invalid", { parent: id, reason: "unknown" });
     if (parent.unit !== unit) throw new AppError("certificate.parent_invalid", { parent: id, reason: "unit" });
+    // One certificate names one product: lots of different products are certified apart.
+    if (parents.length > 0 && parent.gtin !== parents[0]?.gtin) {
+      throw new AppError("certificate.parent_invalid", { parent: id, reason: "product" });
+    }
     parents.push(parent);
   }
   const batchIds = [...new Set(parents.flatMap((parent) => parent.batchIds))].sort();
