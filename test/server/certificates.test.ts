@@ -177,6 +177,7 @@ describe(`合格证: signed certificates with lineage (${TEST_DATABASE_URL === u
     assert.deepEqual(read, certA);
     assert.equal(read.value.issuer, cast.cooperative.signerAddress);
     assert.deepEqual(read.batchIds, [batchA]);
+    assert.equal(read.issuer.ledgerState, "anchored");
     const document = JSON.parse(read.document) as {
       quantity: { milli: string; unit: string };
       promise: { zh: string };

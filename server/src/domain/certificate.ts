@@ -148,6 +148,8 @@ export const publicCertificate = z.strictObject({
     kind: z.string(),
     regionCode: z.string(),
     signerAddress: address,
+    /** Where the organisation's registration stands on the ledger, as the platform says (`anchored` once registered). */
+    ledgerState: z.nullable(z.string()),
   }),
   parents: z.array(hex32),
   batchIds: z.array(hex32),

@@ -411,6 +411,7 @@ export async function publicView(ctx: ServiceContext, stored: StoredCertificate)
       kind: issuer.kind,
       regionCode: issuer.regionCode,
       signerAddress: stored.issuerAddress,
+      ledgerState: issuer.ledgerState,
     },
     parents: stored.parents,
     batchIds: stored.batchIds,

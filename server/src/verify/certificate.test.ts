@@ -61,6 +61,7 @@ async function certify(
       kind: "cooperative",
       regionCode: "330106",
       signerAddress: wallet.address,
+      ledgerState: "anchored",
     },
     parents: document.parents,
     batchIds: document.batchIds,
