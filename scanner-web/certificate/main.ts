@@ -21,6 +21,10 @@ const TEXT = {
   title: ["承诺达标合格证", "Commitment-to-standard certificate (合格证)"],
   checking: ["正在核验签名与来源…", "Checking the signature and lineage…"],
   verified: ["已验证：签名有效，开具方已在链上登记", "Verified: valid signature by an issuer registered on the ledger"],
+  verifiedOffline: [
+    "签名有效（离线核验：签名者为指定密钥，未与链上登记核对）",
+    "Valid signature (offline: signed by the given key, not checked against the ledger)",
+  ],
   failed: ["未通过验证：请勿相信此合格证", "Not verified: do not trust this certificate"],
   notFound: ["找不到此合格证", "No such certificate"],
   product: ["食用农产品名称", "Product"],
@@ -43,6 +47,9 @@ const id = (location.pathname.split("/").pop() ?? "").toLowerCase();
 const rpcMeta = document.querySelector<HTMLMetaElement>('meta[name="oioc-rpc"]')?.content ?? "";
 const rpcUrl = new URL(rpcMeta === "" || rpcMeta.includes("{{") ? "/rpc" : rpcMeta, location.href).href;
 const app = document.getElementById("app") as HTMLElement;
+/** `?issuer=0x…`: verify offline against that key, reading no chain (a buyer with no network to the ledger). */
+const offlineIssuer = new URLSearchParams(location.search).get("issuer");
+const offline = offlineIssuer !== null && /^0x[0-9a-fA-F]{40}$/.test(offlineIssuer) ? offlineIssuer : null;
 let lang: Lang = storedLang();
 let result: CertificateCheck | null = null;
 
@@ -107,7 +114,16 @@ function render(): void {
   const verdict = h(
     "p",
     { class: `verdict ${check.ok ? "ok" : "bad"}`, id: "verdict" },
-    pick(check.ok ? TEXT.verified : check.problems.includes("unreachable") ? TEXT.notFound : TEXT.failed, lang),
+    pick(
+      check.ok
+        ? offline === null
+          ? TEXT.verified
+          : TEXT.verifiedOffline
+        : check.problems.includes("unreachable")
+          ? TEXT.notFound
+          : TEXT.failed,
+      lang,
+    ),
   );
   const fields =
     doc === null
@@ -151,7 +167,8 @@ function render(): void {
 render();
 void verifyCertificate(id, {
   load: loadFromOrigin(location.origin),
-  issuers: { mode: "ledger", rpc: createRpcClient(rpcUrl) },
+  issuers:
+    offline === null ? { mode: "ledger", rpc: createRpcClient(rpcUrl) } : { mode: "offline", issuers: [offline] },
 }).then((check) => {
   result = check;
   render();

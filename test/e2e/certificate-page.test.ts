@@ -23,6 +23,7 @@ import { startApiTestServer } from "../support/test-server.ts";
 
 interface Party {
   id: string;
+  signerAddress: string;
   api: ApiClient;
 }
 
@@ -35,20 +36,28 @@ describe("the 合格证 page verifies a certificate and its lineage in the brows
   let browser: Browser | null = null;
   let parents: string[] = [];
   let mixedId = "";
+  let retailerSigner = "";
 
   async function onboard(admin: ApiClient, kind: string, regionCode: string, serial: number, prefixes?: string[]) {
     const body = expectStatus(
-      await admin.post<{ organisation: { id: string }; credential: { token: string } }>("/api/v1/organisations", {
-        kind,
-        name: { zh: `合格证页面 ${String(serial)}`, en: `Certificate page ${String(serial)}` },
-        uscc: demoUscc(kind === "cooperative" ? "93" : "91", regionCode, serial),
-        regionCode,
-        ...(prefixes === undefined ? {} : { companyPrefixes: prefixes }),
-      }),
+      await admin.post<{ organisation: { id: string; signerAddress: string }; credential: { token: string } }>(
+        "/api/v1/organisations",
+        {
+          kind,
+          name: { zh: `合格证页面 ${String(serial)}`, en: `Certificate page ${String(serial)}` },
+          uscc: demoUscc(kind === "cooperative" ? "93" : "91", regionCode, serial),
+          regionCode,
+          ...(prefixes === undefined ? {} : { companyPrefixes: prefixes }),
+        },
+      ),
       201,
       `onboard ${kind}`,
     );
-    return { id: body.organisation.id, api: apiClient(server.url, body.credential.token) } satisfies Party;
+    return {
+      id: body.organisation.id,
+      signerAddress: body.organisation.signerAddress,
+      api: apiClient(server.url, body.credential.token),
+    } satisfies Party;
   }
 
   async function verdictOf(page: Page, url: string): Promise<string> {
@@ -65,6 +74,7 @@ describe("the 合格证 page verifies a certificate and its lineage in the brows
     const admin = apiClient(server.url, deployment.env.ADMIN_TOKEN ?? "");
     const cooperative = await onboard(admin, "cooperative", "330106", 9_410, ["6901234"]);
     const retailer = await onboard(admin, "retailer", "310101", 9_411);
+    retailerSigner = retailer.signerAddress;
     expectStatus(
       await cooperative.api.post("/api/v1/products", {
         gtin: DEMO_GTIN,
@@ -165,6 +175,10 @@ describe("the 合格证 page verifies a certificate and its lineage in the brows
     await page.click("#lang");
     assert.match((await page.textContent("#verdict")) ?? "", /^Verified/);
     assert.match((await page.textContent("main")) ?? "", /Lineage \(parent certificates\)/);
+    // Offline, given the issuer's key: no chain read, and the page says so.
+    assert.equal(await verdictOf(page, `${server.url}/c/${mixedId}?issuer=${retailerSigner}`), "verified");
+    assert.match((await page.textContent("#verdict")) ?? "", /not checked against the ledger/);
+    assert.equal(await verdictOf(page, `${server.url}/c/${mixedId}?issuer=0x${"12".repeat(20)}`), "failed");
     assert.deepEqual(errors, []);
     await page.close();
   });
