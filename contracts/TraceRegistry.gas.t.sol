@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ITraceRegistry} from "./interfaces/ITraceRegistry.sol";
-import {RegistryFixture} from "./test/RegistryFixture.sol";
+import {ContainerFixture} from "./test/ContainerFixture.sol";
 
 /// @notice The gas of each write the platform sends, recorded in `snapshots/TraceRegistry.json`
 /// (and each test's own in `.gas-snapshot`). The test command checks both against the
@@ -12,7 +12,9 @@ import {RegistryFixture} from "./test/RegistryFixture.sol";
 /// state: a cooperative and a processor registered, the cooperative's prefix bound, one
 /// batch handed over to the processor (two events). Events are checked for custody: the
 /// processor's by the custodian path, a fresh batch's first by the cooperative's own key.
-contract TraceRegistryGasTest is RegistryFixture {
+/// Containers: the processor packs 24-item cases of the batch it holds, ten to a transaction as
+/// the writer sends events, and ships them to a retailer (README, "Gas snapshot").
+contract TraceRegistryGasTest is ContainerFixture {
     string private constant _GROUP = "TraceRegistry";
 
     function test_registerOrganisation() public {
@@ -73,6 +75,64 @@ contract TraceRegistryGasTest is RegistryFixture {
         vm.prank(_regulator);
         _registry.recallBatchAsRegulator(_batchId, _CID);
         vm.snapshotGasLastCall(_GROUP, "recallBatchAsRegulator");
+    }
+
+    function test_packContainers_one() public {
+        _packCases(1);
+        vm.snapshotGasLastCall(_GROUP, "packContainers, 1 case of 24 items");
+    }
+
+    function test_packContainers_ten() public {
+        _packCases(10);
+        vm.snapshotGasLastCall(_GROUP, "packContainers, 10 cases of 24 items");
+    }
+
+    function test_recordContainerEvents_shipOne() public {
+        _shipCases(_packCases(1));
+        vm.snapshotGasLastCall(_GROUP, "recordContainerEvents, shipping 1 case");
+    }
+
+    function test_recordContainerEvents_shipTen() public {
+        _shipCases(_packCases(10));
+        vm.snapshotGasLastCall(_GROUP, "recordContainerEvents, shipping 10 cases");
+    }
+
+    /// @dev The processor packs `count` cases of 24 items of the batch it holds in one call.
+    function _packCases(uint256 count) private returns (ITraceRegistry.ContainerState[] memory states) {
+        ITraceRegistry.ContainerPackRequest[] memory requests = new ITraceRegistry.ContainerPackRequest[](count);
+        states = new ITraceRegistry.ContainerState[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            bytes32 root = keccak256(abi.encode("case", i));
+            requests[i] = _packing(_processorKey, _processor, _caseKeyOf(i), root, _only(_batchId));
+            requests[i].childCount = 24;
+            requests[i].signature = _sign(_processorKey, _packingDigest(requests[i]));
+            states[i] = _state(root, _processor, address(0), _packingDigest(requests[i]));
+        }
+        vm.prank(_relayer);
+        _registry.packContainers(requests);
+    }
+
+    /// @dev The processor ships the packed cases to the retailer in one call.
+    function _shipCases(ITraceRegistry.ContainerState[] memory states) private {
+        ITraceRegistry.ContainerEventRequest[] memory requests = new ITraceRegistry.ContainerEventRequest[](
+            states.length
+        );
+        for (uint256 i = 0; i < states.length; ++i) {
+            requests[i] = _containerEvent(
+                _processorKey,
+                _processor,
+                _caseKeyOf(i),
+                ITraceRegistry.ContainerAction.Shipping,
+                _retailer,
+                states[i]
+            );
+        }
+        vm.prank(_relayer);
+        _registry.recordContainerEvents(requests);
+    }
+
+    function _caseKeyOf(uint256 i) private pure returns (bytes32) {
+        return keccak256(abi.encode(uint64(106141410000000000 + i)));
     }
 
     /// @dev Attests `count` batches of the cooperative in one call, lots GAS-0, GAS-1, ….

@@ -6,18 +6,20 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 import {ITraceRegistry} from "./interfaces/ITraceRegistry.sol";
 import {TypedSignatures} from "./signatures/TypedSignatures.sol";
 import {GtinEntitlement} from "./entitlement/GtinEntitlement.sol";
+import {Containers} from "./aggregation/Containers.sol";
 import {ItemLeaf} from "./libraries/ItemLeaf.sol";
 
 /// @title TraceRegistry
 /// @notice Commitments of "one item, one code" traceability: registered organisations,
 /// batch attestations (Merkle root of item serials) on GTINs the attester is entitled to,
-/// per-batch event hash chains appended only by those with custody of the batch, recalls.
+/// per-batch event hash chains appended only by those with custody of the batch, recalls,
+/// and cases and pallets packed from them ({Containers}).
 /// @dev Not upgradeable on purpose: regulators and consumers verify against a fixed
 /// address whose rules cannot change under them. A new version is a new deployment
 /// with a new EIP-712 domain; old batches keep verifying against the old one.
 /// Errors are named `Registry<Subject><Problem>` and carry the refused values (declared in
 /// {ITraceRegistry}; OpenZeppelin's own keep their component prefix, e.g. `AccessControl…`).
-contract TraceRegistry is ITraceRegistry, TypedSignatures, GtinEntitlement {
+contract TraceRegistry is ITraceRegistry, TypedSignatures, GtinEntitlement, Containers {
     /// @notice May suspend and reinstate organisations and recall any batch.
     bytes32 public constant REGULATOR_ROLE = keccak256("REGULATOR_ROLE");
     /// @notice May submit what registered organisations signed (the platform's hot keys).
@@ -48,6 +50,8 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, GtinEntitlement {
     mapping(address signer => address origin) private _origins;
     /// @dev Inspectors (origins) a batch's cooperative or a regulator asked to inspect it.
     mapping(bytes32 batchId => mapping(address inspector => bool requested)) private _inspectionRequests;
+    /// @dev Each container's state hash ({Containers}); last, so no earlier slot moved.
+    mapping(bytes32 containerKey => bytes32 state) private _containers;
 
     /// @param admin the operating authority; holds DEFAULT_ADMIN_ROLE and grants the others
     constructor(address admin) TypedSignatures("OneItemOneCode", "2") {
@@ -321,15 +325,40 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, GtinEntitlement {
             if (counterparty != address(0)) revert RegistryCounterpartyUnexpected(r.bizStep, counterparty);
             return address(0);
         }
+        receiver = _requireReceiver(r.batchId, r.actor, counterparty);
+    }
+
+    /// @dev The receiver's origin, refusing an organisation that never receives or the actor's
+    /// own. Shared by batches and containers, whose custody moves alike.
+    function _requireReceiver(
+        bytes32 subject,
+        address actor,
+        address counterparty
+    ) internal view override returns (address receiver) {
         OrgKind kind = _organisations[counterparty].kind;
         receiver = _originOf(counterparty);
         // An unknown address has kind None, which never receives; the zero address is unknown.
-        if (
-            (_STEP_ACTORS >> (8 * uint256(BizStep.Receiving) + uint256(kind))) & 1 == 0 ||
-            receiver == _originOf(r.actor)
-        ) {
-            revert RegistryReceiverInvalid(r.batchId, counterparty);
+        if (!_kindRecords(kind, BizStep.Receiving) || receiver == _originOf(actor)) {
+            revert RegistryReceiverInvalid(subject, counterparty);
         }
+    }
+
+    /// @dev Refuses a packer with no say about a batch whose items it packs: the custody an
+    /// event of the batch needs ({_requireCustody}), without the handover a receiving makes.
+    function _requireBatchCustody(bytes32 batchId, address actor, address origin) internal view override {
+        BatchRecord storage record = _batches[batchId];
+        if (record.status == BatchStatus.None) revert RegistryBatchUnknown(batchId);
+        address attester = record.attester;
+        if (actor == attester || origin == record.custodian || origin == _originOf(attester)) return;
+        revert RegistryActorWithoutCustody(batchId, actor, BizStep.Packing);
+    }
+
+    function _kindRecords(OrgKind kind, BizStep step) internal pure override returns (bool) {
+        return (_STEP_ACTORS >> (8 * uint256(step) + uint256(kind))) & 1 != 0;
+    }
+
+    function _containerStates() internal view override returns (mapping(bytes32 => bytes32) storage) {
+        return _containers;
     }
 
     /// @dev Refuses an actor with no say about the batch. The cheap cases come first: the
@@ -379,7 +408,7 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, GtinEntitlement {
         _inspectionRequests[batchId][origin] = true;
     }
 
-    function _relayerRole() internal pure override returns (bytes32) {
+    function _relayerRole() internal pure override(GtinEntitlement, Containers) returns (bytes32) {
         return RELAYER_ROLE;
     }
 
@@ -387,7 +416,7 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, GtinEntitlement {
         return _organisations[signer];
     }
 
-    function _originOf(address signer) internal view override returns (address) {
+    function _originOf(address signer) internal view override(GtinEntitlement, Containers) returns (address) {
         address origin = _origins[signer];
         return origin == address(0) ? signer : origin;
     }
@@ -404,7 +433,9 @@ contract TraceRegistry is ITraceRegistry, TypedSignatures, GtinEntitlement {
         }
     }
 
-    function _requireActive(address signer) internal view override returns (Organisation storage org) {
+    function _requireActive(
+        address signer
+    ) internal view override(GtinEntitlement, Containers) returns (Organisation storage org) {
         org = _existingOrganisation(signer);
         if (org.status != OrgStatus.Active) revert RegistryOrganisationSuspended(signer);
     }

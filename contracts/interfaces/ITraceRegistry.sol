@@ -164,6 +164,79 @@ interface ITraceRegistry {
         bytes signature;
     }
 
+    /// @notice What a container's custodian (or its named receiver) did with it after packing.
+    /// @dev Appending only: the numeric values are part of the signed data.
+    enum ContainerAction {
+        Unpacking,
+        Shipping,
+        Receiving
+    }
+
+    /// @notice What the ledger commits for a container (a case or pallet named by its SSCC):
+    /// the registry stores only `keccak256(abi.encode(state))`, one slot per container, and a
+    /// writer passes the state itself (rebuilt from the container's logs) with each request.
+    /// @param childrenRoot root of the StandardMerkleTree of what is packed: leaves
+    /// `(bytes32 batchId, string serial)` for items, `(bytes32 containerKey)` for cases in a
+    /// pallet; zero when nothing is packed (never packed, or unpacked)
+    /// @param custodian origin of the organisation holding the container; zero when empty
+    /// @param pendingReceiver origin of the receiver its last shipping named; zero when none
+    /// @param link the EIP-712 digest of the request that produced this state, so no state
+    /// repeats and a signature (which names the state it applies to) is usable once
+    struct ContainerState {
+        bytes32 childrenRoot;
+        address custodian;
+        address pendingReceiver;
+        bytes32 link;
+    }
+
+    /// @notice An organisation's signed packing of items (and/or containers) into a container
+    /// (EPCIS AggregationEvent, action ADD), as a relayer submits it.
+    /// @param actor the packer's registered signer; it must hold custody of every batch listed
+    /// and of every child container
+    /// @param containerKey `keccak256(abi.encode(uint64 sscc))`, the SSCC's 18 digits as an
+    /// integer (its check digit checked by the platform, not here)
+    /// @param childrenRoot the root of what is packed (see {ContainerState})
+    /// @param childCount how many leaves are under `childrenRoot`
+    /// @param batchIds the distinct batches whose items are packed
+    /// @param childContainers the containers packed into this one (cases into a pallet)
+    /// @param previous the container's stored state hash this packing applies to (zero when
+    /// never packed)
+    /// @param current the state `previous` is the hash of (all zero when never packed); not signed
+    /// @param childStates the current state of each child container, in order; not signed
+    struct ContainerPackRequest {
+        address actor;
+        bytes32 containerKey;
+        bytes32 childrenRoot;
+        uint32 childCount;
+        bytes32[] batchIds;
+        bytes32[] childContainers;
+        uint64 occurredAt;
+        bytes payloadCid;
+        bytes32 previous;
+        uint64 deadline;
+        bytes signature;
+        ContainerState current;
+        ContainerState[] childStates;
+    }
+
+    /// @notice An organisation's signed unpacking, shipping or receiving of a container, as a
+    /// relayer submits it.
+    /// @param counterparty for `Shipping`, the signer of the receiver; zero otherwise
+    /// @param previous the container's stored state hash this applies to
+    /// @param current the state `previous` is the hash of; not signed
+    struct ContainerEventRequest {
+        address actor;
+        bytes32 containerKey;
+        ContainerAction action;
+        uint64 occurredAt;
+        bytes payloadCid;
+        address counterparty;
+        bytes32 previous;
+        uint64 deadline;
+        bytes signature;
+        ContainerState current;
+    }
+
     // ---------------------------------------------------------------- events
 
     /// @notice Emitted when the admin registered an organisation.
@@ -261,6 +334,47 @@ interface ITraceRegistry {
     /// @param recalledBy the cooperative's signer or the regulator's account
     /// @param signature the cooperative's signature; empty when a regulator recalled
     event BatchRecalled(bytes32 indexed batchId, address indexed recalledBy, bytes reasonCid, bytes signature);
+
+    /// @notice Emitted when an organisation packed items or containers into a container.
+    /// Carries every signed field, so the packing is re-verifiable from logs alone.
+    /// @param custodian the packer's origin, now the container's custodian
+    /// @param state the container's new state hash
+    event ContainerPacked(
+        bytes32 indexed containerKey,
+        address indexed actor,
+        bytes32 indexed childrenRoot,
+        uint32 childCount,
+        bytes32[] batchIds,
+        bytes32[] childContainers,
+        uint64 occurredAt,
+        bytes payloadCid,
+        bytes32 previous,
+        uint64 deadline,
+        bytes signature,
+        address custodian,
+        bytes32 state
+    );
+
+    /// @notice Emitted when a container was unpacked (its root no longer counts), shipped
+    /// (naming its receiver) or received (the receiver taking custody). Carries every signed
+    /// field and the new state, so the container's states are rebuilt from logs alone.
+    /// @param custodian the custodian's origin after this (zero once unpacked)
+    /// @param pendingReceiver the origin of the receiver named after this (zero when none)
+    /// @param state the container's new state hash
+    event ContainerEventRecorded(
+        bytes32 indexed containerKey,
+        address indexed actor,
+        ContainerAction indexed action,
+        uint64 occurredAt,
+        bytes payloadCid,
+        address counterparty,
+        bytes32 previous,
+        uint64 deadline,
+        bytes signature,
+        address custodian,
+        address pendingReceiver,
+        bytes32 state
+    );
 
     // ---------------------------------------------------------------- errors
     // Named `Registry<Subject><Problem>`, the component first as OpenZeppelin names its
@@ -398,6 +512,32 @@ interface ITraceRegistry {
     error RegistryCounterpartyUnexpected(BizStep bizStep, address counterparty);
     /// @notice The inspector was already asked to inspect this batch.
     error RegistryInspectionAlreadyRequested(bytes32 batchId, address inspector);
+    /// @notice The container state a request names (`previous`), or the state given for it,
+    /// is not the container's stored state: the container changed since it was signed.
+    /// @param containerKey the container
+    /// @param stored the stored state hash
+    /// @param given the hash named or given
+    error RegistryContainerStateMismatch(bytes32 containerKey, bytes32 stored, bytes32 given);
+    /// @notice The container already holds a live packing; unpack it first.
+    error RegistryContainerLive(bytes32 containerKey);
+    /// @notice The container holds nothing (never packed, or unpacked).
+    error RegistryContainerEmpty(bytes32 containerKey);
+    /// @notice A packing's children root is zero, its child count zero, or it names no batch
+    /// and no container.
+    error RegistryContainerChildrenInvalid(bytes32 containerKey);
+    /// @notice A packing's child states do not match its child containers one for one.
+    error RegistryContainerChildStatesLength(uint256 childContainers, uint256 childStates);
+    /// @notice The actor is not the container's custodian (for receiving: not the receiver
+    /// its shipping named).
+    /// @param containerKey the container
+    /// @param actor the actor's signer
+    /// @param action what it tried (`Shipping` for a case a packing would move into a pallet)
+    error RegistryContainerWithoutCustody(bytes32 containerKey, address actor, ContainerAction action);
+    /// @notice The container is on its way to a receiver; it cannot be unpacked or packed into
+    /// another container until received.
+    error RegistryContainerInTransit(bytes32 containerKey);
+    /// @notice A container action other than shipping names a counterparty.
+    error RegistryContainerCounterpartyUnexpected(ContainerAction action, address counterparty);
 
     // ---------------------------------------------------------------- admin
 
@@ -533,6 +673,42 @@ interface ITraceRegistry {
 
     /// @notice Whether the batch's cooperative or a regulator asked the inspector (any key of it).
     function inspectionRequested(bytes32 batchId, address inspector) external view returns (bool);
+
+    /// @notice Records many signed packings of containers, in order.
+    /// @dev Relayer only. All-or-nothing, as {attestBatches}. The packer must be active, of a
+    /// kind that records packing, hold custody of every batch listed (as an event of the
+    /// batch would need) and of every child container (not in transit); the container must
+    /// not hold a live packing.
+    function packContainers(ContainerPackRequest[] calldata requests) external;
+
+    /// @notice Records many signed unpackings, shippings and receivings of containers, in order.
+    /// @dev Relayer only. All-or-nothing. Custody moves as a batch's does: a shipping by the
+    /// custodian names the receiver (a later shipping replaces it), the receiving by that
+    /// receiver completes the handover. Only the custodian unpacks, never in transit.
+    function recordContainerEvents(ContainerEventRequest[] calldata requests) external;
+
+    /// @notice The stored state hash of a container (zero when never packed).
+    function containerState(bytes32 containerKey) external view returns (bytes32);
+
+    /// @notice Whether the item `(batchId, serial)` is in the container, given the container's
+    /// state (from its logs) and the item's Merkle proof; false when the state is not the
+    /// stored one or the container holds nothing.
+    function containsItem(
+        bytes32 containerKey,
+        ContainerState calldata state,
+        bytes32 batchId,
+        string calldata serial,
+        bytes32[] calldata proof
+    ) external view returns (bool);
+
+    /// @notice Whether the container `childKey` is in the container (a case in a pallet), as
+    /// {containsItem}.
+    function containsContainer(
+        bytes32 containerKey,
+        ContainerState calldata state,
+        bytes32 childKey,
+        bytes32[] calldata proof
+    ) external view returns (bool);
 
     /// @notice The EIP-712 domain separator, so clients can check what they sign.
     function domainSeparator() external view returns (bytes32);

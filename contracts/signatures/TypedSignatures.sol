@@ -40,6 +40,16 @@ abstract contract TypedSignatures is ITraceRegistry, EIP712 {
         "Recall(address attester,bytes32 batchId,bytes reasonCid,uint256 nonce,uint64 deadline)"
     );
 
+    // keccak256("ContainerPacking(address actor,bytes32 containerKey,bytes32 childrenRoot,uint32 childCount,bytes32[] batchIds,bytes32[] childContainers,uint64 occurredAt,bytes payloadCid,bytes32 previous,uint64 deadline)")
+    bytes32 public constant CONTAINER_PACKING_TYPEHASH = keccak256(
+        "ContainerPacking(address actor,bytes32 containerKey,bytes32 childrenRoot,uint32 childCount,bytes32[] batchIds,bytes32[] childContainers,uint64 occurredAt,bytes payloadCid,bytes32 previous,uint64 deadline)"
+    );
+
+    // keccak256("ContainerEvent(address actor,bytes32 containerKey,uint8 action,uint64 occurredAt,bytes payloadCid,address counterparty,bytes32 previous,uint64 deadline)")
+    bytes32 public constant CONTAINER_EVENT_TYPEHASH = keccak256(
+        "ContainerEvent(address actor,bytes32 containerKey,uint8 action,uint64 occurredAt,bytes payloadCid,address counterparty,bytes32 previous,uint64 deadline)"
+    );
+
     /// @dev Unordered nonces, 256 to a word: a relayer may submit a signer's work in any
     /// order and a failed entry never blocks the ones after it, while a consecutive run
     /// of nonces costs one fresh slot per 256 uses.
@@ -126,6 +136,63 @@ abstract contract TypedSignatures is ITraceRegistry, EIP712 {
                     abi.encode(RECALL_TYPEHASH, r.attester, r.batchId, keccak256(r.reasonCid), r.nonce, r.deadline)
                 )
             );
+    }
+
+    /// @dev The digest an organisation signs to pack a container.
+    function _containerPackingDigest(ContainerPackRequest calldata r) internal view returns (bytes32) {
+        return
+            _hashTypedDataV4(
+                keccak256(
+                    abi.encode(
+                        CONTAINER_PACKING_TYPEHASH,
+                        r.actor,
+                        r.containerKey,
+                        r.childrenRoot,
+                        r.childCount,
+                        keccak256(abi.encodePacked(r.batchIds)),
+                        keccak256(abi.encodePacked(r.childContainers)),
+                        r.occurredAt,
+                        keccak256(r.payloadCid),
+                        r.previous,
+                        r.deadline
+                    )
+                )
+            );
+    }
+
+    /// @dev The digest an organisation signs to unpack, ship or receive a container.
+    function _containerEventDigest(ContainerEventRequest calldata r) internal view returns (bytes32) {
+        return
+            _hashTypedDataV4(
+                keccak256(
+                    abi.encode(
+                        CONTAINER_EVENT_TYPEHASH,
+                        r.actor,
+                        r.containerKey,
+                        uint8(r.action),
+                        r.occurredAt,
+                        keccak256(r.payloadCid),
+                        r.counterparty,
+                        r.previous,
+                        r.deadline
+                    )
+                )
+            );
+    }
+
+    /// @dev Refuses an expired deadline or a signature `signer` did not make, spending no
+    /// nonce: for requests that name the state they apply to, which they change, so the
+    /// state link is what makes each usable once.
+    function _checkLinkedSignature(
+        address signer,
+        bytes32 digest,
+        uint64 deadline,
+        bytes calldata signature
+    ) internal view {
+        if (block.timestamp > deadline) revert RegistrySignatureExpired(deadline, block.timestamp);
+        if (!SignatureChecker.isValidSignatureNowCalldata(signer, digest, signature)) {
+            revert RegistrySignatureInvalid(signer, digest);
+        }
     }
 
     /// @dev Refuses an expired deadline, a used nonce or a signature `signer` did not

@@ -14,7 +14,9 @@ import {
   CURRENT_TYPED_DATA_VERSION,
   DOMAIN_NAME,
   typesFor,
+  containerTypesFor,
   type BatchAttestationValue,
+  type ContainerType,
   type PrimaryType,
 } from "../../server/src/domain/typed-data.ts";
 import type { TraceRegistry } from "../../types/ethers-contracts/index.ts";
@@ -117,6 +119,17 @@ describe("TraceRegistry", function () {
       it(`has the ${primaryType} typehash of the server's typed-data table`, async function () {
         const encodedType = TypedDataEncoder.from(typesFor(primaryType)).encodeType(primaryType);
         expect(await constants[primaryType]()).to.equal(id(encodedType));
+      });
+    }
+
+    const containerConstants: Record<ContainerType, () => Promise<string>> = {
+      ContainerPacking: () => registry.CONTAINER_PACKING_TYPEHASH(),
+      ContainerEvent: () => registry.CONTAINER_EVENT_TYPEHASH(),
+    };
+    for (const primaryType of Object.keys(containerConstants) as ContainerType[]) {
+      it(`has the ${primaryType} typehash of the server's container types`, async function () {
+        const encodedType = TypedDataEncoder.from(containerTypesFor(primaryType)).encodeType(primaryType);
+        expect(await containerConstants[primaryType]()).to.equal(id(encodedType));
       });
     }
 

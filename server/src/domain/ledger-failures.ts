@@ -124,6 +124,26 @@ const EXPLANATIONS = {
     zh: "该厂商识别代码（或商品条码）在账本上没有绑定。",
     en: "This company prefix (or GTIN) is not bound on the ledger.",
   },
+  "container.state_stale": {
+    zh: "箱（托盘）在签名之后已有变动（装箱、发货或收货已先写入账本）。请按它现在的状态重新签名。",
+    en: "The case (or pallet) changed after this was signed (a packing, shipping or receiving reached the ledger first). Sign it again for its current state.",
+  },
+  "container.live": {
+    zh: "该箱（托盘）已装有货品。请先拆箱，再重新装箱。",
+    en: "This case (or pallet) is already packed. Unpack it before packing it again.",
+  },
+  "container.empty": {
+    zh: "该箱（托盘）是空的（从未装箱或已拆箱）。",
+    en: "This case (or pallet) is empty (never packed, or unpacked).",
+  },
+  "container.no_custody": {
+    zh: "该机构不持有这个箱（托盘），或不是发货时指定的收货方。",
+    en: "This organisation does not hold this case (or pallet), or is not the receiver its shipping named.",
+  },
+  "container.in_transit": {
+    zh: "该箱（托盘）正在运往收货方，收货前不能拆箱或装入托盘。",
+    en: "This case (or pallet) is on its way to a receiver; it cannot be unpacked or palletised until received.",
+  },
   StringTooLong: {
     zh: "某项文字过长，账本无法保存。",
     en: "A text is too long for the ledger.",
@@ -179,6 +199,14 @@ const CODE_OF_ERROR = {
   RegistryCompanyPrefixInvalid: "company_prefix.invalid",
   RegistryCompanyPrefixAlreadyBound: "company_prefix.taken",
   RegistryCompanyPrefixNotBound: "company_prefix.not_bound",
+  RegistryContainerStateMismatch: "container.state_stale",
+  RegistryContainerLive: "container.live",
+  RegistryContainerEmpty: "container.empty",
+  RegistryContainerChildrenInvalid: "InvalidField",
+  RegistryContainerChildStatesLength: "InvalidField",
+  RegistryContainerWithoutCustody: "container.no_custody",
+  RegistryContainerInTransit: "container.in_transit",
+  RegistryContainerCounterpartyUnexpected: "event.counterparty_unexpected",
   // OpenZeppelin's, under their own names.
   AccessControlUnauthorizedAccount: "AccessControlUnauthorizedAccount",
   AccessControlBadConfirmation: "AccessControlBadConfirmation",

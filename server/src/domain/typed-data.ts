@@ -99,6 +99,52 @@ export const OFF_CHAIN_TYPES = {
 
 export type OffChainType = keyof typeof OFF_CHAIN_TYPES;
 
+/**
+ * Cases and pallets (`docs/aggregation.md`): the typed data of the registry's `packContainers`
+ * and `recordContainerEvents`, in the registry's domain (version "2"). Kept apart from the
+ * versioned tables while the server does not yet sign them, so the signature requests, the
+ * outbox and the codecs, which handle every `PrimaryType`, stay as they are; a contract test
+ * compares these typehashes with the contract's constants like the others.
+ * `previous` is the container's stored state hash the request applies to: it replaces a
+ * nonce (the state changes with every request, so a signature is usable once).
+ */
+export const CONTAINER_TYPES = {
+  ContainerPacking: [
+    { name: "actor", type: "address" },
+    { name: "containerKey", type: "bytes32" },
+    { name: "childrenRoot", type: "bytes32" },
+    { name: "childCount", type: "uint32" },
+    { name: "batchIds", type: "bytes32[]" },
+    { name: "childContainers", type: "bytes32[]" },
+    { name: "occurredAt", type: "uint64" },
+    { name: "payloadCid", type: "bytes" },
+    { name: "previous", type: "bytes32" },
+    { name: "deadline", type: "uint64" },
+  ],
+  ContainerEvent: [
+    { name: "actor", type: "address" },
+    { name: "containerKey", type: "bytes32" },
+    { name: "action", type: "uint8" },
+    { name: "occurredAt", type: "uint64" },
+    { name: "payloadCid", type: "bytes" },
+    { name: "counterparty", type: "address" },
+    { name: "previous", type: "bytes32" },
+    { name: "deadline", type: "uint64" },
+  ],
+} as const satisfies TypeTable;
+
+export type ContainerType = keyof typeof CONTAINER_TYPES;
+
+/** The contract's `ContainerAction` in order: the index is signed, so the list only grows at the end. */
+export const CONTAINER_ACTIONS = ["unpacking", "shipping", "receiving"] as const;
+
+export type ContainerAction = (typeof CONTAINER_ACTIONS)[number];
+
+/** Types for one container primary type, in the shape ethers' `signTypedData` takes. */
+export function containerTypesFor(primaryType: ContainerType): Record<string, TypedDataField[]> {
+  return { [primaryType]: [...CONTAINER_TYPES[primaryType]] };
+}
+
 /** Each version's definitions; a version lacks the primary types it did not have. */
 export const TYPED_DATA: Record<TypedDataVersion, Partial<Record<PrimaryType, readonly TypedDataField[]>>> = {
   "1": VERSION_1,
