@@ -4,6 +4,7 @@
  * of the issue are rows of their own, with the ratio ours / target beside them: a ratio
  * above 1 misses the target by that factor.
  */
+import { measureContainers, ITEMS_PER_CASE, type ContainerGas } from "./gas/containers.ts";
 import { measurePeers, type PeerGas } from "./gas/peers.ts";
 import { measureRegistry, type RegistryGas } from "./gas/registry.ts";
 import { ratio } from "./gas/support.ts";
@@ -17,12 +18,14 @@ export const TARGET_GAS_PER_EVENT = 30_000;
  */
 export const RECORDED_GAS_PER_EVENT_BEFORE_CUSTODY = 23_442;
 export const TARGET_GAS_PER_ITEM = 100;
+/** Issue #14: a 24-item case packed and shipped. */
+export const TARGET_GAS_PER_CASE_PACKED_AND_SHIPPED = 60_000;
 
 function log(message: string): void {
   console.error(`[bench:gas] ${message}`);
 }
 
-function gasRows(ours: RegistryGas, peers: PeerGas): BenchRow[] {
+function gasRows(ours: RegistryGas, cases: ContainerGas, peers: PeerGas): BenchRow[] {
   const loop = peers.erc721LoopSize === 1_000 ? "1 loop of 1,000 in 1 tx" : `loops of ${peers.erc721LoopSize} per tx`;
   return [
     { metric: "ours: gas per batch, 1 attestation per tx", value: ours.perBatchOnePerTx, unit: "gas/batch" },
@@ -37,6 +40,27 @@ function gasRows(ours: RegistryGas, peers: PeerGas): BenchRow[] {
       metric: "target: gas per item, 1,000-item batches sent 10 per tx (max)",
       value: TARGET_GAS_PER_ITEM,
       unit: "gas/item",
+    },
+    {
+      metric: `ours: gas per packed item, ${ITEMS_PER_CASE}-item cases packed and shipped 10 per tx`,
+      value: cases.packAndShipPerItem,
+      unit: "gas/item",
+    },
+    {
+      metric: `ours: gas per ${ITEMS_PER_CASE}-item case, packed 10 per tx (the processor holding the batch)`,
+      value: cases.packPerCase,
+      unit: "gas/case",
+    },
+    { metric: "ours: gas per case, shipped 10 per tx", value: cases.shipPerCase, unit: "gas/case" },
+    {
+      metric: `ours: gas per ${ITEMS_PER_CASE}-item case, packed and shipped (10 per tx each)`,
+      value: cases.packAndShipPerCase,
+      unit: "gas/case",
+    },
+    {
+      metric: `target: gas per ${ITEMS_PER_CASE}-item case, packed and shipped (max)`,
+      value: TARGET_GAS_PER_CASE_PACKED_AND_SHIPPED,
+      unit: "gas/case",
     },
     {
       metric: "ours: gas per event, 1 event per tx (the processor's 1st after the handover)",
@@ -113,11 +137,15 @@ function gasRows(ours: RegistryGas, peers: PeerGas): BenchRow[] {
   ];
 }
 
-function ratioRows(ours: RegistryGas, peers: PeerGas): BenchRow[] {
+function ratioRows(ours: RegistryGas, cases: ContainerGas, peers: PeerGas): BenchRow[] {
   const row = (metric: string, value: number): BenchRow => ({ metric: `ratio: ${metric}`, value, unit: "ratio" });
   const perItem = ours.perItemTenBatchesPerTx;
   return [
     row("ours / target, gas per item (1,000-item batches, 10 per tx)", ratio(perItem, TARGET_GAS_PER_ITEM)),
+    row(
+      `ours / target, gas per ${ITEMS_PER_CASE}-item case packed and shipped (10 per tx each)`,
+      ratio(cases.packAndShipPerCase, TARGET_GAS_PER_CASE_PACKED_AND_SHIPPED),
+    ),
     row(
       "ours / target, gas per event (a batch receiving 10 events in 10 separate txs)",
       ratio(ours.tenEventsSeparateTxs, TARGET_GAS_PER_EVENT),
@@ -174,6 +202,8 @@ async function runGasBench(): Promise<BenchRow[]> {
 
     log("measuring TraceRegistry (ours)");
     const ours = await measureRegistry({ provider: ethers.provider, admin, relayer });
+    log("measuring TraceRegistry's cases (packed and shipped)");
+    const cases = await measureContainers({ provider: ethers.provider, admin, relayer });
     log("measuring peers: ERC-721, ERC721A, EAS");
     const peers = await measurePeers({
       provider: ethers.provider,
@@ -189,7 +219,7 @@ async function runGasBench(): Promise<BenchRow[]> {
         `1,000 ERC-721 mints exceed the 2^24 gas cap of one transaction (EIP-7825); minted ${peers.erc721LoopSize} per tx`,
       );
     }
-    return [...gasRows(ours, peers), ...ratioRows(ours, peers)];
+    return [...gasRows(ours, cases, peers), ...ratioRows(ours, cases, peers)];
   } finally {
     await connection.close();
   }

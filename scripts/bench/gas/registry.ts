@@ -67,12 +67,12 @@ export interface RegistryParties {
   relayer: Signer;
 }
 
-interface Signing {
+export interface Signing {
   wallet: BaseWallet;
   nextNonce: bigint;
 }
 
-interface Bench {
+export interface Bench {
   asRelayer: Contract;
   domain: SigningDomain;
   cooperative: Signing;
@@ -89,7 +89,7 @@ function takeNonce(signing: Signing): bigint {
   return nonce;
 }
 
-async function chainNow(provider: Provider): Promise<bigint> {
+export async function chainNow(provider: Provider): Promise<bigint> {
   const block = await provider.getBlock("latest");
   if (block === null) throw new Error("the chain has no latest block");
   return BigInt(block.timestamp);
@@ -115,7 +115,7 @@ async function signedAttestations(bench: Bench, count: number): Promise<{ reques
   return { requests, batchIds };
 }
 
-async function attest(bench: Bench, count: number): Promise<{ gas: bigint; batchIds: string[] }> {
+export async function attest(bench: Bench, count: number): Promise<{ gas: bigint; batchIds: string[] }> {
   const { requests, batchIds } = await signedAttestations(bench, count);
   const gas = await gasUsedBy(bench.asRelayer.getFunction("attestBatches").send(requests));
   return { gas, batchIds };
@@ -166,7 +166,7 @@ async function handoverEvents(bench: Bench, batchIds: readonly string[]): Promis
 }
 
 /** Hands the batches to the processor, outside what is measured. */
-async function handOver(bench: Bench, batchIds: readonly string[]): Promise<void> {
+export async function handOver(bench: Bench, batchIds: readonly string[]): Promise<void> {
   await recordEvents(bench, await handoverEvents(bench, batchIds));
 }
 
@@ -174,7 +174,7 @@ async function recordEvents(bench: Bench, requests: readonly object[]): Promise<
   return gasUsedBy(bench.asRelayer.getFunction("recordEvents").send(requests));
 }
 
-async function setUp(parties: RegistryParties): Promise<Bench> {
+export async function setUp(parties: RegistryParties): Promise<Bench> {
   const adminAddress = await parties.admin.getAddress();
   const deployment = await deployTraceRegistry(parties.admin, {
     admin: adminAddress,
