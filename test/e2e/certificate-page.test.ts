@@ -145,11 +145,12 @@ describe("the 合格证 page verifies a certificate and its lineage in the brows
     browser = await launchChromium("the certificate page test");
   });
 
+  // Each part may be missing when `before` failed half-way; what was started is still stopped, or the run hangs.
   after(async () => {
     await browser?.close();
-    await server.close();
-    await node.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await (server as RunningServer | undefined)?.close();
+    await (node as ChainNode | undefined)?.stop();
+    if ((dataDir as string | undefined) !== undefined) rmSync(dataDir, { recursive: true, force: true });
     parents = [];
   });
 

@@ -162,11 +162,12 @@ describe(`合格证: signed certificates with lineage (${TEST_DATABASE_URL === u
     await settleLedger(server);
   });
 
+  // Each part may be missing when `before` failed half-way; what was started is still stopped, or the run hangs.
   after(async () => {
-    provider.destroy();
-    await server.close();
-    await node.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    (provider as JsonRpcProvider | undefined)?.destroy();
+    await (server as RunningServer | undefined)?.close();
+    await (node as ChainNode | undefined)?.stop();
+    if ((dataDir as string | undefined) !== undefined) rmSync(dataDir, { recursive: true, force: true });
   });
 
   it("issues a batch's certificate that verifies online and offline", async () => {
