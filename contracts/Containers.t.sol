@@ -33,10 +33,12 @@ contract ContainersTest is ContainerFixture {
             r.childContainers,
             r.occurredAt,
             r.payloadCid,
+            address(0),
             bytes32(0),
             r.deadline,
             r.signature,
             _processor,
+            address(0),
             _hash(expected)
         );
         _submitPacking(r);
@@ -48,6 +50,46 @@ contract ContainersTest is ContainerFixture {
         assertFalse(_registry.containsItem(_caseKey, expected, _otherBatch, "A1", _only(_leafB)), "other batch");
         ITraceRegistry.ContainerState memory forged = _state(_caseRoot, _retailer, address(0), digest);
         assertFalse(_registry.containsItem(_caseKey, forged, _batchId, "A1", _only(_leafB)), "not the stored state");
+    }
+
+    function test_pack_andShipInOneRequest() public {
+        ITraceRegistry.ContainerPackRequest memory r = _packing(
+            _processorKey,
+            _processor,
+            _caseKey,
+            _caseRoot,
+            _only(_batchId)
+        );
+        r.counterparty = _retailer;
+        r.signature = _sign(_processorKey, _packingDigest(r));
+        _submitPacking(r);
+        ITraceRegistry.ContainerState memory shipped = _state(_caseRoot, _processor, _retailer, _packingDigest(r));
+        assertEq(_registry.containerState(_caseKey), _hash(shipped));
+        ITraceRegistry.ContainerState memory received = _record(
+            _retailerKey,
+            _retailer,
+            ITraceRegistry.ContainerAction.Receiving,
+            address(0),
+            shipped
+        );
+        assertEq(received.custodian, _retailer);
+    }
+
+    function test_pack_refusesAnInvalidReceiver() public {
+        ITraceRegistry.ContainerPackRequest memory r = _packing(
+            _processorKey,
+            _processor,
+            _caseKey,
+            _caseRoot,
+            _only(_batchId)
+        );
+        r.counterparty = _cooperative;
+        r.signature = _sign(_processorKey, _packingDigest(r));
+        _expectUnchanged(
+            _caseKey,
+            abi.encodeWithSelector(ITraceRegistry.RegistryReceiverInvalid.selector, _caseKey, _cooperative)
+        );
+        _submitPacking(r);
     }
 
     function test_pack_byTheBatchCooperative() public {

@@ -78,35 +78,45 @@ contract TraceRegistryGasTest is ContainerFixture {
     }
 
     function test_packContainers_one() public {
-        _packCases(1);
+        _packCases(1, address(0));
         vm.snapshotGasLastCall(_GROUP, "packContainers, 1 case of 24 items");
     }
 
     function test_packContainers_ten() public {
-        _packCases(10);
+        _packCases(10, address(0));
         vm.snapshotGasLastCall(_GROUP, "packContainers, 10 cases of 24 items");
     }
 
+    function test_packContainers_tenShipped() public {
+        _packCases(10, _retailer);
+        vm.snapshotGasLastCall(_GROUP, "packContainers, 10 cases of 24 items shipped in the same request");
+    }
+
     function test_recordContainerEvents_shipOne() public {
-        _shipCases(_packCases(1));
+        _shipCases(_packCases(1, address(0)));
         vm.snapshotGasLastCall(_GROUP, "recordContainerEvents, shipping 1 case");
     }
 
     function test_recordContainerEvents_shipTen() public {
-        _shipCases(_packCases(10));
+        _shipCases(_packCases(10, address(0)));
         vm.snapshotGasLastCall(_GROUP, "recordContainerEvents, shipping 10 cases");
     }
 
-    /// @dev The processor packs `count` cases of 24 items of the batch it holds in one call.
-    function _packCases(uint256 count) private returns (ITraceRegistry.ContainerState[] memory states) {
+    /// @dev The processor packs `count` cases of 24 items of the batch it holds in one call,
+    /// shipping each to `receiver` in the same request unless it is zero.
+    function _packCases(
+        uint256 count,
+        address receiver
+    ) private returns (ITraceRegistry.ContainerState[] memory states) {
         ITraceRegistry.ContainerPackRequest[] memory requests = new ITraceRegistry.ContainerPackRequest[](count);
         states = new ITraceRegistry.ContainerState[](count);
         for (uint256 i = 0; i < count; ++i) {
             bytes32 root = keccak256(abi.encode("case", i));
             requests[i] = _packing(_processorKey, _processor, _caseKeyOf(i), root, _only(_batchId));
             requests[i].childCount = 24;
+            requests[i].counterparty = receiver;
             requests[i].signature = _sign(_processorKey, _packingDigest(requests[i]));
-            states[i] = _state(root, _processor, address(0), _packingDigest(requests[i]));
+            states[i] = _state(root, _processor, receiver, _packingDigest(requests[i]));
         }
         vm.prank(_relayer);
         _registry.packContainers(requests);

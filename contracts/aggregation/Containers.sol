@@ -94,10 +94,16 @@ abstract contract Containers is TypedSignatures, AccessControl {
             _requireBatchCustody(r.batchIds[i], r.actor, origin);
         }
         _requireChildContainers(r, states, origin);
+        // A despatch: the packer ships what it packed in the same signed request.
+        address pending = address(0);
+        if (r.counterparty != address(0)) {
+            _requireStep(r.actor, BizStep.Shipping);
+            pending = _requireReceiver(key, r.actor, r.counterparty);
+        }
 
         bytes32 digest = _containerPackingDigest(r);
         _checkLinkedSignature(r.actor, digest, r.deadline, r.signature);
-        bytes32 state = _stateHash(r.childrenRoot, origin, address(0), digest);
+        bytes32 state = _stateHash(r.childrenRoot, origin, pending, digest);
         states[key] = state;
         emit ContainerPacked(
             key,
@@ -108,10 +114,12 @@ abstract contract Containers is TypedSignatures, AccessControl {
             r.childContainers,
             r.occurredAt,
             r.payloadCid,
+            r.counterparty,
             stored,
             r.deadline,
             r.signature,
             origin,
+            pending,
             state
         );
     }

@@ -199,6 +199,8 @@ interface ITraceRegistry {
     /// @param childCount how many leaves are under `childrenRoot`
     /// @param batchIds the distinct batches whose items are packed
     /// @param childContainers the containers packed into this one (cases into a pallet)
+    /// @param counterparty zero, or the signer of the receiver the packer ships it to at once (a
+    /// despatch: one signed request, as if shipped right after packing)
     /// @param previous the container's stored state hash this packing applies to (zero when
     /// never packed)
     /// @param current the state `previous` is the hash of (all zero when never packed); not signed
@@ -212,6 +214,7 @@ interface ITraceRegistry {
         bytes32[] childContainers;
         uint64 occurredAt;
         bytes payloadCid;
+        address counterparty;
         bytes32 previous;
         uint64 deadline;
         bytes signature;
@@ -338,6 +341,7 @@ interface ITraceRegistry {
     /// @notice Emitted when an organisation packed items or containers into a container.
     /// Carries every signed field, so the packing is re-verifiable from logs alone.
     /// @param custodian the packer's origin, now the container's custodian
+    /// @param pendingReceiver the origin of the receiver `counterparty` names (zero when none)
     /// @param state the container's new state hash
     event ContainerPacked(
         bytes32 indexed containerKey,
@@ -348,10 +352,12 @@ interface ITraceRegistry {
         bytes32[] childContainers,
         uint64 occurredAt,
         bytes payloadCid,
+        address counterparty,
         bytes32 previous,
         uint64 deadline,
         bytes signature,
         address custodian,
+        address pendingReceiver,
         bytes32 state
     );
 

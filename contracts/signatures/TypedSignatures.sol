@@ -40,9 +40,9 @@ abstract contract TypedSignatures is ITraceRegistry, EIP712 {
         "Recall(address attester,bytes32 batchId,bytes reasonCid,uint256 nonce,uint64 deadline)"
     );
 
-    // keccak256("ContainerPacking(address actor,bytes32 containerKey,bytes32 childrenRoot,uint32 childCount,bytes32[] batchIds,bytes32[] childContainers,uint64 occurredAt,bytes payloadCid,bytes32 previous,uint64 deadline)")
+    // keccak256("ContainerPacking(address actor,bytes32 containerKey,bytes32 childrenRoot,uint32 childCount,bytes32[] batchIds,bytes32[] childContainers,uint64 occurredAt,bytes payloadCid,address counterparty,bytes32 previous,uint64 deadline)")
     bytes32 public constant CONTAINER_PACKING_TYPEHASH = keccak256(
-        "ContainerPacking(address actor,bytes32 containerKey,bytes32 childrenRoot,uint32 childCount,bytes32[] batchIds,bytes32[] childContainers,uint64 occurredAt,bytes payloadCid,bytes32 previous,uint64 deadline)"
+        "ContainerPacking(address actor,bytes32 containerKey,bytes32 childrenRoot,uint32 childCount,bytes32[] batchIds,bytes32[] childContainers,uint64 occurredAt,bytes payloadCid,address counterparty,bytes32 previous,uint64 deadline)"
     );
 
     // keccak256("ContainerEvent(address actor,bytes32 containerKey,uint8 action,uint64 occurredAt,bytes payloadCid,address counterparty,bytes32 previous,uint64 deadline)")
@@ -153,6 +153,7 @@ abstract contract TypedSignatures is ITraceRegistry, EIP712 {
                         keccak256(abi.encodePacked(r.childContainers)),
                         r.occurredAt,
                         keccak256(r.payloadCid),
+                        r.counterparty,
                         r.previous,
                         r.deadline
                     )

@@ -96,6 +96,7 @@ abstract contract ContainerFixture is RegistryFixture {
                         keccak256(abi.encodePacked(r.childContainers)),
                         r.occurredAt,
                         keccak256(r.payloadCid),
+                        r.counterparty,
                         r.previous,
                         r.deadline
                     )

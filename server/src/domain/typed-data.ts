@@ -118,6 +118,7 @@ export const CONTAINER_TYPES = {
     { name: "childContainers", type: "bytes32[]" },
     { name: "occurredAt", type: "uint64" },
     { name: "payloadCid", type: "bytes" },
+    { name: "counterparty", type: "address" },
     { name: "previous", type: "bytes32" },
     { name: "deadline", type: "uint64" },
   ],
