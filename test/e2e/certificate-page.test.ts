@@ -14,18 +14,13 @@ import type { Browser, Page } from "playwright-core";
 import { apiClient, expectStatus, type ApiClient } from "../../scripts/lib/api-client.ts";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
 import { launchChromium } from "../../scripts/lib/chromium.ts";
-import { DEMO_GTIN, demoUscc } from "../../scripts/lib/demo-system.ts";
+import { DEMO_GTIN } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
 import { buildCertificatePage } from "../../scripts/tasks/build-certificate-page.ts";
 import type { RunningServer } from "../../server/src/server.ts";
 import { settleLedger } from "./support/settle-ledger.ts";
+import { onboard as onboardParty } from "../support/onboard.ts";
 import { startApiTestServer } from "../support/test-server.ts";
-
-interface Party {
-  id: string;
-  signerAddress: string;
-  api: ApiClient;
-}
 
 const BODY = { basis: ["self_test"], phone: "0571-8888 1234" };
 
@@ -38,27 +33,14 @@ describe("the 合格证 page verifies a certificate and its lineage in the brows
   let mixedId = "";
   let retailerSigner = "";
 
-  async function onboard(admin: ApiClient, kind: string, regionCode: string, serial: number, prefixes?: string[]) {
-    const body = expectStatus(
-      await admin.post<{ organisation: { id: string; signerAddress: string }; credential: { token: string } }>(
-        "/api/v1/organisations",
-        {
-          kind,
-          name: { zh: `合格证页面 ${String(serial)}`, en: `Certificate page ${String(serial)}` },
-          uscc: demoUscc(kind === "cooperative" ? "93" : "91", regionCode, serial),
-          regionCode,
-          ...(prefixes === undefined ? {} : { companyPrefixes: prefixes }),
-        },
-      ),
-      201,
-      `onboard ${kind}`,
-    );
-    return {
-      id: body.organisation.id,
-      signerAddress: body.organisation.signerAddress,
-      api: apiClient(server.url, body.credential.token),
-    } satisfies Party;
-  }
+  const onboard = (admin: ApiClient, kind: string, regionCode: string, serial: number, prefixes?: string[]) =>
+    onboardParty(server.url, admin, {
+      kind,
+      regionCode,
+      serial,
+      companyPrefixes: prefixes,
+      name: { zh: `合格证页面 ${String(serial)}`, en: `Certificate page ${String(serial)}` },
+    });
 
   async function verdictOf(page: Page, url: string): Promise<string> {
     await page.goto(url);

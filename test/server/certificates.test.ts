@@ -25,18 +25,13 @@ import { lineageProblems, loadFromOrigin, verifyCertificate } from "../../server
 import { createRpcClient } from "../../server/src/verify/rpc.ts";
 import { settleLedger } from "../e2e/support/settle-ledger.ts";
 import { POPPLER, WQY_FONT, ZBAR, decodeQrCodes, haveTools, run } from "../support/label-tools.ts";
+import { onboard as onboardParty, registerDemoBatch, type Party } from "../support/onboard.ts";
 import { refusalChecker } from "../support/refusals.ts";
 import { TEST_DATABASE_URL } from "../support/test-database.ts";
 import { startApiTestServer } from "../support/test-server.ts";
 import { verifyCertificateCommand } from "../../scripts/tasks/cli/verify-certificate.ts";
 
 const COMPANY_PREFIX = "6901234";
-
-interface Party {
-  id: string;
-  signerAddress: string;
-  api: ApiClient;
-}
 
 const BODY = { basis: ["self_test", "internal_control"], phone: "0571-8888 1234" };
 
@@ -65,41 +60,17 @@ describe(`合格证: signed certificates with lineage (${TEST_DATABASE_URL === u
   }
   const refusedUnchanged = refusalChecker({ settle: () => settleLedger(server), snapshot });
 
-  async function onboard(kind: string, regionCode: string, serial: number, prefixes?: string[]): Promise<Party> {
-    const body = expectStatus(
-      await admin.post<{ organisation: { id: string; signerAddress: string }; credential: { token: string } }>(
-        "/api/v1/organisations",
-        {
-          kind,
-          name: { zh: `合格证测试 ${String(serial)}` },
-          uscc: demoUscc(kind === "cooperative" ? "93" : "91", regionCode, serial),
-          regionCode,
-          ...(prefixes === undefined ? {} : { companyPrefixes: prefixes }),
-        },
-      ),
-      201,
-      `onboard ${kind}`,
-    );
-    return {
-      id: body.organisation.id,
-      signerAddress: body.organisation.signerAddress,
-      api: apiClient(server.url, body.credential.token),
-    };
-  }
+  const onboard = (kind: string, regionCode: string, serial: number, prefixes?: string[]): Promise<Party> =>
+    onboardParty(server.url, admin, {
+      kind,
+      regionCode,
+      serial,
+      companyPrefixes: prefixes,
+      name: `合格证测试 ${String(serial)}`,
+    });
 
-  async function registerBatch(lot: string): Promise<string> {
-    return expectStatus(
-      await cast.cooperative.api.post<{ batch: { batchId: string } }>("/api/v1/batches", {
-        gtin: DEMO_GTIN,
-        lot,
-        harvestedAt: "2026-04-15T06:00:00+08:00",
-        quantity: { value: "100", unit: "kg" },
-        itemCount: 2,
-      }),
-      202,
-      `batch ${lot}`,
-    ).batch.batchId;
-  }
+  const registerBatch = (lot: string): Promise<string> =>
+    registerDemoBatch(cast.cooperative.api, lot, { quantityKg: "100", itemCount: 2 });
 
   async function handOver(batchId: string, to: Party): Promise<void> {
     expectStatus(

@@ -27,7 +27,7 @@ import type { RunningServer } from "../../server/src/server.ts";
 import { settleLedger } from "../e2e/support/settle-ledger.ts";
 import type { Problem } from "../support/problems.ts";
 import { refusalChecker } from "../support/refusals.ts";
-import { createDemoTea, onboard as onboardParty, type Party } from "../support/onboard.ts";
+import { createDemoTea, onboard as onboardParty, registerDemoBatch, type Party } from "../support/onboard.ts";
 import { freshTestDatabaseUrl, TEST_DATABASE_URL } from "../support/test-database.ts";
 import { startTestServer } from "../support/test-server.ts";
 
@@ -99,19 +99,8 @@ describe(`custody: who may record a step about a batch (${TEST_DATABASE_URL === 
     expectStatus(await send, 202, what);
   }
 
-  async function registerBatch(lot: string): Promise<string> {
-    return expectStatus(
-      await cast.cooperative.api.post<{ batch: { batchId: string } }>("/api/v1/batches", {
-        gtin: DEMO_GTIN,
-        lot,
-        harvestedAt: "2026-04-15T06:00:00+08:00",
-        quantity: { value: "2", unit: "kg" },
-        itemCount: 2,
-      }),
-      202,
-      `batch ${lot}`,
-    ).batch.batchId;
-  }
+  const registerBatch = (lot: string): Promise<string> =>
+    registerDemoBatch(cast.cooperative.api, lot, { quantityKg: "2", itemCount: 2 });
 
   before(async () => {
     node = await startChainNode();

@@ -25,7 +25,7 @@ import { inTransaction } from "../../server/src/storage/transaction.ts";
 import type { RunningServer } from "../../server/src/server.ts";
 import { settleLedger } from "../e2e/support/settle-ledger.ts";
 import { formatSchemaErrors, loadEpcisValidator } from "../support/epcis-schema.ts";
-import { createDemoTea, onboard as onboardParty, type Party } from "../support/onboard.ts";
+import { createDemoTea, onboard as onboardParty, registerDemoBatch, type Party } from "../support/onboard.ts";
 import type { Problem } from "../support/problems.ts";
 import { freshTestDatabaseUrl, TEST_DATABASE_URL } from "../support/test-database.ts";
 import { startTestServer } from "../support/test-server.ts";
@@ -135,19 +135,8 @@ describe(`EPCIS 2.0 capture and query (${TEST_DATABASE_URL === undefined ? "SQLi
   const onboard = (kind: string, regionCode: string, serial: number, companyPrefixes?: string[]): Promise<Party> =>
     onboardParty(server.url, admin, { kind, regionCode, serial, companyPrefixes, name: `采集测试 ${String(serial)}` });
 
-  async function registerBatch(lot: string): Promise<string> {
-    return expectStatus(
-      await cast.cooperative.api.post<{ batch: { batchId: string } }>("/api/v1/batches", {
-        gtin: DEMO_GTIN,
-        lot,
-        harvestedAt: "2026-04-15T06:00:00+08:00",
-        quantity: { value: "4", unit: "kg" },
-        itemCount: 4,
-      }),
-      202,
-      `batch ${lot}`,
-    ).batch.batchId;
-  }
+  const registerBatch = (lot: string): Promise<string> =>
+    registerDemoBatch(cast.cooperative.api, lot, { quantityKg: "4", itemCount: 4 });
 
   /** An EPCIS document around events, the way GS1's example 9.6.1 is laid out. */
   function documentOf(events: Array<Record<string, unknown>>): Record<string, unknown> {

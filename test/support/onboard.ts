@@ -21,7 +21,7 @@ export interface Onboarding {
   regionCode: string;
   /** Makes the organisation's credit code (and, by default, its name) unique within a test file. */
   serial: number;
-  name?: string;
+  name?: string | { zh: string; en?: string };
   companyPrefixes?: string[];
   /** An own-wallet organisation's signer; the server keeps a custodial key otherwise. */
   signerAddress?: string;
@@ -36,7 +36,7 @@ export async function onboard(serverUrl: string, admin: ApiClient, who: Onboardi
       "/api/v1/organisations",
       {
         kind: who.kind,
-        name: { zh: who.name ?? `测试机构 ${String(who.serial)}` },
+        name: typeof who.name === "object" ? who.name : { zh: who.name ?? `测试机构 ${String(who.serial)}` },
         uscc: demoUscc(USCC_CATEGORY[who.kind] ?? "91", usccRegion, who.serial),
         regionCode: who.regionCode,
         ...(who.companyPrefixes === undefined ? {} : { companyPrefixes: who.companyPrefixes }),
@@ -67,4 +67,23 @@ export async function createDemoTea(cooperative: ApiClient): Promise<void> {
     201,
     "product",
   );
+}
+
+/** Registers a batch of the demo tea harvested on 2026-04-15 (China time); its batch id. */
+export async function registerDemoBatch(
+  cooperative: ApiClient,
+  lot: string,
+  size: { quantityKg: string; itemCount: number },
+): Promise<string> {
+  return expectStatus(
+    await cooperative.post<{ batch: { batchId: string } }>("/api/v1/batches", {
+      gtin: DEMO_GTIN,
+      lot,
+      harvestedAt: "2026-04-15T06:00:00+08:00",
+      quantity: { value: size.quantityKg, unit: "kg" },
+      itemCount: size.itemCount,
+    }),
+    202,
+    `batch ${lot}`,
+  ).batch.batchId;
 }
