@@ -219,7 +219,9 @@ export function testSteps(): TestStep[] {
       name: "build",
       description: "compile contracts with the pinned solc",
       command: "hardhat",
-      args: ["build", "--quiet"],
+      // Contracts only: the Solidity tests, all in one job, run the WebAssembly solc out of
+      // memory (HHE908); the contracts step compiles them in a few jobs (`coverageJobs`).
+      args: ["build", "--quiet", "--no-tests"],
     },
     {
       name: "lint:solidity",
