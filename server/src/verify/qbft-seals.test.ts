@@ -8,6 +8,7 @@ import { SigningKey, computeAddress, getBytes, keccak256 } from "ethers";
 import fc from "fast-check";
 
 import { AppError, isAppError } from "../errors/app-error.ts";
+import { HEADER_FIELD_NAMES, rpcBlockOf } from "../../../test/support/qbft-blocks.ts";
 import { bytesToHex, hexToBytes } from "./bytes.ts";
 import {
   decodeQbftExtraData,
@@ -50,39 +51,6 @@ const vectors = (
 
 const REAL_RLP = hexToBytes(recorded.headerRlp);
 const EXTRA = 12;
-const FIELD_NAMES = [
-  "parentHash",
-  "sha3Uncles",
-  "miner",
-  "stateRoot",
-  "transactionsRoot",
-  "receiptsRoot",
-  "logsBloom",
-  "difficulty",
-  "number",
-  "gasLimit",
-  "gasUsed",
-  "timestamp",
-  "extraData",
-  "mixHash",
-  "nonce",
-  "baseFeePerGas",
-  "withdrawalsRoot",
-  "blobGasUsed",
-  "excessBlobGas",
-  "parentBeaconBlockRoot",
-  "requestsHash",
-];
-const QUANTITIES = new Set([
-  "difficulty",
-  "number",
-  "gasLimit",
-  "gasUsed",
-  "timestamp",
-  "baseFeePerGas",
-  "blobGasUsed",
-  "excessBlobGas",
-]);
 
 /** The recorded header's fields, as plain RLP items (no code under test involved). */
 function realFields(): Uint8Array[] {
@@ -110,17 +78,6 @@ function withSeals(seals: Uint8Array[]): Uint8Array {
 function seal(key: SigningKey, digest: string): Uint8Array {
   const signature = key.sign(digest);
   return getBytes(`${signature.r}${signature.s.slice(2)}${signature.yParity === 0 ? "00" : "01"}`);
-}
-
-function rpcBlockOf(fields: Uint8Array[], hash: string): Record<string, string> {
-  const block: Record<string, string> = { hash };
-  fields.forEach((field, index) => {
-    const name = FIELD_NAMES[index] ?? "";
-    block[name] = QUANTITIES.has(name)
-      ? `0x${field.length === 0 ? "0" : BigInt(bytesToHex(field)).toString(16)}`
-      : bytesToHex(field);
-  });
-  return block;
 }
 
 function assertCode(code: string) {
@@ -176,7 +133,7 @@ describe("QBFT committed seals on a recorded Besu block", () => {
       // 0x02, not 0x01: difficulty is 1, and 0 written as one byte would be malformed rather than different.
       else field[field.length - 1] = (field[field.length - 1] ?? 0) ^ 0x02;
       const check = verifyQbftSeals(RLP.encode(changed), recorded.validators);
-      assert.equal(check.ok, false, `${FIELD_NAMES[index] ?? index} changed and still verified`);
+      assert.equal(check.ok, false, `${HEADER_FIELD_NAMES[index] ?? index} changed and still verified`);
       assert.match(check.reason ?? "", /3 of 4 pinned validators needed, 0 sealed/);
     }
   });

@@ -14,9 +14,10 @@ import { describe, it } from "node:test";
 import { RLP } from "@ethereumjs/rlp";
 
 import { isAppError } from "../errors/app-error.ts";
-import { bytesToHex, hexToBytes } from "./bytes.ts";
+import { hexToBytes } from "./bytes.ts";
 import { qbftHeaderFromRlp } from "./qbft-seals.ts";
 import type { FetchLike } from "./rpc.ts";
+import { HEADER_FIELD_NAMES, rpcBlockOf } from "../../../test/support/qbft-blocks.ts";
 import type { TrustRoots } from "./trust-roots.ts";
 import { createTrustedRpcClient } from "./trusted-rpc.ts";
 
@@ -24,46 +25,19 @@ const recorded = JSON.parse(
   readFileSync(path.join(import.meta.dirname, "../../../test/data/qbft/recorded-besu-header.json"), "utf8"),
 ) as { headerRlp: string; number: number; stateRoot: string; validators: string[] };
 
-/** The 15 fields of a pre-London header, in RLP order, as `eth_getBlockByNumber` names them. */
-const FIELD_NAMES = [
-  "parentHash",
-  "sha3Uncles",
-  "miner",
-  "stateRoot",
-  "transactionsRoot",
-  "receiptsRoot",
-  "logsBloom",
-  "difficulty",
-  "number",
-  "gasLimit",
-  "gasUsed",
-  "timestamp",
-  "extraData",
-  "mixHash",
-  "nonce",
-];
-const QUANTITIES = new Set(["difficulty", "number", "gasLimit", "gasUsed", "timestamp"]);
-const STATE_ROOT = FIELD_NAMES.indexOf("stateRoot");
+const STATE_ROOT = HEADER_FIELD_NAMES.indexOf("stateRoot");
 
 /** The JSON an endpoint answers for a header's RLP, with the hash Besu's rule gives it (constructed, not recorded). */
-function rpcBlockOf(rlp: Uint8Array): Record<string, string> {
-  const fields = RLP.decode(rlp) as Uint8Array[];
-  const block: Record<string, string> = { hash: qbftHeaderFromRlp(rlp).hash };
-  fields.forEach((field, index) => {
-    const name = FIELD_NAMES[index] ?? "";
-    block[name] = QUANTITIES.has(name)
-      ? `0x${field.length === 0 ? "0" : BigInt(bytesToHex(field)).toString(16)}`
-      : bytesToHex(field);
-  });
-  return block;
+function rpcBlockOfRlp(rlp: Uint8Array): Record<string, string> {
+  return rpcBlockOf(RLP.decode(rlp) as Uint8Array[], qbftHeaderFromRlp(rlp).hash);
 }
 
-const REAL = rpcBlockOf(hexToBytes(recorded.headerRlp));
+const REAL = rpcBlockOfRlp(hexToBytes(recorded.headerRlp));
 /** The same block with another state root: re-hashed, so only the seals can give it away. */
 const FORGED = (() => {
   const fields = RLP.decode(hexToBytes(recorded.headerRlp)) as Uint8Array[];
   fields[STATE_ROOT] = hexToBytes(`0x${"ab".repeat(32)}`);
-  return rpcBlockOf(RLP.encode(fields));
+  return rpcBlockOfRlp(RLP.encode(fields));
 })();
 
 type Behaviour = "honest" | "forged" | "down" | "ahead" | "inflated";
