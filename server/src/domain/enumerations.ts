@@ -35,3 +35,11 @@ export type Role = (typeof ROLES)[number];
 /** Which typed data an organisation holding its own key is asked to sign, and which record it completes. */
 export const SIGNATURE_REQUEST_KINDS = ["attestation", "event", "recall", "inspection_request", "gtin_grant"] as const;
 export type SignatureRequestKind = (typeof SIGNATURE_REQUEST_KINDS)[number];
+
+/** Where an order was taken (issue 14, part 3). */
+export const ORDER_CHANNELS = ["shop", "live_stream", "platform", "wholesale"] as const;
+export type OrderChannel = (typeof ORDER_CHANNELS)[number];
+
+/** An order's stored status; `received` is read from its despatched case, never stored. */
+export const ORDER_STORED_STATUSES = ["open", "packing", "despatched", "cancelled"] as const;
+export type OrderStoredStatus = (typeof ORDER_STORED_STATUSES)[number];

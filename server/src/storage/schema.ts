@@ -23,6 +23,8 @@ import type {
   BatchStatus,
   CertificationKind,
   LedgerState,
+  OrderChannel,
+  OrderStoredStatus,
   OrganisationKind,
   OrganisationStatus,
   SignatureRequestKind,
@@ -460,6 +462,48 @@ export interface EpcisEventIdsTable {
   capture_id: string;
 }
 
+/** A seller's order; the buyer is known only by a salted hash of the seller's reference for them. */
+export interface OrdersTable {
+  id: string;
+  seller_organisation_id: string;
+  /** Public order reference (the EPCIS `po` id); random, not derived from the buyer. */
+  reference: string;
+  seller_order_number: string | null;
+  /** HMAC-SHA-256 (hex) of the buyer reference, keyed by `buyer_reference_salt`. */
+  buyer_reference_hash: string;
+  buyer_reference_salt: string;
+  channel: OrderChannel;
+  /** JSON of the live stream the order was taken in (platform, title, time); null for other channels. */
+  live_stream_json: string | null;
+  status: OrderStoredStatus;
+  despatch_sscc: string | null;
+  despatch_id: string | null;
+  despatched_at_ms: number | null;
+  cancelled_at_ms: number | null;
+  created_by: string;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+/** A line of an order: a quantity of trade units (items) of one lot. */
+export interface OrderLinesTable {
+  order_id: string;
+  position: number;
+  batch_id: string;
+  gtin: string;
+  lot: string;
+  quantity: number;
+}
+
+/** An item scanned into an order at packing (one order per item). */
+export interface OrderItemsTable {
+  batch_id: string;
+  serial: string;
+  order_id: string;
+  position: number;
+  scanned_at_ms: number;
+}
+
 export interface Database {
   organisations: OrganisationsTable;
   credentials: CredentialsTable;
@@ -491,4 +535,7 @@ export interface Database {
   certificates: CertificatesTable;
   certificate_batches: CertificateBatchesTable;
   certificate_parents: CertificateParentsTable;
+  orders: OrdersTable;
+  order_lines: OrderLinesTable;
+  order_items: OrderItemsTable;
 }
