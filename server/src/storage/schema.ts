@@ -504,6 +504,116 @@ export interface OrderItemsTable {
   scanned_at_ms: number;
 }
 
+/** A case or pallet (migration 0015), keyed as the registry keys it. */
+export interface ContainersTable {
+  container_key: string;
+  sscc: string;
+  expected_state_hash: string;
+  chain_state_hash: string | null;
+  chain_children_root: string | null;
+  chain_custodian: string | null;
+  chain_pending_receiver: string | null;
+  chain_link: string | null;
+  chain_block_number: number | null;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+/** One signed request of a container (migration 0015); `id` is its EIP-712 digest. */
+export interface ContainerStepsTable {
+  id: string;
+  container_key: string;
+  sequence: number;
+  packing_id: string;
+  primary_type: "ContainerPacking" | "ContainerEvent";
+  action: "packing" | "unpacking" | "shipping" | "receiving";
+  value_json: string;
+  signature: string;
+  typed_data_version: string;
+  payload_cid: string;
+  children_root: string;
+  custodian: string;
+  pending_receiver: string;
+  state_hash: string;
+  actor_organisation_id: string;
+  counterparty_organisation_id: string | null;
+  occurred_at_ms: number;
+  ledger_state: LedgerState;
+  failure_reason: string | null;
+  tx_hash: string | null;
+  block_number: number | null;
+  log_index: number | null;
+  created_by: string;
+  created_at_ms: number;
+  updated_at_ms: number;
+}
+
+export interface ContainerTreesTable {
+  packing_id: string;
+  nodes_json: string;
+  child_count: number;
+}
+
+export interface ContainerLeavesTable {
+  packing_id: string;
+  tree_index: number;
+  container_key: string;
+  batch_id: string | null;
+  serial: string | null;
+  child_container_key: string | null;
+}
+
+/** A licence photo uploaded by an applicant before applying (migration 0017). */
+export interface ApplicationLicencesTable {
+  cid: string;
+  content_type: string;
+  size_bytes: number;
+  created_at_ms: number;
+}
+
+/** An application to join (migration 0017); its contact is personal data, never public. */
+export interface ApplicationsTable {
+  id: string;
+  kind: string;
+  name_zh: string;
+  name_en: string | null;
+  uscc: string;
+  region_code: string;
+  contact_json: string;
+  licence_cid: string | null;
+  status: string;
+  secret_hash: string;
+  refusal_json: string | null;
+  organisation_id: string | null;
+  decided_by: string | null;
+  created_at_ms: number;
+  decided_at_ms: number | null;
+}
+
+/** A person inside an organisation (migration 0017). */
+export interface MembersTable {
+  id: string;
+  organisation_id: string;
+  name: string;
+  role: string;
+  capabilities_json: string;
+  created_at_ms: number;
+  removed_at_ms: number | null;
+}
+
+/** A one-time sign-in link of a person (migration 0017); only the token's SHA-256 is kept. */
+export interface SignInLinksTable {
+  id: string;
+  member_id: string;
+  token_hash: string;
+  created_by: string;
+  created_at_ms: number;
+  expires_at_ms: number;
+  used_at_ms: number | null;
+  revoked_at_ms: number | null;
+  credential_id: string | null;
+}
+
 export interface Database {
   organisations: OrganisationsTable;
   credentials: CredentialsTable;
@@ -538,4 +648,8 @@ export interface Database {
   orders: OrdersTable;
   order_lines: OrderLinesTable;
   order_items: OrderItemsTable;
+  containers: ContainersTable;
+  container_steps: ContainerStepsTable;
+  container_trees: ContainerTreesTable;
+  container_leaves: ContainerLeavesTable;
 }

@@ -16,6 +16,7 @@ import { gtinEntitlement } from "./0011-gtin-entitlement.ts";
 import { custody } from "./0012-custody.ts";
 import { epcisCaptures } from "./0013-epcis-captures.ts";
 import { certificates } from "./0014-certificates.ts";
+import { containers } from "./0015-containers.ts";
 import { orders } from "./0016-orders.ts";
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -31,5 +32,6 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0012-custody": custody,
   "0013-epcis-captures": epcisCaptures,
   "0014-certificates": certificates,
+  "0015-containers": containers,
   "0016-orders": orders,
 };
