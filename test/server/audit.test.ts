@@ -31,6 +31,8 @@ import type { BatchAuditReport, ScopeAuditReport } from "../../server/src/servic
 import { readAll } from "../../server/src/services/documents.ts";
 import { startServer, type RunningServer } from "../../server/src/server.ts";
 import { getEvent } from "../../server/src/storage/events.ts";
+import { getOrganisation } from "../../server/src/storage/organisations.ts";
+import { packDirectly, testSscc } from "../support/direct-containers.ts";
 
 describe("the independent audit", () => {
   let node: ChainNode;
@@ -128,6 +130,7 @@ describe("the independent audit", () => {
       "timeline",
       "cold_chain",
       "clones",
+      "containers",
     ]);
     // Who was entitled, from the registry's logs: the cooperative owns the GTIN by its company
     // prefix, the batch went cooperative → processor → carrier → shop, the testing centre inspected
@@ -418,6 +421,75 @@ describe("the independent audit", () => {
     for (let i = 0; i < 6; i++) await fetch(`${server.url}${itemPath}`, { headers: { accept: "text/html" } });
     assert.ok(itemPath.includes(lot));
     assert.deepEqual(codes(await audit(batchId)), ["clone.scans"]);
+  });
+
+  it("finds an item forged into two live cases and a case whose document does not give its root; an honest case passes", async () => {
+    const { batchId } = await batch({ itemCount: 6 });
+    await waitUntilAnchored(server.url, batchId, 0);
+    const uris = (await coop.get<{ items: { uri: string }[] }>(`/api/v1/batches/${batchId}/items`)).body.items.map(
+      (item) => item.uri,
+    );
+    assert.equal(uris.length, 6);
+    const organisation = await getOrganisation(server.ctx.db, demo.organisations.cooperative.id);
+    assert.ok(organisation?.custody.kind === "server");
+    // The cooperative's own key, signing on the contract itself: the server never sees these packings.
+    const cooperativeKey = await server.ctx.keyRing.unlock(organisation.custody.keystoreJson);
+    const stack = {
+      rpcUrl: node.rpcUrl,
+      registry: deployment.registry,
+      relayerKey: deployment.env.RELAYER_PRIVATE_KEY ?? "",
+      content: server.ctx.content,
+    };
+    const honest = await packDirectly(stack, cooperativeKey, organisation.signerAddress, [
+      { sscc: testSscc(1), items: uris.slice(0, 2) },
+    ]);
+    const clean = await audit(batchId);
+    assert.deepEqual(clean.findings, []);
+    assert.ok(clean.checked.includes("containers"));
+    assert.equal(clean.packing?.registered, 6);
+    assert.equal(clean.packing.packedLive, 2);
+    assert.deepEqual(
+      clean.packing.containers.map((c) => [c.sscc, c.live]),
+      [[honest[0]?.sscc, true]],
+    );
+
+    // uris[1] is already in the honest case: a second live case listing it is a forged aggregation,
+    // and a third case signs a root its document's items do not give.
+    await packDirectly(stack, cooperativeKey, organisation.signerAddress, [
+      { sscc: testSscc(2), items: uris.slice(1, 4) },
+      { sscc: testSscc(3), items: uris.slice(4, 6), rootOf: uris.slice(3, 5) },
+    ]);
+    const report = await audit(batchId);
+    // Seven units packed of six registered: the item counted in both cases is the over-packing.
+    const expected = ["container.item_in_two_live", "container.root_mismatch", "lot.packed_over_registered"];
+    assert.deepEqual(codes(report).sort(), expected);
+    const twice = report.findings.find((f) => f.code === "container.item_in_two_live");
+    assert.equal(twice?.evidence.item, uris[1]);
+    assert.deepEqual((twice?.evidence.containers as { sscc: string }[]).map((c) => c.sscc).sort(), [
+      testSscc(1),
+      testSscc(2),
+    ]);
+    const mismatch = report.findings.find((f) => f.code === "container.root_mismatch");
+    assert.equal(mismatch?.evidence.sscc, testSscc(3));
+    assert.equal(mismatch.evidence.reason, "root");
+    assert.equal(report.packing?.packedLive, 7);
+
+    // The regulator's own audit from outside (the CLI's path) finds the same.
+    const remote = await remoteAudit(batchId, {
+      rpcUrl: node.rpcUrl,
+      registry: deployment.registry,
+      fromBlock: deployment.deployedAtBlock,
+      gateway: server.url,
+      server: server.url,
+      token: demo.organisations.regulator.token,
+    });
+    assert.deepEqual(codes(remote).sort(), expected);
+    const html = await fetch(`${server.url}/api/v1/audits/batches/${batchId}?format=html`, {
+      headers: { authorization: `Bearer ${demo.organisations.regulator.token}` },
+    });
+    const page = await html.text();
+    assert.match(page, /同一件商品同时出现在两个箱或托盘中/);
+    assert.match(page, /装箱：登记 6 件，现在箱中 7 件（累计装箱 6 件），共 3 个箱或托盘/);
   });
 
   it("audits a cooperative's batches together, and refuses non-regulators", async () => {

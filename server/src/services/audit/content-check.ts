@@ -6,7 +6,8 @@
 import { IMPORT_PARAMETERS } from "../../ipfs/content-store.ts";
 import { importFile } from "../../ipfs/unixfs-file.ts";
 
-export type ContentRole = "metadata" | "video" | "photo" | "event_payload" | "items_archive" | "recall_reason";
+export type ContentRole =
+  "metadata" | "video" | "photo" | "event_payload" | "items_archive" | "recall_reason" | "container_payload";
 
 export interface ContentCheck {
   cid: string;

@@ -30,6 +30,7 @@ import { buildItemTreeOffLoop } from "../../workers/heavy.ts";
 import type { AuthorityReport } from "../../verify/authority.ts";
 import { readBatchAuthority } from "./authority.ts";
 import { checkContent, type ContentCheck, type ContentSource } from "./content-check.ts";
+import { gatherContainers, type GatheredContainers } from "./containers.ts";
 
 export interface AuditSources extends ContentSource {
   /** The chain (the CLI's several `--rpc` make a fallback provider answering by quorum). */
@@ -65,6 +66,8 @@ export interface GatheredBatch {
    * the registry's logs as the scan page judges it; null when there is no attestation.
    */
   authority?: AuthorityReport | null;
+  /** The cases and pallets holding its items, from the registry's container logs (absent: not gathered). */
+  containers?: GatheredContainers;
 }
 
 function parseJson<T>(bytes: Uint8Array | null, parse: (value: unknown) => T): T | null {
@@ -146,6 +149,9 @@ export async function gatherBatch(sources: AuditSources, batchId: string): Promi
           fromBlock: sources.fromBlock,
         });
 
+  const containers = await gatherContainers(sources, [batchId]);
+  contents.push(...containers.contents);
+
   const serials = await sources.itemSerials(batchId).catch(() => null);
   let recomputedRoot: string | null = null;
   if (serials !== null && serials.length > 0) {
@@ -174,5 +180,6 @@ export async function gatherBatch(sources: AuditSources, batchId: string): Promi
     items: { recomputedRoot, count: serials?.length ?? null },
     eventHead,
     authority,
+    containers,
   };
 }

@@ -4,6 +4,7 @@
  * semantic markup prints well) and escapes everything it shows.
  */
 import { chinaIsoTime } from "../../domain/china-time.ts";
+import type { LotPacking } from "./container-rules.ts";
 
 export interface AuditFinding {
   code: string;
@@ -27,6 +28,8 @@ export interface BatchAuditReport {
   findings: AuditFinding[];
   /** Who was entitled, from the registry's logs: who registered the batch and on what basis, and its custody chain. */
   authority?: AuthoritySummary | null;
+  /** Cases and pallets holding the lot's items: packed against registered, and the orders despatches name. */
+  packing?: LotPacking;
 }
 
 /** The audit's account of who was entitled (addresses are organisations' origins). */
@@ -89,6 +92,11 @@ const TEXT = {
   nobody: { zh: "无", en: "nobody" },
   noHandover: { zh: "未交接，仍由合作社保管", en: "Not handed over: still with the cooperative" },
   handover: { zh: "交接：{from} → {to}（收货 {at}）", en: "Handed over by {from} to {to} (received {at})" },
+  packing: {
+    zh: "装箱：登记 {registered} 件，现在箱中 {live} 件（累计装箱 {ever} 件），共 {count} 个箱或托盘",
+    en: "Packing: {registered} items registered, {live} in cases now ({ever} ever packed), in {count} cases or pallets",
+  },
+  orders: { zh: "订单与发货通知：{refs}", en: "Orders and despatch advice: {refs}" },
 } as const;
 
 const SEVERITY_TEXT = {
@@ -169,11 +177,25 @@ function authorityRows(summary: AuthoritySummary | null | undefined, lang: Repor
 <p>${TEXT.custody[lang]}${colon}</p><ul>${handovers}</ul>`;
 }
 
+/** The lot's items packed against those registered, and the po/desadv its despatches name. */
+function packingRows(packing: LotPacking | undefined, lang: ReportLang): string {
+  if (packing === undefined || packing.containers.length === 0) return "";
+  const line = fill(TEXT.packing[lang], {
+    registered: String(packing.registered),
+    live: String(packing.packedLive),
+    ever: String(packing.packedEver),
+    count: String(packing.containers.length),
+  });
+  const refs = packing.bizTransactions.map((b) => `${b.type} ${b.id}`).join(TEXT.listSeparator[lang]);
+  return `<p>${escape(line)}</p>${refs === "" ? "" : `<p>${escape(fill(TEXT.orders[lang], { refs }))}</p>`}`;
+}
+
 function batchSection(report: BatchAuditReport, lang: ReportLang): string {
   return `<section><h2>${TEXT.batch[lang]} <code>${escape(report.gtin ?? "")}</code> / <code>${escape(report.lot ?? "")}</code></h2>
 <p><code>${escape(report.batchId)}</code></p>
 <p>${TEXT.checked[lang]}: ${report.checked.map((c) => `<code>${escape(c)}</code>`).join(TEXT.listSeparator[lang])}</p>
 ${authorityRows(report.authority, lang)}
+${packingRows(report.packing, lang)}
 ${findingRows(report.findings, lang)}</section>`;
 }
 

@@ -11,6 +11,7 @@ import { massMilligrams, quantityMilli, unitFromCode, UNITS, type UnitName } fro
 import type { GatheredBatch } from "./gather.ts";
 import type { AuditFinding } from "./report.ts";
 import { yieldCeiling } from "../../domain/yield-ceilings.ts";
+import { auditContainers, lotPacking, packedOverRegistered } from "./container-rules.ts";
 
 /** What the chain and IPFS cannot say, from the platform's records (and labelled as such). */
 export interface AuditContext {
@@ -27,6 +28,8 @@ export interface AuditContext {
     worstItem: { serial: string; scansDay: number; scansWeek: number } | null;
     unknownCodes: number;
   };
+  /** When consumers claimed items (bought them), by `${batchId}/${serial}`: the platform's record. */
+  claims?: ReadonlyMap<string, number>;
 }
 
 type Message = Pick<AuditFinding, "code" | "severity" | "en" | "zh">;
@@ -271,7 +274,16 @@ export interface RuleInput {
  */
 export interface AuditRule<Input> {
   id: string;
-  scope: "integrity" | "authority" | "origin" | "certification" | "mass_balance" | "timeline" | "cold_chain" | "clones";
+  scope:
+    | "integrity"
+    | "authority"
+    | "origin"
+    | "certification"
+    | "mass_balance"
+    | "timeline"
+    | "cold_chain"
+    | "clones"
+    | "containers";
   reports: readonly Message[];
   check: (input: Input) => AuditFinding[];
 }
@@ -569,6 +581,23 @@ const cloneRule: AuditRule<RuleInput> = {
   ],
 };
 
+/**
+ * Cases and pallets (`container-rules.ts`): what their leaves say, which the chain never
+ * sees, and the lot's items packed against those it registered.
+ */
+const containerRule: AuditRule<RuleInput> = {
+  id: "containers.aggregation",
+  scope: "containers",
+  reports: [],
+  check: ({ batch, context }) => {
+    if (batch.containers === undefined) return [];
+    return [
+      ...auditContainers(batch.containers, [batch.batchId], { claims: context.claims ?? new Map() }),
+      ...packedOverRegistered(lotPacking(batch.containers, batch.batchId, batch.onChain.itemCount)),
+    ];
+  },
+};
+
 /** The per-batch rules, in the order their findings are reported. */
 export const BATCH_RULES: readonly AuditRule<RuleInput>[] = [
   ...integrityRules,
@@ -579,6 +608,7 @@ export const BATCH_RULES: readonly AuditRule<RuleInput>[] = [
   ...timelineRules,
   coldChainRule,
   cloneRule,
+  containerRule,
 ];
 
 /** A batch missing from the ledger is the one finding: nothing else can be checked against it. */

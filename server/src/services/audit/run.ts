@@ -10,12 +10,14 @@ import type { Batch } from "../../storage/batches.ts";
 import { listItemSerials } from "../../storage/batches.ts";
 import { countResolvedScansBySerial, countUnknownScans } from "../../storage/batch-scans.ts";
 import { getProduct, listPlots } from "../../storage/catalogue.ts";
+import { listItemClaims } from "../../storage/item-claims.ts";
 import type { ServiceContext } from "../context.ts";
 import { batchesInScope, type BatchScope } from "../export-input.ts";
 import { gatherBatch, type AuditSources, type GatheredBatch } from "./gather.ts";
 import { formatCompanyPrefix } from "../../domain/gtin-entitlement.ts";
 import type { AuthorityReport } from "../../verify/authority.ts";
 import type { AuthoritySummary, BatchAuditReport, ScopeAuditReport } from "./report.ts";
+import { lotPacking } from "./container-rules.ts";
 import { auditAcrossBatches, auditBatch, type AuditContext, type CrossBatchEntry } from "./rules.ts";
 
 export function serverAuditSources(ctx: ServiceContext, provider: JsonRpcProvider, fromBlock: number): AuditSources {
@@ -64,6 +66,12 @@ async function contextFor(ctx: ServiceContext, batch: Pick<Batch, "batchId" | "g
         ? null
         : { category: product.category, coldChain: product.coldChain, netContent: product.netContent },
     scans: await scanFacts(ctx, batch.batchId),
+    claims: new Map(
+      [...(await listItemClaims(ctx.db, batch.batchId))].map(([serial, atMs]) => [
+        `${batch.batchId.toLowerCase()}/${serial}`,
+        atMs,
+      ]),
+    ),
   };
 }
 
@@ -84,6 +92,9 @@ export function buildReport(
     checked: result.checked,
     findings: result.findings,
     authority: authoritySummary(gathered.authority ?? null),
+    ...(gathered.containers === undefined || gathered.attestation === null
+      ? {}
+      : { packing: lotPacking(gathered.containers, gathered.batchId, gathered.onChain.itemCount) }),
   };
 }
 
