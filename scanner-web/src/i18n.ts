@@ -131,6 +131,7 @@ export const CHECK_TEXT: Record<CheckId, Pair> = {
     "Each lifecycle record was made by an organisation entitled to it",
   ],
   status_on_chain: ["链上批次状态", "Batch status on chain"],
+  containers: ["装箱与物流记录", "Cases, pallets and shipments"],
 };
 
 export const BIZ_STEP_TEXT: Record<string, Pair> = {
@@ -147,6 +148,14 @@ export const BIZ_STEP_TEXT: Record<string, Pair> = {
   retail_selling: ["上架销售", "On sale"],
   recalling: ["召回", "Recall"],
   unknown: ["未知环节", "Unknown step"],
+};
+
+/** The 合格证's promise bases (domain/certificate.ts's BASIS_NAMES, restated: that module brings zod). */
+export const BASIS_TEXT: Record<string, Pair> = {
+  entrusted_test: ["委托检测", "entrusted test"],
+  self_test: ["自我检测", "self-test"],
+  internal_control: ["内部质量控制", "internal quality control"],
+  self_promise: ["自我承诺", "self promise"],
 };
 
 export const CERT_TEXT: Record<string, Pair> = {
@@ -217,6 +226,14 @@ export const UI_TEXT = {
   ],
   handover: ["交接：{from} → {to}", "Handed over by {from} to {to}"],
   noCustody: ["无权记录", "No custody"],
+  packedCase: ["装箱 SSCC {sscc}", "Packed into case {sscc}"],
+  packedPallet: ["装入托盘 SSCC {sscc}", "Case loaded onto pallet {sscc}"],
+  shipped: ["发往 {to}", "Shipped to {to}"],
+  received: ["{to} 收货", "Received by {to}"],
+  unpacked: ["拆箱", "Unpacked"],
+  qualityCertificates: ["承诺达标合格证", "Quality certificate (合格证)"],
+  certBasis: ["承诺依据", "Basis"],
+  certIssuer: ["开具方", "Issued by"],
   noCustodyFinding: [
     "「{actor}」记录了「{step}」，但它当时无权记录这个批次：这条记录不可信",
     "{actor} recorded “{step}” without custody of this batch: do not trust this record",

@@ -15,6 +15,7 @@ import { verifyResolution, type VerificationReport } from "../../server/src/veri
 import { claimHiddenCode, type ClaimOutcome } from "./claim.ts";
 import { chinaDateTime, h, type Child } from "./dom.ts";
 import {
+  BASIS_TEXT,
   BIZ_STEP_TEXT,
   CERT_TEXT,
   CHECK_TEXT,
@@ -352,8 +353,71 @@ function videoSection(resolution: ItemResolution, report: VerificationReport): H
   return h("section", { class: "card" }, h("h2", {}, t("video")), video);
 }
 
+/** The item's own cases, pallets and shipments, each step as verified (verify/containers.ts). */
+function containerSteps(report: VerificationReport): { at: number; item: HTMLElement }[] {
+  return report.containers.flatMap(({ container, kind, steps }) =>
+    steps.map(({ step, action, occurredAt, valid, onChain }) => {
+      const to = pickLocalised(step.counterparty?.name ?? step.actor.name, lang);
+      const text =
+        action === "packing"
+          ? t(kind === "case" ? "packedCase" : "packedPallet")
+          : action === "shipping"
+            ? t("shipped")
+            : action === "receiving"
+              ? t("received")
+              : t("unpacked");
+      return {
+        at: occurredAt,
+        item: h(
+          "li",
+          { class: valid ? "event" : "event event-bad", "data-container-step": action, "data-sscc": container.sscc },
+          h("time", {}, chinaDate(occurredAt * 1000)),
+          h("strong", {}, text.replace("{sscc}", container.sscc).replace("{to}", to)),
+          h("span", { class: "actor" }, `${pickLocalised(step.actor.name, lang)} · SSCC ${container.sscc}`),
+          valid ? null : h("span", { class: "flag" }, t("badSignature")),
+          onChain ? null : h("span", { class: "flag flag-soft" }, t("notOnChain")),
+        ),
+      };
+    }),
+  );
+}
+
+/** The batch's 合格证 as the platform lists them; each verified on its own page. */
+function certificatesSection(resolution: ItemResolution): HTMLElement | null {
+  const list = resolution.certificates ?? [];
+  if (list.length === 0) return null;
+  return h(
+    "section",
+    { class: "card" },
+    h("h2", {}, t("qualityCertificates")),
+    h(
+      "ul",
+      { class: "certs" },
+      ...list.map((c) =>
+        h(
+          "li",
+          { class: "cert", "data-certificate": c.id },
+          h("a", { href: `/c/${c.id}` }, `${c.id.slice(0, 12)}… · ${c.issuedOn}`),
+          h("br"),
+          h("span", {}, labelled(t("certIssuer"), pickLocalised(c.issuer, lang))),
+          h("br"),
+          h(
+            "span",
+            {},
+            labelled(
+              t("certBasis"),
+              c.basis.map((b) => (BASIS_TEXT[b] === undefined ? b : pick(BASIS_TEXT[b], lang))).join("、"),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
 function timelineSection(resolution: ItemResolution, report: VerificationReport): HTMLElement | null {
-  if (report.events.length === 0) return null;
+  const own = containerSteps(report);
+  if (report.events.length === 0 && own.length === 0) return null;
   const names = namesByOrigin(resolution, report);
   const nameOf = (origin: string): string => names.get(origin) ?? origin;
   // Each handover is shown at the receiving event that completed it.
@@ -367,8 +431,7 @@ function timelineSection(resolution: ItemResolution, report: VerificationReport)
     );
   }
   // The chain's order is the order events were anchored; people read a lifecycle by when things happened.
-  const byTime = [...report.events].sort((a, b) => a.occurredAt - b.occurredAt);
-  const items = byTime.map((verified) => {
+  const items = report.events.map((verified) => {
     const handover = handoverAt.get(verified);
     const noCustody = verified.authority !== undefined && verified.authority.basis === null;
     const step = BIZ_STEP_TEXT[verified.bizStep] ?? BIZ_STEP_TEXT.unknown ?? ["", ""];
@@ -390,7 +453,16 @@ function timelineSection(resolution: ItemResolution, report: VerificationReport)
       verified.onChain ? null : h("span", { class: "flag flag-soft" }, t("notOnChain")),
     );
   });
-  return h("section", { class: "card" }, h("h2", {}, t("timeline")), h("ol", { class: "timeline" }, ...items));
+  // One path: the batch's events and the item's own cases, by when they happened.
+  const byTime = [...report.events.map((e, i) => ({ at: e.occurredAt, item: items[i] as HTMLElement })), ...own].sort(
+    (a, b) => a.at - b.at,
+  );
+  return h(
+    "section",
+    { class: "card" },
+    h("h2", {}, t("timeline")),
+    h("ol", { class: "timeline" }, ...byTime.map((e) => e.item)),
+  );
 }
 
 function checksSection(resolution: ItemResolution, report: VerificationReport): HTMLElement {
@@ -527,6 +599,7 @@ function doneView(resolution: ItemResolution, report: VerificationReport): Child
     testsSection(report),
     temperaturesSection(resolution, report),
     certificationsSection(report),
+    certificatesSection(resolution),
     claimSection(resolution),
     timelineSection(resolution, report),
     videoSection(resolution, report),

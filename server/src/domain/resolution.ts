@@ -67,8 +67,60 @@ export interface ResolvedInspectionRequest {
   txHash: string | null;
 }
 
+/**
+ * One signed request of a container (docs/aggregation.md): its packing or a later shipping,
+ * receiving or unpacking, with the state after it. Left out because a verifier recomputes
+ * them: the state's hash, the payload's base32 CID (from `value.payloadCid`), the time (from
+ * `value.occurredAt`).
+ */
+export interface ResolvedContainerStep {
+  primaryType: "ContainerPacking" | "ContainerEvent";
+  action: "packing" | "unpacking" | "shipping" | "receiving";
+  /**
+   * The signed value in JSON: integers as decimal strings, bytes as 0x-hex, and the packing's
+   * `batchIds` and `childContainers` as arrays of 0x-hex words.
+   */
+  value: Record<string, string | string[]>;
+  signature: string;
+  /** The state after this step; the registry stores `keccak256(abi.encode(state))`. */
+  state: { childrenRoot: string; custodian: string; pendingReceiver: string; link: string };
+  actor: ResolvedParty;
+  counterparty: ResolvedParty | null;
+  ledgerState: LedgerStateJson;
+}
+
+/**
+ * A case or pallet the item is (or was) in: from the packing that holds it to the
+ * container's latest step. The key is `keccak256(abi.encode(uint64 sscc))`, recomputed.
+ */
+export interface ResolvedContainer {
+  sscc: string;
+  /** What `proof` is for: the item itself, or the case (by SSCC) it reaches this pallet through. */
+  leaf: { type: "item" } | { type: "container"; sscc: string };
+  /** StandardMerkleTree proof of the leaf under the packing's `childrenRoot`. */
+  proof: string[];
+  steps: ResolvedContainerStep[];
+  /** The platform's say that the packing holding it is still the container's current one. */
+  live: boolean;
+}
+
+/**
+ * A 合格证 covering the batch, as the platform lists it (display only: its page `/c/{id}`
+ * verifies the signed credential and its lineage).
+ */
+export interface ResolvedCertificate {
+  /** The certificate's id (the digest its issuer signed). */
+  id: string;
+  issuer: LocalisedText;
+  /** The promise's basis, as the document ticks it (`CERTIFICATE_BASES`). */
+  basis: string[];
+  issuedOn: string;
+  /** True when issued from parent certificates (a mixed or repacked lot). */
+  mixed: boolean;
+}
+
 export interface CloneSignal {
-  code: "many_scans_day" | "many_scans_week" | "many_places" | "scanned_after_claim";
+  code: "many_scans_day" | "many_scans_week" | "many_places" | "scanned_after_claim" | "in_two_live_containers";
   en: string;
   zh: string;
 }
@@ -108,6 +160,10 @@ export interface ItemResolution {
   proof: string[];
   /** In hash-chain order. */
   events: ResolvedEvent[];
+  /** The item's cases (oldest first), then the pallets holding them; absent when none. */
+  containers?: ResolvedContainer[];
+  /** The batch's 合格证; absent when none. */
+  certificates?: ResolvedCertificate[];
   /** Gateway path prefix for documents and media, e.g. "/ipfs/". */
   ipfsGateway: string;
   /**

@@ -36,6 +36,7 @@ import { BATCH_RECORDS_MAX_AGE_MS, batchRecords } from "./batch-records.ts";
 import type { ServiceContext } from "./context.ts";
 import { cidHexFromText, readAll } from "./documents.ts";
 import { inlineDocuments } from "./inline-documents.ts";
+import { batchCertificates, containerSignals, itemContainers } from "./item-path.ts";
 import { memoised } from "./memoise.ts";
 import { itemUri } from "./items.ts";
 import { regionName } from "../domain/region-names.ts";
@@ -184,9 +185,9 @@ export interface ResolveOptions {
 export type Resolved = { known: true; pieces: readonly TextPiece[] } | { known: false; pieces: readonly TextPiece[] };
 
 /** The members of a resolution every item of a batch shares. */
-type BatchMembers = Omit<ItemResolution, "uri" | "item" | "proof" | "scans">;
+type BatchMembers = Omit<ItemResolution, "uri" | "item" | "proof" | "scans" | "containers">;
 /** The members that are one item's own. */
-type ItemMembers = Pick<ItemResolution, "uri" | "item" | "proof" | "scans">;
+type ItemMembers = Pick<ItemResolution, "uri" | "item" | "proof" | "scans" | "containers">;
 
 interface BatchPart {
   /** What the part was built from: the batch's mutable fields and its events' stamp. */
@@ -215,6 +216,7 @@ function batchPartsOf(ctx: ServiceContext): Map<string, BatchPart> {
 
 async function buildBatchMembers(ctx: ServiceContext, batch: Batch): Promise<BatchMembers> {
   const { events, actors, cooperative, plot, product, inspectionRequests } = await batchRecords(ctx, batch);
+  const certificates = await batchCertificates(ctx, batch.batchId);
   const partyOf = (organisationId: string | null, signer: string): ResolvedParty => {
     const organisation = organisationId === null ? null : (actors.get(organisationId) ?? null);
     return {
@@ -306,6 +308,8 @@ async function buildBatchMembers(ctx: ServiceContext, batch: Batch): Promise<Bat
         })),
     },
     events: resolvedEvents,
+    // Left out when none, as most answers are: every byte is on a phone's wire.
+    ...(certificates.length === 0 ? {} : { certificates }),
     ipfsGateway: "/ipfs/",
     documents: await inlineDocuments(ctx, [batch.metadataCid, ...events.map((event) => event.payloadCid)]),
     display: {
@@ -408,6 +412,7 @@ export async function resolveItem(
   const afterClaimByOthers =
     item.claim === null ? 0 : await countScansByNewClientsAfter(ctx.db, found.batchId, item.serial, item.claim.atMs);
   const tree = await itemTree(ctx, found);
+  const containers = await itemContainers(ctx, found.batchId, item.serial);
 
   const own: ItemMembers = {
     uri: itemUri(ctx, found.gtin, found.lot, item.serial),
@@ -420,18 +425,22 @@ export async function resolveItem(
     },
     // By leaf position: finding a serial among a million would build an index on the loop.
     proof: tree.serialAt(item.leafIndex) === item.serial ? tree.proofAt(item.leafIndex) : tree.proofOf(item.serial),
+    ...(containers.length === 0 ? {} : { containers }),
     scans: {
       count: seen.scansWeek,
       firstAtMs: seen.firstAtMs,
-      signals: cloneSignals(
-        {
-          scansDay: seen.scansDay,
-          scansWeek: seen.scansWeek,
-          distinctAddressesDay: seen.distinctClientsDay,
-          scansAfterClaimByOthers: afterClaimByOthers,
-        },
-        options.thresholds ?? ctx.cloneThresholds,
-      ),
+      signals: [
+        ...cloneSignals(
+          {
+            scansDay: seen.scansDay,
+            scansWeek: seen.scansWeek,
+            distinctAddressesDay: seen.distinctClientsDay,
+            scansAfterClaimByOthers: afterClaimByOthers,
+          },
+          options.thresholds ?? ctx.cloneThresholds,
+        ),
+        ...containerSignals(containers),
+      ],
     },
   };
   const pieces = [await opening, objectClosing(own)];

@@ -17,7 +17,8 @@ export type CheckId =
   | "event_head_on_chain"
   | "entitlement"
   | "custody"
-  | "status_on_chain";
+  | "status_on_chain"
+  | "containers";
 
 /** The order checks run and are listed in. */
 export const CHECK_IDS: readonly CheckId[] = [
@@ -37,6 +38,8 @@ export const CHECK_IDS: readonly CheckId[] = [
   "entitlement",
   "custody",
   "status_on_chain",
+  // The item's cases and pallets: their signatures, state chain, proofs and the chain's state.
+  "containers",
 ];
 
 export interface CheckOutcome {

@@ -16,7 +16,23 @@ import type { BatchMetadataDocument, EventPayloadDocument } from "../domain/docu
 import type { CheckOutcome, Verdict } from "./checks.ts";
 
 export type FindingCode =
-  "recalled" | "cold_chain_excursion" | "certification_expired" | "certification_not_yet_valid" | "test_failed";
+  | "recalled"
+  | "cold_chain_excursion"
+  | "certification_expired"
+  | "certification_not_yet_valid"
+  | "test_failed"
+  // The item's cases and pallets (verify/containers.ts).
+  | "container_forged"
+  | "container_proof_failed"
+  | "container_chain_mismatch"
+  | "in_two_live_containers"
+  | "shipped_after_sale";
+
+/** Findings that say the code may be a copy, not that the product is unsafe: the verdict is `suspicious`. */
+export const CLONE_FINDINGS: ReadonlySet<FindingCode> = new Set<FindingCode>([
+  "in_two_live_containers",
+  "shipped_after_sale",
+]);
 
 export interface Finding {
   code: FindingCode;
@@ -235,7 +251,8 @@ export function safetyFindings(inputs: FindingInputs): Finding[] {
  * `recalled` when a recall was found (only found for an item proven to be in the batch,
  * even if other checks failed: a recall must never be hidden); `not_verified` when any
  * check failed; `pending` when a check waits for the chain; `warning` when the records are
- * authentic but show a safety problem; `suspicious` when the server reports clone signals;
+ * authentic but show a safety problem; `suspicious` when the server reports clone signals
+ * or the verified containers show a copy (CLONE_FINDINGS);
  * else `verified`.
  */
 export function verdictOf(
@@ -246,7 +263,8 @@ export function verdictOf(
   if (findings.some((f) => f.code === "recalled")) return "recalled";
   if (checks.some((c) => c.ok === false)) return "not_verified";
   if (checks.some((c) => c.ok === null)) return "pending";
-  if (findings.length > 0) return "warning";
-  if (cloneSignals > 0) return "suspicious";
+  const copied = findings.filter((f) => CLONE_FINDINGS.has(f.code)).length;
+  if (findings.length > copied) return "warning";
+  if (cloneSignals + copied > 0) return "suspicious";
   return "verified";
 }

@@ -13,6 +13,7 @@ import type { CheckId, CheckOutcome } from "./checks.ts";
 import { cidMatchesBytes, cidTextFromHex } from "./cid.ts";
 import { DOCUMENT_MAX_BYTES, readEventPayloadDocument, readMetadataDocument } from "./documents.ts";
 import { eventDigest, recoverSigner, type Eip712Domain } from "./eip712.ts";
+import type { ContainersReport } from "./containers.ts";
 import { eventHead } from "./hash-chain.ts";
 import { itemLeaf, verifyProof } from "./merkle.ts";
 import {
@@ -61,7 +62,7 @@ function messageOf(error: unknown): string {
  * the gateway. Either way they must hash to the signed CID; inlined bytes that do not are
  * refused, not replaced by a fetch.
  */
-async function fetchDocument(
+export async function fetchDocument(
   fetchImpl: FetchLike,
   url: string,
   cidText: string,
@@ -103,6 +104,8 @@ export interface Verification {
   metadata: BatchMetadataDocument | null;
   /** Who was entitled, judged from the registry's logs; null for a version 1 registry, which records no entitlement. */
   authority: Promise<AuthorityReport> | null;
+  /** The item's cases and pallets, verified (verify/containers.ts). */
+  containers: Promise<ContainersReport>;
 }
 
 type CheckResult = [boolean | null, string];
@@ -115,12 +118,12 @@ function anchoredRecord(v: Verification): BatchRecordOnChain | null {
   return v.batchOnChain !== null && v.batchOnChain.status !== "none" ? v.batchOnChain : null;
 }
 
-function gatewayUrl(v: Verification, cid: string): string {
+export function gatewayUrl(v: Pick<Verification, "resolution" | "deps">, cid: string): string {
   return new URL(`${v.resolution.ipfsGateway}${cid}`, v.deps.baseUrl).href;
 }
 
 /** The document the resolution inlined for `cid`: an own property only, so a CID named like an Object.prototype member finds none. */
-function inlinedText(v: Verification, cid: string): string | undefined {
+export function inlinedText(v: Pick<Verification, "resolution">, cid: string): string | undefined {
   const { documents } = v.resolution;
   return documents !== undefined && Object.prototype.hasOwnProperty.call(documents, cid) ? documents[cid] : undefined;
 }
@@ -329,6 +332,11 @@ async function custodyCheck(v: Verification): Promise<CheckResult> {
   ];
 }
 
+async function containersCheck(v: Verification): Promise<CheckResult> {
+  const report = await v.containers;
+  return [report.ok, report.detail];
+}
+
 function statusCheck({ batchOnChain }: Verification): CheckResult {
   if (batchOnChain === null) return [false, "the chain could not be read"];
   if (batchOnChain.status === "none") return NOT_YET;
@@ -351,6 +359,7 @@ const CHECKS: Readonly<Record<CheckId, Check>> = {
   entitlement: entitlementCheck,
   custody: custodyCheck,
   status_on_chain: statusCheck,
+  containers: containersCheck,
 };
 
 /** Runs one check, turning any exception into a failed outcome. */

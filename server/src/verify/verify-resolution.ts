@@ -15,7 +15,11 @@ import { attestationDigest, recoverSigner, type Eip712Domain } from "./eip712.ts
 import { isAppError } from "../errors/app-error.ts";
 import type { ErrorCode } from "../errors/registry.ts";
 import { safetyFindings, verdictOf, type Finding } from "./findings.ts";
+import { containerKeyOf, readContainerState, verifyContainers, type VerifiedContainer } from "./containers.ts";
 import {
+  fetchDocument,
+  gatewayUrl,
+  inlinedText,
   runCheck,
   verifyEventSignatures,
   type VerifiedEvent,
@@ -49,6 +53,8 @@ export interface VerificationReport {
   /** The verified document's video CID: the only one the page may play. */
   videoCid: string | null;
   events: VerifiedEvent[];
+  /** The item's cases and pallets with each step verified; empty when it has none. */
+  containers: VerifiedContainer[];
   /**
    * Who was entitled, from the registry's logs: the attester's entitlement to the GTIN, each
    * anchored event's basis (`VerifiedEvent.authority`), the handovers. Null when it could not
@@ -120,8 +126,13 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
           });
           return judgeAuthority({ domain, batchId: resolution.batch.batchId, logs, origins });
         })();
+  // Each case's and pallet's stored state, read with the rest.
+  const containerStates = (resolution.containers ?? []).map((c) =>
+    readContainerState(rpc, registry, containerKeyOf(c.sscc)),
+  );
   // Nothing may reject unobserved while the other reads are awaited.
-  for (const read of [chainIdRead, batchRead, attesterRead, authority]) read?.catch(() => undefined);
+  for (const read of [chainIdRead, batchRead, attesterRead, authority, ...containerStates])
+    read?.catch(() => undefined);
   // The signatures need nothing from the chain: they are recovered while its answer is on the
   // way (after one turn, so the batched read is sent first). On a slow phone this is most of
   // the CPU work, and the round trip hides it.
@@ -155,6 +166,13 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
     batchOnChain,
     metadata: null,
     authority,
+    containers: verifyContainers({
+      resolution,
+      domain,
+      chainStates: containerStates,
+      load: (cid) =>
+        fetchDocument(fetchImpl, gatewayUrl({ resolution, deps }, cid), cid, inlinedText({ resolution }, cid)),
+    }),
   };
   const checks: CheckOutcome[] = [];
   for (const id of CHECK_IDS) checks.push(await runCheck(id, v));
@@ -165,12 +183,16 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
     outcome("item_identity") === true &&
     outcome("items_root_on_chain") === true &&
     outcome("item_in_batch") === true;
-  const findings = safetyFindings({
-    metadata: v.metadata,
-    events,
-    recalledOnChain,
-    platformColdChain: resolution.display.coldChain ?? null,
-  });
+  const containers = await v.containers;
+  const findings = [
+    ...safetyFindings({
+      metadata: v.metadata,
+      events,
+      recalledOnChain,
+      platformColdChain: resolution.display.coldChain ?? null,
+    }),
+    ...containers.findings,
+  ];
 
   const authorityReport = authority === null ? null : await authority.catch(() => null);
   if (authorityReport !== null) attachAuthority(events, digests, authorityReport);
@@ -184,6 +206,7 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
     metadata: v.metadata,
     videoCid: v.metadata?.videoCid ?? null,
     events,
+    containers: containers.containers,
     authority: authorityReport,
     chainTrust: hasTrustReport(rpc) ? rpc.trustReport() : null,
   };
