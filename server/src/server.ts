@@ -30,6 +30,8 @@ import { auditsRouter } from "./http/routes/audits.ts";
 import { exportsRouter } from "./http/routes/exports.ts";
 import { labelsRouter } from "./http/routes/labels.ts";
 import { organisationsRouter } from "./http/routes/organisations.ts";
+import { applicationsRouter, LICENCE_PATH } from "./http/routes/applications.ts";
+import { membersRouter } from "./http/routes/members.ts";
 import { resolverRouter } from "./http/routes/resolver.ts";
 import { RPC_PATH, rpcProxyRouter } from "./http/routes/rpc-proxy.ts";
 import { webAssetsRouter } from "./http/routes/web-assets.ts";
@@ -212,6 +214,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         registry: config.chain.registryAddress,
       }),
       ...(options.extraRouters?.(ctx) ?? []),
+      applicationsRouter(ctx),
+      membersRouter(ctx),
       organisationsRouter(ctx),
       productsRouter(ctx),
       entitlementsRouter(ctx),
@@ -231,7 +235,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     bodyTimeoutMs: config.http.bodyTimeoutMs,
     // These routes parse their own (small) bodies: the global parser's larger limit must not read them first.
     // Media uploads stream the body, whatever its type (a JSON document is a file like any other).
-    ownBodyParsers: [RPC_PATH, "/api/v1/claims/", "/api/v1/media"],
+    ownBodyParsers: [RPC_PATH, "/api/v1/claims/", "/api/v1/media", LICENCE_PATH],
   });
 
   let working = Promise.resolve();

@@ -204,7 +204,74 @@ const HTTP = {
     zh: "具有该统一社会信用代码或签名地址的组织已注册。",
     remedy: "The credit code or signing address is registered already: look the organisation up instead.",
   },
-  "organisation.suspended": {
+  "application.exists": {
+    status: 409,
+    en: "An application with this credit code is already waiting for review.",
+    zh: "该统一社会信用代码已有一份申请正在审核中。",
+    remedy:
+      "Wait for the bureau's decision on the application already made (its status link says it); apply again only after a refusal.",
+  },
+  "application.not_found": {
+    status: 404,
+    en: "No application has this id, or the status secret does not match.",
+    zh: "不存在该申请，或查询密码不符。",
+    remedy: "Use the status link given when you applied, exactly as it was given.",
+  },
+  "application.not_pending": {
+    status: 409,
+    en: "The application has already been decided.",
+    zh: "该申请已经审核完毕。",
+    remedy: "Reload the list: another reviewer approved or refused it.",
+  },
+  "application.licence_type": {
+    status: 415,
+    en: "The licence photo must be a JPEG, PNG or WebP image.",
+    zh: "营业执照照片必须是 JPEG、PNG 或 WebP 图片。",
+    remedy: "Take the photo with the phone's camera, or send a JPEG, PNG or WebP file.",
+  },
+  "application.licence_too_large": {
+    status: 413,
+    en: "The licence photo is larger than 4 MB.",
+    zh: "营业执照照片超过 4 MB。",
+    remedy: "Send a smaller photo (at most 4 MB).",
+  },
+  "application.licence_unknown": {
+    status: 400,
+    en: "The licence photo named in the application was not uploaded here.",
+    zh: "申请中引用的营业执照照片未在此上传。",
+    remedy: "Upload the photo first (`POST /api/v1/applications/licence`) and use the CID it returns.",
+  },
+  "member.not_found": {
+    status: 404,
+    en: "No person of this organisation has this id.",
+    zh: "该组织中不存在此人员。",
+    remedy: "Check the person's id in the organisation's list of people.",
+  },
+  "member.chair_kept": {
+    status: 409,
+    en: "The chair cannot be removed or limited.",
+    zh: "不能删除负责人或限制其权限。",
+    remedy: "Revoke the chair's sessions instead; the operator changes the chair.",
+  },
+  "member.capability_missing": {
+    status: 403,
+    en: "Your account may not do this; ask your chair for the permission.",
+    zh: "您的账号无权执行此操作，请向负责人申请权限。",
+    remedy:
+      "The organisation's chair gives the person the capability this write needs (`batches`, `events` or `members`).",
+  },
+  "sign_in.invalid": {
+    status: 401,
+    en: "This sign-in link is not valid: it is unknown, already used or expired.",
+    zh: "该登录链接无效：链接不存在、已使用或已过期。",
+    remedy: "Ask your chair or the bureau for a new sign-in link; each link works once, within 72 hours.",
+  },
+  "session.not_found": {
+    status: 404,
+    en: "No session of this person has this id.",
+    zh: "此人员不存在该登录会话。",
+    remedy: "Check the session's id in the person's list of sessions.",
+  },  "organisation.suspended": {
     status: 403,
     en: "This organisation is suspended and may not write.",
     zh: "该组织已被暂停，不能提交数据。",

@@ -10,6 +10,7 @@ import type { NextFunction, Request, RequestHandler, Response } from "express";
 import type { Kysely } from "kysely";
 
 import type { Role } from "../domain/enumerations.ts";
+import { mayWrite } from "../domain/members.ts";
 import { principalOfToken } from "../services/authentication.ts";
 import type { Principal } from "../services/context.ts";
 import type { Database } from "../storage/schema.ts";
@@ -50,6 +51,11 @@ export function authenticate(options: { db: Kysely<Database>; adminToken: string
         if (principal === null) {
           req.log.warn({ path: req.path }, "refused an unknown, expired or revoked credential");
           throw new AppError("auth.invalid");
+        }
+        // A person's device session writes only where one of its capabilities reaches.
+        if (principal.capabilities != null && !mayWrite(principal.capabilities, req.method, req.path)) {
+          req.log.warn({ path: req.path, method: req.method, memberId: principal.memberId }, "refused a capability");
+          throw new AppError("member.capability_missing", {}, { detail: `${req.method} ${req.path}` });
         }
         req.principal = principal;
       })

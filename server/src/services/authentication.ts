@@ -6,7 +6,9 @@
 import type { Kysely } from "kysely";
 
 import { ROLES, type Role } from "../domain/enumerations.ts";
+import { capabilitiesOf } from "../domain/members.ts";
 import { findUsableCredential, hashToken, touchCredential } from "../storage/credentials.ts";
+import { getActiveMember } from "../storage/members.ts";
 import type { Database } from "../storage/schema.ts";
 import type { Principal } from "./context.ts";
 
@@ -16,10 +18,15 @@ const KNOWN_ROLES: ReadonlySet<string> = new Set<Role>(ROLES);
 export async function principalOfToken(db: Kysely<Database>, token: string): Promise<Principal | null> {
   const credential = await findUsableCredential(db, hashToken(token));
   if (credential === null) return null;
+  // A device session speaks for its person only while the person is still in the organisation.
+  const member = credential.memberId === null ? null : await getActiveMember(db, credential.memberId);
+  if (credential.memberId !== null && member?.organisationId !== credential.organisationId) return null;
   await touchCredential(db, credential.id);
   return {
     organisationId: credential.organisationId,
     credentialId: credential.id,
     roles: credential.roles.filter((role): role is Role => KNOWN_ROLES.has(role)),
+    memberId: member?.id ?? null,
+    capabilities: member === null ? null : capabilitiesOf(member.role, member.capabilities),
   };
 }

@@ -7,6 +7,7 @@ import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 
 import type { Role } from "../domain/enumerations.ts";
+import type { Capability } from "../domain/members.ts";
 import type { TypedDataVersion } from "../domain/typed-data.ts";
 import type { ContentStore } from "../ipfs/content-store.ts";
 import type { ContractSignatureChecker } from "../ledger/contract-signatures.ts";
@@ -52,6 +53,10 @@ export interface Principal {
   organisationId: string | null;
   credentialId: string | null;
   roles: readonly Role[];
+  /** The person a device session belongs to; absent or null for an API token or the admin. */
+  memberId?: string | null;
+  /** What that person may do; absent or null: everything the roles allow (an API token). */
+  capabilities?: readonly Capability[] | null;
 }
 
 export const ANONYMOUS: Principal = { organisationId: null, credentialId: null, roles: [] };

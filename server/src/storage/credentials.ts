@@ -20,6 +20,8 @@ export interface Credential {
   expiresAtMs: number | null;
   revokedAtMs: number | null;
   lastUsedAtMs: number | null;
+  /** The person a device session belongs to; null for an organisation's API token. */
+  memberId: string | null;
 }
 
 export interface NewCredential {
@@ -30,6 +32,7 @@ export interface NewCredential {
   roles: string[];
   label: string;
   expiresAtMs: number | null;
+  memberId?: string | null;
 }
 
 export function hashToken(token: string): string {
@@ -46,6 +49,7 @@ function toCredential(row: Selectable<CredentialsTable>): Credential {
     expiresAtMs: row.expires_at_ms,
     revokedAtMs: row.revoked_at_ms,
     lastUsedAtMs: row.last_used_at_ms,
+    memberId: row.member_id,
   };
 }
 
@@ -63,6 +67,7 @@ export async function insertCredential(db: Db, credential: NewCredential, nowMs 
       expires_at_ms: credential.expiresAtMs,
       revoked_at_ms: null,
       last_used_at_ms: null,
+      member_id: credential.memberId ?? null,
     })
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -116,4 +121,27 @@ export async function listCredentials(db: Db, organisationId: string): Promise<C
     .orderBy("id")
     .execute();
   return rows.map(toCredential);
+}
+
+/** A person's device sessions, newest first. */
+export async function listMemberCredentials(db: Db, memberId: string): Promise<Credential[]> {
+  const rows = await db
+    .selectFrom("credentials")
+    .selectAll()
+    .where("member_id", "=", memberId)
+    .orderBy("created_at_ms", "desc")
+    .orderBy("id")
+    .execute();
+  return rows.map(toCredential);
+}
+
+/** Revokes every unrevoked session of a person (when the person is removed); how many. */
+export async function revokeMemberCredentials(db: Db, memberId: string, nowMs = Date.now()): Promise<number> {
+  const result = await db
+    .updateTable("credentials")
+    .set({ revoked_at_ms: nowMs })
+    .where("member_id", "=", memberId)
+    .where("revoked_at_ms", "is", null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }

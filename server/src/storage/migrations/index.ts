@@ -18,6 +18,7 @@ import { epcisCaptures } from "./0013-epcis-captures.ts";
 import { certificates } from "./0014-certificates.ts";
 import { containers } from "./0015-containers.ts";
 import { orders } from "./0016-orders.ts";
+import { joining } from "./0017-joining.ts";
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001-initial": initial,
@@ -34,4 +35,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0014-certificates": certificates,
   "0015-containers": containers,
   "0016-orders": orders,
+  "0017-joining": joining,
 };
