@@ -20,6 +20,7 @@ import { refuseSuspendedWriters } from "./http/suspended-writers.ts";
 import { batchesRouter } from "./http/routes/batches.ts";
 import { eventsRouter } from "./http/routes/events.ts";
 import { certificatesRouter } from "./http/routes/certificates.ts";
+import { ordersRouter } from "./http/routes/orders.ts";
 import { epcisRouter } from "./http/routes/epcis.ts";
 import { mediaRouter } from "./http/routes/media.ts";
 import { productsRouter } from "./http/routes/products.ts";
@@ -223,6 +224,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       batchesRouter(ctx),
       eventsRouter(ctx),
       certificatesRouter(ctx),
+      ordersRouter(ctx),
       epcisRouter(ctx),
       recallsRouter(ctx),
       signatureRequestsRouter(ctx),

@@ -10,6 +10,7 @@ import { batchCertificateRequest, mixedCertificateRequest } from "../services/ce
 import { eventRequest, recallRequest } from "../services/events.ts";
 import { inspectionRequestBody } from "../services/inspection-requests.ts";
 import { credentialRequest, onboardingRequest } from "../services/organisations.ts";
+import { orderRequest, scanRequest } from "../services/orders.ts";
 import { companyPrefixRequest, grantRequest, gtinBindingRequest } from "../services/entitlement.ts";
 import { reasonRequest } from "../services/regulator.ts";
 import { signatureSubmission } from "../services/sign-and-submit.ts";
@@ -242,6 +243,46 @@ const OPERATIONS: Operation[] = [
     path: "/api/v1/certificates/{id}.pdf",
     summary: "A certificate printed on A6 as the rules lay it out, with the QR code of its page",
     roles: "anyone",
+    success: 200,
+  },
+  {
+    method: "post",
+    path: "/api/v1/orders",
+    summary:
+      "Take an order (seller: cooperative, processor, retailer) of lines of GTIN, lot and quantity in items; the buyer only as a salted hash of your reference; refused as `lot.sold_out` when a lot has fewer units left (docs/orders.md)",
+    roles: "cooperative, actor",
+    body: orderRequest,
+    success: 201,
+  },
+  {
+    method: "get",
+    path: "/api/v1/orders",
+    summary: "Your own orders, newest first, each line with what was packed and what is still to pack",
+    roles: "cooperative, actor",
+    query: ["limit", "offset"],
+    success: 200,
+  },
+  {
+    method: "get",
+    path: "/api/v1/orders/{id}",
+    summary: "One of your orders with its packed items (another organisation's is 404)",
+    roles: "cooperative, actor",
+    success: 200,
+  },
+  {
+    method: "post",
+    path: "/api/v1/orders/{id}/items",
+    summary:
+      "Scan items (Digital Link URIs) or a case (SSCC) into the order, all or nothing: refused when not of its lines, over a line, in another order or of a recalled lot",
+    roles: "cooperative, actor",
+    body: scanRequest,
+    success: 200,
+  },
+  {
+    method: "post",
+    path: "/api/v1/orders/{id}/cancel",
+    summary: "Cancel an order before its despatch: its units go back to the lots' balance and its items are released",
+    roles: "cooperative, actor",
     success: 200,
   },
   {

@@ -616,57 +616,6 @@ export interface SignInLinksTable {
   credential_id: string | null;
 }
 
-/** A licence photo uploaded by an applicant before applying (migration 0017). */
-export interface ApplicationLicencesTable {
-  cid: string;
-  content_type: string;
-  size_bytes: number;
-  created_at_ms: number;
-}
-
-/** An application to join (migration 0017); its contact is personal data, never public. */
-export interface ApplicationsTable {
-  id: string;
-  kind: string;
-  name_zh: string;
-  name_en: string | null;
-  uscc: string;
-  region_code: string;
-  contact_json: string;
-  licence_cid: string | null;
-  status: string;
-  secret_hash: string;
-  refusal_json: string | null;
-  organisation_id: string | null;
-  decided_by: string | null;
-  created_at_ms: number;
-  decided_at_ms: number | null;
-}
-
-/** A person inside an organisation (migration 0017). */
-export interface MembersTable {
-  id: string;
-  organisation_id: string;
-  name: string;
-  role: string;
-  capabilities_json: string;
-  created_at_ms: number;
-  removed_at_ms: number | null;
-}
-
-/** A one-time sign-in link of a person (migration 0017); only the token's SHA-256 is kept. */
-export interface SignInLinksTable {
-  id: string;
-  member_id: string;
-  token_hash: string;
-  created_by: string;
-  created_at_ms: number;
-  expires_at_ms: number;
-  used_at_ms: number | null;
-  revoked_at_ms: number | null;
-  credential_id: string | null;
-}
-
 export interface Database {
   organisations: OrganisationsTable;
   credentials: CredentialsTable;

@@ -55,6 +55,8 @@ async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("serial", "text", (col) => col.notNull())
     .addColumn("order_id", "text", (col) => col.notNull().references("orders.id"))
     .addColumn("position", "integer", (col) => col.notNull())
+    // The case the item came in when a case's SSCC was scanned; null for an item scanned alone.
+    .addColumn("case_sscc", "text")
     .addColumn("scanned_at_ms", "bigint", (col) => col.notNull())
     .addPrimaryKeyConstraint("order_items_pk", ["batch_id", "serial"])
     .addForeignKeyConstraint("order_items_item", ["batch_id", "serial"], "items", ["batch_id", "serial"])
