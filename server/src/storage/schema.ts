@@ -503,6 +503,8 @@ export interface OrderItemsTable {
   serial: string;
   order_id: string;
   position: number;
+  /** The case it came in when the case's SSCC was scanned; null for an item scanned alone. */
+  case_sscc: string | null;
   scanned_at_ms: number;
 }
 
