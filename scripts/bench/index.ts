@@ -7,6 +7,7 @@ import { exportsSuite } from "./exports.ts";
 import { gasSuite } from "./gas.ts";
 import { heavyLoadSuite } from "./heavy-load.ts";
 import { labelsSuite } from "./labels.ts";
+import { lotCardSuite } from "./lot-card.ts";
 import { merkleSuite } from "./merkle.ts";
 import { resilienceSuite } from "./resilience.ts";
 import { rpcHammerSuite } from "./rpc-hammer.ts";
@@ -22,6 +23,7 @@ export const suites: readonly BenchSuite[] = [
   serverSuite,
   rpcHammerSuite,
   scanPageSuite,
+  lotCardSuite,
   verifierPageSuite,
   exportsSuite,
   auditSuite,

@@ -4,6 +4,7 @@
  */
 import { buildCertificatePage } from "./build-certificate-page.ts";
 import { buildConsoles } from "./build-consoles.ts";
+import { buildLotPage } from "./build-lot-page.ts";
 import { SCAN_PAGE_BUDGET_BROTLI_BYTES, SCAN_PAGE_BUDGET_GZIP_BYTES, buildWeb } from "./build-web.ts";
 
 const web = await buildWeb();
@@ -16,3 +17,4 @@ if (!web.withinBudget) {
 }
 await buildConsoles();
 await buildCertificatePage();
+await buildLotPage();

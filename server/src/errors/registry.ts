@@ -607,6 +607,31 @@ const HTTP = {
     zh: "合格证目前由平台托管密钥签名；该机构自持密钥，本版本暂不支持以自有钱包签发合格证。",
     remedy: "Issue paper certificates meanwhile, or ask the operator for a custodial key.",
   },
+  "lot_card.not_found": {
+    status: 404,
+    en: "No lot of this product was registered under this lot number: the code may be mistyped or not genuine.",
+    zh: "此商品没有登记这个批号：可能输入有误，或不是正规的码。",
+    remedy:
+      "Check the GTIN and lot on the package or the stream's screen; the lot card exists once its batch is registered.",
+  },
+  "lot_card.image_size": {
+    status: 400,
+    en: "The lot card image size is out of range (360 to 2048 pixels).",
+    zh: "批次卡片图片尺寸超出范围（360 至 2048 像素）。",
+    remedy: "Ask for ?size= between 360 and 2048, or leave it out for 1080.",
+  },
+  "lot_card.oembed_url": {
+    status: 404,
+    en: "This URL is not a lot card of this server.",
+    zh: "该网址不是本站的批次卡片。",
+    remedy: "Pass url= the lot page's address, https://{host}/01/{GTIN}/10/{lot}.",
+  },
+  "lot_card.oembed_format": {
+    status: 501,
+    en: "Only the JSON oEmbed format is offered.",
+    zh: "仅提供 JSON 格式的 oEmbed。",
+    remedy: "Ask for format=json, or leave format out.",
+  },
   "order.not_found": {
     status: 404,
     en: "No order of this organisation has this id.",

@@ -166,6 +166,19 @@ export function securityHeaders(
 }
 
 /**
+ * The policy of a page other sites may frame (the lot card's embed, `?embed=1`): `policy`
+ * with any ancestor allowed and every other directive as it was. Every other page keeps
+ * helmet's `frame-ancestors 'self'` and `X-Frame-Options`.
+ */
+export function frameableCsp(policy: string): string {
+  const directives = policy
+    .split(";")
+    .map((directive) => directive.trim())
+    .filter((directive) => directive !== "" && !directive.startsWith("frame-ancestors"));
+  return [...directives, "frame-ancestors *"].join(";");
+}
+
+/**
  * A middleware that only sets fixed headers (helmet with a policy that has no per-request
  * parts: no nonces, no functions), run once against a recorder; each request then gets the
  * recorded headers. Helmet's chain of a dozen middlewares cost a tenth of a scan.

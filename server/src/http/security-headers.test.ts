@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 
 import express, { type RequestHandler } from "express";
 
-import { headersComputedOnce, securityHeaders } from "./app.ts";
+import { frameableCsp, headersComputedOnce, securityHeaders } from "./app.ts";
 
 async function headersOf(middleware: RequestHandler): Promise<Record<string, string>> {
   const app = express();
@@ -50,6 +50,22 @@ describe("security headers computed once", () => {
     assert.equal(plain["cross-origin-opener-policy"], undefined);
     assert.equal(plain["strict-transport-security"], undefined);
     assert.match(plain["content-security-policy"] ?? "", /script-src 'self'/);
+  });
+
+  it("keep every page unframeable; the lot card's embed policy changes frame-ancestors only", async () => {
+    const headers = await headersOf(headersComputedOnce(securityHeaders([])));
+    const policy = headers["content-security-policy"] ?? "";
+    assert.match(policy, /frame-ancestors 'self'/);
+    assert.equal(headers["x-frame-options"], "SAMEORIGIN");
+    const frameable = frameableCsp(policy);
+    assert.match(frameable, /frame-ancestors \*$/);
+    assert.doesNotMatch(frameable, /frame-ancestors 'self'/);
+    const others = (text: string) =>
+      text
+        .split(";")
+        .filter((directive) => !directive.startsWith("frame-ancestors"))
+        .sort();
+    assert.deepEqual(others(frameable), others(policy));
   });
 
   it("refuses a middleware that fails when run once", () => {

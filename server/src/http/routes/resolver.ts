@@ -19,6 +19,7 @@ import { scriptSafeJson, utf8Of } from "../../services/answer-text.ts";
 import { requireProduct } from "../../services/lookups.ts";
 import { resolveItem } from "../../services/resolve.ts";
 import { problemBody } from "../problem.ts";
+import { answerLot, isLotImage, lotCardRouter } from "./lot-card.ts";
 import { sendScanPage } from "./web-assets.ts";
 
 function setCors(res: Response): void {
@@ -68,6 +69,8 @@ const claimBody = z.object({ code: z.string().max(32) }).strict();
 
 export function resolverRouter(ctx: ServiceContext): Router {
   const router = Router();
+  // The lot card's image path and oEmbed come before the Digital Link parser, which would refuse them.
+  router.use(lotCardRouter(ctx));
 
   router.use(async (req, res, next) => {
     if (!req.path.startsWith("/01/")) {
@@ -99,6 +102,11 @@ export function resolverRouter(ctx: ServiceContext): Router {
     }
     const self = `${ctx.publicOrigin}${req.path}`;
     res.setHeader("Link", `<${self}?linkType=all>; rel="linkset"; type="application/linkset+json"`);
+    if (link.serial === undefined && link.lot !== undefined && isLotImage(link)) {
+      // The lot card's overlay image (`?format=png`), whatever Accept says: an <img> asks for */*.
+      await answerLot(ctx, req, res, link, { wantsHtml });
+      return;
+    }
     if (
       link.linkType === "all" ||
       req.accepts(["application/linkset+json", "text/html", "application/json"]) === "application/linkset+json"
@@ -106,8 +114,13 @@ export function resolverRouter(ctx: ServiceContext): Router {
       res.type("application/linkset+json").json(linkset(ctx, link, self));
       return;
     }
+    if (link.serial === undefined && link.lot !== undefined) {
+      // A lot: its live-stream card (lot-card.ts).
+      await answerLot(ctx, req, res, link, { wantsHtml });
+      return;
+    }
     if (link.serial === undefined) {
-      // A product or lot: no item to verify; the product's public description.
+      // A product: no item to verify; the product's public description.
       const product = await requireProduct(ctx, link.gtin);
       res.json({
         type: "oioc.product",
