@@ -406,6 +406,28 @@ const OPERATIONS: Operation[] = [
     success: 200,
   },
   {
+    method: "get",
+    path: "/01/{gtin}/10/{lot}",
+    summary:
+      "The live-stream lot card: the page (text/html; ?embed=1 the compact card other sites may frame), the product with its card (application/json), or the overlay PNG (?format=png&size=360..2048)",
+    roles: "anyone",
+    success: 200,
+  },
+  {
+    method: "get",
+    path: "/01/{gtin}/10/{lot}/card.png",
+    summary: "The lot card as a square PNG for a stream overlay (?size=360..2048, default 1080)",
+    roles: "anyone",
+    success: 200,
+  },
+  {
+    method: "get",
+    path: "/oembed",
+    summary: "oEmbed 1.0 (format=json) for a lot card URL: a rich answer with an iframe of the compact card",
+    roles: "anyone",
+    success: 200,
+  },
+  {
     method: "post",
     path: "/api/v1/claims/{gtin}/{lot}/{serial}",
     summary: "Claim an item's hidden verification code (rate-limited)",
