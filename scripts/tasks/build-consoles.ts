@@ -12,13 +12,16 @@ import path from "node:path";
 
 import { bundle, contentName, writeFavicon, writeWithSiblings } from "./build-web.ts";
 
-export const CONSOLES = ["cooperative", "regulator"] as const;
+/** The two consoles, and the public pages for joining and signing in, which share their frame and styles. */
+export const CONSOLES = ["cooperative", "regulator", "apply", "signin"] as const;
 export type ConsoleName = (typeof CONSOLES)[number];
 
 /** What tells the two pages apart before their script runs: the title, and phone or desk layout. */
-const PAGES: Record<ConsoleName, { title: string; layout: "mobile" | "desktop" }> = {
+const PAGES: Record<ConsoleName, { title: string; layout: "mobile" | "desktop"; entry?: string }> = {
   cooperative: { title: "合作社控制台 · Cooperative console", layout: "mobile" },
   regulator: { title: "监管控制台 · Regulator console", layout: "desktop" },
+  apply: { title: "申请加入 · Apply to join", layout: "mobile", entry: "scanner-web/apply/main.ts" },
+  signin: { title: "登录 · Sign in", layout: "mobile", entry: "scanner-web/signin/main.ts" },
 };
 
 export interface ConsoleBuild {
@@ -46,7 +49,10 @@ export async function buildConsoles(options: { outDir?: string } = {}): Promise<
   }
   const faviconName = writeFavicon(path.dirname(outDir));
   for (const name of CONSOLES) {
-    const js = await bundle(path.join(consoleRoot, "src", name, "main.ts"));
+    const entry = PAGES[name].entry;
+    const js = await bundle(
+      entry === undefined ? path.join(consoleRoot, "src", name, "main.ts") : path.join(projectRoot, entry),
+    );
     const jsName = contentName(name, "js", js);
     const html = template
       .replace("{{title}}", PAGES[name].title)

@@ -14,6 +14,7 @@ import { failureText, flash, h, signInView } from "../shared/ui.ts";
 import { batchesView } from "./batch-list.ts";
 import { refreshBatches } from "./batch-refresh.ts";
 import { forgetEventForms } from "./event-form.ts";
+import { peopleView } from "./people.ts";
 import { queuePanel } from "./queue-panel.ts";
 import { forgetRecordsView, recordsView } from "./records.ts";
 import { forgetRegisterForm, registerView, snapshotDraft } from "./register-form.ts";
@@ -42,7 +43,15 @@ function renderConsole(): void {
   if (state.me.organisation?.status === "suspended") {
     main.append(h("p", { class: "banner banner-danger", role: "alert" }, pick(COMMON.suspendedBanner, state.lang)));
   }
-  main.append(state.view === "batches" ? batchesView() : state.view === "register" ? registerView() : recordsView());
+  main.append(
+    state.view === "batches"
+      ? batchesView()
+      : state.view === "register"
+        ? registerView()
+        : state.view === "people"
+          ? peopleView()
+          : recordsView(),
+  );
   // Forms are kept across renders (polling redraws the list); keep the cursor where it was.
   const active = document.activeElement;
   app().replaceChildren(topBar(state.me), tabs(), main);
@@ -73,6 +82,10 @@ function tabs(): HTMLElement {
     ["register", t("register")],
     ["records", t("records")],
   ];
+  // People (issue 15): for the chair and whoever she lets manage people, and the organisation's API token.
+  const capabilities = state.me?.member?.capabilities;
+  if (capabilities === undefined || capabilities.includes("members"))
+    views.push(["people", pick(["人员", "People"], state.lang)]);
   return tabBar(state.view, views, (target) => {
     state.view = target;
     render();
@@ -103,6 +116,10 @@ async function signIn(token: string): Promise<void> {
 }
 
 function signOut(): void {
+  // A person's device session ends on the server too; an API token stays valid for its integrations.
+  if (state.me?.member != null) {
+    void state.api?.fetch("/api/v1/me/session", { method: "DELETE" }).catch(() => undefined);
+  }
   storeToken("cooperative", null);
   state.api = null;
   state.me = null;

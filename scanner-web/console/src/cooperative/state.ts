@@ -20,6 +20,8 @@ export type OrganisationView = ReturnType<typeof organisationView>;
 export interface Me {
   organisation: OrganisationView | null;
   roles: string[];
+  /** A person's device session; null for the organisation's API token. */
+  member?: { id: string; capabilities: string[] } | null;
   plots: Plot[];
   certifications: Certification[];
 }
@@ -41,7 +43,7 @@ export function freshDraft(): Draft {
   };
 }
 
-export type View = "batches" | "register" | "records";
+export type View = "batches" | "register" | "records" | "people";
 
 export interface CooperativeState {
   lang: Lang;

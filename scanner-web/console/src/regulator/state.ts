@@ -15,7 +15,7 @@ export type BatchView = ReturnType<typeof batchView>;
 export type OrganisationView = ReturnType<typeof organisationView>;
 export type AuditReport = BatchAuditReport | ScopeAuditReport;
 
-export type View = "batches" | "organisations" | "audit";
+export type View = "batches" | "organisations" | "audit" | "applications";
 export type SortKey = "lot" | "gtin" | "cooperative" | "region" | "harvestedAt" | "itemCount" | "status";
 
 export interface RegulatorState {

@@ -87,6 +87,9 @@ export function organisationsRouter(ctx: ServiceContext): Router {
     res.json({
       organisation: records === null ? null : organisationView(records.organisation),
       roles: principal.roles,
+      // A person's device session (issue 15): who, and what the person may do; null for an API token.
+      member:
+        principal.memberId == null ? null : { id: principal.memberId, capabilities: principal.capabilities ?? [] },
       plots: records?.plots ?? [],
       certifications: records?.certifications ?? [],
     });

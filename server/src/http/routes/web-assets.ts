@@ -346,5 +346,16 @@ export function webAssetsRouter(options: { dir?: string } = {}): Router {
       sendAsset(req, res, asset, "no-cache");
     });
   }
+  // Joining and signing in (issue 15): public pages built with the consoles.
+  for (const name of ["apply", "signin"] as const) {
+    router.get(`/${name}`, (req, res) => {
+      const asset = loadAsset(path.join(dir, "console", `${name}.html`));
+      if (asset === null) {
+        res.status(503).type("text/plain; charset=utf-8").send("The pages are not built (npm run build:web).");
+        return;
+      }
+      sendAsset(req, res, asset, "no-cache");
+    });
+  }
   return router;
 }
