@@ -150,14 +150,6 @@ export const BIZ_STEP_TEXT: Record<string, Pair> = {
   unknown: ["未知环节", "Unknown step"],
 };
 
-/** The 合格证's promise bases (domain/certificate.ts's BASIS_NAMES, restated: that module brings zod). */
-export const BASIS_TEXT: Record<string, Pair> = {
-  entrusted_test: ["委托检测", "entrusted test"],
-  self_test: ["自我检测", "self-test"],
-  internal_control: ["内部质量控制", "internal quality control"],
-  self_promise: ["自我承诺", "self promise"],
-};
-
 export const CERT_TEXT: Record<string, Pair> = {
   pollution_free: ["无公害农产品", "Pollution-free produce"],
   green_food: ["绿色食品", "Green Food"],
@@ -226,14 +218,6 @@ export const UI_TEXT = {
   ],
   handover: ["交接：{from} → {to}", "Handed over by {from} to {to}"],
   noCustody: ["无权记录", "No custody"],
-  packedCase: ["装箱 SSCC {sscc}", "Packed into case {sscc}"],
-  packedPallet: ["装入托盘 SSCC {sscc}", "Case loaded onto pallet {sscc}"],
-  shipped: ["发往 {to}", "Shipped to {to}"],
-  received: ["{to} 收货", "Received by {to}"],
-  unpacked: ["拆箱", "Unpacked"],
-  qualityCertificates: ["承诺达标合格证", "Quality certificate (合格证)"],
-  certBasis: ["承诺依据", "Basis"],
-  certIssuer: ["开具方", "Issued by"],
   noCustodyFinding: [
     "「{actor}」记录了「{step}」，但它当时无权记录这个批次：这条记录不可信",
     "{actor} recorded “{step}” without custody of this batch: do not trust this record",

@@ -15,7 +15,6 @@ import { verifyResolution, type VerificationReport } from "../../server/src/veri
 import { claimHiddenCode, type ClaimOutcome } from "./claim.ts";
 import { chinaDateTime, h, type Child } from "./dom.ts";
 import {
-  BASIS_TEXT,
   BIZ_STEP_TEXT,
   CERT_TEXT,
   CHECK_TEXT,
@@ -47,6 +46,8 @@ type State =
 let lang: Lang = storedLang();
 let state: State = { kind: "loading" };
 let claim: ClaimOutcome | null = null;
+/** The script an item packed in cases, or certified by a 合格证, loads (item-path.ts); null for others. */
+let itemPath: typeof import("./item-path.ts") | null = null;
 // One video element for the page's life, so switching language does not restart playback.
 let video: HTMLVideoElement | null = null;
 
@@ -353,70 +354,8 @@ function videoSection(resolution: ItemResolution, report: VerificationReport): H
   return h("section", { class: "card" }, h("h2", {}, t("video")), video);
 }
 
-/** The item's own cases, pallets and shipments, each step as verified (verify/containers.ts). */
-function containerSteps(report: VerificationReport): { at: number; item: HTMLElement }[] {
-  return report.containers.flatMap(({ container, kind, steps }) =>
-    steps.map(({ step, action, occurredAt, valid, onChain }) => {
-      const to = pickLocalised(step.counterparty?.name ?? step.actor.name, lang);
-      const text =
-        action === "packing"
-          ? t(kind === "case" ? "packedCase" : "packedPallet")
-          : action === "shipping"
-            ? t("shipped")
-            : action === "receiving"
-              ? t("received")
-              : t("unpacked");
-      return {
-        at: occurredAt,
-        item: h(
-          "li",
-          { class: valid ? "event" : "event event-bad", "data-container-step": action, "data-sscc": container.sscc },
-          h("time", {}, chinaDate(occurredAt * 1000)),
-          h("strong", {}, text.replace("{sscc}", container.sscc).replace("{to}", to)),
-          h("span", { class: "actor" }, `${pickLocalised(step.actor.name, lang)} · SSCC ${container.sscc}`),
-          valid ? null : h("span", { class: "flag" }, t("badSignature")),
-          onChain ? null : h("span", { class: "flag flag-soft" }, t("notOnChain")),
-        ),
-      };
-    }),
-  );
-}
-
-/** The batch's 合格证 as the platform lists them; each verified on its own page. */
-function certificatesSection(resolution: ItemResolution): HTMLElement | null {
-  const list = resolution.certificates ?? [];
-  if (list.length === 0) return null;
-  return h(
-    "section",
-    { class: "card" },
-    h("h2", {}, t("qualityCertificates")),
-    h(
-      "ul",
-      { class: "certs" },
-      ...list.map((c) =>
-        h(
-          "li",
-          { class: "cert", "data-certificate": c.id },
-          h("a", { href: `/c/${c.id}` }, `${c.id.slice(0, 12)}… · ${c.issuedOn}`),
-          h("br"),
-          h("span", {}, labelled(t("certIssuer"), pickLocalised(c.issuer, lang))),
-          h("br"),
-          h(
-            "span",
-            {},
-            labelled(
-              t("certBasis"),
-              c.basis.map((b) => (BASIS_TEXT[b] === undefined ? b : pick(BASIS_TEXT[b], lang))).join("、"),
-            ),
-          ),
-        ),
-      ),
-    ),
-  );
-}
-
 function timelineSection(resolution: ItemResolution, report: VerificationReport): HTMLElement | null {
-  const own = containerSteps(report);
+  const own = itemPath?.containerLines(report, lang) ?? [];
   if (report.events.length === 0 && own.length === 0) return null;
   const names = namesByOrigin(resolution, report);
   const nameOf = (origin: string): string => names.get(origin) ?? origin;
@@ -599,7 +538,7 @@ function doneView(resolution: ItemResolution, report: VerificationReport): Child
     testsSection(report),
     temperaturesSection(resolution, report),
     certificationsSection(report),
-    certificatesSection(resolution),
+    itemPath?.certificatesSection(resolution, lang),
     claimSection(resolution),
     timelineSection(resolution, report),
     videoSection(resolution, report),
@@ -652,6 +591,8 @@ function render(): void {
 
 /** The content-named SHA-256 module the build writes beside the page (`scripts/tasks/build-web.ts`). */
 declare const SHA256_FALLBACK_URL: string;
+/** The content-named item-path.ts bundle (same build); verify-resolution.ts loads it too, the browser once. */
+declare const CONTAINERS_CHUNK_URL: string;
 
 /**
  * Browsers give Web Crypto only to secure origins; the demo on a phone is opened over plain
@@ -694,7 +635,13 @@ async function start(): Promise<void> {
   state = { kind: "checking", resolution };
   if (!showsStaticChecking()) render();
   await fallback;
+  const pathScript =
+    (resolution.containers?.length ?? 0) + (resolution.certificates?.length ?? 0) === 0
+      ? null
+      : (import(CONTAINERS_CHUNK_URL) as Promise<typeof import("./item-path.ts")>);
   const report = await verifyResolution(resolution, { baseUrl: location.href });
+  // Not loaded: the containers check failed already, and the certificates are not shown.
+  itemPath = (await pathScript?.catch(() => null)) ?? null;
   // A chain that cannot be read says nothing about the item: offer a retry, not a verdict.
   state = report.chainReachable
     ? { kind: "done", resolution, report }

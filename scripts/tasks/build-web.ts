@@ -128,8 +128,14 @@ export async function buildWeb(options: { outDir?: string } = {}): Promise<WebBu
   // Loaded by the page only where the browser has no Web Crypto (plain HTTP on a LAN).
   const sha256Js = await bundle(path.join(webRoot, "src", "sha256-fallback.ts"));
   const sha256Name = contentName("sha256", "js", sha256Js);
+  // Loaded by the page only for an item packed in cases or pallets, or with a 合格证 (most have neither).
+  const itemPathJs = await bundle(path.join(webRoot, "src", "item-path.ts"));
+  const itemPathName = contentName("item-path", "js", itemPathJs);
   const js = await bundle(path.join(webRoot, "src", "main.ts"), {
-    define: { SHA256_FALLBACK_URL: JSON.stringify(`/web/${sha256Name}`) },
+    define: {
+      SHA256_FALLBACK_URL: JSON.stringify(`/web/${sha256Name}`),
+      CONTAINERS_CHUNK_URL: JSON.stringify(`/web/${itemPathName}`),
+    },
     // Fetched at run time from the server, never bundled into the page.
     external: ["/web/*"],
   });
@@ -149,7 +155,7 @@ export async function buildWeb(options: { outDir?: string } = {}): Promise<WebBu
   mkdirSync(outDir, { recursive: true });
   // Only the scan page's own earlier outputs go: the consoles build into the same folder.
   for (const name of readdirSync(outDir)) {
-    if (/^(scan(-[0-9a-f]{10})?\.(js|css|html)|sha256-[0-9a-f]{10}\.js)(\.br|\.gz)?$/.test(name))
+    if (/^(scan(-[0-9a-f]{10})?\.(js|css|html)|(sha256|item-path)-[0-9a-f]{10}\.js)(\.br|\.gz)?$/.test(name))
       rmSync(path.join(outDir, name), { force: true });
   }
   // Also served as a file: for the consoles and for browsers that ask for /favicon.ico on their own.
@@ -170,6 +176,8 @@ export async function buildWeb(options: { outDir?: string } = {}): Promise<WebBu
   ];
   // Not part of the page's weight: a page on HTTPS never asks for it.
   writeWithSiblings(outDir, sha256Name, sha256Js);
+  // Nor this one, which only packed items' pages ask for.
+  writeWithSiblings(outDir, itemPathName, itemPathJs);
   const gzipBytes = files.reduce((sum, file) => sum + file.gzipBytes, 0);
   const brotliBytes = files.reduce((sum, file) => sum + file.brotliBytes, 0);
   return {

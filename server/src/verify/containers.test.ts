@@ -12,19 +12,17 @@ import { AbiCoder, keccak256, TypedDataEncoder, Wallet, ZeroAddress } from "ethe
 
 import type { ItemResolution, ResolvedContainer, ResolvedContainerStep } from "../domain/resolution.ts";
 import { CONTAINER_ACTIONS, containerTypesFor, domainFor } from "../domain/typed-data.ts";
-import { bytesToHex } from "./bytes.ts";
+import { bytesToHex, keccak256 as keccakBytes } from "./bytes.ts";
 import { cidTextFromHex } from "./cid.ts";
-import {
-  containerKeyOf,
-  containerStateHash,
-  containerStepDigest,
-  packedContainerLeaf,
-  packedItemLeaf,
-  verifyContainers,
-  type ContainersReport,
-} from "./containers.ts";
-import type { Eip712Domain } from "./eip712.ts";
+import { containerHashes, verifyContainers, type ContainerCrypto, type ContainersReport } from "./containers.ts";
+import { recoverSigner, structDigest, type Eip712Domain } from "./eip712.ts";
+import { verifyProof } from "./merkle.ts";
 import { fetchDocument } from "./resolution-checks.ts";
+import type { RpcClient } from "./rpc.ts";
+
+const crypto: ContainerCrypto = { keccak256: keccakBytes, recoverSigner, structDigest, verifyProof };
+const hashes = containerHashes(crypto);
+const containerKeyOf = hashes.keyOf;
 
 const abi = AbiCoder.defaultAbiCoder();
 const CHAIN_ID = 31337n;
@@ -119,7 +117,7 @@ async function buildContainer(options: {
     childrenRoot: tree.root,
     childCount: String(childEPCs.length),
     batchIds: options.items === undefined ? [] : [batchId],
-    childContainers: (options.children ?? []).map(containerKeyOf),
+    childContainers: (options.children ?? []).map((sscc) => containerKeyOf(sscc)),
     occurredAt: String(options.packedAtS ?? 1_800_000_000),
     payloadCid: storeDocument({ type: "AggregationEvent", parentID: options.sscc, childEPCs }),
     counterparty: ZeroAddress,
@@ -196,17 +194,36 @@ function resolutionWith(
     uri: uriOf(serial),
     item: { gtin: GTIN, lot: LOT, serial, hasHiddenCode: false, claimedAtMs },
     batch: { batchId },
+    chain: { registry: REGISTRY },
     containers,
   } as unknown as ItemResolution;
 }
 
 const noFetch = (): Promise<Response> => Promise.reject(new Error("no network in this test"));
 
+/**
+ * The registry's `containerState` answers for this test's containers: the chain is the
+ * input here (the e2e and the resolver's test read a real node).
+ */
+function registryWith(states: Map<string, string>): RpcClient {
+  return {
+    chainId: () => Promise.resolve(CHAIN_ID),
+    ethCall: (to, data) => {
+      const selector = bytesToHex(keccakBytes(new TextEncoder().encode("containerState(bytes32)")).subarray(0, 4));
+      assert.equal(to, REGISTRY);
+      assert.equal(data.slice(0, 10), selector);
+      return Promise.resolve(states.get(`0x${data.slice(10)}`) ?? ZERO32);
+    },
+  };
+}
+
 function check(resolution: ItemResolution, chainStates: string[]): Promise<ContainersReport> {
+  const states = new Map((resolution.containers ?? []).map((c, i) => [containerKeyOf(c.sscc), chainStates[i] ?? ""]));
   return verifyContainers({
     resolution,
     domain,
-    chainStates: chainStates.map((s) => Promise.resolve(s)),
+    crypto,
+    rpc: registryWith(states),
     load: (cid) => fetchDocument(noFetch, `http://gateway/${cid}`, cid, documents[cid]),
   });
 }
@@ -226,14 +243,14 @@ describe("verify/containers: the item's cases and pallets", () => {
       events: shipAndReceive,
     });
     for (const step of container.steps) {
-      assert.equal(containerStateHash(step.state), stateHashOf(step.state));
+      assert.equal(hashes.stateHash(step.state), stateHashOf(step.state));
       // The packing's bytes32[] lists included: EIP-712 hashes an array as its words side by side.
-      assert.equal(containerStepDigest(domain, step), step.state.link);
+      assert.equal(hashes.stepDigest(domain, step), step.state.link);
     }
     const items = StandardMerkleTree.of([[batchId, "A2"]], ["bytes32", "string"]);
-    assert.equal(packedItemLeaf(batchId, "A2"), items.leafHash([batchId, "A2"]));
+    assert.equal(hashes.itemLeaf(batchId, "A2"), items.leafHash([batchId, "A2"]));
     const key = containerKeyOf(CASE_1);
-    assert.equal(packedContainerLeaf(key), StandardMerkleTree.of([[key]], ["bytes32"]).leafHash([key]));
+    assert.equal(hashes.containerLeaf(key), StandardMerkleTree.of([[key]], ["bytes32"]).leafHash([key]));
   });
 
   it("verifies a case packed, shipped and received, and its pallet", async () => {

@@ -8,53 +8,61 @@
  */
 import type { ItemResolution, ResolvedContainer, ResolvedContainerStep } from "../domain/resolution.ts";
 import { CONTAINER_ACTIONS, CONTAINER_TYPES } from "../domain/typed-data.ts";
-import { abiStringTail, bytesToHex, concatBytes, fixedBytes, keccak256, sameHex, uintWord } from "./bytes.ts";
+import { abiStringTail, bytesToHex, concatBytes, fixedBytes, sameHex, uintWord } from "./bytes.ts";
 import { cidTextFromHex } from "./cid.ts";
-import { recoverSigner, structDigest, type Eip712Domain } from "./eip712.ts";
+import type { Eip712Domain, structDigest, recoverSigner } from "./eip712.ts";
 import type { Finding } from "./findings.ts";
-import { verifyProof } from "./merkle.ts";
+import type { verifyProof } from "./merkle.ts";
 import type { RpcClient } from "./rpc.ts";
 
+/**
+ * The hashing and signature recovery this module needs, handed in by the caller: the scan
+ * page loads this module only for items packed in cases, and its own bundle already holds
+ * these (Keccak and secp256k1 are most of a phone's download).
+ */
+export interface ContainerCrypto {
+  keccak256: (bytes: Uint8Array) => Uint8Array;
+  recoverSigner: typeof recoverSigner;
+  structDigest: typeof structDigest;
+  verifyProof: typeof verifyProof;
+}
+
 const ZERO = bytesToHex(new Uint8Array(32));
-const hash = (...parts: Uint8Array[]): string => bytesToHex(keccak256(concatBytes(...parts)));
 
-/** `keccak256(abi.encode(uint64 sscc))`: the registry's key of a container. */
-export function containerKeyOf(sscc: string): string {
-  return hash(uintWord(BigInt(sscc)));
+/** The hashes of containers, with `crypto`'s Keccak. */
+export function containerHashes(crypto: ContainerCrypto) {
+  const { keccak256 } = crypto;
+  const hash = (...parts: Uint8Array[]): string => bytesToHex(keccak256(concatBytes(...parts)));
+  const address = (value: string): Uint8Array => fixedBytes(`0x${"0".repeat(24)}${value.slice(2)}`, 32);
+  return {
+    /** `keccak256(abi.encode(uint64 sscc))`: the registry's key of a container. */
+    keyOf: (sscc: string): string => hash(uintWord(BigInt(sscc))),
+    /** `keccak256(abi.encode(state))`: what the registry stores for a container. */
+    stateHash: (state: ResolvedContainerStep["state"]): string =>
+      hash(
+        fixedBytes(state.childrenRoot, 32),
+        address(state.custodian),
+        address(state.pendingReceiver),
+        fixedBytes(state.link, 32),
+      ),
+    /** The packed item's leaf: `keccak256(keccak256(abi.encode(bytes32 batchId, string serial)))`. */
+    itemLeaf: (batchId: string, serial: string): string =>
+      hash(keccak256(concatBytes(fixedBytes(batchId, 32), uintWord(64n), abiStringTail(serial)))),
+    /** A case's leaf in its pallet: `keccak256(keccak256(abi.encode(bytes32 key)))`. */
+    containerLeaf: (key: string): string => hash(keccak256(fixedBytes(key, 32))),
+    /** The EIP-712 digest of a step's signed value (also the `link` of the state it makes). */
+    stepDigest: (domain: Eip712Domain, step: ResolvedContainerStep): string =>
+      crypto.structDigest(domain, step.primaryType, CONTAINER_TYPES[step.primaryType], step.value),
+    /** `containerState(key)`: the stored hash of the container's state (zero for one never packed). */
+    readState: async (rpc: RpcClient, registry: string, key: string): Promise<string> => {
+      const selector = keccak256(new TextEncoder().encode("containerState(bytes32)")).subarray(0, 4);
+      const data = await rpc.ethCall(registry, bytesToHex(concatBytes(selector, fixedBytes(key, 32))));
+      return bytesToHex(fixedBytes(data, 32));
+    },
+  };
 }
 
-/** `keccak256(abi.encode(state))`: what the registry stores for a container. */
-export function containerStateHash(state: ResolvedContainerStep["state"]): string {
-  return hash(
-    fixedBytes(state.childrenRoot, 32),
-    fixedBytes(`0x${"0".repeat(24)}${state.custodian.slice(2)}`, 32),
-    fixedBytes(`0x${"0".repeat(24)}${state.pendingReceiver.slice(2)}`, 32),
-    fixedBytes(state.link, 32),
-  );
-}
-
-/** The packed item's leaf: `keccak256(keccak256(abi.encode(bytes32 batchId, string serial)))`. */
-export function packedItemLeaf(batchId: string, serial: string): string {
-  return hash(keccak256(concatBytes(fixedBytes(batchId, 32), uintWord(64n), abiStringTail(serial))));
-}
-
-/** A case's leaf in its pallet: `keccak256(keccak256(abi.encode(bytes32 key)))`. */
-export function packedContainerLeaf(key: string): string {
-  return hash(keccak256(fixedBytes(key, 32)));
-}
-
-/** The EIP-712 digest of a step's signed value (also the `link` of the state it makes). */
-export function containerStepDigest(domain: Eip712Domain, step: ResolvedContainerStep): string {
-  return structDigest(domain, step.primaryType, CONTAINER_TYPES[step.primaryType], step.value);
-}
-
-const SELECTOR = keccak256(new TextEncoder().encode("containerState(bytes32)")).subarray(0, 4);
-
-/** `containerState(key)`: the stored hash of the container's state (zero for one never packed). */
-export async function readContainerState(rpc: RpcClient, registry: string, key: string): Promise<string> {
-  const data = await rpc.ethCall(registry, bytesToHex(concatBytes(SELECTOR, fixedBytes(key, 32))));
-  return bytesToHex(fixedBytes(data, 32));
-}
+type Hashes = ReturnType<typeof containerHashes>;
 
 export interface VerifiedContainerStep {
   step: ResolvedContainerStep;
@@ -92,8 +100,9 @@ export type DocumentLoader = (cidText: string) => Promise<{ bytes: Uint8Array | 
 export interface ContainerInputs {
   resolution: ItemResolution;
   domain: Eip712Domain;
-  /** The registry's stored state hash of each container, in the resolution's order. */
-  chainStates: readonly Promise<string>[];
+  crypto: ContainerCrypto;
+  /** Where the registry's stored state of each container is read. */
+  rpc: RpcClient;
   load: DocumentLoader;
 }
 
@@ -132,28 +141,28 @@ function linkPath(uri: string): string {
 /** The offline checks of one container: signatures, the state chain, the leaf's proof. */
 function chainOfSteps(
   container: ResolvedContainer,
-  resolution: ItemResolution,
-  domain: Eip712Domain,
+  { resolution, domain, crypto }: ContainerInputs,
+  x: Hashes,
   cases: ReadonlySet<string>,
 ): VerifiedContainer {
   const problems: string[] = [];
-  const key = containerKeyOf(container.sscc);
+  const key = x.keyOf(container.sscc);
   const packing = container.steps[0];
   let before: string | null = null;
   let live = true;
   const steps = container.steps.map((step, index): VerifiedContainerStep => {
     let valid = false;
     try {
-      const digest = containerStepDigest(domain, step);
+      const digest = x.stepDigest(domain, step);
       const value = step.value;
       valid =
         typeof value.actor === "string" &&
-        sameHex(recoverSigner(digest, step.signature), value.actor) &&
+        sameHex(crypto.recoverSigner(digest, step.signature), value.actor) &&
         sameHex(step.state.link, digest) &&
         typeof value.containerKey === "string" &&
         sameHex(value.containerKey, key) &&
         (before === null || (typeof value.previous === "string" && sameHex(value.previous, before)));
-      before = containerStateHash(step.state);
+      before = x.stateHash(step.state);
     } catch {
       // A malformed step has no digest or state: it and every step after it stay unverified.
       before = "";
@@ -179,10 +188,10 @@ function chainOfSteps(
     const proved =
       leaf.type === "item"
         ? listed("batchIds", resolution.batch.batchId) &&
-          verifyProof(root, packedItemLeaf(resolution.batch.batchId, resolution.item.serial), container.proof)
+          crypto.verifyProof(root, x.itemLeaf(resolution.batch.batchId, resolution.item.serial), container.proof)
         : cases.has(leaf.sscc) &&
-          listed("childContainers", containerKeyOf(leaf.sscc)) &&
-          verifyProof(root, packedContainerLeaf(containerKeyOf(leaf.sscc)), container.proof);
+          listed("childContainers", x.keyOf(leaf.sscc)) &&
+          crypto.verifyProof(root, x.containerLeaf(x.keyOf(leaf.sscc)), container.proof);
     if (!proved) problems.push(`the proof that ${container.sscc} holds this item fails`);
   }
   return { container, kind: container.leaf.type === "item" ? "case" : "pallet", steps, live, problems };
@@ -192,11 +201,11 @@ function chainOfSteps(
  * Marks the steps the chain's stored state covers; a problem when that state is none of the
  * steps' (steps changed, cut or hidden) or the server calls a step anchored the chain lacks.
  */
-function judgeChainState(verified: VerifiedContainer, chainState: string): void {
+function judgeChainState(verified: VerifiedContainer, chainState: string, x: Hashes): void {
   const { steps } = verified;
   let covered = -1;
   steps.forEach((s, index) => {
-    if (s.valid && sameHex(containerStateHash(s.step.state), chainState)) covered = index;
+    if (s.valid && sameHex(x.stateHash(s.step.state), chainState)) covered = index;
   });
   const previous = steps[0]?.step.value.previous;
   if (covered < 0 && !(typeof previous === "string" && sameHex(previous, chainState)) && chainState !== ZERO) {
@@ -241,16 +250,21 @@ function finding(code: keyof typeof FINDING_TEXT, sscc: string): Finding {
 
 /** Verifies the resolution's containers; the findings name what is wrong or looks copied. */
 export async function verifyContainers(inputs: ContainerInputs): Promise<ContainersReport> {
-  const { resolution, domain } = inputs;
+  const { resolution } = inputs;
+  const x = containerHashes(inputs.crypto);
   const list = resolution.containers ?? [];
   const cases = new Set(list.filter((c) => c.leaf.type === "item").map((c) => c.sscc));
-  const verified = list.map((container) => chainOfSteps(container, resolution, domain, cases));
+  // The chain's states first, all in one round trip; the signatures are recovered meanwhile.
+  const chainStates = list.map((c) => x.readState(inputs.rpc, resolution.chain.registry, x.keyOf(c.sscc)));
+  for (const read of chainStates) read.catch(() => undefined);
+  await Promise.resolve();
+  const verified = list.map((container) => chainOfSteps(container, inputs, x, cases));
   const findings: Finding[] = [];
   await Promise.all(
     verified.map(async (v, index) => {
       const failedBefore = v.problems.length;
       try {
-        judgeChainState(v, await (inputs.chainStates[index] ?? Promise.reject(new Error("no chain read"))));
+        judgeChainState(v, await (chainStates[index] ?? Promise.reject(new Error("no chain read"))), x);
       } catch (error) {
         v.problems.push(`${v.container.sscc}: ${error instanceof Error ? error.message : String(error)}`);
       }

@@ -11,11 +11,12 @@ import type { BatchMetadataDocument } from "../domain/documents.ts";
 import type { ItemResolution } from "../domain/resolution.ts";
 import { BIZ_STEPS } from "../domain/typed-data.ts";
 import { CHECK_IDS, type CheckId, type CheckOutcome, type Verdict } from "./checks.ts";
-import { attestationDigest, recoverSigner, type Eip712Domain } from "./eip712.ts";
+import { attestationDigest, recoverSigner, structDigest, type Eip712Domain } from "./eip712.ts";
 import { isAppError } from "../errors/app-error.ts";
 import type { ErrorCode } from "../errors/registry.ts";
 import { safetyFindings, verdictOf, type Finding } from "./findings.ts";
-import { containerKeyOf, readContainerState, verifyContainers, type VerifiedContainer } from "./containers.ts";
+import type { ContainersReport, VerifiedContainer } from "./containers.ts";
+import { verifyProof } from "./merkle.ts";
 import {
   fetchDocument,
   gatewayUrl,
@@ -29,7 +30,7 @@ import {
 import { createRpcClient, readBatchRecord, readOrganisation, type BatchRecordOnChain, type FetchLike } from "./rpc.ts";
 import { judgeAuthority, type AuthorityReport } from "./authority.ts";
 import { readAuthorityLogs, type ChainEvent } from "./authority-read.ts";
-import { parseUint, sameHex } from "./bytes.ts";
+import { keccak256, parseUint, sameHex } from "./bytes.ts";
 import { eventHeads } from "./hash-chain.ts";
 import type { ChainTrustReport } from "./trust-roots.ts";
 
@@ -126,13 +127,22 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
           });
           return judgeAuthority({ domain, batchId: resolution.batch.batchId, logs, origins });
         })();
-  // Each case's and pallet's stored state, read with the rest.
-  const containerStates = (resolution.containers ?? []).map((c) =>
-    readContainerState(rpc, registry, containerKeyOf(c.sscc)),
-  );
+  // The item's cases and pallets, checked beside the rest (their chain reads go out at once).
+  const containers =
+    (resolution.containers ?? []).length === 0
+      ? Promise.resolve(NO_CONTAINERS)
+      : loadContainers().then((module) =>
+          module.verifyContainers({
+            resolution,
+            domain,
+            crypto: { keccak256, recoverSigner, structDigest, verifyProof },
+            rpc,
+            load: (cid) =>
+              fetchDocument(fetchImpl, gatewayUrl({ resolution, deps }, cid), cid, inlinedText({ resolution }, cid)),
+          }),
+        );
   // Nothing may reject unobserved while the other reads are awaited.
-  for (const read of [chainIdRead, batchRead, attesterRead, authority, ...containerStates])
-    read?.catch(() => undefined);
+  for (const read of [chainIdRead, batchRead, attesterRead, authority, containers]) read?.catch(() => undefined);
   // The signatures need nothing from the chain: they are recovered while its answer is on the
   // way (after one turn, so the batched read is sent first). On a slow phone this is most of
   // the CPU work, and the round trip hides it.
@@ -166,13 +176,7 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
     batchOnChain,
     metadata: null,
     authority,
-    containers: verifyContainers({
-      resolution,
-      domain,
-      chainStates: containerStates,
-      load: (cid) =>
-        fetchDocument(fetchImpl, gatewayUrl({ resolution, deps }, cid), cid, inlinedText({ resolution }, cid)),
-    }),
+    containers,
   };
   const checks: CheckOutcome[] = [];
   for (const id of CHECK_IDS) checks.push(await runCheck(id, v));
@@ -183,7 +187,8 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
     outcome("item_identity") === true &&
     outcome("items_root_on_chain") === true &&
     outcome("item_in_batch") === true;
-  const containers = await v.containers;
+  // A module that did not load failed the `containers` check: nothing of it to show.
+  const { containers: verifiedContainers, findings: containerFindings } = await containers.catch(() => NO_CONTAINERS);
   const findings = [
     ...safetyFindings({
       metadata: v.metadata,
@@ -191,7 +196,7 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
       recalledOnChain,
       platformColdChain: resolution.display.coldChain ?? null,
     }),
-    ...containers.findings,
+    ...containerFindings,
   ];
 
   const authorityReport = authority === null ? null : await authority.catch(() => null);
@@ -206,10 +211,22 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
     metadata: v.metadata,
     videoCid: v.metadata?.videoCid ?? null,
     events,
-    containers: containers.containers,
+    containers: verifiedContainers,
     authority: authorityReport,
     chainTrust: hasTrustReport(rpc) ? rpc.trustReport() : null,
   };
+}
+
+/** Set by the scan page's build: the checks of containers as their own script, which only packed items load. */
+declare const CONTAINERS_CHUNK_URL: string | undefined;
+
+const NO_CONTAINERS: ContainersReport = { containers: [], ok: true, detail: "no cases or pallets", findings: [] };
+
+function loadContainers(): Promise<typeof import("./containers.ts")> {
+  // The other bundles and Node load the module itself.
+  return typeof CONTAINERS_CHUNK_URL === "string"
+    ? (import(CONTAINERS_CHUNK_URL) as Promise<typeof import("./containers.ts")>)
+    : import("./containers.ts");
 }
 
 function hasTrustReport(rpc: object): rpc is { trustReport(): ChainTrustReport } {
