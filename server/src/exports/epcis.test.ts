@@ -27,6 +27,7 @@ import {
 } from "../../../test/support/export-fixtures.ts";
 import type { ExportInput } from "./types.ts";
 import { AppError } from "../errors/app-error.ts";
+import { CASE_SSCC, teaWithCase } from "../../../test/support/container-fixtures.ts";
 
 const ORIGIN = "https://trace.example.cn";
 const OPTIONS: EpcisOptions = {
@@ -349,6 +350,60 @@ describe("buildEpcisDocument", () => {
         (error.code as string) === "export.event_data_invalid" &&
         error.details.eventId === events.cooling.id,
     );
+  });
+});
+
+describe("cases and pallets in the EPCIS export", () => {
+  const document = buildEpcisDocument(teaWithCase(), OPTIONS);
+  const containerEvents = document.epcisBody.eventList.filter((event) => event["oioc:record"] === "container");
+
+  it("adds the case's aggregation, its despatch naming the order, and its receipt, valid against the schema", () => {
+    assertValid(document);
+    assert.deepEqual(
+      containerEvents.map((event) => [event.type, event.bizStep, event["oioc:bizStep"]]),
+      [
+        ["AggregationEvent", "packing", "packing"],
+        ["ObjectEvent", "shipping", "packing"],
+        ["ObjectEvent", "receiving", "receiving"],
+      ],
+    );
+    const [aggregation, despatch, receipt] = containerEvents;
+    assert.equal(aggregation?.parentID, `https://id.gs1.org/00/${CASE_SSCC}`);
+    assert.deepEqual(aggregation.childEPCs, [
+      `https://id.gs1.org/01/${TEA_GTIN}/10/AJ2026-0401/21/S0001`,
+      `https://id.gs1.org/01/${TEA_GTIN}/10/AJ2026-0401/21/S0002`,
+      `https://id.gs1.org/01/${TEA_GTIN}/10/AJ2026-0401/21/S0003`,
+    ]);
+    assert.equal(aggregation.action, "ADD");
+    assert.ok(despatch !== undefined);
+    assert.deepEqual(
+      (despatch.bizTransactionList as { type: string }[]).map((entry) => entry.type),
+      ["po", "desadv"],
+    );
+    assert.equal(despatch["oioc:txHash"], `0x${"b1".repeat(32)}`);
+    // The receipt's document could not be read: the record gives the case, the step and the place.
+    assert.deepEqual(receipt?.epcList, [`https://id.gs1.org/00/${CASE_SSCC}`]);
+    assert.deepEqual(receipt.bizLocation, { id: `${ORIGIN}/organisations/${ORGANISATIONS.retailer.id}` });
+    assert.equal(
+      new Set(document.epcisBody.eventList.map((event) => event.eventID)).size,
+      document.epcisBody.eventList.length,
+    );
+  });
+
+  it("lists a case holding two exported lots once", () => {
+    const input = teaWithCase();
+    const [entry] = input.batches;
+    assert.ok(entry !== undefined);
+    const twice = buildEpcisDocument({ batches: [entry, { ...entry, events: [] }] }, OPTIONS);
+    assert.equal(twice.epcisBody.eventList.filter((event) => event["oioc:record"] === "container").length, 3);
+  });
+
+  it("is refused by the schema when an aggregation has no action", () => {
+    const broken = structuredClone(document);
+    const aggregation = broken.epcisBody.eventList.find((event) => event.type === "AggregationEvent");
+    assert.ok(aggregation !== undefined);
+    delete aggregation.action;
+    assertInvalid(broken);
   });
 });
 

@@ -33,12 +33,13 @@ import {
   testsPassed,
   type CriticalEvent,
 } from "./critical-events.ts";
+import { containerStepEvents, containerSteps } from "./container-events.ts";
 import type { ExportBatch, ExportEvent, ExportInput } from "./types.ts";
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 export type EpcisEvent = {
-  type: "ObjectEvent" | "TransformationEvent";
+  type: "ObjectEvent" | "TransformationEvent" | "AggregationEvent";
   eventID: string;
   eventTime: string;
   eventTimeZoneOffset: string;
@@ -255,6 +256,10 @@ function documentHead(options: EpcisOptions): Omit<EpcisDocument, "epcisBody"> {
 export function* epcisEvents(input: ExportInput, options: EpcisOptions): Generator<EpcisEvent> {
   const context = { origin: trimOrigin(options.publicOrigin) };
   for (const critical of criticalEvents(input)) yield toEpcisEvent(critical, context);
+  // Then the cases and pallets holding the batches' items: packed, shipped, received, unpacked.
+  for (const { container, step } of containerSteps(input)) {
+    yield* containerStepEvents(container, step, context.origin, epcisEventId);
+  }
 }
 
 /** One stored event as the export writes it, for the query, which reads events one by one. */

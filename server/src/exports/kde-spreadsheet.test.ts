@@ -5,6 +5,7 @@ import { describe, it } from "node:test";
 import ExcelJS from "exceljs";
 
 import { ORGANISATIONS, TEA_GTIN, largeExportInput, teaFixture } from "../../../test/support/export-fixtures.ts";
+import { CASE_SSCC, teaWithCase } from "../../../test/support/container-fixtures.ts";
 import { KDE_COLUMNS, kdeRows, neutraliseFormula, writeKdeCsv, writeKdeXlsx, type KdeRow } from "./kde-spreadsheet.ts";
 
 class Collector extends Writable {
@@ -109,6 +110,7 @@ describe("kdeRows", () => {
       referenceDocument: "",
       txHash: fixture.events.harvesting.ledger.txHash,
       anchoredState: "anchored",
+      logisticUnit: "",
     });
   });
 
@@ -128,6 +130,26 @@ describe("kdeRows", () => {
   it("sorts by event date as text in time order", () => {
     const dates = rows.map((r) => r.eventDate);
     assert.deepEqual([...dates].sort(), dates);
+  });
+});
+
+describe("kdeRows of cases", () => {
+  it("adds the case's shipping and receiving per lot, with the despatch advice and the SSCC", () => {
+    const rows = kdeRows(teaWithCase(["S0001", "S0002", "S0003"])).filter((row) => row.logisticUnit !== "");
+    assert.deepEqual(
+      rows.map((row) => [row.bizStep, row.traceabilityLotCode, row.quantity, row.unit, row.logisticUnit]),
+      [
+        ["shipping", `(01)${TEA_GTIN}(10)AJ2026-0401`, "3", "H87", `(00)${CASE_SSCC}`],
+        ["receiving", `(01)${TEA_GTIN}(10)AJ2026-0401`, "3", "H87", `(00)${CASE_SSCC}`],
+      ],
+    );
+    assert.equal(
+      rows[0]?.referenceDocument,
+      "po https://trace.example.cn/orders/ord-1/po/SH-0001; desadv https://trace.example.cn/orders/ord-1/desadv/1",
+    );
+    assert.equal(rows[0].txHash, `0x${"b1".repeat(32)}`);
+    assert.equal(rows[1]?.anchoredState, "pending");
+    assert.equal(rows[1].organisation.includes(ORGANISATIONS.retailer.nameZh), true);
   });
 });
 
@@ -207,8 +229,8 @@ describe("writeKdeXlsx", () => {
     const [view] = sheet.views;
     assert.ok(view?.state === "frozen", "the header is not frozen");
     assert.equal(view.ySplit, 1);
-    // Every column of the header: A to M.
-    assert.equal(sheet.autoFilter, "A1:M1");
+    // Every column of the header: A to N.
+    assert.equal(sheet.autoFilter, "A1:N1");
 
     for (const index of [2, 6, 10]) {
       const expected = rows[index];

@@ -15,8 +15,9 @@ import ExcelJS from "exceljs";
 import { CHINA_OFFSET_MS, chinaIsoTime } from "../domain/china-time.ts";
 import type { BizStep } from "../domain/typed-data.ts";
 import { regionName } from "../domain/region-names.ts";
+import { containerSteps, lotsPacked, referenceDocuments } from "./container-events.ts";
 import { cbvStepName, criticalEvents, locationOf, quantityOf, traceabilityLotCode } from "./critical-events.ts";
-import type { ExportInput } from "./types.ts";
+import type { ExportContainer, ExportContainerStep, ExportInput } from "./types.ts";
 
 export interface KdeRow {
   /** `(01)06901234567892(10)LOT-1`: GTIN + lot as a GS1 element string. */
@@ -39,6 +40,8 @@ export interface KdeRow {
   referenceDocument: string;
   txHash: string;
   anchoredState: string;
+  /** The case or pallet a container's shipping or receiving moved, as `(00){SSCC}`; empty for a batch's own events. */
+  logisticUnit: string;
 }
 
 export interface KdeColumn {
@@ -61,6 +64,7 @@ export const KDE_COLUMNS: readonly KdeColumn[] = [
   { key: "referenceDocument", header: "参考文件 / Reference document", width: 24 },
   { key: "txHash", header: "上链交易 / Ledger transaction", width: 68 },
   { key: "anchoredState", header: "上链状态 / Anchored state", width: 12 },
+  { key: "logisticUnit", header: "物流单元 / Logistic unit (SSCC)", width: 24 },
 ];
 
 export interface KdeOptions {
@@ -99,7 +103,89 @@ export function kdeRows(input: ExportInput, options: KdeOptions = {}): KdeRow[] 
       referenceDocument: reference === undefined ? "" : `${reference.type} ${reference.number}`,
       txHash: critical.ledger?.txHash ?? "",
       anchoredState: critical.ledger?.state ?? "",
+      logisticUnit: "",
     });
+  }
+  rows.push(...containerRows(input, nameOfRegion));
+  return rows;
+}
+
+/** The lots in a container when `step` was signed: its packing's items, and those of the cases a pallet holds. */
+function lotsInside(
+  container: ExportContainer,
+  step: ExportContainerStep,
+  byKey: ReadonlyMap<string, ExportContainer>,
+  depth = 0,
+): Map<string, { gtin: string; lot: string; items: number }> {
+  const index = container.steps.indexOf(step);
+  const packing = (index < 0 ? container.steps : container.steps.slice(0, index + 1)).findLast(
+    (s) => s.action === "packing" && s.occurredAtMs <= step.occurredAtMs,
+  );
+  const lots =
+    packing === undefined
+      ? new Map<string, { gtin: string; lot: string; items: number }>()
+      : lotsPacked(packing.events);
+  if (packing === undefined || depth > 2) return lots;
+  for (const event of packing.events) {
+    for (const epc of Array.isArray(event.childEPCs) ? (event.childEPCs as unknown[]) : []) {
+      const sscc = typeof epc === "string" ? /\/00\/(\d{18})$/.exec(epc)?.[1] : undefined;
+      const child = sscc === undefined ? undefined : byKey.get(sscc);
+      if (child === undefined) continue;
+      const childStep = child.steps.findLast((s) => s.action === "packing" && s.occurredAtMs <= step.occurredAtMs);
+      if (childStep === undefined) continue;
+      for (const [key, lot] of lotsInside(child, childStep, byKey, depth + 1)) {
+        const known = lots.get(key);
+        lots.set(key, known === undefined ? { ...lot } : { ...known, items: known.items + lot.items });
+      }
+    }
+  }
+  return lots;
+}
+
+/**
+ * The shipping and receiving KDEs of the cases and pallets holding the exported lots: one row
+ * per exported lot inside (its items counted, in pieces), the despatch advice and order as the
+ * reference document, the SSCC as the logistic unit. A packing that ships at once is a shipping.
+ */
+function containerRows(input: ExportInput, nameOfRegion: (code: string) => string | null): KdeRow[] {
+  const exported = new Map(input.batches.map((entry) => [`${entry.batch.gtin}/${entry.batch.lot}`, entry]));
+  const byKey = new Map<string, ExportContainer>();
+  for (const entry of input.batches) for (const c of entry.containers ?? []) byKey.set(c.sscc, c);
+  const rows: KdeRow[] = [];
+  for (const { container, step } of containerSteps(input)) {
+    const bizStep =
+      step.action === "receiving"
+        ? "receiving"
+        : step.action === "shipping" || (step.action === "packing" && step.counterparty !== null)
+          ? "shipping"
+          : null;
+    if (bizStep === null) continue;
+    const organisation = step.actor.nameEn === null ? step.actor.nameZh : `${step.actor.nameZh} / ${step.actor.nameEn}`;
+    const references = referenceDocuments(step.events);
+    for (const lot of lotsInside(container, step, byKey).values()) {
+      const entry = exported.get(`${lot.gtin}/${lot.lot}`);
+      if (entry === undefined) continue;
+      const { batch, product } = entry;
+      rows.push({
+        traceabilityLotCode: traceabilityLotCode(batch.gtin, batch.lot),
+        productDescription:
+          batch.description.zh ??
+          (product === null ? "" : [product.nameZh, product.nameEn].filter(Boolean).join(" / ")),
+        quantity: String(lot.items),
+        unit: "H87",
+        locationRegionCode: step.actor.regionCode,
+        locationName: nameOfRegion(step.actor.regionCode) ?? "",
+        eventTimeMs: step.occurredAtMs,
+        eventDate: chinaIsoTime(step.occurredAtMs),
+        eventType: cbvStepName(bizStep),
+        bizStep,
+        organisation,
+        referenceDocument: references.join("; "),
+        txHash: step.ledger.txHash ?? "",
+        anchoredState: step.ledger.state,
+        logisticUnit: `(00)${container.sscc}`,
+      });
+    }
   }
   return rows;
 }

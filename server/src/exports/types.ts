@@ -21,6 +21,34 @@ export interface ExportEvent {
   serials?: readonly string[];
 }
 
+/** One signed request of a case or pallet, as the exports write it. */
+export interface ExportContainerStep {
+  /** The EIP-712 digest of the signed request (stable: the seed of its EPCIS eventIDs). */
+  digest: string;
+  action: "packing" | "unpacking" | "shipping" | "receiving";
+  occurredAtMs: number;
+  actor: Organisation;
+  /** The receiver a shipping (or a packing that ships at once) names. */
+  counterparty: Organisation | null;
+  payloadCid: string;
+  ledger: { state: string; txHash: string | null };
+  /**
+   * The EPCIS events of its payload document, as signed (an AggregationEvent with `parentID`
+   * and `childEPCs`, a shipping ObjectEvent, their `bizTransactionList`); empty when the
+   * document could not be read, and the export then writes what the record alone says.
+   */
+  events: readonly Record<string, unknown>[];
+}
+
+/** A case or pallet holding (or that held) some of a batch's items. */
+export interface ExportContainer {
+  /** 18 digits. */
+  sscc: string;
+  containerKey: string;
+  /** In the order they were signed; failed ones left out. */
+  steps: readonly ExportContainerStep[];
+}
+
 export interface ExportBatch {
   batch: Batch;
   product: Product | null;
@@ -28,6 +56,8 @@ export interface ExportBatch {
   cooperative: Organisation;
   /** In hash-chain order, as `listBatchEvents` returns them. */
   events: readonly ExportEvent[];
+  /** The cases holding its items, then the pallets holding those cases (absent: none loaded). */
+  containers?: readonly ExportContainer[];
 }
 
 export interface ExportInput {

@@ -6,13 +6,18 @@ import { z } from "zod";
 
 import { chinaDayStartMs, chinaNextDayStartMs } from "../domain/china-time.ts";
 import { narrowRegionPrefix } from "../domain/region.ts";
-import type { ExportBatch, ExportInput } from "../exports/types.ts";
+import { payloadEvents } from "../exports/container-events.ts";
+import type { ExportBatch, ExportContainer, ExportInput } from "../exports/types.ts";
+import { parseCid } from "../ipfs/content-store.ts";
+import { containerKeysOfBatch } from "../storage/batch-containers.ts";
+import { getContainerByKey } from "../storage/containers.ts";
 import { AppError } from "../errors/app-error.ts";
 import { getBatch, listBatches, type Batch } from "../storage/batches.ts";
 import { getPlot, getProduct } from "../storage/catalogue.ts";
 import { listBatchEvents } from "../storage/events.ts";
 import { getOrganisation, type Organisation } from "../storage/organisations.ts";
 import type { ServiceContext } from "./context.ts";
+import { readAll } from "./documents.ts";
 import { requireBatchInJurisdiction } from "./regulator.ts";
 
 /** At most this many batches per export or audit request: a region's season, not the whole country. */
@@ -84,6 +89,37 @@ export async function loadExportInput(ctx: ServiceContext, batches: readonly Bat
     organisations.set(id, found);
     return found;
   };
+  const containers = new Map<string, ExportContainer | null>();
+  const container = async (key: string): Promise<ExportContainer | null> => {
+    if (containers.has(key)) return containers.get(key) ?? null;
+    const stored = await getContainerByKey(ctx.db, key);
+    const loaded =
+      stored === undefined
+        ? null
+        : {
+            sscc: stored.sscc,
+            containerKey: stored.containerKey,
+            steps: await Promise.all(
+              stored.steps
+                .filter((step) => step.ledgerState !== "failed")
+                .map(async (step) => ({
+                  digest: step.id,
+                  action: step.action,
+                  occurredAtMs: step.occurredAtMs,
+                  actor: await organisation(step.actorOrganisationId),
+                  counterparty:
+                    step.counterpartyOrganisationId === null
+                      ? null
+                      : await organisation(step.counterpartyOrganisationId),
+                  payloadCid: step.payloadCid,
+                  ledger: { state: step.ledgerState, txHash: step.txHash },
+                  events: await containerPayloadEvents(ctx, step.payloadCid),
+                })),
+            ),
+          };
+    containers.set(key, loaded);
+    return loaded;
+  };
   const result: ExportBatch[] = [];
   for (const batch of batches) {
     const events = await listBatchEvents(ctx.db, batch.batchId);
@@ -95,7 +131,19 @@ export async function loadExportInput(ctx: ServiceContext, batches: readonly Bat
       events: await Promise.all(
         events.map(async (event) => ({ event, actor: await organisation(event.actorOrganisationId) })),
       ),
+      containers: (
+        await Promise.all((await containerKeysOfBatch(ctx.db, batch.batchId)).map((key) => container(key)))
+      ).filter((found): found is ExportContainer => found !== null),
     });
   }
   return { batches: result };
+}
+
+/** The EPCIS events of a container step's payload document; [] when it cannot be read (the export then writes the record). */
+async function containerPayloadEvents(ctx: ServiceContext, cid: string): Promise<Record<string, unknown>[]> {
+  try {
+    return payloadEvents(JSON.parse(new TextDecoder().decode(await readAll(ctx.content.cat(parseCid(cid))))));
+  } catch {
+    return [];
+  }
 }
