@@ -686,6 +686,12 @@ const HTTP = {
     zh: "扫描的箱码不是本机构持有的已装箱箱子（未知、为空、已拆箱、运输中或属于其他机构）。",
     remedy: "Scan a case your organisation packed or received, or scan its items one by one.",
   },
+  "order.item_in_case": {
+    status: 409,
+    en: "The scanned item is packed in a case: the case travels whole.",
+    zh: "扫描的商品已装在箱中：整箱一起发运。",
+    remedy: "Scan the case's SSCC (the problem's details name it) instead of the item, or unpack the case first.",
+  },
   "order.not_fully_packed": {
     status: 409,
     en: "The order cannot be despatched before every line is packed in full.",

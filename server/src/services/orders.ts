@@ -17,15 +17,19 @@ import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { z } from "zod";
 
 import { ORDER_CHANNELS, type OrderChannel } from "../domain/enumerations.ts";
+import { ZERO_ADDRESS } from "../domain/container-state.ts";
 import { normalizeGtin, parseDigitalLink, validateLot } from "../domain/gs1.ts";
+import { normalizeSscc } from "../domain/sscc.ts";
 import { AppError } from "../errors/app-error.ts";
 import { getBatchByLot, type Batch } from "../storage/batches.ts";
+import { getContainerBySscc, itemsInLiveContainers } from "../storage/containers.ts";
 import type { Db } from "../storage/database.ts";
 import {
   existingSerials,
   getOrderOfSeller,
   insertOrder,
   insertOrderItems,
+  itemsOfPacking,
   listOrderItems,
   listOrdersOfSeller,
   lockLotBalance,
@@ -193,7 +197,18 @@ function liveStreamOf(json: string | null): OrderView["liveStream"] {
   return json === null ? null : liveStream.parse(JSON.parse(json));
 }
 
-function viewOf(order: StoredOrder, packed: Map<number, number>): OrderView {
+/**
+ * The order's status: as stored, except that a despatched order is `received` once the case
+ * it left in was received (the container's latest accepted step, not yet waiting for the chain).
+ */
+async function statusOf(db: Db, order: StoredOrder): Promise<OrderStatus> {
+  if (order.status !== "despatched" || order.despatch === null) return order.status;
+  const container = await getContainerBySscc(db, order.despatch.sscc);
+  const last = container?.steps.filter((step) => step.ledgerState !== "failed").at(-1);
+  return last?.action === "receiving" ? "received" : "despatched";
+}
+
+function viewOf(order: StoredOrder, packed: Map<number, number>, status: OrderStatus): OrderView {
   return {
     id: order.id,
     reference: order.reference,
@@ -201,7 +216,7 @@ function viewOf(order: StoredOrder, packed: Map<number, number>): OrderView {
     buyerReference: order.buyerReferenceHash.slice(0, BUYER_REFERENCE_SHOWN),
     channel: order.channel,
     liveStream: liveStreamOf(order.liveStreamJson),
-    status: order.status,
+    status,
     lines: order.lines.map((line) => {
       const count = packed.get(line.position) ?? 0;
       return {
@@ -228,7 +243,7 @@ async function detailOf(ctx: ServiceContext, order: StoredOrder): Promise<OrderD
   const lineAt = new Map(order.lines.map((line) => [line.position, line]));
   const items = await listOrderItems(ctx.db, order.id);
   return {
-    ...viewOf(order, packed),
+    ...viewOf(order, packed, await statusOf(ctx.db, order)),
     items: items.map((item) => ({
       gtin: lineAt.get(item.position)?.gtin ?? "",
       lot: lineAt.get(item.position)?.lot ?? "",
@@ -246,7 +261,8 @@ export async function getOrder(ctx: ServiceContext, principal: Principal, id: st
 /** The order's lines with what was packed, without its items. */
 export async function orderView(ctx: ServiceContext, principal: Principal, id: string): Promise<OrderView> {
   const order = await requireOwnOrder(ctx, ctx.db, principal, id);
-  return viewOf(order, (await packedCounts(ctx.db, [order.id])).get(order.id) ?? new Map<number, number>());
+  const packed = (await packedCounts(ctx.db, [order.id])).get(order.id) ?? new Map<number, number>();
+  return viewOf(order, packed, await statusOf(ctx.db, order));
 }
 
 /** `GET /api/v1/orders`: the caller's own orders, newest first. */
@@ -261,7 +277,11 @@ export async function listOrders(
     ctx.db,
     orders.map((order) => order.id),
   );
-  return orders.map((order) => viewOf(order, packed.get(order.id) ?? new Map<number, number>()));
+  const views: OrderView[] = [];
+  for (const order of orders) {
+    views.push(viewOf(order, packed.get(order.id) ?? new Map<number, number>(), await statusOf(ctx.db, order)));
+  }
+  return views;
 }
 
 interface PreparedLine extends OrderLine {
@@ -346,23 +366,25 @@ export async function storedOrder(ctx: ServiceContext, principal: Principal, id:
   return getOrder(ctx, principal, id);
 }
 
-interface ScannedItem {
-  code: string;
-  gtin: string;
-  lot: string;
-  serial: string;
-}
+/** What a scanner read: an item's Digital Link or a case's SSCC. */
+type ScannedCode =
+  | { kind: "item"; code: string; gtin: string; lot: string; serial: string }
+  | { kind: "case"; code: string; sscc: string };
 
-function parseItemCode(code: string, index: number): ScannedItem {
+/** An SSCC as a scanner reads it: 18 digits, with its AI (`00…`, `(00)…`), or as a Digital Link `/00/…`. */
+const SSCC_LIKE = /^(?:\(00\)|00)?[0-9]{18}$|^https?:\/\/[^/]+\/00\/[0-9]{18}$/;
+
+function parseCode(code: string, index: number): ScannedCode {
+  if (SSCC_LIKE.test(code)) return { kind: "case", code, sscc: normalizeSscc(code) };
   const link = parseDigitalLink(code);
   if (link.lot === undefined || link.serial === undefined) {
     throw new AppError(
       "request.invalid",
       {},
-      { detail: `codes[${String(index)}]: not an item's code (a Digital Link with /01/…/10/…/21/…)` },
+      { detail: `codes[${String(index)}]: neither an item's code (/01/…/10/…/21/…) nor a case's SSCC` },
     );
   }
-  return { code, gtin: link.gtin, lot: link.lot, serial: link.serial };
+  return { kind: "item", code, gtin: link.gtin, lot: link.lot, serial: link.serial };
 }
 
 export interface ScanOutcome {
@@ -374,9 +396,48 @@ export interface ScanOutcome {
   alreadyInOrder: number;
 }
 
+/** An item to put into the order, with the code it was scanned as (an item's, or its case's). */
+interface Candidate {
+  code: string;
+  line: OrderLine;
+  serial: string;
+  caseSscc: string | null;
+}
+
 /**
- * `POST /api/v1/orders/:id/items`: scans items into the order, all or nothing: an item not of
- * the order's lines, over its line's quantity, in another order, unknown, or of a recalled lot
+ * The items of a scanned case: it must be packed (a live packing of items, no cases inside),
+ * held by the seller and not in transit; each item must be of one of the order's lines.
+ */
+async function itemsOfScannedCase(
+  db: Db,
+  seller: Organisation,
+  lineOfBatch: ReadonlyMap<string, OrderLine>,
+  scanned: { code: string; sscc: string },
+): Promise<Candidate[]> {
+  const container = await getContainerBySscc(db, scanned.sscc);
+  const packing = container?.livePacking ?? null;
+  const state = container?.expectedState;
+  if (
+    packing === null ||
+    state === undefined ||
+    packing.childContainers.length > 0 ||
+    state.custodian.toLowerCase() !== seller.signerAddress.toLowerCase() ||
+    state.pendingReceiver !== ZERO_ADDRESS
+  ) {
+    throw new AppError("order.case_invalid", { code: scanned.code });
+  }
+  const items = await itemsOfPacking(db, packing.packingId);
+  return items.map((item) => {
+    const line = lineOfBatch.get(item.batchId);
+    if (line === undefined) throw new AppError("order.item_not_ordered", { code: scanned.code, serial: item.serial });
+    return { code: scanned.code, line, serial: item.serial, caseSscc: scanned.sscc };
+  });
+}
+
+/**
+ * `POST /api/v1/orders/:id/items`: scans items or cases into the order, all or nothing: an
+ * item not of the order's lines, over its line's quantity, in another order, unknown, of a
+ * recalled lot or packed in a case (scan the case), or a case the seller does not hold,
  * refuses the whole request, naming the code.
  */
 export async function scanIntoOrder(
@@ -385,26 +446,34 @@ export async function scanIntoOrder(
   orderId: string,
   input: ScanRequest,
 ): Promise<ScanOutcome> {
-  await requireSeller(ctx, origin.principal);
-  const scanned = input.codes.map(parseItemCode);
+  const seller = await requireSeller(ctx, origin.principal);
+  const scanned = input.codes.map(parseCode);
   const nowMs = ctx.now();
   const outcome = await inTransaction(ctx.db, async (trx) => {
     // Read under the lock: a scan, despatch or cancel that won the race is seen.
     await lockOrder(trx, orderId);
     const current = await requireOwnOrder(ctx, trx, origin.principal, orderId);
     if (current.status !== "open" && current.status !== "packing") throw new AppError("order.not_open");
-    const lineOf = new Map(current.lines.map((line) => [`${line.gtin}/${line.lot}`, line]));
-    const byBatch = new Map<string, { line: OrderLine; items: ScannedItem[] }>();
+    const lineOfLot = new Map(current.lines.map((line) => [`${line.gtin}/${line.lot}`, line]));
+    const lineOfBatch = new Map(current.lines.map((line) => [line.batchId, line]));
+    const byBatch = new Map<string, { line: OrderLine; items: Candidate[] }>();
     const seen = new Set<string>();
-    for (const item of scanned) {
-      const line = lineOf.get(`${item.gtin}/${item.lot}`);
-      if (line === undefined) throw new AppError("order.item_not_ordered", { code: item.code });
-      const key = `${line.batchId}/${item.serial}`;
-      if (seen.has(key)) continue;
+    const add = (candidate: Candidate): void => {
+      const key = `${candidate.line.batchId}/${candidate.serial}`;
+      if (seen.has(key)) return;
       seen.add(key);
-      const group = byBatch.get(line.batchId) ?? { line, items: [] };
-      group.items.push(item);
-      byBatch.set(line.batchId, group);
+      const group = byBatch.get(candidate.line.batchId) ?? { line: candidate.line, items: [] };
+      group.items.push(candidate);
+      byBatch.set(candidate.line.batchId, group);
+    };
+    for (const code of scanned) {
+      if (code.kind === "case") {
+        for (const candidate of await itemsOfScannedCase(trx, seller, lineOfBatch, code)) add(candidate);
+        continue;
+      }
+      const line = lineOfLot.get(`${code.gtin}/${code.lot}`);
+      if (line === undefined) throw new AppError("order.item_not_ordered", { code: code.code });
+      add({ code: code.code, line, serial: code.serial, caseSscc: null });
     }
     const packed = (await packedCounts(trx, [current.id])).get(current.id) ?? new Map<number, number>();
     const fresh: OrderItem[] = [];
@@ -415,6 +484,10 @@ export async function scanIntoOrder(
       const serials = items.map((item) => item.serial);
       const issued = await existingSerials(trx, batchId, serials);
       const holders = await ordersOfSerials(trx, batchId, serials);
+      // An item inside a live case travels with its case: the case is scanned, not the item.
+      const inCases = new Map(
+        (await itemsInLiveContainers(trx, batchId, serials)).map((found) => [found.serial, found.sscc]),
+      );
       let count = packed.get(line.position) ?? 0;
       for (const item of items) {
         if (!issued.has(item.serial)) throw new AppError("item.not_found", { code: item.code });
@@ -424,6 +497,10 @@ export async function scanIntoOrder(
           continue;
         }
         if (holder !== undefined) throw new AppError("order.item_in_other_order", { code: item.code });
+        const inCase = inCases.get(item.serial);
+        if (item.caseSscc === null && inCase !== undefined) {
+          throw new AppError("order.item_in_case", { code: item.code, sscc: inCase });
+        }
         count += 1;
         if (count > line.quantity) {
           throw new AppError("order.line_full", {
@@ -433,7 +510,7 @@ export async function scanIntoOrder(
             quantity: line.quantity,
           });
         }
-        fresh.push({ batchId, serial: item.serial, position: line.position, caseSscc: null });
+        fresh.push({ batchId, serial: item.serial, position: line.position, caseSscc: item.caseSscc });
       }
     }
     if (fresh.length > 0) {

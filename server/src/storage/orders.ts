@@ -273,6 +273,21 @@ export async function insertOrderItems(
   }
 }
 
+/** The items a packing holds (its item leaves; child containers left out). */
+export async function itemsOfPacking(db: Db, packingId: string): Promise<{ batchId: string; serial: string }[]> {
+  const rows = await db
+    .selectFrom("container_leaves")
+    .select(["batch_id", "serial"])
+    .where("packing_id", "=", packingId)
+    .where("batch_id", "is not", null)
+    .orderBy("tree_index")
+    .execute();
+  const items: { batchId: string; serial: string }[] = [];
+  for (const row of rows)
+    if (row.batch_id !== null && row.serial !== null) items.push({ batchId: row.batch_id, serial: row.serial });
+  return items;
+}
+
 /** Moves the order to `status` (and records its despatch or cancellation). */
 export async function setOrderStatus(
   db: Db,
