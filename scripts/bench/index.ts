@@ -9,6 +9,7 @@ import { heavyLoadSuite } from "./heavy-load.ts";
 import { labelsSuite } from "./labels.ts";
 import { lotCardSuite } from "./lot-card.ts";
 import { merkleSuite } from "./merkle.ts";
+import { ordersSuite } from "./orders.ts";
 import { resilienceSuite } from "./resilience.ts";
 import { rpcHammerSuite } from "./rpc-hammer.ts";
 import { scanPageSuite } from "./scan-page.ts";
@@ -24,6 +25,7 @@ export const suites: readonly BenchSuite[] = [
   rpcHammerSuite,
   scanPageSuite,
   lotCardSuite,
+  ordersSuite,
   verifierPageSuite,
   exportsSuite,
   auditSuite,
