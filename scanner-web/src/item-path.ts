@@ -52,6 +52,10 @@ export function containerLines(report: VerificationReport, lang: Lang): { at: nu
           { class: valid ? "event" : "event event-bad", "data-container-step": action, "data-sscc": container.sscc },
           h("time", {}, chinaDate(occurredAt * 1000)),
           h("strong", {}, pick(text, lang).replace("{sscc}", container.sscc).replace("{to}", to)),
+          // A despatch: packed and shipped in one signed request.
+          action === "packing" && step.counterparty !== null
+            ? h("strong", { "data-despatch": "" }, pick(TEXT.shipping, lang).replace("{to}", to))
+            : null,
           h("span", { class: "actor" }, `${pickLocalised(step.actor.name, lang)} · SSCC ${container.sscc}`),
           valid ? null : h("span", { class: "flag" }, pick(TEXT.bad, lang)),
           onChain ? null : h("span", { class: "flag flag-soft" }, pick(TEXT.pending, lang)),

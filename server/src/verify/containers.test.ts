@@ -90,6 +90,8 @@ async function buildContainer(options: {
   events: { action: "shipping" | "receiving" | "unpacking"; by: Wallet; to?: Wallet; atS: number }[];
   packer?: Wallet;
   packedAtS?: number;
+  /** Ships it in the packing's own signed request. */
+  despatchTo?: Wallet;
 }): Promise<Built> {
   const packer = options.packer ?? processor;
   const key = containerKeyOf(options.sscc);
@@ -120,7 +122,7 @@ async function buildContainer(options: {
     childContainers: (options.children ?? []).map((sscc) => containerKeyOf(sscc)),
     occurredAt: String(options.packedAtS ?? 1_800_000_000),
     payloadCid: storeDocument({ type: "AggregationEvent", parentID: options.sscc, childEPCs }),
-    counterparty: ZeroAddress,
+    counterparty: options.despatchTo?.address ?? ZeroAddress,
     previous: ZERO32,
     deadline: "1900000000",
   };
@@ -135,7 +137,7 @@ async function buildContainer(options: {
   let state: State = {
     childrenRoot: tree.root,
     custodian: packer.address,
-    pendingReceiver: ZeroAddress,
+    pendingReceiver: options.despatchTo?.address ?? ZeroAddress,
     link: packingLink,
   };
   steps.push({
@@ -410,6 +412,22 @@ describe("verify/containers: the item's cases and pallets", () => {
       second.hashes.at(-1) ?? "",
     ]);
     assert.deepEqual(soldLater.findings, []);
+    // A despatch ships in its packing.
+    const despatched = await buildContainer({
+      sscc: CASE_1,
+      items: SERIALS,
+      proveItem: "A2",
+      events: [],
+      despatchTo: retailer,
+      packedAtS: 1_800_000_100,
+    });
+    const soldFirst = await check(resolutionWith([despatched.container], "A2", 1_800_000_050_000), [
+      despatched.hashes[0] ?? "",
+    ]);
+    assert.deepEqual(
+      soldFirst.findings.map((f) => f.code),
+      ["shipped_after_sale"],
+    );
   });
 
   it("refuses a pallet whose case is not one holding the item", async () => {

@@ -298,7 +298,10 @@ export async function verifyContainers(inputs: ContainerInputs): Promise<Contain
   const soldAtMs = resolution.item.claimedAtMs;
   if (soldAtMs !== null) {
     for (const v of sound) {
-      if (v.live && v.steps.some((s) => s.action === "shipping" && s.occurredAt * 1000 > soldAtMs)) {
+      // A despatch (a packing that ships at once) ships too.
+      const ships = (s: VerifiedContainerStep): boolean =>
+        s.action === "shipping" || (s.action === "packing" && !/^0x0{40}$/.test(String(s.step.value.counterparty)));
+      if (v.live && v.steps.some((s) => ships(s) && s.occurredAt * 1000 > soldAtMs)) {
         findings.push(finding("shipped_after_sale", v.container.sscc));
       }
     }
