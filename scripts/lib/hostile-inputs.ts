@@ -460,6 +460,21 @@ export function hostileTargets(f: HostileFixture): HostileTarget[] {
       path: "/api/v1/claims/{gtin}/{lot}/{serial}",
       params: { gtin: f.gtin, lot: f.lot, serial: f.serial },
     },
+    // Joining (issue 15): public, no credential; none of these inputs is a valid application, image or link.
+    { name: "POST /api/v1/applications", method: "POST", path: "/api/v1/applications" },
+    {
+      name: "POST /api/v1/applications/licence",
+      method: "POST",
+      path: "/api/v1/applications/licence",
+      contentTypes: ["image/jpeg", "image/png", "image/webp", "application/octet-stream", "text/plain", ""],
+    },
+    {
+      name: "GET /api/v1/applications/{id}",
+      method: "GET",
+      path: "/api/v1/applications/{id}",
+      params: { id: "app_00000000-0000-4000-8000-000000000000" },
+    },
+    { name: "POST /api/v1/sign-in", method: "POST", path: "/api/v1/sign-in" },
     { name: "GET /api/v1/products/{gtin}", method: "GET", path: "/api/v1/products/{gtin}", params: { gtin: f.gtin } },
     { name: "GET /api/v1/batches/{id}", method: "GET", path: "/api/v1/batches/{batchId}", params: batch },
     { name: "GET /api/v1/batches/{id}/events", method: "GET", path: "/api/v1/batches/{batchId}/events", params: batch },

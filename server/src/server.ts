@@ -33,6 +33,7 @@ import { labelsRouter } from "./http/routes/labels.ts";
 import { organisationsRouter } from "./http/routes/organisations.ts";
 import { applicationsRouter, LICENCE_PATH } from "./http/routes/applications.ts";
 import { membersRouter } from "./http/routes/members.ts";
+import { publicLimits } from "./http/routes/public-limits.ts";
 import { resolverRouter } from "./http/routes/resolver.ts";
 import { RPC_PATH, rpcProxyRouter } from "./http/routes/rpc-proxy.ts";
 import { webAssetsRouter } from "./http/routes/web-assets.ts";
@@ -215,8 +216,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
         registry: config.chain.registryAddress,
       }),
       ...(options.extraRouters?.(ctx) ?? []),
-      applicationsRouter(ctx),
-      membersRouter(ctx),
+      applicationsRouter(ctx, publicLimits(config.rateLimitPerMinute)),
+      membersRouter(ctx, publicLimits(config.rateLimitPerMinute)),
       organisationsRouter(ctx),
       productsRouter(ctx),
       entitlementsRouter(ctx),

@@ -5,8 +5,10 @@
  *   X-File-Name headers, bodies): no 5xx, every table and the IPFS pin set unchanged after
  *   each endpoint, the process up with bounded memory;
  * - every write endpoint tried with no credentials, the wrong role, another organisation's
- *   credentials, an expired and a revoked credential: all refused, nothing changed, each
- *   refusal logged.
+ *   credentials, an expired and a revoked credential, and people inside organisations (a
+ *   person's session without the capability, a revoked session, the chair of another
+ *   cooperative): all refused, nothing changed, each refusal logged; a sign-in link works
+ *   once and not after it expired.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -65,6 +67,9 @@ describe("hostile input and the authorisation matrix", () => {
       "media",
       "signature_requests",
       "inspection_requests",
+      "applications",
+      "members",
+      "sign_in_links",
     ] as const) {
       const row = await server.ctx.db
         .selectFrom(table)
@@ -195,6 +200,72 @@ describe("hostile input and the authorisation matrix", () => {
       method: "DELETE",
       headers: { authorization: `Bearer ${deployment.env.ADMIN_TOKEN ?? ""}` },
     });
+    // People inside organisations (issue 15): the demo cooperative's API token adds two people,
+    // one with no capability and one whose session is then revoked; a cooperative that joined by
+    // application has a chair.
+    const coopApi = apiClient(server.url, demo.organisations.cooperative.token);
+    const coopPath = `/api/v1/organisations/${demo.organisations.cooperative.id}`;
+    const signIn = async (url: string) =>
+      apiClient(server.url).post<{ session: { id: string; token: string }; code: string }>("/api/v1/sign-in", {
+        token: new URL(url).hash.replace(/^#t=/, ""),
+      });
+    const person = async (name: string, capabilities: string[]) => {
+      const member = expectStatus(
+        await coopApi.post<{ member: { id: string } }>(`${coopPath}/members`, { name, capabilities }),
+        201,
+        `add ${name}`,
+      ).member;
+      const link = expectStatus(
+        await coopApi.post<{ signIn: { id: string; url: string } }>(
+          `${coopPath}/members/${member.id}/sign-in-links`,
+          {},
+        ),
+        201,
+        `link for ${name}`,
+      ).signIn;
+      return { member, link, session: expectStatus(await signIn(link.url), 201, `${name} signs in`).session };
+    };
+    const powerless = await person("无权限成员", []);
+    const revokedPerson = await person("被退出的成员", ["batches", "events", "members"]);
+    const revokeAnswer = await fetch(
+      `${server.url}${coopPath}/members/${revokedPerson.member.id}/sessions/${revokedPerson.session.id}`,
+      { method: "DELETE", headers: { authorization: `Bearer ${demo.organisations.cooperative.token}` } },
+    );
+    assert.equal(revokeAnswer.status, 204);
+    const usedTwice = await signIn(powerless.link.url);
+    assert.equal(usedTwice.status, 401, "a link works once");
+    assert.equal(usedTwice.body.code, "sign_in.invalid");
+    const lapsing = expectStatus(
+      await coopApi.post<{ signIn: { id: string; url: string } }>(
+        `${coopPath}/members/${powerless.member.id}/sign-in-links`,
+        {},
+      ),
+      201,
+      "a link to let expire",
+    ).signIn;
+    await server.ctx.db
+      .updateTable("sign_in_links")
+      .set({ expires_at_ms: Date.now() - 1 })
+      .where("id", "=", lapsing.id)
+      .execute();
+    assert.equal((await signIn(lapsing.url)).status, 401, "an expired link is refused");
+    const applied = expectStatus(
+      await apiClient(server.url).post<{ application: { id: string } }>("/api/v1/applications", {
+        kind: "cooperative",
+        name: { zh: "申请加入的合作社" },
+        uscc: demoUscc("93", "330106", 5_252),
+        regionCode: "330106",
+        contact: { name: "赵主任", phone: "13900139000" },
+      }),
+      201,
+      "an application",
+    ).application;
+    const approval = expectStatus(
+      await admin.post<{ signIn: { url: string } }>(`/api/v1/applications/${applied.id}/approve`, {}),
+      201,
+      "approval",
+    );
+    const otherChair = expectStatus(await signIn(approval.signIn.url), 201, "the other chair signs in").session;
     await new Promise((resolve) => setTimeout(resolve, 1_600));
 
     const coopId = demo.organisations.cooperative.id;
@@ -253,6 +324,8 @@ describe("hostile input and the authorisation matrix", () => {
       { path: `/api/v1/organisations/${coopId}/suspend`, body: { reason: { zh: "x" } }, ownerOnly: false },
       { path: `/api/v1/organisations/${coopId}/reinstate`, body: { reason: { zh: "x" } }, ownerOnly: false },
       { path: `${batchPath}/regulator-recall`, body: { reason: { zh: "x" } }, ownerOnly: false },
+      { path: `${coopPath}/members`, body: { name: "x", capabilities: ["members"] }, ownerOnly: true },
+      { path: `${coopPath}/members/${powerless.member.id}/sign-in-links`, body: {}, ownerOnly: true },
     ];
     const principals: { name: string; token: string | undefined; applies: (ownerOnly: boolean) => boolean }[] = [
       { name: "no credentials", token: undefined, applies: () => true },
@@ -260,6 +333,9 @@ describe("hostile input and the authorisation matrix", () => {
       { name: "revoked", token: revoked.token, applies: () => true },
       { name: "wrong role (retailer)", token: demo.organisations.retailer.token, applies: (ownerOnly) => !ownerOnly },
       { name: "another cooperative", token: other.credential.token, applies: (ownerOnly) => ownerOnly },
+      { name: "a person without capabilities", token: powerless.session.token, applies: () => true },
+      { name: "a revoked person's session", token: revokedPerson.session.token, applies: () => true },
+      { name: "the chair of another cooperative", token: otherChair.token, applies: (ownerOnly) => ownerOnly },
     ];
     const before = await stateCounts();
     const refusalsBefore = refusalsLogged;

@@ -135,6 +135,8 @@ describe(`joining and signing in (${TEST_DATABASE_URL === undefined ? "SQLite" :
       PLATFORM_COMPANY_PREFIX: PLATFORM_PREFIX,
       PLATFORM_PREFIX_EXTRA_DIGITS: "3",
       PUBLIC_ORIGIN: "https://trace.example.cn",
+      // The default per-address limits, which the joining endpoints scale theirs from.
+      RATE_LIMIT_PER_MINUTE: "600",
       ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
     }));
     admin = apiClient(server.url, deployment.env.ADMIN_TOKEN ?? "");

@@ -4,7 +4,6 @@
  * than the API's: applying is free, so it must stay cheap to refuse a flood.
  */
 import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler } from "express";
-import { rateLimit } from "express-rate-limit";
 import { z } from "zod";
 
 import { regionName } from "../../domain/region-names.ts";
@@ -26,26 +25,12 @@ import { ANONYMOUS, type ServiceContext } from "../../services/context.ts";
 import type { WriteOrigin } from "../../services/write-log.ts";
 import type { Application } from "../../storage/applications.ts";
 import { requireRole } from "../auth.ts";
-import { sendProblem } from "../problem.ts";
 import { organisationView } from "./organisations.ts";
 import { originOf } from "./origin.ts";
 import { signInLinkView } from "./members.ts";
+import { perAddress, publicLimits, type PublicLimits } from "./public-limits.ts";
 
 export const LICENCE_PATH = "/api/v1/applications/licence";
-
-/** Per address: a cooperative applies once; a few retries and typing mistakes are allowed. */
-function perAddress(limit: number, windowMs: number) {
-  return rateLimit({
-    windowMs,
-    limit,
-    standardHeaders: "draft-7",
-    legacyHeaders: false,
-    validate: { xForwardedForHeader: false },
-    handler: (req, res) => {
-      sendProblem(res, new AppError("request.rate_limited"), req.originalUrl);
-    },
-  });
-}
 
 /** The public has no principal: its writes are logged as the anonymous caller's, with the request id. */
 function publicOrigin(req: Request): WriteOrigin {
@@ -81,11 +66,11 @@ function reviewView(application: Application) {
 
 const statusQuery = z.object({ secret: z.string().regex(/^[A-Za-z0-9_-]{22}$/) }).strict();
 
-export function applicationsRouter(ctx: ServiceContext): Router {
+export function applicationsRouter(ctx: ServiceContext, limits: PublicLimits = publicLimits(600)): Router {
   const router = Router();
-  const applyLimit = perAddress(20, 10 * 60_000);
-  const licenceLimit = perAddress(40, 10 * 60_000);
-  const statusLimit = perAddress(120, 60_000);
+  const applyLimit = perAddress(limits.applications, 10 * 60_000);
+  const licenceLimit = perAddress(limits.licences, 10 * 60_000);
+  const statusLimit = perAddress(limits.statusReads, 60_000);
   const licenceBody = express.raw({ type: () => true, limit: LICENCE_MAX_BYTES });
 
   const refuseDeclaredTooLarge: RequestHandler = (req, res, next) => {

@@ -4,7 +4,6 @@
  * other capabilities when the caller is authenticated); reads of people need it too.
  */
 import { Router, type Request } from "express";
-import { rateLimit } from "express-rate-limit";
 
 import { AppError } from "../../errors/app-error.ts";
 import { qrSvg } from "../../labels/qr.ts";
@@ -23,7 +22,7 @@ import { signIn, signInRequest } from "../../services/sign-in.ts";
 import type { Credential } from "../../storage/credentials.ts";
 import type { Member } from "../../storage/members.ts";
 import { principalOf, requireRole } from "../auth.ts";
-import { sendProblem } from "../problem.ts";
+import { perAddress, publicLimits, type PublicLimits } from "./public-limits.ts";
 import { organisationView } from "./organisations.ts";
 import { originOf } from "./origin.ts";
 
@@ -65,19 +64,10 @@ function requireMembersCapability(req: Request): void {
   if (capabilities != null && !capabilities.includes("members")) throw new AppError("member.capability_missing");
 }
 
-export function membersRouter(ctx: ServiceContext): Router {
+export function membersRouter(ctx: ServiceContext, limits: PublicLimits = publicLimits(600)): Router {
   const router = Router();
   // Each guess costs a request: 128-bit tokens make guessing hopeless, the limit keeps it quiet.
-  const signInLimit = rateLimit({
-    windowMs: 10 * 60_000,
-    limit: 30,
-    standardHeaders: "draft-7",
-    legacyHeaders: false,
-    validate: { xForwardedForHeader: false },
-    handler: (req, res) => {
-      sendProblem(res, new AppError("request.rate_limited"), req.originalUrl);
-    },
-  });
+  const signInLimit = perAddress(limits.signIns, 10 * 60_000);
 
   router.post("/api/v1/sign-in", signInLimit, async (req, res) => {
     const request = signInRequest.parse(req.body);
