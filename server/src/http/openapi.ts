@@ -14,6 +14,9 @@ import { orderRequest, scanRequest } from "../services/orders.ts";
 import { companyPrefixRequest, grantRequest, gtinBindingRequest } from "../services/entitlement.ts";
 import { reasonRequest } from "../services/regulator.ts";
 import { signatureSubmission } from "../services/sign-and-submit.ts";
+import { applicationRequest, refusalRequest } from "../services/applications.ts";
+import { memberRequest } from "../services/members.ts";
+import { signInRequest } from "../services/sign-in.ts";
 import { PROBLEM_CODES } from "./problem.ts";
 
 const claimRequest = z.object({ code: z.string().max(32) }).strict();
@@ -75,6 +78,109 @@ const OPERATIONS: Operation[] = [
     path: "/api/v1/organisations/{id}/credentials/{credentialId}",
     summary: "Revoke a credential",
     roles: "admin",
+    success: 204,
+  },
+  {
+    method: "post",
+    path: "/api/v1/applications/licence",
+    summary:
+      "Upload the business licence photo for an application (JPEG, PNG or WebP by content, at most 4 MB); its CID. Public, limited per address (docs/joining.md)",
+    roles: "anyone",
+    rawBody: "image/jpeg",
+    success: 201,
+  },
+  {
+    method: "post",
+    path: "/api/v1/applications",
+    summary:
+      "Apply to join, free of charge: kind, name, credit code, region, contact (never public), licence CID; an id and a status secret (shown once). One pending application per credit code",
+    roles: "anyone",
+    body: applicationRequest,
+    success: 201,
+  },
+  {
+    method: "get",
+    path: "/api/v1/applications/{id}",
+    summary:
+      "An application's status and refusal reason: with `?secret=` for the applicant; the whole application (contact, licence) for its region's regulator and the admin",
+    roles: "anyone with the secret; admin, regulator",
+    query: ["secret"],
+    success: 200,
+  },
+  {
+    method: "get",
+    path: "/api/v1/applications",
+    summary: "Applications to review: a regulator's own region's, every region's for the admin",
+    roles: "admin, regulator",
+    query: ["status"],
+    success: 200,
+  },
+  {
+    method: "post",
+    path: "/api/v1/applications/{id}/approve",
+    summary:
+      "Approve: the organisation is onboarded (ledger registration through the outbox, a platform company prefix for a cooperative when configured), its chair created with a one-time sign-in link and its QR code (SVG). Outside the regulator's region: 404",
+    roles: "admin, regulator",
+    success: 201,
+  },
+  {
+    method: "post",
+    path: "/api/v1/applications/{id}/refuse",
+    summary: "Refuse with a reason {zh, en?} the applicant reads on the status page",
+    roles: "admin, regulator",
+    body: refusalRequest,
+    success: 200,
+  },
+  {
+    method: "post",
+    path: "/api/v1/sign-in",
+    summary:
+      "Exchange a sign-in link's one-time token (the `#t=` of `/signin#t=…`) for a 90-day device session token; a link works once, within 72 hours",
+    roles: "anyone",
+    body: signInRequest,
+    success: 201,
+  },
+  {
+    method: "delete",
+    path: "/api/v1/me/session",
+    summary: "Sign this device out (a person's session only)",
+    roles: "a person's session",
+    success: 204,
+  },
+  {
+    method: "get",
+    path: "/api/v1/organisations/{id}/members",
+    summary: "The organisation's people with their capabilities, signed-in devices and open links",
+    roles: "admin, the organisation (a person needs `members`)",
+    success: 200,
+  },
+  {
+    method: "post",
+    path: "/api/v1/organisations/{id}/members",
+    summary: "Add a person with capabilities from `batches`, `events`, `members`",
+    roles: "admin, the organisation (a person needs `members`)",
+    body: memberRequest,
+    success: 201,
+  },
+  {
+    method: "delete",
+    path: "/api/v1/organisations/{id}/members/{memberId}",
+    summary: "Remove a person (not the chair): the person's sessions and open links end at once",
+    roles: "admin, the organisation (a person needs `members`)",
+    success: 204,
+  },
+  {
+    method: "post",
+    path: "/api/v1/organisations/{id}/members/{memberId}/sign-in-links",
+    summary: "A new one-time sign-in link for a person, with its QR code (SVG); only the chair acts on the chair's",
+    roles: "admin, the organisation (a person needs `members`)",
+    success: 201,
+  },
+  {
+    method: "delete",
+    path: "/api/v1/organisations/{id}/members/{memberId}/sessions/{credentialId}",
+    summary: "Sign one of a person's devices out, at once",
+    roles: "admin, the organisation (a person needs `members`)",
     success: 204,
   },
   {
