@@ -169,9 +169,13 @@ function render(): void {
 
 async function main(): Promise<void> {
   if (!hasWebCryptoDigest()) useSha256Fallback(sha256);
+  // Started before the first paint, so the chain read is on the wire while the card is drawn.
+  const verifying = verifyLotCard(card, { baseUrl: location.href });
+  // One turn first: the chain read the verifier queued is sent before the card is laid out.
+  await Promise.resolve();
   render();
   try {
-    result = await verifyLotCard(card, { baseUrl: location.href });
+    result = await verifying;
   } catch {
     // Never left on "checking": a failure to verify is not a verdict of authenticity.
     result = { verdict: "not_verified", checks: [], chainReachable: false, metadata: null };

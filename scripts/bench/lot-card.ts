@@ -81,6 +81,16 @@ export const lotCardSuite: BenchSuite = {
         await page.goto(`${stack.server.url}${lotPath}`);
         await page.locator('[data-verdict="verified"]').waitFor({ timeout: 60_000 });
         times.push(await appearedAt(page));
+        // Where the time went (on stderr: the table stays the table).
+        console.error(
+          `[lot-card] verdict after ${String(Math.round(times.at(-1) ?? 0))} ms; requests (start-end ms, bytes): ${transfers
+            .timeline()
+            .map(
+              (r) =>
+                `${r.path.replace(/^\/01\/.*/, "page").slice(0, 28)} ${String(r.startMs)}-${String(r.endMs)} ${String(r.bytes)}`,
+            )
+            .join("; ")}`,
+        );
         verdictBytes.push(transfers.bytes());
         let own = 0;
         for (const [requested, bytes] of transfers.byPath()) {

@@ -10,12 +10,13 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
-import { bundle, contentName, writeWithSiblings } from "./build-web.ts";
+import { bundle, contentName, faviconDataUri, writeWithSiblings } from "./build-web.ts";
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
 const pageRoot = path.join(projectRoot, "scanner-web", "lot");
 
 export const LOT_PAGE_PLACEHOLDERS = [
+  "{{icon}}",
   "{{script}}",
   "{{style}}",
   "{{title}}",
@@ -42,7 +43,15 @@ export async function buildLotPage(options: { outDir?: string } = {}): Promise<L
   for (const placeholder of LOT_PAGE_PLACEHOLDERS) {
     if (!template.includes(placeholder)) throw new Error(`lot/index.html must contain ${placeholder}`);
   }
-  const html = template.replace("{{script}}", jsName).replace("{{style}}", cssName).replace(/>\s+</g, "><").trim();
+  const html = template
+    .replace("{{script}}", jsName)
+    .replace("{{style}}", cssName)
+    // In the page: a request of its own would cost a phone a round trip.
+    .replace("{{icon}}", () => faviconDataUri())
+    .replace(/>\s+</g, "><")
+    .replace(/>\s+\{\{/g, ">{{")
+    .replace(/\}\}\s+</g, "}}<")
+    .trim();
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const files = [writeWithSiblings(outDir, jsName, js), writeWithSiblings(outDir, cssName, css)];

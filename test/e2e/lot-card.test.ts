@@ -3,7 +3,8 @@
  * Hardhat node: the card verifies in the browser and shows the origin, what is left and the
  * 合格证, in Chinese and on the switch in English; its overlay PNG loads as an image; the
  * compact card loads in another site's iframe while the full page refuses to be framed; once
- * orders take the whole lot, the card says sold out and a further order is refused.
+ * orders take the whole lot, the card says sold out and a further order is refused; a recall on
+ * the chain turns it red.
  */
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
@@ -35,6 +36,7 @@ describe("the live-stream lot card in Chromium", () => {
   let browser: Browser | null = null;
   let cooperative: Party;
   let certificateId = "";
+  let batchId = "";
   const lotUrl = (): string => `${server.url}/01/${DEMO_GTIN}/10/${LOT}`;
 
   async function openCard(page: Page, url: string): Promise<string> {
@@ -72,7 +74,7 @@ describe("the live-stream lot card in Chromium", () => {
     });
     await createDemoTea(cooperative.api);
     await settleLedger(server);
-    const batchId = await registerDemoBatch(cooperative.api, LOT, { quantityKg: "4", itemCount: ITEMS });
+    batchId = await registerDemoBatch(cooperative.api, LOT, { quantityKg: "4", itemCount: ITEMS });
     await settleLedger(server);
     certificateId = expectStatus(
       await cooperative.api.post<{ certificate: { id: string } }>(`/api/v1/batches/${batchId}/certificates`, {
@@ -203,6 +205,27 @@ describe("the live-stream lot card in Chromium", () => {
     assert.equal(await openCard(page, lotUrl()), "verified");
     assert.equal(await page.textContent('[data-field="sold-out"]'), "已售罄");
     assert.equal(await page.locator('[data-field="remaining"]').count(), 0);
+    await page.close();
+  });
+  it("turns the card red once the lot is recalled on the chain", async (t) => {
+    if (browser === null) {
+      t.skip("Chromium missing");
+      return;
+    }
+    expectStatus(
+      await cooperative.api.post(`/api/v1/batches/${batchId}/recall`, {
+        reason: { zh: "农残复检超标", en: "Residue retest failed" },
+      }),
+      202,
+      "recall",
+    );
+    await settleLedger(server);
+    const page = await browser.newPage({ viewport: PHONE });
+    assert.equal(await openCard(page, lotUrl()), "recalled");
+    assert.match((await page.textContent('[data-field="verdict"]')) ?? "", /已召回/);
+    assert.equal(await page.getAttribute("body", "class"), "page recalled");
+    const band = await page.$eval(".verdict", (element) => getComputedStyle(element).backgroundColor);
+    assert.equal(band, "rgb(179, 38, 30)");
     await page.close();
   });
 });
