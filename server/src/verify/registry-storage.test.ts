@@ -10,7 +10,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { describe, it } from "node:test";
 
-import { addressWord, concatBytes, keccak256, uintWord, wordToBigInt } from "./bytes.ts";
+import { addressWord, bytesToHex, concatBytes, keccak256, uintWord, wordToBigInt } from "./bytes.ts";
 import {
   answerFromStorage,
   initialSlots,
@@ -205,6 +205,18 @@ describe("views rebuilt from storage words", () => {
         ),
       /bytes too long/,
     );
+  });
+
+  it("answers containerState(bytes32) from its one slot", () => {
+    const containerKey = `0x${"ef".repeat(32)}`;
+    const call = `${bytesToHex(keccak256(new TextEncoder().encode("containerState(bytes32)")).subarray(0, 4))}${containerKey.slice(2)}`;
+    const view = registryViewOf(call);
+    assert.deepEqual(view, { kind: "containerState", containerKey });
+    const slot = mappingSlot(uintWord(BigInt(containerKey)), REGISTRY_LAYOUT.variables._containers);
+    assert.deepEqual(initialSlots(view), [slot]);
+    const state = `0x${"5a".repeat(32)}`;
+    assert.deepEqual(answerFromStorage(view, storage([[slot, word(state)]])(view)), { data: state });
+    assert.deepEqual(answerFromStorage(view, new Map()), { need: [slot] });
   });
 
   it("answers originOf(address) as the view decides", () => {

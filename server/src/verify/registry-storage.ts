@@ -31,7 +31,7 @@ export interface MemberPlace {
 /** TraceRegistry's storage layout, as far as the verifier reads it (solc 0.8.28; checked by test). */
 export const REGISTRY_LAYOUT = {
   /** Slots of the state variables (mappings: the base of their keys' hashes). */
-  variables: { _organisations: 7, _batches: 8, _successors: 9, _origins: 10 },
+  variables: { _organisations: 7, _batches: 8, _successors: 9, _origins: 10, _containers: 12 },
   batchRecord: {
     itemsRoot: { slot: 0, offset: 0 },
     attester: { slot: 1, offset: 0 },
@@ -60,7 +60,11 @@ const TWO_256 = 1n << 256n;
 
 /** One of the views answered from storage, with the key it was called with. */
 export type RegistryView =
-  { kind: "batch"; batchId: string } | { kind: "organisation"; signer: string } | { kind: "originOf"; signer: string };
+  | { kind: "batch"; batchId: string }
+  | { kind: "organisation"; signer: string }
+  | { kind: "originOf"; signer: string }
+  // A case's or pallet's stored state hash (docs/aggregation.md): one slot.
+  | { kind: "containerState"; containerKey: string };
 
 const SELECTOR_HEX_LENGTH = 10;
 const ZERO_WORD = `0x${"00".repeat(32)}`;
@@ -69,6 +73,7 @@ const SELECTORS = {
   batch: encodeBatchCall(ZERO_WORD).slice(0, SELECTOR_HEX_LENGTH),
   organisation: encodeOrganisationCall(ZERO_ADDRESS).slice(0, SELECTOR_HEX_LENGTH),
   originOf: encodeOriginOfCall(ZERO_ADDRESS).slice(0, SELECTOR_HEX_LENGTH),
+  containerState: bytesToHex(keccak256(new TextEncoder().encode("containerState(bytes32)")).subarray(0, 4)),
 };
 
 /** The view `data` calls, when it is one answered from storage (else null: read it by quorum). */
@@ -79,6 +84,7 @@ export function registryViewOf(data: string): RegistryView | null {
   const selector = lower.slice(0, SELECTOR_HEX_LENGTH);
   const word = `0x${lower.slice(SELECTOR_HEX_LENGTH)}`;
   if (selector === SELECTORS.batch) return { kind: "batch", batchId: word };
+  if (selector === SELECTORS.containerState) return { kind: "containerState", containerKey: word };
   const addressOf = (): string | null => (/^0x0{24}/.test(word) ? checksumAddress(`0x${word.slice(2 + 24)}`) : null); // a dirty word is not an address
   if (selector === SELECTORS.organisation) {
     const signer = addressOf();
@@ -93,7 +99,9 @@ export function registryViewOf(data: string): RegistryView | null {
 
 /** How a view is named in an endpoint's outcome ("batch(0x12ab…)"). */
 export function describeView(view: RegistryView): string {
-  return view.kind === "batch" ? `batch(${view.batchId})` : `${view.kind}(${view.signer})`;
+  if (view.kind === "batch") return `batch(${view.batchId})`;
+  if (view.kind === "containerState") return `containerState(${view.containerKey})`;
+  return `${view.kind}(${view.signer})`;
 }
 
 /** A 32-byte storage key as 0x-hex (the form `eth_getProof` takes). */
@@ -108,6 +116,10 @@ function mappingEntry(key: Uint8Array, mappingSlot: number): bigint {
 
 function batchBase(batchId: string): bigint {
   return mappingEntry(fixedBytes(batchId, 32), REGISTRY_LAYOUT.variables._batches);
+}
+
+function containerSlot(containerKey: string): bigint {
+  return mappingEntry(fixedBytes(containerKey, 32), REGISTRY_LAYOUT.variables._containers);
 }
 
 function organisationBase(signer: string): bigint {
@@ -132,6 +144,7 @@ export function initialSlots(view: RegistryView): bigint[] {
     const base = batchBase(view.batchId);
     return [0, 1, 2, 3, 4].map((n) => (base + BigInt(n)) % TWO_256);
   }
+  if (view.kind === "containerState") return [containerSlot(view.containerKey)];
   const org = organisationBase(view.signer);
   const word0 = placeOf(org, REGISTRY_LAYOUT.organisation.signer);
   if (view.kind === "originOf") {
@@ -173,6 +186,10 @@ export function answerFromStorage(view: RegistryView, values: ReadonlyMap<bigint
     return value;
   };
   const L = REGISTRY_LAYOUT;
+  if (view.kind === "containerState") {
+    const state = read(containerSlot(view.containerKey));
+    return missing.length > 0 ? { need: missing } : { data: bytesToHex(word(state)) };
+  }
   if (view.kind === "batch") {
     const base = batchBase(view.batchId);
     const packed = read(placeOf(base, L.batchRecord.attester));
