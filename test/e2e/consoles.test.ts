@@ -27,7 +27,7 @@ import {
   seedDemoSystem,
   type DemoSystemSummary,
 } from "../../scripts/lib/demo-system.ts";
-import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
+import { deployLocalRegistry, type LocalDeployment } from "../../scripts/lib/local-stack.ts";
 import { buildConsoles } from "../../scripts/tasks/build-consoles.ts";
 import { buildWeb } from "../../scripts/tasks/build-web.ts";
 import { gtinCheckDigit } from "../../server/src/domain/gs1.ts";
@@ -36,6 +36,8 @@ import { loadEpcisValidator } from "../support/epcis-schema.ts";
 import { settleLedger } from "./support/settle-ledger.ts";
 import { startTestServer } from "../support/test-server.ts";
 import type { RunningServer } from "../../server/src/server.ts";
+import { getOrganisation } from "../../server/src/storage/organisations.ts";
+import { packDirectly, testSscc } from "../support/direct-containers.ts";
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
 const screenshotDir = path.join(projectRoot, "test-results");
@@ -61,6 +63,7 @@ describe("the consoles in Chromium against the real server", () => {
   let coopApi: ApiClient;
   let regulatorApi: ApiClient;
   let adminToken: string;
+  let deployment: LocalDeployment;
 
   async function settle(): Promise<void> {
     assert.ok(server !== undefined);
@@ -132,7 +135,7 @@ describe("the consoles in Chromium against the real server", () => {
     await buildConsoles();
     mkdirSync(screenshotDir, { recursive: true });
     node = await startChainNode({ projectRoot });
-    const deployment = await deployLocalRegistry(node.rpcUrl);
+    deployment = await deployLocalRegistry(node.rpcUrl);
     ({ server, dataDir } = await startTestServer(deployment.env, "consoles"));
     adminToken = deployment.env.ADMIN_TOKEN ?? "";
     demo = await seedDemoSystem(server.url, adminToken, { itemCount: 20 });
@@ -468,6 +471,30 @@ describe("the consoles in Chromium against the real server", () => {
       "register a batch for the regulator",
     );
     await settle();
+    // And a forged aggregation: one of its items in two live cases, signed by the cooperative's key
+    // straight on the contract (the chain sees roots, not items, so it accepts both).
+    const forgedBatch = await batchByLot("AUDIT-2");
+    const uris = expectStatus(
+      await coopApi.get<{ items: { uri: string }[] }>(`/api/v1/batches/${forgedBatch.batchId}/items`),
+      200,
+      "items",
+    ).items.map((item) => item.uri);
+    const cooperative = await getOrganisation(server.ctx.db, demo.organisations.cooperative.id);
+    assert.ok(cooperative?.custody.kind === "server");
+    await packDirectly(
+      {
+        rpcUrl: node?.rpcUrl ?? "",
+        registry: deployment.registry,
+        relayerKey: deployment.env.RELAYER_PRIVATE_KEY ?? "",
+        content: server.ctx.content,
+      },
+      await server.ctx.keyRing.unlock(cooperative.custody.keystoreJson),
+      cooperative.signerAddress,
+      [
+        { sscc: testSscc(11), items: uris.slice(0, 2) },
+        { sscc: testSscc(12), items: uris.slice(1, 3) },
+      ],
+    );
     const opened = await openConsole("regulator", demo.organisations.regulator.token);
     const page = opened.page;
 
@@ -506,6 +533,7 @@ describe("the consoles in Chromium against the real server", () => {
     assert.deepEqual([...shownCodes].sort(), report.findings.map((f) => f.code).sort());
     assert.ok(report.checked.includes("integrity"));
     assert.ok(shownCodes.includes("mass_balance.plot_exceeded"), `found: ${shownCodes.join(", ")}`);
+    assert.ok(shownCodes.includes("container.item_in_two_live"), `found: ${shownCodes.join(", ")}`);
     const massFinding = report.findings.find((f) => f.code === "mass_balance.plot_exceeded");
     await page
       .locator(`[data-severity=${massFinding?.severity ?? "none"}] [data-code='mass_balance.plot_exceeded']`)

@@ -186,8 +186,11 @@ function packingRows(packing: LotPacking | undefined, lang: ReportLang): string 
     ever: String(packing.packedEver),
     count: String(packing.containers.length),
   });
-  const refs = packing.bizTransactions.map((b) => `${b.type} ${b.id}`).join(TEXT.listSeparator[lang]);
-  return `<p>${escape(line)}</p>${refs === "" ? "" : `<p>${escape(fill(TEXT.orders[lang], { refs }))}</p>`}`;
+  // References are identifiers, shown as they are (in <code>), like hashes and CIDs.
+  const refs = packing.bizTransactions
+    .map((b) => `<code>${escape(`${b.type} ${b.id}`)}</code>`)
+    .join(TEXT.listSeparator[lang]);
+  return `<p>${escape(line)}</p>${refs === "" ? "" : `<p>${fill(escape(TEXT.orders[lang]), { refs })}</p>`}`;
 }
 
 function batchSection(report: BatchAuditReport, lang: ReportLang): string {
