@@ -14,6 +14,7 @@ import { failureText, flash, h, signInView } from "../shared/ui.ts";
 import { batchesView } from "./batch-list.ts";
 import { refreshBatches } from "./batch-refresh.ts";
 import { forgetEventForms } from "./event-form.ts";
+import { forgetOrders, ordersView } from "./orders.ts";
 import { peopleView } from "./people.ts";
 import { queuePanel } from "./queue-panel.ts";
 import { forgetRecordsView, recordsView } from "./records.ts";
@@ -50,7 +51,9 @@ function renderConsole(): void {
         ? registerView()
         : state.view === "people"
           ? peopleView()
-          : recordsView(),
+          : state.view === "orders"
+            ? ordersView()
+            : recordsView(),
   );
   // Forms are kept across renders (polling redraws the list); keep the cursor where it was.
   const active = document.activeElement;
@@ -81,6 +84,7 @@ function tabs(): HTMLElement {
     ["batches", t("batches")],
     ["register", t("register")],
     ["records", t("records")],
+    ["orders", pick(["订单", "Orders"], state.lang)],
   ];
   // People (issue 15): for the chair and whoever she lets manage people, and the organisation's API token.
   const capabilities = state.me?.member?.capabilities;
@@ -130,6 +134,7 @@ function signOut(): void {
   forgetEventForms();
   forgetRecordsView();
   forgetRegisterForm();
+  forgetOrders();
   // The next person to sign in on this phone starts with an empty form.
   state.draft = freshDraft();
   render();

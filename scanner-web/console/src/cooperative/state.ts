@@ -43,7 +43,7 @@ export function freshDraft(): Draft {
   };
 }
 
-export type View = "batches" | "register" | "records" | "people";
+export type View = "batches" | "register" | "records" | "people" | "orders";
 
 export interface CooperativeState {
   lang: Lang;
