@@ -3,7 +3,8 @@
  * own process: content negotiation on `/01/{gtin}/10/{lot}` (the page, the JSON with the card,
  * the unknown lot's page, a bad check digit), the card verified by the same core the page runs
  * (and a tampered one refused), the overlay PNG decoded (its size, and its pixels change when
- * the lot sells out through orders), oEmbed's JSON, and which answers may be framed.
+ * the lot sells out through orders; a few drawn at a time), oEmbed's JSON, and which answers may
+ * be framed.
  */
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
@@ -229,5 +230,24 @@ describe("the lot card: page, JSON, overlay image and oEmbed", () => {
     assert.ok(differingShare(small, soldOut) > 0.05, `only ${String(differingShare(small, soldOut))} differ`);
     const again = await png(`${lotPath}?format=png&size=360`);
     assert.equal(differingShare(soldOut, again), 0, "the same state draws the same image");
+  });
+  it("draws a few images at a time and tells the rest to retry", async () => {
+    // Six sizes never drawn before, asked at once: two draw, two wait, the others are refused.
+    const answers = await Promise.all(
+      [361, 362, 363, 364, 365, 366].map((size) => get(`${lotPath}/card.png?size=${String(size)}`)),
+    );
+    const statuses = answers.map((answer) => answer.status);
+    assert.ok(
+      statuses.every((status) => status === 200 || status === 503),
+      statuses.join(),
+    );
+    assert.ok(statuses.filter((status) => status === 200).length >= 2, statuses.join());
+    const refused = answers.filter((answer) => answer.status === 503);
+    assert.ok(refused.length >= 1, statuses.join());
+    for (const answer of refused) {
+      assert.equal(answer.headers.get("retry-after"), "1");
+      assert.equal(((await answer.json()) as { code: string }).code, "lot_card.busy");
+    }
+    for (const answer of answers.filter((a) => a.status === 200)) await answer.arrayBuffer();
   });
 });

@@ -632,6 +632,12 @@ const HTTP = {
     zh: "仅提供 JSON 格式的 oEmbed。",
     remedy: "Ask for format=json, or leave format out.",
   },
+  "lot_card.busy": {
+    status: 503,
+    en: "The server is drawing other lot card images; try again in a moment.",
+    zh: "服务器正在生成其他批次卡片图片，请稍后再试。",
+    remedy: "Retry after the seconds the `Retry-After` header gives; an image already drawn is served at once.",
+  },
   "order.not_found": {
     status: 404,
     en: "No order of this organisation has this id.",

@@ -13,12 +13,13 @@ import { Router, type Request, type Response } from "express";
 
 import { parseDigitalLink, type ParsedDigitalLink } from "../../domain/gs1.ts";
 import type { UnknownItemResolution } from "../../domain/resolution.ts";
-import { AppError } from "../../errors/app-error.ts";
+import { AppError, isAppError } from "../../errors/app-error.ts";
 import {
   LOT_CARD_IMAGE_DEFAULT_PX,
   LOT_CARD_IMAGE_MAX_PX,
   LOT_CARD_IMAGE_MIN_PX,
   lotCardPng,
+  type LotCardImageInput,
 } from "../../labels/lot-card-image.ts";
 import { qrSvg } from "../../labels/qr.ts";
 import { scriptSafeJson } from "../../services/answer-text.ts";
@@ -28,6 +29,7 @@ import { requireProduct } from "../../services/lookups.ts";
 import { memoised } from "../../services/memoise.ts";
 import type { LotCard } from "../../domain/lot-card.ts";
 import { frameableCsp } from "../app.ts";
+import { createSemaphore } from "./rpc-proxy.ts";
 import { sendScanPage } from "./web-assets.ts";
 
 /** Where `npm run build:web` (scripts/tasks/build-lot-page.ts) writes the page. */
@@ -94,7 +96,7 @@ function cardImage(card: LotCard, sizePx: number): Promise<Buffer> {
   const cached = images.get(key);
   if (cached !== undefined) return cached;
   const origin = card.display.regionName;
-  const rendered = lotCardPng({
+  const rendered = renderLimited({
     productName: card.product.name,
     origin:
       card.display.cooperative === null
@@ -118,6 +120,23 @@ function cardImage(card: LotCard, sizePx: number): Promise<Buffer> {
   return rendered;
 }
 
+/**
+ * Renders at most two cards at a time, two more waiting a few seconds: each takes a worker of
+ * libuv's small thread pool (which file reads and compression share) for a fraction of a second,
+ * and the sizes a client may ask for are many. Whoever finds no slot is told to retry.
+ */
+const renderSlots = createSemaphore(2, 5_000);
+
+async function renderLimited(input: LotCardImageInput): Promise<Buffer> {
+  const release = await renderSlots.acquire();
+  if (release === null) throw new AppError("lot_card.busy");
+  try {
+    return await lotCardPng(input);
+  } finally {
+    release();
+  }
+}
+
 async function requireCard(ctx: ServiceContext, gtin: string, lot: string): Promise<LotCard> {
   const card = await lotCardOf(ctx, gtin, lot);
   if (card === null) throw new AppError("lot_card.not_found", { gtin, lot });
@@ -126,7 +145,13 @@ async function requireCard(ctx: ServiceContext, gtin: string, lot: string): Prom
 
 async function sendImage(ctx: ServiceContext, res: Response, gtin: string, lot: string, size: string | undefined) {
   const sizePx = imageSize(size);
-  const png = await cardImage(await requireCard(ctx, gtin, lot), sizePx);
+  let png: Buffer;
+  try {
+    png = await cardImage(await requireCard(ctx, gtin, lot), sizePx);
+  } catch (error) {
+    if (isAppError(error, "lot_card.busy")) res.setHeader("Retry-After", "1");
+    throw error;
+  }
   res.setHeader("Content-Type", "image/png");
   res.setHeader("Cache-Control", `public, max-age=${String(CARD_MAX_AGE_SECONDS)}`);
   res.setHeader("Access-Control-Allow-Origin", "*");
