@@ -18,7 +18,8 @@ import { DEMO_GTIN } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
 import { buildLotPage } from "../../scripts/tasks/build-lot-page.ts";
 import type { RunningServer } from "../../server/src/server.ts";
-import { createRpcClient } from "../../server/src/verify/rpc.ts";
+import { AppError } from "../../server/src/errors/app-error.ts";
+import { createRpcClient, encodeBatchCall, type RpcClient } from "../../server/src/verify/rpc.ts";
 import { verifyLotCard, type LotCard } from "../../server/src/verify/verify-lot.ts";
 import { settleLedger } from "../e2e/support/settle-ledger.ts";
 import { createDemoTea, onboard, registerDemoBatch, type Party } from "../support/onboard.ts";
@@ -131,6 +132,24 @@ describe("the lot card: page, JSON, overlay image and oEmbed", () => {
     const refused = await verifyLotCard(tampered, { baseUrl: server.url, rpc });
     assert.equal(refused.verdict, "suspicious");
     assert.equal(refused.checks.find((c) => c.id === "attestation_signature")?.ok, false);
+
+    // A batch the chain does not have yet is pending, never verified.
+    const notYet: RpcClient = {
+      chainId: () => rpc.chainId(),
+      ethCall: (to, data) =>
+        data.startsWith(encodeBatchCall(card.batch.batchId).slice(0, 10))
+          ? Promise.resolve(`0x${"00".repeat(7 * 32)}`)
+          : rpc.ethCall(to, data),
+    };
+    assert.equal((await verifyLotCard(card, { baseUrl: server.url, rpc: notYet })).verdict, "pending");
+    // A chain that cannot be reached says so: not verified, and not a fake either.
+    const down: RpcClient = {
+      chainId: () => Promise.reject(new AppError("verify.rpc", { reason: "unreachable" })),
+      ethCall: () => Promise.reject(new AppError("verify.rpc", { reason: "unreachable" })),
+    };
+    const unreachable = await verifyLotCard(card, { baseUrl: server.url, rpc: down });
+    assert.equal(unreachable.verdict, "not_verified");
+    assert.equal(unreachable.chainReachable, false);
   });
 
   it("answers a browser with the lot page: the card inlined, the QR drawn, oEmbed discoverable, not frameable", async () => {

@@ -16,6 +16,7 @@ import { cidMatchesBytes, cidTextFromHex } from "./cid.ts";
 import { DOCUMENT_MAX_BYTES, readMetadataDocument } from "./documents.ts";
 import { attestationDigest, recoverSigner, type Eip712Domain } from "./eip712.ts";
 import { isAppError } from "../errors/app-error.ts";
+import type { ErrorCode } from "../errors/registry.ts";
 
 export type { LotCard } from "../domain/lot-card.ts";
 import {
@@ -72,6 +73,14 @@ export interface VerifyLotDeps {
   fetch?: FetchLike;
   rpc?: RpcClient;
 }
+
+/** Codes that mean the chain could not be read (trustworthily), not that the lot is false: as for an item. */
+const UNREACHABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  "verify.rpc",
+  "verify.quorum_unreachable",
+  "verify.quorum_disagreement",
+  "verify.block_stale",
+]);
 
 type Outcome = [boolean | null, string];
 const NOT_YET: Outcome = [null, "the batch is not on chain yet"];
@@ -131,7 +140,7 @@ export async function verifyLotCard(card: LotCard, deps: VerifyLotDeps): Promise
   try {
     record = await batchRead;
   } catch (error) {
-    chainReachable = !(isAppError(error) && error.code.startsWith("verify."));
+    chainReachable = !(isAppError(error) && UNREACHABLE_CODES.has(error.code));
   }
   const anchored = record !== null && record.status !== "none" ? record : null;
   let metadata: BatchMetadataDocument | null = null;
