@@ -19,6 +19,7 @@ import { authenticate } from "./http/auth.ts";
 import { refuseSuspendedWriters } from "./http/suspended-writers.ts";
 import { batchesRouter } from "./http/routes/batches.ts";
 import { eventsRouter } from "./http/routes/events.ts";
+import { containersRouter } from "./http/routes/containers.ts";
 import { certificatesRouter } from "./http/routes/certificates.ts";
 import { ordersRouter } from "./http/routes/orders.ts";
 import { epcisRouter } from "./http/routes/epcis.ts";
@@ -224,6 +225,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       mediaRouter(ctx),
       batchesRouter(ctx),
       eventsRouter(ctx),
+      containersRouter(ctx),
       certificatesRouter(ctx),
       ordersRouter(ctx),
       epcisRouter(ctx),

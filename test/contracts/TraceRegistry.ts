@@ -114,6 +114,8 @@ describe("TraceRegistry", function () {
       Recall: () => registry.RECALL_TYPEHASH(),
       GtinGrant: () => registry.GTIN_GRANT_TYPEHASH(),
       InspectionRequest: () => registry.INSPECTION_REQUEST_TYPEHASH(),
+      ContainerPacking: () => registry.CONTAINER_PACKING_TYPEHASH(),
+      ContainerEvent: () => registry.CONTAINER_EVENT_TYPEHASH(),
     };
     for (const primaryType of Object.keys(constants) as PrimaryType[]) {
       it(`has the ${primaryType} typehash of the server's typed-data table`, async function () {

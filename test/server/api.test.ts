@@ -429,7 +429,7 @@ describe(`server API (${TEST_DATABASE_URL === undefined ? "SQLite" : "PostgreSQL
       "prepare",
     ).signatureRequest;
     assert.equal(created.typedData.primaryType, "BatchAttestation");
-    assert.equal(created.typedData.message.attester?.toLowerCase(), wallet.address.toLowerCase());
+    assert.equal(String(created.typedData.message.attester).toLowerCase(), wallet.address.toLowerCase());
     const { domain, types, message } = created.typedData;
     const batchesBefore = await server.ctx.db.selectFrom("batches").select("batch_id").execute();
 

@@ -69,6 +69,31 @@ const VERSION_2 = {
     { name: "nonce", type: "uint256" },
     { name: "deadline", type: "uint64" },
   ],
+  // Cases and pallets (docs/aggregation.md), in the same domain: the registry's domain did not
+  // change when they were added, so the version stays "2".
+  ContainerPacking: [
+    { name: "actor", type: "address" },
+    { name: "containerKey", type: "bytes32" },
+    { name: "childrenRoot", type: "bytes32" },
+    { name: "childCount", type: "uint32" },
+    { name: "batchIds", type: "bytes32[]" },
+    { name: "childContainers", type: "bytes32[]" },
+    { name: "occurredAt", type: "uint64" },
+    { name: "payloadCid", type: "bytes" },
+    { name: "counterparty", type: "address" },
+    { name: "previous", type: "bytes32" },
+    { name: "deadline", type: "uint64" },
+  ],
+  ContainerEvent: [
+    { name: "actor", type: "address" },
+    { name: "containerKey", type: "bytes32" },
+    { name: "action", type: "uint8" },
+    { name: "occurredAt", type: "uint64" },
+    { name: "payloadCid", type: "bytes" },
+    { name: "counterparty", type: "address" },
+    { name: "previous", type: "bytes32" },
+    { name: "deadline", type: "uint64" },
+  ],
 } as const satisfies TypeTable;
 
 /** Version "1": what the first registry deployment verifies; kept to check its signatures. */
@@ -101,37 +126,14 @@ export type OffChainType = keyof typeof OFF_CHAIN_TYPES;
 
 /**
  * Cases and pallets (`docs/aggregation.md`): the typed data of the registry's `packContainers`
- * and `recordContainerEvents`, in the registry's domain (version "2"). Kept apart from the
- * versioned tables while the server does not yet sign them, so the signature requests, the
- * outbox and the codecs, which handle every `PrimaryType`, stay as they are; a contract test
- * compares these typehashes with the contract's constants like the others.
+ * and `recordContainerEvents`. Part of version "2" above (signed, stored and sent like every
+ * other primary type); named here too for the verifiers and the audit, which handle only these.
  * `previous` is the container's stored state hash the request applies to: it replaces a
  * nonce (the state changes with every request, so a signature is usable once).
  */
 export const CONTAINER_TYPES = {
-  ContainerPacking: [
-    { name: "actor", type: "address" },
-    { name: "containerKey", type: "bytes32" },
-    { name: "childrenRoot", type: "bytes32" },
-    { name: "childCount", type: "uint32" },
-    { name: "batchIds", type: "bytes32[]" },
-    { name: "childContainers", type: "bytes32[]" },
-    { name: "occurredAt", type: "uint64" },
-    { name: "payloadCid", type: "bytes" },
-    { name: "counterparty", type: "address" },
-    { name: "previous", type: "bytes32" },
-    { name: "deadline", type: "uint64" },
-  ],
-  ContainerEvent: [
-    { name: "actor", type: "address" },
-    { name: "containerKey", type: "bytes32" },
-    { name: "action", type: "uint8" },
-    { name: "occurredAt", type: "uint64" },
-    { name: "payloadCid", type: "bytes" },
-    { name: "counterparty", type: "address" },
-    { name: "previous", type: "bytes32" },
-    { name: "deadline", type: "uint64" },
-  ],
+  ContainerPacking: VERSION_2.ContainerPacking,
+  ContainerEvent: VERSION_2.ContainerEvent,
 } as const satisfies TypeTable;
 
 export type ContainerType = keyof typeof CONTAINER_TYPES;
@@ -182,25 +184,31 @@ type Fields<P extends PrimaryType> = (typeof VERSION_2)[P][number];
 
 /**
  * The value of a primary type as code holds it, field for field from the type table:
- * integers (uint*) are bigint, booleans boolean, everything else (addresses, 0x-hex bytes,
- * text) a string.
+ * integers (uint*) are bigint, booleans boolean, arrays (`bytes32[]`) arrays of 0x-hex
+ * strings, everything else (addresses, 0x-hex bytes, text) a string.
  */
 export type TypedValue<P extends PrimaryType> = {
-  [F in Fields<P> as F["name"]]: F["type"] extends `uint${string}`
-    ? bigint
-    : F["type"] extends "bool"
-      ? boolean
-      : string;
+  [F in Fields<P> as F["name"]]: F["type"] extends `${string}[]`
+    ? readonly string[]
+    : F["type"] extends `uint${string}`
+      ? bigint
+      : F["type"] extends "bool"
+        ? boolean
+        : string;
 };
 
-/** The same value as JSON: every field a string, integers in decimal (wider than a JSON number). */
-export type TypedJson<P extends PrimaryType> = { [F in Fields<P> as F["name"]]: string };
+/** The same value as JSON: every field a string (an array one of strings), integers in decimal (wider than a JSON number). */
+export type TypedJson<P extends PrimaryType> = {
+  [F in Fields<P> as F["name"]]: F["type"] extends `${string}[]` ? string[] : string;
+};
 
 export type BatchAttestationValue = TypedValue<"BatchAttestation">;
 export type TraceEventValue = TypedValue<"TraceEvent">;
 export type RecallValue = TypedValue<"Recall">;
 export type GtinGrantValue = TypedValue<"GtinGrant">;
 export type InspectionRequestValue = TypedValue<"InspectionRequest">;
+export type ContainerPackingValue = TypedValue<"ContainerPacking">;
+export type ContainerEventValue = TypedValue<"ContainerEvent">;
 
 /**
  * The one conversion of a typed value to and from JSON, for every place that stores or sends
@@ -223,7 +231,16 @@ const TEXT_PATTERNS: Record<string, RegExp> = {
  * One field. An integer may also arrive as a JSON number or a bigint: outbox entries hold
  * the business step as a number, and signature requests keep their integers as bigints.
  */
-function decodeField(type: string, path: string, raw: unknown): bigint | string | boolean {
+function decodeField(type: string, path: string, raw: unknown): bigint | string | boolean | string[] {
+  if (type.endsWith("[]")) {
+    if (!Array.isArray(raw)) throw new TypeError(`${path} is not a ${type}`);
+    const element = type.slice(0, -2);
+    return raw.map((item: unknown, index) => {
+      const decoded = decodeField(element, `${path}[${String(index)}]`, item);
+      if (typeof decoded !== "string") throw new TypeError(`${path} is not a ${type}`);
+      return decoded;
+    });
+  }
   if (type === "bool") {
     if (raw === true || raw === "true") return true;
     if (raw === false || raw === "false") return false;
@@ -248,13 +265,18 @@ function decodeField(type: string, path: string, raw: unknown): bigint | string 
   return raw;
 }
 
-function encodeFields(primaryType: PrimaryType, value: Record<string, unknown>): Record<string, string> {
+function encodeFields(primaryType: PrimaryType, value: Record<string, unknown>): Record<string, string | string[]> {
   const fields = fieldsOf(primaryType);
   // Field order follows the type table, so equal values give equal JSON text.
-  return Object.fromEntries(fields.map(({ name }) => [name, String(value[name])]));
+  return Object.fromEntries(
+    fields.map(({ name }) => {
+      const field = value[name];
+      return [name, Array.isArray(field) ? field.map(String) : String(field)];
+    }),
+  );
 }
 
-function decodeFields(primaryType: PrimaryType, json: unknown): Record<string, bigint | string | boolean> {
+function decodeFields(primaryType: PrimaryType, json: unknown): Record<string, bigint | string | boolean | string[]> {
   if (typeof json !== "object" || json === null) throw new TypeError(`${primaryType} is not a JSON object`);
   const record = json as Record<string, unknown>;
   const fields = fieldsOf(primaryType);
@@ -277,6 +299,8 @@ export const TYPED_CODECS: { readonly [P in PrimaryType]: TypedCodec<P> } = {
   Recall: /* @__PURE__ */ typedCodec("Recall"),
   GtinGrant: /* @__PURE__ */ typedCodec("GtinGrant"),
   InspectionRequest: /* @__PURE__ */ typedCodec("InspectionRequest"),
+  ContainerPacking: /* @__PURE__ */ typedCodec("ContainerPacking"),
+  ContainerEvent: /* @__PURE__ */ typedCodec("ContainerEvent"),
 };
 
 /** A value of whichever primary type, tagged with it, for code that handles them all. */
@@ -286,7 +310,7 @@ export function decodeTyped(primaryType: PrimaryType, json: unknown): AnyTypedVa
   return { primaryType, value: decodeFields(primaryType, json) } as AnyTypedValue;
 }
 
-export function encodeTyped(typed: AnyTypedValue): Record<string, string> {
+export function encodeTyped(typed: AnyTypedValue): Record<string, string | string[]> {
   return encodeFields(typed.primaryType, typed.value);
 }
 

@@ -16,7 +16,7 @@ export interface DecodedLog {
   logIndex: number;
   txHash: string;
   name: string;
-  /** Event arguments by name; bigints as decimal strings, bytes as 0x-hex. */
+  /** Event arguments by name; bigints as decimal strings, bytes as 0x-hex, arrays as JSON text of those. */
   args: Record<string, string>;
 }
 
@@ -55,6 +55,8 @@ export interface Indexer {
 }
 
 function toArg(value: unknown): string {
+  // Arrays (a container packing's `batchIds`, `childContainers`) as JSON text of their elements.
+  if (Array.isArray(value)) return JSON.stringify(value.map(toArg));
   if (typeof value === "bigint" || typeof value === "number" || typeof value === "boolean") return value.toString();
   if (typeof value === "string") return value;
   throw new Error(`unexpected log argument ${String(value)}`);

@@ -54,11 +54,54 @@ describe("outbox kinds", () => {
         "inspection_request",
         "regulator_inspection_request",
         "event",
+        "container_packing",
+        "container_event",
         "suspension",
         "reinstatement",
         "regulator_recall",
         "recall",
       ],
+    );
+  });
+
+  it("stores a container packing with its bytes32[] fields and the states it applies to", () => {
+    const word = (byte: string) => `0x${byte.repeat(32)}`;
+    const state = {
+      childrenRoot: word("00"),
+      custodian: event.counterparty,
+      pendingReceiver: event.counterparty,
+      link: word("00"),
+    };
+    const value = {
+      actor: event.actor,
+      containerKey: word("aa"),
+      childrenRoot: word("bb"),
+      childCount: 2n,
+      batchIds: [word("cc"), word("dd")],
+      childContainers: [],
+      occurredAt: 1_760_000_000n,
+      payloadCid: "0x01551220",
+      counterparty: event.counterparty,
+      previous: word("00"),
+      deadline: 1_760_003_600n,
+    };
+    const entry = outboxEntry("container_packing", word("ee"), {
+      value,
+      signature: "0x1234",
+      current: state,
+      childStates: [],
+    });
+    const stored: unknown = JSON.parse(JSON.stringify(entry.payload));
+    assert.deepEqual((stored as { batchIds: unknown }).batchIds, [word("cc"), word("dd")]);
+    const spec = OUTBOX_KINDS.find((s) => s.kind === "container_packing");
+    assert.ok(spec);
+    assert.deepEqual(spec.encode([stored]), {
+      functionName: "packContainers",
+      args: [[{ ...value, signature: "0x1234", current: state, childStates: [] }]],
+    });
+    assert.throws(
+      () => spec.encode([{ ...(stored as object), batchIds: ["0x12"] }]),
+      /ContainerPacking\.batchIds\[0\]/,
     );
   });
 

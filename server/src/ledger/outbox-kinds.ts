@@ -91,6 +91,30 @@ export const gtinBindingPayload = z.object({
 });
 export type GtinBindingPayload = z.infer<typeof gtinBindingPayload>;
 
+const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "bytes32");
+
+/** A container's state as the contract takes it (`ContainerState`): not signed, rebuilt from the store. */
+export const containerStatePayload = z.object({
+  childrenRoot: bytes32,
+  custodian: address,
+  pendingReceiver: address,
+  link: bytes32,
+});
+export type ContainerStatePayload = z.infer<typeof containerStatePayload>;
+
+const packingExtras = z.object({
+  current: containerStatePayload,
+  childStates: z.array(containerStatePayload).max(10_000),
+});
+const eventExtras = z.object({ current: containerStatePayload });
+
+const containerPacking = signedPayload("ContainerPacking");
+const containerEvent = signedPayload("ContainerEvent");
+
+/** A signed container request with the state it applies to (and, for a packing, its children's). */
+export type ContainerPackingPayload = Signed<TypedValue<"ContainerPacking">> & z.infer<typeof packingExtras>;
+export type ContainerEventPayload = Signed<TypedValue<"ContainerEvent">> & z.infer<typeof eventExtras>;
+
 /** A payload that needs no conversion: stored as it is, checked against its schema when read. */
 function plainPayload<T>(schema: z.ZodType<T>) {
   return { encode: (payload: T): T => payload, decode: (json: unknown): T => schema.parse(json) };
@@ -120,6 +144,21 @@ const PAYLOADS = {
   suspension: plainPayload(regulatorActionPayload),
   reinstatement: plainPayload(regulatorActionPayload),
   regulator_recall: plainPayload(regulatorActionPayload),
+  container_packing: {
+    encode: ({ current, childStates, ...signed }: ContainerPackingPayload) => ({
+      ...containerPacking.encode(signed),
+      current,
+      childStates,
+    }),
+    decode: (json: unknown): ContainerPackingPayload => ({
+      ...containerPacking.decode(json),
+      ...packingExtras.parse(json),
+    }),
+  },
+  container_event: {
+    encode: ({ current, ...signed }: ContainerEventPayload) => ({ ...containerEvent.encode(signed), current }),
+    decode: (json: unknown): ContainerEventPayload => ({ ...containerEvent.decode(json), ...eventExtras.parse(json) }),
+  },
 };
 
 export type OutboxKind = keyof typeof PAYLOADS;
@@ -244,6 +283,32 @@ const CALLS: { [K in OutboxKind]: CallSpec<K> } = {
     // the request that asked it: the server accepted both in order, the chain may lag.
     waitsFor: ["RegistryOrganisationUnknown", "RegistryBatchUnknown", "RegistryActorWithoutCustody"],
     call: (payloads) => ({ functionName: "recordEvents", args: [payloads.map(signedArgument)] }),
+  },
+  // Cases and pallets (docs/aggregation.md): after the batch events accepted before them, so
+  // custody a batch event moved is on chain; packings and container events in the order they
+  // were accepted (a shipping signs the state its packing produced). Within a kind, entries
+  // go in acceptance order, each with the state it applies to.
+  container_packing: {
+    sender: "relayer",
+    packable: true,
+    after: ["organisation", "attestation", "event", "container_event"],
+    waitsFor: ["RegistryOrganisationUnknown", "RegistryBatchUnknown", "RegistryActorWithoutCustody"],
+    call: (payloads) => ({
+      functionName: "packContainers",
+      args: [
+        payloads.map(({ value, signature, current, childStates }) => ({ ...value, signature, current, childStates })),
+      ],
+    }),
+  },
+  container_event: {
+    sender: "relayer",
+    packable: true,
+    after: ["organisation", "attestation", "event", "container_packing"],
+    waitsFor: ["RegistryOrganisationUnknown"],
+    call: (payloads) => ({
+      functionName: "recordContainerEvents",
+      args: [payloads.map(({ value, signature, current }) => ({ ...value, signature, current }))],
+    }),
   },
   suspension: {
     sender: "regulator",

@@ -9,6 +9,8 @@ import {
   domainFor,
   typesFor,
   type BatchAttestationValue,
+  type ContainerEventValue,
+  type ContainerPackingValue,
   type GtinGrantValue,
   type InspectionRequestValue,
   type PrimaryType,
@@ -29,6 +31,8 @@ interface ValueOf {
   Recall: RecallValue;
   GtinGrant: GtinGrantValue;
   InspectionRequest: InspectionRequestValue;
+  ContainerPacking: ContainerPackingValue;
+  ContainerEvent: ContainerEventValue;
 }
 
 type Signable = Pick<Signer, "signTypedData">;

@@ -48,6 +48,7 @@ import {
 } from "../storage/organisations.ts";
 import type { Db } from "../storage/database.ts";
 import type { ProjectionWrites } from "../storage/indexer-store.ts";
+import { unrecordContainerStepsAfter } from "../storage/containers.ts";
 import { newestOutboxEntry } from "../storage/outbox.ts";
 import type { Trx } from "../storage/transaction.ts";
 import { cidTextFromHex } from "../verify/cid.ts";
@@ -56,6 +57,7 @@ import { openItemsArchiveOffLoop } from "../workers/heavy.ts";
 import type { ItemsArchive } from "../workers/items-archive.ts";
 import { readAll } from "./documents.ts";
 import { ENTITLEMENT_LOGS, projectEntitlementLog } from "./entitlement-projection.ts";
+import { projectContainerLog, readContainerDocument, type ContainerDocuments } from "./container-projection.ts";
 
 export interface ProjectionDeps {
   content: ContentStore;
@@ -112,6 +114,8 @@ interface Documents {
   batches: Map<string, BatchDocuments>;
   /** By event digest. */
   eventPayloads: Map<string, EventPayloadDocument>;
+  /** Container packings' payload documents, by step digest (a reindex restores the steps from them). */
+  containers: ContainerDocuments;
 }
 
 function prepared<T>(documents: Map<string, T>, key: string, what: string): T {
@@ -160,7 +164,12 @@ export function createProjection(deps: ProjectionDeps): {
 
   /** Reads, outside any transaction, the documents of the rows these logs name that the store lacks. */
   async function readDocuments(db: Db, logs: readonly DecodedLog[]): Promise<Documents> {
-    const documents: Documents = { organisations: new Map(), batches: new Map(), eventPayloads: new Map() };
+    const documents: Documents = {
+      organisations: new Map(),
+      batches: new Map(),
+      eventPayloads: new Map(),
+      containers: new Map(),
+    };
     for (const log of logs) {
       switch (log.name) {
         case "OrganisationRegistered": {
@@ -185,6 +194,10 @@ export function createProjection(deps: ProjectionDeps): {
           }
           break;
         }
+        case "ContainerPacked":
+        case "ContainerEventRecorded":
+          await readContainerDocument(db, log, deps, documents.containers);
+          break;
         default:
           break;
       }
@@ -401,6 +414,10 @@ export function createProjection(deps: ProjectionDeps): {
         case "BatchRecalled":
           await recallBatch(trx, arg(log, "batchId"), cidTextFromHex(arg(log, "reasonCid")));
           break;
+        case "ContainerPacked":
+        case "ContainerEventRecorded":
+          await projectContainerLog(trx, log, deps, documents.containers);
+          break;
         default:
           if (ENTITLEMENT_LOGS.has(log.name)) {
             await projectEntitlementLog(trx, log, { platformPrefix: deps.platformPrefix, nowMs: Date.now() });
@@ -418,6 +435,7 @@ export function createProjection(deps: ProjectionDeps): {
     async onRollback(trx, blockNumber) {
       await unrecordEventsAfter(trx, blockNumber);
       await unrecordInspectionRequestsAfter(trx, blockNumber);
+      await unrecordContainerStepsAfter(trx, blockNumber);
     },
   };
 }

@@ -37,7 +37,7 @@ export interface SignatureRequest {
     domain: { name: string; version: string; chainId: string; verifyingContract: string };
     types: Record<string, { name: string; type: string }[]>;
     primaryType: PrimaryType;
-    message: Record<string, string>;
+    message: Record<string, string | string[]>;
   };
   submitUrl: string;
 }

@@ -18,7 +18,7 @@ import { LEDGER_STATES, type LedgerState } from "../domain/enumerations.ts";
 import { fromJson, jsonObject, oneOf, stringArray, toJson } from "./codec.ts";
 import type { Db } from "./database.ts";
 import type { ContainerStepsTable, ContainersTable } from "./schema.ts";
-import { inTransaction } from "./transaction.ts";
+import { inTransaction, type Trx } from "./transaction.ts";
 
 export const CONTAINER_STEP_ACTIONS = ["packing", "unpacking", "shipping", "receiving"] as const;
 export type ContainerStepAction = (typeof CONTAINER_STEP_ACTIONS)[number];
@@ -640,4 +640,182 @@ export async function rebuildExpectedState(db: Db, containerKey: string, nowMs =
     .where("container_key", "=", key)
     .execute();
   return expected;
+}
+
+/** The outbox kinds whose entries are container steps (their reference is the step id). */
+export const CONTAINER_OUTBOX_KINDS = ["container_packing", "container_event"] as const;
+
+/**
+ * Carries an outbox entry's ledger change onto its container steps (called by the outbox in
+ * the transaction that moves the entries). A step the chain refused fails every later step of
+ * its container (they were signed for states that now never come) and their entries, and the
+ * container's expected state is rebuilt from what still stands, else from the chain's state.
+ */
+export async function mirrorContainerLedger(
+  trx: Trx,
+  stepIds: readonly string[],
+  change: { state: LedgerState; txHash: string | null; blockNumber: number | null; failureReason: string | null },
+  nowMs: number,
+): Promise<void> {
+  if (stepIds.length === 0) return;
+  if (change.state !== "failed") {
+    await trx
+      .updateTable("container_steps")
+      .set({
+        ledger_state: change.state,
+        tx_hash: change.txHash,
+        block_number: change.blockNumber,
+        failure_reason: null,
+        updated_at_ms: nowMs,
+      })
+      .where("id", "in", [...stepIds])
+      // The indexer may have anchored it already; a step failed after its predecessor stays failed.
+      .where("ledger_state", "not in", ["failed", "anchored"])
+      .execute();
+    return;
+  }
+  const reason = change.failureReason ?? "failed";
+  for (const id of stepIds) {
+    const failed = await failContainerStepAndLater(trx, id, reason, nowMs);
+    const later = failed.filter((other) => other !== id);
+    if (later.length === 0) continue;
+    await trx
+      .updateTable("outbox")
+      .set({
+        state: "failed",
+        last_error: `after ${id}: ${reason}`,
+        claimed_by: null,
+        claimed_until_ms: null,
+        updated_at_ms: nowMs,
+      })
+      .where("kind", "in", [...CONTAINER_OUTBOX_KINDS])
+      .where("reference_id", "in", later)
+      .where("state", "=", "pending")
+      .execute();
+  }
+}
+
+/** Which of `serials` the batch has. */
+export async function existingSerials(db: Db, batchId: string, serials: readonly string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let start = 0; start < serials.length; start += 1_000) {
+    const rows = await db
+      .selectFrom("items")
+      .select("serial")
+      .where("batch_id", "=", batchId.toLowerCase())
+      .where("serial", "in", serials.slice(start, start + 1_000))
+      .execute();
+    for (const row of rows) found.add(row.serial);
+  }
+  return found;
+}
+
+/** The batch's serials from `from` to `to` (both included, in text order), at most `limit` + 1 of them. */
+export async function serialsBetween(
+  db: Db,
+  batchId: string,
+  from: string,
+  to: string,
+  limit: number,
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom("items")
+    .select("serial")
+    .where("batch_id", "=", batchId.toLowerCase())
+    .where("serial", ">=", from)
+    .where("serial", "<=", to)
+    .orderBy("serial")
+    .limit(limit + 1)
+    .execute();
+  return rows.map((row) => row.serial);
+}
+
+/** The batches (of `gtin`) that have an item with `serial`: a Digital Link without its lot. */
+export async function batchesWithSerial(db: Db, gtin: string, serial: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom("items")
+    .innerJoin("batches", "batches.batch_id", "items.batch_id")
+    .select("items.batch_id")
+    .where("batches.gtin", "=", gtin)
+    .where("items.serial", "=", serial)
+    .execute();
+  return rows.map((row) => row.batch_id);
+}
+
+/**
+ * Takes the next `count` serial references under an SSCC prefix (extension digit and company
+ * prefix), so two allocations never hand out the same SSCC. Returns the first one.
+ */
+export async function takeSsccReferences(
+  db: Db,
+  prefix: string,
+  organisationId: string,
+  count: number,
+  nowMs = Date.now(),
+): Promise<bigint> {
+  return inTransaction(db, async (trx) => {
+    const row = await trx
+      .selectFrom("sscc_allocations")
+      .select("next_reference")
+      .where("prefix", "=", prefix)
+      .executeTakeFirst();
+    const first = row === undefined ? 1n : BigInt(row.next_reference);
+    const next = (first + BigInt(count)).toString();
+    if (row === undefined) {
+      await trx
+        .insertInto("sscc_allocations")
+        .values({ prefix, organisation_id: organisationId, next_reference: next, updated_at_ms: nowMs })
+        .execute();
+    } else {
+      await trx
+        .updateTable("sscc_allocations")
+        .set({ next_reference: next, updated_at_ms: nowMs })
+        .where("prefix", "=", prefix)
+        .where("next_reference", "=", row.next_reference)
+        .execute();
+    }
+    return first;
+  });
+}
+
+/** A packing's leaves, by node index. */
+export async function packingLeaves(
+  db: Db,
+  packingId: string,
+): Promise<{ treeIndex: number; batchId: string | null; serial: string | null; childContainerKey: string | null }[]> {
+  const rows = await db
+    .selectFrom("container_leaves")
+    .select(["tree_index", "batch_id", "serial", "child_container_key"])
+    .where("packing_id", "=", packingId.toLowerCase())
+    .orderBy("tree_index")
+    .execute();
+  return rows.map((row) => ({
+    treeIndex: row.tree_index,
+    batchId: row.batch_id,
+    serial: row.serial,
+    childContainerKey: row.child_container_key,
+  }));
+}
+
+/** Undoes the anchoring of container steps a reorg removed: they are submitted again, not anchored. */
+export async function unrecordContainerStepsAfter(db: Db, blockNumber: number, nowMs = Date.now()): Promise<void> {
+  await db
+    .updateTable("container_steps")
+    .set({ ledger_state: "submitted", block_number: null, log_index: null, updated_at_ms: nowMs })
+    .where("block_number", ">", blockNumber)
+    .where("log_index", "is not", null)
+    .execute();
+  await db
+    .updateTable("containers")
+    .set({
+      chain_state_hash: null,
+      chain_children_root: null,
+      chain_custodian: null,
+      chain_pending_receiver: null,
+      chain_link: null,
+      chain_block_number: null,
+      updated_at_ms: nowMs,
+    })
+    .where("chain_block_number", ">", blockNumber)
+    .execute();
 }

@@ -15,6 +15,7 @@ import { engineOf, type Db } from "./database.ts";
 import type { Database, OutboxTable } from "./schema.ts";
 import { mirrorEntitlementLedger } from "./entitlements.ts";
 import { inTransaction } from "./transaction.ts";
+import { mirrorContainerLedger } from "./containers.ts";
 
 export interface OutboxRecord {
   id: number;
@@ -227,6 +228,7 @@ async function mirrorOntoReferences(
       .execute();
   }
   await mirrorEntitlementLedger(trx, refs, change, nowMs);
+  await mirrorContainerLedger(trx, [...of("container_packing"), ...of("container_event")], change, nowMs);
 }
 
 async function moveEntries(

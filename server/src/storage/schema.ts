@@ -558,6 +558,13 @@ export interface ContainerTreesTable {
   child_count: number;
 }
 
+export interface SsccAllocationsTable {
+  prefix: string;
+  organisation_id: string;
+  next_reference: string;
+  updated_at_ms: number;
+}
+
 export interface ContainerLeavesTable {
   packing_id: string;
   tree_index: number;
@@ -656,6 +663,7 @@ export interface Database {
   container_steps: ContainerStepsTable;
   container_trees: ContainerTreesTable;
   container_leaves: ContainerLeavesTable;
+  sscc_allocations: SsccAllocationsTable;
   application_licences: ApplicationLicencesTable;
   applications: ApplicationsTable;
   members: MembersTable;

@@ -8,6 +8,8 @@ import { TypedDataEncoder, type Signer, type TypedDataDomain } from "ethers";
 import {
   typesFor,
   type BatchAttestationValue,
+  type ContainerEventValue,
+  type ContainerPackingValue,
   type GtinGrantValue,
   type InspectionRequestValue,
   type PrimaryType,
@@ -21,6 +23,8 @@ interface ValueOf {
   Recall: RecallValue;
   GtinGrant: GtinGrantValue;
   InspectionRequest: InspectionRequestValue;
+  ContainerPacking: ContainerPackingValue;
+  ContainerEvent: ContainerEventValue;
 }
 
 type TypedDataSigner = Pick<Signer, "signTypedData">;

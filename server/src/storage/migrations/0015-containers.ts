@@ -81,9 +81,19 @@ async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex("container_leaves_item").on("container_leaves").columns(["batch_id", "serial"]).execute();
   await db.schema.createIndex("container_leaves_child").on("container_leaves").column("child_container_key").execute();
+
+  // The next SSCC serial reference under each extension digit + company prefix.
+  await db.schema
+    .createTable("sscc_allocations")
+    .addColumn("prefix", "text", (col) => col.primaryKey())
+    .addColumn("organisation_id", "text", (col) => col.notNull())
+    .addColumn("next_reference", "text", (col) => col.notNull())
+    .addColumn("updated_at_ms", "bigint", (col) => col.notNull())
+    .execute();
 }
 
 async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropTable("sscc_allocations").execute();
   await db.schema.dropTable("container_leaves").execute();
   await db.schema.dropTable("container_trees").execute();
   await db.schema.dropTable("container_steps").execute();

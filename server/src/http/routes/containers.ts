@@ -1,0 +1,91 @@
+/**
+ * Cases and pallets (docs/aggregation.md): packed, shipped, received and unpacked by the
+ * organisations whose step it is and who hold what they name; read by anyone who has the SSCC.
+ */
+import { Router } from "express";
+
+import {
+  allocateSsccs,
+  containerEventRequest,
+  getContainer,
+  packContainer,
+  packRequest,
+  recordContainerEvent,
+  ssccAllocationRequest,
+  type AcceptedContainerStep,
+} from "../../services/containers.ts";
+import type { ServiceContext } from "../../services/context.ts";
+import type { WrittenRef } from "../../storage/idempotency.ts";
+import { requireRole } from "../auth.ts";
+import { idempotent, type WriteAnswer } from "../idempotency.ts";
+import { originOf } from "./origin.ts";
+
+function acceptedBody(ctx: ServiceContext, accepted: AcceptedContainerStep) {
+  return {
+    sscc: accepted.sscc,
+    containerKey: accepted.containerKey,
+    step: accepted.step,
+    statusUrl: `/api/v1/containers/${accepted.sscc}`,
+  };
+}
+
+/** A write that committed but whose handler died: the container's current view answers it. */
+async function recoverContainerWrite(ctx: ServiceContext, written: WrittenRef): Promise<WriteAnswer | null> {
+  if (!written.action.startsWith("container.")) return null;
+  const container = await getContainer(ctx, written.target);
+  const step = container.steps.at(-1);
+  if (step === undefined) return null;
+  return {
+    status: 202,
+    body: acceptedBody(ctx, { sscc: container.sscc, containerKey: container.containerKey, step }),
+  };
+}
+
+export function containersRouter(ctx: ServiceContext): Router {
+  const router = Router();
+
+  router.post("/api/v1/containers/sscc", requireRole("cooperative", "actor"), async (req, res) => {
+    await idempotent(ctx, req, res, async () => {
+      const allocated = await allocateSsccs(ctx, originOf(req), ssccAllocationRequest.parse(req.body ?? {}));
+      return { status: 201, body: allocated };
+    });
+  });
+
+  router.post("/api/v1/containers", requireRole("cooperative", "actor"), async (req, res) => {
+    await idempotent(
+      ctx,
+      req,
+      res,
+      async () => {
+        const accepted = await packContainer(ctx, originOf(req), packRequest.parse(req.body));
+        res.setHeader("location", `/api/v1/containers/${accepted.sscc}`);
+        return { status: 202, body: acceptedBody(ctx, accepted) };
+      },
+      { recover: (written) => recoverContainerWrite(ctx, written) },
+    );
+  });
+
+  router.post("/api/v1/containers/:sscc/events", requireRole("cooperative", "actor"), async (req, res) => {
+    await idempotent(
+      ctx,
+      req,
+      res,
+      async () => {
+        const accepted = await recordContainerEvent(
+          ctx,
+          originOf(req),
+          String(req.params.sscc),
+          containerEventRequest.parse(req.body),
+        );
+        return { status: 202, body: acceptedBody(ctx, accepted) };
+      },
+      { recover: (written) => recoverContainerWrite(ctx, written) },
+    );
+  });
+
+  router.get("/api/v1/containers/:sscc", async (req, res) => {
+    res.json({ container: await getContainer(ctx, req.params.sscc) });
+  });
+
+  return router;
+}
