@@ -22,6 +22,10 @@ const T = {
     "This link is incomplete. Scan the sign-in QR code your chair or the bureau gave you with the phone's camera.",
   ],
   ask: ["请向负责人或监管部门索取新的登录二维码。", "Ask your chair or the bureau for a new sign-in QR code."],
+  how: [
+    "用手机相机扫描负责人或监管部门给您的登录二维码即可登录，不用输入密码。登录会保留 90 天。",
+    "Scan the sign-in QR code from your chair or the bureau with the phone's camera: no password to type. You stay signed in for 90 days.",
+  ],
 } as const satisfies Record<string, Pair>;
 
 let lang: Lang = storedLang();
@@ -71,7 +75,12 @@ function draw(): void {
       draw();
     },
   });
-  const card = h("section", { class: "card", "data-testid": "sign-in" }, h("h1", {}, t("title")));
+  const card = h(
+    "section",
+    { class: "card", "data-testid": "sign-in" },
+    h("h1", {}, t("title")),
+    h("p", { class: "help" }, t("how")),
+  );
   (document.getElementById("app") ?? document.body).replaceChildren(bar, h("main", {}, flashRegion, card));
   if (said !== null) flash(flashRegion, said.kind, said.text());
 }

@@ -360,8 +360,8 @@ describe(`joining and signing in (${TEST_DATABASE_URL === undefined ? "SQLite" :
       201,
       "product by the chair",
     );
-    expectStatus(
-      await chair.post("/api/v1/batches", {
+    const registered = expectStatus(
+      await chair.post<{ batch: { batchId: string } }>("/api/v1/batches", {
         gtin,
         lot: "LW2026-01",
         harvestedAt: "2026-04-15T06:00:00+08:00",
@@ -370,7 +370,14 @@ describe(`joining and signing in (${TEST_DATABASE_URL === undefined ? "SQLite" :
       }),
       202,
       "batch by the chair's session",
-    );
+    ).batch;
+    await settleLedger(server);
+    const anchored = await server.ctx.db
+      .selectFrom("batches")
+      .select("ledger_state")
+      .where("batch_id", "=", registered.batchId)
+      .executeTakeFirstOrThrow();
+    assert.equal(anchored.ledger_state, "anchored", "the batch the farmer registered is on chain");
   });
 
   it("limits people to their capabilities, revokes sessions at once, refuses expired links and other organisations", async () => {
@@ -483,6 +490,25 @@ describe(`joining and signing in (${TEST_DATABASE_URL === undefined ? "SQLite" :
       .where("id", "=", late.id)
       .execute();
     await refusedUnchanged("an expired link", () => signInWith(late.url), 401, "sign_in.invalid");
+
+    // The link as an A6 sheet to print.
+    const sheet = await fetch(new URL(`/api/v1/organisations/${orgX}/members/${member.id}/sign-in-links`, server.url), {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${x.chairToken}`,
+        accept: "application/pdf",
+        "content-type": "application/json",
+      },
+      body: "{}",
+    });
+    assert.equal(sheet.status, 201);
+    assert.equal(sheet.headers.get("content-type"), "application/pdf");
+    assert.equal(
+      Buffer.from(await sheet.arrayBuffer())
+        .subarray(0, 5)
+        .toString("latin1"),
+      "%PDF-",
+    );
 
     // Removed, the person's sessions and open links end with them.
     const again = expectStatus(

@@ -178,19 +178,21 @@ export async function deleteMember(
   });
 }
 
+/** A new link for a person, with the names its printed sheet shows. */
 export async function newSignInLink(
   ctx: ServiceContext,
   origin: WriteOrigin,
   organisationId: string,
   memberId: string,
-): Promise<IssuedSignInLink> {
-  await requireManagedOrganisation(ctx, origin.principal, organisationId);
+): Promise<IssuedSignInLink & { person: string; organisation: string }> {
+  const organisation = await requireManagedOrganisation(ctx, origin.principal, organisationId);
   const nowMs = ctx.now();
   return inTransaction(ctx.db, async (trx) => {
-    await requireMayActOn(trx, origin.principal, await requireMemberOf(trx, organisationId, memberId));
+    const member = await requireMemberOf(trx, organisationId, memberId);
+    await requireMayActOn(trx, origin.principal, member);
     const issued = await issueSignInLinkIn(ctx, trx, memberId, createdByOf(origin.principal), nowMs);
     await recordWrite(trx, origin, "sign_in_link.issue", issued.link.id, { organisationId, memberId }, nowMs);
-    return issued;
+    return { ...issued, person: member.name, organisation: organisation.nameZh };
   });
 }
 

@@ -6,7 +6,9 @@
 import { Router, type Request } from "express";
 
 import { AppError } from "../../errors/app-error.ts";
+import { chinaIsoTime } from "../../domain/china-time.ts";
 import { qrSvg } from "../../labels/qr.ts";
+import { signInPdf } from "../../labels/sign-in-pdf.ts";
 import { ANONYMOUS, type ServiceContext } from "../../services/context.ts";
 import {
   addMember,
@@ -111,6 +113,18 @@ export function membersRouter(ctx: ServiceContext, limits: PublicLimits = public
   router.post("/api/v1/organisations/:id/members/:memberId/sign-in-links", ANY_ORGANISATION, async (req, res) => {
     const issued = await newSignInLink(ctx, originOf(req), String(req.params.id), String(req.params.memberId));
     res.setHeader("cache-control", "no-store");
+    // `Accept: application/pdf`: the link as an A6 sheet to print, its QR code large.
+    if (req.accepts(["application/json", "application/pdf"]) === "application/pdf") {
+      const pdf = await signInPdf({
+        organisation: issued.organisation,
+        person: issued.person,
+        url: issued.url,
+        expiresAt: chinaIsoTime(issued.link.expiresAtMs).slice(0, 16).replace("T", " "),
+      });
+      res.status(201).type("application/pdf").setHeader("content-disposition", 'attachment; filename="sign-in.pdf"');
+      res.send(pdf);
+      return;
+    }
     res.status(201).json({ signIn: await signInLinkView(issued) });
   });
 
