@@ -33,6 +33,8 @@ import { startServer, type RunningServer } from "../../server/src/server.ts";
 import { getEvent } from "../../server/src/storage/events.ts";
 import { getOrganisation } from "../../server/src/storage/organisations.ts";
 import { packDirectly, testSscc } from "../support/direct-containers.ts";
+import { formatSchemaErrors, loadEpcisValidator } from "../support/epcis-schema.ts";
+import type { EpcisDocument } from "../../server/src/exports/epcis.ts";
 
 describe("the independent audit", () => {
   let node: ChainNode;
@@ -490,6 +492,71 @@ describe("the independent audit", () => {
     const page = await html.text();
     assert.match(page, /同一件商品同时出现在两个箱或托盘中/);
     assert.match(page, /装箱：登记 6 件，现在箱中 7 件（累计装箱 6 件），共 3 个箱或托盘/);
+  });
+
+  it("finds nothing wrong with a case packed and despatched through the API, and exports it", async () => {
+    const { batchId, lot } = await batch({ itemCount: 4 });
+    await waitUntilAnchored(server.url, batchId, 0);
+    const uris = (await coop.get<{ items: { uri: string }[] }>(`/api/v1/batches/${batchId}/items`)).body.items.map(
+      (item) => item.uri,
+    );
+    const sscc = testSscc(21);
+    expectStatus(
+      await coop.post("/api/v1/containers", {
+        sscc,
+        items: uris.slice(0, 3),
+        occurredAt: "2026-04-22T09:00:00+08:00",
+        shipTo: demo.organisations.retailer.id,
+        bizTransactions: [
+          { type: "po", id: "urn:example:po:AUD-1" },
+          { type: "desadv", id: "urn:example:desadv:AUD-1" },
+        ],
+      }),
+      202,
+      "pack and despatch a case",
+    );
+    const anchored = async (): Promise<boolean> => {
+      const view = await coop.get<{ container: { steps: { ledgerState: string }[] } }>(`/api/v1/containers/${sscc}`);
+      return view.body.container.steps.every((step) => step.ledgerState === "anchored");
+    };
+    for (let i = 0; i < 240 && !(await anchored()); i++) await new Promise((resolve) => setTimeout(resolve, 250));
+    assert.ok(await anchored(), "the case is anchored");
+
+    const report = await audit(batchId);
+    assert.deepEqual(report.findings, []);
+    assert.equal(report.packing?.packedLive, 3);
+    assert.deepEqual(
+      report.packing.containers.map((c) => c.sscc),
+      [sscc],
+    );
+    assert.deepEqual(
+      report.packing.bizTransactions.map((b) => b.type),
+      ["po", "desadv"],
+    );
+
+    const exported = expectStatus(
+      await regulator.get<EpcisDocument>(`/api/v1/exports/epcis?batchId=${batchId}`),
+      200,
+      "EPCIS export",
+    );
+    const validation = loadEpcisValidator()(exported);
+    assert.equal(validation.valid, true, formatSchemaErrors(validation.errors));
+    const aggregation = exported.epcisBody.eventList.find((event) => event.type === "AggregationEvent");
+    assert.equal(aggregation?.parentID, `https://id.gs1.org/00/${sscc}`);
+    assert.equal((aggregation.childEPCs as string[]).length, 3);
+    const despatch = exported.epcisBody.eventList.find(
+      (event) => event["oioc:record"] === "container" && event.bizStep === "shipping",
+    );
+    assert.deepEqual(
+      (despatch?.bizTransactionList as { bizTransaction: string }[]).map((entry) => entry.bizTransaction),
+      ["urn:example:po:AUD-1", "urn:example:desadv:AUD-1"],
+    );
+    const csv = await fetch(`${server.url}/api/v1/exports/kde.csv?batchId=${batchId}`, {
+      headers: { authorization: `Bearer ${demo.organisations.regulator.token}` },
+    });
+    const rows = (await csv.text()).split("\r\n").filter((line) => line.includes(`(00)${sscc}`));
+    assert.equal(rows.length, 1, "one shipping row for the case (not yet received)");
+    assert.match(rows[0] ?? "", new RegExp(`${lot},.*,3,H87,.*desadv urn:example:desadv:AUD-1`));
   });
 
   it("audits a cooperative's batches together, and refuses non-regulators", async () => {
