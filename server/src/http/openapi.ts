@@ -172,7 +172,8 @@ const OPERATIONS: Operation[] = [
   {
     method: "post",
     path: "/api/v1/organisations/{id}/members/{memberId}/sign-in-links",
-    summary: "A new one-time sign-in link for a person, with its QR code (SVG); only the chair acts on the chair's",
+    summary:
+      "A new one-time sign-in link for a person, with its QR code (SVG), or as an A6 PDF with `Accept: application/pdf`; only the chair acts on the chair's",
     roles: "admin, the organisation (a person needs `members`)",
     success: 201,
   },
