@@ -12,7 +12,17 @@ import type { BatchMetadataDocument } from "../../server/src/domain/documents.ts
 import { hasWebCryptoDigest, useSha256Fallback } from "../../server/src/verify/cid.ts";
 import { verifyLotCard, type LotCard, type LotVerification } from "../../server/src/verify/verify-lot.ts";
 import { h, type Child } from "../src/dom.ts";
-import { CERT_TEXT, UI_TEXT, pick, pickLocalised, storeLang, storedLang, type Lang, type Pair } from "../src/i18n.ts";
+import {
+  CERT_TEXT,
+  CHECK_TEXT,
+  UI_TEXT,
+  pick,
+  pickLocalised,
+  storeLang,
+  storedLang,
+  type Lang,
+  type Pair,
+} from "../src/i18n.ts";
 
 const TEXT = {
   checking: ["正在核验…", "Checking…"],
@@ -34,6 +44,8 @@ const TEXT = {
   certifications: UI_TEXT.certifications,
   video: UI_TEXT.video,
   switchTo: UI_TEXT.switchTo,
+  howChecked: UI_TEXT.howChecked,
+  lotIdentity: ["批号与批次登记一致", "The lot is the one registered"],
 } as const satisfies Record<string, Pair>;
 
 const app = document.getElementById("app") as HTMLElement;
@@ -132,6 +144,20 @@ function video(doc: BatchMetadataDocument): HTMLElement | null {
   );
 }
 
+/** What was checked, each with its outcome (the failing ones open it: whoever sees "not verified" sees why). */
+function checksSection(report: LotVerification): HTMLElement {
+  const items = report.checks.map((check) =>
+    h(
+      "li",
+      { "data-check": check.id, "data-ok": String(check.ok), title: check.detail },
+      `${check.ok === true ? "✓" : check.ok === false ? "✗" : "…"} `,
+      check.id === "lot_identity" ? t("lotIdentity") : pick(CHECK_TEXT[check.id], lang),
+    ),
+  );
+  const open: Record<string, string> = report.checks.some((check) => check.ok === false) ? { open: "" } : {};
+  return h("details", { class: "full checks", ...open }, h("summary", {}, t("howChecked")), h("ul", {}, ...items));
+}
+
 function render(): void {
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
   const verdict = result?.verdict ?? "checking";
@@ -163,6 +189,7 @@ function render(): void {
       certificates(doc),
       doc === null ? null : certifications(doc),
       doc === null ? null : video(doc),
+      result === null ? null : checksSection(result),
     ].filter((node) => node !== null),
   );
 }

@@ -112,6 +112,11 @@ describe("the live-stream lot card in Chromium", () => {
     assert.equal(await page.textContent('[data-field="cooperative"]'), "龙井直播合作社");
     assert.match((await page.textContent('[data-field="origin"]')) ?? "", /西湖区/);
     assert.equal(await page.getAttribute('[data-field="certificate"] a', "href"), `${server.url}/c/${certificateId}`);
+    // Each check of the batch passed, listed under "how we checked".
+    const checks = await page.$$eval(".checks li[data-check]", (items) =>
+      items.map((item) => item.getAttribute("data-ok")),
+    );
+    assert.deepEqual(checks, Array<string>(8).fill("true"));
     // The QR a viewer scans off the screen: big on the phone, and nothing wider than the screen.
     const qr = await page.locator('[data-field="qr"] svg').boundingBox();
     assert.ok(qr !== null && qr.width >= 250, `QR ${JSON.stringify(qr)}`);
