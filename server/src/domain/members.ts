@@ -45,24 +45,24 @@ const RULES: readonly Rule[] = [
   },
   // Public writes and a person's own sign-out need no capability.
   { method: "POST", path: new RegExp(`^/api/v1/claims/`), anyOf: [] },
-  { method: "*", path: /^\/api\/v1\/(applications|sign-in)(\/|$)/, anyOf: [] },
+  // Applying and signing in are public; deciding an application is not (unlisted: the chair's).
+  { method: "POST", path: /^\/api\/v1\/(applications|applications\/licence|sign-in)$/, anyOf: [] },
   { method: "DELETE", path: /^\/api\/v1\/me\/session$/, anyOf: [] },
 ];
 
 const READS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-/** The capabilities a request needs (any one of them), or null when it is a read that needs none. */
-export function capabilitiesNeeded(method: string, path: string): readonly Capability[] | null {
-  if (READS.has(method)) return null;
-  const rule = RULES.find((r) => (r.method === "*" || r.method === method) && r.path.test(path));
-  return rule === undefined ? CAPABILITIES : rule.anyOf;
+function ruleFor(method: string, path: string): Rule | undefined {
+  return RULES.find((r) => (r.method === "*" || r.method === method) && r.path.test(path));
 }
 
-/** Whether a person holding `held` may make the request; an unlisted write needs them all. */
+/**
+ * Whether a person holding `held` may make the request: reads always; a named write with any
+ * one of its capabilities (none needed for the public ones); an unnamed write with all of them.
+ */
 export function mayWrite(held: readonly Capability[], method: string, path: string): boolean {
-  const needed = capabilitiesNeeded(method, path);
-  if (needed === null || needed.length === 0) return true;
-  const rule = RULES.find((r) => (r.method === "*" || r.method === method) && r.path.test(path));
+  if (READS.has(method)) return true;
+  const rule = ruleFor(method, path);
   if (rule === undefined) return CAPABILITIES.every((capability) => held.includes(capability));
-  return needed.some((capability) => held.includes(capability));
+  return rule.anyOf.length === 0 || rule.anyOf.some((capability) => held.includes(capability));
 }
