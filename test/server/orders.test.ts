@@ -16,7 +16,11 @@ import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts"
 import { DEMO_GTIN } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
 import type { RunningServer } from "../../server/src/server.ts";
+import { ssccFor } from "../../server/src/domain/sscc.ts";
+import { packContainer, recordContainerEvent } from "../../server/src/services/containers.ts";
 import { lotBalance } from "../../server/src/services/mass-balance.ts";
+import type { WriteOrigin } from "../../server/src/services/write-log.ts";
+import { getContainerBySscc } from "../../server/src/storage/containers.ts";
 import type { OrderDetail, OrderView } from "../../server/src/services/orders.ts";
 import { listItemSerials } from "../../server/src/storage/batches.ts";
 import { settleLedger } from "../e2e/support/settle-ledger.ts";
@@ -27,6 +31,9 @@ import { startApiTestServer } from "../support/test-server.ts";
 
 const COMPANY_PREFIX = "6901234";
 const BUYER = "taobao-buyer-7781 王小明 13800138000";
+const CASE = ssccFor(0, COMPANY_PREFIX, 1n);
+const PARCEL = ssccFor(0, COMPANY_PREFIX, 2n);
+const STRAY = ssccFor(0, COMPANY_PREFIX, 3n);
 
 describe(`orders and the mass balance (${TEST_DATABASE_URL === undefined ? "SQLite" : "PostgreSQL"})`, () => {
   let node: ChainNode;
@@ -34,7 +41,7 @@ describe(`orders and the mass balance (${TEST_DATABASE_URL === undefined ? "SQLi
   let dataDir: string;
   let admin: ApiClient;
   const cast = {} as Record<"seller" | "rival" | "retailer", Party>;
-  const lots = { a: "ORD-A", b: "ORD-B", race: "ORD-RACE" };
+  const lots = { a: "ORD-A", b: "ORD-B", race: "ORD-RACE", c: "ORD-C" };
   const batches = {} as Record<keyof typeof lots, string>;
   const serials = {} as Record<keyof typeof lots, string[]>;
 
@@ -342,5 +349,115 @@ describe(`orders and the mass balance (${TEST_DATABASE_URL === undefined ? "SQLi
       title: "龙井开采直播",
       startedAt: "2026-04-20T20:00:00+08:00",
     });
+  });
+  it("scans a case into an order, despatches it in one signed packing naming the order, and reads it received", async () => {
+    const origin = (party: Party, roles: ("cooperative" | "actor")[]): WriteOrigin => ({
+      principal: { organisationId: party.id, credentialId: null, roles },
+      requestId: null,
+    });
+    const [c0, c1, c2, c3, c4, c5] = serials.c as [string, string, string, string, string, string];
+    // A case of three items the seller packed earlier.
+    await packContainer(server.ctx, origin(cast.seller, ["cooperative"]), {
+      sscc: CASE,
+      items: [{ gtin: DEMO_GTIN, lot: lots.c, serials: [c0, c1, c2] }],
+      occurredAt: new Date(Date.now() - 60_000).toISOString(),
+    });
+    await settleLedger(server);
+    const taken = await created(cast.seller, [line(lots.c, 5)]);
+    await refusedUnchanged(
+      "an item of a case scanned alone",
+      () => scan(cast.seller, taken.id, [code(lots.c, c1)]),
+      409,
+      "order.item_in_case",
+    );
+    await refusedUnchanged(
+      "an SSCC never packed",
+      () => scan(cast.seller, taken.id, [`(00)${STRAY}`]),
+      409,
+      "order.case_invalid",
+    );
+    const scanned = expectStatus(
+      await scan(cast.seller, taken.id, [`https://id.gs1.org/00/${CASE}`, code(lots.c, c3)]),
+      200,
+      "case and an item",
+    ) as { added: number; order: OrderView };
+    assert.equal(scanned.added, 4);
+    assert.deepEqual(
+      scanned.order.lines.map((l) => [l.packed, l.toPack]),
+      [[4, 1]],
+    );
+    const despatch = { sscc: PARCEL, shipTo: cast.retailer.id, occurredAt: new Date().toISOString() };
+    await refusedUnchanged(
+      "despatch before every line is packed",
+      () => cast.seller.api.post(`${taken.url}/despatch`, despatch),
+      409,
+      "order.not_fully_packed",
+    );
+    expectStatus(await scan(cast.seller, taken.id, [code(lots.c, c4)]), 200, "the last item");
+    const sent = expectStatus(
+      await cast.seller.api.post<{ order: OrderDetail }>(`${taken.url}/despatch`, despatch),
+      200,
+      "despatch",
+    ).order;
+    assert.equal(sent.status, "despatched");
+    assert.equal(sent.despatch?.sscc, PARCEL);
+    await refusedUnchanged(
+      "cancel after despatch",
+      () => cast.seller.api.post(`${taken.url}/cancel`, {}),
+      409,
+      "order.not_open",
+    );
+    await refusedUnchanged(
+      "scan after despatch",
+      () => scan(cast.seller, taken.id, [code(lots.c, c5)]),
+      409,
+      "order.not_open",
+    );
+
+    await settleLedger(server);
+    const parcel = await getContainerBySscc(server.ctx.db, PARCEL);
+    const packing = parcel?.steps[0];
+    assert.ok(packing !== undefined, "the parcel's packing is stored");
+    assert.equal(packing.primaryType, "ContainerPacking");
+    assert.equal(packing.actorOrganisationId, cast.seller.id);
+    assert.equal(packing.counterpartyOrganisationId, cast.retailer.id);
+    // The registry checked the seller's signature when it accepted the packing.
+    assert.equal(packing.ledgerState, "anchored");
+    assert.deepEqual(parcel?.livePacking?.childContainers.length, 1);
+    const document = (await (await fetch(`${server.url}/ipfs/${packing.payloadCid}`)).json()) as {
+      epcisBody: { eventList: { type: string; bizTransactionList?: { type: string; bizTransaction: string }[] }[] };
+    };
+    const events = document.epcisBody.eventList;
+    assert.deepEqual(
+      events.map((event) => event.type),
+      ["AggregationEvent", "ObjectEvent"],
+    );
+    for (const event of events) {
+      const list = event.bizTransactionList ?? [];
+      // CBV 2.0 types, as the JSON-LD context abbreviates them.
+      assert.deepEqual(
+        list.map((entry) => entry.type.replace(/^bt:/, "")),
+        ["po", "desadv"],
+      );
+      assert.equal(list[0]?.bizTransaction, `urn:uuid:${taken.id}`);
+    }
+    assert.ok(!JSON.stringify(document).includes("13800138000"), "no buyer data in the public document");
+
+    await recordContainerEvent(server.ctx, origin(cast.retailer, ["actor"]), PARCEL, {
+      action: "receiving",
+      occurredAt: new Date().toISOString(),
+    });
+    const read = expectStatus(await cast.seller.api.get<{ order: OrderDetail }>(taken.url), 200, "read").order;
+    assert.equal(read.status, "received");
+    assert.deepEqual(
+      read.items.map((item) => [item.serial, item.caseSscc]).sort(),
+      [
+        [c0, CASE],
+        [c1, CASE],
+        [c2, CASE],
+        [c3, null],
+        [c4, null],
+      ].sort(),
+    );
   });
 });

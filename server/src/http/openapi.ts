@@ -10,7 +10,7 @@ import { batchCertificateRequest, mixedCertificateRequest } from "../services/ce
 import { eventRequest, recallRequest } from "../services/events.ts";
 import { inspectionRequestBody } from "../services/inspection-requests.ts";
 import { credentialRequest, onboardingRequest } from "../services/organisations.ts";
-import { orderRequest, scanRequest } from "../services/orders.ts";
+import { despatchRequest, orderRequest, scanRequest } from "../services/orders.ts";
 import { companyPrefixRequest, grantRequest, gtinBindingRequest } from "../services/entitlement.ts";
 import { reasonRequest } from "../services/regulator.ts";
 import { signatureSubmission } from "../services/sign-and-submit.ts";
@@ -383,6 +383,15 @@ const OPERATIONS: Operation[] = [
       "Scan items (Digital Link URIs) or a case (SSCC) into the order, all or nothing: refused when not of its lines, over a line, in another order or of a recalled lot",
     roles: "cooperative, actor",
     body: scanRequest,
+    success: 200,
+  },
+  {
+    method: "post",
+    path: "/api/v1/orders/{id}/despatch",
+    summary:
+      "Despatch a fully packed order: its items and cases packed into the case `sscc` and shipped to `shipTo` in one signed packing whose EPCIS document names the order (`po`) and the despatch (`desadv`)",
+    roles: "cooperative, actor",
+    body: despatchRequest,
     success: 200,
   },
   {

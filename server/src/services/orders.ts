@@ -47,6 +47,7 @@ import type { Organisation } from "../storage/organisations.ts";
 import { inTransaction } from "../storage/transaction.ts";
 import { activeOrganisation } from "./active-organisation.ts";
 import type { Principal, ServiceContext } from "./context.ts";
+import { packContainer } from "./containers.ts";
 import { custodyOfBatch } from "./custody.ts";
 import { balanceOfBatch } from "./mass-balance.ts";
 import { recordWrite, type WriteOrigin } from "./write-log.ts";
@@ -521,6 +522,96 @@ export async function scanIntoOrder(
     return { added: fresh.length, alreadyInOrder };
   });
   return { order: await orderView(ctx, origin.principal, orderId), ...outcome };
+}
+
+export const despatchRequest = z
+  .object({
+    /** The case (or pallet) the order leaves in: a new SSCC of the seller's. */
+    sscc: z.string().trim().min(1).max(100),
+    /** The organisation that receives it (its id): the buyer's carrier, shop or platform warehouse. */
+    shipTo: z.string().trim().min(1).max(100),
+    occurredAt: z.iso.datetime({ offset: true }),
+  })
+  .strict();
+export type DespatchRequest = z.infer<typeof despatchRequest>;
+
+/** The EPCIS `bizTransactionList` ids of an order and its despatch: URIs, as EPCIS 2.0 requires, naming no buyer. */
+export function purchaseOrderUri(order: Pick<StoredOrder, "id">): string {
+  return `urn:uuid:${order.id}`;
+}
+export function despatchAdviceUri(despatchId: string): string {
+  return `urn:uuid:${despatchId}`;
+}
+
+/**
+ * `POST /api/v1/orders/:id/despatch`: packs what was scanned into the order (its loose items,
+ * and its cases as child containers) into the case `sscc` and ships it to `shipTo` in one
+ * signed packing (services/containers.ts), whose payload document names the order (`po`) and
+ * this despatch (`desadv`). Every line must be packed in full. The packing and the order's new
+ * status are stored in one transaction: a refused packing leaves the order as it was.
+ */
+export async function despatchOrder(
+  ctx: ServiceContext,
+  origin: WriteOrigin,
+  orderId: string,
+  input: DespatchRequest,
+): Promise<OrderDetail> {
+  await requireSeller(ctx, origin.principal);
+  const despatchId = randomUUID();
+  await inTransaction(ctx.db, async (trx) => {
+    await lockOrder(trx, orderId);
+    const current = await requireOwnOrder(ctx, trx, origin.principal, orderId);
+    if (current.status !== "open" && current.status !== "packing") throw new AppError("order.not_open");
+    const packed = (await packedCounts(trx, [current.id])).get(current.id) ?? new Map<number, number>();
+    const short = current.lines.filter((line) => (packed.get(line.position) ?? 0) < line.quantity);
+    if (short.length > 0) {
+      throw new AppError("order.not_fully_packed", {
+        lines: short.map((line) => ({
+          gtin: line.gtin,
+          lot: line.lot,
+          toPack: line.quantity - (packed.get(line.position) ?? 0),
+        })),
+      });
+    }
+    const items = await listOrderItems(trx, current.id);
+    const lineAt = new Map(current.lines.map((line) => [line.position, line]));
+    const loose = new Map<number, string[]>();
+    const cases = new Set<string>();
+    for (const item of items) {
+      if (item.caseSscc !== null) {
+        cases.add(item.caseSscc);
+        continue;
+      }
+      const serials = loose.get(item.position) ?? [];
+      serials.push(item.serial);
+      loose.set(item.position, serials);
+    }
+    const sscc = normalizeSscc(input.sscc);
+    // The packing is written in this transaction (the service composes with it): all or nothing.
+    await packContainer(
+      { ...ctx, db: trx },
+      { principal: origin.principal, requestId: origin.requestId },
+      {
+        sscc,
+        items: [...loose].map(([position, serials]) => ({
+          gtin: lineAt.get(position)?.gtin ?? "",
+          lot: lineAt.get(position)?.lot ?? "",
+          serials,
+        })),
+        containers: [...cases],
+        occurredAt: input.occurredAt,
+        shipTo: input.shipTo,
+        bizTransactions: [
+          { type: "po", id: purchaseOrderUri(current) },
+          { type: "desadv", id: despatchAdviceUri(despatchId) },
+        ],
+      },
+    );
+    const nowMs = ctx.now();
+    await setOrderStatus(trx, current.id, "despatched", nowMs, { sscc, despatchId });
+    await recordWrite(trx, origin, "order.despatch", current.id, { sscc, despatchId, shipTo: input.shipTo }, nowMs);
+  });
+  return getOrder(ctx, origin.principal, orderId);
 }
 
 /** `POST /api/v1/orders/:id/cancel`: before its despatch only; gives its units and items back. */

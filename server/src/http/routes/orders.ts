@@ -9,6 +9,8 @@ import type { ServiceContext } from "../../services/context.ts";
 import {
   cancelOrder,
   createOrder,
+  despatchOrder,
+  despatchRequest,
   getOrder,
   listOrders,
   orderListQuery,
@@ -60,6 +62,26 @@ export function ordersRouter(ctx: ServiceContext): Router {
       async () => ({
         status: 200,
         body: await scanIntoOrder(ctx, originOf(req), String(req.params.id), scanRequest.parse(req.body)),
+      }),
+      {
+        recover: async (written) => ({
+          status: 200,
+          body: { order: await storedOrder(ctx, principalOf(req), written.target) },
+        }),
+      },
+    );
+  });
+
+  router.post("/api/v1/orders/:id/despatch", sellers, async (req, res) => {
+    await idempotent(
+      ctx,
+      req,
+      res,
+      async () => ({
+        status: 200,
+        body: {
+          order: await despatchOrder(ctx, originOf(req), String(req.params.id), despatchRequest.parse(req.body)),
+        },
       }),
       {
         recover: async (written) => ({
