@@ -17,6 +17,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 
 import { choosePort, startChainNode } from "../lib/chain-node.ts";
+import { journeyLines, seedDemoJourneys, waitUntilCasesAnchored } from "../lib/demo-journeys.ts";
 import { seedDemoSystem, waitUntilAnchored } from "../lib/demo-system.ts";
 import { deployLocalRegistry } from "../lib/local-stack.ts";
 import { runCommand } from "../lib/run-command.ts";
@@ -127,9 +128,15 @@ try {
   );
   const video = existsSync(demoVideo) ? { bytes: readFileSync(demoVideo), contentType: "video/mp4" } : null;
   const summary = await seedDemoSystem(localUrl, deployment.env.ADMIN_TOKEN ?? "", { video });
-  console.log("[demo] waiting for the batch and its 9 events to be anchored on the chain");
+  // Queued behind the batch's own writes: the ledger writer sends them in order, so nothing waits twice.
+  console.log("[demo] splitting the batch into cases: the Shanghai shop's, an online order's, a live-stream order's");
+  const journeys = await seedDemoJourneys(localUrl, summary);
+  console.log("[demo] waiting for the batch, its 9 events and its 3 cases to be anchored on the chain");
   await waitUntilAnchored(localUrl, summary.batch.batchId, summary.eventIds.length);
-  writeFileSync(path.join(stateDir, "summary.json"), JSON.stringify(summary, null, 2), { mode: 0o600 });
+  await waitUntilCasesAnchored(localUrl, summary.organisations.cooperative.token, journeys.ssccs);
+  writeFileSync(path.join(stateDir, "summary.json"), JSON.stringify({ ...summary, journeys }, null, 2), {
+    mode: 0o600,
+  });
 
   const origin = publicOrigin;
   const coop = apiClient(localUrl, summary.organisations.cooperative.token);
@@ -157,6 +164,8 @@ Scan one item (open on this machine, or scan the code below):
   ${sample.uri}
   (the hidden code under its scratch-off is ${hiddenCode}: enter it on the page to claim the item)
 ${await qrTerminal(sample.uri)}
+${journeyLines(journeys, origin, summary.batch.gtin, summary.batch.lot)}
+
 Label sheet of the whole batch (A4 PDF, link valid for an hour):
   ${labelLink}
 Consoles (demo tokens; each organisation's others are in ${path.relative(projectRoot, stateDir)}/summary.json):

@@ -70,6 +70,31 @@ describe("the demo on a phone (explicit PUBLIC_ORIGIN)", () => {
     assert.ok(!output.includes("http://localhost:"), "no link names localhost");
   });
 
+  it("prints two items of the batch with their own cases, and the lot card's URL, all serving", async () => {
+    const paths = /Each item's own path[^\n]*\n([\s\S]*?)\nLot card[^\n]*\n\s+(\S+)/.exec(output);
+    assert.ok(paths?.[1] !== undefined && paths[2] !== undefined, `no paths or lot card printed:\n${output}`);
+    const printed = [...paths[1].matchAll(/\n\s+(\S+\/01\/\S+)\n\s+case \(SSCC\) (\d{18}) → /g)].map((m) => ({
+      uri: m[1] ?? "",
+      sscc: m[2] ?? "",
+    }));
+    assert.equal(printed.length, 3, paths[1]);
+    assert.equal(new Set(printed.map((p) => p.sscc)).size, 3, "each item is in a case of its own");
+    assert.equal(new Set(printed.map((p) => p.uri)).size, 3);
+    for (const { uri, sscc } of printed) {
+      assert.ok(uri.startsWith(`${origin}/01/`), uri);
+      // Each item's resolution names its own case and none of the others'.
+      const resolution = await (await fetch(uri, { headers: { accept: "application/json" } })).text();
+      assert.ok(resolution.includes(sscc), `${uri} does not name its case ${sscc}`);
+      for (const other of printed.filter((p) => p.sscc !== sscc)) assert.ok(!resolution.includes(other.sscc));
+    }
+    assert.match(paths[0], /live stream 直播/);
+    const lotCard = paths[2];
+    assert.ok(lotCard.startsWith(`${origin}/01/`) && !lotCard.includes("/21/"), lotCard);
+    const card = await fetch(lotCard, { headers: { accept: "text/html" } });
+    assert.equal(card.status, 200);
+    await card.body?.cancel();
+  });
+
   it("prints the QR code of exactly that link", async () => {
     assert.ok(output.includes(await qrTerminal(itemUrl())), "the printed QR code encodes the printed link");
   });
