@@ -17,6 +17,7 @@ describe("people's capabilities", () => {
       [[], "POST", "/api/v1/applications/licence", true],
       [[], "POST", "/api/v1/sign-in", true],
       [[], "DELETE", "/api/v1/me/session", true],
+      [[], "POST", "/rpc", true],
       [["events"], "POST", "/api/v1/batches", false],
       [["batches"], "POST", "/api/v1/batches", true],
       [["batches"], "POST", "/api/v1/batches/0xab/certificates", true],

@@ -45,6 +45,8 @@ const RULES: readonly Rule[] = [
   },
   // Public writes and a person's own sign-out need no capability.
   { method: "POST", path: new RegExp(`^/api/v1/claims/`), anyOf: [] },
+  // The read-only JSON-RPC proxy: a POST that reads the chain.
+  { method: "POST", path: /^\/rpc$/, anyOf: [] },
   // Applying and signing in are public; deciding an application is not (unlisted: the chair's).
   { method: "POST", path: /^\/api\/v1\/(applications|applications\/licence|sign-in)$/, anyOf: [] },
   { method: "DELETE", path: /^\/api\/v1\/me\/session$/, anyOf: [] },
