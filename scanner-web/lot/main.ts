@@ -11,11 +11,12 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import type { BatchMetadataDocument } from "../../server/src/domain/documents.ts";
 import { hasWebCryptoDigest, useSha256Fallback } from "../../server/src/verify/cid.ts";
 import { verifyLotCard, type LotCard, type LotVerification } from "../../server/src/verify/verify-lot.ts";
-import { h, type Child } from "../src/dom.ts";
+import { chinaDateTime, h, type Child } from "../src/dom.ts";
 import {
   CERT_TEXT,
   CHECK_TEXT,
   UI_TEXT,
+  UNIT_TEXT,
   pick,
   pickLocalised,
   storeLang,
@@ -81,7 +82,8 @@ function facts(doc: BatchMetadataDocument): HTMLElement {
     ...row(t("cooperative"), pickLocalised(doc.cooperative.name, lang), "cooperative"),
     ...row(t("origin"), region, "origin"),
     ...(plot === null ? [] : row(t("plot"), plot, "plot")),
-    ...row(t("harvestDate"), doc.harvestedAt.slice(0, 10), "harvest"),
+    // The China calendar day: a harvest at 06:00 in Hangzhou is the day before in UTC.
+    ...row(t("harvestDate"), chinaDateTime(Date.parse(doc.harvestedAt)).slice(0, 10), "harvest"),
     ...row(t("lot"), card.lot, "lot"),
   );
 }
@@ -106,13 +108,21 @@ function certifications(doc: BatchMetadataDocument): HTMLElement | null {
   );
 }
 
+function unitText(unit: string): string {
+  const known = UNIT_TEXT[unit];
+  return known === undefined ? unit : pick(known, lang);
+}
+
 function certificates(doc: BatchMetadataDocument | null): HTMLElement {
   const items = card.certificates.map((c) =>
     h(
       "li",
       { "data-field": "certificate" },
-      h("a", { href: c.url }, `${c.id.slice(0, 10)}…`),
-      ` ${c.quantity.value} ${c.quantity.unit} · ${c.issuedOn}${c.mixed ? t("mixed") : ""}`,
+      h(
+        "a",
+        { href: c.url, title: c.id },
+        `${c.quantity.value} ${unitText(c.quantity.unit)} · ${c.issuedOn}${c.mixed ? t("mixed") : ""}`,
+      ),
     ),
   );
   const number = doc?.complianceCertificateNumber ?? null;

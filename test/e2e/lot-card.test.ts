@@ -7,9 +7,10 @@
  * the chain turns it red.
  */
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import type { Browser, Page } from "playwright-core";
@@ -28,6 +29,7 @@ import { startApiTestServer } from "../support/test-server.ts";
 const LOT = "STREAM-1";
 const ITEMS = 4;
 const PHONE = { width: 360, height: 740 };
+const SCREENSHOTS = path.resolve(import.meta.dirname, "../../test-results");
 
 describe("the live-stream lot card in Chromium", () => {
   let node: ChainNode;
@@ -111,6 +113,9 @@ describe("the live-stream lot card in Chromium", () => {
     assert.equal(await page.textContent('[data-field="remaining"]'), `剩余 3 / ${String(ITEMS)} 件`);
     assert.equal(await page.textContent('[data-field="cooperative"]'), "龙井直播合作社");
     assert.match((await page.textContent('[data-field="origin"]')) ?? "", /西湖区/);
+    // Harvested at 06:00 China time on 15 April (the 14th in UTC).
+    assert.equal(await page.textContent('[data-field="harvest"]'), "2026-04-15");
+    assert.match((await page.textContent('[data-field="certificate"]')) ?? "", /^4 千克 · \d{4}-\d{2}-\d{2}$/);
     assert.equal(await page.getAttribute('[data-field="certificate"] a', "href"), `${server.url}/c/${certificateId}`);
     // Each check of the batch passed, listed under "how we checked".
     const checks = await page.$$eval(".checks li[data-check]", (items) =>
@@ -123,6 +128,8 @@ describe("the live-stream lot card in Chromium", () => {
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= PHONE.width, `the page is ${String(width)} px wide`);
 
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SCREENSHOTS, "lot-card-phone.png"), fullPage: true });
     await page.click("#lang");
     assert.match((await page.textContent('[data-field="verdict"]')) ?? "", /^Verified/);
     assert.equal(await page.textContent('[data-field="remaining"]'), `3 of ${String(ITEMS)} left`);
@@ -227,6 +234,7 @@ describe("the live-stream lot card in Chromium", () => {
     await settleLedger(server);
     const page = await browser.newPage({ viewport: PHONE });
     assert.equal(await openCard(page, lotUrl()), "recalled");
+    await page.screenshot({ path: path.join(SCREENSHOTS, "lot-card-recalled.png") });
     assert.match((await page.textContent('[data-field="verdict"]')) ?? "", /已召回/);
     assert.equal(await page.getAttribute("body", "class"), "page recalled");
     const band = await page.$eval(".verdict", (element) => getComputedStyle(element).backgroundColor);
