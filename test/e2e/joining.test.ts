@@ -38,6 +38,7 @@ describe("joining and signing in on a phone, in Chromium", () => {
   let dataDir = "";
   let browser: Browser | undefined;
   let bureau: Party;
+  let adminToken = "";
   const problems: string[] = [];
 
   async function phone(): Promise<{ context: BrowserContext; page: Page }> {
@@ -80,7 +81,8 @@ describe("joining and signing in on a phone, in Chromium", () => {
       PLATFORM_COMPANY_PREFIX: PLATFORM_PREFIX,
       PLATFORM_PREFIX_EXTRA_DIGITS: "3",
     }));
-    const admin = apiClient(server.url, deployment.env.ADMIN_TOKEN ?? "");
+    adminToken = deployment.env.ADMIN_TOKEN ?? "";
+    const admin = apiClient(server.url, adminToken);
     bureau = await onboard(server.url, admin, { kind: "regulator", regionCode: "330106", serial: 901 });
     browser = (await launchChromium("the joining browser test")) ?? undefined;
   });
@@ -125,7 +127,7 @@ describe("joining and signing in on a phone, in Chromium", () => {
     await reviewer.page.fill("input[name=token]", bureau.token);
     await reviewer.page.click("form.sign-in button[type=submit]");
     await reviewer.page.locator(".tabs").waitFor();
-    await reviewer.page.click(".tabs button:nth-child(4)");
+    await reviewer.page.locator(".tabs button", { hasText: "入驻申请" }).click();
     const row = reviewer.page.locator("[data-testid=applications] tr", { hasText: "龙坞茶叶专业合作社" });
     await row.waitFor();
     assert.match((await row.textContent()) ?? "", /13800138000/);
@@ -141,6 +143,34 @@ describe("joining and signing in on a phone, in Chromium", () => {
     await reviewer.page.locator("[data-testid=sign-in-qr] img.qr").waitFor();
     await bothLanguages(reviewer.page, "review-approved", /Print/);
     const link = new URL((await signInUrl.textContent()) ?? "");
+
+    // The operator's view (issue 15, part 6): the admin token in the same console sees every
+    // region's applications; the district bureau does not see Yunnan's.
+    expectStatus(
+      await apiClient(serverUrl).post("/api/v1/applications", {
+        kind: "retailer",
+        name: { zh: "昆明果蔬店" },
+        uscc: demoUscc("92", "530802", 903),
+        regionCode: "530802",
+        contact: { name: "李店主", phone: "13700137000" },
+      }),
+      201,
+      "an application from Yunnan",
+    );
+    const operator = await phone();
+    await operator.page.goto(`${serverUrl}/console/regulator`);
+    await operator.page.fill("input[name=token]", adminToken);
+    await operator.page.click("form.sign-in button[type=submit]");
+    await operator.page.locator(".tabs button", { hasText: "入驻申请" }).click();
+    await operator.page.locator("[data-testid=applications] tr", { hasText: "昆明果蔬店" }).waitFor();
+    await shot(operator.page, "operator-applications-zh");
+    await operator.context.close();
+    await reviewer.page.click(".tabs button:nth-child(1)");
+    await Promise.all([
+      reviewer.page.waitForResponse((response) => response.url().includes("/api/v1/applications?status=pending")),
+      reviewer.page.locator(".tabs button", { hasText: "入驻申请" }).click(),
+    ]);
+    await reviewer.page.locator("[data-testid=no-applications]").waitFor();
     assert.equal(link.pathname, "/signin");
     assert.match(link.hash, /^#t=[A-Za-z0-9_-]{22}$/);
     await reviewer.context.close();
@@ -222,7 +252,7 @@ describe("joining and signing in on a phone, in Chromium", () => {
     );
 
     // 5. The people page: the chair adds a person and prints the person's sign-in QR code.
-    await farmer.page.click(".tabs button:nth-child(4)");
+    await farmer.page.locator(".tabs button", { hasText: "人员" }).click();
     await farmer.page.locator("[data-testid=people] .person").first().waitFor();
     await farmer.page.fill("[data-testid=add-person] input[name=name]", "李强");
     await farmer.page.click("[data-testid=add-person] button[type=submit]");
