@@ -620,6 +620,23 @@ export function hostileTargets(f: HostileFixture): HostileTarget[] {
       token: coop,
     },
     { name: "GET /epcis/events", method: "GET", path: "/epcis/events" },
+    // Cases and pallets: an SSCC nothing was packed into (a valid packing would be a legitimate write);
+    // the SSCC allocation with a regulator's token, as any allocation accepted would be a legitimate write.
+    { name: "POST /api/v1/containers", method: "POST", path: "/api/v1/containers", token: coop },
+    { name: "POST /api/v1/containers/sscc", method: "POST", path: "/api/v1/containers/sscc", token: reg },
+    {
+      name: "POST /api/v1/containers/{sscc}/events",
+      method: "POST",
+      path: "/api/v1/containers/{sscc}/events",
+      params: { sscc: "069012349999999998" },
+      token: coop,
+    },
+    {
+      name: "GET /api/v1/containers/{sscc}",
+      method: "GET",
+      path: "/api/v1/containers/{sscc}",
+      params: { sscc: "069012349999999998" },
+    },
     {
       name: "GET /api/v1/batches/{id}/inspection-requests",
       method: "GET",

@@ -70,6 +70,9 @@ describe("hostile input and the authorisation matrix", () => {
       "applications",
       "members",
       "sign_in_links",
+      "containers",
+      "container_steps",
+      "sscc_allocations",
     ] as const) {
       const row = await server.ctx.db
         .selectFrom(table)
@@ -324,6 +327,21 @@ describe("hostile input and the authorisation matrix", () => {
       { path: `/api/v1/organisations/${coopId}/suspend`, body: { reason: { zh: "x" } }, ownerOnly: false },
       { path: `/api/v1/organisations/${coopId}/reinstate`, body: { reason: { zh: "x" } }, ownerOnly: false },
       { path: `${batchPath}/regulator-recall`, body: { reason: { zh: "x" } }, ownerOnly: false },
+      {
+        path: "/api/v1/containers",
+        body: {
+          sscc: "069012349999999998",
+          items: [{ gtin: demo.batch.gtin, lot: demo.batch.lot, serial: "x" }],
+          occurredAt: new Date().toISOString(),
+        },
+        ownerOnly: true,
+      },
+      {
+        path: "/api/v1/containers/069012349999999998/events",
+        body: { action: "shipping", receiver: demo.organisations.retailer.id, occurredAt: new Date().toISOString() },
+        ownerOnly: false,
+      },
+      { path: "/api/v1/containers/sscc", body: { count: 1 }, ownerOnly: false },
       { path: `${coopPath}/members`, body: { name: "x", capabilities: ["members"] }, ownerOnly: true },
       { path: `${coopPath}/members/${powerless.member.id}/sign-in-links`, body: {}, ownerOnly: true },
     ];

@@ -261,8 +261,8 @@ describe(`cases and pallets through the API (${TEST_DATABASE_URL === undefined ?
           action: "receiving",
           occurredAt: "2026-04-21T09:00:00+08:00",
         }),
-      409,
-      "container.state_conflict",
+      403,
+      "container.no_custody",
     );
     await containerEvent(cast.shop, sscc, { action: "receiving" });
     await settle();
@@ -278,8 +278,8 @@ describe(`cases and pallets through the API (${TEST_DATABASE_URL === undefined ?
           action: "unpacking",
           occurredAt: "2026-04-22T09:00:00+08:00",
         }),
-      409,
-      "container.state_conflict",
+      403,
+      "container.no_custody",
     );
     // An item of a live case cannot go into another case.
     await refusedUnchanged(

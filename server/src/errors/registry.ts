@@ -547,9 +547,9 @@ const HTTP = {
   },
   "container.step_not_allowed": {
     status: 403,
-    en: "This organisation's kind does not pack or ship containers (cooperatives, processors and logistics pack; they and retailers may receive).",
-    zh: "该类型机构不能装箱或发运（合作社、加工和物流机构可装箱）。",
-    remedy: "Pack with the organisation that holds the goods and is of a kind that packs.",
+    en: "This organisation's kind does not ship cases or pallets (cooperatives, processors and logistics ship).",
+    zh: "该类型机构不能发运箱或托盘（合作社、加工和物流机构可发运）。",
+    remedy: "Ship with the organisation that holds the container and is of a kind that ships.",
   },
   "container.wallet_unsupported": {
     status: 409,
@@ -557,11 +557,35 @@ const HTTP = {
     zh: "本版本的装箱、发运与收货由平台托管密钥签名；该机构自持密钥，暂不支持。",
     remedy: "Ask the operator for a custodial key for packing, or record the batch's own events meanwhile.",
   },
+  "container.no_custody": {
+    status: 403,
+    en: "This organisation does not hold this case (or pallet), or is not the receiver its shipping named.",
+    zh: "该机构不持有这个箱（托盘），或不是发货时指定的收货方。",
+    remedy: "Only the custodian ships or unpacks a container, and only the receiver its shipping named receives it.",
+  },
+  "container.in_transit": {
+    status: 409,
+    en: "This case (or pallet) is on its way to a receiver; it cannot be unpacked or palletised until received.",
+    zh: "该箱（托盘）正在运往收货方，收货前不能拆箱或装入托盘。",
+    remedy: "Wait for the receiver to record receiving; it may then unpack or palletise it.",
+  },
+  "container.live": {
+    status: 409,
+    en: "This case (or pallet) is already packed. Unpack it before packing it again.",
+    zh: "该箱（托盘）已装有货品。请先拆箱，再重新装箱。",
+    remedy: "Use a new SSCC, or unpack this container first.",
+  },
+  "container.empty": {
+    status: 409,
+    en: "This case (or pallet) is empty (never packed, or unpacked).",
+    zh: "该箱（托盘）是空的（从未装箱或已拆箱）。",
+    remedy: "Pack it first (`POST /api/v1/containers`).",
+  },
   "container.state_conflict": {
     status: 409,
-    en: "The case (or pallet) does not allow this now: not packed, already packed, not held by this organisation, on its way, or not shipped to it.",
-    zh: "该箱（托盘）当前不允许此操作：未装箱、已装箱、不由本机构持有、正在运输，或并非发给本机构。",
-    remedy: "Check the container's state (`GET /api/v1/containers/{sscc}`); the problem's details say which rule refused.",
+    en: "The case (or pallet) changed while this request was being signed: another request for it was accepted first.",
+    zh: "该箱（托盘）在本请求签名期间已被另一请求改变。",
+    remedy: "Read the container again (`GET /api/v1/containers/{sscc}`) and resend the request for its current state.",
   },
   "certificate.not_found": {
     status: 404,

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { batchRequest } from "../services/batch-registration.ts";
 import { certificationRequest, plotRequest, productRequest } from "../services/catalogue.ts";
 import { batchCertificateRequest, mixedCertificateRequest } from "../services/certificates.ts";
+import { containerEventRequest, packRequest, ssccAllocationRequest } from "../services/containers.ts";
 import { eventRequest, recallRequest } from "../services/events.ts";
 import { inspectionRequestBody } from "../services/inspection-requests.ts";
 import { credentialRequest, onboardingRequest } from "../services/organisations.ts";
@@ -312,6 +313,39 @@ const OPERATIONS: Operation[] = [
     roles: "cooperative, actor",
     body: eventRequest,
     success: 202,
+  },
+  {
+    method: "post",
+    path: "/api/v1/containers",
+    summary:
+      "Pack items (Digital Links, {gtin, lot, serial}, serial ranges or lists of one batch; at most 10,000) and/or cases (by SSCC) into a case or pallet named by its SSCC; `shipTo` ships it in the same signed request (a despatch). Checked as the registry will (custody of every batch, items in no other live case, cases held and not in transit); custodial keys only (docs/aggregation.md)",
+    roles: "cooperative, actor",
+    body: packRequest,
+    success: 202,
+  },
+  {
+    method: "post",
+    path: "/api/v1/containers/sscc",
+    summary: "Allocate the next SSCCs under your company prefix (else the platform's), with their check digits",
+    roles: "cooperative, actor",
+    body: ssccAllocationRequest,
+    success: 201,
+  },
+  {
+    method: "post",
+    path: "/api/v1/containers/{sscc}/events",
+    summary:
+      "Ship (naming `receiver`), receive (the named receiver only) or unpack (the custodian, not in transit) a case or pallet",
+    roles: "cooperative, actor",
+    body: containerEventRequest,
+    success: 202,
+  },
+  {
+    method: "get",
+    path: "/api/v1/containers/{sscc}",
+    summary: "A case or pallet: its state, what it holds, and each signed step with its ledger state and state hash",
+    roles: "anyone",
+    success: 200,
   },
   {
     method: "post",

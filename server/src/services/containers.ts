@@ -201,16 +201,23 @@ async function resolveItems(ctx: ServiceContext, refs: readonly ItemRef[]): Prom
       add(batch, serials);
     }
   }
+  if (unknown.length > 0) throw new AppError("container.item_unknown", { items: unknown.slice(0, 20) });
   for (const { batch, serials } of byBatch.values()) {
-    const unique = new Set(serials);
-    if (unique.size !== serials.length) {
+    if (new Set(serials).size !== serials.length) {
       throw new AppError("container.children_invalid", { duplicateIn: `${batch.gtin}/${batch.lot}` });
     }
-    const found = await existingSerials(ctx.db, batch.batchId, [...unique]);
+  }
+  return { byBatch, count };
+}
+
+/** Refuses serials their batch does not have (checked after custody: a stranger learns nothing of a batch). */
+async function requireItemsExist(ctx: ServiceContext, items: ResolvedItems): Promise<void> {
+  const unknown: string[] = [];
+  for (const { batch, serials } of items.byBatch.values()) {
+    const found = await existingSerials(ctx.db, batch.batchId, serials);
     for (const serial of serials) if (!found.has(serial)) unknown.push(`${batch.gtin}/${batch.lot}/${serial}`);
   }
   if (unknown.length > 0) throw new AppError("container.item_unknown", { items: unknown.slice(0, 20) });
-  return { byBatch, count };
 }
 
 /** Refuses the actor unless it holds custody of every batch, as the registry will judge. */
@@ -433,8 +440,9 @@ export async function packContainer(
   if (items.count === 0 && childSsccs.length === 0) throw new AppError("container.children_invalid", { empty: true });
 
   const existing = await getContainerByKey(ctx.db, containerKey);
-  if (existing?.livePacking != null) throw new AppError("container.state_conflict", { rule: "live" });
+  if (existing?.livePacking != null) throw new AppError("container.live", { sscc });
   await requireBatchCustody(ctx, ctx.db, actor, items);
+  await requireItemsExist(ctx, items);
   await requireItemsFree(ctx.db, items);
   const children = await requireChildren(ctx.db, actor, containerKey, childSsccs);
   const receiver = request.shipTo === undefined ? null : await requireReceiver(ctx, actor, request.shipTo);
@@ -580,15 +588,15 @@ export async function recordContainerEvent(
   const container = await getContainerByKey(ctx.db, containerKey);
   if (container === undefined) throw new AppError("container.not_found", { sscc });
   const packing = container.livePacking;
-  if (packing === null) throw new AppError("container.state_conflict", { rule: "empty" });
+  if (packing === null) throw new AppError("container.empty", { sscc });
   const { current, previous } = stateOf(container);
   const me = originOf(actor);
   if (request.action === "receiving") {
-    if (current.pendingReceiver !== me) throw new AppError("container.state_conflict", { rule: "not_receiver" });
+    if (current.pendingReceiver !== me) throw new AppError("container.no_custody", { sscc, action: request.action });
   } else {
-    if (current.custodian !== me) throw new AppError("container.state_conflict", { rule: "not_custodian" });
+    if (current.custodian !== me) throw new AppError("container.no_custody", { sscc, action: request.action });
     if (request.action === "unpacking" && current.pendingReceiver !== ZERO_ADDRESS) {
-      throw new AppError("container.state_conflict", { rule: "in_transit" });
+      throw new AppError("container.in_transit", { sscc });
     }
   }
   const receiver = request.receiver === undefined ? null : await requireReceiver(ctx, actor, request.receiver);
