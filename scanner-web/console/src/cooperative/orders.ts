@@ -70,6 +70,7 @@ async function loadOrders(): Promise<void> {
 export function forgetOrders(): void {
   orders = null;
   scanningOrder = null;
+  kept = null;
 }
 
 function statusText(status: OrderView["status"]): string {
@@ -90,7 +91,17 @@ function lineRow(): { row: HTMLElement; gtin: HTMLInputElement; lot: HTMLInputEl
   return { row, gtin, lot, quantity };
 }
 
+/** The new-order form, kept across redraws (a scan's redraw must not lose a half-typed order); rebuilt for a new language. */
+let kept: { form: HTMLElement; lang: string } | null = null;
+
 function createForm(): HTMLElement {
+  if (kept?.lang === state.lang) return kept.form;
+  const form = buildCreateForm();
+  kept = { form, lang: state.lang };
+  return form;
+}
+
+function buildCreateForm(): HTMLElement {
   const buyer = h("input", { name: "buyerReference", maxlength: "200", required: "", autocomplete: "off" });
   const number = h("input", { name: "sellerOrderNumber", maxlength: "64", autocomplete: "off" });
   const channel = h("select", { name: "channel" }, ...CHANNELS.map((c) => h("option", { value: c }, o(c))));
@@ -155,6 +166,8 @@ function createForm(): HTMLElement {
         await api.json("/api/v1/orders", { method: "POST", body, idempotencyKey });
         idempotencyKey = newIdempotencyKey();
         form.reset();
+        live.hidden = true;
+        platformName.required = false;
         flash(flashRegion, "ok", o("created"));
       } catch (error) {
         flash(flashRegion, "error", failureText(error, state.lang));
