@@ -30,6 +30,7 @@ import { parseCid } from "../../server/src/ipfs/content-store.ts";
 import type { BatchAuditReport, ScopeAuditReport } from "../../server/src/services/audit/report.ts";
 import { readAll } from "../../server/src/services/documents.ts";
 import { startServer, type RunningServer } from "../../server/src/server.ts";
+import { deriveVerificationCode } from "../../server/src/domain/serials.ts";
 import { getEvent } from "../../server/src/storage/events.ts";
 import { getOrganisation } from "../../server/src/storage/organisations.ts";
 import { packDirectly, testSscc } from "../support/direct-containers.ts";
@@ -557,6 +558,50 @@ describe("the independent audit", () => {
     const rows = (await csv.text()).split("\r\n").filter((line) => line.includes(`(00)${sscc}`));
     assert.equal(rows.length, 1, "one shipping row for the case (not yet received)");
     assert.match(rows[0] ?? "", new RegExp(`${lot},.*,3,H87,.*desadv urn:example:desadv:AUD-1`));
+  });
+
+  it("finds a case shipped after a consumer claimed an item in it", async () => {
+    const { batchId, lot } = await batch({ itemCount: 3 });
+    await waitUntilAnchored(server.url, batchId, 0);
+    const items = (await coop.get<{ items: { uri: string; serial: string }[] }>(`/api/v1/batches/${batchId}/items`))
+      .body.items;
+    const sscc = testSscc(31);
+    expectStatus(
+      await coop.post("/api/v1/containers", {
+        sscc,
+        items: items.map((item) => item.uri),
+        occurredAt: new Date(Date.now() - 60_000).toISOString(),
+      }),
+      202,
+      "pack a case",
+    );
+    // A consumer bought one of its items (entered its hidden code); the case leaves afterwards.
+    const sold = items[1]?.serial ?? "";
+    const code = deriveVerificationCode(server.ctx.secrets.hiddenCodePepper, batchId, sold);
+    expectStatus(
+      await apiClient(server.url).post(`/api/v1/claims/${DEMO_GTIN}/${lot}/${sold}`, { code }),
+      200,
+      "claim",
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expectStatus(
+      await coop.post(`/api/v1/containers/${sscc}/events`, {
+        action: "shipping",
+        occurredAt: new Date().toISOString(),
+        receiver: demo.organisations.retailer.id,
+      }),
+      202,
+      "ship the case",
+    );
+    const anchored = async (): Promise<boolean> => {
+      const view = await coop.get<{ container: { steps: { ledgerState: string }[] } }>(`/api/v1/containers/${sscc}`);
+      return view.body.container.steps.every((step) => step.ledgerState === "anchored");
+    };
+    for (let i = 0; i < 240 && !(await anchored()); i++) await new Promise((resolve) => setTimeout(resolve, 250));
+    const report = await audit(batchId);
+    assert.deepEqual(codes(report), ["container.shipped_after_sold"]);
+    assert.equal(report.findings[0]?.evidence.sscc, sscc);
+    assert.equal(report.findings[0].evidence.item, items[1]?.uri.replace(/^https?:\/\/[^/]+/, "https://id.gs1.org"));
   });
 
   it("audits a cooperative's batches together, and refuses non-regulators", async () => {
