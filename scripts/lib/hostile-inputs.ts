@@ -443,6 +443,7 @@ export function hostileTargets(f: HostileFixture): HostileTarget[] {
   const admin = f.adminToken;
   const batch = { batchId: f.batchId };
   const org = { id: f.cooperative.id };
+  const order = { id: "00000000-0000-4000-8000-000000000000" };
   return [
     { name: "GET /healthz", method: "GET", path: "/healthz" },
     { name: "GET /favicon.ico", method: "GET", path: "/favicon.ico" },
@@ -636,6 +637,31 @@ export function hostileTargets(f: HostileFixture): HostileTarget[] {
       method: "GET",
       path: "/api/v1/containers/{sscc}",
       params: { sscc: "069012349999999998" },
+    },
+    // Orders: an id no order has (a valid scan into a real order would be a legitimate write).
+    { name: "POST /api/v1/orders", method: "POST", path: "/api/v1/orders", token: coop },
+    { name: "GET /api/v1/orders", method: "GET", path: "/api/v1/orders", token: coop },
+    { name: "GET /api/v1/orders/{id}", method: "GET", path: "/api/v1/orders/{id}", params: order, token: coop },
+    {
+      name: "POST /api/v1/orders/{id}/items",
+      method: "POST",
+      path: "/api/v1/orders/{id}/items",
+      params: order,
+      token: coop,
+    },
+    {
+      name: "POST /api/v1/orders/{id}/despatch",
+      method: "POST",
+      path: "/api/v1/orders/{id}/despatch",
+      params: order,
+      token: coop,
+    },
+    {
+      name: "POST /api/v1/orders/{id}/cancel",
+      method: "POST",
+      path: "/api/v1/orders/{id}/cancel",
+      params: order,
+      token: coop,
     },
     {
       name: "GET /api/v1/batches/{id}/inspection-requests",

@@ -70,6 +70,8 @@ describe("hostile input and the authorisation matrix", () => {
       "applications",
       "members",
       "sign_in_links",
+      "orders",
+      "order_items",
       "containers",
       "container_steps",
       "sscc_allocations",
@@ -273,6 +275,16 @@ describe("hostile input and the authorisation matrix", () => {
 
     const coopId = demo.organisations.cooperative.id;
     const batchPath = `/api/v1/batches/${demo.batch.batchId}`;
+    // An order of the cooperative's, which nobody else may see, scan into, despatch or cancel.
+    const orderLine = { gtin: demo.batch.gtin, lot: demo.batch.lot, quantity: 1 };
+    const orderPath = expectStatus(
+      await apiClient(server.url, demo.organisations.cooperative.token).post<{ order: { url: string } }>(
+        "/api/v1/orders",
+        { buyerReference: "authz", channel: "shop", lines: [orderLine] },
+      ),
+      201,
+      "an order",
+    ).order.url;
     const writes: { path: string; body: unknown; ownerOnly: boolean }[] = [
       {
         path: "/api/v1/organisations",
@@ -342,6 +354,26 @@ describe("hostile input and the authorisation matrix", () => {
         ownerOnly: false,
       },
       { path: "/api/v1/containers/sscc", body: { count: 1 }, ownerOnly: false },
+      {
+        path: "/api/v1/orders",
+        body: { buyerReference: "x", channel: "shop", lines: [orderLine] },
+        ownerOnly: true,
+      },
+      {
+        path: `${orderPath}/items`,
+        body: { codes: [`/01/${demo.batch.gtin}/10/${demo.batch.lot}/21/x`] },
+        ownerOnly: true,
+      },
+      {
+        path: `${orderPath}/despatch`,
+        body: {
+          sscc: "069012340000000017",
+          shipTo: demo.organisations.retailer.id,
+          occurredAt: new Date().toISOString(),
+        },
+        ownerOnly: true,
+      },
+      { path: `${orderPath}/cancel`, body: {}, ownerOnly: true },
       { path: `${coopPath}/members`, body: { name: "x", capabilities: ["members"] }, ownerOnly: true },
       { path: `${coopPath}/members/${powerless.member.id}/sign-in-links`, body: {}, ownerOnly: true },
     ];
