@@ -450,7 +450,7 @@ export async function scanIntoOrder(
   const seller = await requireSeller(ctx, origin.principal);
   const scanned = input.codes.map(parseCode);
   const nowMs = ctx.now();
-  const outcome = await inTransaction(ctx.db, async (trx) => {
+  return inTransaction(ctx.db, async (trx) => {
     // Read under the lock: a scan, despatch or cancel that won the race is seen.
     await lockOrder(trx, orderId);
     const current = await requireOwnOrder(ctx, trx, origin.principal, orderId);
@@ -519,9 +519,11 @@ export async function scanIntoOrder(
       await setOrderStatus(trx, current.id, "packing", nowMs);
       await recordWrite(trx, origin, "order.scan", current.id, { added: fresh.length }, nowMs);
     }
-    return { added: fresh.length, alreadyInOrder };
+    // The answer is built from what the transaction read and wrote: a scanner's next code waits for no further read.
+    for (const item of fresh) packed.set(item.position, (packed.get(item.position) ?? 0) + 1);
+    const after: StoredOrder = fresh.length > 0 ? { ...current, status: "packing", updatedAtMs: nowMs } : current;
+    return { order: viewOf(after, packed, after.status), added: fresh.length, alreadyInOrder };
   });
-  return { order: await orderView(ctx, origin.principal, orderId), ...outcome };
 }
 
 export const despatchRequest = z
