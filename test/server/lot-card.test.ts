@@ -216,6 +216,7 @@ describe("the lot card: page, JSON, overlay image and oEmbed", () => {
     assert.match(String(oembed.html), /^<iframe src="[^"]+\?embed=1" width="320" height="\d+"/);
     assert.equal(oembed.thumbnail_url, `${card.links.image}?size=360`);
     assert.equal((await get(`/oembed?url=${encodeURIComponent(card.links.page)}&format=xml`)).status, 501);
+    assert.equal((await get(`/oembed?url=${encodeURIComponent(card.links.page)}&format=yaml`)).status, 400);
     assert.equal((await get(`/oembed?url=${encodeURIComponent("https://elsewhere.example" + lotPath)}`)).status, 404);
     assert.equal((await get(`/oembed?url=${encodeURIComponent(`${server.url}/01/${DEMO_GTIN}/10/NOPE`)}`)).status, 404);
   });

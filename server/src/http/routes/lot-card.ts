@@ -293,7 +293,9 @@ export function lotCardRouter(ctx: ServiceContext, options: { pageDir?: string }
 
   router.get("/oembed", async (req, res) => {
     const format = typeof req.query.format === "string" ? req.query.format : "json";
-    if (format !== "json") throw new AppError("lot_card.oembed_format");
+    // oEmbed's two formats: xml is a format we do not offer (501, as the spec says); anything else is no format.
+    if (format === "xml") throw new AppError("lot_card.oembed_format");
+    if (format !== "json") throw new AppError("request.invalid", {}, { detail: "format is json or xml." });
     const url = typeof req.query.url === "string" ? req.query.url : "";
     let link: ParsedDigitalLink;
     try {
