@@ -192,6 +192,16 @@ describe(`joining and signing in (${TEST_DATABASE_URL === undefined ? "SQLite" :
       "licence upload",
     ).licence;
     assert.equal(licence.contentType, "image/png", "the type is read from the content, not the header");
+    const logged = await server.ctx.db
+      .selectFrom("audit_log")
+      .select("action")
+      .where("target", "=", licence.cid)
+      .execute();
+    assert.deepEqual(
+      logged.map((entry) => entry.action),
+      ["application.licence_upload"],
+      "the upload is in the write log",
+    );
     const body = application({ licenceCid: licence.cid });
     const answer = await applyFor(body);
     assert.equal(answer.fee, 0);

@@ -90,6 +90,7 @@ function secretHash(secret: string): string {
 /** Stores a licence photo on IPFS once its content (not its declared type) shows an image. */
 export async function uploadLicence(
   ctx: ServiceContext,
+  origin: WriteOrigin,
   bytes: Uint8Array,
 ): Promise<{ cid: string; contentType: string; sizeBytes: number }> {
   if (bytes.byteLength > LICENCE_MAX_BYTES) throw new AppError("application.licence_too_large");
@@ -103,7 +104,11 @@ export async function uploadLicence(
     throw error;
   }
   const licence = { cid: added.cid.toV1().toString(), contentType: type.mime, sizeBytes: added.sizeBytes };
-  await recordLicence(ctx.db, licence, ctx.now());
+  const nowMs = ctx.now();
+  await inTransaction(ctx.db, async (trx) => {
+    await recordLicence(trx, licence, nowMs);
+    await recordWrite(trx, origin, "application.licence_upload", licence.cid, { sizeBytes: licence.sizeBytes }, nowMs);
+  });
   return licence;
 }
 

@@ -86,7 +86,7 @@ export function applicationsRouter(ctx: ServiceContext, limits: PublicLimits = p
   router.post(LICENCE_PATH, licenceLimit, refuseDeclaredTooLarge, licenceBody, async (req, res) => {
     const bytes: unknown = req.body;
     const body = bytes instanceof Buffer ? new Uint8Array(bytes) : new Uint8Array();
-    const licence = await uploadLicence(ctx, body);
+    const licence = await uploadLicence(ctx, publicOrigin(req), body);
     res.status(201).json({ licence });
   });
   // A chunked body over the limit is cut by the parser: answered with the licence's own code.
