@@ -16,6 +16,11 @@ const warningsAsErrors: HardhatPlugin = {
   hookHandlers: { solidity: () => import("./scripts/lib/solc-warnings.ts") },
 };
 
+// `--coverage` compiles instrumented bytecode. It gets folders of its own, so a coverage run
+// neither replaces the plain artifacts the server, e2e and bench deploy from, nor invalidates
+// the plain build's cache (and theirs persists between coverage runs).
+const coverageRun = process.argv.includes("--coverage");
+
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers, warningsAsErrors],
   solidity: {
@@ -28,6 +33,7 @@ export default defineConfig({
     },
   },
   paths: {
+    ...(coverageRun ? { artifacts: "./coverage/build/artifacts", cache: "./coverage/build/cache" } : {}),
     sources: "./contracts",
     tests: {
       mocha: "./test/contracts",

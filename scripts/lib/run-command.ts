@@ -5,12 +5,16 @@ export interface CommandResult {
   output: string;
 }
 
-/** Runs a command, streaming its output through while keeping a copy to read counts from. */
+/**
+ * Runs a command, streaming its output through while keeping a copy to read counts from
+ * (`echo: false` only keeps it, for a caller that prints it later in one piece).
+ */
 export function runCommand(
   command: string,
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; echo?: boolean } = {},
 ): Promise<CommandResult> {
+  const echo = options.echo ?? true;
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd ?? process.cwd(),
@@ -20,11 +24,11 @@ export function runCommand(
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => {
       output += chunk.toString();
-      process.stdout.write(chunk);
+      if (echo) process.stdout.write(chunk);
     });
     child.stderr.on("data", (chunk: Buffer) => {
       output += chunk.toString();
-      process.stderr.write(chunk);
+      if (echo) process.stderr.write(chunk);
     });
     child.on("error", reject);
     child.on("close", (code) => {

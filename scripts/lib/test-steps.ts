@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { stripVTControlCharacters } from "node:util";
 
@@ -16,10 +16,18 @@ export interface TestStep {
   prepare?: () => Promise<true | string>;
   /** Reads pass/fail counts from the output; without it the exit code counts as one test. */
   count?: (output: string) => { passed: number; failed: number } | null;
+  /** A line to print after the output (a figure the step measured), or null. */
+  summarise?: (result: CommandResult) => string | null;
   /** Extra judgement on the result; returns null when satisfied, else why not. */
   verify?: (result: CommandResult) => string | null;
   /** Runs after the command (whether or not it passed): stops what `prepare` started. */
   cleanup?: () => Promise<void>;
+  /**
+   * May run in the test command's second lane, beside the other steps (scripts/tasks/test.ts):
+   * it shares no build output, server, port or database with them, and nothing it checks
+   * depends on time.
+   */
+  beside?: boolean;
 }
 
 function sumMatches(output: string, pattern: RegExp): number {
@@ -117,15 +125,11 @@ export function coverageJobs(root = "contracts"): string[][] {
 
 /**
  * Compiles the Solidity sources for coverage in a few jobs (`coverageJobs`), so `hardhat test
- * --coverage` then finds every artifact built.
+ * --coverage` then finds every artifact built. With `--coverage`, hardhat.config.ts sends the
+ * instrumented artifacts and their cache to `coverage/build/`: the plain build's outputs, which
+ * every other step deploys from, are never touched, so nothing has to be kept aside and put back.
  */
 export function buildForCoverage(root = "contracts"): Promise<true | string> {
-  // `hardhat build --coverage` writes instrumented artifacts where the plain build keeps its
-  // own; every later step deploys from there, so the plain outputs are kept aside and put back.
-  rmSync(BUILD_OUTPUTS_ASIDE, { recursive: true, force: true });
-  for (const folder of BUILD_OUTPUTS) {
-    if (existsSync(folder)) cpSync(folder, path.join(BUILD_OUTPUTS_ASIDE, folder), { recursive: true });
-  }
   for (const job of coverageJobs(root)) {
     const built = spawnSync("hardhat", ["build", "--coverage", "--no-typechain", ...job], {
       encoding: "utf8",
@@ -136,22 +140,6 @@ export function buildForCoverage(root = "contracts"): Promise<true | string> {
     }
   }
   return Promise.resolve(true);
-}
-
-/** What the plain build writes, and where it waits while the coverage build runs. */
-const BUILD_OUTPUTS = ["artifacts", "cache"];
-const BUILD_OUTPUTS_ASIDE = path.join(".coverage-aside");
-
-/** Puts back the plain build's outputs kept aside by `buildForCoverage`. */
-export function restoreBuildOutputs(): void {
-  if (!existsSync(BUILD_OUTPUTS_ASIDE)) return;
-  for (const folder of BUILD_OUTPUTS) {
-    const kept = path.join(BUILD_OUTPUTS_ASIDE, folder);
-    if (!existsSync(kept)) continue;
-    rmSync(folder, { recursive: true, force: true });
-    cpSync(kept, folder, { recursive: true });
-  }
-  rmSync(BUILD_OUTPUTS_ASIDE, { recursive: true, force: true });
 }
 
 /** The Solidity tests whose gas is snapshotted; `hardhat test solidity --snapshot <it>` updates both files. */
@@ -257,25 +245,27 @@ export function testSteps(): TestStep[] {
       name: "contracts",
       description: "Solidity unit and fuzz tests, mocha integration tests, line coverage",
       command: "hardhat",
-      args: ["test", "--coverage"],
+      // No type generation: `types/` is the build step's, read by the typecheck beside this lane.
+      args: ["test", "--coverage", "--no-typechain"],
       // Hardhat writes coverage/lcov.info only at the end of a run; a report left by an
       // earlier run must not stand in for one this run failed to write.
       prepare: () => {
         rmSync("coverage/lcov.info", { force: true });
         return buildForCoverage();
       },
-      cleanup: () => {
-        restoreBuildOutputs();
-        return Promise.resolve();
-      },
+      beside: true,
       count: countMochaStyle,
+      summarise: () => {
+        const coverage = solidityLineCoverage("coverage/lcov.info");
+        return coverage === null
+          ? null
+          : `Solidity line coverage ${coverage.percent.toFixed(2)} % (minimum ${SOLIDITY_LINE_COVERAGE_MIN} %)`;
+      },
       verify: () => {
         const coverage = solidityLineCoverage("coverage/lcov.info");
         if (coverage === null) return "no Solidity coverage report at coverage/lcov.info";
-        const summary = `Solidity line coverage ${coverage.percent.toFixed(2)} % (minimum ${SOLIDITY_LINE_COVERAGE_MIN} %)`;
-        console.log(summary);
         if (coverage.percent < SOLIDITY_LINE_COVERAGE_MIN) {
-          return `${summary}; lines never run: ${coverage.missing.join(", ")}`;
+          return `Solidity line coverage ${coverage.percent.toFixed(2)} % (minimum ${SOLIDITY_LINE_COVERAGE_MIN} %); lines never run: ${coverage.missing.join(", ")}`;
         }
         return null;
       },
@@ -285,7 +275,8 @@ export function testSteps(): TestStep[] {
       description: "gas of each registry write against the committed snapshots (.gas-snapshot, snapshots/)",
       command: "hardhat",
       // Coverage instruments the bytecode, so the check runs the gas tests again on their own.
-      args: ["test", "solidity", "--snapshot-check", GAS_TESTS],
+      args: ["test", "solidity", "--snapshot-check", "--no-typechain", GAS_TESTS],
+      beside: true,
       count: countMochaStyle,
       verify: (result) => gasSnapshotCovers(result.output),
     },
