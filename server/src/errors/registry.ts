@@ -271,7 +271,8 @@ const HTTP = {
     en: "No session of this person has this id.",
     zh: "此人员不存在该登录会话。",
     remedy: "Check the session's id in the person's list of sessions.",
-  },  "organisation.suspended": {
+  },
+  "organisation.suspended": {
     status: 403,
     en: "This organisation is suspended and may not write.",
     zh: "该组织已被暂停，不能提交数据。",
