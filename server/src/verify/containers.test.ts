@@ -15,12 +15,12 @@ import { CONTAINER_ACTIONS, containerTypesFor, domainFor } from "../domain/typed
 import { bytesToHex, keccak256 as keccakBytes } from "./bytes.ts";
 import { cidTextFromHex } from "./cid.ts";
 import { containerHashes, verifyContainers, type ContainerCrypto, type ContainersReport } from "./containers.ts";
-import { recoverSigner, structDigest, type Eip712Domain } from "./eip712.ts";
+import { domainSeparator, recoverSigner, type Eip712Domain } from "./eip712.ts";
 import { verifyProof } from "./merkle.ts";
 import { fetchDocument } from "./resolution-checks.ts";
 import type { RpcClient } from "./rpc.ts";
 
-const crypto: ContainerCrypto = { keccak256: keccakBytes, recoverSigner, structDigest, verifyProof };
+const crypto: ContainerCrypto = { keccak256: keccakBytes, recoverSigner, domainSeparator, verifyProof };
 const hashes = containerHashes(crypto);
 const containerKeyOf = hashes.keyOf;
 

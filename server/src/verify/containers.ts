@@ -8,9 +8,19 @@
  */
 import type { ItemResolution, ResolvedContainer, ResolvedContainerStep } from "../domain/resolution.ts";
 import { CONTAINER_ACTIONS, CONTAINER_TYPES } from "../domain/typed-data.ts";
-import { abiStringTail, bytesToHex, concatBytes, fixedBytes, sameHex, uintWord } from "./bytes.ts";
+import {
+  abiStringTail,
+  addressWord,
+  bytesToHex,
+  concatBytes,
+  fixedBytes,
+  hexToBytes,
+  parseUint,
+  sameHex,
+  uintWord,
+} from "./bytes.ts";
 import { cidTextFromHex } from "./cid.ts";
-import type { Eip712Domain, structDigest, recoverSigner } from "./eip712.ts";
+import type { domainSeparator, Eip712Domain, recoverSigner } from "./eip712.ts";
 import type { Finding } from "./findings.ts";
 import type { verifyProof } from "./merkle.ts";
 import type { RpcClient } from "./rpc.ts";
@@ -23,7 +33,7 @@ import type { RpcClient } from "./rpc.ts";
 export interface ContainerCrypto {
   keccak256: (bytes: Uint8Array) => Uint8Array;
   recoverSigner: typeof recoverSigner;
-  structDigest: typeof structDigest;
+  domainSeparator: typeof domainSeparator;
   verifyProof: typeof verifyProof;
 }
 
@@ -34,6 +44,22 @@ export function containerHashes(crypto: ContainerCrypto) {
   const { keccak256 } = crypto;
   const hash = (...parts: Uint8Array[]): string => bytesToHex(keccak256(concatBytes(...parts)));
   const address = (value: string): Uint8Array => fixedBytes(`0x${"0".repeat(24)}${value.slice(2)}`, 32);
+  /**
+   * EIP-712's `encodeData` of a container's request: eip712.ts's encoding of the same atomic
+   * types, plus the packing's `bytes32[]` (the hash of its words side by side). Kept here so
+   * the page's main script carries none of it.
+   */
+  const encodeField = (type: string, value: string | string[] | undefined): Uint8Array => {
+    if (typeof value === "object") {
+      if (type !== "bytes32[]") throw new TypeError(`an array is not a ${type}`);
+      return keccak256(concatBytes(...value.map((word) => fixedBytes(word, 32))));
+    }
+    if (value === undefined) throw new TypeError(`a ${type} is missing`);
+    if (type === "address") return addressWord(value);
+    if (type === "bytes32") return fixedBytes(value, 32);
+    if (type === "bytes") return keccak256(hexToBytes(value));
+    return uintWord(parseUint(value, Number(/^uint(\d+)$/.exec(type)?.[1] ?? "0")));
+  };
   return {
     /** `keccak256(abi.encode(uint64 sscc))`: the registry's key of a container. */
     keyOf: (sscc: string): string => hash(uintWord(BigInt(sscc))),
@@ -51,8 +77,20 @@ export function containerHashes(crypto: ContainerCrypto) {
     /** A case's leaf in its pallet: `keccak256(keccak256(abi.encode(bytes32 key)))`. */
     containerLeaf: (key: string): string => hash(keccak256(fixedBytes(key, 32))),
     /** The EIP-712 digest of a step's signed value (also the `link` of the state it makes). */
-    stepDigest: (domain: Eip712Domain, step: ResolvedContainerStep): string =>
-      crypto.structDigest(domain, step.primaryType, CONTAINER_TYPES[step.primaryType], step.value),
+    stepDigest: (domain: Eip712Domain, step: ResolvedContainerStep): string => {
+      const fields = CONTAINER_TYPES[step.primaryType];
+      const type = `${step.primaryType}(${fields.map((f) => `${f.type} ${f.name}`).join(",")})`;
+      return hash(
+        Uint8Array.of(0x19, 0x01),
+        crypto.domainSeparator(domain),
+        keccak256(
+          concatBytes(
+            keccak256(new TextEncoder().encode(type)),
+            ...fields.map((f) => encodeField(f.type, step.value[f.name])),
+          ),
+        ),
+      );
+    },
     /** `containerState(key)`: the stored hash of the container's state (zero for one never packed). */
     readState: async (rpc: RpcClient, registry: string, key: string): Promise<string> => {
       const selector = keccak256(new TextEncoder().encode("containerState(bytes32)")).subarray(0, 4);

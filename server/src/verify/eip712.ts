@@ -38,7 +38,7 @@ export interface Eip712Domain {
 }
 
 /** A typed value as the resolution carries it: integers as decimal strings (bigints accepted), bytes as 0x-hex. */
-export type TypedValue = Readonly<Record<string, string | bigint | boolean | readonly string[]>>;
+export type TypedValue = Readonly<Record<string, string | bigint | boolean>>;
 
 interface Field {
   readonly name: string;
@@ -60,14 +60,8 @@ function encodeType(name: string, fields: readonly Field[]): string {
 }
 
 /** One field's 32-byte slot in `encodeData`: atomic types in place, dynamic ones hashed. */
-function encodeField(field: Field, value: TypedValue[string] | undefined): Uint8Array {
+function encodeField(field: Field, value: string | bigint | boolean | undefined): Uint8Array {
   if (value === undefined) throw new AppError("verify.hex", { field: field.name, value: "missing" });
-  // A container's `bytes32[]` (its batches, its child containers): the hash of its words side by side.
-  if (field.type === "bytes32[]") {
-    if (typeof value !== "object") throw new AppError("verify.hex", { field: field.name, type: field.type });
-    return keccak256(concatBytes(...value.map((element) => fixedBytes(element, 32))));
-  }
-  if (typeof value === "object") throw new AppError("verify.hex", { field: field.name, type: field.type });
   if (field.type === "bool") {
     if (typeof value !== "boolean") throw new AppError("verify.hex", { field: field.name, type: field.type });
     return uintWord(value ? 1n : 0n);

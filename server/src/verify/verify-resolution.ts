@@ -11,7 +11,7 @@ import type { BatchMetadataDocument } from "../domain/documents.ts";
 import type { ItemResolution } from "../domain/resolution.ts";
 import { BIZ_STEPS } from "../domain/typed-data.ts";
 import { CHECK_IDS, type CheckId, type CheckOutcome, type Verdict } from "./checks.ts";
-import { attestationDigest, recoverSigner, structDigest, type Eip712Domain } from "./eip712.ts";
+import { attestationDigest, domainSeparator, recoverSigner, type Eip712Domain } from "./eip712.ts";
 import { isAppError } from "../errors/app-error.ts";
 import type { ErrorCode } from "../errors/registry.ts";
 import { safetyFindings, verdictOf, type Finding } from "./findings.ts";
@@ -135,7 +135,7 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
           module.verifyContainers({
             resolution,
             domain,
-            crypto: { keccak256, recoverSigner, structDigest, verifyProof },
+            crypto: { keccak256, recoverSigner, domainSeparator, verifyProof },
             rpc,
             load: (cid) =>
               fetchDocument(fetchImpl, gatewayUrl({ resolution, deps }, cid), cid, inlinedText({ resolution }, cid)),
