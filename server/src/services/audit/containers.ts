@@ -277,6 +277,28 @@ function rawStepOf(log: EventLog): RawStep {
 }
 
 /**
+ * Every container log of the registry up to the chain's head, read once per head and set of
+ * sources: an audit of a search reads them for each of its batches, and until a new block they
+ * cannot change (a new block reads them again).
+ */
+const logsOfSources = new WeakMap<AuditSources, { head: number; logs: Promise<EventLog[]> }>();
+
+async function containerLogs(sources: AuditSources): Promise<EventLog[]> {
+  const head = await sources.provider.getBlockNumber();
+  const cached = logsOfSources.get(sources);
+  if (cached?.head === head) return cached.logs;
+  const registry = new Contract(sources.registryAddress, traceRegistryArtifact().abi, sources.provider);
+  const logs = Promise.all([
+    registry.queryFilter("ContainerPacked", sources.fromBlock, head),
+    registry.queryFilter("ContainerEventRecorded", sources.fromBlock, head),
+  ]).then(([packed, recorded]) => [...packed, ...recorded].filter(isEventLog));
+  // A failed read is not kept: the next batch asks the chain again.
+  logs.catch(() => logsOfSources.delete(sources));
+  logsOfSources.set(sources, { head, logs });
+  return logs;
+}
+
+/**
  * The containers whose packings list one of `batchIds`, and the pallets (to `MAX_NESTING`
  * levels) that hold such a container, each with every step it went through.
  */
@@ -284,11 +306,8 @@ export async function gatherContainers(
   sources: AuditSources,
   batchIds: readonly string[],
 ): Promise<GatheredContainers> {
-  const registry = new Contract(sources.registryAddress, traceRegistryArtifact().abi, sources.provider);
-  const packed = (await registry.queryFilter("ContainerPacked", sources.fromBlock)).filter(isEventLog);
-  const recorded = (await registry.queryFilter("ContainerEventRecorded", sources.fromBlock)).filter(isEventLog);
   const byKey = new Map<string, RawStep[]>();
-  for (const log of [...packed, ...recorded]) {
+  for (const log of await containerLogs(sources)) {
     const step = rawStepOf(log);
     const key = (step.value.containerKey as string).toLowerCase();
     byKey.set(key, [...(byKey.get(key) ?? []), step]);
