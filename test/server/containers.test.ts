@@ -9,20 +9,25 @@
  * with its problem and nothing stored.
  */
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { Contract, JsonRpcProvider } from "ethers";
+import { pino } from "pino";
 
 import { apiClient, expectStatus, type ApiClient } from "../../scripts/lib/api-client.ts";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
 import { DEMO_GTIN } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
+import { loadConfig } from "../../server/src/config.ts";
 import { containerStateHash } from "../../server/src/domain/container-state.ts";
 import { containerKeyOf, ssccFor } from "../../server/src/domain/sscc.ts";
 import { parseCid } from "../../server/src/ipfs/content-store.ts";
 import { traceRegistryArtifact } from "../../server/src/ledger/registry-artifact.ts";
+import { reindex } from "../../server/src/reindex.ts";
 import type { RunningServer } from "../../server/src/server.ts";
 import { readAll } from "../../server/src/services/documents.ts";
 import { sharedEpcisValidator } from "../../server/src/services/epcis-schema.ts";
@@ -31,7 +36,7 @@ import { containersOfItem } from "../../server/src/storage/containers.ts";
 import { settleLedger } from "../e2e/support/settle-ledger.ts";
 import { onboard as onboardParty, registerDemoBatch, type Party } from "../support/onboard.ts";
 import { refusalChecker } from "../support/refusals.ts";
-import { TEST_DATABASE_URL } from "../support/test-database.ts";
+import { freshTestDatabaseUrl, TEST_DATABASE_URL } from "../support/test-database.ts";
 import { startApiTestServer } from "../support/test-server.ts";
 
 const COMPANY_PREFIX = "6901234";
@@ -60,6 +65,7 @@ describe(`cases and pallets through the API (${TEST_DATABASE_URL === undefined ?
   let registry: Contract;
   let server: RunningServer;
   let dataDir: string;
+  let env: Record<string, string>;
   let admin: ApiClient;
   const cast = {} as Record<"cooperative" | "rival" | "shop" | "carrier", Party>;
   let batchA: string;
@@ -150,7 +156,7 @@ describe(`cases and pallets through the API (${TEST_DATABASE_URL === undefined ?
   before(async () => {
     node = await startChainNode();
     const deployment = await deployLocalRegistry(node.rpcUrl);
-    ({ server, dataDir } = await startApiTestServer(deployment.env, "containers"));
+    ({ server, dataDir, env } = await startApiTestServer(deployment.env, "containers"));
     provider = new JsonRpcProvider(node.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
     registry = new Contract(deployment.env.REGISTRY_ADDRESS ?? "", traceRegistryArtifact().abi, provider);
     admin = apiClient(server.url, deployment.env.ADMIN_TOKEN ?? "");
@@ -404,5 +410,52 @@ describe(`cases and pallets through the API (${TEST_DATABASE_URL === undefined ?
     );
     await refusedUnchanged("a retailer packing", send(cast.shop, { sscc: good }), 403, "organisation.wrong_kind");
     assert.equal(await view(good).catch(() => null), null);
+  });
+
+  it("restores every container, step and tree from the chain and the payload documents (reindex)", async () => {
+    await settle();
+    const stored = async (db: typeof server.ctx.db) => ({
+      containers: await db
+        .selectFrom("containers")
+        .select(["container_key", "sscc", "expected_state_hash", "chain_state_hash"])
+        .orderBy("container_key")
+        .execute(),
+      steps: await db
+        .selectFrom("container_steps")
+        .select([
+          "id",
+          "container_key",
+          "sequence",
+          "packing_id",
+          "action",
+          "state_hash",
+          "ledger_state",
+          "payload_cid",
+        ])
+        .where("ledger_state", "=", "anchored")
+        .orderBy("id")
+        .execute(),
+      leaves: await db
+        .selectFrom("container_leaves")
+        .select(["packing_id", "tree_index", "batch_id", "serial", "child_container_key"])
+        .orderBy("packing_id")
+        .orderBy("tree_index")
+        .execute(),
+    });
+    const before = await stored(server.ctx.db);
+    assert.ok(before.containers.length >= 5 && before.leaves.length >= 30, JSON.stringify(before.containers));
+    const dir = mkdtempSync(path.join(tmpdir(), "containers-reindex-"));
+    for (const sub of ["ipfs", "keys"]) cpSync(path.join(dataDir, sub), path.join(dir, sub), { recursive: true });
+    const url = await freshTestDatabaseUrl("containers_reindex");
+    const restored = await reindex(
+      loadConfig({ ...env, DATA_DIR: dir, WORKERS: "off", ...(url === undefined ? {} : { DATABASE_URL: url }) }),
+      { logger: pino({ level: "silent" }) },
+    );
+    try {
+      assert.deepEqual(await stored(restored.db), before);
+    } finally {
+      await restored.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

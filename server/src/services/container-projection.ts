@@ -135,8 +135,14 @@ export async function readContainerDocument(
   const typed = containerValueOf(log);
   const digest = containerDigestOf(deps.domain, typed);
   if ((await getContainerStep(db, digest)) !== undefined) return;
-  const bytes = await readAll(deps.content.cat(parseCid(cidTextFromHex(typed.value.payloadCid))));
-  documents.set(digest, JSON.parse(new TextDecoder().decode(bytes)));
+  try {
+    const bytes = await readAll(deps.content.cat(parseCid(cidTextFromHex(typed.value.payloadCid))));
+    documents.set(digest, JSON.parse(new TextDecoder().decode(bytes)));
+  } catch (error) {
+    // A step signed elsewhere whose document this store cannot read: its chain state is still
+    // kept; the step itself is not restored (the log alone does not give its leaves).
+    deps.logger.warn({ digest, err: error }, "a container step's payload document could not be read");
+  }
 }
 
 /** The EPCIS events of a payload document. */
@@ -182,7 +188,10 @@ async function restoreStep(
     return false;
   }
   const actor = await getOrganisationBySigner(trx, typed.value.actor);
-  if (actor === null) throw new Error(`container step ${digest} by an unknown organisation`);
+  if (actor === null) {
+    deps.logger.error({ digest }, "a container step by an organisation this store does not know");
+    return false;
+  }
   const counterparty =
     typed.value.counterparty === getAddress(ZERO_ADDRESS)
       ? null
@@ -200,7 +209,12 @@ async function restoreStep(
         leaves.push({ type: "container", containerKey: containerKeyOf(child) });
         continue;
       }
-      const link = parseDigitalLink(epc);
+      let link: ReturnType<typeof parseDigitalLink>;
+      try {
+        link = parseDigitalLink(epc);
+      } catch {
+        continue;
+      }
       if (link.lot === undefined || link.serial === undefined) continue;
       leaves.push({ type: "item", batchId: batchIdOf(link.gtin, link.lot).toLowerCase(), serial: link.serial });
     }
@@ -261,8 +275,12 @@ export async function projectContainerLog(
   let step = await getContainerStep(trx, digest);
   if (step === undefined) {
     const document = documents.get(digest);
-    if (document === undefined) return false;
-    if (!(await restoreStep(trx, log, digest, document, await loggedState(trx, log, digest), deps))) return false;
+    const state = await loggedState(trx, log, digest);
+    if (document === undefined || !(await restoreStep(trx, log, digest, document, state, deps))) {
+      // Not ours and not restorable: keep what the chain says of a container this store knows.
+      await recordContainerChainState(trx, arg(log, "containerKey"), state, arg(log, "state"), log.blockNumber);
+      return false;
+    }
     step = await getContainerStep(trx, digest);
     if (step === undefined) return false;
   }
