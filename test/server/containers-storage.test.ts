@@ -32,11 +32,13 @@ import {
   insertContainerStep,
   itemsInLiveContainers,
   liveParentsOf,
+  takeSsccReferences,
   type NewContainerStep,
 } from "../../server/src/storage/containers.ts";
 import { openDatabase, type OpenedDatabase } from "../../server/src/storage/database.ts";
 import { migrateToLatest } from "../../server/src/storage/migrate.ts";
 import { insertOrganisation } from "../../server/src/storage/organisations.ts";
+import { enqueueOutbox, markOutboxFailed } from "../../server/src/storage/outbox.ts";
 
 const hex = (bytes: number) => `0x${randomBytes(bytes).toString("hex")}`;
 
@@ -254,6 +256,57 @@ for (const engine of ENGINES) {
       assert.deepEqual(await itemsInLiveContainers(opened.db, batchId, ["B0001"]), [
         { serial: "B0001", sscc: otherCase },
       ]);
+    });
+
+    test("the chain refusing a step fails its queued successors and their outbox entries", async () => {
+      const sscc = ssccFor(1, "0614141", 9n);
+      const tree = buildContainerTree([{ type: "item", batchId, serial: "C0001" }]);
+      const packing = packingStep(sscc, tree.root, ZERO_BYTES32);
+      await insertContainerStep(opened.db, packing, {
+        nodes: tree.nodes,
+        leaves: [{ type: "item", batchId, serial: "C0001", treeIndex: tree.treeIndexes[0] ?? -1 }],
+      });
+      const shipping = eventStep(packing, "shipping", {
+        childrenRoot: tree.root,
+        custodian: signer,
+        pendingReceiver: hex(20),
+      });
+      await insertContainerStep(opened.db, shipping, null);
+      const first = await enqueueOutbox(opened.db, { kind: "container_packing", referenceId: packing.id, payload: {} });
+      await enqueueOutbox(opened.db, { kind: "container_event", referenceId: shipping.id, payload: {} });
+      await markOutboxFailed(opened.db, first.id, "container.no_custody");
+      const outbox = await opened.db
+        .selectFrom("outbox")
+        .select(["reference_id", "state", "last_error"])
+        .where("reference_id", "in", [packing.id, shipping.id])
+        .orderBy("id")
+        .execute();
+      assert.deepEqual(
+        outbox.map((row) => row.state),
+        ["failed", "failed"],
+      );
+      assert.equal(outbox[1]?.last_error, `after ${packing.id}: container.no_custody`);
+      const container = await getContainerBySscc(opened.db, sscc);
+      assert.ok(container);
+      assert.deepEqual(
+        container.steps.map((step) => [step.ledgerState, step.failureReason]),
+        [
+          ["failed", "container.no_custody"],
+          ["failed", `after ${packing.id}: container.no_custody`],
+        ],
+      );
+      // Nothing of it reached the chain: the next packing signs for a container never packed.
+      assert.equal(container.expectedStateHash, ZERO_BYTES32);
+      assert.equal(container.livePacking, null);
+      assert.deepEqual(await itemsInLiveContainers(opened.db, batchId, ["C0001"]), []);
+    });
+
+    test("SSCC references are handed out once, also to allocations racing", async () => {
+      const firsts = await Promise.all(
+        Array.from({ length: 6 }, () => takeSsccReferences(opened.db, "30614141", organisationId, 2)),
+      );
+      const taken = firsts.flatMap((first) => [first, first + 1n]).map(String);
+      assert.equal(new Set(taken).size, 12, taken.join(","));
     });
   });
 }

@@ -24,7 +24,7 @@ import { DEMO_GTIN } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
 import { loadConfig } from "../../server/src/config.ts";
 import { containerStateHash } from "../../server/src/domain/container-state.ts";
-import { containerKeyOf, ssccFor } from "../../server/src/domain/sscc.ts";
+import { containerKeyOf, normalizeSscc, ssccFor } from "../../server/src/domain/sscc.ts";
 import { parseCid } from "../../server/src/ipfs/content-store.ts";
 import { traceRegistryArtifact } from "../../server/src/ledger/registry-artifact.ts";
 import { reindex } from "../../server/src/reindex.ts";
@@ -410,6 +410,29 @@ describe(`cases and pallets through the API (${TEST_DATABASE_URL === undefined ?
     );
     await refusedUnchanged("a retailer packing", send(cast.shop, { sscc: good }), 403, "organisation.wrong_kind");
     assert.equal(await view(good).catch(() => null), null);
+  });
+
+  it("allocates SSCCs under the organisation's own company prefix, each once", async () => {
+    const allocate = async () =>
+      expectStatus(
+        await cast.cooperative.api.post<{ ssccs: string[]; prefix: string }>("/api/v1/containers/sscc", {
+          count: 3,
+          extension: 3,
+        }),
+        201,
+        "allocate",
+      );
+    const first = await allocate();
+    const second = await allocate();
+    assert.equal(first.prefix, COMPANY_PREFIX);
+    const all = [...first.ssccs, ...second.ssccs];
+    assert.equal(new Set(all).size, 6);
+    for (const sscc of all) {
+      assert.equal(normalizeSscc(sscc), sscc);
+      assert.ok(sscc.startsWith(`3${COMPANY_PREFIX}`), sscc);
+    }
+    const refused = await cast.shop.api.post("/api/v1/containers/sscc", { count: 1 });
+    assert.equal(refused.status, 403);
   });
 
   it("restores every container, step and tree from the chain and the payload documents (reindex)", async () => {

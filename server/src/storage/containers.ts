@@ -753,29 +753,36 @@ export async function takeSsccReferences(
   count: number,
   nowMs = Date.now(),
 ): Promise<bigint> {
-  return inTransaction(db, async (trx) => {
-    const row = await trx
-      .selectFrom("sscc_allocations")
-      .select("next_reference")
-      .where("prefix", "=", prefix)
-      .executeTakeFirst();
-    const first = row === undefined ? 1n : BigInt(row.next_reference);
-    const next = (first + BigInt(count)).toString();
-    if (row === undefined) {
-      await trx
-        .insertInto("sscc_allocations")
-        .values({ prefix, organisation_id: organisationId, next_reference: next, updated_at_ms: nowMs })
-        .execute();
-    } else {
-      await trx
+  // Compare and set: two allocations racing on PostgreSQL (READ COMMITTED) never get the same
+  // references; the loser reads the new value and tries again.
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const taken = await inTransaction(db, async (trx) => {
+      const row = await trx
+        .selectFrom("sscc_allocations")
+        .select("next_reference")
+        .where("prefix", "=", prefix)
+        .executeTakeFirst();
+      const first = row === undefined ? 1n : BigInt(row.next_reference);
+      const next = (first + BigInt(count)).toString();
+      if (row === undefined) {
+        const inserted = await trx
+          .insertInto("sscc_allocations")
+          .values({ prefix, organisation_id: organisationId, next_reference: next, updated_at_ms: nowMs })
+          .onConflict((oc) => oc.column("prefix").doNothing())
+          .executeTakeFirst();
+        return (inserted.numInsertedOrUpdatedRows ?? 0n) > 0n ? first : null;
+      }
+      const updated = await trx
         .updateTable("sscc_allocations")
         .set({ next_reference: next, updated_at_ms: nowMs })
         .where("prefix", "=", prefix)
         .where("next_reference", "=", row.next_reference)
-        .execute();
-    }
-    return first;
-  });
+        .executeTakeFirst();
+      return updated.numUpdatedRows > 0n ? first : null;
+    });
+    if (taken !== null) return taken;
+  }
+  throw new Error(`could not allocate SSCC references under ${prefix}`);
 }
 
 /** A packing's leaves, by node index. */
