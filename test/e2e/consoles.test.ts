@@ -534,6 +534,12 @@ describe("the consoles in Chromium against the real server", () => {
     assert.ok(report.checked.includes("integrity"));
     assert.ok(shownCodes.includes("mass_balance.plot_exceeded"), `found: ${shownCodes.join(", ")}`);
     assert.ok(shownCodes.includes("container.item_in_two_live"), `found: ${shownCodes.join(", ")}`);
+    // Four items registered, four places in the two live cases (one item in both).
+    await page
+      .locator("[data-testid=audit-report] [data-testid=packing]", {
+        hasText: "装箱：登记 4 件，现在箱中 4 件（累计装箱 3 件），共 2 个箱或托盘",
+      })
+      .waitFor();
     const massFinding = report.findings.find((f) => f.code === "mass_balance.plot_exceeded");
     await page
       .locator(`[data-severity=${massFinding?.severity ?? "none"}] [data-code='mass_balance.plot_exceeded']`)

@@ -48,6 +48,34 @@ function findingsList(findings: readonly Finding[]): HTMLElement {
   return h("div", { class: "findings" }, ...groups);
 }
 
+/** The lot's items in cases against those it registered, and the orders its despatches name. */
+function packingSummary(packing: BatchAuditReport["packing"]): HTMLElement[] {
+  if (packing === undefined || packing.containers.length === 0) return [];
+  const line = t("packing").replace(
+    /\{(\w+)\}/g,
+    (_, key: string) =>
+      ({
+        registered: String(packing.registered),
+        live: String(packing.packedLive),
+        ever: String(packing.packedEver),
+        count: String(packing.containers.length),
+      })[key] ?? "",
+  );
+  return [
+    h("p", { "data-testid": "packing" }, line),
+    ...(packing.bizTransactions.length === 0
+      ? []
+      : [
+          h(
+            "p",
+            {},
+            `${t("orderReferences")}: `,
+            ...packing.bizTransactions.map((b) => h("code", {}, `${b.type} ${b.id} `)),
+          ),
+        ]),
+  ];
+}
+
 function batchReport(value: BatchAuditReport): HTMLElement {
   return h(
     "section",
@@ -55,6 +83,7 @@ function batchReport(value: BatchAuditReport): HTMLElement {
     h("h2", {}, `${value.gtin ?? ""} / ${value.lot ?? ""}`),
     h("p", {}, h("code", {}, value.batchId)),
     h("p", {}, `${t("checked")}: ${value.checked.join(", ")}`),
+    ...packingSummary(value.packing),
     findingsList(value.findings),
   );
 }

@@ -64,6 +64,11 @@ export const T = {
   evidence: ["证据", "Evidence"],
   notRegulator: ["此令牌不属于监管机构。", "This token does not belong to a regulator."],
   batchCount: ["批次数", "Batches"],
+  packing: [
+    "装箱：登记 {registered} 件，现在箱中 {live} 件（累计装箱 {ever} 件），共 {count} 个箱或托盘",
+    "Packing: {registered} items registered, {live} in cases now ({ever} ever packed), in {count} cases or pallets",
+  ],
+  orderReferences: ["订单与发货通知", "Orders and despatch advice"],
 } as const satisfies Record<string, Pair>;
 
 export const KIND_TEXT: Record<string, Pair> = {
