@@ -106,6 +106,13 @@ async function exchange(token: string): Promise<void> {
     location.replace("/console/cooperative");
     return;
   }
+  // Processors, carriers, shops and testing centres record in the field console.
+  if (["processor", "logistics", "retailer", "inspector"].includes(answer.organisation.kind)) {
+    storeToken("field", answer.session.token);
+    say("ok", () => t("welcome").replace("{name}", answer.member.name));
+    location.replace("/console/field");
+    return;
+  }
   say("ok", () => t("noConsole"));
 }
 

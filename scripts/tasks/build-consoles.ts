@@ -13,13 +13,14 @@ import path from "node:path";
 import { bundle, contentName, writeFavicon, writeWithSiblings } from "./build-web.ts";
 
 /** The two consoles, and the public pages for joining and signing in, which share their frame and styles. */
-export const CONSOLES = ["cooperative", "regulator", "apply", "signin"] as const;
+export const CONSOLES = ["cooperative", "regulator", "field", "apply", "signin"] as const;
 export type ConsoleName = (typeof CONSOLES)[number];
 
 /** What tells the two pages apart before their script runs: the title, and phone or desk layout. */
 const PAGES: Record<ConsoleName, { title: string; layout: "mobile" | "desktop"; entry?: string }> = {
   cooperative: { title: "合作社控制台 · Cooperative console", layout: "mobile" },
   regulator: { title: "监管控制台 · Regulator console", layout: "desktop" },
+  field: { title: "现场记录 · Field console", layout: "mobile" },
   apply: { title: "申请加入 · Apply to join", layout: "mobile", entry: "scanner-web/apply/main.ts" },
   signin: { title: "登录 · Sign in", layout: "mobile", entry: "scanner-web/signin/main.ts" },
 };
@@ -64,6 +65,25 @@ export async function buildConsoles(options: { outDir?: string } = {}): Promise<
       .trim();
     outputs.push([`${name}.html`, new TextEncoder().encode(html)], [jsName, js]);
   }
+  // The service worker keeps what the consoles under /console/ need to open offline (issue 15).
+  const pages = CONSOLES.filter((name) => PAGES[name].entry === undefined);
+  const assets = outputs
+    .map(([name]) => name)
+    .filter(
+      (name) =>
+        /-[0-9a-f]{10}\.(?:js|css)$/.test(name) &&
+        pages.some((p) => name.startsWith(`${p}-`) || name.startsWith("console-")),
+    )
+    .map((name) => `/web/console/${name}`);
+  const precache = {
+    version: contentName("sw", "v", new TextEncoder().encode(JSON.stringify(assets))).slice(3, 13),
+    pages: pages.map((name) => `/console/${name}`),
+    assets: [...assets, `/web/${faviconName}`],
+  };
+  outputs.push([
+    "sw.js",
+    await bundle(path.join(consoleRoot, "sw.ts"), { define: { PRECACHE: JSON.stringify(precache) } }),
+  ]);
   // The folder is the consoles' alone: earlier builds' hashed files go.
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });

@@ -8,6 +8,7 @@
  */
 import { Api, ProblemFailure, storeToken, storedToken } from "../shared/api.ts";
 import { OfflineQueue } from "../shared/offline-queue.ts";
+import { registerServiceWorker } from "../shared/service-worker.ts";
 import { documentFor, tabBar, topBar as shellTopBar } from "../shared/shell.ts";
 import { COMMON, pick, storeLang } from "../shared/text.ts";
 import { failureText, flash, h, signInView } from "../shared/ui.ts";
@@ -147,6 +148,8 @@ async function flushQueue(now = false): Promise<void> {
 }
 
 registerRender(renderConsole);
+// Opens with no network after the first visit (issue 15).
+registerServiceWorker();
 
 window.addEventListener("online", () => {
   render();

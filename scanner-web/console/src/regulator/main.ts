@@ -7,6 +7,7 @@
  */
 import { Api, ProblemFailure, storeToken, storedToken } from "../shared/api.ts";
 import { documentFor, tabBar, topBar as shellTopBar } from "../shared/shell.ts";
+import { registerServiceWorker } from "../shared/service-worker.ts";
 import { pick, storeLang } from "../shared/text.ts";
 import { failureText, flash, h, signInView } from "../shared/ui.ts";
 import { applicationsView, loadApplications } from "./applications.ts";
@@ -91,6 +92,8 @@ async function signIn(token: string): Promise<void> {
 }
 
 registerRender(renderConsole);
+// Opens with no network after the first visit (issue 15).
+registerServiceWorker();
 
 const saved = storedToken("regulator");
 render();

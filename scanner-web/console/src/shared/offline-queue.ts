@@ -26,6 +26,8 @@ export interface QueuedWrite {
   nextAttemptAtMs?: number;
   /** Why the last attempt did not go through, to show beside the entry. */
   lastProblem?: ProblemBody;
+  /** Files kept on the device (IndexedDB keys) that go up before the write; see the queue's `prepare`. */
+  media?: { blobKey: string; name: string; type: string }[];
 }
 
 export interface RefusedWrite extends QueuedWrite {
@@ -81,6 +83,8 @@ export class OfflineQueue {
     owner: string,
     private readonly onChange: () => void,
     private readonly onSent: (count: number) => void = () => undefined,
+    /** Makes the body to send (uploading the entry's files first); a failure counts as the write's. */
+    private readonly prepare: (write: QueuedWrite) => Promise<unknown> = (write) => Promise.resolve(write.body),
   ) {
     this.storageKey = `oioc.console.queue.${owner}`;
   }
@@ -126,9 +130,10 @@ export class OfflineQueue {
     const stored = this.read();
     const refused = stored.refused.find((w) => w.key === key);
     if (refused === undefined) return;
-    const { key: k, path, body, label, queuedAtMs } = refused;
+    const { key: k, path, body, label, queuedAtMs, media } = refused;
+    const again: QueuedWrite = { key: k, path, body, label, queuedAtMs, ...(media === undefined ? {} : { media }) };
     this.write({
-      waiting: [...stored.waiting.filter((w) => w.key !== key), { key: k, path, body, label, queuedAtMs }],
+      waiting: [...stored.waiting.filter((w) => w.key !== key), again],
       refused: stored.refused.filter((w) => w.key !== key),
     });
   }
@@ -180,7 +185,8 @@ export class OfflineQueue {
       // Offline altogether: every other entry would fail the same way; the `online` event resumes.
       if (!navigator.onLine) break;
       try {
-        await api.json(next.path, { method: "POST", body: next.body, idempotencyKey: next.key });
+        const body = await this.prepare(next);
+        await api.json(next.path, { method: "POST", body, idempotencyKey: next.key });
         sent++;
         this.update(next.key, (stored) => ({ ...stored, waiting: stored.waiting.filter((w) => w.key !== next.key) }));
       } catch (error) {

@@ -336,7 +336,18 @@ export function webAssetsRouter(options: { dir?: string } = {}): Router {
     sendAsset(req, res, asset, "public, max-age=86400");
   });
 
-  for (const name of ["cooperative", "regulator"] as const) {
+  // The consoles' service worker: at /console/ so that its scope covers the consoles' pages.
+  router.get("/console/sw.js", (req, res, next) => {
+    const asset = loadAsset(path.join(dir, "console", "sw.js"));
+    if (asset === null) {
+      next();
+      return;
+    }
+    for (const name of DOCUMENT_ONLY_HEADERS) res.removeHeader(name);
+    sendAsset(req, res, asset, "no-cache");
+  });
+
+  for (const name of ["cooperative", "regulator", "field"] as const) {
     router.get(`/console/${name}`, (req, res) => {
       const asset = loadAsset(path.join(dir, "console", `${name}.html`));
       if (asset === null) {
