@@ -3,6 +3,7 @@
  * <name>` picks one by its `name`.
  */
 import { auditSuite } from "./audit.ts";
+import { containersSuite } from "./containers.ts";
 import { exportsSuite } from "./exports.ts";
 import { gasSuite } from "./gas.ts";
 import { heavyLoadSuite } from "./heavy-load.ts";
@@ -26,6 +27,7 @@ export const suites: readonly BenchSuite[] = [
   scanPageSuite,
   lotCardSuite,
   ordersSuite,
+  containersSuite,
   verifierPageSuite,
   exportsSuite,
   auditSuite,
