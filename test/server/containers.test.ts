@@ -15,7 +15,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { Contract, JsonRpcProvider } from "ethers";
+import { Contract, JsonRpcProvider, Wallet } from "ethers";
 import { pino } from "pino";
 
 import { apiClient, expectStatus, type ApiClient } from "../../scripts/lib/api-client.ts";
@@ -409,6 +409,19 @@ describe(`cases and pallets through the API (${TEST_DATABASE_URL === undefined ?
       "event.no_custody",
     );
     await refusedUnchanged("a retailer packing", send(cast.shop, { sscc: good }), 403, "organisation.wrong_kind");
+    const ownWallet = await onboardParty(server.url, admin, {
+      kind: "processor",
+      regionCode: "330106",
+      serial: 9_414,
+      name: "装箱测试 自持密钥",
+      signerAddress: Wallet.createRandom().address,
+    });
+    await refusedUnchanged(
+      "an organisation holding its own key",
+      send(ownWallet, { sscc: good }),
+      409,
+      "container.wallet_unsupported",
+    );
     assert.equal(await view(good).catch(() => null), null);
   });
 
