@@ -9,7 +9,8 @@
  * the leaves): the page names the item as being in two live cases.
  */
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
+import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import type { Browser, Page } from "playwright-core";
@@ -28,6 +29,9 @@ import { verifyResolution } from "../../server/src/verify/index.ts";
 import { settleLedger } from "./support/settle-ledger.ts";
 import { createDemoTea, onboard, registerDemoBatch, type Party } from "../support/onboard.ts";
 import { startTestServer } from "../support/test-server.ts";
+
+/** Phone screenshots of the pages, for a person to look at (not compared). */
+const screenshots = path.resolve(import.meta.dirname, "../../test-results/item-paths");
 
 const CASE_A = ssccFor(0, DEMO_COMPANY_PREFIX, 101n);
 const CASE_B = ssccFor(0, DEMO_COMPANY_PREFIX, 102n);
@@ -68,6 +72,7 @@ describe("each item's own path on the scan page", () => {
 
   before(async () => {
     await buildWeb();
+    mkdirSync(screenshots, { recursive: true });
     node = await startChainNode();
     const deployment = await deployLocalRegistry(node.rpcUrl);
     ({ server, dataDir } = await startTestServer(deployment.env, "item-paths"));
@@ -204,6 +209,7 @@ describe("each item's own path on the scan page", () => {
       assert.equal(await page.locator(`[data-sscc="${own}"] .flag`).count(), 0);
       assert.equal(await page.locator("[data-certificate]").count(), 1);
       assert.match((await page.locator("[data-certificate] a").getAttribute("href")) ?? "", /^\/c\/0x[0-9a-f]{64}$/);
+      await page.screenshot({ path: path.join(screenshots, `item-path-${own}-zh.png`), fullPage: true });
       await page.locator("button.lang").click();
       assert.match(await packing.innerText(), new RegExp(`Packed into case ${own}`));
       await page.close();
@@ -250,7 +256,8 @@ describe("each item's own path on the scan page", () => {
     );
     const finding = page.locator('[data-finding="in_two_live_containers"]');
     assert.equal(await finding.count(), 1);
-    assert.match(await finding.innerText(), new RegExp(`${CASE_A}, ${CASE_FORGED}`));
+    assert.match(await finding.innerText(), new RegExp(`${CASE_A}、${CASE_FORGED}`));
+    await page.screenshot({ path: path.join(screenshots, "item-path-two-cases-zh.png"), fullPage: true });
     await page.close();
     // The other items of case A are not affected.
     const neighbour = await open(serials[2] ?? "", "verified");

@@ -113,12 +113,12 @@ export async function itemContainers(
 export function containerSignals(containers: readonly ResolvedContainer[]): CloneSignal[] {
   const live = containers.filter((c) => c.leaf.type === "item" && c.live);
   if (live.length < 2) return [];
-  const ssccs = live.map((c) => c.sscc).join(", ");
+  const ssccs = live.map((c) => c.sscc);
   return [
     {
       code: "in_two_live_containers",
-      en: `This item is listed in two cases at once (${ssccs}); its code may have been copied.`,
-      zh: `此商品同时登记在两个箱中（${ssccs}），此码可能被复制。`,
+      en: `This item is listed in two cases at once: ${ssccs.join(", ")}. Its code may have been copied.`,
+      zh: `此商品同时登记在两个箱中：${ssccs.join("、")}。此码可能被复制。`,
     },
   ];
 }

@@ -387,6 +387,7 @@ describe("verify/containers: the item's cases and pallets", () => {
       ["in_two_live_containers"],
     );
     assert.match(two.findings[0]?.en ?? "", new RegExp(`${CASE_1}, ${CASE_2}`));
+    assert.match(two.findings[0]?.zh ?? "", new RegExp(`${CASE_1}、${CASE_2}`));
 
     // Unpacked first: one live case only.
     const unpacked = await buildContainer({

@@ -272,8 +272,8 @@ const FINDING_TEXT = {
     en: "The blockchain's state of case {sscc} does not match the records shown.",
   },
   in_two_live_containers: {
-    zh: "同一件商品同时装在两个箱中（{sscc}）：此码可能被复制。",
-    en: "This item is packed in two cases at once ({sscc}): its code may have been copied.",
+    zh: "同一件商品同时装在两个箱中：{sscc}。此码可能被复制。",
+    en: "This item is packed in two cases at once: {sscc}. Its code may have been copied.",
   },
   shipped_after_sale: {
     zh: "本商品售出后，其所在的箱 {sscc} 仍被发货：此码可能被复制。",
@@ -281,9 +281,12 @@ const FINDING_TEXT = {
   },
 } as const;
 
-function finding(code: keyof typeof FINDING_TEXT, sscc: string): Finding {
+function finding(code: keyof typeof FINDING_TEXT, ...ssccs: string[]): Finding {
   const text = FINDING_TEXT[code];
-  return { code, basis: "signed", zh: text.zh.replace("{sscc}", sscc), en: text.en.replace("{sscc}", sscc) };
+  // Listed so that a phone can break the line between two (an SSCC is 18 digits, unbreakable).
+  const zh = ssccs.join("、");
+  const en = ssccs.join(", ");
+  return { code, basis: "signed", zh: text.zh.replace("{sscc}", zh), en: text.en.replace("{sscc}", en) };
 }
 
 /** Verifies the resolution's containers; the findings name what is wrong or looks copied. */
@@ -329,7 +332,7 @@ export async function verifyContainers(inputs: ContainerInputs): Promise<Contain
   const sound = verified.filter((v) => v.problems.length === 0);
   const liveCases = sound.filter((v) => v.kind === "case" && v.live);
   if (liveCases.length > 1) {
-    findings.push(finding("in_two_live_containers", liveCases.map((v) => v.container.sscc).join(", ")));
+    findings.push(finding("in_two_live_containers", ...liveCases.map((v) => v.container.sscc)));
   }
   // The item's own sale as the platform records it (its hidden code claimed): a case still
   // holding it that is shipped later carries a copy.
