@@ -23,11 +23,11 @@ export interface TestStep {
   /** Runs after the command (whether or not it passed): stops what `prepare` started. */
   cleanup?: () => Promise<void>;
   /**
-   * May run in the test command's second lane, beside the other steps (scripts/tasks/test.ts):
-   * it shares no build output, server, port or database with them, and nothing it checks
-   * depends on time.
+   * Runs in the test command's second lane, beside the other steps, once the step `after` is
+   * done (scripts/tasks/test.ts): it writes nothing another step reads, shares no server, port
+   * or database with them, and nothing it checks depends on time.
    */
-  beside?: boolean;
+  beside?: { after: string };
 }
 
 function sumMatches(output: string, pattern: RegExp): number {
@@ -245,7 +245,7 @@ export function testSteps(): TestStep[] {
       name: "contracts",
       description: "Solidity unit and fuzz tests, mocha integration tests, line coverage",
       command: "hardhat",
-      // No type generation: `types/` is the build step's, read by the typecheck beside this lane.
+      // No type generation: `types/` is the build step's, and the typecheck may be reading it.
       args: ["test", "--coverage", "--no-typechain"],
       // Hardhat writes coverage/lcov.info only at the end of a run; a report left by an
       // earlier run must not stand in for one this run failed to write.
@@ -253,7 +253,7 @@ export function testSteps(): TestStep[] {
         rmSync("coverage/lcov.info", { force: true });
         return buildForCoverage();
       },
-      beside: true,
+      beside: { after: "build" },
       count: countMochaStyle,
       summarise: () => {
         const coverage = solidityLineCoverage("coverage/lcov.info");
@@ -276,7 +276,7 @@ export function testSteps(): TestStep[] {
       command: "hardhat",
       // Coverage instruments the bytecode, so the check runs the gas tests again on their own.
       args: ["test", "solidity", "--snapshot-check", "--no-typechain", GAS_TESTS],
-      beside: true,
+      beside: { after: "build" },
       count: countMochaStyle,
       verify: (result) => gasSnapshotCovers(result.output),
     },

@@ -3,10 +3,11 @@
  * Steps run in order and all of them run even after a failure, so one red step does
  * not hide another; the exit code is non-zero if any step failed.
  *
- * Steps marked `beside` (the Solidity steps) run in a second lane, one after another, while
- * the rest go on: they use their own build outputs and no server, port or database of the
- * others, and they mostly keep one core busy (the compiler is single-threaded). Their output
- * is printed in one piece when each ends, and the summary keeps the steps' order.
+ * Steps marked `beside` (the Solidity steps) run in a second lane, one after another, from
+ * the end of the step they name (the contract build) while the rest go on: they write no
+ * output another step reads, use no server, port or database of the others, and mostly keep
+ * one core busy (the compiler is single-threaded). Their output is printed in one piece when
+ * each ends, and the summary keeps the steps' order.
  * `npm test -- --serial` runs everything in one lane.
  */
 import { runCommand, type CommandResult } from "../lib/run-command.ts";
@@ -92,18 +93,24 @@ const only = args.filter((arg) => arg !== "--serial");
 const steps = testSteps().filter((step) => only.length === 0 || only.includes(step.name));
 const outcomes = new Map<string, StepOutcome>();
 
-// The second lane starts when the main lane reaches its first step, and runs its steps in order.
-let besideLane: Promise<void> | null = null;
-const besideSteps = serial ? [] : steps.filter((step) => step.beside === true);
-for (const step of steps) {
-  if (besideSteps.includes(step)) {
-    besideLane ??= (async () => {
-      for (const beside of besideSteps) outcomes.set(beside.name, await runHeld(beside));
-    })();
-    continue;
-  }
+// The second lane starts once the step its first step names is done (at once if that step is
+// not run), and runs its steps in order.
+const besideSteps = serial ? [] : steps.filter((step) => step.beside !== undefined);
+const mainSteps = steps.filter((step) => !besideSteps.includes(step));
+const laneAfter = besideSteps[0]?.beside?.after;
+let startLane: () => void = () => undefined;
+const laneMayStart = new Promise<void>((resolve) => {
+  startLane = resolve;
+});
+const besideLane = laneMayStart.then(async () => {
+  for (const beside of besideSteps) outcomes.set(beside.name, await runHeld(beside));
+});
+if (!mainSteps.some((step) => step.name === laneAfter)) startLane();
+for (const step of mainSteps) {
   outcomes.set(step.name, await runStep(step, direct, true));
+  if (step.name === laneAfter) startLane();
 }
+startLane();
 await besideLane;
 
 console.log("\n=== summary");
