@@ -41,7 +41,7 @@ describe(`orders and the mass balance (${TEST_DATABASE_URL === undefined ? "SQLi
   let dataDir: string;
   let admin: ApiClient;
   const cast = {} as Record<"seller" | "rival" | "retailer", Party>;
-  const lots = { a: "ORD-A", b: "ORD-B", race: "ORD-RACE", c: "ORD-C" };
+  const lots = { a: "ORD-A", b: "ORD-B", race: "ORD-RACE", c: "ORD-C", scan: "ORD-SCAN" };
   const batches = {} as Record<keyof typeof lots, string>;
   const serials = {} as Record<keyof typeof lots, string[]>;
 
@@ -263,6 +263,42 @@ describe(`orders and the mass balance (${TEST_DATABASE_URL === undefined ? "SQLi
     assert.equal((await lotBalance(server.ctx, batches.race)).remaining, 7);
     await created(cast.seller, [line(lots.race, 7)]);
     assert.equal((await lotBalance(server.ctx, batches.race)).soldOut, true);
+  });
+
+  it("judges parallel scans one after the other: a line takes exactly its quantity", async () => {
+    const full = await created(cast.seller, [line(lots.scan, 4)]);
+    const other = await created(cast.seller, [line(lots.scan, 2)]);
+    const codes = serials.scan.map((serial) => code(lots.scan, serial));
+    const answers = await Promise.all([
+      ...codes.slice(0, 6).map((one) => scan(cast.seller, full.id, [one])),
+      ...codes.slice(6, 8).map((one) => scan(cast.seller, other.id, [one])),
+    ]);
+    const intoFull = answers.slice(0, 6);
+    assert.equal(
+      intoFull.filter((answer) => answer.status === 200).length,
+      4,
+      JSON.stringify(intoFull.map((a) => a.body)),
+    );
+    for (const refused of intoFull.filter((answer) => answer.status !== 200)) {
+      assert.equal(refused.status, 409);
+      assert.equal((refused.body as { code: string }).code, "order.line_full");
+    }
+    assert.deepEqual(
+      answers.slice(6).map((answer) => answer.status),
+      [200, 200],
+    );
+    const stored = await server.ctx.db
+      .selectFrom("order_items")
+      .select(["order_id"])
+      .where("batch_id", "=", batches.scan)
+      .execute();
+    assert.equal(stored.filter((row) => row.order_id === full.id).length, 4);
+    assert.equal(stored.filter((row) => row.order_id === other.id).length, 2);
+    const read = expectStatus(await cast.seller.api.get<{ order: OrderDetail }>(full.url), 200, "read").order;
+    assert.deepEqual(
+      read.lines.map((l) => [l.packed, l.toPack]),
+      [[4, 0]],
+    );
   });
 
   it("cancelling releases the scanned items; a cancelled order takes no more scans", async () => {
