@@ -36,6 +36,8 @@ const screenshots = path.resolve(import.meta.dirname, "../../test-results/item-p
 const CASE_A = ssccFor(0, DEMO_COMPANY_PREFIX, 101n);
 const CASE_B = ssccFor(0, DEMO_COMPANY_PREFIX, 102n);
 const CASE_FORGED = ssccFor(0, DEMO_COMPANY_PREFIX, 103n);
+const CASE_C = ssccFor(0, DEMO_COMPANY_PREFIX, 104n);
+const PALLET = ssccFor(3, DEMO_COMPANY_PREFIX, 105n);
 
 describe("each item's own path on the scan page", () => {
   let node: ChainNode | undefined;
@@ -100,7 +102,7 @@ describe("each item's own path on the scan page", () => {
     await createDemoTea(cooperative.api);
     await settleLedger(server);
     lot = "PATHS-1";
-    batchId = await registerDemoBatch(cooperative.api, lot, { quantityKg: "6", itemCount: 6 });
+    batchId = await registerDemoBatch(cooperative.api, lot, { quantityKg: "8", itemCount: 8 });
     await settleLedger(server);
     serials = await listItemSerials(server.ctx.db, batchId);
     expectStatus(
@@ -263,5 +265,48 @@ describe("each item's own path on the scan page", () => {
     const neighbour = await open(serials[2] ?? "", "verified");
     assert.equal(await neighbour.locator("[data-finding]").count(), 0);
     await neighbour.close();
+  });
+
+  it("follows an item through its case into a pallet despatched to a shop", async () => {
+    assert.ok(server !== undefined);
+    expectStatus(
+      await cooperative.api.post("/api/v1/containers", {
+        sscc: CASE_C,
+        items: [{ gtin: DEMO_GTIN, lot, serials: serials.slice(6, 8) }],
+        occurredAt: "2026-04-24T09:00:00+08:00",
+      }),
+      202,
+      "pack the case",
+    );
+    expectStatus(
+      await cooperative.api.post("/api/v1/containers", {
+        sscc: PALLET,
+        containers: [CASE_C],
+        occurredAt: "2026-04-24T10:00:00+08:00",
+        shipTo: shanghai.id,
+      }),
+      202,
+      "pack the pallet",
+    );
+    await settleLedger(server);
+    const answer = (await fetch(`${server.url}${itemPath(serials[6] ?? "")}`, {
+      headers: { accept: "application/json" },
+    }).then((r) => r.json())) as ItemResolution;
+    assert.deepEqual(
+      answer.containers?.map((c) => [c.sscc, c.leaf]),
+      [
+        [CASE_C, { type: "item" }],
+        [PALLET, { type: "container", sscc: CASE_C }],
+      ],
+    );
+    const report = await verifyResolution(answer, { baseUrl: server.url });
+    assert.equal(report.verdict, "verified", JSON.stringify(report.checks.filter((c) => c.ok !== true)));
+    assert.deepEqual(
+      report.containers.map((c) => [c.kind, c.live, c.steps.map((s) => [s.action, s.valid, s.onChain])]),
+      [
+        ["case", true, [["packing", true, true]]],
+        ["pallet", true, [["packing", true, true]]],
+      ],
+    );
   });
 });
