@@ -48,8 +48,12 @@ async function requireOrganisationSignature(
   signature: string,
 ): Promise<void> {
   // Decoded by its type's codec: what storage gives back is checked, not cast.
-  const { primaryType, value } = decodeTyped(PRIMARY_TYPE_OF[request.kind], request.value);
-  const digest = typedDataDigest(ctx.domain, primaryType, { ...value });
+  const typed = decodeTyped(PRIMARY_TYPE_OF[request.kind], request.value);
+  // No signature request asks for a container's typed data (custodial keys only this round).
+  if (typed.primaryType === "ContainerPacking" || typed.primaryType === "ContainerEvent") {
+    throw new AppError("container.wallet_unsupported");
+  }
+  const digest = typedDataDigest(ctx.domain, typed.primaryType, { ...typed.value });
   let recovered: string | null = null;
   try {
     recovered = recoverSigner(digest, signature);
