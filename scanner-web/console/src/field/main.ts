@@ -224,9 +224,43 @@ function renderApp(): void {
   if (state.view === "queue") main.append(...queueView());
   else main.append(scanCard(), ...(state.lookup === null ? [] : lookupView(state.lookup, me.organisation)));
   const active = document.activeElement;
+  const typed = typedValues();
   app().replaceChildren(bar, tabs, main);
+  restoreValues(typed);
   if (active instanceof HTMLElement && active.isConnected) active.focus();
 }
+
+/**
+ * What is typed in the record form, kept across a redraw (a language switch, the queue's
+ * progress, going offline): the phone's user must not lose a half-filled form.
+ */
+function typedValues(): Map<string, string | boolean> | null {
+  const form = document.querySelector("[data-testid=record-form]");
+  if (form === null) return null;
+  const values = new Map<string, string | boolean>();
+  values.set("\u0000step", form.getAttribute("data-step") ?? "");
+  for (const control of form.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>("input[name], textarea[name]")) {
+    if (control instanceof HTMLInputElement && control.type === "file") continue;
+    values.set(
+      control.name,
+      control instanceof HTMLInputElement && control.type === "checkbox" ? control.checked : control.value,
+    );
+  }
+  return values;
+}
+
+function restoreValues(values: Map<string, string | boolean> | null): void {
+  const form = document.querySelector("[data-testid=record-form]");
+  if (values === null || form === null || values.get("\u0000step") !== form.getAttribute("data-step")) return;
+  for (const control of form.querySelectorAll<HTMLInputElement | HTMLTextAreaElement>("input[name], textarea[name]")) {
+    const value = values.get(control.name);
+    if (typeof value === "boolean" && control instanceof HTMLInputElement) control.checked = value;
+    else if (typeof value === "string") control.value = value;
+  }
+}
+
+/** The report photo chosen in the form: a file input cannot be refilled after a redraw. */
+let chosenPhoto: File | null = null;
 
 const codeInput = h("input", {
   name: "code",
@@ -377,6 +411,7 @@ function lookupView(lookup: Lookup, me: NonNullable<Me["organisation"]>): HTMLEl
       pick(ACTION_TEXT[step] ?? [step, step], state.lang),
     );
     button.addEventListener("click", () => {
+      if (state.step !== step) chosenPhoto = null;
       state.step = step;
       renderApp();
     });
@@ -424,6 +459,9 @@ function recordForm(lookup: Lookup, step: string): HTMLElement {
   const standard = input("standard", { maxlength: "200" });
   const passed = input("passed", { type: "checkbox", checked: "" });
   const photo = input("photo", { type: "file", accept: "image/*", capture: "environment" });
+  photo.addEventListener("change", () => {
+    chosenPhoto = photo.files?.[0] ?? null;
+  });
   if (step === "inspecting") {
     fields.push(
       labelled(pick(T.substance, lang), substance),
@@ -496,7 +534,8 @@ function recordForm(lookup: Lookup, step: string): HTMLElement {
         queuedAtMs: Date.now(),
       };
     }
-    void queueWrite(write, step === "inspecting" ? (photo.files?.[0] ?? null) : null);
+    void queueWrite(write, step === "inspecting" ? (photo.files?.[0] ?? chosenPhoto) : null);
+    chosenPhoto = null;
   });
   return form;
 }
