@@ -49,10 +49,17 @@ export async function buildConsoles(options: { outDir?: string } = {}): Promise<
     if (!template.includes(placeholder)) throw new Error(`console.html must contain ${placeholder}`);
   }
   const faviconName = writeFavicon(path.dirname(outDir));
+  // The field console's QR decoder is a bundle of its own, fetched only by browsers without BarcodeDetector.
+  const decoder = await bundle(path.join(consoleRoot, "src", "field", "qr-decoder.ts"));
+  const decoderName = contentName("field-qr", "js", decoder);
+  outputs.push([decoderName, decoder]);
   for (const name of CONSOLES) {
     const entry = PAGES[name].entry;
     const js = await bundle(
       entry === undefined ? path.join(consoleRoot, "src", name, "main.ts") : path.join(projectRoot, entry),
+      name === "field"
+        ? { define: { QR_DECODER_URL: JSON.stringify(`/web/console/${decoderName}`) }, external: ["/web/*"] }
+        : {},
     );
     const jsName = contentName(name, "js", js);
     const html = template

@@ -26,6 +26,7 @@ import {
 } from "../shared/ui.ts";
 import { uploadMedia } from "../shared/upload.ts";
 import { readCode, type ScannedCode } from "./codes.ts";
+import { codeReader } from "./reader.ts";
 import { deleteBlob, getBlob, putBlob } from "./media-store.ts";
 import { parseReadings } from "./temperatures.ts";
 import { ACTION_TEXT, T, tr } from "./text.ts";
@@ -273,6 +274,13 @@ const codeInput = h("input", {
 });
 const video = h("video", { class: "camera", playsinline: "", muted: "", hidden: "" });
 
+const codePhoto = h("input", { type: "file", name: "code-photo", accept: "image/*", capture: "environment" });
+codePhoto.addEventListener("change", () => {
+  const file = codePhoto.files?.[0];
+  codePhoto.value = "";
+  if (file !== undefined) void readPhoto(file);
+});
+
 function scanCard(): HTMLElement {
   const cameraButton = h(
     "button",
@@ -289,6 +297,7 @@ function scanCard(): HTMLElement {
     h("p", { class: "help" }, pick(T.scanHelp, state.lang)),
     cameraButton,
     video,
+    h("label", { class: "button-like" }, pick(T.photoOfCode, state.lang), codePhoto),
     h("label", {}, pick(T.code, state.lang), codeInput),
     h("button", { type: "submit", class: "primary big" }, pick(T.look, state.lang)),
   );
@@ -315,12 +324,7 @@ async function showCode(text: string): Promise<void> {
   }
 }
 
-interface Detector {
-  detect: (source: HTMLVideoElement) => Promise<{ rawValue: string }[]>;
-}
-type DetectorConstructor = new (options: { formats: string[] }) => Detector;
-
-/** BarcodeDetector where the browser has it (Chrome on Android); otherwise the typed field. */
+/** The camera's frames read four times a second until a code is seen (BarcodeDetector or the QR decoder). */
 async function toggleCamera(): Promise<void> {
   if (state.camera !== null) {
     for (const track of state.camera.getTracks()) track.stop();
@@ -329,24 +333,22 @@ async function toggleCamera(): Promise<void> {
     renderApp();
     return;
   }
-  const Detector = (globalThis as { BarcodeDetector?: DetectorConstructor }).BarcodeDetector;
   // mediaDevices is absent on plain-HTTP origins, whatever the DOM's types say.
-  if (Detector === undefined || !("mediaDevices" in navigator)) {
+  if (!("mediaDevices" in navigator)) {
     flash(flashRegion, "info", pick(T.noCamera, state.lang));
     return;
   }
   try {
+    const read = await codeReader();
     const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
     state.camera = stream;
     video.srcObject = stream;
     video.hidden = false;
     await video.play();
     renderApp();
-    const detector = new Detector({ formats: ["qr_code", "data_matrix", "code_128"] });
     while (state.camera === stream) {
-      const found = await detector.detect(video).catch(() => []);
-      const value = found[0]?.rawValue;
-      if (value !== undefined) {
+      const value = await read(video);
+      if (value !== null) {
         codeInput.value = value;
         await toggleCamera();
         await showCode(value);
@@ -354,6 +356,22 @@ async function toggleCamera(): Promise<void> {
       }
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
+  } catch (error) {
+    flash(flashRegion, "error", failureText(error, state.lang));
+  }
+}
+
+/** A photo of the code (any phone can take one, even where the page cannot stream the camera). */
+async function readPhoto(file: File): Promise<void> {
+  try {
+    const read = await codeReader();
+    const value = await read(await createImageBitmap(file));
+    if (value === null) {
+      flash(flashRegion, "error", pick(T.noCodeInPhoto, state.lang));
+      return;
+    }
+    codeInput.value = value;
+    await showCode(value);
   } catch (error) {
     flash(flashRegion, "error", failureText(error, state.lang));
   }

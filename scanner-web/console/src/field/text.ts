@@ -19,6 +19,8 @@ export const T = {
     "此设备的浏览器不能用相机识别二维码，请输入码。",
     "This browser cannot read codes from the camera: type the code instead.",
   ],
+  photoOfCode: ["拍照识码", "Read the code from a photo"],
+  noCodeInPhoto: ["照片里没有找到二维码，请靠近些再拍。", "No code was found in the photo: take it closer."],
   code: ["码（链接、箱码 SSCC 或批次号）", "Code (link, case SSCC or batch id)"],
   look: ["查看", "Look up"],
   badCode: ["无法识别此码。", "This code is not recognised."],
