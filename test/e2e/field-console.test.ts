@@ -24,6 +24,7 @@ import { DEMO_COMPANY_PREFIX, DEMO_GTIN } from "../../scripts/lib/demo-system.ts
 import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
 import { buildConsoles } from "../../scripts/tasks/build-consoles.ts";
 import { buildWeb } from "../../scripts/tasks/build-web.ts";
+import { ssccFor } from "../../server/src/domain/sscc.ts";
 import { qrPng } from "../../server/src/labels/qr.ts";
 import type { RunningServer } from "../../server/src/server.ts";
 import { listItemSerials } from "../../server/src/storage/batches.ts";
@@ -35,6 +36,7 @@ const projectRoot = path.resolve(import.meta.dirname, "../..");
 const screenshotDir = path.join(projectRoot, "test-results");
 const PHONE = { width: 360, height: 740 };
 const LOT = "FIELD-1";
+const CASE = ssccFor(0, DEMO_COMPANY_PREFIX, 201n);
 
 interface EventRow {
   bizStep: string;
@@ -149,6 +151,19 @@ describe("the field console on a phone, in Chromium", () => {
       202,
       "inspection request",
     );
+    // A case of another lot, despatched to the carrier in one signed request.
+    const caseBatch = await registerDemoBatch(cooperative.api, "FIELD-2", { quantityKg: "2", itemCount: 2 });
+    await settleLedger(server);
+    expectStatus(
+      await cooperative.api.post("/api/v1/containers", {
+        sscc: CASE,
+        items: [{ gtin: DEMO_GTIN, lot: "FIELD-2", serials: await listItemSerials(server.ctx.db, caseBatch) }],
+        occurredAt: "2026-04-16T09:00:00+08:00",
+        shipTo: carrier.id,
+      }),
+      202,
+      "pack and despatch the case",
+    );
     await settleLedger(server);
     browser = (await launchChromium("the field console test")) ?? undefined;
   });
@@ -165,7 +180,7 @@ describe("the field console on a phone, in Chromium", () => {
     const { context, page } = await phone();
     await page.goto(`${server.url}/console/field`);
     await page.locator("form.sign-in").waitFor();
-    await page.screenshot({ path: path.join(screenshotDir, "field-signin-zh.png"), fullPage: true });
+    await bothLanguages(page, "signin", /Field console/);
     await signIn(page, carrier.token);
     // The service worker has the console's files before the phone goes offline.
     await page.evaluate(async () => {
@@ -257,6 +272,35 @@ describe("the field console on a phone, in Chromium", () => {
     assert.equal(shipments[0]?.receiver?.organisationId, shop.id);
     assert.deepEqual(shipments[0].data.temperatures?.map((r) => r.celsius) ?? [], [4.5, 5, 4.8]);
     await context.close();
+  });
+
+  it("a carrier receives a case by its SSCC", async () => {
+    assert.ok(server !== undefined && browser !== undefined);
+    const { context, page } = await phone();
+    await signIn(page, carrier.token);
+    await lookUp(page, `(00)${CASE}`);
+    assert.equal(await page.locator("[data-testid=lookup]").getAttribute("data-kind"), "container");
+    assert.deepEqual(
+      await page
+        .locator("[data-testid=may-record] [data-step]")
+        .evaluateAll((els) => els.map((e) => e.getAttribute("data-step"))),
+      ["receiving"],
+    );
+    await bothLanguages(page, "case", /Case \/ pallet/);
+    await page.click("[data-step=receiving]");
+    await page.click("[data-testid=record-form] button[type=submit]");
+    await page.locator(".flash-ok").waitFor();
+    await context.close();
+    await settleLedger(server);
+    const { container } = expectStatus(
+      await cooperative.api.get<{
+        container: { custodianOrganisationId: string | null; pendingReceiverOrganisationId: string | null };
+      }>(`/api/v1/containers/${CASE}`),
+      200,
+      "the case",
+    );
+    assert.equal(container.custodianOrganisationId, carrier.id);
+    assert.equal(container.pendingReceiverOrganisationId, null);
   });
 
   it("a testing centre records a residue result with the report photo; the consumer's item page shows it", async () => {
