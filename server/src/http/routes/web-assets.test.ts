@@ -37,6 +37,7 @@ describe("web assets", () => {
     writeWithSiblings(dir, "scan-0123456789.js", new TextEncoder().encode(SCRIPT));
     writeWithSiblings(dir, "favicon.svg", new TextEncoder().encode("<svg xmlns='http://www.w3.org/2000/svg'/>"));
     writeWithSiblings(path.join(dir, "console"), "cooperative.html", new TextEncoder().encode("<p>console</p>"));
+    writeWithSiblings(path.join(dir, "console"), "sw.js", new TextEncoder().encode(SCRIPT));
     const page = Router();
     page.get("/item", (req, res) => {
       sendScanPage(req, res, 200, ANSWER, dir);
@@ -106,6 +107,16 @@ describe("web assets", () => {
     assert.equal(console.status, 200);
     assert.equal(console.headers.get("cache-control"), "no-cache");
     assert.equal(await console.text(), "<p>console</p>");
+  });
+
+  it("serves the consoles' service worker at /console/, revalidated, as a script", async () => {
+    const worker = await fetch(`${base}/console/sw.js`, { headers: { "accept-encoding": "br" } });
+    assert.equal(worker.status, 200);
+    assert.equal(worker.headers.get("content-type"), "text/javascript; charset=utf-8");
+    // A new build must reach phones at once: the browser checks the worker on every visit.
+    assert.equal(worker.headers.get("cache-control"), "no-cache");
+    assert.equal(await worker.text(), SCRIPT);
+    assert.equal((await fetch(`${base}/console/other.js`)).status, 404);
   });
 
   it("sends an item's page compressed, never stored, its inline style admitted by hash alone", async () => {
