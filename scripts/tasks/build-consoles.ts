@@ -51,7 +51,7 @@ export async function buildConsoles(options: { outDir?: string } = {}): Promise<
   const faviconName = writeFavicon(path.dirname(outDir));
   // The field console's QR decoder is a bundle of its own, fetched only by browsers without BarcodeDetector.
   const decoder = await bundle(path.join(consoleRoot, "src", "field", "qr-decoder.ts"));
-  const decoderName = contentName("field-qr", "js", decoder);
+  const decoderName = contentName("qr-decoder", "js", decoder);
   outputs.push([decoderName, decoder]);
   for (const name of CONSOLES) {
     const entry = PAGES[name].entry;
@@ -78,8 +78,9 @@ export async function buildConsoles(options: { outDir?: string } = {}): Promise<
     .map(([name]) => name)
     .filter(
       (name) =>
-        /-[0-9a-f]{10}\.(?:js|css)$/.test(name) &&
-        pages.some((p) => name.startsWith(`${p}-`) || name.startsWith("console-")),
+        (/-[0-9a-f]{10}\.(?:js|css)$/.test(name) && pages.some((p) => name.startsWith(`${p}-`))) ||
+        name.startsWith("console-") ||
+        name.startsWith("qr-decoder-"),
     )
     .map((name) => `/web/console/${name}`);
   const precache = {

@@ -191,7 +191,7 @@ describe("the field console on a phone, in Chromium", () => {
     const itemLink = `${server.url}/01/${DEMO_GTIN}/10/${LOT}/21/${serial}`;
     const decoderLoads: string[] = [];
     page.on("request", (request) => {
-      if (/field-qr-[0-9a-f]{10}\.js$/.test(request.url())) decoderLoads.push(request.url());
+      if (/qr-decoder-[0-9a-f]{10}\.js$/.test(request.url())) decoderLoads.push(request.url());
     });
     await page.setInputFiles("input[name=code-photo]", {
       name: "label.png",
