@@ -247,6 +247,22 @@ describe("the field console on a phone, in Chromium", () => {
     const reloaded = await page.reload();
     assert.equal(reloaded?.fromServiceWorker(), true, "the console page came from the service worker");
     await page.locator("[data-testid=offline]").waitFor();
+    // What the worker keeps: the consoles' pages and files, never an API answer.
+    const cached = await page.evaluate(async () => {
+      const paths: string[] = [];
+      for (const name of await caches.keys()) {
+        for (const request of await (await caches.open(name)).keys()) paths.push(new URL(request.url).pathname);
+      }
+      return paths;
+    });
+    assert.ok(
+      cached.includes("/console/field") && cached.some((p) => /^\/web\/console\/field-/.test(p)),
+      cached.join(),
+    );
+    assert.deepEqual(
+      cached.filter((p) => !p.startsWith("/console/") && !p.startsWith("/web/")),
+      [],
+    );
     await page.click("nav.tabs [role=tab]:nth-child(2)");
     await page.locator("[data-testid=queue] li").nth(1).waitFor();
     assert.equal(await page.locator("[data-testid=queue] li").count(), 2);

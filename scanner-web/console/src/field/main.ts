@@ -460,8 +460,12 @@ function recordForm(lookup: Lookup, step: string): HTMLElement {
   const lang = state.lang;
   const when = input("occurredAt", { type: "datetime-local", required: "", value: chinaLocalInputNow() });
   const fields: HTMLElement[] = [labelled(pick(T.when, lang), when)];
-  const receiver = input("receiver", { required: "", maxlength: "100", autocomplete: "off" });
-  if (step === "shipping") fields.push(labelled(pick(T.receiver, lang), receiver));
+  const receiver = input("receiver", { required: "", maxlength: "100", autocomplete: "off", list: "receivers" });
+  if (step === "shipping") {
+    // The receivers this phone shipped to before: a carrier's few regular customers, offered as it types.
+    const known = h("datalist", { id: "receivers" }, ...recentReceivers().map((id) => h("option", { value: id })));
+    fields.push(labelled(pick(T.receiver, lang), receiver), known);
+  }
   const temps = h("textarea", { name: "temperatures", rows: "4", placeholder: "2026-04-16 08:00,4.5" });
   const csv = input("csv", { type: "file", accept: ".csv,text/csv,text/plain" });
   csv.addEventListener("change", () => {
@@ -558,7 +562,31 @@ function recordForm(lookup: Lookup, step: string): HTMLElement {
   return form;
 }
 
+const RECEIVERS_KEY = "oioc.field.receivers";
+
+function recentReceivers(): string[] {
+  try {
+    const saved: unknown = JSON.parse(localStorage.getItem(RECEIVERS_KEY) ?? "[]");
+    return Array.isArray(saved) ? saved.filter((v): v is string => typeof v === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
+function rememberReceiver(id: string): void {
+  try {
+    localStorage.setItem(
+      RECEIVERS_KEY,
+      JSON.stringify([id, ...recentReceivers().filter((v) => v !== id)].slice(0, 20)),
+    );
+  } catch {
+    // Storage full or off: the list is a convenience.
+  }
+}
+
 async function queueWrite(write: QueuedWrite, file: File | null): Promise<void> {
+  const named = (write.body as { receiver?: unknown }).receiver;
+  if (typeof named === "string" && named !== "") rememberReceiver(named);
   if (file !== null) {
     const blobKey = `${write.key}-photo`;
     await putBlob(blobKey, file);
