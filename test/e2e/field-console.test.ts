@@ -290,6 +290,32 @@ describe("the field console on a phone, in Chromium", () => {
     await context.close();
   });
 
+  it("the shop receives what the carrier shipped and records the sale", async () => {
+    assert.ok(server !== undefined && browser !== undefined);
+    const { context, page } = await phone();
+    await signIn(page, shop.token);
+    const itemLink = `${server.url}/01/${DEMO_GTIN}/10/${LOT}/21/${serial}`;
+    const offered = async (): Promise<(string | null)[]> =>
+      page
+        .locator("[data-testid=may-record] [data-step]")
+        .evaluateAll((els) => els.map((e) => e.getAttribute("data-step")));
+    await lookUp(page, itemLink);
+    assert.deepEqual(await offered(), ["receiving"]);
+    await page.click("[data-step=receiving]");
+    await page.click("[data-testid=record-form] button[type=submit]");
+    await page.locator(".flash-ok").waitFor();
+    await settleLedger(server);
+    await lookUp(page, itemLink);
+    assert.ok((await offered()).includes("retail_selling"));
+    await page.click("[data-step=retail_selling]");
+    await bothLanguages(page, "sell-form", /Sell/);
+    await page.click("[data-testid=record-form] button[type=submit]");
+    await page.locator(".flash-ok").waitFor();
+    await context.close();
+    const steps = (await eventsOfBatch()).filter((e) => e.actorOrganisationId === shop.id).map((e) => e.bizStep);
+    assert.deepEqual(steps, ["receiving", "retail_selling"]);
+  });
+
   it("a carrier receives a case by its SSCC", async () => {
     assert.ok(server !== undefined && browser !== undefined);
     const { context, page } = await phone();
