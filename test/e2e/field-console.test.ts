@@ -358,6 +358,9 @@ describe("the field console on a phone, in Chromium", () => {
     const reportPhoto = await qrPng("检测报告 FIELD-1", { sizePx: 200 });
     await page.setInputFiles("input[name=photo]", { name: "report.png", mimeType: "image/png", buffer: reportPhoto });
     await bothLanguages(page, "inspect-form", /Substance tested/);
+    // The language switch redrew the form: what was typed and the photo chosen are still there.
+    assert.equal(await page.inputValue("input[name=substance]"), "毒死蜱 chlorpyrifos");
+    await page.locator("[data-testid=photo-chosen]", { hasText: "report.png" }).waitFor();
     await page.click("[data-testid=record-form] button[type=submit]");
     await page
       .locator(".flash-ok")

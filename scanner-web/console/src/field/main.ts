@@ -432,6 +432,7 @@ function lookupView(lookup: Lookup, me: NonNullable<Me["organisation"]>): HTMLEl
       if (state.step !== step) chosenPhoto = null;
       state.step = step;
       renderApp();
+      document.querySelector("[data-testid=record-form]")?.scrollIntoView({ block: "start" });
     });
     return button;
   });
@@ -492,6 +493,8 @@ function recordForm(lookup: Lookup, step: string): HTMLElement {
       labelled(pick(T.standard, lang), standard),
       h("label", { class: "check" }, passed, pick(T.passed, lang)),
       labelled(pick(T.photo, lang), photo),
+      // A redraw empties the file field; the photo chosen is still kept, and named here.
+      ...(chosenPhoto === null ? [] : [h("p", { class: "help", "data-testid": "photo-chosen" }, chosenPhoto.name)]),
     );
   }
   const note = input("note", { maxlength: "500" });
