@@ -5,11 +5,19 @@
  * pack, and scan items or a case into an order through a text field that a USB or Bluetooth
  * scanner types into (it ends each code with Enter). A lot that would be oversold is refused
  * by the server (`lot.sold_out`, with what remains), and shown as it says.
+ *
+ * Once every line is packed, the order is despatched to its receiver (an organisation's id, as
+ * the shipping form takes it) in a case whose SSCC the server allocates unless one is typed: one
+ * signed packing that ships it. The card then shows the case, where its packing stands on the
+ * ledger, and the order turning `received` when the receiver receives the case; the list reloads
+ * by itself while something is still to come. Despatching needs the server (not queued offline):
+ * the SSCC and the receiver are checked there, and a refusal changes nothing.
  */
 import type { OrderView } from "../../../../server/src/services/orders.ts";
 import { newIdempotencyKey } from "../shared/api.ts";
 import type { Pair } from "../shared/text.ts";
 import { pick } from "../shared/text.ts";
+import { LEDGER_TEXT } from "../shared/text.ts";
 import { failureText, flash, h } from "../shared/ui.ts";
 import { flashRegion, render, state } from "./state.ts";
 
@@ -45,6 +53,14 @@ const O = {
   received: ["已签收", "Received"],
   cancelledStatus: ["已取消", "Cancelled"],
   refresh: ["刷新", "Refresh"],
+  despatch: ["发货", "Despatch"],
+  despatchTitle: ["发货（装箱并发出）", "Despatch (pack the case and ship it)"],
+  shipTo: ["收货机构编号", "Receiving organisation (id)"],
+  sscc: ["箱码 SSCC（可选，不填由系统分配）", "Case SSCC (optional; allocated if left empty)"],
+  despatchedOk: ["已发货，箱码 {sscc}。", "Despatched in case {sscc}."],
+  caseLabel: ["箱码 SSCC", "Case SSCC"],
+  ledger: ["账本", "Ledger"],
+  despatchedAt: ["发货时间", "Despatched at"],
 } as const satisfies Record<string, Pair>;
 
 const o = (key: keyof typeof O): string => pick(O[key], state.lang);
@@ -54,16 +70,62 @@ const CHANNELS = ["shop", "live_stream", "platform", "wholesale"] as const;
 let orders: OrderView[] | null = null;
 /** The order whose scan field had the focus, so a redraw gives it back to the scanner. */
 let scanningOrder: string | null = null;
+/** Where each despatched case's packing stands on the ledger, by SSCC (read from the container). */
+const ledgerOfCase = new Map<string, string>();
+/** Per-order forms kept across redraws (a reload while polling must not lose what was typed). */
+const keptForms = new Map<string, { form: HTMLElement; lang: string }>();
+let pollTimer: ReturnType<typeof setTimeout> | null = null;
+const POLL_MS = 2_000;
+
+/** True while a despatched order still waits for its receiver or its case for the ledger. */
+function somethingToCome(list: OrderView[]): boolean {
+  return list.some((order) => {
+    if (order.despatch === null) return false;
+    const ledger = ledgerOfCase.get(order.despatch.sscc);
+    return order.status === "despatched" || ledger === "pending" || ledger === "submitted";
+  });
+}
+
+async function loadLedgers(list: OrderView[]): Promise<void> {
+  const api = state.api;
+  if (api === null) return;
+  for (const order of list) {
+    if (order.despatch === null) continue;
+    const known = ledgerOfCase.get(order.despatch.sscc);
+    if (known === "anchored" || known === "failed") continue;
+    try {
+      const { container } = await api.get<{ container: { steps: { action: string; ledgerState: string }[] } }>(
+        `/api/v1/containers/${order.despatch.sscc}`,
+      );
+      const packing = container.steps.find((step) => step.action === "packing");
+      if (packing !== undefined) ledgerOfCase.set(order.despatch.sscc, packing.ledgerState);
+    } catch {
+      // The ledger line is informative: the order's own status already came with the list.
+    }
+  }
+}
+
+function schedulePoll(): void {
+  if (pollTimer !== null || orders === null || !somethingToCome(orders)) return;
+  pollTimer = setTimeout(() => {
+    pollTimer = null;
+    // Only while the Orders tab is on screen and someone is signed in.
+    if (state.api !== null && document.querySelector('[data-testid="orders"]') !== null) void loadOrders();
+  }, POLL_MS);
+}
 
 async function loadOrders(): Promise<void> {
   if (state.api === null) return;
   try {
-    orders = (await state.api.get<{ orders: OrderView[] }>("/api/v1/orders?limit=50")).orders;
+    const list = (await state.api.get<{ orders: OrderView[] }>("/api/v1/orders?limit=50")).orders;
+    await loadLedgers(list);
+    orders = list;
   } catch (error) {
     orders = [];
     flash(flashRegion, "error", failureText(error, state.lang));
   }
   render();
+  schedulePoll();
 }
 
 /** Forgets the loaded list (sign-out); the next visit reloads it. */
@@ -71,6 +133,19 @@ export function forgetOrders(): void {
   orders = null;
   scanningOrder = null;
   kept = null;
+  keptForms.clear();
+  ledgerOfCase.clear();
+  if (pollTimer !== null) clearTimeout(pollTimer);
+  pollTimer = null;
+}
+
+/** A per-order form from the last redraw in this language, or a new one. */
+function keptForm(key: string, build: () => HTMLElement): HTMLElement {
+  const known = keptForms.get(key);
+  if (known?.lang === state.lang) return known.form;
+  const form = build();
+  keptForms.set(key, { form, lang: state.lang });
+  return form;
 }
 
 function statusText(status: OrderView["status"]): string {
@@ -179,6 +254,10 @@ function buildCreateForm(): HTMLElement {
 }
 
 function scanField(order: OrderView): HTMLElement {
+  return keptForm(`scan:${order.id}`, () => buildScanField(order));
+}
+
+function buildScanField(order: OrderView): HTMLElement {
   const input = h("input", {
     name: "code",
     autocomplete: "off",
@@ -214,6 +293,87 @@ function scanField(order: OrderView): HTMLElement {
   return form;
 }
 
+function despatchForm(order: OrderView): HTMLElement {
+  return keptForm(`despatch:${order.id}`, () => buildDespatchForm(order));
+}
+
+function buildDespatchForm(order: OrderView): HTMLElement {
+  const shipTo = h("input", { name: "shipTo", maxlength: "100", required: "", autocomplete: "off" });
+  const sscc = h("input", { name: "sscc", maxlength: "100", inputmode: "numeric", autocomplete: "off" });
+  const submit = h("button", { type: "submit", class: "primary big", "data-action": "despatch" }, o("despatch"));
+  const form = h(
+    "form",
+    { class: "despatch", "data-testid": "despatch-form" },
+    h("h3", {}, o("despatchTitle")),
+    h("label", {}, o("shipTo"), shipTo),
+    h("label", {}, o("sscc"), sscc),
+    submit,
+  );
+  // One allocated SSCC and one key per despatch attempted: a retry after a refusal or a lost
+  // answer reuses them, so a refused despatch neither takes a second SSCC nor ships twice.
+  let allocated: string | null = null;
+  let allocationKey = newIdempotencyKey();
+  let idempotencyKey = newIdempotencyKey();
+  let lastBody = "";
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const api = state.api;
+    if (api === null || submit.disabled) return;
+    submit.disabled = true;
+    void (async () => {
+      try {
+        let caseSscc = sscc.value.trim();
+        if (caseSscc === "") {
+          allocated ??=
+            (
+              await api.json<{ ssccs: string[] }>("/api/v1/containers/sscc", {
+                method: "POST",
+                body: { count: 1 },
+                idempotencyKey: allocationKey,
+              })
+            ).body.ssccs[0] ?? null;
+          caseSscc = allocated ?? "";
+        }
+        const target = `${caseSscc}|${shipTo.value.trim()}`;
+        // A different receiver or case is a different request: it gets its own key.
+        if (target !== lastBody) idempotencyKey = newIdempotencyKey();
+        lastBody = target;
+        await api.json(`/api/v1/orders/${order.id}/despatch`, {
+          method: "POST",
+          body: { sscc: caseSscc, shipTo: shipTo.value.trim(), occurredAt: new Date().toISOString() },
+          idempotencyKey,
+        });
+        allocated = null;
+        allocationKey = newIdempotencyKey();
+        keptForms.delete(`despatch:${order.id}`);
+        flash(flashRegion, "ok", o("despatchedOk").replace("{sscc}", caseSscc));
+      } catch (error) {
+        flash(flashRegion, "error", failureText(error, state.lang));
+      } finally {
+        submit.disabled = false;
+      }
+      await loadOrders();
+    })();
+  });
+  return form;
+}
+
+function despatchBlock(despatch: NonNullable<OrderView["despatch"]>): HTMLElement {
+  const ledger = ledgerOfCase.get(despatch.sscc);
+  return h(
+    "p",
+    { class: "despatch-info", "data-testid": "despatch", "data-sscc": despatch.sscc },
+    `${o("caseLabel")} `,
+    h("code", { "data-testid": "case-sscc" }, despatch.sscc),
+    ` · ${o("despatchedAt")} ${despatch.at.slice(0, 16).replace("T", " ")} · ${o("ledger")} `,
+    h(
+      "span",
+      { class: `badge ledger-${ledger ?? "unknown"}`, "data-testid": "case-ledger", "data-state": ledger ?? "" },
+      ledger === undefined ? "…" : pick(LEDGER_TEXT[ledger] ?? [ledger, ledger], state.lang),
+    ),
+  );
+}
+
 function orderCard(order: OrderView): HTMLElement {
   const card = h(
     "section",
@@ -245,6 +405,7 @@ function orderCard(order: OrderView): HTMLElement {
       ),
     ),
   );
+  if (order.despatch !== null) card.append(despatchBlock(order.despatch));
   if (order.status === "open" || order.status === "packing") {
     const cancel = h("button", { type: "button", class: "danger", "data-action": "cancel-order" }, o("cancel"));
     cancel.addEventListener("click", () => {
@@ -260,7 +421,9 @@ function orderCard(order: OrderView): HTMLElement {
         await loadOrders();
       })();
     });
-    card.append(scanField(order), cancel);
+    card.append(scanField(order));
+    if (order.lines.every((line) => line.toPack === 0)) card.append(despatchForm(order));
+    card.append(cancel);
   }
   return card;
 }
