@@ -177,6 +177,14 @@ describe("the cooperative console's orders in Chromium", () => {
     await page.locator('section.order [data-testid="packed"]', { hasText: "2 / 2" }).waitFor();
     const despatch = page.locator('[data-testid="despatch-form"]');
     await despatch.waitFor();
+    await despatch.screenshot({ path: path.join(screenshotDir, "despatch-form-zh.png") });
+    await page.click("[data-action=lang]");
+    await page.getByText("Despatch (pack the case and ship it)").waitFor();
+    await page
+      .locator('[data-testid="despatch-form"]')
+      .screenshot({ path: path.join(screenshotDir, "despatch-form-en.png") });
+    await page.click("[data-action=lang]");
+    await page.getByText("发货（装箱并发出）").waitFor();
 
     // A receiver that is no organisation: refused in the server's words, the order as it was.
     await despatch.locator("input[name=shipTo]").fill("no-such-organisation");
