@@ -19,8 +19,10 @@ import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts"
 import { DEMO_GTIN } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
 import type { ItemResolution } from "../../server/src/domain/resolution.ts";
+import { ssccFor } from "../../server/src/domain/sscc.ts";
 import { epcisQueryParameters } from "../../server/src/services/epcis-query.ts";
 import { listItemSerials, removeFailedBatch } from "../../server/src/storage/batches.ts";
+import { getContainerBySscc } from "../../server/src/storage/containers.ts";
 import { inTransaction } from "../../server/src/storage/transaction.ts";
 import type { RunningServer } from "../../server/src/server.ts";
 import { settleLedger } from "../e2e/support/settle-ledger.ts";
@@ -89,6 +91,7 @@ describe(`EPCIS 2.0 capture and query (${TEST_DATABASE_URL === undefined ? "SQLi
       outbox: await db.selectFrom("outbox").select(["id", "state"]).orderBy("id").execute(),
       eventIds: (await db.selectFrom("epcis_event_ids").select("event_id").execute()).length,
       signatureRequests: (await db.selectFrom("signature_requests").select("id").execute()).length,
+      containerSteps: (await db.selectFrom("container_steps").select("id").execute()).length,
       nonces: await db.selectFrom("signer_nonces").selectAll().execute(),
       block: await provider.getBlockNumber(),
     };
@@ -237,7 +240,8 @@ describe(`EPCIS 2.0 capture and query (${TEST_DATABASE_URL === undefined ? "SQLi
       [["Example_9.6.1-ObjectEvent.jsonld"], ["epcis.epc_unknown", "epcis.epc_unknown"]],
       [["Example_9.6.4-TransformationEvent.jsonld"], ["epcis.event_type_unsupported"]],
       [["Example_9.6.2-ObjectEvent.jsonld"], ["epcis.epc_unknown"]],
-      [["Example_9.6.3-AggregationEvent.jsonld"], ["epcis.event_type_unsupported"]],
+      // A packing we could record, but for a quantity of a class (childQuantityList): a case's leaves are items.
+      [["Example_9.6.3-AggregationEvent.jsonld"], ["epcis.event_unmappable"]],
       [["Example_9.6.1-ObjectEventWithDigitalLink.jsonld"], ["epcis.epc_unknown", "epcis.epc_unknown"]],
       [["SensorDataExample1.jsonld"], ["epcis.epc_unknown"]],
       [["SensorDataExample2.jsonld"], ["epcis.epc_unknown"]],
@@ -250,7 +254,7 @@ describe(`EPCIS 2.0 capture and query (${TEST_DATABASE_URL === undefined ? "SQLi
       ],
       [["openepcis", "capture", "ObjectEvent_with_digitalLink.json"], ["epcis.epc_unknown"]],
       [["openepcis", "capture", "ObjectEvent_with_sensorData.json"], ["epcis.epc_unknown"]],
-      [["openepcis", "capture", "AggregationEvent.json"], ["epcis.event_type_unsupported"]],
+      [["openepcis", "capture", "AggregationEvent.json"], ["epcis.event_unmappable"]],
       [["openepcis", "capture", "TransformationEvent.json"], ["epcis.event_type_unsupported"]],
       [
         ["openepcis", "capture", "AssociationEvent.json"],
@@ -472,7 +476,8 @@ describe(`EPCIS 2.0 capture and query (${TEST_DATABASE_URL === undefined ? "SQLi
       [
         ["not_recorded", null],
         ["refused", "organisation.wrong_kind"],
-        ["refused", "epcis.event_type_unsupported"],
+        // A packing of the cooperative's own item into a case: fine, and rolled back with the rest.
+        ["not_recorded", null],
         ["refused", "epcis.epc_unknown"],
       ],
     );
@@ -500,6 +505,150 @@ describe(`EPCIS 2.0 capture and query (${TEST_DATABASE_URL === undefined ? "SQLi
     const foreign = await cast.carrier.api.get<Problem>(`/epcis/capture/${rival.captureID}`);
     assert.equal(foreign.status, 404);
     assert.equal(foreign.body.code, "epcis.capture_not_found");
+  });
+
+  it("captures cases: packed and despatched by one partner, received by another, anchored, named on the item; partial unpacking and a packer without custody refused", async () => {
+    const CASE_LOT = "EP2026-03";
+    const caseBatchId = await registerBatch(CASE_LOT);
+    const packer = await onboard("processor", "330106", 9_216);
+    await settleLedger(server);
+    const [first = "", second = ""] = await listItemSerials(server.ctx.db, caseBatchId);
+    const sscc = ssccFor(0, COMPANY_PREFIX, 41n);
+    const caseLink = `https://id.gs1.org/00/${sscc}`;
+    // The same SSCC as a pure-identity URN: extension digit and serial reference after the prefix, no check digit.
+    const caseUrn = `urn:epc:id:sscc:${COMPANY_PREFIX}.${sscc.slice(0, 1)}${sscc.slice(1 + COMPANY_PREFIX.length, 17)}`;
+    const at = (minutesAgo: number): string => new Date(Date.now() - minutesAgo * 60_000).toISOString();
+    const packing = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
+      type: "AggregationEvent",
+      action: "ADD",
+      bizStep: "https://ref.gs1.org/cbv/BizStep-packing",
+      parentID: caseLink,
+      childEPCs: [
+        `https://id.gs1.org/01/${DEMO_GTIN}/10/${CASE_LOT}/21/${first}`,
+        `urn:epc:id:sgtin:${COMPANY_PREFIX}.0${DEMO_GTIN.slice(8, 13)}.${second}`,
+      ],
+      eventTime: at(5),
+      eventTimeZoneOffset: "+08:00",
+      bizTransactionList: [{ type: "po", bizTransaction: "urn:epcglobal:cbv:bt:6901234000004:PO-77" }],
+      ...overrides,
+    });
+    const stepsOf = async () => (await getContainerBySscc(server.ctx.db, sscc))?.steps ?? [];
+
+    // A processor that never held the batch packs its items: refused with the reason, nothing stored.
+    const before = await snapshot();
+    const stranger = await captured(packer, documentOf([packing()]), "a packer without custody");
+    assert.equal(stranger.success, false);
+    assert.deepEqual(
+      stranger.events.map((event) => [event.outcome, event.code ?? null]),
+      [["refused", "event.no_custody"]],
+    );
+    assert.ok((stranger.events[0]?.message?.en ?? "").length > 0, "the refusal is explained");
+    assert.deepEqual(await snapshot(), before, "the refused packing stored nothing");
+
+    // The cooperative packs the two items into the case and despatches it to the retailer in one document.
+    const despatch = await captured(
+      cast.cooperative,
+      documentOf([
+        packing(),
+        {
+          type: "ObjectEvent",
+          action: "OBSERVE",
+          bizStep: "shipping",
+          epcList: [caseUrn],
+          eventTime: at(4),
+          eventTimeZoneOffset: "+08:00",
+          destinationList: [{ type: "owning_party", destination: organisationUri(cast.retailer) }],
+        },
+      ]),
+      "the cooperative packs and despatches a case",
+    );
+    assert.equal(despatch.success, true, JSON.stringify(despatch));
+    assert.deepEqual(
+      despatch.events.map((event) => event.outcome),
+      ["accepted", "accepted"],
+    );
+    await settleLedger(server);
+    const received = await captured(
+      cast.retailer,
+      documentOf([
+        {
+          type: "ObjectEvent",
+          action: "OBSERVE",
+          bizStep: "receiving",
+          epcList: [caseLink],
+          eventTime: at(3),
+          eventTimeZoneOffset: "+08:00",
+        },
+      ]),
+      "the retailer receives the case",
+    );
+    assert.equal(received.success, true, JSON.stringify(received));
+    await settleLedger(server);
+    const steps = await stepsOf();
+    assert.deepEqual(
+      steps.map((step) => [step.action, step.ledgerState]),
+      [
+        ["packing", "anchored"],
+        ["shipping", "anchored"],
+        ["receiving", "anchored"],
+      ],
+    );
+    assert.deepEqual(
+      steps.map((step) => step.actorOrganisationId),
+      [cast.cooperative.id, cast.cooperative.id, cast.retailer.id],
+    );
+    const payloadAnswer = await fetch(`${server.url}/ipfs/${steps[0]?.payloadCid ?? ""}`);
+    assert.equal(payloadAnswer.status, 200, "the packing's payload document is served");
+    const packingPayload = (await payloadAnswer.json()) as {
+      epcisBody: { eventList: Array<{ bizTransactionList?: unknown }> };
+    };
+    assert.deepEqual(packingPayload.epcisBody.eventList[0]?.bizTransactionList, [
+      { type: "po", bizTransaction: "urn:epcglobal:cbv:bt:6901234000004:PO-77" },
+    ]);
+    const resolution = expectStatus(
+      await apiClient(server.url).get<ItemResolution>(`/01/${DEMO_GTIN}/10/${CASE_LOT}/21/${first}`),
+      200,
+      "the packed item resolves",
+    );
+    assert.deepEqual(
+      resolution.containers?.map((container) => container.sscc),
+      [sscc],
+      "the item names its case",
+    );
+
+    // Unpacking one of the two: the registry clears the whole case, so it is refused and nothing changes.
+    const partial = await captured(
+      cast.retailer,
+      documentOf([
+        packing({
+          action: "DELETE",
+          bizStep: "unpacking",
+          childEPCs: (packing().childEPCs as string[]).slice(0, 1),
+          eventTime: at(2),
+        }),
+      ]),
+      "a partial unpacking",
+    );
+    assert.equal(partial.success, false);
+    assert.deepEqual(
+      partial.events.map((event) => [event.outcome, event.code ?? null]),
+      [["refused", "epcis.event_unmappable"]],
+    );
+    assert.match(partial.events[0]?.detail ?? "", /whole case/);
+    assert.equal((await stepsOf()).length, 3, "the partial unpacking stored no step");
+    // Naming every child unpacks it.
+    const whole = await captured(
+      cast.retailer,
+      documentOf([
+        packing({ action: "DELETE", bizStep: "unpacking", bizTransactionList: undefined, eventTime: at(1) }),
+      ]),
+      "unpacking the whole case",
+    );
+    assert.equal(whole.success, true, JSON.stringify(whole));
+    assert.deepEqual(
+      (await stepsOf()).map((step) => step.action),
+      ["packing", "shipping", "receiving", "unpacking"],
+    );
   });
 
   it("refuses a document of more events than one capture may hold, before judging any", async () => {

@@ -5,9 +5,10 @@
  * sends back what we export gets the same step. Pure: no storage, no clock.
  *
  * What a captured event may say and how it lands in our event:
- * - `type`: ObjectEvent only. Aggregation, transformation, association and transaction
- *   events have no representation in a batch-level trace event yet (issue #14's
- *   aggregation adds one): refused as `epcis.event_type_unsupported`, never dropped.
+ * - `type`: ObjectEvent only. Transformation, association and transaction events have no
+ *   representation in a batch-level trace event yet: refused as `epcis.event_type_unsupported`,
+ *   never dropped. AggregationEvents and ObjectEvents of SSCCs are cases and pallets: the
+ *   capture service routes them to epcis-container-mapping.ts before they reach this mapping.
  * - What: `epcList` of SGTINs (Digital Links `…/01/{gtin}/21/{serial}`, or
  *   `urn:epc:id:sgtin:` URNs) and/or `quantityList` of LGTIN classes (`…/01/{gtin}/10/{lot}`
  *   or `urn:epc:class:lgtin:`). Items are looked up to their batch by the caller; all must be
@@ -303,7 +304,10 @@ export function mapCapturedEvent(event: CapturedEpcisEvent): MappedEvent | Unmap
   const eventID = typeof event.eventID === "string" ? event.eventID : null;
   const refuse = (code: UnmappableEvent["code"], detail: string): UnmappableEvent => ({ eventID, code, detail });
   if (event.type !== "ObjectEvent") {
-    return refuse("epcis.event_type_unsupported", `${String(event.type)}: only ObjectEvent can be recorded yet`);
+    return refuse(
+      "epcis.event_type_unsupported",
+      `${String(event.type)}: only ObjectEvent (and AggregationEvent, as cases) can be recorded yet`,
+    );
   }
   if (typeof event.bizStep !== "string") return refuse("epcis.biz_step_unsupported", "the event names no bizStep");
   const steps = stepsOfBizStep(event.bizStep).filter(

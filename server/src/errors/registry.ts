@@ -782,10 +782,10 @@ const HTTP = {
   },
   "epcis.event_type_unsupported": {
     status: 422,
-    en: "This type of EPCIS event cannot be recorded here yet (only ObjectEvent is); the document was not captured.",
-    zh: "暂不支持记录此类 EPCIS 事件（目前仅支持 ObjectEvent），文档未被采集。",
+    en: "This type of EPCIS event cannot be recorded here yet (only ObjectEvent and AggregationEvent are); the document was not captured.",
+    zh: "暂不支持记录此类 EPCIS 事件（目前仅支持 ObjectEvent 与 AggregationEvent），文档未被采集。",
     remedy:
-      "Send aggregation, transformation, association and transaction events elsewhere until this platform records them; capture the ObjectEvents in a document of their own.",
+      "Send transformation, association and transaction events elsewhere until this platform records them; capture the object and aggregation events in a document of their own.",
   },
   "epcis.biz_step_unsupported": {
     status: 422,

@@ -12,6 +12,11 @@
  * nothing that reaches the chain and leaves the partner a document to fix and resend
  * whole, not a remainder to work out. The capture job keeps each event's outcome either way.
  *
+ * Cases and pallets take the same road through their own use cases (services/containers.ts,
+ * via epcis-capture-containers.ts): an AggregationEvent ADD is a packing, DELETE an unpacking,
+ * an ObjectEvent of SSCCs a shipping or receiving of each. A container's eventID is not kept
+ * for later captures' duplicate check (that table names trace events); within one document it is.
+ *
  * The job row is written first (state `running`, marking the idempotency key), then judged
  * and finished in the same request: the 202 answer already carries the final state; a
  * server that dies in between leaves the job `running` with nothing of its events stored.
@@ -20,6 +25,7 @@ import { createHash, randomUUID } from "node:crypto";
 
 import { ZodError } from "zod";
 
+import { mapCapturedContainerEvent } from "../domain/epcis-container-mapping.ts";
 import { isUnmappable, mapCapturedEvent, type CapturedEpcisEvent } from "../domain/epcis-mapping.ts";
 import { AppError, isAppError } from "../errors/app-error.ts";
 import { getBatchByLot } from "../storage/batches.ts";
@@ -36,6 +42,7 @@ import {
 import type { Db } from "../storage/database.ts";
 import { inTransaction } from "../storage/transaction.ts";
 import type { ServiceContext } from "./context.ts";
+import { recordCapturedContainerEvent } from "./epcis-capture-containers.ts";
 import { schemaIssues, type EpcisValidator } from "./epcis-schema.ts";
 import { eventRequest, recordEvent } from "./events.ts";
 import { recordWrite, type WriteOrigin } from "./write-log.ts";
@@ -130,6 +137,31 @@ async function recordAll(
       continue;
     }
     if (eventID !== null) seen.add(eventID);
+    // Cases and pallets (AggregationEvents, SSCCs shipped or received) go through the containers service.
+    const container = mapCapturedContainerEvent(event);
+    if (container !== null) {
+      if ("code" in container) {
+        refuse({ code: container.code, detail: container.detail, details: null });
+        continue;
+      }
+      try {
+        const containerSteps = await recordCapturedContainerEvent(ctx, origin, container);
+        outcomes.push({
+          index,
+          eventID,
+          outcome: "accepted",
+          eventId: null,
+          signatureRequestId: null,
+          ignored: container.ignored,
+          containerSteps,
+        });
+      } catch (error) {
+        const refusal = refusalOf(error);
+        if (refusal === null) throw error;
+        refuse(refusal);
+      }
+      continue;
+    }
     const mapped = mapCapturedEvent(event);
     if (isUnmappable(mapped)) {
       refuse({ code: mapped.code, detail: mapped.detail, details: null });

@@ -24,6 +24,8 @@ export const captureOutcome = z.discriminatedUnion("outcome", [
     eventId: z.string().nullable(),
     signatureRequestId: z.string().nullable(),
     ignored: z.array(z.string()),
+    /** For an event about cases or pallets: the container steps it stored (one per SSCC). */
+    containerSteps: z.array(z.object({ sscc: z.string(), stepId: z.string() })).optional(),
   }),
   z.object({
     index: z.number().int(),
