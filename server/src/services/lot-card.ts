@@ -6,18 +6,17 @@
  */
 import { buildDigitalLinkPath } from "../domain/gs1.ts";
 import { regionName } from "../domain/region-names.ts";
-import { TYPED_CODECS } from "../domain/typed-data.ts";
 import { formatQuantityMilli } from "../domain/units.ts";
 import { getBatchByLot, type Batch } from "../storage/batches.ts";
 import type { LotCard } from "../domain/lot-card.ts";
 import { batchRecords } from "./batch-records.ts";
 import { certificatePageUrl, certificatesOfBatch } from "./certificates.ts";
 import type { ServiceContext } from "./context.ts";
-import { cidHexFromText } from "./documents.ts";
 import { inlineDocuments } from "./inline-documents.ts";
 import { findProduct } from "./lookups.ts";
 import { lotBalance } from "./mass-balance.ts";
 import { memoised } from "./memoise.ts";
+import { attestationJson, resolvedChain } from "./resolved-batch.ts";
 
 const regionNameOf = memoised(regionName);
 
@@ -52,28 +51,10 @@ async function buildCard(ctx: ServiceContext, batch: Batch): Promise<LotCard> {
     gtin: batch.gtin,
     lot: batch.lot,
     product: { name: { zh: product?.nameZh ?? "", en: product?.nameEn ?? null } },
-    chain: {
-      chainId: ctx.domain.chainId.toString(),
-      registry: ctx.domain.verifyingContract,
-      rpcUrl: ctx.publicRpcUrl,
-      typedDataVersion: batch.attestation.typedDataVersion,
-      fromBlock: String(ctx.registryDeployedAtBlock ?? 0),
-    },
+    chain: resolvedChain(ctx, batch),
     batch: {
       batchId: batch.batchId,
-      attestation: TYPED_CODECS.BatchAttestation.encode({
-        attester: batch.attestation.signerAddress,
-        gtin: BigInt(batch.gtin),
-        lot: batch.lot,
-        itemsRoot: batch.itemsRoot,
-        itemCount: BigInt(batch.itemCount),
-        quantityMilli: batch.quantityMilli,
-        unit: batch.unit,
-        harvestedAt: BigInt(Math.floor(batch.harvestedAtMs / 1000)),
-        metadataCid: cidHexFromText(batch.metadataCid),
-        nonce: batch.attestation.nonce,
-        deadline: batch.attestation.deadline,
-      }),
+      attestation: attestationJson(batch),
       signature: batch.attestation.signature,
       metadataCid: batch.metadataCid,
       ledgerState: batch.ledger.state,

@@ -38,6 +38,7 @@ import { cidHexFromText, readAll } from "./documents.ts";
 import { inlineDocuments } from "./inline-documents.ts";
 import { batchCertificates, containerSignals, itemContainers } from "./item-path.ts";
 import { memoised } from "./memoise.ts";
+import { attestationJson, resolvedChain } from "./resolved-batch.ts";
 import { itemUri } from "./items.ts";
 import { regionName } from "../domain/region-names.ts";
 import { batchIdOf } from "../verify/batch-id.ts";
@@ -259,28 +260,10 @@ async function buildBatchMembers(ctx: ServiceContext, batch: Batch): Promise<Bat
   return {
     type: "oioc.item-resolution",
     version: 1,
-    chain: {
-      chainId: ctx.domain.chainId.toString(),
-      registry: ctx.domain.verifyingContract,
-      rpcUrl: ctx.publicRpcUrl,
-      typedDataVersion: batch.attestation.typedDataVersion,
-      fromBlock: String(ctx.registryDeployedAtBlock ?? 0),
-    },
+    chain: resolvedChain(ctx, batch),
     batch: {
       batchId: batch.batchId,
-      attestation: TYPED_CODECS.BatchAttestation.encode({
-        attester: batch.attestation.signerAddress,
-        gtin: BigInt(batch.gtin),
-        lot: batch.lot,
-        itemsRoot: batch.itemsRoot,
-        itemCount: BigInt(batch.itemCount),
-        quantityMilli: batch.quantityMilli,
-        unit: batch.unit,
-        harvestedAt: BigInt(Math.floor(batch.harvestedAtMs / 1000)),
-        metadataCid: cidHexOf(batch.metadataCid),
-        nonce: batch.attestation.nonce,
-        deadline: batch.attestation.deadline,
-      }),
+      attestation: attestationJson(batch),
       signature: batch.attestation.signature,
       metadataCid: batch.metadataCid,
       ledgerState: batch.ledger.state,
