@@ -7,9 +7,8 @@ import PDFDocument from "pdfkit";
 
 import { QR_QUIET_ZONE_MODULES, qrMatrix } from "./qr.ts";
 import { TEXT_FONT, registerLabelFonts, resolveLabelFont } from "./sheet/fonts.ts";
+import { mm } from "./sheet/geometry.ts";
 
-const PT_PER_MM = 72 / 25.4;
-const mm = (value: number): number => value * PT_PER_MM;
 /** A6 portrait, 105 × 148 mm. */
 const WIDTH = mm(105);
 const MARGIN = mm(8);
