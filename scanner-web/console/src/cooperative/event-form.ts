@@ -1,7 +1,7 @@
 /** The form under an open batch that records a step of its life (input applied, transformed, shipped…). */
 import { newIdempotencyKey } from "../shared/api.ts";
 import { BIZ_STEP_TEXT, pick, type Pair } from "../shared/text.ts";
-import { chinaIsoFromLocalInput, chinaLocalInputNow, failureText, flash, h } from "../shared/ui.ts";
+import { chinaIsoFromLocalInput, chinaLocalInputNow, failureText, flash, h, slot } from "../shared/ui.ts";
 import { loadEvents, refreshBatches } from "./batch-refresh.ts";
 import { field } from "./field.ts";
 import { flashRegion, render, state, type BatchView } from "./state.ts";
@@ -88,6 +88,7 @@ function eventForm(batch: BatchView): HTMLElement {
     sources,
     handover,
     field(t("note"), note),
+    slot("voice-note", { where: "cooperative-event" }),
     submit,
     status,
   );

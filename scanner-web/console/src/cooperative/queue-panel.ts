@@ -1,7 +1,7 @@
 /** The writes waiting on this phone for a connection, and those the server refused, with its reason. */
 import { chinaIsoTime } from "../../../../server/src/domain/china-time.ts";
 import { COMMON, pick } from "../shared/text.ts";
-import { chinaMinute, h } from "../shared/ui.ts";
+import { chinaMinute, h, slot } from "../shared/ui.ts";
 import { state } from "./state.ts";
 
 /** HH:MM:SS in China time: a retry is seconds or minutes away. */
@@ -33,7 +33,12 @@ export function queuePanel(): HTMLElement[] {
                     "{time}",
                     chinaTime(w.nextAttemptAtMs),
                   )}`;
-            return h("li", { "data-key": w.key }, queued + retry);
+            return h(
+              "li",
+              { "data-key": w.key },
+              queued + retry,
+              slot("media-progress", { where: "queue-entry", key: w.key }),
+            );
           }),
         ),
       ),

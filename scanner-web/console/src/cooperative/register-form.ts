@@ -2,7 +2,7 @@
 import { UNITS } from "../../../../server/src/domain/units.ts";
 import { newIdempotencyKey } from "../shared/api.ts";
 import { CERT_TEXT, pick } from "../shared/text.ts";
-import { chinaIsoFromLocalInput, failureText, flash, h } from "../shared/ui.ts";
+import { chinaIsoFromLocalInput, failureText, flash, h, slot } from "../shared/ui.ts";
 import { refreshBatches } from "./batch-refresh.ts";
 import { field } from "./field.ts";
 import { loadProduct, productName } from "./products.ts";
@@ -162,6 +162,7 @@ function buildRegisterForm(): HTMLFormElement {
     ),
     field(t("video"), file),
     upload,
+    slot("voice-note", { where: "cooperative-register" }),
     h("button", { type: "submit", class: "primary" }, t("submit")),
     status,
   );

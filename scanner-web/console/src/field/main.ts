@@ -23,6 +23,7 @@ import {
   flash,
   h,
   signInView,
+  slot,
 } from "../shared/ui.ts";
 import { uploadMedia } from "../shared/upload.ts";
 import { readCode, type ScannedCode } from "./codes.ts";
@@ -504,6 +505,7 @@ function recordForm(lookup: Lookup, step: string): HTMLElement {
     { class: "card record", "data-testid": "record-form", "data-step": step },
     h("h2", {}, pick(ACTION_TEXT[step] ?? [step, step], lang)),
     ...fields,
+    slot("voice-note", { where: "field-record", step }),
     h("button", { type: "submit", class: "primary big" }, pick(T.record, lang)),
   );
   form.addEventListener("submit", (event) => {
@@ -663,6 +665,7 @@ function queueView(): HTMLElement[] {
                   ...(fraction === undefined
                     ? []
                     : [h("progress", { max: "1", value: String(fraction), "aria-label": pick(T.uploading, lang) })]),
+                  slot("media-progress", { where: "queue-entry", key: w.key }),
                 );
               }),
             ),

@@ -6,6 +6,35 @@ import { COMMON, pick, type Lang, type Pair } from "./text.ts";
 
 export { h };
 
+/**
+ * Places in a form or a queue row that another module fills (a voice note, a media upload's
+ * progress): the view leaves `<div data-slot="name">` and the filler registered for that name
+ * draws into it each time the view is drawn (a filler finds its form with `closest("form")`
+ * once the slot is in the page). Context says which form or queue entry it is.
+ */
+export interface SlotContext {
+  /** "field-record", "cooperative-event", "cooperative-register", "queue-entry". */
+  where: string;
+  /** The step being recorded, when there is one. */
+  step?: string;
+  /** The queued write's idempotency key, for a queue entry. */
+  key?: string;
+}
+export type SlotFiller = (slot: HTMLElement, context: SlotContext) => void;
+const slotFillers = new Map<string, SlotFiller>();
+
+/** Registers what draws into every `data-slot=name` from now on. */
+export function fillSlot(name: "voice-note" | "media-progress", filler: SlotFiller): void {
+  slotFillers.set(name, filler);
+}
+
+/** An empty slot for `name`, filled by its registered filler if there is one. */
+export function slot(name: "voice-note" | "media-progress", context: SlotContext): HTMLElement {
+  const element = h("div", { class: "slot", "data-slot": name });
+  slotFillers.get(name)?.(element, context);
+  return element;
+}
+
 /** What to tell the user about a failure: the server's own zh/en message when it sent one. */
 export function failureText(error: unknown, lang: Lang): string {
   if (error instanceof ProblemFailure) {
