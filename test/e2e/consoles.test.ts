@@ -267,7 +267,7 @@ describe("the consoles in Chromium against the real server", () => {
     await card.locator("[data-action=events]").click();
     const form = card.locator("[data-testid=event-form]");
     await form.waitFor();
-    await form.locator("select[name=bizStep]").selectOption("packing");
+    await form.locator("label[data-step=packing]").click();
     await form.locator("input[name=place]").fill("合作社包装间");
     const before = await eventCount(registered.batchId);
     await form.locator("button[type=submit]").click();
@@ -279,7 +279,7 @@ describe("the consoles in Chromium against the real server", () => {
     });
 
     // A step that needs data is refused with the server's message, and nothing is stored.
-    await form.locator("select[name=bizStep]").selectOption("transforming");
+    await form.locator("label[data-step=transforming]").click();
     await form.locator("input[name=sourceGtin]").fill("123");
     await form.locator("input[name=sourceLot]").fill("FRESH-1");
     await form.evaluate((element) => {
@@ -306,7 +306,7 @@ describe("the consoles in Chromium against the real server", () => {
 
     await context.setOffline(true);
     await page.locator("[data-testid=offline]").waitFor();
-    await form.locator("select[name=bizStep]").selectOption("shipping");
+    await form.locator("label[data-step=shipping]").click();
     await form.locator("input[name=receiver]").fill(demo.organisations.logistics.id);
     await form.locator("input[name=place]").fill("杭州冷库");
     await form.locator("button[type=submit]").click();
@@ -357,12 +357,12 @@ describe("the consoles in Chromium against the real server", () => {
     await context.setOffline(true);
     await page.locator("[data-testid=offline]").waitFor();
     const queueShows = (n: number) => page.locator("[data-testid=queue] h2", { hasText: `(${String(n)})` }).waitFor();
-    await form.locator("select[name=bizStep]").selectOption("shipping");
+    await form.locator("label[data-step=shipping]").click();
     await form.locator("input[name=receiver]").fill(demo.organisations.logistics.id);
     await form.locator("input[name=place]").fill("一号冷库");
     await form.locator("button[type=submit]").click();
     await queueShows(1);
-    await form.locator("select[name=bizStep]").selectOption("transforming");
+    await form.locator("label[data-step=transforming]").click();
     await form.locator("input[name=sourceGtin]").fill("123");
     await form.locator("input[name=sourceLot]").fill("FRESH-2");
     await form.evaluate((element) => {
@@ -370,7 +370,7 @@ describe("the consoles in Chromium against the real server", () => {
     });
     await form.locator("button[type=submit]").click();
     await queueShows(2);
-    await form.locator("select[name=bizStep]").selectOption("shipping");
+    await form.locator("label[data-step=shipping]").click();
     await form.locator("input[name=receiver]").fill(demo.organisations.logistics.id);
     await form.locator("input[name=place]").fill("三号冷库");
     await form.locator("button[type=submit]").click();

@@ -1,6 +1,8 @@
 /** "My batches": a card per batch with its ledger state, its label sheet, its timeline of steps, its recall. */
 import { newIdempotencyKey } from "../shared/api.ts";
 import { BIZ_STEP_TEXT, COMMON, STATUS_TEXT, pick } from "../shared/text.ts";
+import { pictogram } from "../shared/pictograms.ts";
+import { withReadAloud } from "../shared/read-aloud.ts";
 import { chinaDay, chinaMinute, failureText, flash, h, reasonDialog } from "../shared/ui.ts";
 import { loadEvents, refreshBatches } from "./batch-refresh.ts";
 import { cachedEventForm } from "./event-form.ts";
@@ -21,10 +23,22 @@ function batchCard(batch: BatchView): HTMLElement {
     "article",
     { class: `card batch${recalled ? " batch-recalled" : ""}`, "data-lot": batch.lot, "data-batch-id": batch.batchId },
     h("h2", {}, productName(batch.gtin)),
-    h(
-      "p",
-      { class: "facts" },
-      `${t("lot")} ${batch.lot} · ${t("harvest")} ${chinaDay(batch.harvestedAt)} · ${batch.quantity.value} ${unitName(batch.quantity.unit)} · ${String(batch.itemCount)} ${t("items")}`,
+    withReadAloud(
+      h(
+        "p",
+        { class: "facts" },
+        `${t("lot")} ${batch.lot} · ${t("harvest")} ${chinaDay(batch.harvestedAt)} · ${batch.quantity.value} ${unitName(batch.quantity.unit)} · ${String(batch.itemCount)} ${t("items")}`,
+      ),
+      state.lang,
+      `${t("lot")} ${batch.lot}`,
+      () => [
+        { text: t("lot") },
+        { code: batch.lot },
+        { text: t("quantity") },
+        { quantity: batch.quantity.value, unit: batch.quantity.unit },
+        { text: t("itemsSpoken") },
+        { quantity: batch.itemCount, unit: "items" },
+      ],
     ),
     h(
       "div",
@@ -87,7 +101,8 @@ function eventsPanel(batch: BatchView): HTMLElement {
   const rows = list.map((event) =>
     h(
       "li",
-      { "data-step": event.bizStep },
+      { "data-step": event.bizStep, class: "with-picture" },
+      pictogram(event.bizStep),
       h("strong", {}, pick(BIZ_STEP_TEXT[event.bizStep] ?? [event.bizStep, event.bizStep], state.lang)),
       ` ${chinaMinute(event.occurredAt)} `,
       ledgerBadge(event.ledger),

@@ -1,6 +1,9 @@
 /** The form under an open batch that records a step of its life (input applied, transformed, shipped…). */
 import { newIdempotencyKey } from "../shared/api.ts";
 import { BIZ_STEP_TEXT, pick, type Pair } from "../shared/text.ts";
+import { pictogram } from "../shared/pictograms.ts";
+import { readAloudButton } from "../shared/read-aloud.ts";
+import type { Spoken } from "../shared/spoken.ts";
 import { chinaIsoFromLocalInput, chinaLocalInputNow, failureText, flash, h, slot } from "../shared/ui.ts";
 import { loadEvents, refreshBatches } from "./batch-refresh.ts";
 import { field } from "./field.ts";
@@ -24,12 +27,29 @@ export function forgetEventForms(): void {
   eventForms.clear();
 }
 
-function eventForm(batch: BatchView): HTMLElement {
-  const step = h(
-    "select",
-    { name: "bizStep" },
-    ...COOPERATIVE_STEPS.map((s) => h("option", { value: s }, pick(BIZ_STEP_TEXT[s] ?? [s, s], state.lang))),
+/**
+ * The step to record, as a grid of big pictures with a short word under each (a radio group:
+ * one choice, the first checked, reset with the form); `value` reads the choice.
+ */
+function stepChoice(): { grid: HTMLElement; value: () => string } {
+  const choices = COOPERATIVE_STEPS.map((s, index) =>
+    h(
+      "label",
+      { class: "step-choice", "data-step": s },
+      h("input", { type: "radio", name: "bizStep", value: s, ...(index === 0 ? { checked: "" } : {}) }),
+      pictogram(s),
+      h("span", {}, pick(BIZ_STEP_TEXT[s] ?? [s, s], state.lang)),
+    ),
   );
+  const grid = h("fieldset", { class: "step-grid" }, h("legend", {}, t("step")), ...choices);
+  const value = (): string =>
+    grid.querySelector<HTMLInputElement>("input[name=bizStep]:checked")?.value ?? COOPERATIVE_STEPS[0] ?? "";
+  return { grid, value };
+}
+
+function eventForm(batch: BatchView): HTMLElement {
+  const stepChoices = stepChoice();
+  const chosen = stepChoices.value;
   const occurredAt = h("input", {
     name: "occurredAt",
     type: "datetime-local",
@@ -45,6 +65,7 @@ function eventForm(batch: BatchView): HTMLElement {
   );
   const inputAmount = h("input", { name: "inputAmount", inputmode: "decimal", pattern: "\\d+(\\.\\d{1,3})?" });
   const inputUnit = h("input", { name: "inputUnit", maxlength: "8", value: "kg" });
+  const amountSpoken = (): Spoken[] => [{ quantity: inputAmount.value, unit: inputUnit.value.trim() }];
   const sourceGtin = h("input", { name: "sourceGtin", inputmode: "numeric", pattern: "\\d{14}", value: batch.gtin });
   const sourceLot = h("input", { name: "sourceLot", maxlength: "20" });
   const note = h("input", { name: "note", maxlength: "500" });
@@ -57,6 +78,7 @@ function eventForm(batch: BatchView): HTMLElement {
     field(t("inputName"), inputName),
     field(t("inputKind"), inputKind),
     h("div", { class: "row" }, field(t("inputAmount"), inputAmount), field(t("unit"), inputUnit)),
+    readAloudButton(state.lang, t("inputAmount"), amountSpoken),
   );
   const sources = h(
     "fieldset",
@@ -65,23 +87,23 @@ function eventForm(batch: BatchView): HTMLElement {
     field(t("inputBatchLot"), sourceLot),
   );
   const showStepFields = (): void => {
-    inputs.hidden = step.value !== "input_application";
-    sources.hidden = step.value !== "transforming";
-    handover.hidden = step.value !== "shipping";
-    receiver.required = step.value === "shipping";
-    inputName.required = step.value === "input_application";
-    inputAmount.required = step.value === "input_application";
-    sourceLot.required = step.value === "transforming";
+    inputs.hidden = chosen() !== "input_application";
+    sources.hidden = chosen() !== "transforming";
+    handover.hidden = chosen() !== "shipping";
+    receiver.required = chosen() === "shipping";
+    inputName.required = chosen() === "input_application";
+    inputAmount.required = chosen() === "input_application";
+    sourceLot.required = chosen() === "transforming";
   };
-  step.addEventListener("change", showStepFields);
+  stepChoices.grid.addEventListener("change", showStepFields);
   showStepFields();
   const status = h("div", { class: "status" });
   const submit = h("button", { type: "submit", class: "primary" }, t("record"));
   const form = h(
     "form",
     { class: "event-form", "data-testid": "event-form" },
-    h("h3", {}, t("recordEvent")),
-    field(t("step"), step),
+    h("h3", { class: "with-picture" }, pictogram("record"), t("recordEvent")),
+    stepChoices.grid,
     field(t("occurredAt"), occurredAt),
     field(t("locationName"), place),
     inputs,
@@ -103,7 +125,7 @@ function eventForm(batch: BatchView): HTMLElement {
     const region = state.me?.organisation?.regionCode;
     if (place.value.trim() !== "" && region !== undefined)
       data.location = { regionCode: region, name: place.value.trim() };
-    if (step.value === "input_application") {
+    if (chosen() === "input_application") {
       data.inputs = [
         {
           name: inputName.value.trim(),
@@ -113,18 +135,18 @@ function eventForm(batch: BatchView): HTMLElement {
         },
       ];
     }
-    if (step.value === "transforming")
+    if (chosen() === "transforming")
       data.inputBatches = [{ gtin: sourceGtin.value.trim(), lot: sourceLot.value.trim() }];
     if (note.value.trim() !== "") data.note = { zh: note.value.trim(), en: null };
     const body = {
-      bizStep: step.value,
+      bizStep: chosen(),
       occurredAt: chinaIsoFromLocalInput(occurredAt.value),
-      ...(step.value === "shipping" ? { receiver: receiver.value.trim() } : {}),
+      ...(chosen() === "shipping" ? { receiver: receiver.value.trim() } : {}),
       data,
     };
     const label: Pair = [
-      `${batch.lot} ${pick(BIZ_STEP_TEXT[step.value] ?? ["", ""], "zh")}`,
-      `${batch.lot} ${pick(BIZ_STEP_TEXT[step.value] ?? ["", ""], "en")}`,
+      `${batch.lot} ${pick(BIZ_STEP_TEXT[chosen()] ?? ["", ""], "zh")}`,
+      `${batch.lot} ${pick(BIZ_STEP_TEXT[chosen()] ?? ["", ""], "en")}`,
     ];
     submit.disabled = true;
     write(`/api/v1/batches/${batch.batchId}/events`, body, label, key)

@@ -1,5 +1,6 @@
 /** The writes waiting on this phone for a connection, and those the server refused, with its reason. */
 import { chinaIsoTime } from "../../../../server/src/domain/china-time.ts";
+import { pictogram, pictogramFor } from "../shared/pictograms.ts";
 import { COMMON, pick } from "../shared/text.ts";
 import { chinaMinute, h, slot } from "../shared/ui.ts";
 import { state } from "./state.ts";
@@ -35,7 +36,8 @@ export function queuePanel(): HTMLElement[] {
                   )}`;
             return h(
               "li",
-              { "data-key": w.key },
+              { "data-key": w.key, class: "with-picture" },
+              pictogram(pictogramFor(w)),
               queued + retry,
               slot("media-progress", { where: "queue-entry", key: w.key }),
             );

@@ -1,6 +1,8 @@
 /** "Register a batch": the form, kept as a draft across re-renders, and its submission. */
 import { UNITS } from "../../../../server/src/domain/units.ts";
 import { newIdempotencyKey } from "../shared/api.ts";
+import { pictogram } from "../shared/pictograms.ts";
+import { readAloudButton, withReadAloud } from "../shared/read-aloud.ts";
 import { CERT_TEXT, pick } from "../shared/text.ts";
 import { chinaIsoFromLocalInput, failureText, flash, h, slot } from "../shared/ui.ts";
 import { refreshBatches } from "./batch-refresh.ts";
@@ -103,49 +105,41 @@ function buildRegisterForm(): HTMLFormElement {
     const chosen = file.files?.[0];
     if (chosen !== undefined) startUpload(chosen);
   });
+  const lot = h("input", { name: "lot", required: "", maxlength: "20", pattern: "[!-~]{1,20}", value: value("lot") });
+  const quantity = h("input", {
+    name: "quantity",
+    required: "",
+    inputmode: "decimal",
+    pattern: "\\d+(\\.\\d{1,3})?",
+    value: value("quantity"),
+  });
+  const itemCount = h("input", {
+    name: "itemCount",
+    type: "number",
+    required: "",
+    min: "1",
+    max: "100000",
+    value: value("itemCount"),
+  });
   const status = h("div", { class: "status" });
   const form = h(
     "form",
     { class: "card register", "data-testid": "register-form" },
-    h("h1", {}, t("register")),
+    h("h1", { class: "with-picture" }, pictogram("register"), t("register")),
     field(t("product"), gtin),
     known,
     productHint,
-    field(
-      t("lot"),
-      h("input", { name: "lot", required: "", maxlength: "20", pattern: "[!-~]{1,20}", value: value("lot") }),
-    ),
+    withReadAloud(field(t("lot"), lot), state.lang, t("lot"), () => [{ text: t("lot") }, { code: lot.value }]),
     field(t("plot"), plot),
     field(
       t("harvestedAt"),
       h("input", { name: "harvestedAt", type: "datetime-local", required: "", value: value("harvestedAt") }),
     ),
-    h(
-      "div",
-      { class: "row" },
-      field(
-        t("quantity"),
-        h("input", {
-          name: "quantity",
-          required: "",
-          inputmode: "decimal",
-          pattern: "\\d+(\\.\\d{1,3})?",
-          value: value("quantity"),
-        }),
-      ),
-      field(t("unit"), unit),
-    ),
-    field(
-      t("itemCount"),
-      h("input", {
-        name: "itemCount",
-        type: "number",
-        required: "",
-        min: "1",
-        max: "100000",
-        value: value("itemCount"),
-      }),
-    ),
+    h("div", { class: "row" }, field(t("quantity"), quantity), field(t("unit"), unit)),
+    readAloudButton(state.lang, t("quantity"), () => [{ quantity: quantity.value, unit: unit.value }]),
+    withReadAloud(field(t("itemCount"), itemCount), state.lang, t("itemCount"), () => [
+      { quantity: itemCount.value, unit: "items" },
+    ]),
     h("label", { class: "check" }, hidden, t("hiddenCodes")),
     certBoxes.length === 0 ? null : h("fieldset", {}, h("legend", {}, t("certifications")), ...certBoxes),
     field(

@@ -47,6 +47,7 @@ export const T = {
   quantity: ["采收数量", "Quantity harvested"],
   unit: ["单位", "Unit"],
   itemCount: ["贴码件数（每件一个码）", "Items to label (one code each)"],
+  itemsSpoken: ["件数", "Items"],
   hiddenCodes: ["标签印刮开验证码", "Print a scratch-off verification code on each label"],
   certifications: ["认证（三品一标）", "Certifications"],
   complianceCertificate: ["承诺达标合格证编号", "Compliance certificate number"],

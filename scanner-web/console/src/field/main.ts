@@ -12,9 +12,12 @@ import { stepsFor } from "../../../../server/src/domain/step-actors.ts";
 import type { BizStep } from "../../../../server/src/domain/typed-data.ts";
 import { Api, ProblemFailure, newIdempotencyKey, storeToken, storedToken } from "../shared/api.ts";
 import { OfflineQueue, type QueuedWrite } from "../shared/offline-queue.ts";
+import { pictogram, pictogramFor } from "../shared/pictograms.ts";
+import { withReadAloud } from "../shared/read-aloud.ts";
+import type { Spoken } from "../shared/spoken.ts";
 import { registerServiceWorker } from "../shared/service-worker.ts";
 import { documentFor, tabBar, topBar } from "../shared/shell.ts";
-import { COMMON, LEDGER_TEXT, pick, storeLang, storedLang, type Lang } from "../shared/text.ts";
+import { BIZ_STEP_TEXT, COMMON, LEDGER_TEXT, pick, storeLang, storedLang, type Lang } from "../shared/text.ts";
 import {
   chinaIsoFromLocalInput,
   chinaLocalInputNow,
@@ -389,7 +392,12 @@ function lookupView(lookup: Lookup, me: NonNullable<Me["organisation"]>): HTMLEl
         "section",
         { class: "card", "data-testid": "lookup", "data-kind": "batch" },
         h("h2", {}, `${pick(T.batch, state.lang)}: ${name}${b.lot}`),
-        h("p", { class: "mono" }, `GTIN ${b.gtin}${lookup.code.serial === null ? "" : ` · #${lookup.code.serial}`}`),
+        withReadAloud(
+          h("p", { class: "mono" }, `GTIN ${b.gtin}${lookup.code.serial === null ? "" : ` · #${lookup.code.serial}`}`),
+          state.lang,
+          pick(T.theCode, state.lang),
+          () => codeParts(b.lot, b.gtin, lookup.code.serial),
+        ),
         ...(stale ? [h("p", { class: "help" }, pick(T.offlineInfo, state.lang))] : []),
         h("h3", {}, pick(T.history, state.lang)),
         h(
@@ -399,7 +407,8 @@ function lookupView(lookup: Lookup, me: NonNullable<Me["organisation"]>): HTMLEl
             h(
               "li",
               {},
-              `${pick(ACTION_TEXT[e.bizStep] ?? [e.bizStep, e.bizStep], state.lang)} · ${chinaMinute(e.occurredAt)} · ${pick(LEDGER_TEXT[e.ledger.state] ?? [e.ledger.state, e.ledger.state], state.lang)}`,
+              // What happened, named as the item page names it (the actions' verbs cover only the steps recorded here).
+              `${pick(BIZ_STEP_TEXT[e.bizStep] ?? ACTION_TEXT[e.bizStep] ?? [e.bizStep, e.bizStep], state.lang)} · ${chinaMinute(e.occurredAt)} · ${pick(LEDGER_TEXT[e.ledger.state] ?? [e.ledger.state, e.ledger.state], state.lang)}`,
             ),
           ),
         ),
@@ -412,9 +421,20 @@ function lookupView(lookup: Lookup, me: NonNullable<Me["organisation"]>): HTMLEl
         "section",
         { class: "card", "data-testid": "lookup", "data-kind": "container" },
         h("h2", {}, `${pick(T.container, state.lang)}: ${c.sscc}`),
+        withReadAloud(h("p", { class: "mono" }, `SSCC ${c.sscc}`), state.lang, pick(T.theCode, state.lang), () => [
+          { text: pick(T.caseWord, state.lang) },
+          { code: c.sscc },
+        ]),
         ...(c.contents === null
           ? []
-          : c.contents.batches.map((b) => h("p", { class: "mono" }, `${b.gtin} · ${b.lot} × ${String(b.items)}`))),
+          : c.contents.batches.map((b) =>
+              withReadAloud(
+                h("p", { class: "mono" }, `${b.gtin} · ${b.lot} × ${String(b.items)}`),
+                state.lang,
+                `${pick(T.lotWord, state.lang)} ${b.lot}`,
+                () => [{ text: pick(T.lotWord, state.lang) }, { code: b.lot }, { quantity: b.items, unit: "items" }],
+              ),
+            )),
         h("p", {}, `${pick(T.custodian, state.lang)}: ${c.custodianOrganisationId ?? "-"}`),
         ...(c.pendingReceiverOrganisationId === null
           ? []
@@ -424,10 +444,12 @@ function lookupView(lookup: Lookup, me: NonNullable<Me["organisation"]>): HTMLEl
   }
   const steps = mayRecord(lookup, me);
   const buttons = steps.map((step) => {
+    // A picture first, its short word under it: the step is recognised before it is read.
     const button = h(
       "button",
-      { type: "button", class: "big step", "data-step": step, "aria-pressed": String(state.step === step) },
-      pick(ACTION_TEXT[step] ?? [step, step], state.lang),
+      { type: "button", class: "step-choice", "data-step": step, "aria-pressed": String(state.step === step) },
+      pictogram(step),
+      h("span", {}, pick(ACTION_TEXT[step] ?? [step, step], state.lang)),
     );
     button.addEventListener("click", () => {
       if (state.step !== step) chosenPhoto = null;
@@ -444,7 +466,7 @@ function lookupView(lookup: Lookup, me: NonNullable<Me["organisation"]>): HTMLEl
       h("h2", {}, pick(T.mayRecord, state.lang)),
       ...(steps.length === 0
         ? [h("p", {}, pick(T.nothingNow, state.lang))]
-        : [h("div", { class: "steps" }, ...buttons)]),
+        : [h("div", { class: "step-grid" }, ...buttons)]),
     ),
   );
   if (state.step !== null && steps.includes(state.step)) cards.push(recordForm(lookup, state.step));
@@ -476,7 +498,13 @@ function recordForm(lookup: Lookup, step: string): HTMLElement {
     });
   });
   const withTemperatures = lookup.kind === "batch" && ["shipping", "receiving", "cooling"].includes(step);
-  if (withTemperatures) fields.push(labelled(pick(T.temperatures, lang), temps), labelled(pick(T.csv, lang), csv));
+  if (withTemperatures)
+    fields.push(
+      withReadAloud(labelled(pick(T.temperatures, lang), temps), lang, pick(T.theTemperatures, lang), () =>
+        temperatureParts(temps.value, lang),
+      ),
+      labelled(pick(T.csv, lang), csv),
+    );
   const substance = input("substance", { required: "", maxlength: "200" });
   const result = input("result", { type: "number", step: "any", min: "0", inputmode: "decimal" });
   const limit = input("limit", { type: "number", step: "any", min: "0", inputmode: "decimal" });
@@ -489,8 +517,12 @@ function recordForm(lookup: Lookup, step: string): HTMLElement {
   if (step === "inspecting") {
     fields.push(
       labelled(pick(T.substance, lang), substance),
-      labelled(pick(T.result, lang), result),
-      labelled(pick(T.limit, lang), limit),
+      withReadAloud(labelled(pick(T.result, lang), result), lang, pick(T.result, lang), () => [
+        { quantity: result.value, unit: "mg/kg" },
+      ]),
+      withReadAloud(labelled(pick(T.limit, lang), limit), lang, pick(T.limit, lang), () => [
+        { quantity: limit.value, unit: "mg/kg" },
+      ]),
       labelled(pick(T.standard, lang), standard),
       h("label", { class: "check" }, passed, pick(T.passed, lang)),
       labelled(pick(T.photo, lang), photo),
@@ -503,7 +535,7 @@ function recordForm(lookup: Lookup, step: string): HTMLElement {
   const form = h(
     "form",
     { class: "card record", "data-testid": "record-form", "data-step": step },
-    h("h2", {}, pick(ACTION_TEXT[step] ?? [step, step], lang)),
+    h("h2", { class: "with-picture" }, pictogram(step), pick(ACTION_TEXT[step] ?? [step, step], lang)),
     ...fields,
     slot("voice-note", { where: "field-record", step }),
     h("button", { type: "submit", class: "primary big" }, pick(T.record, lang)),
@@ -565,6 +597,26 @@ function recordForm(lookup: Lookup, step: string): HTMLElement {
     chosenPhoto = null;
   });
   return form;
+}
+
+/** What the code's read-aloud button says: the lot and GTIN one character at a time, and the serial. */
+function codeParts(lot: string, gtin: string, serial: string | null): Spoken[] {
+  const lang = state.lang;
+  return [
+    { text: pick(T.lotWord, lang) },
+    { code: lot },
+    { text: pick(T.gtinWord, lang) },
+    { code: gtin },
+    ...(serial === null ? [] : [{ text: pick(T.serialWord, lang) }, { code: serial }]),
+  ];
+}
+
+/** The temperatures typed or imported, each in degrees; a list that cannot be read says so. */
+function temperatureParts(text: string, lang: Lang): Spoken[] {
+  const parsed = parseReadings(text);
+  if ("badLine" in parsed) return [{ text: tr(T.badReadings, lang, { n: String(parsed.badLine) }) }];
+  if (parsed.readings.length === 0) return [{ text: pick(T.noReadings, lang) }];
+  return parsed.readings.map((reading) => ({ celsius: reading.celsius }));
 }
 
 const RECEIVERS_KEY = "oioc.field.receivers";
@@ -654,7 +706,8 @@ function queueView(): HTMLElement[] {
                 const photos = w.media?.length ?? 0;
                 return h(
                   "li",
-                  { "data-key": w.key },
+                  { "data-key": w.key, class: "with-picture" },
+                  pictogram(pictogramFor(w)),
                   `${pick(w.label, lang)} · ${chinaMinute(new Date(w.queuedAtMs).toISOString())}`,
                   ...(photos === 0
                     ? []

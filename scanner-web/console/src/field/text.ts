@@ -52,6 +52,15 @@ export const T = {
   emptyQueue: ["没有待发送的记录。", "Nothing is waiting."],
   uploading: ["上传照片", "Uploading the photo"],
   photoWaiting: ["张照片保存在手机上", "photo(s) kept on this phone"],
+  // Words said before a number read aloud, and what each read-aloud button is for.
+  lotWord: ["批号", "Lot"],
+  gtinWord: ["商品条码", "GTIN"],
+  serialWord: ["序号", "Serial"],
+  caseWord: ["箱码", "Case code"],
+  itemsWord: ["件", "items"],
+  theCode: ["扫到的码", "the code scanned"],
+  theTemperatures: ["温度记录", "the temperatures"],
+  noReadings: ["还没有温度读数。", "No temperature readings yet."],
 } as const satisfies Record<string, Pair>;
 
 export const ACTION_TEXT: Record<string, Pair> = {
