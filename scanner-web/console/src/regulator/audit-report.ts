@@ -82,7 +82,13 @@ function batchReport(value: BatchAuditReport): HTMLElement {
     { class: "card batch-report", "data-batch-id": value.batchId },
     h("h2", {}, `${value.gtin ?? ""} / ${value.lot ?? ""}`),
     h("p", {}, h("code", {}, value.batchId)),
-    h("p", {}, `${t("checked")}: ${value.checked.join(", ")}`),
+    // Rule families by their identifiers, as the printed report shows them (the same in both languages).
+    h(
+      "p",
+      {},
+      `${t("checked")}: `,
+      ...value.checked.flatMap((c, i) => [i === 0 ? "" : state.lang === "zh" ? "、" : ", ", h("code", {}, c)]),
+    ),
     ...packingSummary(value.packing),
     findingsList(value.findings),
   );
@@ -130,7 +136,10 @@ export function auditView(): HTMLElement {
         : h(
             "p",
             {},
-            `${t("sources")}: ${state.lang === "zh" ? "链 ID" : "chain"} ${sources.chainId} · ${sources.registry} · ${sources.rpc} · ${sources.content}`,
+            `${t("sources")}: ${state.lang === "zh" ? "链 ID" : "chain"} ${sources.chainId} · `,
+            // An address does not break like words: as code it wraps within a phone's width.
+            h("code", {}, sources.registry),
+            ` · ${sources.rpc} · ${sources.content}`,
           ),
       value.type === "oioc.audit-scope-report"
         ? h("p", {}, `${t("batchCount")}: ${String(value.batches.length)}`)
