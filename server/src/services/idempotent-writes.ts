@@ -13,6 +13,7 @@ import type { Kysely } from "kysely";
 
 import {
   completeIdempotencyKey,
+  holdsIdempotencyKey,
   IdempotencyLeaseLost,
   releaseIdempotencyKey,
   renewIdempotencyKey,
@@ -34,6 +35,8 @@ export type WriteAnswer = { status: number; body: unknown };
 export interface IdempotencyContext {
   db: Kysely<Database>;
   idempotencyLeaseMs?: number;
+  /** The replica's clock for leases (the service context's); `Date.now` without one. */
+  now?: () => number;
 }
 
 export interface KeyedWrite {
@@ -75,8 +78,9 @@ export async function writeOnce(
   hooks: KeyedWriteHooks,
 ): Promise<KeyedOutcome> {
   const leaseMs = ctx.idempotencyLeaseMs ?? DEFAULT_IDEMPOTENCY_LEASE_MS;
+  const now = ctx.now ?? Date.now;
   const claim: KeyClaim = { organisationId: request.organisationId, key: request.key, token: randomUUID() };
-  const reservation = await reserveIdempotencyKey(ctx.db, request, { token: claim.token, leaseMs });
+  const reservation = await reserveIdempotencyKey(ctx.db, request, { token: claim.token, leaseMs, nowMs: now() });
   switch (reservation.outcome) {
     case "replay":
       return { outcome: "answered", answer: { status: reservation.status, body: reservation.body }, replayed: true };
@@ -86,14 +90,14 @@ export async function writeOnce(
       return { outcome: "in_progress", retryAfterMs: reservation.retryAfterMs };
     case "recover": {
       const answer = await hooks.recover(reservation.written);
-      await completeIdempotencyKey(ctx.db, claim, answer);
+      await completeIdempotencyKey(ctx.db, claim, answer, now());
       return { outcome: "answered", answer, replayed: true };
     }
     case "reserved":
       break;
   }
   const renewal = setInterval(() => {
-    renewIdempotencyKey(ctx.db, claim, leaseMs).catch(hooks.onRenewalError);
+    renewIdempotencyKey(ctx.db, claim, leaseMs, now()).catch(hooks.onRenewalError);
   }, leaseMs / 3);
   renewal.unref();
   let answer: WriteAnswer;
@@ -102,6 +106,13 @@ export async function writeOnce(
   } catch (error) {
     clearInterval(renewal);
     if (error instanceof IdempotencyLeaseLost) return { outcome: "in_progress", retryAfterMs: LEASE_LOST_RETRY_MS };
+    // A key taken over while this write ran: the failure may be the taker's doing (its write
+    // committed first, so this one met `batch.exists` or an already recalled batch), and this
+    // write committed nothing. The answer is the taker's, which a retry gets; reporting this
+    // error would answer one key twice, differently. Still held, the failure is this request's own.
+    if (!(await holdsIdempotencyKey(ctx.db, claim))) {
+      return { outcome: "in_progress", retryAfterMs: LEASE_LOST_RETRY_MS };
+    }
     // A refused request changed nothing; the client may fix it and retry under the same key.
     await releaseIdempotencyKey(ctx.db, claim);
     throw error;
@@ -109,6 +120,6 @@ export async function writeOnce(
   clearInterval(renewal);
   // False only when a retry took over after this write: that retry answers from the same
   // write, so this answer is still true.
-  await completeIdempotencyKey(ctx.db, claim, answer);
+  await completeIdempotencyKey(ctx.db, claim, answer, now());
   return { outcome: "answered", answer, replayed: false };
 }

@@ -12,7 +12,10 @@
  *   (`markIdempotencyKeyWritten`): a write commits only while its handler still holds
  *   the key, and the mark commits with it or not at all;
  * - a key whose lease expired (its handler died) is taken over by the next request with
- *   it: rerun when nothing was written, answered from what was written otherwise.
+ *   it: rerun when nothing was written, answered from what was written otherwise;
+ * - a handler that stalled past its lease and was taken over answers "in progress" whatever
+ *   its write met (the taker's batch already committed under the same GTIN and lot), so one
+ *   key never gets two different answers (services/idempotent-writes.ts).
  */
 import { z } from "zod";
 
@@ -175,27 +178,35 @@ export class IdempotencyLeaseLost extends Error {
  * throws (rolling the write back) when the key is no longer this handler's, so a key
  * taken over after a stall never gets two writes. The first write of a handler is the
  * one an interrupted request is answered from.
+ *
+ * One UPDATE, even when an earlier write of the handler already marked the key: on
+ * PostgreSQL it holds the key's row until this transaction ends, so a takeover racing the
+ * commit waits for it and then reads the mark (and answers from it) instead of slipping
+ * in between a check and the commit.
  */
 export async function markIdempotencyKeyWritten(db: Db, claim: KeyClaim, written: WrittenRef): Promise<void> {
-  const held = await db
-    .selectFrom("idempotency_keys")
-    .select(["written_ref"])
-    .where("organisation_id", "=", claim.organisationId)
-    .where("key", "=", claim.key)
-    .where("lease_token", "=", claim.token)
-    .where("completed_at_ms", "is", null)
-    .executeTakeFirst();
-  if (held === undefined) throw new IdempotencyLeaseLost(claim);
-  if (held.written_ref !== null) return;
   const result = await db
     .updateTable("idempotency_keys")
-    .set({ written_ref: JSON.stringify(written) })
+    .set((eb) => ({ written_ref: eb.fn.coalesce("written_ref", eb.val(JSON.stringify(written))) }))
     .where("organisation_id", "=", claim.organisationId)
     .where("key", "=", claim.key)
     .where("lease_token", "=", claim.token)
     .where("completed_at_ms", "is", null)
     .executeTakeFirst();
   if (result.numUpdatedRows !== 1n) throw new IdempotencyLeaseLost(claim);
+}
+
+/** Whether `claim` still holds its key: unanswered, and not taken over by another request. */
+export async function holdsIdempotencyKey(db: Db, claim: KeyClaim): Promise<boolean> {
+  const row = await db
+    .selectFrom("idempotency_keys")
+    .select(["lease_token"])
+    .where("organisation_id", "=", claim.organisationId)
+    .where("key", "=", claim.key)
+    .where("lease_token", "=", claim.token)
+    .where("completed_at_ms", "is", null)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 /** Stores the response of a held key; false when another request took the key over meanwhile. */
