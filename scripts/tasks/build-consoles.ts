@@ -13,7 +13,7 @@ import path from "node:path";
 import { bundle, contentName, writeFavicon, writeWithSiblings } from "./build-web.ts";
 
 /** The two consoles, and the public pages for joining and signing in, which share their frame and styles. */
-export const CONSOLES = ["cooperative", "regulator", "field", "apply", "signin"] as const;
+export const CONSOLES = ["cooperative", "regulator", "field", "operator", "apply", "signin"] as const;
 export type ConsoleName = (typeof CONSOLES)[number];
 
 /** What tells the two pages apart before their script runs: the title, and phone or desk layout. */
@@ -21,6 +21,7 @@ const PAGES: Record<ConsoleName, { title: string; layout: "mobile" | "desktop"; 
   cooperative: { title: "合作社控制台 · Cooperative console", layout: "mobile" },
   regulator: { title: "监管控制台 · Regulator console", layout: "desktop" },
   field: { title: "现场记录 · Field console", layout: "mobile" },
+  operator: { title: "运营控制台 · Operator console", layout: "desktop" },
   apply: { title: "申请加入 · Apply to join", layout: "mobile", entry: "scanner-web/apply/main.ts" },
   signin: { title: "登录 · Sign in", layout: "mobile", entry: "scanner-web/signin/main.ts" },
 };

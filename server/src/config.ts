@@ -107,6 +107,15 @@ const envSchema = z.object({
   LEDGER_BATCH_SIZE: positiveInt.max(200).default(10),
   LEDGER_MAX_WAIT_MS: positiveInt.default(2_000),
   LEDGER_POLL_MS: positiveInt.default(500),
+  /**
+   * The operator console warns when the relayer's native balance falls below this many wei
+   * (it pays the gas of every relayed write). Default 0.1 of the chain's coin (10^17 wei).
+   */
+  RELAYER_BALANCE_WARN_WEI: z
+    .string()
+    .regex(/^\d{1,78}$/, "must be a whole number of wei")
+    .default("100000000000000000")
+    .transform((value) => BigInt(value)),
 
   /**
    * The operator's own GS1 company prefix, from which a cooperative without GS1 membership is
@@ -214,6 +223,8 @@ export interface ServerConfig {
     batchSize: number;
     maxWaitMs: number;
     pollMs: number;
+    /** Below this relayer balance (wei) the operator console warns (`RELAYER_BALANCE_WARN_WEI`). */
+    relayerBalanceWarnWei: bigint;
   };
   /** The operator's GS1 prefix that cooperatives' prefixes are allocated from; undefined when none. */
   platformPrefix: { prefix: string; extraDigits: number } | undefined;
@@ -304,6 +315,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       batchSize: e.LEDGER_BATCH_SIZE,
       maxWaitMs: e.LEDGER_MAX_WAIT_MS,
       pollMs: e.LEDGER_POLL_MS,
+      relayerBalanceWarnWei: e.RELAYER_BALANCE_WARN_WEI,
     },
     platformPrefix:
       e.PLATFORM_COMPANY_PREFIX === undefined

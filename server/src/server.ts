@@ -32,6 +32,7 @@ import { auditsRouter } from "./http/routes/audits.ts";
 import { exportsRouter } from "./http/routes/exports.ts";
 import { labelsRouter } from "./http/routes/labels.ts";
 import { organisationsRouter } from "./http/routes/organisations.ts";
+import { operatorRouter } from "./http/routes/operator.ts";
 import { applicationsRouter, LICENCE_PATH } from "./http/routes/applications.ts";
 import { membersRouter } from "./http/routes/members.ts";
 import { publicLimits } from "./http/routes/public-limits.ts";
@@ -234,6 +235,20 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       exportsRouter(ctx),
       labelsRouter(ctx),
       auditsRouter(ctx, { provider, fromBlock: config.chain.deployedAtBlock }),
+      operatorRouter(ctx, {
+        provider,
+        // Addresses only: the keys themselves stay with the writer.
+        keys: {
+          relayer: new Wallet(config.chain.relayerPrivateKey).address,
+          admin: config.chain.adminPrivateKey === undefined ? null : new Wallet(config.chain.adminPrivateKey).address,
+          regulator:
+            config.chain.regulatorPrivateKey === undefined
+              ? null
+              : new Wallet(config.chain.regulatorPrivateKey).address,
+        },
+        relayerBalanceWarnWei: config.chain.relayerBalanceWarnWei,
+        confirmations: config.chain.confirmations,
+      }),
     ],
     beforeRoutes: [authenticate({ db: ctx.db, adminToken: config.secrets.adminToken }), refuseSuspendedWriters(ctx)],
     trustProxy: config.http.trustProxy,

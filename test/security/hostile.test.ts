@@ -401,6 +401,28 @@ describe("hostile input and the authorisation matrix", () => {
         tried += 1;
       }
     }
+    // The operator's reads (issue 15 part 6): the admin token only, not a regulator nor a cooperative.
+    const operatorReads = [
+      "/api/v1/admin/organisations",
+      "/api/v1/admin/keys",
+      "/api/v1/admin/relayer",
+      "/api/v1/admin/outbox",
+    ];
+    const readers = [
+      ...principals,
+      { name: "a regulator", token: demo.organisations.regulator.token },
+      { name: "the cooperative itself", token: demo.organisations.cooperative.token },
+    ];
+    for (const read of operatorReads) {
+      for (const principal of readers) {
+        const response = await apiClient(server.url, principal.token).get<{ code: string }>(read);
+        assert.ok(
+          [401, 403].includes(response.status),
+          `${principal.name} → GET ${read}: got ${response.status} ${JSON.stringify(response.body)}`,
+        );
+        tried += 1;
+      }
+    }
     assert.deepEqual(await stateCounts(), before, "no refused write changed anything");
     const refusals = refusalsLogged - refusalsBefore;
     assert.ok(refusals >= tried, `every refusal was logged (${String(refusals)} of ${String(tried)})`);

@@ -527,7 +527,7 @@ const OPERATIONS: Operation[] = [
     method: "post",
     path: "/api/v1/organisations/{id}/suspend",
     summary: "Suspend an organisation (in force at once, anchored on chain)",
-    roles: "regulator",
+    roles: "regulator (its region), admin (every region)",
     body: reasonRequest,
     success: 202,
   },
@@ -535,7 +535,7 @@ const OPERATIONS: Operation[] = [
     method: "post",
     path: "/api/v1/organisations/{id}/reinstate",
     summary: "Reinstate a suspended organisation",
-    roles: "regulator",
+    roles: "regulator (its region), admin (every region)",
     body: reasonRequest,
     success: 202,
   },
@@ -628,6 +628,37 @@ const OPERATIONS: Operation[] = [
     path: "/api/v1/exports/kde.xlsx",
     summary: "Key data elements as a sortable XLSX workbook (same query)",
     roles: "admin, regulator, cooperative (own batches)",
+    success: 200,
+  },
+  {
+    method: "get",
+    path: "/api/v1/admin/organisations",
+    summary: "Every organisation with its company prefixes in force and its number of people (the operator console)",
+    roles: "admin",
+    success: 200,
+  },
+  {
+    method: "get",
+    path: "/api/v1/admin/keys",
+    summary:
+      "The server's relayer, admin and regulator addresses with the registry roles each holds and its balance, and every organisation's signing address, custody and creation time; never private material",
+    roles: "admin",
+    success: 200,
+  },
+  {
+    method: "get",
+    path: "/api/v1/admin/relayer",
+    summary:
+      "The relayer's balance against RELAYER_BALANCE_WARN_WEI, its gas and fees of the last 24 hours, and how many batch registrations the balance covers at the recent fee",
+    roles: "admin",
+    success: 200,
+  },
+  {
+    method: "get",
+    path: "/api/v1/admin/outbox",
+    summary:
+      "Outbox entries by kind and state, the oldest pending entry's age, the last errors (code and message, URLs removed), and the indexer's block against the chain's head",
+    roles: "admin",
     success: 200,
   },
   {

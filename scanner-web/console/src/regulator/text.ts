@@ -71,14 +71,8 @@ export const T = {
   orderReferences: ["订单与发货通知", "Orders and despatch advice"],
 } as const satisfies Record<string, Pair>;
 
-export const KIND_TEXT: Record<string, Pair> = {
-  cooperative: ["合作社", "Cooperative"],
-  processor: ["加工企业", "Processor"],
-  logistics: ["物流企业", "Logistics"],
-  retailer: ["零售商", "Retailer"],
-  inspector: ["检测机构", "Inspector"],
-  regulator: ["监管机构", "Regulator"],
-};
+// Organisation kinds are shown by the operator console too.
+export { KIND_TEXT } from "../shared/text.ts";
 
 export const t = (key: keyof typeof T): string => pick(T[key], state.lang);
 

@@ -24,7 +24,7 @@ export class ProblemFailure extends Error {
 export class NetworkFailure extends Error {}
 
 /** Each console keeps its own token: one browser may serve a cooperative and a regulator desk. */
-export type ConsoleName = "cooperative" | "regulator" | "field";
+export type ConsoleName = "cooperative" | "regulator" | "field" | "operator";
 
 const tokenKey = (console: ConsoleName): string => `oioc.console.${console}.token`;
 

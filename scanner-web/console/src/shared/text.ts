@@ -43,6 +43,16 @@ export const COMMON = {
   ],
 } as const satisfies Record<string, Pair>;
 
+/** Organisation kinds, as the regulator and operator consoles name them. */
+export const KIND_TEXT: Record<string, Pair> = {
+  cooperative: ["合作社", "Cooperative"],
+  processor: ["加工企业", "Processor"],
+  logistics: ["物流企业", "Logistics"],
+  retailer: ["零售商", "Retailer"],
+  inspector: ["检测机构", "Inspector"],
+  regulator: ["监管机构", "Regulator"],
+};
+
 /** Where a record stands on the ledger, said plainly. */
 export const LEDGER_TEXT: Record<string, Pair> = {
   pending: ["待上链", "Waiting for the ledger"],

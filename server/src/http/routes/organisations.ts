@@ -166,7 +166,8 @@ export function organisationsRouter(ctx: ServiceContext): Router {
     ["suspend", true],
     ["reinstate", false],
   ] as const) {
-    router.post(`/api/v1/organisations/:id/${path}`, requireRole("regulator"), async (req, res) => {
+    // The operator (admin) too, from its console: for every region, in its own name.
+    router.post(`/api/v1/organisations/:id/${path}`, requireRole("regulator", "admin"), async (req, res) => {
       await idempotent(ctx, req, res, async () => ({
         status: 202,
         body: await setOrganisationSuspended(

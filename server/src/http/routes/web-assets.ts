@@ -347,7 +347,7 @@ export function webAssetsRouter(options: { dir?: string } = {}): Router {
     sendAsset(req, res, asset, "no-cache");
   });
 
-  for (const name of ["cooperative", "regulator", "field"] as const) {
+  for (const name of ["cooperative", "regulator", "field", "operator"] as const) {
     router.get(`/console/${name}`, (req, res) => {
       const asset = loadAsset(path.join(dir, "console", `${name}.html`));
       if (asset === null) {

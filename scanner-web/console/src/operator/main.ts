@@ -1,0 +1,106 @@
+/**
+ * The operator console (issue 15 part 6), for the platform's admin token: organisations,
+ * applications to join, the server's keys and their roles on chain, the relayer's balance, and
+ * the outbox's health beside the indexer's lag. Every panel reads one documented
+ * `/api/v1/admin/…` endpoint (or the applications and suspension endpoints the regulator
+ * console uses), so a script can do all it shows (docs/operator-console.md).
+ */
+import { Api, ProblemFailure, storeToken, storedToken } from "../shared/api.ts";
+import { applicationReview } from "../shared/applications.ts";
+import { registerServiceWorker } from "../shared/service-worker.ts";
+import { documentFor, tabBar, topBar as shellTopBar } from "../shared/shell.ts";
+import { storeLang } from "../shared/text.ts";
+import { failureText, flash, h, signInView } from "../shared/ui.ts";
+import { keys, keysView } from "./keys.ts";
+import { organisations, organisationsView } from "./organisations.ts";
+import { outbox, outboxView } from "./outbox.ts";
+import { relayer, relayerView } from "./relayer.ts";
+import { flashRegion, registerRender, render, state, type View } from "./state.ts";
+import { T, t } from "./text.ts";
+
+const app = (): HTMLElement => document.getElementById("app") ?? document.body;
+
+const applications = applicationReview({ api: () => state.api, lang: () => state.lang, flashRegion, render });
+
+const VIEWS: Record<View, () => HTMLElement> = {
+  organisations: organisationsView,
+  applications: applications.view,
+  keys: keysView,
+  relayer: relayerView,
+  outbox: outboxView,
+};
+
+function topBar(): HTMLElement {
+  return shellTopBar({
+    title: t("title"),
+    lang: state.lang,
+    showOffline: false,
+    onSwitchLang: () => {
+      state.lang = state.lang === "zh" ? "en" : "zh";
+      storeLang(state.lang);
+      render();
+    },
+    ...(state.api === null ? {} : { onSignOut: signOut }),
+  });
+}
+
+function tabs(): HTMLElement {
+  const views: [View, string][] = [
+    ["organisations", t("organisations")],
+    ["applications", t("applications")],
+    ["keys", t("keys")],
+    ["relayer", t("relayer")],
+    ["outbox", t("outbox")],
+  ];
+  return tabBar(state.view, views, (target) => {
+    state.view = target;
+    // A message belongs to the panel it was said on.
+    flashRegion.replaceChildren();
+    render();
+  });
+}
+
+function renderConsole(): void {
+  documentFor(state.lang, t("title"));
+  if (state.api === null) {
+    app().replaceChildren(topBar(), h("main", {}, flashRegion, signInView(state.lang, T.title, signIn)));
+    return;
+  }
+  app().replaceChildren(topBar(), tabs(), h("main", {}, flashRegion, VIEWS[state.view]()));
+}
+
+function signOut(): void {
+  storeToken("operator", null);
+  state.api = null;
+  for (const data of [organisations, keys, relayer, outbox]) data.reset();
+  render();
+}
+
+async function signIn(token: string): Promise<void> {
+  const candidate = new Api(token);
+  const me = await candidate.get<{ roles: string[] }>("/api/v1/me");
+  if (!me.roles.includes("admin")) {
+    throw new ProblemFailure({
+      code: "console.wrong_role",
+      status: 403,
+      message: { zh: T.notAdmin[0], en: T.notAdmin[1] },
+    });
+  }
+  storeToken("operator", token);
+  state.api = candidate;
+  render();
+}
+
+registerRender(renderConsole);
+// Opens with no network after the first visit, like the other consoles.
+registerServiceWorker();
+
+const saved = storedToken("operator");
+render();
+if (saved !== null) {
+  signIn(saved).catch((error: unknown) => {
+    if (error instanceof ProblemFailure) storeToken("operator", null);
+    render();
+    flash(flashRegion, "error", failureText(error, state.lang));
+  });
+}
