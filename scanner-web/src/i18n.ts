@@ -113,6 +113,7 @@ export const VERDICT_TEXT: Record<VerdictKey, { title: Pair; sentence: Pair; ico
   },
 };
 
+/** The checks by name: shown only when "how we checked" is opened, so on-demand.ts carries them. */
 export const CHECK_TEXT: Record<CheckId, Pair> = {
   chain_id: ["连接的是正确的区块链", "Connected to the right blockchain"],
   item_identity: ["商品码与批次一致", "The code belongs to this batch"],
@@ -168,7 +169,6 @@ export const UNIT_TEXT: Record<string, Pair> = {
 
 export const UI_TEXT = {
   switchTo: ["English", "中文"],
-  product: ["产品", "Product"],
   cooperative: ["合作社", "Cooperative"],
   origin: ["产地", "Origin"],
   plot: ["地块", "Plot"],
@@ -191,19 +191,12 @@ export const UI_TEXT = {
   badSignature: ["签名无效", "Invalid signature"],
   video: ["种植视频", "Planting video"],
   howChecked: ["我们如何验证", "How we checked"],
-  checkPassed: ["通过", "passed"],
-  checkFailed: ["未通过", "failed"],
-  checkPending: ["待上链", "pending"],
   recallReason: ["召回原因", "Reason for recall"],
-  signals: ["异常提示", "Warnings"],
   scanCount: ["此码已被扫描 {n} 次", "Scans of this code so far: {n}"],
   hiddenCode: ["刮开涂层验证", "Scratch-off code"],
   hiddenCodeHint: ["请输入刮开涂层下的 8 位数字", "Enter the 8 digits under the scratch-off"],
   submit: ["验证", "Check"],
-  firstClaim: ["首次验证成功", "First check: genuine"],
-  claimedBefore: ["此码已于 {time} 被验证过", "This code was already checked on {time}"],
-  wrongCode: ["验证码不正确", "The code is wrong"],
-  rateLimited: ["尝试次数过多，请稍后再试", "Too many attempts; try again later"],
+  // Also what a claim says when the script answering it cannot be loaded.
   claimError: ["暂时无法验证，请稍后再试", "Cannot check right now; try again later"],
   code: ["商品码", "Item code"],
   independent: ["独立核验", "Verify independently"],
@@ -222,6 +215,21 @@ export const UI_TEXT = {
     "「{actor}」记录了「{step}」，但它当时无权记录这个批次：这条记录不可信",
     "{actor} recorded “{step}” without custody of this batch: do not trust this record",
   ],
+} as const satisfies Record<string, Pair>;
+
+/**
+ * What the page shows only on demand (on-demand.ts, a script of its own): the status of each
+ * check once "how we checked" is opened, and the answers to a hidden-code claim. Kept out of
+ * `UI_TEXT`, which the page's own script carries whole.
+ */
+export const ON_DEMAND_TEXT = {
+  checkPassed: ["通过", "passed"],
+  checkFailed: ["未通过", "failed"],
+  checkPending: ["待上链", "pending"],
+  firstClaim: ["首次验证成功", "First check: genuine"],
+  claimedBefore: ["此码已于 {time} 被验证过", "This code was already checked on {time}"],
+  wrongCode: ["验证码不正确", "The code is wrong"],
+  rateLimited: ["尝试次数过多，请稍后再试", "Too many attempts; try again later"],
 } as const satisfies Record<string, Pair>;
 
 export function pick(pair: Pair, lang: Lang): string {

@@ -12,12 +12,11 @@ import type { ItemResolution, UnknownItemResolution } from "../../server/src/dom
 import { hasWebCryptoDigest, useSha256Fallback, type Sha256 } from "../../server/src/verify/cid.ts";
 import { coldChainRangeOf, readingsOf, testFailed } from "../../server/src/verify/findings.ts";
 import { verifyResolution, type VerificationReport } from "../../server/src/verify/verify-resolution.ts";
-import { claimHiddenCode, type ClaimOutcome } from "./claim.ts";
-import { chinaDateTime, h, type Child } from "./dom.ts";
+import type { ClaimOutcome } from "./claim.ts";
+import { h, type Child } from "./dom.ts";
 import {
   BIZ_STEP_TEXT,
   CERT_TEXT,
-  CHECK_TEXT,
   UI_TEXT,
   UNIT_TEXT,
   VERDICT_TEXT,
@@ -48,6 +47,12 @@ let state: State = { kind: "loading" };
 let claim: ClaimOutcome | null = null;
 /** The script an item packed in cases, or certified by a 合格证, loads (item-path.ts); null for others. */
 let itemPath: typeof import("./item-path.ts") | null = null;
+type OnDemand = typeof import("./on-demand.ts");
+/** The script of what is shown only when asked (on-demand.ts): the checks' names, the claim; null until loaded. */
+let onDemand: OnDemand | null = null;
+let onDemandLoading: Promise<OnDemand | null> | null = null;
+/** Whether "how we checked" is open, so that a redraw (a language switch, a claim's answer) keeps it open. */
+let checksOpen = false;
 // One video element for the page's life, so switching language does not restart playback.
 let video: HTMLVideoElement | null = null;
 
@@ -404,32 +409,62 @@ function timelineSection(resolution: ItemResolution, report: VerificationReport)
   );
 }
 
+/** The script of what is shown only when asked, loaded once; null when it cannot be (offline). */
+function loadOnDemand(): Promise<OnDemand | null> {
+  const url: string = ON_DEMAND_CHUNK_URL;
+  onDemandLoading ??= (import(url) as Promise<OnDemand>).then(
+    (module) => (onDemand = module),
+    () => {
+      // Asked for again next time: the network may be back.
+      onDemandLoading = null;
+      return null;
+    },
+  );
+  return onDemandLoading;
+}
+
+/** Opened when something failed: whoever sees "not verified" should see why at once. */
+const opensChecks = (report: VerificationReport): boolean => report.verdict === "not_verified";
+
+/**
+ * Each check's line carries its outcome (`data-check`, `data-ok`, the detail as its title)
+ * and mark from the start; its name and spoken outcome come with on-demand.ts, which a
+ * closed list does not need until it is opened.
+ */
 function checksSection(resolution: ItemResolution, report: VerificationReport): HTMLElement {
-  const items = report.checks.map((check) => {
-    const mark = check.ok === true ? "✓" : check.ok === false ? "✗" : "…";
-    const status = check.ok === true ? t("checkPassed") : check.ok === false ? t("checkFailed") : t("checkPending");
-    return h(
-      "li",
-      {
-        class: `check check-${String(check.ok)}`,
-        "data-check": check.id,
-        "data-ok": String(check.ok),
-        title: check.detail,
-      },
-      h("span", { class: "mark", "aria-hidden": "true" }, mark),
-      h("span", {}, pick(CHECK_TEXT[check.id], lang)),
-      h("span", { class: "sr-only" }, ` (${status})`),
-    );
-  });
-  // Opened when something failed: whoever sees "not verified" should see why at once.
-  const open: Record<string, string> = report.verdict === "not_verified" ? { open: "" } : {};
-  return h(
+  const list = h(
+    "ul",
+    {},
+    ...report.checks.map((check) =>
+      h(
+        "li",
+        {
+          class: `check check-${String(check.ok)}`,
+          "data-check": check.id,
+          "data-ok": String(check.ok),
+          title: check.detail,
+        },
+        h("span", { class: "mark", "aria-hidden": "true" }, check.ok === true ? "✓" : check.ok === false ? "✗" : "…"),
+      ),
+    ),
+  );
+  const shownIn = lang;
+  const complete = (module: OnDemand | null): void => {
+    for (const line of list.children) module?.completeCheck(line as HTMLElement, shownIn);
+  };
+  complete(onDemand);
+  const details = h(
     "details",
-    { class: "card checks", ...open },
+    { class: "card checks", ...(checksOpen || opensChecks(report) ? { open: "" } : {}) },
     h("summary", {}, t("howChecked")),
-    h("ul", {}, ...items),
+    list,
     h("p", { class: "code" }, labelled(t("code"), resolution.uri)),
   );
+  details.addEventListener("toggle", () => {
+    checksOpen = details.open;
+    if (details.open) void loadOnDemand().then(complete);
+  });
+  return details;
 }
 
 function claimSection(resolution: ItemResolution): HTMLElement | null {
@@ -451,31 +486,18 @@ function claimSection(resolution: ItemResolution): HTMLElement | null {
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    void claimHiddenCode(resolution.item, input.value.trim()).then((outcome) => {
-      claim = outcome;
-      render();
-    });
+    const code = input.value.trim();
+    // The claim and its answers come with on-demand.ts: few scans submit one.
+    void loadOnDemand()
+      .then((module): Promise<ClaimOutcome> | ClaimOutcome =>
+        module === null ? { kind: "error" } : module.claimHiddenCode(resolution.item, code),
+      )
+      .then((outcome) => {
+        claim = outcome;
+        render();
+      });
   });
-  let message: string | null = null;
-  if (claim !== null) {
-    switch (claim.kind) {
-      case "first":
-        message = t("firstClaim");
-        break;
-      case "claimed_before":
-        message = t("claimedBefore").replace("{time}", chinaDateTime(claim.claimedAtMs));
-        break;
-      case "wrong_code":
-        message = t("wrongCode");
-        break;
-      case "rate_limited":
-        message = t("rateLimited");
-        break;
-      case "error":
-        message = t("claimError");
-        break;
-    }
-  }
+  const message = claim === null ? null : (onDemand?.claimMessage(claim, lang) ?? t("claimError"));
   return h(
     "section",
     { class: "card" },
@@ -593,6 +615,8 @@ function render(): void {
 declare const SHA256_FALLBACK_URL: string;
 /** The content-named item-path.ts bundle (same build); verify-resolution.ts loads it too, the browser once. */
 declare const CONTAINERS_CHUNK_URL: string;
+/** The content-named on-demand.ts bundle (same build). */
+declare const ON_DEMAND_CHUNK_URL: string;
 
 /**
  * Browsers give Web Crypto only to secure origins; the demo on a phone is opened over plain
@@ -640,6 +664,9 @@ async function start(): Promise<void> {
       ? null
       : (import(CONTAINERS_CHUNK_URL) as Promise<typeof import("./item-path.ts")>);
   const report = await verifyResolution(resolution, { baseUrl: location.href });
+  // The failed checks' names are shown with the verdict: the list opens by itself. Not
+  // loaded, the list shows the marks alone.
+  if (report.chainReachable && opensChecks(report)) await loadOnDemand();
   // Not loaded: the containers check failed already, and the certificates are not shown.
   itemPath = (await pathScript?.catch(() => null)) ?? null;
   // A chain that cannot be read says nothing about the item: offer a retry, not a verdict.

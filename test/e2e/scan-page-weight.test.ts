@@ -32,8 +32,14 @@ import { settleLedger } from "./support/settle-ledger.ts";
 import { itemPathOf, startTestServer } from "../support/test-server.ts";
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
-/** An order of magnitude above what the page weighs (about 30 KB): catches a lost compression, not a byte. */
-const PAGE_BYTES_BOUND = 60_000;
+/**
+ * What this test's page (its HTML with the answer inside, its script, their headers) took on
+ * the wire when it was last made lighter (34,094 B), plus 300: a change that adds more says so
+ * here. The 35 KB target, on the bench's HTTPS origin and 1,000-item batch, is the bench's row.
+ */
+const PAGE_BYTES_BUDGET = 34_400;
+/** The script of what is shown only when asked (scanner-web/src/on-demand.ts). */
+const ON_DEMAND_SCRIPT = /^\/web\/on-demand-[0-9a-f]{10}\.js$/;
 
 describe("the scan page on the wire and on a phone's screen", () => {
   let node: ChainNode | undefined;
@@ -155,7 +161,7 @@ describe("the scan page on the wire and on a phone's screen", () => {
       for (const [requested, bytes] of transfers.byPath()) {
         if (requested === itemPath || requested.startsWith("/web/")) own += bytes;
       }
-      assert.ok(own < PAGE_BYTES_BOUND, `the page took ${own} bytes on the wire`);
+      assert.ok(own <= PAGE_BYTES_BUDGET, `the page took ${own} bytes on the wire, over ${PAGE_BYTES_BUDGET}`);
       // The figure against the 35 KB target, for whoever changes the page (the bench prints it too).
       const parts = [...transfers.byPath()]
         .filter(([requested]) => requested === itemPath || requested.startsWith("/web/"))
@@ -168,6 +174,48 @@ describe("the scan page on the wire and on a phone's screen", () => {
         0,
         "no document was fetched from the gateway",
       );
+      assert.deepEqual(
+        [...transfers.byPath().keys()].filter((p) => ON_DEMAND_SCRIPT.test(p)),
+        [],
+        "nothing shown only when asked is loaded with the page",
+      );
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("names the checks when 'how we checked' is opened, in the language shown, and keeps it open", async (t: TestContext) => {
+    if (browser === undefined || server === undefined) {
+      t.skip("Chromium is not available on this machine (see the warning above)");
+      return;
+    }
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: "zh-CN" });
+    try {
+      const page = await context.newPage();
+      const requested: string[] = [];
+      page.on("request", (request) => requested.push(new URL(request.url()).pathname));
+      await page.goto(`${server.url}${itemPath}`);
+      await page.locator('[data-verdict="verified"]').waitFor({ timeout: 60_000 });
+      const line = page.locator('[data-check="attestation_signature"]');
+      // Closed, each line carries its outcome and mark; its name waits for the list to open.
+      assert.equal(await line.getAttribute("data-ok"), "true");
+      assert.equal(await line.textContent(), "✓");
+      assert.equal(requested.filter((p) => ON_DEMAND_SCRIPT.test(p)).length, 0);
+      await page.locator(".checks summary").click();
+      await page.waitForFunction(
+        () => (document.querySelector('[data-check="attestation_signature"]')?.textContent ?? "").length > 1,
+      );
+      assert.equal(await line.textContent(), "✓合作社的数字签名有效 (通过)");
+      assert.equal(requested.filter((p) => ON_DEMAND_SCRIPT.test(p)).length, 1);
+      // A redraw in the other language keeps the list open and names every line at once.
+      await page.locator("button.lang").click();
+      assert.equal(await page.locator("details.checks").getAttribute("open"), "");
+      assert.equal(await line.textContent(), "✓The cooperative's digital signature is valid (passed)");
+      const unnamed = await page
+        .locator("[data-check]")
+        .evaluateAll((nodes) => nodes.filter((n) => n.childElementCount < 3).map((n) => n.getAttribute("data-check")));
+      assert.deepEqual(unnamed, []);
+      assert.equal(requested.filter((p) => ON_DEMAND_SCRIPT.test(p)).length, 1, "loaded once");
     } finally {
       await context.close();
     }

@@ -181,8 +181,9 @@ export const DATA_ATTRIBUTE_AIS = [
 ] as const;
 export type DataAttributeAi = (typeof DATA_ATTRIBUTE_AIS)[number];
 
-const DATA_ATTRIBUTE_SET: ReadonlySet<string> = new Set(DATA_ATTRIBUTE_AIS);
-const QUALIFIER_SET: ReadonlySet<string> = new Set(QUALIFIER_ORDER);
+// Marked pure so that a bundle using only the GTIN functions (the scan page) drops them and their lists.
+const DATA_ATTRIBUTE_SET: ReadonlySet<string> = /* @__PURE__ */ new Set(DATA_ATTRIBUTE_AIS);
+const QUALIFIER_SET: ReadonlySet<string> = /* @__PURE__ */ new Set(QUALIFIER_ORDER);
 
 function isDataAttributeAi(ai: string): ai is DataAttributeAi {
   return DATA_ATTRIBUTE_SET.has(ai);
