@@ -15,7 +15,7 @@ import { JsonRpcProvider, Wallet } from "ethers";
 
 import { apiClient, expectStatus, type ApiClient } from "../../scripts/lib/api-client.ts";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
-import { deployLocalRegistry, type LocalDeployment } from "../../scripts/lib/local-stack.ts";
+import { deployLocalRegistry, offlineServerEnv, type LocalDeployment } from "../../scripts/lib/local-stack.ts";
 import { loadConfig } from "../../server/src/config.ts";
 import type { RunningServer } from "../../server/src/server.ts";
 import { outboxErrorCode, publicErrorText } from "../../server/src/services/operator.ts";
@@ -325,5 +325,45 @@ describe("the operator's endpoints", () => {
     const defaults = loadConfig({ ...deployment.env });
     assert.equal(defaults.chain.relayerBalanceWarnWei, 10n ** 17n);
     assert.throws(() => loadConfig({ ...deployment.env, RELAYER_BALANCE_WARN_WEI: "0.5" }), /RELAYER_BALANCE_WARN_WEI/);
+  });
+});
+
+describe("the operator's endpoints with the chain unreachable", () => {
+  let server: RunningServer;
+  let dataDir = "";
+  let admin: ApiClient;
+  const env = offlineServerEnv("");
+
+  before(async () => {
+    ({ server, dataDir } = await startTestServer(env, "operator-offline"));
+    admin = apiClient(server.url, env.ADMIN_TOKEN);
+  });
+
+  after(async () => {
+    await server.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("still answers what the database knows, says what the chain did not, and refuses the relayer's figures", async () => {
+    const keys = expectStatus(
+      await admin.get<{
+        chainReachable: boolean;
+        server: { use: string; address: string; roles: unknown; balanceWei: unknown }[];
+      }>("/api/v1/admin/keys"),
+      200,
+      "keys",
+    );
+    assert.equal(keys.chainReachable, false);
+    // Only the relayer is configured here; its address is known without the chain.
+    assert.deepEqual(keys.server, [
+      { use: "relayer", address: new Wallet(env.RELAYER_PRIVATE_KEY ?? "").address, roles: null, balanceWei: null },
+    ]);
+    const outbox = expectStatus(await admin.get<OutboxAnswer>("/api/v1/admin/outbox"), 200, "outbox");
+    assert.equal(outbox.indexer.chainHead, null);
+    assert.equal(outbox.indexer.lagBlocks, null);
+    assert.equal(outbox.oldestPending, null);
+    const relayer = await admin.get<{ code: string }>("/api/v1/admin/relayer");
+    assert.equal(relayer.status, 503);
+    assert.equal(relayer.body.code, "chain.unavailable");
   });
 });
