@@ -25,7 +25,7 @@ import { listItemSerials } from "../../server/src/storage/batches.ts";
 import { createDemoTea, onboard, registerDemoBatch, type Party } from "../support/onboard.ts";
 import { startTestServer } from "../support/test-server.ts";
 import { settleLedger } from "./support/settle-ledger.ts";
-import { horizontalOverflow, smallTapTargets, smallText } from "./support/touch-targets.ts";
+import { horizontalOverflow, lowContrast, smallTapTargets, smallText } from "./support/touch-targets.ts";
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
 const screenshotDir = path.join(projectRoot, "test-results");
@@ -94,13 +94,14 @@ describe("the consoles for people who read little, on a phone in Chromium", () =
     }, count);
   }
 
-  /** Big targets, big enough text, nothing wider than the phone: what a thumb in the sun needs. */
+  /** Big targets, big enough text, nothing wider than the phone, enough contrast: what a thumb in the sun needs. */
   async function fitsAThumb(page: Page, where: string): Promise<void> {
     const file = where.replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "");
     await page.screenshot({ path: path.join(screenshotDir, `low-literacy-${file}.png`), fullPage: true });
     assert.deepEqual(await smallTapTargets(page), [], `${where}: tap targets under 48 × 48 px`);
     assert.deepEqual(await smallText(page), [], `${where}: text under 16 px`);
     assert.equal(await horizontalOverflow(page), 0, `${where}: wider than the screen`);
+    assert.deepEqual(await lowContrast(page), [], `${where}: text under WCAG AA contrast`);
   }
 
   async function signInWithToken(page: Page, console: string, token: string, ready: string): Promise<void> {
@@ -192,6 +193,11 @@ describe("the consoles for people who read little, on a phone in Chromium", () =
     const { context, page } = await phone();
     await signInWithToken(page, "field", carrier.token, "[data-testid=scan-form]");
     await fitsAThumb(page, "field scan");
+    // Whose phone console this is, said aloud after signing in.
+    assert.deepEqual(await readAloud(page, ".with-speak:has([data-testid=signed-in-as]) [data-action=read-aloud]"), {
+      text: "已登录，杭州冷链物流",
+      lang: "zh-CN",
+    });
 
     await page.fill("input[name=code]", `${server.url}/01/${DEMO_GTIN}/10/${LOT}/21/${serial}`);
     await page.click("[data-testid=scan-form] button[type=submit]");

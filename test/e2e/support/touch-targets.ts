@@ -161,3 +161,76 @@ export async function smallText(page: Page, minimum = 16): Promise<SmallText[]> 
     return found;
   }, minimum);
 }
+
+export interface LowContrast {
+  selector: string;
+  ratio: number;
+  /** What the ratio had to reach: 4.5, or 3 for large text (WCAG 2.x AA). */
+  required: number;
+  text: string;
+}
+
+/**
+ * Visible text whose colour against its background is under WCAG AA (4.5:1, or 3:1 for text
+ * from 24 px, or from 18.66 px bold). The background is the nearest opaque one behind the
+ * element's box (images are not looked at); text of disabled controls is exempt, as in WCAG.
+ */
+export async function lowContrast(page: Page): Promise<LowContrast[]> {
+  await install(page);
+  return page.evaluate(() => {
+    const { visible, pathOf } = (globalThis as unknown as { __touchChecks: PageChecks }).__touchChecks;
+    const parse = (colour: string): [number, number, number, number] | null => {
+      const match = /^rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)(?:,\s*([\d.]+))?\)$/.exec(colour);
+      if (match === null) return null;
+      return [Number(match[1]), Number(match[2]), Number(match[3]), match[4] === undefined ? 1 : Number(match[4])];
+    };
+    const luminance = ([r, g, b]: readonly number[]): number => {
+      const channel = (value = 0): number => {
+        const c = value / 255;
+        return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+      };
+      return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+    };
+    /** The colour behind `element`: its own and its ancestors' backgrounds blended up to an opaque one. */
+    const backgroundOf = (element: Element): [number, number, number] => {
+      const layers: [number, number, number, number][] = [];
+      for (let current: Element | null = element; current !== null; current = current.parentElement) {
+        const colour = parse(getComputedStyle(current).backgroundColor);
+        if (colour !== null && colour[3] > 0) layers.push(colour);
+        if (colour !== null && colour[3] >= 1) break;
+      }
+      let blended: [number, number, number] = [255, 255, 255];
+      for (const [r, g, b, a] of layers.reverse()) {
+        blended = [r * a + blended[0] * (1 - a), g * a + blended[1] * (1 - a), b * a + blended[2] * (1 - a)];
+      }
+      return blended;
+    };
+    const found: LowContrast[] = [];
+    for (const element of document.body.querySelectorAll("*")) {
+      if (["SCRIPT", "STYLE", "NOSCRIPT", "TEMPLATE"].includes(element.tagName)) continue;
+      const own = [...element.childNodes]
+        .filter((node) => node.nodeType === Node.TEXT_NODE)
+        .map((node) => node.textContent ?? "")
+        .join("")
+        .trim();
+      if (own === "" || !visible(element) || element.closest(":disabled") !== null) continue;
+      const style = getComputedStyle(element);
+      const text = parse(style.color);
+      if (text === null) continue;
+      const behind = backgroundOf(element);
+      const foreground: [number, number, number] = [
+        text[0] * text[3] + behind[0] * (1 - text[3]),
+        text[1] * text[3] + behind[1] * (1 - text[3]),
+        text[2] * text[3] + behind[2] * (1 - text[3]),
+      ];
+      const [light, dark] = [luminance(foreground), luminance(behind)].sort((a, b) => b - a);
+      const ratio = ((light ?? 0) + 0.05) / ((dark ?? 0) + 0.05);
+      const size = Number.parseFloat(style.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+      const required = large ? 3 : 4.5;
+      if (ratio + 0.005 >= required) continue;
+      found.push({ selector: pathOf(element), ratio: Math.round(ratio * 100) / 100, required, text: own.slice(0, 40) });
+    }
+    return found;
+  });
+}

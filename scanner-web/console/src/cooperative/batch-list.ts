@@ -2,7 +2,7 @@
 import { newIdempotencyKey } from "../shared/api.ts";
 import { BIZ_STEP_TEXT, COMMON, STATUS_TEXT, pick } from "../shared/text.ts";
 import { pictogram } from "../shared/pictograms.ts";
-import { withReadAloud } from "../shared/read-aloud.ts";
+import { signedInAs, withReadAloud } from "../shared/read-aloud.ts";
 import { chinaDay, chinaMinute, failureText, flash, h, reasonDialog } from "../shared/ui.ts";
 import { loadEvents, refreshBatches } from "./batch-refresh.ts";
 import { cachedEventForm } from "./event-form.ts";
@@ -13,8 +13,11 @@ import { t, unitName } from "./text.ts";
 import { write } from "./writes.ts";
 
 export function batchesView(): HTMLElement {
-  if (state.batches.length === 0) return h("section", { class: "card" }, h("p", {}, pick(COMMON.none, state.lang)));
-  return h("section", { class: "batch-list" }, ...state.batches.map(batchCard));
+  const organisation = state.me?.organisation;
+  const who = organisation == null ? null : signedInAs(pick(organisation.name, state.lang), state.lang);
+  if (state.batches.length === 0)
+    return h("section", { class: "card" }, who, h("p", {}, pick(COMMON.none, state.lang)));
+  return h("section", { class: "batch-list" }, who, ...state.batches.map(batchCard));
 }
 
 function batchCard(batch: BatchView): HTMLElement {

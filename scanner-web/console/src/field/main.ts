@@ -13,7 +13,7 @@ import type { BizStep } from "../../../../server/src/domain/typed-data.ts";
 import { Api, ProblemFailure, newIdempotencyKey, storeToken, storedToken } from "../shared/api.ts";
 import { OfflineQueue, type QueuedWrite } from "../shared/offline-queue.ts";
 import { pictogram, pictogramFor } from "../shared/pictograms.ts";
-import { withReadAloud } from "../shared/read-aloud.ts";
+import { signedInAs, withReadAloud } from "../shared/read-aloud.ts";
 import type { Spoken } from "../shared/spoken.ts";
 import { registerServiceWorker } from "../shared/service-worker.ts";
 import { documentFor, tabBar, topBar } from "../shared/shell.ts";
@@ -297,6 +297,7 @@ function scanCard(): HTMLElement {
   const form = h(
     "form",
     { class: "card scan", "data-testid": "scan-form" },
+    ...(state.me?.organisation == null ? [] : [signedInAs(pick(state.me.organisation.name, state.lang), state.lang)]),
     h("h1", {}, pick(T.scan, state.lang)),
     h("p", { class: "help" }, pick(T.scanHelp, state.lang)),
     cameraButton,

@@ -9,6 +9,7 @@ import { pick, type Lang, type Pair } from "./text.ts";
 import { h } from "./ui.ts";
 
 const READ_ALOUD: Pair = ["读出来", "Read aloud"];
+const SIGNED_IN_AS: Pair = ["已登录", "Signed in as"];
 
 export function canSpeak(): boolean {
   return typeof globalThis.speechSynthesis === "object" && typeof globalThis.SpeechSynthesisUtterance === "function";
@@ -59,4 +60,18 @@ export function withReadAloud(
   const button = readAloudButton(lang, what, parts);
   if (button === null) return content;
   return h("div", { class: "with-speak" }, content, button);
+}
+
+/**
+ * Whose console this is, with its read-aloud button: after scanning a sign-in QR code, a person
+ * who reads little hears that the phone now records for their own organisation.
+ */
+export function signedInAs(name: string, lang: Lang): HTMLElement {
+  const said = pick(SIGNED_IN_AS, lang);
+  return withReadAloud(
+    h("p", { class: "signed-in-as", "data-testid": "signed-in-as" }, `${said}${lang === "zh" ? "：" : " "}${name}`),
+    lang,
+    said,
+    () => [{ text: said }, { text: name }],
+  );
 }
