@@ -25,6 +25,7 @@ import type { RunningServer } from "../../server/src/server.ts";
 import { createDemoTea, onboard, registerDemoBatch, type Party } from "../support/onboard.ts";
 import { startTestServer } from "../support/test-server.ts";
 import { settleLedger } from "./support/settle-ledger.ts";
+import { horizontalOverflow, smallTapTargets } from "./support/touch-targets.ts";
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
 const screenshotDir = path.join(projectRoot, "test-results");
@@ -51,15 +52,23 @@ describe("the operator console on a phone screen, in Chromium", () => {
     });
   }
 
+  /** Nothing widens the page past the screen (wide tables scroll in their card), and every target takes a thumb. */
+  async function fitsThePhone(p: Page, what: string): Promise<void> {
+    assert.equal(await horizontalOverflow(p), 0, `${what}: the page is no wider than the phone`);
+    assert.deepEqual(await smallTapTargets(p), [], `${what}: every tap target is 48 px or more`);
+  }
+
   /** Opens a panel by its tab, waits for its answer, and shoots it in Chinese and English. */
   async function panel(p: Page, name: string, tabZh: string, headingEn: string): Promise<void> {
     await p.locator(".tabs button", { hasText: tabZh }).click();
     const section = p.locator(`[data-testid=panel-${name}][data-loaded=true]`);
     if (name !== "applications") await section.waitFor();
     await p.screenshot({ path: path.join(screenshotDir, `console-operator-${name}-zh.png`), fullPage: true });
+    await fitsThePhone(p, `${name} in Chinese`);
     await p.click("[data-action=lang]");
     await p.locator("main h1", { hasText: headingEn }).first().waitFor();
     await p.screenshot({ path: path.join(screenshotDir, `console-operator-${name}-en.png`), fullPage: true });
+    await fitsThePhone(p, `${name} in English`);
     await p.click("[data-action=lang]");
     await p.locator(".tabs button", { hasText: tabZh }).waitFor();
   }
