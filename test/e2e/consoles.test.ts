@@ -6,7 +6,9 @@
  * sheet, record an event, work offline, recall, see a refusal explained) and the
  * regulator's at a desk (search and sort, audit with findings, exports, suspend and
  * reinstate, recall). The ledger writer is driven by the test (`workOnce`), so "pending"
- * is seen before "anchored" every time. Screenshots go to test-results/console-*.png.
+ * is seen before "anchored" every time. The picture of a batch whose registration the ledger
+ * refused goes to test-results/console-cooperative-failed.png; every other console page is shot
+ * at 360×740 in both languages by console-gallery.test.ts.
  */
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
@@ -235,7 +237,6 @@ describe("the consoles in Chromium against the real server", () => {
       percents.some((p) => p > 0 && p < 100),
       `the bar moved through intermediate values: ${percents.join(",")}`,
     );
-    await page.screenshot({ path: path.join(screenshotDir, "console-cooperative-register.png"), fullPage: true });
 
     await page.click("[data-testid=register-form] button[type=submit]");
     const card = page.locator("[data-lot='CONSOLE-1']");
@@ -289,7 +290,6 @@ describe("the consoles in Chromium against the real server", () => {
     await form.locator(".flash-error").waitFor();
     assert.equal(await eventCount(registered.batchId), before + 1, "a refused event changes nothing");
 
-    await page.screenshot({ path: path.join(screenshotDir, "console-cooperative-batches.png"), fullPage: true });
     await closeConsole(opened);
   });
 
@@ -311,7 +311,6 @@ describe("the consoles in Chromium against the real server", () => {
     await form.locator("input[name=place]").fill("杭州冷库");
     await form.locator("button[type=submit]").click();
     await page.locator("[data-testid=queue]", { hasText: "1" }).waitFor();
-    await page.screenshot({ path: path.join(screenshotDir, "console-cooperative-offline.png"), fullPage: true });
     assert.equal(await eventCount(batch.batchId), before, "nothing reached the server while offline");
 
     // Back online but the server still unreachable (a dead spot, a proxy): the write keeps
@@ -395,7 +394,6 @@ describe("the consoles in Chromium against the real server", () => {
     assert.match(refusal, /\[(?!console\.)[a-z_]+\.[a-z_]+\]/, `the server's code is shown: ${refusal}`);
     // The failing one says it will be tried again, and when.
     assert.match((await page.locator("[data-testid=queue] li").textContent()) ?? "", /重试/);
-    await page.screenshot({ path: path.join(screenshotDir, "console-cooperative-queue-refused.png"), fullPage: true });
 
     // The dead spot clears: the queue tries again by itself (no reload, no online event) and sends it once.
     await page.unroute(eventsRoute);
@@ -514,7 +512,6 @@ describe("the consoles in Chromium against the real server", () => {
     await page.fill("input[name=region]", "330106");
     await page.click("[data-testid=filters] button[type=submit]");
     await page.locator("[data-testid=result-count]", { hasText: "3" }).waitFor();
-    await page.screenshot({ path: path.join(screenshotDir, "console-regulator-search.png"), fullPage: true });
 
     // The audit of the overharvested batch: its findings are the API's, grouped by severity.
     const overharvested = await batchByLot("AUDIT-2");
@@ -552,7 +549,6 @@ describe("the consoles in Chromium against the real server", () => {
     assert.match(html, /^<!doctype html>/);
     assert.match(html, /AUDIT-2/);
     assert.match(html, /mass_balance\.plot_exceeded/);
-    await page.screenshot({ path: path.join(screenshotDir, "console-regulator-audit.png"), fullPage: true });
 
     // The audit of the whole search: every batch in scope, re-verified.
     await page.click(".tabs button:nth-child(1)");
@@ -598,7 +594,6 @@ describe("the consoles in Chromium against the real server", () => {
       "organisation",
     );
     assert.equal(org.organisation.status, "suspended");
-    await page.screenshot({ path: path.join(screenshotDir, "console-regulator-organisations.png"), fullPage: true });
 
     const coop = await openConsole("cooperative", demo.organisations.cooperative.token);
     await coop.page.locator(".banner-danger").waitFor();
@@ -610,7 +605,6 @@ describe("the consoles in Chromium against the real server", () => {
     await coop.page
       .locator("[data-testid=register-form] .flash-error", { hasText: "organisation.suspended" })
       .waitFor();
-    await coop.page.screenshot({ path: path.join(screenshotDir, "console-cooperative-suspended.png"), fullPage: true });
     await closeConsole(coop);
 
     await coopRow.locator("[data-action=reinstate]").click();
@@ -696,7 +690,6 @@ describe("the consoles in Chromium against the real server", () => {
     await certificate.locator("input[name=certScope]").fill(gtin);
     await certificate.locator("button[type=submit]").click();
     await page.locator("[data-testid=certification-list]", { hasText: "ORG-330106-2026-0042" }).waitFor();
-    await page.screenshot({ path: path.join(screenshotDir, "console-cooperative-records.png"), fullPage: true });
 
     const me = expectStatus(
       await coopApi.get<{ plots: { id: string; name: string }[]; certifications: { id: string; number: string }[] }>(

@@ -32,6 +32,9 @@ const LATIN_IN_CHINESE = [
   "Android",
   "Chrome",
   "Linux",
+  // The chain's own terms, untranslated in Chinese too (Gas 费, wei).
+  "Gas",
+  "wei",
 ];
 
 /** The switch to Chinese, named in Chinese on an English page. */
@@ -72,6 +75,7 @@ function withoutCodes(text: string): string {
     .replace(/\[[a-z0-9_]+(?:\.[a-z0-9_]+)+\]/g, " ") // a problem's code, shown beside its message
     .replace(/\b[a-z]+_[0-9A-Za-z-]{6,}/g, " ") // an organisation's, order's or member's id
     .replace(/\b0x[0-9a-fA-F]+\b/g, " ")
+    .replace(/\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b/g, " ") // a contract's role names (RELAYER_ROLE)
     .replace(/\b[A-Z0-9]+(?:-[A-Z0-9]+)+\b/g, " "); // lots, certificate and order numbers
 }
 
