@@ -7,7 +7,7 @@ import { KIND_TEXT, pick } from "../shared/text.ts";
 import { h } from "../shared/ui.ts";
 import { coin, panelData, panelFrame, when } from "./panel.ts";
 import { state } from "./state.ts";
-import { STATE_TEXT, USE_TEXT, t, textOf } from "./text.ts";
+import { STATE_TEXT, USE_TEXT, fill, t, textOf } from "./text.ts";
 
 interface KeysAnswer {
   registry: string;
@@ -50,7 +50,7 @@ function serverKeys(value: KeysAnswer): HTMLElement {
               ? [h("span", { class: "badge badge-danger" }, t("noRoles"))]
               : key.roles.map((role) => h("span", { class: "badge ledger-anchored" }, role))),
         ),
-        h("p", {}, `${t("balance")}: ${key.balanceWei === null ? t("unknown") : coin(key.balanceWei)}`),
+        h("p", {}, fill(t("balance"), { value: key.balanceWei === null ? t("unknown") : coin(key.balanceWei) })),
       ),
     ),
   );

@@ -122,7 +122,10 @@ export function outboxView(): HTMLElement {
           { "data-testid": "oldest-pending" },
           value.oldestPending === null
             ? t("nonePending")
-            : `${t("oldestPending")}: ${when(value.oldestPending.acceptedAt)}, ${fill(t("waitingFor"), { age: duration(value.oldestPending.ageSeconds) })}`,
+            : fill(t("oldestPending"), {
+                time: when(value.oldestPending.acceptedAt),
+                age: duration(value.oldestPending.ageSeconds),
+              }),
         ),
       ),
       h(
