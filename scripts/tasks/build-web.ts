@@ -167,11 +167,15 @@ export async function compact(js: Uint8Array): Promise<Uint8Array> {
   const { code } = await minify(new TextDecoder().decode(js), COMPACT_OPTIONS);
   if (code === undefined) throw new Error("terser produced nothing");
   const bytes = new TextEncoder().encode(code);
-  mkdirSync(COMPACT_CACHE, { recursive: true });
-  // Written whole, then renamed: builds in parallel test processes never read half a file.
-  const partial = `${cached}.${String(process.pid)}.partial`;
-  writeFileSync(partial, bytes);
-  renameSync(partial, cached);
+  try {
+    mkdirSync(COMPACT_CACHE, { recursive: true });
+    // Written whole, then renamed: builds in parallel test processes never read half a file.
+    const partial = `${cached}.${String(process.pid)}.partial`;
+    writeFileSync(partial, bytes);
+    renameSync(partial, cached);
+  } catch {
+    // A read-only tree only makes the next build compact again.
+  }
   return bytes;
 }
 
