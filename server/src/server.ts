@@ -61,6 +61,7 @@ import { getMedia } from "./storage/media.ts";
 import { migrateToLatest } from "./storage/migrate.ts";
 import { createOutboxPort } from "./storage/outbox.ts";
 import { flushScans, pruneClaimGuards } from "./storage/scans.ts";
+import { sweepExpiredUploadSessions } from "./services/upload-sessions.ts";
 
 export interface RunningServer {
   url: string;
@@ -127,6 +128,7 @@ export async function buildContext(
     keysDir: path.join(config.dataDir, "keys"),
     signatureTtlSeconds: config.chain.signatureTtlSeconds,
     mediaLimitBytes: config.http.mediaLimitBytes,
+    uploadsDir: path.join(config.dataDir, "uploads"),
     maxItemsPerBatch: config.http.batchMaxItems,
     cloneThresholds: config.cloneThresholds,
     contractSignatures: contractSignatureChecker(provider),
@@ -303,6 +305,10 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     // Guessing-limit guards outlive their windows (an hour; a client's hash changes daily) by a day.
     pruneClaimGuards(ctx.db, Date.now() - 2 * 86_400_000).catch((error: unknown) => {
       logger.warn({ err: error }, "claim guards not pruned; retrying at the next hour");
+    });
+    // Upload sessions abandoned for a day, and the bytes they held (docs/media-uploads.md).
+    sweepExpiredUploadSessions(ctx).catch((error: unknown) => {
+      logger.warn({ err: error }, "expired upload sessions not removed; retrying at the next hour");
     });
   };
   prune();

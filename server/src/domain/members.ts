@@ -37,6 +37,7 @@ const RULES: readonly Rule[] = [
   { method: "*", path: /^\/api\/v1\/orders(\/|$)/, anyOf: ["events"] },
   { method: "POST", path: /^\/epcis\/capture$/, anyOf: ["events"] },
   { method: "POST", path: /^\/api\/v1\/media$/, anyOf: ["batches", "events"] },
+  { method: "*", path: /^\/api\/v1\/media\/uploads(\/|$)/, anyOf: ["batches", "events"] },
   { method: "POST", path: new RegExp(`^/api/v1/signature-requests/${SEGMENT}$`), anyOf: ["batches", "events"] },
   {
     method: "*",

@@ -426,6 +426,24 @@ const HTTP = {
     zh: "上传内容为空。",
     remedy: R.MEDIA,
   },
+  "upload.not_found": {
+    status: 404,
+    en: "No upload session of yours has this id; it may have expired (sessions are kept 24 hours).",
+    zh: "未找到您的该上传会话；它可能已过期（会话保留 24 小时）。",
+    remedy: "Start a new upload session (`POST /api/v1/media/uploads`) and send the file from the beginning.",
+  },
+  "upload.offset_mismatch": {
+    status: 409,
+    en: "The upload does not continue where the server's copy ends.",
+    zh: "上传的起点与服务器已收到的位置不一致。",
+    remedy: "Ask for the session (`HEAD` or `GET`) and continue from the `Upload-Offset` it gives.",
+  },
+  "upload.busy": {
+    status: 409,
+    en: "Another request is still sending to this upload session.",
+    zh: "另一个请求仍在向该上传会话发送数据。",
+    remedy: "Wait for the other request to end (or the connection to drop), ask for the offset, then continue.",
+  },
   "batch.exists": {
     status: 409,
     en: "A batch with this GTIN and lot is already registered.",

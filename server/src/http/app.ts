@@ -56,9 +56,12 @@ export interface AppOptions {
   ownBodyParsers?: string[];
 }
 
-/** Requests allowed the long request budget: streamed media uploads from a weak uplink. */
+/** Requests allowed the long request budget: streamed media uploads (and resumable pieces) from a weak uplink. */
 export function isLongUpload(req: { method: string; path: string }): boolean {
-  return req.method === "POST" && req.path === "/api/v1/media";
+  return (
+    (req.method === "POST" && req.path === "/api/v1/media") ||
+    (req.method === "PATCH" && req.path.startsWith("/api/v1/media/uploads/"))
+  );
 }
 
 declare module "express-serve-static-core" {

@@ -9,6 +9,7 @@ import { certificationRequest, plotRequest, productRequest } from "../services/c
 import { batchCertificateRequest, mixedCertificateRequest } from "../services/certificates.ts";
 import { containerEventRequest, packRequest, ssccAllocationRequest } from "../services/containers.ts";
 import { eventRequest, recallRequest } from "../services/events.ts";
+import { uploadSessionRequest } from "../services/upload-sessions.ts";
 import { inspectionRequestBody } from "../services/inspection-requests.ts";
 import { credentialRequest, onboardingRequest } from "../services/organisations.ts";
 import { despatchRequest, orderRequest, scanRequest } from "../services/orders.ts";
@@ -23,7 +24,7 @@ import { PROBLEM_CODES } from "./problem.ts";
 const claimRequest = z.object({ code: z.string().max(32) }).strict();
 
 interface Operation {
-  method: "get" | "post" | "delete";
+  method: "get" | "post" | "patch" | "delete";
   path: string;
   summary: string;
   roles: string;
@@ -276,6 +277,29 @@ const OPERATIONS: Operation[] = [
     roles: "cooperative, actor",
     rawBody: "application/octet-stream",
     success: 201,
+  },
+  {
+    method: "post",
+    path: "/api/v1/media/uploads",
+    summary: "Open a resumable upload session (24 h) for a file of the given type and size; see docs/media-uploads.md",
+    roles: "cooperative, actor",
+    body: uploadSessionRequest,
+    success: 201,
+  },
+  {
+    method: "get",
+    path: "/api/v1/media/uploads/{uploadId}",
+    summary: "An upload session of yours: the offset the next piece starts at (also as Upload-Offset; HEAD works)",
+    roles: "cooperative, actor (own)",
+    success: 200,
+  },
+  {
+    method: "patch",
+    path: "/api/v1/media/uploads/{uploadId}",
+    summary: "Send the next piece at Upload-Offset; the last piece stores the file (201, with its media)",
+    roles: "cooperative, actor (own)",
+    rawBody: "application/offset+octet-stream",
+    success: 200,
   },
   {
     method: "post",

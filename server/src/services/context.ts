@@ -32,6 +32,10 @@ export interface ServiceContext {
   /** Seconds a signature stays valid: long enough to outlast a chain outage. */
   signatureTtlSeconds: number;
   mediaLimitBytes: number;
+  /** Where the bytes of resumable uploads wait until the last one is in (services/upload-sessions.ts). */
+  uploadsDir: string;
+  /** How long an upload session is kept; 24 hours when unset. */
+  uploadSessionTtlMs?: number;
   /** The block the registry was deployed at: verifiers read its logs from there (`REGISTRY_DEPLOYED_AT_BLOCK`). */
   registryDeployedAtBlock?: number;
   /** The operator's GS1 prefix that cooperatives' prefixes are allocated from (`PLATFORM_COMPANY_PREFIX`). */

@@ -11,8 +11,13 @@ import { recordWrite, type WriteOrigin } from "./write-log.ts";
 import { activeOrganisation } from "./active-organisation.ts";
 import type { ServiceContext } from "./context.ts";
 
+// Voice notes (issue 15, part 5) are whatever the phone's recorder gives: webm or ogg (Opus),
+// mp4 (AAC, Safari) or mpeg.
 const ACCEPTED_TYPES =
-  /^(video\/(mp4|webm|quicktime)|image\/(jpeg|png|webp)|application\/pdf|application\/json|text\/csv)$/;
+  /^(video\/(mp4|webm|quicktime)|audio\/(webm|ogg|mp4|mpeg)|image\/(jpeg|png|webp)|application\/pdf|application\/json|text\/csv)$/;
+
+/** The organisations that upload media: everyone who records something of a batch. */
+export const MEDIA_UPLOADERS = ["cooperative", "processor", "logistics", "retailer", "inspector"] as const;
 
 export function isAcceptedMediaType(type: string): boolean {
   return ACCEPTED_TYPES.test(type);
@@ -46,13 +51,7 @@ export async function uploadMedia(
   source: AsyncIterable<Uint8Array>,
   meta: { contentType: string; fileName: string | null; signal?: AbortSignal },
 ): Promise<MediaRecord> {
-  const organisation = await activeOrganisation(ctx, origin.principal.organisationId, [
-    "cooperative",
-    "processor",
-    "logistics",
-    "retailer",
-    "inspector",
-  ]);
+  const organisation = await activeOrganisation(ctx, origin.principal.organisationId, MEDIA_UPLOADERS);
   if (!isAcceptedMediaType(meta.contentType)) throw new AppError("request.unsupported_media_type");
   let added;
   try {

@@ -391,6 +391,18 @@ export interface MediaTable {
   created_at_ms: number;
 }
 
+/** A resumable upload under way (services/upload-sessions.ts); its bytes wait in a file. */
+export interface UploadSessionsTable {
+  id: string;
+  organisation_id: string;
+  content_type: string;
+  file_name: string | null;
+  size_bytes: number;
+  created_at_ms: number;
+  expires_at_ms: number;
+  completed_cid: string | null;
+}
+
 export interface SignatureRequestsTable {
   id: string;
   organisation_id: string;
@@ -646,6 +658,7 @@ export interface Database {
   audit_log: AuditLogTable;
   leases: LeasesTable;
   media: MediaTable;
+  upload_sessions: UploadSessionsTable;
   signature_requests: SignatureRequestsTable;
   company_prefix_bindings: CompanyPrefixBindingsTable;
   gtin_bindings: GtinBindingsTable;

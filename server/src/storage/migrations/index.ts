@@ -19,6 +19,7 @@ import { certificates } from "./0014-certificates.ts";
 import { containers } from "./0015-containers.ts";
 import { orders } from "./0016-orders.ts";
 import { joining } from "./0017-joining.ts";
+import { uploadSessions } from "./0018-upload-sessions.ts";
 
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0001-initial": initial,
@@ -36,4 +37,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   "0015-containers": containers,
   "0016-orders": orders,
   "0017-joining": joining,
+  "0018-upload-sessions": uploadSessions,
 };
