@@ -141,11 +141,23 @@ async function serverKey(registry: Contract, provider: Provider, use: ServerKey[
   }
 }
 
+/** The registry's binding per provider, made once: its ABI is parsed from the artifact. */
+const registries = new WeakMap<Provider, Contract>();
+
+function registryOf(address: string, provider: Provider): Contract {
+  let registry = registries.get(provider);
+  if (registry === undefined) {
+    registry = new Contract(address, traceRegistryInterface(), provider);
+    registries.set(provider, registry);
+  }
+  return registry;
+}
+
 export async function keysOverview(
   ctx: ServiceContext,
   chain: OperatorChain,
 ): Promise<{ chainReachable: boolean; server: ServerKey[]; organisations: OrganisationKey[] }> {
-  const registry = new Contract(ctx.domain.verifyingContract, traceRegistryInterface(), chain.provider);
+  const registry = registryOf(ctx.domain.verifyingContract, chain.provider);
   const configured = (["relayer", "admin", "regulator"] as const).flatMap((use) => {
     const address = chain.keys[use];
     return address === null ? [] : [{ use, address }];
