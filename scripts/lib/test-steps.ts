@@ -161,6 +161,22 @@ export function gasSnapshotCovers(output: string, snapshotPath = ".gas-snapshot"
 const nodeTestArgs = ["--test", "--test-reporter=spec", "--test-concurrency=1"];
 
 /**
+ * The server test files that run anything on PostgreSQL: those that read TEST_DATABASE_URL
+ * themselves or start their server or database through test/support's helpers, which do. The
+ * others (the audit, the resolver, the IPFS gateway, …) are SQLite only, and running them
+ * again beside a PostgreSQL cluster would only repeat the server step (about a minute).
+ */
+export function postgresTestFiles(dir = "test/server"): string[] {
+  return readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .filter((file) => file.endsWith(".test.ts"))
+    .map((file) => path.join(dir, file))
+    .filter((file) =>
+      /TEST_DATABASE_URL|from "(?:\.\.\/)+support\/test-(?:server|database)\.ts"/.test(readFileSync(file, "utf8")),
+    )
+    .sort();
+}
+
+/**
  * The server's tests again, with TEST_DATABASE_URL pointing at a throwaway PostgreSQL
  * cluster, so storage is proven on both engines. Where PostgreSQL cannot be had outside
  * CI, `startPostgres` says so loudly and the PostgreSQL suites report themselves skipped.
@@ -283,9 +299,17 @@ export function testSteps(): TestStep[] {
       args: [...nodeTestArgs, "server/src/**/*.test.ts", "test/server/**/*.test.ts"],
       count: countNodeTest,
     },
-    postgresStep("server:postgres", "server tests against a throwaway PostgreSQL cluster (TEST_DATABASE_URL)", [
-      "test/server/**/*.test.ts",
-    ]),
+    {
+      ...postgresStep(
+        "server:postgres",
+        "server tests against a throwaway PostgreSQL cluster (TEST_DATABASE_URL)",
+        postgresTestFiles(),
+      ),
+      // Its own cluster, databases, temporary folders and ports; nothing it checks depends on
+      // time (the lease races are forced with gates, test/server/idempotency-race.test.ts). After
+      // the contract steps in the second lane, it runs beside the faults and security steps.
+      beside: { after: "build" },
+    },
     postgresStep("scale", "two server replicas on one PostgreSQL, interval mining, writer fail-over", [
       "test/scale/**/*.test.ts",
     ]),
