@@ -42,6 +42,10 @@ export function traceRegistryArtifact(): ContractArtifact {
   return registryArtifact;
 }
 
+let registryInterface: Interface | undefined;
+
+/** Parsed once per process (a few hundred milliseconds of a restart): an Interface is never changed by its users. */
 export function traceRegistryInterface(): Interface {
-  return new Interface(traceRegistryArtifact().abi);
+  registryInterface ??= new Interface(traceRegistryArtifact().abi);
+  return registryInterface;
 }
