@@ -323,6 +323,16 @@ describe("the consoles for people who read little, on a phone in Chromium", () =
       await page.locator(view).waitFor();
       await fitsAThumb(page, `cooperative ${view}`);
     }
+
+    // Offline, the step recorded waits in the queue with its picture.
+    await page.click("nav.tabs [role=tab]:nth-child(1)");
+    const offlineForm = page.locator(`[data-lot='${LOT}'] [data-testid=event-form]`);
+    await offlineForm.waitFor();
+    await context.setOffline(true);
+    await offlineForm.locator("label[data-step=cooling]").click();
+    await offlineForm.locator("button[type=submit]").click();
+    await page.locator("[data-testid=queue] li svg[data-pictogram=cooling]").waitFor();
+    await fitsAThumb(page, "cooperative queue");
     await context.close();
   });
 
