@@ -51,6 +51,9 @@ const SHIPPED_LOT = "G2026-0501";
 /** A lot whose items are packed in a case despatched to the carrier. */
 const CASED_LOT = "G2026-0502";
 const CASE = ssccFor(0, DEMO_COMPANY_PREFIX, 301n);
+/** Lots of orders: one packed and waiting to be despatched, one despatched in a case. */
+const PACKED_LOT = "G2026-0503";
+const DESPATCHED_LOT = "G2026-0504";
 const PERSON = "王秀英";
 /**
  * What the seeded records carry that has no English: the plot's and places' names (plots have
@@ -194,6 +197,8 @@ describe("the console gallery: every console page on a 360×740 phone, zh and en
     });
     const shipped = await registerDemoBatch(coop, SHIPPED_LOT, { quantityKg: "4", itemCount: 4 });
     const cased = await registerDemoBatch(coop, CASED_LOT, { quantityKg: "2", itemCount: 2 });
+    const packedLot = await registerDemoBatch(coop, PACKED_LOT, { quantityKg: "2", itemCount: 2 });
+    const despatchedLot = await registerDemoBatch(coop, DESPATCHED_LOT, { quantityKg: "1", itemCount: 1 });
     await settleLedger(server);
     expectStatus(
       await coop.post(`/api/v1/batches/${shipped}/events`, {
@@ -233,6 +238,45 @@ describe("the console gallery: every console page on a 360×740 phone, zh and en
       }),
       201,
       "an order",
+    );
+    // Orders at each stage the Orders tab draws: open, packed (the despatch form), despatched (its case).
+    const { db } = server.ctx;
+    const base = server.url;
+    const packedOrder = async (lot: string, batchId: string, count: number): Promise<string> => {
+      const { order } = expectStatus(
+        await coop.post<{ order: { id: string } }>("/api/v1/orders", {
+          buyerReference: `会员 ${lot}`,
+          channel: "platform",
+          lines: [{ gtin: DEMO_GTIN, lot, quantity: count }],
+        }),
+        201,
+        `an order of ${lot}`,
+      );
+      const serials = await listItemSerials(db, batchId);
+      expectStatus(
+        await coop.post(`/api/v1/orders/${order.id}/items`, {
+          codes: serials.map((serial) => `${base}/01/${DEMO_GTIN}/10/${lot}/21/${serial}`),
+        }),
+        200,
+        `pack the order of ${lot}`,
+      );
+      return order.id;
+    };
+    await packedOrder(PACKED_LOT, packedLot, 2);
+    const despatchedOrder = await packedOrder(DESPATCHED_LOT, despatchedLot, 1);
+    const [despatchCase] = expectStatus(
+      await coop.post<{ ssccs: string[] }>("/api/v1/containers/sscc", { count: 1 }),
+      201,
+      "allocate a case",
+    ).ssccs;
+    expectStatus(
+      await coop.post(`/api/v1/orders/${despatchedOrder}/despatch`, {
+        sscc: despatchCase,
+        shipTo: carrierId,
+        occurredAt: "2026-04-17T09:00:00+08:00",
+      }),
+      200,
+      "despatch an order",
     );
     expectStatus(
       await coop.post(`/api/v1/organisations/${demo.organisations.cooperative.id}/members`, {
@@ -382,6 +426,12 @@ describe("the console gallery: every console page on a 360×740 phone, zh and en
       await card.locator("[data-action=events]").click();
       await card.locator("[data-testid=event-form]").waitFor();
       await shot(run, "cooperative", "batch-events");
+      // Recalling asks for a reason first; cancelled, nothing happens.
+      await page.click(`[data-lot="${CASED_LOT}"] [data-action=recall]`);
+      await page.locator("dialog.modal").waitFor();
+      await shot(run, "cooperative", "recall-dialog");
+      await page.click("dialog.modal button[value=cancel]");
+      await page.locator("dialog.modal").waitFor({ state: "detached" });
 
       await tab(page, 2, "[data-testid=register-form]");
       await shot(run, "cooperative", "register");
@@ -395,7 +445,12 @@ describe("the console gallery: every console page on a 360×740 phone, zh and en
 
       await tab(page, 3, "[data-testid=plot-list]");
       await shot(run, "cooperative", "records");
-      await tab(page, 4, "[data-testid=orders] .order");
+      // Each record's form, unfolded.
+      for (const summary of await page.locator(".records details > summary").all()) await summary.click();
+      await page.locator("[data-testid=certification-form]").waitFor();
+      await shot(run, "cooperative", "records-forms");
+      await tab(page, 4, "[data-testid=orders] [data-testid=despatch-form]");
+      await page.locator('[data-testid=orders] [data-testid=case-ledger][data-state="anchored"]').waitFor();
       await shot(run, "cooperative", "orders");
       await tab(page, 5, `[data-testid=people] .person:has-text("${PERSON}")`);
       await shot(run, "cooperative", "people");

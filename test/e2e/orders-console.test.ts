@@ -8,10 +8,12 @@
  * first: the server's words, nothing changed), sees the case's SSCC and its packing reach the
  * ledger; the carrier, in the field console on a second phone, receives the case by its SSCC; the
  * seller's card turns "received", and the consumer's page of an item of the order shows its case,
- * the despatch and the receipt, verified in the browser.
+ * the despatch and the receipt, verified in the browser. The Orders tab's pictures (an order
+ * open, packed with the despatch form, despatched in its case), zh and en at 360×740, come from
+ * console-gallery.test.ts.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
 
@@ -33,7 +35,6 @@ import { settleLedger } from "./support/settle-ledger.ts";
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
 const LOT = "CONSOLE-ORD";
-const screenshotDir = path.join(projectRoot, "test-results", "orders-console");
 
 describe("the cooperative console's orders in Chromium", () => {
   let node: ChainNode | undefined;
@@ -65,7 +66,6 @@ describe("the cooperative console's orders in Chromium", () => {
   before(async () => {
     await buildWeb();
     await buildConsoles();
-    mkdirSync(screenshotDir, { recursive: true });
     node = await startChainNode({ projectRoot });
     const deployment = await deployLocalRegistry(node.rpcUrl);
     ({ server, dataDir } = await startTestServer(deployment.env, "orders-console"));
@@ -177,12 +177,8 @@ describe("the cooperative console's orders in Chromium", () => {
     await page.locator('section.order [data-testid="packed"]', { hasText: "2 / 2" }).waitFor();
     const despatch = page.locator('[data-testid="despatch-form"]');
     await despatch.waitFor();
-    await despatch.screenshot({ path: path.join(screenshotDir, "despatch-form-zh.png") });
     await page.click("[data-action=lang]");
     await page.getByText("Despatch (pack the case and ship it)").waitFor();
-    await page
-      .locator('[data-testid="despatch-form"]')
-      .screenshot({ path: path.join(screenshotDir, "despatch-form-en.png") });
     await page.click("[data-action=lang]");
     await page.getByText("发货（装箱并发出）").waitFor();
 
@@ -209,11 +205,9 @@ describe("the cooperative console's orders in Chromium", () => {
     assert.equal(await page.locator('[data-testid="order-status"]').first().textContent(), "已发货");
     assert.equal(await page.locator('[data-testid="despatch-form"]').count(), 0);
     assert.match((await page.locator(".flash-ok").last().textContent()) ?? "", new RegExp(`已发货，箱码 ${sscc}`));
-    await page.screenshot({ path: path.join(screenshotDir, "despatch-zh.png"), fullPage: true });
     await page.click("[data-action=lang]");
     await page.getByText("Case SSCC").first().waitFor();
     assert.equal(await page.locator('[data-testid="order-status"]').first().textContent(), "Despatched");
-    await page.screenshot({ path: path.join(screenshotDir, "despatch-en.png"), fullPage: true });
     await page.click("[data-action=lang]");
 
     // The packing reaches the ledger; the card follows by itself.

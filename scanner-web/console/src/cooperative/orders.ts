@@ -18,7 +18,7 @@ import { newIdempotencyKey } from "../shared/api.ts";
 import type { Pair } from "../shared/text.ts";
 import { pick } from "../shared/text.ts";
 import { LEDGER_TEXT } from "../shared/text.ts";
-import { failureText, flash, h } from "../shared/ui.ts";
+import { chinaDay, chinaMinute, failureText, flash, h } from "../shared/ui.ts";
 import { flashRegion, render, state } from "./state.ts";
 
 const O = {
@@ -365,7 +365,8 @@ function despatchBlock(despatch: NonNullable<OrderView["despatch"]>): HTMLElemen
     { class: "despatch-info", "data-testid": "despatch", "data-sscc": despatch.sscc },
     `${o("caseLabel")} `,
     h("code", { "data-testid": "case-sscc" }, despatch.sscc),
-    ` · ${o("despatchedAt")} ${despatch.at.slice(0, 16).replace("T", " ")} · ${o("ledger")} `,
+    // China time, as every other time in the console (the API's are UTC).
+    ` · ${o("despatchedAt")} ${chinaMinute(despatch.at)} · ${o("ledger")} `,
     h(
       "span",
       { class: `badge ledger-${ledger ?? "unknown"}`, "data-testid": "case-ledger", "data-state": ledger ?? "" },
@@ -388,7 +389,7 @@ function orderCard(order: OrderView): HTMLElement {
     h(
       "p",
       { class: "help" },
-      `${order.reference} · ${o(order.channel)}${order.liveStream === null ? "" : ` · ${order.liveStream.platform}`} · ${order.createdAt.slice(0, 10)}`,
+      `${order.reference} · ${o(order.channel)}${order.liveStream === null ? "" : ` · ${order.liveStream.platform}`} · ${chinaDay(order.createdAt)}`,
     ),
     h(
       "table",
