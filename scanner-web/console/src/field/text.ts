@@ -28,6 +28,7 @@ export const T = {
   container: ["箱/托盘", "Case / pallet"],
   custodian: ["当前保管方", "Held by"],
   pending: ["待接收方", "On its way to"],
+  yourOrganisation: ["本机构", "your organisation"],
   history: ["已记录", "Recorded so far"],
   mayRecord: ["您现在可以记录", "What you may record now"],
   nothingNow: ["您的机构现在不能对它记录任何环节。", "Your organisation has nothing to record about it now."],
