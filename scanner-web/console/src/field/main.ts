@@ -383,9 +383,6 @@ async function readPhoto(file: File): Promise<void> {
 }
 
 function lookupView(lookup: Lookup, me: NonNullable<Me["organisation"]>): HTMLElement[] {
-  // The API names organisations by id; this phone's own reads as words, not as an id.
-  const party = (id: string | null): string =>
-    id === null ? "-" : id === me.id ? pick(T.yourOrganisation, state.lang) : id;
   const cards: HTMLElement[] = [];
   const stale = Date.now() - lookup.fetchedAtMs > 5_000 && !navigator.onLine;
   if (lookup.kind === "batch") {
@@ -397,7 +394,13 @@ function lookupView(lookup: Lookup, me: NonNullable<Me["organisation"]>): HTMLEl
         { class: "card", "data-testid": "lookup", "data-kind": "batch" },
         h("h2", {}, `${pick(T.batch, state.lang)}: ${name}${b.lot}`),
         withReadAloud(
-          h("p", { class: "mono" }, `GTIN ${b.gtin}${lookup.code.serial === null ? "" : ` · #${lookup.code.serial}`}`),
+          // GTIN and serial on lines of their own: each is checked against the label as a whole.
+          h(
+            "p",
+            { class: "mono" },
+            `GTIN ${b.gtin}`,
+            ...(lookup.code.serial === null ? [] : [h("br"), `#${lookup.code.serial}`]),
+          ),
           state.lang,
           pick(T.theCode, state.lang),
           () => codeParts(b.lot, b.gtin, lookup.code.serial),
@@ -439,10 +442,10 @@ function lookupView(lookup: Lookup, me: NonNullable<Me["organisation"]>): HTMLEl
                 () => [{ text: pick(T.lotWord, state.lang) }, { code: b.lot }, { quantity: b.items, unit: "items" }],
               ),
             )),
-        h("p", {}, `${pick(T.custodian, state.lang)}: ${party(c.custodianOrganisationId)}`),
+        h("p", {}, `${pick(T.custodian, state.lang)}: ${c.custodianOrganisationId ?? "-"}`),
         ...(c.pendingReceiverOrganisationId === null
           ? []
-          : [h("p", {}, `${pick(T.pending, state.lang)}: ${party(c.pendingReceiverOrganisationId)}`)]),
+          : [h("p", {}, `${pick(T.pending, state.lang)}: ${c.pendingReceiverOrganisationId}`)]),
       ),
     );
   }
