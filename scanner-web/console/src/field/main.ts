@@ -383,6 +383,9 @@ async function readPhoto(file: File): Promise<void> {
 }
 
 function lookupView(lookup: Lookup, me: NonNullable<Me["organisation"]>): HTMLElement[] {
+  // The API names organisations by id; this phone's own reads as words, not as an id.
+  const party = (id: string | null): string =>
+    id === null ? "-" : id === me.id ? pick(T.yourOrganisation, state.lang) : id;
   const cards: HTMLElement[] = [];
   const stale = Date.now() - lookup.fetchedAtMs > 5_000 && !navigator.onLine;
   if (lookup.kind === "batch") {
@@ -442,10 +445,10 @@ function lookupView(lookup: Lookup, me: NonNullable<Me["organisation"]>): HTMLEl
                 () => [{ text: pick(T.lotWord, state.lang) }, { code: b.lot }, { quantity: b.items, unit: "items" }],
               ),
             )),
-        h("p", {}, `${pick(T.custodian, state.lang)}: ${c.custodianOrganisationId ?? "-"}`),
+        h("p", {}, `${pick(T.custodian, state.lang)}: ${party(c.custodianOrganisationId)}`),
         ...(c.pendingReceiverOrganisationId === null
           ? []
-          : [h("p", {}, `${pick(T.pending, state.lang)}: ${c.pendingReceiverOrganisationId}`)]),
+          : [h("p", {}, `${pick(T.pending, state.lang)}: ${party(c.pendingReceiverOrganisationId)}`)]),
       ),
     );
   }
