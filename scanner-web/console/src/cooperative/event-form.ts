@@ -1,5 +1,6 @@
 /** The form under an open batch that records a step of its life (input applied, transformed, shipped…). */
 import { newIdempotencyKey } from "../shared/api.ts";
+import { takeAttachments } from "../shared/voice-note.ts";
 import { BIZ_STEP_TEXT, pick, type Pair } from "../shared/text.ts";
 import { pictogram } from "../shared/pictograms.ts";
 import { readAloudButton } from "../shared/read-aloud.ts";
@@ -9,7 +10,7 @@ import { loadEvents, refreshBatches } from "./batch-refresh.ts";
 import { field } from "./field.ts";
 import { flashRegion, render, state, type BatchView } from "./state.ts";
 import { COOPERATIVE_STEPS, INPUT_KINDS, t } from "./text.ts";
-import { write } from "./writes.ts";
+import { write, writeWithMedia } from "./writes.ts";
 
 /** One form per open batch, kept while the list redraws around it. */
 const eventForms = new Map<string, HTMLElement>();
@@ -149,7 +150,9 @@ function eventForm(batch: BatchView): HTMLElement {
       `${batch.lot} ${pick(BIZ_STEP_TEXT[chosen()] ?? ["", ""], "en")}`,
     ];
     submit.disabled = true;
-    write(`/api/v1/batches/${batch.batchId}/events`, body, label, key)
+    const files = takeAttachments(form);
+    const path = `/api/v1/batches/${batch.batchId}/events`;
+    (files.length === 0 ? write(path, body, label, key) : writeWithMedia(path, body, label, key, files))
       .then(async (outcome) => {
         form.reset();
         occurredAt.value = chinaLocalInputNow();

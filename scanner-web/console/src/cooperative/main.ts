@@ -7,6 +7,7 @@
  * online.
  */
 import { Api, ProblemFailure, storeToken, storedToken } from "../shared/api.ts";
+import { sendQueuedMedia, sweepSentMedia, watchQueueMedia } from "../shared/media-queue.ts";
 import { OfflineQueue } from "../shared/offline-queue.ts";
 import { registerServiceWorker } from "../shared/service-worker.ts";
 import { documentFor, tabBar, topBar as shellTopBar } from "../shared/shell.ts";
@@ -111,10 +112,19 @@ async function signIn(token: string): Promise<void> {
   storeToken("cooperative", token);
   state.api = candidate;
   state.me = profile;
-  state.queue = new OfflineQueue(profile.organisation.id, render, (sent) => {
-    flash(flashRegion, "ok", t("sentFromQueue").replace("{n}", String(sent)));
-    void refreshBatches();
-  });
+  const queue = new OfflineQueue(
+    profile.organisation.id,
+    render,
+    (sent) => {
+      flash(flashRegion, "ok", t("sentFromQueue").replace("{n}", String(sent)));
+      void sweepSentMedia(queue);
+      void refreshBatches();
+    },
+    // An event's voice note or video goes up (resumably) before the event itself.
+    (write) => sendQueuedMedia(write, candidate),
+  );
+  state.queue = queue;
+  watchQueueMedia(queue);
   render();
   await flushQueue();
   await refreshBatches();

@@ -1,6 +1,7 @@
 /** The writes waiting on this phone for a connection, and those the server refused, with its reason. */
 import { chinaIsoTime } from "../../../../server/src/domain/china-time.ts";
 import { pictogram, pictogramFor } from "../shared/pictograms.ts";
+import { sweepQueuedMedia } from "../shared/media-queue.ts";
 import { COMMON, pick } from "../shared/text.ts";
 import { chinaMinute, h, slot } from "../shared/ui.ts";
 import { state } from "./state.ts";
@@ -48,7 +49,13 @@ export function queuePanel(): HTMLElement[] {
   }
   for (const refused of queue.refused()) {
     const dismiss = h("button", { type: "button", "data-action": "dismiss" }, pick(COMMON.dismiss, state.lang));
-    dismiss.addEventListener("click", () => state.queue?.dismissRefused(refused.key));
+    dismiss.addEventListener("click", () => {
+      const queue = state.queue;
+      if (queue === null) return;
+      queue.dismissRefused(refused.key);
+      // Its voice note or video leaves the phone with it.
+      void sweepQueuedMedia(queue, [refused]);
+    });
     const again = h("button", { type: "button", "data-action": "send-again" }, pick(COMMON.sendAgain, state.lang));
     again.addEventListener("click", () => {
       state.queue?.retryRefused(refused.key);

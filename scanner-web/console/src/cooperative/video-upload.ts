@@ -1,7 +1,7 @@
-/** The planting video: uploaded as soon as it is chosen, with a progress bar, its CID kept in the draft. */
+/** The planting video: uploaded (resumably) as soon as it is chosen, with a progress bar, its CID kept in the draft. */
 import { newIdempotencyKey } from "../shared/api.ts";
 import { failureText, h } from "../shared/ui.ts";
-import { uploadMedia } from "../shared/upload.ts";
+import { resumableUpload } from "../shared/upload.ts";
 import { state } from "./state.ts";
 import { t } from "./text.ts";
 
@@ -45,14 +45,30 @@ export function startUpload(file: File): void {
   const redraw = (): void => uploadContainer?.replaceChildren(progressBar());
   redraw();
   let lastDrawn = 0;
-  const handle = uploadMedia(file, state.api.authorization(), newIdempotencyKey(), (fraction) => {
-    state.draft.video.fraction = fraction;
-    // Redraw at most every whole percent: progress events come by the hundred.
-    if (Math.floor(fraction * 100) !== lastDrawn || fraction === 1) {
-      lastDrawn = Math.floor(fraction * 100);
-      redraw();
-    }
-  });
+  // Resumable: a link that drops mid-video continues from the server's offset, not from zero.
+  const stop = new AbortController();
+  const done = resumableUpload(
+    file,
+    { name: file.name, type: file.type },
+    state.api.authorization(),
+    newIdempotencyKey(),
+    (sent, total) => {
+      const fraction = total === 0 ? 0 : sent / total;
+      state.draft.video.fraction = fraction;
+      // Redraw at most every whole percent: progress events come by the hundred.
+      if (Math.floor(fraction * 100) !== lastDrawn || fraction === 1) {
+        lastDrawn = Math.floor(fraction * 100);
+        redraw();
+      }
+    },
+    stop.signal,
+  );
+  const handle = {
+    done,
+    abort: () => {
+      stop.abort();
+    },
+  };
   state.draft.video.handle = handle;
   handle.done.then(
     (uploaded) => {

@@ -2,6 +2,7 @@
 import { NetworkFailure, ProblemFailure } from "../shared/api.ts";
 import type { Pair } from "../shared/text.ts";
 import { flash } from "../shared/ui.ts";
+import { keepMedia } from "../shared/media-queue.ts";
 import { isPassing } from "../shared/offline-queue.ts";
 import { WalletMissing, signAndSubmit, type SignatureRequestView } from "../shared/wallet.ts";
 import { flashRegion, state } from "./state.ts";
@@ -47,4 +48,24 @@ export async function write(path: string, body: unknown, label: Pair, key: strin
     }
     throw error;
   }
+}
+
+/**
+ * A write with files (a voice note, a video): the files are kept on the phone and the write
+ * goes through the queue, which uploads them resumably before it and shows their progress,
+ * at once when online, later when not.
+ */
+export async function writeWithMedia(
+  path: string,
+  body: unknown,
+  label: Pair,
+  key: string,
+  files: readonly File[],
+): Promise<"queued"> {
+  const queue = state.queue;
+  if (state.api === null || queue === null) throw new Error("not signed in");
+  const media = await keepMedia(key, files);
+  queue.add({ key, path, body, label: { zh: label[0], en: label[1] }, queuedAtMs: Date.now(), media });
+  if (navigator.onLine) void queue.flush(state.api, { now: true });
+  return "queued";
 }

@@ -28,10 +28,11 @@ import {
   signInView,
   slot,
 } from "../shared/ui.ts";
-import { uploadMedia } from "../shared/upload.ts";
 import { readCode, type ScannedCode } from "./codes.ts";
 import { codeReader } from "./reader.ts";
-import { deleteBlob, getBlob, putBlob } from "./media-store.ts";
+import { keepMedia, sendQueuedMedia, watchQueueMedia } from "../shared/media-queue.ts";
+import { deleteBlob } from "../shared/media-store.ts";
+import { takeAttachments } from "../shared/voice-note.ts";
 import { parseReadings } from "./temperatures.ts";
 import { ACTION_TEXT, T, tr } from "./text.ts";
 
@@ -603,7 +604,10 @@ function recordForm(lookup: Lookup, step: string): HTMLElement {
         queuedAtMs: Date.now(),
       };
     }
-    void queueWrite(write, step === "inspecting" ? (photo.files?.[0] ?? chosenPhoto) : null);
+    const reportPhoto = step === "inspecting" ? (photo.files?.[0] ?? chosenPhoto) : null;
+    // A voice note or video goes with a batch's event (a container's events carry no files).
+    const attached = lookup.kind === "batch" ? takeAttachments(form) : [];
+    void queueWrite(write, [...(reportPhoto === null ? [] : [reportPhoto]), ...attached]);
     chosenPhoto = null;
   });
   return form;
@@ -651,14 +655,10 @@ function rememberReceiver(id: string): void {
   }
 }
 
-async function queueWrite(write: QueuedWrite, file: File | null): Promise<void> {
+async function queueWrite(write: QueuedWrite, files: readonly File[]): Promise<void> {
   const named = (write.body as { receiver?: unknown }).receiver;
   if (typeof named === "string" && named !== "") rememberReceiver(named);
-  if (file !== null) {
-    const blobKey = `${write.key}-photo`;
-    await putBlob(blobKey, file);
-    write.media = [{ blobKey, name: file.name, type: file.type }];
-  }
+  if (files.length > 0) write.media = await keepMedia(write.key, files);
   state.queue?.add(write);
   state.step = null;
   flash(flashRegion, "info", pick(T.queued, state.lang));
@@ -666,23 +666,10 @@ async function queueWrite(write: QueuedWrite, file: File | null): Promise<void> 
   await flushQueue();
 }
 
-/** Uploads the entry's photos (each with its own key, so a retry never stores one twice), then its body. */
-async function prepare(write: QueuedWrite): Promise<unknown> {
+/** Uploads the entry's files resumably (each with its own session, continued after a reload), then its body. */
+function prepare(write: QueuedWrite): Promise<unknown> {
   const api = state.api;
-  if (write.media === undefined || write.media.length === 0 || api === null) return write.body;
-  const cids: string[] = [];
-  for (const [index, media] of write.media.entries()) {
-    const blob = await getBlob(media.blobKey);
-    if (blob === null) continue;
-    const file = new File([blob], media.name, { type: media.type });
-    const upload = uploadMedia(file, api.authorization(), `${write.key}-m${String(index)}`, (fraction) => {
-      state.progress.set(write.key, fraction);
-      if (state.view === "queue") renderApp();
-    });
-    cids.push((await upload.done).media.cid);
-  }
-  const body = write.body as { attachmentCids?: string[] };
-  return { ...body, attachmentCids: [...(body.attachmentCids ?? []), ...cids] };
+  return api === null ? Promise.resolve(write.body) : sendQueuedMedia(write, api);
 }
 
 /** Photos whose record the server took (or the user dismissed) leave the phone. */
@@ -807,6 +794,7 @@ async function signIn(token: string, offlineAllowed = false): Promise<void> {
       return body;
     },
   );
+  watchQueueMedia(state.queue);
   renderApp();
   await flushQueue(true);
 }

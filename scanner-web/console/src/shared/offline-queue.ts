@@ -2,8 +2,8 @@
  * Writes made without a connection wait here, in the browser's storage, and are sent when
  * the phone is back online. Each keeps the Idempotency-Key it was given when the user
  * pressed the button, so a write that did reach the server before the connection dropped
- * is not made twice. Files cannot wait here (storage is small): a video is uploaded while
- * online, and the batch that refers to it may wait.
+ * is not made twice. Files (photos, videos, voice notes) wait beside it in IndexedDB
+ * (media-queue.ts) and go up resumably, before the write, in its `prepare`.
  *
  * No entry holds the others back: each is sent on its own. One that meets a passing
  * obstacle (no connection to the server, a 5xx, 429, or its key still being handled after
@@ -27,7 +27,7 @@ export interface QueuedWrite {
   /** Why the last attempt did not go through, to show beside the entry. */
   lastProblem?: ProblemBody;
   /** Files kept on the device (IndexedDB keys) that go up before the write; see the queue's `prepare`. */
-  media?: { blobKey: string; name: string; type: string }[];
+  media?: { blobKey: string; name: string; type: string; size?: number }[];
 }
 
 export interface RefusedWrite extends QueuedWrite {
