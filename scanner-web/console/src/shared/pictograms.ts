@@ -41,9 +41,12 @@ const PATHS: Record<string, string> = {
   recalling: "M12 3l10 18H2zM12 10v5M12 18v.5",
   // A speaker with sound (read aloud).
   speak: "M4 9h4l5-4v14l-5-4H4zM16 9a4 4 0 0 1 0 6M18.5 6.5a8 8 0 0 1 0 11",
+  // A microphone (a voice note), and a film camera (a video): for the media beside a record.
+  microphone: "M9 5a3 3 0 0 1 6 0v6a3 3 0 0 1-6 0zM5 11a7 7 0 0 0 14 0M12 18v3M8 21h8",
+  video: "M3 7h12v10H3zM15 11l6-4v10l-6-4",
 };
 
-/** The picture for a step (or "register", "record", "speak"); a clipboard for a step without one. */
+/** The picture for a step (or "register", "record", "speak", "microphone", "video"); a clipboard for a step without one. */
 export function pictogram(name: string): SVGSVGElement {
   const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
   svg.setAttribute("viewBox", "0 0 24 24");
