@@ -19,12 +19,18 @@ import { pino } from "pino";
 
 import { apiClient, expectStatus } from "../../scripts/lib/api-client.ts";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
-import { seedDemoSystem, waitUntilAnchored, type DemoSystemSummary } from "../../scripts/lib/demo-system.ts";
+import {
+  DEMO_COMPANY_PREFIX,
+  seedDemoSystem,
+  waitUntilAnchored,
+  type DemoSystemSummary,
+} from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry, type LocalDeployment } from "../../scripts/lib/local-stack.ts";
 import { verifyLink } from "../../scripts/lib/verify-link.ts";
 import { loadConfig } from "../../server/src/config.ts";
 import type { ItemResolution, UnknownItemResolution } from "../../server/src/domain/resolution.ts";
 import { deriveVerificationCode } from "../../server/src/domain/serials.ts";
+import { ssccFor } from "../../server/src/domain/sscc.ts";
 import { traceRegistryAt } from "../../server/src/ledger/deploy.ts";
 import { EXPECTED_GUESS_HOURS, MAX_WRONG_PER_ITEM_PER_HOUR } from "../../server/src/services/claims.ts";
 import { loadEpcisValidator } from "../support/epcis-schema.ts";
@@ -649,6 +655,57 @@ describe("resolver, claims and the RPC proxy", () => {
     const { scans: _jsonScans, ...jsonAnswer } = next.body;
     assert.deepEqual(pageAnswer, jsonAnswer);
     await waitUntilAnchored(server.url, demo.batch.batchId, next.body.events.length);
+  });
+
+  it("shows a packing and a certificate at the very next scan, and sends the JSON gzipped to a client that takes it", async () => {
+    const coop = apiClient(server.url, demo.organisations.cooperative.token);
+    const [packedSerial, looseSerial] = [serials[10] ?? "", serials[11] ?? ""];
+    const before = expectStatus(await reader().get<ItemResolution>(itemPath(packedSerial)), 200, "before");
+    assert.equal(before.containers, undefined, "never packed: no containers");
+    const certificatesBefore = before.certificates?.length ?? 0;
+
+    const sscc = ssccFor(0, DEMO_COMPANY_PREFIX, 77n);
+    expectStatus(
+      await coop.post("/api/v1/containers", {
+        sscc,
+        items: [before.uri],
+        occurredAt: "2026-04-20T09:00:00+08:00",
+      }),
+      202,
+      "pack one item",
+    );
+    const packed = expectStatus(await reader().get<ItemResolution>(itemPath(packedSerial)), 200, "after packing");
+    assert.deepEqual(
+      packed.containers?.map((container: { sscc: string }) => container.sscc),
+      [sscc],
+      "the case is in the next answer",
+    );
+    const loose = expectStatus(await reader().get<ItemResolution>(itemPath(looseSerial)), 200, "another item");
+    assert.equal(loose.containers, undefined, "an item of the same batch not in the case has none");
+
+    expectStatus(
+      await coop.post(`/api/v1/batches/${demo.batch.batchId}/certificates`, {
+        basis: ["self_test"],
+        phone: "0571-8888 1234",
+        quantity: { value: "1", unit: "kg" },
+      }),
+      201,
+      "a certificate",
+    );
+    for (const serial of [packedSerial, looseSerial]) {
+      const next = expectStatus(await reader().get<ItemResolution>(itemPath(serial)), 200, "after the certificate");
+      assert.equal(next.certificates?.length, certificatesBefore + 1, "the certificate is in the next answer");
+    }
+
+    // The same answer gzipped (its batch's part compressed once), for a client that takes gzip.
+    const identity = expectStatus(await reader().get<ItemResolution>(itemPath(packedSerial)), 200, "identity");
+    const zipped = await fetch(`${server.url}${itemPath(packedSerial)}`, {
+      headers: { accept: "application/json", "accept-encoding": "gzip" },
+    });
+    // fetch decodes the body itself; the header says what was on the wire.
+    assert.equal(zipped.headers.get("content-encoding"), "gzip");
+    assert.match(zipped.headers.get("vary") ?? "", /Accept-Encoding/);
+    assert.deepEqual(await zipped.json(), identity);
   });
 
   it("shows a cooperative's recall in the resolution once it is anchored", async () => {

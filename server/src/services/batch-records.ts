@@ -30,7 +30,17 @@ interface Entry {
   records: BatchRecords;
 }
 
-const cache = new Map<string, Entry>();
+/** One server's entries: servers in one process (tests) have their own databases with the same batch ids. */
+const caches = new WeakMap<ServiceContext, Map<string, Entry>>();
+
+function cacheOf(ctx: ServiceContext): Map<string, Entry> {
+  let cache = caches.get(ctx);
+  if (cache === undefined) {
+    cache = new Map();
+    caches.set(ctx, cache);
+  }
+  return cache;
+}
 
 async function readRecords(
   ctx: ServiceContext,
@@ -56,20 +66,30 @@ async function readRecords(
   };
 }
 
+/**
+ * The batch's records, from memory while they are current. `version` is a stamp the caller
+ * read before (the resolver's, which also covers inspection requests); without one, the
+ * events' stamp is read here, before and after reading.
+ */
 export async function batchRecords(
   ctx: ServiceContext,
   batch: { batchId: string; organisationId: string; plotId: string | null; gtin: string },
+  version?: string,
 ): Promise<BatchRecords> {
-  const key = `${batch.batchId}:${batch.organisationId}:${batch.plotId ?? ""}`;
-  const stamp = await batchEventsStamp(ctx.db, batch.batchId);
+  const cache = cacheOf(ctx);
+  // The two kinds of stamp are kept apart, so the lot card and the resolver do not evict each other.
+  const key = `${version === undefined ? "events" : "version"}:${batch.batchId}:${batch.organisationId}:${batch.plotId ?? ""}`;
+  const stamp = version ?? `events:${await batchEventsStamp(ctx.db, batch.batchId)}`;
   const cached = cache.get(key);
   if (cached?.stamp === stamp && performance.now() - cached.readAtMs < BATCH_RECORDS_MAX_AGE_MS) {
     return cached.records;
   }
   const readAtMs = performance.now();
   const records = await readRecords(ctx, batch);
-  // Kept only if nothing changed while reading: a stale read must not outlive its stamp.
-  if (stamp === (await batchEventsStamp(ctx.db, batch.batchId))) {
+  // Kept only if nothing changed while reading: a stale read must not outlive its stamp. A
+  // version read before is safe as it is: what was read since is at least as new as it says,
+  // and a later change gives the next caller another version.
+  if (version !== undefined || stamp === `events:${await batchEventsStamp(ctx.db, batch.batchId)}`) {
     cache.delete(key);
     cache.set(key, { stamp, readAtMs, records });
     if (cache.size > ENTRIES) {

@@ -198,9 +198,10 @@ interface BatchPart {
 }
 
 /**
- * Batches' parts of recent answers. A part is used while its batch row and events are
- * unchanged (checked on every scan, in the query that reads the batch) and for at most
- * BATCH_RECORDS_MAX_AGE_MS, the age names (organisations, plots, products) may have anyway.
+ * Batches' parts of recent answers. A part is used while its version is unchanged (the batch
+ * row, its events, inspection requests and certificates: checked on every scan, in the query
+ * that reads the batch, so a write through any replica shows at the next scan) and for at
+ * most BATCH_RECORDS_MAX_AGE_MS, the age names (organisations, plots, products) may have anyway.
  */
 const BATCH_PART_ENTRIES = 256;
 const batchPartsByContext = new WeakMap<ServiceContext, Map<string, BatchPart>>();
@@ -215,8 +216,8 @@ function batchPartsOf(ctx: ServiceContext): Map<string, BatchPart> {
   return parts;
 }
 
-async function buildBatchMembers(ctx: ServiceContext, batch: Batch): Promise<BatchMembers> {
-  const { events, actors, cooperative, plot, product, inspectionRequests } = await batchRecords(ctx, batch);
+async function buildBatchMembers(ctx: ServiceContext, batch: Batch, version: string): Promise<BatchMembers> {
+  const { events, actors, cooperative, plot, product, inspectionRequests } = await batchRecords(ctx, batch, version);
   const certificates = await batchCertificates(ctx, batch.batchId);
   const partyOf = (organisationId: string | null, signer: string): ResolvedParty => {
     const organisation = organisationId === null ? null : (actors.get(organisationId) ?? null);
@@ -319,7 +320,7 @@ function batchOpening(ctx: ServiceContext, scanned: ScanRecords): Promise<Shared
   const now = performance.now();
   if (cached?.key === scanned.version && now - cached.builtAtMs < BATCH_RECORDS_MAX_AGE_MS) return cached.opening;
   const opening = wholeBatch(ctx, scanned)
-    .then((batch) => buildBatchMembers(ctx, batch))
+    .then((batch) => buildBatchMembers(ctx, batch, scanned.version))
     .then((members) => sharedText(objectOpening(members)));
   const part: BatchPart = { key: scanned.version, builtAtMs: now, opening };
   batchParts.delete(scanned.batchId);
@@ -377,25 +378,30 @@ export async function resolveItem(
 
   // Counted at once; committed with the page views of this moment while the answer is built,
   // and waited for before it is returned: an answered scan is on disk.
-  const recorded =
+  const ownClient =
     options.scan === null
+      ? null
+      : scanClientHash(ctx, { batchId: found.batchId, serial: item.serial }, options.scan.ip);
+  const recorded =
+    ownClient === null
       ? null
       : bufferScan(ctx.db, {
           batchId: found.batchId,
           serial: item.serial,
           scannedAtMs: nowMs,
           coarsePlace: null,
-          clientHash: scanClientHash(ctx, { batchId: found.batchId, serial: item.serial }, options.scan.ip),
+          clientHash: ownClient,
           verdict: "resolved",
         });
   // Observed now, so a failed commit is not unhandled while the answer is built; awaited below.
   recorded?.catch(() => undefined);
   const opening = batchOpening(ctx, found);
-  const seen = await itemScanSummary(ctx.db, found.batchId, item.serial, nowMs);
+  const seen = await itemScanSummary(ctx.db, found.batchId, item.serial, nowMs, ownClient);
   const afterClaimByOthers =
     item.claim === null ? 0 : await countScansByNewClientsAfter(ctx.db, found.batchId, item.serial, item.claim.atMs);
   const tree = await itemTree(ctx, found);
-  const containers = await itemContainers(ctx, found.batchId, item.serial);
+  // Read only for an item some packing named (the scan's first query says): most never are.
+  const containers = found.packed ? await itemContainers(ctx, found.batchId, item.serial) : [];
 
   const own: ItemMembers = {
     uri: itemUri(ctx, found.gtin, found.lot, item.serial),

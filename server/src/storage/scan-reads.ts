@@ -1,7 +1,8 @@
 /**
  * What a scan reads first, in one query compiled once: of the batch named by a Digital
  * Link's GTIN and lot, only what names it and what changes (status, ledger position, recall,
- * its events' count and newest update), and the item with the link's serial. The resolver
+ * its events' count and newest update, its certificates and inspection requests), and the
+ * item with the link's serial and whether it was ever packed. The resolver
  * keeps what it derived from the whole batch (its part of every answer) while that version
  * is unchanged, and reads the whole row again only when it changes.
  */
@@ -14,8 +15,14 @@ export interface ScanRecords {
   gtin: string;
   lot: string;
   itemsRoot: string;
-  /** Changes whenever the batch's row or any of its events changes in what an answer shows. */
+  /**
+   * Changes whenever what the batch's part of an answer shows changes: its row, any of its
+   * events, its inspection requests, a certificate issued for it. Read from the database on
+   * every scan, so a write by any replica shows at the next scan of every replica.
+   */
   version: string;
+  /** Whether the item is a leaf of any packing (a case or pallet may hold it). */
+  packed: boolean;
   /** Null when the batch has no item with this serial. */
   item: Item | null;
 }
@@ -51,6 +58,33 @@ const batchAndItem = compiledOnce(
           .select((sub) => sub.fn.max<number | null>("events.updated_at_ms").as("u"))
           .whereRef("events.batch_id", "=", "batches.batch_id")
           .as("events_updated_at_ms"),
+        // Certificates are never changed or deleted once issued: their number says when one was added.
+        eb
+          .selectFrom("certificate_batches")
+          .select((sub) => sub.fn.countAll<number>().as("n"))
+          .whereRef("certificate_batches.batch_id", "=", "batches.batch_id")
+          .as("certificates_count"),
+        eb
+          .selectFrom("inspection_requests")
+          .select((sub) => sub.fn.countAll<number>().as("n"))
+          .whereRef("inspection_requests.batch_id", "=", "batches.batch_id")
+          .as("inspection_requests_count"),
+        eb
+          .selectFrom("inspection_requests")
+          .select((sub) => sub.fn.max<number | null>("inspection_requests.updated_at_ms").as("u"))
+          .whereRef("inspection_requests.batch_id", "=", "batches.batch_id")
+          .as("inspection_requests_updated_at_ms"),
+        // Whether the item was ever packed: most items never are, and their scans then skip the
+        // container queries altogether (one index probe here instead of a query of its own).
+        eb
+          .exists(
+            eb
+              .selectFrom("container_leaves")
+              .select("container_leaves.packing_id")
+              .whereRef("container_leaves.batch_id", "=", "batches.batch_id")
+              .whereRef("container_leaves.serial", "=", "items.serial"),
+          )
+          .as("item_packed"),
         "items.serial as item_serial",
         "items.leaf_index as item_leaf_index",
         "items.hidden_code_hmac as item_hidden_code_hmac",
@@ -83,9 +117,13 @@ export async function getScanRecords(db: Db, gtin: string, lot: string, serial: 
       row.updated_at_ms,
       row.events_count,
       row.events_updated_at_ms,
+      row.certificates_count,
+      row.inspection_requests_count,
+      row.inspection_requests_updated_at_ms,
     ]
       .map((value) => String(value))
       .join("|"),
+    packed: Boolean(row.item_packed),
     item:
       row.item_serial === null || row.item_leaf_index === null
         ? null

@@ -74,6 +74,26 @@ describe("page views written by group commit", () => {
     });
   });
 
+  it("counts the asking page view's own client once, whether it scanned today before or not", async () => {
+    const DAY = 86_400_000;
+    const now = 40 * DAY;
+    void bufferScan(store.db, scan("O", now - 2 * DAY, "yesterday"));
+    void bufferScan(store.db, scan("O", now - 3_600_000, "shop"));
+    await flushScans(store.db);
+    // The shop scans again (known today), beside a new phone's unwritten scan.
+    void bufferScan(store.db, scan("O", now - 1_000, "home"));
+    void bufferScan(store.db, scan("O", now, "shop"));
+    const expected = { scansDay: 3, scansWeek: 4, distinctClientsDay: 2, firstAtMs: now - 2 * DAY };
+    assert.deepEqual(await itemScanSummary(store.db, BATCH, "O", now, "shop"), expected);
+    assert.deepEqual(await itemScanSummary(store.db, BATCH, "O", now, "home"), expected);
+    assert.deepEqual(await itemScanSummary(store.db, BATCH, "O", now), expected);
+    // Scanned only yesterday: new today.
+    void bufferScan(store.db, scan("O", now, "yesterday"));
+    assert.equal((await itemScanSummary(store.db, BATCH, "O", now, "yesterday")).distinctClientsDay, 3);
+    await flushScans(store.db);
+    assert.equal((await itemScanSummary(store.db, BATCH, "O", now, "yesterday")).distinctClientsDay, 3);
+  });
+
   it("never misses or double-counts a scan while groups are being written", async () => {
     const counts: number[] = [];
     for (let i = 0; i < 200; i++) {

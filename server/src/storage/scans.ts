@@ -250,9 +250,21 @@ export async function countScansSince(db: Db, batchId: string, serial: string, s
   });
 }
 
-/** One indexed pass over an item's scans: counts for the day and the week, the first scan. */
+/**
+ * One indexed pass over an item's scans: counts for the day and the week, the first scan,
+ * and whether one client (the page view's own, whose scan is still unwritten) scanned it today.
+ */
 const summaryOf = compiledOnce(
-  (db, dayMs: number, weekMs: number, clientsSinceMs: number, batchId: string, serial: string) =>
+  (
+    db,
+    dayMs: number,
+    weekMs: number,
+    clientsSinceMs: number,
+    ownSinceMs: number,
+    ownClient: string,
+    batchId: string,
+    serial: string,
+  ) =>
     db
       .selectFrom("scans")
       .select((eb) => [
@@ -263,11 +275,15 @@ const summaryOf = compiledOnce(
           .distinct()
           .filterWhere("scanned_at_ms", ">=", clientsSinceMs)
           .as("clients_day"),
+        eb.fn
+          .countAll<number>()
+          .filterWhere((f) => f.and([f("scanned_at_ms", ">=", ownSinceMs), f("client_hash", "=", ownClient)]))
+          .as("own_day"),
         eb.fn.min<number | null>("scanned_at_ms").as("first"),
       ])
       .where("batch_id", "=", batchId)
       .where("serial", "=", serial),
-  [-1, -2, -3, "\u0000batch", "\u0000serial"] as const,
+  [-1, -2, -3, -4, "\u0000own", "\u0000batch", "\u0000serial"] as const,
 );
 
 export interface ItemScanSummary {
@@ -281,18 +297,21 @@ export interface ItemScanSummary {
  * What a consumer's answer needs to know of one item's scans (unwritten ones too), in one
  * query: scans in the last day and week, distinct clients in the last day, the first scan.
  * Every page view asks this, so it is one indexed pass over the item's rows, not four.
+ * `ownClient` is the client hash of the page view asking (its own scan is unwritten yet):
+ * whether it is new today is read in the same pass, so the usual page view needs no second query.
  */
 export async function itemScanSummary(
   db: Db,
   batchId: string,
   serial: string,
   nowMs: number,
+  ownClient: string | null = null,
 ): Promise<ItemScanSummary> {
   const dayMs = nowMs - 86_400_000;
   const weekMs = nowMs - 7 * 86_400_000;
   const item = () => db.selectFrom("scans").where("batch_id", "=", batchId.toLowerCase()).where("serial", "=", serial);
   return consistently(db, async (all) => {
-    const [stored] = await summaryOf(db, dayMs, weekMs, dayMs, batchId.toLowerCase(), serial);
+    const [stored] = await summaryOf(db, dayMs, weekMs, dayMs, dayMs, ownClient ?? "", batchId.toLowerCase(), serial);
     if (stored === undefined) throw new Error("an aggregate query returned no row");
     const summary: ItemScanSummary = {
       scansDay: stored.day,
@@ -305,16 +324,19 @@ export async function itemScanSummary(
     const dayUnwritten = unwritten.filter((scan) => scan.scannedAtMs >= dayMs);
     const clients = [...new Set(dayUnwritten.map((scan) => scan.clientHash))];
     // Clients already stored for the day are counted there; only new ones add to the distinct count.
+    const knownSet = new Set<string>();
+    if (ownClient !== null && stored.own_day > 0) knownSet.add(ownClient);
+    const unknown = clients.filter((client) => client !== ownClient);
     const known =
-      clients.length === 0
+      unknown.length === 0
         ? []
         : await item()
             .select("client_hash")
             .distinct()
             .where("scanned_at_ms", ">=", dayMs)
-            .where("client_hash", "in", clients)
+            .where("client_hash", "in", unknown)
             .execute();
-    const knownSet = new Set(known.map((row) => row.client_hash));
+    for (const row of known) knownSet.add(row.client_hash);
     const times = unwritten.map((scan) => scan.scannedAtMs);
     if (summary.firstAtMs !== null) times.push(summary.firstAtMs);
     return {

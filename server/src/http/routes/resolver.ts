@@ -15,12 +15,13 @@ import { AppError, isAppError } from "../../errors/app-error.ts";
 import { parseDigitalLink, type ParsedDigitalLink } from "../../domain/gs1.ts";
 import { claimHiddenCode } from "../../services/claims.ts";
 import type { ServiceContext } from "../../services/context.ts";
-import { scriptSafeJson, utf8Of } from "../../services/answer-text.ts";
+import { scriptSafeJson, utf8Of, type SharedText, type TextPiece } from "../../services/answer-text.ts";
 import { requireProduct } from "../../services/lookups.ts";
 import { resolveItem } from "../../services/resolve.ts";
+import { firstPiece, gzipMember, type DeflatePiece } from "../gzip-pieces.ts";
 import { problemBody } from "../problem.ts";
 import { answerLot, isLotImage, lotCardRouter } from "./lot-card.ts";
-import { sendScanPage } from "./web-assets.ts";
+import { negotiate, sendScanPage } from "./web-assets.ts";
 
 function setCors(res: Response): void {
   res.setHeader("Access-Control-Allow-Origin", "*");
@@ -59,6 +60,25 @@ function linkset(ctx: ServiceContext, link: ParsedDigitalLink, uri: string): unk
       },
     ],
   };
+}
+
+/** A batch's part of its items' answers, compressed once as the start of each answer's deflate stream. */
+const compressedOpenings = new WeakMap<SharedText, DeflatePiece>();
+
+/**
+ * The JSON answer as one gzip member for a client that takes gzip (browsers, fetch, curl
+ * --compressed): its shared opening (most of its 24 KB) compressed once, only the item's own
+ * members per response (gzip-pieces.ts). Sent whole it was most of a JSON answer's cost.
+ */
+function gzippedAnswer(pieces: readonly TextPiece[]): Buffer {
+  const [first, ...rest] = pieces;
+  if (first === undefined || typeof first === "string") return gzipMember([], utf8Of(pieces));
+  let opening = compressedOpenings.get(first);
+  if (opening === undefined) {
+    opening = firstPiece(utf8Of([first]));
+    compressedOpenings.set(first, opening);
+  }
+  return gzipMember([opening], utf8Of(rest));
 }
 
 function clientOf(req: Request): { ip: string; userAgent: string } {
@@ -142,10 +162,13 @@ export function resolverRouter(ctx: ServiceContext): Router {
     }
     // Sent as built: Express's json() would serialise again and hash the body for an ETag
     // that `no-store` makes useless.
-    const body = utf8Of(resolved.pieces);
+    const gzip = negotiate(req, ["gzip", "identity"]) === "gzip";
+    const body = gzip ? gzippedAnswer(resolved.pieces) : utf8Of(resolved.pieces);
     res.status(status);
+    res.setHeader("Vary", "Accept, Accept-Encoding");
     res.setHeader("Cache-Control", "no-store");
     res.setHeader("Content-Type", "application/json; charset=utf-8");
+    if (gzip) res.setHeader("Content-Encoding", "gzip");
     res.setHeader("Content-Length", String(body.byteLength));
     res.end(body);
   });
