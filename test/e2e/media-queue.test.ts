@@ -222,4 +222,48 @@ describe("videos and voice notes wait on the phone and go up resumably", () => {
     assert.deepEqual(problems, []);
     await context.close();
   });
+  it("the cooperative console attaches a voice note to an event; it goes up through the queue", async () => {
+    assert.ok(server !== undefined && browser !== undefined);
+    const problems: string[] = [];
+    const context = await browser.newContext({ viewport: PHONE, locale: "zh-CN", isMobile: true, hasTouch: true });
+    await context.grantPermissions(["microphone"], { origin: server.url });
+    const page = await context.newPage();
+    page.setDefaultTimeout(30_000);
+    page.on("pageerror", (error) => problems.push(error.message));
+    await page.goto(`${server.url}/console/cooperative`);
+    await page.fill("input[name=token]", cooperative.token);
+    await page.click("form.sign-in button[type=submit]");
+    const card = page.locator(`[data-lot='${LOT}']`);
+    await card.locator("[data-action=events]").click();
+    const form = card.locator("[data-testid=event-form]");
+    await form.waitFor();
+    await form.locator("label[data-step=packing]").click();
+    await form.locator("[data-action=voice-note]").click();
+    await form.locator("[data-action=voice-note][aria-pressed=true]").waitFor();
+    await page.waitForTimeout(800);
+    await form.locator("[data-action=voice-note]").click();
+    await form.locator("[data-testid=voice-note-preview]").waitFor();
+    await form.locator("button[type=submit]").click();
+    // Sent through the queue: the note first, then the event naming it.
+    let packing: EventRow | undefined;
+    for (const deadline = Date.now() + 30_000; packing === undefined && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      packing = expectStatus(
+        await cooperative.api.get<{ events: EventRow[] }>(`/api/v1/batches/${batchId}/events`),
+        200,
+        "events",
+      ).events.find((e) => e.bizStep === "packing");
+    }
+    assert.ok(packing !== undefined, "the event was not recorded");
+    const payload = (await (await fetch(`${server.url}/ipfs/${packing.payloadCid}`)).json()) as {
+      attachmentCids: string[];
+    };
+    assert.equal(payload.attachmentCids.length, 1);
+    const note = await getMedia(server.ctx.db, payload.attachmentCids[0] ?? "");
+    assert.match(note?.contentType ?? "", /^audio\/(webm|ogg|mp4)$/);
+    assert.ok((note?.sizeBytes ?? 0) > 0);
+    await page.locator("[data-testid=queue] li").waitFor({ state: "detached" });
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
 });
