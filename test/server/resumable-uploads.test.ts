@@ -223,6 +223,54 @@ describe("resumable media uploads", () => {
     assert.equal(done.body.upload.media?.contentType, "audio/webm");
   });
 
+  it("lets a person of the organisation upload only with the batches or events capability", async () => {
+    const tokenOf = async (capabilities: string[]): Promise<string> => {
+      const member = await call<{ member: { id: string } }>(
+        "POST",
+        `/api/v1/organisations/${ownId}/members`,
+        ownToken,
+        {
+          json: { name: `成员 ${capabilities.join(",")}`, capabilities },
+        },
+      );
+      assert.equal(member.status, 201, JSON.stringify(member.body));
+      const link = await call<{ signIn: { url: string } }>(
+        "POST",
+        `/api/v1/organisations/${ownId}/members/${member.body.member.id}/sign-in-links`,
+        ownToken,
+        { json: {} },
+      );
+      assert.equal(link.status, 201, JSON.stringify(link.body));
+      const signedIn = await fetch(new URL("/api/v1/sign-in", server.url), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ token: new URL(link.body.signIn.url).hash.replace(/^#t=/, ""), device: "test phone" }),
+      });
+      assert.equal(signedIn.status, 201);
+      return ((await signedIn.json()) as { session: { token: string } }).session.token;
+    };
+    const opened = await open(ownToken, { contentType: "video/mp4", sizeBytes: 100 });
+    const id = opened.body.upload.id;
+    const before = await snapshot();
+    const without = await tokenOf(["members"]);
+    const refusedOpen = await open(without, { contentType: "video/mp4", sizeBytes: 100 });
+    assert.equal(refusedOpen.status, 403);
+    assert.equal((refusedOpen.body as unknown as { code: string }).code, "member.capability_missing");
+    const refusedPiece = await call<{ code: string }>("PATCH", `/api/v1/media/uploads/${id}`, without, {
+      bytes: randomBytes(100),
+      offset: 0,
+    });
+    assert.equal(refusedPiece.status, 403);
+    assert.deepEqual(await snapshot(), before);
+    // A person who records events continues the organisation's session.
+    const recorder = await tokenOf(["events"]);
+    const done = await call<UploadBody>("PATCH", `/api/v1/media/uploads/${id}`, recorder, {
+      bytes: randomBytes(100),
+      offset: 0,
+    });
+    assert.equal(done.status, 201, JSON.stringify(done.body));
+  });
+
   it("refuses what is over the limit, past the declared size or of a type not accepted, changing nothing", async () => {
     const before = await snapshot();
     const over = await open(ownToken, { contentType: "video/mp4", sizeBytes: LIMIT_BYTES + 1 });
