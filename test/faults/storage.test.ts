@@ -177,6 +177,28 @@ describe("a full disk under the data directory", () => {
     assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
   });
 
+  it("refuses a resumable upload's piece that does not fit, keeping the session where it was", async () => {
+    const opened = await coop.post<{ upload: { id: string } }>("/api/v1/media/uploads", {
+      contentType: "video/mp4",
+      sizeBytes: 8 * 1024 * 1024,
+    });
+    assert.equal(opened.status, 201, JSON.stringify(opened.body));
+    const url = `${server.url}/api/v1/media/uploads/${opened.body.upload.id}`;
+    const piece = await fetch(url, {
+      method: "PATCH",
+      headers: {
+        authorization: `Bearer ${token}`,
+        "content-type": "application/offset+octet-stream",
+        "upload-offset": "0",
+      },
+      body: new Blob([new Uint8Array(randomBytes(8 * 1024 * 1024))]),
+    });
+    assert.equal(piece.status, 507);
+    assert.equal(((await piece.json()) as { code: string }).code, "storage.full");
+    const status = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(((await status.json()) as { upload: { offset: number } }).upload.offset, 0, "the piece was cut back");
+  });
+
   it("leaves no temporary file behind, and the next start frees what the refused upload wrote", async () => {
     assert.deepEqual(
       filesUnder(dataDir).filter((file) => file.endsWith(".tmp")),
