@@ -39,9 +39,9 @@ export function followingPiece(previous: Pick<DeflatePiece, "lengthAfter" | "crc
 
 /**
  * Deflate's window and hash memory sized to a response's own text (about a kilobyte): zlib
- * sets up all of its default 256 KiB of state for every call, which took some 40 % of the
- * time of compressing the text itself. Any window gives a valid stream, and one as large as
- * the text finds every match the default would.
+ * otherwise sets up all of its default 256 KiB of state for every call (a kilobyte took 19 µs
+ * of CPU that way, 15 µs so). Any window gives a valid stream, and one as large as the text
+ * finds every match the default would.
  */
 function smallWindow(length: number): { windowBits: number; memLevel: number } {
   const windowBits = Math.min(15, Math.max(9, Math.ceil(Math.log2(Math.max(1, length)))));
