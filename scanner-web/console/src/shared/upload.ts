@@ -218,7 +218,11 @@ export async function resumableUpload(
         idempotencyKey: kept.key,
         signal,
       });
-      if (created.status !== 201 || !isSession(created.body)) throw problemOf(created);
+      if (created.status !== 201 || !isSession(created.body)) {
+        // Refused for good (too large, a type not taken): nothing to resume, nothing to keep.
+        if (created.status >= 400 && created.status < 500 && created.status !== 429) keep(sessionKey, null);
+        throw problemOf(created);
+      }
       kept = { ...kept, id: created.body.upload.id };
       keep(sessionKey, kept);
     }
