@@ -305,6 +305,7 @@ describe(`regulators: suspension, self-reinstatement and jurisdiction (${TEST_DA
           }),
       ],
       ["upload media", () => coop.upload("/api/v1/media", new TextEncoder().encode("video"), "video/mp4")],
+      ["open a resumable upload", () => coop.post("/api/v1/media/uploads", { contentType: "video/mp4", sizeBytes: 5 })],
       [
         "register a batch",
         () =>
