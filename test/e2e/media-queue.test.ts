@@ -8,7 +8,9 @@
  * files are still on the phone, shown with their size); back online the video goes up in
  * pieces, one piece is cut off half-way (the server keeps the half it got), and the upload
  * resumes from the offset the server reports rather than from zero; the record is sent once and
- * names both files, which are stored with the CIDs their bytes give.
+ * names both files, which are stored with the CIDs their bytes give. A page reloaded while a
+ * video goes up continues the same upload session from the server's offset. The cooperative
+ * console's event form attaches a voice note the same way.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -16,7 +18,7 @@ import { rmSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type Route } from "playwright-core";
 
 import { apiClient, expectStatus } from "../../scripts/lib/api-client.ts";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
@@ -253,6 +255,78 @@ describe("videos and voice notes wait on the phone and go up resumably", () => {
     assert.deepEqual(problems, []);
     await context.close();
   });
+  it("continues a video after the page is reloaded mid-upload, from the server's offset", async () => {
+    assert.ok(server !== undefined && browser !== undefined);
+    const context = await browser.newContext({ viewport: PHONE, locale: "zh-CN", isMobile: true, hasTouch: true });
+    const page = await context.newPage();
+    page.setDefaultTimeout(30_000);
+    const inspections = async (): Promise<number> =>
+      expectStatus(
+        await cooperative.api.get<{ events: EventRow[] }>(`/api/v1/batches/${batchId}/events`),
+        200,
+        "events",
+      ).events.filter((e) => e.bizStep === "inspecting" && e.actorOrganisationId === lab.id).length;
+    const before = await inspections();
+    // The second piece is held (never answered) while the page reloads under it.
+    const pieces: { offset: number; upload: string; afterReload: boolean }[] = [];
+    let reloaded = false;
+    let held: ((route: Route) => void) | null = null;
+    const heldRoute = new Promise<Route>((resolve) => {
+      held = resolve;
+    });
+    await context.route("**/api/v1/media/uploads/*", async (route) => {
+      const request = route.request();
+      if (request.method() !== "PATCH") {
+        await route.continue();
+        return;
+      }
+      const offset = Number(await request.headerValue("upload-offset"));
+      pieces.push({ offset, upload: request.url().split("/").pop() ?? "", afterReload: reloaded });
+      if (!reloaded && offset === PIECE && held !== null) {
+        held(route);
+        held = null;
+        return;
+      }
+      await route.continue();
+    });
+    await page.goto(`${server.url}/console/field`);
+    await page.fill("input[name=token]", lab.token);
+    await page.click("form.sign-in button[type=submit]");
+    await page.fill("input[name=code]", `${server.url}/01/${DEMO_GTIN}/10/${LOT}`);
+    await page.click("[data-testid=scan-form] button[type=submit]");
+    await page.click("[data-step=inspecting]");
+    await page.fill("input[name=substance]", "多菌灵 carbendazim");
+    const video = randomBytes(VIDEO_BYTES);
+    await page.setInputFiles("[data-testid=record-form] [data-testid=video-input]", {
+      name: "harvest.mp4",
+      mimeType: "video/mp4",
+      buffer: video,
+    });
+    await page.locator("[data-testid=video-chosen]", { hasText: "harvest.mp4" }).waitFor();
+    await page.click("[data-testid=record-form] button[type=submit]");
+    const hanging = await heldRoute;
+    reloaded = true;
+    await page.reload();
+    await hanging.abort("connectionreset").catch(() => undefined);
+    // Signed in from the saved token, the console sends what waits: the same session, on from its offset.
+    await page.waitForFunction(() =>
+      Object.keys(localStorage)
+        .filter((k) => k.startsWith("oioc.console.queue."))
+        .every((k) => (JSON.parse(localStorage.getItem(k) ?? "{}") as { waiting?: unknown[] }).waiting?.length === 0),
+    );
+    const upload = pieces[0]?.upload;
+    const resumed = pieces.filter((p) => p.afterReload);
+    assert.ok(resumed.length > 0, JSON.stringify(pieces));
+    assert.ok(
+      resumed.every((p) => p.upload === upload),
+      `a new session after the reload: ${JSON.stringify(pieces)}`,
+    );
+    assert.equal(resumed[0]?.offset, PIECE, JSON.stringify(pieces));
+    assert.ok(!resumed.some((p) => p.offset === 0), "the video started over after the reload");
+    assert.equal(await inspections(), before + 1, "the record was sent once");
+    await context.close();
+  });
+
   it("the cooperative console attaches a voice note to an event; it goes up through the queue", async () => {
     assert.ok(server !== undefined && browser !== undefined);
     const problems: string[] = [];
