@@ -84,8 +84,17 @@ describe("the field console on a phone, in Chromium", () => {
   }
 
   async function lookUp(page: Page, code: string): Promise<void> {
+    // The previous lookup's list is still on screen until the new answer is drawn: wait for a
+    // card from this lookup, or the old list would be read.
+    const before = await page.evaluate(
+      () => document.querySelector<HTMLElement>("[data-testid=lookup]")?.dataset.fetchedAt ?? null,
+    );
     await page.fill("input[name=code]", code);
     await page.click("[data-testid=scan-form] button[type=submit]");
+    await page.waitForFunction((previous) => {
+      const card = document.querySelector<HTMLElement>("[data-testid=lookup]");
+      return card !== null && card.dataset.fetchedAt !== previous;
+    }, before);
     await page.locator("[data-testid=may-record]").waitFor();
   }
 

@@ -395,7 +395,7 @@ function lookupView(lookup: Lookup, me: NonNullable<Me["organisation"]>): HTMLEl
     cards.push(
       h(
         "section",
-        { class: "card", "data-testid": "lookup", "data-kind": "batch" },
+        { class: "card", "data-testid": "lookup", "data-kind": "batch", "data-fetched-at": String(lookup.fetchedAtMs) },
         h("h2", {}, `${pick(T.batch, state.lang)}: ${name}${b.lot}`),
         withReadAloud(
           // GTIN and serial on lines of their own: each is checked against the label as a whole.
@@ -430,7 +430,12 @@ function lookupView(lookup: Lookup, me: NonNullable<Me["organisation"]>): HTMLEl
     cards.push(
       h(
         "section",
-        { class: "card", "data-testid": "lookup", "data-kind": "container" },
+        {
+          class: "card",
+          "data-testid": "lookup",
+          "data-kind": "container",
+          "data-fetched-at": String(lookup.fetchedAtMs),
+        },
         h("h2", {}, `${pick(T.container, state.lang)}: ${c.sscc}`),
         withReadAloud(h("p", { class: "mono" }, `SSCC ${c.sscc}`), state.lang, pick(T.theCode, state.lang), () => [
           { text: pick(T.caseWord, state.lang) },
