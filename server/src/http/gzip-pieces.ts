@@ -53,13 +53,14 @@ const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0xff]);
 
 /**
  * A gzip member: the compressed pieces of a shared prefix (the last of them carrying the
- * prefix's CRC and length), then the response's own `rest`, compressed alone, ending the stream.
+ * prefix's CRC and length), then the response's own `rest`, compressed alone, ending the stream
+ * (`level` 0 stores it: for a client whose bytes matter less than the server's time).
  */
-export function gzipMember(prefix: readonly DeflatePiece[], rest: Buffer): Buffer {
+export function gzipMember(prefix: readonly DeflatePiece[], rest: Buffer, options: { level?: number } = {}): Buffer {
   const shared = prefix.at(-1);
   const trailer = Buffer.alloc(8);
   trailer.writeUInt32LE(crc32(rest, shared?.crcAfter ?? 0) >>> 0, 0);
   trailer.writeUInt32LE(((shared?.lengthAfter ?? 0) + rest.byteLength) % 2 ** 32, 4);
-  const own = deflateRawSync(rest, { level: 9, ...smallWindow(rest.byteLength) });
+  const own = deflateRawSync(rest, { level: options.level ?? 9, ...smallWindow(rest.byteLength) });
   return Buffer.concat([GZIP_HEADER, ...prefix.map((piece) => piece.deflated), own, trailer]);
 }
