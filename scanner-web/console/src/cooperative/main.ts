@@ -162,6 +162,8 @@ registerRender(renderConsole);
 registerServiceWorker();
 
 window.addEventListener("online", () => {
+  // "Saved on this phone while offline" is stale now; the queue's own line says what came of it.
+  for (const note of flashRegion.querySelectorAll(".flash-info")) note.remove();
   render();
   void flushQueue(true);
 });

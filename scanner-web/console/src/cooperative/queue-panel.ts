@@ -3,7 +3,7 @@ import { chinaIsoTime } from "../../../../server/src/domain/china-time.ts";
 import { pictogram, pictogramFor } from "../shared/pictograms.ts";
 import { sweepQueuedMedia } from "../shared/media-queue.ts";
 import { COMMON, pick } from "../shared/text.ts";
-import { chinaMinute, h, slot } from "../shared/ui.ts";
+import { chinaMinute, h, problemDetail, slot } from "../shared/ui.ts";
 import { state } from "./state.ts";
 
 /** HH:MM:SS in China time: a retry is seconds or minutes away. */
@@ -67,7 +67,9 @@ export function queuePanel(): HTMLElement[] {
         { class: "card queue queue-refused", role: "alert", "data-testid": "queue-refused", "data-key": refused.key },
         h("h2", {}, `${pick(COMMON.refused, state.lang)}: ${pick(refused.label, state.lang)}`),
         h("p", {}, `${pick(refused.problem.message, state.lang)} [${refused.problem.code}]`),
-        ...(refused.problem.detail === undefined ? [] : [h("p", { class: "detail" }, refused.problem.detail)]),
+        ...(problemDetail(refused.problem, state.lang) === ""
+          ? []
+          : [h("p", { class: "detail" }, problemDetail(refused.problem, state.lang).trim())]),
         h("div", { class: "actions" }, again, dismiss),
       ),
     );

@@ -59,7 +59,7 @@ function serverKeys(value: KeysAnswer): HTMLElement {
 function organisationKeys(value: KeysAnswer): HTMLElement {
   return h(
     "div",
-    { class: "card table-wrap" },
+    { class: "card table-wrap stack-on-phone" },
     h("h2", {}, t("organisationKeys")),
     h(
       "table",

@@ -78,7 +78,7 @@ export function organisationsView(): HTMLElement {
   return panelFrame("panel-organisations", t("organisations"), organisations, (value) => [
     h(
       "div",
-      { class: "card table-wrap" },
+      { class: "card table-wrap stack-on-phone" },
       h(
         "table",
         { "data-testid": "organisations" },

@@ -178,7 +178,7 @@ export function batchesView(): HTMLElement {
       scopeActions,
       h(
         "div",
-        { class: "table-wrap" },
+        { class: "table-wrap stack-on-phone" },
         h(
           "table",
           { "data-testid": "batches" },

@@ -53,7 +53,7 @@ export function organisationsView(): HTMLElement {
     h("h1", {}, t("organisations")),
     h(
       "div",
-      { class: "table-wrap" },
+      { class: "table-wrap stack-on-phone" },
       h(
         "table",
         { "data-testid": "organisations" },

@@ -10,6 +10,8 @@ export interface ProblemBody {
   status: number;
   message: { zh: string; en: string };
   detail?: string;
+  /** For `request.invalid`: which fields were wrong (the English reasons are in `detail`). */
+  issues?: { path: string[]; message: string }[];
 }
 
 export class ProblemFailure extends Error {

@@ -195,7 +195,7 @@ function applicationsView(
       ? h("p", { "data-testid": "no-applications" }, a("none"))
       : h(
           "div",
-          { class: "table-wrap" },
+          { class: "table-wrap stack-on-phone" },
           h(
             "table",
             { "data-testid": "applications" },

@@ -16,7 +16,37 @@ export interface TopBarOptions {
   onSignOut?: () => void;
 }
 
+let stackingTables = false;
+
+/**
+ * On a phone a wide table's last columns (where a row's actions are) sit beyond a sideways
+ * scroll nobody sees; `.stack-on-phone` tables are drawn as one card per row there (CSS), each
+ * cell labelled with its column's heading. The labels are set here, once for every table any
+ * view draws, so no view has to remember to.
+ */
+function labelStackedCells(root: ParentNode): void {
+  for (const table of root.querySelectorAll<HTMLTableElement>(".stack-on-phone table")) {
+    const headings = [...table.querySelectorAll("thead th")].map((th) => th.textContent.replace(/[▲▼]/g, "").trim());
+    for (const row of table.querySelectorAll("tbody tr")) {
+      [...row.children].forEach((cell, column) => {
+        const label = headings[column];
+        if (label !== undefined && label !== "") cell.setAttribute("data-label", label);
+      });
+    }
+  }
+}
+
+function stackTablesOnPhone(): void {
+  if (stackingTables) return;
+  stackingTables = true;
+  labelStackedCells(document);
+  new MutationObserver(() => {
+    labelStackedCells(document);
+  }).observe(document.body, { childList: true, subtree: true });
+}
+
 export function topBar(options: TopBarOptions): HTMLElement {
+  stackTablesOnPhone();
   const switcher = h(
     "button",
     { type: "button", class: "link", "data-action": "lang" },

@@ -1,7 +1,7 @@
 /** Pieces both consoles are built from: dialogs, messages, downloads, dates, sign-in. */
 import { CHINA_OFFSET, chinaDate } from "../../../../server/src/domain/china-time.ts";
 import { chinaDateTime, h } from "../../../src/dom.ts";
-import { NetworkFailure, ProblemFailure } from "./api.ts";
+import { NetworkFailure, ProblemFailure, type ProblemBody } from "./api.ts";
 import { COMMON, pick, type Lang, type Pair } from "./text.ts";
 
 export { h };
@@ -36,10 +36,19 @@ export function slot(name: "voice-note" | "media-progress", context: SlotContext
 }
 
 /** What to tell the user about a failure: the server's own zh/en message when it sent one. */
+/**
+ * The server's detail is English (the validator's reasons); a Chinese page names the fields
+ * that were wrong instead, which are identifiers in either language.
+ */
+export function problemDetail(problem: ProblemBody, lang: Lang): string {
+  const fields = (problem.issues ?? []).map((issue) => issue.path.join(".")).filter((path) => path !== "");
+  if (lang === "zh" && fields.length > 0) return `（字段：${fields.join("、")}）`;
+  return problem.detail === undefined ? "" : ` (${problem.detail})`;
+}
+
 export function failureText(error: unknown, lang: Lang): string {
   if (error instanceof ProblemFailure) {
-    const detail = error.problem.detail === undefined ? "" : ` (${error.problem.detail})`;
-    return `${pick(error.problem.message, lang)}${detail} [${error.problem.code}]`;
+    return `${pick(error.problem.message, lang)}${problemDetail(error.problem, lang)} [${error.problem.code}]`;
   }
   if (error instanceof NetworkFailure) {
     return pick(["无法连接服务器，请检查网络。", "Cannot reach the server; check the connection."], lang);
