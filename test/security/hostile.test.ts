@@ -285,7 +285,9 @@ describe("hostile input and the authorisation matrix", () => {
       201,
       "an order",
     ).order.url;
-    const writes: { path: string; body: unknown; ownerOnly: boolean }[] = [
+    // `anyOrganisation`: a write every organisation may make for itself (media), so only
+    // credentials that are no good, and people without the capability, are to be refused.
+    const writes: { path: string; body: unknown; ownerOnly: boolean; anyOrganisation?: true }[] = [
       {
         path: "/api/v1/organisations",
         body: { kind: "retailer", name: { zh: "x" }, uscc: demoUscc("92", "330106", 9_191), regionCode: "330106" },
@@ -376,7 +378,21 @@ describe("hostile input and the authorisation matrix", () => {
       { path: `${orderPath}/cancel`, body: {}, ownerOnly: true },
       { path: `${coopPath}/members`, body: { name: "x", capabilities: ["members"] }, ownerOnly: true },
       { path: `${coopPath}/members/${powerless.member.id}/sign-in-links`, body: {}, ownerOnly: true },
+      {
+        path: "/api/v1/media/uploads",
+        body: { contentType: "video/mp4", sizeBytes: 1_000, fileName: "x.mp4" },
+        ownerOnly: false,
+        anyOrganisation: true,
+      },
+      { path: "/api/v1/media", body: { not: "a file" }, ownerOnly: false, anyOrganisation: true },
     ];
+    const refusedForAnyOrganisation = new Set([
+      "no credentials",
+      "expired",
+      "revoked",
+      "a person without capabilities",
+      "a revoked person's session",
+    ]);
     const principals: { name: string; token: string | undefined; applies: (ownerOnly: boolean) => boolean }[] = [
       { name: "no credentials", token: undefined, applies: () => true },
       { name: "expired", token: expiring, applies: () => true },
@@ -392,7 +408,13 @@ describe("hostile input and the authorisation matrix", () => {
     let tried = 0;
     for (const write of writes) {
       for (const principal of principals) {
-        if (!principal.applies(write.ownerOnly)) continue;
+        if (
+          write.anyOrganisation === true
+            ? !refusedForAnyOrganisation.has(principal.name)
+            : !principal.applies(write.ownerOnly)
+        ) {
+          continue;
+        }
         const response = await apiClient(server.url, principal.token).post<{ code: string }>(write.path, write.body);
         assert.ok(
           [401, 403, 404].includes(response.status),
