@@ -4,9 +4,9 @@
  * same endpoints a regulator uses, in the operator's name.
  */
 import type { organisationView } from "../../../../server/src/http/routes/organisations.ts";
-import { newIdempotencyKey } from "../shared/api.ts";
 import { KIND_TEXT, LEDGER_TEXT, STATUS_TEXT, pick } from "../shared/text.ts";
-import { failureText, flash, h, reasonDialog } from "../shared/ui.ts";
+import { suspensionButton } from "../shared/suspension.ts";
+import { h } from "../shared/ui.ts";
 import { panelData, panelFrame } from "./panel.ts";
 import { flashRegion, state } from "./state.ts";
 import { t, textOf } from "./text.ts";
@@ -18,37 +18,14 @@ type OrganisationRow = ReturnType<typeof organisationView> & {
 
 export const organisations = panelData<{ organisations: OrganisationRow[] }>("/api/v1/admin/organisations");
 
-async function setSuspended(org: OrganisationRow, suspend: boolean): Promise<void> {
-  const api = state.api;
-  if (api === null) return;
-  const reason = await reasonDialog(
-    suspend ? t("suspendTitle") : t("reinstateTitle"),
-    `${pick(org.name, state.lang)}: ${suspend ? t("suspendText") : t("reinstateText")}`,
-    suspend ? t("suspend") : t("reinstate"),
-    state.lang,
-  );
-  if (reason === null) return;
-  try {
-    await api.json(`/api/v1/organisations/${org.id}/${suspend ? "suspend" : "reinstate"}`, {
-      method: "POST",
-      body: { reason },
-      idempotencyKey: newIdempotencyKey(),
-    });
-    flash(flashRegion, "ok", suspend ? t("suspended") : t("reinstated"));
-  } catch (error) {
-    flash(flashRegion, "error", failureText(error, state.lang));
-  }
-  await organisations.load();
-}
-
 function row(org: OrganisationRow): HTMLElement {
   const suspended = org.status === "suspended";
-  const act = h(
-    "button",
-    { type: "button", class: suspended ? "" : "danger", "data-action": suspended ? "reinstate" : "suspend" },
-    suspended ? t("reinstate") : t("suspend"),
-  );
-  act.addEventListener("click", () => void setSuspended(org, !suspended));
+  const act = suspensionButton(org, () => ({
+    api: state.api,
+    lang: state.lang,
+    flashRegion,
+    reload: () => organisations.load(),
+  }));
   return h(
     "tr",
     { "data-organisation-id": org.id },

@@ -20,17 +20,6 @@ export const T = {
   members: ["人员", "People"],
   ledger: ["账本", "Ledger"],
   actions: ["操作", "Actions"],
-  suspend: ["暂停", "Suspend"],
-  reinstate: ["恢复", "Reinstate"],
-  suspendTitle: ["暂停该机构？", "Suspend this organisation?"],
-  suspendText: [
-    "以平台运营方名义暂停，立即生效并写入账本：该机构不能再登记或记录。",
-    "Suspended in the operator's name, at once and on the ledger: it can register and record nothing more.",
-  ],
-  reinstateTitle: ["恢复该机构？", "Reinstate this organisation?"],
-  reinstateText: ["恢复后该机构可继续登记和记录。", "It may register and record again."],
-  suspended: ["已暂停。", "Suspended."],
-  reinstated: ["已恢复。", "Reinstated."],
   serverKeys: ["平台密钥", "The platform's keys"],
   serverKeysHelp: [
     "只显示地址：私钥始终留在服务器上。角色从链上合约读取。",

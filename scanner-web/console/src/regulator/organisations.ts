@@ -1,7 +1,7 @@
 /** The organisations: listed with their status, suspended or reinstated with a reason. */
-import { newIdempotencyKey } from "../shared/api.ts";
 import { LEDGER_TEXT, STATUS_TEXT, pick } from "../shared/text.ts";
-import { failureText, flash, h, reasonDialog } from "../shared/ui.ts";
+import { suspensionButton } from "../shared/suspension.ts";
+import { failureText, flash, h } from "../shared/ui.ts";
 import { flashRegion, render, state, type OrganisationView } from "./state.ts";
 import { KIND_TEXT, t, textOf } from "./text.ts";
 
@@ -25,12 +25,12 @@ export function organisationName(id: string): string {
 export function organisationsView(): HTMLElement {
   const rows = state.organisations.map((org) => {
     const suspended = org.status === "suspended";
-    const act = h(
-      "button",
-      { type: "button", class: suspended ? "" : "danger", "data-action": suspended ? "reinstate" : "suspend" },
-      suspended ? t("reinstate") : t("suspend"),
-    );
-    act.addEventListener("click", () => void setSuspended(org, !suspended));
+    const act = suspensionButton(org, () => ({
+      api: state.api,
+      lang: state.lang,
+      flashRegion,
+      reload: loadOrganisations,
+    }));
     return h(
       "tr",
       { "data-organisation-id": org.id },
@@ -72,26 +72,4 @@ export function organisationsView(): HTMLElement {
       ),
     ),
   );
-}
-
-async function setSuspended(org: OrganisationView, suspend: boolean): Promise<void> {
-  if (state.api === null) return;
-  const reason = await reasonDialog(
-    suspend ? t("suspendTitle") : t("reinstateTitle"),
-    `${pick(org.name, state.lang)}: ${suspend ? t("suspendText") : t("reinstateText")}`,
-    suspend ? t("suspend") : t("reinstate"),
-    state.lang,
-  );
-  if (reason === null) return;
-  try {
-    await state.api.json(`/api/v1/organisations/${org.id}/${suspend ? "suspend" : "reinstate"}`, {
-      method: "POST",
-      body: { reason },
-      idempotencyKey: newIdempotencyKey(),
-    });
-    await loadOrganisations();
-    flash(flashRegion, "ok", suspend ? t("suspended") : t("reinstated"));
-  } catch (error) {
-    flash(flashRegion, "error", failureText(error, state.lang));
-  }
 }
