@@ -252,9 +252,11 @@ describe("the lot card: page, JSON, overlay image and oEmbed", () => {
     assert.equal(differingShare(soldOut, again), 0, "the same state draws the same image");
   });
   it("draws a few images at a time and tells the rest to retry", async () => {
-    // Six sizes never drawn before, asked at once: two draw, two wait, the others are refused.
+    // Twelve of the largest sizes, never drawn before, asked at once: two draw, two wait, the
+    // others are refused. Large, so that each drawing outlasts the requests' arrival even on a
+    // loaded machine (six small ones arrived one after another there, and all were drawn).
     const answers = await Promise.all(
-      [361, 362, 363, 364, 365, 366].map((size) => get(`${lotPath}/card.png?size=${String(size)}`)),
+      Array.from({ length: 12 }, (_, i) => 2_048 - i).map((size) => get(`${lotPath}/card.png?size=${String(size)}`)),
     );
     const statuses = answers.map((answer) => answer.status);
     assert.ok(
