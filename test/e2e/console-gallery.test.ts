@@ -82,17 +82,8 @@ const DATA_ZH = [
   "转塘茶叶专业合作社",
   "李春花",
 ];
-/**
- * Latin text a Chinese page shows as the records or the server give it: the substances as the
- * testing centre typed them, and the audit's description of its sources, which the server sends
- * in English only (server/src/http/routes/audits.ts; the printed report shows it the same way).
- */
-const DATA_LATIN = [
-  "bifenthrin",
-  "glyphosate",
-  "the platform's chain node (JSON-RPC)",
-  "the platform's IPFS store, every file re-hashed",
-];
+/** Latin text a Chinese page shows as the records give it: the substances as the testing centre typed them. */
+const DATA_LATIN = ["bifenthrin", "glyphosate"];
 
 interface Run {
   lang: Lang;

@@ -23,7 +23,10 @@ const LATIN_IN_CHINESE = [
   "EPCIS",
   "CSV",
   "XLSX",
+  // Longer names first: each is blanked out in turn.
+  "JSON-RPC",
   "JSON",
+  "IPFS",
   "HTML",
   "GB/T",
   "QR",

@@ -3,6 +3,7 @@
  * for every batch a search found, its findings grouped by severity, printed or downloaded.
  */
 import type { BatchAuditReport } from "../../../../server/src/services/audit/report.ts";
+import { sourceLabel } from "../../../../server/src/domain/audit-sources.ts";
 import { SEVERITY_TEXT, pick } from "../shared/text.ts";
 import { chinaMinute, failureText, h, saveResponse } from "../shared/ui.ts";
 import { download } from "./download.ts";
@@ -139,7 +140,7 @@ export function auditView(): HTMLElement {
             `${t("sources")}: ${state.lang === "zh" ? "链 ID" : "chain"} ${sources.chainId} · `,
             // An address does not break like words: as code it wraps within a phone's width.
             h("code", {}, sources.registry),
-            ` · ${sources.rpc} · ${sources.content}`,
+            ` · ${sourceLabel(sources.rpc, state.lang)} · ${sourceLabel(sources.content, state.lang)}`,
           ),
       value.type === "oioc.audit-scope-report"
         ? h("p", {}, `${t("batchCount")}: ${String(value.batches.length)}`)

@@ -7,6 +7,7 @@ import { Router, type Request, type Response } from "express";
 import type { JsonRpcProvider } from "ethers";
 import { z } from "zod";
 
+import { PLATFORM_CONTENT, PLATFORM_RPC } from "../../domain/audit-sources.ts";
 import { renderAuditHtml, type BatchAuditReport, type ScopeAuditReport } from "../../services/audit/report.ts";
 import { auditScope, auditStoredBatch, scanFacts, serverAuditSources } from "../../services/audit/run.ts";
 import { requireBatch } from "../../services/batch-lookup.ts";
@@ -37,8 +38,8 @@ export function auditsRouter(ctx: ServiceContext, options: { provider: JsonRpcPr
   const describe = {
     chainId: ctx.domain.chainId.toString(),
     registry: ctx.domain.verifyingContract,
-    rpc: "the platform's chain node (JSON-RPC)",
-    content: "the platform's IPFS store, every file re-hashed",
+    rpc: PLATFORM_RPC,
+    content: PLATFORM_CONTENT,
   };
 
   router.get("/api/v1/audits/batches/:batchId", requireRole("admin", "regulator"), async (req, res) => {

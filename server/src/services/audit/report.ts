@@ -4,6 +4,7 @@
  * semantic markup prints well) and escapes everything it shows.
  */
 import { chinaIsoTime } from "../../domain/china-time.ts";
+import { sourceLabel } from "../../domain/audit-sources.ts";
 import type { LotPacking } from "./container-rules.ts";
 
 export interface AuditFinding {
@@ -217,7 +218,7 @@ export function renderAuditHtml(report: BatchAuditReport | ScopeAuditReport, lan
   const sourceLine =
     sources === undefined
       ? ""
-      : `<p>${TEXT.sources[lang]}${colon}${TEXT.chain[lang]} <code>${escape(sources.chainId)}</code>${TEXT.clauseSeparator[lang]}${TEXT.registry[lang]} <code>${escape(sources.registry)}</code>${TEXT.clauseSeparator[lang]}${TEXT.via[lang]} <code>${escape(sources.rpc)}</code>${TEXT.clauseSeparator[lang]}${TEXT.content[lang]} <code>${escape(sources.content)}</code></p>`;
+      : `<p>${TEXT.sources[lang]}${colon}${TEXT.chain[lang]} <code>${escape(sources.chainId)}</code>${TEXT.clauseSeparator[lang]}${TEXT.registry[lang]} <code>${escape(sources.registry)}</code>${TEXT.clauseSeparator[lang]}${TEXT.via[lang]} <code>${escape(sourceLabel(sources.rpc, lang))}</code>${TEXT.clauseSeparator[lang]}${TEXT.content[lang]} <code>${escape(sourceLabel(sources.content, lang))}</code></p>`;
   return `<!doctype html><html lang="${lang === "zh" ? "zh-CN" : "en"}"><head><meta charset="utf-8"/><title>${TEXT.title[lang]}</title></head><body>
 <h1>${TEXT.title[lang]}${subject}</h1>
 <p>${TEXT.generated[lang]}${colon}${escape(generated)}</p>
