@@ -7,7 +7,7 @@
  *
  * `node scripts/tasks/build-consoles.ts`
  */
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
 
 import { bundle, contentName, writeFavicon, writeWithSiblings } from "./build-web.ts";
@@ -33,6 +33,32 @@ export interface ConsoleBuild {
 
 const projectRoot = path.resolve(import.meta.dirname, "../..");
 const consoleRoot = path.join(projectRoot, "scanner-web", "console");
+
+function errorCode(error: unknown): unknown {
+  return typeof error === "object" && error !== null ? (error as { code?: unknown }).code : undefined;
+}
+
+/** Puts `staging` where `outDir` is; another build swapping at the same moment only means a retry. */
+function swapIn(staging: string, outDir: string, retired: string): void {
+  for (let attempt = 0; ; attempt++) {
+    rmSync(retired, { recursive: true, force: true });
+    try {
+      if (existsSync(outDir)) renameSync(outDir, retired);
+    } catch (error) {
+      // The other build moved it first.
+      if (errorCode(error) !== "ENOENT") throw error;
+    }
+    try {
+      renameSync(staging, outDir);
+      break;
+    } catch (error) {
+      // The other build put its own in first: move that one aside too, and try again.
+      const code = errorCode(error);
+      if ((code !== "ENOTEMPTY" && code !== "EEXIST") || attempt >= 10) throw error;
+    }
+  }
+  rmSync(retired, { recursive: true, force: true });
+}
 
 export async function buildConsoles(options: { outDir?: string } = {}): Promise<ConsoleBuild> {
   const outDir = options.outDir ?? path.join(projectRoot, "scanner-web", "dist", "console");
@@ -93,10 +119,15 @@ export async function buildConsoles(options: { outDir?: string } = {}): Promise<
     "sw.js",
     await bundle(path.join(consoleRoot, "sw.ts"), { define: { PRECACHE: JSON.stringify(precache) } }),
   ]);
-  // The folder is the consoles' alone: earlier builds' hashed files go.
-  rmSync(outDir, { recursive: true, force: true });
-  mkdirSync(outDir, { recursive: true });
-  const files = outputs.map(([name, content]) => writeWithSiblings(outDir, name, content));
+  // The folder is the consoles' alone: earlier builds' hashed files go. The new build is
+  // written beside it and swapped in by two renames, so a server answering from the folder while
+  // another process builds (two test files at once) never finds it half written or gone.
+  const staging = `${outDir}.next-${String(process.pid)}`;
+  const retired = `${outDir}.old-${String(process.pid)}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  const files = outputs.map(([name, content]) => writeWithSiblings(staging, name, content));
+  swapIn(staging, outDir, retired);
   console.log(
     `[web] consoles ${files.map((f) => `${f.name} ${(f.gzipBytes / 1024).toFixed(1)} KiB gzip`).join(", ")} -> ${path.relative(projectRoot, outDir)}/`,
   );
