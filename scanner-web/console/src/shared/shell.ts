@@ -24,24 +24,35 @@ let stackingTables = false;
  * cell labelled with its column's heading. The labels are set here, once for every table any
  * view draws, so no view has to remember to.
  */
-function labelStackedCells(root: ParentNode): void {
-  for (const table of root.querySelectorAll<HTMLTableElement>(".stack-on-phone table")) {
-    const headings = [...table.querySelectorAll("thead th")].map((th) => th.textContent.replace(/[▲▼]/g, "").trim());
-    for (const row of table.querySelectorAll("tbody tr")) {
-      [...row.children].forEach((cell, column) => {
-        const label = headings[column];
-        if (label !== undefined && label !== "") cell.setAttribute("data-label", label);
-      });
-    }
+function labelCells(table: HTMLTableElement): void {
+  const headings = [...table.querySelectorAll("thead th")].map((th) => th.textContent.replace(/[▲▼]/g, "").trim());
+  for (const row of table.querySelectorAll("tbody tr")) {
+    [...row.children].forEach((cell, column) => {
+      const label = headings[column];
+      if (label !== undefined && label !== "") cell.setAttribute("data-label", label);
+    });
   }
+}
+
+/** The stacked tables a newly drawn node is part of or holds. */
+function stackedTablesOf(node: Element): HTMLTableElement[] {
+  const enclosing = node.closest<HTMLTableElement>(".stack-on-phone table");
+  return enclosing === null ? [...node.querySelectorAll<HTMLTableElement>(".stack-on-phone table")] : [enclosing];
 }
 
 function stackTablesOnPhone(): void {
   if (stackingTables) return;
   stackingTables = true;
-  labelStackedCells(document);
-  new MutationObserver(() => {
-    labelStackedCells(document);
+  for (const table of stackedTablesOf(document.documentElement)) labelCells(table);
+  // Only what a redraw adds is labelled, each table once per redraw, not the whole page again.
+  new MutationObserver((mutations) => {
+    const drawn = new Set<HTMLTableElement>();
+    for (const mutation of mutations) {
+      for (const node of mutation.addedNodes) {
+        if (node instanceof Element) for (const table of stackedTablesOf(node)) drawn.add(table);
+      }
+    }
+    for (const table of drawn) labelCells(table);
   }).observe(document.body, { childList: true, subtree: true });
 }
 
