@@ -6,7 +6,7 @@
  * the fragment, which never reaches a server log as part of the page's address.
  */
 import { documentFor, topBar } from "../console/src/shared/shell.ts";
-import { pick, storeLang, storedLang, type Lang, type Pair } from "../console/src/shared/text.ts";
+import { pick, storedLang, switchLang, type Lang, type Pair } from "../console/src/shared/text.ts";
 import { failureText, flash, h } from "../console/src/shared/ui.ts";
 import { ProblemFailure, type ProblemBody } from "../console/src/shared/api.ts";
 
@@ -100,8 +100,7 @@ function bar(): HTMLElement {
     lang,
     showOffline: false,
     onSwitchLang: () => {
-      lang = lang === "zh" ? "en" : "zh";
-      storeLang(lang);
+      lang = switchLang(lang);
       void draw();
     },
   });

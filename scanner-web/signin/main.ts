@@ -6,7 +6,7 @@
  */
 import { ProblemFailure, storeToken, type ProblemBody } from "../console/src/shared/api.ts";
 import { documentFor, topBar } from "../console/src/shared/shell.ts";
-import { pick, storeLang, storedLang, type Lang, type Pair } from "../console/src/shared/text.ts";
+import { pick, storedLang, switchLang, type Lang, type Pair } from "../console/src/shared/text.ts";
 import { failureText, flash, h } from "../console/src/shared/ui.ts";
 
 const T = {
@@ -70,8 +70,7 @@ function draw(): void {
     lang,
     showOffline: false,
     onSwitchLang: () => {
-      lang = lang === "zh" ? "en" : "zh";
-      storeLang(lang);
+      lang = switchLang(lang);
       draw();
     },
   });

@@ -159,6 +159,13 @@ describe("the operator console on a phone screen, in Chromium", () => {
     await p.fill("input[name=token]", cooperative.token);
     await p.click("form.sign-in button[type=submit]");
     await p.locator(".flash-error", { hasText: "console.wrong_role" }).waitFor();
+    // Kept on the device and refused at the next start: forgotten, and the card says why.
+    await p.evaluate((token) => {
+      localStorage.setItem("oioc.console.operator.token", token);
+    }, cooperative.token);
+    await p.reload();
+    await p.locator("main > .flash-region .flash-error", { hasText: "console.wrong_role" }).waitFor();
+    assert.equal(await p.evaluate(() => localStorage.getItem("oioc.console.operator.token")), null);
     await p.fill("input[name=token]", adminToken);
     await p.click("form.sign-in button[type=submit]");
     await p.locator(".tabs").waitFor();
@@ -230,6 +237,8 @@ describe("the operator console on a phone screen, in Chromium", () => {
       // The page and its bundle come from the worker; the API cannot be reached, and says so.
       await p.locator("header .brand", { hasText: "运营控制台" }).waitFor();
       await p.locator(".flash-error", { hasText: "无法连接服务器" }).waitFor();
+      // No connection is no refusal: the token stays for when the network is back.
+      assert.equal(await p.evaluate(() => localStorage.getItem("oioc.console.operator.token")), adminToken);
     } finally {
       await context.setOffline(false);
     }

@@ -6,13 +6,13 @@
  * in the device's storage with their idempotency keys and go out when the phone is back
  * online.
  */
-import { Api, ProblemFailure, storeToken, storedToken } from "../shared/api.ts";
+import { Api, storeToken } from "../shared/api.ts";
 import { sendQueuedMedia, sweepSentMedia, watchQueueMedia } from "../shared/media-queue.ts";
 import { OfflineQueue } from "../shared/offline-queue.ts";
-import { registerServiceWorker } from "../shared/service-worker.ts";
 import { documentFor, tabBar, topBar as shellTopBar } from "../shared/shell.ts";
-import { COMMON, pick, storeLang } from "../shared/text.ts";
-import { failureText, flash, h, signInView } from "../shared/ui.ts";
+import { startConsole, wrongRole } from "../shared/start.ts";
+import { COMMON, pick, switchLang } from "../shared/text.ts";
+import { flash, h, signInView } from "../shared/ui.ts";
 import { batchesView } from "./batch-list.ts";
 import { refreshBatches } from "./batch-refresh.ts";
 import { forgetEventForms } from "./event-form.ts";
@@ -73,8 +73,7 @@ function topBar(current: Me | null): HTMLElement {
       forgetRegisterForm(); // its labels are in the old language
       forgetEventForms();
       forgetRecordsView();
-      state.lang = state.lang === "zh" ? "en" : "zh";
-      storeLang(state.lang);
+      state.lang = switchLang(state.lang);
       render();
     },
     ...(current === null ? {} : { onSignOut: signOut }),
@@ -102,13 +101,7 @@ function tabs(): HTMLElement {
 async function signIn(token: string): Promise<void> {
   const candidate = new Api(token);
   const profile = await candidate.get<Me>("/api/v1/me");
-  if (!profile.roles.includes("cooperative") || profile.organisation === null) {
-    throw new ProblemFailure({
-      code: "console.wrong_role",
-      status: 403,
-      message: { zh: T.notCooperative[0], en: T.notCooperative[1] },
-    });
-  }
+  if (!profile.roles.includes("cooperative") || profile.organisation === null) throw wrongRole(T.notCooperative);
   storeToken("cooperative", token);
   state.api = candidate;
   state.me = profile;
@@ -158,24 +151,16 @@ async function flushQueue(now = false): Promise<void> {
 }
 
 registerRender(renderConsole);
-// Opens with no network after the first visit (issue 15).
-registerServiceWorker();
-
-window.addEventListener("online", () => {
-  // "Saved on this phone while offline" is stale now; the queue's own line says what came of it.
-  for (const note of flashRegion.querySelectorAll(".flash-info")) note.remove();
-  render();
-  void flushQueue(true);
-});
-window.addEventListener("offline", render);
-
-const saved = storedToken("cooperative");
-render();
-if (saved !== null) {
-  signIn(saved).catch((error: unknown) => {
-    // A revoked or expired token: back to the sign-in card, saying why.
-    if (error instanceof ProblemFailure) storeToken("cooperative", null);
+startConsole({
+  name: "cooperative",
+  render,
+  signIn,
+  flashRegion,
+  lang: () => state.lang,
+  onOnline: () => {
+    // "Saved on this phone while offline" is stale now; the queue's own line says what came of it.
+    for (const note of flashRegion.querySelectorAll(".flash-info")) note.remove();
     render();
-    flash(flashRegion, "error", failureText(error, state.lang));
-  });
-}
+    void flushQueue(true);
+  },
+});

@@ -100,16 +100,36 @@ function gtinInput(name: string, required: boolean): HTMLInputElement {
   return input;
 }
 
+/** One record to write: where, what, and how the queue names it. */
+interface RecordWrite {
+  path: string;
+  body: unknown;
+  label: Pair;
+}
+
+/**
+ * A record's form: its fields, a save button and the status line; on submit `request` says
+ * what to write (null: nothing, as when signed out meanwhile) and it is sent.
+ */
+function recordForm(
+  testId: string,
+  fields: HTMLElement[],
+  request: () => RecordWrite | null,
+  status: HTMLElement = h("div", { class: "status" }),
+): HTMLFormElement {
+  const submit = h("button", { type: "submit", class: "primary" }, t("save"));
+  const form = h("form", { "data-testid": testId }, ...fields, submit, status);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const record = request();
+    if (record !== null) void send(submit, status, record);
+  });
+  return form;
+}
+
 /** Sends one record write (queued when offline), then reloads the cooperative's records. */
-async function send(
-  form: HTMLFormElement,
-  status: HTMLElement,
-  path: string,
-  body: unknown,
-  label: Pair,
-): Promise<void> {
-  const submit = form.querySelector("button[type=submit]");
-  if (submit instanceof HTMLButtonElement) submit.disabled = true;
+async function send(submit: HTMLButtonElement, status: HTMLElement, { path, body, label }: RecordWrite): Promise<void> {
+  submit.disabled = true;
   try {
     const outcome = await write(path, body, label, newIdempotencyKey());
     if (outcome === "sent" && state.api !== null) state.me = await state.api.get<Me>("/api/v1/me");
@@ -120,7 +140,7 @@ async function send(
     flash(flashRegion, outcome === "queued" ? "info" : "ok", outcome === "queued" ? t("queued") : t("recordSaved"));
   } catch (error) {
     flash(status, "error", failureText(error, state.lang));
-    if (submit instanceof HTMLButtonElement) submit.disabled = false;
+    submit.disabled = false;
   }
 }
 
@@ -155,10 +175,7 @@ function productForm(): HTMLElement {
   );
   const minC = h("input", { name: "coldMin", type: "number", min: "-60", max: "60", step: "0.1" });
   const maxC = h("input", { name: "coldMax", type: "number", min: "-60", max: "60", step: "0.1" });
-  const status = h("div", { class: "status" });
-  const form = h(
-    "form",
-    { "data-testid": "product-form" },
+  const fields = [
     field(t("product"), gtin),
     field(t("nameZh"), nameZh),
     field(t("nameEn"), nameEn),
@@ -166,11 +183,8 @@ function productForm(): HTMLElement {
     field(t("unit"), unit),
     h("div", { class: "row row-even" }, field(t("netContent"), netValue), field(t("netContentUnit"), netUnit)),
     h("div", { class: "row row-even" }, field(t("coldMin"), minC), field(t("coldMax"), maxC)),
-    h("button", { type: "submit", class: "primary" }, t("save")),
-    status,
-  );
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
+  ];
+  return recordForm("product-form", fields, () => {
     const coldChain =
       minC.value === "" || maxC.value === "" ? null : { minC: Number(minC.value), maxC: Number(maxC.value) };
     const body = {
@@ -182,9 +196,8 @@ function productForm(): HTMLElement {
       netContent: netValue.value.trim() === "" ? null : { value: netValue.value.trim(), unit: netUnit.value },
     };
     forgetProduct(body.gtin);
-    void send(form, status, "/api/v1/products", body, [`商品 ${body.gtin}`, `Product ${body.gtin}`]);
+    return { path: "/api/v1/products", body, label: [`商品 ${body.gtin}`, `Product ${body.gtin}`] };
   });
-  return form;
 }
 
 function plotForm(): HTMLElement {
@@ -218,32 +231,32 @@ function plotForm(): HTMLElement {
       { enableHighAccuracy: true, timeout: 15_000 },
     );
   });
-  const form = h(
-    "form",
-    { "data-testid": "plot-form" },
+  const fields = [
     field(t("plotName"), name),
     field(t("areaHa"), area),
     field(t("regionCode"), region),
     h("div", { class: "row row-even" }, field(t("latitude"), latitude), field(t("longitude"), longitude)),
     here,
-    h("button", { type: "submit", class: "primary" }, t("save")),
+  ];
+  return recordForm(
+    "plot-form",
+    fields,
+    () => {
+      const organisationId = state.me?.organisation?.id;
+      if (organisationId === undefined) return null;
+      const location =
+        latitude.value === "" || longitude.value === ""
+          ? null
+          : { latitude: Number(latitude.value), longitude: Number(longitude.value) };
+      const body = { name: name.value.trim(), areaHa: Number(area.value), regionCode: region.value.trim(), location };
+      return {
+        path: `/api/v1/organisations/${organisationId}/plots`,
+        body,
+        label: [`地块 ${body.name}`, `Plot ${body.name}`],
+      };
+    },
     status,
   );
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const organisationId = state.me?.organisation?.id;
-    if (organisationId === undefined) return;
-    const location =
-      latitude.value === "" || longitude.value === ""
-        ? null
-        : { latitude: Number(latitude.value), longitude: Number(longitude.value) };
-    const body = { name: name.value.trim(), areaHa: Number(area.value), regionCode: region.value.trim(), location };
-    void send(form, status, `/api/v1/organisations/${organisationId}/plots`, body, [
-      `地块 ${body.name}`,
-      `Plot ${body.name}`,
-    ]);
-  });
-  return form;
 }
 
 function certificationForm(): HTMLElement {
@@ -257,22 +270,16 @@ function certificationForm(): HTMLElement {
   const validFrom = h("input", { name: "certValidFrom", required: "", type: "date" });
   const validTo = h("input", { name: "certValidTo", required: "", type: "date" });
   const scope = gtinInput("certScope", true);
-  const status = h("div", { class: "status" });
-  const form = h(
-    "form",
-    { "data-testid": "certification-form" },
+  const fields = [
     field(t("certKind"), kind),
     field(t("certNumber"), number),
     field(t("certIssuer"), issuer),
     h("div", { class: "row row-even" }, field(t("validFrom"), validFrom), field(t("validTo"), validTo)),
     field(t("scopeGtin"), scope),
-    h("button", { type: "submit", class: "primary" }, t("save")),
-    status,
-  );
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
+  ];
+  return recordForm("certification-form", fields, () => {
     const organisationId = state.me?.organisation?.id;
-    if (organisationId === undefined) return;
+    if (organisationId === undefined) return null;
     const body = {
       kind: kind.value,
       number: number.value.trim(),
@@ -281,10 +288,10 @@ function certificationForm(): HTMLElement {
       validTo: validTo.value,
       scopeGtins: [scope.value.trim()],
     };
-    void send(form, status, `/api/v1/organisations/${organisationId}/certifications`, body, [
-      `认证 ${body.number}`,
-      `Certificate ${body.number}`,
-    ]);
+    return {
+      path: `/api/v1/organisations/${organisationId}/certifications`,
+      body,
+      label: [`认证 ${body.number}`, `Certificate ${body.number}`],
+    };
   });
-  return form;
 }

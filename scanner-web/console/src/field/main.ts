@@ -10,14 +10,14 @@ import { authorityFor, foldCustody } from "../../../../server/src/domain/custody
 import type { OrganisationKind } from "../../../../server/src/domain/enumerations.ts";
 import { stepsFor } from "../../../../server/src/domain/step-actors.ts";
 import type { BizStep } from "../../../../server/src/domain/typed-data.ts";
-import { Api, ProblemFailure, newIdempotencyKey, storeToken, storedToken } from "../shared/api.ts";
+import { Api, ProblemFailure, newIdempotencyKey, storeToken } from "../shared/api.ts";
 import { OfflineQueue, type QueuedWrite } from "../shared/offline-queue.ts";
 import { pictogram, pictogramFor } from "../shared/pictograms.ts";
 import { signedInAs, withReadAloud } from "../shared/read-aloud.ts";
 import type { Spoken } from "../shared/spoken.ts";
-import { registerServiceWorker } from "../shared/service-worker.ts";
 import { documentFor, tabBar, topBar } from "../shared/shell.ts";
-import { BIZ_STEP_TEXT, COMMON, LEDGER_TEXT, pick, storeLang, storedLang, type Lang } from "../shared/text.ts";
+import { startConsole, wrongRole } from "../shared/start.ts";
+import { BIZ_STEP_TEXT, COMMON, LEDGER_TEXT, pick, storedLang, switchLang, type Lang } from "../shared/text.ts";
 import {
   chinaIsoFromLocalInput,
   chinaLocalInputNow,
@@ -204,8 +204,7 @@ function renderApp(): void {
     lang: state.lang,
     showOffline: true,
     onSwitchLang: () => {
-      state.lang = state.lang === "zh" ? "en" : "zh";
-      storeLang(state.lang);
+      state.lang = switchLang(state.lang);
       renderApp();
     },
     ...(me === null ? {} : { onSignOut: signOut }),
@@ -774,13 +773,7 @@ async function signIn(token: string, offlineAllowed = false): Promise<void> {
   const candidate = new Api(token);
   const profile = await profileOf(candidate, offlineAllowed);
   const organisation = profile.organisation;
-  if (organisation === null || !FIELD_KINDS.includes(organisation.kind)) {
-    throw new ProblemFailure({
-      code: "console.wrong_role",
-      status: 403,
-      message: { zh: T.notField[0], en: T.notField[1] },
-    });
-  }
+  if (organisation === null || !FIELD_KINDS.includes(organisation.kind)) throw wrongRole(T.notField);
   storeToken("field", token);
   state.api = candidate;
   state.me = profile;
@@ -823,20 +816,15 @@ async function flushQueue(now = false): Promise<void> {
   await state.queue.flush(state.api, { now });
 }
 
-window.addEventListener("online", () => {
-  renderApp();
-  void flushQueue(true);
-});
-window.addEventListener("offline", renderApp);
-
-registerServiceWorker();
-renderApp();
-const saved = storedToken("field");
-if (saved !== null) {
-  signIn(saved, true).catch((error: unknown) => {
-    // Offline with a saved token: the console still opens; /me is asked again when back online.
-    if (error instanceof ProblemFailure) storeToken("field", null);
+startConsole({
+  name: "field",
+  render: renderApp,
+  // Offline with a kept token the console still opens, on the profile of the last sign-in.
+  signIn: (token) => signIn(token, true),
+  flashRegion,
+  lang: () => state.lang,
+  onOnline: () => {
     renderApp();
-    flash(flashRegion, "error", failureText(error, state.lang));
-  });
-}
+    void flushQueue(true);
+  },
+});

@@ -5,12 +5,12 @@
  * `/api/v1/admin/…` endpoint (or the applications and suspension endpoints the regulator
  * console uses), so a script can do all it shows (docs/operator-console.md).
  */
-import { Api, ProblemFailure, storeToken, storedToken } from "../shared/api.ts";
+import { Api, storeToken } from "../shared/api.ts";
 import { applicationReview } from "../shared/applications.ts";
-import { registerServiceWorker } from "../shared/service-worker.ts";
 import { documentFor, tabBar, topBar as shellTopBar } from "../shared/shell.ts";
-import { storeLang } from "../shared/text.ts";
-import { failureText, flash, h, signInView } from "../shared/ui.ts";
+import { startConsole, wrongRole } from "../shared/start.ts";
+import { switchLang } from "../shared/text.ts";
+import { h, signInView } from "../shared/ui.ts";
 import { keys, keysView } from "./keys.ts";
 import { organisations, organisationsView } from "./organisations.ts";
 import { outbox, outboxView } from "./outbox.ts";
@@ -36,8 +36,7 @@ function topBar(): HTMLElement {
     lang: state.lang,
     showOffline: false,
     onSwitchLang: () => {
-      state.lang = state.lang === "zh" ? "en" : "zh";
-      storeLang(state.lang);
+      state.lang = switchLang(state.lang);
       render();
     },
     ...(state.api === null ? {} : { onSignOut: signOut }),
@@ -79,28 +78,11 @@ function signOut(): void {
 async function signIn(token: string): Promise<void> {
   const candidate = new Api(token);
   const me = await candidate.get<{ roles: string[] }>("/api/v1/me");
-  if (!me.roles.includes("admin")) {
-    throw new ProblemFailure({
-      code: "console.wrong_role",
-      status: 403,
-      message: { zh: T.notAdmin[0], en: T.notAdmin[1] },
-    });
-  }
+  if (!me.roles.includes("admin")) throw wrongRole(T.notAdmin);
   storeToken("operator", token);
   state.api = candidate;
   render();
 }
 
 registerRender(renderConsole);
-// Opens with no network after the first visit, like the other consoles.
-registerServiceWorker();
-
-const saved = storedToken("operator");
-render();
-if (saved !== null) {
-  signIn(saved).catch((error: unknown) => {
-    if (error instanceof ProblemFailure) storeToken("operator", null);
-    render();
-    flash(flashRegion, "error", failureText(error, state.lang));
-  });
-}
+startConsole({ name: "operator", render, signIn, flashRegion, lang: () => state.lang });

@@ -5,11 +5,11 @@
  * recall a batch, each with a reason that is signed, anchored and logged under the
  * regulator's name. Every button is one call of the public API.
  */
-import { Api, ProblemFailure, storeToken, storedToken } from "../shared/api.ts";
+import { Api, ProblemFailure, storeToken } from "../shared/api.ts";
 import { documentFor, tabBar, topBar as shellTopBar } from "../shared/shell.ts";
-import { registerServiceWorker } from "../shared/service-worker.ts";
+import { startConsole } from "../shared/start.ts";
 import { pick, storeLang } from "../shared/text.ts";
-import { failureText, flash, h, signInView } from "../shared/ui.ts";
+import { h, signInView } from "../shared/ui.ts";
 import { applicationsView, loadApplications } from "./applications.ts";
 import { auditView } from "./audit-report.ts";
 import { batchesView } from "./batch-search.ts";
@@ -92,15 +92,4 @@ async function signIn(token: string): Promise<void> {
 }
 
 registerRender(renderConsole);
-// Opens with no network after the first visit (issue 15).
-registerServiceWorker();
-
-const saved = storedToken("regulator");
-render();
-if (saved !== null) {
-  signIn(saved).catch((error: unknown) => {
-    if (error instanceof ProblemFailure) storeToken("regulator", null);
-    render();
-    flash(flashRegion, "error", failureText(error, state.lang));
-  });
-}
+startConsole({ name: "regulator", render, signIn, flashRegion, lang: () => state.lang });

@@ -2,7 +2,7 @@
  * Language for the consoles: Chinese by default, English on request, remembered on the
  * device. Strings live in tables of [zh, en] pairs beside the console that shows them.
  */
-import { pickLocalised, type Lang, type Pair } from "../../../src/i18n.ts";
+import { pickLocalised, storeLang, type Lang, type Pair } from "../../../src/i18n.ts";
 
 // The scan page's language memory and its tables of steps and certificates serve here too.
 export { BIZ_STEP_TEXT, CERT_TEXT, storeLang, storedLang, type Lang, type Pair } from "../../../src/i18n.ts";
@@ -11,6 +11,13 @@ export { BIZ_STEP_TEXT, CERT_TEXT, storeLang, storedLang, type Lang, type Pair }
 export function pick(pair: Pair | { zh: string; en: string | null }, lang: Lang): string {
   if ("zh" in pair) return pickLocalised(pair, lang);
   return lang === "en" ? pair[1] : pair[0];
+}
+
+/** The language switch: the other language, kept on this device for the next visit. */
+export function switchLang(lang: Lang): Lang {
+  const next = lang === "zh" ? "en" : "zh";
+  storeLang(next);
+  return next;
 }
 
 /** Strings both consoles show. */
