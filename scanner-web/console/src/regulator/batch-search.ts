@@ -3,6 +3,7 @@ import { newIdempotencyKey, queryString } from "../shared/api.ts";
 import { LEDGER_TEXT, STATUS_TEXT, pick } from "../shared/text.ts";
 import { chinaDay, failureText, flash, h, reasonDialog } from "../shared/ui.ts";
 import { runAudit } from "./audit-report.ts";
+import { openRecord } from "./batch-record.ts";
 import { download } from "./download.ts";
 import { organisationName } from "./organisations.ts";
 import { flashRegion, render, state, type BatchView, type SortKey } from "./state.ts";
@@ -119,6 +120,10 @@ export function batchesView(): HTMLElement {
   const rows = sortedBatches(batches).map((batch) => {
     const org = state.organisations.find((o) => o.id === batch.organisationId);
     const actions = h("div", { class: "actions" });
+    const open = h("button", { type: "button", "data-action": "open-record" }, t("openRecord"));
+    open.addEventListener("click", () => {
+      openRecord(batch.batchId);
+    });
     const audit = h("button", { type: "button", "data-action": "audit" }, t("runAudit"));
     audit.addEventListener("click", () => void runAudit(`/api/v1/audits/batches/${batch.batchId}`));
     const epcis = h("button", { type: "button", "data-action": "epcis" }, "EPCIS");
@@ -126,7 +131,7 @@ export function batchesView(): HTMLElement {
       "click",
       () => void download(`/api/v1/exports/epcis?batchId=${batch.batchId}`, "epcis.jsonld"),
     );
-    actions.append(audit, epcis);
+    actions.append(open, audit, epcis);
     if (batch.status === "active") {
       const recall = h("button", { type: "button", class: "danger", "data-action": "recall" }, t("recall"));
       recall.addEventListener("click", () => void recallBatch(batch));

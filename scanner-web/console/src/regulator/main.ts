@@ -12,6 +12,7 @@ import { pick, storeLang } from "../shared/text.ts";
 import { h, signInView } from "../shared/ui.ts";
 import { applicationsView, loadApplications } from "./applications.ts";
 import { auditView } from "./audit-report.ts";
+import { keepRecordHash, recordView } from "./batch-record.ts";
 import { batchesView } from "./batch-search.ts";
 import { loadOrganisations, organisationsView } from "./organisations.ts";
 import { flashRegion, registerRender, render, state, type OrganisationView, type View } from "./state.ts";
@@ -32,7 +33,10 @@ function renderConsole(): void {
         ? organisationsView()
         : state.view === "applications"
           ? applicationsView()
-          : auditView();
+          : state.view === "record"
+            ? recordView()
+            : auditView();
+  keepRecordHash();
   app().replaceChildren(topBar(), tabs(), h("main", {}, flashRegion, content));
 }
 

@@ -8,6 +8,7 @@ import type { BatchAuditReport, ScopeAuditReport } from "../../../../server/src/
 import type { batchView } from "../../../../server/src/http/routes/views.ts";
 import type { organisationView } from "../../../../server/src/http/routes/organisations.ts";
 import type { Api } from "../shared/api.ts";
+import type { BatchRecord } from "./batch-record.ts";
 import { storedLang, type Lang } from "../shared/text.ts";
 import { h } from "../shared/ui.ts";
 
@@ -15,7 +16,7 @@ export type BatchView = ReturnType<typeof batchView>;
 export type OrganisationView = ReturnType<typeof organisationView>;
 export type AuditReport = BatchAuditReport | ScopeAuditReport;
 
-export type View = "batches" | "organisations" | "audit" | "applications";
+export type View = "batches" | "organisations" | "audit" | "applications" | "record";
 export type SortKey = "lot" | "gtin" | "cooperative" | "region" | "harvestedAt" | "itemCount" | "status";
 
 export interface RegulatorState {
@@ -29,6 +30,8 @@ export interface RegulatorState {
   sortKey: SortKey;
   sortDescending: boolean;
   report: { path: string; value: AuditReport | null; error: string | null } | null;
+  /** The batch opened from the search ("record" view), each part as it arrives. */
+  record: BatchRecord | null;
 }
 
 export const state: RegulatorState = {
@@ -42,6 +45,7 @@ export const state: RegulatorState = {
   sortKey: "harvestedAt",
   sortDescending: true,
   report: null,
+  record: null,
 };
 
 export const flashRegion = h("div", { class: "flash-region", "aria-live": "polite" });
