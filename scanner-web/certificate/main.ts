@@ -3,13 +3,15 @@
  * and every certificate it was issued from in this browser, with the same `verifyCertificate`
  * the CLI runs, reading the registry through the platform's `/rpc` (or the endpoint the
  * server names), and shows what it says and how it was checked. Chinese first, English on a
- * switch.
+ * switch. A certificate that verifies but covers a batch the registry says is recalled since
+ * says so first, in red: the certificate was true when signed, the food is not to be eaten.
  */
 import { BASIS_NAMES, type CertificateDocument } from "../../server/src/domain/certificate.ts";
 import { formatQuantityMilli } from "../../server/src/domain/units.ts";
 import {
   CERTIFICATE_PROBLEM_TEXT,
   loadFromOrigin,
+  recalledInLineage,
   verifyCertificate,
   type CertificateCheck,
 } from "../../server/src/verify/certificate.ts";
@@ -26,6 +28,15 @@ const TEXT = {
     "Valid signature (offline: signed by the given key, not checked against the ledger)",
   ],
   failed: ["未通过验证：请勿相信此合格证", "Not verified: do not trust this certificate"],
+  recalled: [
+    "此合格证所涉批次已被召回：请勿食用，可向卖家要求退款",
+    "A batch this certificate covers has been recalled: do not eat it; ask the seller for a refund",
+  ],
+  recalledSince: [
+    "合格证签名有效，但开具后该批次已被召回（链上记录）",
+    "The certificate's signature is valid, but the batch was recalled after it was issued (on the ledger)",
+  ],
+  batchRecalled: ["批次 {batch} 已召回", "batch {batch} recalled"],
   notFound: ["找不到此合格证", "No such certificate"],
   product: ["食用农产品名称", "Product"],
   quantity: ["数量（重量）", "Quantity"],
@@ -80,16 +91,36 @@ function problemList(check: CertificateCheck): HTMLElement | null {
   );
 }
 
+function recalledList(check: CertificateCheck): HTMLElement | null {
+  if (check.recalledBatches.length === 0) return null;
+  return h(
+    "ul",
+    { class: "recalled" },
+    ...check.recalledBatches.map((batchId) =>
+      h(
+        "li",
+        { "data-batch-id": batchId },
+        pick(TEXT.batchRecalled, lang).replace("{batch}", `${batchId.slice(0, 10)}…`),
+      ),
+    ),
+  );
+}
+
 function lineageNode(check: CertificateCheck): HTMLElement {
   const doc = check.document;
   const summary =
     doc === null ? check.id : `${pickLocalised(doc.issuer.name, lang)} · ${quantityText(doc)} · ${doc.issuedOn}`;
   return h(
     "li",
-    { "data-certificate-id": check.id, "data-ok": String(check.ok) },
+    {
+      "data-certificate-id": check.id,
+      "data-ok": String(check.ok),
+      "data-recalled": String(check.recalledBatches.length > 0),
+    },
     h("a", { href: `/c/${check.id}` }, summary),
     ` — ${pick(check.ok ? TEXT.ok : TEXT.bad, lang)}`,
     problemList(check),
+    recalledList(check),
     check.parents.length === 0 ? null : h("ul", {}, ...check.parents.map(lineageNode)),
   );
 }
@@ -109,19 +140,22 @@ function render(): void {
     return;
   }
   const check = result;
-  app.dataset.verdict = check.ok ? "verified" : "failed";
+  const recalled = check.ok && recalledInLineage(check).length > 0;
+  app.dataset.verdict = recalled ? "recalled" : check.ok ? "verified" : "failed";
   const doc = check.document;
   const verdict = h(
     "p",
-    { class: `verdict ${check.ok ? "ok" : "bad"}`, id: "verdict" },
+    { class: `verdict ${check.ok && !recalled ? "ok" : "bad"}`, id: "verdict" },
     pick(
-      check.ok
-        ? offline === null
-          ? TEXT.verified
-          : TEXT.verifiedOffline
-        : check.problems.includes("unreachable")
-          ? TEXT.notFound
-          : TEXT.failed,
+      recalled
+        ? TEXT.recalled
+        : check.ok
+          ? offline === null
+            ? TEXT.verified
+            : TEXT.verifiedOffline
+          : check.problems.includes("unreachable")
+            ? TEXT.notFound
+            : TEXT.failed,
       lang,
     ),
   );
@@ -156,7 +190,9 @@ function render(): void {
   app.replaceChildren(
     header,
     verdict,
+    recalled ? h("p", { class: "recalled-since" }, pick(TEXT.recalledSince, lang)) : "",
     problemList(check) ?? "",
+    recalledList(check) ?? "",
     fields ?? "",
     signerLine(check) ?? "",
     lineage ?? "",

@@ -2,8 +2,9 @@
  * The 合格证 page in Chromium, against a real server and a Hardhat node: a mixed lot's
  * certificate verifies in the browser (signatures, issuers registered on the chain through the
  * platform's /rpc) with its two parents shown as its lineage, in Chinese and, on the switch,
- * in English; when the platform alters a parent's stored document, the page says the
- * certificate is not verified and names the parent.
+ * in English; when a parent's batch is recalled afterwards, the page says so first, in red;
+ * when the platform alters a parent's stored document, the page says the certificate is not
+ * verified and names the parent.
  */
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
@@ -32,6 +33,8 @@ describe("the 合格证 page verifies a certificate and its lineage in the brows
   let parents: string[] = [];
   let mixedId = "";
   let retailerSigner = "";
+  let cooperativeApi: ApiClient;
+  const batchIds: string[] = [];
 
   const onboard = (admin: ApiClient, kind: string, regionCode: string, serial: number, prefixes?: string[]) =>
     onboardParty(server.url, admin, {
@@ -55,6 +58,7 @@ describe("the 合格证 page verifies a certificate and its lineage in the brows
     ({ server, dataDir } = await startApiTestServer(deployment.env, "certificate-page"));
     const admin = apiClient(server.url, deployment.env.ADMIN_TOKEN ?? "");
     const cooperative = await onboard(admin, "cooperative", "330106", 9_410, ["6901234"]);
+    cooperativeApi = cooperative.api;
     const retailer = await onboard(admin, "retailer", "310101", 9_411);
     retailerSigner = retailer.signerAddress;
     expectStatus(
@@ -68,7 +72,6 @@ describe("the 合格证 page verifies a certificate and its lineage in the brows
       "product",
     );
     await settleLedger(server);
-    const batchIds: string[] = [];
     for (const lot of ["PAGE-A", "PAGE-B"]) {
       const registered = expectStatus(
         await cooperative.api.post<{ batch: { batchId: string } }>("/api/v1/batches", {
@@ -163,6 +166,44 @@ describe("the 合格证 page verifies a certificate and its lineage in the brows
     assert.match((await page.textContent("#verdict")) ?? "", /not checked against the ledger/);
     assert.equal(await verdictOf(page, `${server.url}/c/${mixedId}?issuer=0x${"12".repeat(20)}`), "failed");
     assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  it("says, first and in red, that a batch in the lineage was recalled after the certificates were issued", async (t) => {
+    if (browser === null) {
+      t.skip("Chromium missing");
+      return;
+    }
+    // The first parent's batch is recalled by its cooperative; the registry records it.
+    expectStatus(
+      await cooperativeApi.post(`/api/v1/batches/${batchIds[0] ?? ""}/recall`, {
+        reason: { zh: "检出农药残留超标", en: "Pesticide residue over the limit" },
+      }),
+      202,
+      "recall",
+    );
+    await settleLedger(server);
+    const page = await browser.newPage({ viewport: { width: 360, height: 740 } });
+    assert.equal(await verdictOf(page, `${server.url}/c/${mixedId}`), "recalled");
+    assert.match((await page.textContent("#verdict")) ?? "", /已被召回：请勿食用/);
+    assert.equal(await page.getAttribute("#verdict", "class"), "verdict bad");
+    assert.match((await page.textContent(".recalled-since")) ?? "", /签名有效/);
+    const lineage = await page.$$eval(".lineage li[data-certificate-id]", (items) =>
+      items.map((item) => [
+        item.getAttribute("data-certificate-id"),
+        item.getAttribute("data-ok"),
+        item.getAttribute("data-recalled"),
+      ]),
+    );
+    assert.deepEqual(lineage, [
+      [parents[0], "true", "true"],
+      [parents[1], "true", "false"],
+    ]);
+    assert.equal(await page.getAttribute(`li[data-batch-id="${batchIds[0] ?? ""}"]`, "data-batch-id"), batchIds[0]);
+    await page.click("#lang");
+    assert.match((await page.textContent("#verdict")) ?? "", /^A batch this certificate covers has been recalled/);
+    // The other parent's own page: its batch is not recalled.
+    assert.equal(await verdictOf(page, `${server.url}/c/${parents[1] ?? ""}`), "verified");
     await page.close();
   });
 

@@ -4,7 +4,8 @@
  * online (the issuer's key registered on the chain) and offline (given the issuer's key); a
  * tampered document or signature is refused; a stranger and an over-quantity are refused
  * with nothing stored; a retailer holding two batches issues a mixed lot's certificate naming
- * both parents, and its lineage verifies; the A6 PDF's QR code reads back as the page's URL.
+ * both parents, and its lineage verifies; the A6 PDF's QR code reads back as the page's URL; a
+ * batch recalled after its certificate was issued is named by the verifier and the CLI.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -21,8 +22,13 @@ import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
 import { publicCertificate, type PublicCertificate } from "../../server/src/domain/certificate.ts";
 import type { RunningServer } from "../../server/src/server.ts";
 import { certificatesOfBatch } from "../../server/src/services/certificates.ts";
-import { lineageProblems, loadFromOrigin, verifyCertificate } from "../../server/src/verify/certificate.ts";
-import { createRpcClient } from "../../server/src/verify/rpc.ts";
+import {
+  lineageProblems,
+  loadFromOrigin,
+  recalledInLineage,
+  verifyCertificate,
+} from "../../server/src/verify/certificate.ts";
+import { createRpcClient, encodeBatchCall } from "../../server/src/verify/rpc.ts";
 import { settleLedger } from "../e2e/support/settle-ledger.ts";
 import { POPPLER, WQY_FONT, ZBAR, decodeQrCodes, haveTools, run } from "../support/label-tools.ts";
 import { onboard as onboardParty, registerDemoBatch, type Party } from "../support/onboard.ts";
@@ -552,5 +558,66 @@ describe(`合格证: signed certificates with lineage (${TEST_DATABASE_URL === u
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("names a batch recalled after its certificate was issued, which stays authentic; the CLI says RECALLED", async (t) => {
+    const batchR = await registerBatch("CERT-R");
+    await settleLedger(server);
+    const certR = await issue(cast.cooperative, batchR, "10");
+    const before = await verifyCertificate(certR.id, { load: load(), issuers: online() });
+    assert.equal(before.ok, true);
+    assert.equal(before.recallsRead, true);
+    assert.deepEqual(before.recalledBatches, []);
+
+    expectStatus(
+      await cast.cooperative.api.post(`/api/v1/batches/${batchR}/recall`, {
+        reason: { zh: "检出农药残留超标", en: "Pesticide residue over the limit" },
+      }),
+      202,
+      "recall",
+    );
+    await settleLedger(server);
+    const after = await verifyCertificate(certR.id, { load: load(), issuers: online() });
+    assert.equal(after.ok, true, "a recall later does not make the signed certificate false");
+    assert.deepEqual(after.problems, []);
+    assert.deepEqual(after.recalledBatches, [batchR]);
+    assert.deepEqual(recalledInLineage(after), [batchR]);
+    // Offline nothing is read from the chain, and the check says the recalls were not read.
+    const offline = await verifyCertificate(certR.id, {
+      load: load(),
+      issuers: { mode: "offline", issuers: [cast.cooperative.signerAddress] },
+    });
+    assert.equal(offline.recallsRead, false);
+    assert.deepEqual(offline.recalledBatches, []);
+    // The ledger answering for the issuer but not for the batch: not verified, and it says why.
+    const real = createRpcClient(node.rpcUrl);
+    const batchesRefused = await verifyCertificate(certR.id, {
+      load: load(),
+      issuers: {
+        mode: "ledger",
+        rpc: {
+          chainId: () => real.chainId(),
+          ethCall: (to, data) =>
+            data.startsWith(encodeBatchCall(batchR).slice(0, 10))
+              ? Promise.reject(new Error("the node refused the batch read"))
+              : real.ethCall(to, data),
+        },
+      },
+    });
+    assert.equal(batchesRefused.ok, false);
+    assert.deepEqual(batchesRefused.problems, ["batch_unreadable"]);
+    assert.equal(batchesRefused.recallsRead, false);
+
+    const printed: string[] = [];
+    const log = t.mock.method(console, "log", (line: string) => printed.push(line));
+    const verdict = await verifyCertificateCommand({ url: `${server.url}/c/${certR.id}` });
+    // A certificate of another batch, not recalled, still verifies plainly.
+    const plain = await verifyCertificateCommand({ url: `${server.url}/c/${certA.id}` });
+    log.mock.restore();
+    assert.equal(plain, true);
+    assert.doesNotMatch(printed[1] ?? "", /RECALLED|recalled/);
+    assert.equal(verdict, "recalled");
+    assert.match(printed[0] ?? "", /^VERIFIED 0x[0-9a-f]{64} .*\n {2}- batch 0x[0-9a-f]{64} is recalled on the ledger/);
+    assert.match(printed[0] ?? "", /\nRECALLED: 1 batch\(es\)/);
   });
 });

@@ -3,7 +3,7 @@ import { isHexString } from "ethers";
 
 export class UsageError extends Error {}
 
-/** Exit status of verify-item and verify-batch for a batch that verifies but has been recalled. */
+/** Exit status of verify-item, verify-batch and verify-certificate when what verifies has been recalled. */
 export const EXIT_RECALLED = 3;
 
 /** What a verification found: verified, recalled (genuine but withdrawn) or not verified. */
@@ -35,7 +35,8 @@ commands:
                 Verifies a 合格证 (URL: its page …/c/0x…, what its QR code holds, or its JSON) and each
                 certificate it was issued from, to 8 levels: document hash, signed fields, id, signature,
                 and that the signer is registered and active in the registry (read through --rpc, default
-                the platform's /rpc). With --issuer, offline: the signer must be that key, no chain read.
+                the platform's /rpc). A certificate covering a batch recalled since is RECALLED (exit 3).
+                With --issuer, offline: the signer must be that key, no chain read.
   verify-batch  --rpc URL --registry ADDRESS --gtin GTIN14 --lot LOT [--from-block N] [--gateway URL]
                 Re-verifies the attestation signature, every event signature and the event hash chain,
                 and from the registry's logs who was entitled: the GTIN's owner or its grantee, each

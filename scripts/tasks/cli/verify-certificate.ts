@@ -4,7 +4,9 @@
  * certificate's page (`…/c/0x…`, what its QR code holds) or its JSON (`…/api/v1/certificates/0x…`).
  * With --issuer, nothing is read from a chain: the signer must be that key, and the answer says
  * the key was not checked against the ledger. Otherwise the issuer's key must be registered
- * and active in the registry, read through --rpc (default: the platform's own /rpc).
+ * and active in the registry, read through --rpc (default: the platform's own /rpc), and the
+ * batches each certificate names are read there too: a certificate that verifies but covers a
+ * batch recalled since is RECALLED (exit status 3, as verify-batch), naming the batches.
  */
 import { isAddress } from "ethers";
 
@@ -13,6 +15,7 @@ import {
   CERTIFICATE_PROBLEM_TEXT,
   loadFromOrigin,
   verifyCertificate,
+  recalledInLineage,
   type CertificateCheck,
   type IssuerCheck,
 } from "../../../server/src/verify/certificate.ts";
@@ -48,6 +51,9 @@ function describe(check: CertificateCheck, depth: number, lines: string[]): void
   for (const problem of check.problems) {
     lines.push(`${indent}  - ${CERTIFICATE_PROBLEM_TEXT[problem].en} / ${CERTIFICATE_PROBLEM_TEXT[problem].zh}`);
   }
+  for (const batchId of check.recalledBatches) {
+    lines.push(`${indent}  - batch ${batchId} is recalled on the ledger / 所涉批次已召回`);
+  }
   for (const parent of check.parents) describe(parent, depth + 1, lines);
 }
 
@@ -68,6 +74,13 @@ export async function verifyCertificateCommand(values: Options): Promise<Verdict
   const check = await verifyCertificate(id, { load: loadFromOrigin(origin), issuers });
   const lines: string[] = [];
   describe(check, 0, lines);
+  const recalled = recalledInLineage(check);
+  if (check.ok && recalled.length > 0) {
+    lines.push(
+      `RECALLED: ${String(recalled.length)} batch(es) this certificate covers recalled since; do not eat / 所涉批次已召回，请勿食用`,
+    );
+  }
   console.log(lines.join("\n"));
-  return check.ok;
+  if (!check.ok) return false;
+  return recalled.length > 0 ? "recalled" : true;
 }

@@ -9,6 +9,10 @@
  * `MAX_LINEAGE_DEPTH` levels, and must cover no batch the child does not name; the child may
  * not certify more than its parents together did.
  *
+ * Online, each certificate's batches are also read from the registry: a certificate stays
+ * authentic when its batch is recalled later (it was true when signed), but whoever holds it
+ * must be told, so the recalled batches are named beside the verdict (`recalledInLineage`).
+ *
  * Browser-safe: no `node:` imports, no ethers.
  */
 import {
@@ -23,7 +27,7 @@ import {
 import { OFF_CHAIN_TYPES, type TypedDataVersion } from "../domain/typed-data.ts";
 import { keccak256Hex, sameHex } from "./bytes.ts";
 import { recoverSigner, structDigest } from "./eip712.ts";
-import { readOrganisation, type RpcClient } from "./rpc.ts";
+import { readBatchRecord, readOrganisation, type BatchStatusOnChain, type RpcClient } from "./rpc.ts";
 
 /** What can be wrong with one certificate; the page and the CLI word each in zh and en. */
 export type CertificateProblem =
@@ -40,6 +44,7 @@ export type CertificateProblem =
   | "issuer_suspended"
   | "issuer_unreadable"
   | "not_expected_issuer"
+  | "batch_unreadable"
   | "parent_batch"
   | "parent_quantity"
   | "lineage_too_deep";
@@ -64,6 +69,12 @@ export interface CertificateCheck {
   issuer: IssuerStanding;
   problems: CertificateProblem[];
   document: CertificateDocument | null;
+  /**
+   * Of the batches this certificate names, those the registry says are recalled (read online
+   * only: offline, and when the ledger could not be read, this is empty and `recallsRead` false).
+   */
+  recalledBatches: string[];
+  recallsRead: boolean;
   parents: CertificateCheck[];
 }
 
@@ -78,7 +89,17 @@ export interface VerifyCertificateOptions {
 const utf8 = new TextEncoder();
 
 function failed(id: string, problem: CertificateProblem): CertificateCheck {
-  return { id, ok: false, signer: null, issuer: "unknown", problems: [problem], document: null, parents: [] };
+  return {
+    id,
+    ok: false,
+    signer: null,
+    issuer: "unknown",
+    problems: [problem],
+    document: null,
+    recalledBatches: [],
+    recallsRead: false,
+    parents: [],
+  };
 }
 
 function parseDocument(text: string): CertificateDocument | null {
@@ -162,11 +183,47 @@ async function judgeIssuer(
   }
 }
 
+/** Batch statuses read once per verification: a mixed lot's parents name batches it names too. */
+type BatchStatusReads = Map<string, Promise<BatchStatusOnChain>>;
+
+/** How many batch records are read from the registry at once (a certificate names up to 200). */
+const BATCH_READS_AT_ONCE = 8;
+
+/** The batches of `batchIds` the registry says are recalled; null when the ledger could not be read. */
+async function recalledOf(
+  batchIds: readonly string[],
+  registry: string,
+  rpc: RpcClient,
+  reads: BatchStatusReads,
+): Promise<string[] | null> {
+  const statuses: BatchStatusOnChain[] = [];
+  try {
+    for (let start = 0; start < batchIds.length; start += BATCH_READS_AT_ONCE) {
+      statuses.push(
+        ...(await Promise.all(
+          batchIds.slice(start, start + BATCH_READS_AT_ONCE).map((batchId) => {
+            let read = reads.get(batchId);
+            if (read === undefined) {
+              read = readBatchRecord(rpc, registry, batchId).then((record) => record.status);
+              reads.set(batchId, read);
+            }
+            return read;
+          }),
+        )),
+      );
+    }
+  } catch {
+    return null;
+  }
+  return batchIds.filter((_, index) => statuses[index] === "recalled");
+}
+
 async function verifyAt(
   id: string,
   options: VerifyCertificateOptions,
   depth: number,
   seen: ReadonlySet<string>,
+  reads: BatchStatusReads,
 ): Promise<CertificateCheck> {
   let raw: unknown;
   try {
@@ -184,6 +241,22 @@ async function verifyAt(
     issuer = judged.standing;
     if (judged.problem !== null) problems.push(judged.problem);
   }
+  let recalledBatches: string[] = [];
+  let recallsRead = false;
+  const issuers = options.issuers;
+  // Against the registry the certificate was signed for only: another registry's batches say nothing of it.
+  if (
+    issuers.mode === "ledger" &&
+    document !== null &&
+    sameHex(issuers.registry ?? cert.domain.verifyingContract, cert.domain.verifyingContract)
+  ) {
+    const recalled = await recalledOf(document.batchIds, cert.domain.verifyingContract, issuers.rpc, reads);
+    if (recalled === null) problems.push("batch_unreadable");
+    else {
+      recalledBatches = recalled;
+      recallsRead = true;
+    }
+  }
   const parents: CertificateCheck[] = [];
   if (document !== null && document.parents.length > 0) {
     if (depth + 1 > (options.maxDepth ?? MAX_LINEAGE_DEPTH)) problems.push("lineage_too_deep");
@@ -195,7 +268,7 @@ async function verifyAt(
           parents.push(failed(parentId, "malformed"));
           continue;
         }
-        parents.push(await verifyAt(parentId, options, depth + 1, next));
+        parents.push(await verifyAt(parentId, options, depth + 1, next, reads));
       }
       checkLineage(document, parents, problems);
     }
@@ -207,6 +280,8 @@ async function verifyAt(
     issuer,
     problems,
     document,
+    recalledBatches,
+    recallsRead,
     parents,
   };
 }
@@ -232,7 +307,12 @@ function checkLineage(
 
 /** Verifies the certificate `id` and, recursively, its parents. Never throws for a bad certificate. */
 export function verifyCertificate(id: string, options: VerifyCertificateOptions): Promise<CertificateCheck> {
-  return verifyAt(id.toLowerCase(), options, 0, new Set());
+  return verifyAt(id.toLowerCase(), options, 0, new Set(), new Map());
+}
+
+/** Every batch the certificate or any certificate in its lineage names that the registry says is recalled. */
+export function recalledInLineage(check: CertificateCheck): string[] {
+  return [...new Set([...check.recalledBatches, ...check.parents.flatMap(recalledInLineage)])];
 }
 
 /** Every problem in the lineage, with the id of the certificate it belongs to. */
@@ -266,6 +346,10 @@ export const CERTIFICATE_PROBLEM_TEXT: Readonly<Record<CertificateProblem, { zh:
   issuer_suspended: { zh: "开具方已在链上被暂停", en: "the issuer is suspended on the ledger" },
   issuer_unreadable: { zh: "无法读取链上登记", en: "the ledger could not be read" },
   not_expected_issuer: { zh: "签名者不是指定的开具方", en: "the signer is not the expected issuer" },
+  batch_unreadable: {
+    zh: "无法从链上读取所涉批次是否已召回",
+    en: "whether its batches are recalled could not be read from the ledger",
+  },
   parent_batch: { zh: "上级合格证的批次未列入本证", en: "a parent covers a batch this certificate does not name" },
   parent_quantity: { zh: "数量超过上级合格证之和", en: "the quantity exceeds its parents' together" },
   lineage_too_deep: { zh: "来源层级超过 8 层", en: "the lineage is deeper than 8 levels" },
