@@ -26,37 +26,25 @@ import { T, t } from "./text.ts";
 
 const app = (): HTMLElement => document.getElementById("app") ?? document.body;
 
+const VIEWS: Record<View, () => HTMLElement> = {
+  batches: batchesView,
+  register: registerView,
+  records: recordsView,
+  people: peopleView,
+  orders: ordersView,
+};
+
 function renderConsole(): void {
   documentFor(state.lang, t("title"));
   if (state.api === null || state.me === null) {
-    app().replaceChildren(
-      topBar(null),
-      h(
-        "main",
-        {},
-        flashRegion,
-        signInView(state.lang, T.title, async (token) => {
-          await signIn(token);
-        }),
-      ),
-    );
+    app().replaceChildren(topBar(null), h("main", {}, flashRegion, signInView(state.lang, T.title, signIn)));
     return;
   }
   const main = h("main", {}, flashRegion, ...queuePanel());
   if (state.me.organisation?.status === "suspended") {
     main.append(h("p", { class: "banner banner-danger", role: "alert" }, pick(COMMON.suspendedBanner, state.lang)));
   }
-  main.append(
-    state.view === "batches"
-      ? batchesView()
-      : state.view === "register"
-        ? registerView()
-        : state.view === "people"
-          ? peopleView()
-          : state.view === "orders"
-            ? ordersView()
-            : recordsView(),
-  );
+  main.append(VIEWS[state.view]());
   // Forms are kept across renders (polling redraws the list); keep the cursor where it was.
   const active = document.activeElement;
   app().replaceChildren(topBar(state.me), tabs(), main);

@@ -3,27 +3,20 @@
  * holds and its balance, then every organisation's signing address, who keeps its key and
  * since when (`GET /api/v1/admin/keys`). Addresses only: no private material reaches a page.
  */
+import type { OrganisationKey, ServerKey } from "../../../../server/src/services/operator.ts";
 import { KIND_TEXT, pick } from "../shared/text.ts";
 import { h } from "../shared/ui.ts";
 import { coin, panelData, panelFrame, when } from "./panel.ts";
 import { state } from "./state.ts";
 import { STATE_TEXT, USE_TEXT, fill, t, textOf } from "./text.ts";
 
+/** The service's overview as the route sends it: times as ISO strings. */
 interface KeysAnswer {
   registry: string;
   chainId: string;
   chainReachable: boolean;
-  server: { use: string; address: string; roles: string[] | null; balanceWei: string | null }[];
-  organisations: {
-    organisationId: string;
-    name: { zh: string; en: string | null };
-    kind: string;
-    address: string;
-    custody: "server" | "own";
-    status: string;
-    ledgerState: string | null;
-    createdAt: string;
-  }[];
+  server: ServerKey[];
+  organisations: (Omit<OrganisationKey, "createdAtMs"> & { createdAt: string })[];
 }
 
 export const keys = panelData<KeysAnswer>("/api/v1/admin/keys");

@@ -4,6 +4,7 @@
  * chain's head (`GET /api/v1/admin/outbox`). A failed entry is final; the panel says why no
  * retry is offered.
  */
+import type { OutboxHealth } from "../../../../server/src/services/operator.ts";
 import { pick } from "../shared/text.ts";
 import { h } from "../shared/ui.ts";
 import { duration, factsTable, panelData, panelFrame, when } from "./panel.ts";
@@ -12,22 +13,10 @@ import { STATE_TEXT, fill, t, textOf } from "./text.ts";
 
 const STATES = ["pending", "submitted", "anchored", "failed"] as const;
 
-interface OutboxAnswer {
-  counts: { kind: string; state: (typeof STATES)[number]; count: number }[];
-  totals: Record<(typeof STATES)[number], number>;
+/** The service's health as the route sends it: times as ISO strings. */
+interface OutboxAnswer extends Omit<OutboxHealth, "oldestPending" | "lastErrors"> {
   oldestPending: { acceptedAt: string; ageSeconds: number } | null;
-  lastErrors: {
-    id: number;
-    kind: string;
-    referenceId: string;
-    state: string;
-    attempts: number;
-    code: string;
-    message: string;
-    explanation: { zh: string; en: string } | null;
-    at: string;
-  }[];
-  indexer: { indexedBlock: number | null; chainHead: number | null; lagBlocks: number | null; confirmations: number };
+  lastErrors: (Omit<OutboxHealth["lastErrors"][number], "at"> & { at: string })[];
 }
 
 export const outbox = panelData<OutboxAnswer>("/api/v1/admin/outbox");

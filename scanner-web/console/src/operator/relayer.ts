@@ -3,22 +3,12 @@
  * what it spent in the last 24 hours, and how many batch registrations the balance still
  * pays for at the recent fee (`GET /api/v1/admin/relayer`).
  */
+import type { RelayerReport } from "../../../../server/src/services/operator.ts";
 import { h } from "../shared/ui.ts";
 import { coin, factsTable, grouped, panelData, panelFrame } from "./panel.ts";
 import { fill, t } from "./text.ts";
 
-interface RelayerAnswer {
-  relayer: {
-    address: string;
-    balanceWei: string;
-    warnBelowWei: string;
-    low: boolean;
-    last24h: { transactions: number; mined: number; gasUsed: string; feesWei: string; truncated: boolean };
-    perRegistration: { feeWei: string | null; sampleTransactions: number; registrationsCovered: string | null };
-  };
-}
-
-export const relayer = panelData<RelayerAnswer>("/api/v1/admin/relayer");
+export const relayer = panelData<{ relayer: RelayerReport }>("/api/v1/admin/relayer");
 
 export function relayerView(): HTMLElement {
   return panelFrame("panel-relayer", t("relayer"), relayer, ({ relayer: r }) => [
