@@ -566,6 +566,12 @@ describe("the console gallery: every console page on a 360×740 phone, zh and en
       await page.click("[data-testid=filters] button[type=submit]");
       await page.locator(`tr[data-lot="${DEMO_LOT}"]`).waitFor();
       await shot(run, "regulator", "batches-found");
+      // A batch's whole record: its steps with their facts, certificates, inspection requests, scans.
+      await page.click(`tr[data-lot="${DEMO_LOT}"] [data-action=open-record]`);
+      await page.locator("[data-testid=batch-record][data-complete=true] .record-event").first().waitFor();
+      await shot(run, "regulator", "record");
+      await page.click("[data-testid=batch-record] [data-action=back]");
+      await page.locator(`tr[data-lot="${DEMO_LOT}"]`).waitFor();
       await tab(page, 3, "main .card");
       await shot(run, "regulator", "audit-none");
       await tab(page, 1, `tr[data-lot="${DEMO_LOT}"]`);
