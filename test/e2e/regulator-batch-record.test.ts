@@ -3,17 +3,17 @@
  * stack (a Hardhat node in its own process, the server with SQLite and embedded IPFS). A
  * cooperative in Xihu district harvests with a voice note (real audio/webm bytes, recorded by
  * Chromium's own MediaRecorder), ships to a carrier with a temperature log that leaves the
- * product's range for 40 minutes, the carrier receives, a testing centre the cooperative asked
+ * product's range for 40 minutes, the carrier receives with a video, a testing centre the cooperative asked
  * inspects with one passing and one failing result and the report's photo, and the cooperative
  * issues a 合格证. The district's regulator opens the batch from its search: each step, its time,
  * its signer, its ledger state with the transaction, the excursion, the results, the photo, the
- * voice note (its `src` fetched: the bytes uploaded, under the CID the upload gave), the
+ * video, the voice note (its `src` fetched: the bytes uploaded, under the CID the upload gave), the
  * certificate and the inspection request, in Chinese and in English; a part whose request fails
  * shows its own message while the rest still shows. A regulator of another region opening the
  * same record by its address is refused by the server (403) and the page says so, zh and en.
  */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -63,6 +63,7 @@ describe("the regulator opens a batch and sees its whole record", () => {
   let certificateId = "";
   let voice = { cid: "", sha: "", bytes: 0 };
   let photo = { cid: "", sha: "" };
+  let videoCid = "";
   let events: EventAnswer[] = [];
 
   /** Real audio/webm bytes: half a second of a tone, recorded by Chromium's MediaRecorder. */
@@ -216,10 +217,13 @@ describe("the regulator opens a batch and sees its whole record", () => {
       },
     });
     await settleLedger(server);
+    // The carrier films the pallet on arrival (the bytes need not decode: only how the page offers them is checked).
+    videoCid = await upload(carrier, randomBytes(20_000), "video/mp4");
     await record(carrier.api, {
       bizStep: "receiving",
       occurredAt: "2026-04-16T10:00:00+08:00",
       data: { location: { regionCode: "330110", name: "浙冷链杭州仓" } },
+      attachmentCids: [videoCid],
     });
     expectStatus(
       await cooperative.api.post(`/api/v1/batches/${batchId}/inspection-requests`, { inspector: inspector.id }),
@@ -337,6 +341,15 @@ describe("the regulator opens a batch and sees its whole record", () => {
         return img.naturalWidth > 0;
       }),
       "the report photo shows",
+    );
+
+    const video = view.locator(".record-event[data-step=receiving] [data-testid=video] video");
+    assert.equal(await video.getAttribute("preload"), "metadata");
+    assert.equal(await video.getAttribute("src"), `/ipfs/${videoCid}`);
+    assert.equal(
+      await view.locator("[data-testid=attachments]").count(),
+      3,
+      "only the events with files show attachments",
     );
 
     // The voice note: a player whose source is the uploaded bytes under their CID, and plays.
