@@ -3,9 +3,9 @@
  * stack (a Hardhat node in its own process, the server with SQLite and embedded IPFS). A
  * cooperative in Xihu district harvests with a voice note (real audio/webm bytes, recorded by
  * Chromium's own MediaRecorder), ships to a carrier with a temperature log that leaves the
- * product's range for 40 minutes, the carrier receives with a video, a testing centre the cooperative asked
- * inspects with one passing and one failing result and the report's photo, and the cooperative
- * issues a 合格证. The district's regulator opens the batch from its search: each step, its time,
+ * product's range for 40 minutes, the carrier receives with a video, a testing centre the
+ * cooperative asked inspects with one passing and one failing result and the report's photo, and
+ * the cooperative issues a 合格证. The district's regulator opens the batch from its search: each step, its time,
  * its signer, its ledger state with the transaction, the excursion, the results, the photo, the
  * video, the voice note (its `src` fetched: the bytes uploaded, under the CID the upload gave), the
  * certificate and the inspection request, in Chinese and in English; a part whose request fails
