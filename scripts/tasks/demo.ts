@@ -170,7 +170,11 @@ Label sheet of the whole batch (A4 PDF, link valid for an hour):
   ${labelLink}
 Consoles (demo tokens; each organisation's others are in ${path.relative(projectRoot, stateDir)}/summary.json):
   cooperative      ${origin}/console/cooperative   token ${summary.organisations.cooperative.token}
+  carrier          ${origin}/console/field         token ${summary.organisations.logistics.token}
+  testing centre   ${origin}/console/field         token ${summary.organisations.inspector.token}
   regulator        ${origin}/console/regulator     token ${summary.organisations.regulator.token}
+  operator         ${origin}/console/operator      token: ADMIN_TOKEN in ${path.relative(projectRoot, stateDir)}/server.env.json
+A new cooperative applies to join at ${origin}/apply; the district's regulator reviews it in its console.
 
 Verify that item yourself, trusting only the chain:
   npm run cli -- verify-item --rpc ${node.rpcUrl} --registry ${deployment.registry} \\
