@@ -5,8 +5,8 @@
  * verifies (off chain and with the registry's `containsItem`); shipping and receiving by the
  * named receiver; a pallet of two cases; two queued requests for one container anchored in
  * order; and every refusal (wrong receiver, unpacking by a non-custodian, an item packed
- * twice, a case in a second pallet, a bad SSCC, an unknown serial, a batch not held) answered
- * with its problem and nothing stored.
+ * twice, a case in a second pallet, a bad SSCC, an unknown serial, a batch not held, by a
+ * custodial key or an own wallet) answered with its problem and nothing stored or prepared.
  */
 import assert from "node:assert/strict";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
@@ -101,6 +101,7 @@ describe(`cases and pallets through the API (${TEST_DATABASE_URL === undefined ?
       steps: await db.selectFrom("container_steps").select(["id", "ledger_state"]).orderBy("id").execute(),
       leaves: (await db.selectFrom("container_leaves").select("packing_id").execute()).length,
       outbox: (await db.selectFrom("outbox").select("id").execute()).length,
+      signatureRequests: (await db.selectFrom("signature_requests").select("id").execute()).length,
       block: await provider.getBlockNumber(),
     };
   }
@@ -416,11 +417,13 @@ describe(`cases and pallets through the API (${TEST_DATABASE_URL === undefined ?
       name: "装箱测试 自持密钥",
       signerAddress: Wallet.createRandom().address,
     });
+    // Its own wallet would be asked to sign (containers-own-wallet.test.ts), but only after every
+    // check: a batch it does not hold is refused with nothing prepared.
     await refusedUnchanged(
-      "an organisation holding its own key",
+      "an organisation holding its own key, packing a batch it does not hold",
       send(ownWallet, { sscc: good }),
-      409,
-      "container.wallet_unsupported",
+      403,
+      "event.no_custody",
     );
     assert.equal(await view(good).catch(() => null), null);
   });

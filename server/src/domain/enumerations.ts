@@ -33,7 +33,15 @@ export const ROLES = ["admin", "regulator", "cooperative", "actor"] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Which typed data an organisation holding its own key is asked to sign, and which record it completes. */
-export const SIGNATURE_REQUEST_KINDS = ["attestation", "event", "recall", "inspection_request", "gtin_grant"] as const;
+export const SIGNATURE_REQUEST_KINDS = [
+  "attestation",
+  "event",
+  "recall",
+  "inspection_request",
+  "gtin_grant",
+  "container_packing",
+  "container_event",
+] as const;
 export type SignatureRequestKind = (typeof SIGNATURE_REQUEST_KINDS)[number];
 
 /** Where an order was taken (issue 14, part 3). */

@@ -570,12 +570,6 @@ const HTTP = {
     zh: "该类型机构不能发运箱或托盘（合作社、加工和物流机构可发运）。",
     remedy: "Ship with the organisation that holds the container and is of a kind that ships.",
   },
-  "container.wallet_unsupported": {
-    status: 409,
-    en: "Cases and pallets are signed by the platform's custodial key this version; this organisation holds its own key.",
-    zh: "本版本的装箱、发运与收货由平台托管密钥签名；该机构自持密钥，暂不支持。",
-    remedy: "Ask the operator for a custodial key for packing, or record the batch's own events meanwhile.",
-  },
   "container.no_custody": {
     status: 403,
     en: "This organisation does not hold this case (or pallet), or is not the receiver its shipping named.",
@@ -602,9 +596,10 @@ const HTTP = {
   },
   "container.state_conflict": {
     status: 409,
-    en: "The case (or pallet) changed while this request was being signed: another request for it was accepted first.",
-    zh: "该箱（托盘）在本请求签名期间已被另一请求改变。",
-    remedy: "Read the container again (`GET /api/v1/containers/{sscc}`) and resend the request for its current state.",
+    en: "The case (or pallet), or what it names, changed while this request was being signed: another request was accepted first.",
+    zh: "该箱（托盘）或其所含货品、箱、托管关系在本请求签名期间已被另一请求改变。",
+    remedy:
+      "Read the container again (`GET /api/v1/containers/{sscc}`) and resend the request for its current state (a new signature request).",
   },
   "certificate.not_found": {
     status: 404,

@@ -6,10 +6,12 @@
  * applies is checked here first, so a refused request changes nothing and never reaches the
  * chain; the checks the chain cannot make (the leaves) are the server's alone.
  *
- * Each request is signed with the organisation's custodial key (own wallets are not offered
- * cases yet: `container.wallet_unsupported`), over `previous`: the state hash after the
- * requests already accepted for the container, so several can queue. The step, its tree
- * and its outbox entry are stored in one transaction.
+ * Each request is signed by the organisation over `previous`: the state hash after the
+ * requests already accepted for the container, so several can queue. A custodial key signs
+ * at once; an organisation holding its own key is asked for its signature (a signature
+ * request) and the step is stored when it arrives, if the container is still where it was
+ * prepared for (docs/aggregation.md "Keys"). The step, its tree and its outbox entry are
+ * stored in one transaction.
  */
 import { randomUUID } from "node:crypto";
 
@@ -41,7 +43,6 @@ import {
 } from "../domain/typed-data.ts";
 import { AppError } from "../errors/app-error.ts";
 import { outboxEntry } from "../ledger/outbox-kinds.ts";
-import { signTyped } from "../ledger/signing.ts";
 import { getBatch, getBatchByLot, type Batch } from "../storage/batches.ts";
 import {
   batchesWithSerial,
@@ -68,6 +69,8 @@ import type { ServiceContext } from "./context.ts";
 import { requireEventAuthority } from "./custody.ts";
 import { storeBytes, storeJsonDocument, type StoredDocument } from "./documents.ts";
 import { sharedEpcisValidator } from "./epcis-schema.ts";
+import { signAsOrganisation } from "./organisation-signature.ts";
+import type { SignatureRequest } from "./signature-requests.ts";
 import { recordWrite, type WriteOrigin } from "./write-log.ts";
 
 /** Items one packing may hold: a pallet of cases is named by its cases, not by their items. */
@@ -221,12 +224,7 @@ async function requireItemsExist(ctx: ServiceContext, items: ResolvedItems): Pro
 }
 
 /** Refuses the actor unless it holds custody of every batch, as the registry will judge. */
-async function requireBatchCustody(
-  ctx: ServiceContext,
-  db: Trx | ServiceContext["db"],
-  actor: Organisation,
-  items: ResolvedItems,
-) {
+async function requireBatchCustody(db: Trx | ServiceContext["db"], actor: Organisation, items: ResolvedItems) {
   for (const { batch } of items.byBatch.values()) {
     if (batch.ledger.state === "failed") throw new AppError("batch.attestation_failed");
     if (batch.status === "recalled") throw new AppError("batch.recalled");
@@ -277,8 +275,12 @@ async function requireChildren(
 }
 
 /** The receiver a shipping names: registered, of a kind that receives, not the shipper. */
-async function requireReceiver(ctx: ServiceContext, actor: Organisation, receiverId: string): Promise<Organisation> {
-  const receiver = await getOrganisation(ctx.db, receiverId);
+async function requireReceiver(
+  db: Trx | ServiceContext["db"],
+  actor: Organisation,
+  receiverId: string,
+): Promise<Organisation> {
+  const receiver = await getOrganisation(db, receiverId);
   if (
     receiver === null ||
     receiver.id === actor.id ||
@@ -382,14 +384,14 @@ function deadlineOf(ctx: ServiceContext): bigint {
   return BigInt(Math.floor(ctx.now() / 1000) + ctx.signatureTtlSeconds);
 }
 
-function digestOf(ctx: ServiceContext, primaryType: "ContainerPacking" | "ContainerEvent", value: object): string {
+/** A container request's EIP-712 digest (its arrays are beyond the browser-safe encoder in verify/). */
+export function digestOf(
+  ctx: ServiceContext,
+  primaryType: "ContainerPacking" | "ContainerEvent",
+  value: object,
+): string {
   const domain = domainFor(ctx.domain.chainId, ctx.domain.verifyingContract, ctx.domain.version);
   return TypedDataEncoder.hash(domain, typesFor(primaryType, ctx.domain.version), value).toLowerCase();
-}
-
-async function custodialSigner(ctx: ServiceContext, actor: Organisation) {
-  if (actor.custody.kind !== "server") throw new AppError("container.wallet_unsupported", { organisationId: actor.id });
-  return ctx.keyRing.unlock(actor.custody.keystoreJson);
 }
 
 /** Inside the write's transaction: the container must still be where the request was signed for. */
@@ -422,16 +424,69 @@ async function storeStep(write: () => Promise<StoredContainerStep>): Promise<Sto
   }
 }
 
+/**
+ * What a container request needs to be stored once signed, kept with the signature request
+ * of an organisation holding its own key. The leaves are kept (at most 10,000 items, a few
+ * hundred kilobytes) and the tree rebuilt from them at submission, deterministically, and
+ * checked against the signed root: the nodes are derived data, twice the leaves' size.
+ */
+const preparedPacking = z
+  .object({
+    sscc: z.string(),
+    containerKey: z.string(),
+    items: z.array(z.object({ batchId: z.string(), serials: z.array(z.string()) }).strict()),
+    childSsccs: z.array(z.string()),
+    receiverId: z.string().nullable(),
+    payloadCid: z.string(),
+    occurredAtMs: z.number(),
+    createdBy: z.string(),
+  })
+  .strict();
+type PreparedPacking = z.infer<typeof preparedPacking>;
+
+const preparedEvent = z
+  .object({
+    sscc: z.string(),
+    containerKey: z.string(),
+    action: z.enum(["shipping", "receiving", "unpacking"]),
+    receiverId: z.string().nullable(),
+    payloadCid: z.string(),
+    occurredAtMs: z.number(),
+    createdBy: z.string(),
+  })
+  .strict();
+type PreparedEvent = z.infer<typeof preparedEvent>;
+
+/** A container request: stored at once (custodial key), or waiting for the organisation's own wallet. */
+export type ContainerWrite = AcceptedContainerStep | { awaitingSignature: SignatureRequest };
+
+/**
+ * Runs the rules judged again with the write held. For a signature the organisation made
+ * over an earlier state, any refusal there means the container or what it names changed
+ * while it was signing: it is told so (and which rule), and asks again for the state now.
+ */
+async function judgedAgain<T>(submitted: boolean, judge: () => Promise<T>): Promise<T> {
+  try {
+    return await judge();
+  } catch (error) {
+    if (!submitted || !(error instanceof AppError) || error.code === "container.state_conflict") throw error;
+    throw new AppError(
+      "container.state_conflict",
+      { rule: "changed_meanwhile", refusal: error.code },
+      { cause: error },
+    );
+  }
+}
+
 /** Packs items and/or cases into a case or pallet; with `shipTo`, ships it in the same signed request. */
 export async function packContainer(
   ctx: ServiceContext,
   origin: WriteOrigin,
   request: PackRequest,
-): Promise<AcceptedContainerStep> {
+): Promise<ContainerWrite> {
   const sscc = normalizeSscc(request.sscc);
   const containerKey = containerKeyOf(sscc);
   const actor = await activeOrganisation(ctx, origin.principal.organisationId, STEP_ACTORS.packing);
-  const signer = await custodialSigner(ctx, actor);
   const occurredAtMs = occurredAtOf(ctx, request.occurredAt);
   const childSsccs = (request.containers ?? []).map(normalizeSscc);
   if (new Set(childSsccs).size !== childSsccs.length)
@@ -441,24 +496,27 @@ export async function packContainer(
 
   const existing = await getContainerByKey(ctx.db, containerKey);
   if (existing?.livePacking != null) throw new AppError("container.live", { sscc });
-  await requireBatchCustody(ctx, ctx.db, actor, items);
+  await requireBatchCustody(ctx.db, actor, items);
   await requireItemsExist(ctx, items);
   await requireItemsFree(ctx.db, items);
   const children = await requireChildren(ctx.db, actor, containerKey, childSsccs);
-  const receiver = request.shipTo === undefined ? null : await requireReceiver(ctx, actor, request.shipTo);
+  const receiver = request.shipTo === undefined ? null : await requireReceiver(ctx.db, actor, request.shipTo);
 
-  const leaves: ContainerLeaf[] = [];
+  const prepared: PreparedPacking = {
+    sscc,
+    containerKey,
+    items: [...items.byBatch.values()].map(({ batch, serials }) => ({ batchId: batch.batchId, serials })),
+    childSsccs: children.map((child) => child.sscc),
+    receiverId: receiver?.id ?? null,
+    payloadCid: "",
+    occurredAtMs,
+    createdBy: origin.principal.credentialId ?? "admin",
+  };
+  const leaves = leavesOf(prepared);
   const childEpcs: string[] = [];
-  for (const { batch, serials } of items.byBatch.values()) {
-    for (const serial of serials) {
-      leaves.push({ type: "item", batchId: batch.batchId, serial });
-      childEpcs.push(itemEpc(batch, serial));
-    }
-  }
-  for (const child of children) {
-    leaves.push({ type: "container", containerKey: child.containerKey });
-    childEpcs.push(ssccUri(child.sscc));
-  }
+  for (const { batch, serials } of items.byBatch.values())
+    for (const serial of serials) childEpcs.push(itemEpc(batch, serial));
+  for (const child of children) childEpcs.push(ssccUri(child.sscc));
   const tree = buildContainerTree(leaves);
 
   const parts: EventParts = { ctx, actor, occurredAtMs, bizTransactions: request.bizTransactions };
@@ -476,15 +534,15 @@ export async function packContainer(
   ];
   if (receiver !== null) events.push(shippingEvent(parts, sscc, receiver));
   const payload = await storePayload(ctx, epcisDocument(ctx, occurredAtMs, events));
+  prepared.payloadCid = payload.cidText;
 
-  const { current, previous } = stateOf(existing);
-  const batchIds = [...items.byBatch.keys()].map((id) => id.toLowerCase());
+  const { previous } = stateOf(existing);
   const value: ContainerPackingValue = {
     actor: actor.signerAddress,
     containerKey,
     childrenRoot: tree.root,
     childCount: BigInt(leaves.length),
-    batchIds,
+    batchIds: prepared.items.map((entry) => entry.batchId.toLowerCase()),
     childContainers: children.map((child) => child.containerKey),
     occurredAt: ledgerSeconds(occurredAtMs),
     payloadCid: payload.cidHex,
@@ -492,20 +550,79 @@ export async function packContainer(
     previous,
     deadline: deadlineOf(ctx),
   };
-  const signature = await signTyped(signer, ctx.domain, "ContainerPacking", value);
+  const signed = await signAsOrganisation(
+    ctx,
+    origin,
+    actor,
+    { primaryType: "ContainerPacking", value },
+    { record: prepared, deadline: value.deadline },
+  );
+  if ("awaitingSignature" in signed) return signed;
+  return commitPacking(ctx, origin, actor, prepared, value, signed.signature, false);
+}
+
+/** A packing's leaves in the order its tree was built: items batch by batch, then child containers. */
+function leavesOf(prepared: PreparedPacking): ContainerLeaf[] {
+  const leaves: ContainerLeaf[] = [];
+  for (const { batchId, serials } of prepared.items)
+    for (const serial of serials) leaves.push({ type: "item", batchId, serial });
+  for (const sscc of prepared.childSsccs) leaves.push({ type: "container", containerKey: containerKeyOf(sscc) });
+  return leaves;
+}
+
+/** The batches a prepared packing names, read again (inside the write's transaction at submission). */
+async function itemsOf(db: Trx | ServiceContext["db"], prepared: PreparedPacking): Promise<ResolvedItems> {
+  const byBatch = new Map<string, { batch: Batch; serials: string[] }>();
+  let count = 0;
+  for (const { batchId, serials } of prepared.items) {
+    const batch = await getBatch(db, batchId);
+    if (batch === null) throw new AppError("batch.not_found");
+    byBatch.set(batch.batchId, { batch, serials });
+    count += serials.length;
+  }
+  return { byBatch, count };
+}
+
+/**
+ * Stores a signed packing, its tree and its outbox entry in one transaction, after judging
+ * again, with the write held, everything that may have changed since it was prepared: the
+ * container's state (`previous`), custody of each batch, items still free, children still
+ * live and held, the receiver. A request accepted meanwhile counts.
+ */
+async function commitPacking(
+  ctx: ServiceContext,
+  origin: WriteOrigin,
+  actor: Organisation,
+  prepared: PreparedPacking,
+  value: ContainerPackingValue,
+  signature: string,
+  submitted: boolean,
+): Promise<AcceptedContainerStep> {
+  const { sscc, containerKey } = prepared;
+  const leaves = leavesOf(prepared);
+  const tree = buildContainerTree(leaves);
+  if (tree.root.toLowerCase() !== value.childrenRoot.toLowerCase() || BigInt(leaves.length) !== value.childCount) {
+    throw new Error(`the leaves kept for ${sscc} do not rebuild the signed root`);
+  }
   const digest = digestOf(ctx, "ContainerPacking", value);
-  const state: ContainerStateFields = {
-    childrenRoot: tree.root.toLowerCase(),
-    custodian: originOf(actor),
-    pendingReceiver: receiver === null ? ZERO_ADDRESS : originOf(receiver),
-    link: digest,
-  };
   const nowMs = ctx.now();
   const step = await inTransaction(ctx.db, async (trx) => {
-    // Judged again with the write held: a request accepted meanwhile counts.
-    await requireUnchanged(trx, containerKey, previous);
-    await requireItemsFree(trx, items);
-    await requireChildren(trx, actor, containerKey, childSsccs);
+    const { current, children, receiver, items } = await judgedAgain(submitted, async () => {
+      const container = await requireUnchanged(trx, containerKey, value.previous);
+      if (container?.livePacking != null) throw new AppError("container.live", { sscc });
+      const items = await itemsOf(trx, prepared);
+      await requireBatchCustody(trx, actor, items);
+      await requireItemsFree(trx, items);
+      const children = await requireChildren(trx, actor, containerKey, prepared.childSsccs);
+      const receiver = prepared.receiverId === null ? null : await requireReceiver(trx, actor, prepared.receiverId);
+      return { current: stateOf(container).current, children, receiver, items };
+    });
+    const state: ContainerStateFields = {
+      childrenRoot: tree.root.toLowerCase(),
+      custodian: originOf(actor),
+      pendingReceiver: receiver === null ? ZERO_ADDRESS : originOf(receiver),
+      link: digest,
+    };
     const stored = await storeStep(() =>
       insertContainerStep(
         trx,
@@ -519,12 +636,12 @@ export async function packContainer(
           value: { ...encodeValue(value) },
           signature,
           typedDataVersion: CURRENT_TYPED_DATA_VERSION,
-          payloadCid: payload.cidText,
+          payloadCid: prepared.payloadCid,
           state,
           actorOrganisationId: actor.id,
           counterpartyOrganisationId: receiver?.id ?? null,
-          occurredAtMs,
-          createdBy: origin.principal.credentialId ?? "admin",
+          occurredAtMs: prepared.occurredAtMs,
+          createdBy: prepared.createdBy,
         },
         {
           nodes: tree.nodes,
@@ -548,7 +665,7 @@ export async function packContainer(
       origin,
       "container.pack",
       sscc,
-      { items: items.count, containers: childSsccs.length, shipTo: receiver?.id ?? null },
+      { items: items.count, containers: children.length, shipTo: receiver?.id ?? null },
       nowMs,
     );
     return stored;
@@ -566,40 +683,53 @@ function encodeValue(value: ContainerPackingValue | ContainerEventValue): Record
   );
 }
 
+function eventActorKinds(action: ContainerEventRequest["action"]): readonly Organisation["kind"][] {
+  return action === "unpacking"
+    ? ["cooperative", "processor", "logistics", "retailer", "inspector"]
+    : STEP_ACTORS[action];
+}
+
+/** The container as a step needs it: packed, and held (or awaited) by the actor. */
+function requireStepCustody(
+  sscc: string,
+  container: StoredContainer | undefined,
+  actor: Organisation,
+  action: ContainerEventRequest["action"],
+): { current: ContainerStateFields; packingId: string } {
+  if (container === undefined) throw new AppError("container.not_found", { sscc });
+  const packing = container.livePacking;
+  if (packing === null) throw new AppError("container.empty", { sscc });
+  const { current } = stateOf(container);
+  const me = originOf(actor);
+  if (action === "receiving") {
+    if (current.pendingReceiver !== me) throw new AppError("container.no_custody", { sscc, action });
+  } else {
+    if (current.custodian !== me) throw new AppError("container.no_custody", { sscc, action });
+    if (action === "unpacking" && current.pendingReceiver !== ZERO_ADDRESS) {
+      throw new AppError("container.in_transit", { sscc });
+    }
+  }
+  return { current, packingId: packing.packingId };
+}
+
 /** Ships, receives or unpacks a container. */
 export async function recordContainerEvent(
   ctx: ServiceContext,
   origin: WriteOrigin,
   ssccText: string,
   request: ContainerEventRequest,
-): Promise<AcceptedContainerStep> {
+): Promise<ContainerWrite> {
   const sscc = normalizeSscc(ssccText);
   const containerKey = containerKeyOf(sscc);
-  const kinds =
-    request.action === "unpacking"
-      ? (["cooperative", "processor", "logistics", "retailer", "inspector"] as const)
-      : STEP_ACTORS[request.action];
-  const actor = await activeOrganisation(ctx, origin.principal.organisationId, kinds);
-  const signer = await custodialSigner(ctx, actor);
+  const actor = await activeOrganisation(ctx, origin.principal.organisationId, eventActorKinds(request.action));
   const occurredAtMs = occurredAtOf(ctx, request.occurredAt);
   if (request.action !== "shipping" && request.receiver !== undefined)
     throw new AppError("event.counterparty_unexpected");
   if (request.action === "shipping" && request.receiver === undefined) throw new AppError("event.receiver_required");
   const container = await getContainerByKey(ctx.db, containerKey);
-  if (container === undefined) throw new AppError("container.not_found", { sscc });
-  const packing = container.livePacking;
-  if (packing === null) throw new AppError("container.empty", { sscc });
-  const { current, previous } = stateOf(container);
-  const me = originOf(actor);
-  if (request.action === "receiving") {
-    if (current.pendingReceiver !== me) throw new AppError("container.no_custody", { sscc, action: request.action });
-  } else {
-    if (current.custodian !== me) throw new AppError("container.no_custody", { sscc, action: request.action });
-    if (request.action === "unpacking" && current.pendingReceiver !== ZERO_ADDRESS) {
-      throw new AppError("container.in_transit", { sscc });
-    }
-  }
-  const receiver = request.receiver === undefined ? null : await requireReceiver(ctx, actor, request.receiver);
+  requireStepCustody(sscc, container, actor, request.action);
+  const { previous } = stateOf(container);
+  const receiver = request.receiver === undefined ? null : await requireReceiver(ctx.db, actor, request.receiver);
 
   const parts: EventParts = { ctx, actor, occurredAtMs, bizTransactions: request.bizTransactions };
   const event: Record<string, unknown> =
@@ -636,17 +766,52 @@ export async function recordContainerEvent(
     previous,
     deadline: deadlineOf(ctx),
   };
-  const signature = await signTyped(signer, ctx.domain, "ContainerEvent", value);
+  const prepared: PreparedEvent = {
+    sscc,
+    containerKey,
+    action: request.action,
+    receiverId: receiver?.id ?? null,
+    payloadCid: payload.cidText,
+    occurredAtMs,
+    createdBy: origin.principal.credentialId ?? "admin",
+  };
+  const signed = await signAsOrganisation(
+    ctx,
+    origin,
+    actor,
+    { primaryType: "ContainerEvent", value },
+    { record: prepared, deadline: value.deadline },
+  );
+  if ("awaitingSignature" in signed) return signed;
+  return commitContainerEvent(ctx, origin, actor, prepared, value, signed.signature, false);
+}
+
+/** Stores a signed shipping, receiving or unpacking with its outbox entry, judged again with the write held. */
+async function commitContainerEvent(
+  ctx: ServiceContext,
+  origin: WriteOrigin,
+  actor: Organisation,
+  prepared: PreparedEvent,
+  value: ContainerEventValue,
+  signature: string,
+  submitted: boolean,
+): Promise<AcceptedContainerStep> {
+  const { sscc, containerKey, action } = prepared;
   const digest = digestOf(ctx, "ContainerEvent", value);
-  const state: ContainerStateFields =
-    request.action === "shipping" && receiver !== null
-      ? { ...current, pendingReceiver: originOf(receiver), link: digest }
-      : request.action === "receiving"
-        ? { ...current, custodian: me, pendingReceiver: ZERO_ADDRESS, link: digest }
-        : { childrenRoot: ZERO_BYTES32, custodian: ZERO_ADDRESS, pendingReceiver: ZERO_ADDRESS, link: digest };
   const nowMs = ctx.now();
   const step = await inTransaction(ctx.db, async (trx) => {
-    await requireUnchanged(trx, containerKey, previous);
+    const { current, packingId, receiver } = await judgedAgain(submitted, async () => {
+      const container = await requireUnchanged(trx, containerKey, value.previous);
+      const held = requireStepCustody(sscc, container, actor, action);
+      const receiver = prepared.receiverId === null ? null : await requireReceiver(trx, actor, prepared.receiverId);
+      return { ...held, receiver };
+    });
+    const state: ContainerStateFields =
+      action === "shipping" && receiver !== null
+        ? { ...current, pendingReceiver: originOf(receiver), link: digest }
+        : action === "receiving"
+          ? { ...current, custodian: originOf(actor), pendingReceiver: ZERO_ADDRESS, link: digest }
+          : { childrenRoot: ZERO_BYTES32, custodian: ZERO_ADDRESS, pendingReceiver: ZERO_ADDRESS, link: digest };
     const stored = await storeStep(() =>
       insertContainerStep(
         trx,
@@ -654,28 +819,59 @@ export async function recordContainerEvent(
           id: digest,
           sscc,
           containerKey,
-          packingId: packing.packingId,
+          packingId,
           primaryType: "ContainerEvent",
-          action: request.action,
+          action,
           value: encodeValue(value),
           signature,
           typedDataVersion: CURRENT_TYPED_DATA_VERSION,
-          payloadCid: payload.cidText,
+          payloadCid: prepared.payloadCid,
           state,
           actorOrganisationId: actor.id,
           counterpartyOrganisationId: receiver?.id ?? null,
-          occurredAtMs,
-          createdBy: origin.principal.credentialId ?? "admin",
+          occurredAtMs: prepared.occurredAtMs,
+          createdBy: prepared.createdBy,
         },
         null,
         nowMs,
       ),
     );
     await enqueueOutbox(trx, outboxEntry("container_event", digest, { value, signature, current }), nowMs);
-    await recordWrite(trx, origin, `container.${request.action}`, sscc, { receiver: receiver?.id ?? null }, nowMs);
+    await recordWrite(trx, origin, `container.${action}`, sscc, { receiver: receiver?.id ?? null }, nowMs);
     return stored;
   });
   return { sscc, containerKey, step };
+}
+
+/**
+ * Completes a container request an organisation holding its own key signed (its signature
+ * already checked by sign-and-submit.ts): stored exactly as a custodial one, once the rules
+ * are judged again inside the write; a container changed meanwhile refuses it.
+ */
+export async function submitContainerPacking(
+  ctx: ServiceContext,
+  origin: WriteOrigin,
+  organisationId: string,
+  record: Record<string, unknown>,
+  value: ContainerPackingValue,
+  signature: string,
+): Promise<AcceptedContainerStep> {
+  const prepared = preparedPacking.parse(record);
+  const actor = await activeOrganisation(ctx, organisationId, STEP_ACTORS.packing);
+  return commitPacking(ctx, origin, actor, prepared, value, signature, true);
+}
+
+export async function submitContainerEvent(
+  ctx: ServiceContext,
+  origin: WriteOrigin,
+  organisationId: string,
+  record: Record<string, unknown>,
+  value: ContainerEventValue,
+  signature: string,
+): Promise<AcceptedContainerStep> {
+  const prepared = preparedEvent.parse(record);
+  const actor = await activeOrganisation(ctx, organisationId, eventActorKinds(prepared.action));
+  return commitContainerEvent(ctx, origin, actor, prepared, value, signature, true);
 }
 
 /** A container's state, contents and steps, as the API answers it. */

@@ -15,16 +15,14 @@ import {
   packContainer,
   packRequest,
   recordContainerEvent,
-  type AcceptedContainerStep,
+  type ContainerWrite,
 } from "./containers.ts";
 import type { ServiceContext } from "./context.ts";
 import type { WriteOrigin } from "./write-log.ts";
 
 /** A container step a capture recorded, as the capture job names it. */
-export interface CapturedContainerStep {
-  sscc: string;
-  stepId: string;
-}
+/** A step stored, or the signature request it waits for (an organisation holding its own key). */
+export type CapturedContainerStep = { sscc: string; stepId: string } | { sscc: string; signatureRequestId: string };
 
 function childKey(child: CapturedChild): string {
   return child.kind === "sscc"
@@ -75,10 +73,10 @@ export async function recordCapturedContainerEvent(
   mapped: MappedContainerEvent,
 ): Promise<CapturedContainerStep[]> {
   const bizTransactions = mapped.bizTransactions.length === 0 ? undefined : mapped.bizTransactions;
-  const named = (accepted: AcceptedContainerStep): CapturedContainerStep => ({
-    sscc: accepted.sscc,
-    stepId: accepted.step.id,
-  });
+  const named = (accepted: ContainerWrite, sscc: string): CapturedContainerStep =>
+    "awaitingSignature" in accepted
+      ? { sscc, signatureRequestId: accepted.awaitingSignature.id }
+      : { sscc: accepted.sscc, stepId: accepted.step.id };
   if (mapped.kind === "packing") {
     const items = mapped.children.filter((child) => child.kind === "item").map((child) => child.link);
     const containers = mapped.children.filter((child) => child.kind === "sscc").map((child) => child.sscc);
@@ -89,7 +87,7 @@ export async function recordCapturedContainerEvent(
       occurredAt: mapped.occurredAt,
       ...(bizTransactions === undefined ? {} : { bizTransactions }),
     });
-    return [named(await packContainer(ctx, origin, request))];
+    return [named(await packContainer(ctx, origin, request), normalizeSscc(mapped.sscc))];
   }
   if (mapped.kind === "unpacking") {
     const before = await getContainerBySscc(ctx.db, normalizeSscc(mapped.sscc));
@@ -104,7 +102,7 @@ export async function recordCapturedContainerEvent(
     if (mapped.children !== null && before?.livePacking != null) {
       await requireWholeUnpacking(ctx, before.livePacking.packingId, mapped.children);
     }
-    return [named(accepted)];
+    return [named(accepted, normalizeSscc(mapped.sscc))];
   }
   const steps: CapturedContainerStep[] = [];
   for (const sscc of mapped.ssccs) {
@@ -114,7 +112,7 @@ export async function recordCapturedContainerEvent(
       ...(mapped.receiver === undefined ? {} : { receiver: mapped.receiver }),
       ...(bizTransactions === undefined ? {} : { bizTransactions }),
     });
-    steps.push(named(await recordContainerEvent(ctx, origin, sscc, request)));
+    steps.push(named(await recordContainerEvent(ctx, origin, sscc, request), normalizeSscc(sscc)));
   }
   return steps;
 }

@@ -4,7 +4,6 @@
  * a signature request that sign-and-submit.ts completes.
  */
 import type { SignatureRequestKind } from "../domain/enumerations.ts";
-import { AppError } from "../errors/app-error.ts";
 import type { AnyTypedValue, PrimaryType } from "../domain/typed-data.ts";
 import { signTyped } from "../ledger/signing.ts";
 import type { Organisation } from "../storage/organisations.ts";
@@ -12,13 +11,15 @@ import type { WriteOrigin } from "./write-log.ts";
 import type { ServiceContext } from "./context.ts";
 import { createSignatureRequest, type SignatureRequest } from "./signature-requests.ts";
 
-/** Which signature request asks for each typed value; cases and pallets are custodial only (none). */
-const REQUEST_KIND_OF: Partial<Record<PrimaryType, SignatureRequestKind>> = {
+/** Which signature request asks for each typed value: every write an organisation signs has one. */
+const REQUEST_KIND_OF: Record<PrimaryType, SignatureRequestKind> = {
   BatchAttestation: "attestation",
   TraceEvent: "event",
   Recall: "recall",
   InspectionRequest: "inspection_request",
   GtinGrant: "gtin_grant",
+  ContainerPacking: "container_packing",
+  ContainerEvent: "container_event",
 };
 
 export type OrganisationSignature = { signature: string } | { awaitingSignature: SignatureRequest };
@@ -32,10 +33,8 @@ export async function signAsOrganisation(
   pending: { record: object; deadline: bigint },
 ): Promise<OrganisationSignature> {
   if (organisation.custody.kind === "own") {
-    const kind = REQUEST_KIND_OF[toSign.primaryType];
-    if (kind === undefined) throw new AppError("container.wallet_unsupported", { organisationId: organisation.id });
     const awaitingSignature = await createSignatureRequest(ctx, origin, {
-      kind,
+      kind: REQUEST_KIND_OF[toSign.primaryType],
       organisationId: organisation.id,
       signerAddress: organisation.signerAddress,
       value: toSign.value,

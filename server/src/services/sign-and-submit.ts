@@ -18,6 +18,7 @@ import { completeSignatureRequest } from "../storage/signature-requests.ts";
 import { openItemsArchiveOffLoop } from "../workers/heavy.ts";
 import type { WriteOrigin } from "./write-log.ts";
 import { commitBatch, type UnsignedBatch } from "./batch-registration.ts";
+import { digestOf, submitContainerEvent, submitContainerPacking, type AcceptedContainerStep } from "./containers.ts";
 import { activeOrganisation } from "./active-organisation.ts";
 import type { ServiceContext } from "./context.ts";
 import { readAll } from "./documents.ts";
@@ -39,7 +40,8 @@ export type Submitted =
   | { kind: "event"; event: TraceEvent }
   | { kind: "recall"; batchId: string; reasonCid: string }
   | { kind: "inspection_request"; request: InspectionRequest }
-  | { kind: "gtin_grant"; grant: GtinGrantRecord };
+  | { kind: "gtin_grant"; grant: GtinGrantRecord }
+  | { kind: "container"; accepted: AcceptedContainerStep };
 
 /** The organisation's key made `signature` over the prepared value: an EOA's, or its contract wallet's by ERC-1271. */
 async function requireOrganisationSignature(
@@ -49,11 +51,10 @@ async function requireOrganisationSignature(
 ): Promise<void> {
   // Decoded by its type's codec: what storage gives back is checked, not cast.
   const typed = decodeTyped(PRIMARY_TYPE_OF[request.kind], request.value);
-  // No signature request asks for a container's typed data (custodial keys only this round).
-  if (typed.primaryType === "ContainerPacking" || typed.primaryType === "ContainerEvent") {
-    throw new AppError("container.wallet_unsupported");
-  }
-  const digest = typedDataDigest(ctx.domain, typed.primaryType, { ...typed.value });
+  const digest =
+    typed.primaryType === "ContainerPacking" || typed.primaryType === "ContainerEvent"
+      ? digestOf(ctx, typed.primaryType, typed.value)
+      : typedDataDigest(ctx.domain, typed.primaryType, { ...typed.value });
   let recovered: string | null = null;
   try {
     recovered = recoverSigner(digest, signature);
@@ -139,6 +140,31 @@ export async function submitSignature(
       const record = request.record as { batchId: string; reasonCid: string };
       await commitRecall(ctx, origin, TYPED_CODECS.Recall.decode(request.value), signature, record.reasonCid);
       result = { kind: "recall", ...record };
+      break;
+    }
+    // Signed over the container's state when prepared: judged again as it is now (containers.ts).
+    case "container_packing": {
+      const accepted = await submitContainerPacking(
+        ctx,
+        origin,
+        request.organisationId,
+        request.record,
+        TYPED_CODECS.ContainerPacking.decode(request.value),
+        signature,
+      );
+      result = { kind: "container", accepted };
+      break;
+    }
+    case "container_event": {
+      const accepted = await submitContainerEvent(
+        ctx,
+        origin,
+        request.organisationId,
+        request.record,
+        TYPED_CODECS.ContainerEvent.decode(request.value),
+        signature,
+      );
+      result = { kind: "container", accepted };
       break;
     }
   }

@@ -26,6 +26,8 @@ export const PRIMARY_TYPE_OF: Record<SignatureRequestKind, PrimaryType> = {
   recall: "Recall",
   inspection_request: "InspectionRequest",
   gtin_grant: "GtinGrant",
+  container_packing: "ContainerPacking",
+  container_event: "ContainerEvent",
 };
 
 export interface SignatureRequest {

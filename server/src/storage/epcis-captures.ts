@@ -24,8 +24,18 @@ export const captureOutcome = z.discriminatedUnion("outcome", [
     eventId: z.string().nullable(),
     signatureRequestId: z.string().nullable(),
     ignored: z.array(z.string()),
-    /** For an event about cases or pallets: the container steps it stored (one per SSCC). */
-    containerSteps: z.array(z.object({ sscc: z.string(), stepId: z.string() })).optional(),
+    /**
+     * For an event about cases or pallets: the container steps it stored (one per SSCC), or,
+     * for an organisation holding its own key, the signature request each step waits for.
+     */
+    containerSteps: z
+      .array(
+        z.union([
+          z.object({ sscc: z.string(), stepId: z.string() }),
+          z.object({ sscc: z.string(), signatureRequestId: z.string() }),
+        ]),
+      )
+      .optional(),
   }),
   z.object({
     index: z.number().int(),

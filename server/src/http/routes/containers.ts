@@ -1,6 +1,7 @@
 /**
  * Cases and pallets (docs/aggregation.md): packed, shipped, received and unpacked by the
  * organisations whose step it is and who hold what they name; read by anyone who has the SSCC.
+ * An organisation holding its own key is answered with a signature request, as for events.
  */
 import { Router } from "express";
 
@@ -19,8 +20,11 @@ import type { WrittenRef } from "../../storage/idempotency.ts";
 import { requireRole } from "../auth.ts";
 import { idempotent, type WriteAnswer } from "../idempotency.ts";
 import { originOf } from "./origin.ts";
+import { recoverWrite } from "./recover-write.ts";
+import { awaiting } from "./views.ts";
 
-function acceptedBody(ctx: ServiceContext, accepted: AcceptedContainerStep) {
+/** The answer to a container step stored, here and when a signature request completes one. */
+export function acceptedBody(accepted: AcceptedContainerStep) {
   return {
     sscc: accepted.sscc,
     containerKey: accepted.containerKey,
@@ -30,14 +34,14 @@ function acceptedBody(ctx: ServiceContext, accepted: AcceptedContainerStep) {
 }
 
 /** A write that committed but whose handler died: the container's current view answers it. */
-async function recoverContainerWrite(ctx: ServiceContext, written: WrittenRef): Promise<WriteAnswer | null> {
+export async function recoverContainerWrite(ctx: ServiceContext, written: WrittenRef): Promise<WriteAnswer | null> {
   if (!written.action.startsWith("container.")) return null;
   const container = await getContainer(ctx, written.target);
   const step = container.steps.at(-1);
   if (step === undefined) return null;
   return {
     status: 202,
-    body: acceptedBody(ctx, { sscc: container.sscc, containerKey: container.containerKey, step }),
+    body: acceptedBody({ sscc: container.sscc, containerKey: container.containerKey, step }),
   };
 }
 
@@ -58,10 +62,13 @@ export function containersRouter(ctx: ServiceContext): Router {
       res,
       async () => {
         const accepted = await packContainer(ctx, originOf(req), packRequest.parse(req.body));
+        if ("awaitingSignature" in accepted) return awaiting(res, accepted.awaitingSignature);
         res.setHeader("location", `/api/v1/containers/${accepted.sscc}`);
-        return { status: 202, body: acceptedBody(ctx, accepted) };
+        return { status: 202, body: acceptedBody(accepted) };
       },
-      { recover: (written) => recoverContainerWrite(ctx, written) },
+      {
+        recover: async (written) => (await recoverContainerWrite(ctx, written)) ?? recoverWrite(ctx, req, res, written),
+      },
     );
   });
 
@@ -77,9 +84,12 @@ export function containersRouter(ctx: ServiceContext): Router {
           String(req.params.sscc),
           containerEventRequest.parse(req.body),
         );
-        return { status: 202, body: acceptedBody(ctx, accepted) };
+        if ("awaitingSignature" in accepted) return awaiting(res, accepted.awaitingSignature);
+        return { status: 202, body: acceptedBody(accepted) };
       },
-      { recover: (written) => recoverContainerWrite(ctx, written) },
+      {
+        recover: async (written) => (await recoverContainerWrite(ctx, written)) ?? recoverWrite(ctx, req, res, written),
+      },
     );
   });
 

@@ -8,6 +8,7 @@ import { principalOf, requireRole } from "../auth.ts";
 import { idempotent } from "../idempotency.ts";
 import { originOf } from "./origin.ts";
 import { recoverWrite } from "./recover-write.ts";
+import { acceptedBody, recoverContainerWrite } from "./containers.ts";
 import { grantView } from "./entitlements.ts";
 import { batchView, eventView, inspectionRequestView } from "./views.ts";
 
@@ -44,9 +45,14 @@ export function signatureRequestsRouter(ctx: ServiceContext): Router {
             return { status: 202, body: { inspectionRequest: inspectionRequestView(submitted.request) } };
           case "gtin_grant":
             return { status: 202, body: { grant: grantView(submitted.grant) } };
+          case "container":
+            res.setHeader("location", `/api/v1/containers/${submitted.accepted.sscc}`);
+            return { status: 202, body: acceptedBody(submitted.accepted) };
         }
       },
-      { recover: (written) => recoverWrite(ctx, req, res, written) },
+      {
+        recover: async (written) => (await recoverContainerWrite(ctx, written)) ?? recoverWrite(ctx, req, res, written),
+      },
     );
   });
 
