@@ -69,7 +69,7 @@ are checked only by verify-link.
 
 exit status: 0 verified (or done); 1 not verified: unknown, not in the batch, a bad signature or
              hash chain, a registrant or an actor with no entitlement, a critical audit finding; 2 usage or source error; 3 RECALLED (verify-item,
-             verify-batch): the records are genuine, but the batch has been recalled.
+             verify-batch, verify-certificate): the records are genuine, but the batch has been recalled.
 `;
 
 export function required(values: Options, name: string): string {

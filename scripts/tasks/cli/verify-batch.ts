@@ -38,6 +38,8 @@ function describeAuthority(finding: AuthorityFinding): string | null {
       return `a grant of GTIN ${finding.gtin} to ${finding.grantee} is not signed by its owner ${finding.owner}`;
     case "inspection_request_signature":
       return `an inspection request to ${finding.inspector} is not signed by the batch's cooperative`;
+    case "inspection_request_not_regulator":
+      return `an unsigned inspection request to ${finding.inspector} came from ${finding.requestedBy}, which did not hold the regulator role then`;
   }
 }
 

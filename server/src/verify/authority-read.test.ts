@@ -9,10 +9,12 @@ import { loadArtifact } from "../ledger/registry-artifact.ts";
 import { judgeAuthority } from "./authority.ts";
 import { readAuthorityLogs, type ChainEvent } from "./authority-read.ts";
 import { eventHead } from "./hash-chain.ts";
-import type { RawLog } from "./registry-logs.ts";
+import { LOG_TOPICS, REGULATOR_ROLE, type RawLog } from "./registry-logs.ts";
 import type { LogFilter, RpcClient } from "./rpc.ts";
 
 const iface = new Interface(loadArtifact("interfaces/ITraceRegistry.sol", "ITraceRegistry").abi);
+/** The deployed contract's ABI: the role events are AccessControl's. */
+const deployed = new Interface(loadArtifact("TraceRegistry.sol", "TraceRegistry").abi);
 const REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 const body = "0690123400001";
 const GTIN = BigInt(`${body}${gtinCheckDigit(body)}`);
@@ -24,6 +26,7 @@ interface Party {
 const coop: Party = Wallet.createRandom();
 const carrier: Party = Wallet.createRandom();
 const lab: Party = Wallet.createRandom();
+const regulator: Party = Wallet.createRandom();
 
 /** A node holding `logs`, answering filters as eth_getLogs does, and the views the reader calls. */
 function node(logs: RawLog[], head: string): { rpc: RpcClient; filters: LogFilter[] } {
@@ -59,8 +62,8 @@ function node(logs: RawLog[], head: string): { rpc: RpcClient; filters: LogFilte
 }
 
 let block = 10;
-function raw(name: string, args: unknown[]): RawLog {
-  const { topics, data } = iface.encodeEventLog(name, args);
+function raw(name: string, args: unknown[], abi = iface): RawLog {
+  const { topics, data } = abi.encodeEventLog(name, args);
   return { topics, data, blockNumber: `0x${(block++).toString(16)}`, logIndex: "0x0" };
 }
 
@@ -100,6 +103,7 @@ describe("reading who was entitled over JSON-RPC", () => {
   const setup = (steps: [Party, BizStep, Party | null][], requestFirst: boolean) => {
     block = 10;
     const registered = [
+      raw("RoleGranted", [REGULATOR_ROLE, regulator.address, coop.address], deployed),
       raw("OrganisationRegistered", [coop.address, 1, 330106, "0x01"]),
       raw("OrganisationRegistered", [carrier.address, 3, 330106, "0x01"]),
       raw("OrganisationRegistered", [lab.address, 5, 330106, "0x01"]),
@@ -107,8 +111,7 @@ describe("reading who was entitled over JSON-RPC", () => {
       raw("BatchAttested", [batchId, coop.address, GTIN, "L", batchId, 1, 1n, "KGM", 1n, "0x01", 1n, 2n, "0x"]),
     ];
     // A regulator's request (no signature), before or after the lab's event.
-    const request = (): RawLog =>
-      raw("InspectionRequested", [batchId, lab.address, Wallet.createRandom().address, 0n, 0n, "0x"]);
+    const request = (): RawLog => raw("InspectionRequested", [batchId, lab.address, regulator.address, 0n, 0n, "0x"]);
     const before = requestFirst ? [request()] : [];
     const { chain, logs } = events(steps);
     const after = requestFirst ? [] : [request()];
@@ -164,6 +167,32 @@ describe("reading who was entitled over JSON-RPC", () => {
     );
     assert.equal(eventFilters.length, 1);
     assert.equal(eventFilters[0]?.topics[2]?.[0], zeroPadValue(lab.address, 32));
+    // The regulator role's grants were read, by the role's topic.
+    assert.ok(
+      lean.filters.some(
+        (f) => JSON.stringify(f.topics[0]).includes(LOG_TOPICS.RoleGranted) && f.topics[1] === REGULATOR_ROLE,
+      ),
+    );
+  });
+
+  it("does not count an unsigned request from an account the chain never gave the regulator role", async () => {
+    const { chain, all } = setup(steps, true);
+    const withoutGrant = all.filter((log) => log.topics[0] !== LOG_TOPICS.RoleGranted);
+    const { rpc } = node(withoutGrant, chain.at(-1)?.newHead ?? "");
+    const read = await readAuthorityLogs(rpc, {
+      registry: REGISTRY,
+      batchId,
+      gtin: GTIN,
+      keys: [coop.address, lab.address],
+      fromBlock: 0,
+      events: () => chain,
+      inspectors: [lab.address],
+    });
+    const report = judgeAuthority({ domain, batchId, ...read });
+    assert.deepEqual(
+      report.findings.map((f) => f.code),
+      ["inspection_request_not_regulator", "no_custody"],
+    );
   });
 
   it("places a stand-in event after a request only when the chain did: a request after the lab's event does not count", async () => {

@@ -1,7 +1,7 @@
 /**
  * Reading, over JSON-RPC, the registry logs `judgeAuthority` needs for one batch, with as
  * few round trips as a phone can afford: the batch's own logs, its GTIN's bindings and grants,
- * and the origins and registrations (kinds) of the keys the resolution names, in one batch of
+ * the grants and revocations of the regulator role, and the origins and registrations (kinds) of the keys the resolution names, in one batch of
  * calls beside the page's other reads; a second round only when the logs name keys the
  * resolution did not, an organisation was rotated, or the GTIN was granted.
  * Every log filter is on an indexed value, so the node answers only what concerns the batch.
@@ -12,6 +12,7 @@ import {
   comparePositions,
   decodeRegistryLogs,
   LOG_TOPICS,
+  REGULATOR_ROLE,
   type LogPosition,
   type RawLog,
   type RegistryLog,
@@ -112,6 +113,8 @@ export async function readAuthorityLogs(rpc: RpcClient, request: AuthorityReadRe
       logsOf([LOG_TOPICS.EventRecorded, batchTopic, alternatives]),
     ),
     logsOf([[LOG_TOPICS.GtinBound, LOG_TOPICS.GtinReleased, LOG_TOPICS.GtinGrantChanged], topicOfUint(request.gtin)]),
+    // Who held the regulator role when: an unsigned inspection request counts only from one of them.
+    logsOf([[LOG_TOPICS.RoleGranted, LOG_TOPICS.RoleRevoked], REGULATOR_ROLE]),
     ...chunks([...new Set(prefixTopics)], TOPIC_ALTERNATIVES_MAX).map((alternatives) =>
       logsOf([[LOG_TOPICS.CompanyPrefixBound, LOG_TOPICS.CompanyPrefixReleased], alternatives]),
     ),

@@ -7,7 +7,7 @@ import { gtinCheckDigit } from "../domain/gs1.ts";
 import { domainFor, typesFor, bizStepIndex, type BizStep } from "../domain/typed-data.ts";
 import { loadArtifact } from "../ledger/registry-artifact.ts";
 import { judgeAuthority, type AuthorityReport } from "./authority.ts";
-import { decodeRegistryLog, LOG_TOPICS, type RegistryLog } from "./registry-logs.ts";
+import { decodeRegistryLog, LOG_TOPICS, REGULATOR_ROLE, type RegistryLog } from "./registry-logs.ts";
 
 const CHAIN_ID = 31337n;
 const REGISTRY = getAddress("0x5fbdb2315678afecb367f032d93f642f64180aa3");
@@ -117,12 +117,21 @@ class Chain {
       signature,
     });
   }
-  requestAsRegulator(inspector: Wallet): this {
+  /** The registry's admin grants (or revokes) `account` the regulator role. */
+  regulatorRole(account: Wallet, granted: boolean): this {
+    return this.push({
+      type: granted ? "RoleGranted" : "RoleRevoked",
+      role: REGULATOR_ROLE,
+      account: account.address,
+      sender: ZeroAddress,
+    });
+  }
+  requestAsRegulator(inspector: Wallet, sender: Wallet = regulator): this {
     return this.push({
       type: "InspectionRequested",
       batchId,
       inspector: inspector.address,
-      requestedBy: regulator.address,
+      requestedBy: sender.address,
       nonce: 0n,
       deadline: 0n,
       signature: "0x",
@@ -135,6 +144,7 @@ class Chain {
 
 function cast(): Chain {
   return new Chain()
+    .regulatorRole(regulator, true)
     .register(coop, "cooperative")
     .register(rival, "cooperative")
     .register(packer, "cooperative")
@@ -160,9 +170,25 @@ function eventAt(report: AuthorityReport, index: number): AuthorityReport["event
 describe("registry logs", () => {
   it("decode what ethers encodes with the registry's own ABI, each topic the ABI's", () => {
     const iface = new Interface(loadArtifact("interfaces/ITraceRegistry.sol", "ITraceRegistry").abi);
+    // The role events are AccessControl's, which the deployed contract inherits.
+    const deployed = new Interface(loadArtifact("TraceRegistry.sol", "TraceRegistry").abi);
     for (const [type, topic] of Object.entries(LOG_TOPICS)) {
-      assert.equal(iface.getEvent(type)?.topicHash, topic, type);
+      assert.equal((iface.getEvent(type) ?? deployed.getEvent(type))?.topicHash, topic, type);
     }
+    assert.deepEqual(
+      decodeRegistryLog({
+        ...deployed.encodeEventLog("RoleRevoked", [REGULATOR_ROLE, rival.address, coop.address]),
+        blockNumber: "0x2a",
+        logIndex: "0x3",
+      }),
+      {
+        at: { blockNumber: 42, logIndex: 3 },
+        type: "RoleRevoked",
+        role: REGULATOR_ROLE,
+        account: rival.address,
+        sender: coop.address,
+      },
+    );
     const encode = (name: string, args: unknown[]) => ({
       ...iface.encodeEventLog(name, args),
       blockNumber: "0x2a",
@@ -393,6 +419,52 @@ describe("custody from the logs", () => {
     assert.equal(eventAt(byRegulator, 0).requestedBy, "regulator");
     // A request recorded after the event does not make it entitled.
     assert.deepEqual(codes((await anchored().event(lab, "inspecting").request(coop, lab)).judge()), ["no_custody"]);
+  });
+
+  it("takes an unsigned request as a regulator's only from an account holding the regulator role then", () => {
+    // A registry that let anyone call it unsigned: the caller never held the role.
+    const stranger = anchored().requestAsRegulator(lab, rival).event(lab, "inspecting").judge();
+    assert.deepEqual(stranger.findings, [
+      { code: "inspection_request_not_regulator", inspector: lab.address, requestedBy: rival.address },
+      { code: "no_custody", index: 0, actor: lab.address, step: "inspecting", reason: "no_custody" },
+    ]);
+    // Revoked before it asked: not counted; asked before the revocation: counted.
+    const revokedFirst = anchored()
+      .regulatorRole(regulator, false)
+      .requestAsRegulator(lab)
+      .event(lab, "inspecting")
+      .judge();
+    assert.deepEqual(codes(revokedFirst), ["inspection_request_not_regulator", "no_custody"]);
+    const revokedAfter = anchored()
+      .requestAsRegulator(lab)
+      .regulatorRole(regulator, false)
+      .event(lab, "inspecting")
+      .judge();
+    assert.deepEqual(revokedAfter.findings, []);
+    assert.equal(eventAt(revokedAfter, 0).requestedBy, "regulator");
+    // Granted later than the request: the request was not a regulator's when made.
+    const grantedLater = new Chain()
+      .register(coop, "cooperative")
+      .register(lab, "inspector")
+      .bindPrefix(coop)
+      .attest(coop)
+      .requestAsRegulator(lab, rival)
+      .regulatorRole(rival, true)
+      .event(lab, "inspecting")
+      .judge();
+    assert.deepEqual(codes(grantedLater), ["inspection_request_not_regulator", "no_custody"]);
+    // Another role's grant is not the regulator's.
+    const otherRole = anchored()
+      .push({
+        type: "RoleGranted",
+        role: keccak256(toUtf8Bytes("RELAYER_ROLE")),
+        account: rival.address,
+        sender: ZeroAddress,
+      })
+      .requestAsRegulator(lab, rival)
+      .event(lab, "inspecting")
+      .judge();
+    assert.deepEqual(codes(otherRole), ["inspection_request_not_regulator", "no_custody"]);
   });
 
   it("ignores an inspection request the cooperative did not sign, or made by another cooperative", async () => {

@@ -8,7 +8,9 @@
  * The rules are not written here: `domain/gtin-entitlement.ts` and `domain/custody.ts` hold
  * them, as the server and the registry apply them. This replays the logs through them, so a
  * registry that let a squatted attestation or a stranger's event through is caught. Grants
- * and inspection requests are believed only when their signatures verify again.
+ * and inspection requests are believed only when their signatures verify again; an unsigned
+ * inspection request (a regulator's) only when its sender held the registry's regulator role
+ * at that point of the chain, replayed from the role's grants and revocations.
  * Pure: reading the logs is the caller's (`registry-logs.ts` decodes them).
  */
 import { applyCustody, authorityFor, INITIAL_CUSTODY } from "../domain/custody.ts";
@@ -26,7 +28,13 @@ import { gtinFromUint64 } from "../domain/gs1.ts";
 import { BIZ_STEPS, type BizStep } from "../domain/typed-data.ts";
 import { signedBy } from "./batch.ts";
 import { typedDataDigest, type Eip712Domain } from "./eip712.ts";
-import { comparePositions, type LogPosition, type OrgKindName, type RegistryLog } from "./registry-logs.ts";
+import {
+  comparePositions,
+  REGULATOR_ROLE,
+  type LogPosition,
+  type OrgKindName,
+  type RegistryLog,
+} from "./registry-logs.ts";
 
 const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
 
@@ -36,8 +44,9 @@ export interface AuthorityInput {
   batchId: string;
   /**
    * The registry's logs: the batch's own (attestation, events, custody transfers, inspection
-   * requests), its GTIN's bindings and grants, and the registrations and rotations of the
-   * organisations involved. Logs about other batches or GTINs are ignored.
+   * requests), its GTIN's bindings and grants, the registrations and rotations of the
+   * organisations involved, and the regulator role's grants and revocations. Logs about other
+   * batches or GTINs, and other roles, are ignored.
    */
   logs: readonly RegistryLog[];
   /**
@@ -98,6 +107,7 @@ export type AuthorityFinding =
   | { code: "no_custody"; index: number; actor: string; step: string; reason: CustodyRefusal }
   | { code: "grant_signature"; gtin: string; owner: string; grantee: string }
   | { code: "inspection_request_signature"; inspector: string; requestedBy: string }
+  | { code: "inspection_request_not_regulator"; inspector: string; requestedBy: string }
   | { code: "custody_transfers"; recomputed: number; logged: number };
 
 export interface AuthorityReport {
@@ -284,12 +294,26 @@ export function judgeAuthority(input: AuthorityInput): AuthorityReport {
   const events: JudgedChainEvent[] = [];
   const handovers: Handover[] = [];
   let loggedTransfers = 0;
+  const regulators = new Set<string>();
   for (const log of logs) {
+    if ((log.type === "RoleGranted" || log.type === "RoleRevoked") && lower(log.role) === lower(REGULATOR_ROLE)) {
+      if (log.type === "RoleGranted") regulators.add(lower(log.account));
+      else regulators.delete(lower(log.account));
+    }
     if (!ofBatch(log)) continue;
     if (log.type === "CustodyTransferred") loggedTransfers++;
     if (log.type === "InspectionRequested") {
-      if (log.signature === "0x") requested.set(orgs.originOf(log.inspector), "regulator");
-      else if (orgs.originOf(log.requestedBy) === cooperative && inspectionRequestSigned(input.domain, log)) {
+      if (log.signature === "0x") {
+        // The registry lets only the role's holders call this unsigned; a registry that did not is caught here.
+        if (regulators.has(lower(log.requestedBy))) requested.set(orgs.originOf(log.inspector), "regulator");
+        else {
+          findings.push({
+            code: "inspection_request_not_regulator",
+            inspector: log.inspector,
+            requestedBy: log.requestedBy,
+          });
+        }
+      } else if (orgs.originOf(log.requestedBy) === cooperative && inspectionRequestSigned(input.domain, log)) {
         requested.set(orgs.originOf(log.inspector), "cooperative");
       } else {
         findings.push({ code: "inspection_request_signature", inspector: log.inspector, requestedBy: log.requestedBy });

@@ -64,6 +64,8 @@ export type RegistryLog = { at: LogPosition } & (
       deadline: bigint;
       signature: string;
     }
+  /** OpenZeppelin AccessControl's: who held a role from when (`sender` granted or revoked it). */
+  | { type: "RoleGranted" | "RoleRevoked"; role: string; account: string; sender: string }
 );
 
 export type RegistryLogType = RegistryLog["type"];
@@ -81,9 +83,14 @@ const SIGNATURES: Readonly<Record<RegistryLogType, string>> = {
   EventRecorded: "EventRecorded(bytes32,address,uint8,uint64,bytes,address,uint256,uint64,bytes,bytes32)",
   CustodyTransferred: "CustodyTransferred(bytes32,address,address)",
   InspectionRequested: "InspectionRequested(bytes32,address,address,uint256,uint64,bytes)",
+  RoleGranted: "RoleGranted(bytes32,address,address)",
+  RoleRevoked: "RoleRevoked(bytes32,address,address)",
 };
 
 const utf8 = new TextEncoder();
+
+/** The registry's regulator role (`keccak256("REGULATOR_ROLE")`): only its holders may ask an inspection unsigned. */
+export const REGULATOR_ROLE = keccak256Hex(utf8.encode("REGULATOR_ROLE"));
 
 /** topic0 of each log type. */
 export const LOG_TOPICS: Readonly<Record<RegistryLogType, string>> = Object.fromEntries(
@@ -217,6 +224,9 @@ export function decodeRegistryLog(raw: RawLog): RegistryLog | null {
         deadline: uintOf(data.word(1), 64),
         signature: data.dynamic(2),
       };
+    case "RoleGranted":
+    case "RoleRevoked":
+      return { at, type, role: bytesToHex(t(1)), account: addressOf(t(2)), sender: addressOf(t(3)) };
   }
 }
 

@@ -245,6 +245,7 @@ void describe("authority: who was entitled, as the verifier judged it from the r
         { code: "no_custody", index: 3, actor: OTHER_COOP, step: "shipping", reason: "no_custody" },
         { code: "custody_transfers", recomputed: 1, logged: 2 },
         { code: "grant_signature", gtin: "06901234567892", owner: COOP, grantee: OTHER_COOP },
+        { code: "inspection_request_not_regulator", inspector: OTHER_COOP, requestedBy: COOP },
         { code: "attestation_missing" },
       ]),
       context(null),
@@ -257,6 +258,7 @@ void describe("authority: who was entitled, as the verifier judged it from the r
         ["authority.no_custody", "critical"],
         ["authority.custody_transfers", "critical"],
         ["authority.unsigned_grant", "warning"],
+        ["authority.request_not_regulator", "warning"],
       ],
     );
     assert.deepEqual(report.findings[1]?.evidence, {

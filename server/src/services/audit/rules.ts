@@ -119,6 +119,12 @@ const M = {
     en: "A GTIN grant or inspection request on the ledger does not carry a valid signature; it was not counted.",
     zh: "账本上的条码授权或检测委托没有有效签名，未予采信。",
   },
+  requestNotRegulator: {
+    code: "authority.request_not_regulator",
+    severity: "warning",
+    en: "An unsigned inspection request on the ledger came from an account that did not hold the regulator role then; it was not counted.",
+    zh: "账本上的一项无签名检测委托，其发起账户当时不具有监管角色，未予采信。",
+  },
   regionMismatch: {
     code: "origin.region_mismatch",
     severity: "critical",
@@ -361,7 +367,7 @@ const integrityRules: AuditRule<RuleInput>[] = [
 const authorityRule: AuditRule<RuleInput> = {
   id: "authority.entitlement_and_custody",
   scope: "authority",
-  reports: [M.notEntitled, M.noCustody, M.custodyTransfers, M.unsignedGrant],
+  reports: [M.notEntitled, M.noCustody, M.custodyTransfers, M.unsignedGrant, M.requestNotRegulator],
   check: ({ batch }) =>
     (batch.authority?.findings ?? []).flatMap((f) => {
       switch (f.code) {
@@ -375,6 +381,8 @@ const authorityRule: AuditRule<RuleInput> = {
           return [finding(M.unsignedGrant, { gtin: f.gtin, owner: f.owner, grantee: f.grantee })];
         case "inspection_request_signature":
           return [finding(M.unsignedGrant, { inspector: f.inspector, requestedBy: f.requestedBy })];
+        case "inspection_request_not_regulator":
+          return [finding(M.requestNotRegulator, { inspector: f.inspector, requestedBy: f.requestedBy })];
         case "attestation_missing":
           // The integrity rules already say the batch is not on the ledger.
           return [];
