@@ -17,6 +17,7 @@ import { Contract, JsonRpcProvider, Wallet, type HDNodeWallet } from "ethers";
 
 import { apiClient, expectStatus, type ApiClient, type ApiResponse } from "../../scripts/lib/api-client.ts";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
+import { verifyLink } from "../../scripts/lib/verify-link.ts";
 import { DEMO_GTIN } from "../../scripts/lib/demo-system.ts";
 import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
 import { containerStateHash } from "../../server/src/domain/container-state.ts";
@@ -283,6 +284,15 @@ describe(`cases and pallets signed in an organisation's own wallet (${TEST_DATAB
     const received = await assertOnChain(sscc);
     assert.equal(received.state, "packed");
     assert.equal(received.custodianOrganisationId, cast.shop.id);
+
+    // An item of the case, verified against the chain as the scan page does, wallet-signed steps and all.
+    const lines: string[] = [];
+    const outcome = await verifyLink(`${server.url}/01/${DEMO_GTIN}/10/${LOT}/21/${serials[2] ?? ""}`, {
+      rpc: node.rpcUrl,
+      print: (line) => lines.push(line),
+    });
+    assert.deepEqual(outcome, { kind: "verdict", verdict: "verified", findingCodes: [] }, lines.join("\n"));
+    assert.ok(lines.includes("ok   containers: 1 containers"), lines.join("\n"));
   });
 
   it("refuses at submission a request whose container or items changed meanwhile, storing nothing", async () => {
