@@ -342,7 +342,7 @@ const OPERATIONS: Operation[] = [
     method: "post",
     path: "/api/v1/containers",
     summary:
-      "Pack items (Digital Links, {gtin, lot, serial}, serial ranges or lists of one batch; at most 10,000) and/or cases (by SSCC) into a case or pallet named by its SSCC; `shipTo` ships it in the same signed request (a despatch). Checked as the registry will (custody of every batch, items in no other live case, cases held and not in transit); custodial keys only (docs/aggregation.md)",
+      "Pack items (Digital Links, {gtin, lot, serial}, serial ranges or lists of one batch; at most 10,000) and/or cases (by SSCC) into a case or pallet named by its SSCC; `shipTo` ships it in the same signed request (a despatch). Checked as the registry will (custody of every batch, items in no other live case, cases held and not in transit); an organisation holding its own key is answered 201 with a signature request, as for events (docs/aggregation.md, Keys)",
     roles: "cooperative, actor",
     body: packRequest,
     success: 202,
@@ -359,7 +359,7 @@ const OPERATIONS: Operation[] = [
     method: "post",
     path: "/api/v1/containers/{sscc}/events",
     summary:
-      "Ship (naming `receiver`), receive (the named receiver only) or unpack (the custodian, not in transit) a case or pallet",
+      "Ship (naming `receiver`), receive (the named receiver only) or unpack (the custodian, not in transit) a case or pallet; an organisation holding its own key is answered 201 with a signature request",
     roles: "cooperative, actor",
     body: containerEventRequest,
     success: 202,
