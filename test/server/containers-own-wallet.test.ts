@@ -416,4 +416,37 @@ describe(`cases and pallets signed in an organisation's own wallet (${TEST_DATAB
       "draft.not_found",
     );
   });
+
+  it("refuses an order's despatch by an own-wallet seller after its checks, leaving the order open", async () => {
+    const created = expectStatus(
+      await cast.processor.api.post<{ order: { id: string; url: string } }>("/api/v1/orders", {
+        buyerReference: "own-wallet-1",
+        channel: "platform",
+        lines: [{ gtin: DEMO_GTIN, lot: LOT, quantity: 1 }],
+      }),
+      201,
+      "order",
+    ).order;
+    expectStatus(
+      await cast.processor.api.post(`/api/v1/orders/${created.id}/items`, {
+        codes: [`${server.url}/01/${DEMO_GTIN}/10/${LOT}/21/${serials[14] ?? ""}`],
+      }),
+      200,
+      "scan an item into the order",
+    );
+    const despatch = { sscc: nextSscc(), shipTo: cast.shop.id, occurredAt: new Date().toISOString() };
+    await refusedUnchanged(
+      "an order's despatch that the seller's wallet would have to sign",
+      () => cast.processor.api.post(`/api/v1/orders/${created.id}/despatch`, despatch),
+      409,
+      "order.despatch_own_wallet",
+    );
+    const order = expectStatus(
+      await cast.processor.api.get<{ order: { status: string; despatch: unknown } }>(`/api/v1/orders/${created.id}`),
+      200,
+      "read the order",
+    ).order;
+    assert.notEqual(order.status, "despatched");
+    assert.equal(order.despatch, null);
+  });
 });

@@ -700,6 +700,13 @@ const HTTP = {
     zh: "该订单的数量超过此批次登记的数量：剩余可售件数不足。",
     remedy: "Order at most `remaining` units of the lot (the problem's details), or another lot. Nothing was stored.",
   },
+  "order.despatch_own_wallet": {
+    status: 409,
+    en: "An order's despatch is signed by the platform's custodial key this version; this organisation holds its own key.",
+    zh: "本版本的订单发货由平台托管密钥签名；该机构自持密钥，暂不支持订单发货。",
+    remedy:
+      "Pack and ship the case with `POST /api/v1/containers` (`shipTo`, `bizTransactions` naming the order) and sign it in the wallet; the order itself stays open.",
+  },
   "order.not_open": {
     status: 409,
     en: "The order can no longer change: it was despatched or cancelled.",

@@ -590,7 +590,7 @@ export async function despatchOrder(
     }
     const sscc = normalizeSscc(input.sscc);
     // The packing is written in this transaction (the service composes with it): all or nothing.
-    await packContainer(
+    const packing = await packContainer(
       { ...ctx, db: trx },
       { principal: origin.principal, requestId: origin.requestId },
       {
@@ -609,6 +609,9 @@ export async function despatchOrder(
         ],
       },
     );
+    // A wallet's signature would come later, in another request, while the order would already
+    // read despatched: refused after every check, its signature request rolled back with the rest.
+    if ("awaitingSignature" in packing) throw new AppError("order.despatch_own_wallet");
     const nowMs = ctx.now();
     await setOrderStatus(trx, current.id, "despatched", nowMs, { sscc, despatchId });
     await recordWrite(trx, origin, "order.despatch", current.id, { sscc, despatchId, shipTo: input.shipTo }, nowMs);
