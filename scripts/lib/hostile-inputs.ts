@@ -9,13 +9,14 @@
  * and the bench (which counts).
  */
 import http from "node:http";
+import net from "node:net";
 import { Worker } from "node:worker_threads";
 
 import fc from "fast-check";
 
 export interface HostileTarget {
   name: string;
-  method: "GET" | "POST" | "DELETE";
+  method: "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
   /**
    * Path template: each `{name}` is replaced by `params[name]` or, often, by a hostile
    * segment. Or a generator of whole paths.
@@ -32,6 +33,41 @@ export interface HostileTarget {
    * budget goes on hostile input rather than on rendering valid requests.
    */
   heavy?: boolean;
+  /**
+   * A read of a fixed or cached answer added after the first list: fewer generated runs
+   * (the security test's LIGHT_RUNS_PER_ENDPOINT), so that covering every endpoint stays
+   * within the step's time. Writes never are.
+   */
+  light?: boolean;
+  /**
+   * The request a valid client would send, as a path: what the coverage check dispatches
+   * through the server's routes. By default the template with its valid parameters.
+   */
+  sample?: string;
+  /** Query strings to draw from instead of the generic hostile ones (an endpoint's own parameters). */
+  query?: fc.Arbitrary<string>;
+  /** Headers and ways of sending that only this endpoint cares about (the upload's pieces). */
+  extras?: fc.Arbitrary<RequestExtras>;
+  /**
+   * Answers of 500 and above that are the endpoint's documented answer to an input, each with
+   * its problem code and why: counted apart, never as a server error. Any other 5xx still is.
+   */
+  designed?: readonly { status: number; code: string; why: string }[];
+}
+
+/** What a target adds to each generated request. */
+export interface RequestExtras {
+  /** Extra headers; an array sends the header once per value. */
+  headers?: Record<string, string | string[]>;
+  /**
+   * Content-Length lines sent as given (none, one or several, any text) over a connection of
+   * their own that is then closed: Node's client would refuse to send a wrong one.
+   */
+  contentLength?: string[];
+  /** The body goes in chunks (Transfer-Encoding: chunked), with no length announced. */
+  chunked?: boolean;
+  /** A non-empty body shorter than this is padded to it. */
+  minBodyBytes?: number;
 }
 
 export interface HostileOutcome {
@@ -253,9 +289,15 @@ function requestTarget(text: string): string {
 interface HostileRequest {
   method: string;
   path: string;
-  headers: Record<string, string>;
+  headers: Record<string, string | string[]>;
   body: string | undefined;
+  /** Sent raw with exactly these Content-Length lines (see `RequestExtras`). */
+  contentLength?: string[];
+  chunked?: boolean;
 }
+
+/** Methods whose requests carry no body here (as browsers and curl send them). */
+const BODILESS = new Set(["GET", "HEAD"]);
 
 export function requestArbitrary(target: HostileTarget): fc.Arbitrary<HostileRequest> {
   const params = target.params ?? {};
@@ -297,7 +339,12 @@ export function requestArbitrary(target: HostileTarget): fc.Arbitrary<HostileReq
         { arbitrary: fc.constant(""), weight: 6 },
         { arbitrary: hostileSegment.map((segment) => `/${segment}`), weight: 1 },
       ),
-      query: target.heavy === true ? hostileQueryOf(1) : fc.option(hostileQuery, { nil: undefined, freq: 3 }),
+      query:
+        target.query !== undefined
+          ? fc.option(target.query, { nil: undefined, freq: 8 })
+          : target.heavy === true
+            ? hostileQueryOf(1)
+            : fc.option(hostileQuery, { nil: undefined, freq: 3 }),
       authorization,
       type: fc.constantFrom(...(target.contentTypes ?? HOSTILE_CONTENT_TYPES)),
       key: idempotencyKey,
@@ -305,30 +352,104 @@ export function requestArbitrary(target: HostileTarget): fc.Arbitrary<HostileReq
       accept,
       fileName: fc.option(fc.oneof(brokenPercentEncoding, nasty.map(encode), nasty), { nil: undefined, freq: 2 }),
       body: hostileBody,
+      extras: target.extras ?? fc.constant<RequestExtras>({}),
     })
-    .map((input) => {
-      const headers: Record<string, string> = {};
+    .map((input): HostileRequest => {
+      const bodiless = BODILESS.has(target.method);
+      const headers: Record<string, string | string[]> = {};
       if (input.authorization !== undefined) headers.authorization = input.authorization;
-      if (input.type !== "" && target.method !== "GET") headers["content-type"] = input.type;
+      if (input.type !== "" && !bodiless) headers["content-type"] = input.type;
       if (input.key !== undefined) headers["idempotency-key"] = byteString(input.key);
       if (input.range !== undefined) headers.range = byteString(input.range);
       if (input.accept !== undefined) headers.accept = input.accept;
       if (input.fileName !== undefined) headers["x-file-name"] = byteString(input.fileName);
+      for (const [name, value] of Object.entries(input.extras.headers ?? {})) {
+        headers[name] = Array.isArray(value) ? value.map(byteString) : byteString(value);
+      }
       const query = input.query === undefined ? "" : `?${input.query}`;
+      const minBytes = input.extras.minBodyBytes ?? 0;
+      const body =
+        input.body.length > 0 && Buffer.byteLength(input.body) < minBytes
+          ? input.body.padEnd(minBytes, " ")
+          : input.body;
       return {
         method: target.method,
         path: requestTarget(`${input.path}${input.suffix}`) + requestTarget(query),
         headers,
-        body: target.method === "GET" ? undefined : input.body,
+        body: bodiless ? undefined : body,
+        ...(input.extras.contentLength === undefined ? {} : { contentLength: input.extras.contentLength }),
+        ...(input.extras.chunked === true ? { chunked: true } : {}),
       };
     });
 }
 
-function send(agent: http.Agent, base: URL, request: HostileRequest, timeoutMs: number): Promise<number> {
+/**
+ * A request whose Content-Length lines are the generator's, not Node's: written by hand on a
+ * connection of its own, which is half-closed after the body (a server waiting for bytes that
+ * will not come sees the end at once). The answer's status line is all that is read.
+ */
+function sendRaw(base: URL, request: HostileRequest, timeoutMs: number): Promise<number> {
+  return new Promise((resolve) => {
+    const lines = [`${request.method} ${request.path} HTTP/1.1`, `host: ${base.host}`, "connection: close"];
+    for (const [name, value] of Object.entries(request.headers)) {
+      for (const one of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${one}`);
+    }
+    for (const length of request.contentLength ?? []) lines.push(`content-length: ${length}`);
+    const socket = net.connect({ host: base.hostname, port: Number(base.port) });
+    let head = "";
+    let settled = false;
+    const done = (status: number): void => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      resolve(status);
+    };
+    socket.setTimeout(timeoutMs, () => {
+      done(599);
+    });
+    socket.on("connect", () => {
+      socket.end(`${lines.join("\r\n")}\r\n\r\n${request.body ?? ""}`);
+    });
+    socket.on("data", (chunk: Buffer) => {
+      head += chunk.toString("latin1");
+      const status = /^HTTP\/1\.[01] (\d{3}) /.exec(head);
+      if (status !== null) done(Number(status[1]));
+      else if (head.includes("\r\n") || head.length > 1_000) done(599);
+    });
+    // A reset or an end with no status line counts as a server failure.
+    socket.on("error", () => {
+      done(599);
+    });
+    socket.on("close", () => {
+      done(599);
+    });
+  });
+}
+
+interface Answer {
+  status: number;
+  /** The problem's code, read from an answer of 500 and above only. */
+  code?: string;
+}
+
+function problemCode(body: string): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return typeof parsed === "object" && parsed !== null && "code" in parsed && typeof parsed.code === "string"
+      ? parsed.code
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function send(agent: http.Agent, base: URL, request: HostileRequest, timeoutMs: number): Promise<Answer> {
+  if (request.contentLength !== undefined) return sendRaw(base, request, timeoutMs).then((status) => ({ status }));
   return new Promise((resolve) => {
     // The status line counts once it arrived, even if the server then resets the connection
     // (Node's parser answers an over-long head with 431 and closes without reading the rest).
     let status: number | undefined;
+    let body = "";
     const req = http.request(
       {
         agent,
@@ -339,24 +460,31 @@ function send(agent: http.Agent, base: URL, request: HostileRequest, timeoutMs: 
         headers:
           request.body === undefined
             ? request.headers
-            : { ...request.headers, "content-length": String(Buffer.byteLength(request.body)) },
+            : request.chunked === true
+              ? { ...request.headers, "transfer-encoding": "chunked" }
+              : { ...request.headers, "content-length": String(Buffer.byteLength(request.body)) },
         timeout: timeoutMs,
       },
       (res) => {
         status = res.statusCode;
-        res.resume();
+        if ((status ?? 0) >= 500) {
+          res.setEncoding("utf8");
+          res.on("data", (text: string) => {
+            if (body.length < 4_096) body += text;
+          });
+        } else res.resume();
         res.on("end", () => {
-          resolve(status ?? 599);
+          resolve({ status: status ?? 599, ...(body === "" ? {} : { code: problemCode(body) }) });
         });
         res.on("error", () => {
-          resolve(status ?? 599);
+          resolve({ status: status ?? 599 });
         });
       },
     );
     // No answer at all (a reset before the status line, a timeout) counts as a server failure.
     req.on("timeout", () => req.destroy(new Error("timeout")));
     req.on("error", () => {
-      resolve(status ?? 599);
+      resolve({ status: status ?? 599 });
     });
     req.end(request.body);
   });
@@ -394,17 +522,26 @@ export async function attack(
       let next = 0;
       const worker = async (): Promise<void> => {
         for (let input = inputs[next++]; input !== undefined; input = inputs[next++]) {
-          const status = await send(agent, base, input, timeoutMs);
+          const { status, code } = await send(agent, base, input, timeoutMs);
           outcome.tried += 1;
-          outcome.statuses[String(status)] = (outcome.statuses[String(status)] ?? 0) + 1;
-          if (status >= 500) {
+          const designed = (target.designed ?? []).some((answer) => answer.status === status && answer.code === code);
+          const tally = designed ? `${String(status)} ${code ?? ""}` : String(status);
+          outcome.statuses[tally] = (outcome.statuses[tally] ?? 0) + 1;
+          if (status >= 500 && !designed) {
             outcome.serverErrors += 1;
             outcome.firstServerError ??= JSON.stringify({
               method: input.method,
               path: input.path.slice(0, 300),
-              headers: Object.fromEntries(Object.entries(input.headers).map(([k, v]) => [k, v.slice(0, 200)])),
+              headers: Object.fromEntries(
+                Object.entries(input.headers).map(([k, v]) => [
+                  k,
+                  (Array.isArray(v) ? v.join(" | ") : v).slice(0, 200),
+                ]),
+              ),
+              ...(input.contentLength === undefined ? {} : { contentLength: input.contentLength }),
               body: input.body?.slice(0, 300),
               status,
+              code,
             });
           }
         }
@@ -415,6 +552,13 @@ export async function attack(
     agent.destroy();
   }
   return outcome;
+}
+
+/** The path a valid client would request from `target` (null for a generated path with no sample). */
+export function sampleOf(target: HostileTarget): string | null {
+  if (target.sample !== undefined) return target.sample;
+  if (typeof target.path !== "string") return null;
+  return target.path.replace(/\{(\w+)\}/g, (_, name: string) => target.params?.[name] ?? name);
 }
 
 /** What the targets refer to: the demo system's parties and records. */
@@ -428,6 +572,101 @@ export interface HostileFixture {
   batchId: string;
   serial: string;
   videoCid: string;
+  /**
+   * The records the endpoints added after the first list need (the security test makes
+   * them); without them only the first list is attacked (the resilience bench).
+   */
+  later?: LaterFixture;
+}
+
+/** See `HostileFixture.later`. */
+export interface LaterFixture {
+  retailerId: string;
+  /** The origin the server names itself by (what an oEmbed URL must start with). */
+  publicOrigin: string;
+  /**
+   * A resumable upload of the cooperative's, all but its last byte sent: `offset` is the byte
+   * the next piece must start at and `sizeBytes - offset` is 1, so no generated piece of two
+   * bytes or more fits (a piece that fits would be a legitimate write).
+   */
+  upload: { id: string; offset: number; sizeBytes: number };
+  /** A finished upload of the cooperative's: a piece sent to it changes nothing. */
+  finishedUploadId: string;
+  /** A person of the cooperative, and one who was removed. */
+  memberId: string;
+  removedMemberId: string;
+  /** An application already decided (refused): approving or refusing it again is refused. */
+  decidedApplicationId: string;
+  /** A 合格证 the cooperative issued for the batch. */
+  certificateId: string;
+  /** A script of the lot card's page and of the certificate's page, as their HTML names them. */
+  lotAsset: string;
+  certificateAsset: string;
+}
+
+/** A valid GTIN-14 that nobody holds, nor has registered (releasing a bound one is a legitimate write). */
+const UNBOUND_GTIN = "06901234567885";
+
+/** Content-Length lines that never announce a piece that fits the upload's last byte (see `upload`). */
+const contentLengthLine = fc.oneof(
+  fc.constantFrom("0", "2", "-1", "-0", "", " ", "abc", "1e3", "0x10", "2.0", "2 2", "2, 2", "+2", "３"),
+  fc.integer({ min: 2, max: 2 ** 53 }).map(String),
+  fc.constantFrom("99999999999999999999", "18446744073709551617", "9".repeat(400)),
+);
+
+/**
+ * The headers of a piece sent to the upload at `offset`: Upload-Offset wrong by one, negative,
+ * huge, not a number, padded with spaces, sent twice, or right (then the body is two bytes or
+ * more, or none, and is refused past the declared size or changes nothing); sometimes with
+ * Content-Length lines of the generator's own, or in chunks with none.
+ */
+export function uploadPieceExtras(offset: number): fc.Arbitrary<RequestExtras> {
+  const right = String(offset);
+  const uploadOffset = fc.oneof(
+    { arbitrary: fc.constant<string | string[]>(right), weight: 4 },
+    {
+      arbitrary: fc.constantFrom<string | string[]>(
+        String(offset - 1),
+        String(offset + 1),
+        "0",
+        `0${right}`,
+        `-${right}`,
+        "-1",
+        ` ${right}`,
+        `${right} `,
+        `+${right}`,
+        `${right}.0`,
+        "1e3",
+        "0x3e7",
+        "NaN",
+        "Infinity",
+        "",
+        "9".repeat(15),
+        "9".repeat(16),
+        "9".repeat(400),
+        [right, right],
+        [right, "0"],
+        `${right}, ${right}`,
+      ),
+      weight: 4,
+    },
+    { arbitrary: fc.integer().map(String), weight: 1 },
+    { arbitrary: nasty, weight: 1 },
+  );
+  return fc
+    .record({
+      headers: fc
+        .option(uploadOffset, { nil: undefined, freq: 10 })
+        .map((value): Record<string, string | string[]> => (value === undefined ? {} : { "upload-offset": value })),
+      mode: fc.constantFrom("length", "length", "length", "length", "length", "chunked", "raw", "raw"),
+      lines: fc.array(contentLengthLine, { minLength: 0, maxLength: 3 }),
+    })
+    .map(({ headers, mode, lines }): RequestExtras => ({
+      headers,
+      minBodyBytes: 2,
+      ...(mode === "chunked" ? { chunked: true } : {}),
+      ...(mode === "raw" ? { contentLength: lines } : {}),
+    }));
 }
 
 /**
@@ -750,6 +989,280 @@ export function hostileTargets(f: HostileFixture): HostileTarget[] {
       token: reg,
       heavy: true,
     },
+    ...(f.later === undefined ? [] : laterTargets(f, f.later)),
+  ];
+}
+
+/** Each `name=value` pair of `pairs`, or a hostile value in its place, in a query string. */
+function queryOf(pairs: Record<string, fc.Arbitrary<string>>): fc.Arbitrary<string> {
+  return fc
+    .record(
+      Object.fromEntries(
+        Object.entries(pairs).map(([name, valid]) => [
+          name,
+          fc.option(fc.oneof(valid, nasty.map(encode), brokenPercentEncoding, hostileQuery), { nil: undefined }),
+        ]),
+      ),
+    )
+    .map((values) =>
+      Object.entries(values)
+        .filter((entry): entry is [string, string] => entry[1] !== undefined)
+        .map(([name, value]) => `${name}=${value}`)
+        .join("&"),
+    );
+}
+
+/**
+ * Endpoints added after the first list (resumable uploads, people and sign-in links, joining's
+ * decisions, GTIN bindings and grants, 合格证, the lot card, the other consoles, the operator's
+ * reads). Each write's fixture is one the write refuses whatever the input (a decided
+ * application, a removed person, a GTIN nobody holds, an upload with one byte to go), so that
+ * "nothing changed" holds; reads of fixed answers are `light`.
+ */
+function laterTargets(f: HostileFixture, later: LaterFixture): HostileTarget[] {
+  const coop = f.cooperative.token;
+  const admin = f.adminToken;
+  const org = { id: f.cooperative.id };
+  const batch = { batchId: f.batchId };
+  const lotUrl = `${later.publicOrigin}/01/${f.gtin}/10/${f.lot}`;
+  const pieceTypes = [
+    "application/offset+octet-stream",
+    "application/offset+octet-stream",
+    "application/offset+octet-stream",
+    "APPLICATION/OFFSET+OCTET-STREAM; charset=utf-8",
+    "application/octet-stream",
+    "application/json",
+    "text/plain",
+    "multipart/form-data; boundary=x",
+    "",
+  ];
+  return [
+    // Resumable uploads (docs/media-uploads.md). Opening one: no generated body is a valid request.
+    { name: "POST /api/v1/media/uploads", method: "POST", path: "/api/v1/media/uploads", token: coop },
+    {
+      name: "PATCH /api/v1/media/uploads/{id}",
+      method: "PATCH",
+      path: "/api/v1/media/uploads/{id}",
+      params: { id: later.upload.id },
+      token: coop,
+      contentTypes: pieceTypes,
+      extras: uploadPieceExtras(later.upload.offset),
+    },
+    {
+      name: "PATCH /api/v1/media/uploads/{id} (finished)",
+      method: "PATCH",
+      path: "/api/v1/media/uploads/{id}",
+      params: { id: later.finishedUploadId },
+      token: coop,
+      contentTypes: pieceTypes,
+      extras: uploadPieceExtras(0),
+      light: true,
+    },
+    {
+      name: "GET /api/v1/media/uploads/{id}",
+      method: "GET",
+      path: "/api/v1/media/uploads/{id}",
+      params: { id: later.upload.id },
+      token: coop,
+      light: true,
+    },
+    {
+      name: "HEAD /api/v1/media/uploads/{id}",
+      method: "HEAD",
+      path: "/api/v1/media/uploads/{id}",
+      params: { id: later.upload.id },
+      token: coop,
+      light: true,
+    },
+    // People and sign-in links (issue 15).
+    { name: "DELETE /api/v1/me/session", method: "DELETE", path: "/api/v1/me/session", token: coop },
+    {
+      name: "GET /api/v1/organisations/{id}/members",
+      method: "GET",
+      path: "/api/v1/organisations/{id}/members",
+      params: org,
+      token: coop,
+      light: true,
+    },
+    {
+      name: "POST /api/v1/organisations/{id}/members",
+      method: "POST",
+      path: "/api/v1/organisations/{id}/members",
+      params: org,
+      token: coop,
+    },
+    {
+      name: "DELETE /api/v1/organisations/{id}/members/{memberId}",
+      method: "DELETE",
+      path: "/api/v1/organisations/{id}/members/{memberId}",
+      params: { ...org, memberId: later.removedMemberId },
+      token: coop,
+    },
+    {
+      name: "POST /api/v1/organisations/{id}/members/{memberId}/sign-in-links",
+      method: "POST",
+      path: "/api/v1/organisations/{id}/members/{memberId}/sign-in-links",
+      params: { ...org, memberId: later.removedMemberId },
+      token: coop,
+    },
+    {
+      // A real person, a session that is not theirs.
+      name: "DELETE /api/v1/organisations/{id}/members/{memberId}/sessions/{credentialId}",
+      method: "DELETE",
+      path: "/api/v1/organisations/{id}/members/{memberId}/sessions/{credentialId}",
+      params: { ...org, memberId: later.memberId, credentialId: "cred_00000000-0000-4000-8000-000000000000" },
+      token: coop,
+    },
+    // Joining: the operator's list and decisions.
+    { name: "GET /api/v1/applications", method: "GET", path: "/api/v1/applications", token: admin, light: true },
+    {
+      name: "POST /api/v1/applications/{id}/approve",
+      method: "POST",
+      path: "/api/v1/applications/{id}/approve",
+      params: { id: later.decidedApplicationId },
+      token: admin,
+    },
+    {
+      name: "POST /api/v1/applications/{id}/refuse",
+      method: "POST",
+      path: "/api/v1/applications/{id}/refuse",
+      params: { id: later.decidedApplicationId },
+      token: admin,
+    },
+    // GTIN bindings and grants.
+    {
+      name: "POST /api/v1/organisations/{id}/gtins",
+      method: "POST",
+      path: "/api/v1/organisations/{id}/gtins",
+      params: org,
+      token: admin,
+    },
+    {
+      name: "DELETE /api/v1/organisations/{id}/gtins/{gtin}",
+      method: "DELETE",
+      path: "/api/v1/organisations/{id}/gtins/{gtin}",
+      params: { ...org, gtin: UNBOUND_GTIN },
+      token: admin,
+    },
+    {
+      name: "GET /api/v1/organisations/{id}/entitlements",
+      method: "GET",
+      path: "/api/v1/organisations/{id}/entitlements",
+      params: org,
+      token: coop,
+      light: true,
+    },
+    {
+      // The shop holds no grant of the GTIN: there is nothing to withdraw.
+      name: "DELETE /api/v1/products/{gtin}/grants/{orgId}",
+      method: "DELETE",
+      path: "/api/v1/products/{gtin}/grants/{orgId}",
+      params: { gtin: f.gtin, orgId: later.retailerId },
+      token: coop,
+    },
+    // 合格证: issuing (no generated body is a valid certificate) and every way of reading one.
+    {
+      name: "POST /api/v1/batches/{id}/certificates",
+      method: "POST",
+      path: "/api/v1/batches/{batchId}/certificates",
+      params: batch,
+      token: coop,
+    },
+    { name: "POST /api/v1/certificates", method: "POST", path: "/api/v1/certificates", token: coop },
+    {
+      name: "GET /api/v1/batches/{id}/certificates",
+      method: "GET",
+      path: "/api/v1/batches/{batchId}/certificates",
+      params: batch,
+      light: true,
+    },
+    {
+      name: "GET /api/v1/certificates/{id}.pdf",
+      method: "GET",
+      path: "/api/v1/certificates/{id}.pdf",
+      params: { id: later.certificateId },
+      heavy: true,
+      light: true,
+    },
+    {
+      name: "GET /api/v1/certificates/{id}",
+      method: "GET",
+      path: "/api/v1/certificates/{id}",
+      params: { id: later.certificateId },
+      light: true,
+    },
+    { name: "GET /c/{id}", method: "GET", path: "/c/{id}", params: { id: later.certificateId }, light: true },
+    {
+      name: "GET /c/assets/{name}",
+      method: "GET",
+      path: "/c/assets/{name}",
+      params: { name: later.certificateAsset },
+      light: true,
+    },
+    // The lot card (live streams): its image, its page's files, oEmbed.
+    {
+      name: "GET /01/{gtin}/10/{lot}/card.png",
+      method: "GET",
+      path: "/01/{gtin}/10/{lot}/card.png",
+      params: { gtin: f.gtin, lot: f.lot },
+      query: queryOf({ size: fc.constantFrom("240", "1200", "0", "-1", "99999999", "1e9") }),
+      light: true,
+    },
+    {
+      name: "GET /l/assets/{name}",
+      method: "GET",
+      path: "/l/assets/{name}",
+      params: { name: later.lotAsset },
+      light: true,
+    },
+    {
+      name: "GET /oembed",
+      method: "GET",
+      path: "/oembed",
+      query: queryOf({
+        url: fc
+          .oneof(
+            fc.constant(lotUrl),
+            fc.constant(`${lotUrl}/21/${f.serial}`),
+            hostileDigitalLinkPath(f.gtin, f.lot).map((link) => `${later.publicOrigin}${link}`),
+            fc.constantFrom(`https://evil.example/01/${f.gtin}/10/${f.lot}`, "javascript:alert(1)", ""),
+          )
+          .map(encode),
+        format: fc.constantFrom("json", "xml", "JSON", ""),
+        maxwidth: fc.oneof(fc.constantFrom("0", "-1", "1e9", "NaN", "320"), hugeNumber.map(String)),
+        maxheight: fc.oneof(fc.constantFrom("0", "-1", "1e9", "NaN", "240"), hugeNumber.map(String)),
+      }),
+      designed: [
+        { status: 501, code: "lot_card.oembed_format", why: "oEmbed's answer to format=xml, which we do not offer" },
+      ],
+      light: true,
+    },
+    // The other consoles and the joining pages: built files, served as they are.
+    ...(["regulator", "field", "operator", "sw.js"] as const).map((name): HostileTarget => ({
+      name: `GET /console/${name}`,
+      method: "GET",
+      path: `/console/${name}`,
+      light: true,
+    })),
+    { name: "GET /apply", method: "GET", path: "/apply", light: true },
+    { name: "GET /signin", method: "GET", path: "/signin", light: true },
+    // The chain proxy's preflight, and the gateway's answer to methods it does not serve.
+    { name: "OPTIONS /rpc", method: "OPTIONS", path: "/rpc", light: true },
+    {
+      name: "PUT /ipfs/{cid}",
+      method: "PUT",
+      path: "/ipfs/{cid}",
+      params: { cid: f.videoCid },
+      light: true,
+    },
+    // The operator's reads (issue 15 part 6): a query string is refused rather than ignored.
+    ...(["organisations", "keys", "relayer", "outbox"] as const).map((name): HostileTarget => ({
+      name: `GET /api/v1/admin/${name}`,
+      method: "GET",
+      path: `/api/v1/admin/${name}`,
+      token: admin,
+      light: true,
+    })),
   ];
 }
 

@@ -66,6 +66,8 @@ import { sweepExpiredUploadSessions } from "./services/upload-sessions.ts";
 export interface RunningServer {
   url: string;
   ctx: ServiceContext;
+  /** The Express application answering at `url`: its router stack is what the security test checks for coverage. */
+  app: import("express").Express;
   /** One pass of the ledger writer and indexer, for tests and the reindex command. */
   workOnce: () => Promise<void>;
   close: () => Promise<void>;
@@ -340,6 +342,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   return {
     url,
     ctx,
+    app,
     workOnce,
     async close() {
       stopped = true;

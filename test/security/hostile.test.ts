@@ -1,5 +1,7 @@
 /**
  * Hostile input and the authorisation matrix, against the real server on a real chain:
+ * - every route and router middleware of the running server (its Express router stack) has a
+ *   hostile target, or a line saying why not: a route added without one fails at once;
  * - 10,000 fast-check generated requests on every endpoint (paths with broken percent-
  *   encoding, query strings, Authorization, Content-Type, Idempotency-Key, Range, Accept and
  *   X-File-Name headers, bodies): no 5xx, every table and the IPFS pin set unchanged after
@@ -11,7 +13,9 @@
  *   once and not after it expired.
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
@@ -24,8 +28,9 @@ import { pino } from "pino";
 import { apiClient, expectStatus } from "../../scripts/lib/api-client.ts";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
 import { demoUscc, seedDemoSystem, waitUntilAnchored, type DemoSystemSummary } from "../../scripts/lib/demo-system.ts";
-import { HostileClient, hostileTargets, type HostileFixture } from "../../scripts/lib/hostile-inputs.ts";
+import { HostileClient, hostileTargets, sampleOf, type HostileFixture } from "../../scripts/lib/hostile-inputs.ts";
 import { deployLocalRegistry, type LocalDeployment } from "../../scripts/lib/local-stack.ts";
+import { dispatch, endpointsOf } from "../../scripts/lib/route-inventory.ts";
 import { settledStoreDigest, storeDigest } from "../../scripts/lib/store-digest.ts";
 import { loadConfig } from "../../server/src/config.ts";
 import { startServer, type RunningServer } from "../../server/src/server.ts";
@@ -42,6 +47,40 @@ function retainedHeap(): number {
 
 /** Generated requests per endpoint (issue #13: at least 10,000, zero 5xx, no state change). */
 const RUNS_PER_ENDPOINT = 10_000;
+/**
+ * Generated requests for the `light` targets added after the first list: reads of built pages,
+ * a certificate, the operator's reads, and pieces sent to a finished upload (the same PATCH
+ * route the unfinished one attacks 10,000 times). At 10,000 each they would add two minutes
+ * to the step, over its budget; every write and the unfinished upload's pieces keep 10,000.
+ */
+const LIGHT_RUNS_PER_ENDPOINT = 1_000;
+
+/**
+ * What the router walk finds that no target's valid request reaches by dispatch, and why.
+ * Anything else unreached fails the coverage check: give the new route a target.
+ */
+const NOT_DISPATCHED: Readonly<Record<string, string>> = {
+  // A middleware mounted at `/` inside a router sees every request, so no single request
+  // "reaches" it; this one parses every path under /01/ itself (resolver.ts).
+  "USE /": "the Digital Link resolver: attacked by the target 'GET Digital Link paths', whose paths are generated",
+};
+
+/** The file of every upload session's waiting bytes (name, size, SHA-256): its offset is its size. */
+async function uploadsDigest(dir: string): Promise<Record<string, string>> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === "ENOENT") return {};
+    throw error;
+  }
+  const digest: Record<string, string> = {};
+  for (const name of names.sort()) {
+    const bytes = await readFile(path.join(dir, name));
+    digest[name] = `${String(bytes.byteLength)}:${createHash("sha256").update(bytes).digest("hex")}`;
+  }
+  return digest;
+}
 
 describe("hostile input and the authorisation matrix", () => {
   let node: ChainNode;
@@ -49,6 +88,7 @@ describe("hostile input and the authorisation matrix", () => {
   let server: RunningServer;
   let dataDir: string;
   let demo: DemoSystemSummary;
+  let fixture: HostileFixture;
   // Counted, not kept: hundreds of thousands of requests log a refusal each.
   let refusalsLogged = 0;
 
@@ -75,6 +115,8 @@ describe("hostile input and the authorisation matrix", () => {
       "containers",
       "container_steps",
       "sscc_allocations",
+      "upload_sessions",
+      "certificates",
     ] as const) {
       const row = await server.ctx.db
         .selectFrom(table)
@@ -106,24 +148,96 @@ describe("hostile input and the authorisation matrix", () => {
       video: { bytes: new Uint8Array(600_000).fill(7), contentType: "video/mp4" },
     });
     await waitUntilAnchored(server.url, demo.batch.batchId, demo.eventIds.length);
+    fixture = await hostileFixture();
   });
 
-  after(async () => {
-    await server.close();
-    await node.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  /** Sends one piece of an upload, as the consoles do. */
+  async function sendPiece(token: string, id: string, offset: number, bytes: Uint8Array): Promise<number> {
+    const answer = await fetch(`${server.url}/api/v1/media/uploads/${id}`, {
+      method: "PATCH",
+      headers: {
+        authorization: `Bearer ${token}`,
+        "content-type": "application/offset+octet-stream",
+        "upload-offset": String(offset),
+      },
+      body: Buffer.from(bytes),
+    });
+    await answer.arrayBuffer();
+    return answer.status;
+  }
 
-  it(`answers ${String(RUNS_PER_ENDPOINT)} generated inputs on every endpoint without a 5xx or a change of state`, async () => {
+  /** The demo's records, and those the later endpoints need to be reached past their lookups. */
+  async function hostileFixture(): Promise<HostileFixture> {
     const coop = demo.organisations.cooperative;
+    const coopApi = apiClient(server.url, coop.token);
+    const admin = apiClient(server.url, deployment.env.ADMIN_TOKEN);
     const items = expectStatus(
-      await apiClient(server.url, coop.token).get<{ items: { serial: string }[] }>(
-        `/api/v1/batches/${demo.batch.batchId}/items?limit=1`,
-      ),
+      await coopApi.get<{ items: { serial: string }[] }>(`/api/v1/batches/${demo.batch.batchId}/items?limit=1`),
       200,
       "an item",
     ).items;
-    const fixture: HostileFixture = {
+    const openUpload = async (sizeBytes: number): Promise<string> =>
+      expectStatus(
+        await coopApi.post<{ upload: { id: string } }>("/api/v1/media/uploads", {
+          contentType: "video/mp4",
+          sizeBytes,
+          fileName: "hostile.mp4",
+        }),
+        201,
+        "an upload session",
+      ).upload.id;
+    // All but the last byte: no piece of two bytes or more fits.
+    const upload = { id: await openUpload(1_000), offset: 999, sizeBytes: 1_000 };
+    assert.equal(await sendPiece(coop.token, upload.id, 0, new Uint8Array(999).fill(3)), 200);
+    const finishedUploadId = await openUpload(16);
+    assert.equal(await sendPiece(coop.token, finishedUploadId, 0, new Uint8Array(16).fill(5)), 201);
+    const coopPath = `/api/v1/organisations/${coop.id}`;
+    const addPerson = async (name: string): Promise<string> =>
+      expectStatus(
+        await coopApi.post<{ member: { id: string } }>(`${coopPath}/members`, { name, capabilities: ["events"] }),
+        201,
+        `add ${name}`,
+      ).member.id;
+    const memberId = await addPerson("在岗的成员");
+    const removedMemberId = await addPerson("已离开的成员");
+    const removal = await fetch(`${server.url}${coopPath}/members/${removedMemberId}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${coop.token}` },
+    });
+    assert.equal(removal.status, 204, "a person removed");
+    const decidedApplicationId = expectStatus(
+      await apiClient(server.url).post<{ application: { id: string } }>("/api/v1/applications", {
+        kind: "cooperative",
+        name: { zh: "被拒绝的合作社" },
+        uscc: demoUscc("93", "330106", 5_353),
+        regionCode: "330106",
+        contact: { name: "钱主任", phone: "13900139001" },
+      }),
+      201,
+      "an application to refuse",
+    ).application.id;
+    expectStatus(
+      await admin.post(`/api/v1/applications/${decidedApplicationId}/refuse`, { reason: { zh: "材料不全" } }),
+      200,
+      "the application refused",
+    );
+    const certificateId = expectStatus(
+      await coopApi.post<{ certificate: { id: string } }>(`/api/v1/batches/${demo.batch.batchId}/certificates`, {
+        quantity: { value: "1", unit: "kg" },
+        basis: ["self_test"],
+        phone: "0571-8888 1234",
+      }),
+      201,
+      "a 合格证",
+    ).certificate.id;
+    // The pages' scripts by the names their HTML gives (hashed at build).
+    const scriptOf = async (page: string, prefix: string): Promise<string> => {
+      const html = await (await fetch(`${server.url}${page}`, { headers: { accept: "text/html" } })).text();
+      const name = new RegExp(`${prefix}([a-z0-9-]+\\.js)`).exec(html)?.[1];
+      assert.ok(name !== undefined, `${page} names a script under ${prefix}`);
+      return name;
+    };
+    return {
       adminToken: deployment.env.ADMIN_TOKEN ?? "",
       cooperative: coop,
       logisticsId: demo.organisations.logistics.id,
@@ -133,10 +247,68 @@ describe("hostile input and the authorisation matrix", () => {
       batchId: demo.batch.batchId,
       serial: items[0]?.serial ?? "",
       videoCid: demo.videoCid ?? "",
+      later: {
+        retailerId: demo.organisations.retailer.id,
+        publicOrigin: server.ctx.publicOrigin,
+        upload,
+        finishedUploadId,
+        memberId,
+        removedMemberId,
+        decidedApplicationId,
+        certificateId,
+        lotAsset: await scriptOf(`/01/${demo.batch.gtin}/10/${demo.batch.lot}`, "/l/assets/"),
+        certificateAsset: await scriptOf(`/c/${certificateId}`, "/c/assets/"),
+      },
     };
+  }
+
+  after(async () => {
+    await server.close();
+    await node.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("has a hostile target for every route and router middleware the server has", () => {
+    const endpoints = endpointsOf(server.app);
+    const targets = hostileTargets(fixture);
+    const reachedBy = new Map<string, string[]>();
+    const unreaching: string[] = [];
+    for (const target of targets) {
+      const sample = sampleOf(target);
+      const reached = sample === null ? [] : dispatch(endpoints, target.method, sample);
+      if (reached.length === 0 && !Object.values(NOT_DISPATCHED).some((why) => why.includes(`'${target.name}'`))) {
+        unreaching.push(`${target.name} (${target.method} ${sample ?? "a generated path"})`);
+      }
+      for (const endpoint of reached)
+        reachedBy.set(endpoint.key, [...(reachedBy.get(endpoint.key) ?? []), target.name]);
+    }
+    const keys = endpoints.map((endpoint) => endpoint.key);
+    const forgotten = keys.filter((key) => !reachedBy.has(key) && !(key in NOT_DISPATCHED));
+    assert.deepEqual(
+      forgotten,
+      [],
+      `routes with no hostile target (add one to hostileTargets): ${forgotten.join("; ")}`,
+    );
+    assert.deepEqual(unreaching, [], `targets whose valid request reaches no route: ${unreaching.join("; ")}`);
+    for (const [key, why] of Object.entries(NOT_DISPATCHED)) {
+      assert.equal(keys.filter((k) => k === key).length, 1, `${key} is there once (${why})`);
+      const named = /'([^']+)'/.exec(why)?.[1];
+      assert.ok(
+        named === undefined || targets.some((target) => target.name === named),
+        `${key}: target '${named ?? ""}'`,
+      );
+    }
+    // The walk itself: it found the routers (a broken walk would find nothing to miss).
+    assert.ok(endpoints.length >= 100, `the router walk found ${String(endpoints.length)} endpoints`);
+    assert.ok(keys.includes("PATCH /api/v1/media/uploads/:id"), "the walk sees the upload's PATCH");
+  });
+
+  it(`answers ${String(RUNS_PER_ENDPOINT)} generated inputs on every endpoint without a 5xx or a change of state`, async () => {
     const targets = hostileTargets(fixture);
     const ipfsDir = path.join(dataDir, "ipfs");
+    const uploadsDir = path.join(dataDir, "uploads");
     const before = await settledStoreDigest(server.ctx.db, ipfsDir);
+    const uploadsBefore = await uploadsDigest(uploadsDir);
     // The server's own heap (this thread's; the client's is the worker's): bounded, whatever came in.
     const heapBefore = retainedHeap();
     const report: string[] = [];
@@ -145,11 +317,12 @@ describe("hostile input and the authorisation matrix", () => {
     after(() => client.close());
     for (const [index, target] of targets.entries()) {
       const started = performance.now();
+      const runs = target.light === true ? LIGHT_RUNS_PER_ENDPOINT : RUNS_PER_ENDPOINT;
       const outcome = await client.run({
         baseUrl: server.url,
         fixture,
         index,
-        runs: RUNS_PER_ENDPOINT,
+        runs,
         seed: 20_261_123 + index * 1_000_003,
         options: { concurrency: 16 },
       });
@@ -159,12 +332,19 @@ describe("hostile input and the authorisation matrix", () => {
         `${outcome.name}: ${String(outcome.tried)} in ${seconds.toFixed(1)} s, ${JSON.stringify(outcome.statuses)}`,
       );
       assert.equal(outcome.serverErrors, 0, `${outcome.name}: first 5xx from ${outcome.firstServerError ?? ""}`);
-      assert.equal(outcome.tried, RUNS_PER_ENDPOINT, `${outcome.name}: every input was sent and answered`);
-      // Once per endpoint: every table's rows and the pin set, exactly as before.
+      assert.equal(outcome.tried, runs, `${outcome.name}: every input was sent and answered`);
+      // Once per endpoint: every table's rows and the pin set, exactly as before; and every
+      // upload session's waiting bytes (its offset), which live in files, not rows.
       assert.deepEqual(await storeDigest(server.ctx.db, ipfsDir), before, `${outcome.name} changed the store`);
+      assert.deepEqual(await uploadsDigest(uploadsDir), uploadsBefore, `${outcome.name} changed an upload's bytes`);
     }
     console.log(report.join("\n"));
-    assert.ok(targets.length >= 40, `every endpoint is attacked (${String(targets.length)})`);
+    assert.ok(targets.length >= 100, `every endpoint is attacked (${String(targets.length)})`);
+    assert.equal(
+      (await uploadsDigest(uploadsDir))[`${fixture.later?.upload.id ?? ""}.part`]?.split(":")[0],
+      String(fixture.later?.upload.offset),
+      "the upload still holds all but its last byte",
+    );
     assert.deepEqual(await settledStoreDigest(server.ctx.db, ipfsDir), before, "nothing changed afterwards either");
     assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
     const growthMiB = (retainedHeap() - heapBefore) / 1024 / 1024;
@@ -287,7 +467,18 @@ describe("hostile input and the authorisation matrix", () => {
     ).order.url;
     // `anyOrganisation`: a write every organisation may make for itself (media), so only
     // credentials that are no good, and people without the capability, are to be refused.
-    const writes: { path: string; body: unknown; ownerOnly: boolean; anyOrganisation?: true }[] = [
+    // `refusedTo`: the principals that must be refused, named, where neither rule fits;
+    // `statuses`: the refusals expected where a 404 would hide a handler that ran (operator-only writes).
+    const writes: {
+      method?: "PATCH" | "DELETE";
+      path: string;
+      body: unknown;
+      headers?: Record<string, string>;
+      ownerOnly: boolean;
+      anyOrganisation?: true;
+      refusedTo?: readonly string[];
+      statuses?: readonly number[];
+    }[] = [
       {
         path: "/api/v1/organisations",
         body: { kind: "retailer", name: { zh: "x" }, uscc: demoUscc("92", "330106", 9_191), regionCode: "330106" },
@@ -393,6 +584,139 @@ describe("hostile input and the authorisation matrix", () => {
       "a person without capabilities",
       "a revoked person's session",
     ]);
+    // The writes added since (resumable uploads, people, joining's decisions, GTINs and grants,
+    // 合格证): each with a body that would succeed for the right caller, so a refusal that
+    // let the write through would show.
+    const later = fixture.later;
+    assert.ok(later !== undefined, "the later endpoints' records");
+    const pending = expectStatus(
+      await apiClient(server.url).post<{ application: { id: string } }>("/api/v1/applications", {
+        kind: "cooperative",
+        name: { zh: "待审的合作社" },
+        uscc: demoUscc("93", "330106", 5_454),
+        regionCode: "330106",
+        contact: { name: "孙主任", phone: "13900139002" },
+      }),
+      201,
+      "a pending application",
+    ).application;
+    const spare = expectStatus(
+      await admin.post<{ credential: { id: string } }>(`/api/v1/organisations/${coopId}/credentials`, {
+        label: "not to be revoked",
+      }),
+      201,
+      "a credential nobody may revoke but the operator",
+    ).credential;
+    const everyone = [
+      "no credentials",
+      "expired",
+      "revoked",
+      "wrong role (retailer)",
+      "wrong role (regulator)",
+      "another cooperative",
+      "a person without capabilities",
+      "a revoked person's session",
+      "the chair of another cooperative",
+    ];
+    const notOperator = everyone.filter((name) => name !== "wrong role (regulator)");
+    const badCredentials = ["no credentials", "expired", "revoked", "a revoked person's session"];
+    writes.push(
+      {
+        // Its last byte, at its offset: accepted, this would finish the upload.
+        method: "PATCH",
+        path: `/api/v1/media/uploads/${later.upload.id}`,
+        body: new Uint8Array([9]),
+        headers: { "content-type": "application/offset+octet-stream", "upload-offset": String(later.upload.offset) },
+        ownerOnly: true,
+        refusedTo: everyone,
+      },
+      {
+        path: "/api/v1/media/uploads",
+        body: { contentType: "video/mp4", sizeBytes: 1_000, fileName: "x.mp4" },
+        ownerOnly: false,
+        refusedTo: [...refusedForAnyOrganisation, "wrong role (regulator)"],
+      },
+      {
+        method: "DELETE",
+        path: `${coopPath}/members/${later.memberId}`,
+        body: undefined,
+        ownerOnly: true,
+        refusedTo: everyone,
+      },
+      {
+        method: "DELETE",
+        path: `${coopPath}/members/${powerless.member.id}/sessions/${powerless.session.id}`,
+        body: undefined,
+        ownerOnly: true,
+        refusedTo: everyone,
+      },
+      // Signing oneself out is every person's right: only credentials that are no good are refused.
+      { method: "DELETE", path: "/api/v1/me/session", body: undefined, ownerOnly: false, refusedTo: badCredentials },
+      {
+        path: `/api/v1/applications/${pending.id}/approve`,
+        body: {},
+        ownerOnly: false,
+        refusedTo: notOperator,
+        statuses: [401, 403],
+      },
+      {
+        path: `/api/v1/applications/${pending.id}/refuse`,
+        body: { reason: { zh: "x" } },
+        ownerOnly: false,
+        refusedTo: notOperator,
+        statuses: [401, 403],
+      },
+      {
+        path: `/api/v1/organisations/${coopId}/gtins`,
+        body: { gtin: "06901234567885" },
+        ownerOnly: false,
+        refusedTo: everyone,
+        statuses: [401, 403],
+      },
+      {
+        method: "DELETE",
+        path: `/api/v1/organisations/${coopId}/gtins/${demo.batch.gtin}`,
+        body: undefined,
+        ownerOnly: false,
+        refusedTo: everyone,
+        statuses: [401, 403],
+      },
+      {
+        path: `/api/v1/organisations/${coopId}/company-prefixes`,
+        body: { allocate: true },
+        ownerOnly: false,
+        refusedTo: everyone,
+        statuses: [401, 403],
+      },
+      {
+        method: "DELETE",
+        path: `/api/v1/organisations/${coopId}/credentials/${spare.id}`,
+        body: undefined,
+        ownerOnly: false,
+        refusedTo: everyone,
+        statuses: [401, 403],
+      },
+      {
+        path: `/api/v1/products/${demo.batch.gtin}/grants`,
+        body: { grantee: demo.organisations.logistics.id },
+        ownerOnly: true,
+        refusedTo: everyone,
+      },
+      {
+        method: "DELETE",
+        path: `/api/v1/products/${demo.batch.gtin}/grants/${demo.organisations.processor.id}`,
+        body: undefined,
+        ownerOnly: true,
+        refusedTo: everyone,
+      },
+      {
+        // Not the shop: it received a case of the batch, and a custodian may certify what it holds.
+        path: `${batchPath}/certificates`,
+        body: { quantity: { value: "1", unit: "kg" }, basis: ["self_test"], phone: "0571-8888 1234" },
+        ownerOnly: true,
+        refusedTo: everyone.filter((name) => name !== "wrong role (retailer)"),
+      },
+    );
     const principals: { name: string; token: string | undefined; applies: (ownerOnly: boolean) => boolean }[] = [
       { name: "no credentials", token: undefined, applies: () => true },
       { name: "expired", token: expiring, applies: () => true },
@@ -402,23 +726,54 @@ describe("hostile input and the authorisation matrix", () => {
       { name: "a person without capabilities", token: powerless.session.token, applies: () => true },
       { name: "a revoked person's session", token: revokedPerson.session.token, applies: () => true },
       { name: "the chair of another cooperative", token: otherChair.token, applies: (ownerOnly) => ownerOnly },
+      // Named only by the writes' `refusedTo`.
+      { name: "wrong role (regulator)", token: demo.organisations.regulator.token, applies: () => false },
     ];
+    for (const write of writes) {
+      for (const name of write.refusedTo ?? []) {
+        assert.ok(
+          principals.some((principal) => principal.name === name),
+          `${write.path}: no principal "${name}"`,
+        );
+      }
+    }
+    const uploadsDir = path.join(dataDir, "uploads");
+    const uploadsBefore = await uploadsDigest(uploadsDir);
     const before = await stateCounts();
     const refusalsBefore = refusalsLogged;
     let tried = 0;
     for (const write of writes) {
       for (const principal of principals) {
         if (
-          write.anyOrganisation === true
-            ? !refusedForAnyOrganisation.has(principal.name)
-            : !principal.applies(write.ownerOnly)
+          write.refusedTo !== undefined
+            ? !write.refusedTo.includes(principal.name)
+            : write.anyOrganisation === true
+              ? !refusedForAnyOrganisation.has(principal.name)
+              : !principal.applies(write.ownerOnly)
         ) {
           continue;
         }
-        const response = await apiClient(server.url, principal.token).post<{ code: string }>(write.path, write.body);
+        const method = write.method ?? "POST";
+        const response = await fetch(`${server.url}${write.path}`, {
+          method,
+          headers: {
+            ...(principal.token === undefined ? {} : { authorization: `Bearer ${principal.token}` }),
+            ...(write.body === undefined || write.body instanceof Uint8Array
+              ? {}
+              : { "content-type": "application/json" }),
+            ...write.headers,
+          },
+          body:
+            write.body === undefined
+              ? null
+              : write.body instanceof Uint8Array
+                ? Buffer.from(write.body)
+                : JSON.stringify(write.body),
+        });
+        const answer = await response.text();
         assert.ok(
-          [401, 403, 404].includes(response.status),
-          `${principal.name} → POST ${write.path}: got ${response.status} ${JSON.stringify(response.body)}`,
+          (write.statuses ?? [401, 403, 404]).includes(response.status),
+          `${principal.name} → ${method} ${write.path}: got ${String(response.status)} ${answer}`,
         );
         tried += 1;
       }
@@ -446,6 +801,7 @@ describe("hostile input and the authorisation matrix", () => {
       }
     }
     assert.deepEqual(await stateCounts(), before, "no refused write changed anything");
+    assert.deepEqual(await uploadsDigest(uploadsDir), uploadsBefore, "no refused piece changed an upload");
     const refusals = refusalsLogged - refusalsBefore;
     assert.ok(refusals >= tried, `every refusal was logged (${String(refusals)} of ${String(tried)})`);
   });
