@@ -728,7 +728,7 @@ describe("the consoles in Chromium against the real server", () => {
     await closeConsole(opened);
   });
 
-  it("cooperative with its own wallet: the console has the wallet sign, and without one says so", async (t) => {
+  it("cooperative with its own wallet: the console has the wallet sign (queued writes too), and without one says so", async (t) => {
     if (!requireBrowser(t)) return;
     assert.ok(browser !== undefined && server !== undefined);
     const wallet = Wallet.createRandom();
@@ -811,6 +811,49 @@ describe("the consoles in Chromium against the real server", () => {
     await page
       .locator("[data-lot='OWN-1'] .states [data-testid=ledger-state]", { hasText: "已上链" })
       .waitFor({ timeout: 20_000 });
+
+    // A step recorded offline waits on the phone. Sent later without a wallet, it is answered
+    // with a signature request: set aside with that reason, never taken as recorded.
+    const ownBatch = expectStatus(
+      await ownApi.get<{ batches: { lot: string; batchId: string }[] }>("/api/v1/batches"),
+      200,
+      "own batches",
+    ).batches.find((b) => b.lot === "OWN-1");
+    assert.ok(ownBatch !== undefined);
+    const shipOffline = async (opened: { context: BrowserContext; page: Page }, place: string): Promise<void> => {
+      const card = opened.page.locator("[data-lot='OWN-1']");
+      await card.locator("[data-action=events]").click();
+      const form = card.locator("[data-testid=event-form]");
+      await form.waitFor();
+      await opened.context.setOffline(true);
+      await opened.page.locator("[data-testid=offline]").waitFor();
+      await form.locator("label[data-step=shipping]").click();
+      await form.locator("input[name=receiver]").fill(demo.organisations.logistics.id);
+      await form.locator("input[name=place]").fill(place);
+      await form.locator("button[type=submit]").click();
+      await opened.page.locator("[data-testid=queue]", { hasText: "1" }).waitFor();
+      await opened.context.setOffline(false);
+      await opened.page.evaluate(() => window.dispatchEvent(new Event("online")));
+    };
+    const noWallet = await openConsole("cooperative", onboarded.token);
+    await shipOffline(noWallet, "龙坞一号仓");
+    const setAside = noWallet.page.locator("[data-testid=queue-refused]");
+    await setAside.waitFor({ timeout: 20_000 });
+    assert.match((await setAside.textContent()) ?? "", /console\.wallet_missing/);
+    assert.equal(await noWallet.page.locator("[data-testid=queue]").count(), 0);
+    assert.equal(await eventCount(ownBatch.batchId), 0, "a write its wallet never signed is not recorded");
+    await closeConsole(noWallet);
+
+    // With the wallet, the queue has it sign as the write goes out, and only then is it done, once.
+    await shipOffline({ context, page }, "龙坞二号仓");
+    await page.locator("[data-testid=queue]").waitFor({ state: "detached", timeout: 20_000 });
+    assert.equal(await eventCount(ownBatch.batchId), 1, "the queued step was signed and recorded");
+    assert.deepEqual(
+      asked.filter((a) => a.method === "eth_signTypedData_v4").map((a) => a.primaryType),
+      ["BatchAttestation", "TraceEvent"],
+    );
+    assert.equal(await page.locator("[data-testid=queue-refused]").count(), 0);
+    await settle();
     await context.close();
   });
 

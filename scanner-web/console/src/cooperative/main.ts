@@ -9,6 +9,7 @@
 import { Api, storeToken } from "../shared/api.ts";
 import { sendQueuedMedia, sweepSentMedia, watchQueueMedia } from "../shared/media-queue.ts";
 import { OfflineQueue } from "../shared/offline-queue.ts";
+import { signAndSubmit } from "../shared/wallet.ts";
 import { documentFor, tabBar, topBar as shellTopBar } from "../shared/shell.ts";
 import { startConsole, wrongRole } from "../shared/start.ts";
 import { COMMON, pick, switchLang } from "../shared/text.ts";
@@ -93,6 +94,7 @@ async function signIn(token: string): Promise<void> {
   storeToken("cooperative", token);
   state.api = candidate;
   state.me = profile;
+  const signer = profile.organisation.signerAddress;
   const queue = new OfflineQueue(
     profile.organisation.id,
     render,
@@ -103,6 +105,8 @@ async function signIn(token: string): Promise<void> {
     },
     // An event's voice note or video goes up (resumably) before the event itself.
     (write) => sendQueuedMedia(write, candidate),
+    // Held in its own wallet, the organisation's queued writes are signed there as they go out.
+    (request) => signAndSubmit(candidate, request, signer),
   );
   state.queue = queue;
   watchQueueMedia(queue);

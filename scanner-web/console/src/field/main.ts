@@ -33,11 +33,17 @@ import { codeReader } from "./reader.ts";
 import { keepMedia, sendQueuedMedia, watchQueueMedia } from "../shared/media-queue.ts";
 import { deleteBlob } from "../shared/media-store.ts";
 import { takeAttachments } from "../shared/voice-note.ts";
+import { signAndSubmit } from "../shared/wallet.ts";
 import { parseReadings } from "./temperatures.ts";
 import { ACTION_TEXT, T, tr } from "./text.ts";
 
 interface Me {
-  organisation: { id: string; kind: OrganisationKind; name: { zh: string; en: string | null } } | null;
+  organisation: {
+    id: string;
+    kind: OrganisationKind;
+    name: { zh: string; en: string | null };
+    signerAddress: string;
+  } | null;
   roles: string[];
   member?: { id: string; capabilities: string[] } | null;
 }
@@ -791,6 +797,8 @@ async function signIn(token: string, offlineAllowed = false): Promise<void> {
       for (const m of write.media ?? []) sentBlobs.add(m.blobKey);
       return body;
     },
+    // A carrier or shop holding its own key signs each record in its wallet as it goes out.
+    (request) => signAndSubmit(candidate, request, organisation.signerAddress),
   );
   watchQueueMedia(state.queue);
   renderApp();

@@ -10,8 +10,15 @@
  * a server crash) waits its own time, Retry-After or a growing backoff, while the rest go
  * out. A refusal (bad input, a suspended organisation) is set aside with the server's
  * message, for the user to send again or dismiss.
+ *
+ * An organisation that holds its own key is answered 201 with a signature request: nothing is
+ * recorded until its wallet signs. The queue hands the request to `sign`; a write is done only
+ * when the signature was accepted. Without a wallet (or when the person declines) the write is
+ * set aside with that reason, never dropped as if sent: sent again, the same key brings back the
+ * same request.
  */
 import { NetworkFailure, ProblemFailure, type Api, type ProblemBody } from "./api.ts";
+import { WalletMissing, type SignatureRequestView } from "./wallet.ts";
 
 export interface QueuedWrite {
   key: string;
@@ -63,6 +70,27 @@ function backoffMs(attempts: number): number {
   return Math.round(base * (0.8 + Math.random() * 0.4));
 }
 
+const WALLET_NEEDED: ProblemBody = {
+  code: "console.wallet_missing",
+  status: 0,
+  message: {
+    zh: "本机构使用自有密钥：此记录需在钱包中签名才会上链。请在装有钱包的浏览器中打开本页，再点“重新发送”。",
+    en: "Your organisation holds its own key: this record counts only once your wallet signs it. Open this page in a browser with your wallet, then send it again.",
+  },
+};
+
+/** Why a wallet did not sign, as the queue shows it (a wallet's own refusal carries its words). */
+function walletProblem(error: unknown): ProblemBody {
+  if (error instanceof WalletMissing) return { ...WALLET_NEEDED, detail: error.message };
+  const detail = error instanceof Error ? error.message : String(error);
+  return {
+    code: "console.wallet_declined",
+    status: 0,
+    message: { zh: "钱包未签名，记录尚未上链。", en: "The wallet did not sign; the record is not on the ledger yet." },
+    detail,
+  };
+}
+
 const UNREACHABLE: ProblemBody = {
   code: "console.unreachable",
   status: 0,
@@ -85,6 +113,8 @@ export class OfflineQueue {
     private readonly onSent: (count: number) => void = () => undefined,
     /** Makes the body to send (uploading the entry's files first); a failure counts as the write's. */
     private readonly prepare: (write: QueuedWrite) => Promise<unknown> = (write) => Promise.resolve(write.body),
+    /** Signs and submits a signature request in the organisation's wallet; absent: no wallet here. */
+    private readonly sign: ((request: SignatureRequestView) => Promise<unknown>) | null = null,
   ) {
     this.storageKey = `oioc.console.queue.${owner}`;
   }
@@ -176,6 +206,22 @@ export class OfflineQueue {
     this.write(change(stored));
   }
 
+  /**
+   * Null once the wallet signed and the server took the signature; else why not. A network
+   * failure or a passing refusal of the submission is thrown, to be retried as the write's.
+   */
+  private async signRequest(request: SignatureRequestView): Promise<ProblemBody | null> {
+    if (this.sign === null) return WALLET_NEEDED;
+    try {
+      await this.sign(request);
+      return null;
+    } catch (error) {
+      if (error instanceof NetworkFailure || (error instanceof ProblemFailure && isPassing(error.problem))) throw error;
+      if (error instanceof ProblemFailure) return error.problem;
+      return walletProblem(error);
+    }
+  }
+
   private async sendDue(api: Api, ignoreBackoff: boolean): Promise<number> {
     let sent = 0;
     const startedAt = Date.now();
@@ -186,7 +232,22 @@ export class OfflineQueue {
       if (!navigator.onLine) break;
       try {
         const body = await this.prepare(next);
-        await api.json(next.path, { method: "POST", body, idempotencyKey: next.key });
+        const answer = await api.json<{ signatureRequest?: SignatureRequestView } | null>(next.path, {
+          method: "POST",
+          body,
+          idempotencyKey: next.key,
+        });
+        const request = answer.status === 201 ? answer.body?.signatureRequest : undefined;
+        if (request !== undefined) {
+          const signed = await this.signRequest(request);
+          if (signed !== null) {
+            this.update(next.key, (stored) => ({
+              waiting: stored.waiting.filter((w) => w.key !== next.key),
+              refused: [...stored.refused, { ...next, problem: signed }],
+            }));
+            continue;
+          }
+        }
         sent++;
         this.update(next.key, (stored) => ({ ...stored, waiting: stored.waiting.filter((w) => w.key !== next.key) }));
       } catch (error) {
