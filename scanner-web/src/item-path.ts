@@ -10,7 +10,7 @@ import type { VerificationReport } from "../../server/src/verify/verify-resoluti
 import { h } from "./dom.ts";
 import { pick, pickLocalised, type Lang, type Pair } from "./i18n.ts";
 
-export { verifyContainers } from "../../server/src/verify/containers.ts";
+export { askWallets, verifyContainers } from "../../server/src/verify/containers.ts";
 
 const TEXT = {
   case: ["装箱 SSCC {sscc}", "Packed into case {sscc}"],

@@ -32,6 +32,10 @@ import { loadConfig } from "../../server/src/config.ts";
 import { eventHead } from "../../server/src/verify/hash-chain.ts";
 import { buildItemTree } from "../../server/src/domain/merkle.ts";
 import { traceRegistryAt } from "../../server/src/ledger/deploy.ts";
+import { readVerifiedBatch } from "../../server/src/ledger/chain-reader.ts";
+import type { ItemResolution } from "../../server/src/domain/resolution.ts";
+import { verifyResolution } from "../../server/src/verify/verify-resolution.ts";
+import { verifyLink } from "../../scripts/lib/verify-link.ts";
 import { loadArtifact } from "../../server/src/ledger/registry-artifact.ts";
 import { reindex } from "../../server/src/reindex.ts";
 import type { SignatureRequest } from "../../server/src/services/signature-requests.ts";
@@ -507,6 +511,64 @@ describe(`server API (${TEST_DATABASE_URL === undefined ? "SQLite" : "PostgreSQL
       .getFunction("batch")
       .staticCall(accepted.batchId)) as { attester: string };
     assert.equal(onChain.attester.toLowerCase(), walletAddress.toLowerCase());
+
+    // An event signed in the wallet too; then the scan page's verification (through the
+    // server's read-only proxy) asks the wallet by ERC-1271 and passes both signatures.
+    const eventRequest = expectStatus(
+      await coop.post<{ signatureRequest: SignatureRequest }>(`/api/v1/batches/${accepted.batchId}/events`, {
+        bizStep: "cooling",
+        occurredAt: "2026-05-02T09:00:00+08:00",
+      }),
+      201,
+      "prepare the event",
+    ).signatureRequest;
+    const signedEvent = eventRequest.typedData;
+    expectStatus(
+      await coop.post(eventRequest.submitUrl, {
+        signature: await owner.signTypedData(signedEvent.domain, signedEvent.types, signedEvent.message),
+      }),
+      202,
+      "submit the event",
+    );
+    await waitUntilAnchored(server.url, accepted.batchId, 1);
+    const [serial] = await listItemSerials(server.ctx.db, accepted.batchId);
+    const link = `${server.url}/01/${DEMO_GTIN}/10/MJW2026-0501/21/${serial ?? ""}`;
+    const lines: string[] = [];
+    const outcome = await verifyLink(link, { print: (line) => lines.push(line) });
+    assert.deepEqual(outcome, { kind: "verdict", verdict: "verified", findingCodes: [] }, lines.join("\n"));
+    assert.ok(
+      lines.some((l) => /ok {3}attestation_signature: contract wallet .* agrees \(ERC-1271/.test(l)),
+      lines.join("\n"),
+    );
+    assert.ok(
+      lines.some((l) => /ok {3}event_signatures: 1 events.*contract wallet/.test(l)),
+      lines.join("\n"),
+    );
+
+    // Another key's signatures through the same wallet: not verified.
+    const resolution = (await (
+      await fetch(link, { headers: { accept: "application/json" } })
+    ).json()) as ItemResolution;
+    const stranger = Wallet.createRandom();
+    const [recorded] = resolution.events;
+    assert.ok(recorded !== undefined);
+    resolution.batch.signature = await stranger.signTypedData(domain, types, message);
+    recorded.signature = await stranger.signTypedData(signedEvent.domain, signedEvent.types, signedEvent.message);
+    const report = await verifyResolution(resolution, { baseUrl: link });
+    const check = (id: string) => report.checks.find((c) => c.id === id);
+    assert.equal(check("attestation_signature")?.ok, false, check("attestation_signature")?.detail ?? "");
+    assert.match(check("attestation_signature")?.detail ?? "", /contract wallet does not agree/);
+    assert.equal(check("event_signatures")?.ok, false, check("event_signatures")?.detail ?? "");
+    assert.equal(report.verdict === "verified", false);
+
+    // The regulator's path (the chain's logs, asked at each log's block) agrees.
+    const verified = await readVerifiedBatch(
+      traceRegistryAt(deployment.registry, new JsonRpcProvider(node.rpcUrl)),
+      { chainId: deployment.chainId, verifyingContract: deployment.registry, version: "2" },
+      accepted.batchId,
+    );
+    assert.deepEqual(verified.findings, []);
+    assert.equal(verified.attestation?.signatureValid, true);
   });
 
   it("rebuilds every organisation, batch, item and event from the chain and IPFS into an empty database", async () => {

@@ -288,6 +288,16 @@ describe("the JSON-RPC proxy", () => {
     assert.deepEqual(checked, {
       forward: { method: "eth_call", params: [{ to: deployment.registry, data: "0x12", gas: "0xf4240" }, "latest"] },
     });
+    // Another contract only for ERC-1271's isValidSignature (a contract wallet asked about a signature), gas capped.
+    const wallet = "0x00000000000000000000000000000000000000aa";
+    assert.deepEqual(
+      checkCall({ method: "eth_call", params: [{ to: wallet, data: "0x1626BA7E00" }, "0x7"] }, options),
+      {
+        forward: { method: "eth_call", params: [{ to: wallet, data: "0x1626BA7E00", gas: "0xf4240" }, "0x7"] },
+      },
+    );
+    const elsewhere = checkCall({ method: "eth_call", params: [{ to: wallet, data: "0x1626ba7f00" }] }, options);
+    assert.equal("refusal" in elsewhere && elsewhere.refusal.code, -32601);
     const logs = checkCall(
       { method: "eth_getLogs", params: [{ address: [deployment.registry], toBlock: "0x5" }] },
       options,

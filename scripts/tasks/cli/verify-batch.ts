@@ -1,7 +1,12 @@
 /** verify-batch: the attestation, every event signature and the event hash chain, from the chain's logs. */
 import { readAttestation, readEvents } from "../../../server/src/ledger/chain-reader.ts";
-import { verifyBatchLogs, type BatchLogFinding } from "../../../server/src/verify/batch.ts";
-import { entitlementLine, handoverLines, readBatchAuthority } from "../../../server/src/services/audit/authority.ts";
+import { verifyBatchLogsAsking, type BatchLogFinding } from "../../../server/src/verify/batch.ts";
+import {
+  entitlementLine,
+  handoverLines,
+  providerRpc,
+  readBatchAuthority,
+} from "../../../server/src/services/audit/authority.ts";
 import type { AuthorityFinding } from "../../../server/src/verify/authority.ts";
 import { connect, findBatch } from "./chain.ts";
 import { fetchReason, readRecall } from "./recall-reason.ts";
@@ -59,7 +64,11 @@ export async function verifyBatch(
     const { batchId, batch } = found;
     const attestation = await readAttestation(registry, batchId, fromBlock);
     const logs = await readEvents(registry, batchId, fromBlock);
-    const verified = verifyBatchLogs({ domain, record: batch, attestation, events: logs });
+    // A signature recovering to another key is asked of the signer's contract wallet (ERC-1271).
+    const verified = await verifyBatchLogsAsking(
+      { domain, record: batch, attestation, events: logs },
+      providerRpc(provider),
+    );
     const { events } = verified;
     const head = verified.eventHead.recomputed;
     const findings = verified.findings.map((finding) => describe(finding, events));

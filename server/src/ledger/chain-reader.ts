@@ -8,7 +8,8 @@
 import type { Contract, EventLog, Log } from "ethers";
 
 import { BIZ_STEPS, type BatchAttestationValue, type BizStep, type TraceEventValue } from "../domain/typed-data.ts";
-import { verifyBatchLogs, type BatchLogsVerification } from "../verify/batch.ts";
+import { verifyBatchLogsAsking, type BatchLogsVerification } from "../verify/batch.ts";
+import type { RpcClient } from "../verify/rpc.ts";
 import type { Eip712Domain } from "../verify/eip712.ts";
 import { BATCH_STATUS, type BatchRecordOnChain } from "../verify/rpc.ts";
 
@@ -133,5 +134,15 @@ export async function readVerifiedBatch(
   const onChain = await readBatch(registry, batchId);
   const attestation = await readAttestation(registry, batchId, fromBlock);
   const events = await readEvents(registry, batchId, fromBlock);
-  return { onChain, ...verifyBatchLogs({ domain, record: onChain, attestation, events }) };
+  // A signature recovering to another key is asked of the signer's contract wallet (ERC-1271).
+  const provider = registry.runner?.provider ?? null;
+  const rpc: RpcClient | undefined =
+    provider === null
+      ? undefined
+      : {
+          chainId: async () => (await provider.getNetwork()).chainId,
+          ethCall: (to, data, block) =>
+            provider.call({ to, data, ...(block === undefined ? {} : { blockTag: block }) }),
+        };
+  return { onChain, ...(await verifyBatchLogsAsking({ domain, record: onChain, attestation, events }, rpc)) };
 }

@@ -20,6 +20,9 @@ import {
 import { readBatchRecord, readOriginOf, type BatchRecordOnChain, type LogFilter, type RpcClient } from "./rpc.ts";
 import { sameHex } from "./bytes.ts";
 import { AppError } from "../errors/app-error.ts";
+import { judgeAuthority, type AuthorityInput, type AuthorityReport } from "./authority.ts";
+import { signedBy } from "./batch.ts";
+import { judgeAsking, type ContractSignature, type ContractVerdict, type WalletCheck } from "./contract-signatures.ts";
 
 /** Topic alternatives the read-only proxy accepts in one position. */
 const TOPIC_ALTERNATIVES_MAX = 8;
@@ -189,4 +192,22 @@ function standIns(
     });
   }
   return out;
+}
+
+/**
+ * `judgeAuthority`, with the grant and inspection request signatures that recover to no key
+ * of their signer asked of its contract wallet (ERC-1271) at their logs' blocks, by `ask`
+ * (`askContractSigners` over the caller's client). The CLI's and the audit's.
+ */
+export async function judgeAuthorityAsking(
+  ask: (queries: ContractSignature[]) => Promise<ContractVerdict[]>,
+  input: AuthorityInput,
+): Promise<AuthorityReport> {
+  const judge = ({ wallet, ...rest }: AuthorityInput & { wallet?: WalletCheck }): AuthorityReport =>
+    judgeAuthority({
+      ...rest,
+      signed: (digest, signature, signer, block) =>
+        signedBy(digest, signature, signer) || wallet?.(digest, signature, signer, block) === true,
+    });
+  return judgeAsking(ask, judge, input, (first) => first.findings.some((f) => f.code.endsWith("_signature")));
 }

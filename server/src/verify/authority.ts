@@ -27,6 +27,7 @@ import {
 import { gtinFromUint64 } from "../domain/gs1.ts";
 import { BIZ_STEPS, type BizStep } from "../domain/typed-data.ts";
 import { signedBy } from "./batch.ts";
+import type { WalletCheck } from "./contract-signatures.ts";
 import { typedDataDigest, type Eip712Domain } from "./eip712.ts";
 import {
   comparePositions,
@@ -54,6 +55,11 @@ export interface AuthorityInput {
    * `logs` are used as well. An origin never changes, so the view read now holds for the past.
    */
   origins?: ReadonlyMap<string, string>;
+  /**
+   * How grant and inspection request signatures are checked: by their keys (`signedBy`) unless
+   * the caller also asked the signers' contract wallets (ERC-1271; `judgeAuthorityAsking`).
+   */
+  signed?: WalletCheck;
 }
 
 export type EntitlementBasis = "gtin_owner" | "prefix_owner" | "grantee";
@@ -173,6 +179,7 @@ function grantSigned(
   domain: Eip712Domain,
   orgs: Organisations,
   log: Extract<RegistryLog, { type: "GtinGrantChanged" }>,
+  signed: WalletCheck,
 ): boolean {
   for (const owner of orgs.keysOf(log.owner)) {
     for (const grantee of orgs.keysOf(log.grantee)) {
@@ -185,7 +192,7 @@ function grantSigned(
         deadline: log.deadline,
       };
       try {
-        if (signedBy(typedDataDigest(domain, "GtinGrant", value), log.signature, owner)) return true;
+        if (signed(typedDataDigest(domain, "GtinGrant", value), log.signature, owner, log.at.blockNumber)) return true;
       } catch {
         // A value that does not encode is simply not this pair.
       }
@@ -197,6 +204,7 @@ function grantSigned(
 function inspectionRequestSigned(
   domain: Eip712Domain,
   log: Extract<RegistryLog, { type: "InspectionRequested" }>,
+  signed: WalletCheck,
 ): boolean {
   const value = {
     requester: log.requestedBy,
@@ -206,7 +214,12 @@ function inspectionRequestSigned(
     deadline: log.deadline,
   };
   try {
-    return signedBy(typedDataDigest(domain, "InspectionRequest", value), log.signature, log.requestedBy);
+    return signed(
+      typedDataDigest(domain, "InspectionRequest", value),
+      log.signature,
+      log.requestedBy,
+      log.at.blockNumber,
+    );
   } catch {
     return false;
   }
@@ -235,7 +248,7 @@ function judgeEntitlement(
       if (log.type === "GtinBound") gtins.set(gtin, { gtin, owner: lower(log.owner) });
       else gtins.delete(gtin);
     } else if (log.type === "GtinGrantChanged" && log.gtin === attestation.gtin) {
-      if (!grantSigned(input.domain, orgs, log)) {
+      if (!grantSigned(input.domain, orgs, log, input.signed ?? signedBy)) {
         findings.push({ code: "grant_signature", gtin, owner: log.owner, grantee: log.grantee });
       } else if (log.granted) {
         // Kept per owner, as the registry keeps them: a former owner's grants stop counting.
@@ -313,7 +326,10 @@ export function judgeAuthority(input: AuthorityInput): AuthorityReport {
             requestedBy: log.requestedBy,
           });
         }
-      } else if (orgs.originOf(log.requestedBy) === cooperative && inspectionRequestSigned(input.domain, log)) {
+      } else if (
+        orgs.originOf(log.requestedBy) === cooperative &&
+        inspectionRequestSigned(input.domain, log, input.signed ?? signedBy)
+      ) {
         requested.set(orgs.originOf(log.inspector), "cooperative");
       } else {
         findings.push({ code: "inspection_request_signature", inspector: log.inspector, requestedBy: log.requestedBy });

@@ -8,7 +8,9 @@
 import type { PrimaryType, TypedJson } from "../domain/typed-data.ts";
 import { sameHex } from "./bytes.ts";
 import { recoverSigner, typedDataDigest, type Eip712Domain } from "./eip712.ts";
+import { askContractSigners, judgeAsking, type ContractSignature, type WalletCheck } from "./contract-signatures.ts";
 import { eventHead } from "./hash-chain.ts";
+import type { RpcClient } from "./rpc.ts";
 
 /** A value of a primary type as read from a log or carried in JSON: integers as bigint or decimal strings. */
 export type SignedFields<P extends PrimaryType> = {
@@ -18,6 +20,8 @@ export type SignedFields<P extends PrimaryType> = {
 export interface SignedLog<P extends PrimaryType> {
   value: SignedFields<P>;
   signature: string;
+  /** The block the log is in: a contract wallet signer is asked at it (ERC-1271). */
+  blockNumber?: string | number | bigint | null;
 }
 
 export interface BatchLogs<
@@ -31,6 +35,8 @@ export interface BatchLogs<
   attestation: A | null;
   /** The `EventRecorded` logs in the order the registry accepted them. */
   events: readonly E[];
+  /** Whether a signer's contract wallet agreed with a signature not its key's (see `verifyBatchLogsAsking`). */
+  wallet?: WalletCheck;
 }
 
 export type BatchLogFinding =
@@ -75,7 +81,10 @@ export function verifyBatchLogs<A extends SignedLog<"BatchAttestation">, E exten
     const { value } = logs.attestation;
     const attester = String(value.attester);
     const digest = typedDataDigest(logs.domain, "BatchAttestation", { ...value });
-    attestation = { ...logs.attestation, signatureValid: signedBy(digest, logs.attestation.signature, attester) };
+    const { signature, blockNumber } = logs.attestation;
+    const signatureValid =
+      signedBy(digest, signature, attester) || logs.wallet?.(digest, signature, attester, blockNumber) === true;
+    attestation = { ...logs.attestation, signatureValid };
     const attested = String(value.itemsRoot);
     if (!attestation.signatureValid) findings.push({ code: "attestation_signature", attester });
     else if (!sameHex(attested, logs.record.itemsRoot)) {
@@ -85,7 +94,9 @@ export function verifyBatchLogs<A extends SignedLog<"BatchAttestation">, E exten
   const events = logs.events.map((event, index) => {
     const digest = typedDataDigest(logs.domain, "TraceEvent", { ...event.value });
     const actor = String(event.value.actor);
-    const signatureValid = signedBy(digest, event.signature, actor);
+    const signatureValid =
+      signedBy(digest, event.signature, actor) ||
+      logs.wallet?.(digest, event.signature, actor, event.blockNumber) === true;
     if (!signatureValid) findings.push({ code: "event_signature", index, actor });
     return { ...event, digest, signatureValid };
   });
@@ -94,4 +105,21 @@ export function verifyBatchLogs<A extends SignedLog<"BatchAttestation">, E exten
     findings.push({ code: "event_head", onChain: logs.record.eventHead, recomputed });
   }
   return { attestation, events, eventHead: { onChain: logs.record.eventHead, recomputed }, findings };
+}
+
+/**
+ * `verifyBatchLogs`, with the signatures that recover to another key asked of their signers
+ * as contract wallets (ERC-1271) at the block of their log, through `rpc`.
+ */
+export async function verifyBatchLogsAsking<A extends SignedLog<"BatchAttestation">, E extends SignedLog<"TraceEvent">>(
+  logs: BatchLogs<A, E>,
+  rpc: RpcClient | undefined,
+): Promise<BatchLogsVerification<A, E>> {
+  const ask = (queries: ContractSignature[]) => askContractSigners(rpc, queries);
+  return judgeAsking(
+    ask,
+    (input: BatchLogs<A, E>) => verifyBatchLogs(input),
+    logs,
+    (first) => first.findings.length > 0,
+  );
 }

@@ -26,6 +26,7 @@ import {
 } from "../domain/certificate.ts";
 import { OFF_CHAIN_TYPES, type TypedDataVersion } from "../domain/typed-data.ts";
 import { keccak256Hex, sameHex } from "./bytes.ts";
+import { askContractSigner } from "./contract-signatures.ts";
 import { recoverSigner, structDigest } from "./eip712.ts";
 import { readBatchRecord, readOrganisation, type BatchStatusOnChain, type RpcClient } from "./rpc.ts";
 
@@ -115,7 +116,7 @@ function parseDocument(text: string): CertificateDocument | null {
 function checkSigned(
   id: string,
   cert: PublicCertificate,
-): { problems: CertificateProblem[]; signer: string | null; document: CertificateDocument | null } {
+): { problems: CertificateProblem[]; signer: string | null; document: CertificateDocument | null; digest: string } {
   const problems: CertificateProblem[] = [];
   const document = parseDocument(cert.document);
   if (document === null) problems.push("document_invalid");
@@ -157,7 +158,7 @@ function checkSigned(
   }
   if (signer !== null && !sameHex(signer, cert.value.issuer)) problems.push("signature");
   if (signer !== null && !sameHex(signer, cert.issuer.signerAddress)) problems.push("issuer_mismatch");
-  return { problems: [...new Set(problems)], signer, document };
+  return { problems: [...new Set(problems)], signer, document, digest };
 }
 
 async function judgeIssuer(
@@ -234,7 +235,25 @@ async function verifyAt(
   const parsed = publicCertificate.safeParse(raw);
   if (!parsed.success) return failed(id, "malformed");
   const cert = parsed.data;
-  const { problems, signer, document } = checkSigned(id, cert);
+  const checked = checkSigned(id, cert);
+  const { document } = checked;
+  let { problems, signer } = checked;
+  const issuers = options.issuers;
+  // Signed by another key than the issuer's: the issuer may be a contract wallet that agrees (ERC-1271).
+  if (problems.includes("signature") && issuers.mode === "ledger") {
+    const wallet = cert.value.issuer;
+    const { valid } = await askContractSigner(issuers.rpc, {
+      digest: checked.digest,
+      signature: cert.signature,
+      signer: wallet,
+    });
+    if (valid) {
+      signer = wallet;
+      problems = problems.filter(
+        (p) => p !== "signature" && (p !== "issuer_mismatch" || !sameHex(wallet, cert.issuer.signerAddress)),
+      );
+    }
+  }
   let issuer: IssuerStanding = "unknown";
   if (signer !== null) {
     const judged = await judgeIssuer(cert, signer, options.issuers, depth === 0);
@@ -243,7 +262,6 @@ async function verifyAt(
   }
   let recalledBatches: string[] = [];
   let recallsRead = false;
-  const issuers = options.issuers;
   // Against the registry the certificate was signed for only: another registry's batches say nothing of it.
   if (
     issuers.mode === "ledger" &&

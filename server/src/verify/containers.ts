@@ -20,6 +20,7 @@ import {
   uintWord,
 } from "./bytes.ts";
 import { cidTextFromHex } from "./cid.ts";
+import { askContractSigners } from "./contract-signatures.ts";
 import type { domainSeparator, Eip712Domain, recoverSigner } from "./eip712.ts";
 import type { Finding } from "./findings.ts";
 import type { verifyProof } from "./merkle.ts";
@@ -102,6 +103,9 @@ export function containerHashes(crypto: ContainerCrypto) {
 
 type Hashes = ReturnType<typeof containerHashes>;
 
+// The scan page loads this module's script only when needed, contract wallets' answers too.
+export { askWallets } from "./contract-signatures.ts";
+
 export interface VerifiedContainerStep {
   step: ResolvedContainerStep;
   /** From the signed value, not the server's label. */
@@ -144,6 +148,12 @@ export interface ContainerInputs {
   load: DocumentLoader;
 }
 
+/** A step whose signature recovers to another key than its actor's. */
+interface WalletQuery {
+  step: ResolvedContainerStep;
+  digest: string;
+}
+
 function actionOf(step: ResolvedContainerStep): string {
   return step.primaryType === "ContainerPacking" ? "packing" : (CONTAINER_ACTIONS[Number(step.value.action)] ?? "?");
 }
@@ -176,12 +186,23 @@ function linkPath(uri: string): string {
   }
 }
 
+/** Whether a signature recovers to `actor` (one that does not parse may still be a contract wallet's). */
+function recovers(crypto: ContainerCrypto, digest: string, signature: string, actor: string): boolean {
+  try {
+    return sameHex(crypto.recoverSigner(digest, signature), actor);
+  } catch {
+    return false;
+  }
+}
+
 /** The offline checks of one container: signatures, the state chain, the leaf's proof. */
 function chainOfSteps(
   container: ResolvedContainer,
   { resolution, domain, crypto }: ContainerInputs,
   x: Hashes,
   cases: ReadonlySet<string>,
+  walletSigned: ReadonlySet<ResolvedContainerStep>,
+  misses: WalletQuery[],
 ): VerifiedContainer {
   const problems: string[] = [];
   const key = x.keyOf(container.sscc);
@@ -193,9 +214,12 @@ function chainOfSteps(
     try {
       const digest = x.stepDigest(domain, step);
       const value = step.value;
-      valid =
+      const signed =
         typeof value.actor === "string" &&
-        sameHex(crypto.recoverSigner(digest, step.signature), value.actor) &&
+        (walletSigned.has(step) || recovers(crypto, digest, step.signature, value.actor));
+      if (!signed && typeof value.actor === "string") misses.push({ step, digest });
+      valid =
+        signed &&
         sameHex(step.state.link, digest) &&
         typeof value.containerKey === "string" &&
         sameHex(value.containerKey, key) &&
@@ -299,7 +323,17 @@ export async function verifyContainers(inputs: ContainerInputs): Promise<Contain
   const chainStates = list.map((c) => x.readState(inputs.rpc, resolution.chain.registry, x.keyOf(c.sscc)));
   for (const read of chainStates) read.catch(() => undefined);
   await Promise.resolve();
-  const verified = list.map((container) => chainOfSteps(container, inputs, x, cases));
+  const misses: WalletQuery[] = [];
+  let verified = list.map((container) => chainOfSteps(container, inputs, x, cases, new Set(), misses));
+  // Steps signed by another key: their actors' contract wallets are asked, and the steps judged again.
+  if (misses.length > 0) {
+    const verdicts = await askContractSigners(
+      inputs.rpc,
+      misses.map(({ step, digest }) => ({ digest, signature: step.signature, signer: String(step.value.actor) })),
+    );
+    const walletSigned = new Set(misses.filter((_m, i) => verdicts[i]?.valid === true).map((m) => m.step));
+    if (walletSigned.size > 0) verified = list.map((c) => chainOfSteps(c, inputs, x, cases, walletSigned, []));
+  }
   const findings: Finding[] = [];
   await Promise.all(
     verified.map(async (v, index) => {

@@ -14,6 +14,7 @@ import { cidMatchesBytes, cidTextFromHex } from "./cid.ts";
 import { DOCUMENT_MAX_BYTES, readEventPayloadDocument, readMetadataDocument } from "./documents.ts";
 import { eventDigest, recoverSigner, type Eip712Domain } from "./eip712.ts";
 import type { ContainersReport } from "./containers.ts";
+import type { ResolutionWallets } from "./contract-signatures.ts";
 import { eventHead } from "./hash-chain.ts";
 import { itemLeaf, verifyProof } from "./merkle.ts";
 import {
@@ -95,6 +96,8 @@ export interface Verification {
   attesterRead: Promise<OrganisationOnChain>;
   /** The attestation's signer, recovered while the chain's answer was on the way. */
   attestationSigner: { signer: string } | { error: unknown };
+  /** The contract wallets' answers (ERC-1271) about the signatures recovering to another key; null when none was asked. */
+  wallets: ResolutionWallets | null;
   /** Each event's digest ("" when its value is malformed), in the resolution's order. */
   digests: string[];
   events: VerifiedEvent[];
@@ -158,6 +161,8 @@ function itemIdentityCheck({ resolution }: Verification): CheckResult {
 }
 
 function attestationSignatureCheck(v: Verification): CheckResult {
+  const wallet = v.wallets?.attestation;
+  if (wallet) return wallet;
   if ("error" in v.attestationSigner) throw v.attestationSigner.error;
   const { signer } = v.attestationSigner;
   const { attester } = v.resolution.batch.attestation;
@@ -225,11 +230,12 @@ function itemCountCheck(v: Verification): CheckResult {
     : [false, `the chain says ${record.itemCount} items, the signature ${signed}`];
 }
 
-function eventSignaturesCheck({ events }: Verification): CheckResult {
+function eventSignaturesCheck({ events, wallets }: Verification): CheckResult {
   const bad = events.filter((e) => !e.signatureValid).length;
+  const more = wallets?.note ?? "";
   return bad === 0
-    ? [true, `${events.length} events, each signed by its actor`]
-    : [false, `${bad} of ${events.length} events do not match their signatures`];
+    ? [true, `${events.length} events, each signed by its actor${more}`]
+    : [false, `${bad} of ${events.length} events do not match their signatures${more}`];
 }
 
 async function eventPayloadsCheck(v: Verification): Promise<CheckResult> {

@@ -19,8 +19,8 @@ import type { RawLog } from "./registry-logs.ts";
 export interface RpcClient {
   /** `eth_chainId`. */
   chainId(): Promise<bigint>;
-  /** `eth_call` at the latest block; the returned data as 0x-hex. */
-  ethCall(to: string, data: string): Promise<string>;
+  /** `eth_call` at `block` (a hex number; the latest when absent); the returned data as 0x-hex. */
+  ethCall(to: string, data: string, block?: string): Promise<string>;
   /** `eth_getLogs` of one filter: the logs as the node gives them. */
   getLogs?: (filter: LogFilter) => Promise<RawLog[]>;
 }
@@ -162,7 +162,7 @@ export function createRpcClient(rpcUrl: string, options: RpcClientOptions = {}):
   return {
     request: call,
     chainId: async () => BigInt(await hexResult("eth_chainId", [])),
-    ethCall: (to, data) => hexResult("eth_call", [{ to, data }, "latest"]),
+    ethCall: (to, data, block) => hexResult("eth_call", [{ to, data }, block ?? "latest"]),
     getLogs: async (filter) => {
       const result = await call("eth_getLogs", [filter]);
       if (!Array.isArray(result)) throw new AppError("verify.rpc", { method: "eth_getLogs", reason: "not a list" });

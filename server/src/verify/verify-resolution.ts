@@ -125,6 +125,8 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
               .filter((e) => INSPECTION_STEPS.has(BIZ_STEPS[Number(e.value.bizStep)] ?? ""))
               .map((e) => e.value.actor),
           });
+          // Grants and inspection requests signed by contract wallets are judged so by the CLI and
+          // the audit (`judgeAuthorityAsking`); the page's bytes do not stretch to asking them.
           return judgeAuthority({ domain, batchId: resolution.batch.batchId, logs, origins });
         })();
   // The item's cases and pallets, checked beside the rest (their chain reads go out at once).
@@ -148,13 +150,24 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
   // the CPU work, and the round trip hides it.
   await Promise.resolve();
   let attestationSigner: Verification["attestationSigner"];
+  let attested = "";
   try {
-    attestationSigner = { signer: recoverSigner(attestationDigest(domain, attestation), resolution.batch.signature) };
+    attested = attestationDigest(domain, attestation);
+    attestationSigner = { signer: recoverSigner(attested, resolution.batch.signature) };
   } catch (error) {
     attestationSigner = { error };
   }
   const { events, digests } = verifyEventSignatures(resolution, domain);
   computed.digests = digests;
+  // A signature not its signer's key's may be its contract wallet's (ERC-1271): asked by a script loaded then.
+  const wallets =
+    "signer" in attestationSigner &&
+    sameHex(attestationSigner.signer, attestation.attester) &&
+    events.every((e) => e.signatureValid)
+      ? null
+      : loadContainers()
+          .then((m) => m.askWallets(rpc, resolution, attested, attestationSigner, events, digests))
+          .catch(() => null);
 
   let batchOnChain: BatchRecordOnChain | null = null;
   let chainReachable = true;
@@ -171,6 +184,7 @@ export async function verifyResolution(resolution: ItemResolution, deps: VerifyD
     chainIdRead,
     attesterRead,
     attestationSigner,
+    wallets: await wallets,
     digests,
     events,
     batchOnChain,

@@ -7,8 +7,9 @@ import { FallbackProvider, type JsonRpcProvider } from "ethers";
 
 import { formatCompanyPrefix } from "../../domain/gtin-entitlement.ts";
 import type { SigningDomain } from "../../ledger/signing.ts";
-import { judgeAuthority, type AuthorityReport } from "../../verify/authority.ts";
-import { readAuthorityLogs } from "../../verify/authority-read.ts";
+import type { AuthorityReport } from "../../verify/authority.ts";
+import { judgeAuthorityAsking, readAuthorityLogs } from "../../verify/authority-read.ts";
+import { askContractSigners } from "../../verify/contract-signatures.ts";
 import type { RawLog } from "../../verify/registry-logs.ts";
 import type { RpcClient } from "../../verify/rpc.ts";
 
@@ -20,7 +21,7 @@ export function providerRpc(provider: JsonRpcProvider | FallbackProvider): RpcCl
   if (provider instanceof FallbackProvider) {
     return {
       chainId: async () => (await provider.getNetwork()).chainId,
-      ethCall: (to, data) => provider.call({ to, data }),
+      ethCall: (to, data, block) => provider.call({ to, data, ...(block === undefined ? {} : { blockTag: block }) }),
       getLogs: async (filter) =>
         (
           await provider.getLogs({
@@ -38,7 +39,7 @@ export function providerRpc(provider: JsonRpcProvider | FallbackProvider): RpcCl
   }
   return {
     chainId: async () => BigInt((await provider.send("eth_chainId", [])) as string),
-    ethCall: (to, data) => provider.call({ to, data }),
+    ethCall: (to, data, block) => provider.call({ to, data, ...(block === undefined ? {} : { blockTag: block }) }),
     getLogs: async (filter) => (await provider.send("eth_getLogs", [filter])) as RawLog[],
   };
 }
@@ -58,9 +59,15 @@ export async function readBatchAuthority(
   provider: JsonRpcProvider | FallbackProvider,
   request: BatchAuthorityRequest,
 ): Promise<AuthorityReport> {
-  const { logs, origins } = await readAuthorityLogs(providerRpc(provider), request);
+  const rpc = providerRpc(provider);
+  const { logs, origins } = await readAuthorityLogs(rpc, request);
   const domain = { chainId: request.domain.chainId, verifyingContract: request.registry, version: "2" as const };
-  return judgeAuthority({ domain, batchId: request.batchId, logs, origins });
+  return judgeAuthorityAsking((queries) => askContractSigners(rpc, queries), {
+    domain,
+    batchId: request.batchId,
+    logs,
+    origins,
+  });
 }
 
 /** One line saying who registered the batch, in English (the CLI's and the report's evidence). */
