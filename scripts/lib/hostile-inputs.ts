@@ -3,8 +3,9 @@
  * what an attacker controls: the path (each parameter segment kept, or replaced by random
  * and broken percent-encoding, traversal, NUL bytes, confusable and full-width characters,
  * huge numbers), the query string, the headers (Authorization, Content-Type, Idempotency-Key,
- * Range, Accept, X-File-Name) and the body (deep nesting, huge numbers, long and odd
- * strings, truncated JSON). Requests go over keep-alive HTTP with bounded concurrency, so
+ * Range, Accept, X-File-Name; for an upload's pieces Upload-Offset, and Content-Length lines
+ * written by hand) and the body (deep nesting, huge numbers, long and odd strings, truncated
+ * JSON, sent whole or in chunks). Requests go over keep-alive HTTP with bounded concurrency, so
  * tens of thousands per endpoint take seconds. Used by the security test (which asserts)
  * and the bench (which counts).
  */
@@ -1206,6 +1207,13 @@ function laterTargets(f: HostileFixture, later: LaterFixture): HostileTarget[] {
       path: "/01/{gtin}/10/{lot}/card.png",
       params: { gtin: f.gtin, lot: f.lot },
       query: queryOf({ size: fc.constantFrom("240", "1200", "0", "-1", "99999999", "1e9") }),
+      designed: [
+        {
+          status: 503,
+          code: "lot_card.busy",
+          why: "two renders at a time, two more waiting 5 s: a flood of new sizes is told to retry",
+        },
+      ],
       light: true,
     },
     {
