@@ -7,6 +7,9 @@ import { gtinCheckDigit } from "../domain/gs1.ts";
 import { domainFor, typesFor, bizStepIndex, type BizStep } from "../domain/typed-data.ts";
 import { loadArtifact } from "../ledger/registry-artifact.ts";
 import { judgeAuthority, type AuthorityReport } from "./authority.ts";
+import { judgeAuthorityAsking } from "./authority-read.ts";
+import { sameHex } from "./bytes.ts";
+import type { ContractSignature, ContractVerdict } from "./contract-signatures.ts";
 import { decodeRegistryLog, LOG_TOPICS, REGULATOR_ROLE, type RegistryLog } from "./registry-logs.ts";
 
 const CHAIN_ID = 31337n;
@@ -504,5 +507,68 @@ describe("custody from the logs", () => {
       origins: new Map([[carrierNew.address, carrier.address]]),
     });
     assert.deepEqual(report.findings, []);
+  });
+});
+
+describe("contract wallets (ERC-1271) in the authority judgement", () => {
+  // `coop` stands for a contract wallet whose owner key is `rival`: the registry accepted
+  // the owner's signature because the wallet agreed; the judgement asks the same.
+  const asked: ContractSignature[][] = [];
+  const wallet =
+    (agrees: boolean) =>
+    (queries: ContractSignature[]): Promise<ContractVerdict[]> => {
+      asked.push(queries);
+      return Promise.resolve(
+        queries.map((q) => ({ valid: agrees && sameHex(q.signer, coop.address), detail: "asked" })),
+      );
+    };
+
+  async function walletGrant(): Promise<Chain> {
+    const value = {
+      owner: coop.address,
+      gtin: GTIN,
+      grantee: packer.address,
+      granted: true,
+      nonce: 7n,
+      deadline: 2n ** 40n,
+    };
+    const signature = await rival.signTypedData(typedDomain, typesFor("GtinGrant"), value);
+    return cast().bindPrefix(coop).push({
+      type: "GtinGrantChanged",
+      gtin: GTIN,
+      owner: coop.address,
+      grantee: packer.address,
+      granted: true,
+      nonce: 7n,
+      deadline: value.deadline,
+      signature,
+    });
+  }
+
+  it("takes a grant the owner's wallet agreed with, asked at the grant's block, and refuses one it did not", async () => {
+    const chain = (await walletGrant()).attest(packer);
+    const grantBlock = chain.logs.find((log) => log.type === "GtinGrantChanged")?.at.blockNumber;
+    assert.deepEqual(codes(chain.judge()), ["grant_signature", "not_entitled"], "by keys alone");
+    asked.length = 0;
+    const agreed = await judgeAuthorityAsking(wallet(true), { domain, batchId, logs: chain.logs });
+    assert.deepEqual(agreed.findings, []);
+    assert.equal(entitlementOf(agreed).basis, "grantee");
+    assert.deepEqual(
+      asked.flat().map((q) => [q.signer, q.block]),
+      [[lowerOf(coop), grantBlock]],
+    );
+    const refused = await judgeAuthorityAsking(wallet(false), { domain, batchId, logs: chain.logs });
+    assert.deepEqual(codes(refused), ["grant_signature", "not_entitled"]);
+  });
+
+  it("takes an inspection request the cooperative's wallet agreed with, and asks nothing when every key signed", async () => {
+    const chain = (await cast().bindPrefix(coop).attest(coop).request(coop, lab, rival)).event(lab, "inspecting");
+    const agreed = await judgeAuthorityAsking(wallet(true), { domain, batchId, logs: chain.logs });
+    assert.deepEqual(agreed.findings, []);
+    assert.equal(eventAt(agreed, 0).basis, "requested_inspector");
+    asked.length = 0;
+    const signed = (await cast().bindPrefix(coop).attest(coop).request(coop, lab)).event(lab, "inspecting");
+    assert.deepEqual((await judgeAuthorityAsking(wallet(true), { domain, batchId, logs: signed.logs })).findings, []);
+    assert.deepEqual(asked, [], "no wallet asked");
   });
 });

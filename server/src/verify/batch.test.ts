@@ -7,7 +7,8 @@ import fc from "fast-check";
 import { domainFor, typesFor, type BatchAttestationValue, type TraceEventValue } from "../domain/typed-data.ts";
 import { AppError } from "../errors/app-error.ts";
 import { batchIdOf } from "./batch-id.ts";
-import { verifyBatchLogs, type BatchLogs } from "./batch.ts";
+import { verifyBatchLogs, verifyBatchLogsAsking, type BatchLogs } from "./batch.ts";
+import type { RpcClient } from "./rpc.ts";
 
 const coder = AbiCoder.defaultAbiCoder();
 
@@ -157,5 +158,69 @@ describe("verifyBatchLogs", () => {
     assert.deepEqual(codes([first, third]), ["event_head"]);
     assert.deepEqual(codes([second, first, third]), ["event_head"]);
     assert.deepEqual(codes([...logs.events, first]), ["event_head"]);
+  });
+});
+
+describe("verifyBatchLogsAsking (contract wallets, ERC-1271)", () => {
+  // The cooperative's address stands for a contract wallet whose owner key is `owner`.
+  const owner = Wallet.createRandom();
+  const magic = `0x1626ba7e${"0".repeat(56)}`;
+
+  async function walletSigned(): Promise<BatchLogs> {
+    const logs = await signedBatch(hexlify(new Uint8Array(32).fill(7)), 1);
+    assert.ok(logs.attestation);
+    const signature = await owner.signTypedData(
+      domainFor(chainId, registry),
+      typesFor("BatchAttestation"),
+      logs.attestation.value as BatchAttestationValue,
+    );
+    return { ...logs, attestation: { ...logs.attestation, signature, blockNumber: 12 } };
+  }
+
+  /** A node where the cooperative's wallet agrees with its owner's signatures (or with nothing). */
+  function node(agrees: boolean): { rpc: RpcClient; blocks: (string | undefined)[] } {
+    const blocks: (string | undefined)[] = [];
+    return {
+      blocks,
+      rpc: {
+        chainId: () => Promise.resolve(chainId),
+        ethCall: (to, _data, block) => {
+          blocks.push(block);
+          return Promise.resolve(agrees && to.toLowerCase() === cooperative.address.toLowerCase() ? magic : "0x");
+        },
+      },
+    };
+  }
+
+  it("takes an attestation the attester's wallet agreed with, asked at its log's block", async () => {
+    const logs = await walletSigned();
+    assert.deepEqual(
+      verifyBatchLogs(logs).findings.map((f) => f.code),
+      ["attestation_signature"],
+    );
+    const { rpc, blocks } = node(true);
+    const verified = await verifyBatchLogsAsking(logs, rpc);
+    assert.deepEqual(verified.findings, []);
+    assert.equal(verified.attestation?.signatureValid, true);
+    assert.deepEqual(blocks, ["0xc"], "only the failed signature, at block 12");
+  });
+
+  it("refuses it when the wallet does not agree, or when there is no chain to ask", async () => {
+    const logs = await walletSigned();
+    for (const rpc of [node(false).rpc, undefined]) {
+      assert.deepEqual(
+        (await verifyBatchLogsAsking(logs, rpc)).findings.map((f) => f.code),
+        ["attestation_signature"],
+      );
+    }
+  });
+
+  it("asks nothing when every signature recovers to its signer", async () => {
+    const { rpc, blocks } = node(true);
+    assert.deepEqual(
+      (await verifyBatchLogsAsking(await signedBatch(hexlify(new Uint8Array(32)), 2), rpc)).findings,
+      [],
+    );
+    assert.deepEqual(blocks, []);
   });
 });

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { TypedDataEncoder, Wallet } from "ethers";
+import { AbiCoder, Interface, TypedDataEncoder, Wallet, ZeroHash } from "ethers";
 
 import {
   CERTIFICATE_PROMISE,
@@ -18,6 +18,7 @@ import {
 import { DOMAIN_NAME, OFF_CHAIN_TYPES } from "../domain/typed-data.ts";
 import { keccak256Hex } from "./bytes.ts";
 import { lineageProblems, verifyCertificate } from "./certificate.ts";
+import type { RpcClient } from "./rpc.ts";
 
 const domain = {
   name: DOMAIN_NAME,
@@ -30,8 +31,10 @@ const batch = (n: number) => `0x${n.toString(16).padStart(64, "0")}`;
 
 async function certify(
   wallet: Wallet,
-  fields: { milli: string; batchIds: string[]; parents?: string[] },
+  fields: { milli: string; batchIds: string[]; parents?: string[]; issuer?: string },
 ): Promise<PublicCertificate> {
+  // The issuer a contract wallet (`fields.issuer`) whose owner key is `wallet`, or the key itself.
+  const issuer = fields.issuer ?? wallet.address;
   const document: CertificateDocument = {
     type: "oioc.quality-certificate",
     version: 1,
@@ -40,7 +43,7 @@ async function certify(
     quantity: { milli: fields.milli, unit: "KGM" },
     origin: { regionCode: "330106", place: "西湖区" },
     issuedOn: "2026-04-16",
-    issuer: { signer: wallet.address, name: { zh: "测试", en: null }, phone: "0571-8888 1234" },
+    issuer: { signer: issuer, name: { zh: "测试", en: null }, phone: "0571-8888 1234" },
     promise: { zh: CERTIFICATE_PROMISE.zh, en: CERTIFICATE_PROMISE.en },
     basis: ["self_test"],
     batchIds: fields.batchIds,
@@ -60,7 +63,7 @@ async function certify(
       name: { zh: "测试", en: null },
       kind: "cooperative",
       regionCode: "330106",
-      signerAddress: wallet.address,
+      signerAddress: issuer,
       ledgerState: "anchored",
     },
     parents: document.parents,
@@ -130,5 +133,50 @@ describe("verifyCertificate offline: lineage", () => {
       lineageProblems(tooDeep).map((problem) => problem.problem),
       ["lineage_too_deep"],
     );
+  });
+});
+
+describe("verifyCertificate: an issuer holding a contract wallet (ERC-1271)", () => {
+  const owner = new Wallet(Wallet.createRandom().privateKey);
+  const walletAddress = "0x00000000000000000000000000000000000C0FFE";
+  const views = new Interface([
+    "function isValidSignature(bytes32 hash, bytes signature) view returns (bytes4)",
+    "function organisation(address) view returns ((address signer, uint8 kind, uint8 status, uint32 regionCode, bytes metadataCid))",
+    "function batch(bytes32) view returns (bytes32, address, uint32, uint8, bytes32, address, address)",
+  ]);
+  const coder = AbiCoder.defaultAbiCoder();
+
+  /** A chain where the wallet agrees with its owner's signatures (or not), registered and active; its batches active. */
+  function ledger(agrees: boolean): RpcClient {
+    return {
+      chainId: () => Promise.resolve(31337n),
+      ethCall: (to, data) => {
+        const call = views.parseTransaction({ data });
+        if (call?.name === "isValidSignature") {
+          const mine = to.toLowerCase() === walletAddress.toLowerCase();
+          return Promise.resolve(coder.encode(["bytes4"], [agrees && mine ? "0x1626ba7e" : "0x00000000"]));
+        }
+        if (call?.name === "organisation") {
+          return Promise.resolve(views.encodeFunctionResult("organisation", [[walletAddress, 1, 1, 330106, "0x"]]));
+        }
+        return Promise.resolve(
+          views.encodeFunctionResult("batch", [ZeroHash, walletAddress, 1, 1, ZeroHash, walletAddress, walletAddress]),
+        );
+      },
+    };
+  }
+
+  it("verifies a certificate its issuer's wallet agrees with, and refuses it when the wallet does not", async () => {
+    const cert = await certify(owner, { milli: "1000", batchIds: [batch(1)], issuer: walletAddress });
+    const load = store([cert]);
+    const agreed = await verifyCertificate(cert.id, { load, issuers: { mode: "ledger", rpc: ledger(true) } });
+    assert.deepEqual(agreed.problems, []);
+    assert.equal(agreed.signer, walletAddress);
+    assert.equal(agreed.issuer, "registered");
+    const refused = await verifyCertificate(cert.id, { load, issuers: { mode: "ledger", rpc: ledger(false) } });
+    assert.ok(refused.problems.includes("signature"), refused.problems.join());
+    // Offline nothing can be asked: not verified.
+    const offline = await verifyCertificate(cert.id, { load, issuers: { mode: "offline", issuers: [walletAddress] } });
+    assert.ok(offline.problems.includes("signature"));
   });
 });

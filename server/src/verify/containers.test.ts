@@ -443,3 +443,61 @@ describe("verify/containers: the item's cases and pallets", () => {
     assert.ok((report.containers[1]?.problems.length ?? 0) > 0);
   });
 });
+
+describe("verify/containers: a step signed through a contract wallet (ERC-1271)", () => {
+  // The retailer's address stands for a contract wallet whose owner key is `owner`.
+  const owner = new Wallet(Wallet.createRandom().privateKey);
+
+  async function walletSignedBox(): Promise<{ resolution: ItemResolution; states: Map<string, string> }> {
+    const box = await buildContainer({ sscc: CASE_1, items: SERIALS, proveItem: "A2", events: shipAndReceive });
+    const receiving = box.container.steps[2];
+    assert.ok(receiving !== undefined);
+    receiving.signature = await owner.signTypedData(ethersDomain, containerTypesFor("ContainerEvent"), receiving.value);
+    const resolution = resolutionWith([box.container]);
+    return { resolution, states: new Map([[containerKeyOf(CASE_1), box.hashes.at(-1) ?? ""]]) };
+  }
+
+  /** The registry's states, and the retailer's wallet agreeing with its owner's signatures (or with none). */
+  function chainWith(states: Map<string, string>, agrees: boolean, asked: string[]): RpcClient {
+    const registry = registryWith(states);
+    return {
+      ...registry,
+      ethCall: (to, data, block) => {
+        if (!data.startsWith("0x1626ba7e")) return registry.ethCall(to, data, block);
+        asked.push(to);
+        const magic = `0x1626ba7e${"0".repeat(56)}`;
+        return Promise.resolve(agrees && to === retailer.address ? magic : "0x");
+      },
+    };
+  }
+
+  it("verifies the step when the actor's wallet agrees, and names the case forged when it does not", async () => {
+    const { resolution, states } = await walletSignedBox();
+    const run = (agrees: boolean, asked: string[]) =>
+      verifyContainers({
+        resolution,
+        domain,
+        crypto,
+        rpc: chainWith(states, agrees, asked),
+        load: (cid) => fetchDocument(noFetch, `http://gateway/${cid}`, cid, documents[cid]),
+      });
+    const asked: string[] = [];
+    const agreed = await run(true, asked);
+    assert.equal(agreed.ok, true, agreed.detail);
+    assert.deepEqual(
+      agreed.containers[0]?.steps.map((s) => [s.valid, s.onChain]),
+      [
+        [true, true],
+        [true, true],
+        [true, true],
+      ],
+    );
+    assert.deepEqual(asked, [retailer.address], "only the step that did not recover to its actor");
+    const refused = await run(false, []);
+    assert.equal(refused.ok, false);
+    assert.deepEqual(
+      refused.findings.map((f) => f.code),
+      ["container_forged"],
+    );
+  });
+});
