@@ -35,12 +35,6 @@ export interface HostileTarget {
    */
   heavy?: boolean;
   /**
-   * A read of a fixed or cached answer added after the first list: fewer generated runs
-   * (the security test's LIGHT_RUNS_PER_ENDPOINT), so that covering every endpoint stays
-   * within the step's time. Writes never are.
-   */
-  light?: boolean;
-  /**
    * The request a valid client would send, as a path: what the coverage check dispatches
    * through the server's routes. By default the template with its valid parameters.
    */
@@ -1018,7 +1012,7 @@ function queryOf(pairs: Record<string, fc.Arbitrary<string>>): fc.Arbitrary<stri
  * decisions, GTIN bindings and grants, 合格证, the lot card, the other consoles, the operator's
  * reads). Each write's fixture is one the write refuses whatever the input (a decided
  * application, a removed person, a GTIN nobody holds, an upload with one byte to go), so that
- * "nothing changed" holds; reads of fixed answers are `light`.
+ * "nothing changed" holds.
  */
 function laterTargets(f: HostileFixture, later: LaterFixture): HostileTarget[] {
   const coop = f.cooperative.token;
@@ -1057,7 +1051,6 @@ function laterTargets(f: HostileFixture, later: LaterFixture): HostileTarget[] {
       token: coop,
       contentTypes: pieceTypes,
       extras: uploadPieceExtras(0),
-      light: true,
     },
     {
       name: "GET /api/v1/media/uploads/{id}",
@@ -1065,7 +1058,6 @@ function laterTargets(f: HostileFixture, later: LaterFixture): HostileTarget[] {
       path: "/api/v1/media/uploads/{id}",
       params: { id: later.upload.id },
       token: coop,
-      light: true,
     },
     {
       name: "HEAD /api/v1/media/uploads/{id}",
@@ -1073,7 +1065,6 @@ function laterTargets(f: HostileFixture, later: LaterFixture): HostileTarget[] {
       path: "/api/v1/media/uploads/{id}",
       params: { id: later.upload.id },
       token: coop,
-      light: true,
     },
     // People and sign-in links (issue 15).
     { name: "DELETE /api/v1/me/session", method: "DELETE", path: "/api/v1/me/session", token: coop },
@@ -1083,7 +1074,6 @@ function laterTargets(f: HostileFixture, later: LaterFixture): HostileTarget[] {
       path: "/api/v1/organisations/{id}/members",
       params: org,
       token: coop,
-      light: true,
     },
     {
       name: "POST /api/v1/organisations/{id}/members",
@@ -1115,7 +1105,7 @@ function laterTargets(f: HostileFixture, later: LaterFixture): HostileTarget[] {
       token: coop,
     },
     // Joining: the operator's list and decisions.
-    { name: "GET /api/v1/applications", method: "GET", path: "/api/v1/applications", token: admin, light: true },
+    { name: "GET /api/v1/applications", method: "GET", path: "/api/v1/applications", token: admin },
     {
       name: "POST /api/v1/applications/{id}/approve",
       method: "POST",
@@ -1151,7 +1141,6 @@ function laterTargets(f: HostileFixture, later: LaterFixture): HostileTarget[] {
       path: "/api/v1/organisations/{id}/entitlements",
       params: org,
       token: coop,
-      light: true,
     },
     {
       // The shop holds no grant of the GTIN: there is nothing to withdraw.
@@ -1175,7 +1164,6 @@ function laterTargets(f: HostileFixture, later: LaterFixture): HostileTarget[] {
       method: "GET",
       path: "/api/v1/batches/{batchId}/certificates",
       params: batch,
-      light: true,
     },
     {
       name: "GET /api/v1/certificates/{id}.pdf",
@@ -1183,22 +1171,19 @@ function laterTargets(f: HostileFixture, later: LaterFixture): HostileTarget[] {
       path: "/api/v1/certificates/{id}.pdf",
       params: { id: later.certificateId },
       heavy: true,
-      light: true,
     },
     {
       name: "GET /api/v1/certificates/{id}",
       method: "GET",
       path: "/api/v1/certificates/{id}",
       params: { id: later.certificateId },
-      light: true,
     },
-    { name: "GET /c/{id}", method: "GET", path: "/c/{id}", params: { id: later.certificateId }, light: true },
+    { name: "GET /c/{id}", method: "GET", path: "/c/{id}", params: { id: later.certificateId } },
     {
       name: "GET /c/assets/{name}",
       method: "GET",
       path: "/c/assets/{name}",
       params: { name: later.certificateAsset },
-      light: true,
     },
     // The lot card (live streams): its image, its page's files, oEmbed.
     {
@@ -1214,14 +1199,12 @@ function laterTargets(f: HostileFixture, later: LaterFixture): HostileTarget[] {
           why: "two renders at a time, two more waiting 5 s: a flood of new sizes is told to retry",
         },
       ],
-      light: true,
     },
     {
       name: "GET /l/assets/{name}",
       method: "GET",
       path: "/l/assets/{name}",
       params: { name: later.lotAsset },
-      light: true,
     },
     {
       name: "GET /oembed",
@@ -1243,25 +1226,22 @@ function laterTargets(f: HostileFixture, later: LaterFixture): HostileTarget[] {
       designed: [
         { status: 501, code: "lot_card.oembed_format", why: "oEmbed's answer to format=xml, which we do not offer" },
       ],
-      light: true,
     },
     // The other consoles and the joining pages: built files, served as they are.
     ...(["regulator", "field", "operator", "sw.js"] as const).map((name): HostileTarget => ({
       name: `GET /console/${name}`,
       method: "GET",
       path: `/console/${name}`,
-      light: true,
     })),
-    { name: "GET /apply", method: "GET", path: "/apply", light: true },
-    { name: "GET /signin", method: "GET", path: "/signin", light: true },
+    { name: "GET /apply", method: "GET", path: "/apply" },
+    { name: "GET /signin", method: "GET", path: "/signin" },
     // The chain proxy's preflight, and the gateway's answer to methods it does not serve.
-    { name: "OPTIONS /rpc", method: "OPTIONS", path: "/rpc", light: true },
+    { name: "OPTIONS /rpc", method: "OPTIONS", path: "/rpc" },
     {
       name: "PUT /ipfs/{cid}",
       method: "PUT",
       path: "/ipfs/{cid}",
       params: { cid: f.videoCid },
-      light: true,
     },
     // The operator's reads (issue 15 part 6): a query string is refused rather than ignored.
     ...(["organisations", "keys", "relayer", "outbox"] as const).map((name): HostileTarget => ({
@@ -1269,7 +1249,6 @@ function laterTargets(f: HostileFixture, later: LaterFixture): HostileTarget[] {
       method: "GET",
       path: `/api/v1/admin/${name}`,
       token: admin,
-      light: true,
     })),
   ];
 }

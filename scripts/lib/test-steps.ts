@@ -166,6 +166,17 @@ const nodeTestArgs = ["--test", "--test-reporter=spec", "--test-concurrency=1"];
  * others (the audit, the resolver, the IPFS gateway, …) are SQLite only, and running them
  * again beside a PostgreSQL cluster would only repeat the server step (about a minute).
  */
+/** The hostile-input fuzz and authorisation matrix: a step of its own (see `security:hostile`). */
+const HOSTILE_TEST = path.join("test", "security", "hostile.test.ts");
+
+/** Every security test file; the `security` step runs all but the hostile fuzz, which has its own. */
+function securityTestFiles(dir = path.join("test", "security")): string[] {
+  return readdirSync(dir)
+    .filter((file) => file.endsWith(".test.ts"))
+    .map((file) => path.join(dir, file))
+    .sort();
+}
+
 export function postgresTestFiles(dir = "test/server"): string[] {
   return readdirSync(dir, { recursive: true, encoding: "utf8" })
     .filter((file) => file.endsWith(".test.ts"))
@@ -323,10 +334,22 @@ export function testSteps(): TestStep[] {
     },
     {
       name: "security",
-      description: "hostile input on every endpoint (fast-check) and the authorisation matrix",
+      description:
+        "slow bodies and headers cut early, /rpc hammered beside honest readers, serial guessing held to the rate",
       command: "node",
-      args: [...nodeTestArgs, "test/security/**/*.test.ts"],
+      args: [...nodeTestArgs, ...securityTestFiles().filter((file) => file !== HOSTILE_TEST)],
       count: countNodeTest,
+    },
+    {
+      name: "security:hostile",
+      description: "hostile input on every route (fast-check, 10,000 each) and the authorisation matrix",
+      command: "node",
+      args: [...nodeTestArgs, HOSTILE_TEST],
+      count: countNodeTest,
+      // Its own chain node, server, data folder and ports; what it checks (no 5xx, nothing
+      // changed, heap bounded) does not depend on time. The longest step: after the PostgreSQL
+      // tests in the second lane, beside faults and e2e.
+      beside: { after: "build" },
     },
     {
       name: "e2e",

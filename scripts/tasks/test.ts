@@ -3,11 +3,12 @@
  * Steps run in order and all of them run even after a failure, so one red step does
  * not hide another; the exit code is non-zero if any step failed.
  *
- * Steps marked `beside` (the Solidity steps, then the server's tests on PostgreSQL) run in a
- * second lane, one after another, from the end of the step they name (the contract build)
- * while the rest go on: they write no output another step reads, use no server, port or
- * database of the others, and check nothing that depends on time. The compiler keeps one core
- * busy; the PostgreSQL step mostly waits on its database, beside the fault and security steps.
+ * Steps marked `beside` (the Solidity steps, the server's tests on PostgreSQL, then the
+ * hostile-input fuzz) run in a second lane, one after another, from the end of the step they
+ * name (the contract build) while the rest go on: they write no output another step reads, use
+ * no server, port or database of the others, and check nothing that depends on time. The
+ * compiler keeps one core busy; the PostgreSQL step mostly waits on its database, beside the
+ * fault and security steps; the fuzz runs beside the end-to-end tests.
  * Their output is printed in one piece when each ends, and the summary keeps the steps' order.
  * `npm test -- --serial` runs everything in one lane.
  */
