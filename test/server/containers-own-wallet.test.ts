@@ -26,9 +26,9 @@ import { traceRegistryArtifact } from "../../server/src/ledger/registry-artifact
 import type { RunningServer } from "../../server/src/server.ts";
 import type { SignatureRequest } from "../../server/src/services/signature-requests.ts";
 import { listItemSerials } from "../../server/src/storage/batches.ts";
-import { settleLedger } from "../e2e/support/settle-ledger.ts";
 import { onboard as onboardParty, registerDemoBatch, type Party } from "../support/onboard.ts";
 import type { Problem } from "../support/problems.ts";
+import { containerSnapshot, settleContainerSteps } from "../support/container-ledger.ts";
 import { refusalChecker } from "../support/refusals.ts";
 import { TEST_DATABASE_URL } from "../support/test-database.ts";
 import { startApiTestServer } from "../support/test-server.ts";
@@ -63,40 +63,8 @@ describe(`cases and pallets signed in an organisation's own wallet (${TEST_DATAB
   const nextSscc = () => ssccFor(0, COMPANY_PREFIX, BigInt(reference++));
   const LOT = "OWN-A";
 
-  /** Until every write accepted is anchored (or failed) and indexed. */
-  async function settle(): Promise<void> {
-    for (let round = 0; round < 50; round++) {
-      await settleLedger(server);
-      const open = await server.ctx.db
-        .selectFrom("container_steps")
-        .select("id")
-        .where("ledger_state", "!=", "failed")
-        .where("log_index", "is", null)
-        .execute();
-      if (open.length === 0) return;
-    }
-    throw new Error("container steps did not settle");
-  }
-
-  async function snapshot(): Promise<unknown> {
-    const db = server.ctx.db;
-    return {
-      containers: await db
-        .selectFrom("containers")
-        .select(["container_key", "expected_state_hash"])
-        .orderBy("container_key")
-        .execute(),
-      steps: await db.selectFrom("container_steps").select(["id", "ledger_state"]).orderBy("id").execute(),
-      leaves: (await db.selectFrom("container_leaves").select("packing_id").execute()).length,
-      outbox: (await db.selectFrom("outbox").select("id").execute()).length,
-      signatureRequests: await db
-        .selectFrom("signature_requests")
-        .select(["id", "completed_at_ms"])
-        .orderBy("id")
-        .execute(),
-      block: await provider.getBlockNumber(),
-    };
-  }
+  const settle = (): Promise<void> => settleContainerSteps(server);
+  const snapshot = (): Promise<unknown> => containerSnapshot(server, provider);
   const refusedUnchanged = refusalChecker({ settle, snapshot });
 
   async function view(sscc: string): Promise<ContainerView> {

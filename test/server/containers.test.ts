@@ -33,8 +33,8 @@ import { readAll } from "../../server/src/services/documents.ts";
 import { sharedEpcisValidator } from "../../server/src/services/epcis-schema.ts";
 import { listItemSerials } from "../../server/src/storage/batches.ts";
 import { containersOfItem } from "../../server/src/storage/containers.ts";
-import { settleLedger } from "../e2e/support/settle-ledger.ts";
 import { onboard as onboardParty, registerDemoBatch, type Party } from "../support/onboard.ts";
+import { containerSnapshot, settleContainerSteps } from "../support/container-ledger.ts";
 import { refusalChecker } from "../support/refusals.ts";
 import { freshTestDatabaseUrl, TEST_DATABASE_URL } from "../support/test-database.ts";
 import { startApiTestServer } from "../support/test-server.ts";
@@ -75,36 +75,8 @@ describe(`cases and pallets through the API (${TEST_DATABASE_URL === undefined ?
   let reference = 100;
   const nextSscc = () => ssccFor(0, COMPANY_PREFIX, BigInt(reference++));
 
-  /** Until every container step accepted is anchored (or failed) and indexed. */
-  async function settle(): Promise<void> {
-    for (let round = 0; round < 50; round++) {
-      await settleLedger(server);
-      const open = await server.ctx.db
-        .selectFrom("container_steps")
-        .select("id")
-        .where("ledger_state", "!=", "failed")
-        .where("log_index", "is", null)
-        .execute();
-      if (open.length === 0) return;
-    }
-    throw new Error("container steps did not settle");
-  }
-
-  async function snapshot(): Promise<unknown> {
-    const db = server.ctx.db;
-    return {
-      containers: await db
-        .selectFrom("containers")
-        .select(["container_key", "expected_state_hash"])
-        .orderBy("container_key")
-        .execute(),
-      steps: await db.selectFrom("container_steps").select(["id", "ledger_state"]).orderBy("id").execute(),
-      leaves: (await db.selectFrom("container_leaves").select("packing_id").execute()).length,
-      outbox: (await db.selectFrom("outbox").select("id").execute()).length,
-      signatureRequests: (await db.selectFrom("signature_requests").select("id").execute()).length,
-      block: await provider.getBlockNumber(),
-    };
-  }
+  const settle = (): Promise<void> => settleContainerSteps(server);
+  const snapshot = (): Promise<unknown> => containerSnapshot(server, provider);
   const refusedUnchanged = refusalChecker({ settle, snapshot });
 
   const itemLink = (lot: string, serial: string) => `https://id.gs1.org/01/${DEMO_GTIN}/10/${lot}/21/${serial}`;
