@@ -538,6 +538,9 @@ describe(`合格证: signed certificates with lineage (${TEST_DATABASE_URL === u
     assert.equal(response.headers.get("content-type"), "application/pdf");
     const pdf = new Uint8Array(await response.arrayBuffer());
     assert.equal(new TextDecoder().decode(pdf.subarray(0, 5)), "%PDF-");
+    // Drawn once: a second copy is the same bytes (a drawing again would carry its own creation time).
+    const again = await fetch(`${server.url}/api/v1/certificates/${certA.id}.pdf`);
+    assert.deepEqual(new Uint8Array(await again.arrayBuffer()), pdf);
     if (!(await haveTools([ZBAR, POPPLER, WQY_FONT], "certificate PDF decoding"))) {
       t.skip("zbar, poppler or the CJK font missing");
       return;

@@ -33,6 +33,8 @@ import { originOf } from "./origin.ts";
 export const CERTIFICATE_PAGE_DIR = path.resolve(import.meta.dirname, "../../../../scanner-web/dist/certificate");
 const ASSET = /^[a-z0-9-]+\.(?:js|css)$/;
 const ID = /^0x[0-9a-fA-F]{64}$/;
+/** Certificate PDFs kept drawn (about 30 KB each). */
+const DRAWN_PDFS_KEPT = 64;
 
 function escapeAttribute(text: string): string {
   return text.replace(/[&"<>]/g, (char) => `&#${String(char.charCodeAt(0))};`);
@@ -102,13 +104,33 @@ export function certificatesRouter(ctx: ServiceContext, options: { pageDir?: str
   });
 
   // Before the JSON route: `:id` alone would also match `0x….pdf`.
+  // A signed certificate never changes, so its PDF is drawn once: a shop prints many copies,
+  // and drawing one costs milliseconds of the event loop. Bounded; a failed drawing is not kept.
+  const drawn = new Map<string, Promise<Buffer>>();
+  const pdfOf = (stored: StoredCertificate): Promise<Buffer> => {
+    let pdf = drawn.get(stored.id);
+    if (pdf === undefined) {
+      pdf = certificatePdf({
+        id: stored.id,
+        document: certificateDocument.parse(JSON.parse(stored.documentText)),
+        url: certificatePageUrl(ctx, stored.id),
+      });
+      const kept = pdf;
+      kept.catch(() => {
+        if (drawn.get(stored.id) === kept) drawn.delete(stored.id);
+      });
+      if (drawn.size >= DRAWN_PDFS_KEPT) {
+        const oldest = drawn.keys().next();
+        if (oldest.done !== true) drawn.delete(oldest.value);
+      }
+      drawn.set(stored.id, pdf);
+    }
+    return pdf;
+  };
+
   router.get("/api/v1/certificates/:id.pdf", async (req, res) => {
     const stored = await storedCertificate(ctx, req.params.id);
-    const pdf = await certificatePdf({
-      id: stored.id,
-      document: certificateDocument.parse(JSON.parse(stored.documentText)),
-      url: certificatePageUrl(ctx, stored.id),
-    });
+    const pdf = await pdfOf(stored);
     res.setHeader("Content-Type", "application/pdf");
     res.setHeader("Cache-Control", "public, max-age=3600");
     res.attachment(`certificate-${stored.id.slice(0, 18)}.pdf`);
