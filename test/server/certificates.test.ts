@@ -60,6 +60,7 @@ describe(`合格证: signed certificates with lineage (${TEST_DATABASE_URL === u
       certificates: await db.selectFrom("certificates").select("id").orderBy("id").execute(),
       batches: await db.selectFrom("certificate_batches").selectAll().orderBy("certificate_id").execute(),
       parents: await db.selectFrom("certificate_parents").selectAll().orderBy("certificate_id").execute(),
+      signatureRequests: (await db.selectFrom("signature_requests").select("id").execute()).length,
       auditLog: (await db.selectFrom("audit_log").select("id").execute()).length,
       block: await provider.getBlockNumber(),
     };
@@ -298,7 +299,8 @@ describe(`合格证: signed certificates with lineage (${TEST_DATABASE_URL === u
       400,
       "request.invalid",
     );
-    // An organisation holding its own key: certificates are signed by custodial keys only, for now.
+    // An organisation holding its own key is judged as a custodial one before its wallet is asked:
+    // refused, nothing is prepared for it to sign (certificates-own-wallet.test.ts signs them).
     const ownKey = Wallet.createRandom();
     const walletHolder = expectStatus(
       await admin.post<{ credential: { token: string } }>("/api/v1/organisations", {
@@ -312,14 +314,14 @@ describe(`合格证: signed certificates with lineage (${TEST_DATABASE_URL === u
       "own-wallet retailer",
     );
     await refusedUnchanged(
-      "an organisation with its own wallet",
+      "an organisation with its own wallet that does not hold the batch",
       () =>
         apiClient(server.url, walletHolder.credential.token).post(`/api/v1/batches/${batchA}/certificates`, {
           ...BODY,
           quantity: { value: "1", unit: "kg" },
         }),
-      409,
-      "certificate.own_wallet",
+      403,
+      "certificate.no_custody",
     );
     // A batch the registry has not accepted yet (its attestation may still fail and the batch be removed).
     await server.ctx.db

@@ -41,6 +41,7 @@ export const SIGNATURE_REQUEST_KINDS = [
   "gtin_grant",
   "container_packing",
   "container_event",
+  "quality_certificate",
 ] as const;
 export type SignatureRequestKind = (typeof SIGNATURE_REQUEST_KINDS)[number];
 

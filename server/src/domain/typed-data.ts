@@ -125,6 +125,17 @@ export const OFF_CHAIN_TYPES = {
 export type OffChainType = keyof typeof OFF_CHAIN_TYPES;
 
 /**
+ * Every struct an organisation signs: the registry's primary types and the off-chain ones.
+ * An organisation holding its own key is asked for each through a signature request; the
+ * off-chain ones have the same fields in every version of the domain.
+ */
+export type SignedType = PrimaryType | OffChainType;
+
+function isOffChain(type: SignedType): type is OffChainType {
+  return Object.hasOwn(OFF_CHAIN_TYPES, type);
+}
+
+/**
  * Cases and pallets (`docs/aggregation.md`): the typed data of the registry's `packContainers`
  * and `recordContainerEvents`. Part of version "2" above (signed, stored and sent like every
  * other primary type); named here too for the verifiers and the audit, which handle only these.
@@ -156,9 +167,10 @@ export const TYPED_DATA: Record<TypedDataVersion, Partial<Record<PrimaryType, re
 
 /** The fields of `primaryType` in `version`; throws for a type the version did not have. */
 export function fieldsOf(
-  primaryType: PrimaryType,
+  primaryType: SignedType,
   version: TypedDataVersion = CURRENT_TYPED_DATA_VERSION,
 ): readonly TypedDataField[] {
+  if (isOffChain(primaryType)) return OFF_CHAIN_TYPES[primaryType];
   const fields = TYPED_DATA[version][primaryType];
   if (fields === undefined) throw new TypeError(`typed data version ${version} has no ${primaryType}`);
   return fields;
@@ -166,7 +178,7 @@ export function fieldsOf(
 
 /** Types for one primary type, in the shape ethers' `signTypedData` / `verifyTypedData` take. */
 export function typesFor(
-  primaryType: PrimaryType,
+  primaryType: SignedType,
   version: TypedDataVersion = CURRENT_TYPED_DATA_VERSION,
 ): Record<string, TypedDataField[]> {
   return { [primaryType]: [...fieldsOf(primaryType, version)] };
@@ -180,14 +192,15 @@ export function domainFor(
   return { name: DOMAIN_NAME, version, chainId, verifyingContract };
 }
 
-type Fields<P extends PrimaryType> = (typeof VERSION_2)[P][number];
+type SignedTypes = typeof VERSION_2 & typeof OFF_CHAIN_TYPES;
+type Fields<P extends SignedType> = SignedTypes[P][number];
 
 /**
  * The value of a primary type as code holds it, field for field from the type table:
  * integers (uint*) are bigint, booleans boolean, arrays (`bytes32[]`) arrays of 0x-hex
  * strings, everything else (addresses, 0x-hex bytes, text) a string.
  */
-export type TypedValue<P extends PrimaryType> = {
+export type TypedValue<P extends SignedType> = {
   [F in Fields<P> as F["name"]]: F["type"] extends `${string}[]`
     ? readonly string[]
     : F["type"] extends `uint${string}`
@@ -198,7 +211,7 @@ export type TypedValue<P extends PrimaryType> = {
 };
 
 /** The same value as JSON: every field a string (an array one of strings), integers in decimal (wider than a JSON number). */
-export type TypedJson<P extends PrimaryType> = {
+export type TypedJson<P extends SignedType> = {
   [F in Fields<P> as F["name"]]: F["type"] extends `${string}[]` ? string[] : string;
 };
 
@@ -215,7 +228,7 @@ export type ContainerEventValue = TypedValue<"ContainerEvent">;
  * one: the outbox, signature requests and the item resolution. `decode` takes data read back
  * from storage or the network and checks every field against its EIP-712 type.
  */
-export interface TypedCodec<P extends PrimaryType> {
+export interface TypedCodec<P extends SignedType> {
   encode: (value: TypedValue<P>) => TypedJson<P>;
   decode: (json: unknown) => TypedValue<P>;
 }
@@ -265,7 +278,7 @@ function decodeField(type: string, path: string, raw: unknown): bigint | string 
   return raw;
 }
 
-function encodeFields(primaryType: PrimaryType, value: Record<string, unknown>): Record<string, string | string[]> {
+function encodeFields(primaryType: SignedType, value: Record<string, unknown>): Record<string, string | string[]> {
   const fields = fieldsOf(primaryType);
   // Field order follows the type table, so equal values give equal JSON text.
   return Object.fromEntries(
@@ -276,7 +289,7 @@ function encodeFields(primaryType: PrimaryType, value: Record<string, unknown>):
   );
 }
 
-function decodeFields(primaryType: PrimaryType, json: unknown): Record<string, bigint | string | boolean | string[]> {
+function decodeFields(primaryType: SignedType, json: unknown): Record<string, bigint | string | boolean | string[]> {
   if (typeof json !== "object" || json === null) throw new TypeError(`${primaryType} is not a JSON object`);
   const record = json as Record<string, unknown>;
   const fields = fieldsOf(primaryType);
@@ -285,7 +298,7 @@ function decodeFields(primaryType: PrimaryType, json: unknown): Record<string, b
   );
 }
 
-function typedCodec<P extends PrimaryType>(primaryType: P): TypedCodec<P> {
+function typedCodec<P extends SignedType>(primaryType: P): TypedCodec<P> {
   return {
     encode: (value) => encodeFields(primaryType, value) as TypedJson<P>,
     decode: (json) => decodeFields(primaryType, json) as TypedValue<P>,
@@ -293,7 +306,7 @@ function typedCodec<P extends PrimaryType>(primaryType: P): TypedCodec<P> {
 }
 
 // Marked pure so that the scan page, which imports this module for the type table, bundles none of it.
-export const TYPED_CODECS: { readonly [P in PrimaryType]: TypedCodec<P> } = {
+export const TYPED_CODECS: { readonly [P in SignedType]: TypedCodec<P> } = {
   BatchAttestation: /* @__PURE__ */ typedCodec("BatchAttestation"),
   TraceEvent: /* @__PURE__ */ typedCodec("TraceEvent"),
   Recall: /* @__PURE__ */ typedCodec("Recall"),
@@ -301,12 +314,13 @@ export const TYPED_CODECS: { readonly [P in PrimaryType]: TypedCodec<P> } = {
   InspectionRequest: /* @__PURE__ */ typedCodec("InspectionRequest"),
   ContainerPacking: /* @__PURE__ */ typedCodec("ContainerPacking"),
   ContainerEvent: /* @__PURE__ */ typedCodec("ContainerEvent"),
+  QualityCertificate: /* @__PURE__ */ typedCodec("QualityCertificate"),
 };
 
 /** A value of whichever primary type, tagged with it, for code that handles them all. */
-export type AnyTypedValue = { [P in PrimaryType]: { primaryType: P; value: TypedValue<P> } }[PrimaryType];
+export type AnyTypedValue = { [P in SignedType]: { primaryType: P; value: TypedValue<P> } }[SignedType];
 
-export function decodeTyped(primaryType: PrimaryType, json: unknown): AnyTypedValue {
+export function decodeTyped(primaryType: SignedType, json: unknown): AnyTypedValue {
   return { primaryType, value: decodeFields(primaryType, json) } as AnyTypedValue;
 }
 

@@ -639,12 +639,6 @@ const HTTP = {
     zh: "上级合格证不存在、重复、与第一张上级合格证的产品不同，或计量单位与本证不同。",
     remedy: "Name each parent once by its id, all of one product and in the unit of the new certificate.",
   },
-  "certificate.own_wallet": {
-    status: 409,
-    en: "Certificates are signed by the platform's custodial key; this organisation holds its own key, which this version does not ask to sign certificates.",
-    zh: "合格证目前由平台托管密钥签名；该机构自持密钥，本版本暂不支持以自有钱包签发合格证。",
-    remedy: "Issue paper certificates meanwhile, or ask the operator for a custodial key.",
-  },
   "lot_card.not_found": {
     status: 404,
     en: "No lot of this product was registered under this lot number: the code may be mistyped or not genuine.",

@@ -375,7 +375,7 @@ const OPERATIONS: Operation[] = [
     method: "post",
     path: "/api/v1/batches/{batchId}/certificates",
     summary:
-      "Issue a 合格证 for part of a batch (its cooperative or current custodian; at most the registered quantity less earlier certificates); 201 with the signed certificate (docs/certificate.md)",
+      "Issue a 合格证 for part of a batch (its cooperative or current custodian; at most the registered quantity less earlier certificates); 201 with the signed certificate, or, for an organisation holding its own key, 201 with a signature request whose submission stores it (docs/certificate.md)",
     roles: "cooperative, actor",
     body: batchCertificateRequest,
     success: 201,
@@ -391,7 +391,7 @@ const OPERATIONS: Operation[] = [
     method: "post",
     path: "/api/v1/certificates",
     summary:
-      "Issue a mixed or repacked lot's 合格证 naming its `parents` (certificates of batches you hold; at most their sum)",
+      "Issue a mixed or repacked lot's 合格证 naming its `parents` (certificates of batches you hold; at most their sum); an organisation holding its own key is answered 201 with a signature request",
     roles: "cooperative, actor",
     body: mixedCertificateRequest,
     success: 201,
@@ -542,7 +542,8 @@ const OPERATIONS: Operation[] = [
   {
     method: "post",
     path: "/api/v1/signature-requests/{id}",
-    summary: "Submit the wallet's EIP-712 signature; the write is then accepted",
+    summary:
+      "Submit the wallet's EIP-712 signature; the write is then accepted (a 合格证 is stored and answered 201 as when issued)",
     roles: "the organisation",
     body: signatureSubmission,
     success: 202,

@@ -13,10 +13,11 @@ import {
   type ContainerPackingValue,
   type GtinGrantValue,
   type InspectionRequestValue,
-  type PrimaryType,
   type RecallValue,
+  type SignedType,
   type TraceEventValue,
   type TypedDataVersion,
+  type TypedValue,
 } from "../domain/typed-data.ts";
 
 export interface SigningDomain {
@@ -33,11 +34,12 @@ interface ValueOf {
   InspectionRequest: InspectionRequestValue;
   ContainerPacking: ContainerPackingValue;
   ContainerEvent: ContainerEventValue;
+  QualityCertificate: TypedValue<"QualityCertificate">;
 }
 
 type Signable = Pick<Signer, "signTypedData">;
 
-export function signTyped<P extends PrimaryType>(
+export function signTyped<P extends SignedType>(
   signer: Signable,
   domain: SigningDomain,
   primaryType: P,

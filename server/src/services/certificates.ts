@@ -3,9 +3,10 @@
  * custodian issues a certificate for part of the batch's registered quantity (never more, over
  * all its certificates: mass balance); a buyer who mixes or repacks lots issues one naming
  * certificates of batches it holds as parents, for at most what remains of them. The issuer signs the
- * `QualityCertificate` struct with its custodial key; the certificate is not submitted to the
- * registry (the contract knows no such type): its signature, checked against the issuer's
- * registered key, is the proof. Every refusal comes before anything is stored.
+ * `QualityCertificate` struct with its custodial key, or, holding its own key, in its wallet
+ * through a signature request (judged again when the signature comes back); the certificate is
+ * not submitted to the registry (the contract knows no such type): its signature, checked
+ * against the issuer's registered key, is the proof. Every refusal comes before anything is stored.
  */
 import { randomUUID } from "node:crypto";
 
@@ -21,10 +22,11 @@ import {
   issuedOnNumber,
   type CertificateDocument,
   type PublicCertificate,
+  type QualityCertificateValue,
 } from "../domain/certificate.ts";
 import { chinaDate } from "../domain/china-time.ts";
 import { regionName } from "../domain/region-names.ts";
-import { DOMAIN_NAME, OFF_CHAIN_TYPES, domainFor } from "../domain/typed-data.ts";
+import { DOMAIN_NAME, OFF_CHAIN_TYPES } from "../domain/typed-data.ts";
 import { quantityMilli, unitCode } from "../domain/units.ts";
 import { AppError } from "../errors/app-error.ts";
 import type { Batch } from "../storage/batches.ts";
@@ -42,6 +44,11 @@ import {
 import type { Db } from "../storage/database.ts";
 import { lockBatchCustody } from "../storage/inspection-requests.ts";
 import { getOrganisation, type Organisation } from "../storage/organisations.ts";
+import {
+  completeSignatureRequest,
+  getSignatureRequest,
+  type StoredSignatureRequest,
+} from "../storage/signature-requests.ts";
 import { inTransaction } from "../storage/transaction.ts";
 import { keccak256Hex } from "../verify/bytes.ts";
 import { structDigest } from "../verify/eip712.ts";
@@ -49,6 +56,8 @@ import { activeOrganisation } from "./active-organisation.ts";
 import { requireBatch } from "./batch-lookup.ts";
 import type { ServiceContext } from "./context.ts";
 import { custodyOfBatch } from "./custody.ts";
+import { signAsOrganisation } from "./organisation-signature.ts";
+import type { SignatureRequest } from "./signature-requests.ts";
 import { recordWrite, type WriteOrigin } from "./write-log.ts";
 
 /** Organisations that hold batches and so may certify them; inspectors and regulators never do. */
@@ -106,10 +115,7 @@ function originOf(input: { regionCode: string; place?: string | undefined }): Ce
 }
 
 async function requireIssuer(ctx: ServiceContext, origin: WriteOrigin): Promise<Organisation> {
-  const issuer = await activeOrganisation(ctx, origin.principal.organisationId, ISSUER_KINDS);
-  // Asking an own wallet would need a signature-request kind of its own; refused rather than half done.
-  if (issuer.custody.kind === "own") throw new AppError("certificate.own_wallet");
-  return issuer;
+  return activeOrganisation(ctx, origin.principal.organisationId, ISSUER_KINDS);
 }
 
 function remainingOf(batch: Batch, certified: bigint): bigint {
@@ -126,65 +132,179 @@ async function checkMassBalance(db: Db, batch: Batch, milli: bigint): Promise<vo
   }
 }
 
-interface Prepared {
-  issuer: Organisation;
-  document: CertificateDocument;
-  /** What the certificate counts against each batch it covers. */
-  batches: { batchId: string; quantityMilli: bigint }[];
-  /** What it takes of each parent, when it has parents. */
-  parentShares: bigint[];
+/**
+ * What a certificate of an issuer holding its own key needs to be stored once signed, kept
+ * with its signature request: the document's exact text (its random serial included: the
+ * signed value binds it by its hash) and what it counts against each batch it covers. What
+ * it takes of each parent is kept as judged when prepared, and taken again at submission.
+ */
+const preparedCertificate = z
+  .object({
+    documentText: z.string(),
+    batches: z.array(z.object({ batchId: z.string(), quantityMilli: z.bigint() }).strict()).min(1),
+    parentShares: z.array(z.bigint()),
+    createdBy: z.string(),
+  })
+  .strict();
+type PreparedCertificate = z.infer<typeof preparedCertificate>;
+
+/** A certificate request: stored at once (custodial key), or waiting for the issuer's own wallet. */
+export type CertificateIssue = StoredCertificate | { awaitingSignature: SignatureRequest };
+
+const utf8 = new TextEncoder();
+
+function signedValueOf(documentText: string): QualityCertificateValue {
+  const document = certificateDocument.parse(JSON.parse(documentText));
+  return certificateValue(document, keccak256Hex(utf8.encode(documentText)));
 }
 
-/** Signs the prepared document with the issuer's custodial key; nothing is stored yet. */
-async function sign(
-  ctx: ServiceContext,
-  prepared: Prepared,
-): Promise<{ id: string; text: string; documentHash: string; signature: string; document: CertificateDocument }> {
-  const document = certificateDocument.parse(prepared.document);
-  const text = JSON.stringify(document);
-  const value = certificateValue(document, keccak256Hex(new TextEncoder().encode(text)));
-  const id = structDigest(ctx.domain, "QualityCertificate", OFF_CHAIN_TYPES.QualityCertificate, {
+/** The certificate's id: its struct's EIP-712 digest, what its issuer signs. */
+function certificateId(ctx: ServiceContext, value: QualityCertificateValue): string {
+  return structDigest(ctx.domain, "QualityCertificate", OFF_CHAIN_TYPES.QualityCertificate, {
     ...certificateValueJson(value),
   });
-  if (prepared.issuer.custody.kind !== "server") throw new AppError("certificate.own_wallet");
-  const wallet = await ctx.keyRing.unlock(prepared.issuer.custody.keystoreJson);
-  const signature = await wallet.signTypedData(
-    domainFor(ctx.domain.chainId, ctx.domain.verifyingContract, ctx.domain.version),
-    { QualityCertificate: OFF_CHAIN_TYPES.QualityCertificate.map((field) => ({ ...field })) },
-    { ...value },
+}
+
+/**
+ * The rules that may have changed since the certificate was prepared, judged with its batches
+ * held: custody (and no recall) of every batch, and what remains of the batch or the parents.
+ * Answers what it takes of each parent (none without parents).
+ */
+async function judgeAgain(db: Db, issuer: Organisation, document: CertificateDocument): Promise<bigint[]> {
+  const milli = BigInt(document.quantity.milli);
+  if (document.parents.length > 0) {
+    await requireHeld(db, issuer, document.batchIds);
+    return sharesOfParents(db, await parentsOf(db, document.parents), milli);
+  }
+  const [batchId] = document.batchIds;
+  const current = batchId === undefined ? null : await getBatch(db, batchId);
+  if (current === null) throw new AppError("batch.not_found");
+  if (!(await holdsBatch(db, issuer.id, current))) throw new AppError("certificate.no_custody");
+  if (current.status === "recalled") throw new AppError("batch.recalled");
+  await checkMassBalance(db, current, milli);
+  return [];
+}
+
+/** Every batch held by the issuer (cooperative or custodian now) and none recalled. */
+async function requireHeld(db: Db, issuer: Organisation, batchIds: readonly string[]): Promise<void> {
+  for (const batchId of batchIds) {
+    const batch = await getBatch(db, batchId);
+    if (batch === null || !(await holdsBatch(db, issuer.id, batch))) throw new AppError("certificate.no_custody");
+    if (batch.status === "recalled") throw new AppError("batch.recalled");
+  }
+}
+
+async function parentsOf(db: Db, ids: readonly string[]): Promise<StoredCertificate[]> {
+  const parents: StoredCertificate[] = [];
+  for (const id of ids) {
+    const parent = await getCertificate(db, id);
+    if (parent === null) throw new AppError("certificate.parent_invalid", { parent: id, reason: "unknown" });
+    parents.push(parent);
+  }
+  return parents;
+}
+
+/**
+ * Signs the prepared document as the issuer: with its custodial key, stored at once; or asks
+ * its own wallet, nothing stored until the signature comes back (`submitCertificate`).
+ */
+async function signAndStore(
+  ctx: ServiceContext,
+  origin: WriteOrigin,
+  issuer: Organisation,
+  document: CertificateDocument,
+  batches: PreparedCertificate["batches"],
+  parentShares: bigint[],
+): Promise<CertificateIssue> {
+  const prepared: PreparedCertificate = {
+    documentText: JSON.stringify(certificateDocument.parse(document)),
+    batches,
+    parentShares,
+    createdBy: origin.principal.credentialId ?? "admin",
+  };
+  const value = signedValueOf(prepared.documentText);
+  const signed = await signAsOrganisation(
+    ctx,
+    origin,
+    issuer,
+    { primaryType: "QualityCertificate", value },
+    { record: prepared, deadline: BigInt(Math.floor(ctx.now() / 1000) + ctx.signatureTtlSeconds) },
   );
-  return { id, text, documentHash: value.documentHash, signature, document };
+  if ("awaitingSignature" in signed) return signed;
+  return store(ctx, origin, issuer, prepared, value, signed.signature);
+}
+
+/**
+ * Completes the certificate request of an issuer holding its own key, its signature already
+ * checked against the prepared value (sign-and-submit.ts): stored as a custodial one is, once
+ * custody and mass balance are judged again as they are now.
+ */
+export async function submitCertificate(
+  ctx: ServiceContext,
+  origin: WriteOrigin,
+  request: Pick<StoredSignatureRequest, "id" | "organisationId" | "record">,
+  value: QualityCertificateValue,
+  signature: string,
+): Promise<StoredCertificate> {
+  // The public certificate (domain/certificate.ts) carries 65 bytes: a longer contract wallet's
+  // signature (a Safe's, its owners' concatenated) would be stored as a certificate no verifier reads.
+  if (!/^0x[0-9a-fA-F]{130}$/.test(signature)) {
+    throw new AppError(
+      "signature.invalid",
+      {},
+      { detail: "A certificate's signature is 65 bytes; verifiers do not read a longer contract-wallet signature." },
+    );
+  }
+  const prepared = preparedCertificate.parse(request.record);
+  const kept = signedValueOf(prepared.documentText);
+  if (certificateId(ctx, kept) !== certificateId(ctx, value)) {
+    throw new Error(`the document kept with ${request.id} is not the one its value signs`);
+  }
+  const issuer = await activeOrganisation(ctx, request.organisationId, ISSUER_KINDS);
+  return store(ctx, origin, issuer, prepared, value, signature, request.id);
 }
 
 async function store(
   ctx: ServiceContext,
   origin: WriteOrigin,
-  prepared: Prepared,
-  /** Judges the write again inside the transaction; answers the parents' shares (none without parents). */
-  recheck: (trx: Db) => Promise<bigint[] | undefined>,
+  issuer: Organisation,
+  prepared: PreparedCertificate,
+  value: QualityCertificateValue,
+  signature: string,
+  /** The signature request this completes (an issuer holding its own key), completed in the same transaction. */
+  signatureRequestId: string | null = null,
 ): Promise<StoredCertificate> {
-  const signed = await sign(ctx, prepared);
+  const document = certificateDocument.parse(JSON.parse(prepared.documentText));
+  const id = certificateId(ctx, value);
   const nowMs = ctx.now();
   await inTransaction(ctx.db, async (trx) => {
     for (const batch of prepared.batches) await lockBatchCustody(trx, batch.batchId);
+    if (signatureRequestId !== null) {
+      // The same signature posted twice at once: the second waited for the batches and finds it spent.
+      const request = await getSignatureRequest(trx, signatureRequestId);
+      if (request === null) throw new AppError("draft.not_found");
+      if (request.completedAtMs !== null)
+        throw new AppError("idempotency.conflict", {}, { detail: "already submitted" });
+      await completeSignatureRequest(trx, signatureRequestId, nowMs);
+    }
     // Judged again with the batches held: a certificate or a handover accepted meanwhile counts.
-    const parentShares = (await recheck(trx)) ?? prepared.parentShares;
+    const parentShares = await judgeAgain(trx, issuer, document);
     await insertCertificate(
       trx,
       {
-        id: signed.id,
-        issuerOrganisationId: prepared.issuer.id,
-        issuerAddress: prepared.issuer.signerAddress,
-        gtin: signed.document.product.gtin,
-        quantityMilli: BigInt(signed.document.quantity.milli),
-        unit: signed.document.quantity.unit,
-        issuedOn: signed.document.issuedOn,
-        documentText: signed.text,
-        documentHash: signed.documentHash,
-        signature: signed.signature,
+        id,
+        issuerOrganisationId: issuer.id,
+        issuerAddress: document.issuer.signer,
+        gtin: document.product.gtin,
+        quantityMilli: BigInt(document.quantity.milli),
+        unit: document.quantity.unit,
+        issuedOn: document.issuedOn,
+        documentText: prepared.documentText,
+        documentHash: value.documentHash,
+        signature,
         typedDataVersion: ctx.domain.version,
-        createdBy: origin.principal.credentialId ?? "admin",
-        parents: signed.document.parents,
+        createdBy: prepared.createdBy,
+        parents: document.parents,
         parentShares,
         batches: prepared.batches,
       },
@@ -194,12 +314,12 @@ async function store(
       trx,
       origin,
       "certificate.issue",
-      signed.id,
-      { batchIds: signed.document.batchIds, parents: signed.document.parents },
+      id,
+      { batchIds: document.batchIds, parents: document.parents },
       nowMs,
     );
   });
-  const stored = await getCertificate(ctx.db, signed.id);
+  const stored = await getCertificate(ctx.db, id);
   if (stored === null) throw new AppError("certificate.not_found");
   return stored;
 }
@@ -230,7 +350,7 @@ export async function issueBatchCertificate(
   origin: WriteOrigin,
   batchId: string,
   input: BatchCertificateRequest,
-): Promise<StoredCertificate> {
+): Promise<CertificateIssue> {
   const issuer = await requireIssuer(ctx, origin);
   const batch = await requireBatch(ctx, batchId);
   if (batch.ledger.state === "failed") throw new AppError("batch.attestation_failed");
@@ -261,18 +381,7 @@ export async function issueBatchCertificate(
     },
     ctx.now(),
   );
-  return store(
-    ctx,
-    origin,
-    { issuer, document, batches: [{ batchId: batch.batchId, quantityMilli: milli }], parentShares: [] },
-    async (trx) => {
-      const current = await getBatch(trx, batch.batchId);
-      if (current === null) throw new AppError("batch.not_found");
-      if (!(await holdsBatch(trx, issuer.id, current))) throw new AppError("certificate.no_custody");
-      await checkMassBalance(trx, current, milli);
-      return undefined;
-    },
-  );
+  return signAndStore(ctx, origin, issuer, document, [{ batchId: batch.batchId, quantityMilli: milli }], []);
 }
 
 /**
@@ -285,7 +394,7 @@ export async function issueMixedCertificate(
   ctx: ServiceContext,
   origin: WriteOrigin,
   input: MixedCertificateRequest,
-): Promise<StoredCertificate> {
+): Promise<CertificateIssue> {
   const issuer = await requireIssuer(ctx, origin);
   const ids = input.parents.map((id) => id.toLowerCase());
   if (new Set(ids).size !== ids.length) throw new AppError("certificate.parent_invalid", { reason: "named twice" });
@@ -302,16 +411,9 @@ export async function issueMixedCertificate(
     parents.push(parent);
   }
   const batchIds = [...new Set(parents.flatMap((parent) => parent.batchIds))].sort();
-  const checkHolds = async (db: Db): Promise<void> => {
-    for (const batchId of batchIds) {
-      const batch = await getBatch(db, batchId);
-      if (batch === null || !(await holdsBatch(db, issuer.id, batch))) throw new AppError("certificate.no_custody");
-      if (batch.status === "recalled") throw new AppError("batch.recalled");
-    }
-  };
-  await checkHolds(ctx.db);
+  await requireHeld(ctx.db, issuer, batchIds);
   const milli = quantityMilli(input.quantity.value);
-  await sharesOfParents(ctx.db, parents, milli);
+  const parentShares = await sharesOfParents(ctx.db, parents, milli);
   const first = parents[0];
   if (first === undefined) throw new AppError("certificate.parent_invalid", { reason: "none" });
   const firstDocument = certificateDocument.parse(JSON.parse(first.documentText));
@@ -327,15 +429,14 @@ export async function issueMixedCertificate(
     },
     ctx.now(),
   );
-  return store(
+  // Through parents it counts nothing against a harvest: its parents already did.
+  return signAndStore(
     ctx,
     origin,
-    // Through parents it counts nothing against a harvest: its parents already did.
-    { issuer, document, batches: batchIds.map((batchId) => ({ batchId, quantityMilli: 0n })), parentShares: [] },
-    async (trx) => {
-      await checkHolds(trx);
-      return sharesOfParents(trx, parents, milli);
-    },
+    issuer,
+    document,
+    batchIds.map((batchId) => ({ batchId, quantityMilli: 0n })),
+    parentShares,
   );
 }
 

@@ -4,7 +4,7 @@
  * a signature request that sign-and-submit.ts completes.
  */
 import type { SignatureRequestKind } from "../domain/enumerations.ts";
-import type { AnyTypedValue, PrimaryType } from "../domain/typed-data.ts";
+import type { AnyTypedValue, SignedType } from "../domain/typed-data.ts";
 import { signTyped } from "../ledger/signing.ts";
 import type { Organisation } from "../storage/organisations.ts";
 import type { WriteOrigin } from "./write-log.ts";
@@ -12,7 +12,7 @@ import type { ServiceContext } from "./context.ts";
 import { createSignatureRequest, type SignatureRequest } from "./signature-requests.ts";
 
 /** Which signature request asks for each typed value: every write an organisation signs has one. */
-const REQUEST_KIND_OF: Record<PrimaryType, SignatureRequestKind> = {
+const REQUEST_KIND_OF: Record<SignedType, SignatureRequestKind> = {
   BatchAttestation: "attestation",
   TraceEvent: "event",
   Recall: "recall",
@@ -20,6 +20,7 @@ const REQUEST_KIND_OF: Record<PrimaryType, SignatureRequestKind> = {
   GtinGrant: "gtin_grant",
   ContainerPacking: "container_packing",
   ContainerEvent: "container_event",
+  QualityCertificate: "quality_certificate",
 };
 
 export type OrganisationSignature = { signature: string } | { awaitingSignature: SignatureRequest };

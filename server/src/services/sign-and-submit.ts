@@ -7,17 +7,19 @@
 import { z } from "zod";
 
 import { ORGANISATION_KINDS } from "../domain/enumerations.ts";
-import { TYPED_CODECS, decodeTyped } from "../domain/typed-data.ts";
+import { OFF_CHAIN_TYPES, TYPED_CODECS, decodeTyped } from "../domain/typed-data.ts";
 import { AppError } from "../errors/app-error.ts";
 import { parseCid } from "../ipfs/content-store.ts";
-import { recoverSigner, typedDataDigest } from "../verify/eip712.ts";
+import { recoverSigner, structDigest, typedDataDigest } from "../verify/eip712.ts";
 import type { Batch } from "../storage/batches.ts";
+import type { StoredCertificate } from "../storage/certificates.ts";
 import type { TraceEvent } from "../storage/events.ts";
 import type { InspectionRequest } from "../storage/inspection-requests.ts";
 import { completeSignatureRequest } from "../storage/signature-requests.ts";
 import { openItemsArchiveOffLoop } from "../workers/heavy.ts";
 import type { WriteOrigin } from "./write-log.ts";
 import { commitBatch, type UnsignedBatch } from "./batch-registration.ts";
+import { submitCertificate } from "./certificates.ts";
 import { digestOf, submitContainerEvent, submitContainerPacking, type AcceptedContainerStep } from "./containers.ts";
 import { activeOrganisation } from "./active-organisation.ts";
 import type { ServiceContext } from "./context.ts";
@@ -41,7 +43,8 @@ export type Submitted =
   | { kind: "recall"; batchId: string; reasonCid: string }
   | { kind: "inspection_request"; request: InspectionRequest }
   | { kind: "gtin_grant"; grant: GtinGrantRecord }
-  | { kind: "container"; accepted: AcceptedContainerStep };
+  | { kind: "container"; accepted: AcceptedContainerStep }
+  | { kind: "certificate"; certificate: StoredCertificate };
 
 /** The organisation's key made `signature` over the prepared value: an EOA's, or its contract wallet's by ERC-1271. */
 async function requireOrganisationSignature(
@@ -54,7 +57,10 @@ async function requireOrganisationSignature(
   const digest =
     typed.primaryType === "ContainerPacking" || typed.primaryType === "ContainerEvent"
       ? digestOf(ctx, typed.primaryType, typed.value)
-      : typedDataDigest(ctx.domain, typed.primaryType, { ...typed.value });
+      : typed.primaryType === "QualityCertificate"
+        ? // The certificate's id: what a verifier recomputes and checks the signature against.
+          structDigest(ctx.domain, "QualityCertificate", OFF_CHAIN_TYPES.QualityCertificate, { ...typed.value })
+        : typedDataDigest(ctx.domain, typed.primaryType, { ...typed.value });
   let recovered: string | null = null;
   try {
     recovered = recoverSigner(digest, signature);
@@ -166,6 +172,18 @@ export async function submitSignature(
       );
       result = { kind: "container", accepted };
       break;
+    }
+    // Prepared against the batches' custody and mass balance then: judged again as they are now,
+    // and the request completed in the same transaction (certificates.ts).
+    case "quality_certificate": {
+      const certificate = await submitCertificate(
+        ctx,
+        origin,
+        request,
+        TYPED_CODECS.QualityCertificate.decode(request.value),
+        signature,
+      );
+      return { kind: "certificate", certificate };
     }
   }
   await completeSignatureRequest(ctx.db, request.id, ctx.now());

@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 
 import type { SignatureRequestKind } from "../domain/enumerations.ts";
-import { decodeTyped, domainFor, encodeTyped, typesFor, type PrimaryType } from "../domain/typed-data.ts";
+import { decodeTyped, domainFor, encodeTyped, typesFor, type SignedType } from "../domain/typed-data.ts";
 import { AppError } from "../errors/app-error.ts";
 import {
   getSignatureRequest as readSignatureRequest,
@@ -20,7 +20,7 @@ import type { WriteOrigin } from "./write-log.ts";
 import { recordWrite } from "./write-log.ts";
 import type { ServiceContext } from "./context.ts";
 
-export const PRIMARY_TYPE_OF: Record<SignatureRequestKind, PrimaryType> = {
+export const PRIMARY_TYPE_OF: Record<SignatureRequestKind, SignedType> = {
   attestation: "BatchAttestation",
   event: "TraceEvent",
   recall: "Recall",
@@ -28,6 +28,8 @@ export const PRIMARY_TYPE_OF: Record<SignatureRequestKind, PrimaryType> = {
   gtin_grant: "GtinGrant",
   container_packing: "ContainerPacking",
   container_event: "ContainerEvent",
+  // Off-chain: checked here and kept as the certificate's proof, never sent to the registry.
+  quality_certificate: "QualityCertificate",
 };
 
 export interface SignatureRequest {
@@ -38,7 +40,7 @@ export interface SignatureRequest {
   typedData: {
     domain: { name: string; version: string; chainId: string; verifyingContract: string };
     types: Record<string, { name: string; type: string }[]>;
-    primaryType: PrimaryType;
+    primaryType: SignedType;
     message: Record<string, string | string[]>;
   };
   submitUrl: string;

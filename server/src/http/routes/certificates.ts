@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 
-import { Router, type Response } from "express";
+import { Router, type Request, type Response } from "express";
 
 import { certificateDocument } from "../../domain/certificate.ts";
 import { AppError } from "../../errors/app-error.ts";
@@ -21,13 +21,17 @@ import {
   publicCertificateOf,
   publicView,
   storedCertificate,
+  type CertificateIssue,
 } from "../../services/certificates.ts";
 import type { ServiceContext } from "../../services/context.ts";
 import type { StoredCertificate } from "../../storage/certificates.ts";
+import type { WrittenRef } from "../../storage/idempotency.ts";
 import { formatQuantityMilli } from "../../domain/units.ts";
 import { requireRole } from "../auth.ts";
 import { idempotent, type WriteAnswer } from "../idempotency.ts";
 import { originOf } from "./origin.ts";
+import { recoverWrite } from "./recover-write.ts";
+import { awaiting } from "./views.ts";
 
 /** Where `npm run build:web` (scripts/tasks/build-certificate-page.ts) writes the page. */
 export const CERTIFICATE_PAGE_DIR = path.resolve(import.meta.dirname, "../../../../scanner-web/dist/certificate");
@@ -36,11 +40,28 @@ const ID = /^0x[0-9a-fA-F]{64}$/;
 /** Certificate PDFs kept drawn (about 30 KB each). */
 const DRAWN_PDFS_KEPT = 64;
 
+/** A certificate request: the certificate stored, or (an issuer holding its own key) the signature request. */
+async function issuedOrAwaiting(ctx: ServiceContext, res: Response, issue: CertificateIssue): Promise<WriteAnswer> {
+  return "awaitingSignature" in issue ? awaiting(res, issue.awaitingSignature) : issued(ctx, res, issue);
+}
+
+/** A certificate request that committed but whose handler died: the certificate, or the signature request. */
+export async function recoverCertificateWrite(
+  ctx: ServiceContext,
+  req: Request,
+  res: Response,
+  written: WrittenRef,
+): Promise<WriteAnswer | null> {
+  if (written.action === "certificate.issue") return issued(ctx, res, await storedCertificate(ctx, written.target));
+  return recoverWrite(ctx, req, res, written);
+}
+
 function escapeAttribute(text: string): string {
   return text.replace(/[&"<>]/g, (char) => `&#${String(char.charCodeAt(0))};`);
 }
 
-async function issued(ctx: ServiceContext, res: Response, stored: StoredCertificate): Promise<WriteAnswer> {
+/** The answer to a certificate stored, here and when a signature request completes one. */
+export async function issued(ctx: ServiceContext, res: Response, stored: StoredCertificate): Promise<WriteAnswer> {
   const url = `/api/v1/certificates/${stored.id}`;
   res.setHeader("location", url);
   return {
@@ -64,7 +85,7 @@ export function certificatesRouter(ctx: ServiceContext, options: { pageDir?: str
       req,
       res,
       async () =>
-        issued(
+        issuedOrAwaiting(
           ctx,
           res,
           await issueBatchCertificate(
@@ -74,7 +95,7 @@ export function certificatesRouter(ctx: ServiceContext, options: { pageDir?: str
             batchCertificateRequest.parse(req.body),
           ),
         ),
-      { recover: async (written) => issued(ctx, res, await storedCertificate(ctx, written.target)) },
+      { recover: (written) => recoverCertificateWrite(ctx, req, res, written) },
     );
   });
 
@@ -84,8 +105,12 @@ export function certificatesRouter(ctx: ServiceContext, options: { pageDir?: str
       req,
       res,
       async () =>
-        issued(ctx, res, await issueMixedCertificate(ctx, originOf(req), mixedCertificateRequest.parse(req.body))),
-      { recover: async (written) => issued(ctx, res, await storedCertificate(ctx, written.target)) },
+        issuedOrAwaiting(
+          ctx,
+          res,
+          await issueMixedCertificate(ctx, originOf(req), mixedCertificateRequest.parse(req.body)),
+        ),
+      { recover: (written) => recoverCertificateWrite(ctx, req, res, written) },
     );
   });
 

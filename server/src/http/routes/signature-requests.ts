@@ -7,8 +7,8 @@ import { describeRequest, getSignatureRequest } from "../../services/signature-r
 import { principalOf, requireRole } from "../auth.ts";
 import { idempotent } from "../idempotency.ts";
 import { originOf } from "./origin.ts";
-import { recoverWrite } from "./recover-write.ts";
 import { acceptedBody, recoverContainerWrite } from "./containers.ts";
+import { issued, recoverCertificateWrite } from "./certificates.ts";
 import { grantView } from "./entitlements.ts";
 import { batchView, eventView, inspectionRequestView } from "./views.ts";
 
@@ -48,10 +48,14 @@ export function signatureRequestsRouter(ctx: ServiceContext): Router {
           case "container":
             res.setHeader("location", `/api/v1/containers/${submitted.accepted.sscc}`);
             return { status: 202, body: acceptedBody(submitted.accepted) };
+          // Stored, not queued: a certificate is never sent to the registry (201, as a custodial one).
+          case "certificate":
+            return issued(ctx, res, submitted.certificate);
         }
       },
       {
-        recover: async (written) => (await recoverContainerWrite(ctx, written)) ?? recoverWrite(ctx, req, res, written),
+        recover: async (written) =>
+          (await recoverContainerWrite(ctx, written)) ?? recoverCertificateWrite(ctx, req, res, written),
       },
     );
   });
