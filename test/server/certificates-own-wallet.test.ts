@@ -9,7 +9,7 @@
  * (the request stays open): a signature by another key, a request whose mass balance another
  * certificate took meanwhile, and one whose batch was handed over meanwhile (the shop that
  * received it then certifies the rest with its custodial key); another organisation's request
- * is not found.
+ * is not found; the same signature posted twice at once stores one certificate.
  */
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
@@ -327,6 +327,28 @@ describe(`合格证 signed in an organisation's own wallet (${TEST_DATABASE_URL 
       409,
       "certificate.over_quantity",
     );
+  });
+
+  it("stores one certificate when the same signature is posted twice at once", async () => {
+    const request = prepared(
+      await batchCertificate(cast.cooperative, batchB, "1"),
+      "quality_certificate",
+      "prepare 1 kg",
+    );
+    const signature = await sign(wallets.cooperative, request);
+    const answers = await Promise.all([
+      cast.cooperative.api.post<Problem>(request.submitUrl, { signature }),
+      cast.cooperative.api.post<Problem>(request.submitUrl, { signature }),
+    ]);
+    assert.deepEqual(
+      answers.map((answer) => answer.status).sort(),
+      [201, 409],
+      JSON.stringify(answers.map((answer) => answer.body)),
+    );
+    assert.equal(answers.find((answer) => answer.status === 409)?.body.code, "idempotency.conflict");
+    const id = TypedDataEncoder.hash(request.typedData.domain, request.typedData.types, request.typedData.message);
+    const stored = await server.ctx.db.selectFrom("certificates").select("id").where("id", "=", id).execute();
+    assert.equal(stored.length, 1);
   });
 
   it("lets an own-key processor holding both batches issue a mixed lot's certificate naming both parents", async () => {
