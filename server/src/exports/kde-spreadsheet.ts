@@ -10,8 +10,6 @@
 import { once } from "node:events";
 import type { Writable } from "node:stream";
 
-import ExcelJS from "exceljs";
-
 import { CHINA_OFFSET_MS, chinaIsoTime } from "../domain/china-time.ts";
 import type { BizStep } from "../domain/typed-data.ts";
 import { regionName } from "../domain/region-names.ts";
@@ -241,6 +239,9 @@ export async function writeKdeCsv(rows: Iterable<KdeRow>, out: Writable): Promis
  * zip container must be finished.
  */
 export async function writeKdeXlsx(rows: Iterable<KdeRow>, out: Writable): Promise<void> {
+  // Loaded with the first XLSX, not by every start: exceljs and its zip writer are close to
+  // half a second of the code a start loads, paid again by every restart after a crash.
+  const { default: ExcelJS } = await import("exceljs");
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
   workbook.creator = "one-item-one-code";
   const sheet = workbook.addWorksheet("KDE", { views: [{ state: "frozen", ySplit: 1 }] });

@@ -4,14 +4,13 @@
  * ticked basis, and a QR code of the certificate's public page, where a buyer checks the
  * signature on the spot. Chinese first, in the CJK font the label sheets use.
  */
-import PDFDocument from "pdfkit";
-
 import { BASIS_NAMES, CERTIFICATE_BASES, type CertificateDocument } from "../domain/certificate.ts";
 import { regionName } from "../domain/region-names.ts";
 import { UNITS, formatQuantityMilli, unitFromCode } from "../domain/units.ts";
 import { QR_QUIET_ZONE_MODULES, qrMatrix } from "./qr.ts";
 import { MONO_FONT, TEXT_FONT, registerLabelFonts, resolveLabelFont } from "./sheet/fonts.ts";
 import { mm } from "./sheet/geometry.ts";
+import { loadPdfDocument } from "./pdf-document.ts";
 
 /** A6 portrait, 105 × 148 mm. */
 const WIDTH = mm(105);
@@ -44,6 +43,7 @@ function drawQr(doc: PDFKit.PDFDocument, text: string, x: number, y: number, siz
 export async function certificatePdf(input: CertificatePdfInput, options: { fontPath?: string } = {}): Promise<Buffer> {
   const font = resolveLabelFont(options);
   const { document } = input;
+  const PDFDocument = await loadPdfDocument();
   const doc = new PDFDocument({
     size: "A6",
     margin: 0,

@@ -3,11 +3,10 @@
  * a large QR code of the link (scanned with the phone's camera), what to do in both
  * languages and when it stops working. Chinese first, in the CJK font the label sheets use.
  */
-import PDFDocument from "pdfkit";
-
 import { QR_QUIET_ZONE_MODULES, qrMatrix } from "./qr.ts";
 import { TEXT_FONT, registerLabelFonts, resolveLabelFont } from "./sheet/fonts.ts";
 import { mm } from "./sheet/geometry.ts";
+import { loadPdfDocument } from "./pdf-document.ts";
 
 /** A6 portrait, 105 × 148 mm. */
 const WIDTH = mm(105);
@@ -25,6 +24,7 @@ export interface SignInSheetInput {
 /** The whole PDF in memory: one page, a few kilobytes. */
 export async function signInPdf(input: SignInSheetInput, options: { fontPath?: string } = {}): Promise<Buffer> {
   const font = resolveLabelFont(options);
+  const PDFDocument = await loadPdfDocument();
   const doc = new PDFDocument({
     size: "A6",
     margin: 0,

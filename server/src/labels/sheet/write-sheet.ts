@@ -13,8 +13,6 @@
  * `context.ts` (what a sheet's labels share), `draw.ts` (one label) and `output.ts`
  * (backpressure).
  */
-import PDFDocument from "pdfkit";
-
 import { normalizeGtin, validateLot } from "../../domain/gs1.ts";
 import { AppError } from "../../errors/app-error.ts";
 import { checkItem, sheetContext } from "./context.ts";
@@ -23,6 +21,7 @@ import { registerLabelFonts, resolveLabelFont } from "./fonts.ts";
 import { labelGeometry, type LabelSheetLayout } from "./geometry.ts";
 import { BackpressuredOutput } from "./output.ts";
 import type { LabelItem, LabelSheetHeading, LabelSheetOptions, LabelSheetResult } from "./types.ts";
+import { loadPdfDocument } from "../pdf-document.ts";
 
 /**
  * Writes a PDF of label sheets for `items` to `out`, page by page, and ends `out`. Pages
@@ -48,6 +47,7 @@ export async function writeLabelSheet(
   const gtin = normalizeGtin(heading.gtin);
   const lot = validateLot(heading.lot);
   if (heading.productName.zh.trim() === "") throw new AppError("labels.heading", { field: "productName.zh" });
+  const PDFDocument = await loadPdfDocument();
   options.signal?.throwIfAborted();
 
   const doc = new PDFDocument({
