@@ -9,19 +9,23 @@
  * (the request stays open): a signature by another key, a request whose mass balance another
  * certificate took meanwhile, and one whose batch was handed over meanwhile (the shop that
  * received it then certifies the rest with its custodial key); another organisation's request
- * is not found; the same signature posted twice at once stores one certificate.
+ * is not found; the same signature posted twice at once stores one certificate. A cooperative
+ * whose key is a contract wallet (ERC-1271) issues one its owner signs: verified online, where
+ * the verifier asks the wallet, and not offline, where nothing can.
  */
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 
-import { JsonRpcProvider, TypedDataEncoder, Wallet, type HDNodeWallet } from "ethers";
+import { ContractFactory, JsonRpcProvider, TypedDataEncoder, Wallet, type HDNodeWallet } from "ethers";
 
 import { apiClient, expectStatus, type ApiClient, type ApiResponse } from "../../scripts/lib/api-client.ts";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
 import { DEMO_GTIN } from "../../scripts/lib/demo-system.ts";
-import { deployLocalRegistry } from "../../scripts/lib/local-stack.ts";
+import { deployLocalRegistry, devAccount } from "../../scripts/lib/local-stack.ts";
 import { publicCertificate, type PublicCertificate } from "../../server/src/domain/certificate.ts";
+import { gtinCheckDigit } from "../../server/src/domain/gs1.ts";
+import { loadArtifact } from "../../server/src/ledger/registry-artifact.ts";
 import type { RunningServer } from "../../server/src/server.ts";
 import type { SignatureRequest } from "../../server/src/services/signature-requests.ts";
 import { lineageProblems, loadFromOrigin, verifyCertificate } from "../../server/src/verify/certificate.ts";
@@ -72,7 +76,7 @@ describe(`合格证 signed in an organisation's own wallet (${TEST_DATABASE_URL 
   const settle = (): Promise<void> => settleLedger(server);
   const refusedUnchanged = refusalChecker({ settle, snapshot });
 
-  const sign = (wallet: HDNodeWallet, request: SignatureRequest): Promise<string> =>
+  const sign = (wallet: Wallet | HDNodeWallet, request: SignatureRequest): Promise<string> =>
     wallet.signTypedData(request.typedData.domain, request.typedData.types, request.typedData.message);
 
   /** The signature request an own-key organisation's write answers with. */
@@ -141,7 +145,11 @@ describe(`合格证 signed in an organisation's own wallet (${TEST_DATABASE_URL 
   }
 
   /** Submits the wallet's signature; the stored certificate as the public JSON answers it. */
-  async function submit(party: Party, wallet: HDNodeWallet, request: SignatureRequest): Promise<PublicCertificate> {
+  async function submit(
+    party: Party,
+    wallet: Wallet | HDNodeWallet,
+    request: SignatureRequest,
+  ): Promise<PublicCertificate> {
     const answer = await party.api.post<Issued>(request.submitUrl, { signature: await sign(wallet, request) });
     const issued = expectStatus(answer, 201, `submit ${request.id}`);
     const certificate = publicCertificate.parse(issued.certificate);
@@ -455,5 +463,70 @@ describe(`合格证 signed in an organisation's own wallet (${TEST_DATABASE_URL 
     assert.deepEqual(custodial.domain, certA.domain);
     const checked = await verifyCertificate(custodial.id, { load: load(), issuers: online() });
     assert.equal(checked.ok, true, JSON.stringify(lineageProblems(checked)));
+  });
+  it("issues a certificate for a cooperative whose key is a contract wallet (ERC-1271), verified online by asking it", async () => {
+    // The wallet accepts exactly its owner's 65-byte signatures, as a 1-of-1 Safe would.
+    const owner = Wallet.createRandom();
+    const artifact = loadArtifact("test/OwnerSignedWallet.sol", "OwnerSignedWallet");
+    const deployed = await new ContractFactory(artifact.abi, artifact.bytecode, devAccount(9).connect(provider)).deploy(
+      owner.address,
+    );
+    await deployed.waitForDeployment();
+    const walletAddress = await deployed.getAddress();
+    const prefix = "6905555";
+    const body = `0${prefix}00001`;
+    const gtin = `${body}${String(gtinCheckDigit(body))}`;
+    const federation = await onboardParty(server.url, admin, {
+      kind: "cooperative",
+      regionCode: "330106",
+      serial: 9_454,
+      name: "合约钱包合作社",
+      companyPrefixes: [prefix],
+      signerAddress: walletAddress,
+    });
+    expectStatus(
+      await federation.api.post("/api/v1/products", { gtin, name: { zh: "梅家坞龙井" }, category: "tea", unit: "kg" }),
+      201,
+      "product",
+    );
+    await settle();
+    const attestation = prepared(
+      await federation.api.post("/api/v1/batches", {
+        gtin,
+        lot: "SAFE-CERT-1",
+        harvestedAt: "2026-04-15T06:00:00+08:00",
+        quantity: { value: "10", unit: "kg" },
+        itemCount: 2,
+      }),
+      "attestation",
+      "prepare the federation's batch",
+    );
+    const { batch } = expectStatus(
+      await federation.api.post<{ batch: { batchId: string } }>(attestation.submitUrl, {
+        signature: await sign(owner, attestation),
+      }),
+      202,
+      "the federation's batch",
+    );
+    await settle();
+    const request = prepared(
+      await batchCertificate(federation, batch.batchId, "10"),
+      "quality_certificate",
+      "prepare the federation's certificate",
+    );
+    assert.equal(String(request.typedData.message.issuer).toLowerCase(), walletAddress.toLowerCase());
+    const certificate = await submit(federation, owner, request);
+    assert.equal(certificate.value.issuer.toLowerCase(), walletAddress.toLowerCase());
+
+    const checked = await verifyCertificate(certificate.id, { load: load(), issuers: online() });
+    assert.deepEqual(lineageProblems(checked), []);
+    assert.equal(checked.signer?.toLowerCase(), walletAddress.toLowerCase());
+    assert.equal(checked.issuer, "registered");
+    // Offline nothing can ask the wallet: the owner's signature is not the issuer's (docs/certificate.md, What is left).
+    const offline = await verifyCertificate(certificate.id, {
+      load: load(),
+      issuers: { mode: "offline", issuers: [walletAddress] },
+    });
+    assert.ok(offline.problems.includes("signature"), JSON.stringify(offline.problems));
   });
 });
