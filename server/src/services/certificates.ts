@@ -44,11 +44,7 @@ import {
 import type { Db } from "../storage/database.ts";
 import { lockBatchCustody } from "../storage/inspection-requests.ts";
 import { getOrganisation, type Organisation } from "../storage/organisations.ts";
-import {
-  completeSignatureRequest,
-  getSignatureRequest,
-  type StoredSignatureRequest,
-} from "../storage/signature-requests.ts";
+import type { StoredSignatureRequest } from "../storage/signature-requests.ts";
 import { inTransaction } from "../storage/transaction.ts";
 import { keccak256Hex } from "../verify/bytes.ts";
 import { structDigest } from "../verify/eip712.ts";
@@ -261,7 +257,7 @@ export async function submitCertificate(
     throw new Error(`the document kept with ${request.id} is not the one its value signs`);
   }
   const issuer = await activeOrganisation(ctx, request.organisationId, ISSUER_KINDS);
-  return store(ctx, origin, issuer, prepared, value, signature, request.id);
+  return store(ctx, origin, issuer, prepared, value, signature);
 }
 
 async function store(
@@ -271,22 +267,12 @@ async function store(
   prepared: PreparedCertificate,
   value: QualityCertificateValue,
   signature: string,
-  /** The signature request this completes (an issuer holding its own key), completed in the same transaction. */
-  signatureRequestId: string | null = null,
 ): Promise<StoredCertificate> {
   const document = certificateDocument.parse(JSON.parse(prepared.documentText));
   const id = certificateId(ctx, value);
   const nowMs = ctx.now();
   await inTransaction(ctx.db, async (trx) => {
     for (const batch of prepared.batches) await lockBatchCustody(trx, batch.batchId);
-    if (signatureRequestId !== null) {
-      // The same signature posted twice at once: the second waited for the batches and finds it spent.
-      const request = await getSignatureRequest(trx, signatureRequestId);
-      if (request === null) throw new AppError("draft.not_found");
-      if (request.completedAtMs !== null)
-        throw new AppError("idempotency.conflict", {}, { detail: "already submitted" });
-      await completeSignatureRequest(trx, signatureRequestId, nowMs);
-    }
     // Judged again with the batches held: a certificate or a handover accepted meanwhile counts.
     const parentShares = await judgeAgain(trx, issuer, document);
     await insertCertificate(

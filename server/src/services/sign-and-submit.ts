@@ -8,16 +8,19 @@ import { z } from "zod";
 
 import { ORGANISATION_KINDS } from "../domain/enumerations.ts";
 import { OFF_CHAIN_TYPES, TYPED_CODECS, decodeTyped } from "../domain/typed-data.ts";
-import { AppError } from "../errors/app-error.ts";
+import { AppError, isAppError } from "../errors/app-error.ts";
 import { parseCid } from "../ipfs/content-store.ts";
 import { recoverSigner, structDigest, typedDataDigest } from "../verify/eip712.ts";
 import type { Batch } from "../storage/batches.ts";
 import type { StoredCertificate } from "../storage/certificates.ts";
 import type { TraceEvent } from "../storage/events.ts";
 import type { InspectionRequest } from "../storage/inspection-requests.ts";
-import { completeSignatureRequest } from "../storage/signature-requests.ts";
+import {
+  getSignatureRequest as readSignatureRequest,
+  type StoredSignatureRequest,
+} from "../storage/signature-requests.ts";
 import { openItemsArchiveOffLoop } from "../workers/heavy.ts";
-import type { WriteOrigin } from "./write-log.ts";
+import { completing, type WriteOrigin } from "./write-log.ts";
 import { commitBatch, type UnsignedBatch } from "./batch-registration.ts";
 import { submitCertificate } from "./certificates.ts";
 import { digestOf, submitContainerEvent, submitContainerPacking, type AcceptedContainerStep } from "./containers.ts";
@@ -90,7 +93,26 @@ export async function submitSignature(
   // nothing is stored or queued (the lot stays free for the cooperative once reinstated).
   await activeOrganisation(ctx, request.organisationId, ORGANISATION_KINDS);
   await requireOrganisationSignature(ctx, request, signature);
+  try {
+    // The request is completed in the transaction that stores its write (write-log.ts).
+    return await commitSigned(ctx, completing(origin, request.id), request, signature);
+  } catch (error) {
+    // The same signature posted twice at once: the other submission stored the write first, and
+    // this one met its unique keys (a batch, an event id) or its completion. Said as what it is.
+    const now = await readSignatureRequest(ctx.db, request.id);
+    if (now !== null && now.completedAtMs !== null && !isAppError(error, "idempotency.conflict")) {
+      throw new AppError("idempotency.conflict", {}, { detail: "already submitted", cause: error });
+    }
+    throw error;
+  }
+}
 
+async function commitSigned(
+  ctx: ServiceContext,
+  origin: WriteOrigin,
+  request: StoredSignatureRequest,
+  signature: string,
+): Promise<Submitted> {
   let result: Submitted;
   switch (request.kind) {
     case "attestation": {
@@ -173,8 +195,7 @@ export async function submitSignature(
       result = { kind: "container", accepted };
       break;
     }
-    // Prepared against the batches' custody and mass balance then: judged again as they are now,
-    // and the request completed in the same transaction (certificates.ts).
+    // Prepared against the batches' custody and mass balance then: judged again as they are now.
     case "quality_certificate": {
       const certificate = await submitCertificate(
         ctx,
@@ -183,9 +204,9 @@ export async function submitSignature(
         TYPED_CODECS.QualityCertificate.decode(request.value),
         signature,
       );
-      return { kind: "certificate", certificate };
+      result = { kind: "certificate", certificate };
+      break;
     }
   }
-  await completeSignatureRequest(ctx.db, request.id, ctx.now());
   return result;
 }

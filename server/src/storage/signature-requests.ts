@@ -82,7 +82,17 @@ export async function getSignatureRequest(db: Db, id: string): Promise<StoredSig
   return row === undefined ? null : toRequest(row);
 }
 
-/** Marks the request answered: its signed write is stored. */
-export async function completeSignatureRequest(db: Db, id: string, nowMs = Date.now()): Promise<void> {
-  await db.updateTable("signature_requests").set({ completed_at_ms: nowMs }).where("id", "=", id).execute();
+/**
+ * Marks the request answered, in the transaction that stores its signed write; false when it
+ * was answered already. On PostgreSQL a second transaction completing the same request waits
+ * for the first's row lock and then finds it answered; SQLite runs writes one at a time.
+ */
+export async function completeSignatureRequest(db: Db, id: string, nowMs = Date.now()): Promise<boolean> {
+  const result = await db
+    .updateTable("signature_requests")
+    .set({ completed_at_ms: nowMs })
+    .where("id", "=", id)
+    .where("completed_at_ms", "is", null)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
 }
