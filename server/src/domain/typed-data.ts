@@ -167,13 +167,24 @@ export const TYPED_DATA: Record<TypedDataVersion, Partial<Record<PrimaryType, re
 
 /** The fields of `primaryType` in `version`; throws for a type the version did not have. */
 export function fieldsOf(
-  primaryType: SignedType,
+  primaryType: PrimaryType,
   version: TypedDataVersion = CURRENT_TYPED_DATA_VERSION,
 ): readonly TypedDataField[] {
-  if (isOffChain(primaryType)) return OFF_CHAIN_TYPES[primaryType];
   const fields = TYPED_DATA[version][primaryType];
   if (fields === undefined) throw new TypeError(`typed data version ${version} has no ${primaryType}`);
   return fields;
+}
+
+/**
+ * The fields of any struct an organisation signs, off-chain ones included. Apart from
+ * `fieldsOf` because the scan page bundles that one (through eip712.ts) and has a byte budget
+ * the off-chain table would take from.
+ */
+export function signedFieldsOf(
+  type: SignedType,
+  version: TypedDataVersion = CURRENT_TYPED_DATA_VERSION,
+): readonly TypedDataField[] {
+  return isOffChain(type) ? OFF_CHAIN_TYPES[type] : fieldsOf(type, version);
 }
 
 /** Types for one primary type, in the shape ethers' `signTypedData` / `verifyTypedData` take. */
@@ -181,7 +192,7 @@ export function typesFor(
   primaryType: SignedType,
   version: TypedDataVersion = CURRENT_TYPED_DATA_VERSION,
 ): Record<string, TypedDataField[]> {
-  return { [primaryType]: [...fieldsOf(primaryType, version)] };
+  return { [primaryType]: [...signedFieldsOf(primaryType, version)] };
 }
 
 export function domainFor(
@@ -279,7 +290,7 @@ function decodeField(type: string, path: string, raw: unknown): bigint | string 
 }
 
 function encodeFields(primaryType: SignedType, value: Record<string, unknown>): Record<string, string | string[]> {
-  const fields = fieldsOf(primaryType);
+  const fields = signedFieldsOf(primaryType);
   // Field order follows the type table, so equal values give equal JSON text.
   return Object.fromEntries(
     fields.map(({ name }) => {
@@ -292,7 +303,7 @@ function encodeFields(primaryType: SignedType, value: Record<string, unknown>): 
 function decodeFields(primaryType: SignedType, json: unknown): Record<string, bigint | string | boolean | string[]> {
   if (typeof json !== "object" || json === null) throw new TypeError(`${primaryType} is not a JSON object`);
   const record = json as Record<string, unknown>;
-  const fields = fieldsOf(primaryType);
+  const fields = signedFieldsOf(primaryType);
   return Object.fromEntries(
     fields.map(({ name, type }) => [name, decodeField(type, `${primaryType}.${name}`, record[name])]),
   );
