@@ -168,6 +168,39 @@ describe(`server API (${TEST_DATABASE_URL === undefined ? "SQLite" : "PostgreSQL
     assert.equal((other.body as { code: string }).code, "idempotency.conflict");
   });
 
+  it("refuses a keyed write whose body is invalid before the key is looked at: as without a key", async () => {
+    const credentials = `/api/v1/organisations/${demo.organisations.cooperative.id}/credentials`;
+    const key = "credential-invalid-0001";
+    const keys = async (): Promise<number> =>
+      (await server.ctx.db.selectFrom("idempotency_keys").select("key").execute()).length;
+    const keysBefore = await keys();
+    const unkeyed = await admin.post(credentials, { label: "" });
+    const keyed = await admin.post(credentials, { label: "" }, { idempotencyKey: key });
+    assert.equal(unkeyed.status, 400);
+    assert.deepEqual([keyed.status, keyed.body], [unkeyed.status, unkeyed.body], "the same problem, code and detail");
+    assert.equal(await keys(), keysBefore, "no key kept for a refused body");
+    // The key is free: the valid request under it is carried out, and a retry gets its answer.
+    const issued = await admin.post<{ credential: { id: string } }>(
+      credentials,
+      { label: "idempotency" },
+      { idempotencyKey: key },
+    );
+    assert.equal(issued.status, 201);
+    assert.deepEqual(
+      (await admin.post(credentials, { label: "idempotency" }, { idempotencyKey: key })).body,
+      issued.body,
+    );
+    // The key now holds an answer; an invalid body under it is still refused for what it is,
+    // checked before the key is looked up (a valid other body is idempotency.conflict, above).
+    const invalidUnderUsedKey = await admin.post(credentials, { label: "" }, { idempotencyKey: key });
+    assert.deepEqual([invalidUnderUsedKey.status, invalidUnderUsedKey.body], [unkeyed.status, unkeyed.body]);
+    const revoked = await fetch(`${server.url}${credentials}/${issued.body.credential.id}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${env.ADMIN_TOKEN ?? ""}` },
+    });
+    assert.equal(revoked.status, 204);
+  });
+
   describe("bad input gets its documented error and changes nothing", () => {
     const validBatch = () => ({
       gtin: DEMO_GTIN,

@@ -37,6 +37,12 @@ export interface IdempotentOptions {
    * was stored and what it was (`idempotency.answer_lost`), which is final.
    */
   recover?: (written: WrittenRef, res: Response) => Promise<WriteAnswer | null>;
+  /**
+   * The handler's own first check of the request (its body's schema), run before the key is
+   * claimed: a request no retry can make valid is refused as the handler would refuse it,
+   * without the two durable writes of claiming the key and releasing it.
+   */
+  validate?: () => unknown;
 }
 
 const claims = new WeakMap<Request, KeyClaim>();
@@ -68,6 +74,7 @@ export async function idempotent(
   if (!KEY.test(key)) {
     throw new AppError("request.invalid", {}, { detail: "Idempotency-Key: 8 to 128 characters of [A-Za-z0-9._:-]" });
   }
+  options.validate?.();
   const requestHash =
     options.bodyDigest ??
     createHash("sha256")

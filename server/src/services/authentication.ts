@@ -7,7 +7,7 @@ import type { Kysely } from "kysely";
 
 import { ROLES, type Role } from "../domain/enumerations.ts";
 import { capabilitiesOf } from "../domain/members.ts";
-import { findUsableCredential, hashToken, touchCredential } from "../storage/credentials.ts";
+import { findUsableCredential, hashToken, touchCredential, touchDue } from "../storage/credentials.ts";
 import { getActiveMember } from "../storage/members.ts";
 import type { Database } from "../storage/schema.ts";
 import type { Principal } from "./context.ts";
@@ -21,7 +21,9 @@ export async function principalOfToken(db: Kysely<Database>, token: string): Pro
   // A device session speaks for its person only while the person is still in the organisation.
   const member = credential.memberId === null ? null : await getActiveMember(db, credential.memberId);
   if (credential.memberId !== null && member?.organisationId !== credential.organisationId) return null;
-  await touchCredential(db, credential.id);
+  // The row just read tells whether the touch would write: most requests skip the writer.
+  const nowMs = Date.now();
+  if (touchDue(credential, nowMs)) await touchCredential(db, credential.id, nowMs);
   return {
     organisationId: credential.organisationId,
     credentialId: credential.id,

@@ -86,13 +86,21 @@ export async function findUsableCredential(db: Db, tokenHash: string, nowMs = Da
   return row === undefined ? null : toCredential(row);
 }
 
+/** How coarsely use is recorded: so that every request does not write. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+/** Whether `touchCredential` would record this use, by the row as read: else the write can be skipped. */
+export function touchDue(credential: Pick<Credential, "lastUsedAtMs">, nowMs = Date.now()): boolean {
+  return credential.lastUsedAtMs === null || credential.lastUsedAtMs < nowMs - TOUCH_INTERVAL_MS;
+}
+
 /** Records use; coarse (once a minute at most) so that every request does not write. */
 export async function touchCredential(db: Db, id: string, nowMs = Date.now()): Promise<void> {
   await db
     .updateTable("credentials")
     .set({ last_used_at_ms: nowMs })
     .where("id", "=", id)
-    .where((eb) => eb.or([eb("last_used_at_ms", "is", null), eb("last_used_at_ms", "<", nowMs - 60_000)]))
+    .where((eb) => eb.or([eb("last_used_at_ms", "is", null), eb("last_used_at_ms", "<", nowMs - TOUCH_INTERVAL_MS)]))
     .execute();
 }
 

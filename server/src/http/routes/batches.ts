@@ -78,7 +78,7 @@ export function batchesRouter(ctx: ServiceContext): Router {
         res.setHeader("location", accepted.statusUrl);
         return { status: 202, body: { batch: batchView(accepted.batch), statusUrl: accepted.statusUrl } };
       },
-      { recover: (written) => recoverWrite(ctx, req, res, written) },
+      { validate: () => batchRequest.parse(req.body), recover: (written) => recoverWrite(ctx, req, res, written) },
     );
   });
 

@@ -49,10 +49,16 @@ export function containersRouter(ctx: ServiceContext): Router {
   const router = Router();
 
   router.post("/api/v1/containers/sscc", requireRole("cooperative", "actor"), async (req, res) => {
-    await idempotent(ctx, req, res, async () => {
-      const allocated = await allocateSsccs(ctx, originOf(req), ssccAllocationRequest.parse(req.body ?? {}));
-      return { status: 201, body: allocated };
-    });
+    await idempotent(
+      ctx,
+      req,
+      res,
+      async () => {
+        const allocated = await allocateSsccs(ctx, originOf(req), ssccAllocationRequest.parse(req.body ?? {}));
+        return { status: 201, body: allocated };
+      },
+      { validate: () => ssccAllocationRequest.parse(req.body ?? {}) },
+    );
   });
 
   router.post("/api/v1/containers", requireRole("cooperative", "actor"), async (req, res) => {
@@ -67,6 +73,7 @@ export function containersRouter(ctx: ServiceContext): Router {
         return { status: 202, body: acceptedBody(accepted) };
       },
       {
+        validate: () => packRequest.parse(req.body),
         recover: async (written) => (await recoverContainerWrite(ctx, written)) ?? recoverWrite(ctx, req, res, written),
       },
     );
@@ -88,6 +95,7 @@ export function containersRouter(ctx: ServiceContext): Router {
         return { status: 202, body: acceptedBody(accepted) };
       },
       {
+        validate: () => containerEventRequest.parse(req.body),
         recover: async (written) => (await recoverContainerWrite(ctx, written)) ?? recoverWrite(ctx, req, res, written),
       },
     );

@@ -93,15 +93,21 @@ export function entitlementsRouter(ctx: ServiceContext): Router {
   const router = Router();
 
   router.post("/api/v1/organisations/:id/company-prefixes", requireRole("admin"), async (req, res) => {
-    await idempotent(ctx, req, res, async () => {
-      const binding = await bindCompanyPrefix(
-        ctx,
-        originOf(req),
-        String(req.params.id),
-        companyPrefixRequest.parse(req.body),
-      );
-      return { status: 202, body: { companyPrefix: prefixBindingView(binding) } };
-    });
+    await idempotent(
+      ctx,
+      req,
+      res,
+      async () => {
+        const binding = await bindCompanyPrefix(
+          ctx,
+          originOf(req),
+          String(req.params.id),
+          companyPrefixRequest.parse(req.body),
+        );
+        return { status: 202, body: { companyPrefix: prefixBindingView(binding) } };
+      },
+      { validate: () => companyPrefixRequest.parse(req.body) },
+    );
   });
 
   router.delete("/api/v1/organisations/:id/company-prefixes/:prefix", requireRole("admin"), async (req, res) => {
@@ -110,10 +116,16 @@ export function entitlementsRouter(ctx: ServiceContext): Router {
   });
 
   router.post("/api/v1/organisations/:id/gtins", requireRole("admin"), async (req, res) => {
-    await idempotent(ctx, req, res, async () => {
-      const binding = await bindGtin(ctx, originOf(req), String(req.params.id), gtinBindingRequest.parse(req.body));
-      return { status: 202, body: { gtinBinding: gtinBindingView(binding) } };
-    });
+    await idempotent(
+      ctx,
+      req,
+      res,
+      async () => {
+        const binding = await bindGtin(ctx, originOf(req), String(req.params.id), gtinBindingRequest.parse(req.body));
+        return { status: 202, body: { gtinBinding: gtinBindingView(binding) } };
+      },
+      { validate: () => gtinBindingRequest.parse(req.body) },
+    );
   });
 
   router.delete("/api/v1/organisations/:id/gtins/:gtin", requireRole("admin"), async (req, res) => {
@@ -131,10 +143,16 @@ export function entitlementsRouter(ctx: ServiceContext): Router {
   );
 
   router.post("/api/v1/products/:gtin/grants", requireRole("cooperative", "actor"), async (req, res) => {
-    await idempotent(ctx, req, res, async () => {
-      const { grantee } = grantRequest.parse(req.body);
-      return grantAnswer(res, await changeGrant(ctx, originOf(req), String(req.params.gtin), grantee, true));
-    });
+    await idempotent(
+      ctx,
+      req,
+      res,
+      async () => {
+        const { grantee } = grantRequest.parse(req.body);
+        return grantAnswer(res, await changeGrant(ctx, originOf(req), String(req.params.gtin), grantee, true));
+      },
+      { validate: () => grantRequest.parse(req.body) },
+    );
   });
 
   router.delete("/api/v1/products/:gtin/grants/:orgId", requireRole("cooperative", "actor"), async (req, res) => {

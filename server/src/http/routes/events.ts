@@ -39,7 +39,10 @@ export function eventsRouter(ctx: ServiceContext): Router {
         if ("awaitingSignature" in accepted) return awaiting(res, accepted.awaitingSignature, accepted.coldChain);
         return { status: 202, body: { event: eventView(accepted.event), coldChain: accepted.coldChain } };
       },
-      { recover: (written) => recoverWrite(ctx, req, res, written, true) },
+      {
+        validate: () => eventRequest.parse(req.body),
+        recover: (written) => recoverWrite(ctx, req, res, written, true),
+      },
     );
   });
 
@@ -66,7 +69,10 @@ export function eventsRouter(ctx: ServiceContext): Router {
           if ("awaitingSignature" in result) return awaiting(res, result.awaitingSignature);
           return { status: 202, body: { inspectionRequest: inspectionRequestView(result.request) } };
         },
-        { recover: (written) => recoverWrite(ctx, req, res, written) },
+        {
+          validate: () => inspectionRequestBody.parse(req.body),
+          recover: (written) => recoverWrite(ctx, req, res, written),
+        },
       );
     },
   );

@@ -77,7 +77,10 @@ export function mediaRouter(ctx: ServiceContext): Router {
         res.setHeader("location", `${UPLOADS}/${upload.id}`);
         return { status: 201, body: uploadAnswer(res, upload) };
       },
-      { recover: (written) => recoverWrite(ctx, req, res, written) },
+      {
+        validate: () => uploadSessionRequest.parse(req.body),
+        recover: (written) => recoverWrite(ctx, req, res, written),
+      },
     );
   });
 

@@ -39,7 +39,10 @@ export function ordersRouter(ctx: ServiceContext): Router {
       req,
       res,
       async () => created(res, await createOrder(ctx, originOf(req), orderRequest.parse(req.body))),
-      { recover: async (written) => created(res, await storedOrder(ctx, principalOf(req), written.target)) },
+      {
+        validate: () => orderRequest.parse(req.body),
+        recover: async (written) => created(res, await storedOrder(ctx, principalOf(req), written.target)),
+      },
     );
   });
 
@@ -64,6 +67,7 @@ export function ordersRouter(ctx: ServiceContext): Router {
         body: await scanIntoOrder(ctx, originOf(req), String(req.params.id), scanRequest.parse(req.body)),
       }),
       {
+        validate: () => scanRequest.parse(req.body),
         recover: async (written) => ({
           status: 200,
           body: { order: await storedOrder(ctx, principalOf(req), written.target) },
@@ -84,6 +88,7 @@ export function ordersRouter(ctx: ServiceContext): Router {
         },
       }),
       {
+        validate: () => despatchRequest.parse(req.body),
         recover: async (written) => ({
           status: 200,
           body: { order: await storedOrder(ctx, principalOf(req), written.target) },

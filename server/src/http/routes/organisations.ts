@@ -68,16 +68,22 @@ export function organisationsRouter(ctx: ServiceContext): Router {
   const router = Router();
 
   router.post("/api/v1/organisations", requireRole("admin"), async (req, res) => {
-    await idempotent(ctx, req, res, async () => {
-      const result = await onboardOrganisation(ctx, originOf(req), onboardingRequest.parse(req.body));
-      return {
-        status: 201,
-        body: {
-          organisation: organisationView(result.organisation),
-          credential: { id: result.credential.credential.id, token: result.credential.token },
-        },
-      };
-    });
+    await idempotent(
+      ctx,
+      req,
+      res,
+      async () => {
+        const result = await onboardOrganisation(ctx, originOf(req), onboardingRequest.parse(req.body));
+        return {
+          status: 201,
+          body: {
+            organisation: organisationView(result.organisation),
+            credential: { id: result.credential.credential.id, token: result.credential.token },
+          },
+        };
+      },
+      { validate: () => onboardingRequest.parse(req.body) },
+    );
   });
 
   router.get("/api/v1/me", requireRole("admin", "regulator", "cooperative", "actor"), async (req, res) => {
@@ -124,15 +130,21 @@ export function organisationsRouter(ctx: ServiceContext): Router {
   );
 
   router.post("/api/v1/organisations/:id/credentials", requireRole("admin"), async (req, res) => {
-    await idempotent(ctx, req, res, async () => {
-      const issued = await issueCredential(
-        ctx,
-        originOf(req),
-        String(req.params.id),
-        credentialRequest.parse(req.body),
-      );
-      return { status: 201, body: { credential: { id: issued.credential.id, token: issued.token } } };
-    });
+    await idempotent(
+      ctx,
+      req,
+      res,
+      async () => {
+        const issued = await issueCredential(
+          ctx,
+          originOf(req),
+          String(req.params.id),
+          credentialRequest.parse(req.body),
+        );
+        return { status: 201, body: { credential: { id: issued.credential.id, token: issued.token } } };
+      },
+      { validate: () => credentialRequest.parse(req.body) },
+    );
   });
 
   router.get("/api/v1/organisations/:id/credentials", requireRole("admin"), async (req, res) => {
@@ -168,16 +180,22 @@ export function organisationsRouter(ctx: ServiceContext): Router {
   ] as const) {
     // The operator (admin) too, from its console: for every region, in its own name.
     router.post(`/api/v1/organisations/:id/${path}`, requireRole("regulator", "admin"), async (req, res) => {
-      await idempotent(ctx, req, res, async () => ({
-        status: 202,
-        body: await setOrganisationSuspended(
-          ctx,
-          originOf(req),
-          String(req.params.id),
-          suspended,
-          reasonRequest.parse(req.body),
-        ),
-      }));
+      await idempotent(
+        ctx,
+        req,
+        res,
+        async () => ({
+          status: 202,
+          body: await setOrganisationSuspended(
+            ctx,
+            originOf(req),
+            String(req.params.id),
+            suspended,
+            reasonRequest.parse(req.body),
+          ),
+        }),
+        { validate: () => reasonRequest.parse(req.body) },
+      );
     });
   }
 

@@ -21,7 +21,7 @@ export function productsRouter(ctx: ServiceContext): Router {
         status: 201,
         body: { product: await registerProduct(ctx, originOf(req), productRequest.parse(req.body)) },
       }),
-      { recover: (written) => recoverWrite(ctx, req, res, written) },
+      { validate: () => productRequest.parse(req.body), recover: (written) => recoverWrite(ctx, req, res, written) },
     );
   });
 

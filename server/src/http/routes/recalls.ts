@@ -28,7 +28,7 @@ export function recallsRouter(ctx: ServiceContext): Router {
         if ("awaitingSignature" in result) return awaiting(res, result.awaitingSignature);
         return { status: 202, body: result };
       },
-      { recover: (written) => recoverWrite(ctx, req, res, written) },
+      { validate: () => recallRequest.parse(req.body), recover: (written) => recoverWrite(ctx, req, res, written) },
     );
   });
 
@@ -41,7 +41,7 @@ export function recallsRouter(ctx: ServiceContext): Router {
         status: 202,
         body: await recallAsRegulator(ctx, originOf(req), String(req.params.batchId), reasonRequest.parse(req.body)),
       }),
-      { recover: (written) => recoverWrite(ctx, req, res, written) },
+      { validate: () => reasonRequest.parse(req.body), recover: (written) => recoverWrite(ctx, req, res, written) },
     );
   });
 
