@@ -30,11 +30,13 @@ import { apiClient, expectStatus } from "../../scripts/lib/api-client.ts";
 import { startChainNode, type ChainNode } from "../../scripts/lib/chain-node.ts";
 import { demoUscc, seedDemoSystem, waitUntilAnchored, type DemoSystemSummary } from "../../scripts/lib/demo-system.ts";
 import { HostileClient, hostileTargets, sampleOf, type HostileFixture } from "../../scripts/lib/hostile-inputs.ts";
+import { ensureDebianPackages } from "../../scripts/lib/debian-packages.ts";
 import { deployLocalRegistry, type LocalDeployment } from "../../scripts/lib/local-stack.ts";
 import { dispatch, endpointsOf } from "../../scripts/lib/route-inventory.ts";
 import { settledStoreDigest, storeDigest } from "../../scripts/lib/store-digest.ts";
 import { loadConfig } from "../../server/src/config.ts";
 import { startServer, type RunningServer } from "../../server/src/server.ts";
+import { WQY_FONT } from "../support/label-tools.ts";
 
 // What the server keeps, not what it has yet to collect: heap figures are read after a full
 // collection (the flag must be set before a context asks for `gc`).
@@ -124,6 +126,9 @@ describe("hostile input and the authorisation matrix", () => {
   }
 
   before(async () => {
+    // The certificate PDF route draws with the CJK font; without it every request there is a 503.
+    const { missing } = await ensureDebianPackages([WQY_FONT]);
+    assert.deepEqual(missing, [], "the CJK label font is installed (the certificate PDF route needs it)");
     node = await startChainNode();
     deployment = await deployLocalRegistry(node.rpcUrl);
     dataDir = mkdtempSync(path.join(tmpdir(), "hostile-"));
